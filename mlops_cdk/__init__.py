@@ -1,0 +1,1 @@
+"""AWS CDK (Python) building blocks for production ML hosting on Amazon SageMaker."""

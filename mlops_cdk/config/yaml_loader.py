@@ -1,0 +1,57 @@
+"""Strict YAML reading: duplicate keys are errors, problems carry file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops_cdk.config.errors import ConfigError
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A SafeLoader that rejects duplicate mapping keys (PyYAML keeps the last one silently)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in mapping:
+            line = key_node.start_mark.line + 1
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (line {line})", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node)  # type: ignore[no-untyped-call]
+    return mapping
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def read_yaml_mapping(path: Path, display: str) -> dict[str, Any]:
+    """Read ``path`` as a YAML mapping; ``display`` is how the file is named in errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{display}: cannot read file: {exc.strerror}"]) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError([f"{where}: invalid YAML: {problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{display}: invalid YAML: {exc}"]) from None
+    if data is None:
+        raise ConfigError([f"{display}: the file is empty; expected a mapping of settings"])
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ConfigError([f"{display}: expected a mapping of settings at the top, got {kind}"])
+    return data

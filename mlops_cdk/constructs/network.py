@@ -1,0 +1,195 @@
+"""A private network for SageMaker hosting: isolated subnets, flow logs, VPC endpoints."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge_wildcard_resource
+
+# Interface endpoints SageMaker hosting needs with no route to the internet.
+INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "SageMakerApi": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+    "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+    "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
+    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
+}
+
+ISOLATED_SUBNET_GROUP = "Isolated"
+
+
+class PrivateNetwork(Construct):
+    """A VPC with isolated subnets only (no internet or NAT gateway), or an imported one.
+
+    Adds, unless ``create_endpoints`` is false: interface endpoints with private DNS for
+    :data:`INTERFACE_ENDPOINTS`, behind one security group that admits HTTPS from the VPC CIDR
+    only, and an S3 gateway endpoint; every endpoint's policy admits only principals of this
+    account. VPC flow logs go to a log group encrypted with ``key``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
+        cidr: str | None = None,
+        max_azs: int = 2,
+        existing_vpc: ec2.IVpc | None = None,
+        create_endpoints: bool = True,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        if (cidr is None) == (existing_vpc is None):
+            raise ValueError("PrivateNetwork: give exactly one of cidr or existing_vpc")
+        if existing_vpc is None and max_azs < 2:
+            raise ValueError("PrivateNetwork: max_azs must be at least 2 (multi-AZ endpoints)")
+
+        self.vpc: ec2.IVpc
+        if existing_vpc is not None:
+            self.vpc = existing_vpc
+            # Imported VPCs carry their CIDR as a literal; security group rules stay reviewable.
+            self.cidr = existing_vpc.vpc_cidr_block
+        else:
+            self.cidr = str(cidr)
+            self.vpc = ec2.Vpc(
+                self,
+                "Vpc",
+                ip_addresses=ec2.IpAddresses.cidr(str(cidr)),
+                max_azs=max_azs,
+                nat_gateways=0,
+                subnet_configuration=[
+                    ec2.SubnetConfiguration(
+                        name=ISOLATED_SUBNET_GROUP,
+                        subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                        cidr_mask=22,
+                    )
+                ],
+                restrict_default_security_group=True,
+            )
+        self.subnet_selection = ec2.SubnetSelection(subnets=self._private_subnets())
+
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogs",
+            encryption_key=key,
+            retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.flow_log_role = iam.Role(
+            self,
+            "FlowLogRole",
+            description="VPC flow logs delivery to the flow-log group",
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        flow_log_policy = iam.ManagedPolicy(
+            self,
+            "FlowLogPolicy",
+            description="Write VPC flow logs to one log group",
+            roles=[self.flow_log_role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=[
+                        "logs:CreateLogStream",
+                        "logs:DescribeLogStreams",
+                        "logs:PutLogEvents",
+                    ],
+                    resources=[self.flow_log_group.log_group_arn],
+                )
+            ],
+        )
+        acknowledge_wildcard_resource(
+            flow_log_policy,
+            self.flow_log_group.log_group_arn,
+            "Scoped to the flow-log group; the trailing :* is CloudWatch Logs' ARN form for the "
+            "group's log streams, which flow logs creates with names it chooses.",
+        )
+        self.flow_log = ec2.FlowLog(
+            self,
+            "FlowLog",
+            resource_type=ec2.FlowLogResourceType.from_vpc(self.vpc),
+            # An immutable view: the managed policy above is the role's only permission.
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                self.flow_log_group, self.flow_log_role.without_policy_updates()
+            ),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
+        if create_endpoints:
+            self._add_endpoints()
+
+    def _private_subnets(self) -> list[ec2.ISubnet]:
+        subnets = self.vpc.isolated_subnets or self.vpc.private_subnets
+        if not subnets:
+            raise ValueError("PrivateNetwork: the VPC has no private or isolated subnets")
+        return list(subnets)
+
+    def _add_endpoints(self) -> None:
+        stack = cdk.Stack.of(self)
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="VPC interface endpoints: HTTPS from inside the VPC only",
+            allow_all_outbound=False,
+        )
+        self.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(self.cidr),
+            ec2.Port.tcp(443),
+            "HTTPS from the VPC CIDR",
+        )
+        for endpoint_id, service in INTERFACE_ENDPOINTS.items():
+            endpoint = self.vpc.add_interface_endpoint(
+                endpoint_id,
+                service=service,
+                private_dns_enabled=True,
+                open=False,
+                security_groups=[self.endpoint_security_group],
+                subnets=self.subnet_selection,
+            )
+            endpoint.add_to_policy(_same_account_statement(stack.account))
+            self.interface_endpoints[endpoint_id] = endpoint
+
+        self.s3_endpoint = self.vpc.add_gateway_endpoint(
+            "S3",
+            service=ec2.GatewayVpcEndpointAwsService.S3,
+            subnets=[self.subnet_selection],
+        )
+        self.s3_endpoint.add_to_policy(_same_account_statement(stack.account))
+        # ECR stores image layers in an AWS-owned bucket; pulls fail without it.
+        self.s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="EcrImageLayers",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[f"arn:{stack.partition}:s3:::prod-{stack.region}-starport-layer-bucket/*"],
+            )
+        )
+
+
+def _same_account_statement(account: str) -> iam.PolicyStatement:
+    """Endpoint policy: any action, but only by principals of this account (no data exfiltration
+    through the endpoint with foreign credentials)."""
+    return iam.PolicyStatement(
+        sid="PrincipalsOfThisAccountOnly",
+        principals=[iam.AnyPrincipal()],
+        actions=["*"],
+        resources=["*"],
+        conditions={"StringEquals": {"aws:PrincipalAccount": account}},
+    )

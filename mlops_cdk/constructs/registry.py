@@ -1,0 +1,55 @@
+"""The ECR repository model images are pulled from."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+
+class ModelImageRepository(Construct):
+    """An ECR repository with scan on push, immutable tags, KMS encryption and lifecycle rules.
+
+    Lifecycle: untagged images expire after ``untagged_expiry_days``; of tagged images, the
+    newest ``max_tagged_images`` are kept.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        removal_policy: cdk.RemovalPolicy,
+        max_tagged_images: int,
+        untagged_expiry_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if max_tagged_images < 1 or untagged_expiry_days < 1:
+            raise ValueError("ModelImageRepository: image counts and expiry days must be >= 1")
+        self.repository = ecr.Repository(
+            self,
+            "Repository",
+            image_scan_on_push=True,
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            encryption_key=key,
+            removal_policy=removal_policy,
+            empty_on_delete=removal_policy == cdk.RemovalPolicy.DESTROY,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1,
+                    description="Expire untagged images",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=cdk.Duration.days(untagged_expiry_days),
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2,
+                    description=f"Keep the newest {max_tagged_images} tagged images",
+                    tag_status=ecr.TagStatus.TAGGED,
+                    tag_pattern_list=["*"],
+                    max_image_count=max_tagged_images,
+                ),
+            ],
+        )

@@ -1,0 +1,111 @@
+"""The S3 bucket for model artifacts and endpoint data capture, with its access-log bucket."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge_all
+
+
+
+class ArtifactStorage(Construct):
+    """KMS-encrypted, TLS-only, versioned, non-public bucket with server access logs.
+
+    ``model_artifacts_prefix`` is where model tarballs live (read by SageMaker);
+    ``data_capture_prefix`` is where endpoints write captured requests/responses.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        removal_policy: cdk.RemovalPolicy,
+        model_artifacts_prefix: str,
+        data_capture_prefix: str,
+        noncurrent_version_expiry: cdk.Duration,
+        access_log_expiry: cdk.Duration,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.model_artifacts_prefix = model_artifacts_prefix
+        self.data_capture_prefix = data_capture_prefix
+        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
+
+        self.access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            removal_policy=removal_policy,
+            auto_delete_objects=destroy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=access_log_expiry,
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                )
+            ],
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=removal_policy,
+            auto_delete_objects=destroy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireNoncurrentVersions",
+                    noncurrent_version_expiration=noncurrent_version_expiry,
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
+        )
+
+        acknowledge_all(
+            self.access_log_bucket,
+            ("HIPAA.Security-S3DefaultEncryptionKMS", "NIST.800.53.R5-S3DefaultEncryptionKMS"),
+            "S3 server access logging delivers only to buckets encrypted with SSE-S3; the log "
+            "bucket uses SSE-S3, TLS-only access and blocks all public access.",
+        )
+        replication_reason = (
+            "Single-region hosting: artifacts are versioned, retained outside dev and "
+            "reproducible from the training pipeline; cross-region replication is a DR "
+            "decision that needs a second-region bucket this package does not manage."
+        )
+        for bucket in (self.bucket, self.access_log_bucket):
+            acknowledge_all(
+                bucket,
+                (
+                    "HIPAA.Security-S3BucketReplicationEnabled",
+                    "NIST.800.53.R5-S3BucketReplicationEnabled",
+                ),
+                replication_reason,
+            )
+
+    def model_artifacts_arn(self, key_pattern: str = "*") -> str:
+        """ARN of objects under the model-artifacts prefix."""
+        return self.bucket.arn_for_objects(f"{self.model_artifacts_prefix}{key_pattern}")
+
+    def data_capture_arn(self, key_pattern: str = "*") -> str:
+        """ARN of objects under the data-capture prefix."""
+        return self.bucket.arn_for_objects(f"{self.data_capture_prefix}{key_pattern}")
+
+    def s3_uri(self, prefix: str) -> str:
+        """``s3://<bucket>/<prefix>``."""
+        return f"s3://{self.bucket.bucket_name}/{prefix}"

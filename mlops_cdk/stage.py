@@ -1,0 +1,30 @@
+"""One ``cdk.Stage`` per environment: the unit app.py synthesizes and the pipeline deploys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from mlops_cdk.config import EnvConfig
+from mlops_cdk.stacks.foundation import FoundationStack
+
+
+class MlopsStage(cdk.Stage):
+    """All stacks of one environment, in that environment's account and region."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=cdk.Environment(account=config.account, region=config.region),
+            **kwargs,
+        )
+        self.config = config
+        self.foundation = FoundationStack(self, "Foundation", config=config)
+        tags = {"Environment": config.name, "ManagedBy": "mlops-cdk", **config.tags}
+        for key, value in sorted(tags.items()):
+            cdk.Tags.of(self).add(key, value)
