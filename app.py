@@ -1,32 +1,33 @@
 #!/usr/bin/env python3
 """CDK entry point: the only place that reads context or the environment.
 
-    npx cdk synth                 # every environment in config/
-    npx cdk synth -c env=dev      # only dev
+npx cdk synth                 # every environment in config/
+npx cdk synth -c env=dev      # only dev
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-import aws_cdk as cdk
-
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app_builder import add_environments, create_app
 from mlops_cdk.config import ConfigError, load_environments
 
-CONFIG_DIR = Path(__file__).resolve().parent / "config"
+# MLOPS_CONFIG_DIR points at another folder of <env>.yaml files (tests, forks).
+CONFIG_DIR = Path(os.environ.get("MLOPS_CONFIG_DIR") or Path(__file__).resolve().parent / "config")
 
 
 def main() -> int:
-    # Context is read once, from a throwaway App: `-c env=dev` or none for every environment.
-    env_name = cdk.App().node.try_get_context("env")
+    app = create_app()
+    env_name = app.node.try_get_context("env")  # `-c env=dev`; none means every environment
     try:
         configs = load_environments(CONFIG_DIR, only=env_name or None)
     except ConfigError as exc:
-        print(f"configuration error: {exc}".replace("\n", "\nconfiguration error: "), file=sys.stderr)
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
         return 2
-    app, _ = build_app(configs)
+    add_environments(app, configs)
     try:
         app.synth()
     except RuntimeError as exc:

@@ -12,6 +12,34 @@ from mlops_cdk.config import EnvConfig
 from mlops_cdk.stage import MlopsStage
 
 
+def create_app(
+    *,
+    outdir: str | None = None,
+    context: dict[str, Any] | None = None,
+    compliance_gates: bool = True,
+) -> cdk.App:
+    """An App whose compliance findings fail synthesis, also under the CDK CLI.
+
+    The CLI passes ``failSynthOnValidationErrors=false`` in the app's context and then does not
+    fail on findings in stage assemblies, so a finding would only be written to
+    validation-report.json while ``cdk synth`` reports success. ``post_cli_context`` wins over
+    the CLI's context.
+    """
+    app = cdk.App(
+        outdir=outdir,
+        context=context,
+        post_cli_context={"@aws-cdk/core:failSynthOnValidationErrors": compliance_gates},
+    )
+    if compliance_gates:
+        enable_compliance_gates(app)
+    return app
+
+
+def add_environments(app: cdk.App, configs: Sequence[EnvConfig]) -> dict[str, MlopsStage]:
+    """One stage per environment, named after it (``dev/Foundation`` -> ``dev-Foundation``)."""
+    return {config.name: MlopsStage(app, config.name, config=config) for config in configs}
+
+
 def build_app(
     configs: Sequence[EnvConfig],
     *,
@@ -19,16 +47,6 @@ def build_app(
     context: dict[str, Any] | None = None,
     compliance_gates: bool = True,
 ) -> tuple[cdk.App, dict[str, MlopsStage]]:
-    """One stage per environment config; compliance packs enforced unless told otherwise."""
-    # The CDK CLI sets failSynthOnValidationErrors=false in the context it passes to the app and
-    # then does not fail on findings in stage assemblies: without this override a finding would
-    # only be written to validation-report.json while `cdk synth` reports success.
-    app = cdk.App(
-        outdir=outdir,
-        context=context,
-        post_cli_context={"@aws-cdk/core:failSynthOnValidationErrors": compliance_gates},
-    )
-    stages = {config.name: MlopsStage(app, config.name, config=config) for config in configs}
-    if compliance_gates:
-        enable_compliance_gates(app)
-    return app, stages
+    """``create_app`` plus ``add_environments``."""
+    app = create_app(outdir=outdir, context=context, compliance_gates=compliance_gates)
+    return app, add_environments(app, configs)

@@ -47,7 +47,7 @@ def _render(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and len(value) == 1:
-        (function, args), = value.items()
+        ((function, args),) = value.items()
         if function == "Fn::GetAtt":
             return f"<{args[0]}.{args[1]}>"
         if function == "Ref":
@@ -59,7 +59,9 @@ def _render(value: Any) -> str:
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
     """Acknowledge ``AwsSolutions-IAM5`` for one wildcard resource of the policy ``scope``."""
-    acknowledge(scope, f"AwsSolutions-IAM5[Resource::{nag_resource_string(scope, resource)}]", reason)
+    acknowledge(
+        scope, f"AwsSolutions-IAM5[Resource::{nag_resource_string(scope, resource)}]", reason
+    )
 
 
 def acknowledge_all(scope: IConstruct, finding_ids: tuple[str, ...], reason: str) -> None:

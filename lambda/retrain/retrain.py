@@ -38,7 +38,8 @@ WINDOW_FORMAT = "%Y%m%d%H%M%S"
 JOB_PREFIX_MAX = JOB_NAME_MAX - 1 - len("20260101000000")
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
-_client: Any = None
+# Module-level client cache ("sagemaker" -> client), reused across warm invocations.
+_clients: dict[str, Any] = {}
 
 
 class ConfigError(Exception):
@@ -78,18 +79,23 @@ def _now() -> datetime:
 
 def _sagemaker() -> Any:
     """Return the module-cached SageMaker client, creating it on first use."""
-    global _client
-    if _client is None:
-        _client = boto3.client(
+    client = _clients.get("sagemaker")
+    if client is None:
+        client = boto3.client(
             "sagemaker", config=Config(retries={"mode": "standard", "max_attempts": 5})
         )
-    return _client
+        _clients["sagemaker"] = client
+    return client
+
+
+def set_client(client: Any) -> None:
+    """Use this SageMaker client (e.g. a stubbed one in tests)."""
+    _clients["sagemaker"] = client
 
 
 def reset_client() -> None:
     """Forget the cached SageMaker client (for tests)."""
-    global _client
-    _client = None
+    _clients.clear()
 
 
 def _load_settings() -> Settings:

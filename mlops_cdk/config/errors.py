@@ -14,7 +14,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
-class FieldProblem(ValueError):
+class FieldProblem(ValueError):  # noqa: N818 - read as "the problem is in field X"
     """Raised by a cross-field (model) validator to name the field at fault.
 
     Pydantic reports model-validator errors at the model's own location; the error formatter

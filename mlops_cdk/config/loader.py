@@ -42,7 +42,9 @@ def _allowed_fields(model: type[BaseModel], loc: Sequence[int | str]) -> list[st
     """Field names of the model that owns ``loc``'s parent, to suggest on an unknown key."""
     current: Any = model
     for part in loc[:-1]:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
             if isinstance(part, int) or isinstance(current, dict):
                 continue
             return None
@@ -102,9 +104,7 @@ def load_environments(config_dir: Path, only: str | None = None) -> list[EnvConf
     if not known:
         raise ConfigError([f"{config_dir}: no environment files (<name>.yaml) found"])
     if only is not None and only not in known:
-        raise ConfigError(
-            [f"unknown environment {only!r}; known environments: {', '.join(known)}"]
-        )
+        raise ConfigError([f"unknown environment {only!r}; known environments: {', '.join(known)}"])
     selected = [only] if only is not None else known
     configs: list[EnvConfig] = []
     problems: list[str] = []

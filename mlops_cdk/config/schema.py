@@ -11,6 +11,7 @@ from functools import cache
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
+from aws_cdk.region_info import RegionInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops_cdk.config.errors import FieldProblem
@@ -23,14 +24,14 @@ LOG_RETENTION_DAYS = (
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _S3_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")
+_SUBNET_ID = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
+_ROUTE_TABLE_ID = r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$"
 _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
 
 
 @cache
 def known_regions() -> frozenset[str]:
     """Region names aws-cdk-lib knows (its region-info database), read once."""
-    from aws_cdk.region_info import RegionInfo
-
     return frozenset(info.name for info in RegionInfo.regions)
 
 
@@ -62,7 +63,10 @@ class ExistingVpcConfig(StrictModel):
     vpc_id: str = Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
     cidr: IPv4Network = Field(description="The VPC's primary CIDR block.")
     availability_zones: list[str] = Field(min_length=2)
-    private_subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]]
+    private_subnet_ids: list[Annotated[str, Field(pattern=_SUBNET_ID)]]
+    route_table_ids: list[Annotated[str, Field(pattern=r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")]] = (
+        Field(description="Route table of each private subnet, same order (S3 gateway endpoint).")
+    )
     create_endpoints: bool = Field(
         True, description="Create the VPC endpoints here (turn off if the VPC already has them)."
     )
@@ -73,10 +77,17 @@ class ExistingVpcConfig(StrictModel):
             raise FieldProblem(
                 "private_subnet_ids",
                 f"private_subnet_ids has {len(self.private_subnet_ids)} entries but "
-                f"availability_zones has {len(self.availability_zones)}: give one subnet per zone"
+                f"availability_zones has {len(self.availability_zones)}: give one subnet per zone",
             )
         if len(set(self.private_subnet_ids)) != len(self.private_subnet_ids):
             raise FieldProblem("private_subnet_ids", "lists a subnet twice")
+        if len(self.route_table_ids) != len(self.private_subnet_ids):
+            raise FieldProblem(
+                "route_table_ids",
+                f"route_table_ids has {len(self.route_table_ids)} entries but "
+                f"private_subnet_ids has {len(self.private_subnet_ids)}: "
+                "one per subnet, in the same order",
+            )
         return self
 
 
@@ -125,7 +136,7 @@ class StorageConfig(StrictModel):
             raise FieldProblem(
                 "data_capture_prefix",
                 "model_artifacts_prefix and data_capture_prefix must not overlap, "
-                "so the execution role can read one and write the other"
+                "so the execution role can read one and write the other",
             )
         return self
 
@@ -146,8 +157,8 @@ class EnvConfig(StrictModel):
     log_retention_days: int = Field(description="CloudWatch Logs retention for our log groups.")
     tags: dict[str, str] = Field(default_factory=dict)
     network: NetworkConfig
-    registry: RegistryConfig = Field(default_factory=RegistryConfig)  # type: ignore[arg-type]
-    storage: StorageConfig = Field(default_factory=StorageConfig)  # type: ignore[arg-type]
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
 
     @field_validator("name")
     @classmethod

@@ -128,7 +128,9 @@ class EncryptionKey(Construct):
         """Let an AWS service principal (e.g. ``cloudwatch.amazonaws.com`` publishing alarms to
         an encrypted topic) use the key, optionally only on behalf of ``source_arn``'s account."""
         stack = cdk.Stack.of(self)
-        conditions: dict[str, dict[str, str]] = {"StringEquals": {"aws:SourceAccount": stack.account}}
+        conditions: dict[str, dict[str, str]] = {
+            "StringEquals": {"aws:SourceAccount": stack.account}
+        }
         if source_arn is not None:
             conditions["ArnLike"] = {"aws:SourceArn": source_arn}
         self.key.add_to_resource_policy(

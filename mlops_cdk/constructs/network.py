@@ -178,7 +178,9 @@ class PrivateNetwork(Construct):
                 sid="EcrImageLayers",
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:GetObject"],
-                resources=[f"arn:{stack.partition}:s3:::prod-{stack.region}-starport-layer-bucket/*"],
+                resources=[
+                    f"arn:{stack.partition}:s3:::prod-{stack.region}-starport-layer-bucket/*"
+                ],
             )
         )
 

@@ -9,7 +9,6 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_wildcard_resource
-
 from mlops_cdk.constructs.encryption import EncryptionKey
 from mlops_cdk.constructs.storage import ArtifactStorage
 

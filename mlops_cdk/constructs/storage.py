@@ -10,7 +10,6 @@ from constructs import Construct
 from mlops_cdk.compliance import acknowledge_all
 
 
-
 class ArtifactStorage(Construct):
     """KMS-encrypted, TLS-only, versioned, non-public bucket with server access logs.
 

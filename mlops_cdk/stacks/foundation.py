@@ -55,6 +55,7 @@ class FoundationStack(cdk.Stack):
                 vpc_cidr_block=str(existing.cidr),
                 availability_zones=existing.availability_zones,
                 isolated_subnet_ids=existing.private_subnet_ids,
+                isolated_subnet_route_table_ids=existing.route_table_ids,
             )
             self.network = PrivateNetwork(
                 self,
@@ -65,8 +66,7 @@ class FoundationStack(cdk.Stack):
                 existing_vpc=vpc,
                 create_endpoints=existing.create_endpoints,
             )
-        else:
-            assert network.new_vpc is not None  # guaranteed by NetworkConfig
+        elif network.new_vpc is not None:
             self.network = PrivateNetwork(
                 self,
                 "Network",
@@ -76,6 +76,8 @@ class FoundationStack(cdk.Stack):
                 cidr=str(network.new_vpc.cidr),
                 max_azs=network.new_vpc.max_azs,
             )
+        else:  # pragma: no cover - NetworkConfig requires exactly one
+            raise ValueError(f"{config.name}: network needs new_vpc or existing_vpc")
 
         self.registry = ModelImageRepository(
             self,

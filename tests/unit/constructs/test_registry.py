@@ -1,0 +1,90 @@
+"""ModelImageRepository: scan on push, immutable tags, KMS, lifecycle, removal policy."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match, Template
+
+from mlops_cdk.constructs.registry import ModelImageRepository
+from tests.helpers import new_stack
+
+
+def repository_template(removal_policy: cdk.RemovalPolicy) -> Template:
+    stack = new_stack("Test")
+    ModelImageRepository(
+        stack,
+        "Images",
+        key=kms.Key(stack, "Key"),
+        removal_policy=removal_policy,
+        max_tagged_images=12,
+        untagged_expiry_days=5,
+    )
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return repository_template(cdk.RemovalPolicy.RETAIN)
+
+
+def test_scan_on_push_immutable_tags_and_kms(template: Template) -> None:
+    template.has_resource(
+        "AWS::ECR::Repository",
+        {
+            "Properties": {
+                "ImageScanningConfiguration": {"ScanOnPush": True},
+                "ImageTagMutability": "IMMUTABLE",
+                "EncryptionConfiguration": {
+                    "EncryptionType": "KMS",
+                    "KmsKey": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
+                },
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+    (repo,) = template.find_resources("AWS::ECR::Repository").values()
+    assert repo["Properties"]["EmptyOnDelete"] is False
+
+
+def test_lifecycle_expires_untagged_and_keeps_newest_tagged(template: Template) -> None:
+    (repo,) = template.find_resources("AWS::ECR::Repository").values()
+    policy = json.loads(repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])
+    rules = {rule["rulePriority"]: rule for rule in policy["rules"]}
+    assert rules[1]["selection"] == {
+        "tagStatus": "untagged",
+        "countType": "sinceImagePushed",
+        "countNumber": 5,
+        "countUnit": "days",
+    }
+    assert rules[2]["selection"] == {
+        "tagStatus": "tagged",
+        "tagPatternList": ["*"],
+        "countType": "imageCountMoreThan",
+        "countNumber": 12,
+    }
+    assert all(rule["action"] == {"type": "expire"} for rule in rules.values())
+
+
+def test_destroy_empties_the_repository_on_delete() -> None:
+    template = repository_template(cdk.RemovalPolicy.DESTROY)
+    template.has_resource(
+        "AWS::ECR::Repository",
+        {"DeletionPolicy": "Delete", "Properties": {"EmptyOnDelete": True}},
+    )
+
+
+def test_invalid_lifecycle_props() -> None:
+    stack = new_stack("Bad")
+    with pytest.raises(ValueError, match=">= 1"):
+        ModelImageRepository(
+            stack,
+            "Images",
+            key=kms.Key(stack, "Key"),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            max_tagged_images=0,
+            untagged_expiry_days=5,
+        )

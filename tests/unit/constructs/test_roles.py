@@ -1,0 +1,154 @@
+"""SageMakerExecutionRole: least privilege, no managed AWS policies, scoped resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk.assertions import Template
+
+from mlops_cdk.constructs.encryption import EncryptionKey
+from mlops_cdk.constructs.roles import SageMakerExecutionRole
+from mlops_cdk.constructs.storage import ArtifactStorage
+from tests.helpers import new_stack
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    stack = new_stack("Test")
+    key = EncryptionKey(
+        stack, "Key", alias="alias/t", description="t", removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    storage = ArtifactStorage(
+        stack,
+        "Artifacts",
+        key=key.key,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        model_artifacts_prefix="models/",
+        data_capture_prefix="capture/",
+        noncurrent_version_expiry=cdk.Duration.days(30),
+        access_log_expiry=cdk.Duration.days(90),
+    )
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["eu-west-1a", "eu-west-1b"],
+        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
+    )
+    SageMakerExecutionRole(
+        stack,
+        "Execution",
+        repository=ecr.Repository(stack, "Repo"),
+        storage=storage,
+        key=key,
+        vpc=vpc,
+    )
+    return Template.from_stack(stack)
+
+
+def statements(template: Template) -> dict[str, dict[str, Any]]:
+    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def join(value: Any) -> str:
+    """Readable form of an Fn::Join ARN for assertions."""
+    if isinstance(value, str):
+        return value
+    parts = value["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else next(iter(p.values()))[0] for p in parts)
+
+
+def test_trusts_sagemaker_from_this_account_only(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sagemaker.amazonaws.com"},
+                        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+                    }
+                ]
+            }
+        },
+    )
+
+
+def test_no_aws_managed_policies_and_no_inline_policies(template: Template) -> None:
+    (role,) = template.find_resources("AWS::IAM::Role").values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "Policies" not in role["Properties"]
+    template.resource_count_is("AWS::IAM::Policy", 0)
+
+
+def test_exact_statement_set(template: Template) -> None:
+    assert set(statements(template)) == {
+        "PullModelImages",
+        "EcrAuthorizationToken",
+        "ReadModelArtifacts",
+        "ListModelArtifacts",
+        "WriteDataCapture",
+        "EndpointLogs",
+        "EndpointMetrics",
+        "DescribeNetwork",
+        "ManageNetworkInterfacesInVpc",
+    }
+    for statement in statements(template).values():
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        assert all(not a.endswith(":*") and a != "*" for a in actions), statement
+        assert "sagemaker:*" not in actions
+
+
+def test_images_from_this_repository_only(template: Template) -> None:
+    pull = statements(template)["PullModelImages"]
+    assert pull["Resource"]["Fn::GetAtt"][0].startswith("Repo")
+
+
+def test_reads_model_prefix_and_writes_capture_prefix_only(template: Template) -> None:
+    s = statements(template)
+    assert s["ReadModelArtifacts"]["Action"] == "s3:GetObject"
+    assert join(s["ReadModelArtifacts"]["Resource"]).endswith("/models/*")
+    assert s["WriteDataCapture"]["Action"] == "s3:PutObject"
+    assert join(s["WriteDataCapture"]["Resource"]).endswith("/capture/*")
+    assert s["ListModelArtifacts"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["models/", "models/*"]}
+    }
+
+
+def test_logs_and_metrics_are_scoped(template: Template) -> None:
+    s = statements(template)
+    assert join(s["EndpointLogs"]["Resource"]).endswith(
+        ":logs:eu-west-1:123456789012:log-group:/aws/sagemaker/Endpoints/*"
+    )
+    assert s["EndpointMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/Endpoints"]}
+    }
+
+
+def test_wildcard_resources_only_where_the_api_takes_none(template: Template) -> None:
+    star = {sid for sid, s in statements(template).items() if s["Resource"] == "*"}
+    assert star == {
+        "EcrAuthorizationToken",
+        "EndpointMetrics",
+        "DescribeNetwork",
+        "ManageNetworkInterfacesInVpc",
+    }
+    eni = statements(template)["ManageNetworkInterfacesInVpc"]
+    assert join(eni["Condition"]["ArnEquals"]["ec2:Vpc"]).endswith(
+        ":ec2:eu-west-1:123456789012:vpc/vpc-0123456789abcdef0"
+    )
+
+
+def test_role_is_named_in_the_key_policy(template: Template) -> None:
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert {"SageMakerExecutionRoleUse", "SageMakerExecutionRoleUseGrants"} <= sids

@@ -1,0 +1,109 @@
+"""ArtifactStorage: KMS, TLS-only, no public access, versioned, access logs, retention."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Match, Template
+
+from mlops_cdk.constructs.storage import ArtifactStorage
+from tests.helpers import new_stack
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def storage_template(removal_policy: cdk.RemovalPolicy) -> tuple[Template, ArtifactStorage]:
+    stack = new_stack("Test")
+    storage = ArtifactStorage(
+        stack,
+        "Artifacts",
+        key=kms.Key(stack, "Key"),
+        removal_policy=removal_policy,
+        model_artifacts_prefix="models/",
+        data_capture_prefix="capture/",
+        noncurrent_version_expiry=cdk.Duration.days(30),
+        access_log_expiry=cdk.Duration.days(90),
+    )
+    return Template.from_stack(stack), storage
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return storage_template(cdk.RemovalPolicy.RETAIN)[0]
+
+
+def artifact_bucket(template: Template) -> dict[str, object]:
+    buckets = template.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"LoggingConfiguration": Match.any_value()}}
+    )
+    (bucket,) = buckets.values()
+    return bucket
+
+
+def test_artifact_bucket_kms_versioned_private_logged(template: Template) -> None:
+    bucket = artifact_bucket(template)
+    props = bucket["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]  # type: ignore[index]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][1] == "Arn"
+    assert rule["BucketKeyEnabled"] is True
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}  # type: ignore[index]
+    assert props["PublicAccessBlockConfiguration"] == BLOCK_ALL  # type: ignore[index]
+    assert props["LoggingConfiguration"]["LogFilePrefix"] == "artifacts/"  # type: ignore[index]
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_both_buckets_deny_non_tls_requests(template: Template) -> None:
+    policies = template.find_resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 2
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        deny = [s for s in statements if s["Effect"] == "Deny"]
+        assert any(
+            s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            and s["Action"] == "s3:*"
+            and s["Principal"] == {"AWS": "*"}
+            for s in deny
+        ), statements
+
+
+def test_access_log_bucket_is_private_versioned_and_expires_logs(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "PublicAccessBlockConfiguration": BLOCK_ALL,
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "LifecycleConfiguration": {
+                "Rules": [Match.object_like({"ExpirationInDays": 90, "Status": "Enabled"})]
+            },
+        },
+    )
+
+
+def test_retained_buckets_are_not_auto_emptied(template: Template) -> None:
+    template.resource_count_is("Custom::S3AutoDeleteObjects", 0)
+
+
+def test_destroy_policy_empties_and_deletes() -> None:
+    template, _ = storage_template(cdk.RemovalPolicy.DESTROY)
+    assert len(template.find_resources("AWS::S3::Bucket", {"DeletionPolicy": "Delete"})) == 2
+    template.resource_count_is("Custom::S3AutoDeleteObjects", 2)
+
+
+def test_prefix_helpers() -> None:
+    _, storage = storage_template(cdk.RemovalPolicy.RETAIN)
+    stack = cdk.Stack.of(storage)
+    resolved = stack.resolve(storage.model_artifacts_arn())
+    assert resolved["Fn::Join"][1][-1] == "/models/*"
+    assert stack.resolve(storage.data_capture_arn("x"))["Fn::Join"][1][-1] == "/capture/x"

@@ -1,0 +1,54 @@
+"""An environment that imports an existing VPC synthesizes with every gate on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from aws_cdk.assertions import Template
+
+from mlops_cdk.app_builder import build_app
+from mlops_cdk.config import load_environment
+from tests.helpers import CONFIG_DIR, cdk_context
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
+    data["network"] = {
+        "existing_vpc": {
+            "vpc_id": "vpc-0123456789abcdef0",
+            "cidr": "10.60.0.0/16",
+            "availability_zones": ["eu-west-1a", "eu-west-1b"],
+            "private_subnet_ids": ["subnet-01234567", "subnet-89abcdef"],
+            "route_table_ids": ["rtb-01234567", "rtb-89abcdef"],
+        }
+    }
+    folder: Path = tmp_path_factory.mktemp("config")
+    (folder / "shared.yaml").write_text(yaml.safe_dump(data))
+    config = load_environment(folder / "shared.yaml")
+    app, stages = build_app([config], outdir=str(folder / "out"), context=cdk_context())
+    app.synth()  # every compliance pack runs here
+    return Template.from_stack(stages["shared"].foundation)
+
+
+def test_no_new_vpc_but_endpoints_and_flow_logs_in_the_existing_one(template: Template) -> None:
+    template.resource_count_is("AWS::EC2::VPC", 0)
+    template.resource_count_is("AWS::EC2::VPCEndpoint", 9)
+    template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceId": "vpc-0123456789abcdef0"})
+
+
+def test_execution_role_manages_enis_in_the_existing_vpc_only(template: Template) -> None:
+    (policy,) = template.find_resources(
+        "AWS::IAM::ManagedPolicy",
+        {"Properties": {"Description": "SageMaker hosting: this environment's resources only"}},
+    ).values()
+    (eni,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Sid"] == "ManageNetworkInterfacesInVpc"
+    ]
+    assert eni["Condition"]["ArnEquals"]["ec2:Vpc"] == (
+        "arn:aws:ec2:eu-west-1:222222222222:vpc/vpc-0123456789abcdef0"
+    )

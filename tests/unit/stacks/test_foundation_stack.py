@@ -1,0 +1,121 @@
+"""FoundationStack in every environment: composition, per-environment policy, stable IDs."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlops_cdk.config import EnvConfig
+from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
+
+# Stateful resources: a changed logical ID means CloudFormation replaces (and with RETAIN,
+# orphans) the resource. These IDs must never change without a migration plan.
+PINNED_LOGICAL_IDS = {
+    "AWS::KMS::Key": "EncryptionKey3A692D6E",
+    "AWS::ECR::Repository": "ModelImagesRepository9F779EF6",
+    "AWS::EC2::VPC": "NetworkVpc7FB7348F",
+}
+PINNED_BUCKETS = {"ArtifactsBucket88671897", "ArtifactsAccessLogs4D97777C"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_stateful_logical_ids_are_pinned(synthesized: Synthesized, env: str) -> None:
+    template = synthesized.template_json(env, "foundation")
+    for resource_type, logical_id in PINNED_LOGICAL_IDS.items():
+        assert set(resources_of_type(template, resource_type)) == {logical_id}, resource_type
+    assert set(resources_of_type(template, "AWS::S3::Bucket")) == PINNED_BUCKETS
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_removal_policy_follows_config(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "foundation")
+    expected = "Retain" if env_configs[env].removal_policy == "retain" else "Delete"
+    stateful = [
+        *resources_of_type(template, "AWS::KMS::Key").values(),
+        *resources_of_type(template, "AWS::ECR::Repository").values(),
+        *resources_of_type(template, "AWS::S3::Bucket").values(),
+        *resources_of_type(template, "AWS::Logs::LogGroup").values(),
+    ]
+    assert len(stateful) == 5  # key, repository, two buckets, flow-log group
+    for resource in stateful:
+        assert resource["DeletionPolicy"] == expected
+        assert resource["UpdateReplacePolicy"] == expected
+    auto_delete = resources_of_type(template, "Custom::S3AutoDeleteObjects")
+    assert len(auto_delete) == (2 if expected == "Delete" else 0)
+
+
+def test_dev_is_destroyable_and_stage_prod_retain(env_configs: dict[str, EnvConfig]) -> None:
+    assert env_configs["dev"].removal_policy == "destroy"
+    assert env_configs["stage"].removal_policy == "retain"
+    assert env_configs["prod"].removal_policy == "retain"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_termination_protection_and_environment(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    stack = synthesized.stages[env].foundation
+    config = env_configs[env]
+    assert stack.termination_protection is config.termination_protection
+    assert stack.account == config.account
+    assert stack.region == config.region
+    assert stack.stack_name == f"{env}-Foundation"
+    assert env != "prod" or stack.termination_protection
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_log_retention_follows_config(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template(env, "foundation")
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"RetentionInDays": env_configs[env].log_retention_days}
+    )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_tags_on_every_taggable_resource(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "foundation")
+    expected = {"Environment": env, "ManagedBy": "mlops-cdk", **env_configs[env].tags}
+    for resource_type in ("AWS::KMS::Key", "AWS::ECR::Repository", "AWS::S3::Bucket"):
+        for resource in resources_of_type(template, resource_type).values():
+            tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
+            assert expected.items() <= tags.items(), (resource_type, tags)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_subnets_span_the_configured_azs(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "foundation")
+    subnets = resources_of_type(template, "AWS::EC2::Subnet").values()
+    zones = {s["Properties"]["AvailabilityZone"] for s in subnets}
+    new_vpc = env_configs[env].network.new_vpc
+    assert new_vpc is not None
+    assert len(zones) == new_vpc.max_azs
+
+
+def test_no_aws_managed_policies_anywhere(synthesized: Synthesized) -> None:
+    for env in ENVIRONMENTS:
+        template = synthesized.template_json(env, "foundation")
+        for role in resources_of_type(template, "AWS::IAM::Role").values():
+            arns = str(role["Properties"].get("ManagedPolicyArns", ""))
+            assert "AmazonSageMakerFullAccess" not in arns
+            assert "AdministratorAccess" not in arns
+
+
+def test_no_physical_names_on_replaceable_resources(synthesized: Synthesized) -> None:
+    name_props = {
+        "AWS::S3::Bucket": "BucketName",
+        "AWS::ECR::Repository": "RepositoryName",
+        "AWS::IAM::Role": "RoleName",
+        "AWS::Logs::LogGroup": "LogGroupName",
+    }
+    for env in ENVIRONMENTS:
+        template = synthesized.template_json(env, "foundation")
+        for resource_type, prop in name_props.items():
+            for resource in resources_of_type(template, resource_type).values():
+                assert prop not in resource["Properties"], (env, resource_type)

@@ -1,0 +1,25 @@
+"""Per-environment template snapshots: a template change shows up as a reviewable diff.
+
+Update deliberately with `pytest --snapshot-update` and commit the .json files.
+"""
+
+from __future__ import annotations
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from tests.helpers import ENVIRONMENTS, Synthesized, normalize_asset_hashes
+
+
+@pytest.fixture
+def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_foundation_template_snapshot(
+    synthesized: Synthesized, snapshot_json: SnapshotAssertion, env: str
+) -> None:
+    template = normalize_asset_hashes(synthesized.template_json(env, "foundation"))
+    assert template == snapshot_json

@@ -1,0 +1,47 @@
+"""Acknowledgements: one finding id per call, a concrete reason, resolved resource names."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from mlops_cdk.compliance import acknowledge, nag_resource_string
+from tests.helpers import new_stack
+
+
+@pytest.mark.parametrize("finding_id", ["", "  ", "AwsSolutions-S1,AwsSolutions-S10"])
+def test_one_finding_id_per_call(finding_id: str) -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError, match="one finding id per call"):
+        acknowledge(stack, finding_id, "a reason that is long enough to say something real")
+
+
+def test_reason_must_be_concrete() -> None:
+    stack = new_stack()
+    with pytest.raises(ValueError, match="needs a concrete reason"):
+        acknowledge(stack, "AwsSolutions-S1", "not needed")
+
+
+def test_acknowledgement_is_recorded_on_the_construct() -> None:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Bucket")
+    acknowledge(bucket, "AwsSolutions-S1", "access logs go to the central log archive account")
+    entries = [
+        entry.data
+        for entry in bucket.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    ]
+    assert entries, bucket.node.metadata
+    assert "AwsSolutions-S1" in str(entries)
+
+
+def test_resource_strings_render_like_cdk_nag() -> None:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Bucket")
+    logical_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+    assert nag_resource_string(stack, bucket.arn_for_objects("models/*")) == (
+        f"<{logical_id}.Arn>/models/*"
+    )
+    assert nag_resource_string(stack, bucket.bucket_name) == f"<{logical_id}>"
+    assert nag_resource_string(stack, "*") == "*"
