@@ -9,6 +9,7 @@ from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.stacks.foundation import FoundationStack
+from mlops_cdk.stacks.serving import ServingStack
 
 
 class MlopsStage(cdk.Stage):
@@ -25,6 +26,21 @@ class MlopsStage(cdk.Stage):
         )
         self.config = config
         self.foundation = FoundationStack(self, "Foundation", config=config)
+        self.serving: ServingStack | None = None
+        if config.serving is not None:
+            foundation = self.foundation
+            self.serving = ServingStack(
+                self,
+                "Serving",
+                config=config,
+                serving=config.serving,
+                key=foundation.encryption.key,
+                vpc=foundation.network.vpc,
+                subnets=foundation.network.subnets,
+                repository=foundation.registry.repository,
+                storage=foundation.storage,
+                execution_role=foundation.execution_role.role,
+            )
         tags = {"Environment": config.name, "ManagedBy": "mlops-cdk", **config.tags}
         for key, value in sorted(tags.items()):
             cdk.Tags.of(self).add(key, value)

@@ -46,8 +46,10 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 
 
 def alternate(
-    label_a: str, cmd_a: list[str], label_b: str, cmd_b: list[str], env: dict[str, str], runs: int
+    a: tuple[str, list[str]], b: tuple[str, list[str]], *, env: dict[str, str], runs: int
 ) -> tuple[list[float], list[float]]:
+    """Time ``a`` and ``b`` (label, command) in turn, ``runs`` times each, after a warm-up."""
+    (label_a, cmd_a), (label_b, cmd_b) = a, b
     a_times: list[float] = []
     b_times: list[float] = []
     timed(cmd_a, env)  # warm-up: file caches, .pyc
@@ -80,7 +82,9 @@ def main() -> int:
     python = sys.executable
     env = dict(os.environ)
     env["PATH"] = f"{Path(python).parent}{os.pathsep}{env.get('PATH', '')}"
-    node = subprocess.run(["node", "--version"], env=env, capture_output=True, text=True, check=False)
+    node = subprocess.run(
+        ["node", "--version"], env=env, capture_output=True, text=True, check=False
+    )
     print(f"python {sys.version.split()[0]}, node {node.stdout.strip() or 'not found'}")
 
     with tempfile.TemporaryDirectory() as out:
@@ -88,19 +92,20 @@ def main() -> int:
         env["CDK_CONTEXT_JSON"] = cli_context()
         print("synth: full app (all environments, all packs) vs empty app")
         full, empty = alternate(
-            "full", [python, "app.py"], "empty", [python, "-c", EMPTY_APP], env, args.runs
+            ("full", [python, "app.py"]),
+            ("empty", [python, "-c", EMPTY_APP]),
+            env=env,
+            runs=args.runs,
         )
     ok = report("synth", full, empty, SYNTH_TARGET)
 
     env["PYTHONPATH"] = str(ROOT / "lambda" / "retrain")
     print("import: retrain handler vs bare boto3")
     handler, boto = alternate(
-        "retrain",
-        [python, "-c", "import retrain"],
-        "boto3",
-        [python, "-c", "import boto3"],
-        env,
-        args.import_runs,
+        ("retrain", [python, "-c", "import retrain"]),
+        ("boto3", [python, "-c", "import boto3"]),
+        env=env,
+        runs=args.import_runs,
     )
     ok = report("import", handler, boto, IMPORT_TARGET) and ok
     return 0 if ok or not args.strict else 1

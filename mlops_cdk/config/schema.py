@@ -12,9 +12,11 @@ from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
 from aws_cdk.region_info import RegionInfo
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.serving import ServingConfig
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -33,12 +35,6 @@ _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
 def known_regions() -> frozenset[str]:
     """Region names aws-cdk-lib knows (its region-info database), read once."""
     return frozenset(info.name for info in RegionInfo.regions)
-
-
-class StrictModel(BaseModel):
-    """Base: unknown keys are errors, values are immutable once validated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class NewVpcConfig(StrictModel):
@@ -159,6 +155,9 @@ class EnvConfig(StrictModel):
     network: NetworkConfig
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    serving: ServingConfig | None = Field(
+        None, description="Models and variants to host; omit for a foundation-only environment."
+    )
 
     @field_validator("name")
     @classmethod
@@ -210,6 +209,52 @@ class EnvConfig(StrictModel):
                     f"tag {key!r}: value must be at most 256 characters of [\\w\\s.:/=+@-]"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _serving_fits_environment(self) -> EnvConfig:
+        if self.serving is None:
+            return self
+        prefix = self.storage.model_artifacts_prefix
+        for index, model in enumerate(self.serving.models):
+            if not model.model_data_key.startswith(prefix):
+                raise FieldProblem(
+                    f"serving.models[{index}].model_data_key",
+                    f"must be under storage.model_artifacts_prefix {prefix!r} "
+                    "(the only prefix the execution role can read)",
+                )
+        if not self.production:
+            return self
+        for index, variant in enumerate(self.serving.variants):
+            where = f"serving.variants[{index}]"
+            if variant.serverless is not None:
+                raise FieldProblem(
+                    f"{where}.serverless",
+                    "production endpoints run on instances in the VPC; serverless endpoints "
+                    "cannot use VPC config",
+                )
+            if variant.instance is not None:
+                if variant.instance.initial_instance_count < 2:
+                    raise FieldProblem(
+                        f"{where}.instance.initial_instance_count",
+                        "production variants need at least 2 instances (spread across AZs)",
+                    )
+                scaling = variant.instance.autoscaling
+                if scaling is None:
+                    raise FieldProblem(
+                        f"{where}.instance.autoscaling", "production variants must autoscale"
+                    )
+                if scaling.min_capacity < 2:
+                    raise FieldProblem(
+                        f"{where}.instance.autoscaling.min_capacity",
+                        "production variants need at least 2 instances (spread across AZs)",
+                    )
+                for s_index, action in enumerate(scaling.scheduled):
+                    if action.min_capacity < 2:
+                        raise FieldProblem(
+                            f"{where}.instance.autoscaling.scheduled[{s_index}].min_capacity",
+                            "production variants need at least 2 instances (spread across AZs)",
+                        )
+        return self
 
     @model_validator(mode="after")
     def _production_rules(self) -> EnvConfig:

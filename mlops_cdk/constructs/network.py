@@ -77,7 +77,8 @@ class PrivateNetwork(Construct):
                 ],
                 restrict_default_security_group=True,
             )
-        self.subnet_selection = ec2.SubnetSelection(subnets=self._private_subnets())
+        self.subnets = self._private_subnets()
+        self.subnet_selection = ec2.SubnetSelection(subnets=self.subnets)
 
         self.flow_log_group = logs.LogGroup(
             self,

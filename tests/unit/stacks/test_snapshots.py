@@ -17,9 +17,10 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
+@pytest.mark.parametrize("stack", ["foundation", "serving"])
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_foundation_template_snapshot(
-    synthesized: Synthesized, snapshot_json: SnapshotAssertion, env: str
+def test_template_snapshot(
+    synthesized: Synthesized, snapshot_json: SnapshotAssertion, env: str, stack: str
 ) -> None:
-    template = normalize_asset_hashes(synthesized.template_json(env, "foundation"))
+    template = normalize_asset_hashes(synthesized.template_json(env, stack))
     assert template == snapshot_json

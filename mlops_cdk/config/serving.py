@@ -1,0 +1,360 @@
+"""The ``serving`` section: model versions, weighted variants, data capture, deployment policy,
+autoscaling. Rules that need the rest of the environment (production, storage prefixes) live in
+:class:`mlops_cdk.config.schema.EnvConfig`."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from mlops_cdk.config.base import StrictModel
+from mlops_cdk.config.errors import FieldProblem
+
+MAX_VARIANTS = 10
+_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,30}$"  # SageMaker variant/model name characters
+_ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")
+_IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+_IMAGE_DIGEST = r"^sha256:[0-9a-f]{64}$"
+_INSTANCE_TYPE = r"^ml\.[a-z0-9-]+\.[a-z0-9]+$"
+_CRON = re.compile(r"^cron\([^()]+\)$")
+
+# Instance families with local NVMe instance storage: SageMaker rejects a KmsKeyId on endpoint
+# configs that use them (their storage is hardware-encrypted instead).
+_NVME_FAMILIES = frozenset(
+    {"g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "trn1", "trn1n"}
+)
+_NVME_SUFFIX = re.compile(r"^[a-z]+\d+[a-z]*d[a-z]*$")  # m5d, c5d, r5d, m6id, c6gd, ...
+
+
+def has_local_nvme(instance_type: str) -> bool:
+    """True for ``ml.<family>.<size>`` types whose family has local NVMe storage."""
+    family = instance_type.split(".")[1]
+    return family in _NVME_FAMILIES or bool(_NVME_SUFFIX.match(family))
+
+
+class ModelConfig(StrictModel):
+    """One model version: an image from this environment's repository plus an artifact."""
+
+    name: str = Field(pattern=_NAME, description="Model name, referenced by variants.")
+    image_tag: str | None = Field(None, pattern=_IMAGE_TAG)
+    image_digest: str | None = Field(None, pattern=_IMAGE_DIGEST)
+    model_data_key: str = Field(description="S3 key of model.tar.gz under the artifacts prefix.")
+    environment: dict[str, str] = Field(default_factory=dict)
+    network_isolation: bool = Field(True, description="No network access for the container.")
+
+    @field_validator("image_tag")
+    @classmethod
+    def _not_latest(cls, value: str | None) -> str | None:
+        if value == "latest":
+            raise ValueError("'latest' does not pin a model version; use a release tag or digest")
+        return value
+
+    @field_validator("model_data_key")
+    @classmethod
+    def _tarball(cls, value: str) -> str:
+        if value.startswith("/") or not value.endswith(".tar.gz"):
+            raise ValueError(f"{value!r} must be a relative S3 key of a .tar.gz model archive")
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _env_vars(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 100:
+            raise ValueError("at most 100 container environment variables")
+        for key, item in value.items():
+            if not _ENV_KEY.match(key):
+                raise ValueError(f"{key!r} is not a valid environment variable name")
+            if len(item) > 1024:
+                raise ValueError(f"value of {key!r} is longer than 1024 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_image_reference(self) -> ModelConfig:
+        if (self.image_tag is None) == (self.image_digest is None):
+            raise FieldProblem("image_tag", "set exactly one of image_tag or image_digest")
+        return self
+
+
+class ScheduledScaling(StrictModel):
+    """A scheduled change of the autoscaling bounds, e.g. scale down at night in dev."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,31}$")
+    schedule: str = Field(description="cron(...) expression in time_zone.")
+    time_zone: str = "UTC"
+    min_capacity: int = Field(ge=1)
+    max_capacity: int = Field(ge=1)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if not _CRON.match(value) or len(value[5:-1].split()) != 6:
+            raise ValueError(f"{value!r} is not cron(min hour day-of-month month day-of-week year)")
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ScheduledScaling:
+        if self.min_capacity > self.max_capacity:
+            raise FieldProblem("min_capacity", "min_capacity is greater than max_capacity")
+        return self
+
+
+class InstanceAutoscaling(StrictModel):
+    """Target tracking on the variant's instance count."""
+
+    min_capacity: int = Field(ge=1)
+    max_capacity: int = Field(ge=1, le=1000)
+    metric: Literal["invocations_per_instance", "concurrent_requests_high_resolution"] = (
+        "invocations_per_instance"
+    )
+    target_value: float = Field(gt=0, description="Target per instance (or per model copy).")
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=86400)
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=86400)
+    scheduled: list[ScheduledScaling] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> InstanceAutoscaling:
+        if self.min_capacity > self.max_capacity:
+            raise FieldProblem("min_capacity", "min_capacity is greater than max_capacity")
+        names = [s.name for s in self.scheduled]
+        if len(set(names)) != len(names):
+            raise FieldProblem("scheduled", "scheduled action names must be unique")
+        for index, action in enumerate(self.scheduled):
+            if action.max_capacity > self.max_capacity:
+                raise FieldProblem(
+                    f"scheduled[{index}].max_capacity",
+                    "exceeds the autoscaling max_capacity",
+                )
+        return self
+
+
+class InstanceCapacity(StrictModel):
+    instance_type: str = Field(pattern=_INSTANCE_TYPE, description="An ml.* instance type.")
+    initial_instance_count: int = Field(ge=1, le=1000)
+    autoscaling: InstanceAutoscaling | None = None
+
+    @field_validator("instance_type", mode="before")
+    @classmethod
+    def _ml_prefix(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("ml."):
+            raise ValueError(f"{value!r} is not a SageMaker instance type (they start with 'ml.')")
+        return value
+
+    @model_validator(mode="after")
+    def _count_within_bounds(self) -> InstanceCapacity:
+        scaling = self.autoscaling
+        if (
+            scaling
+            and not scaling.min_capacity <= self.initial_instance_count <= scaling.max_capacity
+        ):
+            raise FieldProblem(
+                "initial_instance_count",
+                f"{self.initial_instance_count} is outside autoscaling "
+                f"[{scaling.min_capacity}, {scaling.max_capacity}]",
+            )
+        return self
+
+
+class ProvisionedConcurrencyScaling(StrictModel):
+    min_capacity: int = Field(ge=1, le=200)
+    max_capacity: int = Field(ge=1, le=200)
+    target_utilization: float = Field(0.7, gt=0, le=1)
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=86400)
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=86400)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ProvisionedConcurrencyScaling:
+        if self.min_capacity > self.max_capacity:
+            raise FieldProblem("min_capacity", "min_capacity is greater than max_capacity")
+        return self
+
+
+class ServerlessCapacity(StrictModel):
+    memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144]
+    max_concurrency: int = Field(ge=1, le=200)
+    provisioned_concurrency: int | None = Field(None, ge=1, le=200)
+    autoscaling: ProvisionedConcurrencyScaling | None = None
+
+    @model_validator(mode="after")
+    def _provisioned(self) -> ServerlessCapacity:
+        provisioned = self.provisioned_concurrency
+        if provisioned is not None and provisioned > self.max_concurrency:
+            raise FieldProblem("provisioned_concurrency", "must not exceed max_concurrency")
+        if self.autoscaling is not None:
+            if provisioned is None:
+                raise FieldProblem(
+                    "autoscaling", "scales provisioned concurrency: set provisioned_concurrency"
+                )
+            if not self.autoscaling.min_capacity <= provisioned <= self.autoscaling.max_capacity:
+                raise FieldProblem(
+                    "provisioned_concurrency", "is outside the autoscaling min/max capacity"
+                )
+            if self.autoscaling.max_capacity > self.max_concurrency:
+                raise FieldProblem("autoscaling.max_capacity", "must not exceed max_concurrency")
+        return self
+
+
+class VariantConfig(StrictModel):
+    """A production variant: a model, its capacity (instances or serverless) and a weight."""
+
+    name: str = Field(pattern=_NAME)
+    model: str = Field(description="Name of a model in serving.models.")
+    initial_weight: float = Field(ge=0, description="Relative traffic weight (>= 0).")
+    instance: InstanceCapacity | None = None
+    serverless: ServerlessCapacity | None = None
+
+    @model_validator(mode="after")
+    def _one_capacity_kind(self) -> VariantConfig:
+        if (self.instance is None) == (self.serverless is None):
+            raise FieldProblem("instance", "set exactly one of instance or serverless")
+        return self
+
+    @property
+    def is_serverless(self) -> bool:
+        return self.serverless is not None
+
+
+class DataCaptureConfig(StrictModel):
+    enabled: bool = True
+    sampling_percentage: int = Field(20, ge=1, le=100)
+    capture_input: bool = True
+    capture_output: bool = True
+
+    @model_validator(mode="after")
+    def _something_captured(self) -> DataCaptureConfig:
+        if self.enabled and not (self.capture_input or self.capture_output):
+            raise FieldProblem("capture_input", "capture at least one of input or output")
+        return self
+
+
+class CapacitySize(StrictModel):
+    type: Literal["instance_count", "capacity_percent"]
+    value: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _percent(self) -> CapacitySize:
+        if self.type == "capacity_percent" and self.value >= 100:
+            raise FieldProblem("value", "a percentage below 100 (100% is all-at-once)")
+        return self
+
+
+class DeploymentConfig(StrictModel):
+    """Blue/green deployment guardrails for endpoint updates."""
+
+    strategy: Literal["all_at_once", "canary", "linear"] = "all_at_once"
+    canary_size: CapacitySize | None = None
+    linear_step_size: CapacitySize | None = None
+    wait_seconds: int = Field(300, ge=0, le=3600, description="Baking time between steps.")
+    termination_wait_seconds: int = Field(300, ge=0, le=3600)
+    maximum_execution_timeout_seconds: int = Field(3600, ge=600, le=28800)
+
+    @model_validator(mode="after")
+    def _strategy_fields(self) -> DeploymentConfig:
+        if self.strategy == "canary" and self.canary_size is None:
+            raise FieldProblem("canary_size", "required for the canary strategy")
+        if self.strategy == "linear" and self.linear_step_size is None:
+            raise FieldProblem("linear_step_size", "required for the linear strategy")
+        if self.strategy != "canary" and self.canary_size is not None:
+            raise FieldProblem(
+                "canary_size", f"only used by the canary strategy, not {self.strategy}"
+            )
+        if self.strategy != "linear" and self.linear_step_size is not None:
+            raise FieldProblem(
+                "linear_step_size", f"only used by the linear strategy, not {self.strategy}"
+            )
+        return self
+
+    @property
+    def step_size(self) -> CapacitySize | None:
+        return self.canary_size or self.linear_step_size
+
+
+class ServingConfig(StrictModel):
+    models: Annotated[list[ModelConfig], Field(min_length=1)]
+    variants: Annotated[list[VariantConfig], Field(min_length=1)]
+    data_capture: DataCaptureConfig = Field(default_factory=DataCaptureConfig)
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServingConfig:
+        self._check_names()
+        self._check_weights()
+        self._check_serverless()
+        self._check_deployment_size()
+        return self
+
+    def _check_names(self) -> None:
+        models = [m.name for m in self.models]
+        for index, name in enumerate(models):
+            if models.index(name) != index:
+                raise FieldProblem(f"models[{index}].name", f"duplicate model name {name!r}")
+        if len(self.variants) > MAX_VARIANTS:
+            raise FieldProblem(
+                "variants",
+                f"{len(self.variants)} variants; SageMaker allows at most {MAX_VARIANTS}",
+            )
+        seen: set[str] = set()
+        for index, variant in enumerate(self.variants):
+            if variant.name in seen:
+                raise FieldProblem(
+                    f"variants[{index}].name", f"duplicate variant name {variant.name!r}"
+                )
+            seen.add(variant.name)
+            if variant.model not in models:
+                raise FieldProblem(
+                    f"variants[{index}].model",
+                    f"unknown model {variant.model!r} (models: {', '.join(models)})",
+                )
+
+    def _check_weights(self) -> None:
+        if sum(v.initial_weight for v in self.variants) <= 0:
+            raise FieldProblem(
+                "variants", "all initial weights are 0: no variant would get traffic"
+            )
+
+    def _check_serverless(self) -> None:
+        serverless = [i for i, v in enumerate(self.variants) if v.is_serverless]
+        if not serverless:
+            return
+        index = serverless[0]
+        if len(self.variants) > 1:
+            raise FieldProblem(
+                f"variants[{index}].serverless",
+                "SageMaker does not support multiple production variants on a serverless "
+                "endpoint: a serverless variant must be the only variant",
+            )
+        if self.data_capture.enabled:
+            raise FieldProblem(
+                "data_capture.enabled", "SageMaker does not support data capture on serverless"
+            )
+        model = next(m for m in self.models if m.name == self.variants[index].model)
+        if model.network_isolation:
+            raise FieldProblem(
+                f"models[{self.models.index(model)}].network_isolation",
+                "serverless endpoints support neither VPC config nor network isolation: "
+                "set it to false for a model served by a serverless variant",
+            )
+        step = self.deployment.step_size
+        if step is not None and step.type == "instance_count":
+            field = "canary_size" if self.deployment.strategy == "canary" else "linear_step_size"
+            raise FieldProblem(
+                f"deployment.{field}.type",
+                "a serverless endpoint has no instances: use capacity_percent",
+            )
+
+    def _check_deployment_size(self) -> None:
+        step = self.deployment.step_size
+        if step is None or step.type != "instance_count":
+            return
+        field = "canary_size" if self.deployment.strategy == "canary" else "linear_step_size"
+        for variant in self.variants:
+            if variant.instance and step.value > variant.instance.initial_instance_count:
+                raise FieldProblem(
+                    f"deployment.{field}.value",
+                    f"{step.value} instances is larger than the fleet of variant "
+                    f"{variant.name!r} ({variant.instance.initial_instance_count} instances)",
+                )
+
+    def model(self, name: str) -> ModelConfig:
+        return next(m for m in self.models if m.name == name)

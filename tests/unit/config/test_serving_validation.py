@@ -1,0 +1,389 @@
+"""Serving configuration: every bad-input rule gives one line naming the file and field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_cdk.config import ConfigError, load_environment
+from mlops_cdk.config.serving import has_local_nvme
+from tests.unit.config.test_config_validation import VALID
+
+MODEL = {"name": "m1", "image_tag": "1.0.0", "model_data_key": "models/m1/model.tar.gz"}
+
+
+def instance_variant(
+    name: str, weight: float = 1, count: int = 2, **scaling: Any
+) -> dict[str, Any]:
+    instance: dict[str, Any] = {"instance_type": "ml.m5.large", "initial_instance_count": count}
+    if scaling:
+        instance["autoscaling"] = scaling
+    return {"name": name, "model": "m1", "initial_weight": weight, "instance": instance}
+
+
+SCALING = {"min_capacity": 2, "max_capacity": 4, "target_value": 100}
+SERVING: dict[str, Any] = {
+    "models": [MODEL],
+    "variants": [instance_variant("a", 90, **SCALING), instance_variant("b", 10, **SCALING)],
+}
+
+
+def config_with(serving: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {**copy.deepcopy(VALID), **top, "serving": serving}
+
+
+def problems(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> list[str]:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as excinfo:
+        load_environment(path, display=f"config/{name}.yaml")
+    return excinfo.value.problems
+
+
+def assert_one(found: list[str], expected_prefix: str) -> None:
+    assert len(found) == 1, found
+    assert found[0].startswith(expected_prefix), found[0]
+
+
+def serving(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(SERVING)
+    data.update(changes)
+    return data
+
+
+def test_valid_serving_config(tmp_path: Path) -> None:
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(config_with(SERVING)))
+    config = load_environment(path)
+    assert config.serving is not None
+    assert [v.name for v in config.serving.variants] == ["a", "b"]
+    assert config.serving.deployment.strategy == "all_at_once"
+
+
+@pytest.mark.parametrize(
+    ("variants", "expected"),
+    [
+        (
+            [instance_variant("a", -1)],
+            "config/dev.yaml: serving.variants[0].initial_weight: Input should be greater than "
+            "or equal to 0",
+        ),
+        (
+            [instance_variant("a", 0), instance_variant("b", 0)],
+            "config/dev.yaml: serving.variants: all initial weights are 0",
+        ),
+        (
+            [instance_variant("a"), instance_variant("a")],
+            "config/dev.yaml: serving.variants[1].name: duplicate variant name 'a'",
+        ),
+        (
+            [{**instance_variant("a"), "model": "nope"}],
+            "config/dev.yaml: serving.variants[0].model: unknown model 'nope' (models: m1)",
+        ),
+        (
+            [instance_variant(f"v{i}") for i in range(11)],
+            "config/dev.yaml: serving.variants: 11 variants; SageMaker allows at most 10",
+        ),
+        (
+            [
+                {
+                    **instance_variant("a"),
+                    "instance": {"instance_type": "m5.large", "initial_instance_count": 1},
+                }
+            ],
+            "config/dev.yaml: serving.variants[0].instance.instance_type: 'm5.large' is not a "
+            "SageMaker instance type",
+        ),
+        (
+            [instance_variant("a", 1, 2, min_capacity=3, max_capacity=2, target_value=1)],
+            "config/dev.yaml: serving.variants[0].instance.autoscaling.min_capacity: "
+            "min_capacity is greater than max_capacity",
+        ),
+        (
+            [instance_variant("a", 1, 5, min_capacity=1, max_capacity=4, target_value=1)],
+            "config/dev.yaml: serving.variants[0].instance.initial_instance_count: 5 is outside "
+            "autoscaling [1, 4]",
+        ),
+        (
+            [{"name": "a", "model": "m1", "initial_weight": 1}],
+            "config/dev.yaml: serving.variants[0].instance: set exactly one of instance or "
+            "serverless",
+        ),
+        ([], "config/dev.yaml: serving.variants: List should have at least 1 item"),
+    ],
+)
+def test_variant_rules(tmp_path: Path, variants: list[dict[str, Any]], expected: str) -> None:
+    assert_one(problems(tmp_path, config_with(serving(variants=variants))), expected)
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ({**MODEL, "image_tag": "latest"}, "serving.models[0].image_tag: 'latest' does not pin"),
+        (
+            {**MODEL, "image_digest": "sha256:" + "a" * 64},
+            "serving.models[0].image_tag: set exactly one of image_tag or image_digest",
+        ),
+        (
+            {**MODEL, "image_digest": "sha1:abc", "image_tag": None},
+            "serving.models[0].image_digest",
+        ),
+        ({**MODEL, "model_data_key": "models/m1/model.zip"}, "serving.models[0].model_data_key"),
+        (
+            {**MODEL, "model_data_key": "elsewhere/model.tar.gz"},
+            "serving.models[0].model_data_key: must be under storage.model_artifacts_prefix",
+        ),
+        ({**MODEL, "environment": {"1BAD": "x"}}, "serving.models[0].environment: '1BAD'"),
+        ({**MODEL, "name": "bad_name!"}, "serving.models[0].name: String should match pattern"),
+    ],
+)
+def test_model_rules(tmp_path: Path, model: dict[str, Any], expected: str) -> None:
+    assert_one(
+        problems(tmp_path, config_with(serving(models=[model]))), f"config/dev.yaml: {expected}"
+    )
+
+
+def test_duplicate_model_names(tmp_path: Path) -> None:
+    assert_one(
+        problems(tmp_path, config_with(serving(models=[MODEL, MODEL]))),
+        "config/dev.yaml: serving.models[1].name: duplicate model name 'm1'",
+    )
+
+
+PROD = {"production": True, "removal_policy": "retain", "termination_protection": True}
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        (
+            instance_variant("a", 1, 1, min_capacity=1, max_capacity=3, target_value=1),
+            "serving.variants[0].instance.initial_instance_count: production variants need at "
+            "least 2 instances",
+        ),
+        (
+            instance_variant("a", 1, 2, min_capacity=1, max_capacity=3, target_value=1),
+            "serving.variants[0].instance.autoscaling.min_capacity: production variants need at "
+            "least 2 instances",
+        ),
+        (
+            instance_variant("a", 1, 2),
+            "serving.variants[0].instance.autoscaling: production variants must autoscale",
+        ),
+        (
+            {
+                "name": "a",
+                "model": "m1",
+                "initial_weight": 1,
+                "serverless": {"memory_size_mb": 2048, "max_concurrency": 10},
+            },
+            "serving.variants[0].serverless: production endpoints run on instances in the VPC",
+        ),
+    ],
+)
+def test_production_fleet_rules(tmp_path: Path, variant: dict[str, Any], expected: str) -> None:
+    found = problems(
+        tmp_path,
+        config_with(
+            serving(
+                variants=[variant],
+                models=[{**MODEL, "network_isolation": "serverless" not in variant}],
+                data_capture={"enabled": "serverless" not in variant},
+            ),
+            **PROD,
+        ),
+        name="prod",
+    )
+    assert_one(found, f"config/prod.yaml: {expected}")
+
+
+def test_production_scheduled_scale_down_keeps_two_instances(tmp_path: Path) -> None:
+    scheduled = [
+        {"name": "Night", "schedule": "cron(0 20 * * ? *)", "min_capacity": 1, "max_capacity": 2}
+    ]
+    variant = instance_variant("a", 1, 2, **SCALING, scheduled=scheduled)
+    assert_one(
+        problems(tmp_path, config_with(serving(variants=[variant]), **PROD), name="prod"),
+        "config/prod.yaml: serving.variants[0].instance.autoscaling.scheduled[0].min_capacity: "
+        "production variants need at least 2",
+    )
+
+
+SERVERLESS = {
+    "name": "s",
+    "model": "m1",
+    "initial_weight": 1,
+    "serverless": {"memory_size_mb": 2048, "max_concurrency": 10},
+}
+OPEN_MODEL = {**MODEL, "network_isolation": False}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"variants": [SERVERLESS, instance_variant("a")], "models": [OPEN_MODEL]},
+            "serving.variants[0].serverless: SageMaker does not support multiple production "
+            "variants on a serverless endpoint",
+        ),
+        (
+            {"variants": [SERVERLESS], "models": [OPEN_MODEL]},
+            "serving.data_capture.enabled: SageMaker does not support data capture on serverless",
+        ),
+        (
+            {"variants": [SERVERLESS], "data_capture": {"enabled": False}},
+            "serving.models[0].network_isolation: serverless endpoints support neither VPC "
+            "config nor network isolation",
+        ),
+        (
+            {
+                "variants": [SERVERLESS],
+                "models": [OPEN_MODEL],
+                "data_capture": {"enabled": False},
+                "deployment": {
+                    "strategy": "canary",
+                    "canary_size": {"type": "instance_count", "value": 1},
+                },
+            },
+            "serving.deployment.canary_size.type: a serverless endpoint has no instances",
+        ),
+        (
+            {
+                "variants": [
+                    {
+                        **SERVERLESS,
+                        "serverless": {
+                            **SERVERLESS["serverless"],  # type: ignore[dict-item]
+                            "provisioned_concurrency": 20,
+                        },
+                    }
+                ],
+                "models": [OPEN_MODEL],
+                "data_capture": {"enabled": False},
+            },
+            "serving.variants[0].serverless.provisioned_concurrency: must not exceed "
+            "max_concurrency",
+        ),
+        (
+            {
+                "variants": [
+                    {
+                        **SERVERLESS,
+                        "serverless": {
+                            "memory_size_mb": 2048,
+                            "max_concurrency": 10,
+                            "autoscaling": {"min_capacity": 1, "max_capacity": 5},
+                        },
+                    }
+                ],
+                "models": [OPEN_MODEL],
+                "data_capture": {"enabled": False},
+            },
+            "serving.variants[0].serverless.autoscaling: scales provisioned concurrency: set "
+            "provisioned_concurrency",
+        ),
+        (
+            {
+                "variants": [
+                    {**SERVERLESS, "serverless": {"memory_size_mb": 1500, "max_concurrency": 10}}
+                ],
+                "models": [OPEN_MODEL],
+                "data_capture": {"enabled": False},
+            },
+            "serving.variants[0].serverless.memory_size_mb: Input should be 1024",
+        ),
+    ],
+)
+def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str) -> None:
+    assert_one(problems(tmp_path, config_with(serving(**changes))), f"config/dev.yaml: {expected}")
+
+
+@pytest.mark.parametrize(
+    ("deployment", "expected"),
+    [
+        (
+            {"strategy": "canary", "canary_size": {"type": "instance_count", "value": 3}},
+            "serving.deployment.canary_size.value: 3 instances is larger than the fleet of "
+            "variant 'a' (2 instances)",
+        ),
+        (
+            {"strategy": "linear", "linear_step_size": {"type": "instance_count", "value": 5}},
+            "serving.deployment.linear_step_size.value: 5 instances is larger than the fleet",
+        ),
+        ({"strategy": "canary"}, "serving.deployment.canary_size: required for the canary"),
+        ({"strategy": "linear"}, "serving.deployment.linear_step_size: required for the linear"),
+        (
+            {"strategy": "canary", "canary_size": {"type": "capacity_percent", "value": 100}},
+            "serving.deployment.canary_size.value: a percentage below 100",
+        ),
+        (
+            {"strategy": "all_at_once", "canary_size": {"type": "capacity_percent", "value": 5}},
+            "serving.deployment.canary_size: only used by the canary strategy, not all_at_once",
+        ),
+        ({"strategy": "blue"}, "serving.deployment.strategy: Input should be 'all_at_once'"),
+        (
+            {"maximum_execution_timeout_seconds": 60},
+            "serving.deployment.maximum_execution_timeout_seconds: Input should be greater",
+        ),
+    ],
+)
+def test_deployment_rules(tmp_path: Path, deployment: dict[str, Any], expected: str) -> None:
+    assert_one(
+        problems(tmp_path, config_with(serving(deployment=deployment))),
+        f"config/dev.yaml: {expected}",
+    )
+
+
+def test_scheduled_action_rules(tmp_path: Path) -> None:
+    bad_cron = [{"name": "N", "schedule": "0 20 * * *", "min_capacity": 2, "max_capacity": 2}]
+    assert_one(
+        problems(
+            tmp_path,
+            config_with(serving(variants=[instance_variant("a", **SCALING, scheduled=bad_cron)])),
+        ),
+        "config/dev.yaml: serving.variants[0].instance.autoscaling.scheduled[0].schedule: "
+        "'0 20 * * *' is not cron(",
+    )
+    too_big = [
+        {"name": "N", "schedule": "cron(0 20 * * ? *)", "min_capacity": 2, "max_capacity": 9}
+    ]
+    assert_one(
+        problems(
+            tmp_path,
+            config_with(serving(variants=[instance_variant("a", **SCALING, scheduled=too_big)])),
+        ),
+        "config/dev.yaml: serving.variants[0].instance.autoscaling.scheduled[0].max_capacity: "
+        "exceeds the autoscaling max_capacity",
+    )
+
+
+def test_data_capture_must_capture_something(tmp_path: Path) -> None:
+    assert_one(
+        problems(
+            tmp_path,
+            config_with(serving(data_capture={"capture_input": False, "capture_output": False})),
+        ),
+        "config/dev.yaml: serving.data_capture.capture_input: capture at least one of input",
+    )
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "nvme"),
+    [
+        ("ml.m5.large", False),
+        ("ml.m5d.large", True),
+        ("ml.c5d.xlarge", True),
+        ("ml.g4dn.xlarge", True),
+        ("ml.g5.2xlarge", True),
+        ("ml.p4d.24xlarge", True),
+        ("ml.c5.xlarge", False),
+        ("ml.inf2.xlarge", False),
+        ("ml.t2.medium", False),
+    ],
+)
+def test_local_nvme_detection(instance_type: str, nvme: bool) -> None:
+    assert has_local_nvme(instance_type) is nvme

@@ -1,0 +1,272 @@
+"""WeightedEndpoint: variants and weights, KMS, data capture, guardrails, retained counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.assertions import Template
+
+from mlops_cdk.app_builder import create_app
+from mlops_cdk.constructs.endpoint import (
+    DataCaptureSpec,
+    DeploymentSpec,
+    ServerlessSpec,
+    VariantSpec,
+    WeightedEndpoint,
+)
+from tests.helpers import TEST_ENV, cdk_context, new_stack
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+CANARY = DeploymentSpec(
+    strategy="canary",
+    step_type="capacity_percent",
+    step_value=10,
+    wait_seconds=600,
+    termination_wait_seconds=120,
+    maximum_execution_timeout_seconds=3600,
+)
+
+
+def build(
+    stack: cdk.Stack,
+    variants: list[VariantSpec],
+    deployment: DeploymentSpec = CANARY,
+    capture: DataCaptureSpec | None = None,
+    alarms: bool = False,
+) -> WeightedEndpoint:
+    # Imported: the compliance packs judge only what the endpoint construct creates.
+    bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts-bucket")
+    key = kms.Key.from_key_arn(stack, "Key", KEY_ARN)
+    rollback = []
+    if alarms:
+        rollback = [
+            cloudwatch.Alarm.from_alarm_name(stack, "Errors", "errors-alarm"),
+            cloudwatch.Alarm.from_alarm_name(stack, "Latency", "latency-alarm"),
+        ]
+    return WeightedEndpoint(
+        stack,
+        "Endpoint",
+        endpoint_name="test-endpoint",
+        variants=variants,
+        key=key,
+        deployment=deployment,
+        capture_bucket=bucket,
+        capture_prefix="data-capture/",
+        data_capture=capture,
+        rollback_alarms=rollback,
+    )
+
+
+AB = [
+    VariantSpec("champion", "model-a", 90, "ml.m5.large", 2),
+    VariantSpec("challenger", "model-b", 10, "ml.m5.large", 2),
+]
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    stack = new_stack()
+    build(
+        stack,
+        AB,
+        capture=DataCaptureSpec(25, capture_input=True, capture_output=False),
+        alarms=True,
+    )
+    return Template.from_stack(stack)
+
+
+def config_props(template: Template) -> dict[str, Any]:
+    (config,) = template.find_resources("AWS::SageMaker::EndpointConfig").values()
+    props: dict[str, Any] = config["Properties"]
+    return props
+
+
+def test_variants_and_weights(template: Template) -> None:
+    variants = config_props(template)["ProductionVariants"]
+    assert [
+        (v["VariantName"], v["InitialVariantWeight"], v["InitialInstanceCount"]) for v in variants
+    ] == [
+        ("champion", 90, 2),
+        ("challenger", 10, 2),
+    ]
+    assert {v["InstanceType"] for v in variants} == {"ml.m5.large"}
+
+
+def test_no_physical_name_on_endpoint_config_and_kms_on_volumes(template: Template) -> None:
+    props = config_props(template)
+    assert "EndpointConfigName" not in props
+    assert props["KmsKeyId"] == KEY_ARN
+
+
+def test_data_capture_to_the_bucket_prefix_with_kms(template: Template) -> None:
+    capture = config_props(template)["DataCaptureConfig"]
+    assert capture["EnableCapture"] is True
+    assert capture["InitialSamplingPercentage"] == 25
+    assert capture["CaptureOptions"] == [{"CaptureMode": "Input"}]
+    assert capture["KmsKeyId"] == KEY_ARN
+    assert capture["DestinationS3Uri"] == "s3://artifacts-bucket/data-capture"
+
+
+def test_endpoint_guardrails_and_retained_instance_counts(template: Template) -> None:
+    (endpoint,) = template.find_resources("AWS::SageMaker::Endpoint").values()
+    props = endpoint["Properties"]
+    assert props["EndpointName"] == "test-endpoint"
+    assert props["EndpointConfigName"]["Fn::GetAtt"][1] == "EndpointConfigName"
+    assert props["RetainAllVariantProperties"] is True
+    assert props["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
+    assert props["DeploymentConfig"] == {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 600,
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
+            },
+            "TerminationWaitInSeconds": 120,
+            "MaximumExecutionTimeoutInSeconds": 3600,
+        },
+        "AutoRollbackConfiguration": {
+            "Alarms": [{"AlarmName": "errors-alarm"}, {"AlarmName": "latency-alarm"}]
+        },
+    }
+
+
+def test_traffic_shares_are_stack_outputs(template: Template) -> None:
+    outputs = template.find_outputs("*")
+    values = {o["Value"] for o in outputs.values()}
+    assert values == {"champion 90% / challenger 10%", "champion 90%", "challenger 10%"}
+
+
+def test_linear_and_all_at_once_routing() -> None:
+    stack = new_stack()
+    build(stack, AB, DeploymentSpec("linear", "instance_count", 1, wait_seconds=60))
+    (endpoint,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()
+    routing = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
+        "TrafficRoutingConfiguration"
+    ]
+    assert routing == {
+        "Type": "LINEAR",
+        "WaitIntervalInSeconds": 60,
+        "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+    }
+    stack = new_stack("AllAtOnce")
+    build(stack, AB, DeploymentSpec())
+    (endpoint,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()
+    policy = endpoint["Properties"]["DeploymentConfig"]
+    assert policy["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE"}
+    assert "AutoRollbackConfiguration" not in policy
+
+
+def gated_synth(variants: list[VariantSpec]) -> dict[str, Any]:
+    """Synthesize with every compliance pack: raises if the endpoint leaves a finding open."""
+    app = create_app(context=cdk_context())
+    stack = cdk.Stack(app, "Gated", env=TEST_ENV)
+    build(stack, variants)
+    assembly = app.synth()
+    template: dict[str, Any] = assembly.get_stack_by_name("Gated").template
+    return template
+
+
+def test_nvme_instance_types_get_no_kms_key_and_a_reasoned_acknowledgement() -> None:
+    template = gated_synth(
+        [
+            VariantSpec("gpu", "m", 1, "ml.g5.xlarge", 1),
+            VariantSpec("cpu", "m", 1, "ml.m5.large", 1),
+        ]
+    )
+    (config,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::EndpointConfig"
+    ]
+    assert "KmsKeyId" not in config["Properties"]
+
+
+def test_serverless_variant() -> None:
+    template = gated_synth([VariantSpec("s", "m", 1, serverless=ServerlessSpec(2048, 10, 2))])
+    (config,) = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::EndpointConfig"
+    ]
+    (variant,) = config["Properties"]["ProductionVariants"]
+    assert variant["ServerlessConfig"] == {
+        "MemorySizeInMB": 2048,
+        "MaxConcurrency": 10,
+        "ProvisionedConcurrency": 2,
+    }
+    assert "InstanceType" not in variant
+    assert "KmsKeyId" not in config["Properties"]
+
+
+def test_an_unacknowledged_config_without_a_key_fails_the_gates() -> None:
+    """The same NVMe variant without the construct's acknowledgement is a HIPAA/NIST finding,
+    so the passing NVMe test above really depends on that acknowledgement."""
+    app = create_app(context=cdk_context())
+    stack = cdk.Stack(app, "Raw", env=TEST_ENV)
+    sagemaker.CfnEndpointConfig(
+        stack,
+        "Config",
+        production_variants=[
+            sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                variant_name="gpu",
+                model_name="m",
+                initial_variant_weight=1,
+                instance_type="ml.g5.xlarge",
+                initial_instance_count=1,
+            )
+        ],
+    )
+    with pytest.raises(RuntimeError, match="SageMakerEndpointConfigurationKMSKeyConfigured"):
+        app.synth()
+
+
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [
+        ([], "1 to 10 variants"),
+        ([VariantSpec(f"v{i}", "m", 1, "ml.m5.large", 1) for i in range(11)], "1 to 10 variants"),
+        ([VariantSpec("a", "m", 1, "ml.m5.large", 1)] * 2, "duplicate variant names"),
+        ([VariantSpec("a", "m", 0, "ml.m5.large", 1)], "all variant weights are 0"),
+        (
+            [
+                VariantSpec("s", "m", 1, serverless=ServerlessSpec(2048, 5)),
+                VariantSpec("a", "m", 1, "ml.m5.large", 1),
+            ],
+            "serverless variant must be the only variant",
+        ),
+    ],
+)
+def test_invalid_endpoint_props(variants: list[VariantSpec], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(new_stack(), variants)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"initial_weight": -1, "instance_type": "ml.m5.large", "initial_instance_count": 1},
+            ">= 0",
+        ),
+        ({"initial_weight": 1, "instance_type": "m5.large", "initial_instance_count": 1}, "ml."),
+        (
+            {"initial_weight": 1, "instance_type": "ml.m5.large", "initial_instance_count": 0},
+            ">= 1",
+        ),
+        ({"initial_weight": 1}, "instances or serverless"),
+    ],
+)
+def test_invalid_variant_spec(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        VariantSpec(name="v", model_name="m", **kwargs)
+
+
+def test_invalid_deployment_and_capture_specs() -> None:
+    with pytest.raises(ValueError, match="step_type/step_value"):
+        DeploymentSpec(strategy="canary")
+    with pytest.raises(ValueError, match="1-100"):
+        DataCaptureSpec(0)
+    with pytest.raises(ValueError, match="input, output or both"):
+        DataCaptureSpec(10, capture_input=False, capture_output=False)
