@@ -40,6 +40,10 @@ class MlopsStage(cdk.Stage):
                 repository=foundation.registry.repository,
                 storage=foundation.storage,
                 execution_role=foundation.execution_role.role,
+                monitoring=config.monitoring,
+                retraining_role=foundation.retraining_role.role
+                if foundation.retraining_role
+                else None,
             )
         tags = {"Environment": config.name, "ManagedBy": "mlops-cdk", **config.tags}
         for key, value in sorted(tags.items()):

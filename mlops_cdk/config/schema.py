@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.monitoring import MonitoringConfig
 from mlops_cdk.config.serving import ServingConfig
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -158,6 +159,9 @@ class EnvConfig(StrictModel):
     serving: ServingConfig | None = Field(
         None, description="Models and variants to host; omit for a foundation-only environment."
     )
+    monitoring: MonitoringConfig | None = Field(
+        None, description="Alarms, notifications and retraining for the endpoint."
+    )
 
     @field_validator("name")
     @classmethod
@@ -254,6 +258,32 @@ class EnvConfig(StrictModel):
                             f"{where}.instance.autoscaling.scheduled[{s_index}].min_capacity",
                             "production variants need at least 2 instances (spread across AZs)",
                         )
+        return self
+
+    @model_validator(mode="after")
+    def _monitoring_fits_serving(self) -> EnvConfig:
+        monitoring = self.monitoring
+        if monitoring is None:
+            if self.production and self.serving is not None:
+                raise FieldProblem(
+                    "monitoring", "production endpoints need alarms and rollback: configure it"
+                )
+            return self
+        if self.serving is None:
+            raise FieldProblem("monitoring", "needs a serving section to monitor")
+        rollback = monitoring.operational.rollback_on
+        count = len(rollback) * len(self.serving.variants)
+        if count > 10:
+            raise FieldProblem(
+                "monitoring.operational.rollback_on",
+                f"{count} rollback alarms ({len(rollback)} per variant); SageMaker deployment "
+                "guardrails take at most 10",
+            )
+        if self.production and self.serving.deployment.strategy != "all_at_once" and not rollback:
+            raise FieldProblem(
+                "monitoring.operational.rollback_on",
+                "production canary/linear deployments need rollback alarms",
+            )
         return self
 
     @model_validator(mode="after")

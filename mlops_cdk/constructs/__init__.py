@@ -7,12 +7,13 @@ shadow the ``constructs`` library that aws-cdk-lib imports.
 from mlops_cdk.constructs.encryption import EncryptionKey
 from mlops_cdk.constructs.network import PrivateNetwork
 from mlops_cdk.constructs.registry import ModelImageRepository
-from mlops_cdk.constructs.roles import SageMakerExecutionRole
+from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole
 from mlops_cdk.constructs.storage import ArtifactStorage
 
 __all__ = [
     "ArtifactStorage",
     "EncryptionKey",
+    "FunctionRole",
     "ModelImageRepository",
     "PrivateNetwork",
     "SageMakerExecutionRole",

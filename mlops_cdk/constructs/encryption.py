@@ -124,15 +124,16 @@ class EncryptionKey(Construct):
             )
         )
 
-    def grant_service_use(self, service: str, *, sid: str, source_arn: str | None = None) -> None:
-        """Let an AWS service principal (e.g. ``cloudwatch.amazonaws.com`` publishing alarms to
-        an encrypted topic) use the key, optionally only on behalf of ``source_arn``'s account."""
+    def grant_service_use(self, service: str, *, sid: str, same_account_only: bool = True) -> None:
+        """Let an AWS service principal use the key for data keys and decryption.
+
+        ``same_account_only`` adds an ``aws:SourceAccount`` condition; turn it off only for
+        services that do not send source context to KMS (CloudWatch alarms publishing to an
+        encrypted SNS topic: AWS's documented key policy for that has no condition)."""
         stack = cdk.Stack.of(self)
-        conditions: dict[str, dict[str, str]] = {
-            "StringEquals": {"aws:SourceAccount": stack.account}
-        }
-        if source_arn is not None:
-            conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+        conditions = (
+            {"StringEquals": {"aws:SourceAccount": stack.account}} if same_account_only else None
+        )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=sid,

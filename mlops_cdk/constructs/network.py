@@ -9,8 +9,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_wildcard_resource
-
 # Interface endpoints SageMaker hosting needs with no route to the internet.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "SageMakerApi": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
@@ -96,7 +94,7 @@ class PrivateNetwork(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
         )
-        flow_log_policy = iam.ManagedPolicy(
+        iam.ManagedPolicy(
             self,
             "FlowLogPolicy",
             description="Write VPC flow logs to one log group",
@@ -111,12 +109,6 @@ class PrivateNetwork(Construct):
                     resources=[self.flow_log_group.log_group_arn],
                 )
             ],
-        )
-        acknowledge_wildcard_resource(
-            flow_log_policy,
-            self.flow_log_group.log_group_arn,
-            "Scoped to the flow-log group; the trailing :* is CloudWatch Logs' ARN form for the "
-            "group's log streams, which flow logs creates with names it chooses.",
         )
         self.flow_log = ec2.FlowLog(
             self,

@@ -167,3 +167,24 @@ class SageMakerExecutionRole(Construct):
             "SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/ with "
             "the generated endpoint name; the prefix limits the role to endpoint logs.",
         )
+
+
+class FunctionRole(Construct):
+    """A role for a Lambda function whose permissions are attached elsewhere (as managed policies
+    next to the function), named in ``key``'s policy so the function can use encrypted queues."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, description: str, key: EncryptionKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            description=description,
+            assumed_by=iam.ServicePrincipal(
+                "lambda.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        key.grant_use(self.role, sid=f"{construct_id}Use")

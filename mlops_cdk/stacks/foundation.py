@@ -12,6 +12,7 @@ from mlops_cdk.config import EnvConfig
 from mlops_cdk.constructs import (
     ArtifactStorage,
     EncryptionKey,
+    FunctionRole,
     ModelImageRepository,
     PrivateNetwork,
     SageMakerExecutionRole,
@@ -99,6 +100,19 @@ class FoundationStack(cdk.Stack):
             ),
             access_log_expiry=cdk.Duration.days(config.storage.access_log_expiry_days),
         )
+        self.retraining_role: FunctionRole | None = None
+        if config.monitoring is not None:
+            # CloudWatch alarms publish to the KMS-encrypted alarm topic.
+            self.encryption.grant_service_use(
+                "cloudwatch.amazonaws.com", sid="CloudWatchAlarmsToTopic", same_account_only=False
+            )
+            if config.monitoring.retraining is not None:
+                self.retraining_role = FunctionRole(
+                    self,
+                    "RetrainingFunction",
+                    description="Retraining function (permissions attached by the serving stack)",
+                    key=self.encryption,
+                )
         self.execution_role = SageMakerExecutionRole(
             self,
             "SageMakerExecution",

@@ -8,6 +8,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
@@ -15,8 +16,11 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.monitoring import MonitoringConfig
 from mlops_cdk.config.serving import ServingConfig, VariantConfig
+from mlops_cdk.constructs.alarms import EndpointAlarms
 from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
+from mlops_cdk.constructs.dashboard import EndpointDashboard
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,
     DeploymentSpec,
@@ -25,7 +29,10 @@ from mlops_cdk.constructs.endpoint import (
     WeightedEndpoint,
 )
 from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.constructs.notifications import AlarmTopic
+from mlops_cdk.constructs.retraining import METRICS_NAMESPACE, RetrainingFunction
 from mlops_cdk.constructs.storage import ArtifactStorage
+from mlops_cdk.stacks.settings import log_retention, removal_policy
 
 
 def endpoint_name_for(stack_name: str) -> str:
@@ -50,13 +57,15 @@ class ServingStack(cdk.Stack):
         repository: ecr.IRepository,
         storage: ArtifactStorage,
         execution_role: iam.IRole,
-        rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
+        monitoring: MonitoringConfig | None = None,
+        retraining_role: iam.IRole | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
-            description=f"ML model serving ({config.name}): models, endpoint, autoscaling",
+            description=f"ML model serving ({config.name}): models, endpoint, autoscaling, "
+            "alarms, retraining",
             termination_protection=config.termination_protection,
             **kwargs,
         )
@@ -81,13 +90,34 @@ class ServingStack(cdk.Stack):
                 network_isolation=model.network_isolation,
             )
 
+        endpoint_name = endpoint_name_for(self.stack_name)
+        variant_names = [v.name for v in serving.variants]
+        self.topic: AlarmTopic | None = None
+        self.alarms: EndpointAlarms | None = None
+        rollback_alarms: list[cloudwatch.Alarm] = []
+        if monitoring is not None:
+            self.topic = AlarmTopic(self, "AlarmTopic", key=key, emails=monitoring.alarm_emails)
+            self.alarms = EndpointAlarms(
+                self,
+                "Alarms",
+                endpoint_name=endpoint_name,
+                variant_names=variant_names,
+                thresholds=monitoring.operational,
+                quality_alarms=monitoring.quality_alarms,
+            )
+            notify = cloudwatch_actions.SnsAction(self.topic.topic)
+            for alarm in self.alarms.all_alarms:
+                alarm.add_alarm_action(notify)
+                alarm.add_ok_action(notify)
+            rollback_alarms = self.alarms.for_kinds(monitoring.operational.rollback_on)
+
         capture = serving.data_capture
         deployment = serving.deployment
         step = deployment.step_size
         self.endpoint = WeightedEndpoint(
             self,
             "Endpoint",
-            endpoint_name=endpoint_name_for(self.stack_name),
+            endpoint_name=endpoint_name,
             variants=[self._variant_spec(v) for v in serving.variants],
             key=key,
             capture_bucket=storage.bucket,
@@ -124,6 +154,48 @@ class ServingStack(cdk.Stack):
                     kind=kind,
                     depends_on=self.endpoint.endpoint,
                 )
+
+        self.retraining: RetrainingFunction | None = None
+        retraining = monitoring.retraining if monitoring is not None else None
+        if monitoring is not None and retraining is not None and self.alarms is not None:
+            if retraining_role is None:
+                raise ValueError("ServingStack: retraining is configured but no retraining_role")
+            job = retraining.training_job
+            self.retraining = RetrainingFunction(
+                self,
+                "Retraining",
+                role=retraining_role,
+                key=key,
+                vpc=vpc,
+                subnets=subnets,
+                endpoint_name=endpoint_name,
+                cooldown=cdk.Duration.minutes(retraining.cooldown_minutes),
+                log_retention=log_retention(config),
+                removal_policy=removal_policy(config),
+                pipeline_name=retraining.pipeline.name if retraining.pipeline else None,
+                training_job_template=job.template if job else None,
+                training_job_prefix=job.job_prefix if job else None,
+                training_role=execution_role if job else None,
+            )
+            # A direct alarm action: the alarm invokes the function asynchronously with its
+            # state change, only on transitions to ALARM (see README, "Retraining").
+            invoke = cloudwatch_actions.LambdaAction(self.retraining.function)
+            triggers = [
+                *(self.alarms.quality[a.name] for a in monitoring.quality_alarms if a.retrain),
+                *self.alarms.for_kinds(monitoring.operational.retrain_on),
+            ]
+            for alarm in triggers:
+                alarm.add_alarm_action(invoke)
+
+        if self.alarms is not None:
+            self.dashboard = EndpointDashboard(
+                self,
+                "Dashboard",
+                endpoint_name=endpoint_name,
+                variant_names=variant_names,
+                alarms=self.alarms.all_alarms,
+                retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
+            )
 
     def _variant_spec(self, variant: VariantConfig) -> VariantSpec:
         model_name = self.models[variant.model].model_name

@@ -1,0 +1,184 @@
+"""The ``monitoring`` section: alarm thresholds, notification e-mails, and retraining."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from mlops_cdk.config.base import StrictModel
+from mlops_cdk.config.errors import FieldProblem
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_STATISTIC = re.compile(r"^(SampleCount|Average|Sum|Minimum|Maximum|p\d{1,2}(\.\d{1,2})?)$")
+_ALARM_KEY = r"^[a-z][a-z0-9_]{0,31}$"
+OPERATIONAL_ALARMS = (
+    "latency",
+    "errors_5xx",
+    "errors_4xx",
+    "cpu",
+    "memory",
+    "disk",
+    "no_invocations",
+)
+MissingData = Literal["breaching", "not_breaching", "ignore", "missing"]
+RollbackKind = Literal["latency", "errors_5xx"]
+Comparison = Literal["greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"]
+
+
+class OperationalThresholds(StrictModel):
+    """Per-variant alarms on SageMaker endpoint metrics (1-minute periods)."""
+
+    latency_ms: float = Field(1000, gt=0, description="ModelLatency threshold in milliseconds.")
+    latency_statistic: str = Field("p99", description="Statistic for ModelLatency, e.g. p99.")
+    errors_5xx_percent: float = Field(1, gt=0, le=100, description="5XX errors / invocations.")
+    errors_4xx_percent: float = Field(5, gt=0, le=100, description="4XX errors / invocations.")
+    cpu_percent: float = Field(
+        90, gt=0, description="CPUUtilization (summed over vCPUs: 400 = 4 cores busy)."
+    )
+    memory_percent: float = Field(85, gt=0, le=100)
+    disk_percent: float = Field(80, gt=0, le=100)
+    no_invocations_minutes: int | None = Field(
+        None, ge=5, le=1440, description="Alarm when a variant gets no traffic this long."
+    )
+    evaluation_periods: int = Field(5, ge=1, le=60)
+    datapoints_to_alarm: int = Field(3, ge=1, le=60)
+    rollback_on: list[RollbackKind] = Field(
+        default_factory=lambda: list[RollbackKind](["latency", "errors_5xx"]),
+        description="Endpoint-level alarms the deployment guardrails roll back on.",
+    )
+    retrain_on: list[Literal["latency", "errors_5xx", "errors_4xx"]] = Field(
+        default_factory=list, description="Operational alarms that also trigger retraining."
+    )
+
+    @field_validator("latency_statistic")
+    @classmethod
+    def _statistic(cls, value: str) -> str:
+        if not _STATISTIC.match(value):
+            raise ValueError(f"{value!r} is not a CloudWatch statistic (e.g. Average, p99)")
+        return value
+
+    @model_validator(mode="after")
+    def _datapoints(self) -> OperationalThresholds:
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            raise FieldProblem("datapoints_to_alarm", "must not exceed evaluation_periods")
+        return self
+
+
+class MetricAlarmConfig(StrictModel):
+    """A model-quality or drift alarm on any metric, e.g. one a Model Monitor schedule or an
+    evaluation job publishes."""
+
+    name: str = Field(pattern=_ALARM_KEY, description="Short id, used in construct ids.")
+    description: str = ""
+    namespace: str = Field(min_length=1, max_length=255)
+    metric_name: str = Field(min_length=1, max_length=255)
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    statistic: str = "Maximum"
+    period_minutes: int = Field(60, ge=1, le=1440)
+    threshold: float
+    comparison: Comparison
+    evaluation_periods: int = Field(1, ge=1, le=24)
+    missing_data: MissingData = Field(
+        "ignore", description="Quality metrics arrive per monitoring run; gaps are normal."
+    )
+    retrain: bool = Field(True, description="ALARM invokes the retraining function.")
+
+    @field_validator("statistic")
+    @classmethod
+    def _statistic(cls, value: str) -> str:
+        if not _STATISTIC.match(value):
+            raise ValueError(f"{value!r} is not a CloudWatch statistic (e.g. Average, p99)")
+        return value
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimensions(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 30:
+            raise ValueError("CloudWatch allows at most 30 dimensions")
+        return value
+
+
+class PipelineRetraining(StrictModel):
+    name: str = Field(
+        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$", description="SageMaker Pipeline name."
+    )
+
+
+class TrainingJobRetraining(StrictModel):
+    job_prefix: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,47}$")
+    template: dict[str, Any] = Field(
+        description="CreateTrainingJob request without TrainingJobName and RoleArn."
+    )
+
+    @field_validator("template")
+    @classmethod
+    def _template(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for forbidden in ("TrainingJobName", "RoleArn"):
+            if forbidden in value:
+                raise ValueError(
+                    f"{forbidden} is set by the function (job name per cooldown window) "
+                    "and the stack (the SageMaker execution role): remove it"
+                )
+        missing = [
+            k
+            for k in (
+                "AlgorithmSpecification",
+                "OutputDataConfig",
+                "ResourceConfig",
+                "StoppingCondition",
+            )
+            if k not in value
+        ]
+        if missing:
+            raise ValueError(f"missing CreateTrainingJob fields: {', '.join(missing)}")
+        return value
+
+
+class RetrainingConfig(StrictModel):
+    cooldown_minutes: int = Field(60, ge=5, le=10080, description="At most one run per window.")
+    pipeline: PipelineRetraining | None = None
+    training_job: TrainingJobRetraining | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RetrainingConfig:
+        if (self.pipeline is None) == (self.training_job is None):
+            raise FieldProblem("pipeline", "set exactly one of pipeline or training_job")
+        return self
+
+
+class MonitoringConfig(StrictModel):
+    alarm_emails: list[str] = Field(default_factory=list)
+    operational: OperationalThresholds = Field(default_factory=OperationalThresholds)
+    quality_alarms: list[MetricAlarmConfig] = Field(default_factory=list)
+    retraining: RetrainingConfig | None = None
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not _EMAIL.match(email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an address twice")
+        return value
+
+    @model_validator(mode="after")
+    def _retraining_wired(self) -> MonitoringConfig:
+        names = [a.name for a in self.quality_alarms]
+        for index, name in enumerate(names):
+            if names.index(name) != index:
+                raise FieldProblem(f"quality_alarms[{index}].name", f"duplicate alarm {name!r}")
+        triggers = [a for a in self.quality_alarms if a.retrain] + self.operational.retrain_on
+        if triggers and self.retraining is None:
+            raise FieldProblem(
+                "retraining", "alarms are marked as retraining triggers: configure retraining"
+            )
+        if self.retraining is not None and not triggers:
+            raise FieldProblem(
+                "retraining",
+                "no alarm triggers retraining: mark a quality alarm with retrain: true or set "
+                "operational.retrain_on",
+            )
+        return self

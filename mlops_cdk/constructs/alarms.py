@@ -1,0 +1,205 @@
+"""CloudWatch alarms for a SageMaker endpoint: operational alarms per variant, quality alarms.
+
+Missing-data treatment is chosen per alarm:
+- latency and error rates: NOT_BREACHING (no traffic is no evidence of a fault);
+- CPU / memory / disk: MISSING (keep the last state while instances come and go);
+- no invocations: BREACHING (absent data is exactly the condition);
+- quality / drift: from the config (default IGNORE: monitoring runs publish hourly or daily).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
+
+SAGEMAKER_NAMESPACE = "AWS/SageMaker"
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+ONE_MINUTE = cdk.Duration.minutes(1)
+
+_MISSING = {
+    "breaching": cloudwatch.TreatMissingData.BREACHING,
+    "not_breaching": cloudwatch.TreatMissingData.NOT_BREACHING,
+    "ignore": cloudwatch.TreatMissingData.IGNORE,
+    "missing": cloudwatch.TreatMissingData.MISSING,
+}
+_COMPARISON = {
+    "greater_than": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    "greater_than_or_equal": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    "less_than": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    "less_than_or_equal": cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+}
+
+
+def variant_metric(
+    endpoint_name: str,
+    variant: str,
+    metric_name: str,
+    statistic: str,
+    *,
+    namespace: str = SAGEMAKER_NAMESPACE,
+    period: cdk.Duration = ONE_MINUTE,
+) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map={"EndpointName": endpoint_name, "VariantName": variant},
+        statistic=statistic,
+        period=period,
+    )
+
+
+def error_rate(endpoint_name: str, variant: str, errors_metric: str) -> cloudwatch.MathExpression:
+    """Errors as a percentage of invocations; 0 when there is no traffic.
+
+    Metric ids are unique per variant and error kind, so several rates can share a graph."""
+    suffix = re.sub(r"[^a-z0-9]", "_", f"{variant}_{errors_metric}".lower())
+    errors, invocations = f"err_{suffix}", f"inv_{suffix}"
+    return cloudwatch.MathExpression(
+        expression=f"IF({invocations} > 0, 100 * {errors} / {invocations}, 0)",
+        using_metrics={
+            errors: variant_metric(endpoint_name, variant, errors_metric, "Sum"),
+            invocations: variant_metric(endpoint_name, variant, "Invocations", "Sum"),
+        },
+        period=ONE_MINUTE,
+        label=f"{variant} {errors_metric} %",
+    )
+
+
+class EndpointAlarms(Construct):
+    """Per-variant operational alarms, and the quality alarms of the config.
+
+    ``alarms[(variant, kind)]`` holds the operational alarms, ``quality[name]`` the quality
+    ones; :meth:`for_kinds` selects alarms for deployment rollback or retraining.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint_name: str,
+        variant_names: Sequence[str],
+        thresholds: OperationalThresholds,
+        quality_alarms: Sequence[MetricAlarmConfig] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not variant_names:
+            raise ValueError("EndpointAlarms: at least one variant")
+        self.endpoint_name = endpoint_name
+        self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
+        t = thresholds
+        for variant in variant_names:
+            scope_v = Construct(self, f"Variant-{variant}")
+
+            def add(kind: str, alarm: cloudwatch.Alarm, v: str = variant) -> None:
+                self.alarms[(v, kind)] = alarm
+
+            add(
+                "latency",
+                variant_metric(
+                    endpoint_name, variant, "ModelLatency", t.latency_statistic
+                ).create_alarm(
+                    scope_v,
+                    "Latency",
+                    alarm_description=f"{variant}: ModelLatency {t.latency_statistic} above "
+                    f"{t.latency_ms:g} ms",
+                    threshold=t.latency_ms * 1000,  # ModelLatency is in microseconds
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    evaluation_periods=t.evaluation_periods,
+                    datapoints_to_alarm=t.datapoints_to_alarm,
+                ),
+            )
+            for kind, metric, limit in (
+                ("errors_5xx", "Invocation5XXErrors", t.errors_5xx_percent),
+                ("errors_4xx", "Invocation4XXErrors", t.errors_4xx_percent),
+            ):
+                add(
+                    kind,
+                    error_rate(endpoint_name, variant, metric).create_alarm(
+                        scope_v,
+                        kind.title().replace("_", ""),
+                        alarm_description=f"{variant}: {metric} above {limit:g}% of invocations",
+                        threshold=limit,
+                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                        evaluation_periods=t.evaluation_periods,
+                        datapoints_to_alarm=t.datapoints_to_alarm,
+                    ),
+                )
+            for kind, metric, limit in (
+                ("cpu", "CPUUtilization", t.cpu_percent),
+                ("memory", "MemoryUtilization", t.memory_percent),
+                ("disk", "DiskUtilization", t.disk_percent),
+            ):
+                add(
+                    kind,
+                    variant_metric(
+                        endpoint_name, variant, metric, "Average", namespace=INSTANCE_NAMESPACE
+                    ).create_alarm(
+                        scope_v,
+                        kind.title(),
+                        alarm_description=f"{variant}: {metric} above {limit:g}%",
+                        threshold=limit,
+                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                        treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+                        evaluation_periods=t.evaluation_periods,
+                        datapoints_to_alarm=t.datapoints_to_alarm,
+                    ),
+                )
+            if t.no_invocations_minutes is not None:
+                periods = math.ceil(t.no_invocations_minutes / 5)
+                add(
+                    "no_invocations",
+                    variant_metric(
+                        endpoint_name,
+                        variant,
+                        "Invocations",
+                        "Sum",
+                        period=cdk.Duration.minutes(5),
+                    ).create_alarm(
+                        scope_v,
+                        "NoInvocations",
+                        alarm_description=f"{variant}: no invocations for "
+                        f"{t.no_invocations_minutes} minutes",
+                        threshold=1,
+                        evaluation_periods=periods,
+                        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+                    ),
+                )
+
+        self.quality: dict[str, cloudwatch.Alarm] = {}
+        for spec in quality_alarms:
+            quality_metric = cloudwatch.Metric(
+                namespace=spec.namespace,
+                metric_name=spec.metric_name,
+                dimensions_map=dict(sorted(spec.dimensions.items())) or None,
+                statistic=spec.statistic,
+                period=cdk.Duration.minutes(spec.period_minutes),
+            )
+            self.quality[spec.name] = quality_metric.create_alarm(
+                self,
+                f"Quality-{spec.name}",
+                alarm_description=spec.description
+                or f"{spec.metric_name} {spec.comparison} {spec.threshold:g}",
+                threshold=spec.threshold,
+                evaluation_periods=spec.evaluation_periods,
+                comparison_operator=_COMPARISON[spec.comparison],
+                treat_missing_data=_MISSING[spec.missing_data],
+            )
+
+    def for_kinds(self, kinds: Sequence[str]) -> list[cloudwatch.Alarm]:
+        """Operational alarms of these kinds, every variant, in a stable order."""
+        return [alarm for (_, kind), alarm in self.alarms.items() if kind in kinds]
+
+    @property
+    def all_alarms(self) -> list[cloudwatch.Alarm]:
+        return [*self.alarms.values(), *self.quality.values()]

@@ -1,0 +1,95 @@
+"""A CloudWatch dashboard for one endpoint: traffic, latency, errors, instances, alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from mlops_cdk.constructs.alarms import INSTANCE_NAMESPACE, error_rate, variant_metric
+
+WIDTH = 12
+
+
+class EndpointDashboard(Construct):
+    """Graphs per variant plus the state of every alarm given, and retraining decisions when
+    ``retraining_namespace`` is set (the function's embedded-metric-format namespace)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint_name: str,
+        variant_names: Sequence[str],
+        alarms: Sequence[cloudwatch.IAlarm],
+        retraining_namespace: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        def per_variant(
+            metric: str, statistic: str, namespace: str = "AWS/SageMaker"
+        ) -> list[cloudwatch.IMetric]:
+            return [
+                variant_metric(endpoint_name, v, metric, statistic, namespace=namespace).with_(
+                    label=f"{v} {metric} {statistic}"
+                )
+                for v in variant_names
+            ]
+
+        widgets: list[cloudwatch.IWidget] = [
+            cloudwatch.GraphWidget(
+                title="Invocations per variant",
+                left=per_variant("Invocations", "Sum"),
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="Model latency p50 / p99 (microseconds)",
+                left=[*per_variant("ModelLatency", "p50"), *per_variant("ModelLatency", "p99")],
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="Errors (% of invocations)",
+                left=[
+                    *(error_rate(endpoint_name, v, "Invocation5XXErrors") for v in variant_names),
+                    *(error_rate(endpoint_name, v, "Invocation4XXErrors") for v in variant_names),
+                ],
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="Instances (CPUUtilization samples per minute)",
+                left=per_variant("CPUUtilization", "SampleCount", INSTANCE_NAMESPACE),
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="CPU / memory / disk utilization (%)",
+                left=[
+                    *per_variant("CPUUtilization", "Average", INSTANCE_NAMESPACE),
+                    *per_variant("MemoryUtilization", "Average", INSTANCE_NAMESPACE),
+                    *per_variant("DiskUtilization", "Average", INSTANCE_NAMESPACE),
+                ],
+                width=WIDTH,
+            ),
+        ]
+        if retraining_namespace is not None:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title="Retraining decisions",
+                    left=[
+                        cloudwatch.Metric(
+                            namespace=retraining_namespace,
+                            metric_name="RetrainDecision",
+                            dimensions_map={"Decision": decision},
+                            statistic="Sum",
+                            period=cdk.Duration.minutes(5),
+                            label=decision,
+                        )
+                        for decision in ("started", "duplicate", "ignored", "rejected", "failed")
+                    ],
+                    width=WIDTH,
+                )
+            )
+        widgets.append(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24))
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[widgets])

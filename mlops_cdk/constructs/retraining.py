@@ -1,0 +1,280 @@
+"""The retraining function: a CloudWatch alarm action that starts SageMaker retraining.
+
+The code is ``lambda/retrain/retrain.py`` (boto3 from the runtime, nothing bundled). It is
+idempotent per cooldown window, ignores non-ALARM transitions, rejects malformed events, and
+raises SageMaker errors so the asynchronous invocation retries and then lands in the
+KMS-encrypted on-failure queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
+
+CODE_DIR = Path(__file__).resolve().parents[2] / "lambda" / "retrain"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+METRICS_NAMESPACE = "MlopsCdk/Retraining"
+
+
+@jsii.implements(lambda_.IDestination)
+class QueueDestination:
+    """An SQS on-failure destination bound by ARN only.
+
+    ``aws_lambda_destinations.SqsDestination`` also grants the function's role on the queue and
+    its key; with an immutable role from another stack CDK would put that grant into the
+    foundation's key policy behind the reader's back. The permissions are explicit instead:
+    ``sqs:SendMessage`` in the function's policy, and the role is named in the key policy.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self,
+        scope: Construct,
+        fn: lambda_.IFunction,
+        *,
+        type: lambda_.DestinationType | None = None,
+    ) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
+
+
+class RetrainingFunction(Construct):
+    """Give exactly one of ``pipeline_name`` or (``training_job_template`` +
+    ``training_job_prefix`` + ``training_role``).
+
+    ``role`` must trust lambda.amazonaws.com and be allowed to use ``key`` (the key policy of
+    the foundation names it); this construct attaches every permission the function needs as a
+    customer-managed policy and never edits ``role`` itself, so the role can live in another
+    (stateful) stack without a dependency cycle.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role: iam.IRole,
+        key: kms.IKey,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        endpoint_name: str,
+        cooldown: cdk.Duration,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
+        pipeline_name: str | None = None,
+        training_job_template: Mapping[str, Any] | None = None,
+        training_job_prefix: str | None = None,
+        training_role: iam.IRole | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        by_pipeline = pipeline_name is not None
+        by_job = training_job_template is not None
+        if by_pipeline == by_job:
+            raise ValueError("RetrainingFunction: give pipeline_name or a training job template")
+        if by_job and (not training_job_prefix or training_role is None):
+            raise ValueError("RetrainingFunction: training jobs need a prefix and training_role")
+        stack = cdk.Stack.of(self)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            encryption_key=key,
+            retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.failures = sqs.Queue(
+            self,
+            "OnFailure",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=removal_policy,
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Retraining function: HTTPS to the SageMaker API endpoint only",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            ec2.Port.tcp(443),
+            "HTTPS to VPC interface endpoints (isolated subnets: no internet route)",
+        )
+
+        environment = {
+            "ENDPOINT_NAME": endpoint_name,
+            "COOLDOWN_SECONDS": str(int(cooldown.to_seconds())),
+            "METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+        self.training_job_arn = (
+            stack.format_arn(
+                service="sagemaker",
+                resource="training-job",
+                resource_name=f"{training_job_prefix.lower()}-*",
+            )
+            if training_job_prefix
+            else None
+        )
+        statements = self._retraining_statements(
+            stack, pipeline_name, self.training_job_arn, training_role, training_job_template
+        )
+        if by_pipeline:
+            environment.update({"RETRAIN_MODE": "pipeline", "PIPELINE_NAME": str(pipeline_name)})
+        else:
+            template = {**dict(training_job_template or {}), "RoleArn": training_role.role_arn}  # type: ignore[union-attr]
+            environment.update(
+                {
+                    "RETRAIN_MODE": "training_job",
+                    "TRAINING_JOB_PREFIX": str(training_job_prefix),
+                    "TRAINING_JOB_TEMPLATE": stack.to_json_string(template),
+                }
+            )
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Starts SageMaker retraining when a model alarm fires (idempotent)",
+            runtime=RUNTIME,
+            handler="retrain.handler",
+            code=lambda_.Code.from_asset(
+                str(CODE_DIR), exclude=["events", "__pycache__", "*.pyc", "requirements.txt"]
+            ),
+            # An immutable view: CDK's own grants must not edit a role in another stack.
+            role=iam.Role.from_role_arn(self, "RoleView", role.role_arn, mutable=False),
+            environment=environment,
+            timeout=cdk.Duration.seconds(60),
+            memory_size=256,
+            reserved_concurrent_executions=1,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
+            security_groups=[self.security_group],
+            retry_attempts=2,
+            max_event_age=cdk.Duration.hours(6),
+            on_failure=QueueDestination(self.failures),
+            tracing=lambda_.Tracing.DISABLED,
+        )
+
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Retraining function: start retraining, logs, on-failure queue, VPC",
+            roles=[role],
+            statements=[
+                *statements,
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="SendFailedInvocations",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.failures.queue_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="VpcNetworkInterfaces",
+                    actions=[
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                ),
+            ],
+        )
+        # The function must not run before its permissions exist.
+        self.function.node.add_dependency(self.policy)
+        self._acknowledge(by_pipeline)
+
+    @staticmethod
+    def _retraining_statements(
+        stack: cdk.Stack,
+        pipeline_name: str | None,
+        job_arn: str | None,
+        training_role: iam.IRole | None,
+        template: Mapping[str, Any] | None,
+    ) -> list[iam.PolicyStatement]:
+        if pipeline_name is not None:
+            # SageMaker pipeline ARNs use the lower-cased name.
+            pipeline_arn = stack.format_arn(
+                service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+            )
+            return [
+                iam.PolicyStatement(
+                    sid="StartRetrainingPipeline",
+                    actions=[
+                        "sagemaker:ListPipelineExecutions",
+                        "sagemaker:StartPipelineExecution",
+                    ],
+                    resources=[pipeline_arn],
+                )
+            ]
+        assert job_arn is not None  # noqa: S101 - checked by the caller
+        assert training_role is not None  # noqa: S101
+        create_actions = ["sagemaker:CreateTrainingJob"]
+        if template and "Tags" in template:
+            create_actions.append("sagemaker:AddTags")
+        return [
+            iam.PolicyStatement(
+                sid="CreateRetrainingJob", actions=create_actions, resources=[job_arn]
+            ),
+            iam.PolicyStatement(
+                sid="ListTrainingJobs", actions=["sagemaker:ListTrainingJobs"], resources=["*"]
+            ),
+            iam.PolicyStatement(
+                sid="PassExecutionRoleToSageMaker",
+                actions=["iam:PassRole"],
+                resources=[training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
+        ]
+
+    def _acknowledge(self, by_pipeline: bool) -> None:
+        acknowledge_wildcard_resource(
+            self.policy,
+            "*",
+            "Only actions that take no resource ARN use '*': the ENI actions Lambda needs to "
+            "attach the function to the VPC"
+            + ("" if by_pipeline else ", and sagemaker:ListTrainingJobs")
+            + ". Starting retraining is scoped to one pipeline or one job-name prefix.",
+        )
+        if self.training_job_arn is not None:
+            acknowledge_wildcard_resource(
+                self.policy,
+                self.training_job_arn,
+                "Training jobs are named <prefix>-<cooldown window start>; the prefix limits "
+                "the function to the jobs it creates.",
+            )
+        acknowledge(
+            self.failures,
+            "AwsSolutions-SQS3",
+            "This queue is the function's on-failure destination (the end of the retry "
+            "chain); a dead-letter queue of its own would only move failed records again.",
+        )
+        acknowledge_all(
+            self.function,
+            ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"),
+            "Failed asynchronous invocations go to an on-failure destination (KMS-encrypted "
+            "SQS) that keeps the full invocation record, instead of a legacy dead-letter queue.",
+        )

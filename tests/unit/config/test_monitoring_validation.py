@@ -1,0 +1,180 @@
+"""Monitoring configuration: every bad-input rule names the file and the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_cdk.config import ConfigError, load_environment
+from tests.unit.config.test_serving_validation import SERVING, config_with, instance_variant
+
+QUALITY = {
+    "name": "drift",
+    "namespace": "ns",
+    "metric_name": "drift",
+    "threshold": 0.2,
+    "comparison": "greater_than",
+}
+MONITORING: dict[str, Any] = {
+    "alarm_emails": ["team@example.com"],
+    "quality_alarms": [QUALITY],
+    "retraining": {"pipeline": {"name": "retrain"}},
+}
+TEMPLATE = {
+    "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+    "OutputDataConfig": {"S3OutputPath": "s3://b/out"},
+    "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+}
+
+
+def load(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> Any:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_environment(path, display=f"config/{name}.yaml")
+
+
+def problem(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> str:
+    with pytest.raises(ConfigError) as excinfo:
+        load(tmp_path, data, name)
+    assert len(excinfo.value.problems) == 1, excinfo.value.problems
+    return excinfo.value.problems[0]
+
+
+def monitoring(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(MONITORING)
+    data.update(changes)
+    return data
+
+
+def test_valid_monitoring(tmp_path: Path) -> None:
+    config = load(tmp_path, config_with(SERVING, monitoring=MONITORING))
+    assert config.monitoring.operational.rollback_on == ["latency", "errors_5xx"]
+    assert config.monitoring.quality_alarms[0].missing_data == "ignore"
+
+
+def test_training_job_retraining(tmp_path: Path) -> None:
+    retraining = {"training_job": {"job_prefix": "retrain", "template": TEMPLATE}}
+    config = load(tmp_path, config_with(SERVING, monitoring=monitoring(retraining=retraining)))
+    assert config.monitoring.retraining.training_job.job_prefix == "retrain"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"alarm_emails": ["not-an-email"]}, "monitoring.alarm_emails: 'not-an-email' is not an"),
+        ({"alarm_emails": ["a@b.co", "a@b.co"]}, "monitoring.alarm_emails: lists an address twice"),
+        (
+            {"quality_alarms": [QUALITY, QUALITY]},
+            "monitoring.quality_alarms[1].name: duplicate alarm 'drift'",
+        ),
+        (
+            {"quality_alarms": [{**QUALITY, "comparison": "above"}]},
+            "monitoring.quality_alarms[0].comparison: Input should be 'greater_than'",
+        ),
+        (
+            {"quality_alarms": [{**QUALITY, "statistic": "p100x"}]},
+            "monitoring.quality_alarms[0].statistic: 'p100x' is not a CloudWatch statistic",
+        ),
+        (
+            {"quality_alarms": [{**QUALITY, "missing_data": "zero"}]},
+            "monitoring.quality_alarms[0].missing_data: Input should be 'breaching'",
+        ),
+        ({"retraining": None}, "monitoring.retraining: alarms are marked as retraining triggers"),
+        (
+            {"quality_alarms": [{**QUALITY, "retrain": False}]},
+            "monitoring.retraining: no alarm triggers retraining",
+        ),
+        (
+            {
+                "retraining": {
+                    "pipeline": {"name": "p"},
+                    "training_job": {"job_prefix": "j", "template": TEMPLATE},
+                }
+            },
+            "monitoring.retraining.pipeline: set exactly one of pipeline or training_job",
+        ),
+        (
+            {
+                "retraining": {
+                    "training_job": {"job_prefix": "j", "template": {**TEMPLATE, "RoleArn": "arn"}}
+                }
+            },
+            "monitoring.retraining.training_job.template: RoleArn is set by the function",
+        ),
+        (
+            {"retraining": {"training_job": {"job_prefix": "j", "template": {"X": 1}}}},
+            "monitoring.retraining.training_job.template: missing CreateTrainingJob fields",
+        ),
+        (
+            {"retraining": {"pipeline": {"name": "p"}, "cooldown_minutes": 1}},
+            "monitoring.retraining.cooldown_minutes: Input should be greater than or equal to 5",
+        ),
+        (
+            {"operational": {"evaluation_periods": 2, "datapoints_to_alarm": 3}},
+            "monitoring.operational.datapoints_to_alarm: must not exceed evaluation_periods",
+        ),
+        (
+            {"operational": {"latency_statistic": "median"}},
+            "monitoring.operational.latency_statistic: 'median' is not a CloudWatch statistic",
+        ),
+        (
+            {"operational": {"rollback_on": ["cpu"]}},
+            "monitoring.operational.rollback_on[0]: Input should be 'latency' or 'errors_5xx'",
+        ),
+        (
+            {"operational": {"no_invocations_minutes": 1}},
+            "monitoring.operational.no_invocations_minutes: Input should be greater than",
+        ),
+    ],
+)
+def test_monitoring_rules(tmp_path: Path, changes: dict[str, Any], expected: str) -> None:
+    found = problem(tmp_path, config_with(SERVING, monitoring=monitoring(**changes)))
+    assert found.startswith(f"config/dev.yaml: {expected}"), found
+
+
+def test_monitoring_needs_serving(tmp_path: Path) -> None:
+    data = config_with(SERVING, monitoring=MONITORING)
+    del data["serving"]
+    assert (
+        problem(tmp_path, data) == "config/dev.yaml: monitoring: needs a serving section to monitor"
+    )
+
+
+def test_too_many_rollback_alarms(tmp_path: Path) -> None:
+    serving = {**SERVING, "variants": [instance_variant(f"v{i}") for i in range(6)]}
+    found = problem(tmp_path, config_with(serving, monitoring=MONITORING))
+    assert found.startswith(
+        "config/dev.yaml: monitoring.operational.rollback_on: 12 rollback alarms (2 per variant); "
+        "SageMaker deployment guardrails take at most 10"
+    )
+
+
+PROD = {"production": True, "removal_policy": "retain", "termination_protection": True}
+
+
+def test_production_needs_monitoring(tmp_path: Path) -> None:
+    found = problem(tmp_path, config_with(SERVING, **PROD), name="prod")
+    assert found == (
+        "config/prod.yaml: monitoring: production endpoints need alarms and rollback: configure it"
+    )
+
+
+def test_production_canary_needs_rollback_alarms(tmp_path: Path) -> None:
+    serving = {
+        **SERVING,
+        "deployment": {
+            "strategy": "canary",
+            "canary_size": {"type": "capacity_percent", "value": 10},
+        },
+    }
+    data = config_with(serving, monitoring=monitoring(operational={"rollback_on": []}), **PROD)
+    found = problem(tmp_path, data, name="prod")
+    assert found == (
+        "config/prod.yaml: monitoring.operational.rollback_on: production canary/linear "
+        "deployments need rollback alarms"
+    )

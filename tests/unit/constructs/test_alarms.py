@@ -1,0 +1,126 @@
+"""EndpointAlarms: metrics, thresholds, units, missing-data treatment, selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
+from mlops_cdk.constructs.alarms import EndpointAlarms
+from tests.helpers import new_stack
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[Template, EndpointAlarms]:
+    stack = new_stack()
+    alarms = EndpointAlarms(
+        stack,
+        "Alarms",
+        endpoint_name="ep",
+        variant_names=["champion", "challenger"],
+        thresholds=OperationalThresholds(
+            latency_ms=250, errors_5xx_percent=2, no_invocations_minutes=30
+        ),
+        quality_alarms=[
+            MetricAlarmConfig(
+                name="auc",
+                namespace="Quality",
+                metric_name="AUC",
+                dimensions={"Model": "churn"},
+                statistic="Minimum",
+                threshold=0.8,
+                comparison="less_than",
+                period_minutes=1440,
+            )
+        ],
+    )
+    return Template.from_stack(stack), alarms
+
+
+def alarm_with(template: Template, description_start: str) -> dict[str, Any]:
+    for resource in template.find_resources("AWS::CloudWatch::Alarm").values():
+        if resource["Properties"]["AlarmDescription"].startswith(description_start):
+            props: dict[str, Any] = resource["Properties"]
+            return props
+    raise AssertionError(f"no alarm described {description_start!r}")
+
+
+def test_alarm_set_per_variant(built: tuple[Template, EndpointAlarms]) -> None:
+    _, alarms = built
+    kinds = {"latency", "errors_5xx", "errors_4xx", "cpu", "memory", "disk", "no_invocations"}
+    assert set(alarms.alarms) == {(v, k) for v in ("champion", "challenger") for k in kinds}
+    assert set(alarms.quality) == {"auc"}
+    built[0].resource_count_is("AWS::CloudWatch::Alarm", 15)
+
+
+def test_latency_threshold_in_microseconds_not_breaching(
+    built: tuple[Template, EndpointAlarms],
+) -> None:
+    props = alarm_with(built[0], "champion: ModelLatency p99")
+    assert props["MetricName"] == "ModelLatency"
+    assert props["Namespace"] == "AWS/SageMaker"
+    assert props["ExtendedStatistic"] == "p99"
+    assert props["Threshold"] == 250_000
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["Dimensions"] == [
+        {"Name": "EndpointName", "Value": "ep"},
+        {"Name": "VariantName", "Value": "champion"},
+    ]
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (5, 3)
+
+
+def test_5xx_is_a_rate_of_invocations(built: tuple[Template, EndpointAlarms]) -> None:
+    props = alarm_with(built[0], "champion: Invocation5XXErrors above 2%")
+    assert props["Threshold"] == 2
+    expression = next(m for m in props["Metrics"] if "Expression" in m)
+    assert expression["Expression"] == (
+        "IF(inv_champion_invocation5xxerrors > 0, 100 * err_champion_invocation5xxerrors / "
+        "inv_champion_invocation5xxerrors, 0)"
+    )
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m}
+    assert names == {"Invocation5XXErrors", "Invocations"}
+
+
+def test_utilization_keeps_state_on_missing_data(built: tuple[Template, EndpointAlarms]) -> None:
+    for start in ("champion: CPUUtilization", "champion: MemoryUtilization", "champion: Disk"):
+        props = alarm_with(built[0], start)
+        assert props["Namespace"] == "/aws/sagemaker/Endpoints"
+        assert props["TreatMissingData"] == "missing"
+
+
+def test_no_invocations_treats_missing_as_breaching(built: tuple[Template, EndpointAlarms]) -> None:
+    props = alarm_with(built[0], "champion: no invocations for 30 minutes")
+    assert props["ComparisonOperator"] == "LessThanThreshold"
+    assert props["Threshold"] == 1
+    assert props["Period"] == 300
+    assert props["EvaluationPeriods"] == 6
+    assert props["TreatMissingData"] == "breaching"
+
+
+def test_quality_alarm_from_config(built: tuple[Template, EndpointAlarms]) -> None:
+    props = alarm_with(built[0], "AUC less_than 0.8")
+    assert props["Namespace"] == "Quality"
+    assert props["Statistic"] == "Minimum"
+    assert props["Period"] == 86400
+    assert props["ComparisonOperator"] == "LessThanThreshold"
+    assert props["TreatMissingData"] == "ignore"
+    assert props["Dimensions"] == [{"Name": "Model", "Value": "churn"}]
+
+
+def test_for_kinds_selects_every_variant(built: tuple[Template, EndpointAlarms]) -> None:
+    _, alarms = built
+    assert len(alarms.for_kinds(["latency", "errors_5xx"])) == 4
+    assert alarms.for_kinds([]) == []
+
+
+def test_needs_a_variant() -> None:
+    with pytest.raises(ValueError, match="at least one variant"):
+        EndpointAlarms(
+            new_stack(),
+            "A",
+            endpoint_name="ep",
+            variant_names=[],
+            thresholds=OperationalThresholds(),
+        )

@@ -1,0 +1,65 @@
+"""AlarmTopic (KMS, TLS-only, e-mail) and EndpointDashboard (widgets, alarm states)."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
+
+from mlops_cdk.constructs.dashboard import EndpointDashboard
+from mlops_cdk.constructs.notifications import AlarmTopic
+from tests.helpers import new_stack
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def test_topic_is_encrypted_tls_only_with_email_subscriptions() -> None:
+    stack = new_stack()
+    AlarmTopic(
+        stack, "Topic", key=kms.Key.from_key_arn(stack, "K", KEY_ARN), emails=["a@x.io", "b@x.io"]
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": KEY_ARN})
+    (policy,) = template.find_resources("AWS::SNS::TopicPolicy").values()
+    (deny,) = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"
+    ]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    subscriptions = template.find_resources("AWS::SNS::Subscription")
+    assert sorted(s["Properties"]["Endpoint"] for s in subscriptions.values()) == [
+        "a@x.io",
+        "b@x.io",
+    ]
+    assert {s["Properties"]["Protocol"] for s in subscriptions.values()} == {"email"}
+
+
+def test_dashboard_widgets() -> None:
+    stack = new_stack()
+    alarm = cloudwatch.Alarm.from_alarm_arn(
+        stack, "A", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x"
+    )
+    EndpointDashboard(
+        stack,
+        "Dashboard",
+        endpoint_name="ep",
+        variant_names=["champion", "challenger"],
+        alarms=[alarm],
+        retraining_namespace="MlopsCdk/Retraining",
+    )
+    (dashboard,) = Template.from_stack(stack).find_resources("AWS::CloudWatch::Dashboard").values()
+    assert "DashboardName" not in dashboard["Properties"]
+    body = dashboard["Properties"]["DashboardBody"]
+    text = body if isinstance(body, str) else json.dumps(body)
+    for title in (
+        "Invocations per variant",
+        "Model latency p50 / p99",
+        "Errors (% of invocations)",
+        "Instances (CPUUtilization samples per minute)",
+        "Retraining decisions",
+        "Alarms",
+    ):
+        assert title in text, title
+    assert "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x" in text
+    assert text.count("challenger") >= 4

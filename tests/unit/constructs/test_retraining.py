@@ -1,0 +1,178 @@
+"""RetrainingFunction: runtime, concurrency, on-failure queue, logs, least privilege."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Template
+
+from mlops_cdk.constructs.retraining import RetrainingFunction
+from tests.helpers import new_stack
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+TEMPLATE = {
+    "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+    "OutputDataConfig": {"S3OutputPath": "s3://b/out"},
+    "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+}
+
+
+def function_template(**mode: Any) -> Template:
+    stack = new_stack()
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["eu-west-1a", "eu-west-1b"],
+        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
+    )
+    role = iam.Role(stack, "FnRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    if "training_job_template" in mode:
+        mode["training_role"] = iam.Role.from_role_arn(
+            stack, "Exec", "arn:aws:iam::123456789012:role/exec"
+        )
+    RetrainingFunction(
+        stack,
+        "Retraining",
+        role=role,
+        key=kms.Key.from_key_arn(
+            stack,
+            "Key",
+            KEY_ARN,
+        ),
+        vpc=vpc,
+        subnets=vpc.isolated_subnets,
+        endpoint_name="dev-Serving",
+        cooldown=cdk.Duration.minutes(90),
+        log_retention=logs.RetentionDays.TWO_WEEKS,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        **mode,
+    )
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Template:
+    return function_template(pipeline_name="Churn-Retraining")
+
+
+def statements(template: Template) -> dict[str, dict[str, Any]]:
+    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_function_runtime_concurrency_vpc_and_environment(pipeline: Template) -> None:
+    (fn,) = pipeline.find_resources("AWS::Lambda::Function").values()
+    props = fn["Properties"]
+    assert props["Runtime"] == "python3.14"
+    assert props["Handler"] == "retrain.handler"
+    assert props["ReservedConcurrentExecutions"] == 1
+    assert props["VpcConfig"]["SubnetIds"] == ["subnet-01234567", "subnet-89abcdef"]
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+    assert props["Environment"]["Variables"] == {
+        "ENDPOINT_NAME": "dev-Serving",
+        "COOLDOWN_SECONDS": "5400",
+        "METRICS_NAMESPACE": "MlopsCdk/Retraining",
+        "RETRAIN_MODE": "pipeline",
+        "PIPELINE_NAME": "Churn-Retraining",
+    }
+    assert fn["DependsOn"], "the function waits for its managed policy"
+
+
+def test_async_retries_then_kms_encrypted_on_failure_queue(pipeline: Template) -> None:
+    (config,) = pipeline.find_resources("AWS::Lambda::EventInvokeConfig").values()
+    props = config["Properties"]
+    assert props["MaximumRetryAttempts"] == 2
+    assert props["MaximumEventAgeInSeconds"] == 21600
+    assert "Fn::GetAtt" in str(props["DestinationConfig"]["OnFailure"]["Destination"])
+    pipeline.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "KmsMasterKeyId": KEY_ARN,
+            "MessageRetentionPeriod": 1209600,
+        },
+    )
+
+
+def test_log_group_encrypted_with_retention(pipeline: Template) -> None:
+    pipeline.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {
+                "RetentionInDays": 14,
+                "KmsKeyId": KEY_ARN,
+            },
+            "DeletionPolicy": "Delete",
+        },
+    )
+
+
+def test_pipeline_permissions_are_scoped_to_the_one_pipeline(pipeline: Template) -> None:
+    s = statements(pipeline)
+    start = s["StartRetrainingPipeline"]
+    assert sorted(start["Action"]) == [
+        "sagemaker:ListPipelineExecutions",
+        "sagemaker:StartPipelineExecution",
+    ]
+    assert start["Resource"] == "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-retraining"
+    assert set(s) == {
+        "StartRetrainingPipeline",
+        "WriteOwnLogs",
+        "SendFailedInvocations",
+        "VpcNetworkInterfaces",
+    }
+    star = {sid for sid, statement in s.items() if statement["Resource"] == "*"}
+    assert star == {"VpcNetworkInterfaces"}
+    assert not any("iam:PassRole" in str(st["Action"]) for st in s.values())
+
+
+def test_the_given_role_is_not_edited(pipeline: Template) -> None:
+    pipeline.resource_count_is("AWS::IAM::Policy", 0)
+    (role,) = pipeline.find_resources("AWS::IAM::Role").values()
+    assert "Policies" not in role["Properties"]
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_training_job_mode_passes_only_the_execution_role() -> None:
+    template = function_template(
+        training_job_template={**TEMPLATE, "Tags": [{"Key": "k", "Value": "v"}]},
+        training_job_prefix="Churn-Retrain",
+    )
+    s = statements(template)
+    assert s["CreateRetrainingJob"]["Resource"] == (
+        "arn:aws:sagemaker:eu-west-1:123456789012:training-job/churn-retrain-*"
+    )
+    assert sorted(s["CreateRetrainingJob"]["Action"]) == [
+        "sagemaker:AddTags",
+        "sagemaker:CreateTrainingJob",
+    ]
+    assert s["PassExecutionRoleToSageMaker"] == {
+        "Sid": "PassExecutionRoleToSageMaker",
+        "Action": "iam:PassRole",
+        "Effect": "Allow",
+        "Resource": "arn:aws:iam::123456789012:role/exec",
+        "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+    }
+    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    variables = fn["Properties"]["Environment"]["Variables"]
+    assert variables["RETRAIN_MODE"] == "training_job"
+    assert '"RoleArn":"arn:aws:iam::123456789012:role/exec"' in variables["TRAINING_JOB_TEMPLATE"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ({}, "give pipeline_name or a training job template"),
+        ({"pipeline_name": "p", "training_job_template": TEMPLATE}, "give pipeline_name or"),
+    ],
+)
+def test_invalid_modes(mode: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        function_template(**mode)

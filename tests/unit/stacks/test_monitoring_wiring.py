@@ -1,0 +1,149 @@
+"""Alarms, notifications, rollback and retraining wired together in every environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_cdk.config import EnvConfig
+from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
+
+
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return resources_of_type(template, "AWS::CloudWatch::Alarm")
+
+
+def function_id(template: dict[str, Any]) -> str:
+    (logical_id,) = resources_of_type(template, "AWS::Lambda::Function")
+    return logical_id
+
+
+def invokes_function(alarm: dict[str, Any], fn: str) -> bool:
+    return any(
+        isinstance(a, dict) and a.get("Fn::GetAtt", [None])[0] == fn
+        for a in alarm["Properties"].get("AlarmActions", [])
+    )
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized: Synthesized, env: str) -> None:
+    template = synthesized.template_json(env, "serving")
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic")
+    for alarm in alarms(template).values():
+        assert {"Ref": topic} in alarm["Properties"]["AlarmActions"]
+        assert alarm["Properties"]["OKActions"] == [{"Ref": topic}]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_only_marked_alarms_invoke_retraining(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "serving")
+    fn = function_id(template)
+    monitoring = env_configs[env].monitoring
+    assert monitoring is not None
+    invoking = [a for a in alarms(template).values() if invokes_function(a, fn)]
+    expected_quality = {
+        (a.description or f"{a.metric_name} {a.comparison} {a.threshold:g}")
+        for a in monitoring.quality_alarms
+        if a.retrain
+    }
+    assert {a["Properties"]["AlarmDescription"] for a in invoking} == expected_quality
+    for alarm in invoking:
+        assert fn not in str(alarm["Properties"].get("OKActions"))
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_alarms_may_invoke_the_function_only_from_this_account(
+    synthesized: Synthesized, env: str
+) -> None:
+    template = synthesized.template_json(env, "serving")
+    permissions = resources_of_type(template, "AWS::Lambda::Permission")
+    alarm_ids = set(alarms(template))
+    assert permissions
+    for permission in permissions.values():
+        props = permission["Properties"]
+        assert props["Principal"] == "lambda.alarms.cloudwatch.amazonaws.com"
+        assert props["Action"] == "lambda:InvokeFunction"
+        assert props["SourceArn"]["Fn::GetAtt"][0] in alarm_ids
+        assert props["SourceAccount"] == env_configs_account(env)
+
+
+def env_configs_account(env: str) -> str:
+    return {"dev": "111111111111", "stage": "222222222222", "prod": "333333333333"}[env]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_rollback_alarms_feed_the_deployment_guardrails(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "serving")
+    monitoring = env_configs[env].monitoring
+    serving = env_configs[env].serving
+    assert monitoring is not None
+    assert serving is not None
+    (endpoint,) = resources_of_type(template, "AWS::SageMaker::Endpoint").values()
+    refs = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    referenced = [r["AlarmName"]["Ref"] for r in refs]
+    assert len(referenced) == len(monitoring.operational.rollback_on) * len(serving.variants)
+    descriptions = [alarms(template)[r]["Properties"]["AlarmDescription"] for r in referenced]
+    for description in descriptions:
+        assert "ModelLatency" in description or "Invocation5XXErrors" in description
+    # The endpoint depends on the alarms (Ref), not the other way round: no cycle.
+    for r in referenced:
+        assert "Endpoint" not in str(alarms(template)[r].get("DependsOn", []))
+
+
+def test_prod_rolls_back_on_latency_and_5xx(synthesized: Synthesized) -> None:
+    template = synthesized.template_json("prod", "serving")
+    (endpoint,) = resources_of_type(template, "AWS::SageMaker::Endpoint").values()
+    refs = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    descriptions = sorted(
+        alarms(template)[r["AlarmName"]["Ref"]]["Properties"]["AlarmDescription"].split(":")[1]
+        for r in refs
+    )
+    assert descriptions == [
+        " Invocation5XXErrors above 1% of invocations",
+        " Invocation5XXErrors above 1% of invocations",
+        " ModelLatency p99 above 500 ms",
+        " ModelLatency p99 above 500 ms",
+    ]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_key_policy_names_alarms_and_the_retraining_role(
+    synthesized: Synthesized, env: str
+) -> None:
+    template = synthesized.template_json(env, "foundation")
+    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    policy = key["Properties"]["KeyPolicy"]["Statement"]
+    # Every statement is one this project wrote on purpose (no implicit grants from CDK).
+    assert all("Sid" in s for s in policy), [s for s in policy if "Sid" not in s]
+    statements = {s["Sid"]: s for s in policy}
+    assert statements["CloudWatchAlarmsToTopic"]["Principal"] == {
+        "Service": "cloudwatch.amazonaws.com"
+    }
+    roles = resources_of_type(template, "AWS::IAM::Role")
+    (role_id,) = [k for k in roles if k.startswith("RetrainingFunction")]
+    use = statements["RetrainingFunctionUse"]
+    assert use["Principal"] == {"AWS": {"Fn::GetAtt": [role_id, "Arn"]}}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_topic_encrypted_dashboard_present_and_log_retention(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "serving")
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic").values()
+    assert "Fn::ImportValue" in str(topic["Properties"]["KmsMasterKeyId"])
+    assert len(resources_of_type(template, "AWS::CloudWatch::Dashboard")) == 1
+    (logs,) = resources_of_type(template, "AWS::Logs::LogGroup").values()
+    assert logs["Properties"]["RetentionInDays"] == env_configs[env].log_retention_days
+    monitoring = env_configs[env].monitoring
+    assert monitoring is not None
+    emails = sorted(
+        s["Properties"]["Endpoint"]
+        for s in resources_of_type(template, "AWS::SNS::Subscription").values()
+    )
+    assert emails == sorted(monitoring.alarm_emails)
