@@ -17,18 +17,21 @@ def create_app(
     outdir: str | None = None,
     context: dict[str, Any] | None = None,
     compliance_gates: bool = True,
+    fail_on_findings: bool = True,
 ) -> cdk.App:
     """An App whose compliance findings fail synthesis, also under the CDK CLI.
 
     The CLI passes ``failSynthOnValidationErrors=false`` in the app's context and then does not
     fail on findings in stage assemblies, so a finding would only be written to
     validation-report.json while ``cdk synth`` reports success. ``post_cli_context`` wins over
-    the CLI's context.
+    the CLI's context. ``fail_on_findings=False`` only writes the report (for audits).
     """
     app = cdk.App(
         outdir=outdir,
         context=context,
-        post_cli_context={"@aws-cdk/core:failSynthOnValidationErrors": compliance_gates},
+        post_cli_context={
+            "@aws-cdk/core:failSynthOnValidationErrors": compliance_gates and fail_on_findings
+        },
     )
     if compliance_gates:
         enable_compliance_gates(app)
@@ -46,7 +49,13 @@ def build_app(
     outdir: str | None = None,
     context: dict[str, Any] | None = None,
     compliance_gates: bool = True,
+    fail_on_findings: bool = True,
 ) -> tuple[cdk.App, dict[str, MlopsStage]]:
     """``create_app`` plus ``add_environments``."""
-    app = create_app(outdir=outdir, context=context, compliance_gates=compliance_gates)
+    app = create_app(
+        outdir=outdir,
+        context=context,
+        compliance_gates=compliance_gates,
+        fail_on_findings=fail_on_findings,
+    )
     return app, add_environments(app, configs)

@@ -6,11 +6,16 @@ exactly one finding id on one construct, with a concrete reason.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import IConstruct
+
+from mlops_cdk.intrinsics import render_resource_value
+from mlops_cdk.sagemaker_rules import SageMakerChecks
 
 PACKS = (AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks)
 
@@ -18,9 +23,39 @@ MIN_REASON_LENGTH = 40
 
 
 def enable_compliance_gates(app: cdk.App) -> None:
-    """Run every pack on every stack of ``app`` at synth; a finding fails synthesis."""
+    """Run every pack on every stack of ``app`` at synth; a finding fails synthesis.
+
+    The project's SageMaker pack applies its production rules to stages whose ``production``
+    attribute is true (``MlopsStage`` takes it from the environment's config)."""
     for pack in PACKS:
         cdk.Validations.of(app).add_plugins(pack(app))
+    cdk.Validations.of(app).add_plugins(SageMakerChecks(app))
+
+
+@dataclass(frozen=True)
+class AcknowledgementRecord:
+    """One acknowledgement made through :func:`acknowledge`."""
+
+    path: str
+    finding_id: str
+    reason: str
+
+
+_recorder: list[AcknowledgementRecord] | None = None
+
+
+@contextmanager
+def record_acknowledgements_only() -> Iterator[list[AcknowledgementRecord]]:
+    """Record acknowledgements made inside the block without applying them.
+
+    For the acknowledgement audit: synthesizing with nothing acknowledged shows which
+    acknowledged findings still fire (the rest are stale)."""
+    global _recorder  # noqa: PLW0603 - a test-time switch around app construction
+    previous, _recorder = _recorder, []
+    try:
+        yield _recorder
+    finally:
+        _recorder = previous
 
 
 def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
@@ -35,26 +70,27 @@ def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
             f"acknowledgement of {finding_id} on {scope.node.path} needs a concrete reason "
             f"(at least {MIN_REASON_LENGTH} characters), got {reason!r}"
         )
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding_id, reason=reason))
+    full_id = qualified_finding_id(finding_id)
+    if _recorder is not None:
+        _recorder.append(AcknowledgementRecord(scope.node.path, full_id, reason))
+        return
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=full_id, reason=reason))
+
+
+def qualified_finding_id(finding_id: str) -> str:
+    """``AwsSolutions-IAM5[Resource::*]`` -> ``AwsSolutions::AwsSolutions-IAM5[Resource::*]``.
+
+    CDK keys acknowledgements by ``<plugin>::<rule>`` (what synth prints after "Acknowledge
+    with"); an id without a plugin prefix would be filed as an annotation rule instead."""
+    rule = finding_id.split("[", 1)[0]
+    if "::" in rule:
+        return finding_id
+    return f"{rule.split('-', 1)[0]}::{finding_id}"
 
 
 def nag_resource_string(scope: IConstruct, value: str) -> str:
     """Render an IAM resource the way cdk-nag names it in granular ids (``<Logical.Attr>``)."""
-    return _render(cdk.Stack.of(scope).resolve(value))
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, args),) = value.items()
-        if function == "Fn::GetAtt":
-            return f"<{args[0]}.{args[1]}>"
-        if function == "Ref":
-            return f"<{args}>"
-        if function == "Fn::Join":
-            return str(args[0]).join(_render(part) for part in args[1])
-    raise ValueError(f"cannot render {value!r} as a cdk-nag resource string")
+    return render_resource_value(cdk.Stack.of(scope).resolve(value), strict=True)
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:

@@ -25,6 +25,7 @@ class MlopsStage(cdk.Stage):
             **kwargs,
         )
         self.config = config
+        self.production = config.production  # read by the SageMaker compliance pack
         self.foundation = FoundationStack(self, "Foundation", config=config)
         self.serving: ServingStack | None = None
         if config.serving is not None:

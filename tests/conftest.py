@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 
 from mlops_cdk.app_builder import build_app
+from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, load_environments
 from tests.helpers import CONFIG_DIR, Synthesized, cdk_context
 
@@ -23,3 +28,39 @@ def synthesized(
     app, stages = build_app(list(env_configs.values()), outdir=str(outdir), context=cdk_context())
     app.synth()
     return Synthesized(outdir=outdir, stages=stages)
+
+
+@dataclass(frozen=True)
+class SecondSynth:
+    """The same commit synthesized again, with acknowledgements recorded but not applied.
+
+    Acknowledgements are construct metadata, never template content, so its templates must be
+    byte-identical to the first synth's (determinism), and its validation report shows which
+    acknowledged findings still fire (the acknowledgement audit)."""
+
+    outdir: Path
+    records: list[AcknowledgementRecord]
+    fired: set[tuple[str, str]]
+
+
+@pytest.fixture(scope="session")
+def second_synth(
+    env_configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory
+) -> SecondSynth:
+    outdir = tmp_path_factory.mktemp("second-synth")
+    with record_acknowledgements_only() as records:
+        app, _ = build_app(
+            list(env_configs.values()),
+            outdir=str(outdir),
+            context=cdk_context(),
+            fail_on_findings=False,
+        )
+        app.synth()
+    report = json.loads((outdir / "validation-report.json").read_text())
+    fired = {
+        (construct["constructPath"], violation["ruleName"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    }
+    return SecondSynth(outdir=outdir, records=list(records), fired=fired)

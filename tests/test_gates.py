@@ -10,9 +10,8 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from mlops_cdk.app_builder import build_app
-from mlops_cdk.config import EnvConfig
-from tests.helpers import ROOT, Synthesized, cdk_context
+from tests.conftest import SecondSynth
+from tests.helpers import ROOT, Synthesized
 
 NONCOMPLIANT_APP = """
 import aws_cdk as cdk
@@ -67,19 +66,18 @@ def test_a_finding_fails_cdk_synth_under_the_cli(tmp_path: Path) -> None:
     assert "NIST.800.53.R5-S3DefaultEncryptionKMS" in rules
 
 
-def test_two_synths_are_byte_identical(
-    synthesized: Synthesized, env_configs: dict[str, EnvConfig], tmp_path: Path
-) -> None:
-    app, stages = build_app(list(env_configs.values()), outdir=str(tmp_path), context=cdk_context())
-    app.synth()
+def test_two_synths_are_byte_identical(synthesized: Synthesized, second_synth: SecondSynth) -> None:
+    second = second_synth.outdir
     first = sorted(
         p.relative_to(synthesized.outdir) for p in synthesized.outdir.rglob("*.template.json")
     )
-    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.template.json"))
-    assert first == second
+    assert first == sorted(p.relative_to(second) for p in second.rglob("*.template.json"))
     stacks = [
-        c for stage in stages.values() for c in stage.node.children if isinstance(c, cdk.Stack)
+        c
+        for stage in synthesized.stages.values()
+        for c in stage.node.children
+        if isinstance(c, cdk.Stack)
     ]
     assert len(first) == len(stacks) == 6
     for relative in first:
-        assert (synthesized.outdir / relative).read_bytes() == (tmp_path / relative).read_bytes()
+        assert (synthesized.outdir / relative).read_bytes() == (second / relative).read_bytes()

@@ -6,7 +6,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from mlops_cdk.compliance import acknowledge, nag_resource_string
+from mlops_cdk.compliance import acknowledge, nag_resource_string, qualified_finding_id
 from tests.helpers import new_stack
 
 
@@ -45,3 +45,17 @@ def test_resource_strings_render_like_cdk_nag() -> None:
     )
     assert nag_resource_string(stack, bucket.bucket_name) == f"<{logical_id}>"
     assert nag_resource_string(stack, "*") == "*"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("AwsSolutions-S1", "AwsSolutions::AwsSolutions-S1"),
+        ("AwsSolutions-IAM5[Resource::*]", "AwsSolutions::AwsSolutions-IAM5[Resource::*]"),
+        ("HIPAA.Security-LambdaDLQ", "HIPAA.Security::HIPAA.Security-LambdaDLQ"),
+        ("NIST.800.53.R5-LambdaDLQ", "NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ"),
+        ("MlopsSageMaker::MlopsSageMaker-ModelVpc", "MlopsSageMaker::MlopsSageMaker-ModelVpc"),
+    ],
+)
+def test_finding_ids_are_qualified_with_their_pack(given: str, expected: str) -> None:
+    assert qualified_finding_id(given) == expected

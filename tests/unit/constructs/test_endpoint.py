@@ -13,6 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
 from mlops_cdk.app_builder import create_app
+from mlops_cdk.constructs.autoscaling import ScalingSpec, VariantAutoscaling
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,
     DeploymentSpec,
@@ -166,7 +167,17 @@ def gated_synth(variants: list[VariantSpec]) -> dict[str, Any]:
     """Synthesize with every compliance pack: raises if the endpoint leaves a finding open."""
     app = create_app(context=cdk_context())
     stack = cdk.Stack(app, "Gated", env=TEST_ENV)
-    build(stack, variants)
+    endpoint = build(stack, variants)
+    for v in variants:  # the project's pack requires a scalable target per instance variant
+        if v.instance_type:
+            VariantAutoscaling(
+                stack,
+                f"Scaling{v.name}",
+                endpoint_name=endpoint.endpoint_name,
+                variant_name=v.name,
+                spec=ScalingSpec(1, 2, 100),
+                depends_on=endpoint.endpoint,
+            )
     assembly = app.synth()
     template: dict[str, Any] = assembly.get_stack_by_name("Gated").template
     return template
