@@ -20,7 +20,7 @@ STAMP_DEV := $(VENV)/.stamp-dev-deps
 STAMP_NODE := $(VENV)/bin/node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev synth test lint bench diff deploy destroy retrain-demo clean
+.PHONY: help install install-dev synth test lint bench diff deploy destroy retrain-demo review clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ bench: install-dev ## Synth time of all environments vs an empty CDK app (median
 retrain-demo: install-dev ## Run the retraining handler locally against moto
 	$(PY) scripts/retrain_demo.py
 
+review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
+	$(PY) scripts/review.py --base '$(BASE)' --out review
+
 diff: install ## cdk diff for ENV (needs AWS credentials)
 	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment>" >&2; exit 2; }
 	npx cdk diff -c env=$(ENV) '$(ENV)/*'
@@ -88,4 +91,4 @@ destroy: install ## cdk destroy every stack of ENV (refuses prod)
 	npx cdk destroy -c env=$(ENV) --all
 
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml
+	rm -rf cdk.out review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml

@@ -1,7 +1,8 @@
 """A config change must be a CloudFormation update of the endpoint, never a name collision.
 
 Update vs replacement is decided from CloudFormation's resource schemas (createOnlyProperties),
-as shipped with cfn-lint: changing a create-only property replaces the resource.
+as shipped with cfn-lint: changing a create-only property replaces the resource. The classifier
+is ``mlops_cdk.review.changes`` (shared with ``make review``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from mlops_cdk.app_builder import build_app
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.serving import InstanceCapacity, ServingConfig
+from mlops_cdk.review.changes import classify
 from tests.helpers import cdk_context
 
 
@@ -34,59 +35,6 @@ def serving_template(config: EnvConfig, outdir: Path) -> dict[str, Any]:
         .template
     )
     return template
-
-
-def create_only(resource_type: str) -> set[str]:
-    schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema("eu-west-1", resource_type).schema
-    return {p.removeprefix("/properties/") for p in schema.get("createOnlyProperties", [])}
-
-
-def references(value: Any) -> set[str]:
-    """Logical IDs a property value points at through Ref or Fn::GetAtt."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"}:
-            return {value["Ref"]}
-        if set(value) == {"Fn::GetAtt"}:
-            return {value["Fn::GetAtt"][0]}
-        return set().union(*(references(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(references(v) for v in value)) if value else set()
-    return set()
-
-
-def classify(before: dict[str, Any], after: dict[str, Any]) -> dict[str, str]:
-    """logical id -> 'unchanged' | 'update' | 'replace' | 'added' | 'removed'.
-
-    As CloudFormation does: a property that references a replaced resource changes too (the
-    replacement has a new physical id), which may in turn update or replace the referrer.
-    """
-    old, new = before["Resources"], after["Resources"]
-    result: dict[str, str] = dict.fromkeys(old.keys() - new.keys(), "removed")
-    result.update(dict.fromkeys(new.keys() - old.keys(), "added"))
-    changed: dict[str, set[str]] = {}
-    for logical_id in old.keys() & new.keys():
-        a, b = old[logical_id].get("Properties", {}), new[logical_id].get("Properties", {})
-        changed[logical_id] = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
-    while True:
-        replaced = {k for k, props in changed.items() if props & create_only(new[k]["Type"])} | set(
-            result
-        )
-        grew = False
-        for logical_id, props in changed.items():
-            for name, value in new[logical_id].get("Properties", {}).items():
-                if name not in props and references(value) & replaced:
-                    props.add(name)
-                    grew = True
-        if not grew:
-            break
-    for logical_id, props in changed.items():
-        if not props:
-            result[logical_id] = "unchanged"
-        elif props & create_only(new[logical_id]["Type"]):
-            result[logical_id] = "replace"
-        else:
-            result[logical_id] = "update"
-    return result
 
 
 def of_type(template: dict[str, Any], resource_type: str) -> list[str]:
