@@ -20,7 +20,7 @@ STAMP_DEV := $(VENV)/.stamp-dev-deps
 STAMP_NODE := $(VENV)/bin/node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev synth test lint bench diff deploy destroy retrain-demo review clean
+.PHONY: help install install-dev synth synth-pipeline test lint bench diff deploy destroy deploy-pipeline smoke retrain-demo review clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,15 +58,20 @@ install-dev: install $(STAMP_DEV) ## install + test/lint tools
 synth: install ## Synthesize every environment (or ENV=dev) into cdk.out/, all gates on
 	npx cdk synth --quiet $(if $(ENV),-c env=$(ENV),)
 
+synth-pipeline: install ## Synthesize the deployment pipeline stack (config/pipeline.yaml), all gates on
+	npx cdk synth --quiet -c pipeline=true
+
 test: install-dev ## The whole test suite with coverage
 	$(PY) -m pytest
 
-lint: install-dev synth ## ruff, mypy (strict), cfn-lint over cdk.out
+lint: install-dev synth ## ruff, mypy (strict), cfn-lint over cdk.out and the pipeline
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m mypy --config-file pyproject.toml lambda/retrain/retrain.py
-	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json'
+	npx cdk synth --quiet -c pipeline=true --output cdk.out.pipeline
+	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
+	  'cdk.out.pipeline/**/*.template.json'
 
 bench: install-dev ## Synth time of all environments vs an empty CDK app (median ratio)
 	$(PY) scripts/bench.py
@@ -90,5 +95,13 @@ destroy: install ## cdk destroy every stack of ENV (refuses prod)
 	@test "$(ENV)" != "prod" || { echo "refusing to destroy prod" >&2; exit 2; }
 	npx cdk destroy -c env=$(ENV) --all
 
+deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (once; it then self-mutates)
+	npx cdk deploy -c pipeline=true MlopsPipeline --require-approval broadening
+
+smoke: install-dev ## Smoke-test ENV's endpoint: InService, weights, one invocation (credentials needed)
+	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [ROLE_ARN=..] [ENDPOINT_NAME=..] [TIMEOUT=seconds]" >&2; exit 2; }
+	$(PY) -m mlops_cdk.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
+	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
+
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml
+	rm -rf cdk.out cdk.out.pipeline review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml

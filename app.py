@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """CDK entry point: the only place that reads context or the environment.
 
-npx cdk synth                 # every environment in config/
-npx cdk synth -c env=dev      # only dev
+npx cdk synth                       # every environment in config/
+npx cdk synth -c env=dev            # only dev
+npx cdk synth -c pipeline=true      # the deployment pipeline stack (config/pipeline.yaml)
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from mlops_cdk.app_builder import add_environments, create_app
-from mlops_cdk.config import ConfigError, load_environments
+from mlops_cdk.app_builder import add_environments, add_pipeline, create_app
+from mlops_cdk.config import ConfigError, load_environments, load_pipeline
 
 # MLOPS_CONFIG_DIR points at another folder of <env>.yaml files (tests, forks).
 CONFIG_DIR = Path(os.environ.get("MLOPS_CONFIG_DIR") or Path(__file__).resolve().parent / "config")
@@ -21,13 +22,23 @@ CONFIG_DIR = Path(os.environ.get("MLOPS_CONFIG_DIR") or Path(__file__).resolve()
 def main() -> int:
     app = create_app()
     env_name = app.node.try_get_context("env")  # `-c env=dev`; none means every environment
+    pipeline_mode = str(app.node.try_get_context("pipeline") or "").lower() in ("true", "1")
     try:
-        configs = load_environments(CONFIG_DIR, only=env_name or None)
+        if pipeline_mode and env_name:
+            raise ConfigError(["-c pipeline=true builds every stage: drop -c env"])
+        all_configs = load_environments(CONFIG_DIR)
+        pipeline = load_pipeline(CONFIG_DIR, all_configs)
+        if pipeline_mode and pipeline is None:
+            raise ConfigError([f"-c pipeline=true needs {CONFIG_DIR.name}/pipeline.yaml"])
+        configs = load_environments(CONFIG_DIR, only=env_name) if env_name else all_configs
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
         return 2
-    add_environments(app, configs)
+    if pipeline_mode and pipeline is not None:
+        add_pipeline(app, pipeline, all_configs)
+    else:
+        add_environments(app, configs, smoke_test_account=pipeline.account if pipeline else None)
     try:
         app.synth()
     except RuntimeError as exc:

@@ -8,7 +8,8 @@ from typing import Any
 import aws_cdk as cdk
 
 from mlops_cdk.compliance import enable_compliance_gates
-from mlops_cdk.config import EnvConfig
+from mlops_cdk.config import EnvConfig, PipelineConfig
+from mlops_cdk.pipeline import PIPELINE_STACK_ID, PipelineStack
 from mlops_cdk.stage import MlopsStage
 
 
@@ -38,9 +39,26 @@ def create_app(
     return app
 
 
-def add_environments(app: cdk.App, configs: Sequence[EnvConfig]) -> dict[str, MlopsStage]:
-    """One stage per environment, named after it (``dev/Foundation`` -> ``dev-Foundation``)."""
-    return {config.name: MlopsStage(app, config.name, config=config) for config in configs}
+def add_environments(
+    app: cdk.App, configs: Sequence[EnvConfig], *, smoke_test_account: str | None = None
+) -> dict[str, MlopsStage]:
+    """One stage per environment, named after it (``dev/Foundation`` -> ``dev-Foundation``).
+
+    ``smoke_test_account`` is the pipeline's tooling account: passing it here as well keeps a
+    manual deploy's templates identical to the pipeline's."""
+    return {
+        config.name: MlopsStage(
+            app, config.name, config=config, smoke_test_account=smoke_test_account
+        )
+        for config in configs
+    }
+
+
+def add_pipeline(
+    app: cdk.App, pipeline: PipelineConfig, environments: Sequence[EnvConfig]
+) -> PipelineStack:
+    """The deployment pipeline stack (``-c pipeline=true``), with its stages inside it."""
+    return PipelineStack(app, PIPELINE_STACK_ID, config=pipeline, environments=environments)
 
 
 def build_app(
@@ -50,6 +68,7 @@ def build_app(
     context: dict[str, Any] | None = None,
     compliance_gates: bool = True,
     fail_on_findings: bool = True,
+    smoke_test_account: str | None = None,
 ) -> tuple[cdk.App, dict[str, MlopsStage]]:
     """``create_app`` plus ``add_environments``."""
     app = create_app(
@@ -58,4 +77,4 @@ def build_app(
         compliance_gates=compliance_gates,
         fail_on_findings=fail_on_findings,
     )
-    return app, add_environments(app, configs)
+    return app, add_environments(app, configs, smoke_test_account=smoke_test_account)

@@ -13,10 +13,19 @@ from mlops_cdk.stacks.serving import ServingStack
 
 
 class MlopsStage(cdk.Stage):
-    """All stacks of one environment, in that environment's account and region."""
+    """All stacks of one environment, in that environment's account and region.
+
+    ``smoke_test_account`` (the pipeline's tooling account) may assume a role that can only
+    describe and invoke this environment's endpoint, for the post-deployment smoke test."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvConfig,
+        smoke_test_account: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
@@ -45,6 +54,7 @@ class MlopsStage(cdk.Stage):
                 retraining_role=foundation.retraining_role.role
                 if foundation.retraining_role
                 else None,
+                smoke_test_account=smoke_test_account,
             )
         tags = {"Environment": config.name, "ManagedBy": "mlops-cdk", **config.tags}
         for key, value in sorted(tags.items()):

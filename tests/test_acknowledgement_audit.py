@@ -16,6 +16,9 @@ from mlops_cdk.config import EnvConfig
 from tests.conftest import SecondSynth
 from tests.helpers import Synthesized
 
+# Tests that share the session synth of every environment run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("environments")
+
 # aws-cdk-lib acknowledges findings of its own built-in template validator; listed, not ours.
 CDK_BUILT_IN_PREFIX = "CloudFormation-Validate::"
 PLACEHOLDER_REASONS = ("n/a", "not needed", "false positive", "todo", "tbd", "ignore", "ok")

@@ -13,10 +13,14 @@ import pytest
 from tests.conftest import SecondSynth
 from tests.helpers import ROOT, Synthesized
 
+# Tests that share the session synth of every environment run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("environments")
+
 NONCOMPLIANT_APP = """
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from mlops_cdk.app_builder import create_app
+
 
 app = create_app()
 stack = cdk.Stack(app, "Noncompliant")
@@ -58,8 +62,11 @@ def test_a_finding_fails_cdk_synth_under_the_cli(tmp_path: Path) -> None:
         timeout=300,
         check=False,
     )
-    assert result.returncode != 0, result.stdout + result.stderr
-    report = json.loads((tmp_path / "out" / "validation-report.json").read_text())
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    report_file = tmp_path / "out" / "validation-report.json"
+    assert report_file.exists(), output[-3000:]
+    report = json.loads(report_file.read_text())
     rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
     assert "AwsSolutions-S1" in rules
     assert "HIPAA.Security-S3BucketVersioningEnabled" in rules

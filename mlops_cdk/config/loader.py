@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mlops_cdk.config.errors import ConfigError, FieldProblem
+from mlops_cdk.config.pipeline import PIPELINE_FILE, PipelineConfig
 from mlops_cdk.config.schema import ENV_NAME_PATTERN, EnvConfig
 from mlops_cdk.config.yaml_loader import read_yaml_mapping
 
@@ -24,7 +25,11 @@ def _order_key(name: str) -> tuple[int, str]:
 
 def known_environments(config_dir: Path) -> list[str]:
     """Environment names with a ``<name>.yaml`` file in ``config_dir``, in promotion order."""
-    names = [p.stem for p in config_dir.glob("*.yaml") if ENV_NAME_PATTERN.match(p.stem)]
+    names = [
+        p.stem
+        for p in config_dir.glob("*.yaml")
+        if ENV_NAME_PATTERN.match(p.stem) and p.stem != PIPELINE_FILE
+    ]
     return sorted(names, key=_order_key)
 
 
@@ -66,7 +71,9 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-def format_validation_error(display: str, error: ValidationError) -> list[str]:
+def format_validation_error(
+    display: str, error: ValidationError, model: type[BaseModel] = EnvConfig
+) -> list[str]:
     """One line per problem: ``<file>: <field path>: <reason>``."""
     problems = []
     for item in error.errors():
@@ -77,7 +84,7 @@ def format_validation_error(display: str, error: ValidationError) -> list[str]:
             loc.extend(cause.path.split("."))
             message = str(cause)
         elif item["type"] == "extra_forbidden":
-            allowed = _allowed_fields(EnvConfig, loc)
+            allowed = _allowed_fields(model, loc)
             message = "unknown field" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
         elif item["type"] == "missing":
             message = "required field is missing"
@@ -124,3 +131,20 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def load_pipeline(config_dir: Path, environments: list[EnvConfig]) -> PipelineConfig | None:
+    """``config/pipeline.yaml`` validated against the environments, or None without the file."""
+    path = config_dir / f"{PIPELINE_FILE}.yaml"
+    if not path.exists():
+        return None
+    shown = _display_path(path)
+    data = read_yaml_mapping(path, shown)
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(shown, exc, PipelineConfig)) from None
+    problems = config.check_environments({env.name: env for env in environments})
+    if problems:
+        raise ConfigError([f"{shown}: {field}: {problem}" for field, problem in problems])
+    return config

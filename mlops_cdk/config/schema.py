@@ -38,6 +38,24 @@ def known_regions() -> frozenset[str]:
     return frozenset(info.name for info in RegionInfo.regions)
 
 
+def account_id(value: Any) -> Any:
+    """An AWS account id must be a quoted 12-digit string in YAML."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            "write the account id as a quoted string, e.g. '012345678901' "
+            "(YAML reads an unquoted number as an integer and drops leading zeros)"
+        )
+    if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
+        raise ValueError(f"{value!r} is not a 12-digit AWS account id")
+    return value
+
+
+def region_name(value: str) -> str:
+    if value not in known_regions():
+        raise ValueError(f"{value!r} is not an AWS region name known to aws-cdk-lib")
+    return value
+
+
 class NewVpcConfig(StrictModel):
     """A VPC this project creates: isolated subnets only, no internet or NAT gateway."""
 
@@ -175,22 +193,13 @@ class EnvConfig(StrictModel):
 
     @field_validator("account", mode="before")
     @classmethod
-    def _account_is_quoted_digits(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            raise ValueError(
-                "write the account id as a quoted string, e.g. '012345678901' "
-                "(YAML reads an unquoted number as an integer and drops leading zeros)"
-            )
-        if isinstance(value, str) and not re.fullmatch(r"\d{12}", value):
-            raise ValueError(f"{value!r} is not a 12-digit AWS account id")
-        return value
+    def _account(cls, value: Any) -> Any:
+        return account_id(value)
 
     @field_validator("region")
     @classmethod
-    def _known_region(cls, value: str) -> str:
-        if value not in known_regions():
-            raise ValueError(f"{value!r} is not an AWS region name known to aws-cdk-lib")
-        return value
+    def _region(cls, value: str) -> str:
+        return region_name(value)
 
     @field_validator("log_retention_days")
     @classmethod

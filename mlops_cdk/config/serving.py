@@ -270,11 +270,22 @@ class DeploymentConfig(StrictModel):
         return self.canary_size or self.linear_step_size
 
 
+class SmokeTestConfig(StrictModel):
+    """One invocation the post-deployment smoke test sends to the endpoint."""
+
+    content_type: str = Field("application/json", min_length=1, max_length=1024)
+    accept: str = Field("application/json", min_length=1, max_length=1024)
+    body: str = Field(min_length=1, max_length=6 * 1024 * 1024, description="Request payload.")
+
+
 class ServingConfig(StrictModel):
     models: Annotated[list[ModelConfig], Field(min_length=1)]
     variants: Annotated[list[VariantConfig], Field(min_length=1)]
     data_capture: DataCaptureConfig = Field(default_factory=DataCaptureConfig)
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+    smoke_test: SmokeTestConfig | None = Field(
+        None, description="Sample request for the post-deployment smoke test."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ServingConfig:

@@ -31,6 +31,7 @@ from mlops_cdk.constructs.endpoint import (
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.notifications import AlarmTopic
 from mlops_cdk.constructs.retraining import METRICS_NAMESPACE, RetrainingFunction
+from mlops_cdk.constructs.smoke_access import SmokeTestAccess
 from mlops_cdk.constructs.storage import ArtifactStorage
 from mlops_cdk.stacks.settings import log_retention, removal_policy
 
@@ -59,6 +60,7 @@ class ServingStack(cdk.Stack):
         execution_role: iam.IRole,
         monitoring: MonitoringConfig | None = None,
         retraining_role: iam.IRole | None = None,
+        smoke_test_account: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -186,6 +188,16 @@ class ServingStack(cdk.Stack):
             ]
             for alarm in triggers:
                 alarm.add_alarm_action(invoke)
+
+        self.smoke_test: SmokeTestAccess | None = None
+        if smoke_test_account is not None and serving.smoke_test is not None:
+            self.smoke_test = SmokeTestAccess(
+                self,
+                "SmokeTest",
+                endpoint_name=endpoint_name,
+                trusted_account=smoke_test_account,
+                depends_on=self.endpoint.endpoint,
+            )
 
         if self.alarms is not None:
             self.dashboard = EndpointDashboard(

@@ -7,6 +7,9 @@ import pytest
 from mlops_cdk.config import EnvConfig
 from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
 
+# Tests that share the session synth of every environment run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("environments")
+
 # Stateful resources: a changed logical ID means CloudFormation replaces (and with RETAIN,
 # orphans) the resource. These IDs must never change without a migration plan.
 PINNED_LOGICAL_IDS = {

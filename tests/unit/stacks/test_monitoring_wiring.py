@@ -9,6 +9,9 @@ import pytest
 from mlops_cdk.config import EnvConfig
 from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
 
+# Tests that share the session synth of every environment run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("environments")
+
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return resources_of_type(template, "AWS::CloudWatch::Alarm")

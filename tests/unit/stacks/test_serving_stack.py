@@ -10,6 +10,9 @@ from mlops_cdk.config import EnvConfig
 from mlops_cdk.stacks.serving import endpoint_name_for
 from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
 
+# Tests that share the session synth of every environment run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("environments")
+
 
 def serving_config(env_configs: dict[str, EnvConfig], env: str) -> Any:
     serving = env_configs[env].serving

@@ -11,6 +11,9 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.helpers import ENVIRONMENTS, Synthesized, normalize_asset_hashes
 
+# Tests that share the session synth of every environment run on one xdist worker.
+pytestmark = pytest.mark.xdist_group("environments")
+
 
 @pytest.fixture
 def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:

@@ -1,0 +1,81 @@
+"""``config/pipeline.yaml``: the CDK Pipelines deployment from a tooling account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from mlops_cdk.config.base import StrictModel
+from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.schema import ENV_NAME_PATTERN, EnvConfig, account_id, region_name
+
+PIPELINE_FILE = "pipeline"  # config/pipeline.yaml: not an environment
+_CONNECTION_ARN = (
+    r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
+    r"connection/[0-9a-f-]{36}$"
+)
+
+
+class PipelineConfig(StrictModel):
+    account: str = Field(description="Tooling account the pipeline runs in (12 digits, quoted).")
+    region: str
+    connection_arn: str = Field(pattern=_CONNECTION_ARN, description="CodeConnections ARN.")
+    repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/repository")
+    branch: str = Field("main", min_length=1, max_length=255)
+    stages: list[str] = Field(min_length=1, description="Environments in promotion order.")
+    manual_approval_before: list[str] = Field(
+        default_factory=lambda: ["prod"], description="Stages that wait for a person's approval."
+    )
+    smoke_tests: bool = Field(True, description="Run the smoke test after each stage.")
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        return account_id(value)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return region_name(value)
+
+    @field_validator("stages")
+    @classmethod
+    def _stage_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not ENV_NAME_PATTERN.match(name):
+                raise ValueError(f"{name!r} is not an environment name")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an environment twice")
+        return value
+
+    @model_validator(mode="after")
+    def _approvals_are_stages(self) -> PipelineConfig:
+        for index, name in enumerate(self.manual_approval_before):
+            if name not in self.stages:
+                raise FieldProblem(
+                    f"manual_approval_before[{index}]", f"{name!r} is not one of the stages"
+                )
+        return self
+
+    def check_environments(self, environments: dict[str, EnvConfig]) -> list[tuple[str, str]]:
+        """(field, problem) pairs for stages that do not fit their environment files."""
+        problems: list[tuple[str, str]] = []
+        for index, name in enumerate(self.stages):
+            env = environments.get(name)
+            where = f"stages[{index}]"
+            if env is None:
+                known = ", ".join(environments)
+                problems.append((where, f"unknown environment {name!r} (known: {known})"))
+                continue
+            if env.production and name not in self.manual_approval_before:
+                problems.append(
+                    (where, f"{name!r} is a production environment: add it to "
+                            "manual_approval_before")
+                )  # fmt: skip
+            smoke = env.serving.smoke_test if env.serving else None
+            if self.smoke_tests and env.serving is not None and smoke is None:
+                problems.append(
+                    (where, f"{name!r} has no serving.smoke_test for the post-deployment check")
+                )
+        return problems

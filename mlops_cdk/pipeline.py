@@ -1,0 +1,142 @@
+"""CDK Pipelines: promote every environment in order from the tooling account.
+
+Source (CodeConnections) -> Synth (installs the pinned toolchain, ``make test``, gated synth)
+-> self-mutation -> assets -> one stage per environment (the same ``MlopsStage`` as app.py),
+each followed by a smoke test; a manual approval precedes the configured stages (prod).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import pipelines
+from constructs import Construct
+
+from mlops_cdk.config import EnvConfig, PipelineConfig
+from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
+from mlops_cdk.constructs.storage import ArtifactStorage
+from mlops_cdk.pipeline_compliance import acknowledge_generated
+from mlops_cdk.stage import MlopsStage
+
+PIPELINE_STACK_ID = "MlopsPipeline"
+# The same pinned toolchain as a developer's machine: make installs Python deps, Node 24 and
+# the CDK CLI, runs the whole suite, then the gated synth of the pipeline and its stages.
+SYNTH_COMMANDS = ("make test", "make synth-pipeline")
+
+
+class PipelineStack(cdk.Stack):
+    """The deployment pipeline in the tooling account; stages built from ``environments``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        environments: Sequence[EnvConfig],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            env=cdk.Environment(account=config.account, region=config.region),
+            description="Deployment pipeline: dev -> stage -> prod with approval and smoke tests",
+            termination_protection=True,
+            **kwargs,
+        )
+        by_name = {env.name: env for env in environments}
+        missing = [name for name in config.stages if name not in by_name]
+        if missing:
+            raise ValueError(f"PipelineStack: no configuration for stages {missing}")
+        self.source = pipelines.CodePipelineSource.connection(
+            config.repository, config.branch, connection_arn=config.connection_arn
+        )
+        cross_account = any(by_name[n].account != config.account for n in config.stages)
+        # A rotating key and a versioned, access-logged bucket instead of CDK Pipelines' default
+        # bucket. The key keeps CDK's default policy (account root): the pipeline's roles and
+        # the target accounts' deploy roles are granted through it by CDK Pipelines.
+        self.artifact_key = kms.Key(
+            self,
+            "ArtifactKey",
+            description="Pipeline artifacts",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.artifacts = ArtifactStorage(
+            self,
+            "PipelineArtifacts",
+            key=self.artifact_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            model_artifacts_prefix="unused-models/",
+            data_capture_prefix="unused-capture/",
+            noncurrent_version_expiry=cdk.Duration.days(30),
+            access_log_expiry=cdk.Duration.days(365),
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            synth=pipelines.ShellStep(
+                "Synth",
+                input=self.source,
+                commands=list(SYNTH_COMMANDS),
+                primary_output_directory="cdk.out",
+            ),
+            self_mutation=True,
+            artifact_bucket=self.artifacts.bucket,
+            cross_account_keys=cross_account,
+            docker_enabled_for_synth=False,
+            pipeline_type=cdk.aws_codepipeline.PipelineType.V2,
+            code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                    compute_type=codebuild.ComputeType.SMALL,
+                ),
+            ),
+        )
+        self.stages: dict[str, MlopsStage] = {}
+        for name in config.stages:
+            env = by_name[name]
+            stage = MlopsStage(self, name, config=env, smoke_test_account=config.account)
+            self.stages[name] = stage
+            pre: list[pipelines.Step] = []
+            if name in config.manual_approval_before:
+                pre.append(
+                    pipelines.ManualApprovalStep(
+                        f"Approve-{name}",
+                        comment=f"Promote to {name}: review the change and the previous stage's "
+                        "smoke test before approving.",
+                    )
+                )
+            post = [self._smoke_step(stage)] if config.smoke_tests else []
+            self.pipeline.add_stage(stage, pre=pre, post=[s for s in post if s is not None])
+        self.pipeline.build_pipeline()
+        acknowledge_generated(self.pipeline)
+
+    def _smoke_step(self, stage: MlopsStage) -> pipelines.Step | None:
+        serving = stage.serving
+        if serving is None or serving.smoke_test is None:
+            return None
+        env = stage.config
+        return pipelines.CodeBuildStep(
+            f"Smoke-{env.name}",
+            input=self.source,
+            commands=[
+                f'make smoke ENV={env.name} ROLE_ARN="$SMOKE_ROLE_ARN" '
+                'ENDPOINT_NAME="$ENDPOINT_NAME" TIMEOUT=900'
+            ],
+            env_from_cfn_outputs={
+                "SMOKE_ROLE_ARN": serving.smoke_test.role_arn_output,
+                "ENDPOINT_NAME": serving.smoke_test.endpoint_name_output,
+            },
+            role_policy_statements=[
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[f"arn:{self.partition}:iam::{env.account}:role{SMOKE_ROLE_PATH}*"],
+                )
+            ],
+        )

@@ -1,0 +1,360 @@
+"""Post-deployment smoke test of one environment's SageMaker endpoint (boto3).
+
+``python -m mlops_cdk.smoke --env stage`` runs three checks, in order, one line each:
+
+1. ``in-service``: DescribeEndpoint reports ``InService`` (optionally polling while it is
+   Creating/Updating/SystemUpdating, ``--timeout-seconds``);
+2. ``weights``: the endpoint's variants are the config's variants and each one's share of
+   traffic equals the configured share (within :data:`WEIGHT_TOLERANCE`);
+3. ``invocation``: one InvokeEndpoint with ``serving.smoke_test`` returns HTTP 200 and a body.
+
+Exit codes: 0 all checks passed; 1 a check failed or an AWS call failed; 2 bad input (unknown
+environment, invalid configuration, environment without a serving section, bad arguments).
+With ``--role-arn`` the SageMaker calls use that role's credentials (STS AssumeRole): the
+pipeline, in a tooling account, reaches each environment's account this way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3  # type: ignore[import-untyped, unused-ignore]
+from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+    BotoCoreError,
+    ClientError,
+)
+
+from mlops_cdk.config import ConfigError, EnvConfig, load_environments
+from mlops_cdk.config.serving import SmokeTestConfig
+from mlops_cdk.stacks.serving import endpoint_name_for
+
+POLL_SECONDS = 15
+WEIGHT_TOLERANCE = 0.001
+PREVIEW_CHARS = 200
+WAITING_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating"})
+IN_SERVICE = "InService"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+# boto3 ships no type information: clients and sessions are ``Any`` here.
+SageMakerClient = Any
+RuntimeClient = Any
+StsClient = Any
+Sleep = Callable[[float], None]
+
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=10,
+    read_timeout=70,  # InvokeEndpoint allows the model up to 60 s
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check. ``stop``: later checks would be meaningless, skip them."""
+
+    check: str
+    passed: bool
+    detail: str
+    stop: bool = False
+
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'} {self.check}: {self.detail}"
+
+
+def aws_error(operation: str, error: Exception) -> str:
+    """``<Operation> failed: <code>: <message>`` for a botocore error, on one line."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        code = info.get("Code") or "Unknown"
+        message = info.get("Message") or str(error)
+        original = error.response.get("OriginalStatusCode")
+        if original is not None:
+            message = f"{message} (model returned HTTP {original})"
+    else:
+        code = type(error).__name__
+        message = str(error)
+    return _one_line(f"{operation} failed: {code}: {message}")
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def check_in_service(
+    sagemaker: SageMakerClient,
+    name: str,
+    timeout_seconds: float = 0,
+    sleep: Sleep = time.sleep,
+) -> CheckResult:
+    """Passes when the endpoint is InService; waits up to ``timeout_seconds`` (polling every
+    :data:`POLL_SECONDS`) while it is Creating/Updating/SystemUpdating. Any other status
+    (Failed, OutOfService, RollingBack, ...) fails at once, with the FailureReason if any.
+
+    Elapsed time is counted as the time slept, so tests can inject a no-op ``sleep``."""
+    check = "in-service"
+    waited = 0.0
+    while True:
+        try:
+            description = sagemaker.describe_endpoint(EndpointName=name)
+        except (ClientError, BotoCoreError) as exc:
+            return CheckResult(check, False, aws_error("DescribeEndpoint", exc), stop=True)
+        status = str(description.get("EndpointStatus", "unknown"))
+        if status == IN_SERVICE:
+            after = f" (after waiting {waited:.0f} s)" if waited else ""
+            return CheckResult(check, True, f"endpoint {name} is {status}{after}")
+        if status not in WAITING_STATUSES:
+            reason = description.get("FailureReason")
+            detail = f"endpoint {name} is {status}" + (f": {reason}" if reason else "")
+            return CheckResult(check, False, _one_line(detail), stop=True)
+        if waited >= timeout_seconds:
+            detail = (
+                f"endpoint {name} is still {status} after {waited:.0f} s"
+                if timeout_seconds > 0
+                else f"endpoint {name} is {status} (use --timeout-seconds N to wait for it)"
+            )
+            return CheckResult(check, False, detail, stop=True)
+        pause = min(POLL_SECONDS, timeout_seconds - waited)
+        sleep(pause)
+        waited += pause
+
+
+def expected_shares(serving_variants: Mapping[str, float]) -> dict[str, float]:
+    """Each variant's share of traffic: its weight over the sum of weights."""
+    total = sum(serving_variants.values())
+    if total <= 0:
+        return dict.fromkeys(serving_variants, 0.0)
+    return {name: weight / total for name, weight in serving_variants.items()}
+
+
+def check_weights(
+    sagemaker: SageMakerClient, name: str, expected: Mapping[str, float]
+) -> CheckResult:
+    """Passes when the endpoint's variant names equal ``expected``'s keys and each variant's
+    share of traffic (CurrentWeight, else DesiredWeight, over their sum) equals its share of
+    ``expected`` (weights, e.g. the config's initial_weight) within :data:`WEIGHT_TOLERANCE`."""
+    check = "weights"
+    try:
+        description = sagemaker.describe_endpoint(EndpointName=name)
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(check, False, aws_error("DescribeEndpoint", exc), stop=True)
+    actual: dict[str, float] = {}
+    unweighted: list[str] = []
+    for variant in description.get("ProductionVariants", []):
+        variant_name = str(variant["VariantName"])
+        weight = variant.get("CurrentWeight", variant.get("DesiredWeight"))
+        if weight is None:
+            unweighted.append(variant_name)
+        else:
+            actual[variant_name] = float(weight)
+    found = set(actual) | set(unweighted)
+    if found != set(expected):
+        missing = sorted(set(expected) - found)
+        extra = sorted(found - set(expected))
+        parts = [f"config {sorted(expected)}, endpoint {sorted(found)}"]
+        if missing:
+            parts.append(f"missing on endpoint: {', '.join(missing)}")
+        if extra:
+            parts.append(f"not in config: {', '.join(extra)}")
+        return CheckResult(check, False, "variant names differ: " + "; ".join(parts))
+    if unweighted:
+        return CheckResult(check, False, f"no weight reported for {', '.join(unweighted)}")
+    want = expected_shares(expected)
+    if sum(actual.values()) <= 0 or sum(expected.values()) <= 0:
+        return CheckResult(
+            check, False, f"weights sum to zero (endpoint {actual}, config {dict(expected)})"
+        )
+    have = expected_shares(actual)
+    wrong = [v for v in expected if abs(have[v] - want[v]) > WEIGHT_TOLERANCE]
+    if wrong:
+        detail = ", ".join(f"{v} {have[v]:.3f} (config {want[v]:.3f})" for v in wrong)
+        return CheckResult(check, False, f"traffic shares differ from config: {detail}")
+    detail = ", ".join(f"{v} {have[v]:.3f}" for v in expected)
+    return CheckResult(check, True, f"traffic shares match config: {detail}")
+
+
+def check_invocation(
+    runtime: RuntimeClient, name: str, smoke: SmokeTestConfig | None
+) -> CheckResult:
+    """Passes when one InvokeEndpoint with ``smoke``'s content type, accept and body returns
+    HTTP 200 and a non-empty body; shows the first :data:`PREVIEW_CHARS` characters of it."""
+    check = "invocation"
+    if smoke is None:
+        return CheckResult(
+            check,
+            False,
+            "no sample request configured: add serving.smoke_test (content_type, accept, body) "
+            "to the environment's config; the pipeline's post-deployment check relies on it",
+        )
+    try:
+        response = runtime.invoke_endpoint(
+            EndpointName=name,
+            ContentType=smoke.content_type,
+            Accept=smoke.accept,
+            Body=smoke.body.encode("utf-8"),
+        )
+        body = response["Body"].read()
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(check, False, aws_error("InvokeEndpoint", exc))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if status != 200:
+        return CheckResult(check, False, f"InvokeEndpoint returned HTTP {status}")
+    if not body:
+        return CheckResult(check, False, "InvokeEndpoint returned HTTP 200 with an empty body")
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)
+    preview = _one_line(text[:PREVIEW_CHARS]) + ("..." if len(text) > PREVIEW_CHARS else "")
+    variant = response.get("InvokedProductionVariant")
+    served = f", variant {variant}" if variant else ""
+    return CheckResult(
+        check,
+        True,
+        f"HTTP 200, {len(body)} bytes ({response.get('ContentType', '?')}{served}): {preview}",
+    )
+
+
+def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:
+    """A boto3 Session with the credentials of ``role_arn`` (session ``mlops-smoke-<env>``)."""
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"mlops-smoke-{env}")[
+        "Credentials"
+    ]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def run_checks(
+    sagemaker: SageMakerClient,
+    runtime: RuntimeClient,
+    name: str,
+    *,
+    serving_weights: Mapping[str, float],
+    smoke: SmokeTestConfig | None,
+    timeout_seconds: float = 0,
+    sleep: Sleep = time.sleep,
+) -> list[CheckResult]:
+    """The three checks in order; stops after a result marked ``stop``. Prints each line.
+
+    An unexpected exception (say, a malformed AWS_* setting botocore rejects) is reported as
+    that check's failure, on one line, rather than as a traceback."""
+    steps: list[tuple[str, Callable[[], CheckResult]]] = [
+        ("in-service", lambda: check_in_service(sagemaker, name, timeout_seconds, sleep)),
+        ("weights", lambda: check_weights(sagemaker, name, serving_weights)),
+        ("invocation", lambda: check_invocation(runtime, name, smoke)),
+    ]
+    results: list[CheckResult] = []
+    for check, step in steps:
+        try:
+            result = step()
+        except Exception as exc:  # the CLI contract: one line, never a traceback
+            detail = _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+            result = CheckResult(check, False, detail, stop=True)
+        print(result.line(), flush=True)
+        results.append(result)
+        if result.stop:
+            break
+    return results
+
+
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be >= 0")
+    return number
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlops_cdk.smoke",
+        description="Post-deployment smoke test of an environment's SageMaker endpoint.",
+    )
+    parser.add_argument("--env", required=True, help="environment name (config/<env>.yaml)")
+    parser.add_argument(
+        "--endpoint-name", help="endpoint to test (default: the one deployed for <env>)"
+    )
+    parser.add_argument("--role-arn", help="assume this role for the SageMaker calls")
+    parser.add_argument("--region", help="AWS region (default: the environment's region)")
+    parser.add_argument(
+        "--config-dir", default="config", type=Path, help="config directory (default: config)"
+    )
+    parser.add_argument(
+        "--timeout-seconds",
+        default=0.0,
+        type=_non_negative,
+        help=f"wait up to N s (polling every {POLL_SECONDS} s) while the endpoint is "
+        "Creating/Updating/SystemUpdating (default: 0, no waiting)",
+    )
+    return parser
+
+
+def _load(config_dir: Path, env: str) -> EnvConfig:
+    [config] = load_environments(config_dir, only=env)
+    return config
+
+
+def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        config = _load(args.config_dir, args.env)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    if config.serving is None:
+        print(
+            f"environment {config.name!r} has no serving section: no endpoint to smoke-test",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    region: str = args.region or config.region
+    name: str = args.endpoint_name or endpoint_name_for(f"{config.name}-Serving")
+    via = f" as {args.role_arn}" if args.role_arn else ""
+    print(f"smoke test of endpoint {name} (env {config.name}, region {region}){via}", flush=True)
+
+    try:
+        session: Any = boto3.Session(region_name=region)
+        if args.role_arn:
+            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
+            session = assume_role(sts, args.role_arn, config.name, region)
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
+        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
+        return EXIT_FAILED
+    try:
+        sagemaker = session.client("sagemaker", region_name=region, config=_CLIENT_CONFIG)
+        runtime = session.client("sagemaker-runtime", region_name=region, config=_CLIENT_CONFIG)
+    except (BotoCoreError, ValueError) as exc:
+        print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
+        return EXIT_FAILED
+
+    weights = {variant.name: variant.initial_weight for variant in config.serving.variants}
+    results = run_checks(
+        sagemaker,
+        runtime,
+        name,
+        serving_weights=weights,
+        smoke=config.serving.smoke_test,
+        timeout_seconds=args.timeout_seconds,
+        sleep=sleep,
+    )
+    return EXIT_OK if len(results) == 3 and all(r.passed for r in results) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""config/pipeline.yaml: every problem names the file and the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_cdk.config import ConfigError, load_environments, load_pipeline
+from tests.helpers import CONFIG_DIR
+
+VALID = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
+
+
+def problems(tmp_path: Path, data: dict[str, Any], drop_smoke: str | None = None) -> list[str]:
+    for env in ("dev", "stage", "prod"):
+        config = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text())
+        if env == drop_smoke:
+            del config["serving"]["smoke_test"]
+        (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(data))
+    environments = load_environments(tmp_path)
+    with pytest.raises(ConfigError) as excinfo:
+        load_pipeline(tmp_path, environments)
+    return [p.split("pipeline.yaml: ", 1)[1] for p in excinfo.value.problems]
+
+
+def changed(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(VALID)
+    data.update(changes)
+    return data
+
+
+def test_committed_pipeline_config_is_valid() -> None:
+    config = load_pipeline(CONFIG_DIR, load_environments(CONFIG_DIR))
+    assert config is not None
+    assert config.stages == ["dev", "stage", "prod"]
+    assert config.manual_approval_before == ["prod"]
+
+
+def test_pipeline_file_is_not_an_environment() -> None:
+    assert "pipeline" not in [c.name for c in load_environments(CONFIG_DIR)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"stages": ["dev", "qa"], "manual_approval_before": []},
+            "stages[1]: unknown environment 'qa' (known: dev, stage, prod)",
+        ),
+        ({"stages": ["dev", "dev"]}, "stages: lists an environment twice"),
+        ({"manual_approval_before": []}, "stages[2]: 'prod' is a production environment: add it"),
+        (
+            {"manual_approval_before": ["prod", "qa"]},
+            "manual_approval_before[1]: 'qa' is not one of the stages",
+        ),
+        ({"connection_arn": "arn:aws:s3:::bucket"}, "connection_arn: String should match pattern"),
+        ({"account": 444444444444}, "account: write the account id as a quoted string"),
+        ({"region": "mars-1"}, "region: 'mars-1' is not an AWS region name"),
+        ({"repository": "no-owner"}, "repository: String should match pattern"),
+        ({"stage": ["dev"]}, "stage: unknown field (allowed: account, branch, connection_arn"),
+    ],
+)
+def test_pipeline_config_problems(tmp_path: Path, changes: dict[str, Any], expected: str) -> None:
+    found = problems(tmp_path, changed(**changes))
+    assert len(found) == 1, found
+    assert found[0].startswith(expected), found[0]
+
+
+def test_smoke_tests_need_a_sample_request(tmp_path: Path) -> None:
+    assert problems(tmp_path, VALID, drop_smoke="stage") == [
+        "stages[1]: 'stage' has no serving.smoke_test for the post-deployment check"
+    ]

@@ -1,0 +1,166 @@
+"""The deployment pipeline: offline synth, every gate, stage order, approval, smoke steps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_cdk.app_builder import add_pipeline, create_app
+from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
+from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
+from mlops_cdk.pipeline import PIPELINE_STACK_ID, SYNTH_COMMANDS
+from tests.helpers import CONFIG_DIR, cdk_context, resources_of_type
+
+pytestmark = pytest.mark.xdist_group("pipeline")
+
+
+@dataclass(frozen=True)
+class PipelineSynth:
+    template: dict[str, Any]
+    records: list[AcknowledgementRecord]
+    fired: set[tuple[str, str]]
+    config: PipelineConfig
+
+
+@pytest.fixture(scope="module")
+def synth(
+    env_configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory
+) -> PipelineSynth:
+    """One synth with acknowledgements recorded, not applied: what fires must equal what is
+    acknowledged (so the gated synth passes and no acknowledgement is stale)."""
+    config = load_pipeline(CONFIG_DIR, list(env_configs.values()))
+    assert config is not None
+    outdir: Path = tmp_path_factory.mktemp("pipeline")
+    with record_acknowledgements_only() as records:
+        app = create_app(outdir=str(outdir), context=cdk_context(), fail_on_findings=False)
+        add_pipeline(app, config, list(env_configs.values()))
+        app.synth()
+    report = json.loads((outdir / "validation-report.json").read_text())
+    fired = {
+        (c["constructPath"], v["ruleName"])
+        for p in report["pluginReports"]
+        for v in p["violations"]
+        for c in v["violatingConstructs"]
+    }
+    template = json.loads((outdir / f"{PIPELINE_STACK_ID}.template.json").read_text())
+    return PipelineSynth(template, list(records), fired, config)
+
+
+def covered(path: str, rule: str, records: list[AcknowledgementRecord]) -> bool:
+    return any(
+        r.finding_id.split("::", 1)[1] == rule and (path == r.path or path.startswith(f"{r.path}/"))
+        for r in records
+    )
+
+
+def test_every_finding_is_acknowledged_so_the_gated_synth_passes(synth: PipelineSynth) -> None:
+    unacknowledged = sorted(f for f in synth.fired if not covered(*f, synth.records))
+    assert unacknowledged == []
+
+
+def test_no_pipeline_acknowledgement_is_stale(synth: PipelineSynth) -> None:
+    stale = [
+        r for r in synth.records if not any(covered(path, rule, [r]) for path, rule in synth.fired)
+    ]
+    assert stale == []
+    assert len(synth.records) > 20  # CDK Pipelines' generated policies are really checked
+
+
+def pipeline_stages(template: dict[str, Any]) -> list[dict[str, Any]]:
+    (pipeline,) = resources_of_type(template, "AWS::CodePipeline::Pipeline").values()
+    stages: list[dict[str, Any]] = pipeline["Properties"]["Stages"]
+    return stages
+
+
+def test_stage_order(synth: PipelineSynth) -> None:
+    names = [s["Name"] for s in pipeline_stages(synth.template)]
+    assert names[:3] == ["Source", "Build", "UpdatePipeline"]
+    assert [n for n in names if n in synth.config.stages] == ["dev", "stage", "prod"]
+    assert names.index("Assets") < names.index("dev")
+
+
+def actions(template: dict[str, Any], stage: str) -> list[dict[str, Any]]:
+    (found,) = [s for s in pipeline_stages(template) if s["Name"] == stage]
+    result: list[dict[str, Any]] = found["Actions"]
+    return result
+
+
+@pytest.mark.parametrize("stage", ["dev", "stage", "prod"])
+def test_approval_only_before_prod_and_smoke_after_deploy(synth: PipelineSynth, stage: str) -> None:
+    stage_actions = actions(synth.template, stage)
+    approvals = [a for a in stage_actions if a["ActionTypeId"]["Category"] == "Approval"]
+    deploys = [a for a in stage_actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
+    smoke = [a for a in stage_actions if a["Name"] == f"Smoke-{stage}"]
+    assert deploys
+    assert len(smoke) == 1
+    assert smoke[0]["RunOrder"] > max(a["RunOrder"] for a in deploys)
+    if stage == "prod":
+        assert len(approvals) == 1
+        assert approvals[0]["RunOrder"] < min(a["RunOrder"] for a in deploys)
+    else:
+        assert approvals == []
+
+
+def test_deploys_go_to_each_environments_account(
+    synth: PipelineSynth, env_configs: dict[str, EnvConfig]
+) -> None:
+    for stage in ("dev", "stage", "prod"):
+        account = env_configs[stage].account
+        deploys = [
+            a
+            for a in actions(synth.template, stage)
+            if a["ActionTypeId"]["Provider"] == "CloudFormation"
+        ]
+        assert {a["Configuration"]["StackName"] for a in deploys} >= {
+            f"{stage}-Foundation",
+            f"{stage}-Serving",
+        }
+        assert all(account in json.dumps(a["RoleArn"]) for a in deploys)
+
+
+def buildspec(template: dict[str, Any], name_part: str) -> dict[str, Any]:
+    for logical_id, project in resources_of_type(template, "AWS::CodeBuild::Project").items():
+        if name_part in logical_id:
+            spec: dict[str, Any] = json.loads(project["Properties"]["Source"]["BuildSpec"])
+            return spec
+    raise AssertionError(f"no CodeBuild project like {name_part}")
+
+
+def test_synth_step_runs_the_tests_and_the_gated_synth(synth: PipelineSynth) -> None:
+    commands = buildspec(synth.template, "Synth")["phases"]["build"]["commands"]
+    assert commands == list(SYNTH_COMMANDS)
+    assert "make test" in commands
+
+
+def test_self_mutation_is_on(synth: PipelineSynth) -> None:
+    assert any(a["Name"] == "SelfMutate" for a in actions(synth.template, "UpdatePipeline"))
+
+
+def test_smoke_step_assumes_only_the_smoke_role(
+    synth: PipelineSynth, env_configs: dict[str, EnvConfig]
+) -> None:
+    commands = buildspec(synth.template, "Smokeprod")["phases"]["build"]["commands"]
+    assert commands == [
+        'make smoke ENV=prod ROLE_ARN="$SMOKE_ROLE_ARN" ENDPOINT_NAME="$ENDPOINT_NAME" TIMEOUT=900'
+    ]
+    statements = [
+        s
+        for policy in resources_of_type(synth.template, "AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "sts:AssumeRole"
+    ]
+    resources = {json.dumps(s["Resource"]) for s in statements}
+    account = env_configs["prod"].account
+    assert json.dumps(f"arn:aws:iam::{account}:role/mlops-smoke/*") in resources
+
+
+def test_artifacts_are_encrypted_versioned_and_logged(synth: PipelineSynth) -> None:
+    buckets = resources_of_type(synth.template, "AWS::S3::Bucket")
+    (artifacts,) = [b for b in buckets.values() if "LoggingConfiguration" in b["Properties"]]
+    assert artifacts["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    (key,) = resources_of_type(synth.template, "AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True

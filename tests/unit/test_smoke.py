@@ -1,0 +1,624 @@
+"""The post-deployment smoke test (mlops_cdk.smoke) against moto-backed SageMaker and STS."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import yaml
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sagemaker.models import sagemaker_backends
+
+from mlops_cdk import smoke
+from mlops_cdk.config import EnvConfig, load_environments
+from mlops_cdk.config.serving import SmokeTestConfig
+from mlops_cdk.stacks.serving import endpoint_name_for
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = ROOT / "config"
+REGION = "eu-west-1"
+ENDPOINT = "stage-Serving"
+ROLE_ARN = "arn:aws:iam::222222222222:role/mlops-smoke/stage-smoke"
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1.0.0"
+HTTP_200 = {"ResponseMetadata": {"HTTPStatusCode": 200}}
+MOTO_RESULTS = "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results"
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region; nothing from the developer's own AWS setup leaks in."""
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture(scope="module")
+def stage() -> EnvConfig:
+    [config] = load_environments(CONFIG_DIR, only="stage")
+    return config
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def deploy(
+    variants: Sequence[tuple[str, float]], name: str = ENDPOINT, session: Any = None
+) -> None:
+    """A model, an endpoint config with these (variant, weight) pairs and an endpoint in moto
+    (in the account of ``session``'s credentials; by default moto's default account)."""
+    client = (session or boto3).client("sagemaker", region_name=REGION)
+    client.create_model(
+        ModelName=f"{name}-model",
+        ExecutionRoleArn=EXECUTION_ROLE,
+        PrimaryContainer={"Image": IMAGE},
+    )
+    client.create_endpoint_config(
+        EndpointConfigName=f"{name}-config",
+        ProductionVariants=[
+            {
+                "VariantName": variant,
+                "ModelName": f"{name}-model",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.m5.large",
+                "InitialVariantWeight": weight,
+            }
+            for variant, weight in variants
+        ],
+    )
+    client.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+
+
+@pytest.fixture
+def endpoint(aws: None) -> str:
+    deploy([("champion", 80), ("challenger", 20)])
+    return ENDPOINT
+
+
+def queue_result(body: str, content_type: str = "application/json") -> None:
+    """The next InvokeEndpoint answer moto's sagemaker-runtime gives."""
+    result = {
+        "Body": body,
+        "ContentType": content_type,
+        "InvokedProductionVariant": "champion",
+        "CustomAttributes": "",
+    }
+    response = requests.post(MOTO_RESULTS, json={"region": REGION, "results": [result]}, timeout=5)
+    assert response.status_code == 201
+
+
+def run_main(*args: str) -> int:
+    return smoke.main(["--env", "stage", "--config-dir", str(CONFIG_DIR), *args], sleep=no_sleep)
+
+
+def no_sleep(seconds: float) -> None:
+    raise AssertionError(f"unexpected sleep({seconds})")
+
+
+def result_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith(("PASS ", "FAIL "))]
+
+
+def write_config(tmp_path: Path, mutate: Any) -> Path:
+    """A config dir holding stage.yaml as committed, changed by ``mutate(data)``."""
+    data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
+    mutate(data)
+    (tmp_path / "stage.yaml").write_text(yaml.safe_dump(data))
+    return tmp_path
+
+
+def describe_response(status: str, **extra: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "EndpointName": ENDPOINT,
+        "EndpointArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/stage-serving",
+        "EndpointStatus": status,
+        "CreationTime": now,
+        "LastModifiedTime": now,
+        **extra,
+    }
+
+
+def stubbed_sagemaker(*statuses: str, **extra: Any) -> tuple[Any, Stubber]:
+    client = boto3.client("sagemaker", region_name=REGION)
+    stubber = Stubber(client)
+    for status in statuses:
+        stubber.add_response(
+            "describe_endpoint", describe_response(status, **extra), {"EndpointName": ENDPOINT}
+        )
+    stubber.activate()
+    return client, stubber
+
+
+# --- the configuration the tests rely on ---------------------------------------------------
+
+
+def test_stage_config_is_what_the_tests_assume(stage: EnvConfig) -> None:
+    assert stage.region == REGION
+    assert endpoint_name_for(f"{stage.name}-Serving") == ENDPOINT
+    assert stage.serving is not None
+    assert {v.name: v.initial_weight for v in stage.serving.variants} == {
+        "champion": 80,
+        "challenger": 20,
+    }
+    assert stage.serving.smoke_test is not None
+
+
+# --- the whole run (main) ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_all_checks_pass(stage: EnvConfig, capsys: pytest.CaptureFixture[str]) -> None:
+    queue_result('{"churn_probability": 0.12}')
+    assert run_main() == 0
+    captured = capsys.readouterr()
+    lines = result_lines(captured.out)
+    assert [line.split(":")[0] for line in lines] == [
+        "PASS in-service",
+        "PASS weights",
+        "PASS invocation",
+    ]
+    assert "stage-Serving is InService" in lines[0]
+    assert "champion 0.800" in lines[1]
+    assert "challenger 0.200" in lines[1]
+    assert '{"churn_probability": 0.12}' in lines[2]
+    assert captured.err == ""
+
+
+@pytest.mark.usefixtures("aws")
+def test_weights_differ(capsys: pytest.CaptureFixture[str]) -> None:
+    deploy([("champion", 50), ("challenger", 50)])
+    assert run_main() == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[0].startswith("PASS in-service")
+    assert lines[1].startswith("FAIL weights")
+    assert "champion 0.500 (config 0.800)" in lines[1]
+    assert "challenger 0.500 (config 0.200)" in lines[1]
+    assert lines[2].startswith("PASS invocation")  # a weight mismatch does not skip check 3
+
+
+@pytest.mark.usefixtures("aws")
+def test_same_shares_with_scaled_weights_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    deploy([("champion", 4), ("challenger", 1)])
+    assert run_main() == 0
+    assert "PASS weights" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    ("variants", "expected"),
+    [
+        pytest.param(
+            [("champion", 80), ("challenger", 20), ("shadow", 1)],
+            "not in config: shadow",
+            id="extra",
+        ),
+        pytest.param([("champion", 100)], "missing on endpoint: challenger", id="missing"),
+    ],
+)
+def test_variant_set_differs(
+    variants: list[tuple[str, float]], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy(variants)
+    assert run_main() == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[1].startswith("FAIL weights: variant names differ")
+    assert expected in lines[1]
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_endpoint_not_found_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main("--endpoint-name", "no-such-endpoint") == 1
+    captured = capsys.readouterr()
+    lines = result_lines(captured.out)
+    assert len(lines) == 1
+    assert lines[0].startswith("FAIL in-service: DescribeEndpoint failed: ValidationException")
+    assert "no-such-endpoint" in lines[0]
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_failed_endpoint_stops_after_check_one(capsys: pytest.CaptureFixture[str]) -> None:
+    moto_endpoint = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].endpoints[ENDPOINT]
+    moto_endpoint.endpoint_status = "Failed"
+    moto_endpoint.failure_reason = "Image not found"
+    assert run_main() == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines == [f"FAIL in-service: endpoint {ENDPOINT} is Failed: Image not found"]
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_missing_credentials_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main() == 1
+    captured = capsys.readouterr()
+    assert result_lines(captured.out) == [
+        "FAIL in-service: DescribeEndpoint failed: NoCredentialsError: Unable to locate credentials"
+    ]
+    assert captured.err == ""
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_missing_credentials_for_assume_role(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main("--role-arn", ROLE_ARN) == 1
+    assert result_lines(capsys.readouterr().out) == [
+        "FAIL assume-role: AssumeRole failed: NoCredentialsError: Unable to locate credentials"
+    ]
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_rejected_credentials_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # botocore raises a plain ValueError for a container-credentials URI it will not call
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds")
+    assert run_main() == 1
+    captured = capsys.readouterr()
+    lines = result_lines(captured.out)
+    assert len(lines) == 1
+    assert lines[0].startswith("FAIL clients: Creating clients failed: ValueError: ")
+    assert captured.err == ""
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_unexpected_error_in_a_check_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_: Any) -> smoke.CheckResult:
+        raise KeyError("ProductionVariants")
+
+    monkeypatch.setattr(smoke, "check_weights", broken)
+    assert run_main() == 1
+    captured = capsys.readouterr()
+    assert result_lines(captured.out) == [
+        f"PASS in-service: endpoint {ENDPOINT} is InService",
+        "FAIL weights: unexpected error: KeyError: 'ProductionVariants'",
+    ]
+    assert captured.err == ""
+
+
+@pytest.mark.usefixtures("aws")
+def test_missing_smoke_test_fails_check_three(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy([("champion", 80), ("challenger", 20)])
+    config_dir = write_config(tmp_path, lambda data: data["serving"].pop("smoke_test"))
+    assert smoke.main(["--env", "stage", "--config-dir", str(config_dir)], sleep=no_sleep) == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[0].startswith("PASS in-service")
+    assert lines[1].startswith("PASS weights")
+    assert lines[2].startswith("FAIL invocation")
+    assert "add serving.smoke_test" in lines[2]
+
+
+# --- bad input: exit 2, no traceback -------------------------------------------------------
+
+
+def test_unknown_env(capsys: pytest.CaptureFixture[str]) -> None:
+    assert smoke.main(["--env", "nope", "--config-dir", str(CONFIG_DIR)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "unknown environment 'nope'; known environments: dev, stage, prod"
+    ]
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_unknown_env_from_the_command_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops_cdk.smoke", "--env", "nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "unknown environment 'nope'; known environments: dev, stage, prod"
+    ]
+
+
+def test_invalid_config_lists_the_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(tmp_path, lambda data: data.update(region="mars-north-1"))
+    assert smoke.main(["--env", "stage", "--config-dir", str(config_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "region" in err
+    assert "mars-north-1" in err
+    assert "Traceback" not in err
+
+
+def test_env_without_serving(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def drop_serving(data: dict[str, Any]) -> None:
+        data.pop("serving")
+        data.pop("monitoring")
+
+    config_dir = write_config(tmp_path, drop_serving)
+    assert smoke.main(["--env", "stage", "--config-dir", str(config_dir)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "environment 'stage' has no serving section: no endpoint to smoke-test"
+    ]
+
+
+@pytest.mark.parametrize("value", ["-1", "soon"])
+def test_bad_timeout_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main("--timeout-seconds", value) == 2
+    assert "--timeout-seconds" in capsys.readouterr().err
+
+
+# --- --role-arn ----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("aws")
+def test_role_arn_is_assumed_and_its_credentials_used(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto keeps one backend per account and maps assumed-role credentials to the role's
+    # account: the endpoint exists only in the environment's account (222222222222).
+    setup = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn="arn:aws:iam::222222222222:role/deployer", RoleSessionName="setup"
+    )["Credentials"]
+    deploy(
+        [("champion", 80), ("challenger", 20)],
+        session=boto3.Session(
+            aws_access_key_id=setup["AccessKeyId"],
+            aws_secret_access_key=setup["SecretAccessKey"],
+            aws_session_token=setup["SessionToken"],
+            region_name=REGION,
+        ),
+    )
+    assert run_main() == 1  # the caller's own account has no such endpoint
+    assert "Could not find endpoint" in capsys.readouterr().out
+
+    calls: list[dict[str, Any]] = []
+    assumed: list[str] = []
+    used: list[str] = []
+    real_assume, real_run = smoke.assume_role, smoke.run_checks
+
+    def assume(sts: Any, role_arn: str, env: str, region: str) -> Any:
+        sts.meta.events.register(
+            "before-call.sts.AssumeRole", lambda params, **_: calls.append(params["body"])
+        )
+        session = real_assume(sts, role_arn, env, region)
+        assumed.append(session.get_credentials().access_key)
+        return session
+
+    def run(sagemaker: Any, runtime: Any, name: str, **kwargs: Any) -> Any:
+        for client in (sagemaker, runtime):
+            used.append(client._request_signer._credentials.access_key)
+        return real_run(sagemaker, runtime, name, **kwargs)
+
+    monkeypatch.setattr(smoke, "assume_role", assume)
+    monkeypatch.setattr(smoke, "run_checks", run)
+    assert run_main("--role-arn", ROLE_ARN) == 0
+    assert len(calls) == 1
+    assert calls[0]["RoleArn"] == ROLE_ARN
+    assert calls[0]["RoleSessionName"] == "mlops-smoke-stage"
+    assert len(assumed) == 1
+    assert assumed[0] != "testing"
+    assert used == [assumed[0], assumed[0]]
+    assert f"as {ROLE_ARN}" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_role_arn_failure_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main("--role-arn", "bad") == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert len(lines) == 1
+    assert lines[0].startswith("FAIL assume-role: AssumeRole failed: ParamValidationError")
+
+
+# --- check 1: status and polling (statuses moto does not produce, via Stubber) --------------
+
+
+def test_polls_while_creating_then_passes() -> None:
+    client, stubber = stubbed_sagemaker("Creating", "Creating", "InService")
+    slept: list[float] = []
+    result = smoke.check_in_service(client, ENDPOINT, 60, slept.append)
+    assert result.passed
+    assert slept == [15, 15]
+    assert "after waiting 30 s" in result.detail
+    stubber.assert_no_pending_responses()
+
+
+def test_gives_up_at_the_timeout() -> None:
+    client, stubber = stubbed_sagemaker("Updating", "Updating", "Updating")
+    slept: list[float] = []
+    result = smoke.check_in_service(client, ENDPOINT, 20, slept.append)
+    assert not result.passed
+    assert result.stop
+    assert slept == [15, 5]
+    assert result.detail == f"endpoint {ENDPOINT} is still Updating after 20 s"
+    stubber.assert_no_pending_responses()
+
+
+def test_does_not_wait_without_a_timeout() -> None:
+    client, _ = stubbed_sagemaker("SystemUpdating")
+    result = smoke.check_in_service(client, ENDPOINT, 0, no_sleep)
+    assert not result.passed
+    assert "is SystemUpdating (use --timeout-seconds N to wait for it)" in result.detail
+
+
+@pytest.mark.parametrize("status", ["Failed", "OutOfService", "RollingBack"])
+def test_bad_status_fails_at_once(status: str) -> None:
+    client, _ = stubbed_sagemaker(status, FailureReason="CannotStartContainerError: boom")
+    result = smoke.check_in_service(client, ENDPOINT, 600, no_sleep)
+    assert not result.passed
+    assert result.stop
+    assert result.line() == (
+        f"FAIL in-service: endpoint {ENDPOINT} is {status}: CannotStartContainerError: boom"
+    )
+
+
+def test_bad_status_without_a_reason() -> None:
+    client, _ = stubbed_sagemaker("OutOfService")
+    result = smoke.check_in_service(client, ENDPOINT, 0, no_sleep)
+    assert result.detail == f"endpoint {ENDPOINT} is OutOfService"
+
+
+# --- check 2: weights ------------------------------------------------------------------------
+
+
+def test_desired_weight_is_used_when_current_weight_is_absent() -> None:
+    variants = [
+        {"VariantName": "champion", "DesiredWeight": 3.0},
+        {"VariantName": "challenger", "DesiredWeight": 1.0},
+    ]
+    client, _ = stubbed_sagemaker("InService", "InService", ProductionVariants=variants)
+    assert smoke.check_weights(client, ENDPOINT, {"champion": 75, "challenger": 25}).passed
+    result = smoke.check_weights(client, ENDPOINT, {"champion": 80, "challenger": 20})
+    assert not result.passed
+    assert "champion 0.750 (config 0.800)" in result.detail
+
+
+def test_current_weight_wins_over_desired_weight() -> None:
+    variants = [
+        {"VariantName": "champion", "CurrentWeight": 1.0, "DesiredWeight": 8.0},
+        {"VariantName": "challenger", "CurrentWeight": 1.0, "DesiredWeight": 2.0},
+    ]
+    client, _ = stubbed_sagemaker("InService", ProductionVariants=variants)
+    result = smoke.check_weights(client, ENDPOINT, {"champion": 80, "challenger": 20})
+    assert not result.passed
+    assert "champion 0.500 (config 0.800)" in result.detail
+
+
+def test_within_tolerance_passes() -> None:
+    variants = [
+        {"VariantName": "champion", "CurrentWeight": 0.8005},
+        {"VariantName": "challenger", "CurrentWeight": 0.1995},
+    ]
+    client, _ = stubbed_sagemaker("InService", ProductionVariants=variants)
+    assert smoke.check_weights(client, ENDPOINT, {"champion": 80, "challenger": 20}).passed
+
+
+def test_variant_without_weight_fails() -> None:
+    variants = [{"VariantName": "champion"}, {"VariantName": "challenger", "CurrentWeight": 1.0}]
+    client, _ = stubbed_sagemaker("InService", ProductionVariants=variants)
+    result = smoke.check_weights(client, ENDPOINT, {"champion": 80, "challenger": 20})
+    assert not result.passed
+    assert result.detail == "no weight reported for champion"
+
+
+# --- check 3: invocation ---------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_invocation_sends_the_configured_request(stage: EnvConfig) -> None:
+    assert stage.serving is not None
+    sample = stage.serving.smoke_test
+    assert sample is not None
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+    sent: list[dict[str, Any]] = []
+    runtime.meta.events.register(
+        "before-call.sagemaker-runtime.InvokeEndpoint", lambda params, **_: sent.append(params)
+    )
+    queue_result("x" * 500)
+    result = smoke.check_invocation(runtime, ENDPOINT, sample)
+    assert result.passed
+    assert len(sent) == 1
+    assert sent[0]["headers"]["Content-Type"] == "text/csv"
+    assert sent[0]["headers"]["Accept"] == "application/json"
+    assert sent[0]["body"] == b"42,1,0,129.5,3"
+    assert sent[0]["url_path"] == f"/endpoints/{ENDPOINT}/invocations"
+    assert result.detail.endswith(": " + "x" * 200 + "...")  # first 200 characters only
+    assert "HTTP 200, 500 bytes" in result.detail
+
+
+def test_model_error_fails_check_three() -> None:
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+    with Stubber(runtime) as stubber:
+        stubber.add_client_error(
+            "invoke_endpoint",
+            service_error_code="ModelError",
+            service_message="Received client error (400) from primary with message bad row",
+            http_status_code=424,
+            modeled_fields={"OriginalStatusCode": 400},
+        )
+        result = smoke.check_invocation(
+            runtime, ENDPOINT, SmokeTestConfig(content_type="text/csv", body="1,2")
+        )
+    assert not result.passed
+    assert result.line() == (
+        "FAIL invocation: InvokeEndpoint failed: ModelError: Received client error (400) from "
+        "primary with message bad row (model returned HTTP 400)"
+    )
+
+
+def test_empty_body_fails_check_three() -> None:
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+    with Stubber(runtime) as stubber:
+        stubber.add_response(
+            "invoke_endpoint",
+            {"Body": StreamingBody(io.BytesIO(b""), 0), "ContentType": "x", **HTTP_200},
+        )
+        result = smoke.check_invocation(runtime, ENDPOINT, SmokeTestConfig(body="1"))
+    assert not result.passed
+    assert result.detail == "InvokeEndpoint returned HTTP 200 with an empty body"
+
+
+def test_multiline_body_is_shown_on_one_line() -> None:
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+    with Stubber(runtime) as stubber:
+        stubber.add_response(
+            "invoke_endpoint",
+            {"Body": StreamingBody(io.BytesIO(b"a\nb"), 3), "ContentType": "x", **HTTP_200},
+        )
+        result = smoke.check_invocation(runtime, ENDPOINT, SmokeTestConfig(body="1"))
+    assert result.passed
+    assert "\n" not in result.line()
+    assert result.detail.endswith(": a\\nb")
+
+
+def test_no_smoke_test_fails_without_calling_aws() -> None:
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+    with Stubber(runtime):  # any call would raise: no responses are queued
+        result = smoke.check_invocation(runtime, ENDPOINT, None)
+    assert not result.passed
+    assert "add serving.smoke_test" in result.detail
+
+
+def test_non_200_status_fails_check_three() -> None:
+    runtime = boto3.client("sagemaker-runtime", region_name=REGION)
+    with Stubber(runtime) as stubber:
+        stubber.add_response(
+            "invoke_endpoint",
+            {
+                "Body": StreamingBody(io.BytesIO(b"accepted"), 8),
+                "ResponseMetadata": {"HTTPStatusCode": 202},
+            },
+        )
+        result = smoke.check_invocation(runtime, ENDPOINT, SmokeTestConfig(body="1"))
+    assert not result.passed
+    assert result.detail == "InvokeEndpoint returned HTTP 202"
