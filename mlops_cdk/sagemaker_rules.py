@@ -232,12 +232,20 @@ def interface_endpoint_closed_ingress(node: cdk.CfnResource) -> NagRuleComplianc
 # --- the pack --------------------------------------------------------------------------------
 
 
+MODEL = frozenset({"AWS::SageMaker::Model"})
+ENDPOINT_CONFIG = frozenset({"AWS::SageMaker::EndpointConfig"})
+ENDPOINT = frozenset({"AWS::SageMaker::Endpoint"})
+IAM = frozenset({"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"})
+VPC_ENDPOINT = frozenset({"AWS::EC2::VPCEndpoint"})
+
+
 @dataclass(frozen=True)
 class Rule:
     rule_id: str
     info: str
     explanation: str
     check: Callable[[cdk.CfnResource], NagRuleCompliance]
+    resource_types: frozenset[str]
 
 
 @jsii.implements(IApplyRule)
@@ -281,34 +289,37 @@ def rules(production_stages: frozenset[str]) -> list[Rule]:
     return [
         Rule("ModelVpc", "The SageMaker model has no VPC config.",
              "Models should run in private subnets behind their own security group.",
-             model_in_vpc),
+             model_in_vpc, MODEL),
         Rule("ModelNetworkIsolation", "The SageMaker model does not enable network isolation.",
              "Network isolation stops the model container from making any network calls.",
-             model_network_isolation),
+             model_network_isolation, MODEL),
         Rule("NoFullAccess", "The role or policy grants AmazonSageMakerFullAccess, "
              "sagemaker:* or *.",
              "Execution roles should list the SageMaker actions and resources they need.",
-             no_sagemaker_full_access),
+             no_sagemaker_full_access, IAM),
         Rule("EndpointConfigKms", "The endpoint config has no KMS key for its storage volumes.",
              "Instance types without local NVMe storage accept a customer-managed key.",
-             endpoint_config_kms),
+             endpoint_config_kms, ENDPOINT_CONFIG),
         Rule("DataCaptureKms", "Data capture is not encrypted with a KMS key.",
-             "Captured requests and responses may contain personal data.", data_capture_kms),
+             "Captured requests and responses may contain personal data.", data_capture_kms,
+             ENDPOINT_CONFIG),
         Rule("ProdInstanceCount", "A production instance variant has fewer than 2 instances.",
              "Two or more instances let SageMaker spread a variant across availability zones.",
-             prod(production_instance_count)),
+             prod(production_instance_count), ENDPOINT_CONFIG),
         Rule("VariantAutoscaling", "An instance variant of the endpoint has no scalable target.",
              "Without autoscaling a traffic spike degrades the endpoint instead of adding "
-             "instances.", variant_autoscaling),
+             "instances.", variant_autoscaling, ENDPOINT),
         Rule("ProdDeploymentConfig", "The production endpoint has no deployment guardrails.",
              "Blue/green or rolling updates with rollback alarms keep a bad model version "
-             "from taking all production traffic.", prod(production_deployment_config)),
+             "from taking all production traffic.", prod(production_deployment_config),
+             ENDPOINT),
         Rule("EndpointPrivateDns", "The VPC interface endpoint has private DNS disabled.",
              "Without private DNS, SDK calls resolve to public endpoints and leave the VPC.",
-             interface_endpoint_private_dns),
+             interface_endpoint_private_dns, VPC_ENDPOINT),
         Rule("EndpointOpenIngress", "The VPC interface endpoint's security group admits "
              "0.0.0.0/0 or ::/0.",
-             "Endpoints should accept HTTPS from the VPC only.", interface_endpoint_closed_ingress),
+             "Endpoints should accept HTTPS from the VPC only.", interface_endpoint_closed_ingress,
+             VPC_ENDPOINT),
     ]  # fmt: skip
 
 
@@ -330,6 +341,10 @@ class SageMakerChecks(NagPack):
 
     @jsii.member(jsii_name="checkResource")
     def _check_resource(self, node: cdk.CfnResource) -> None:
+        # One jsii call for the type; rules for other types are not applied at all (most
+        # resources in a stack are none of the types these rules look at).
+        kind = node.cfn_resource_type
         for rule in self._rules:
-            # jsii declares IApplyRule's members settable; cdk-nag only reads them.
-            self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node)))
+            if kind in rule.resource_types:
+                # jsii declares IApplyRule's members settable; cdk-nag only reads them.
+                self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node)))

@@ -9,6 +9,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from mlops_cdk.constructs.network import https_egress_only_group
+
 
 class HostedModel(Construct):
     """``AWS::SageMaker::Model`` with no physical name (CloudFormation generates one, so a new
@@ -37,17 +39,12 @@ class HostedModel(Construct):
         self.security_group: ec2.SecurityGroup | None = None
         vpc_config = None
         if vpc is not None:
-            self.security_group = ec2.SecurityGroup(
+            self.security_group = https_egress_only_group(
                 self,
                 "SecurityGroup",
                 vpc=vpc,
                 description="SageMaker model containers: HTTPS out to VPC and S3 endpoints",
-                allow_all_outbound=False,
-            )
-            self.security_group.add_egress_rule(
-                ec2.Peer.any_ipv4(),
-                ec2.Port.tcp(443),
-                "HTTPS to VPC interface endpoints and the S3 gateway (isolated subnets)",
+                egress="HTTPS to VPC interface endpoints and the S3 gateway (isolated subnets)",
             )
             chosen = list(subnets) if subnets else list(vpc.isolated_subnets or vpc.private_subnets)
             if not chosen:

@@ -178,6 +178,20 @@ class PrivateNetwork(Construct):
         )
 
 
+def https_egress_only_group(
+    scope: Construct, construct_id: str, *, vpc: ec2.IVpc, description: str, egress: str
+) -> ec2.SecurityGroup:
+    """A security group for a workload in isolated subnets: no ingress, HTTPS out only.
+
+    Egress names no CIDR because the subnets have no route out of the VPC: HTTPS reaches the
+    VPC interface endpoints and the S3 gateway endpoint and nothing else."""
+    group = ec2.SecurityGroup(
+        scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False
+    )
+    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), egress)
+    return group
+
+
 def _same_account_statement(account: str) -> iam.PolicyStatement:
     """Endpoint policy: any action, but only by principals of this account (no data exfiltration
     through the endpoint with foreign credentials)."""

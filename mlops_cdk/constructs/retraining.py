@@ -23,6 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
+from mlops_cdk.constructs.network import https_egress_only_group
 
 CODE_DIR = Path(__file__).resolve().parents[2] / "lambda" / "retrain"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -105,17 +106,12 @@ class RetrainingFunction(Construct):
             retention_period=cdk.Duration.days(14),
             removal_policy=removal_policy,
         )
-        self.security_group = ec2.SecurityGroup(
+        self.security_group = https_egress_only_group(
             self,
             "SecurityGroup",
             vpc=vpc,
             description="Retraining function: HTTPS to the SageMaker API endpoint only",
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(443),
-            "HTTPS to VPC interface endpoints (isolated subnets: no internet route)",
+            egress="HTTPS to VPC interface endpoints (isolated subnets: no internet route)",
         )
 
         environment = {
