@@ -10,6 +10,9 @@ from typing import Any, cast
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_sagemaker as sm
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
@@ -34,21 +37,57 @@ def properties(node: cdk.CfnResource) -> dict[str, Any]:
     return resolved
 
 
-def _stack_resources(node: cdk.CfnResource, cfn_type: str) -> Iterable[cdk.CfnResource]:
-    for child in cdk.Stack.of(node).node.find_all():
-        if isinstance(child, cdk.CfnResource) and child.cfn_resource_type == cfn_type:
-            yield child
+# The only resource types rules look up across a stack (by logical id or by type).
+_INDEXED: dict[type[cdk.CfnResource], str] = {
+    sm.CfnEndpointConfig: "AWS::SageMaker::EndpointConfig",
+    appscaling.CfnScalableTarget: "AWS::ApplicationAutoScaling::ScalableTarget",
+    ec2.CfnSecurityGroup: "AWS::EC2::SecurityGroup",
+    ec2.CfnSecurityGroupIngress: "AWS::EC2::SecurityGroupIngress",
+}
+
+
+class StackIndex:
+    """Cross-resource lookups in one stack, and each resource's properties, computed once.
+
+    Rules run as jsii callbacks, so every construct lookup is a round trip to the CDK runtime.
+    The index is built on first use, classifies constructs by their Python class (no round
+    trip), and resolves logical ids only for the few types rules look up."""
+
+    def __init__(self, stack: cdk.Stack) -> None:
+        self._stack = stack
+        self._by_logical_id: dict[str, cdk.CfnResource] | None = None
+        self._by_type: dict[str, list[cdk.CfnResource]] = {}
+        # id(node) -> (node, properties); the node is kept so its id stays unique.
+        self._properties: dict[int, tuple[cdk.CfnResource, dict[str, Any]]] = {}
+
+    def _build(self) -> dict[str, cdk.CfnResource]:
+        if self._by_logical_id is None:
+            self._by_logical_id = {}
+            for child in self._stack.node.find_all():
+                for cls, cfn_type in _INDEXED.items():
+                    if isinstance(child, cls):
+                        self._by_type.setdefault(cfn_type, []).append(child)
+                        logical_id = str(self._stack.resolve(child.logical_id))
+                        self._by_logical_id[logical_id] = child
+        return self._by_logical_id
+
+    def by_logical_id(self, logical_id: str) -> cdk.CfnResource | None:
+        return self._build().get(logical_id)
+
+    def of_type(self, cfn_type: str) -> list[cdk.CfnResource]:
+        self._build()
+        return self._by_type.get(cfn_type, [])
+
+    def properties(self, node: cdk.CfnResource) -> dict[str, Any]:
+        cached = self._properties.get(id(node))
+        if cached is None:
+            cached = (node, properties(node))
+            self._properties[id(node)] = cached
+        return cached[1]
 
 
 def _logical_id(node: cdk.CfnResource) -> str:
     return str(cdk.Stack.of(node).resolve(node.logical_id))
-
-
-def _by_logical_id(node: cdk.CfnResource, logical_id: str) -> cdk.CfnResource | None:
-    for child in cdk.Stack.of(node).node.find_all():
-        if isinstance(child, cdk.CfnResource) and _logical_id(child) == logical_id:
-            return child
-    return None
 
 
 def _is_production(node: cdk.CfnResource, production_stages: frozenset[str]) -> bool:
@@ -70,17 +109,15 @@ def _instance_variants(props: dict[str, Any]) -> list[dict[str, Any]]:
 # --- rules ---------------------------------------------------------------------------------
 
 
-def model_in_vpc(node: cdk.CfnResource) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::Model":
-        return NOT_APPLICABLE
-    vpc = properties(node).get("VpcConfig") or {}
+def model_in_vpc(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+    vpc = index.properties(node).get("VpcConfig") or {}
     return COMPLIANT if vpc.get("Subnets") and vpc.get("SecurityGroupIds") else NON_COMPLIANT
 
 
-def model_network_isolation(node: cdk.CfnResource) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::Model":
-        return NOT_APPLICABLE
-    return COMPLIANT if properties(node).get("EnableNetworkIsolation") is True else NON_COMPLIANT
+def model_network_isolation(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+    return (
+        COMPLIANT if index.properties(node).get("EnableNetworkIsolation") is True else NON_COMPLIANT
+    )
 
 
 def _grants_sagemaker_wildcard(document: dict[str, Any] | None) -> bool:
@@ -95,11 +132,9 @@ def _grants_sagemaker_wildcard(document: dict[str, Any] | None) -> bool:
     return False
 
 
-def no_sagemaker_full_access(node: cdk.CfnResource) -> NagRuleCompliance:
+def no_sagemaker_full_access(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
     kind = node.cfn_resource_type
-    if kind not in ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-        return NOT_APPLICABLE
-    props = properties(node)
+    props = index.properties(node)
     if kind == "AWS::IAM::Role":
         managed = [render_resource_value(arn) for arn in props.get("ManagedPolicyArns") or []]
         if any(arn.endswith(f"/{FULL_ACCESS_POLICY}") for arn in managed):
@@ -109,10 +144,8 @@ def no_sagemaker_full_access(node: cdk.CfnResource) -> NagRuleCompliance:
     return NON_COMPLIANT if _grants_sagemaker_wildcard(props.get("PolicyDocument")) else COMPLIANT
 
 
-def endpoint_config_kms(node: cdk.CfnResource) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::EndpointConfig":
-        return NOT_APPLICABLE
-    props = properties(node)
+def endpoint_config_kms(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
     variants = _variants(props)
     if any("ServerlessConfig" in v for v in variants) or any(
         has_local_nvme(str(v.get("InstanceType", "ml.x.y"))) for v in variants
@@ -121,56 +154,50 @@ def endpoint_config_kms(node: cdk.CfnResource) -> NagRuleCompliance:
     return COMPLIANT if props.get("KmsKeyId") else NON_COMPLIANT
 
 
-def data_capture_kms(node: cdk.CfnResource) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::EndpointConfig":
-        return NOT_APPLICABLE
-    capture = properties(node).get("DataCaptureConfig")
+def data_capture_kms(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+    capture = index.properties(node).get("DataCaptureConfig")
     if not capture or capture.get("EnableCapture") is False:
         return NOT_APPLICABLE
     return COMPLIANT if capture.get("KmsKeyId") else NON_COMPLIANT
 
 
 def production_instance_count(
-    node: cdk.CfnResource, production_stages: frozenset[str]
+    node: cdk.CfnResource, index: StackIndex, production_stages: frozenset[str]
 ) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::EndpointConfig" or not _is_production(
-        node, production_stages
-    ):
+    if not _is_production(node, production_stages):
         return NOT_APPLICABLE
-    variants = _instance_variants(properties(node))
+    variants = _instance_variants(index.properties(node))
     if not variants:
         return NOT_APPLICABLE
     counts = [v.get("InitialInstanceCount") for v in variants]
     return COMPLIANT if all(isinstance(c, int) and c >= 2 for c in counts) else NON_COMPLIANT
 
 
-def _endpoint_config_of(endpoint: cdk.CfnResource) -> cdk.CfnResource | None:
-    reference = properties(endpoint).get("EndpointConfigName")
+def _endpoint_config_of(endpoint: cdk.CfnResource, index: StackIndex) -> cdk.CfnResource | None:
+    reference = index.properties(endpoint).get("EndpointConfigName")
     if isinstance(reference, dict) and "Fn::GetAtt" in reference:
-        return _by_logical_id(endpoint, reference["Fn::GetAtt"][0])
+        return index.by_logical_id(reference["Fn::GetAtt"][0])
     if isinstance(reference, str):
-        for config in _stack_resources(endpoint, "AWS::SageMaker::EndpointConfig"):
-            if properties(config).get("EndpointConfigName") == reference:
+        for config in index.of_type("AWS::SageMaker::EndpointConfig"):
+            if index.properties(config).get("EndpointConfigName") == reference:
                 return config
     return None
 
 
-def variant_autoscaling(node: cdk.CfnResource) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::Endpoint":
-        return NOT_APPLICABLE
-    config = _endpoint_config_of(node)
+def variant_autoscaling(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+    config = _endpoint_config_of(node, index)
     if config is None:
         return NagRuleCompliance.NON_COMPLIANT  # cannot tell which variants exist
-    variants = [v["VariantName"] for v in _instance_variants(properties(config))]
+    variants = [v["VariantName"] for v in _instance_variants(index.properties(config))]
     if not variants:
         return NOT_APPLICABLE
     names = {f"<{_logical_id(node)}.EndpointName>"}
-    literal = properties(node).get("EndpointName")
+    literal = index.properties(node).get("EndpointName")
     if isinstance(literal, str):
         names.add(literal)
     scaled = set()
-    for target in _stack_resources(node, "AWS::ApplicationAutoScaling::ScalableTarget"):
-        props = properties(target)
+    for target in index.of_type("AWS::ApplicationAutoScaling::ScalableTarget"):
+        props = index.properties(target)
         if props.get("ScalableDimension") != "sagemaker:variant:DesiredInstanceCount":
             continue
         scaled.add(render_resource_value(props.get("ResourceId")))
@@ -179,36 +206,32 @@ def variant_autoscaling(node: cdk.CfnResource) -> NagRuleCompliance:
 
 
 def production_deployment_config(
-    node: cdk.CfnResource, production_stages: frozenset[str]
+    node: cdk.CfnResource, index: StackIndex, production_stages: frozenset[str]
 ) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::SageMaker::Endpoint" or not _is_production(
-        node, production_stages
-    ):
+    if not _is_production(node, production_stages):
         return NOT_APPLICABLE
-    deployment = properties(node).get("DeploymentConfig") or {}
+    deployment = index.properties(node).get("DeploymentConfig") or {}
     guarded = deployment.get("BlueGreenUpdatePolicy") or deployment.get("RollingUpdatePolicy")
     return COMPLIANT if guarded else NON_COMPLIANT
 
 
-def _interface_endpoint(node: cdk.CfnResource) -> dict[str, Any] | None:
-    if node.cfn_resource_type != "AWS::EC2::VPCEndpoint":
-        return None
-    props = properties(node)
+def _interface_endpoint(node: cdk.CfnResource, index: StackIndex) -> dict[str, Any] | None:
+    props = index.properties(node)
     return props if props.get("VpcEndpointType") == "Interface" else None
 
 
-def interface_endpoint_private_dns(node: cdk.CfnResource) -> NagRuleCompliance:
-    props = _interface_endpoint(node)
+def interface_endpoint_private_dns(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = _interface_endpoint(node, index)
     if props is None:
         return NOT_APPLICABLE
     return COMPLIANT if props.get("PrivateDnsEnabled") is True else NON_COMPLIANT
 
 
-def _open_ingress(node: cdk.CfnResource, group_logical_id: str) -> bool:
-    group = _by_logical_id(node, group_logical_id)
-    rules = list((properties(group).get("SecurityGroupIngress") or []) if group else [])
-    for ingress in _stack_resources(node, "AWS::EC2::SecurityGroupIngress"):
-        props = properties(ingress)
+def _open_ingress(index: StackIndex, group_logical_id: str) -> bool:
+    group = index.by_logical_id(group_logical_id)
+    rules = list((index.properties(group).get("SecurityGroupIngress") or []) if group else [])
+    for ingress in index.of_type("AWS::EC2::SecurityGroupIngress"):
+        props = index.properties(ingress)
         reference = props.get("GroupId")
         if (
             isinstance(reference, dict)
@@ -218,13 +241,15 @@ def _open_ingress(node: cdk.CfnResource, group_logical_id: str) -> bool:
     return any(r.get("CidrIp") in OPEN_CIDRS or r.get("CidrIpv6") in OPEN_CIDRS for r in rules)
 
 
-def interface_endpoint_closed_ingress(node: cdk.CfnResource) -> NagRuleCompliance:
-    props = _interface_endpoint(node)
+def interface_endpoint_closed_ingress(
+    node: cdk.CfnResource, index: StackIndex
+) -> NagRuleCompliance:
+    props = _interface_endpoint(node, index)
     if props is None:
         return NOT_APPLICABLE
     for group in props.get("SecurityGroupIds") or []:
         is_reference = isinstance(group, dict) and "Fn::GetAtt" in group
-        if is_reference and _open_ingress(node, group["Fn::GetAtt"][0]):
+        if is_reference and _open_ingress(index, group["Fn::GetAtt"][0]):
             return NON_COMPLIANT
     return COMPLIANT
 
@@ -244,7 +269,7 @@ class Rule:
     rule_id: str
     info: str
     explanation: str
-    check: Callable[[cdk.CfnResource], NagRuleCompliance]
+    check: Callable[[cdk.CfnResource, StackIndex], NagRuleCompliance]
     resource_types: frozenset[str]
 
 
@@ -252,9 +277,10 @@ class Rule:
 class _AppliedRule:
     """Adapter handed to cdk-nag (jsii reads interface members from class properties)."""
 
-    def __init__(self, rule: Rule, node: cdk.CfnResource) -> None:
+    def __init__(self, rule: Rule, node: cdk.CfnResource, index: StackIndex) -> None:
         self._rule = rule
         self._node = node
+        self._index = index
 
     @property
     def node(self) -> cdk.CfnResource:
@@ -277,14 +303,14 @@ class _AppliedRule:
         return NagMessageLevel.ERROR
 
     def rule(self, node: cdk.CfnResource) -> NagRuleCompliance:
-        return self._rule.check(node)
+        return self._rule.check(node, self._index)
 
 
 def rules(production_stages: frozenset[str]) -> list[Rule]:
     def prod(
-        check: Callable[[cdk.CfnResource, frozenset[str]], NagRuleCompliance],
-    ) -> Callable[[cdk.CfnResource], NagRuleCompliance]:
-        return lambda node: check(node, production_stages)
+        check: Callable[[cdk.CfnResource, StackIndex, frozenset[str]], NagRuleCompliance],
+    ) -> Callable[[cdk.CfnResource, StackIndex], NagRuleCompliance]:
+        return lambda node, index: check(node, index, production_stages)
 
     return [
         Rule("ModelVpc", "The SageMaker model has no VPC config.",
@@ -333,6 +359,7 @@ class SageMakerChecks(NagPack):
         super().__init__(scope)
         self._pack_name = PACK_NAME
         self._rules = rules(frozenset(production_stages))
+        self._indexes: dict[str, StackIndex] = {}  # by stack path; a pack serves one app
 
     @property
     @jsii.member(jsii_name="name")
@@ -344,7 +371,13 @@ class SageMakerChecks(NagPack):
         # One jsii call for the type; rules for other types are not applied at all (most
         # resources in a stack are none of the types these rules look at).
         kind = node.cfn_resource_type
-        for rule in self._rules:
-            if kind in rule.resource_types:
-                # jsii declares IApplyRule's members settable; cdk-nag only reads them.
-                self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node)))
+        applicable = [rule for rule in self._rules if kind in rule.resource_types]
+        if not applicable:
+            return
+        stack = cdk.Stack.of(node)
+        path = stack.node.path
+        if path not in self._indexes:
+            self._indexes[path] = StackIndex(stack)
+        for rule in applicable:
+            # jsii declares IApplyRule's members settable; cdk-nag only reads them.
+            self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node, self._indexes[path])))
