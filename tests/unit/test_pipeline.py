@@ -164,3 +164,16 @@ def test_artifacts_are_encrypted_versioned_and_logged(synth: PipelineSynth) -> N
     assert artifacts["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     (key,) = resources_of_type(synth.template, "AWS::KMS::Key").values()
     assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_target_accounts_deploy_roles_can_read_the_artifacts(
+    synth: PipelineSynth, env_configs: dict[str, EnvConfig]
+) -> None:
+    (key,) = resources_of_type(synth.template, "AWS::KMS::Key").values()
+    key_policy = json.dumps(key["Properties"]["KeyPolicy"])
+    bucket_policies = json.dumps(resources_of_type(synth.template, "AWS::S3::BucketPolicy"))
+    for env in ("dev", "stage", "prod"):
+        account = env_configs[env].account
+        deploy_role = f":iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-eu-west-1"
+        assert deploy_role in key_policy, env
+        assert deploy_role in bucket_policies, env
