@@ -10,6 +10,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import assertions
+from aws_cdk import aws_ec2 as ec2
 
 from mlops_cdk.stage import MlopsStage
 
@@ -34,6 +35,21 @@ def new_app() -> cdk.App:
 def new_stack(name: str = "Test") -> cdk.Stack:
     """A bare stack in a fixed account/region for construct tests."""
     return cdk.Stack(new_app(), name, env=TEST_ENV)
+
+
+def imported_vpc(
+    scope: cdk.Stack, construct_id: str = "Vpc", *, cidr: str | None = "10.0.0.0/16"
+) -> ec2.IVpc:
+    """An existing VPC with two isolated subnets, imported by ids (no lookup)."""
+    return ec2.Vpc.from_vpc_attributes(
+        scope,
+        construct_id,
+        vpc_id="vpc-0123456789abcdef0",
+        vpc_cidr_block=cidr,
+        availability_zones=["eu-west-1a", "eu-west-1b"],
+        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
+        isolated_subnet_route_table_ids=["rtb-01234567", "rtb-89abcdef"],
+    )
 
 
 @dataclass

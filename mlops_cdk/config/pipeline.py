@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field, field_validator, model_validator
 
-from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
-from mlops_cdk.config.schema import ENV_NAME_PATTERN, EnvConfig, account_id, region_name
+from mlops_cdk.config.schema import ENV_NAME_PATTERN, AwsLocation, EnvConfig
 
 PIPELINE_FILE = "pipeline"  # config/pipeline.yaml: not an environment
 _CONNECTION_ARN = (
@@ -17,9 +14,9 @@ _CONNECTION_ARN = (
 )
 
 
-class PipelineConfig(StrictModel):
-    account: str = Field(description="Tooling account the pipeline runs in (12 digits, quoted).")
-    region: str
+class PipelineConfig(AwsLocation):
+    """The pipeline runs in ``account``/``region``: the tooling account."""
+
     connection_arn: str = Field(pattern=_CONNECTION_ARN, description="CodeConnections ARN.")
     repository: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/repository")
     branch: str = Field("main", min_length=1, max_length=255)
@@ -28,16 +25,6 @@ class PipelineConfig(StrictModel):
         default_factory=lambda: ["prod"], description="Stages that wait for a person's approval."
     )
     smoke_tests: bool = Field(True, description="Run the smoke test after each stage.")
-
-    @field_validator("account", mode="before")
-    @classmethod
-    def _account(cls, value: Any) -> Any:
-        return account_id(value)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return region_name(value)
 
     @field_validator("stages")
     @classmethod

@@ -156,12 +156,27 @@ class StorageConfig(StrictModel):
         return self
 
 
-class EnvConfig(StrictModel):
+class AwsLocation(StrictModel):
+    """An account and region: every environment has one, and so has the pipeline."""
+
+    account: str = Field(description="AWS account id, 12 digits, quoted in YAML.")
+    region: str = Field(description="AWS region name, e.g. eu-west-1.")
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _account(cls, value: Any) -> Any:
+        return account_id(value)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return region_name(value)
+
+
+class EnvConfig(AwsLocation):
     """One deployment environment (dev, stage, prod, ...), read from ``config/<name>.yaml``."""
 
     name: str = Field(description="Environment name: the file name without .yaml (set by loader).")
-    account: str = Field(description="AWS account id, 12 digits, quoted in YAML.")
-    region: str = Field(description="AWS region name, e.g. eu-west-1.")
     production: bool = Field(
         False, description="Production rules: retain data, termination protection, multi-AZ."
     )
@@ -190,16 +205,6 @@ class EnvConfig(StrictModel):
                 "starting with a letter"
             )
         return value
-
-    @field_validator("account", mode="before")
-    @classmethod
-    def _account(cls, value: Any) -> Any:
-        return account_id(value)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return region_name(value)
 
     @field_validator("log_retention_days")
     @classmethod

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sm
 from constructs import Construct
 
 from mlops_cdk.sagemaker_rules import PACK_NAME, SageMakerChecks
-from tests.helpers import TEST_ENV, cdk_context
+from tests.helpers import TEST_ENV, cdk_context, imported_vpc
 
 ROLE = "arn:aws:iam::123456789012:role/x"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -263,14 +263,7 @@ def test_production_deployment_config(deployment: bool, in_prod: bool, expected:
 
 
 def vpc_endpoint(s: cdk.Stack, *, private_dns: bool, peer: ec2.IPeer) -> None:
-    vpc = ec2.Vpc.from_vpc_attributes(
-        s,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        vpc_cidr_block="10.0.0.0/16",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
-    )
+    vpc = imported_vpc(s)
     group = ec2.SecurityGroup(s, "Group", vpc=vpc, allow_all_outbound=False)
     group.add_ingress_rule(peer, ec2.Port.tcp(443))
     vpc.add_interface_endpoint(

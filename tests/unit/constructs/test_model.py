@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.model import HostedModel
-from tests.helpers import new_stack
+from tests.helpers import imported_vpc, new_stack
 
 
 def model_template(in_vpc: bool, isolation: bool = True) -> Template:
     stack = new_stack()
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        vpc_cidr_block="10.0.0.0/16",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
-    )
+    vpc = imported_vpc(stack)
     HostedModel(
         stack,
         "Model",

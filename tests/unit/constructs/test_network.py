@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.constructs.network import INTERFACE_ENDPOINTS, PrivateNetwork
-from tests.helpers import new_stack
+from tests.helpers import imported_vpc, new_stack
 
 EXPECTED_SERVICES = {
     "sagemaker.api",
@@ -144,15 +143,7 @@ def test_default_security_group_is_restricted(template: Template) -> None:
 
 def test_imported_vpc_gets_endpoints_and_flow_logs_without_a_new_vpc() -> None:
     stack = new_stack("Imported")
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        vpc_cidr_block="10.50.0.0/16",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
-        isolated_subnet_route_table_ids=["rtb-01234567", "rtb-89abcdef"],
-    )
+    vpc = imported_vpc(stack, cidr="10.50.0.0/16")
     network = PrivateNetwork(
         stack,
         "Network",
@@ -176,14 +167,7 @@ def test_imported_vpc_gets_endpoints_and_flow_logs_without_a_new_vpc() -> None:
 
 def test_imported_vpc_without_endpoints() -> None:
     stack = new_stack("NoEndpoints")
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        vpc_cidr_block="10.50.0.0/16",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
-    )
+    vpc = imported_vpc(stack, cidr="10.50.0.0/16")
     PrivateNetwork(
         stack,
         "Network",

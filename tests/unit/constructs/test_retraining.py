@@ -6,14 +6,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.retraining import RetrainingFunction
-from tests.helpers import new_stack
+from tests.helpers import imported_vpc, new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 TEMPLATE = {
@@ -26,13 +25,7 @@ TEMPLATE = {
 
 def function_template(**mode: Any) -> Template:
     stack = new_stack()
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
-    )
+    vpc = imported_vpc(stack)
     role = iam.Role(stack, "FnRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     if "training_job_template" in mode:
         mode["training_role"] = iam.Role.from_role_arn(

@@ -6,14 +6,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.encryption import EncryptionKey
 from mlops_cdk.constructs.roles import SageMakerExecutionRole
 from mlops_cdk.constructs.storage import ArtifactStorage
-from tests.helpers import new_stack
+from tests.helpers import imported_vpc, new_stack
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +31,7 @@ def template() -> Template:
         noncurrent_version_expiry=cdk.Duration.days(30),
         access_log_expiry=cdk.Duration.days(90),
     )
-    vpc = ec2.Vpc.from_vpc_attributes(
-        stack,
-        "Vpc",
-        vpc_id="vpc-0123456789abcdef0",
-        availability_zones=["eu-west-1a", "eu-west-1b"],
-        isolated_subnet_ids=["subnet-01234567", "subnet-89abcdef"],
-    )
+    vpc = imported_vpc(stack)
     SageMakerExecutionRole(
         stack,
         "Execution",
