@@ -95,85 +95,83 @@ class EndpointAlarms(Construct):
         self.endpoint_name = endpoint_name
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
         t = thresholds
+        not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
+        keep_state = cloudwatch.TreatMissingData.MISSING
         for variant in variant_names:
             scope_v = Construct(self, f"Variant-{variant}")
-
-            def add(kind: str, alarm: cloudwatch.Alarm, v: str = variant) -> None:
-                self.alarms[(v, kind)] = alarm
-
-            add(
-                "latency",
-                variant_metric(
-                    endpoint_name, variant, "ModelLatency", t.latency_statistic
-                ).create_alarm(
-                    scope_v,
+            # (kind, construct id, metric, description, threshold, missing-data treatment)
+            above: list[
+                tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]
+            ] = [
+                (
+                    "latency",
                     "Latency",
-                    alarm_description=f"{variant}: ModelLatency {t.latency_statistic} above "
-                    f"{t.latency_ms:g} ms",
-                    threshold=t.latency_ms * 1000,  # ModelLatency is in microseconds
+                    variant_metric(endpoint_name, variant, "ModelLatency", t.latency_statistic),
+                    f"ModelLatency {t.latency_statistic} above {t.latency_ms:g} ms",
+                    t.latency_ms * 1000,  # ModelLatency is in microseconds
+                    not_breaching,
+                ),
+                *(
+                    (
+                        kind,
+                        kind.title().replace("_", ""),
+                        error_rate(endpoint_name, variant, metric),
+                        f"{metric} above {limit:g}% of invocations",
+                        limit,
+                        not_breaching,
+                    )
+                    for kind, metric, limit in (
+                        ("errors_5xx", "Invocation5XXErrors", t.errors_5xx_percent),
+                        ("errors_4xx", "Invocation4XXErrors", t.errors_4xx_percent),
+                    )
+                ),
+                *(
+                    (
+                        kind,
+                        kind.title(),
+                        variant_metric(
+                            endpoint_name, variant, metric, "Average", namespace=INSTANCE_NAMESPACE
+                        ),
+                        f"{metric} above {limit:g}%",
+                        limit,
+                        keep_state,
+                    )
+                    for kind, metric, limit in (
+                        ("cpu", "CPUUtilization", t.cpu_percent),
+                        ("memory", "MemoryUtilization", t.memory_percent),
+                        ("disk", "DiskUtilization", t.disk_percent),
+                    )
+                ),
+            ]
+            for kind, alarm_id, metric, description, threshold, missing in above:
+                self.alarms[(variant, kind)] = cloudwatch.Alarm(
+                    scope_v,
+                    alarm_id,
+                    metric=metric,
+                    alarm_description=f"{variant}: {description}",
+                    threshold=threshold,
                     comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                    treat_missing_data=missing,
                     evaluation_periods=t.evaluation_periods,
                     datapoints_to_alarm=t.datapoints_to_alarm,
-                ),
-            )
-            for kind, metric, limit in (
-                ("errors_5xx", "Invocation5XXErrors", t.errors_5xx_percent),
-                ("errors_4xx", "Invocation4XXErrors", t.errors_4xx_percent),
-            ):
-                add(
-                    kind,
-                    error_rate(endpoint_name, variant, metric).create_alarm(
-                        scope_v,
-                        kind.title().replace("_", ""),
-                        alarm_description=f"{variant}: {metric} above {limit:g}% of invocations",
-                        threshold=limit,
-                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                        evaluation_periods=t.evaluation_periods,
-                        datapoints_to_alarm=t.datapoints_to_alarm,
-                    ),
-                )
-            for kind, metric, limit in (
-                ("cpu", "CPUUtilization", t.cpu_percent),
-                ("memory", "MemoryUtilization", t.memory_percent),
-                ("disk", "DiskUtilization", t.disk_percent),
-            ):
-                add(
-                    kind,
-                    variant_metric(
-                        endpoint_name, variant, metric, "Average", namespace=INSTANCE_NAMESPACE
-                    ).create_alarm(
-                        scope_v,
-                        kind.title(),
-                        alarm_description=f"{variant}: {metric} above {limit:g}%",
-                        threshold=limit,
-                        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                        treat_missing_data=cloudwatch.TreatMissingData.MISSING,
-                        evaluation_periods=t.evaluation_periods,
-                        datapoints_to_alarm=t.datapoints_to_alarm,
-                    ),
                 )
             if t.no_invocations_minutes is not None:
                 periods = math.ceil(t.no_invocations_minutes / 5)
-                add(
-                    "no_invocations",
-                    variant_metric(
-                        endpoint_name,
-                        variant,
-                        "Invocations",
-                        "Sum",
-                        period=cdk.Duration.minutes(5),
-                    ).create_alarm(
-                        scope_v,
-                        "NoInvocations",
-                        alarm_description=f"{variant}: no invocations for "
-                        f"{t.no_invocations_minutes} minutes",
-                        threshold=1,
-                        evaluation_periods=periods,
-                        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                        treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-                    ),
+                self.alarms[(variant, "no_invocations")] = variant_metric(
+                    endpoint_name,
+                    variant,
+                    "Invocations",
+                    "Sum",
+                    period=cdk.Duration.minutes(5),
+                ).create_alarm(
+                    scope_v,
+                    "NoInvocations",
+                    alarm_description=f"{variant}: no invocations for "
+                    f"{t.no_invocations_minutes} minutes",
+                    threshold=1,
+                    evaluation_periods=periods,
+                    comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
                 )
 
         self.quality: dict[str, cloudwatch.Alarm] = {}

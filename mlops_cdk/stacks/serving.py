@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -234,7 +234,7 @@ class ServingStack(cdk.Stack):
     @staticmethod
     def _scaling(
         variant: VariantConfig,
-    ) -> tuple[ScalingSpec, Any] | None:
+    ) -> tuple[ScalingSpec, Literal["instances", "provisioned_concurrency"]] | None:
         if variant.instance is not None and variant.instance.autoscaling is not None:
             s = variant.instance.autoscaling
             return (
