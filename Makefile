@@ -20,7 +20,7 @@ STAMP_DEV := $(VENV)/.stamp-dev-deps
 STAMP_NODE := $(VENV)/bin/node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev synth synth-pipeline test lint bench diff deploy destroy deploy-pipeline smoke retrain-demo review clean
+.PHONY: help install install-dev synth synth-pipeline test lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -86,9 +86,10 @@ diff: install ## cdk diff for ENV (needs AWS credentials)
 	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment>" >&2; exit 2; }
 	npx cdk diff -c env=$(ENV) '$(ENV)/*'
 
-deploy: install ## cdk deploy every stack of ENV (needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment>" >&2; exit 2; }
-	npx cdk deploy -c env=$(ENV) --all $(if $(filter prod,$(ENV)),--require-approval broadening,)
+deploy: install ## cdk deploy every stack of ENV, or STACK=Foundation only (needs AWS credentials)
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment> [STACK=Foundation|Serving]" >&2; exit 2; }
+	npx cdk deploy -c env=$(ENV) $(if $(STACK),'$(ENV)/$(STACK)',--all) \
+	  $(if $(filter prod,$(ENV)),--require-approval broadening,)
 
 destroy: install ## cdk destroy every stack of ENV (refuses prod)
 	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>" >&2; exit 2; }
@@ -102,6 +103,11 @@ smoke: install-dev ## Smoke-test ENV's endpoint: InService, weights, one invocat
 	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [ROLE_ARN=..] [ENDPOINT_NAME=..] [TIMEOUT=seconds]" >&2; exit 2; }
 	$(PY) -m mlops_cdk.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
+
+preflight: install-dev ## Pre-deploy check of ENV: images and model artifacts exist, Lambda concurrency (credentials needed)
+	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [ROLE_ARN=..] [BUCKET=..] [REPOSITORY=..]" >&2; exit 2; }
+	$(PY) -m mlops_cdk.preflight --env '$(ENV)' \
+	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out cdk.out.pipeline review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml

@@ -1,8 +1,9 @@
 """CDK Pipelines: promote every environment in order from the tooling account.
 
 Source (CodeConnections) -> Synth (installs the pinned toolchain, ``make test``, gated synth)
--> self-mutation -> assets -> one stage per environment (the same ``MlopsStage`` as app.py),
-each followed by a smoke test; a manual approval precedes the configured stages (prod).
+-> self-mutation -> assets -> one stage per environment (the same ``MlopsStage`` as app.py):
+Foundation, then the pre-deploy check of images and model artifacts (``make preflight``), then
+Serving, then a smoke test; a manual approval precedes the configured stages (prod).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import pipelines
 from constructs import Construct
 
+from mlops_cdk.compliance import acknowledge
 from mlops_cdk.config import EnvConfig, PipelineConfig
+from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 from mlops_cdk.constructs.storage import ArtifactStorage
 from mlops_cdk.pipeline_compliance import acknowledge_generated
@@ -67,6 +70,13 @@ class PipelineStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        acknowledge(
+            self.artifact_key,
+            "MlopsSageMaker-KeyGrantForAwsResource",
+            "CDK Pipelines grants its own roles and the target accounts' deploy roles on this "
+            "key through IAM, which needs the default delegation to the tooling account; the "
+            "key protects pipeline artifacts only, and only pipeline roles live in this account.",
+        )
         self.artifacts = ArtifactStorage(
             self,
             "PipelineArtifacts",
@@ -113,9 +123,51 @@ class PipelineStack(cdk.Stack):
                     )
                 )
             post = [self._smoke_step(stage)] if config.smoke_tests else []
-            self.pipeline.add_stage(stage, pre=pre, post=[s for s in post if s is not None])
+            preflight = self._preflight_step(stage)
+            # A post step of the Foundation stack: the Serving stack depends on Foundation, so
+            # CDK Pipelines orders its deployment after this step (asserted in the tests).
+            stack_steps = (
+                [pipelines.StackSteps(stack=stage.foundation, post=[preflight])]
+                if preflight is not None
+                else []
+            )
+            self.pipeline.add_stage(
+                stage,
+                pre=pre,
+                post=[s for s in post if s is not None],
+                stack_steps=stack_steps,
+            )
         self.pipeline.build_pipeline()
         acknowledge_generated(self.pipeline)
+
+    def _preflight_step(self, stage: MlopsStage) -> pipelines.Step | None:
+        """``make preflight`` with a read-only role in the environment's account: every model's
+        image and artifact must exist before CreateModel runs."""
+        foundation = stage.foundation
+        if foundation.preflight is None:
+            return None
+        env = stage.config
+        return pipelines.CodeBuildStep(
+            f"Preflight-{env.name}",
+            input=self.source,
+            commands=[
+                f'make preflight ENV={env.name} ROLE_ARN="$PREFLIGHT_ROLE_ARN" '
+                'BUCKET="$MODEL_BUCKET" REPOSITORY="$MODEL_REPOSITORY"'
+            ],
+            env_from_cfn_outputs={
+                "PREFLIGHT_ROLE_ARN": foundation.preflight.role_arn_output,
+                "MODEL_BUCKET": foundation.bucket_output,
+                "MODEL_REPOSITORY": foundation.repository_output,
+            },
+            role_policy_statements=[
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[
+                        f"arn:{self.partition}:iam::{env.account}:role{PREFLIGHT_ROLE_PATH}*"
+                    ],
+                )
+            ],
+        )
 
     def _smoke_step(self, stage: MlopsStage) -> pipelines.Step | None:
         serving = stage.serving

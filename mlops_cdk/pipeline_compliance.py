@@ -62,6 +62,11 @@ RESOURCE_WILDCARDS: tuple[tuple[re.Pattern[str], str], ...] = (
         "/mlops-smoke/ path with a name CloudFormation generates in that account.",
     ),
     (
+        re.compile(r"^arn:[\w-]+:iam::\d{12}:role/mlops-preflight/\*$"),
+        "The preflight step assumes the environment's read-only pre-deploy check role, which "
+        "lives under the /mlops-preflight/ path with a name CloudFormation generates there.",
+    ),
+    (
         re.compile(r"^\*$"),
         "CDK Pipelines' self-mutation (cloudformation:DescribeStacks, s3:ListBucket) and "
         "asset publishing (codebuild:StartBuild/BatchGetBuilds) as generated; the actions "

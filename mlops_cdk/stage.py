@@ -35,7 +35,9 @@ class MlopsStage(cdk.Stage):
         )
         self.config = config
         self.production = config.production  # read by the SageMaker compliance pack
-        self.foundation = FoundationStack(self, "Foundation", config=config)
+        self.foundation = FoundationStack(
+            self, "Foundation", config=config, pipeline_account=smoke_test_account
+        )
         self.serving: ServingStack | None = None
         if config.serving is not None:
             foundation = self.foundation

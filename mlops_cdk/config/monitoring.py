@@ -20,8 +20,16 @@ OPERATIONAL_ALARMS = (
     "cpu",
     "memory",
     "disk",
+    "gpu",
+    "gpu_memory",
     "no_invocations",
 )
+# SageMaker Model Monitor publishes here; it is closed to new customers ("Amazon SageMaker Model
+# Monitor availability change") and nothing this app deploys creates a monitoring schedule.
+MODEL_MONITOR_NAMESPACE_PREFIXES = ("aws/sagemaker/endpoints/", "aws/sagemaker/modelmonitoring")
+# Namespaces AWS services publish to (``AWS/<service>``, SageMaker's ``/aws/sagemaker/...``).
+AWS_NAMESPACE_PREFIXES = ("AWS/", "/aws/")
+ENDPOINT_DIMENSIONS = ("EndpointName", "Endpoint")
 MissingData = Literal["breaching", "not_breaching", "ignore", "missing"]
 RollbackKind = Literal["latency", "errors_5xx"]
 Comparison = Literal["greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"]
@@ -35,10 +43,20 @@ class OperationalThresholds(StrictModel):
     errors_5xx_percent: float = Field(1, gt=0, le=100, description="5XX errors / invocations.")
     errors_4xx_percent: float = Field(5, gt=0, le=100, description="4XX errors / invocations.")
     cpu_percent: float = Field(
-        90, gt=0, description="CPUUtilization (summed over vCPUs: 400 = 4 cores busy)."
+        90,
+        gt=0,
+        le=100,
+        description="Percent of the whole instance. SageMaker's CPUUtilization is summed over "
+        "vCPUs (0-400 % on 4 vCPUs): the alarm threshold is this value times the vCPU count.",
     )
     memory_percent: float = Field(85, gt=0, le=100)
     disk_percent: float = Field(80, gt=0, le=100)
+    gpu_percent: float = Field(
+        90, gt=0, le=100, description="GPU variants: percent of all GPUs (scaled by GPU count)."
+    )
+    gpu_memory_percent: float = Field(
+        90, gt=0, le=100, description="GPU variants: percent of all GPU memory (scaled likewise)."
+    )
     no_invocations_minutes: int | None = Field(
         None, ge=5, le=1440, description="Alarm when a variant gets no traffic this long."
     )
@@ -67,8 +85,12 @@ class OperationalThresholds(StrictModel):
 
 
 class MetricAlarmConfig(StrictModel):
-    """A model-quality or drift alarm on any metric, e.g. one a Model Monitor schedule or an
-    evaluation job publishes."""
+    """A model-quality alarm on a metric that AWS or a named publisher puts to CloudWatch.
+
+    An alarm on a metric nobody publishes never fires (with ``missing_data: ignore`` it stays
+    in its state forever), so: SageMaker Model Monitor namespaces are refused, and a custom
+    namespace needs ``published_by`` (who puts the metric), which becomes the reasoned
+    acknowledgement of the ``MlopsSageMaker-AlarmMetricPublished`` finding in the review."""
 
     name: str = Field(pattern=_ALARM_KEY, description="Short id, used in construct ids.")
     description: str = ""
@@ -84,6 +106,39 @@ class MetricAlarmConfig(StrictModel):
         "ignore", description="Quality metrics arrive per monitoring run; gaps are normal."
     )
     retrain: bool = Field(True, description="ALARM invokes the retraining function.")
+    published_by: str | None = Field(
+        None,
+        min_length=20,
+        max_length=500,
+        description="Who publishes a custom-namespace metric (required for custom namespaces).",
+    )
+
+    @field_validator("namespace")
+    @classmethod
+    def _published_namespace(cls, value: str) -> str:
+        if value.lower().startswith(MODEL_MONITOR_NAMESPACE_PREFIXES):
+            raise ValueError(
+                f"{value!r} is a SageMaker Model Monitor namespace: Model Monitor is closed to "
+                "new customers and nothing this app deploys creates a monitoring schedule, so "
+                "the alarm would watch a metric nobody publishes"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _publisher_named(self) -> MetricAlarmConfig:
+        aws = self.namespace.startswith(AWS_NAMESPACE_PREFIXES)
+        if not aws and self.published_by is None:
+            raise FieldProblem(
+                "published_by",
+                f"namespace {self.namespace!r} is not published by AWS: say who puts this "
+                "metric (e.g. 'the weekly evaluation step of the churn-retraining pipeline'), "
+                "or the alarm watches a metric nobody publishes",
+            )
+        if aws and self.published_by is not None:
+            raise FieldProblem(
+                "published_by", f"{self.namespace!r} is published by AWS: remove published_by"
+            )
+        return self
 
     @field_validator("statistic")
     @classmethod
@@ -138,6 +193,15 @@ class TrainingJobRetraining(StrictModel):
 
 class RetrainingConfig(StrictModel):
     cooldown_minutes: int = Field(60, ge=5, le=10080, description="At most one run per window.")
+    reserved_concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="Reserved concurrency of the retraining function. Off by default: Lambda "
+        "refuses a reservation that leaves fewer than 100 unreserved executions (or the whole "
+        "quota where it is lower, as in new accounts); idempotency comes from SageMaker state "
+        "and the request token.",
+    )
     pipeline: PipelineRetraining | None = None
     training_job: TrainingJobRetraining | None = None
 

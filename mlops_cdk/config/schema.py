@@ -16,8 +16,9 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
-from mlops_cdk.config.monitoring import MonitoringConfig
+from mlops_cdk.config.monitoring import ENDPOINT_DIMENSIONS, MonitoringConfig
 from mlops_cdk.config.serving import ServingConfig
+from mlops_cdk.instance_types import UnknownInstanceType, gpus
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -30,6 +31,8 @@ _S3_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/
 _SUBNET_ID = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
 _ROUTE_TABLE_ID = r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$"
 _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
+# An IAM role ARN (paths allowed); assumed-role sessions are matched by their role ARN.
+ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
 @cache
@@ -189,6 +192,16 @@ class EnvConfig(AwsLocation):
     network: NetworkConfig
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    publishers: list[str] = Field(
+        default_factory=list,
+        description="IAM role ARNs (e.g. the CI role) that may push model images and write "
+        "model artifacts (with the key); nobody else can.",
+    )
+    operators: list[str] = Field(
+        default_factory=list,
+        description="IAM role ARNs of this account that may decrypt what the key protects for "
+        "operations: read the retraining on-failure queue (through SQS only).",
+    )
     serving: ServingConfig | None = Field(
         None, description="Models and variants to host; omit for a foundation-only environment."
     )
@@ -205,6 +218,23 @@ class EnvConfig(AwsLocation):
                 "starting with a letter"
             )
         return value
+
+    @field_validator("publishers", "operators")
+    @classmethod
+    def _role_arns(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not ROLE_ARN_PATTERN.match(arn):
+                raise ValueError(
+                    f"{arn!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a role twice")
+        return value
+
+    @property
+    def endpoint_name(self) -> str:
+        """The endpoint's name: derived from its stack name ``<env>-Serving``."""
+        return f"{self.name}-Serving"
 
     @field_validator("log_retention_days")
     @classmethod
@@ -227,6 +257,24 @@ class EnvConfig(AwsLocation):
                     f"tag {key!r}: value must be at most 256 characters of [\\w\\s.:/=+@-]"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _access_fits_environment(self) -> EnvConfig:
+        for index, arn in enumerate(self.operators):
+            match = ROLE_ARN_PATTERN.match(arn)
+            if match and match.group(1) != self.account:
+                raise FieldProblem(
+                    f"operators[{index}]",
+                    f"operators must be roles of this environment's account {self.account}",
+                )
+        if self.serving is not None and not self.publishers:
+            raise FieldProblem(
+                "publishers",
+                "name at least one role (e.g. your CI role) that publishes model images and "
+                "artifacts: the bucket's key and the repository admit nobody else, so a new "
+                "environment could never get the artifacts its models need",
+            )
+        return self
 
     @model_validator(mode="after")
     def _serving_fits_environment(self) -> EnvConfig:
@@ -298,7 +346,40 @@ class EnvConfig(AwsLocation):
                 "monitoring.operational.rollback_on",
                 "production canary/linear deployments need rollback alarms",
             )
+        if rollback and self.serving.deployment.wait_seconds == 0:
+            raise FieldProblem(
+                "serving.deployment.wait_seconds",
+                "rollback alarms are only evaluated during the baking period "
+                "(WaitIntervalInSeconds): with 0 they can never roll a deployment back",
+            )
+        self._check_gpu_counts()
+        self._check_alarm_dimensions(monitoring)
         return self
+
+    def _check_gpu_counts(self) -> None:
+        """GPU alarms scale by GPU count: an unknown count is an error, not a guess."""
+        assert self.serving is not None  # noqa: S101 - checked by the caller
+        for index, variant in enumerate(self.serving.variants):
+            if variant.instance is None:
+                continue
+            try:
+                gpus(variant.instance.instance_type)
+            except UnknownInstanceType as exc:
+                raise FieldProblem(
+                    f"serving.variants[{index}].instance.instance_type", str(exc)
+                ) from None
+
+    def _check_alarm_dimensions(self, monitoring: MonitoringConfig) -> None:
+        """A quality alarm must not watch another environment's endpoint."""
+        for index, alarm in enumerate(monitoring.quality_alarms):
+            for key in ENDPOINT_DIMENSIONS:
+                value = alarm.dimensions.get(key)
+                if value is not None and value != self.endpoint_name:
+                    raise FieldProblem(
+                        f"monitoring.quality_alarms[{index}].dimensions.{key}",
+                        f"{value!r} is not this environment's endpoint ({self.endpoint_name!r}): "
+                        "the alarm would watch another endpoint",
+                    )
 
     @model_validator(mode="after")
     def _production_rules(self) -> EnvConfig:

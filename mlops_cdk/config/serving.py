@@ -4,6 +4,7 @@ autoscaling. Rules that need the rest of the environment (production, storage pr
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Annotated, Literal
 
@@ -11,6 +12,8 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.guardrails import first_step_problem, fleet_sizes
+from mlops_cdk.instance_types import HOSTING_INSTANCE_TYPES
 
 MAX_VARIANTS = 10
 _NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,30}$"  # SageMaker variant/model name characters
@@ -140,6 +143,25 @@ class InstanceCapacity(StrictModel):
         if isinstance(value, str) and not value.startswith("ml."):
             raise ValueError(f"{value!r} is not a SageMaker instance type (they start with 'ml.')")
         return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _hosting_type(cls, value: str) -> str:
+        # SageMaker's ProductionVariantInstanceType enum (botocore's service model).
+        if value not in HOSTING_INSTANCE_TYPES:
+            close = difflib.get_close_matches(value, sorted(HOSTING_INSTANCE_TYPES), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(f"{value!r} is not a SageMaker hosting instance type{hint}")
+        return value
+
+    def fleet_bounds(self) -> list[int]:
+        """Every instance count this variant can have: initial, autoscaling and scheduled."""
+        counts = [self.initial_instance_count]
+        if self.autoscaling is not None:
+            counts += [self.autoscaling.min_capacity, self.autoscaling.max_capacity]
+            for action in self.autoscaling.scheduled:
+                counts += [action.min_capacity, action.max_capacity]
+        return counts
 
     @model_validator(mode="after")
     def _count_within_bounds(self) -> InstanceCapacity:
@@ -355,16 +377,24 @@ class ServingConfig(StrictModel):
             )
 
     def _check_deployment_size(self) -> None:
+        """Canary <= 50 % and linear 10-50 % of every instance variant's fleet, at every fleet
+        size autoscaling allows; percentages round up to whole instances (guardrails.py)."""
         step = self.deployment.step_size
-        if step is None or step.type != "instance_count":
+        if step is None:
             return
         field = "canary_size" if self.deployment.strategy == "canary" else "linear_step_size"
         for variant in self.variants:
-            if variant.instance and step.value > variant.instance.initial_instance_count:
+            if variant.instance is None:
+                continue
+            problem = first_step_problem(
+                self.deployment.strategy,
+                step.type,
+                step.value,
+                fleet_sizes(variant.instance.fleet_bounds()),
+            )
+            if problem is not None:
                 raise FieldProblem(
-                    f"deployment.{field}.value",
-                    f"{step.value} instances is larger than the fleet of variant "
-                    f"{variant.name!r} ({variant.instance.initial_instance_count} instances)",
+                    f"deployment.{field}.value", f"variant {variant.name!r}: {problem}"
                 )
 
     def model(self, name: str) -> ModelConfig:

@@ -2,7 +2,7 @@
 
 Missing-data treatment is chosen per alarm:
 - latency and error rates: NOT_BREACHING (no traffic is no evidence of a fault);
-- CPU / memory / disk: MISSING (keep the last state while instances come and go);
+- CPU / memory / disk / GPU: MISSING (keep the last state while instances come and go);
 - no invocations: BREACHING (absent data is exactly the condition);
 - quality / drift: from the config (default IGNORE: monitoring runs publish hourly or daily).
 """
@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from mlops_cdk.compliance import acknowledge
 from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
+from mlops_cdk.instance_types import gpus, vcpus
 
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
@@ -72,8 +74,19 @@ def error_rate(endpoint_name: str, variant: str, errors_metric: str) -> cloudwat
     )
 
 
+def utilization_threshold(percent_of_instance: float, units: int) -> float:
+    """SageMaker sums CPUUtilization over vCPUs and GPU metrics over GPUs ("Monitor Amazon
+    SageMaker AI with Amazon CloudWatch": 0-400 % on 4 vCPUs), so a percentage of the whole
+    instance is ``percent * units`` in the metric's scale."""
+    return percent_of_instance * units
+
+
 class EndpointAlarms(Construct):
     """Per-variant operational alarms, and the quality alarms of the config.
+
+    ``variants`` maps each variant name to its instance type (None for a serverless variant,
+    which gets no instance-utilization alarms). Utilization thresholds are percentages of the
+    whole instance and are scaled by the type's vCPU / GPU count; an unknown type raises.
 
     ``alarms[(variant, kind)]`` holds the operational alarms, ``quality[name]`` the quality
     ones; :meth:`for_kinds` selects alarms for deployment rollback or retraining.
@@ -85,19 +98,18 @@ class EndpointAlarms(Construct):
         construct_id: str,
         *,
         endpoint_name: str,
-        variant_names: Sequence[str],
+        variants: Mapping[str, str | None],
         thresholds: OperationalThresholds,
         quality_alarms: Sequence[MetricAlarmConfig] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        if not variant_names:
+        if not variants:
             raise ValueError("EndpointAlarms: at least one variant")
         self.endpoint_name = endpoint_name
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
         t = thresholds
         not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
-        keep_state = cloudwatch.TreatMissingData.MISSING
-        for variant in variant_names:
+        for variant, instance_type in variants.items():
             scope_v = Construct(self, f"Variant-{variant}")
             # (kind, construct id, metric, description, threshold, missing-data treatment)
             above: list[
@@ -125,23 +137,7 @@ class EndpointAlarms(Construct):
                         ("errors_4xx", "Invocation4XXErrors", t.errors_4xx_percent),
                     )
                 ),
-                *(
-                    (
-                        kind,
-                        kind.title(),
-                        variant_metric(
-                            endpoint_name, variant, metric, "Average", namespace=INSTANCE_NAMESPACE
-                        ),
-                        f"{metric} above {limit:g}%",
-                        limit,
-                        keep_state,
-                    )
-                    for kind, metric, limit in (
-                        ("cpu", "CPUUtilization", t.cpu_percent),
-                        ("memory", "MemoryUtilization", t.memory_percent),
-                        ("disk", "DiskUtilization", t.disk_percent),
-                    )
-                ),
+                *self._utilization(endpoint_name, variant, instance_type, t),
             ]
             for kind, alarm_id, metric, description, threshold, missing in above:
                 self.alarms[(variant, kind)] = cloudwatch.Alarm(
@@ -193,6 +189,53 @@ class EndpointAlarms(Construct):
                 comparison_operator=_COMPARISON[spec.comparison],
                 treat_missing_data=_MISSING[spec.missing_data],
             )
+            if spec.published_by is not None:
+                # A custom namespace nothing in this app publishes: the configured publisher is
+                # the reason, visible in the review report and the acknowledgement audit.
+                acknowledge(
+                    self.quality[spec.name],
+                    "MlopsSageMaker-AlarmMetricPublished",
+                    f"{spec.namespace}/{spec.metric_name} is published outside this app, by "
+                    f"{spec.published_by}",
+                )
+
+    @staticmethod
+    def _utilization(
+        endpoint_name: str, variant: str, instance_type: str | None, t: OperationalThresholds
+    ) -> list[tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]]:
+        """(kind, id, metric, description, threshold, missing) for the instance metrics."""
+        if instance_type is None:
+            return []  # serverless: no instances, no instance-utilization metrics
+        cpus, gpu_count = vcpus(instance_type), gpus(instance_type)
+        specs: list[tuple[str, str, float, int, str]] = [
+            ("cpu", "CPUUtilization", t.cpu_percent, cpus, "vCPU"),
+            ("memory", "MemoryUtilization", t.memory_percent, 1, ""),
+            ("disk", "DiskUtilization", t.disk_percent, 1, ""),
+        ]
+        if gpu_count:
+            specs += [
+                ("gpu", "GPUUtilization", t.gpu_percent, gpu_count, "GPU"),
+                ("gpu_memory", "GPUMemoryUtilization", t.gpu_memory_percent, gpu_count, "GPU"),
+            ]
+        alarms: list[
+            tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]
+        ] = []
+        for kind, metric, percent, units, unit in specs:
+            threshold = utilization_threshold(percent, units)
+            scaled = f" ({threshold:g} summed over {units} {unit}s)" if unit else ""
+            alarms.append(
+                (
+                    kind,
+                    "".join(part.title() for part in kind.split("_")),
+                    variant_metric(
+                        endpoint_name, variant, metric, "Average", namespace=INSTANCE_NAMESPACE
+                    ),
+                    f"{metric} above {percent:g}% of the instance{scaled}",
+                    threshold,
+                    cloudwatch.TreatMissingData.MISSING,
+                )
+            )
+        return alarms
 
     def for_kinds(self, kinds: Sequence[str]) -> list[cloudwatch.Alarm]:
         """Operational alarms of these kinds, every variant, in a stable order."""

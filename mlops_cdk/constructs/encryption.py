@@ -1,6 +1,21 @@
-"""A customer-managed KMS key whose key policy names every user of the key explicitly."""
+"""A customer-managed KMS key whose key policy names every user of the key explicitly.
+
+Two deploy-time facts shape the policy (AWS KMS Developer Guide, "Key policies in AWS KMS" and
+the CreateKey / PutKeyPolicy API reference):
+- Each principal named in a key policy must exist and be visible to KMS when the policy is set;
+  a role created in the same deployment may not be visible yet, and KMS answers
+  MalformedPolicyDocumentException (CloudFormation does not retry it). So roles are never
+  principals here: the account root is, with an ``aws:PrincipalArn`` condition naming the
+  role. With the root as principal, the role also needs the permission in an IAM policy
+  (:meth:`EncryptionKey.grant_use` adds both).
+- ``kms:CreateGrant`` lets the caller grant any principal use of the key. Administrators keep
+  it only for grants to AWS resources (``kms:GrantIsForAWSResource``: EBS, ECR, SageMaker
+  create grants on the caller's behalf), never as a way to grant themselves use.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -12,7 +27,7 @@ from constructs import Construct
 # grant encrypt/decrypt; only the principals this construct names in the key policy can.
 KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
-    "kms:Create*",
+    "kms:CreateAlias",
     "kms:Delete*",
     "kms:Describe*",
     "kms:Disable*",
@@ -31,19 +46,26 @@ KEY_USE_ACTIONS = (
     "kms:Decrypt",
     "kms:DescribeKey",
     "kms:Encrypt",
-    "kms:GenerateDataKey*",
-    "kms:ReEncrypt*",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
 )
+GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+# What a publisher needs to write SSE-KMS objects (multipart uploads decrypt the data key).
+PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 
 class EncryptionKey(Construct):
     """A rotating customer-managed key with an alias and a least-privilege key policy.
 
     The key policy allows:
-    - the account root: key administration only (no cryptographic use);
+    - the account root: key administration only (no cryptographic use), and grants only for
+      AWS resources;
     - CloudWatch Logs in this region, only for log groups of this account;
-    - the roles passed to :meth:`grant_use`, and the AWS services passed to
-      :meth:`grant_service_use`, by name.
+    - the roles passed to :meth:`grant_use` (by ``aws:PrincipalArn``), publishers and operators
+      (:meth:`grant_publishers`, :meth:`grant_operators`: through one AWS service only), and
+      the AWS services passed to :meth:`grant_service_use`.
     """
 
     def __init__(
@@ -65,7 +87,14 @@ class EncryptionKey(Construct):
                     principals=[iam.AccountRootPrincipal()],
                     actions=list(KEY_ADMIN_ACTIONS),
                     resources=["*"],
-                )
+                ),
+                iam.PolicyStatement(
+                    sid="GrantsOnlyForAwsResources",
+                    principals=[iam.AccountRootPrincipal()],
+                    actions=["kms:CreateGrant"],
+                    resources=["*"],
+                    conditions=GRANT_FOR_AWS_RESOURCE,
+                ),
             ]
         )
         self.key = kms.Key(
@@ -104,23 +133,80 @@ class EncryptionKey(Construct):
         )
 
     def grant_use(self, role: iam.IRole, *, sid: str) -> None:
-        """Name ``role`` in the key policy for encrypt/decrypt/data keys, and grants for AWS
-        resources (SageMaker and ECR create grants on behalf of the caller)."""
+        """Let ``role`` encrypt, decrypt and make data keys, and create grants for AWS resources
+        (SageMaker and ECR create grants on the caller's behalf).
+
+        The key policy names the account root with an ``aws:PrincipalArn`` condition (no
+        propagation race for a role created in the same deployment) and the role's own policy
+        grants the same actions on this key: both are needed when the root is the principal."""
+        root = iam.AccountRootPrincipal()
+        only_role = {"ArnEquals": {"aws:PrincipalArn": role.role_arn}}
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=sid,
-                principals=[role],
+                principals=[root],
                 actions=list(KEY_USE_ACTIONS),
                 resources=["*"],
+                conditions=only_role,
             )
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"{sid}Grants",
-                principals=[role],
+                principals=[root],
                 actions=["kms:CreateGrant"],
                 resources=["*"],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                conditions={**only_role, **GRANT_FOR_AWS_RESOURCE},
+            )
+        )
+        # A customer-managed policy next to the key (not an inline policy on the role).
+        iam.ManagedPolicy(
+            self,
+            f"{sid}Policy",
+            description=f"Use of the {self.node.id} key ({sid})",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[self.key.key_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="GrantsForAwsResources",
+                    actions=["kms:CreateGrant"],
+                    resources=[self.key.key_arn],
+                    conditions=GRANT_FOR_AWS_RESOURCE,
+                ),
+            ],
+        )
+
+    def grant_publishers(self, role_arns: Sequence[str], *, via_service: str, sid: str) -> None:
+        """Let existing roles (any account) write objects encrypted with the key through
+        ``via_service`` (e.g. ``s3``) only. Their own IAM policies must allow the same actions
+        on this key (a key policy that names an account delegates to its IAM)."""
+        self._grant_roles(role_arns, PUBLISH_ACTIONS, via_service=via_service, sid=sid)
+
+    def grant_operators(self, role_arns: Sequence[str], *, via_service: str, sid: str) -> None:
+        """Let operators decrypt through ``via_service`` only (e.g. ``sqs``: read a queue)."""
+        self._grant_roles(role_arns, ("kms:Decrypt",), via_service=via_service, sid=sid)
+
+    def _grant_roles(
+        self, role_arns: Sequence[str], actions: Sequence[str], *, via_service: str, sid: str
+    ) -> None:
+        if not role_arns:
+            return
+        stack = cdk.Stack.of(self)
+        accounts = sorted({arn.split(":")[4] for arn in role_arns})
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.AccountPrincipal(account) for account in accounts],
+                actions=list(actions),
+                resources=["*"],
+                conditions={
+                    "ArnEquals": {"aws:PrincipalArn": sorted(role_arns)},
+                    "StringEquals": {
+                        "kms:ViaService": f"{via_service}.{stack.region}.amazonaws.com"
+                    },
+                },
             )
         )
 

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_all
 from mlops_cdk.config.serving import has_local_nvme
+from mlops_cdk.guardrails import describe_step, step_problem
 
 MAX_VARIANTS = 10
 _KMS_FINDINGS = (
@@ -123,6 +124,7 @@ class WeightedEndpoint(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         _validate(variants, data_capture, capture_bucket)
+        _validate_deployment(variants, deployment, rollback_alarms)
         self.variants = tuple(variants)
         self.endpoint_name = endpoint_name
         serverless = any(v.serverless for v in variants)
@@ -176,6 +178,14 @@ class WeightedEndpoint(Construct):
                 value=f"{name} {_pct(share)}",
                 description=f"Initial traffic share of variant {name}",
             )
+        self.deployment_steps = _deployment_steps(variants, deployment)
+        if self.deployment_steps:
+            cdk.CfnOutput(
+                self,
+                "DeploymentSteps",
+                value="; ".join(self.deployment_steps),
+                description="First blue/green step per variant (capacity rounds up to instances)",
+            )
 
 
 def _validate(
@@ -194,6 +204,50 @@ def _validate(
         raise ValueError("WeightedEndpoint: a serverless variant must be the only variant")
     if data_capture is not None and capture_bucket is None:
         raise ValueError("WeightedEndpoint: data capture needs capture_bucket")
+
+
+def _validate_deployment(
+    variants: Sequence[VariantSpec],
+    deployment: DeploymentSpec,
+    rollback_alarms: Sequence[cloudwatch.IAlarm],
+) -> None:
+    if rollback_alarms and deployment.wait_seconds <= 0:
+        raise ValueError(
+            "WeightedEndpoint: rollback alarms are only evaluated during the baking period; "
+            "set wait_seconds > 0"
+        )
+    if deployment.step_type is None or deployment.step_value is None:
+        return
+    for v in variants:
+        if v.initial_instance_count is None:
+            if deployment.step_type == "instance_count":
+                raise ValueError(f"variant {v.name}: serverless variants take capacity_percent")
+            continue
+        problem = step_problem(
+            deployment.strategy,
+            deployment.step_type,
+            deployment.step_value,
+            v.initial_instance_count,
+        )
+        if problem is not None:
+            raise ValueError(f"WeightedEndpoint: variant {v.name}: {problem}")
+
+
+def _deployment_steps(variants: Sequence[VariantSpec], deployment: DeploymentSpec) -> list[str]:
+    """``champion canary: 1 of 2 instances = 50 %`` per instance variant."""
+    if deployment.step_type is None or deployment.step_value is None:
+        return []
+    return [
+        f"{v.name} "
+        + describe_step(
+            deployment.strategy,
+            deployment.step_type,
+            deployment.step_value,
+            v.initial_instance_count,
+        )
+        for v in variants
+        if v.initial_instance_count is not None
+    ]
 
 
 def _pct(share: float) -> str:
@@ -252,7 +306,9 @@ def _deployment_property(
         )
     routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
         type=spec.strategy.upper(),
-        wait_interval_in_seconds=spec.wait_seconds if spec.strategy != "all_at_once" else None,
+        # Required by the API for every type: for ALL_AT_ONCE it is the baking period after the
+        # switch, the only time auto-rollback alarms are evaluated (TrafficRoutingConfig).
+        wait_interval_in_seconds=spec.wait_seconds,
         canary_size=capacity if spec.strategy == "canary" else None,
         linear_step_size=capacity if spec.strategy == "linear" else None,
     )

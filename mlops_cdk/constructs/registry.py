@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+# "IAM permissions for pushing an image to an Amazon ECR private repository" (ECR user guide).
+PUSH_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
 
 
 class ModelImageRepository(Construct):
@@ -52,4 +65,32 @@ class ModelImageRepository(Construct):
                     max_image_count=max_tagged_images,
                 ),
             ],
+        )
+
+    def grant_publishers(self, role_arns: Sequence[str]) -> None:
+        """Only ``role_arns`` (existing roles, any account) may push: an Allow for them in the
+        repository policy (cross-account pushers need it; they also need
+        ``ecr:GetAuthorizationToken`` in their own account) and a Deny of the upload actions
+        for every other principal. Pushers need no key-policy entry: ECR encrypts with the
+        grant it created on the key with the repository ("Encryption at rest - Amazon ECR")."""
+        if not role_arns:
+            return
+        arns = sorted(role_arns)
+        accounts = sorted({arn.split(":")[4] for arn in arns})
+        self.repository.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PublishersPushModelImages",
+                principals=[iam.AccountPrincipal(a) for a in accounts],
+                actions=list(PUSH_ACTIONS),
+                conditions={"ArnEquals": {"aws:PrincipalArn": arns}},
+            )
+        )
+        self.repository.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyPublishersPush",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage"],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": arns}},
+            )
         )

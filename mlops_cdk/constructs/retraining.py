@@ -80,6 +80,7 @@ class RetrainingFunction(Construct):
         training_job_template: Mapping[str, Any] | None = None,
         training_job_prefix: str | None = None,
         training_role: iam.IRole | None = None,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         by_pipeline = pipeline_name is not None
@@ -157,7 +158,9 @@ class RetrainingFunction(Construct):
             environment=environment,
             timeout=cdk.Duration.seconds(60),
             memory_size=256,
-            reserved_concurrent_executions=1,
+            # Off by default: Lambda refuses a reservation that leaves fewer than 100 unreserved
+            # executions (new accounts may have a quota of 10). Runs are idempotent anyway.
+            reserved_concurrent_executions=reserved_concurrency,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             vpc=vpc,
@@ -202,6 +205,15 @@ class RetrainingFunction(Construct):
         # The function must not run before its permissions exist.
         self.function.node.add_dependency(self.policy)
         self._acknowledge(by_pipeline)
+        if reserved_concurrency is None:
+            acknowledge_all(
+                self.function,
+                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
+                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
+                "unreserved executions (new accounts), and runs are idempotent per cooldown "
+                "window (SageMaker state and ClientRequestToken); only the alarms named in the "
+                "function's resource policy invoke it. Set reserved_concurrency to cap it.",
+            )
 
     @staticmethod
     def _retraining_statements(

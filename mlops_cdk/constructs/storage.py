@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -96,6 +99,53 @@ class ArtifactStorage(Construct):
                 ),
                 replication_reason,
             )
+
+    def grant_publishers(self, role_arns: Sequence[str]) -> None:
+        """Only ``role_arns`` (existing roles, any account) may write under the model-artifact
+        prefix: an Allow for them (cross-account writers need it) and a Deny for every other
+        principal, so no IAM policy in this account can grant it either. The key must let them
+        encrypt through S3 too (``EncryptionKey.grant_publishers``)."""
+        if not role_arns:
+            return
+        arns = sorted(role_arns)
+        accounts = sorted({arn.split(":")[4] for arn in arns})
+        only_publishers = {"ArnEquals": {"aws:PrincipalArn": arns}}
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PublishersWriteModelArtifacts",
+                principals=[iam.AccountPrincipal(a) for a in accounts],
+                actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                resources=[self.model_artifacts_arn()],
+                conditions=only_publishers,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PublishersListModelArtifacts",
+                principals=[iam.AccountPrincipal(a) for a in accounts],
+                actions=["s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                conditions={
+                    **only_publishers,
+                    "StringLike": {
+                        "s3:prefix": [
+                            self.model_artifacts_prefix,
+                            f"{self.model_artifacts_prefix}*",
+                        ]
+                    },
+                },
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyPublishersWriteModelArtifacts",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.model_artifacts_arn()],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": arns}},
+            )
+        )
 
     def model_artifacts_arn(self, key_pattern: str = "*") -> str:
         """ARN of objects under the model-artifacts prefix."""

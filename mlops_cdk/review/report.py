@@ -9,6 +9,7 @@ from typing import Any
 
 from mlops_cdk.review.assembly import Acknowledgement
 from mlops_cdk.review.changes import PropertyChange, ResourceChange, diff_stacks, resources
+from mlops_cdk.review.deployment import EndpointReview
 from mlops_cdk.review.iam import (
     POLICY_TYPES,
     STATEMENT_HEADER,
@@ -18,7 +19,6 @@ from mlops_cdk.review.iam import (
 )
 from mlops_cdk.review.markdown import Values, code, plain, table
 from mlops_cdk.review.security_groups import RULE_HEADER, rule_rows
-from mlops_cdk.review.variants import ENDPOINT_CONFIG, variant_table
 
 Templates = Mapping[str, Mapping[str, Any]]  # stack name -> template
 
@@ -86,6 +86,7 @@ class _Report:
         self.before, self.after = before, after
         self.changes = diff_stacks(before, after)
         self.values_before, self.values_after = Values.of(before), Values.of(after)
+        self.endpoints = EndpointReview(before, after, self.changes)
 
     def _resource(self, side: Templates, stack: str, logical_id: str) -> Mapping[str, Any]:
         found: Mapping[str, Any] = resources(side.get(stack, {})).get(logical_id) or {}
@@ -139,6 +140,11 @@ class _Report:
         return [" ".join(notes), ""]
 
     def warnings(self) -> list[str]:
+        """Blocks before every section: stateful resources replaced or removed, and endpoint
+        updates that autoscaling makes fail (a two-step release)."""
+        return [*self._stateful(), *self.endpoints.two_step_warning()]
+
+    def _stateful(self) -> list[str]:
         """A caution block listing stateful resources that are replaced or removed."""
         items = []
         for stack, change in self._of_action("replace", "removed"):
@@ -237,14 +243,7 @@ class _Report:
         return [*lines, *table(RULE_HEADER, rows), ""]
 
     def variants(self) -> list[str]:
-        lines = ["## Endpoint variants", ""]
-        found = False
-        for stack, logical_id, old, new in self._pairs([ENDPOINT_CONFIG]):
-            found = True
-            action = ACTION_TITLES[self.changes[stack][logical_id].action].lower()
-            heading = f"### `{stack}` / `{logical_id}` ({action}): before → after"
-            lines += [heading, "", *variant_table(old, new), ""]
-        return lines if found else [*lines, "No endpoint-config changes.", ""]
+        return self.endpoints.section()
 
 
 def _fate(attribute: str, policy: Any, *, short: bool = False) -> str:

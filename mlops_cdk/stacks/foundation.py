@@ -17,14 +17,29 @@ from mlops_cdk.constructs import (
     PrivateNetwork,
     SageMakerExecutionRole,
 )
+from mlops_cdk.constructs.preflight_access import PreflightAccess
 from mlops_cdk.stacks.settings import log_retention, removal_policy
+
+# Output ids the pre-deploy check (mlops_cdk/preflight.py) reads: top-level ids are the logical
+# ids, so they are stable.
+BUCKET_OUTPUT = "ModelArtifactBucketName"
+REPOSITORY_OUTPUT = "ModelImageRepositoryName"
 
 
 class FoundationStack(cdk.Stack):
-    """Composes the foundation constructs for one environment. Exposes them as attributes."""
+    """Composes the foundation constructs for one environment. Exposes them as attributes.
+
+    ``pipeline_account`` (the deployment pipeline's tooling account) may assume a read-only
+    role for the pre-deploy check of images and model artifacts."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvConfig, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvConfig,
+        pipeline_account: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
@@ -120,4 +135,39 @@ class FoundationStack(cdk.Stack):
             storage=self.storage,
             key=self.encryption,
             vpc=self.network.vpc,
+        )
+        self._grant_people(config)
+        self.bucket_output = cdk.CfnOutput(
+            self,
+            BUCKET_OUTPUT,
+            value=self.storage.bucket.bucket_name,
+            description=f"Publish model artifacts under s3://<this>/{config.storage.model_artifacts_prefix}",
+        )
+        self.repository_output = cdk.CfnOutput(
+            self,
+            REPOSITORY_OUTPUT,
+            value=self.registry.repository.repository_name,
+            description="Push model images here (publishers only)",
+        )
+        self.preflight: PreflightAccess | None = None
+        if pipeline_account is not None and config.serving is not None:
+            self.preflight = PreflightAccess(
+                self,
+                "Preflight",
+                repository=self.registry.repository,
+                bucket=self.storage.bucket,
+                model_artifacts_prefix=config.storage.model_artifacts_prefix,
+                trusted_account=pipeline_account,
+            )
+
+    def _grant_people(self, config: EnvConfig) -> None:
+        """Publishers write images and model artifacts (nobody else can); operators read the
+        encrypted on-failure queue. Both through one AWS service each."""
+        self.storage.grant_publishers(config.publishers)
+        self.registry.grant_publishers(config.publishers)
+        self.encryption.grant_publishers(
+            config.publishers, via_service="s3", sid="PublishersWriteModelArtifacts"
+        )
+        self.encryption.grant_operators(
+            config.operators, via_service="sqs", sid="OperatorsReadQueues"
         )

@@ -103,7 +103,10 @@ class ServingStack(cdk.Stack):
                 self,
                 "Alarms",
                 endpoint_name=endpoint_name,
-                variant_names=variant_names,
+                variants={
+                    v.name: v.instance.instance_type if v.instance else None
+                    for v in serving.variants
+                },
                 thresholds=monitoring.operational,
                 quality_alarms=monitoring.quality_alarms,
             )
@@ -178,6 +181,7 @@ class ServingStack(cdk.Stack):
                 training_job_template=job.template if job else None,
                 training_job_prefix=job.job_prefix if job else None,
                 training_role=execution_role if job else None,
+                reserved_concurrency=retraining.reserved_concurrency,
             )
             # A direct alarm action: the alarm invokes the function asynchronously with its
             # state change, only on transitions to ALARM (see README, "Retraining").

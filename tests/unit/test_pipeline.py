@@ -177,3 +177,45 @@ def test_target_accounts_deploy_roles_can_read_the_artifacts(
         deploy_role = f":iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-eu-west-1"
         assert deploy_role in key_policy, env
         assert deploy_role in bucket_policies, env
+
+
+@pytest.mark.parametrize("stage", ["dev", "stage", "prod"])
+def test_preflight_runs_after_foundation_and_before_serving(
+    synth: PipelineSynth, stage: str
+) -> None:
+    """CreateModel fails on a missing image or artifact: the pre-deploy check must run after
+    the Foundation stack (repository, bucket, read-only role) and before the Serving stack."""
+    stage_actions = actions(synth.template, stage)
+
+    def run_order(stack: str, kind: str) -> int:
+        (action,) = [
+            a
+            for a in stage_actions
+            if a["ActionTypeId"]["Provider"] == "CloudFormation"
+            and a["Configuration"]["StackName"] == f"{stage}-{stack}"
+            and a["Name"].endswith(kind)
+        ]
+        return int(action["RunOrder"])
+
+    (preflight,) = [a for a in stage_actions if a["Name"] == f"Foundation.Preflight-{stage}"]
+    assert run_order("Foundation", "Deploy") < preflight["RunOrder"]
+    assert preflight["RunOrder"] < run_order("Serving", "Prepare")
+    commands = buildspec(synth.template, f"Preflight{stage}")["phases"]["build"]["commands"]
+    assert commands == [
+        f'make preflight ENV={stage} ROLE_ARN="$PREFLIGHT_ROLE_ARN" BUCKET="$MODEL_BUCKET" '
+        'REPOSITORY="$MODEL_REPOSITORY"'
+    ]
+
+
+def test_preflight_step_assumes_only_the_preflight_role(
+    synth: PipelineSynth, env_configs: dict[str, EnvConfig]
+) -> None:
+    resources = {
+        json.dumps(s["Resource"])
+        for policy in resources_of_type(synth.template, "AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "sts:AssumeRole"
+    }
+    for stage in ("dev", "stage", "prod"):
+        account = env_configs[stage].account
+        assert json.dumps(f"arn:aws:iam::{account}:role/mlops-preflight/*") in resources

@@ -18,6 +18,7 @@ QUALITY = {
     "metric_name": "drift",
     "threshold": 0.2,
     "comparison": "greater_than",
+    "published_by": "the nightly evaluation job of the team",
 }
 MONITORING: dict[str, Any] = {
     "alarm_emails": ["team@example.com"],

@@ -32,8 +32,11 @@ SERVING: dict[str, Any] = {
 }
 
 
+PUBLISHER = "arn:aws:iam::123456789012:role/ci-publisher"
+
+
 def config_with(serving: dict[str, Any], **top: Any) -> dict[str, Any]:
-    return {**copy.deepcopy(VALID), **top, "serving": serving}
+    return {**copy.deepcopy(VALID), "publishers": [PUBLISHER], **top, "serving": serving}
 
 
 def problems(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> list[str]:
@@ -307,12 +310,13 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
     [
         (
             {"strategy": "canary", "canary_size": {"type": "instance_count", "value": 3}},
-            "serving.deployment.canary_size.value: 3 instances is larger than the fleet of "
-            "variant 'a' (2 instances)",
+            "serving.deployment.canary_size.value: variant 'a': canary: 3 of 2 instances = "
+            "150 %; SageMaker allows a canary of at most 50 % of the variant's fleet",
         ),
         (
             {"strategy": "linear", "linear_step_size": {"type": "instance_count", "value": 5}},
-            "serving.deployment.linear_step_size.value: 5 instances is larger than the fleet",
+            "serving.deployment.linear_step_size.value: variant 'a': linear: 5 of 2 instances = "
+            "250 %; SageMaker requires a linear step of 10-50 %",
         ),
         ({"strategy": "canary"}, "serving.deployment.canary_size: required for the canary"),
         ({"strategy": "linear"}, "serving.deployment.linear_step_size: required for the linear"),

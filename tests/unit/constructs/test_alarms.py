@@ -19,7 +19,8 @@ def built() -> tuple[Template, EndpointAlarms]:
         stack,
         "Alarms",
         endpoint_name="ep",
-        variant_names=["champion", "challenger"],
+        # ml.m5.xlarge: 4 vCPUs; ml.g5.12xlarge: 48 vCPUs and 4 GPUs; serverless: no instances
+        variants={"champion": "ml.m5.xlarge", "challenger": "ml.g5.12xlarge", "sls": None},
         thresholds=OperationalThresholds(
             latency_ms=250, errors_5xx_percent=2, no_invocations_minutes=30
         ),
@@ -33,6 +34,7 @@ def built() -> tuple[Template, EndpointAlarms]:
                 threshold=0.8,
                 comparison="less_than",
                 period_minutes=1440,
+                published_by="the weekly evaluation job of the team",
             )
         ],
     )
@@ -49,10 +51,34 @@ def alarm_with(template: Template, description_start: str) -> dict[str, Any]:
 
 def test_alarm_set_per_variant(built: tuple[Template, EndpointAlarms]) -> None:
     _, alarms = built
-    kinds = {"latency", "errors_5xx", "errors_4xx", "cpu", "memory", "disk", "no_invocations"}
-    assert set(alarms.alarms) == {(v, k) for v in ("champion", "challenger") for k in kinds}
+    traffic = {"latency", "errors_5xx", "errors_4xx", "no_invocations"}
+    instance = {"cpu", "memory", "disk"}
+    gpu = {"gpu", "gpu_memory"}
+    expected = {
+        *(("champion", k) for k in traffic | instance),
+        *(("challenger", k) for k in traffic | instance | gpu),
+        *(("sls", k) for k in traffic),  # serverless: no instance metrics exist
+    }
+    assert set(alarms.alarms) == expected
     assert set(alarms.quality) == {"auc"}
-    built[0].resource_count_is("AWS::CloudWatch::Alarm", 15)
+    built[0].resource_count_is("AWS::CloudWatch::Alarm", len(expected) + 1)
+
+
+@pytest.mark.parametrize(
+    ("description", "threshold"),
+    [
+        # CPUUtilization is summed over vCPUs: 90 % of a 4-vCPU instance is 360
+        ("champion: CPUUtilization above 90% of the instance (360 summed over 4 vCPUs)", 360),
+        ("challenger: CPUUtilization above 90% of the instance (4320 summed over 48", 4320),
+        ("challenger: GPUUtilization above 90% of the instance (360 summed over 4 GPUs)", 360),
+        ("challenger: GPUMemoryUtilization above 90% of the instance (360 summed", 360),
+        ("champion: MemoryUtilization above 85% of the instance", 85),
+    ],
+)
+def test_utilization_thresholds_are_scaled_to_the_instance(
+    built: tuple[Template, EndpointAlarms], description: str, threshold: float
+) -> None:
+    assert alarm_with(built[0], description)["Threshold"] == threshold
 
 
 def test_latency_threshold_in_microseconds_not_breaching(
@@ -111,7 +137,7 @@ def test_quality_alarm_from_config(built: tuple[Template, EndpointAlarms]) -> No
 
 def test_for_kinds_selects_every_variant(built: tuple[Template, EndpointAlarms]) -> None:
     _, alarms = built
-    assert len(alarms.for_kinds(["latency", "errors_5xx"])) == 4
+    assert len(alarms.for_kinds(["latency", "errors_5xx"])) == 6
     assert alarms.for_kinds([]) == []
 
 
@@ -121,6 +147,17 @@ def test_needs_a_variant() -> None:
             new_stack(),
             "A",
             endpoint_name="ep",
-            variant_names=[],
+            variants={},
+            thresholds=OperationalThresholds(),
+        )
+
+
+def test_unknown_instance_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a SageMaker hosting instance type"):
+        EndpointAlarms(
+            new_stack(),
+            "A",
+            endpoint_name="ep",
+            variants={"a": "ml.c5.huge"},
             thresholds=OperationalThresholds(),
         )

@@ -24,7 +24,18 @@ def template() -> Template:
     role = iam.Role(stack, "User", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     key.grant_use(role, sid="UserUse")
     key.grant_service_use("cloudwatch.amazonaws.com", sid="Alarms")
+    key.grant_publishers(
+        [PUBLISHER, "arn:aws:iam::123456789012:role/local-publisher"],
+        via_service="s3",
+        sid="Publishers",
+    )
+    key.grant_operators([OPERATOR], via_service="sqs", sid="Operators")
     return Template.from_stack(stack)
+
+
+PUBLISHER = "arn:aws:iam::444444444444:role/ci/publisher"
+OPERATOR = "arn:aws:iam::123456789012:role/operator"
+ROOT = {"AWS": "arn:aws:iam::123456789012:root"}
 
 
 def statements(template: Template) -> list[dict[str, object]]:
@@ -50,18 +61,39 @@ def test_account_root_can_administer_but_not_use_the_key(template: Template) -> 
     assert len(root) == 1
     actions = root[0]["Action"]
     assert sorted(actions) == sorted(KEY_ADMIN_ACTIONS)  # type: ignore[arg-type]
-    for forbidden in ("kms:*", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"):
+    for forbidden in (
+        "kms:*",
+        "kms:Create*",
+        "kms:CreateGrant",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey*",
+    ):
         assert forbidden not in actions  # type: ignore[operator]
+
+
+def test_no_statement_allows_create_grant_unless_for_aws_resources(template: Template) -> None:
+    """kms:CreateGrant would let a principal grant itself use of the key."""
+    for statement in statements(template):
+        actions = statement["Action"]
+        actions = actions if isinstance(actions, list) else [actions]
+        if any(a in ("kms:*", "kms:Create*", "kms:CreateGrant") for a in actions):
+            assert statement["Condition"]["Bool"] == {  # type: ignore[index]
+                "kms:GrantIsForAWSResource": "true"
+            }, statement["Sid"]
 
 
 def test_every_statement_names_its_principal(template: Template) -> None:
     sids = {s["Sid"] for s in statements(template)}
     assert sids == {
         "KeyAdministrationByAccount",
+        "GrantsOnlyForAwsResources",
         "CloudWatchLogsForThisAccount",
         "UserUse",
         "UserUseGrants",
         "Alarms",
+        "Publishers",
+        "Operators",
     }
     for statement in statements(template):
         assert statement["Principal"] != "*"
@@ -75,17 +107,56 @@ def test_logs_service_only_for_this_accounts_log_groups(template: Template) -> N
     assert condition == "arn:aws:logs:eu-west-1:123456789012:log-group:*"
 
 
-def test_granted_role_is_named_in_key_policy_and_grants_only_for_aws_resources(
-    template: Template,
-) -> None:
+def test_granted_role_is_matched_by_arn_not_named_as_principal(template: Template) -> None:
+    """A role created in the same deployment may not be visible to KMS yet: naming it as a
+    principal can fail with MalformedPolicyDocumentException. The root plus an
+    aws:PrincipalArn condition cannot."""
     (use,) = [s for s in statements(template) if s["Sid"] == "UserUse"]
-    logical_id, attribute = use["Principal"]["AWS"]["Fn::GetAtt"]  # type: ignore[index]
+    assert use["Principal"] == ROOT
+    logical_id, attribute = use["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::GetAtt"]  # type: ignore[index]
     assert logical_id.startswith("User")
     assert attribute == "Arn"
     assert "kms:Decrypt" in use["Action"]  # type: ignore[operator]
     (grants,) = [s for s in statements(template) if s["Sid"] == "UserUseGrants"]
     assert grants["Action"] == "kms:CreateGrant"
-    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}  # type: ignore[index]
+    for statement in statements(template):
+        principal = statement["Principal"]
+        assert "Fn::GetAtt" not in str(principal), statement["Sid"]
+
+
+def test_granted_role_also_gets_the_iam_permission(template: Template) -> None:
+    """With the root as key-policy principal, the role's own policy must allow the use too."""
+    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    assert policy["Properties"]["Roles"][0]["Ref"].startswith("User")
+    by_sid = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert "kms:Decrypt" in by_sid["UseKey"]["Action"]
+    assert by_sid["UseKey"]["Resource"]["Fn::GetAtt"][1] == "Arn"
+    assert by_sid["GrantsForAwsResources"]["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
+
+
+def test_publishers_and_operators_use_the_key_through_one_service_only(
+    template: Template,
+) -> None:
+    (publishers,) = [s for s in statements(template) if s["Sid"] == "Publishers"]
+    assert publishers["Principal"] == {
+        "AWS": ["arn:aws:iam::123456789012:root", "arn:aws:iam::444444444444:root"]
+    }
+    assert sorted(publishers["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]  # type: ignore[arg-type]
+    assert publishers["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": ["arn:aws:iam::123456789012:role/local-publisher", PUBLISHER]
+        },
+        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+    }
+    (operators,) = [s for s in statements(template) if s["Sid"] == "Operators"]
+    assert operators["Principal"] == ROOT
+    assert operators["Action"] == "kms:Decrypt"
+    assert operators["Condition"]["StringEquals"] == {  # type: ignore[index]
+        "kms:ViaService": "sqs.eu-west-1.amazonaws.com"
+    }
 
 
 def test_service_use_is_limited_to_this_account(template: Template) -> None:

@@ -140,7 +140,13 @@ def test_endpoint_guardrails_and_retained_instance_counts(template: Template) ->
 def test_traffic_shares_are_stack_outputs(template: Template) -> None:
     outputs = template.find_outputs("*")
     values = {o["Value"] for o in outputs.values()}
-    assert values == {"champion 90% / challenger 10%", "champion 90%", "challenger 10%"}
+    assert values == {
+        "champion 90% / challenger 10%",
+        "champion 90%",
+        "challenger 10%",
+        # 10 % of 2 instances rounds up to one instance: half of each variant's fleet
+        "champion canary: 1 of 2 instances = 50 %; challenger canary: 1 of 2 instances = 50 %",
+    }
 
 
 def test_linear_and_all_at_once_routing() -> None:
@@ -159,15 +165,55 @@ def test_linear_and_all_at_once_routing() -> None:
     build(stack, AB, DeploymentSpec())
     (endpoint,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()
     policy = endpoint["Properties"]["DeploymentConfig"]
-    assert policy["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE"}
+    # WaitIntervalInSeconds is required by the API for every type (the baking period)
+    assert policy["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] == {
+        "Type": "ALL_AT_ONCE",
+        "WaitIntervalInSeconds": 300,
+    }
     assert "AutoRollbackConfiguration" not in policy
+
+
+@pytest.mark.parametrize(
+    ("deployment", "alarms", "message"),
+    [
+        (
+            DeploymentSpec("canary", "instance_count", 2),
+            False,
+            "champion: canary: 2 of 2 instances = 100 %",
+        ),
+        (
+            DeploymentSpec("linear", "capacity_percent", 60),
+            False,
+            "champion: linear: 2 of 2 instances = 100 %",
+        ),
+        (
+            DeploymentSpec("all_at_once", wait_seconds=0),
+            True,
+            "rollback alarms are only evaluated during the baking period",
+        ),
+    ],
+)
+def test_guardrails_sagemaker_would_reject(
+    deployment: DeploymentSpec, alarms: bool, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(new_stack(), AB, deployment, alarms=alarms)
+
+
+def test_small_percentages_round_up_to_a_valid_step() -> None:
+    """5 % of 2 instances is one instance (50 %): within SageMaker's linear bounds."""
+    endpoint = build(new_stack(), AB, DeploymentSpec("linear", "capacity_percent", 5))
+    assert endpoint.deployment_steps == [
+        "champion linear: 1 of 2 instances = 50 %",
+        "challenger linear: 1 of 2 instances = 50 %",
+    ]
 
 
 def gated_synth(variants: list[VariantSpec]) -> dict[str, Any]:
     """Synthesize with every compliance pack: raises if the endpoint leaves a finding open."""
     app = create_app(context=cdk_context())
     stack = cdk.Stack(app, "Gated", env=TEST_ENV)
-    endpoint = build(stack, variants)
+    endpoint = build(stack, variants, DeploymentSpec())
     for v in variants:  # the project's pack requires a scalable target per instance variant
         if v.instance_type:
             VariantAutoscaling(

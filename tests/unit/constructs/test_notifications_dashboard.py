@@ -35,6 +35,23 @@ def test_topic_is_encrypted_tls_only_with_email_subscriptions() -> None:
     assert {s["Properties"]["Protocol"] for s in subscriptions.values()} == {"email"}
 
 
+def test_cloudwatch_alarms_of_this_account_may_publish() -> None:
+    """The topic policy replaces SNS's default policy: without this Allow, CloudWatch's
+    notifications are refused."""
+    stack = new_stack()
+    AlarmTopic(stack, "Topic", key=kms.Key.from_key_arn(stack, "K", KEY_ARN))
+    (policy,) = Template.from_stack(stack).find_resources("AWS::SNS::TopicPolicy").values()
+    (allow,) = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:*"},
+    }
+
+
 def test_dashboard_widgets() -> None:
     stack = new_stack()
     alarm = cloudwatch.Alarm.from_alarm_arn(

@@ -88,3 +88,32 @@ def test_invalid_lifecycle_props() -> None:
             max_tagged_images=0,
             untagged_expiry_days=5,
         )
+
+
+def test_only_publishers_push() -> None:
+    stack = new_stack("Publishers")
+    images = ModelImageRepository(
+        stack,
+        "Images",
+        key=kms.Key(stack, "Key"),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        max_tagged_images=12,
+        untagged_expiry_days=5,
+    )
+    images.grant_publishers(["arn:aws:iam::444444444444:role/ci"])
+    (repository,) = Template.from_stack(stack).find_resources("AWS::ECR::Repository").values()
+    by_sid = {s["Sid"]: s for s in repository["Properties"]["RepositoryPolicyText"]["Statement"]}
+    allow = by_sid["PublishersPushModelImages"]
+    assert allow["Principal"] == {"AWS": "arn:aws:iam::444444444444:root"}
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": ["arn:aws:iam::444444444444:role/ci"]}
+    }
+    assert {"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart"} <= set(
+        allow["Action"]
+    )
+    deny = by_sid["OnlyPublishersPush"]
+    assert (deny["Effect"], deny["Principal"]) == ("Deny", {"AWS": "*"})
+    assert "ecr:PutImage" in deny["Action"]
+    assert deny["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::444444444444:role/ci"]}
+    }

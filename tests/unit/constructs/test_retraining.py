@@ -66,7 +66,8 @@ def test_function_runtime_concurrency_vpc_and_environment(pipeline: Template) ->
     props = fn["Properties"]
     assert props["Runtime"] == "python3.14"
     assert props["Handler"] == "retrain.handler"
-    assert props["ReservedConcurrentExecutions"] == 1
+    # Off by default: a reservation fails where it would leave < 100 unreserved executions
+    assert "ReservedConcurrentExecutions" not in props
     assert props["VpcConfig"]["SubnetIds"] == ["subnet-01234567", "subnet-89abcdef"]
     assert props["LoggingConfig"]["LogFormat"] == "JSON"
     assert props["Environment"]["Variables"] == {
@@ -169,3 +170,9 @@ def test_training_job_mode_passes_only_the_execution_role() -> None:
 def test_invalid_modes(mode: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         function_template(**mode)
+
+
+def test_reserved_concurrency_when_configured() -> None:
+    template = function_template(pipeline_name="p", reserved_concurrency=2)
+    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    assert fn["Properties"]["ReservedConcurrentExecutions"] == 2

@@ -44,7 +44,12 @@ def template() -> Template:
 
 
 def statements(template: Template) -> dict[str, dict[str, Any]]:
-    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    """The execution role's own policy (the key's use policy is tested with the key)."""
+    (policy,) = [
+        p
+        for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if p["Properties"]["Description"].startswith("SageMaker hosting")
+    ]
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
@@ -107,3 +109,46 @@ def test_prefix_helpers() -> None:
     resolved = stack.resolve(storage.model_artifacts_arn())
     assert resolved["Fn::Join"][1][-1] == "/models/*"
     assert stack.resolve(storage.data_capture_arn("x"))["Fn::Join"][1][-1] == "/capture/x"
+
+
+PUBLISHERS = ["arn:aws:iam::444444444444:role/ci", "arn:aws:iam::123456789012:role/scientist"]
+
+
+def test_only_publishers_write_model_artifacts() -> None:
+    stack = new_stack("Publishers")
+    storage = ArtifactStorage(
+        stack,
+        "Artifacts",
+        key=kms.Key(stack, "Key"),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        model_artifacts_prefix="models/",
+        data_capture_prefix="capture/",
+        noncurrent_version_expiry=cdk.Duration.days(30),
+        access_log_expiry=cdk.Duration.days(90),
+    )
+    storage.grant_publishers(PUBLISHERS)
+    policies = Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy")
+    (policy,) = [p for p in policies.values() if "Publishers" in json.dumps(p)]
+    by_sid = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    allow = by_sid["PublishersWriteModelArtifacts"]
+    assert allow["Principal"] == {
+        "AWS": ["arn:aws:iam::123456789012:root", "arn:aws:iam::444444444444:root"]
+    }
+    assert allow["Condition"] == {"ArnEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
+    assert "s3:PutObject" in allow["Action"]
+    assert json.dumps(allow["Resource"]).endswith('"/models/*"]]}')
+    deny = by_sid["OnlyPublishersWriteModelArtifacts"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert deny["Action"] == "s3:PutObject"
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
+    listing = by_sid["PublishersListModelArtifacts"]
+    assert listing["Condition"]["StringLike"] == {"s3:prefix": ["models/", "models/*"]}
+
+
+def test_no_publishers_no_policy_change() -> None:
+    _, storage = storage_template(cdk.RemovalPolicy.DESTROY)
+    before = json.dumps(Template.from_stack(cdk.Stack.of(storage)).to_json(), sort_keys=True)
+    storage.grant_publishers([])
+    after = json.dumps(Template.from_stack(cdk.Stack.of(storage)).to_json(), sort_keys=True)
+    assert before == after

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -130,7 +131,18 @@ def test_key_policy_names_alarms_and_the_retraining_role(
     roles = resources_of_type(template, "AWS::IAM::Role")
     (role_id,) = [k for k in roles if k.startswith("RetrainingFunction")]
     use = statements["RetrainingFunctionUse"]
-    assert use["Principal"] == {"AWS": {"Fn::GetAtt": [role_id, "Arn"]}}
+    # The root with an aws:PrincipalArn condition, never the role itself (IAM propagation)
+    assert use["Principal"] == {"AWS": f"arn:aws:iam::{template_account(template)}:root"}
+    assert use["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [role_id, "Arn"]}}}
+    for statement in policy:
+        assert "Fn::GetAtt" not in json.dumps(statement["Principal"]), statement["Sid"]
+
+
+def template_account(template: dict[str, Any]) -> str:
+    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    admin = next(s for s in statements if s["Sid"] == "KeyAdministrationByAccount")
+    return str(admin["Principal"]["AWS"]).split(":")[4]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

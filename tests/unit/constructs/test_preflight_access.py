@@ -1,0 +1,179 @@
+"""PreflightAccess: a read-only role for the pre-deploy check, exact statements, no writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from mlops_cdk.app_builder import create_app
+from mlops_cdk.compliance import record_acknowledgements_only
+from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH, PreflightAccess
+from tests.helpers import TEST_ENV, cdk_context, new_stack
+
+TRUSTED = "999999999999"
+READ_ONLY_ACTIONS = {
+    "ecr:DescribeImages",
+    "s3:ListBucket",
+    "lambda:GetAccountSettings",
+    "cloudformation:DescribeStacks",
+}
+
+
+def add_preflight(stack: cdk.Stack, *, imported: bool = False) -> PreflightAccess:
+    """The construct with a new repository and bucket, or (``imported``) existing ones, so that
+    a compliance run sees only the construct's own resources."""
+    if imported:
+        repository = ecr.Repository.from_repository_name(stack, "Repo", "models")
+        bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts")
+    else:
+        repository, bucket = ecr.Repository(stack, "Repo"), s3.Bucket(stack, "Bucket")
+    return PreflightAccess(
+        stack,
+        "Preflight",
+        repository=repository,
+        bucket=bucket,
+        model_artifacts_prefix="models/",
+        trusted_account=TRUSTED,
+    )
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    stack = new_stack("Test")
+    add_preflight(stack)
+    return Template.from_stack(stack)
+
+
+def statements(template: Template) -> dict[str, dict[str, Any]]:
+    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def logical_id(template: Template, resource_type: str) -> str:
+    (found,) = template.find_resources(resource_type)
+    return str(found)
+
+
+def test_role_path_trust_and_session_length(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "Path": PREFLIGHT_ROLE_PATH,
+            "MaxSessionDuration": 3600,
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{TRUSTED}:root"},
+                    }
+                ]
+            },
+        },
+    )
+    assert PREFLIGHT_ROLE_PATH == "/mlops-preflight/"
+
+
+def test_only_one_customer_managed_policy(template: Template) -> None:
+    (role,) = template.find_resources("AWS::IAM::Role").values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "Policies" not in role["Properties"]
+    template.resource_count_is("AWS::IAM::Policy", 0)
+    template.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {"Roles": [{"Ref": logical_id(template, "AWS::IAM::Role")}]},
+    )
+
+
+def test_exact_statements(template: Template) -> None:
+    repo = logical_id(template, "AWS::ECR::Repository")
+    bucket = logical_id(template, "AWS::S3::Bucket")
+    assert statements(template) == {
+        "DescribeModelImages": {
+            "Sid": "DescribeModelImages",
+            "Effect": "Allow",
+            "Action": "ecr:DescribeImages",
+            "Resource": {"Fn::GetAtt": [repo, "Arn"]},
+        },
+        "ListModelArtifacts": {
+            "Sid": "ListModelArtifacts",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": {"Fn::GetAtt": [bucket, "Arn"]},
+            "Condition": {"StringLike": {"s3:prefix": ["models/", "models/*"]}},
+        },
+        "LambdaAccountSettings": {
+            "Sid": "LambdaAccountSettings",
+            "Effect": "Allow",
+            "Action": "lambda:GetAccountSettings",
+            "Resource": "*",
+        },
+        "DescribeFoundationStack": {
+            "Sid": "DescribeFoundationStack",
+            "Effect": "Allow",
+            "Action": "cloudformation:DescribeStacks",
+            "Resource": {"Ref": "AWS::StackId"},
+        },
+    }
+
+
+def test_no_write_actions_at_all(template: Template) -> None:
+    actions: set[str] = set()
+    for statement in statements(template).values():
+        assert statement["Effect"] == "Allow"
+        action = statement["Action"]
+        actions.update(action if isinstance(action, list) else [action])
+    assert actions == READ_ONLY_ACTIONS
+    assert not any("*" in action for action in actions)
+    # no object reads either: listing needs no kms:Decrypt on the SSE-KMS bucket
+    assert "s3:GetObject" not in actions
+
+
+def test_role_arn_output(template: Template) -> None:
+    role = logical_id(template, "AWS::IAM::Role")
+    template.has_output(
+        "*",
+        {"Value": {"Fn::GetAtt": [role, "Arn"]}, "Description": Match.string_like_regexp("check")},
+    )
+
+
+def test_exposes_role_and_output() -> None:
+    stack = new_stack("Exposed")
+    access = add_preflight(stack)
+    assert access.role.role_arn == access.role_arn_output.value
+
+
+def test_passes_every_compliance_gate_with_one_acknowledgement(tmp_path: Path) -> None:
+    """The packs find nothing unacknowledged (a finding would fail synth) and the one
+    acknowledgement (IAM5 for lambda:GetAccountSettings' '*') is not stale."""
+    app = create_app(outdir=str(tmp_path / "gated"), context=cdk_context())
+    add_preflight(cdk.Stack(app, "Gated", env=TEST_ENV), imported=True)
+    app.synth()
+    report = json.loads((tmp_path / "gated" / "validation-report.json").read_text())
+    for plugin in report["pluginReports"]:
+        assert plugin["violations"] == [], plugin
+
+    with record_acknowledgements_only() as records:
+        audit = create_app(
+            outdir=str(tmp_path / "audit"), context=cdk_context(), fail_on_findings=False
+        )
+        add_preflight(cdk.Stack(audit, "Audit", env=TEST_ENV), imported=True)
+        audit.synth()
+    assert [(r.path, r.finding_id) for r in records] == [
+        ("Audit/Preflight/Policy", "AwsSolutions::AwsSolutions-IAM5[Resource::*]")
+    ]
+    report = json.loads((tmp_path / "audit" / "validation-report.json").read_text())
+    fired = {
+        (construct["constructPath"], violation["ruleName"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    }
+    assert fired == {("Audit/Preflight/Policy/Resource", "AwsSolutions-IAM5[Resource::*]")}

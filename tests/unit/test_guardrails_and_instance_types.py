@@ -1,0 +1,86 @@
+"""Pure facts: guardrail arithmetic and SageMaker instance types (botocore's service model)."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+
+from mlops_cdk.guardrails import (
+    describe_step,
+    effective_step,
+    first_step_problem,
+    fleet_sizes,
+    step_problem,
+)
+from mlops_cdk.instance_types import (
+    HOSTING_INSTANCE_TYPES,
+    UnknownInstanceType,
+    gpus,
+    is_gpu_instance_type,
+    vcpus,
+)
+
+
+def test_hosting_types_match_installed_botocore() -> None:
+    """The committed list is SageMaker's ProductionVariantInstanceType enum: when botocore is
+    upgraded and lists other types, refresh it (python -m mlops_cdk.instance_types --refresh)."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    enum = set(model.shape_for("ProductionVariantInstanceType").enum)
+    assert set(HOSTING_INSTANCE_TYPES) == enum
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "cpus", "gpu_count"),
+    [
+        ("ml.t2.medium", 2, 0),
+        ("ml.m5.large", 2, 0),
+        ("ml.m5.xlarge", 4, 0),
+        ("ml.c5.9xlarge", 36, 0),
+        ("ml.c4.8xlarge", 36, 0),
+        ("ml.r8g.medium", 1, 0),
+        ("ml.inf2.xlarge", 4, 0),
+        ("ml.g4dn.xlarge", 4, 1),
+        ("ml.g4dn.12xlarge", 48, 4),
+        ("ml.g5.48xlarge", 192, 8),
+        ("ml.p3.16xlarge", 64, 8),
+        ("ml.p4d.24xlarge", 96, 8),
+    ],
+)
+def test_vcpus_and_gpus(instance_type: str, cpus: int, gpu_count: int) -> None:
+    assert vcpus(instance_type) == cpus
+    assert gpus(instance_type) == gpu_count
+
+
+def test_every_hosting_type_has_a_vcpu_count() -> None:
+    assert all(vcpus(t) >= 1 for t in HOSTING_INSTANCE_TYPES)
+
+
+def test_unknown_types_are_refused_not_guessed() -> None:
+    with pytest.raises(UnknownInstanceType, match="not a SageMaker hosting instance type"):
+        vcpus("ml.c5.huge")
+    assert is_gpu_instance_type("ml.g7e.2xlarge")
+    with pytest.raises(UnknownInstanceType, match=r"GPU count of ml\.g7e\.2xlarge"):
+        gpus("ml.g7e.2xlarge")
+
+
+@pytest.mark.parametrize(
+    ("step_type", "value", "fleet", "instances"),
+    [
+        ("capacity_percent", 10, 2, 1),  # rounds up: 10 % of 2 is one whole instance
+        ("capacity_percent", 50, 3, 2),
+        ("CAPACITY_PERCENT", 25, 8, 2),
+        ("instance_count", 1, 8, 1),
+    ],
+)
+def test_effective_step_rounds_up(step_type: str, value: int, fleet: int, instances: int) -> None:
+    assert effective_step(step_type, value, fleet) == instances
+
+
+def test_step_bounds() -> None:
+    assert describe_step("canary", "capacity_percent", 10, 2) == "canary: 1 of 2 instances = 50 %"
+    assert step_problem("canary", "capacity_percent", 10, 2) is None
+    assert step_problem("canary", "instance_count", 1, 1) is not None
+    assert step_problem("linear", "instance_count", 1, 10) is None  # exactly 10 %
+    assert step_problem("linear", "instance_count", 1, 11) is not None
+    assert first_step_problem("canary", "instance_count", 2, fleet_sizes([4, 3, 8])) is not None
+    assert list(fleet_sizes([2, 4, 3])) == [2, 3, 4]
