@@ -12,31 +12,56 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import Literal
 
-StepType = Literal["instance_count", "capacity_percent"]
 Strategy = Literal["all_at_once", "canary", "linear"]
 
-CANARY_MAX_SHARE = 0.5
-LINEAR_MIN_SHARE = 0.1
-LINEAR_MAX_SHARE = 0.5
+StepType = Literal["INSTANCE_COUNT", "CAPACITY_PERCENT"]
+STEP_TYPES: frozenset[str] = frozenset({"INSTANCE_COUNT", "CAPACITY_PERCENT"})
+# SageMaker API Reference, "TrafficRoutingConfig": CanarySize "must be less than or equal to 50%
+# of the variant's total instance count"; LinearStepSize "must be 10-50% of the variant's total
+# instance count".
+CANARY_MAX_SHARE = Fraction(1, 2)
+LINEAR_MIN_SHARE = Fraction(1, 10)
+LINEAR_MAX_SHARE = Fraction(1, 2)
 
 
 def effective_step(step_type: str, value: float, fleet: int) -> int:
-    """Instances a canary / linear step turns on for a variant of ``fleet`` instances.
+    """Instances one traffic-shifting step moves on a fleet of ``fleet`` instances.
 
-    ``step_type`` is ``instance_count`` / ``capacity_percent`` (CloudFormation's upper-case forms
-    are accepted too)."""
+    ``INSTANCE_COUNT`` moves ``value`` instances; ``CAPACITY_PERCENT`` moves ``value`` % of the
+    fleet, rounded up to whole instances (SageMaker cannot shift a fraction of an instance):
+    10 % of 3 instances is 1 instance. The type is matched case-insensitively (the config's
+    ``capacity_percent`` too). Raises ``ValueError`` for another type or an empty fleet.
+    """
     if fleet < 1:
-        raise ValueError("a variant's fleet has at least one instance")
-    if step_type.lower() == "instance_count":
-        return int(value)
-    return math.ceil(value * fleet / 100 - 1e-9)
+        raise ValueError(f"a fleet has at least one instance, got {fleet}")
+    if value < 0:
+        raise ValueError(f"a step size is not negative, got {value}")
+    exact = Fraction(str(value))  # exact decimal: 7 % of 100 is 7 instances, not 8
+    kind = step_type.upper()
+    if kind == "INSTANCE_COUNT":
+        return math.ceil(exact)
+    if kind == "CAPACITY_PERCENT":
+        return math.ceil(exact * fleet / 100)
+    raise ValueError(f"step type must be one of {sorted(STEP_TYPES)}, got {step_type!r}")
 
 
 def step_share(step_type: str, value: float, fleet: int) -> float:
-    """The share of the variant's fleet (0-1) the step turns on."""
+    """The share of the fleet (0-1) one step moves: ``effective_step / fleet``."""
     return effective_step(step_type, value, fleet) / fleet
+
+
+def step_within_limits(kind: str, step_type: str, value: float, fleet: int) -> bool:
+    """Whether a ``CANARY`` or ``LINEAR`` step of this size is valid on a fleet of ``fleet``
+    (compared exactly: 1 of 10 instances is exactly the 10 % minimum)."""
+    share = Fraction(effective_step(step_type, value, fleet), fleet)
+    if kind.upper() == "CANARY":
+        return 0 < share <= CANARY_MAX_SHARE
+    if kind.upper() == "LINEAR":
+        return LINEAR_MIN_SHARE <= share <= LINEAR_MAX_SHARE
+    raise ValueError(f"step kind must be CANARY or LINEAR, got {kind!r}")
 
 
 def describe_step(strategy: str, step_type: str, value: float, fleet: int) -> str:
@@ -49,13 +74,12 @@ def describe_step(strategy: str, step_type: str, value: float, fleet: int) -> st
 
 def step_problem(strategy: str, step_type: str, value: float, fleet: int) -> str | None:
     """Why SageMaker would reject this step for a fleet of ``fleet`` instances, or None."""
-    share = step_share(step_type, value, fleet)
+    if step_within_limits(strategy, step_type, value, fleet):
+        return None
     described = describe_step(strategy, step_type, value, fleet)
-    if strategy.lower() == "canary" and share > CANARY_MAX_SHARE:
+    if strategy.lower() == "canary":
         return f"{described}; SageMaker allows a canary of at most 50 % of the variant's fleet"
-    if strategy.lower() == "linear" and not LINEAR_MIN_SHARE <= share <= LINEAR_MAX_SHARE:
-        return f"{described}; SageMaker requires a linear step of 10-50 % of the variant's fleet"
-    return None
+    return f"{described}; SageMaker requires a linear step of 10-50 % of the variant's fleet"
 
 
 def fleet_sizes(counts: Iterable[int]) -> range:

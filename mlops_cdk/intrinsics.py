@@ -7,7 +7,8 @@ from typing import Any
 
 
 def render_resource_value(value: Any, *, strict: bool = False) -> str:
-    """``{"Fn::GetAtt": ["B", "Arn"]}`` -> ``<B.Arn>``, ``{"Ref": "X"}`` -> ``<X>``, joins
+    """``{"Fn::GetAtt": ["B", "Arn"]}`` -> ``<B.Arn>``, ``{"Ref": "X"}`` -> ``<X>``,
+    ``{"Fn::ImportValue": "name"}`` -> ``name``, joins
     concatenated. Other intrinsics raise with ``strict``, else render as sorted JSON."""
     if isinstance(value, str):
         return value
@@ -17,6 +18,8 @@ def render_resource_value(value: Any, *, strict: bool = False) -> str:
             return f"<{args[0]}.{args[1]}>"
         if function == "Ref":
             return f"<{args}>"
+        if function == "Fn::ImportValue" and isinstance(args, str):
+            return args  # cdk-nag shows an import as its export name
         if function == "Fn::Join":
             return str(args[0]).join(render_resource_value(p, strict=strict) for p in args[1])
     if strict:

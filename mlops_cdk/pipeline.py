@@ -2,8 +2,9 @@
 
 Source (CodeConnections) -> Synth (installs the pinned toolchain, ``make test``, gated synth)
 -> self-mutation -> assets -> one stage per environment (the same ``MlopsStage`` as app.py):
-Foundation, then the pre-deploy check of images and model artifacts (``make preflight``), then
-Serving, then a smoke test; a manual approval precedes the configured stages (prod).
+Foundation, then per service (all services in parallel) its image repository, the pre-deploy
+check of its images and model artifacts (``make preflight``), its serving stack and its smoke
+test; a manual approval precedes the configured stages (prod).
 """
 
 from __future__ import annotations
@@ -122,73 +123,76 @@ class PipelineStack(cdk.Stack):
                         "smoke test before approving.",
                     )
                 )
-            post = [self._smoke_step(stage)] if config.smoke_tests else []
-            preflight = self._preflight_step(stage)
-            # A post step of the Foundation stack: the Serving stack depends on Foundation, so
-            # CDK Pipelines orders its deployment after this step (asserted in the tests).
-            stack_steps = (
-                [pipelines.StackSteps(stack=stage.foundation, post=[preflight])]
-                if preflight is not None
-                else []
-            )
-            self.pipeline.add_stage(
-                stage,
-                pre=pre,
-                post=[s for s in post if s is not None],
-                stack_steps=stack_steps,
-            )
+            stack_steps = [
+                steps
+                for service in stage.services
+                for steps in self._service_steps(stage, service, smoke=config.smoke_tests)
+            ]
+            self.pipeline.add_stage(stage, pre=pre, stack_steps=stack_steps)
         self.pipeline.build_pipeline()
         acknowledge_generated(self.pipeline)
 
-    def _preflight_step(self, stage: MlopsStage) -> pipelines.Step | None:
-        """``make preflight`` with a read-only role in the environment's account: every model's
-        image and artifact must exist before CreateModel runs."""
-        foundation = stage.foundation
-        if foundation.preflight is None:
+    def _service_steps(
+        self, stage: MlopsStage, service: str, *, smoke: bool
+    ) -> list[pipelines.StackSteps]:
+        """The pre-deploy check after the service's repository stack (so it runs before the
+        serving stack, which depends on it: asserted in the tests), and the smoke test after
+        the serving stack. Services do not depend on each other and deploy in parallel."""
+        stacks = stage.services[service]
+        steps = []
+        preflight = self._preflight_step(stage, service)
+        if preflight is not None:
+            steps.append(pipelines.StackSteps(stack=stacks.registry, post=[preflight]))
+        smoke_step = self._smoke_step(stage, service) if smoke else None
+        if smoke_step is not None:
+            steps.append(pipelines.StackSteps(stack=stacks.serving, post=[smoke_step]))
+        return steps
+
+    def _assume(self, account: str, path: str) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                resources=[f"arn:{self.partition}:iam::{account}:role{path}*"],
+            )
+        ]
+
+    def _preflight_step(self, stage: MlopsStage, service: str) -> pipelines.Step | None:
+        """``make preflight`` with the service's read-only role in the environment's account:
+        every model's image and artifact must exist before CreateModel runs."""
+        registry = stage.services[service].registry
+        if registry.preflight is None:
             return None
-        env = stage.config
+        env = stage.config.name
         return pipelines.CodeBuildStep(
-            f"Preflight-{env.name}",
+            f"Preflight-{env}-{service}",
             input=self.source,
             commands=[
-                f'make preflight ENV={env.name} ROLE_ARN="$PREFLIGHT_ROLE_ARN" '
+                f'make preflight ENV={env} SERVICE={service} ROLE_ARN="$PREFLIGHT_ROLE_ARN" '
                 'BUCKET="$MODEL_BUCKET" REPOSITORY="$MODEL_REPOSITORY"'
             ],
             env_from_cfn_outputs={
-                "PREFLIGHT_ROLE_ARN": foundation.preflight.role_arn_output,
-                "MODEL_BUCKET": foundation.bucket_output,
-                "MODEL_REPOSITORY": foundation.repository_output,
+                "PREFLIGHT_ROLE_ARN": registry.preflight.role_arn_output,
+                "MODEL_BUCKET": stage.foundation.bucket_output,
+                "MODEL_REPOSITORY": registry.repository_output,
             },
-            role_policy_statements=[
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"],
-                    resources=[
-                        f"arn:{self.partition}:iam::{env.account}:role{PREFLIGHT_ROLE_PATH}*"
-                    ],
-                )
-            ],
+            role_policy_statements=self._assume(stage.config.account, PREFLIGHT_ROLE_PATH),
         )
 
-    def _smoke_step(self, stage: MlopsStage) -> pipelines.Step | None:
-        serving = stage.serving
-        if serving is None or serving.smoke_test is None:
+    def _smoke_step(self, stage: MlopsStage, service: str) -> pipelines.Step | None:
+        serving = stage.services[service].serving
+        if serving.smoke_test is None:
             return None
-        env = stage.config
+        env = stage.config.name
         return pipelines.CodeBuildStep(
-            f"Smoke-{env.name}",
+            f"Smoke-{env}-{service}",
             input=self.source,
             commands=[
-                f'make smoke ENV={env.name} ROLE_ARN="$SMOKE_ROLE_ARN" '
+                f'make smoke ENV={env} SERVICE={service} ROLE_ARN="$SMOKE_ROLE_ARN" '
                 'ENDPOINT_NAME="$ENDPOINT_NAME" TIMEOUT=900'
             ],
             env_from_cfn_outputs={
                 "SMOKE_ROLE_ARN": serving.smoke_test.role_arn_output,
                 "ENDPOINT_NAME": serving.smoke_test.endpoint_name_output,
             },
-            role_policy_statements=[
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"],
-                    resources=[f"arn:{self.partition}:iam::{env.account}:role{SMOKE_ROLE_PATH}*"],
-                )
-            ],
+            role_policy_statements=self._assume(stage.config.account, SMOKE_ROLE_PATH),
         )

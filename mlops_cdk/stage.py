@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.stacks.foundation import FoundationStack
-from mlops_cdk.stacks.serving import ServingStack
+from mlops_cdk.stacks.registry import ServiceRegistryStack
+from mlops_cdk.stacks.service import ServiceStack
+from mlops_cdk.stacks.settings import removal_policy
+
+
+@dataclass(frozen=True)
+class ServiceStacks:
+    """A service's two stacks: its image repository, then its serving resources."""
+
+    registry: ServiceRegistryStack
+    serving: ServiceStack
 
 
 class MlopsStage(cdk.Stage):
-    """All stacks of one environment, in that environment's account and region.
+    """All stacks of one environment, in that environment's account and region: the shared
+    ``Foundation``, and per service ``<service>-Registry`` and ``<service>`` (stack names
+    ``<env>-<service>-Registry`` and ``<env>-<service>``). A service's stacks depend on the
+    Foundation only, never on another service's.
 
-    ``smoke_test_account`` (the pipeline's tooling account) may assume a role that can only
-    describe and invoke this environment's endpoint, for the post-deployment smoke test."""
+    ``smoke_test_account`` (the pipeline's tooling account) may assume read-only roles for the
+    pre-deploy check and roles that can only describe and invoke one endpoint (smoke test)."""
 
     def __init__(
         self,
@@ -35,29 +50,42 @@ class MlopsStage(cdk.Stage):
         )
         self.config = config
         self.production = config.production  # read by the SageMaker compliance pack
-        self.foundation = FoundationStack(
-            self, "Foundation", config=config, pipeline_account=smoke_test_account
-        )
-        self.serving: ServingStack | None = None
-        if config.serving is not None:
-            foundation = self.foundation
-            self.serving = ServingStack(
-                self,
-                "Serving",
-                config=config,
-                serving=config.serving,
-                key=foundation.encryption.key,
-                vpc=foundation.network.vpc,
-                subnets=foundation.network.subnets,
-                repository=foundation.registry.repository,
-                storage=foundation.storage,
-                execution_role=foundation.execution_role.role,
-                monitoring=config.monitoring,
-                retraining_role=foundation.retraining_role.role
-                if foundation.retraining_role
-                else None,
-                smoke_test_account=smoke_test_account,
-            )
+        self.foundation = FoundationStack(self, "Foundation", config=config)
+        self.services: dict[str, ServiceStacks] = {
+            name: self._service(name, smoke_test_account) for name in config.services
+        }
         tags = {"Environment": config.name, "ManagedBy": "mlops-cdk", **config.tags}
         for key, value in sorted(tags.items()):
             cdk.Tags.of(self).add(key, value)
+
+    def _service(self, name: str, smoke_test_account: str | None) -> ServiceStacks:
+        config, foundation = self.config, self.foundation
+        spec = config.services[name]
+        registry = ServiceRegistryStack(
+            self,
+            f"{name}{REGISTRY_STACK_SUFFIX}",
+            service=name,
+            key=foundation.encryption.key,
+            bucket=foundation.storage.bucket,
+            model_prefix=config.model_prefix(name),
+            publishers=spec.publishers if spec.publishers is not None else config.publishers,
+            removal_policy=removal_policy(config),
+            max_tagged_images=config.registry.max_tagged_images,
+            untagged_expiry_days=config.registry.untagged_expiry_days,
+            termination_protection=config.termination_protection,
+            pipeline_account=smoke_test_account,
+        )
+        serving = ServiceStack(
+            self,
+            name,
+            config=config,
+            service=name,
+            key=foundation.encryption.key,
+            vpc=foundation.network.vpc,
+            subnets=foundation.network.subnets,
+            bucket=foundation.storage.bucket,
+            repository=registry.repository,
+            role_path=foundation.role_path,
+            smoke_test_account=smoke_test_account,
+        )
+        return ServiceStacks(registry=registry, serving=serving)

@@ -213,10 +213,11 @@ class RetrainingConfig(StrictModel):
 
 
 class MonitoringConfig(StrictModel):
+    """Environment-wide monitoring: who is notified, and the default alarm thresholds every
+    service starts from (``services.<name>.alarms`` overrides them field by field)."""
+
     alarm_emails: list[str] = Field(default_factory=list)
     operational: OperationalThresholds = Field(default_factory=OperationalThresholds)
-    quality_alarms: list[MetricAlarmConfig] = Field(default_factory=list)
-    retraining: RetrainingConfig | None = None
 
     @field_validator("alarm_emails")
     @classmethod
@@ -227,22 +228,3 @@ class MonitoringConfig(StrictModel):
         if len(set(value)) != len(value):
             raise ValueError("lists an address twice")
         return value
-
-    @model_validator(mode="after")
-    def _retraining_wired(self) -> MonitoringConfig:
-        names = [a.name for a in self.quality_alarms]
-        for index, name in enumerate(names):
-            if names.index(name) != index:
-                raise FieldProblem(f"quality_alarms[{index}].name", f"duplicate alarm {name!r}")
-        triggers = [a for a in self.quality_alarms if a.retrain] + self.operational.retrain_on
-        if triggers and self.retraining is None:
-            raise FieldProblem(
-                "retraining", "alarms are marked as retraining triggers: configure retraining"
-            )
-        if self.retraining is not None and not triggers:
-            raise FieldProblem(
-                "retraining",
-                "no alarm triggers retraining: mark a quality alarm with retrain: true or set "
-                "operational.retrain_on",
-            )
-        return self

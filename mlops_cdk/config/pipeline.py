@@ -60,9 +60,10 @@ class PipelineConfig(AwsLocation):
                     (where, f"{name!r} is a production environment: add it to "
                             "manual_approval_before")
                 )  # fmt: skip
-            smoke = env.serving.smoke_test if env.serving else None
-            if self.smoke_tests and env.serving is not None and smoke is None:
-                problems.append(
-                    (where, f"{name!r} has no serving.smoke_test for the post-deployment check")
-                )
+            for service, spec in env.services.items():
+                if self.smoke_tests and spec.smoke_test is None:
+                    problems.append(
+                        (where, f"{name!r}: service {service!r} has no smoke_test for the "
+                                "post-deployment check")
+                    )  # fmt: skip
         return problems

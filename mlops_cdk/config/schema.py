@@ -12,12 +12,20 @@ from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
 from aws_cdk.region_info import RegionInfo
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
-from mlops_cdk.config.monitoring import ENDPOINT_DIMENSIONS, MonitoringConfig
-from mlops_cdk.config.serving import ServingConfig
+from mlops_cdk.config.monitoring import (
+    ENDPOINT_DIMENSIONS,
+    MonitoringConfig,
+    OperationalThresholds,
+)
+from mlops_cdk.config.service import (
+    RESERVED_SERVICE_NAMES,
+    SERVICE_NAME_PATTERN,
+    ServiceConfig,
+)
 from mlops_cdk.instance_types import UnknownInstanceType, gpus
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -176,8 +184,29 @@ class AwsLocation(StrictModel):
         return region_name(value)
 
 
+# SageMaker endpoint names: at most 63 characters (CreateEndpoint, EndpointName).
+MAX_ENDPOINT_NAME = 63
+# CloudFormation stack names: at most 128 characters.
+MAX_STACK_NAME = 128
+REGISTRY_STACK_SUFFIX = "-Registry"
+# The previous single-endpoint shape, refused with the new one shown.
+_NEW_SHAPE = """services:
+  churn:                      # service name: endpoint <env>-churn, stacks <env>-churn(-Registry)
+    models: [...]             # was serving.models (model_data_key under models/churn/)
+    variants: [...]           # was serving.variants
+    data_capture: {...}       # was serving.data_capture
+    deployment: {...}         # was serving.deployment
+    smoke_test: {...}         # was serving.smoke_test
+    alarms: {...}             # overrides of monitoring.operational for this service
+    quality_alarms: [...]     # was monitoring.quality_alarms
+    retraining: {...}         # was monitoring.retraining
+monitoring:                   # stays environment-wide: alarm_emails, operational defaults"""
+
+
 class EnvConfig(AwsLocation):
-    """One deployment environment (dev, stage, prod, ...), read from ``config/<name>.yaml``."""
+    """One deployment environment (dev, stage, prod, ...), read from ``config/<name>.yaml``:
+    what its services share (account, region, network, key, storage, publishers, alarm
+    e-mails and default thresholds) and ``services``, one entry per model service."""
 
     name: str = Field(description="Environment name: the file name without .yaml (set by loader).")
     production: bool = Field(
@@ -200,14 +229,32 @@ class EnvConfig(AwsLocation):
     operators: list[str] = Field(
         default_factory=list,
         description="IAM role ARNs of this account that may decrypt what the key protects for "
-        "operations: read the retraining on-failure queue (through SQS only).",
-    )
-    serving: ServingConfig | None = Field(
-        None, description="Models and variants to host; omit for a foundation-only environment."
+        "operations: read the retraining on-failure queues (through SQS only).",
     )
     monitoring: MonitoringConfig | None = Field(
-        None, description="Alarms, notifications and retraining for the endpoint."
+        None, description="Alarm e-mails and default thresholds for every service."
     )
+    services: dict[str, ServiceConfig] = Field(
+        default_factory=dict, description="Model services: one endpoint and stack each."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _previous_shape(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        monitoring = data.get("monitoring")
+        moved = [k for k in ("quality_alarms", "retraining") if isinstance(monitoring, dict)
+                 and k in monitoring]  # fmt: skip
+        if "serving" in data or moved:
+            field = "serving" if "serving" in data else f"monitoring.{moved[0]}"
+            raise FieldProblem(
+                field,
+                "an environment now hosts several model services: move the endpoint's "
+                "settings under services.<name> (see README, 'Configuration reference'):\n"
+                + _NEW_SHAPE,
+            )
+        return data
 
     @field_validator("name")
     @classmethod
@@ -231,10 +278,22 @@ class EnvConfig(AwsLocation):
             raise ValueError("lists a role twice")
         return value
 
-    @property
-    def endpoint_name(self) -> str:
-        """The endpoint's name: derived from its stack name ``<env>-Serving``."""
-        return f"{self.name}-Serving"
+    def endpoint_name(self, service: str) -> str:
+        """A service's endpoint name: its stack's name, ``<env>-<service>``."""
+        return f"{self.name}-{service}"
+
+    def model_prefix(self, service: str) -> str:
+        """The only model-artifact prefix a service's execution role may read."""
+        return f"{self.storage.model_artifacts_prefix}{service}/"
+
+    def capture_prefix(self, service: str) -> str:
+        """The only data-capture prefix a service's endpoint may write."""
+        return f"{self.storage.data_capture_prefix}{service}/"
+
+    def thresholds(self, service: str) -> OperationalThresholds:
+        """The service's alarm thresholds: environment defaults with its overrides."""
+        defaults = self.monitoring.operational if self.monitoring else OperationalThresholds()
+        return self.services[service].thresholds(defaults)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -267,118 +326,170 @@ class EnvConfig(AwsLocation):
                     f"operators[{index}]",
                     f"operators must be roles of this environment's account {self.account}",
                 )
-        if self.serving is not None and not self.publishers:
+        if self.services and not self.publishers:
             raise FieldProblem(
                 "publishers",
                 "name at least one role (e.g. your CI role) that publishes model images and "
-                "artifacts: the bucket's key and the repository admit nobody else, so a new "
+                "artifacts: the bucket's key and the repositories admit nobody else, so a new "
                 "environment could never get the artifacts its models need",
             )
         return self
 
     @model_validator(mode="after")
-    def _serving_fits_environment(self) -> EnvConfig:
-        if self.serving is None:
-            return self
-        prefix = self.storage.model_artifacts_prefix
-        for index, model in enumerate(self.serving.models):
+    def _services_fit_environment(self) -> EnvConfig:
+        if self.production and self.services and self.monitoring is None:
+            raise FieldProblem(
+                "monitoring", "production endpoints need alarms and rollback: configure it"
+            )
+        for name, service in self.services.items():
+            where = f"services.{name}"
+            self._check_service_name(name)
+            self._check_service_storage(where, name, service)
+            if self.production:
+                self._check_production(where, service)
+            self._check_service_monitoring(where, name, service)
+        return self
+
+    def _check_service_name(self, name: str) -> None:
+        if not SERVICE_NAME_PATTERN.match(name) or name in RESERVED_SERVICE_NAMES:
+            raise FieldProblem(
+                f"services.{name}",
+                f"{name!r}: service names are lowercase letters, digits and single '-' "
+                "between them, starting with a letter"
+                + (f"; {name!r} is reserved" if name in RESERVED_SERVICE_NAMES else ""),
+            )
+        endpoint = self.endpoint_name(name)
+        if len(endpoint) > MAX_ENDPOINT_NAME:
+            raise FieldProblem(
+                f"services.{name}",
+                f"the endpoint name {endpoint!r} has {len(endpoint)} characters; SageMaker "
+                f"allows {MAX_ENDPOINT_NAME}: shorten the service name to at most "
+                f"{MAX_ENDPOINT_NAME - len(self.name) - 1} characters",
+            )
+        stack = f"{endpoint}{REGISTRY_STACK_SUFFIX}"
+        if len(stack) > MAX_STACK_NAME:  # pragma: no cover - implied by the endpoint limit
+            raise FieldProblem(f"services.{name}", f"stack name {stack!r} is too long")
+
+    def _check_service_storage(self, where: str, name: str, service: ServiceConfig) -> None:
+        prefix = self.model_prefix(name)
+        for index, model in enumerate(service.models):
             if not model.model_data_key.startswith(prefix):
                 raise FieldProblem(
-                    f"serving.models[{index}].model_data_key",
-                    f"must be under storage.model_artifacts_prefix {prefix!r} "
-                    "(the only prefix the execution role can read)",
+                    f"{where}.models[{index}].model_data_key",
+                    f"must be under {prefix!r} (storage.model_artifacts_prefix + the service "
+                    "name: the only prefix the service's execution role can read)",
                 )
-        if not self.production:
-            return self
-        for index, variant in enumerate(self.serving.variants):
-            where = f"serving.variants[{index}]"
+        for index, arn in enumerate(service.publishers or []):
+            if arn not in self.publishers:
+                raise FieldProblem(
+                    f"{where}.publishers[{index}]",
+                    f"{arn!r} is not one of the environment's publishers (a service can only "
+                    "narrow the list: the bucket and key admit the environment's publishers)",
+                )
+
+    def _check_production(self, where: str, service: ServiceConfig) -> None:
+        for index, variant in enumerate(service.variants):
+            at = f"{where}.variants[{index}]"
             if variant.serverless is not None:
                 raise FieldProblem(
-                    f"{where}.serverless",
+                    f"{at}.serverless",
                     "production endpoints run on instances in the VPC; serverless endpoints "
                     "cannot use VPC config",
                 )
-            if variant.instance is not None:
-                if variant.instance.initial_instance_count < 2:
-                    raise FieldProblem(
-                        f"{where}.instance.initial_instance_count",
-                        "production variants need at least 2 instances (spread across AZs)",
-                    )
-                scaling = variant.instance.autoscaling
-                if scaling is None:
-                    raise FieldProblem(
-                        f"{where}.instance.autoscaling", "production variants must autoscale"
-                    )
-                if scaling.min_capacity < 2:
-                    raise FieldProblem(
-                        f"{where}.instance.autoscaling.min_capacity",
-                        "production variants need at least 2 instances (spread across AZs)",
-                    )
-                for s_index, action in enumerate(scaling.scheduled):
-                    if action.min_capacity < 2:
-                        raise FieldProblem(
-                            f"{where}.instance.autoscaling.scheduled[{s_index}].min_capacity",
-                            "production variants need at least 2 instances (spread across AZs)",
-                        )
-        return self
-
-    @model_validator(mode="after")
-    def _monitoring_fits_serving(self) -> EnvConfig:
-        monitoring = self.monitoring
-        if monitoring is None:
-            if self.production and self.serving is not None:
+            if variant.instance is None:  # pragma: no cover - exactly one kind
+                continue
+            if variant.instance.initial_instance_count < 2:
                 raise FieldProblem(
-                    "monitoring", "production endpoints need alarms and rollback: configure it"
+                    f"{at}.instance.initial_instance_count",
+                    "production variants need at least 2 instances (spread across AZs)",
                 )
-            return self
-        if self.serving is None:
-            raise FieldProblem("monitoring", "needs a serving section to monitor")
-        rollback = monitoring.operational.rollback_on
-        count = len(rollback) * len(self.serving.variants)
+            scaling = variant.instance.autoscaling
+            if scaling is None:
+                raise FieldProblem(
+                    f"{at}.instance.autoscaling", "production variants must autoscale"
+                )
+            if scaling.min_capacity < 2:
+                raise FieldProblem(
+                    f"{at}.instance.autoscaling.min_capacity",
+                    "production variants need at least 2 instances (spread across AZs)",
+                )
+            for s_index, action in enumerate(scaling.scheduled):
+                if action.min_capacity < 2:
+                    raise FieldProblem(
+                        f"{at}.instance.autoscaling.scheduled[{s_index}].min_capacity",
+                        "production variants need at least 2 instances (spread across AZs)",
+                    )
+
+    def _check_service_monitoring(self, where: str, name: str, service: ServiceConfig) -> None:
+        try:
+            thresholds = self.thresholds(name)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise FieldProblem(
+                f"{where}.alarms.{field}", first["msg"].removeprefix("Value error, ")
+            ) from None
+        triggers = [a for a in service.quality_alarms if a.retrain] + thresholds.retrain_on
+        if triggers and service.retraining is None:
+            raise FieldProblem(
+                f"{where}.retraining",
+                "alarms are marked as retraining triggers: configure retraining",
+            )
+        if service.retraining is not None and not triggers:
+            raise FieldProblem(
+                f"{where}.retraining",
+                "no alarm triggers retraining: mark a quality alarm with retrain: true or set "
+                "alarms.retrain_on",
+            )
+        if self.monitoring is None:
+            if service.quality_alarms or service.retraining is not None:
+                raise FieldProblem(
+                    "monitoring",
+                    f"service {name!r} has alarms: configure the environment's monitoring "
+                    "(alarm_emails, operational defaults)",
+                )
+            return
+        self._check_service_alarms(where, name, service, thresholds)
+
+    def _check_service_alarms(
+        self, where: str, name: str, service: ServiceConfig, thresholds: OperationalThresholds
+    ) -> None:
+        rollback = thresholds.rollback_on
+        count = len(rollback) * len(service.variants)
         if count > 10:
             raise FieldProblem(
-                "monitoring.operational.rollback_on",
+                f"{where}.alarms.rollback_on",
                 f"{count} rollback alarms ({len(rollback)} per variant); SageMaker deployment "
                 "guardrails take at most 10",
             )
-        if self.production and self.serving.deployment.strategy != "all_at_once" and not rollback:
+        if self.production and service.deployment.strategy != "all_at_once" and not rollback:
             raise FieldProblem(
-                "monitoring.operational.rollback_on",
+                f"{where}.alarms.rollback_on",
                 "production canary/linear deployments need rollback alarms",
             )
-        if rollback and self.serving.deployment.wait_seconds == 0:
+        if rollback and service.deployment.wait_seconds == 0:
             raise FieldProblem(
-                "serving.deployment.wait_seconds",
+                f"{where}.deployment.wait_seconds",
                 "rollback alarms are only evaluated during the baking period "
                 "(WaitIntervalInSeconds): with 0 they can never roll a deployment back",
             )
-        self._check_gpu_counts()
-        self._check_alarm_dimensions(monitoring)
-        return self
-
-    def _check_gpu_counts(self) -> None:
-        """GPU alarms scale by GPU count: an unknown count is an error, not a guess."""
-        assert self.serving is not None  # noqa: S101 - checked by the caller
-        for index, variant in enumerate(self.serving.variants):
+        for index, variant in enumerate(service.variants):
             if variant.instance is None:
                 continue
             try:
                 gpus(variant.instance.instance_type)
             except UnknownInstanceType as exc:
                 raise FieldProblem(
-                    f"serving.variants[{index}].instance.instance_type", str(exc)
+                    f"{where}.variants[{index}].instance.instance_type", str(exc)
                 ) from None
-
-    def _check_alarm_dimensions(self, monitoring: MonitoringConfig) -> None:
-        """A quality alarm must not watch another environment's endpoint."""
-        for index, alarm in enumerate(monitoring.quality_alarms):
+        for index, alarm in enumerate(service.quality_alarms):
             for key in ENDPOINT_DIMENSIONS:
                 value = alarm.dimensions.get(key)
-                if value is not None and value != self.endpoint_name:
+                if value is not None and value != self.endpoint_name(name):
                     raise FieldProblem(
-                        f"monitoring.quality_alarms[{index}].dimensions.{key}",
-                        f"{value!r} is not this environment's endpoint ({self.endpoint_name!r}): "
-                        "the alarm would watch another endpoint",
+                        f"{where}.quality_alarms[{index}].dimensions.{key}",
+                        f"{value!r} is not this service's endpoint "
+                        f"({self.endpoint_name(name)!r}): the alarm would watch another endpoint",
                     )
 
     @model_validator(mode="after")

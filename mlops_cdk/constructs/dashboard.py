@@ -93,3 +93,48 @@ class EndpointDashboard(Construct):
             )
         widgets.append(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24))
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[widgets])
+
+
+class EnvironmentOverview(Construct):
+    """One dashboard for every endpoint of an environment, without naming any: CloudWatch
+    metric-math SEARCH expressions find the endpoints whose name starts with
+    ``endpoint_prefix`` (``<env>-``), so services come and go without changing this template.
+    ("Use search expressions in graphs", CloudWatch user guide.)"""
+
+    def __init__(self, scope: Construct, construct_id: str, *, endpoint_prefix: str) -> None:
+        super().__init__(scope, construct_id)
+        self.endpoint_prefix = endpoint_prefix
+
+        def search(namespace: str, metric: str, statistic: str, label: str) -> cloudwatch.IMetric:
+            schema = f"{{{namespace},EndpointName,VariantName}}"
+            return cloudwatch.MathExpression(
+                expression=f'SEARCH(\'{schema} MetricName="{metric}" '
+                f"EndpointName=\"{endpoint_prefix}\"', '{statistic}', 300)",
+                label=label,
+                period=cdk.Duration.minutes(5),
+                using_metrics={},
+            )
+
+        widgets: list[cloudwatch.IWidget] = [
+            cloudwatch.GraphWidget(
+                title=f"Invocations per endpoint variant ({endpoint_prefix}*)",
+                left=[search("AWS/SageMaker", "Invocations", "Sum", "invocations")],
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="5XX errors per endpoint variant",
+                left=[search("AWS/SageMaker", "Invocation5XXErrors", "Sum", "5xx")],
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="Model latency p99 (microseconds)",
+                left=[search("AWS/SageMaker", "ModelLatency", "p99", "latency p99")],
+                width=WIDTH,
+            ),
+            cloudwatch.GraphWidget(
+                title="CPU utilization (summed over vCPUs)",
+                left=[search(INSTANCE_NAMESPACE, "CPUUtilization", "Average", "cpu")],
+                width=WIDTH,
+            ),
+        ]
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[widgets])

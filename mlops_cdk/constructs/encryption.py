@@ -178,6 +178,39 @@ class EncryptionKey(Construct):
             ],
         )
 
+    def grant_role_path(self, path: str, *, sid: str) -> None:
+        """Admit every role of this account under IAM ``path`` (e.g. ``/mlops/dev/``): the key
+        policy names the path once, so roles added later (one per model service) need only
+        their own IAM policies, and the key policy never lists them one by one. Creating a
+        role under the path needs iam:CreateRole, which only administrators have."""
+        stack = cdk.Stack.of(self)
+        under_path = {
+            "ArnLike": {
+                "aws:PrincipalArn": stack.format_arn(
+                    service="iam", region="", resource="role", resource_name=f"{path.strip('/')}/*"
+                )
+            }
+        }
+        root = iam.AccountRootPrincipal()
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[root],
+                actions=list(KEY_USE_ACTIONS),
+                resources=["*"],
+                conditions=under_path,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=f"{sid}Grants",
+                principals=[root],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions={**under_path, **GRANT_FOR_AWS_RESOURCE},
+            )
+        )
+
     def grant_publishers(self, role_arns: Sequence[str], *, via_service: str, sid: str) -> None:
         """Let existing roles (any account) write objects encrypted with the key through
         ``via_service`` (e.g. ``s3``) only. Their own IAM policies must allow the same actions

@@ -1,4 +1,9 @@
-"""The SageMaker execution role, scoped to this environment's registry, bucket, key and VPC."""
+"""Roles of one model service: the SageMaker execution role (its own repository, its own S3
+prefixes, the key, the VPC) and roles for its functions.
+
+Both carry their key permissions in their own policies and live under an IAM path the key
+policy admits (``EncryptionKey.grant_role_path``), so adding a service never edits the key
+policy: no per-service principal is listed there."""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_wildcard_resource
-from mlops_cdk.constructs.encryption import EncryptionKey
-from mlops_cdk.constructs.storage import ArtifactStorage
+from mlops_cdk.constructs.encryption import GRANT_FOR_AWS_RESOURCE, KEY_USE_ACTIONS
 
 # SageMaker publishes endpoint metrics to these namespaces.
 SAGEMAKER_METRIC_NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/Endpoints")
@@ -30,12 +36,26 @@ DESCRIBE_NETWORK_ACTIONS = (
 )
 
 
-class SageMakerExecutionRole(Construct):
-    """Least-privilege role SageMaker assumes to host models.
+def key_use_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
+    """The IAM half of key use (the key policy must admit the role too, e.g. by its path)."""
+    return [
+        iam.PolicyStatement(sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[key.key_arn]),
+        iam.PolicyStatement(
+            sid="KeyGrantsForAwsResources",
+            actions=["kms:CreateGrant"],
+            resources=[key.key_arn],
+            conditions=GRANT_FOR_AWS_RESOURCE,
+        ),
+    ]
 
-    It may: pull images from ``repository`` only; read the model-artifact prefix and write the
-    data-capture prefix of ``storage``; use ``key`` (named in the key policy); write its own
-    endpoint logs and metrics; manage the network interfaces of ``vpc``. No managed policies.
+
+class SageMakerExecutionRole(Construct):
+    """Least-privilege role SageMaker assumes to host one service's models.
+
+    It may: pull images from ``repository`` only; read objects under ``model_prefix`` and write
+    objects under ``capture_prefix`` of ``bucket`` (nothing of other services); use ``key``;
+    write its own endpoint logs and metrics; manage the network interfaces of ``vpc``. No
+    managed policies. ``path`` is the IAM path the key policy admits.
     """
 
     def __init__(
@@ -44,15 +64,21 @@ class SageMakerExecutionRole(Construct):
         construct_id: str,
         *,
         repository: ecr.IRepository,
-        storage: ArtifactStorage,
-        key: EncryptionKey,
+        bucket: s3.IBucket,
+        model_prefix: str,
+        capture_prefix: str,
+        key: kms.IKey,
         vpc: ec2.IVpc,
+        path: str = "/",
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        model_objects = bucket.arn_for_objects(f"{model_prefix}*")
+        capture_objects = bucket.arn_for_objects(f"{capture_prefix}*")
         self.role = iam.Role(
             self,
             "Role",
+            path=path,
             description="SageMaker execution role for model hosting",
             assumed_by=iam.ServicePrincipal(
                 "sagemaker.amazonaws.com",
@@ -87,25 +113,18 @@ class SageMakerExecutionRole(Construct):
             iam.PolicyStatement(
                 sid="ReadModelArtifacts",
                 actions=["s3:GetObject"],
-                resources=[storage.model_artifacts_arn()],
+                resources=[model_objects],
             ),
             iam.PolicyStatement(
                 sid="ListModelArtifacts",
                 actions=["s3:ListBucket"],
-                resources=[storage.bucket.bucket_arn],
-                conditions={
-                    "StringLike": {
-                        "s3:prefix": [
-                            storage.model_artifacts_prefix,
-                            f"{storage.model_artifacts_prefix}*",
-                        ]
-                    }
-                },
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [model_prefix, f"{model_prefix}*"]}},
             ),
             iam.PolicyStatement(
                 sid="WriteDataCapture",
                 actions=["s3:PutObject"],
-                resources=[storage.data_capture_arn()],
+                resources=[capture_objects],
             ),
             iam.PolicyStatement(
                 sid="EndpointLogs",
@@ -138,9 +157,9 @@ class SageMakerExecutionRole(Construct):
                 },
             ),
         )
+        policy.add_statements(*key_use_statements(key))
         policy.attach_to_role(self.role)
         self.policy = policy
-        key.grant_use(self.role, sid="SageMakerExecutionRoleUse")
 
         acknowledge_wildcard_resource(
             policy,
@@ -151,14 +170,15 @@ class SageMakerExecutionRole(Construct):
         )
         acknowledge_wildcard_resource(
             policy,
-            storage.model_artifacts_arn(),
-            "Read-only access to objects under the model-artifact prefix of this environment's "
-            "bucket; model tarball keys are chosen per model version in the config.",
+            model_objects,
+            "Read-only access to objects under this service's model-artifact prefix; model "
+            "tarball keys are chosen per model version in the config.",
         )
         acknowledge_wildcard_resource(
             policy,
-            storage.data_capture_arn(),
-            "Write-only access under the data-capture prefix: SageMaker names capture objects "
+            capture_objects,
+            "Write-only access under this service's data-capture prefix: SageMaker names "
+            "capture objects "
             "by endpoint, variant and timestamp, which cannot be listed in advance.",
         )
         acknowledge_wildcard_resource(
@@ -170,21 +190,35 @@ class SageMakerExecutionRole(Construct):
 
 
 class FunctionRole(Construct):
-    """A role for a Lambda function whose permissions are attached elsewhere (as managed policies
-    next to the function), named in ``key``'s policy so the function can use encrypted queues."""
+    """A role for a Lambda function whose other permissions are attached elsewhere (as managed
+    policies next to the function). It may use ``key`` (for encrypted queues and logs) and lives
+    under ``path``, which the key policy admits."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, description: str, key: EncryptionKey
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        key: kms.IKey,
+        path: str = "/",
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.role = iam.Role(
             self,
             "Role",
+            path=path,
             description=description,
             assumed_by=iam.ServicePrincipal(
                 "lambda.amazonaws.com",
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
         )
-        key.grant_use(self.role, sid=f"{construct_id}Use")
+        self.key_policy = iam.ManagedPolicy(
+            self,
+            "KeyUse",
+            description="Use of the environment key (encrypted queues and logs)",
+            roles=[self.role],
+            statements=key_use_statements(key),
+        )

@@ -1,4 +1,9 @@
-"""Stateful per-environment foundation: key, network, image registry, artifact storage, roles."""
+"""What every model service of an environment shares: key, network, artifact bucket, overview.
+
+Nothing here names a service, so adding, changing or removing one leaves this template
+byte-identical: service roles use the key through one IAM-path statement, and every value a
+service stack imports is exported explicitly (not only when some service happens to use it).
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,22 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
-from mlops_cdk.constructs import (
-    ArtifactStorage,
-    EncryptionKey,
-    FunctionRole,
-    ModelImageRepository,
-    PrivateNetwork,
-    SageMakerExecutionRole,
-)
-from mlops_cdk.constructs.preflight_access import PreflightAccess
+from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
+from mlops_cdk.constructs.dashboard import EnvironmentOverview
 from mlops_cdk.stacks.settings import log_retention, removal_policy
 
 # Output ids the pre-deploy check (mlops_cdk/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.
 BUCKET_OUTPUT = "ModelArtifactBucketName"
-REPOSITORY_OUTPUT = "ModelImageRepositoryName"
+
+
+def service_role_path(env: str) -> str:
+    """IAM path of every service role of ``env``; the key policy admits this path."""
+    return f"/mlops/{env}/"
 
 
 class FoundationStack(cdk.Stack):
-    """Composes the foundation constructs for one environment. Exposes them as attributes.
-
-    ``pipeline_account`` (the deployment pipeline's tooling account) may assume a read-only
-    role for the pre-deploy check of images and model artifacts."""
+    """Composes the shared constructs for one environment. Exposes them as attributes."""
 
     def __init__(
         self,
@@ -38,14 +37,13 @@ class FoundationStack(cdk.Stack):
         construct_id: str,
         *,
         config: EnvConfig,
-        pipeline_account: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
-            description=f"ML hosting foundation ({config.name}): key, network, registry, "
-            "artifact storage, SageMaker execution role",
+            description=f"ML hosting foundation ({config.name}): key, network, artifact storage "
+            "shared by every model service",
             termination_protection=config.termination_protection,
             **kwargs,
         )
@@ -60,49 +58,7 @@ class FoundationStack(cdk.Stack):
             removal_policy=policy,
         )
         key = self.encryption.key
-
-        network = config.network
-        if network.existing_vpc is not None:
-            existing = network.existing_vpc
-            vpc = ec2.Vpc.from_vpc_attributes(
-                self,
-                "ImportedVpc",
-                vpc_id=existing.vpc_id,
-                vpc_cidr_block=str(existing.cidr),
-                availability_zones=existing.availability_zones,
-                isolated_subnet_ids=existing.private_subnet_ids,
-                isolated_subnet_route_table_ids=existing.route_table_ids,
-            )
-            self.network = PrivateNetwork(
-                self,
-                "Network",
-                key=key,
-                log_retention=retention,
-                removal_policy=policy,
-                existing_vpc=vpc,
-                create_endpoints=existing.create_endpoints,
-            )
-        elif network.new_vpc is not None:
-            self.network = PrivateNetwork(
-                self,
-                "Network",
-                key=key,
-                log_retention=retention,
-                removal_policy=policy,
-                cidr=str(network.new_vpc.cidr),
-                max_azs=network.new_vpc.max_azs,
-            )
-        else:  # pragma: no cover - NetworkConfig requires exactly one
-            raise ValueError(f"{config.name}: network needs new_vpc or existing_vpc")
-
-        self.registry = ModelImageRepository(
-            self,
-            "ModelImages",
-            key=key,
-            removal_policy=policy,
-            max_tagged_images=config.registry.max_tagged_images,
-            untagged_expiry_days=config.registry.untagged_expiry_days,
-        )
+        self.network = self._network(config, key, retention, policy)
         self.storage = ArtifactStorage(
             self,
             "Artifacts",
@@ -115,59 +71,87 @@ class FoundationStack(cdk.Stack):
             ),
             access_log_expiry=cdk.Duration.days(config.storage.access_log_expiry_days),
         )
-        self.retraining_role: FunctionRole | None = None
+        self.role_path = service_role_path(config.name)
+        self.encryption.grant_role_path(self.role_path, sid="ServiceRolesUse")
         if config.monitoring is not None:
-            # CloudWatch alarms publish to the KMS-encrypted alarm topic.
+            # CloudWatch alarms publish to each service's KMS-encrypted alarm topic.
             self.encryption.grant_service_use(
                 "cloudwatch.amazonaws.com", sid="CloudWatchAlarmsToTopic", same_account_only=False
             )
-            if config.monitoring.retraining is not None:
-                self.retraining_role = FunctionRole(
-                    self,
-                    "RetrainingFunction",
-                    description="Retraining function (permissions attached by the serving stack)",
-                    key=self.encryption,
-                )
-        self.execution_role = SageMakerExecutionRole(
-            self,
-            "SageMakerExecution",
-            repository=self.registry.repository,
-            storage=self.storage,
-            key=self.encryption,
-            vpc=self.network.vpc,
-        )
         self._grant_people(config)
         self.bucket_output = cdk.CfnOutput(
             self,
             BUCKET_OUTPUT,
             value=self.storage.bucket.bucket_name,
-            description=f"Publish model artifacts under s3://<this>/{config.storage.model_artifacts_prefix}",
+            description="Publish model artifacts under "
+            f"s3://<this>/{config.storage.model_artifacts_prefix}<service>/",
         )
-        self.repository_output = cdk.CfnOutput(
-            self,
-            REPOSITORY_OUTPUT,
-            value=self.registry.repository.repository_name,
-            description="Push model images here (publishers only)",
-        )
-        self.preflight: PreflightAccess | None = None
-        if pipeline_account is not None and config.serving is not None:
-            self.preflight = PreflightAccess(
+        self._export_shared_values()
+        self.overview = EnvironmentOverview(self, "Overview", endpoint_prefix=f"{config.name}-")
+
+    def _network(
+        self,
+        config: EnvConfig,
+        key: Any,
+        retention: Any,
+        policy: cdk.RemovalPolicy,
+    ) -> PrivateNetwork:
+        network = config.network
+        if network.existing_vpc is not None:
+            existing = network.existing_vpc
+            vpc = ec2.Vpc.from_vpc_attributes(
                 self,
-                "Preflight",
-                repository=self.registry.repository,
-                bucket=self.storage.bucket,
-                model_artifacts_prefix=config.storage.model_artifacts_prefix,
-                trusted_account=pipeline_account,
+                "ImportedVpc",
+                vpc_id=existing.vpc_id,
+                vpc_cidr_block=str(existing.cidr),
+                availability_zones=existing.availability_zones,
+                isolated_subnet_ids=existing.private_subnet_ids,
+                isolated_subnet_route_table_ids=existing.route_table_ids,
             )
+            return PrivateNetwork(
+                self,
+                "Network",
+                key=key,
+                log_retention=retention,
+                removal_policy=policy,
+                existing_vpc=vpc,
+                create_endpoints=existing.create_endpoints,
+            )
+        if network.new_vpc is None:  # pragma: no cover - NetworkConfig requires exactly one
+            raise ValueError(f"{config.name}: network needs new_vpc or existing_vpc")
+        return PrivateNetwork(
+            self,
+            "Network",
+            key=key,
+            log_retention=retention,
+            removal_policy=policy,
+            cidr=str(network.new_vpc.cidr),
+            max_azs=network.new_vpc.max_azs,
+        )
 
     def _grant_people(self, config: EnvConfig) -> None:
-        """Publishers write images and model artifacts (nobody else can); operators read the
-        encrypted on-failure queue. Both through one AWS service each."""
+        """Publishers write model artifacts (nobody else can); operators read the encrypted
+        on-failure queues. Both through one AWS service each. (Image pushes are granted by each
+        service's repository policy.)"""
         self.storage.grant_publishers(config.publishers)
-        self.registry.grant_publishers(config.publishers)
         self.encryption.grant_publishers(
             config.publishers, via_service="s3", sid="PublishersWriteModelArtifacts"
         )
         self.encryption.grant_operators(
             config.operators, via_service="sqs", sid="OperatorsReadQueues"
         )
+
+    def _export_shared_values(self) -> None:
+        """Export every value a service stack may import, whether or not a service uses it
+        today: CDK would otherwise add or remove exports here as services come and go."""
+        values = [
+            self.encryption.key.key_arn,
+            self.storage.bucket.bucket_arn,
+            self.storage.bucket.bucket_name,
+            self.network.vpc.vpc_id,
+            self.network.vpc.vpc_cidr_block,
+            *(subnet.subnet_id for subnet in self.network.subnets),
+        ]
+        for value in values:
+            if cdk.Token.is_unresolved(value):  # an imported VPC's ids are literals
+                self.export_value(value)

@@ -23,7 +23,7 @@ KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-5555555555
 def findings(scope: Construct, production_stages: tuple[str, ...] = ()) -> set[tuple[str, str]]:
     report = SageMakerChecks(production_stages=production_stages).validate_scope(scope)
     return {
-        (v.rule_name.removeprefix(f"{PACK_NAME}-"), r.construct_path)
+        (v.rule_name.removeprefix(f"{PACK_NAME}-"), str(r.construct_path))
         for v in report.violations
         for r in v.violating_resources
     }

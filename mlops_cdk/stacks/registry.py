@@ -1,0 +1,77 @@
+"""One service's image repository (stateful), deployed before its serving stack.
+
+The repository is a stack of its own because CreateModel needs the image to exist: the
+repository must be there, and publishers must have pushed to it, before the service's models
+are created. The pre-deploy check runs between the two stacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mlops_cdk.constructs.preflight_access import PreflightAccess
+from mlops_cdk.constructs.registry import ModelImageRepository
+
+REPOSITORY_OUTPUT = "ModelImageRepositoryName"
+
+
+class ServiceRegistryStack(cdk.Stack):
+    """The service's ECR repository (scan on push, immutable tags, KMS, lifecycle), pushable by
+    ``publishers`` only, and, with a pipeline, the read-only pre-deploy check role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        service: str,
+        key: kms.IKey,
+        bucket: s3.IBucket,
+        model_prefix: str,
+        publishers: Sequence[str],
+        removal_policy: cdk.RemovalPolicy,
+        max_tagged_images: int,
+        untagged_expiry_days: int,
+        termination_protection: bool = False,
+        pipeline_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Model images of service {service}",
+            termination_protection=termination_protection,
+            **kwargs,
+        )
+        self.images = ModelImageRepository(
+            self,
+            "ModelImages",
+            key=key,
+            removal_policy=removal_policy,
+            max_tagged_images=max_tagged_images,
+            untagged_expiry_days=untagged_expiry_days,
+        )
+        self.images.grant_publishers(publishers)
+        self.repository = self.images.repository
+        self.repository_output = cdk.CfnOutput(
+            self,
+            REPOSITORY_OUTPUT,
+            value=self.repository.repository_name,
+            description=f"Push the images of service {service} here (publishers only)",
+        )
+        self.preflight: PreflightAccess | None = None
+        if pipeline_account is not None:
+            self.preflight = PreflightAccess(
+                self,
+                "Preflight",
+                repository=self.repository,
+                bucket=bucket,
+                model_artifacts_prefix=model_prefix,
+                trusted_account=pipeline_account,
+            )

@@ -1,0 +1,331 @@
+"""One model service: its execution role, models, weighted endpoint, autoscaling, alarms,
+retraining, smoke-test role and dashboard (``<env>-<service>``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.service import ServiceConfig
+from mlops_cdk.config.serving import VariantConfig
+from mlops_cdk.constructs.alarms import EndpointAlarms
+from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
+from mlops_cdk.constructs.dashboard import EndpointDashboard
+from mlops_cdk.constructs.endpoint import (
+    DataCaptureSpec,
+    DeploymentSpec,
+    ServerlessSpec,
+    VariantSpec,
+    WeightedEndpoint,
+)
+from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.constructs.notifications import AlarmTopic
+from mlops_cdk.constructs.retraining import METRICS_NAMESPACE, RetrainingFunction
+from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole
+from mlops_cdk.constructs.smoke_access import SmokeTestAccess
+from mlops_cdk.stacks.settings import log_retention, removal_policy
+
+
+def endpoint_name_for(stack_name: str) -> str:
+    """A SageMaker endpoint name derived from the (account/region-unique) stack name."""
+    name = re.sub(r"[^a-zA-Z0-9-]+", "-", stack_name).strip("-")[:63].rstrip("-")
+    return name or "endpoint"
+
+
+def _imported_bucket(stack: cdk.Stack, bucket: s3.IBucket) -> s3.IBucket:
+    """The shared bucket through its owner's explicit exports (``Fn::ImportValue``), so that
+    what this stack's policies say is what cdk-nag and CloudFormation see (the same exports CDK
+    would create for an object reference)."""
+    owner = cdk.Stack.of(bucket)
+    if owner is stack:
+        return bucket
+    return s3.Bucket.from_bucket_attributes(
+        stack,
+        "SharedArtifactBucket",
+        bucket_arn=owner.export_value(bucket.bucket_arn),
+        bucket_name=owner.export_value(bucket.bucket_name),
+    )
+
+
+class ServiceStack(cdk.Stack):
+    """Composes one service from ``config.services[service]``; shared resources (key, VPC,
+    bucket) and the service's repository come in as objects. Exposes what it creates."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvConfig,
+        service: str,
+        key: kms.IKey,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        bucket: s3.IBucket,
+        repository: ecr.IRepository,
+        role_path: str,
+        smoke_test_account: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"Model service {service} ({config.name}): models, endpoint, "
+            "autoscaling, alarms, retraining",
+            termination_protection=config.termination_protection,
+            **kwargs,
+        )
+        spec = config.services[service]
+        bucket = _imported_bucket(self, bucket)
+        self.config, self.service, self.spec = config, service, spec
+        self.key, self.vpc, self.subnets, self.role_path = key, vpc, subnets, role_path
+        self.endpoint_name = endpoint_name_for(self.stack_name)
+        self.execution_role = SageMakerExecutionRole(
+            self,
+            "SageMakerExecution",
+            repository=repository,
+            bucket=bucket,
+            model_prefix=config.model_prefix(service),
+            capture_prefix=config.capture_prefix(service),
+            key=key,
+            vpc=vpc,
+            path=role_path,
+        ).role
+        self.models = self._models(spec, repository, bucket)
+        self.topic, self.alarms = self._alarms(spec)
+        rollback = self.alarms.for_kinds(self.thresholds.rollback_on) if self.alarms else []
+        self.endpoint = self._endpoint(spec, bucket, rollback)
+        self.autoscaling = self._autoscaling(spec)
+        self.retraining = self._retraining(spec)
+        self.smoke_test: SmokeTestAccess | None = None
+        if smoke_test_account is not None and spec.smoke_test is not None:
+            self.smoke_test = SmokeTestAccess(
+                self,
+                "SmokeTest",
+                endpoint_name=self.endpoint_name,
+                trusted_account=smoke_test_account,
+                depends_on=self.endpoint.endpoint,
+            )
+        if self.alarms is not None:
+            self.dashboard = EndpointDashboard(
+                self,
+                "Dashboard",
+                endpoint_name=self.endpoint_name,
+                variant_names=[v.name for v in spec.variants],
+                alarms=self.alarms.all_alarms,
+                retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
+            )
+
+    @property
+    def thresholds(self) -> Any:
+        return self.config.thresholds(self.service)
+
+    def _models(
+        self, spec: ServiceConfig, repository: ecr.IRepository, bucket: s3.IBucket
+    ) -> dict[str, HostedModel]:
+        serverless_models = {v.model for v in spec.variants if v.is_serverless}
+        models: dict[str, HostedModel] = {}
+        for model in spec.models:
+            in_vpc = model.name not in serverless_models
+            image = (
+                repository.repository_uri_for_digest(model.image_digest)
+                if model.image_digest
+                else repository.repository_uri_for_tag(model.image_tag)
+            )
+            models[model.name] = HostedModel(
+                self,
+                f"Model-{model.name}",
+                execution_role=self.execution_role,
+                image_uri=image,
+                model_data_url=bucket.s3_url_for_object(model.model_data_key),
+                environment=model.environment,
+                vpc=self.vpc if in_vpc else None,
+                subnets=self.subnets if in_vpc else None,
+                network_isolation=model.network_isolation,
+            )
+        return models
+
+    def _alarms(self, spec: ServiceConfig) -> tuple[AlarmTopic | None, EndpointAlarms | None]:
+        monitoring = self.config.monitoring
+        if monitoring is None:
+            return None, None
+        topic = AlarmTopic(self, "AlarmTopic", key=self.key, emails=monitoring.alarm_emails)
+        alarms = EndpointAlarms(
+            self,
+            "Alarms",
+            endpoint_name=self.endpoint_name,
+            variants={
+                v.name: v.instance.instance_type if v.instance else None for v in spec.variants
+            },
+            thresholds=self.thresholds,
+            quality_alarms=spec.quality_alarms,
+        )
+        notify = cloudwatch_actions.SnsAction(topic.topic)
+        for alarm in alarms.all_alarms:
+            alarm.add_alarm_action(notify)
+            alarm.add_ok_action(notify)
+        return topic, alarms
+
+    def _endpoint(
+        self, spec: ServiceConfig, bucket: s3.IBucket, rollback: Sequence[cloudwatch.IAlarm]
+    ) -> WeightedEndpoint:
+        capture = spec.data_capture
+        deployment = spec.deployment
+        step = deployment.step_size
+        return WeightedEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            variants=[self._variant_spec(v) for v in spec.variants],
+            key=self.key,
+            capture_bucket=bucket,
+            capture_prefix=self.config.capture_prefix(self.service),
+            data_capture=DataCaptureSpec(
+                sampling_percentage=capture.sampling_percentage,
+                capture_input=capture.capture_input,
+                capture_output=capture.capture_output,
+            )
+            if capture.enabled
+            else None,
+            deployment=DeploymentSpec(
+                strategy=deployment.strategy,
+                step_type=step.type if step else None,
+                step_value=step.value if step else None,
+                wait_seconds=deployment.wait_seconds,
+                termination_wait_seconds=deployment.termination_wait_seconds,
+                maximum_execution_timeout_seconds=deployment.maximum_execution_timeout_seconds,
+            ),
+            rollback_alarms=rollback,
+        )
+
+    def _autoscaling(self, spec: ServiceConfig) -> dict[str, VariantAutoscaling]:
+        scaled: dict[str, VariantAutoscaling] = {}
+        for variant in spec.variants:
+            scaling = self._scaling(variant)
+            if scaling is not None:
+                scaling_spec, kind = scaling
+                scaled[variant.name] = VariantAutoscaling(
+                    self,
+                    f"Scaling-{variant.name}",
+                    endpoint_name=self.endpoint.endpoint_name,
+                    variant_name=variant.name,
+                    spec=scaling_spec,
+                    kind=kind,
+                    depends_on=self.endpoint.endpoint,
+                )
+        return scaled
+
+    def _retraining(self, spec: ServiceConfig) -> RetrainingFunction | None:
+        retraining = spec.retraining
+        if retraining is None or self.alarms is None:
+            return None
+        role = FunctionRole(
+            self,
+            "RetrainingRole",
+            description=f"Retraining function of service {self.service}",
+            key=self.key,
+            path=self.role_path,
+        )
+        job = retraining.training_job
+        function = RetrainingFunction(
+            self,
+            "Retraining",
+            role=role.role,
+            key=self.key,
+            vpc=self.vpc,
+            subnets=self.subnets,
+            endpoint_name=self.endpoint_name,
+            cooldown=cdk.Duration.minutes(retraining.cooldown_minutes),
+            log_retention=log_retention(self.config),
+            removal_policy=removal_policy(self.config),
+            pipeline_name=retraining.pipeline.name if retraining.pipeline else None,
+            training_job_template=job.template if job else None,
+            training_job_prefix=job.job_prefix if job else None,
+            training_role=self.execution_role if job else None,
+            reserved_concurrency=retraining.reserved_concurrency,
+        )
+        # A direct alarm action: the alarm invokes the function asynchronously with its state
+        # change, only on transitions to ALARM (see README, "Retraining").
+        invoke = cloudwatch_actions.LambdaAction(function.function)
+        triggers = [
+            *(self.alarms.quality[a.name] for a in spec.quality_alarms if a.retrain),
+            *self.alarms.for_kinds(self.thresholds.retrain_on),
+        ]
+        for alarm in triggers:
+            alarm.add_alarm_action(invoke)
+        return function
+
+    def _variant_spec(self, variant: VariantConfig) -> VariantSpec:
+        model_name = self.models[variant.model].model_name
+        if variant.serverless is not None:
+            return VariantSpec(
+                name=variant.name,
+                model_name=model_name,
+                initial_weight=variant.initial_weight,
+                serverless=ServerlessSpec(
+                    memory_size_mb=variant.serverless.memory_size_mb,
+                    max_concurrency=variant.serverless.max_concurrency,
+                    provisioned_concurrency=variant.serverless.provisioned_concurrency,
+                ),
+            )
+        assert variant.instance is not None  # noqa: S101 - schema: exactly one kind
+        return VariantSpec(
+            name=variant.name,
+            model_name=model_name,
+            initial_weight=variant.initial_weight,
+            instance_type=variant.instance.instance_type,
+            initial_instance_count=variant.instance.initial_instance_count,
+        )
+
+    @staticmethod
+    def _scaling(
+        variant: VariantConfig,
+    ) -> tuple[ScalingSpec, Literal["instances", "provisioned_concurrency"]] | None:
+        if variant.instance is not None and variant.instance.autoscaling is not None:
+            s = variant.instance.autoscaling
+            return (
+                ScalingSpec(
+                    min_capacity=s.min_capacity,
+                    max_capacity=s.max_capacity,
+                    target_value=s.target_value,
+                    metric=s.metric,
+                    scale_in_cooldown_seconds=s.scale_in_cooldown_seconds,
+                    scale_out_cooldown_seconds=s.scale_out_cooldown_seconds,
+                    scheduled=[
+                        ScheduledCapacity(
+                            name=a.name,
+                            cron=a.schedule,
+                            min_capacity=a.min_capacity,
+                            max_capacity=a.max_capacity,
+                            time_zone=a.time_zone,
+                        )
+                        for a in s.scheduled
+                    ],
+                ),
+                "instances",
+            )
+        if variant.serverless is not None and variant.serverless.autoscaling is not None:
+            p = variant.serverless.autoscaling
+            return (
+                ScalingSpec(
+                    min_capacity=p.min_capacity,
+                    max_capacity=p.max_capacity,
+                    target_value=p.target_utilization,
+                    metric="provisioned_concurrency_utilization",
+                    scale_in_cooldown_seconds=p.scale_in_cooldown_seconds,
+                    scale_out_cooldown_seconds=p.scale_out_cooldown_seconds,
+                ),
+                "provisioned_concurrency",
+            )
+        return None
