@@ -15,8 +15,14 @@ from aws_cdk import aws_ec2 as ec2
 from mlops_cdk.stage import MlopsStage
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = ROOT / "config"
+# The environments the suite synthesizes: fixtures, so users may edit or add config/ files
+# without breaking tests (tests/test_committed_config.py checks config/ itself).
+CONFIG_DIR = ROOT / "tests" / "fixtures" / "config"
+COMMITTED_CONFIG_DIR = ROOT / "config"
 ENVIRONMENTS = ("dev", "stage", "prod")
+# (environment, service) pairs of the fixture configs.
+SERVICES = (("dev", "churn"), ("stage", "churn"), ("stage", "fraud"), ("prod", "churn"),
+            ("prod", "fraud"))  # fmt: skip
 TEST_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 
 
@@ -60,11 +66,19 @@ class Synthesized:
     stages: dict[str, MlopsStage]
     _templates: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
+    def stack(self, env: str, stack: str) -> cdk.Stack:
+        """``foundation``, a service name (its serving stack) or ``<service>-registry``."""
+        stage = self.stages[env]
+        if stack == "foundation":
+            return stage.foundation
+        if stack.endswith("-registry"):
+            return stage.services[stack.removesuffix("-registry")].registry
+        return stage.services[stack].serving
+
     def template_json(self, env: str, stack: str) -> dict[str, Any]:
         key = (env, stack)
         if key not in self._templates:
-            stack_obj: cdk.Stack = getattr(self.stages[env], stack)
-            path = Path(self.stages[env].outdir) / stack_obj.template_file
+            path = Path(self.stages[env].outdir) / self.stack(env, stack).template_file
             self._templates[key] = json.loads(path.read_text())
         return self._templates[key]
 

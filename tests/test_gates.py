@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 
 from tests.conftest import SecondSynth
-from tests.helpers import ROOT, Synthesized
+from tests.helpers import SERVICES, ROOT, Synthesized
 
 # Tests that share the session synth of every environment run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("environments")
@@ -85,6 +85,7 @@ def test_two_synths_are_byte_identical(synthesized: Synthesized, second_synth: S
         for c in stage.node.children
         if isinstance(c, cdk.Stack)
     ]
-    assert len(first) == len(stacks) == 6
+    # Foundation per environment, and a registry and a serving stack per service
+    assert len(first) == len(stacks) == 3 + 2 * len(SERVICES)
     for relative in first:
         assert (synthesized.outdir / relative).read_bytes() == (second / relative).read_bytes()

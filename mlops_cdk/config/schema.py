@@ -337,17 +337,18 @@ class EnvConfig(AwsLocation):
 
     @model_validator(mode="after")
     def _services_fit_environment(self) -> EnvConfig:
-        if self.production and self.services and self.monitoring is None:
-            raise FieldProblem(
-                "monitoring", "production endpoints need alarms and rollback: configure it"
-            )
         for name, service in self.services.items():
             where = f"services.{name}"
             self._check_service_name(name)
             self._check_service_storage(where, name, service)
             if self.production:
                 self._check_production(where, service)
-            self._check_service_monitoring(where, name, service)
+        if self.production and self.services and self.monitoring is None:
+            raise FieldProblem(
+                "monitoring", "production endpoints need alarms and rollback: configure it"
+            )
+        for name, service in self.services.items():
+            self._check_service_monitoring(f"services.{name}", name, service)
         return self
 
     def _check_service_name(self, name: str) -> None:
@@ -425,10 +426,12 @@ class EnvConfig(AwsLocation):
             thresholds = self.thresholds(name)
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = ".".join(str(part) for part in first["loc"])
-            raise FieldProblem(
-                f"{where}.alarms.{field}", first["msg"].removeprefix("Value error, ")
-            ) from None
+            cause = (first.get("ctx") or {}).get("error")
+            parts = [str(part) for part in first["loc"]]
+            if isinstance(cause, FieldProblem):
+                parts.append(cause.path)
+            field = ".".join([f"{where}.alarms", *parts])
+            raise FieldProblem(field, first["msg"].removeprefix("Value error, ")) from None
         triggers = [a for a in service.quality_alarms if a.retrain] + thresholds.retrain_on
         if triggers and service.retraining is None:
             raise FieldProblem(

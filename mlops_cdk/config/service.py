@@ -62,7 +62,7 @@ class ServiceConfig(ServingConfig):
 
     def thresholds(self, defaults: OperationalThresholds) -> OperationalThresholds:
         """The environment's defaults with this service's overrides applied."""
-        overrides: dict[str, Any] = self.alarms.model_dump(exclude_unset=True)
+        overrides: dict[str, Any] = self.alarms.model_dump(exclude_unset=True, exclude_none=True)
         return OperationalThresholds.model_validate(
             {**defaults.model_dump(exclude_unset=True), **overrides}
         )

@@ -89,18 +89,43 @@ def actions(template: dict[str, Any], stage: str) -> list[dict[str, Any]]:
     return result
 
 
+def run_orders(stage_actions: list[dict[str, Any]], stack: str) -> dict[str, int]:
+    """``{"Prepare": n, "Deploy": m}`` of one stack's CloudFormation actions."""
+    return {
+        a["Name"].rsplit(".", 1)[1]: int(a["RunOrder"])
+        for a in stage_actions
+        if a["ActionTypeId"]["Provider"] == "CloudFormation"
+        and a["Configuration"]["StackName"] == stack
+    }
+
+
 @pytest.mark.parametrize("stage", ["dev", "stage", "prod"])
-def test_approval_only_before_prod_and_smoke_after_deploy(synth: PipelineSynth, stage: str) -> None:
+def test_stage_order_foundation_preflight_services_in_parallel_then_smoke(
+    synth: PipelineSynth, env_configs: dict[str, EnvConfig], stage: str
+) -> None:
+    """Foundation, then every service's repository, its pre-deploy check (CreateModel fails on
+    a missing image or artifact), its serving stack and its smoke test; services in parallel."""
     stage_actions = actions(synth.template, stage)
+    services = list(env_configs[stage].services)
+    foundation = run_orders(stage_actions, f"{stage}-Foundation")
+    orders: dict[str, dict[str, int]] = {}
+    for service in services:
+        registry = run_orders(stage_actions, f"{stage}-{service}-Registry")
+        serving = run_orders(stage_actions, f"{stage}-{service}")
+        (preflight,) = [
+            a for a in stage_actions if a["Name"].endswith(f".Preflight-{stage}-{service}")
+        ]
+        (smoke,) = [a for a in stage_actions if a["Name"].endswith(f".Smoke-{stage}-{service}")]
+        assert foundation["Deploy"] < registry["Prepare"] < registry["Deploy"]
+        assert registry["Deploy"] < preflight["RunOrder"] < serving["Prepare"]
+        assert serving["Deploy"] < smoke["RunOrder"]
+        orders[service] = {**serving, "preflight": preflight["RunOrder"]}
+    # services run side by side: the same run order for each step
+    assert len({json.dumps(o, sort_keys=True) for o in orders.values()}) == 1
     approvals = [a for a in stage_actions if a["ActionTypeId"]["Category"] == "Approval"]
-    deploys = [a for a in stage_actions if a["ActionTypeId"]["Provider"] == "CloudFormation"]
-    smoke = [a for a in stage_actions if a["Name"] == f"Smoke-{stage}"]
-    assert deploys
-    assert len(smoke) == 1
-    assert smoke[0]["RunOrder"] > max(a["RunOrder"] for a in deploys)
     if stage == "prod":
         assert len(approvals) == 1
-        assert approvals[0]["RunOrder"] < min(a["RunOrder"] for a in deploys)
+        assert approvals[0]["RunOrder"] < foundation["Prepare"]
     else:
         assert approvals == []
 
@@ -115,9 +140,11 @@ def test_deploys_go_to_each_environments_account(
             for a in actions(synth.template, stage)
             if a["ActionTypeId"]["Provider"] == "CloudFormation"
         ]
-        assert {a["Configuration"]["StackName"] for a in deploys} >= {
+        services = env_configs[stage].services
+        assert {a["Configuration"]["StackName"] for a in deploys} == {
             f"{stage}-Foundation",
-            f"{stage}-Serving",
+            *(f"{stage}-{s}" for s in services),
+            *(f"{stage}-{s}-Registry" for s in services),
         }
         assert all(account in json.dumps(a["RoleArn"]) for a in deploys)
 
@@ -143,9 +170,10 @@ def test_self_mutation_is_on(synth: PipelineSynth) -> None:
 def test_smoke_step_assumes_only_the_smoke_role(
     synth: PipelineSynth, env_configs: dict[str, EnvConfig]
 ) -> None:
-    commands = buildspec(synth.template, "Smokeprod")["phases"]["build"]["commands"]
+    commands = buildspec(synth.template, "Smokeprodfraud")["phases"]["build"]["commands"]
     assert commands == [
-        'make smoke ENV=prod ROLE_ARN="$SMOKE_ROLE_ARN" ENDPOINT_NAME="$ENDPOINT_NAME" TIMEOUT=900'
+        'make smoke ENV=prod SERVICE=fraud ROLE_ARN="$SMOKE_ROLE_ARN" '
+        'ENDPOINT_NAME="$ENDPOINT_NAME" TIMEOUT=900'
     ]
     statements = [
         s
@@ -179,31 +207,11 @@ def test_target_accounts_deploy_roles_can_read_the_artifacts(
         assert deploy_role in bucket_policies, env
 
 
-@pytest.mark.parametrize("stage", ["dev", "stage", "prod"])
-def test_preflight_runs_after_foundation_and_before_serving(
-    synth: PipelineSynth, stage: str
-) -> None:
-    """CreateModel fails on a missing image or artifact: the pre-deploy check must run after
-    the Foundation stack (repository, bucket, read-only role) and before the Serving stack."""
-    stage_actions = actions(synth.template, stage)
-
-    def run_order(stack: str, kind: str) -> int:
-        (action,) = [
-            a
-            for a in stage_actions
-            if a["ActionTypeId"]["Provider"] == "CloudFormation"
-            and a["Configuration"]["StackName"] == f"{stage}-{stack}"
-            and a["Name"].endswith(kind)
-        ]
-        return int(action["RunOrder"])
-
-    (preflight,) = [a for a in stage_actions if a["Name"] == f"Foundation.Preflight-{stage}"]
-    assert run_order("Foundation", "Deploy") < preflight["RunOrder"]
-    assert preflight["RunOrder"] < run_order("Serving", "Prepare")
-    commands = buildspec(synth.template, f"Preflight{stage}")["phases"]["build"]["commands"]
+def test_preflight_step_checks_one_service_with_its_outputs(synth: PipelineSynth) -> None:
+    commands = buildspec(synth.template, "Preflightstagefraud")["phases"]["build"]["commands"]
     assert commands == [
-        f'make preflight ENV={stage} ROLE_ARN="$PREFLIGHT_ROLE_ARN" BUCKET="$MODEL_BUCKET" '
-        'REPOSITORY="$MODEL_REPOSITORY"'
+        'make preflight ENV=stage SERVICE=fraud ROLE_ARN="$PREFLIGHT_ROLE_ARN" '
+        'BUCKET="$MODEL_BUCKET" REPOSITORY="$MODEL_REPOSITORY"'
     ]
 
 

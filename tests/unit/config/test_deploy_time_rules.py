@@ -70,7 +70,7 @@ def test_instance_type_must_be_a_hosting_type(tmp_path: Path) -> None:
     variant["instance"]["instance_type"] = "ml.c5.huge"
     found = problem(tmp_path, config_with(serving_with(variants=[variant])))
     assert found.startswith(
-        "config/dev.yaml: serving.variants[0].instance.instance_type: 'ml.c5.huge' is not a "
+        "config/dev.yaml: services.svc.variants[0].instance.instance_type: 'ml.c5.huge' is not a "
         "SageMaker hosting instance type (did you mean "
     ), found
 
@@ -80,7 +80,7 @@ def test_gpu_type_with_unknown_gpu_count_is_refused_with_alarms(tmp_path: Path) 
     variant["instance"]["instance_type"] = "ml.g7e.2xlarge"
     data = config_with(serving_with(variants=[variant]), monitoring=MONITORING)
     assert problem(tmp_path, data) == (
-        "config/dev.yaml: serving.variants[0].instance.instance_type: the GPU count of "
+        "config/dev.yaml: services.svc.variants[0].instance.instance_type: the GPU count of "
         "ml.g7e.2xlarge is not known to this package (mlops_cdk/instance_types.py): add it "
         "from the EC2 instance specifications"
     )
@@ -136,7 +136,9 @@ def test_step_sizes_outside_sagemaker_bounds(
 ) -> None:
     field = "canary_size" if deployment["strategy"] == "canary" else "linear_step_size"
     found = problem(tmp_path, config_with(serving_with(variants=variants, deployment=deployment)))
-    assert found.startswith(f"config/dev.yaml: serving.deployment.{field}.value: {expected}"), found
+    assert found.startswith(
+        f"config/dev.yaml: services.svc.deployment.{field}.value: {expected}"
+    ), found
 
 
 def test_step_sizes_within_bounds(tmp_path: Path) -> None:
@@ -148,7 +150,7 @@ def test_step_sizes_within_bounds(tmp_path: Path) -> None:
         tmp_path,
         config_with(serving_with(variants=variants, deployment=canary("instance_count", 1))),
     )
-    assert config.serving.deployment.canary_size.value == 1
+    assert config.services["svc"].deployment.canary_size.value == 1
 
 
 def test_rollback_alarms_need_a_baking_period(tmp_path: Path) -> None:
@@ -157,7 +159,7 @@ def test_rollback_alarms_need_a_baking_period(tmp_path: Path) -> None:
         monitoring=MONITORING,
     )
     assert problem(tmp_path, data).startswith(
-        "config/dev.yaml: serving.deployment.wait_seconds: rollback alarms are only evaluated "
+        "config/dev.yaml: services.svc.deployment.wait_seconds: rollback alarms are only evaluated "
         "during the baking period"
     )
 
@@ -169,7 +171,7 @@ def test_no_rollback_alarms_no_baking_needed(tmp_path: Path) -> None:
         serving_with(deployment={"strategy": "all_at_once", "wait_seconds": 0}),
         monitoring=monitoring,
     )
-    assert load(tmp_path, data).serving.deployment.wait_seconds == 0
+    assert load(tmp_path, data).services["svc"].deployment.wait_seconds == 0
 
 
 # --- alarms on published metrics ---------------------------------------------------------
@@ -186,17 +188,17 @@ def with_quality(**alarm: Any) -> dict[str, Any]:
     [
         (
             {"namespace": "aws/sagemaker/Endpoints/data-metrics", "published_by": None},
-            "monitoring.quality_alarms[0].namespace: 'aws/sagemaker/Endpoints/data-metrics' is "
+            "services.svc.quality_alarms[0].namespace: 'aws/sagemaker/Endpoints/data-metrics' is "
             "a SageMaker Model Monitor namespace",
         ),
         (
             {"namespace": "Team/Quality", "published_by": None},
-            "monitoring.quality_alarms[0].published_by: namespace 'Team/Quality' is not "
+            "services.svc.quality_alarms[0].published_by: namespace 'Team/Quality' is not "
             "published by AWS: say who puts this metric",
         ),
         (
             {"namespace": "AWS/SageMaker", "metric_name": "Invocations"},
-            "monitoring.quality_alarms[0].published_by: 'AWS/SageMaker' is published by AWS: "
+            "services.svc.quality_alarms[0].published_by: 'AWS/SageMaker' is published by AWS: "
             "remove published_by",
         ),
         (
@@ -206,8 +208,8 @@ def with_quality(**alarm: Any) -> dict[str, Any]:
                 "published_by": None,
                 "dimensions": {"EndpointName": "stage-Serving", "VariantName": "a"},
             },
-            "monitoring.quality_alarms[0].dimensions.EndpointName: 'stage-Serving' is not this "
-            "environment's endpoint ('dev-Serving')",
+            "services.svc.quality_alarms[0].dimensions.EndpointName: 'stage-Serving' is not "
+            "this service's endpoint ('dev-svc')",
         ),
     ],
 )
@@ -224,10 +226,10 @@ def test_alarm_on_own_endpoint_is_accepted(tmp_path: Path) -> None:
         namespace="AWS/SageMaker",
         metric_name="Invocations",
         published_by=None,
-        dimensions={"EndpointName": "dev-Serving", "VariantName": "a"},
+        dimensions={"EndpointName": "dev-svc", "VariantName": "a"},
     )
-    quality = load(tmp_path, data).monitoring.quality_alarms[0]
-    assert quality.dimensions["EndpointName"] == "dev-Serving"
+    quality = load(tmp_path, data).services["svc"].quality_alarms[0]
+    assert quality.dimensions["EndpointName"] == "dev-svc"
 
 
 # --- thresholds and retraining -----------------------------------------------------------
@@ -245,8 +247,8 @@ def test_reserved_concurrency_is_optional(tmp_path: Path, value: int | None, ok:
     monitoring["retraining"] = {**monitoring["retraining"], "reserved_concurrency": value}
     data = config_with(SERVING, monitoring=monitoring)
     if ok:
-        assert load(tmp_path, data).monitoring.retraining.reserved_concurrency == value
+        assert load(tmp_path, data).services["svc"].retraining.reserved_concurrency == value
     else:
         assert problem(tmp_path, data).startswith(
-            "config/dev.yaml: monitoring.retraining.reserved_concurrency: Input should be"
+            "config/dev.yaml: services.svc.retraining.reserved_concurrency: Input should be"
         )

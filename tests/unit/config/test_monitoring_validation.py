@@ -55,13 +55,13 @@ def monitoring(**changes: Any) -> dict[str, Any]:
 def test_valid_monitoring(tmp_path: Path) -> None:
     config = load(tmp_path, config_with(SERVING, monitoring=MONITORING))
     assert config.monitoring.operational.rollback_on == ["latency", "errors_5xx"]
-    assert config.monitoring.quality_alarms[0].missing_data == "ignore"
+    assert config.services["svc"].quality_alarms[0].missing_data == "ignore"
 
 
 def test_training_job_retraining(tmp_path: Path) -> None:
     retraining = {"training_job": {"job_prefix": "retrain", "template": TEMPLATE}}
     config = load(tmp_path, config_with(SERVING, monitoring=monitoring(retraining=retraining)))
-    assert config.monitoring.retraining.training_job.job_prefix == "retrain"
+    assert config.services["svc"].retraining.training_job.job_prefix == "retrain"
 
 
 @pytest.mark.parametrize(
@@ -71,24 +71,24 @@ def test_training_job_retraining(tmp_path: Path) -> None:
         ({"alarm_emails": ["a@b.co", "a@b.co"]}, "monitoring.alarm_emails: lists an address twice"),
         (
             {"quality_alarms": [QUALITY, QUALITY]},
-            "monitoring.quality_alarms[1].name: duplicate alarm 'drift'",
+            "services.svc.quality_alarms[1].name: duplicate alarm 'drift'",
         ),
         (
             {"quality_alarms": [{**QUALITY, "comparison": "above"}]},
-            "monitoring.quality_alarms[0].comparison: Input should be 'greater_than'",
+            "services.svc.quality_alarms[0].comparison: Input should be 'greater_than'",
         ),
         (
             {"quality_alarms": [{**QUALITY, "statistic": "p100x"}]},
-            "monitoring.quality_alarms[0].statistic: 'p100x' is not a CloudWatch statistic",
+            "services.svc.quality_alarms[0].statistic: 'p100x' is not a CloudWatch statistic",
         ),
         (
             {"quality_alarms": [{**QUALITY, "missing_data": "zero"}]},
-            "monitoring.quality_alarms[0].missing_data: Input should be 'breaching'",
+            "services.svc.quality_alarms[0].missing_data: Input should be 'breaching'",
         ),
-        ({"retraining": None}, "monitoring.retraining: alarms are marked as retraining triggers"),
+        ({"retraining": None}, "services.svc.retraining: alarms are marked as retraining triggers"),
         (
             {"quality_alarms": [{**QUALITY, "retrain": False}]},
-            "monitoring.retraining: no alarm triggers retraining",
+            "services.svc.retraining: no alarm triggers retraining",
         ),
         (
             {
@@ -97,7 +97,7 @@ def test_training_job_retraining(tmp_path: Path) -> None:
                     "training_job": {"job_prefix": "j", "template": TEMPLATE},
                 }
             },
-            "monitoring.retraining.pipeline: set exactly one of pipeline or training_job",
+            "services.svc.retraining.pipeline: set exactly one of pipeline or training_job",
         ),
         (
             {
@@ -105,15 +105,15 @@ def test_training_job_retraining(tmp_path: Path) -> None:
                     "training_job": {"job_prefix": "j", "template": {**TEMPLATE, "RoleArn": "arn"}}
                 }
             },
-            "monitoring.retraining.training_job.template: RoleArn is set by the function",
+            "services.svc.retraining.training_job.template: RoleArn is set by the function",
         ),
         (
             {"retraining": {"training_job": {"job_prefix": "j", "template": {"X": 1}}}},
-            "monitoring.retraining.training_job.template: missing CreateTrainingJob fields",
+            "services.svc.retraining.training_job.template: missing CreateTrainingJob fields",
         ),
         (
             {"retraining": {"pipeline": {"name": "p"}, "cooldown_minutes": 1}},
-            "monitoring.retraining.cooldown_minutes: Input should be greater than or equal to 5",
+            "services.svc.retraining.cooldown_minutes: Input should be greater than or equal to 5",
         ),
         (
             {"operational": {"evaluation_periods": 2, "datapoints_to_alarm": 3}},
@@ -138,11 +138,39 @@ def test_monitoring_rules(tmp_path: Path, changes: dict[str, Any], expected: str
     assert found.startswith(f"config/dev.yaml: {expected}"), found
 
 
-def test_monitoring_needs_serving(tmp_path: Path) -> None:
+def test_service_alarms_need_environment_monitoring(tmp_path: Path) -> None:
     data = config_with(SERVING, monitoring=MONITORING)
-    del data["serving"]
-    assert (
-        problem(tmp_path, data) == "config/dev.yaml: monitoring: needs a serving section to monitor"
+    del data["monitoring"]
+    assert problem(tmp_path, data).startswith(
+        "config/dev.yaml: monitoring: service 'svc' has alarms: configure the environment's "
+        "monitoring"
+    )
+
+
+def test_previous_single_endpoint_shape_shows_the_new_one(tmp_path: Path) -> None:
+    data = config_with(SERVING)
+    data["serving"] = data.pop("services")["svc"]
+    found = problem(tmp_path, data)
+    assert found.startswith(
+        "config/dev.yaml: serving: an environment now hosts several model services: move the "
+        "endpoint's settings under services.<name>"
+    )
+    assert "\nservices:\n  churn:" in found  # the new shape is shown
+
+
+def test_service_thresholds_override_the_environment_defaults(tmp_path: Path) -> None:
+    data = config_with(SERVING, monitoring=monitoring(operational={"latency_ms": 700}))
+    data["services"]["svc"]["alarms"] = {"errors_5xx_percent": 3}
+    config = load(tmp_path, data)
+    merged = config.thresholds("svc")
+    assert (merged.latency_ms, merged.errors_5xx_percent) == (700, 3)
+
+
+def test_bad_service_threshold_names_the_service_field(tmp_path: Path) -> None:
+    data = config_with(SERVING, monitoring=MONITORING)
+    data["services"]["svc"]["alarms"] = {"evaluation_periods": 2, "datapoints_to_alarm": 3}
+    assert problem(tmp_path, data).startswith(
+        "config/dev.yaml: services.svc.alarms.datapoints_to_alarm: must not exceed"
     )
 
 
@@ -150,7 +178,7 @@ def test_too_many_rollback_alarms(tmp_path: Path) -> None:
     serving = {**SERVING, "variants": [instance_variant(f"v{i}") for i in range(6)]}
     found = problem(tmp_path, config_with(serving, monitoring=MONITORING))
     assert found.startswith(
-        "config/dev.yaml: monitoring.operational.rollback_on: 12 rollback alarms (2 per variant); "
+        "config/dev.yaml: services.svc.alarms.rollback_on: 12 rollback alarms (2 per variant); "
         "SageMaker deployment guardrails take at most 10"
     )
 
@@ -176,6 +204,6 @@ def test_production_canary_needs_rollback_alarms(tmp_path: Path) -> None:
     data = config_with(serving, monitoring=monitoring(operational={"rollback_on": []}), **PROD)
     found = problem(tmp_path, data, name="prod")
     assert found == (
-        "config/prod.yaml: monitoring.operational.rollback_on: production canary/linear "
+        "config/prod.yaml: services.svc.alarms.rollback_on: production canary/linear "
         "deployments need rollback alarms"
     )

@@ -19,7 +19,7 @@ def problems(tmp_path: Path, data: dict[str, Any], drop_smoke: str | None = None
     for env in ("dev", "stage", "prod"):
         config = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text())
         if env == drop_smoke:
-            del config["serving"]["smoke_test"]
+            del config["services"]["churn"]["smoke_test"]
         (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(config))
     (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(data))
     environments = load_environments(tmp_path)
@@ -73,5 +73,5 @@ def test_pipeline_config_problems(tmp_path: Path, changes: dict[str, Any], expec
 
 def test_smoke_tests_need_a_sample_request(tmp_path: Path) -> None:
     assert problems(tmp_path, VALID, drop_smoke="stage") == [
-        "stages[1]: 'stage' has no serving.smoke_test for the post-deployment check"
+        "stages[1]: 'stage': service 'churn' has no smoke_test for the post-deployment check"
     ]

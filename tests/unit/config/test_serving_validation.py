@@ -13,7 +13,8 @@ from mlops_cdk.config import ConfigError, load_environment
 from mlops_cdk.config.serving import has_local_nvme
 from tests.unit.config.test_config_validation import VALID
 
-MODEL = {"name": "m1", "image_tag": "1.0.0", "model_data_key": "models/m1/model.tar.gz"}
+SERVICE = "svc"
+MODEL = {"name": "m1", "image_tag": "1.0.0", "model_data_key": "models/svc/m1/model.tar.gz"}
 
 
 def instance_variant(
@@ -35,8 +36,25 @@ SERVING: dict[str, Any] = {
 PUBLISHER = "arn:aws:iam::123456789012:role/ci-publisher"
 
 
+SERVICE_MONITORING = ("quality_alarms", "retraining")
+
+
 def config_with(serving: dict[str, Any], **top: Any) -> dict[str, Any]:
-    return {**copy.deepcopy(VALID), "publishers": [PUBLISHER], **top, "serving": serving}
+    """An environment with one service ``svc`` built from ``serving``; the service's part of a
+    ``monitoring`` mapping (quality alarms, retraining) moves into the service."""
+    service = copy.deepcopy(serving)
+    top = copy.deepcopy(top)
+    monitoring = top.get("monitoring")
+    if isinstance(monitoring, dict):
+        for key in SERVICE_MONITORING:
+            if key in monitoring:
+                service[key] = monitoring.pop(key)
+    return {
+        **copy.deepcopy(VALID),
+        "publishers": [PUBLISHER],
+        **top,
+        "services": {SERVICE: service},
+    }
 
 
 def problems(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> list[str]:
@@ -62,9 +80,9 @@ def test_valid_serving_config(tmp_path: Path) -> None:
     path = tmp_path / "dev.yaml"
     path.write_text(yaml.safe_dump(config_with(SERVING)))
     config = load_environment(path)
-    assert config.serving is not None
-    assert [v.name for v in config.serving.variants] == ["a", "b"]
-    assert config.serving.deployment.strategy == "all_at_once"
+    assert config.services["svc"] is not None
+    assert [v.name for v in config.services["svc"].variants] == ["a", "b"]
+    assert config.services["svc"].deployment.strategy == "all_at_once"
 
 
 @pytest.mark.parametrize(
@@ -72,24 +90,24 @@ def test_valid_serving_config(tmp_path: Path) -> None:
     [
         (
             [instance_variant("a", -1)],
-            "config/dev.yaml: serving.variants[0].initial_weight: Input should be greater than "
+            "config/dev.yaml: services.svc.variants[0].initial_weight: Input should be greater than "
             "or equal to 0",
         ),
         (
             [instance_variant("a", 0), instance_variant("b", 0)],
-            "config/dev.yaml: serving.variants: all initial weights are 0",
+            "config/dev.yaml: services.svc.variants: all initial weights are 0",
         ),
         (
             [instance_variant("a"), instance_variant("a")],
-            "config/dev.yaml: serving.variants[1].name: duplicate variant name 'a'",
+            "config/dev.yaml: services.svc.variants[1].name: duplicate variant name 'a'",
         ),
         (
             [{**instance_variant("a"), "model": "nope"}],
-            "config/dev.yaml: serving.variants[0].model: unknown model 'nope' (models: m1)",
+            "config/dev.yaml: services.svc.variants[0].model: unknown model 'nope' (models: m1)",
         ),
         (
             [instance_variant(f"v{i}") for i in range(11)],
-            "config/dev.yaml: serving.variants: 11 variants; SageMaker allows at most 10",
+            "config/dev.yaml: services.svc.variants: 11 variants; SageMaker allows at most 10",
         ),
         (
             [
@@ -98,25 +116,25 @@ def test_valid_serving_config(tmp_path: Path) -> None:
                     "instance": {"instance_type": "m5.large", "initial_instance_count": 1},
                 }
             ],
-            "config/dev.yaml: serving.variants[0].instance.instance_type: 'm5.large' is not a "
+            "config/dev.yaml: services.svc.variants[0].instance.instance_type: 'm5.large' is not a "
             "SageMaker instance type",
         ),
         (
             [instance_variant("a", 1, 2, min_capacity=3, max_capacity=2, target_value=1)],
-            "config/dev.yaml: serving.variants[0].instance.autoscaling.min_capacity: "
+            "config/dev.yaml: services.svc.variants[0].instance.autoscaling.min_capacity: "
             "min_capacity is greater than max_capacity",
         ),
         (
             [instance_variant("a", 1, 5, min_capacity=1, max_capacity=4, target_value=1)],
-            "config/dev.yaml: serving.variants[0].instance.initial_instance_count: 5 is outside "
+            "config/dev.yaml: services.svc.variants[0].instance.initial_instance_count: 5 is outside "
             "autoscaling [1, 4]",
         ),
         (
             [{"name": "a", "model": "m1", "initial_weight": 1}],
-            "config/dev.yaml: serving.variants[0].instance: set exactly one of instance or "
+            "config/dev.yaml: services.svc.variants[0].instance: set exactly one of instance or "
             "serverless",
         ),
-        ([], "config/dev.yaml: serving.variants: List should have at least 1 item"),
+        ([], "config/dev.yaml: services.svc.variants: List should have at least 1 item"),
     ],
 )
 def test_variant_rules(tmp_path: Path, variants: list[dict[str, Any]], expected: str) -> None:
@@ -126,22 +144,31 @@ def test_variant_rules(tmp_path: Path, variants: list[dict[str, Any]], expected:
 @pytest.mark.parametrize(
     ("model", "expected"),
     [
-        ({**MODEL, "image_tag": "latest"}, "serving.models[0].image_tag: 'latest' does not pin"),
+        (
+            {**MODEL, "image_tag": "latest"},
+            "services.svc.models[0].image_tag: 'latest' does not pin",
+        ),
         (
             {**MODEL, "image_digest": "sha256:" + "a" * 64},
-            "serving.models[0].image_tag: set exactly one of image_tag or image_digest",
+            "services.svc.models[0].image_tag: set exactly one of image_tag or image_digest",
         ),
         (
             {**MODEL, "image_digest": "sha1:abc", "image_tag": None},
-            "serving.models[0].image_digest",
+            "services.svc.models[0].image_digest",
         ),
-        ({**MODEL, "model_data_key": "models/m1/model.zip"}, "serving.models[0].model_data_key"),
+        (
+            {**MODEL, "model_data_key": "models/svc/m1/model.zip"},
+            "services.svc.models[0].model_data_key",
+        ),
         (
             {**MODEL, "model_data_key": "elsewhere/model.tar.gz"},
-            "serving.models[0].model_data_key: must be under storage.model_artifacts_prefix",
+            "services.svc.models[0].model_data_key: must be under 'models/svc/'",
         ),
-        ({**MODEL, "environment": {"1BAD": "x"}}, "serving.models[0].environment: '1BAD'"),
-        ({**MODEL, "name": "bad_name!"}, "serving.models[0].name: String should match pattern"),
+        ({**MODEL, "environment": {"1BAD": "x"}}, "services.svc.models[0].environment: '1BAD'"),
+        (
+            {**MODEL, "name": "bad_name!"},
+            "services.svc.models[0].name: String should match pattern",
+        ),
     ],
 )
 def test_model_rules(tmp_path: Path, model: dict[str, Any], expected: str) -> None:
@@ -153,7 +180,7 @@ def test_model_rules(tmp_path: Path, model: dict[str, Any], expected: str) -> No
 def test_duplicate_model_names(tmp_path: Path) -> None:
     assert_one(
         problems(tmp_path, config_with(serving(models=[MODEL, MODEL]))),
-        "config/dev.yaml: serving.models[1].name: duplicate model name 'm1'",
+        "config/dev.yaml: services.svc.models[1].name: duplicate model name 'm1'",
     )
 
 
@@ -165,17 +192,17 @@ PROD = {"production": True, "removal_policy": "retain", "termination_protection"
     [
         (
             instance_variant("a", 1, 1, min_capacity=1, max_capacity=3, target_value=1),
-            "serving.variants[0].instance.initial_instance_count: production variants need at "
+            "services.svc.variants[0].instance.initial_instance_count: production variants need at "
             "least 2 instances",
         ),
         (
             instance_variant("a", 1, 2, min_capacity=1, max_capacity=3, target_value=1),
-            "serving.variants[0].instance.autoscaling.min_capacity: production variants need at "
+            "services.svc.variants[0].instance.autoscaling.min_capacity: production variants need at "
             "least 2 instances",
         ),
         (
             instance_variant("a", 1, 2),
-            "serving.variants[0].instance.autoscaling: production variants must autoscale",
+            "services.svc.variants[0].instance.autoscaling: production variants must autoscale",
         ),
         (
             {
@@ -184,7 +211,7 @@ PROD = {"production": True, "removal_policy": "retain", "termination_protection"
                 "initial_weight": 1,
                 "serverless": {"memory_size_mb": 2048, "max_concurrency": 10},
             },
-            "serving.variants[0].serverless: production endpoints run on instances in the VPC",
+            "services.svc.variants[0].serverless: production endpoints run on instances in the VPC",
         ),
     ],
 )
@@ -211,7 +238,7 @@ def test_production_scheduled_scale_down_keeps_two_instances(tmp_path: Path) -> 
     variant = instance_variant("a", 1, 2, **SCALING, scheduled=scheduled)
     assert_one(
         problems(tmp_path, config_with(serving(variants=[variant]), **PROD), name="prod"),
-        "config/prod.yaml: serving.variants[0].instance.autoscaling.scheduled[0].min_capacity: "
+        "config/prod.yaml: services.svc.variants[0].instance.autoscaling.scheduled[0].min_capacity: "
         "production variants need at least 2",
     )
 
@@ -230,16 +257,16 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
     [
         (
             {"variants": [SERVERLESS, instance_variant("a")], "models": [OPEN_MODEL]},
-            "serving.variants[0].serverless: SageMaker does not support multiple production "
+            "services.svc.variants[0].serverless: SageMaker does not support multiple production "
             "variants on a serverless endpoint",
         ),
         (
             {"variants": [SERVERLESS], "models": [OPEN_MODEL]},
-            "serving.data_capture.enabled: SageMaker does not support data capture on serverless",
+            "services.svc.data_capture.enabled: SageMaker does not support data capture on serverless",
         ),
         (
             {"variants": [SERVERLESS], "data_capture": {"enabled": False}},
-            "serving.models[0].network_isolation: serverless endpoints support neither VPC "
+            "services.svc.models[0].network_isolation: serverless endpoints support neither VPC "
             "config nor network isolation",
         ),
         (
@@ -252,7 +279,7 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
                     "canary_size": {"type": "instance_count", "value": 1},
                 },
             },
-            "serving.deployment.canary_size.type: a serverless endpoint has no instances",
+            "services.svc.deployment.canary_size.type: a serverless endpoint has no instances",
         ),
         (
             {
@@ -268,7 +295,7 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
                 "models": [OPEN_MODEL],
                 "data_capture": {"enabled": False},
             },
-            "serving.variants[0].serverless.provisioned_concurrency: must not exceed "
+            "services.svc.variants[0].serverless.provisioned_concurrency: must not exceed "
             "max_concurrency",
         ),
         (
@@ -286,7 +313,7 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
                 "models": [OPEN_MODEL],
                 "data_capture": {"enabled": False},
             },
-            "serving.variants[0].serverless.autoscaling: scales provisioned concurrency: set "
+            "services.svc.variants[0].serverless.autoscaling: scales provisioned concurrency: set "
             "provisioned_concurrency",
         ),
         (
@@ -297,7 +324,7 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
                 "models": [OPEN_MODEL],
                 "data_capture": {"enabled": False},
             },
-            "serving.variants[0].serverless.memory_size_mb: Input should be 1024",
+            "services.svc.variants[0].serverless.memory_size_mb: Input should be 1024",
         ),
     ],
 )
@@ -310,28 +337,31 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
     [
         (
             {"strategy": "canary", "canary_size": {"type": "instance_count", "value": 3}},
-            "serving.deployment.canary_size.value: variant 'a': canary: 3 of 2 instances = "
+            "services.svc.deployment.canary_size.value: variant 'a': canary: 3 of 2 instances = "
             "150 %; SageMaker allows a canary of at most 50 % of the variant's fleet",
         ),
         (
             {"strategy": "linear", "linear_step_size": {"type": "instance_count", "value": 5}},
-            "serving.deployment.linear_step_size.value: variant 'a': linear: 5 of 2 instances = "
+            "services.svc.deployment.linear_step_size.value: variant 'a': linear: 5 of 2 instances = "
             "250 %; SageMaker requires a linear step of 10-50 %",
         ),
-        ({"strategy": "canary"}, "serving.deployment.canary_size: required for the canary"),
-        ({"strategy": "linear"}, "serving.deployment.linear_step_size: required for the linear"),
+        ({"strategy": "canary"}, "services.svc.deployment.canary_size: required for the canary"),
+        (
+            {"strategy": "linear"},
+            "services.svc.deployment.linear_step_size: required for the linear",
+        ),
         (
             {"strategy": "canary", "canary_size": {"type": "capacity_percent", "value": 100}},
-            "serving.deployment.canary_size.value: a percentage below 100",
+            "services.svc.deployment.canary_size.value: a percentage below 100",
         ),
         (
             {"strategy": "all_at_once", "canary_size": {"type": "capacity_percent", "value": 5}},
-            "serving.deployment.canary_size: only used by the canary strategy, not all_at_once",
+            "services.svc.deployment.canary_size: only used by the canary strategy, not all_at_once",
         ),
-        ({"strategy": "blue"}, "serving.deployment.strategy: Input should be 'all_at_once'"),
+        ({"strategy": "blue"}, "services.svc.deployment.strategy: Input should be 'all_at_once'"),
         (
             {"maximum_execution_timeout_seconds": 60},
-            "serving.deployment.maximum_execution_timeout_seconds: Input should be greater",
+            "services.svc.deployment.maximum_execution_timeout_seconds: Input should be greater",
         ),
     ],
 )
@@ -349,7 +379,7 @@ def test_scheduled_action_rules(tmp_path: Path) -> None:
             tmp_path,
             config_with(serving(variants=[instance_variant("a", **SCALING, scheduled=bad_cron)])),
         ),
-        "config/dev.yaml: serving.variants[0].instance.autoscaling.scheduled[0].schedule: "
+        "config/dev.yaml: services.svc.variants[0].instance.autoscaling.scheduled[0].schedule: "
         "'0 20 * * *' is not cron(",
     )
     too_big = [
@@ -360,7 +390,7 @@ def test_scheduled_action_rules(tmp_path: Path) -> None:
             tmp_path,
             config_with(serving(variants=[instance_variant("a", **SCALING, scheduled=too_big)])),
         ),
-        "config/dev.yaml: serving.variants[0].instance.autoscaling.scheduled[0].max_capacity: "
+        "config/dev.yaml: services.svc.variants[0].instance.autoscaling.scheduled[0].max_capacity: "
         "exceeds the autoscaling max_capacity",
     )
 
@@ -371,7 +401,7 @@ def test_data_capture_must_capture_something(tmp_path: Path) -> None:
             tmp_path,
             config_with(serving(data_capture={"capture_input": False, "capture_output": False})),
         ),
-        "config/dev.yaml: serving.data_capture.capture_input: capture at least one of input",
+        "config/dev.yaml: services.svc.data_capture.capture_input: capture at least one of input",
     )
 
 

@@ -36,9 +36,12 @@ def template() -> Template:
         stack,
         "Execution",
         repository=ecr.Repository(stack, "Repo"),
-        storage=storage,
-        key=key,
+        bucket=storage.bucket,
+        model_prefix="models/churn/",
+        capture_prefix="capture/churn/",
+        key=key.key,
         vpc=vpc,
+        path="/mlops/test/",
     )
     return Template.from_stack(stack)
 
@@ -97,6 +100,8 @@ def test_exact_statement_set(template: Template) -> None:
         "EndpointMetrics",
         "DescribeNetwork",
         "ManageNetworkInterfacesInVpc",
+        "UseKey",
+        "KeyGrantsForAwsResources",
     }
     for statement in statements(template).values():
         actions = (
@@ -114,11 +119,11 @@ def test_images_from_this_repository_only(template: Template) -> None:
 def test_reads_model_prefix_and_writes_capture_prefix_only(template: Template) -> None:
     s = statements(template)
     assert s["ReadModelArtifacts"]["Action"] == "s3:GetObject"
-    assert join(s["ReadModelArtifacts"]["Resource"]).endswith("/models/*")
+    assert join(s["ReadModelArtifacts"]["Resource"]).endswith("/models/churn/*")
     assert s["WriteDataCapture"]["Action"] == "s3:PutObject"
-    assert join(s["WriteDataCapture"]["Resource"]).endswith("/capture/*")
+    assert join(s["WriteDataCapture"]["Resource"]).endswith("/capture/churn/*")
     assert s["ListModelArtifacts"]["Condition"] == {
-        "StringLike": {"s3:prefix": ["models/", "models/*"]}
+        "StringLike": {"s3:prefix": ["models/churn/", "models/churn/*"]}
     }
 
 
@@ -146,7 +151,18 @@ def test_wildcard_resources_only_where_the_api_takes_none(template: Template) ->
     )
 
 
-def test_role_is_named_in_the_key_policy(template: Template) -> None:
+def test_key_use_is_in_the_roles_own_policy_and_the_role_has_the_path(
+    template: Template,
+) -> None:
+    """Adding a service must not edit the shared key policy: the role carries its key use
+    and lives under the path the key policy admits."""
+    s = statements(template)
+    assert "kms:Decrypt" in s["UseKey"]["Action"]
+    assert s["KeyGrantsForAwsResources"]["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"}
+    }
     (key,) = template.find_resources("AWS::KMS::Key").values()
-    sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
-    assert {"SageMakerExecutionRoleUse", "SageMakerExecutionRoleUseGrants"} <= sids
+    sids = {st["Sid"] for st in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert not any("Execution" in sid for sid in sids)
+    (role,) = template.find_resources("AWS::IAM::Role").values()
+    assert role["Properties"]["Path"] == "/mlops/test/"

@@ -21,14 +21,16 @@ from mlops_cdk.review.changes import classify
 from tests.helpers import cdk_context
 
 
+SERVICE = "churn"
+
+
 def serving_template(config: EnvConfig, outdir: Path) -> dict[str, Any]:
     # Gates off: the compliance of these configs is covered elsewhere; this is about updates.
     app, stages = build_app(
         [config], outdir=str(outdir), context=cdk_context(), compliance_gates=False
     )
     assembly = app.synth()
-    serving = stages[config.name].serving
-    assert serving is not None
+    serving = stages[config.name].services[SERVICE].serving
     template: dict[str, Any] = (
         assembly.get_nested_assembly(f"assembly-{config.name}")
         .get_stack_by_name(serving.stack_name)
@@ -69,7 +71,7 @@ def test_change_updates_endpoint_and_replaces_config(
     change: Callable[[dict[str, Any]], None],
 ) -> None:
     data = env_configs["prod"].model_dump(mode="json")
-    change(data["serving"])
+    change(data["services"][SERVICE])
     changed = EnvConfig.model_validate(copy.deepcopy(data))
     after = serving_template(changed, tmp_path)
     actions = classify(before, after)
@@ -95,7 +97,7 @@ def test_model_version_change_replaces_only_that_model(
     before: dict[str, Any], env_configs: dict[str, EnvConfig], tmp_path: Path
 ) -> None:
     data = env_configs["prod"].model_dump(mode="json")
-    change_model_version(data["serving"])
+    change_model_version(data["services"][SERVICE])
     after = serving_template(EnvConfig.model_validate(data), tmp_path)
     actions = classify(before, after)
     models = sorted(of_type(after, "AWS::SageMaker::Model"))

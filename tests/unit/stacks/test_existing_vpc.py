@@ -14,11 +14,10 @@ from tests.helpers import CONFIG_DIR, cdk_context
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Template]:
     data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
-    # Foundation only: the network is what this test is about.
-    data.pop("serving")
-    data.pop("monitoring")
+    # One service is enough: the network is what this test is about.
+    data["services"] = {"churn": data["services"]["churn"]}
     data["network"] = {
         "existing_vpc": {
             "vpc_id": "vpc-0123456789abcdef0",
@@ -33,17 +32,25 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     config = load_environment(folder / "shared.yaml")
     app, stages = build_app([config], outdir=str(folder / "out"), context=cdk_context())
     app.synth()  # every compliance pack runs here
-    return Template.from_stack(stages["shared"].foundation)
+    stage = stages["shared"]
+    return Template.from_stack(stage.foundation), Template.from_stack(
+        stage.services["churn"].serving
+    )
 
 
-def test_no_new_vpc_but_endpoints_and_flow_logs_in_the_existing_one(template: Template) -> None:
+def test_no_new_vpc_but_endpoints_and_flow_logs_in_the_existing_one(
+    templates: tuple[Template, Template],
+) -> None:
+    template = templates[0]
     template.resource_count_is("AWS::EC2::VPC", 0)
     template.resource_count_is("AWS::EC2::VPCEndpoint", 9)
     template.has_resource_properties("AWS::EC2::FlowLog", {"ResourceId": "vpc-0123456789abcdef0"})
 
 
-def test_execution_role_manages_enis_in_the_existing_vpc_only(template: Template) -> None:
-    (policy,) = template.find_resources(
+def test_execution_role_manages_enis_in_the_existing_vpc_only(
+    templates: tuple[Template, Template],
+) -> None:
+    (policy,) = templates[1].find_resources(
         "AWS::IAM::ManagedPolicy",
         {"Properties": {"Description": "SageMaker hosting: this environment's resources only"}},
     ).values()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlops_cdk.config import EnvConfig
-from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
+from tests.helpers import ENVIRONMENTS, SERVICES, Synthesized, resources_of_type
 
 # Tests that share the session synth of every environment run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("environments")
@@ -14,9 +14,9 @@ pytestmark = pytest.mark.xdist_group("environments")
 # orphans) the resource. These IDs must never change without a migration plan.
 PINNED_LOGICAL_IDS = {
     "AWS::KMS::Key": "EncryptionKey3A692D6E",
-    "AWS::ECR::Repository": "ModelImagesRepository9F779EF6",
     "AWS::EC2::VPC": "NetworkVpc7FB7348F",
 }
+PINNED_REPOSITORY = "ModelImagesRepository9F779EF6"  # in each <env>-<service>-Registry stack
 PINNED_BUCKETS = {"ArtifactsBucket88671897", "ArtifactsAccessLogs4D97777C"}
 
 
@@ -26,6 +26,24 @@ def test_stateful_logical_ids_are_pinned(synthesized: Synthesized, env: str) -> 
     for resource_type, logical_id in PINNED_LOGICAL_IDS.items():
         assert set(resources_of_type(template, resource_type)) == {logical_id}, resource_type
     assert set(resources_of_type(template, "AWS::S3::Bucket")) == PINNED_BUCKETS
+    assert resources_of_type(template, "AWS::ECR::Repository") == {}  # one per service
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_each_service_has_its_own_pinned_repository(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, f"{service}-registry")
+    (repository,) = resources_of_type(template, "AWS::ECR::Repository").items()
+    logical_id, resource = repository
+    assert logical_id == PINNED_REPOSITORY
+    props = resource["Properties"]
+    assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert props["ImageTagMutability"] == "IMMUTABLE"
+    assert props["EncryptionConfiguration"]["EncryptionType"] == "KMS"
+    assert "LifecyclePolicy" in props
+    expected = "Retain" if env_configs[env].removal_policy == "retain" else "Delete"
+    assert resource["DeletionPolicy"] == expected
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -36,11 +54,10 @@ def test_removal_policy_follows_config(
     expected = "Retain" if env_configs[env].removal_policy == "retain" else "Delete"
     stateful = [
         *resources_of_type(template, "AWS::KMS::Key").values(),
-        *resources_of_type(template, "AWS::ECR::Repository").values(),
         *resources_of_type(template, "AWS::S3::Bucket").values(),
         *resources_of_type(template, "AWS::Logs::LogGroup").values(),
     ]
-    assert len(stateful) == 5  # key, repository, two buckets, flow-log group
+    assert len(stateful) == 4  # key, two buckets, flow-log group
     for resource in stateful:
         assert resource["DeletionPolicy"] == expected
         assert resource["UpdateReplacePolicy"] == expected
@@ -83,7 +100,7 @@ def test_tags_on_every_taggable_resource(
 ) -> None:
     template = synthesized.template_json(env, "foundation")
     expected = {"Environment": env, "ManagedBy": "mlops-cdk", **env_configs[env].tags}
-    for resource_type in ("AWS::KMS::Key", "AWS::ECR::Repository", "AWS::S3::Bucket"):
+    for resource_type in ("AWS::KMS::Key", "AWS::S3::Bucket"):
         for resource in resources_of_type(template, resource_type).values():
             tags = {t["Key"]: t["Value"] for t in resource["Properties"]["Tags"]}
             assert expected.items() <= tags.items(), (resource_type, tags)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mlops_cdk.config import EnvConfig
-from tests.helpers import ENVIRONMENTS, Synthesized, resources_of_type
+from tests.helpers import ENVIRONMENTS, SERVICES, Synthesized, resources_of_type
 
 # Tests that share the session synth of every environment run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("environments")
@@ -30,27 +30,28 @@ def invokes_function(alarm: dict[str, Any], fn: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized: Synthesized, env: str) -> None:
-    template = synthesized.template_json(env, "serving")
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(
+    synthesized: Synthesized, env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
     (topic,) = resources_of_type(template, "AWS::SNS::Topic")
     for alarm in alarms(template).values():
         assert {"Ref": topic} in alarm["Properties"]["AlarmActions"]
         assert alarm["Properties"]["OKActions"] == [{"Ref": topic}]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize(("env", "service"), SERVICES)
 def test_only_marked_alarms_invoke_retraining(
-    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
 ) -> None:
-    template = synthesized.template_json(env, "serving")
+    template = synthesized.template_json(env, service)
     fn = function_id(template)
-    monitoring = env_configs[env].monitoring
-    assert monitoring is not None
+    spec = env_configs[env].services[service]
     invoking = [a for a in alarms(template).values() if invokes_function(a, fn)]
     expected_quality = {
         (a.description or f"{a.metric_name} {a.comparison} {a.threshold:g}")
-        for a in monitoring.quality_alarms
+        for a in spec.quality_alarms
         if a.retrain
     }
     assert {a["Properties"]["AlarmDescription"] for a in invoking} == expected_quality
@@ -58,11 +59,11 @@ def test_only_marked_alarms_invoke_retraining(
         assert fn not in str(alarm["Properties"].get("OKActions"))
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize(("env", "service"), SERVICES)
 def test_alarms_may_invoke_the_function_only_from_this_account(
-    synthesized: Synthesized, env: str
+    synthesized: Synthesized, env: str, service: str
 ) -> None:
-    template = synthesized.template_json(env, "serving")
+    template = synthesized.template_json(env, service)
     permissions = resources_of_type(template, "AWS::Lambda::Permission")
     alarm_ids = set(alarms(template))
     assert permissions
@@ -78,19 +79,17 @@ def env_configs_account(env: str) -> str:
     return {"dev": "111111111111", "stage": "222222222222", "prod": "333333333333"}[env]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize(("env", "service"), SERVICES)
 def test_rollback_alarms_feed_the_deployment_guardrails(
-    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
 ) -> None:
-    template = synthesized.template_json(env, "serving")
-    monitoring = env_configs[env].monitoring
-    serving = env_configs[env].serving
-    assert monitoring is not None
-    assert serving is not None
+    template = synthesized.template_json(env, service)
+    thresholds = env_configs[env].thresholds(service)
+    spec = env_configs[env].services[service]
     (endpoint,) = resources_of_type(template, "AWS::SageMaker::Endpoint").values()
     refs = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
     referenced = [r["AlarmName"]["Ref"] for r in refs]
-    assert len(referenced) == len(monitoring.operational.rollback_on) * len(serving.variants)
+    assert len(referenced) == len(thresholds.rollback_on) * len(spec.variants)
     descriptions = [alarms(template)[r]["Properties"]["AlarmDescription"] for r in referenced]
     for description in descriptions:
         assert "ModelLatency" in description or "Invocation5XXErrors" in description
@@ -99,8 +98,19 @@ def test_rollback_alarms_feed_the_deployment_guardrails(
         assert "Endpoint" not in str(alarms(template)[r].get("DependsOn", []))
 
 
+def test_fraud_overrides_the_environment_latency_threshold(synthesized: Synthesized) -> None:
+    for env, default_ms in (("stage", 1000), ("prod", 500)):
+        churn = alarms(synthesized.template_json(env, "churn"))
+        fraud = alarms(synthesized.template_json(env, "fraud"))
+        latency = "ModelLatency p99 above"
+        assert {a["Properties"]["Threshold"] for a in churn.values()
+                if latency in a["Properties"]["AlarmDescription"]} == {default_ms * 1000}
+        assert {a["Properties"]["Threshold"] for a in fraud.values()
+                if latency in a["Properties"]["AlarmDescription"]} == {200_000}  # fmt: skip
+
+
 def test_prod_rolls_back_on_latency_and_5xx(synthesized: Synthesized) -> None:
-    template = synthesized.template_json("prod", "serving")
+    template = synthesized.template_json("prod", "churn")
     (endpoint,) = resources_of_type(template, "AWS::SageMaker::Endpoint").values()
     refs = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
     descriptions = sorted(
@@ -116,7 +126,7 @@ def test_prod_rolls_back_on_latency_and_5xx(synthesized: Synthesized) -> None:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_key_policy_names_alarms_and_the_retraining_role(
+def test_key_policy_admits_alarms_and_the_service_role_path(
     synthesized: Synthesized, env: str
 ) -> None:
     template = synthesized.template_json(env, "foundation")
@@ -128,14 +138,17 @@ def test_key_policy_names_alarms_and_the_retraining_role(
     assert statements["CloudWatchAlarmsToTopic"]["Principal"] == {
         "Service": "cloudwatch.amazonaws.com"
     }
-    roles = resources_of_type(template, "AWS::IAM::Role")
-    (role_id,) = [k for k in roles if k.startswith("RetrainingFunction")]
-    use = statements["RetrainingFunctionUse"]
-    # The root with an aws:PrincipalArn condition, never the role itself (IAM propagation)
-    assert use["Principal"] == {"AWS": f"arn:aws:iam::{template_account(template)}:root"}
-    assert use["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [role_id, "Arn"]}}}
+    account = template_account(template)
+    use = statements["ServiceRolesUse"]
+    # The root with an aws:PrincipalArn condition on the environment's role path: never a
+    # role itself (IAM propagation), never one statement per service (blast radius)
+    assert use["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+    assert use["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/mlops/{env}/*"}
+    }
     for statement in policy:
         assert "Fn::GetAtt" not in json.dumps(statement["Principal"]), statement["Sid"]
+        assert "churn" not in json.dumps(statement) and "fraud" not in json.dumps(statement)
 
 
 def template_account(template: dict[str, Any]) -> str:
@@ -145,11 +158,11 @@ def template_account(template: dict[str, Any]) -> str:
     return str(admin["Principal"]["AWS"]).split(":")[4]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize(("env", "service"), SERVICES)
 def test_topic_encrypted_dashboard_present_and_log_retention(
-    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
 ) -> None:
-    template = synthesized.template_json(env, "serving")
+    template = synthesized.template_json(env, service)
     (topic,) = resources_of_type(template, "AWS::SNS::Topic").values()
     assert "Fn::ImportValue" in str(topic["Properties"]["KmsMasterKeyId"])
     assert len(resources_of_type(template, "AWS::CloudWatch::Dashboard")) == 1

@@ -9,7 +9,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from tests.helpers import ENVIRONMENTS, Synthesized, normalize_asset_hashes
+from tests.helpers import ENVIRONMENTS, SERVICES, Synthesized, normalize_asset_hashes
 
 # Tests that share the session synth of every environment run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("environments")
@@ -20,8 +20,14 @@ def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("stack", ["foundation", "serving"])
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+STACKS = [
+    *((env, "foundation") for env in ENVIRONMENTS),
+    *((env, f"{service}-registry") for env, service in SERVICES),
+    *SERVICES,
+]
+
+
+@pytest.mark.parametrize(("env", "stack"), STACKS)
 def test_template_snapshot(
     synthesized: Synthesized, snapshot_json: SnapshotAssertion, env: str, stack: str
 ) -> None:

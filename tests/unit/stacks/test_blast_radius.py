@@ -1,0 +1,73 @@
+"""Blast radius: adding, changing or removing one service leaves every other stack's template
+byte-identical, the Foundation included (the key and bucket policies never list services)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_cdk.app_builder import build_app
+from mlops_cdk.config import EnvConfig
+from tests.helpers import cdk_context
+
+pytestmark = pytest.mark.xdist_group("blast-radius")
+
+
+def templates(config: EnvConfig, outdir: Path) -> dict[str, str]:
+    """Every stack of the environment, as the exact JSON text CloudFormation receives."""
+    # Gates off: they never change a template; this test is about template contents only.
+    app, _ = build_app([config], outdir=str(outdir), context=cdk_context(), compliance_gates=False)
+    assembly = app.synth().get_nested_assembly(f"assembly-{config.name}")
+    return {
+        stack.stack_name: Path(stack.template_full_path).read_text()
+        for stack in assembly.stacks
+    }
+
+
+def add_service(data: dict[str, Any]) -> set[str]:
+    recs = copy.deepcopy(data["services"]["fraud"])
+    for model in recs["models"]:
+        model["model_data_key"] = model["model_data_key"].replace("/fraud/", "/recs/")
+    data["services"]["recs"] = recs
+    return {"prod-recs", "prod-recs-Registry"}
+
+
+def change_service(data: dict[str, Any]) -> set[str]:
+    data["services"]["churn"]["variants"][0]["initial_weight"] = 50
+    data["services"]["churn"]["alarms"] = {"latency_ms": 300}
+    return {"prod-churn"}
+
+
+def remove_service(data: dict[str, Any]) -> set[str]:
+    del data["services"]["fraud"]
+    return {"prod-fraud", "prod-fraud-Registry"}
+
+
+@pytest.fixture(scope="module")
+def before(
+    env_configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    return templates(env_configs["prod"], tmp_path_factory.mktemp("before"))
+
+
+@pytest.mark.parametrize("change", [add_service, change_service, remove_service])
+def test_other_stacks_are_byte_identical(
+    before: dict[str, str],
+    env_configs: dict[str, EnvConfig],
+    tmp_path: Path,
+    change: Callable[[dict[str, Any]], set[str]],
+) -> None:
+    data = json.loads(json.dumps(env_configs["prod"].model_dump(mode="json")))
+    touched = change(data)
+    after = templates(EnvConfig.model_validate(data), tmp_path)
+    assert "prod-Foundation" in after
+    untouched = (set(before) | set(after)) - touched
+    for stack in sorted(untouched):
+        assert after.get(stack) == before.get(stack), f"{stack} changed"
+    # and the change really changed something (the test cannot pass vacuously)
+    assert any(after.get(stack) != before.get(stack) for stack in touched)
