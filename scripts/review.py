@@ -5,9 +5,11 @@
 
 Synthesizes the base ref (in a temporary git worktree outside the repository, always removed)
 and the working tree, offline, with this interpreter and the Node next to it, then writes
-<out>/<env>.md for every environment on either side. Exit codes: 0 reports written (also when
-they show replacements: the reports are informational), 1 a side failed to synthesize, 2 usage
-or git errors. Errors are one line on stderr.
+<out>/<env>.md for every environment on either side, grouped per service: a table of every
+stack (<env>-Foundation, <env>-<service>-Registry, <env>-<service>), then one section per
+service and one for the Foundation (mlops_cdk/review/report.py). Exit codes: 0 reports written
+(also when they show replacements: the reports are informational), 1 a side failed to
+synthesize, 2 usage or git errors. Errors are one line on stderr.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 ``changes`` classifies every resource as CloudFormation would (update or replacement),
 ``assembly`` reads templates and acknowledgements from a cloud assembly, ``deployment`` says
 what a deploy does to a running SageMaker endpoint (retained counts, autoscaling that forces a
-two-step release, blue/green redeploys), ``report`` renders one Markdown report per
-environment. ``scripts/review.py`` (``make review``) ties them together.
+two-step release, blue/green redeploys), ``services`` groups stacks by the part of the
+environment they belong to (the Foundation or one service, from the stack name), ``report``
+renders one Markdown report per environment, grouped per service. ``scripts/review.py``
+(``make review``) ties them together.
 """

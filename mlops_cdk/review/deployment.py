@@ -31,7 +31,7 @@ The AWS behaviour encoded here, from the SageMaker developer guide (DG) and API 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -355,8 +355,9 @@ class EndpointReview:
 
     # -- the warning at the top -------------------------------------------------------------
 
-    def two_step_warning(self) -> list[str]:
-        """A warning block when autoscaling in the base makes this update fail."""
+    def two_step_warning(self, label: Callable[[str], str] | None = None) -> list[str]:
+        """A warning block when autoscaling in the base makes this update fail; ``label``
+        names the part of the environment a stack belongs to (e.g. its service)."""
         items = []
         for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
             pair = self._running(key)
@@ -379,8 +380,9 @@ class EndpointReview:
                 else:
                     continue
                 registered = ", ".join(self._ref(old, ref) for ref in autoscaling)
+                where = f"{label(key[0])}: " if label else ""
                 items.append(
-                    f"> - `{key[0]}` / `{key[1]}` (endpoint `{old.name}`): variant `{name}` "
+                    f"> - {where}`{key[0]}` / `{key[1]}` (endpoint `{old.name}`): variant `{name}` "
                     f"{change}; its autoscaling in the base: {registered}"
                 )
         if not items:
@@ -408,18 +410,24 @@ class EndpointReview:
 
     # -- the variants section ---------------------------------------------------------------
 
-    def section(self) -> list[str]:
-        """``## Endpoint variants``: changed endpoint configs (per endpoint where one serves
-        them), changed deployment configs, and unused models."""
+    def section(self, stacks: Collection[str] | None = None, *, level: int = 2) -> list[str]:
+        """``Endpoint variants`` (a heading of ``level``): changed endpoint configs (per
+        endpoint where one serves them), changed deployment configs, and unused models; of
+        ``stacks`` only when given."""
+        sub = "#" * (level + 1)
         changed = {
             (stack, lid)
             for stack, stack_changes in self.changes.items()
             for lid, change in stack_changes.items()
-            if change.action != "unchanged" and self._is_config(stack, lid)
+            if change.action != "unchanged"
+            and self._is_config(stack, lid)
+            and (stacks is None or stack in stacks)
         }
         units: list[tuple[Ref, list[str]]] = []
         covered: set[Ref] = set()
         for key in sorted(self.before.endpoints.keys() | self.after.endpoints.keys()):
+            if stacks is not None and key[0] not in stacks:
+                continue
             old, new = self.before.endpoints.get(key), self.after.endpoints.get(key)
             endpoint = new or old
             if endpoint is None:
@@ -427,32 +435,43 @@ class EndpointReview:
             configs = {(key[0], e.config_id) for e in (old, new) if e and e.config_id}
             if configs & changed:
                 covered |= configs
-                units.append(self._endpoint_unit(old, new, endpoint))
+                units.append(self._endpoint_unit(old, new, endpoint, sub))
             elif old and new and old.deployment != new.deployment:
-                units += self._deployment_unit(old, new)
-        units += [((s, lid), self._config_unit(s, lid)) for s, lid in sorted(changed - covered)]
-        lines = ["## Endpoint variants", ""]
+                units += self._deployment_unit(old, new, sub)
+        units += [
+            ((s, lid), self._config_unit(s, lid, sub)) for s, lid in sorted(changed - covered)
+        ]
+        lines = [f"{'#' * level} Endpoint variants", ""]
         for _, unit in sorted(units):
             lines += unit
         if not units:
             lines += ["No endpoint-config changes.", ""]
-        unused = self.unused_models()
+        unused = self.unused_models(stacks)
         return [*lines, *unused, ""] if unused else lines
+
+    def has_endpoints(self, stacks: Collection[str]) -> bool:
+        """Whether either side has an endpoint, endpoint config or model in ``stacks``."""
+        return any(
+            stack in stacks
+            for side in (self.before, self.after)
+            for resource_type in (ENDPOINT, ENDPOINT_CONFIG, MODEL)
+            for stack, _, _ in side.of_type(resource_type)
+        )
 
     def _is_config(self, stack: str, logical_id: str) -> bool:
         types = [side.resource(stack, logical_id).get("Type") for side in (self.before, self.after)]
         return ENDPOINT_CONFIG in types
 
-    def _config_unit(self, stack: str, logical_id: str) -> list[str]:
+    def _config_unit(self, stack: str, logical_id: str, sub: str) -> list[str]:
         """A changed endpoint config that no endpoint serves."""
         action = ACTION_WORDS[self._action(stack, logical_id)]
         old = self.before.resource(stack, logical_id)
         new = self.after.resource(stack, logical_id)
-        heading = f"### `{stack}` / `{logical_id}` ({action}): before → after"
+        heading = f"{sub} `{stack}` / `{logical_id}` ({action}): before → after"
         return [heading, "", *variant_table(old, new), ""]
 
     def _endpoint_unit(
-        self, old: Endpoint | None, new: Endpoint | None, endpoint: Endpoint
+        self, old: Endpoint | None, new: Endpoint | None, endpoint: Endpoint, sub: str
     ) -> tuple[Ref, list[str]]:
         """The config an endpoint serves, before → after, and what the update does with it."""
         stack = endpoint.stack
@@ -466,7 +485,8 @@ class EndpointReview:
         table_lines = variant_table(
             self.before.config(old), self.after.config(new), not_applied=not_applied, steps=steps
         )
-        lines = [f"### `{stack}` / `{config_id}` ({action}): before → after", "", *table_lines, ""]
+        heading = f"{sub} `{stack}` / `{config_id}` ({action}): before → after"
+        lines = [heading, "", *table_lines, ""]
         notes = self._notes(*pair, not_applied) if pair else []
         if notes:
             lines += [*notes, ""]
@@ -482,7 +502,9 @@ class EndpointReview:
                 ]
         return (stack, config_id), lines
 
-    def _deployment_unit(self, old: Endpoint, new: Endpoint) -> list[tuple[Ref, list[str]]]:
+    def _deployment_unit(
+        self, old: Endpoint, new: Endpoint, sub: str
+    ) -> list[tuple[Ref, list[str]]]:
         """An endpoint whose deployment config changes, its endpoint config not."""
         rows = self._deployment_rows(old, new)
         before, after = self._steps(self.before, old), self._steps(self.after, new)
@@ -495,7 +517,7 @@ class EndpointReview:
             return []
         action = ACTION_WORDS[self._action(new.stack, new.logical_id)]
         heading = (
-            f"### `{new.stack}` / `{new.logical_id}` ({action}, endpoint `{new.name}`): "
+            f"{sub} `{new.stack}` / `{new.logical_id}` ({action}, endpoint `{new.name}`): "
             "deployment config before → after"
         )
         return [((new.stack, new.logical_id), [heading, "", *table(DEPLOYMENT_HEADER, rows), ""])]
@@ -642,12 +664,13 @@ class EndpointReview:
             parts.append(f"still in the template, for a variant that is gone: {names}")
         return "; ".join(parts)
 
-    def unused_models(self) -> list[str]:
-        """Models of the working tree that no endpoint config variant names."""
+    def unused_models(self, stacks: Collection[str] | None = None) -> list[str]:
+        """Models of the working tree (in ``stacks`` when given) that no endpoint config
+        variant names."""
         served, served_before = self.after.served_models(), self.before.served_models()
         lines = []
         for stack, logical_id, _ in self.after.of_type(MODEL):
-            if (stack, logical_id) in served:
+            if (stack, logical_id) in served or (stacks is not None and stack not in stacks):
                 continue
             was = ""
             if (stack, logical_id) in served_before:

@@ -141,7 +141,7 @@ def foundation(cidr: str) -> dict[str, Any]:
     }
 
 
-SERVING = template(
+SERVICE = template(
     Group=sg(VpcId={"Fn::ImportValue": "dev-Foundation:NetId"}),
     Alarm={
         "Type": "AWS::CloudWatch::Alarm",
@@ -155,11 +155,11 @@ SERVING = template(
 
 
 def test_an_import_of_a_changed_export_counts_as_a_change_of_the_importer() -> None:
-    before = {"dev-Foundation": foundation("10.0.0.0/16"), "dev-Serving": SERVING}
-    after = {"dev-Foundation": foundation("10.1.0.0/16"), "dev-Serving": SERVING}
+    before = {"dev-Foundation": foundation("10.0.0.0/16"), "dev-churn": SERVICE}
+    after = {"dev-Foundation": foundation("10.1.0.0/16"), "dev-churn": SERVICE}
     changes = diff_stacks(before, after)
     assert changes["dev-Foundation"]["Net"].action == "replace"
-    serving = changes["dev-Serving"]
+    serving = changes["dev-churn"]
     assert serving["Alarm"].action == "update"
     assert serving["Alarm"].properties == (
         PropertyChange("AlarmDescription", imports=("dev-Foundation:NetId",)),

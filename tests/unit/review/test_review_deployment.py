@@ -25,8 +25,8 @@ from mlops_cdk.review.deployment import (
 from mlops_cdk.review.report import render_report
 from mlops_cdk.review.variants import ENDPOINT_CONFIG
 
-SERVING = "dev-Serving"
-NAME = "dev-serving"
+SERVING = "dev-churn"  # a service's stack, <env>-<service>
+NAME = "dev-churn"  # its endpoint
 CANARY = {
     "Type": "CANARY",
     "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10},
@@ -42,9 +42,11 @@ def render(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 
 def section(report: str, title: str) -> str:
-    start = report.index(f"## {title}\n")
-    end = report.find("\n## ", start + 1)
-    return report[start : end if end != -1 else None]
+    """The text of the first ``### title`` subsection (of a service's section)."""
+    start = report.index(f"\n### {title}\n") + 1
+    ends = [report.find(f"\n{h} ", start) for h in ("##", "###")]
+    end = min((e for e in ends if e != -1), default=len(report))
+    return report[start:end]
 
 
 def variant(
@@ -195,7 +197,7 @@ def test_a_count_change_is_not_applied_to_a_running_endpoint() -> None:
     variants = section(render(before, after), "Endpoint variants")
     assert "| **1 → 2** (not applied) |" in row(variants, "champion")
     assert (
-        "- `champion`: count 1 → 2 is **not applied to the running endpoint** `dev-serving`: "
+        "- `champion`: count 1 → 2 is **not applied to the running endpoint** `dev-churn`: "
         "with `RetainAllVariantProperties` it keeps the variant's running instance count "
         "(`InitialInstanceCount` applies only when the endpoint or the variant is created). "
         "Change the autoscaling min/max instead (`ScalingchampionTarget`: min 2, max 8). "
@@ -222,7 +224,7 @@ def test_a_replaced_endpoint_gets_the_count() -> None:
     before = serving([variant("champion", count=1)])
     after = serving([variant("champion", count=2)], endpoint_resource=endpoint(name="other"))
     report = render(before, after)
-    assert "| `dev-Serving` | `Endpoint` | `AWS::SageMaker::Endpoint` |" in section(
+    assert "| `dev-churn` | `Endpoint` | `AWS::SageMaker::Endpoint` |" in section(
         report, "Resources"
     )
     assert "not applied" not in report
@@ -256,7 +258,7 @@ def test_retained_weights_are_not_applied_either() -> None:
     after = serving([variant("a", weight=3), variant("b", weight=1)], endpoint_resource=kept)
     variants = section(render(before, after), "Endpoint variants")
     assert "| **1 → 3** (not applied) |" in row(variants, "a")
-    assert f"- `a`: weight 1 → 3 {NOT_APPLIED} `dev-serving`" in variants
+    assert f"- `a`: weight 1 → 3 {NOT_APPLIED} `dev-churn`" in variants
     # The project's endpoint excludes DesiredWeight: weights apply.
     before = serving([variant("a", weight=1), variant("b", weight=1)])
     after = serving([variant("a", weight=3), variant("b", weight=1)])
@@ -299,8 +301,8 @@ def test_an_instance_type_change_of_an_autoscaled_variant_is_a_two_step_release(
     assert top.index("> [!CAUTION]") < top.index("> [!WARNING]")  # next to the stateful one
     assert TWO_STEP in top
     assert (
-        "> - `dev-Serving` / `Endpoint` (endpoint `dev-serving`): variant `champion` changes "
-        "instance type `ml.m5.large` → `ml.c5.large`; its autoscaling in the base: "
+        "> - service `churn`: `dev-churn` / `Endpoint` (endpoint `dev-churn`): variant `champion` "
+        "changes instance type `ml.m5.large` → `ml.c5.large`; its autoscaling in the base: "
         "`ScalingchampionTarget`, `ScalingchampionTracking`"
     ) in top
     assert (
@@ -359,7 +361,7 @@ def test_no_two_step_warning_when_autoscaling_does_not_block(case: str) -> None:
     elif case == "new-endpoint":
         after = serving(
             [bigger, variant("challenger")],
-            endpoint_resource=endpoint(name="dev-serving-2"),
+            endpoint_resource=endpoint(name="dev-churn-2"),
             **scaled("champion"),
         )
     report = render(before, after)
@@ -487,7 +489,7 @@ def test_each_changed_deployment_field_is_listed_before_and_after() -> None:
     variants = section(render(before, after), "Endpoint variants")
     lines = variants.splitlines()
     heading = (
-        "### `dev-Serving` / `Endpoint` (updated, endpoint `dev-serving`): "
+        "#### `dev-churn` / `Endpoint` (updated, endpoint `dev-churn`): "
         "deployment config before → after"
     )
     start = lines.index(heading)
@@ -514,8 +516,8 @@ def test_a_deployment_change_with_a_config_change_follows_the_variants() -> None
         [variant("champion", weight=2)], endpoint_resource=endpoint(CANARY, termination=600)
     )
     variants = section(render(before, after), "Endpoint variants")
-    assert variants.index("### `dev-Serving` / `Config` (replaced): before → after") < (
-        variants.index("Deployment config of endpoint `dev-serving` (`Endpoint`), before → after:")
+    assert variants.index("#### `dev-churn` / `Config` (replaced): before → after") < (
+        variants.index("Deployment config of endpoint `dev-churn` (`Endpoint`), before → after:")
     )
     assert "| termination wait | 300 s | 600 s |" in variants
     assert "deployment config before → after" not in variants  # no second heading
@@ -536,11 +538,11 @@ def test_a_model_no_variant_serves_is_shown() -> None:
     variants = section(render(before, after), "Endpoint variants")
     assert (
         "- unused model: `ModelA`, no variant serves it "
-        "(stack `dev-Serving`; a variant served it in the base)"
+        "(stack `dev-churn`; a variant served it in the base)"
     ) in variants
     assert "`ModelB`, no variant" not in variants
     added = serving([variant("champion")], ModelC=model("img:3"))
-    assert "- unused model: `ModelC`, no variant serves it (stack `dev-Serving`)\n" in render(
+    assert "- unused model: `ModelC`, no variant serves it (stack `dev-churn`)\n" in render(
         serving([variant("champion")]), added
     )
 
@@ -669,6 +671,6 @@ def test_an_endpoint_switching_configs_compares_the_configs_it_serves() -> None:
         "Fn::GetAtt": ["Config2", "EndpointConfigName"]
     }
     variants = section(render(before, after), "Endpoint variants")
-    assert variants.count("### ") == 1  # the removed `Config` is not shown on its own
-    assert "### `dev-Serving` / `Config2` (added, was `Config`): before → after" in variants
+    assert variants.count("#### ") == 1  # the removed `Config` is not shown on its own
+    assert "#### `dev-churn` / `Config2` (added, was `Config`): before → after" in variants
     assert "| **1 → 2** (not applied) |" in row(variants, "champion")

@@ -9,7 +9,7 @@ from mlops_cdk.review.assembly import Acknowledgement
 from mlops_cdk.review.report import STATEFUL_TYPES, render_report
 
 FOUNDATION = "dev-Foundation"
-SERVING = "dev-Serving"
+SERVING = "dev-churn"  # service `churn`: its serving stack (<env>-<service>)
 
 
 def render(before: dict[str, Any], after: dict[str, Any], **kwargs: Any) -> str:
@@ -17,10 +17,20 @@ def render(before: dict[str, Any], after: dict[str, Any], **kwargs: Any) -> str:
 
 
 def section(report: str, title: str) -> str:
-    """The text of one `## title` section."""
-    start = report.index(f"## {title}\n")
-    end = report.find("\n## ", start + 1)
-    return report[start : end if end != -1 else None]
+    """The text of the first section titled ``title`` (``## Service `churn` ``, or a
+    ``### Resources`` inside one), up to the next heading of its level or above."""
+    lines = report.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip("#") == f" {title}")
+    level = len(lines[start]) - len(lines[start].lstrip("#"))
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].startswith("#") and len(lines[i]) - len(lines[i].lstrip("#")) <= level
+        ),
+        len(lines),
+    )
+    return "\n".join(lines[start:end]) + "\n"
 
 
 def bucket(name: str, policy: str | None = None) -> dict[str, Any]:
@@ -59,20 +69,22 @@ def test_stateful_replacement_and_removal_are_warned_about_at_the_top() -> None:
     report = render(before, after)
     summary = report.splitlines()[2]
     assert summary.startswith("**0 added, 2 removed, 2 replaced, 0 updated** resources")
-    warning = report[report.index("> [!CAUTION]") : report.index("## Resources")]
+    warning = report[report.index("> [!CAUTION]") : report.index("## Foundation")]
     assert report.index("> [!CAUTION]") < report.index("## ")  # before every section
     lines = [line for line in warning.splitlines() if line.startswith("> - ")]
     assert lines == [
-        "> - **Replaced** `dev-Foundation` / `Data` (`AWS::S3::Bucket`): the old one is "
-        "**orphaned**: kept, unmanaged (UpdateReplacePolicy `Retain`); create-only: `BucketName`",
-        "> - **Removed** `dev-Foundation` / `Key` (`AWS::KMS::Key`): it is **orphaned**: kept, "
-        "unmanaged (DeletionPolicy `Retain`)",
-        "> - **Replaced** `dev-Foundation` / `Scratch` (`AWS::S3::Bucket`): the old one **will be "
-        "deleted** (UpdateReplacePolicy default `Delete`); create-only: `BucketName`",
+        "> - Foundation: **Replaced** `dev-Foundation` / `Data` (`AWS::S3::Bucket`): the old one "
+        "is **orphaned**: kept, unmanaged (UpdateReplacePolicy `Retain`); create-only: "
+        "`BucketName`",
+        "> - Foundation: **Removed** `dev-Foundation` / `Key` (`AWS::KMS::Key`): it is "
+        "**orphaned**: kept, unmanaged (DeletionPolicy `Retain`)",
+        "> - Foundation: **Replaced** `dev-Foundation` / `Scratch` (`AWS::S3::Bucket`): the old "
+        "one **will be deleted** (UpdateReplacePolicy default `Delete`); create-only: "
+        "`BucketName`",
     ]
     assert "Alias" not in warning  # not stateful
     resources = section(report, "Resources")
-    assert "### Removed (2)" in resources
+    assert "#### Removed (2)" in resources
     assert "| `dev-Foundation` | `Alias` | `AWS::KMS::Alias` | deleted" in resources
 
 
@@ -82,7 +94,7 @@ def test_a_stateless_change_has_no_warning_and_lists_changed_properties() -> Non
     report = render(before, after)
     assert "[!CAUTION]" not in report
     assert (
-        "| `dev-Serving` | `Config` | `AWS::SageMaker::EndpointConfig` | "
+        "| `dev-churn` | `Config` | `AWS::SageMaker::EndpointConfig` | "
         "`ProductionVariants` (create-only) | deleted (UpdateReplacePolicy default `Delete`) |"
     ) in section(report, "Resources")
 
@@ -130,13 +142,13 @@ def test_iam_statements_added_and_removed_are_rendered() -> None:
         }
     }
     iam = section(render(before, after), "IAM changes")
-    assert "### `dev-Foundation` / `Policy` (`AWS::IAM::ManagedPolicy`): policy document" in iam
+    assert "#### `dev-Foundation` / `Policy` (`AWS::IAM::ManagedPolicy`): policy document" in iam
     assert (
         "| added | Allow | `s3:PutObject` | `*` | — | "
         "StringEquals `aws:SourceAccount` = `111111111111` |"
     ) in iam
     assert "s3:GetObject" not in iam  # only the order of its actions changed
-    assert "### `dev-Foundation` / `Role` (`AWS::IAM::Role`): trust policy" in iam
+    assert "#### `dev-Foundation` / `Role` (`AWS::IAM::Role`): trust policy" in iam
     assert (
         "| added | Allow | `sts:AssumeRole` | — | Service: `sagemaker.amazonaws.com` | — |" in iam
     )
@@ -159,7 +171,7 @@ def test_inline_role_policies_are_compared_per_policy() -> None:
     before = {FOUNDATION: {"Resources": {"Role": inline(read)}}}
     after = {FOUNDATION: {"Resources": {"Role": inline({**read, "Effect": "Deny"})}}}
     iam = section(render(before, after), "IAM changes")
-    assert "### `dev-Foundation` / `Role` (`AWS::IAM::Role`): inline policy `logs`" in iam
+    assert "#### `dev-Foundation` / `Role` (`AWS::IAM::Role`): inline policy `logs`" in iam
     assert "| added | Deny (`Read`) | `logs:GetLogEvents` | `*` | — | — |" in iam
     assert "| removed | Allow (`Read`) | `logs:GetLogEvents` | `*` | — | — |" in iam
 
@@ -245,22 +257,20 @@ def test_security_group_rule_changes_are_rendered() -> None:
     rules = section(render(before, after), SG)
     assert "| change | stack | security group | direction | protocol | ports | peer |" in rules
     assert (
-        "| added | `dev-Serving` | `Endpoints` | ingress | tcp | 8080-8090 | "
+        "| added | `dev-churn` | `Endpoints` | ingress | tcp | 8080-8090 | "
         "SourceSecurityGroupId: `Models` | — |"
     ) in rules
     assert (
-        "| added | `dev-Serving` | `Models` | egress | tcp | 443 | CidrIp: `0.0.0.0/0` | "
+        "| added | `dev-churn` | `Models` | egress | tcp | 443 | CidrIp: `0.0.0.0/0` | "
         "HTTPS to endpoints |"
     ) in rules
     assert (
-        "| removed | `dev-Serving` | `Models` | egress | tcp | 443 | CidrIp: `10.0.0.0/16` | "
+        "| removed | `dev-churn` | `Models` | egress | tcp | 443 | CidrIp: `10.0.0.0/16` | "
         "HTTPS to endpoints |"
     ) in rules
     everything = group({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})
     rules = section(render(before, {SERVING: {"Resources": {"Models": everything}}}), SG)
-    assert (
-        "| added | `dev-Serving` | `Models` | egress | all | all | CidrIp: `0.0.0.0/0` |" in rules
-    )
+    assert "| added | `dev-churn` | `Models` | egress | all | all | CidrIp: `0.0.0.0/0` |" in rules
 
 
 def endpoint_config(variants: list[tuple[str, int, float]], **extra: Any) -> dict[str, Any]:
@@ -292,7 +302,7 @@ def test_variant_weights_and_counts_before_and_after() -> None:
     }
     variants = section(render(before, after), "Endpoint variants")
     assert variants.splitlines()[2:8] == [
-        "### `dev-Serving` / `Config` (replaced): before → after",
+        "#### `dev-churn` / `Config` (replaced): before → after",
         "",
         "| variant | instance type | count | weight | traffic share |",
         "| --- | --- | --- | --- | --- |",
@@ -324,41 +334,61 @@ def test_serverless_config_is_shown_where_present() -> None:
     ) in variants
 
 
-def test_acknowledgements_added_and_removed() -> None:
-    stacks = {FOUNDATION: {"Resources": {}}}
+def test_acknowledgements_added_and_removed_in_the_section_of_their_stack() -> None:
+    stacks = {FOUNDATION: {"Resources": {}}, SERVING: {"Resources": {}}}
     kept = Acknowledgement("dev/Foundation/Key", "AwsSolutions-KMS5", "Rotation is on | yearly")
     old = Acknowledgement("dev/Foundation/Data", "AwsSolutions-S1", "Logs go to <archive>")
     new = Acknowledgement(
-        "dev/Serving/Queue", "AwsSolutions-IAM5[Resource::*]", "ENI actions take no ARN"
+        "dev/churn/Queue", "AwsSolutions-IAM5[Resource::*]", "ENI actions take no ARN"
     )
     report = render(
         stacks, stacks, acknowledgements_before=[kept, old], acknowledgements_after=[new, kept]
     )
     assert report.splitlines()[2].startswith("**0 added, 0 removed, 0 replaced, 0 updated**")
-    acks = section(report, "Acknowledgements")
-    assert acks.splitlines()[2:6] == [
+    assert overview(report) == [
+        "| `dev-Foundation` | Foundation | **acknowledgements** | 0 | 0 | 0 | 0 |",
+        "| `dev-churn` | `churn` | **acknowledgements** | 0 | 0 | 0 | 0 |",
+    ]
+    acks = section(section(report, "Foundation"), "Acknowledgements")
+    assert acks.splitlines()[2:5] == [
         "| change | finding | construct path | reason |",
         "| --- | --- | --- | --- |",
         "| removed | `AwsSolutions-S1` | `dev/Foundation/Data` | Logs go to &lt;archive&gt; |",
-        "| added | `AwsSolutions-IAM5[Resource::*]` | `dev/Serving/Queue` | "
-        "ENI actions take no ARN |",
     ]
-    assert "KMS5" not in acks
+    acks = section(section(report, "Service `churn`"), "Acknowledgements")
+    assert acks.splitlines()[4] == (
+        "| added | `AwsSolutions-IAM5[Resource::*]` | `dev/churn/Queue` | ENI actions take no ARN |"
+    )
+    assert "KMS5" not in report
+    assert "Other acknowledgements" not in report
+
+
+def test_an_acknowledgement_in_no_stack_is_listed_at_the_end() -> None:
+    stacks = {FOUNDATION: {"Resources": {}}}
+    elsewhere = Acknowledgement("dev/Gone/Queue", "AwsSolutions-SQS3", "no DLQ")
+    report = render(stacks, stacks, acknowledgements_after=[elsewhere])
+    assert overview(report) == ["| `dev-Foundation` | Foundation | unchanged | — | — | — | — |"]
+    assert section(report, "Other acknowledgements").splitlines()[4] == (
+        "| added | `AwsSolutions-SQS3` | `dev/Gone/Queue` | no DLQ |"
+    )
 
 
 def test_a_new_environment_or_stack_is_everything_added() -> None:
     after = {SERVING: {"Resources": {"Data": bucket("a")}}}
     report = render({}, after, base_has_environment=False)
-    assert report.splitlines()[2] == (
+    assert report.splitlines()[2:5] == [
         "**1 added, 0 removed, 0 replaced, 0 updated** resources (`origin/main` → this working "
-        "tree). `origin/main` has no `dev` environment: all is new. Stack `dev-Serving` is new."
-    )
-    assert "### Added (1)" in report
+        "tree). `origin/main` has no `dev` environment: all is new.",
+        "",
+        "- **service `churn` added**: stack `dev-churn` (1 resource).",
+    ]
+    assert "#### Added (1)" in report
     gone = render(after, {})
-    assert "Stack `dev-Serving` is removed" in gone
+    assert "- **service `churn` removed**: stack `dev-churn` (1 resource, each deleted or " in gone
     assert (
-        "> - **Removed** `dev-Serving` / `Data` (`AWS::S3::Bucket`): it **will be deleted**" in gone
-    )
+        "> - service `churn`: **Removed** `dev-churn` / `Data` (`AWS::S3::Bucket`): it **will be "
+        "deleted**"
+    ) in gone
 
 
 def test_the_report_is_deterministic() -> None:
@@ -370,5 +400,233 @@ def test_the_report_is_deterministic() -> None:
     reordered_before = {k: before[k] for k in reversed(list(before))}
     first = render(before, after)
     assert first == render(reordered_before, copy.deepcopy(after))
-    removed = section(first, "Resources")
+    removed = section(section(first, "Service `churn`"), "Resources")
     assert removed.index("`A`") < removed.index("`B`")
+    # Foundation first, then each service; each part's resources in its own section.
+    assert first.index("## Foundation") < first.index("## Service `churn`")
+    assert "`dev-churn`" not in section(first, "Foundation")
+
+
+# -- grouped per service --------------------------------------------------------------------
+
+
+def overview(report: str) -> list[str]:
+    """The rows of the table of every stack (without its header)."""
+    lines = report.splitlines()
+    start = lines.index("| stack | service | change | added | removed | replaced | updated |")
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def registry() -> dict[str, Any]:
+    """A service's registry stack: its image repository."""
+    repository = {
+        "Type": "AWS::ECR::Repository",
+        "Properties": {"ImageScanningConfiguration": {"ScanOnPush": True}},
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+    }
+    return {"Resources": {"Repository": repository}}
+
+
+def service(weight: float = 1, *, sizes: tuple[int, ...] = (1,)) -> dict[str, Any]:
+    """A service's serving stack: an endpoint config with one variant per size."""
+    variants = [(f"v{i}", count, weight) for i, count in enumerate(sizes)]
+    return {"Resources": {"Config": endpoint_config(variants)}}
+
+
+def environment(**services: dict[str, Any]) -> dict[str, Any]:
+    """dev-Foundation and, per service, dev-<service>-Registry and dev-<service>."""
+    stacks: dict[str, Any] = {FOUNDATION: {"Resources": {"Key": {"Type": "AWS::KMS::Key"}}}}
+    for name, serving in services.items():
+        stacks[f"dev-{name}-Registry"] = registry()
+        stacks[f"dev-{name}"] = serving
+    return stacks
+
+
+def test_a_change_of_one_service_shows_the_others_and_foundation_unchanged() -> None:
+    before = environment(churn=service(), fraud=service())
+    after = environment(churn=service(), fraud=service(weight=2))
+    report = render(before, after)
+    top = report[: report.index("\n## ")]
+    assert overview(report) == [
+        "| `dev-Foundation` | Foundation | unchanged | — | — | — | — |",
+        "| `dev-churn-Registry` | `churn` | unchanged | — | — | — | — |",
+        "| `dev-churn` | `churn` | unchanged | — | — | — | — |",
+        "| `dev-fraud-Registry` | `fraud` | unchanged | — | — | — | — |",
+        "| `dev-fraud` | `fraud` | **changed** | 0 | 0 | 1 | 0 |",
+    ]
+    assert "- **" not in top  # no part added or removed
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert headings == ["## Foundation", "## Service `churn`", "## Service `fraud`"]
+    assert section(report, "Foundation") == "## Foundation\n\nNo changes in `dev-Foundation`.\n\n"
+    assert section(report, "Service `churn`") == (
+        "## Service `churn`\n\nNo changes in `dev-churn-Registry`, `dev-churn`.\n\n"
+    )
+    fraud = section(report, "Service `fraud`")
+    assert fraud.splitlines()[2] == "Stacks: `dev-fraud-Registry`, `dev-fraud`."
+    assert "| `dev-fraud` | `Config` | `AWS::SageMaker::EndpointConfig` |" in fraud
+    assert "#### `dev-fraud` / `Config` (replaced): before → after" in fraud
+    assert "| `v0` | ml.m5.large | 1 | **1 → 2** | 100 % |" in fraud
+    for subsection in ("IAM changes", "Security-group changes", "Acknowledgements"):
+        assert f"### {subsection}\n" in fraud
+
+
+def test_a_change_in_both_stacks_of_a_service_is_one_section() -> None:
+    before = environment(churn=service(), fraud=service())
+    after = copy.deepcopy(before)
+    after["dev-fraud-Registry"]["Resources"]["Repository"]["Properties"]["ImageTagMutability"] = (
+        "IMMUTABLE"
+    )
+    after["dev-fraud"] = service(sizes=(1, 2))
+    report = render(before, after)
+    assert overview(report)[3:] == [
+        "| `dev-fraud-Registry` | `fraud` | **changed** | 0 | 0 | 0 | 1 |",
+        "| `dev-fraud` | `fraud` | **changed** | 0 | 0 | 1 | 0 |",
+    ]
+    resources = section(section(report, "Service `fraud`"), "Resources")
+    assert "| `dev-fraud-Registry` | `Repository` | `AWS::ECR::Repository` |" in resources
+    assert "| `dev-fraud` | `Config` | `AWS::SageMaker::EndpointConfig` |" in resources
+    assert [line for line in report.splitlines() if line.startswith("## ")][-1] == (
+        "## Service `fraud`"
+    )
+
+
+def test_a_service_added_as_a_whole_is_one_line_at_the_top_and_collapsed_below() -> None:
+    before = environment(churn=service())
+    after = environment(churn=service(), fraud=service(sizes=(1, 2)))
+    report = render(before, after)
+    top = report[: report.index("\n## ")]
+    assert top.splitlines()[2:5] == [
+        "**2 added, 0 removed, 0 replaced, 0 updated** resources (`origin/main` → this working "
+        "tree).",
+        "",
+        "- **service `fraud` added**: stacks `dev-fraud-Registry`, `dev-fraud` (2 resources).",
+    ]
+    assert overview(report) == [
+        "| `dev-Foundation` | Foundation | unchanged | — | — | — | — |",
+        "| `dev-churn-Registry` | `churn` | unchanged | — | — | — | — |",
+        "| `dev-churn` | `churn` | unchanged | — | — | — | — |",
+        "| `dev-fraud-Registry` | `fraud` | **new** | 1 | 0 | 0 | 0 |",
+        "| `dev-fraud` | `fraud` | **new** | 1 | 0 | 0 | 0 |",
+    ]
+    assert "Repository" not in top
+    assert "[!CAUTION]" not in top
+    fraud = section(report, "Service `fraud`")
+    lines = fraud.splitlines()
+    assert lines[2:7] == [
+        "Added as a whole: stacks `dev-fraud-Registry`, `dev-fraud`.",
+        "",
+        "<details>",
+        "<summary>The 2 added resources, IAM statements, security-group rules, endpoint "
+        "variants and acknowledgements</summary>",
+        "",
+    ]
+    assert lines[-2:] == ["</details>", ""]
+    assert "| `dev-fraud-Registry` | `Repository` | `AWS::ECR::Repository` |" in fraud
+    assert "| `v1` | **— → ml.m5.large** | **— → 2** |" in fraud
+    assert section(report, "Service `churn`").splitlines()[2].startswith("No changes in")
+
+
+def test_a_service_removed_as_a_whole_warns_about_its_repository() -> None:
+    before = environment(churn=service(), fraud=service())
+    after = environment(churn=service())
+    report = render(before, after)
+    top = report[: report.index("\n## ")]
+    assert (
+        "- **service `fraud` removed**: stacks `dev-fraud-Registry`, `dev-fraud` (2 resources, "
+        "each deleted or orphaned)."
+    ) in top.splitlines()
+    assert (
+        "> - service `fraud`: **Removed** `dev-fraud-Registry` / `Repository` "
+        "(`AWS::ECR::Repository`): it is **orphaned**: kept, unmanaged (DeletionPolicy `Retain`)"
+    ) in top.splitlines()
+    assert overview(report)[3:] == [
+        "| `dev-fraud-Registry` | `fraud` | **removed** | 0 | 1 | 0 | 0 |",
+        "| `dev-fraud` | `fraud` | **removed** | 0 | 1 | 0 | 0 |",
+    ]
+    fraud = section(report, "Service `fraud`")
+    assert fraud.splitlines()[2] == "Removed as a whole: stacks `dev-fraud-Registry`, `dev-fraud`."
+    assert "<summary>The 2 removed resources," in fraud
+    assert "| `dev-fraud-Registry` | `Repository` | `AWS::ECR::Repository` | retained" in fraud
+    assert "churn" not in top.split("| stack |", 1)[0]
+
+
+def test_a_stack_added_to_an_existing_service_is_named() -> None:
+    before = environment(churn=service())
+    before.pop("dev-churn")
+    after = environment(churn=service())
+    report = render(before, after)
+    assert "- stack `dev-churn` of service `churn` is new." in report.splitlines()
+    assert overview(report)[1:] == [
+        "| `dev-churn-Registry` | `churn` | unchanged | — | — | — | — |",
+        "| `dev-churn` | `churn` | **new** | 1 | 0 | 0 | 0 |",
+    ]
+    assert section(report, "Service `churn`").splitlines()[2] == (
+        "Stacks: `dev-churn-Registry`, `dev-churn`."
+    )
+
+
+def test_from_the_single_endpoint_layout_the_old_stack_is_a_part_of_its_own() -> None:
+    before = {FOUNDATION: environment()[FOUNDATION], "dev-Serving": service()}
+    after = environment(churn=service())
+    report = render(before, after)
+    top = report[: report.index("\n## ")].splitlines()
+    assert (
+        "- **service `churn` added**: stacks `dev-churn-Registry`, `dev-churn` (2 resources)."
+        in (top)
+    )
+    assert (
+        "- **stack `dev-Serving` removed**: stack `dev-Serving` (1 resource, each deleted or "
+        "orphaned)."
+    ) in top
+    assert overview(report) == [
+        "| `dev-Foundation` | Foundation | unchanged | — | — | — | — |",
+        "| `dev-churn-Registry` | `churn` | **new** | 1 | 0 | 0 | 0 |",
+        "| `dev-churn` | `churn` | **new** | 1 | 0 | 0 | 0 |",
+        "| `dev-Serving` | — | **removed** | 0 | 1 | 0 | 0 |",
+    ]
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert headings == ["## Foundation", "## Service `churn`", "## Stack `dev-Serving`"]
+
+
+def test_a_foundation_export_change_reaches_only_the_services_that_import_it() -> None:
+    exported = {
+        "Resources": {"Data": bucket("a")},
+        "Outputs": {
+            "B": {"Value": {"Ref": "Data"}, "Export": {"Name": "dev-Foundation:Bucket"}},
+        },
+    }
+    reader = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": {"Fn::ImportValue": "dev-Foundation:Bucket"},
+                    }
+                ]
+            }
+        },
+    }
+    before = environment(churn={"Resources": {"Read": reader}}, fraud=service())
+    before[FOUNDATION] = exported
+    after = copy.deepcopy(before)
+    after[FOUNDATION]["Resources"]["Data"] = bucket("b")
+    report = render(before, after)
+    assert overview(report) == [
+        "| `dev-Foundation` | Foundation | **changed** | 0 | 0 | 1 | 0 |",
+        "| `dev-churn-Registry` | `churn` | unchanged | — | — | — | — |",
+        "| `dev-churn` | `churn` | **changed** | 0 | 0 | 0 | 1 |",
+        "| `dev-fraud-Registry` | `fraud` | unchanged | — | — | — | — |",
+        "| `dev-fraud` | `fraud` | unchanged | — | — | — | — |",
+    ]
+    churn = section(report, "Service `churn`")
+    assert "`PolicyDocument` (via import `dev-Foundation:Data`)" in churn
+    assert "> - Foundation: **Replaced** `dev-Foundation` / `Data`" in report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import shutil
 import subprocess
 import sys
@@ -91,8 +92,29 @@ def table_rows(markdown: str, heading: str) -> list[str]:
     return rows
 
 
+def overview(markdown: str) -> dict[str, str]:
+    """Stack -> the rest of its row, from the table of every stack at the top of a report."""
+    lines = markdown.splitlines()
+    start = lines.index("| stack | service | change | added | removed | replaced | updated |")
+    found = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        stack, rest = line.split(" | ", 1)
+        found[stack.strip("| `")] = rest
+    return found
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text from ``heading`` (a ``## `` line) up to the next ``## `` line."""
+    start = markdown.index(f"\n{heading}\n") + 1
+    end = markdown.find("\n## ", start)
+    return markdown[start : end if end != -1 else None]
+
+
 @pytest.mark.e2e
-def test_a_weight_change_replaces_the_endpoint_config_in_dev_only(tmp_path: Path) -> None:
+def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
+    """stage: one service's weight changes; dev: a service is added; prod: nothing."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(clone))
     # The clone is HEAD; bring this working tree's review code along (it may be uncommitted).
@@ -103,36 +125,84 @@ def test_a_weight_change_replaces_the_endpoint_config_in_dev_only(tmp_path: Path
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     shutil.copy2(SCRIPT, clone / "scripts" / "review.py")
-    config_file = clone / "config" / "dev.yaml"
-    config = yaml.safe_load(config_file.read_text())
-    variant = config["serving"]["variants"][0]
+
+    stage_file = clone / "config" / "stage.yaml"
+    stage = yaml.safe_load(stage_file.read_text())
+    names = sorted(stage["services"])
+    assert len(names) >= 2, "stage needs two services for this test"
+    changed = names[-1]
+    variant = stage["services"][changed]["variants"][0]
     old = variant["initial_weight"]
     new = old + 2
     variant["initial_weight"] = new
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    stage_file.write_text(yaml.safe_dump(stage, sort_keys=False))
+
+    dev_file = clone / "config" / "dev.yaml"
+    dev = yaml.safe_load(dev_file.read_text())
+    existing = sorted(dev["services"])
+    added = "review-added"
+    service = copy.deepcopy(dev["services"][existing[0]])
+    for model in service["models"]:
+        model["model_data_key"] = model["model_data_key"].replace(f"/{existing[0]}/", f"/{added}/")
+    dev["services"][added] = service
+    dev_file.write_text(yaml.safe_dump(dev, sort_keys=False))
 
     out = tmp_path / "review"
     result = review(clone, "--base", "HEAD", "--out", str(out), timeout=900)
 
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["dev.md", "prod.md", "stage.md"]
-    dev = (out / "dev.md").read_text()
-    assert dev.startswith("# Review of `dev` against `HEAD`\n")
+
+    # stage: only the changed service's serving stack changes; one section per part.
+    report = (out / "stage.md").read_text()
+    assert report.startswith("# Review of `stage` against `HEAD`\n")
+    stacks = ["stage-Foundation"]
+    for name in names:
+        stacks += [f"stage-{name}-Registry", f"stage-{name}"]
+    rows = overview(report)
+    assert list(rows) == stacks
+    assert rows[f"stage-{changed}"] == f"`{changed}` | **changed** | 0 | 0 | 1 | 1 |"
+    for stack in stacks:
+        if stack != f"stage-{changed}":
+            assert "| unchanged |" in rows[stack], stack
+    assert section(report, "## Foundation").startswith("## Foundation\n\nNo changes in")
+    for name in names[:-1]:
+        assert section(report, f"## Service `{name}`").splitlines()[2] == (
+            f"No changes in `stage-{name}-Registry`, `stage-{name}`."
+        )
+    service_section = section(report, f"## Service `{changed}`")
+    heading = next(h for h in service_section.splitlines() if h.endswith("before → after"))
     (row,) = [
-        r
-        for r in table_rows(dev, next(h for h in dev.splitlines() if h.endswith("before → after")))
-        if r.startswith(f"| `{variant['name']}` |")
+        r for r in table_rows(service_section, heading) if r.startswith(f"| `{variant['name']}` |")
     ]
     assert f"| **{old} → {new}** |" in row
-    (replaced,) = table_rows(dev, "### Replaced (1)")
+    (replaced,) = table_rows(service_section, "#### Replaced (1)")
     assert "`AWS::SageMaker::EndpointConfig`" in replaced
     assert "`ProductionVariants` (create-only)" in replaced
-    (updated,) = table_rows(dev, "### Updated (1)")
+    (updated,) = table_rows(service_section, "#### Updated (1)")
     assert "`AWS::SageMaker::Endpoint`" in updated
-    assert "[!CAUTION]" not in dev
-    for environment in ("stage", "prod"):
-        report = (out / f"{environment}.md").read_text()
-        assert "**No changes**" in report
-        assert "## Resources" not in report
+    assert "[!CAUTION]" not in report
+
+    # dev: the new service is one line at the top and collapsed below; the rest is unchanged.
+    report = (out / "dev.md").read_text()
+    top = report[: report.index("\n## ")]
+    (line,) = [line for line in top.splitlines() if line.startswith("- ")]
+    assert line.startswith(
+        f"- **service `{added}` added**: stacks `dev-{added}-Registry`, `dev-{added}` ("
+    )
+    rows = overview(report)
+    assert rows[f"dev-{added}"].startswith(f"`{added}` | **new** |")
+    assert rows[f"dev-{added}-Registry"].startswith(f"`{added}` | **new** |")
+    for name in ["Foundation", *(f"{n}-Registry" for n in existing), *existing]:
+        assert "| unchanged |" in rows[f"dev-{name}"], name
+    assert "[!CAUTION]" not in report
+    assert "[!WARNING]" not in report
+    new_service = section(report, f"## Service `{added}`")
+    assert "\n<details>\n" in new_service
+    assert "`AWS::SageMaker::Endpoint`" in new_service.split("<details>", 1)[1]
+
+    report = (out / "prod.md").read_text()
+    assert "**No changes**" in report
+    assert "### Resources" not in report
     # The base's worktree is gone again.
     assert git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1
