@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 STAMP_DEPS := $(VENV)/.stamp-deps
 STAMP_DEV := $(VENV)/.stamp-dev-deps
-STAMP_NODE := $(VENV)/bin/node
+STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
 .PHONY: help install install-dev synth synth-pipeline test lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean
@@ -46,6 +46,7 @@ $(STAMP_NODE): $(STAMP_DEPS)
 	  ln -sf "$$nw/lib/node_modules/npm/bin/npm-cli.js" $(VENV)/bin/npm; \
 	  ln -sf "$$nw/lib/node_modules/npm/bin/npx-cli.js" $(VENV)/bin/npx
 	@echo "node $$(node --version), npm $$(npm --version) in $(VENV)/bin"
+	@touch $@  # a stamp, not the symlink: make would judge the link by its (older) target
 
 $(STAMP_CLI): package.json package-lock.json $(STAMP_NODE)
 	npm ci --no-audit --no-fund --loglevel=error
@@ -73,7 +74,7 @@ lint: install-dev synth ## ruff, mypy (strict), cfn-lint over cdk.out and the pi
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
 	  'cdk.out.pipeline/**/*.template.json'
 
-bench: install-dev ## Synth time of all environments vs an empty CDK app (median ratio)
+bench: install-dev ## Synth time vs an empty CDK app; 1/10/30 services: cost per service, linearity
 	$(PY) scripts/bench.py
 
 retrain-demo: install-dev ## Run the retraining handler locally against moto
@@ -82,13 +83,15 @@ retrain-demo: install-dev ## Run the retraining handler locally against moto
 review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
 	$(PY) scripts/review.py --base '$(BASE)' --out review
 
-diff: install ## cdk diff for ENV (needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment>" >&2; exit 2; }
-	npx cdk diff -c env=$(ENV) '$(ENV)/*'
+diff: install ## cdk diff for ENV's stacks, or SERVICE=x's two stacks only (needs AWS credentials)
+	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment> [SERVICE=<service>]" >&2; exit 2; }
+	npx cdk diff -c env=$(ENV) $(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)','$(ENV)/*')
 
-deploy: install ## cdk deploy every stack of ENV, or STACK=Foundation only (needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment> [STACK=Foundation|Serving]" >&2; exit 2; }
-	npx cdk deploy -c env=$(ENV) $(if $(STACK),'$(ENV)/$(STACK)',--all) \
+deploy: install ## cdk deploy every stack of ENV, SERVICE=x's stacks or one STACK= (with dependencies; needs AWS credentials)
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment> [SERVICE=<service> | STACK=Foundation|<service>-Registry|<service>]" >&2; exit 2; }
+	@test -z "$(SERVICE)" || test -z "$(STACK)" || { echo "make deploy: give SERVICE= or STACK=, not both" >&2; exit 2; }
+	npx cdk deploy -c env=$(ENV) \
+	  $(if $(STACK),'$(ENV)/$(STACK)',$(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)',--all)) \
 	  $(if $(filter prod,$(ENV)),--require-approval broadening,)
 
 destroy: install ## cdk destroy every stack of ENV (refuses prod)
@@ -99,14 +102,15 @@ destroy: install ## cdk destroy every stack of ENV (refuses prod)
 deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (once; it then self-mutates)
 	npx cdk deploy -c pipeline=true MlopsPipeline --require-approval broadening
 
-smoke: install-dev ## Smoke-test ENV's endpoint: InService, weights, one invocation (credentials needed)
-	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [ROLE_ARN=..] [ENDPOINT_NAME=..] [TIMEOUT=seconds]" >&2; exit 2; }
+smoke: install-dev ## Smoke-test ENV's endpoints, or SERVICE=x's: InService, weights, one invocation (credentials needed)
+	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [SERVICE=<service> [ENDPOINT_NAME=..]] [ROLE_ARN=..] [TIMEOUT=seconds]" >&2; exit 2; }
 	$(PY) -m mlops_cdk.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
+	  $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
 
-preflight: install-dev ## Pre-deploy check of ENV: images and model artifacts exist, Lambda concurrency (credentials needed)
-	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [ROLE_ARN=..] [BUCKET=..] [REPOSITORY=..]" >&2; exit 2; }
-	$(PY) -m mlops_cdk.preflight --env '$(ENV)' \
+preflight: install-dev ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
+	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
+	$(PY) -m mlops_cdk.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)
 
 clean: ## Remove build output (keeps .venv and node_modules)

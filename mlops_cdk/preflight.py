@@ -1,31 +1,41 @@
-"""Read-only pre-deploy check of one environment: are its model images and artifacts published?
+"""Read-only pre-deploy check of an environment's services: are their model images and
+artifacts published?
 
 CreateModel fails when the image tag/digest is not in ECR ("Requested image ... not found") or
-the model archive is not in S3. A new environment's repository and bucket (made by the
-``<env>-Foundation`` stack) start empty, so ``python -m mlops_cdk.preflight --env dev`` proves,
-before the Serving stack is deployed, that everything it references exists. One line each:
+the model archive is not in S3. A new environment's bucket (made by the ``<env>-Foundation``
+stack) and a new service's repository (made by its ``<env>-<service>-Registry`` stack) start
+empty, so ``python -m mlops_cdk.preflight --env dev --service churn`` proves, before the
+service's stack ``<env>-<service>`` is deployed, that everything it references exists; without
+``--service`` every service of the environment is checked. One line each:
 
-- ``foundation``: the bucket and repository names, from the Foundation stack's outputs
-  (CloudFormation DescribeStacks; skipped when ``--bucket`` and ``--repository`` name both);
-- ``image <model>``: ECR DescribeImages finds the model's tag or digest;
-- ``model-data <model>``: S3 ListObjectsV2 returns the exact ``model_data_key`` (a listing, not
-  HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS bucket);
+- ``foundation``: the bucket name, from the Foundation stack's output ``ModelArtifactBucketName``
+  (CloudFormation DescribeStacks; skipped when ``--bucket`` names it);
+- ``<service> registry``: the service's repository name, from its Registry stack's output
+  ``ModelImageRepositoryName`` (skipped when ``--repository`` names it, with ``--service``);
+- ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest;
+- ``<service> model-data <model>``: S3 ListObjectsV2 returns the exact ``model_data_key`` (a
+  listing, not HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS
+  bucket);
 - ``lambda-concurrency``: Lambda GetAccountSettings' unreserved concurrency leaves room for the
-  retraining function's reservation (``monitoring.retraining.reserved_concurrency``), if any.
+  checked services' retraining functions' reservations
+  (``services.<service>.retraining.reserved_concurrency``, summed), if any.
+
+Image checks need the repository name and model-data checks the bucket name: when a lookup
+fails, the checks that need its name are skipped (the lookup's FAIL line says why).
 
 A FAIL line says how to fix it (publish commands, deploy command, quota request). Nothing is
 changed. Exit codes: 0 every line PASS; 1 a FAIL (including AWS errors such as AccessDenied);
-2 bad input (unknown environment, invalid configuration, bad arguments). An environment
-without a serving section has nothing to check (exit 0). With ``--role-arn`` the calls use
+2 bad input (unknown environment or service, invalid configuration, bad arguments). An
+environment without services has nothing to check (exit 0). With ``--role-arn`` the calls use
 that role's credentials (STS AssumeRole), e.g. the ``/mlops-preflight/`` role that
-:class:`mlops_cdk.constructs.preflight_access.PreflightAccess` creates.
+:class:`mlops_cdk.constructs.preflight_access.PreflightAccess` creates in each Registry stack.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -39,16 +49,15 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
+from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.serving import ModelConfig
-from mlops_cdk.smoke import CheckResult, aws_error
+from mlops_cdk.smoke import CheckResult, aws_error, unknown_service
+from mlops_cdk.stacks.foundation import BUCKET_OUTPUT
+from mlops_cdk.stacks.registry import REPOSITORY_OUTPUT
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-# Output logical ids of the Foundation stack (mlops_cdk/stacks/foundation.py).
-BUCKET_OUTPUT = "ModelArtifactBucketName"
-REPOSITORY_OUTPUT = "ModelImageRepositoryName"
 
 # Lambda keeps part of the account's concurrency unreserved: "You can reserve up to the
 # Unreserved account concurrency value minus 100" (Lambda developer guide, "Configuring reserved
@@ -83,13 +92,14 @@ class Clients:
 
 @dataclass(frozen=True)
 class Target:
-    """Where one environment's artifacts live."""
+    """Where one service's artifacts live: the environment's bucket, the service's repository."""
 
     env: str
     account: str
     region: str
     bucket: str
     repository: str
+    service: str
 
 
 def make_clients(session: Any, region: str) -> Clients:
@@ -100,8 +110,22 @@ def make_clients(session: Any, region: str) -> Clients:
 
 
 def deploy_hint(env: str) -> str:
-    """How to deploy only ``<env>``'s Foundation stack (the Serving stack needs the artifacts)."""
+    """How to deploy only ``<env>``'s Foundation stack (the service stacks need the artifacts)."""
     return f"deploy {env}-Foundation first: npx cdk deploy -c env={env} {env}/Foundation"
+
+
+def registry_stack_name(env: str, service: str) -> str:
+    """``<env>-<service>-Registry``, the stack that owns the service's repository."""
+    return f"{env}-{service}{REGISTRY_STACK_SUFFIX}"
+
+
+def registry_deploy_hint(env: str, service: str) -> str:
+    """How to deploy only the service's Registry stack (and the Foundation it depends on)."""
+    stack = f"{service}{REGISTRY_STACK_SUFFIX}"
+    return (
+        f"deploy {registry_stack_name(env, service)} first: "
+        f"npx cdk deploy -c env={env} {env}/{stack}"
+    )
 
 
 def registry_host(account: str, region: str) -> str:
@@ -140,7 +164,7 @@ def _error_code(error: ClientError) -> str:
 
 def check_image(ecr: EcrClient, target: Target, model: ModelConfig) -> CheckResult:
     """Passes when ECR DescribeImages finds the model's tag or digest in the repository."""
-    check = f"image {model.name}"
+    check = f"{target.service} image {model.name}"
     uri = image_uri(target, model)
     image_id = (
         {"imageTag": model.image_tag}
@@ -156,7 +180,7 @@ def check_image(ecr: EcrClient, target: Target, model: ModelConfig) -> CheckResu
                 check,
                 False,
                 f"repository {target.repository} does not exist in {target.region}; "
-                f"{deploy_hint(target.env)} (or check --repository)",
+                f"{registry_deploy_hint(target.env, target.service)} (or check --repository)",
             )
         if code != "ImageNotFoundException":
             return CheckResult(check, False, aws_error("DescribeImages", exc))
@@ -174,7 +198,7 @@ def check_image(ecr: EcrClient, target: Target, model: ModelConfig) -> CheckResu
 
 def check_model_data(s3: S3Client, target: Target, model: ModelConfig) -> CheckResult:
     """Passes when S3 ListObjectsV2 (prefix = the key, one result) returns exactly the key."""
-    check = f"model-data {model.name}"
+    check = f"{target.service} model-data {model.name}"
     key = model.model_data_key
     url = f"s3://{target.bucket}/{key}"
     try:
@@ -205,16 +229,38 @@ def unreserved_minimum(account_limit: int | None) -> int:
     return min(UNRESERVED_MINIMUM, account_limit)
 
 
-def check_lambda_concurrency(
-    lambda_: LambdaClient, reserved: int | None, region: str
-) -> CheckResult:
-    """Reports the account's unreserved concurrent executions N (GetAccountSettings). With a
-    reservation r for the retraining function, passes when N - r is at least the unreserved
-    minimum Lambda keeps (:func:`unreserved_minimum`); otherwise Lambda would reject it and the
-    Serving stack would roll back.
+def _reservation_summary(reserved: Mapping[str, int], total: int, left: int) -> str:
+    if len(reserved) == 1:
+        [(service, value)] = reserved.items()
+        return f"the retraining function's reservation of {value} (service {service}) leaves {left}"
+    each = ", ".join(f"{service} {value}" for service, value in reserved.items())
+    return f"the retraining functions' reservations of {total} ({each}) leave {left}"
 
-    N already excludes reservations that exist: if the retraining function is deployed with
-    its reservation, that reservation is counted twice here."""
+
+def _reservation_setting(reserved: Mapping[str, int]) -> str:
+    if len(reserved) == 1:
+        [service] = reserved
+        return (
+            f"remove services.{service}.retraining.reserved_concurrency (if the function is "
+            "already deployed with this reservation, it is counted twice here)"
+        )
+    return (
+        f"lower services.<service>.retraining.reserved_concurrency of {', '.join(reserved)} "
+        "(a function already deployed with its reservation is counted twice here)"
+    )
+
+
+def check_lambda_concurrency(
+    lambda_: LambdaClient, reserved: Mapping[str, int] | None, region: str
+) -> CheckResult:
+    """Reports the account's unreserved concurrent executions N (GetAccountSettings). With
+    reservations for retraining functions (``reserved``: service -> reserved concurrency, each
+    service has its own function), passes when N minus their sum is at least the unreserved
+    minimum Lambda keeps (:func:`unreserved_minimum`); otherwise Lambda would reject one of
+    them and that service's stack would roll back.
+
+    N already excludes reservations that exist: a retraining function deployed with its
+    reservation has it counted twice here."""
     check = "lambda-concurrency"
     try:
         settings = lambda_.get_account_settings()
@@ -228,23 +274,24 @@ def check_lambda_concurrency(
         )
     total = account_limit.get("ConcurrentExecutions")
     total = total if isinstance(total, int) else None
-    if reserved is None:
+    if not reserved:
         return CheckResult(
             check,
             True,
             f"{unreserved} unreserved concurrent executions (no reservation configured)",
         )
+    reservation = sum(reserved.values())
     minimum = unreserved_minimum(total)
-    left = unreserved - reserved
+    left = unreserved - reservation
     summary = (
-        f"{unreserved} unreserved concurrent executions; the retraining function's reservation "
-        f"of {reserved} leaves {left}"
+        f"{unreserved} unreserved concurrent executions; "
+        f"{_reservation_summary(reserved, reservation, left)}"
     )
     if left >= minimum:
         return CheckResult(check, True, f"{summary} (Lambda keeps at least {minimum} unreserved)")
     quota = f" of {total}" if total is not None else ""
     desired = (
-        str(total + reserved + UNRESERVED_MINIMUM - unreserved)
+        str(total + reservation + UNRESERVED_MINIMUM - unreserved)
         if total is not None
         else "<current quota + needed>"
     )
@@ -255,17 +302,21 @@ def check_lambda_concurrency(
         f"whole quota{quota} if lower), so Lambda would reject the reservation; request a "
         f"quota increase (aws service-quotas request-service-quota-increase --region {region} "
         f"--service-code lambda --quota-code {LAMBDA_CONCURRENCY_QUOTA_CODE} --desired-value "
-        f"{desired}) or remove monitoring.retraining.reserved_concurrency (if the function is "
-        "already deployed with this reservation, it is counted twice here)",
+        f"{desired}) or {_reservation_setting(reserved)}",
     )
 
 
-def foundation_outputs(
-    cloudformation: CloudFormationClient, stack_name: str, env: str, wanted: Sequence[str]
+def stack_outputs(
+    cloudformation: CloudFormationClient,
+    stack_name: str,
+    wanted: Sequence[str],
+    *,
+    check: str,
+    hint: str,
 ) -> tuple[CheckResult, dict[str, str]]:
-    """The ``wanted`` outputs of ``stack_name`` (DescribeStacks). Fails, saying to deploy the
-    Foundation stack, when the stack or one of the outputs does not exist."""
-    check = "foundation"
+    """The ``wanted`` outputs of ``stack_name`` (DescribeStacks), as check ``check``. Fails,
+    with ``hint`` (how to deploy the stack), when the stack or one of the outputs does not
+    exist."""
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks", [])
     except ClientError as exc:
@@ -277,7 +328,7 @@ def foundation_outputs(
     except BotoCoreError as exc:
         return CheckResult(check, False, aws_error("DescribeStacks", exc)), {}
     if not stacks:
-        detail = f"stack {stack_name} does not exist; {deploy_hint(env)}"
+        detail = f"stack {stack_name} does not exist; {hint}"
         return CheckResult(check, False, detail), {}
     stack = stacks[0]
     outputs = {
@@ -287,19 +338,45 @@ def foundation_outputs(
     missing = [key for key in wanted if not outputs.get(key)]
     if missing:
         status = stack.get("StackStatus", "unknown status")
-        detail = (
-            f"stack {stack_name} ({status}) has no output {', '.join(missing)}; {deploy_hint(env)}"
-        )
+        detail = f"stack {stack_name} ({status}) has no output {', '.join(missing)}; {hint}"
         return CheckResult(check, False, detail), {}
     found = {key: outputs[key] for key in wanted}
     detail = f"stack {stack_name}: " + ", ".join(f"{key}={value}" for key, value in found.items())
     return CheckResult(check, True, detail), found
 
 
-def _reserved_concurrency(config: EnvConfig) -> int | None:
-    retraining = getattr(config.monitoring, "retraining", None)
-    value = getattr(retraining, "reserved_concurrency", None)
-    return value if isinstance(value, int) else None
+def foundation_outputs(
+    cloudformation: CloudFormationClient, stack_name: str, env: str, wanted: Sequence[str]
+) -> tuple[CheckResult, dict[str, str]]:
+    """The ``wanted`` outputs of the Foundation stack ``stack_name`` (check ``foundation``)."""
+    return stack_outputs(
+        cloudformation, stack_name, wanted, check="foundation", hint=deploy_hint(env)
+    )
+
+
+def registry_outputs(
+    cloudformation: CloudFormationClient, env: str, service: str
+) -> tuple[CheckResult, dict[str, str]]:
+    """The repository output of the service's ``<env>-<service>-Registry`` stack (check
+    ``<service> registry``)."""
+    return stack_outputs(
+        cloudformation,
+        registry_stack_name(env, service),
+        [REPOSITORY_OUTPUT],
+        check=f"{service} registry",
+        hint=registry_deploy_hint(env, service),
+    )
+
+
+def reservations(config: EnvConfig, services: Sequence[str]) -> dict[str, int]:
+    """``service -> retraining.reserved_concurrency`` of those ``services`` that set one."""
+    found: dict[str, int] = {}
+    for service in services:
+        retraining = config.services[service].retraining
+        value = retraining.reserved_concurrency if retraining is not None else None
+        if value is not None:
+            found[service] = value
+    return found
 
 
 def _safely(check: str, step: Callable[[], CheckResult]) -> CheckResult:
@@ -311,6 +388,24 @@ def _safely(check: str, step: Callable[[], CheckResult]) -> CheckResult:
         return CheckResult(check, False, detail.replace("\r", "\\r").replace("\n", "\\n"))
 
 
+def _lookup(
+    record: Callable[[CheckResult], None],
+    check: str,
+    step: Callable[[], tuple[CheckResult, dict[str, str]]],
+    key: str,
+) -> str | None:
+    """Records the lookup's line; returns the output ``key`` it found, or None."""
+    found: list[dict[str, str]] = []
+
+    def lookup() -> CheckResult:
+        result, outputs = step()
+        found.append(outputs)
+        return result
+
+    record(_safely(check, lookup))
+    return found[0].get(key) if found else None
+
+
 def run(
     config: EnvConfig,
     clients: Clients,
@@ -318,53 +413,67 @@ def run(
     stack_name: str | None = None,
     bucket: str | None = None,
     repository: str | None = None,
+    service: str | None = None,
 ) -> list[CheckResult]:
-    """Every check of ``config``'s environment, in order; prints each line as it completes.
+    """Every check of ``service`` (default: of every service of ``config``'s environment, in
+    order); prints each line as it completes.
 
-    ``bucket``/``repository`` override the Foundation stack's outputs (``stack_name``, default
-    ``<env>-Foundation``), which are read only for what is not given. Without them the image
-    and model-data checks are skipped (the foundation line says why)."""
+    ``bucket`` overrides the Foundation stack's output (``stack_name``, default
+    ``<env>-Foundation``) and ``repository`` (only with ``service``) the service's Registry
+    stack output; stacks are read only for what is not given. A check whose bucket or
+    repository is unknown is skipped (the failed lookup's line says why)."""
+    if repository is not None and service is None:
+        raise ValueError("repository names one service's repository: give service too")
+    services = [service] if service is not None else list(config.services)
     results: list[CheckResult] = []
 
     def record(result: CheckResult) -> None:
         print(result.line(), flush=True)
         results.append(result)
 
-    wanted = [
-        key
-        for key, given in ((BUCKET_OUTPUT, bucket), (REPOSITORY_OUTPUT, repository))
-        if not given
-    ]
-    names: dict[str, str] = {}
-    if wanted:
-        name = stack_name or f"{config.name}-Foundation"
-        outcome: list[dict[str, str]] = []
-
-        def lookup() -> CheckResult:
-            result, found = foundation_outputs(clients.cloudformation, name, config.name, wanted)
-            outcome.append(found)
-            return result
-
-        record(_safely("foundation", lookup))
-        names = outcome[0] if outcome else {}
-    models = config.serving.models if config.serving is not None else []
-    if not wanted or names:
+    if bucket is None:
+        foundation = stack_name or f"{config.name}-Foundation"
+        bucket = _lookup(
+            record,
+            "foundation",
+            lambda: foundation_outputs(
+                clients.cloudformation, foundation, config.name, [BUCKET_OUTPUT]
+            ),
+            BUCKET_OUTPUT,
+        )
+    for name in services:
+        found = repository
+        if found is None:
+            found = _lookup(
+                record,
+                f"{name} registry",
+                partial(registry_outputs, clients.cloudformation, config.name, name),
+                REPOSITORY_OUTPUT,
+            )
         target = Target(
             env=config.name,
             account=config.account,
             region=config.region,
-            bucket=bucket or names[BUCKET_OUTPUT],
-            repository=repository or names[REPOSITORY_OUTPUT],
+            bucket=bucket or "",
+            repository=found or "",
+            service=name,
         )
-        for model in models:
-            record(_safely(f"image {model.name}", partial(check_image, clients.ecr, target, model)))
-            record(
-                _safely(
-                    f"model-data {model.name}",
-                    partial(check_model_data, clients.s3, target, model),
+        for model in config.services[name].models:
+            if found:
+                record(
+                    _safely(
+                        f"{name} image {model.name}",
+                        partial(check_image, clients.ecr, target, model),
+                    )
                 )
-            )
-    reserved = _reserved_concurrency(config)
+            if bucket:
+                record(
+                    _safely(
+                        f"{name} model-data {model.name}",
+                        partial(check_model_data, clients.s3, target, model),
+                    )
+                )
+    reserved = reservations(config, services)
     record(
         _safely(
             "lambda-concurrency",
@@ -396,10 +505,16 @@ def _name(value: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mlops_cdk.preflight",
-        description="Read-only pre-deploy check: the environment's model images and model "
-        "artifacts exist, and Lambda concurrency allows the retraining reservation.",
+        description="Read-only pre-deploy check: the model images and model artifacts of one "
+        "service (--service) or of every service of the environment exist, and Lambda "
+        "concurrency allows the retraining reservations.",
     )
     parser.add_argument("--env", required=True, help="environment name (config/<env>.yaml)")
+    parser.add_argument(
+        "--service",
+        type=_name,
+        help="service to check (services.<name>; default: every service of the environment)",
+    )
     parser.add_argument(
         "--config-dir",
         default=DEFAULT_CONFIG_DIR,
@@ -408,12 +523,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--role-arn", type=_name, help="assume this role for the AWS calls")
     parser.add_argument(
-        "--bucket", type=_name, help=f"artifact bucket (default: the stack's {BUCKET_OUTPUT})"
+        "--bucket",
+        type=_name,
+        help=f"artifact bucket (default: the Foundation stack's {BUCKET_OUTPUT})",
     )
     parser.add_argument(
         "--repository",
         type=_name,
-        help=f"ECR repository (default: the stack's {REPOSITORY_OUTPUT})",
+        help="the service's ECR repository, only with --service (default: the "
+        f"<env>-<service>{REGISTRY_STACK_SUFFIX} stack's {REPOSITORY_OUTPUT})",
     )
     parser.add_argument(
         "--stack-name", type=_name, help="Foundation stack (default: <env>-Foundation)"
@@ -421,43 +539,68 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The arguments, or the exit code after --help or a usage error (printed by argparse)."""
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        args = parser.parse_args(argv)
+        if args.repository is not None and args.service is None:
+            parser.error(
+                "--repository is only valid with --service (each service has its own repository)"
+            )
+    except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return args
+
+
+def _clients(args: argparse.Namespace, env: str, region: str) -> Clients | None:
+    """The clients (through ``--role-arn`` if given); None after printing why not."""
+    try:
+        session: Any = boto3.Session(region_name=region)
+        if args.role_arn:
+            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
+            session = assume_role(sts, args.role_arn, env, region)
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
+        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
+        return None
+    try:
+        return make_clients(session, region)
+    except (BotoCoreError, ValueError) as exc:
+        print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    if isinstance(args, int):
+        return args
     try:
         [config] = load_environments(args.config_dir, only=args.env)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    if config.serving is None:
+    if args.service is not None and (reason := unknown_service(config, args.service)):
+        print(reason, file=sys.stderr)
+        return EXIT_USAGE
+    if not config.services:
         print(
-            f"environment {config.name!r} has no serving section: nothing to check "
+            f"environment {config.name!r} has no services: nothing to check "
             "(no model images or artifacts are referenced)",
             flush=True,
         )
         return EXIT_OK
+    services = [args.service] if args.service is not None else list(config.services)
     region = config.region
     via = f" as {args.role_arn}" if args.role_arn else ""
     print(
-        f"preflight of {config.name} (account {config.account}, region {region}){via}",
+        f"preflight of {config.name} {'service' if len(services) == 1 else 'services'} "
+        f"{', '.join(services)} (account {config.account}, region {region}){via}",
         flush=True,
     )
-    try:
-        session: Any = boto3.Session(region_name=region)
-        if args.role_arn:
-            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
-            session = assume_role(sts, args.role_arn, config.name, region)
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
-        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
-        return EXIT_FAILED
-    try:
-        clients = make_clients(session, region)
-    except (BotoCoreError, ValueError) as exc:
-        print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
+    clients = _clients(args, config.name, region)
+    if clients is None:
         return EXIT_FAILED
     results = run(
         config,
@@ -465,6 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack_name=args.stack_name,
         bucket=args.bucket,
         repository=args.repository,
+        service=args.service,
     )
     return EXIT_OK if results and all(r.passed for r in results) else EXIT_FAILED
 

@@ -1,17 +1,26 @@
-"""Post-deployment smoke test of one environment's SageMaker endpoint (boto3).
+"""Post-deployment smoke test of an environment's SageMaker endpoints, one per service (boto3).
 
-``python -m mlops_cdk.smoke --env stage`` runs three checks, in order, one line each:
+``python -m mlops_cdk.smoke --env stage --service churn`` runs three checks on the service's
+endpoint (``<env>-<service>``), in order, one line each, prefixed with the service name
+(``PASS churn in-service: ...``):
 
 1. ``in-service``: DescribeEndpoint reports ``InService`` (optionally polling while it is
    Creating/Updating/SystemUpdating, ``--timeout-seconds``);
-2. ``weights``: the endpoint's variants are the config's variants and each one's share of
-   traffic equals the configured share (within :data:`WEIGHT_TOLERANCE`);
-3. ``invocation``: one InvokeEndpoint with ``serving.smoke_test`` returns HTTP 200 and a body.
+2. ``weights``: the endpoint's variants are the service's configured variants and each one's
+   share of traffic equals the configured share (within :data:`WEIGHT_TOLERANCE`);
+3. ``invocation``: one InvokeEndpoint with ``services.<service>.smoke_test`` returns HTTP 200
+   and a body.
 
-Exit codes: 0 all checks passed; 1 a check failed or an AWS call failed; 2 bad input (unknown
-environment, invalid configuration, environment without a serving section, bad arguments).
-With ``--role-arn`` the SageMaker calls use that role's credentials (STS AssumeRole): the
-pipeline, in a tooling account, reaches each environment's account this way.
+Without ``--service`` every service of the environment is tested in turn (the timeout applies
+to each), then one summary line. ``--endpoint-name`` overrides the endpoint of the one service
+given with ``--service``.
+
+Exit codes: 0 all checks of all tested services passed, or the environment has no services
+(nothing to test); 1 a check failed or an AWS call failed; 2 bad input (unknown environment or
+service, invalid configuration, bad arguments). With ``--role-arn`` the SageMaker calls use that
+role's credentials (STS AssumeRole): the pipeline, in a tooling account, reaches each
+environment's account this way (each service's smoke role may describe and invoke only that
+service's endpoint).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +42,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.serving import SmokeTestConfig
-from mlops_cdk.stacks.serving import endpoint_name_for
+from mlops_cdk.stacks.service import endpoint_name_for
 
 POLL_SECONDS = 15
 WEIGHT_TOLERANCE = 0.001
@@ -182,17 +191,22 @@ def check_weights(
 
 
 def check_invocation(
-    runtime: RuntimeClient, name: str, smoke: SmokeTestConfig | None
+    runtime: RuntimeClient,
+    name: str,
+    smoke: SmokeTestConfig | None,
+    service: str | None = None,
 ) -> CheckResult:
     """Passes when one InvokeEndpoint with ``smoke``'s content type, accept and body returns
-    HTTP 200 and a non-empty body; shows the first :data:`PREVIEW_CHARS` characters of it."""
+    HTTP 200 and a non-empty body; shows the first :data:`PREVIEW_CHARS` characters of it.
+    ``service`` only names the config section to add when ``smoke`` is missing."""
     check = "invocation"
     if smoke is None:
         return CheckResult(
             check,
             False,
-            "no sample request configured: add serving.smoke_test (content_type, accept, body) "
-            "to the environment's config; the pipeline's post-deployment check relies on it",
+            f"no sample request configured: add services.{service or '<service>'}.smoke_test "
+            "(content_type, accept, body) to the environment's config; the pipeline's "
+            "post-deployment check relies on it",
         )
     try:
         response = runtime.invoke_endpoint(
@@ -242,15 +256,17 @@ def run_checks(
     smoke: SmokeTestConfig | None,
     timeout_seconds: float = 0,
     sleep: Sleep = time.sleep,
+    service: str | None = None,
 ) -> list[CheckResult]:
-    """The three checks in order; stops after a result marked ``stop``. Prints each line.
+    """The three checks in order; stops after a result marked ``stop``. Prints each line, with
+    the check named ``<service> <check>`` when ``service`` is given.
 
     An unexpected exception (say, a malformed AWS_* setting botocore rejects) is reported as
     that check's failure, on one line, rather than as a traceback."""
     steps: list[tuple[str, Callable[[], CheckResult]]] = [
         ("in-service", lambda: check_in_service(sagemaker, name, timeout_seconds, sleep)),
         ("weights", lambda: check_weights(sagemaker, name, serving_weights)),
-        ("invocation", lambda: check_invocation(runtime, name, smoke)),
+        ("invocation", lambda: check_invocation(runtime, name, smoke, service)),
     ]
     results: list[CheckResult] = []
     for check, step in steps:
@@ -259,11 +275,25 @@ def run_checks(
         except Exception as exc:  # the CLI contract: one line, never a traceback
             detail = _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
             result = CheckResult(check, False, detail, stop=True)
+        if service:
+            result = replace(result, check=f"{service} {result.check}")
         print(result.line(), flush=True)
         results.append(result)
         if result.stop:
             break
     return results
+
+
+def unknown_service(config: EnvConfig, service: str) -> str | None:
+    """Why ``service`` cannot be checked in ``config``'s environment, or None if it can."""
+    if service in config.services:
+        return None
+    known = (
+        f"known services: {', '.join(config.services)}"
+        if config.services
+        else f"environment {config.name!r} has no services"
+    )
+    return f"unknown service {service!r} in environment {config.name!r}; {known}"
 
 
 def _non_negative(value: str) -> float:
@@ -279,11 +309,17 @@ def _non_negative(value: str) -> float:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mlops_cdk.smoke",
-        description="Post-deployment smoke test of an environment's SageMaker endpoint.",
+        description="Post-deployment smoke test of an environment's SageMaker endpoints: one "
+        "service's (--service), or every service's in turn.",
     )
     parser.add_argument("--env", required=True, help="environment name (config/<env>.yaml)")
     parser.add_argument(
-        "--endpoint-name", help="endpoint to test (default: the one deployed for <env>)"
+        "--service", help="service to test (services.<name>; default: every service in turn)"
+    )
+    parser.add_argument(
+        "--endpoint-name",
+        help="endpoint to test (only with --service; default: the one deployed for the "
+        "service, <env>-<service>)",
     )
     parser.add_argument("--role-arn", help="assume this role for the SageMaker calls")
     parser.add_argument("--region", help="AWS region (default: the environment's region)")
@@ -294,10 +330,28 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout-seconds",
         default=0.0,
         type=_non_negative,
-        help=f"wait up to N s (polling every {POLL_SECONDS} s) while the endpoint is "
+        help=f"wait up to N s per endpoint (polling every {POLL_SECONDS} s) while it is "
         "Creating/Updating/SystemUpdating (default: 0, no waiting)",
     )
     return parser
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """The arguments, or the exit code after --help or a usage error (printed by argparse)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.endpoint_name is not None and args.service is None:
+            parser.error(
+                "--endpoint-name is only valid with --service (it names one service's endpoint)"
+            )
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return args
+
+
+def _services(count: int) -> str:
+    return f"{count} service{'' if count == 1 else 's'}"
 
 
 def _load(config_dir: Path, env: str) -> EnvConfig:
@@ -305,55 +359,91 @@ def _load(config_dir: Path, env: str) -> EnvConfig:
     return config
 
 
-def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int:
+def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any] | None:
+    """The SageMaker and runtime clients (through ``--role-arn`` if given); None after printing
+    the one FAIL line that says why they could not be made."""
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error already printed by argparse
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        session: Any = boto3.Session(region_name=region)
+        if args.role_arn:
+            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
+            session = assume_role(sts, args.role_arn, env, region)
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
+        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
+        return None
+    try:
+        sagemaker = session.client("sagemaker", region_name=region, config=_CLIENT_CONFIG)
+        runtime = session.client("sagemaker-runtime", region_name=region, config=_CLIENT_CONFIG)
+    except (BotoCoreError, ValueError) as exc:
+        print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
+        return None
+    return sagemaker, runtime
+
+
+def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int:
+    args = _parse(argv)
+    if isinstance(args, int):
+        return args
     try:
         config = _load(args.config_dir, args.env)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_USAGE
-    if config.serving is None:
-        print(
-            f"environment {config.name!r} has no serving section: no endpoint to smoke-test",
-            file=sys.stderr,
-        )
+    if args.service is not None and (reason := unknown_service(config, args.service)):
+        print(reason, file=sys.stderr)
         return EXIT_USAGE
+    if not config.services:
+        print(f"environment {config.name!r} has no services: no endpoint to smoke-test", flush=True)
+        return EXIT_OK
+    services: list[str] = [args.service] if args.service is not None else list(config.services)
     region: str = args.region or config.region
-    name: str = args.endpoint_name or endpoint_name_for(f"{config.name}-Serving")
     via = f" as {args.role_arn}" if args.role_arn else ""
-    print(f"smoke test of endpoint {name} (env {config.name}, region {region}){via}", flush=True)
 
-    try:
-        session: Any = boto3.Session(region_name=region)
-        if args.role_arn:
-            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
-            session = assume_role(sts, args.role_arn, config.name, region)
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
-        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
-        return EXIT_FAILED
-    try:
-        sagemaker = session.client("sagemaker", region_name=region, config=_CLIENT_CONFIG)
-        runtime = session.client("sagemaker-runtime", region_name=region, config=_CLIENT_CONFIG)
-    except (BotoCoreError, ValueError) as exc:
-        print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
-        return EXIT_FAILED
+    def endpoint(service: str) -> str:
+        return str(args.endpoint_name or endpoint_name_for(config.endpoint_name(service)))
 
-    weights = {variant.name: variant.initial_weight for variant in config.serving.variants}
-    results = run_checks(
-        sagemaker,
-        runtime,
-        name,
-        serving_weights=weights,
-        smoke=config.serving.smoke_test,
-        timeout_seconds=args.timeout_seconds,
-        sleep=sleep,
-    )
-    return EXIT_OK if len(results) == 3 and all(r.passed for r in results) else EXIT_FAILED
+    def header(service: str) -> None:
+        print(
+            f"smoke test of endpoint {endpoint(service)} (env {config.name}, service {service}, "
+            f"region {region}){via}",
+            flush=True,
+        )
+
+    if args.service is None:
+        print(
+            f"smoke test of {_services(len(services))} of {config.name}: {', '.join(services)}",
+            flush=True,
+        )
+    else:
+        header(args.service)
+    clients = _clients(args, config.name, region)
+    if clients is None:
+        return EXIT_FAILED
+    sagemaker, runtime = clients
+
+    failed: list[str] = []
+    for service in services:
+        spec = config.services[service]
+        if args.service is None:
+            header(service)
+        results = run_checks(
+            sagemaker,
+            runtime,
+            endpoint(service),
+            serving_weights={variant.name: variant.initial_weight for variant in spec.variants},
+            smoke=spec.smoke_test,
+            timeout_seconds=args.timeout_seconds,
+            sleep=sleep,
+            service=service,
+        )
+        if len(results) != 3 or not all(r.passed for r in results):
+            failed.append(service)
+    if args.service is None:
+        passed = len(services) - len(failed)
+        outcome = f"; failed: {', '.join(failed)}" if failed else ""
+        print(f"{passed} of {_services(len(services))} passed{outcome}", flush=True)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ class MlopsStage(cdk.Stage):
             untagged_expiry_days=config.registry.untagged_expiry_days,
             termination_protection=config.termination_protection,
             pipeline_account=smoke_test_account,
+            output_stacks=[foundation.stack_name],
         )
         serving = ServiceStack(
             self,

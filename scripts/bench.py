@@ -6,6 +6,18 @@
    Target: <= 3.0.
 2. Import: `import retrain` (the retraining handler) against a bare `import boto3`, alternating.
    Target: <= 1.2.
+3. Scale: environments with 1, 10 and 30 services (generated from config/stage.yaml into a
+   temporary directory by scripts/scale_configs.py), each synthesized by the pinned CLI
+   (`npx cdk synth --quiet`, all packs, MLOPS_CONFIG_DIR pointing at it), alternating with an
+   empty app through the same CLI; medians. Targets: the marginal synth time per added service
+   (t10-t1)/9 and (t30-t10)/20 <= 0.15 x the empty app's (the verdict uses the empty app
+   through the CLI; the ratio to section 1's directly run empty app is printed too); t30 <=
+   1.2 x the linear extrapolation t1 + 29*(t10-t1)/9. Also the stack count and the largest
+   stack's resources and outputs (CloudFormation: 500 / 200 per template).
+   Then where the time goes, in-process, 1 vs 10 services: imports, config, construction,
+   synthesis without the packs, and each compliance pack (--breakdown-runs 0 skips it).
+
+Run one section alone with --skip for the others, e.g. `--skip synth --skip import`.
 """
 
 from __future__ import annotations
@@ -13,17 +25,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.scale_configs import write_scale_config  # noqa: E402
+
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
 SYNTH_TARGET = 3.0
 IMPORT_TARGET = 1.2
+SCALE_SERVICES = (1, 10, 30)
+MARGINAL_TARGET = 0.15  # seconds per added service / empty app's synth seconds
+LINEARITY_TARGET = 1.2  # t30 / linear extrapolation from t1 and t10
+CFN_MAX_RESOURCES = 500  # per template
+CFN_MAX_OUTPUTS = 200
+MIN_SCALE_RUNS = 3
 
 
 def cli_context() -> str:
@@ -72,12 +96,299 @@ def report(name: str, a: list[float], b: list[float], target: float) -> bool:
     return ok
 
 
+# --- 3. scale -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackSize:
+    name: str
+    resources: int
+    outputs: int
+    template_bytes: int
+
+
+def assembly_stacks(outdir: Path) -> list[StackSize]:
+    """Every stack of a cloud assembly, nested (stage) assemblies included."""
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    stacks: list[StackSize] = []
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        properties = artifact.get("properties", {})
+        if artifact["type"] == "cdk:cloud-assembly":
+            stacks += assembly_stacks(outdir / properties["directoryName"])
+        elif artifact["type"] == "aws:cloudformation:stack":
+            path = outdir / properties["templateFile"]
+            template = json.loads(path.read_text())
+            stacks.append(
+                StackSize(
+                    name=properties.get("stackName") or artifact.get("displayName", artifact_id),
+                    resources=len(template.get("Resources", {})),
+                    outputs=len(template.get("Outputs", {})),
+                    template_bytes=path.stat().st_size,
+                )
+            )
+    return stacks
+
+
+def cdk_synth(outdir: Path, *app: str) -> list[str]:
+    """The pinned CLI, as `make synth` runs it, into ``outdir`` (never the repository's)."""
+    return ["npx", "cdk", "synth", "--quiet", *app, "-o", str(outdir)]
+
+
+@dataclass
+class ScaleCase:
+    label: str
+    command: list[str]
+    env: dict[str, str]
+    outdir: Path
+    times: list[float]
+
+    def run(self) -> float:
+        shutil.rmtree(self.outdir, ignore_errors=True)
+        elapsed = timed(self.command, self.env)
+        self.times.append(elapsed)
+        return elapsed
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def scale_bench(
+    env: dict[str, str], work: Path, *, runs: int, budget: float, empty_direct: float
+) -> tuple[bool, dict[int, Path]]:
+    """Section 3; returns (targets met, config directory per service count)."""
+    empty_app = work / "empty_app.py"
+    empty_app.write_text(EMPTY_APP)
+    cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
+    cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
+    cases = [
+        ScaleCase(
+            "empty",
+            cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
+            cli_env,
+            work / "out-empty",
+            [],
+        )
+    ]
+    configs: dict[int, Path] = {}
+    for count in SCALE_SERVICES:
+        configs[count] = work / f"config-{count}"
+        write_scale_config(configs[count], count)
+        outdir = work / f"out-{count}"
+        cases.append(
+            ScaleCase(
+                f"{count} svc",
+                cdk_synth(outdir),
+                {**cli_env, "MLOPS_CONFIG_DIR": str(configs[count])},
+                outdir,
+                [],
+            )
+        )
+    print(
+        f"scale: npx cdk synth --quiet (all packs) of an empty app and of {SCALE_SERVICES} "
+        f"services (config/stage.yaml's 'churn' replicated), up to {runs} alternating "
+        f"repetitions within {budget:.0f}s (at least {MIN_SCALE_RUNS})"
+    )
+    for case in cases[:2]:  # warm-up: file caches, .pyc, the CLI's own start
+        timed(case.command, case.env)
+    start = time.perf_counter()
+    for i in range(runs):
+        order = cases if i % 2 == 0 else cases[::-1]
+        line = "  ".join(f"{case.label} {case.run():.2f}s" for case in order)
+        print(f"  run {i + 1}/{runs}: {line}")
+        elapsed = time.perf_counter() - start
+        if i + 1 >= MIN_SCALE_RUNS and i + 1 < runs and elapsed * (i + 2) / (i + 1) > budget:
+            print(f"  stopping after {i + 1} repetitions: the next would exceed the budget")
+            break
+    done = len(cases[0].times)
+
+    empty = cases[0].median
+    t = {count: case.median for count, case in zip(SCALE_SERVICES, cases[1:], strict=True)}
+    sizes = {
+        count: assembly_stacks(case.outdir)
+        for count, case in zip(SCALE_SERVICES, cases[1:], strict=True)
+    }
+    t1, t10, t30 = t[1], t[10], t[30]
+    marginals = [("1 -> 10", (t10 - t1) / 9), ("10 -> 30", (t30 - t10) / 20)]
+    linear30 = t1 + 29 * (t10 - t1) / 9
+    linearity = t30 / linear30
+
+    print(f"\nscale results: median of {done} alternating repetitions per row")
+    print(f"  {'app':<24}{'synth s':>9}{'stacks':>8}  largest stack (resources / outputs / KB)")
+    print(f"  {'empty app (CLI)':<24}{empty:>9.2f}{1:>8}")
+    print(f"  {'empty (no CLI, sec. 1)':<24}{empty_direct:>9.2f}{1:>8}")
+    for count in SCALE_SERVICES:
+        largest = max(sizes[count], key=lambda s: (s.resources, s.outputs))
+        print(
+            f"  {f'{count} service(s)':<24}{t[count]:>9.2f}{len(sizes[count]):>8}  "
+            f"{largest.name}: {largest.resources} / {largest.outputs} / "
+            f"{largest.template_bytes / 1024:.0f}"
+        )
+    ok = True
+    print(
+        f"  {'marginal per service':<24}{'s':>9}   {'/ empty (CLI)':<20}{'/ empty (direct)':<20}"
+        f"target <= {MARGINAL_TARGET}"
+    )
+    for label, seconds in marginals:
+        met_cli = seconds / empty <= MARGINAL_TARGET
+        met_direct = seconds / empty_direct <= MARGINAL_TARGET
+        ok = ok and met_cli
+        print(
+            f"  {label:<24}{seconds:>9.3f}   "
+            f"{f'{seconds / empty:.3f} {verdict(met_cli)}':<20}"
+            f"{f'{seconds / empty_direct:.3f} {verdict(met_direct)}':<20}"
+        )
+    met = linearity <= LINEARITY_TARGET
+    ok = ok and met
+    print(
+        f"  linearity: t30 {t30:.2f}s / (t1 + 29*(t10-t1)/9 = {linear30:.2f}s) = "
+        f"{linearity:.3f}  <= {LINEARITY_TARGET}: {verdict(met)}"
+    )
+    largest30 = max(sizes[30], key=lambda s: s.resources)
+    most_outputs = max(sizes[30], key=lambda s: s.outputs)
+    fits = largest30.resources <= CFN_MAX_RESOURCES and most_outputs.outputs <= CFN_MAX_OUTPUTS
+    ok = ok and fits
+    print(
+        f"  30 services: {len(sizes[30])} stacks; largest {largest30.name} "
+        f"{largest30.resources} resources (limit {CFN_MAX_RESOURCES}), most outputs "
+        f"{most_outputs.name} {most_outputs.outputs} (limit {CFN_MAX_OUTPUTS}): {verdict(fits)}"
+    )
+    return ok, configs
+
+
+# --- where the time goes (in-process phases) ------------------------------------------------
+
+
+def phase_worker(config_dir: Path, outdir: Path) -> dict[str, float]:
+    """In a fresh interpreter: seconds for imports, config, construction, synthesis, and each
+    compliance pack's share of synthesis. The packs are those enable_compliance_gates adds,
+    each wrapped in a timing proxy (timing only: the proxies' reports do not gate)."""
+    start = time.perf_counter()
+    import aws_cdk as cdk
+    import jsii
+
+    from mlops_cdk.app_builder import build_app
+    from mlops_cdk.compliance import PACKS
+    from mlops_cdk.config import load_environments, load_pipeline
+    from mlops_cdk.sagemaker_rules import SageMakerChecks
+
+    @jsii.implements(cdk.IPolicyValidationPluginBeta1)
+    class TimedPlugin:
+        def __init__(self, inner: cdk.IPolicyValidationPluginBeta1) -> None:
+            self.inner, self.seconds = inner, 0.0
+
+        @property
+        def name(self) -> str:
+            return self.inner.name
+
+        @property
+        def version(self) -> str | None:
+            return self.inner.version
+
+        @property
+        def rule_ids(self) -> list[str] | None:
+            return self.inner.rule_ids
+
+        def validate(
+            self, context: cdk.IPolicyValidationContextBeta1
+        ) -> cdk.PolicyValidationPluginReportBeta1:
+            begin = time.perf_counter()
+            try:
+                return self.inner.validate(context)
+            finally:
+                self.seconds += time.perf_counter() - begin
+
+    phases = {"imports": time.perf_counter() - start}
+    start = time.perf_counter()
+    configs = load_environments(config_dir)
+    pipeline = load_pipeline(config_dir, configs)
+    phases["config"] = time.perf_counter() - start
+    start = time.perf_counter()
+    app, _ = build_app(
+        configs,
+        outdir=str(outdir),
+        context=json.loads(cli_context()),
+        compliance_gates=False,
+        smoke_test_account=pipeline.account if pipeline else None,
+    )
+    plugins = [TimedPlugin(pack(app)) for pack in (*PACKS, SageMakerChecks)]
+    cdk.Validations.of(app).add_plugins(*plugins)
+    phases["construct"] = time.perf_counter() - start
+    start = time.perf_counter()
+    app.synth()
+    synth = time.perf_counter() - start
+    phases["synth, without packs"] = synth - sum(p.seconds for p in plugins)
+    for plugin in plugins:
+        phases[f"pack {plugin.name}"] = plugin.seconds
+    return phases
+
+
+def breakdown(env: dict[str, str], work: Path, configs: dict[int, Path], rounds: int) -> None:
+    """Phases at 1 and 10 services, fresh interpreters alternating, median of ``rounds``."""
+    sizes = (1, 10)
+    print(
+        f"\nwhere the time goes: in-process (build_app + app.synth, all packs), 1 vs 10 services,"
+        f" median of {rounds} alternating fresh interpreters, seconds"
+    )
+    results: dict[int, list[dict[str, float]]] = {count: [] for count in sizes}
+    for _ in range(rounds):
+        for count in sizes:
+            outdir = work / f"phases-{count}"
+            shutil.rmtree(outdir, ignore_errors=True)
+            result = subprocess.run(
+                [sys.executable, __file__, "--phase-worker", str(configs[count]), str(outdir)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                sys.exit(f"phase worker failed ({count} services):\n{result.stderr[-2000:]}")
+            results[count].append(json.loads(result.stdout.strip().splitlines()[-1]))
+    phases = list(results[1][0])
+    median = {
+        count: {phase: statistics.median(r[phase] for r in results[count]) for phase in phases}
+        for count in sizes
+    }
+    print(f"  {'phase':<30}{'1 svc':>8}{'10 svc':>8}{'per added service':>19}")
+    for phase in [*phases, "total"]:
+        one, ten = (
+            sum(median[c].values()) if phase == "total" else median[c][phase] for c in sizes
+        )
+        print(f"  {phase:<30}{one:>8.2f}{ten:>8.2f}{(ten - one) / 9:>19.3f}")
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--phase-worker":
+        print(json.dumps(phase_worker(Path(sys.argv[2]), Path(sys.argv[3]))))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="alternating synth runs (default 5)")
     parser.add_argument("--import-runs", type=int, default=15, help="import runs (default 15)")
+    parser.add_argument(
+        "--scale-runs", type=int, default=5, help="scale repetitions, at most (default 5)"
+    )
+    parser.add_argument(
+        "--scale-budget",
+        type=float,
+        default=480,
+        help=f"seconds for the scale repetitions; no fewer than {MIN_SCALE_RUNS} (default 480)",
+    )
+    parser.add_argument(
+        "--breakdown-runs",
+        type=int,
+        default=3,
+        help="rounds of the in-process breakdown of the scale time; 0: none (default 3)",
+    )
+    parser.add_argument("--skip", choices=("synth", "import", "scale"), action="append", default=[])
     parser.add_argument("--strict", action="store_true", help="exit 1 when above a target")
     args = parser.parse_args()
+    started = time.perf_counter()
 
     python = sys.executable
     env = dict(os.environ)
@@ -85,29 +396,56 @@ def main() -> int:
     node = subprocess.run(
         ["node", "--version"], env=env, capture_output=True, text=True, check=False
     )
-    print(f"python {sys.version.split()[0]}, node {node.stdout.strip() or 'not found'}")
-
-    with tempfile.TemporaryDirectory() as out:
-        env["CDK_OUTDIR"] = out
-        env["CDK_CONTEXT_JSON"] = cli_context()
-        print("synth: full app (all environments, all packs) vs empty app")
-        full, empty = alternate(
-            ("full", [python, "app.py"]),
-            ("empty", [python, "-c", EMPTY_APP]),
-            env=env,
-            runs=args.runs,
-        )
-    ok = report("synth", full, empty, SYNTH_TARGET)
-
-    env["PYTHONPATH"] = str(ROOT / "lambda" / "retrain")
-    print("import: retrain handler vs bare boto3")
-    handler, boto = alternate(
-        ("retrain", [python, "-c", "import retrain"]),
-        ("boto3", [python, "-c", "import boto3"]),
-        env=env,
-        runs=args.import_runs,
+    print(
+        f"python {sys.version.split()[0]}, node {node.stdout.strip() or 'not found'}, "
+        f"{os.cpu_count()} CPUs"
     )
-    ok = report("import", handler, boto, IMPORT_TARGET) and ok
+    ok = True
+    empty_direct = 0.0
+    with tempfile.TemporaryDirectory() as out:
+        synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
+        if "synth" not in args.skip:
+            print("synth: full app (all environments, all packs) vs empty app")
+            full, empty = alternate(
+                ("full", [python, "app.py"]),
+                ("empty", [python, "-c", EMPTY_APP]),
+                env=synth_env,
+                runs=args.runs,
+            )
+            ok = report("synth", full, empty, SYNTH_TARGET)
+            empty_direct = statistics.median(empty)
+
+    if "import" not in args.skip:
+        import_env = {**env, "PYTHONPATH": str(ROOT / "lambda" / "retrain")}
+        print("import: retrain handler vs bare boto3")
+        handler, boto = alternate(
+            ("retrain", [python, "-c", "import retrain"]),
+            ("boto3", [python, "-c", "import boto3"]),
+            env=import_env,
+            runs=args.import_runs,
+        )
+        ok = report("import", handler, boto, IMPORT_TARGET) and ok
+
+    if "scale" not in args.skip:
+        with tempfile.TemporaryDirectory(prefix="mlops-scale-") as work:
+            if not empty_direct:  # section 1 skipped: measure the direct empty app here
+                with tempfile.TemporaryDirectory() as out:
+                    synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
+                    timed([python, "-c", EMPTY_APP], synth_env)
+                    empty_direct = statistics.median(
+                        timed([python, "-c", EMPTY_APP], synth_env) for _ in range(3)
+                    )
+            scale_ok, configs = scale_bench(
+                env,
+                Path(work),
+                runs=max(args.scale_runs, MIN_SCALE_RUNS),
+                budget=args.scale_budget,
+                empty_direct=empty_direct,
+            )
+            ok = scale_ok and ok
+            if args.breakdown_runs > 0:
+                breakdown(env, Path(work), configs, args.breakdown_runs)
+    print(f"\nbench: {time.perf_counter() - started:.0f}s in all")
     return 0 if ok or not args.strict else 1
 
 

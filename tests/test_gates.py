@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 
 from tests.conftest import SecondSynth
-from tests.helpers import SERVICES, ROOT, Synthesized
+from tests.helpers import ROOT, SERVICES, Synthesized
 
 # Tests that share the session synth of every environment run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("environments")

@@ -10,7 +10,7 @@ optionally, a narrower list of publishers. Each service becomes its own stacks
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import Field, create_model, model_validator
 
@@ -30,7 +30,7 @@ OperationalOverrides: type[StrictModel] = create_model(  # type: ignore[call-ove
     __base__=StrictModel,
     __doc__="Overrides of monitoring.operational for one service (validated after merging).",
     **{
-        name: (field.annotation | None, None)
+        name: (Optional[field.annotation], None)  # noqa: UP045 - a runtime type expression
         for name, field in OperationalThresholds.model_fields.items()
     },
 )
@@ -40,7 +40,7 @@ class ServiceConfig(ServingConfig):
     """Models, variants, data capture, deployment, smoke test (from :class:`ServingConfig`),
     plus the service's monitoring and publishers."""
 
-    alarms: OperationalOverrides = Field(  # type: ignore[valid-type]
+    alarms: OperationalOverrides = Field(
         default_factory=OperationalOverrides,
         description="Overrides of the environment's monitoring.operational thresholds.",
     )

@@ -16,6 +16,7 @@ the CreateKey / PutKeyPolicy API reference):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -52,6 +53,21 @@ KEY_USE_ACTIONS = (
     "kms:ReEncryptTo",
 )
 GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def key_use_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
+    """The IAM half of key use (the key policy must admit the principal too)."""
+    return [
+        iam.PolicyStatement(sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[key.key_arn]),
+        iam.PolicyStatement(
+            sid="KeyGrantsForAwsResources",
+            actions=["kms:CreateGrant"],
+            resources=[key.key_arn],
+            conditions=GRANT_FOR_AWS_RESOURCE,
+        ),
+    ]
+
+
 # What a publisher needs to write SSE-KMS objects (multipart uploads decrypt the data key).
 PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
@@ -139,43 +155,14 @@ class EncryptionKey(Construct):
         The key policy names the account root with an ``aws:PrincipalArn`` condition (no
         propagation race for a role created in the same deployment) and the role's own policy
         grants the same actions on this key: both are needed when the root is the principal."""
-        root = iam.AccountRootPrincipal()
-        only_role = {"ArnEquals": {"aws:PrincipalArn": role.role_arn}}
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=sid,
-                principals=[root],
-                actions=list(KEY_USE_ACTIONS),
-                resources=["*"],
-                conditions=only_role,
-            )
-        )
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"{sid}Grants",
-                principals=[root],
-                actions=["kms:CreateGrant"],
-                resources=["*"],
-                conditions={**only_role, **GRANT_FOR_AWS_RESOURCE},
-            )
-        )
+        self._allow_root_use({"ArnEquals": {"aws:PrincipalArn": role.role_arn}}, sid=sid)
         # A customer-managed policy next to the key (not an inline policy on the role).
         iam.ManagedPolicy(
             self,
             f"{sid}Policy",
             description=f"Use of the {self.node.id} key ({sid})",
             roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[self.key.key_arn]
-                ),
-                iam.PolicyStatement(
-                    sid="GrantsForAwsResources",
-                    actions=["kms:CreateGrant"],
-                    resources=[self.key.key_arn],
-                    conditions=GRANT_FOR_AWS_RESOURCE,
-                ),
-            ],
+            statements=key_use_statements(self.key),
         )
 
     def grant_role_path(self, path: str, *, sid: str) -> None:
@@ -184,13 +171,14 @@ class EncryptionKey(Construct):
         their own IAM policies, and the key policy never lists them one by one. Creating a
         role under the path needs iam:CreateRole, which only administrators have."""
         stack = cdk.Stack.of(self)
-        under_path = {
-            "ArnLike": {
-                "aws:PrincipalArn": stack.format_arn(
-                    service="iam", region="", resource="role", resource_name=f"{path.strip('/')}/*"
-                )
-            }
-        }
+        role_pattern = stack.format_arn(
+            service="iam", region="", resource="role", resource_name=f"{path.strip('/')}/*"
+        )
+        self._allow_root_use({"ArnLike": {"aws:PrincipalArn": role_pattern}}, sid=sid)
+
+    def _allow_root_use(self, principal_condition: dict[str, Any], *, sid: str) -> None:
+        """Key use, and grants for AWS resources only, for the principals the condition
+        selects (the account root is the principal: IAM must allow the same)."""
         root = iam.AccountRootPrincipal()
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -198,7 +186,7 @@ class EncryptionKey(Construct):
                 principals=[root],
                 actions=list(KEY_USE_ACTIONS),
                 resources=["*"],
-                conditions=under_path,
+                conditions=principal_condition,
             )
         )
         self.key.add_to_resource_policy(
@@ -207,7 +195,7 @@ class EncryptionKey(Construct):
                 principals=[root],
                 actions=["kms:CreateGrant"],
                 resources=["*"],
-                conditions={**under_path, **GRANT_FOR_AWS_RESOURCE},
+                conditions={**principal_condition, **GRANT_FOR_AWS_RESOURCE},
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
@@ -22,10 +24,9 @@ class PreflightAccess(Construct):
       model archive exist). Deliberately no ``s3:GetObject``/``HeadObject``: listing needs no
       ``kms:Decrypt`` on the SSE-KMS bucket, so the role is not named in the key policy;
     - ``lambda:GetAccountSettings`` (unreserved concurrency; the action takes no resource);
-    - ``cloudformation:DescribeStacks`` on the stack this construct is in (the environment's
-      Foundation stack, whose outputs name the bucket and repository).
-
-    Place it in the Foundation stack: the DescribeStacks permission is for its own stack."""
+    - ``cloudformation:DescribeStacks`` on the stack this construct is in and on the stacks
+      named in ``output_stacks`` (e.g. the environment's Foundation stack), whose outputs name
+      the bucket and the repository."""
 
     def __init__(
         self,
@@ -36,9 +37,14 @@ class PreflightAccess(Construct):
         bucket: s3.IBucket,
         model_artifacts_prefix: str,
         trusted_account: str,
+        output_stacks: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        other_stacks = [
+            stack.format_arn(service="cloudformation", resource="stack", resource_name=f"{name}/*")
+            for name in output_stacks
+        ]
         self.role = iam.Role(
             self,
             "Role",
@@ -74,12 +80,19 @@ class PreflightAccess(Construct):
                     resources=["*"],
                 ),
                 iam.PolicyStatement(
-                    sid="DescribeFoundationStack",
+                    sid="DescribeOutputStacks",
                     actions=["cloudformation:DescribeStacks"],
-                    resources=[stack.stack_id],
+                    resources=[stack.stack_id, *other_stacks],
                 ),
             ],
         )
+        for arn in other_stacks:
+            acknowledge_wildcard_resource(
+                self.policy,
+                arn,
+                "A stack ARN ends in an id CloudFormation generates; the name before it is "
+                "fixed, so the statement covers exactly that one stack (read its outputs).",
+            )
         acknowledge_wildcard_resource(
             self.policy,
             "*",

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -51,6 +52,29 @@ class QueueDestination:
         type: lambda_.DestinationType | None = None,
     ) -> lambda_.DestinationConfig:
         return lambda_.DestinationConfig(destination=self.queue.queue_arn)
+
+
+@jsii.implements(cloudwatch.IAlarmAction)
+class InvokeFunctionAction:
+    """An alarm action that invokes ``function`` directly (principal
+    ``lambda.alarms.cloudwatch.amazonaws.com``, scoped to the alarm's ARN and this account).
+
+    ``aws_cloudwatch_actions.LambdaAction`` names the function's permission after the alarm's
+    construct id only, so two alarms with the same id under different parents (every variant
+    has a ``Latency`` alarm) collide; this names it after the alarm's unique path."""
+
+    def __init__(self, function: lambda_.IFunction) -> None:
+        self.function = function
+
+    def bind(self, scope: Construct, alarm: cloudwatch.IAlarm) -> cloudwatch.AlarmActionConfig:
+        self.function.add_permission(
+            f"Invoke{cdk.Names.unique_id(alarm)}",
+            principal=iam.ServicePrincipal("lambda.alarms.cloudwatch.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=alarm.alarm_arn,
+            source_account=cdk.Stack.of(scope).account,
+        )
+        return cloudwatch.AlarmActionConfig(alarm_action_arn=self.function.function_arn)
 
 
 class RetrainingFunction(Construct):

@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_wildcard_resource
-from mlops_cdk.constructs.encryption import GRANT_FOR_AWS_RESOURCE, KEY_USE_ACTIONS
+from mlops_cdk.constructs.encryption import key_use_statements
 
 # SageMaker publishes endpoint metrics to these namespaces.
 SAGEMAKER_METRIC_NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/Endpoints")
@@ -34,19 +34,6 @@ DESCRIBE_NETWORK_ACTIONS = (
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
 )
-
-
-def key_use_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
-    """The IAM half of key use (the key policy must admit the role too, e.g. by its path)."""
-    return [
-        iam.PolicyStatement(sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[key.key_arn]),
-        iam.PolicyStatement(
-            sid="KeyGrantsForAwsResources",
-            actions=["kms:CreateGrant"],
-            resources=[key.key_arn],
-            conditions=GRANT_FOR_AWS_RESOURCE,
-        ),
-    ]
 
 
 class SageMakerExecutionRole(Construct):

@@ -23,7 +23,8 @@ REPOSITORY_OUTPUT = "ModelImageRepositoryName"
 
 class ServiceRegistryStack(cdk.Stack):
     """The service's ECR repository (scan on push, immutable tags, KMS, lifecycle), pushable by
-    ``publishers`` only, and, with a pipeline, the read-only pre-deploy check role."""
+    ``publishers`` only, and, with a pipeline, the read-only pre-deploy check role (which may
+    also read the outputs of ``output_stacks``, e.g. the Foundation's bucket name)."""
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class ServiceRegistryStack(cdk.Stack):
         untagged_expiry_days: int,
         termination_protection: bool = False,
         pipeline_account: str | None = None,
+        output_stacks: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -74,4 +76,5 @@ class ServiceRegistryStack(cdk.Stack):
                 bucket=bucket,
                 model_artifacts_prefix=model_prefix,
                 trusted_account=pipeline_account,
+                output_stacks=output_stacks,
             )

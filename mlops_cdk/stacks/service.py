@@ -31,7 +31,11 @@ from mlops_cdk.constructs.endpoint import (
 )
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.notifications import AlarmTopic
-from mlops_cdk.constructs.retraining import METRICS_NAMESPACE, RetrainingFunction
+from mlops_cdk.constructs.retraining import (
+    METRICS_NAMESPACE,
+    InvokeFunctionAction,
+    RetrainingFunction,
+)
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole
 from mlops_cdk.constructs.smoke_access import SmokeTestAccess
 from mlops_cdk.stacks.settings import log_retention, removal_policy
@@ -257,7 +261,7 @@ class ServiceStack(cdk.Stack):
         )
         # A direct alarm action: the alarm invokes the function asynchronously with its state
         # change, only on transitions to ALARM (see README, "Retraining").
-        invoke = cloudwatch_actions.LambdaAction(function.function)
+        invoke = InvokeFunctionAction(function.function)
         triggers = [
             *(self.alarms.quality[a.name] for a in spec.quality_alarms if a.retrain),
             *self.alarms.for_kinds(self.thresholds.retrain_on),

@@ -1,8 +1,10 @@
 """The pre-deploy check (mlops_cdk.preflight) against moto-backed ECR, S3 and STS.
 
-Two answers come from botocore Stubbers instead: moto does not implement Lambda
-GetAccountSettings, and moto's CloudFormation needs an extra (openapi-spec-validator) this
-project does not install. The stubbed DescribeStacks answers have AWS's shapes and messages."""
+Two answers come from stubs instead: moto does not implement Lambda GetAccountSettings
+(botocore Stubber), and moto's CloudFormation needs an extra (openapi-spec-validator) this
+project does not install, so DescribeStacks is answered per stack name by a ``before-call``
+handler, with AWS's shapes and messages. Every test reads its own config dir (``dev.yaml`` with
+two services, written under tmp_path), never the committed environments."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -27,26 +30,36 @@ from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.serving import ModelConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "config"
 REGION = "eu-west-1"
-ACCOUNT = "111111111111"  # config/dev.yaml
+ACCOUNT = "111111111111"
 HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 BUCKET = "dev-artifacts"
-REPOSITORY = "dev-models"
+REPOSITORY = "dev-churn-images"
+FRAUD_REPOSITORY = "dev-fraud-images"
 STACK = "dev-Foundation"
+CHURN_STACK = "dev-churn-Registry"
+FRAUD_STACK = "dev-fraud-Registry"
 TAG_KEY = "models/churn/1.0.0/model.tar.gz"
 DIGEST_KEY = "models/churn/2.0.0/model.tar.gz"
+FRAUD_KEY = "models/fraud/3.0.0/model.tar.gz"
 OTHER_DIGEST = "sha256:" + "ab" * 32
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/mlops-preflight/dev-preflight"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/mlops-preflight/dev-churn-preflight"
 LOGIN = (
     f"aws ecr get-login-password --region {REGION} "
     f"| docker login --username AWS --password-stdin {HOST}"
 )
 DEPLOY = "deploy dev-Foundation first: npx cdk deploy -c env=dev dev/Foundation"
-TARGET = preflight.Target("dev", ACCOUNT, REGION, BUCKET, REPOSITORY)
+DEPLOY_CHURN = "deploy dev-churn-Registry first: npx cdk deploy -c env=dev dev/churn-Registry"
+DEPLOY_FRAUD = "deploy dev-fraud-Registry first: npx cdk deploy -c env=dev dev/fraud-Registry"
+TARGET = preflight.Target("dev", ACCOUNT, REGION, BUCKET, REPOSITORY, "churn")
 MODEL = ModelConfig(name="churn-v1", image_tag="1.0.0", model_data_key=TAG_KEY)
 NO_RESERVATION = (
     "PASS lambda-concurrency: 1000 unreserved concurrent executions (no reservation configured)"
+)
+FOUNDATION_PASS = f"PASS foundation: stack {STACK}: ModelArtifactBucketName={BUCKET}"
+CHURN_PASS = f"PASS churn registry: stack {CHURN_STACK}: ModelImageRepositoryName={REPOSITORY}"
+FRAUD_PASS = (
+    f"PASS fraud registry: stack {FRAUD_STACK}: ModelImageRepositoryName={FRAUD_REPOSITORY}"
 )
 
 
@@ -69,19 +82,21 @@ def aws() -> Iterator[None]:
         yield
 
 
+def _default_stacks() -> dict[str, dict[str, str] | None]:
+    return {
+        STACK: {"ModelArtifactBucketName": BUCKET},
+        CHURN_STACK: {"ModelImageRepositoryName": REPOSITORY},
+        FRAUD_STACK: {"ModelImageRepositoryName": FRAUD_REPOSITORY},
+    }
+
+
 @dataclass
 class Answers:
-    """What the stubs answer on the next run (change before running): the Foundation stack's
-    outputs (None: the stack does not exist) and the Lambda account limits. ``calls`` records
-    every AWS operation the run's clients make."""
+    """What the stubs answer on the next run (change before running): each stack's outputs
+    (a stack that is missing or None does not exist) and the Lambda account limits. ``calls``
+    records every AWS operation the run's clients make, ``described`` each StackName."""
 
-    outputs: dict[str, str] | None = field(
-        default_factory=lambda: {
-            "ModelArtifactBucketName": BUCKET,
-            "ModelImageRepositoryName": REPOSITORY,
-        }
-    )
-    stack_name: str = STACK
+    stacks: dict[str, dict[str, str] | None] = field(default_factory=_default_stacks)
     status: str = "CREATE_COMPLETE"
     lambda_limit: dict[str, int] = field(
         default_factory=lambda: {
@@ -89,13 +104,51 @@ class Answers:
             "UnreservedConcurrentExecutions": 1000,
         }
     )
+    denied: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
+    described: list[str] = field(default_factory=list)
+
+    def describe_stacks(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+        """A ``before-call`` handler: DescribeStacks' answer for the requested StackName
+        (AccessDenied for the ``denied`` ones)."""
+        name = params["body"]["StackName"]
+        self.described.append(name)
+        if name in self.denied:
+            message = (
+                "User is not authorized to perform: cloudformation:DescribeStacks on resource "
+                f"{name}"
+            )
+            error = {
+                "Error": {"Code": "AccessDenied", "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": 403},
+            }
+            return AWSResponse("", 403, {}, None), error
+        outputs = self.stacks.get(name)
+        if outputs is None:
+            error = {
+                "Error": {
+                    "Code": "ValidationError",
+                    "Message": f"Stack with id {name} does not exist",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+            return AWSResponse("", 400, {}, None), error
+        described = {
+            "StackName": name,
+            "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/"
+            f"{name}/0c7a6cd0-0000-11f0-8000-0a1b2c3d4e5f",
+            "CreationTime": datetime.now(UTC),
+            "StackStatus": self.status,
+            "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
+        }
+        response = {"Stacks": [described], "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse("", 200, {}, None), response
 
 
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
-    """Wraps make_clients: stubs DescribeStacks and GetAccountSettings; ECR, S3 and STS stay
-    the real (moto-backed) clients."""
+    """Wraps make_clients: answers DescribeStacks and stubs GetAccountSettings; ECR, S3 and STS
+    stay the real (moto-backed) clients."""
     answers = Answers()
     real = preflight.make_clients
 
@@ -105,29 +158,9 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
             client.meta.events.register(
                 "before-parameter-build", lambda model, **_: answers.calls.append(model.name)
             )
-        stack = Stubber(clients.cloudformation)
-        expected = {"StackName": answers.stack_name}
-        if answers.outputs is None:
-            stack.add_client_error(
-                "describe_stacks",
-                service_error_code="ValidationError",
-                service_message=f"Stack with id {answers.stack_name} does not exist",
-                expected_params=expected,
-            )
-        else:
-            described = {
-                "StackName": answers.stack_name,
-                "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/"
-                f"{answers.stack_name}/0c7a6cd0-0000-11f0-8000-0a1b2c3d4e5f",
-                "CreationTime": datetime.now(UTC),
-                "StackStatus": answers.status,
-                "Outputs": [
-                    {"OutputKey": key, "OutputValue": value}
-                    for key, value in answers.outputs.items()
-                ],
-            }
-            stack.add_response("describe_stacks", {"Stacks": [described]}, expected)
-        stack.activate()
+        clients.cloudformation.meta.events.register_first(
+            "before-call.cloudformation.DescribeStacks", answers.describe_stacks
+        )
         settings = Stubber(clients.lambda_)
         settings.add_response("get_account_settings", {"AccountLimit": dict(answers.lambda_limit)})
         settings.activate()
@@ -159,11 +192,14 @@ def create_bucket(session: Any = boto3, name: str = BUCKET) -> None:
     )
 
 
-def push_image(tag: str, session: Any = boto3, layer: str = "a") -> str:
+def push_image(
+    tag: str, session: Any = boto3, layer: str = "a", repository: str = REPOSITORY
+) -> str:
     """An image manifest pushed under ``tag`` (creating the repository); returns its digest."""
     ecr = session.client("ecr", region_name=REGION)
-    if not ecr.describe_repositories()["repositories"]:
-        ecr.create_repository(repositoryName=REPOSITORY)
+    existing = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
+    if repository not in existing:
+        ecr.create_repository(repositoryName=repository)
     manifest = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
@@ -175,7 +211,7 @@ def push_image(tag: str, session: Any = boto3, layer: str = "a") -> str:
         "layers": [],
     }
     image = ecr.put_image(
-        repositoryName=REPOSITORY, imageManifest=json.dumps(manifest), imageTag=tag
+        repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag
     )["image"]
     return str(image["imageId"]["imageDigest"])
 
@@ -184,29 +220,95 @@ def put_model(key: str, session: Any = boto3) -> None:
     session.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=b"tar")
 
 
+def instance() -> dict[str, Any]:
+    return {"instance_type": "ml.m5.large", "initial_instance_count": 1}
+
+
+def dev_data(digest: str) -> dict[str, Any]:
+    """A small environment ``dev`` with two services: churn (churn-v1 by tag, churn-v2 by
+    ``digest``) and fraud (fraud-v1 by tag)."""
+    return {
+        "account": ACCOUNT,
+        "region": REGION,
+        "removal_policy": "destroy",
+        "log_retention_days": 14,
+        "network": {"new_vpc": {"cidr": "10.10.0.0/16"}},
+        "publishers": [f"arn:aws:iam::{ACCOUNT}:role/mlops-model-publisher"],
+        "services": {
+            "churn": {
+                "models": [
+                    {"name": "churn-v1", "image_tag": "1.0.0", "model_data_key": TAG_KEY},
+                    {"name": "churn-v2", "image_digest": digest, "model_data_key": DIGEST_KEY},
+                ],
+                "variants": [
+                    {
+                        "name": "champion",
+                        "model": "churn-v1",
+                        "initial_weight": 9,
+                        "instance": instance(),
+                    },
+                    {
+                        "name": "challenger",
+                        "model": "churn-v2",
+                        "initial_weight": 1,
+                        "instance": instance(),
+                    },
+                ],
+            },
+            "fraud": {
+                "models": [{"name": "fraud-v1", "image_tag": "3.0.0", "model_data_key": FRAUD_KEY}],
+                "variants": [
+                    {
+                        "name": "primary",
+                        "model": "fraud-v1",
+                        "initial_weight": 1,
+                        "instance": instance(),
+                    }
+                ],
+            },
+        },
+    }
+
+
+def reserve(service: str, concurrency: int) -> Callable[[dict[str, Any]], None]:
+    """A ``mutate`` giving ``service`` a retraining function with this reserved concurrency
+    (and what the schema requires with it: monitoring, a quality alarm that retrains)."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        data.setdefault("monitoring", {"alarm_emails": ["ml-dev-alerts@example.com"]})
+        data["services"][service]["quality_alarms"] = [
+            {
+                "name": "auc",
+                "description": "Evaluation AUC below the agreed floor",
+                "namespace": "MlopsCdk/ModelQuality",
+                "metric_name": "AUC",
+                "dimensions": {"Model": service},
+                "statistic": "Minimum",
+                "period_minutes": 1440,
+                "threshold": 0.7,
+                "comparison": "less_than",
+                "published_by": "the evaluation step of the retraining pipeline (PutMetricData)",
+            }
+        ]
+        data["services"][service]["retraining"] = {
+            "pipeline": {"name": f"{service}-retraining-dev"},
+            "reserved_concurrency": concurrency,
+        }
+
+    return mutate
+
+
 def write_config(
     tmp_path: Path,
     digest: str = OTHER_DIGEST,
-    mutate: Callable[[dict[str, Any]], None] | None = None,
+    *mutations: Callable[[dict[str, Any]], None],
 ) -> Path:
-    """A config dir holding dev.yaml as committed, with two models (one by tag, one by
-    ``digest``), then changed by ``mutate(data)``."""
-    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
-    first = data["serving"]["models"][0]
-    data["serving"]["models"] = [
-        {**first, "name": "churn-v1", "image_tag": "1.0.0", "model_data_key": TAG_KEY},
-        {
-            **{k: v for k, v in first.items() if k != "image_tag"},
-            "name": "churn-v2",
-            "image_digest": digest,
-            "model_data_key": DIGEST_KEY,
-        },
-    ]
-    data["serving"]["variants"][0]["model"] = "churn-v1"
-    if mutate is not None:
+    """A config dir holding :func:`dev_data`'s dev.yaml, changed by each ``mutate(data)``."""
+    data = dev_data(digest)
+    for mutate in mutations:
         mutate(data)
     config_dir = tmp_path / "config"
-    config_dir.mkdir(exist_ok=True)
+    config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "dev.yaml").write_text(yaml.safe_dump(data))
     return config_dir
 
@@ -226,48 +328,101 @@ def result_lines(out: str) -> list[str]:
 
 @pytest.fixture
 def published(aws: None, tmp_path: Path, answers: Answers) -> Path:
-    """Foundation deployed, both images and both model archives published: a config dir."""
+    """Foundation and both Registry stacks deployed, every image and model archive
+    published: a config dir."""
     create_bucket()
     push_image("1.0.0")
     digest = push_image("2.0.0", layer="b")
+    push_image("3.0.0", layer="c", repository=FRAUD_REPOSITORY)
     put_model(TAG_KEY)
     put_model(DIGEST_KEY)
+    put_model(FRAUD_KEY)
     return write_config(tmp_path, digest)
 
 
 def digest_of(config_dir: Path) -> str:
-    serving = load(config_dir).serving
-    assert serving is not None
-    return str(serving.models[1].image_digest)
+    return str(load(config_dir).services["churn"].models[1].image_digest)
+
+
+def test_test_config_is_what_the_tests_assume(published: Path) -> None:
+    config = load(published)
+    assert list(config.services) == ["churn", "fraud"]
+    assert config.model_prefix("churn") == "models/churn/"
+    assert all(s.retraining is None for s in config.services.values())
 
 
 # --- everything published ---------------------------------------------------------------------
 
 
-def test_everything_published_passes(
+def test_every_service_published_passes(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_main(published) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == f"preflight of dev (account {ACCOUNT}, region {REGION})"
+    assert out.splitlines()[0] == (
+        f"preflight of dev services churn, fraud (account {ACCOUNT}, region {REGION})"
+    )
     assert result_lines(out) == [
-        f"PASS foundation: stack {STACK}: ModelArtifactBucketName={BUCKET}, "
-        f"ModelImageRepositoryName={REPOSITORY}",
-        f"PASS image churn-v1: {HOST}/{REPOSITORY}:1.0.0",
-        f"PASS model-data churn-v1: s3://{BUCKET}/{TAG_KEY}",
-        f"PASS image churn-v2: {HOST}/{REPOSITORY}@{digest_of(published)}",
-        f"PASS model-data churn-v2: s3://{BUCKET}/{DIGEST_KEY}",
+        FOUNDATION_PASS,
+        CHURN_PASS,
+        f"PASS churn image churn-v1: {HOST}/{REPOSITORY}:1.0.0",
+        f"PASS churn model-data churn-v1: s3://{BUCKET}/{TAG_KEY}",
+        f"PASS churn image churn-v2: {HOST}/{REPOSITORY}@{digest_of(published)}",
+        f"PASS churn model-data churn-v2: s3://{BUCKET}/{DIGEST_KEY}",
+        FRAUD_PASS,
+        f"PASS fraud image fraud-v1: {HOST}/{FRAUD_REPOSITORY}:3.0.0",
+        f"PASS fraud model-data fraud-v1: s3://{BUCKET}/{FRAUD_KEY}",
         NO_RESERVATION,
     ]
     # read-only: Describe*, List*, Get* and nothing else
     assert answers.calls == [
         "DescribeStacks",
+        "DescribeStacks",
         "DescribeImages",
         "ListObjectsV2",
+        "DescribeImages",
+        "ListObjectsV2",
+        "DescribeStacks",
         "DescribeImages",
         "ListObjectsV2",
         "GetAccountSettings",
     ]
+    assert answers.described == [STACK, CHURN_STACK, FRAUD_STACK]
+
+
+def test_one_service_checks_only_its_own(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main(published, "--service", "fraud") == 0
+    out = capsys.readouterr().out
+    assert (
+        out.splitlines()[0]
+        == f"preflight of dev service fraud (account {ACCOUNT}, region {REGION})"
+    )
+    assert result_lines(out) == [
+        FOUNDATION_PASS,
+        FRAUD_PASS,
+        f"PASS fraud image fraud-v1: {HOST}/{FRAUD_REPOSITORY}:3.0.0",
+        f"PASS fraud model-data fraud-v1: s3://{BUCKET}/{FRAUD_KEY}",
+        NO_RESERVATION,
+    ]
+    assert answers.described == [STACK, FRAUD_STACK]
+
+
+def test_each_service_uses_its_own_repository(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fraud's image exists in churn's repository only: the check looks in fraud's."""
+    boto3.client("ecr", region_name=REGION).batch_delete_image(
+        repositoryName=FRAUD_REPOSITORY, imageIds=[{"imageTag": "3.0.0"}]
+    )
+    push_image("3.0.0", layer="c")
+    assert run_main(published) == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert [line.split(":")[0] for line in lines if line.startswith("FAIL")] == [
+        "FAIL fraud image fraud-v1"
+    ]
+    assert f"{HOST}/{FRAUD_REPOSITORY}:3.0.0 not found" in "\n".join(lines)
 
 
 # --- missing artifacts: FAIL lines with the publish commands ------------------------------------
@@ -279,21 +434,21 @@ def test_empty_repository_and_bucket_fail_with_publish_commands(
 ) -> None:
     create_bucket()
     boto3.client("ecr", region_name=REGION).create_repository(repositoryName=REPOSITORY)
-    assert run_main(write_config(tmp_path)) == 1
+    assert run_main(write_config(tmp_path), "--service", "churn") == 1
     tag_uri = f"{HOST}/{REPOSITORY}:1.0.0"
     release = f"{HOST}/{REPOSITORY}:<release tag>"
     assert result_lines(capsys.readouterr().out) == [
-        f"PASS foundation: stack {STACK}: ModelArtifactBucketName={BUCKET}, "
-        f"ModelImageRepositoryName={REPOSITORY}",
-        f"FAIL image churn-v1: {tag_uri} not found; publish with: {LOGIN} && docker tag "
+        FOUNDATION_PASS,
+        CHURN_PASS,
+        f"FAIL churn image churn-v1: {tag_uri} not found; publish with: {LOGIN} && docker tag "
         f"<local image> {tag_uri} && docker push {tag_uri}",
-        f"FAIL model-data churn-v1: s3://{BUCKET}/{TAG_KEY} not found; publish with: "
+        f"FAIL churn model-data churn-v1: s3://{BUCKET}/{TAG_KEY} not found; publish with: "
         f"aws s3 cp <local model.tar.gz> s3://{BUCKET}/{TAG_KEY}",
-        f"FAIL image churn-v2: {HOST}/{REPOSITORY}@{OTHER_DIGEST} not found; publish with: "
-        f"{LOGIN} && docker tag <local image> {release} && docker push {release} (images "
+        f"FAIL churn image churn-v2: {HOST}/{REPOSITORY}@{OTHER_DIGEST} not found; publish "
+        f"with: {LOGIN} && docker tag <local image> {release} && docker push {release} (images "
         f"cannot be pushed by digest: push the image whose digest is {OTHER_DIGEST} under any "
         "release tag; docker push prints the digest it pushed)",
-        f"FAIL model-data churn-v2: s3://{BUCKET}/{DIGEST_KEY} not found; publish with: "
+        f"FAIL churn model-data churn-v2: s3://{BUCKET}/{DIGEST_KEY} not found; publish with: "
         f"aws s3 cp <local model.tar.gz> s3://{BUCKET}/{DIGEST_KEY}",
         NO_RESERVATION,
     ]
@@ -306,15 +461,20 @@ def test_only_the_missing_artifacts_fail(
     create_bucket()
     push_image("1.0.0")
     push_image("0.9.0", layer="c")  # another image: the configured digest is still missing
+    push_image("3.0.0", layer="d", repository=FRAUD_REPOSITORY)
     put_model(DIGEST_KEY)
     assert run_main(write_config(tmp_path)) == 1
     lines = result_lines(capsys.readouterr().out)
     assert [line.split(":")[0] for line in lines] == [
         "PASS foundation",
-        "PASS image churn-v1",
-        "FAIL model-data churn-v1",
-        "FAIL image churn-v2",
-        "PASS model-data churn-v2",
+        "PASS churn registry",
+        "PASS churn image churn-v1",
+        "FAIL churn model-data churn-v1",
+        "FAIL churn image churn-v2",
+        "PASS churn model-data churn-v2",
+        "PASS fraud registry",
+        "PASS fraud image fraud-v1",
+        "FAIL fraud model-data fraud-v1",
         "PASS lambda-concurrency",
     ]
 
@@ -334,85 +494,162 @@ def test_a_longer_key_with_the_same_prefix_is_not_the_archive() -> None:
 def test_repository_and_bucket_that_do_not_exist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_main(write_config(tmp_path), "--bucket", "gone", "--repository", "gone") == 1
+    args = ("--service", "churn", "--bucket", "gone", "--repository", "gone")
+    assert run_main(write_config(tmp_path), *args) == 1
     assert result_lines(capsys.readouterr().out)[:2] == [
-        f"FAIL image churn-v1: repository gone does not exist in {REGION}; {DEPLOY} "
+        f"FAIL churn image churn-v1: repository gone does not exist in {REGION}; {DEPLOY_CHURN} "
         "(or check --repository)",
-        f"FAIL model-data churn-v1: bucket gone does not exist; {DEPLOY} (or check --bucket)",
+        f"FAIL churn model-data churn-v1: bucket gone does not exist; {DEPLOY} (or check --bucket)",
     ]
 
 
-# --- the Foundation stack's outputs ----------------------------------------------------------
+# --- the stacks' outputs: Foundation (bucket), each service's Registry (repository) ------------
 
 
 @pytest.mark.usefixtures("aws")
-def test_missing_stack_fails_and_says_to_deploy_foundation(
+def test_missing_stacks_fail_and_say_what_to_deploy(
     tmp_path: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answers.outputs = None
+    answers.stacks = {}
     assert run_main(write_config(tmp_path)) == 1
     assert result_lines(capsys.readouterr().out) == [
         f"FAIL foundation: stack {STACK} does not exist; {DEPLOY}",
-        NO_RESERVATION,  # independent of the stack: still reported
+        f"FAIL churn registry: stack {CHURN_STACK} does not exist; {DEPLOY_CHURN}",
+        f"FAIL fraud registry: stack {FRAUD_STACK} does not exist; {DEPLOY_FRAUD}",
+        NO_RESERVATION,  # independent of the stacks: still reported
     ]
-    assert answers.calls == ["DescribeStacks", "GetAccountSettings"]
+    assert answers.calls == [
+        "DescribeStacks",
+        "DescribeStacks",
+        "DescribeStacks",
+        "GetAccountSettings",
+    ]
+
+
+def test_registry_stack_output_names_the_repository(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The repository comes from <env>-<service>-Registry's ModelImageRepositoryName, whatever
+    its name; a Registry stack that is not deployed skips only that service's image checks."""
+    push_image("1.0.0", layer="e", repository="generated-name-1a2b3c")
+    answers.stacks[CHURN_STACK] = {"ModelImageRepositoryName": "generated-name-1a2b3c"}
+    answers.stacks[FRAUD_STACK] = None
+    assert run_main(published) == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[1:3] == [
+        f"PASS churn registry: stack {CHURN_STACK}: ModelImageRepositoryName=generated-name-1a2b3c",
+        f"PASS churn image churn-v1: {HOST}/generated-name-1a2b3c:1.0.0",
+    ]
+    assert [line.split(":")[0] for line in lines[6:]] == [
+        "FAIL fraud registry",
+        "PASS fraud model-data fraud-v1",  # the bucket is known: still checked
+        "PASS lambda-concurrency",
+    ]
+    assert lines[6] == f"FAIL fraud registry: stack {FRAUD_STACK} does not exist; {DEPLOY_FRAUD}"
+
+
+def test_missing_foundation_skips_only_the_model_data_checks(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers.stacks[STACK] = None
+    assert run_main(published, "--service", "churn") == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert [line.split(":")[0] for line in lines] == [
+        "FAIL foundation",
+        "PASS churn registry",
+        "PASS churn image churn-v1",
+        "PASS churn image churn-v2",
+        "PASS lambda-concurrency",
+    ]
 
 
 @pytest.mark.usefixtures("aws")
-def test_stack_without_the_outputs_fails(
+def test_stacks_without_the_outputs_fail(
     tmp_path: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answers.outputs = {"Other": "x"}
+    answers.stacks = {STACK: {"Other": "x"}, CHURN_STACK: {"ModelArtifactBucketName": "x"}}
     answers.status = "UPDATE_ROLLBACK_COMPLETE"
-    assert run_main(write_config(tmp_path)) == 1
-    assert result_lines(capsys.readouterr().out)[0] == (
+    assert run_main(write_config(tmp_path), "--service", "churn") == 1
+    assert result_lines(capsys.readouterr().out)[:2] == [
         f"FAIL foundation: stack {STACK} (UPDATE_ROLLBACK_COMPLETE) has no output "
-        f"ModelArtifactBucketName, ModelImageRepositoryName; {DEPLOY}"
-    )
+        f"ModelArtifactBucketName; {DEPLOY}",
+        f"FAIL churn registry: stack {CHURN_STACK} (UPDATE_ROLLBACK_COMPLETE) has no output "
+        f"ModelImageRepositoryName; {DEPLOY_CHURN}",
+    ]
 
 
-def test_overrides_skip_the_stack_lookup(
+def test_overrides_skip_the_stack_lookups(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answers.outputs = None  # would fail the run if it were asked
-    assert run_main(published, "--bucket", BUCKET, "--repository", REPOSITORY) == 0
+    answers.stacks = {}  # would fail the run if they were asked
+    args = ("--service", "churn", "--bucket", BUCKET, "--repository", REPOSITORY)
+    assert run_main(published, *args) == 0
     lines = result_lines(capsys.readouterr().out)
     assert len(lines) == 5
-    assert not any("foundation" in line for line in lines)
+    assert not any("foundation" in line or "registry" in line for line in lines)
     assert "DescribeStacks" not in answers.calls
 
 
 @pytest.mark.usefixtures("aws")
-def test_one_override_reads_the_other_output(
+def test_bucket_override_still_reads_the_registry_stacks(
     tmp_path: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answers.outputs = {"ModelImageRepositoryName": REPOSITORY}
+    answers.stacks[STACK] = None  # not asked
     create_bucket(name="elsewhere")
     boto3.client("s3", region_name=REGION).put_object(Bucket="elsewhere", Key=TAG_KEY, Body=b"")
     push_image("1.0.0")
     assert run_main(write_config(tmp_path), "--bucket", "elsewhere") == 1  # churn-v2 missing
     assert result_lines(capsys.readouterr().out)[:3] == [
-        f"PASS foundation: stack {STACK}: ModelImageRepositoryName={REPOSITORY}",
-        f"PASS image churn-v1: {HOST}/{REPOSITORY}:1.0.0",
-        f"PASS model-data churn-v1: s3://elsewhere/{TAG_KEY}",
+        CHURN_PASS,
+        f"PASS churn image churn-v1: {HOST}/{REPOSITORY}:1.0.0",
+        f"PASS churn model-data churn-v1: s3://elsewhere/{TAG_KEY}",
     ]
+    assert answers.described == [CHURN_STACK, FRAUD_STACK]
+
+
+def test_repository_override_still_reads_the_foundation_stack(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers.stacks[CHURN_STACK] = None  # not asked
+    assert run_main(published, "--service", "churn", "--repository", REPOSITORY) == 0
+    assert result_lines(capsys.readouterr().out)[:2] == [
+        FOUNDATION_PASS,
+        f"PASS churn image churn-v1: {HOST}/{REPOSITORY}:1.0.0",
+    ]
+    assert answers.described == [STACK]
 
 
 def test_stack_name_option(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answers.stack_name = "dev-Foundation-blue"  # the stub expects this StackName
+    answers.stacks["dev-Foundation-blue"] = answers.stacks.pop(STACK)
     assert run_main(published, "--stack-name", "dev-Foundation-blue") == 0
     assert result_lines(capsys.readouterr().out)[0].startswith(
         "PASS foundation: stack dev-Foundation-blue: "
     )
+    assert answers.described[0] == "dev-Foundation-blue"
 
 
-def test_output_ids_match_the_foundation_stack() -> None:
-    from mlops_cdk.stacks import foundation
+def test_output_ids_are_the_stacks() -> None:
+    from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
+    from mlops_cdk.stacks import foundation, registry
 
-    assert preflight.BUCKET_OUTPUT == foundation.BUCKET_OUTPUT
-    assert preflight.REPOSITORY_OUTPUT == foundation.REPOSITORY_OUTPUT
+    assert preflight.BUCKET_OUTPUT == foundation.BUCKET_OUTPUT == "ModelArtifactBucketName"
+    assert preflight.REPOSITORY_OUTPUT == registry.REPOSITORY_OUTPUT == "ModelImageRepositoryName"
+    assert preflight.registry_stack_name("dev", "churn") == f"dev-churn{REGISTRY_STACK_SUFFIX}"
+
+
+def test_registry_stack_name_is_the_stages(tmp_path: Path) -> None:
+    """<env>-<service>-Registry is the name MlopsStage gives the service's registry stack."""
+    from mlops_cdk.stage import MlopsStage
+    from tests.helpers import new_app
+
+    config = load(write_config(tmp_path))
+    stage = MlopsStage(new_app(), "dev", config=config)
+    for service in config.services:
+        assert stage.services[service].registry.stack_name == (
+            preflight.registry_stack_name("dev", service)
+        )
 
 
 def test_a_missing_stack_is_recognized_by_cloudformations_error() -> None:
@@ -427,6 +664,17 @@ def test_a_missing_stack_is_recognized_by_cloudformations_error() -> None:
     assert result.line() == (
         "FAIL foundation: DescribeStacks failed: ValidationError: 1 validation error"
     )
+    missing = stubbed(
+        "cloudformation",
+        "describe_stacks",
+        "ValidationError",
+        f"Stack with id {CHURN_STACK} does not exist",
+    )
+    result, found = preflight.registry_outputs(missing, "dev", "churn")
+    assert result.line() == (
+        f"FAIL churn registry: stack {CHURN_STACK} does not exist; {DEPLOY_CHURN}"
+    )
+    assert found == {}
 
 
 # --- AWS errors other than "not found": one line each (Stubber) ---------------------------------
@@ -447,7 +695,7 @@ def test_access_denied_on_describe_images() -> None:
         "ecr", "describe_images", "AccessDeniedException", DENIED.format("ecr:DescribeImages")
     )
     assert preflight.check_image(ecr, TARGET, MODEL).line() == (
-        "FAIL image churn-v1: DescribeImages failed: AccessDeniedException: "
+        "FAIL churn image churn-v1: DescribeImages failed: AccessDeniedException: "
         + DENIED.format("ecr:DescribeImages")
     )
 
@@ -455,7 +703,7 @@ def test_access_denied_on_describe_images() -> None:
 def test_access_denied_on_list_objects() -> None:
     s3 = stubbed("s3", "list_objects_v2", "AccessDenied", "Access Denied")
     assert preflight.check_model_data(s3, TARGET, MODEL).line() == (
-        "FAIL model-data churn-v1: ListObjectsV2 failed: AccessDenied: Access Denied"
+        "FAIL churn model-data churn-v1: ListObjectsV2 failed: AccessDenied: Access Denied"
     )
 
 
@@ -466,6 +714,26 @@ def test_throttling_on_describe_stacks_is_one_line() -> None:
     )
     assert result.line() == "FAIL foundation: DescribeStacks failed: Throttling: Rate\\nexceeded"
     assert found == {}
+
+
+def test_access_denied_on_the_registry_stack(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers.denied.add(CHURN_STACK)
+    assert run_main(published) == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[1] == (
+        f"FAIL churn registry: DescribeStacks failed: AccessDenied: User is not authorized to "
+        f"perform: cloudformation:DescribeStacks on resource {CHURN_STACK}"
+    )
+    assert [line.split(":")[0] for line in lines[2:]] == [
+        "PASS churn model-data churn-v1",  # no image checks without the repository's name
+        "PASS churn model-data churn-v2",
+        "PASS fraud registry",
+        "PASS fraud image fraud-v1",
+        "PASS fraud model-data fraud-v1",
+        "PASS lambda-concurrency",
+    ]
 
 
 def test_access_denied_on_get_account_settings() -> None:
@@ -486,8 +754,29 @@ def test_unexpected_error_in_a_check_is_one_line(
     monkeypatch.setattr(preflight, "check_image", broken)
     assert run_main(write_config(tmp_path)) == 1
     captured = capsys.readouterr()
-    assert "FAIL image churn-v1: unexpected error: KeyError: 'imageDetails'" in captured.out
+    assert "FAIL churn image churn-v1: unexpected error: KeyError: 'imageDetails'" in captured.out
+    assert "FAIL fraud image fraud-v1: unexpected error: KeyError: 'imageDetails'" in captured.out
     assert captured.err == ""
+
+
+@pytest.mark.usefixtures("aws", "answers")
+def test_unexpected_error_in_a_lookup_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_: Any) -> Any:
+        raise TypeError("bad\noutput")
+
+    monkeypatch.setattr(preflight, "registry_outputs", broken)
+    assert run_main(write_config(tmp_path), "--service", "churn") == 1
+    captured = capsys.readouterr()
+    assert result_lines(captured.out)[1:] == [
+        "FAIL churn registry: unexpected error: TypeError: bad\\noutput",
+        "FAIL churn model-data churn-v1: bucket dev-artifacts does not exist; "
+        f"{DEPLOY} (or check --bucket)",
+        "FAIL churn model-data churn-v2: bucket dev-artifacts does not exist; "
+        f"{DEPLOY} (or check --bucket)",
+        NO_RESERVATION,
+    ]
 
 
 # --- Lambda concurrency ----------------------------------------------------------------------
@@ -509,27 +798,53 @@ def test_concurrency_without_a_reservation_reports_the_number() -> None:
     assert result.line() == (
         "PASS lambda-concurrency: 7 unreserved concurrent executions (no reservation configured)"
     )
+    assert preflight.check_lambda_concurrency(settings_client(7, 10), {}, REGION).passed
 
 
 def test_reservation_that_leaves_enough_passes() -> None:
-    result = preflight.check_lambda_concurrency(settings_client(1000), 5, REGION)
+    result = preflight.check_lambda_concurrency(settings_client(1000), {"churn": 5}, REGION)
     assert result.line() == (
         "PASS lambda-concurrency: 1000 unreserved concurrent executions; the retraining "
-        "function's reservation of 5 leaves 995 (Lambda keeps at least 100 unreserved)"
+        "function's reservation of 5 (service churn) leaves 995 (Lambda keeps at least 100 "
+        "unreserved)"
     )
-    assert preflight.check_lambda_concurrency(settings_client(105), 5, REGION).passed
+    assert preflight.check_lambda_concurrency(settings_client(105), {"churn": 5}, REGION).passed
 
 
 def test_reservation_below_the_minimum_fails_with_the_quota_request() -> None:
-    result = preflight.check_lambda_concurrency(settings_client(104), 5, REGION)
+    result = preflight.check_lambda_concurrency(settings_client(104), {"churn": 5}, REGION)
     assert result.line() == (
         "FAIL lambda-concurrency: 104 unreserved concurrent executions; the retraining "
-        "function's reservation of 5 leaves 99, but AWS keeps at least 100 unreserved (100, or "
-        "the whole quota of 1000 if lower), so Lambda would reject the reservation; request a "
-        "quota increase (aws service-quotas request-service-quota-increase --region eu-west-1 "
-        "--service-code lambda --quota-code L-B99A9384 --desired-value 1001) or remove "
-        "monitoring.retraining.reserved_concurrency (if the function is already deployed with "
-        "this reservation, it is counted twice here)"
+        "function's reservation of 5 (service churn) leaves 99, but AWS keeps at least 100 "
+        "unreserved (100, or the whole quota of 1000 if lower), so Lambda would reject the "
+        "reservation; request a quota increase (aws service-quotas "
+        "request-service-quota-increase --region eu-west-1 --service-code lambda --quota-code "
+        "L-B99A9384 --desired-value 1001) or remove "
+        "services.churn.retraining.reserved_concurrency (if the function is already deployed "
+        "with this reservation, it is counted twice here)"
+    )
+
+
+def test_reservations_of_several_services_are_summed() -> None:
+    reserved = {"churn": 5, "fraud": 10}
+    result = preflight.check_lambda_concurrency(settings_client(1000), reserved, REGION)
+    assert result.line() == (
+        "PASS lambda-concurrency: 1000 unreserved concurrent executions; the retraining "
+        "functions' reservations of 15 (churn 5, fraud 10) leave 985 (Lambda keeps at least "
+        "100 unreserved)"
+    )
+    assert preflight.check_lambda_concurrency(settings_client(115), reserved, REGION).passed
+    # each reservation alone would fit in 110; together they leave 95
+    result = preflight.check_lambda_concurrency(settings_client(110), reserved, REGION)
+    assert result.line() == (
+        "FAIL lambda-concurrency: 110 unreserved concurrent executions; the retraining "
+        "functions' reservations of 15 (churn 5, fraud 10) leave 95, but AWS keeps at least 100 "
+        "unreserved (100, or the whole quota of 1000 if lower), so Lambda would reject the "
+        "reservation; request a quota increase (aws service-quotas "
+        "request-service-quota-increase --region eu-west-1 --service-code lambda --quota-code "
+        "L-B99A9384 --desired-value 1005) or lower "
+        "services.<service>.retraining.reserved_concurrency of churn, fraud (a function "
+        "already deployed with its reservation is counted twice here)"
     )
 
 
@@ -537,17 +852,21 @@ def test_reservation_below_the_minimum_fails_with_the_quota_request() -> None:
 def test_small_quotas_allow_no_reservation(quota: int, reserved: int) -> None:
     """A new account's quota (10 or 50) is its own minimum: any reservation is rejected
     ("... below its minimum value of [10]")."""
-    result = preflight.check_lambda_concurrency(settings_client(quota, quota), reserved, REGION)
+    result = preflight.check_lambda_concurrency(
+        settings_client(quota, quota), {"churn": reserved}, REGION
+    )
     assert not result.passed
     assert f"AWS keeps at least {quota} unreserved" in result.detail
     assert f"--desired-value {reserved + 100}" in result.detail  # then 100 stay unreserved
 
 
 def test_unknown_quota_uses_the_documented_minimum() -> None:
-    result = preflight.check_lambda_concurrency(settings_client(150, None), 60, REGION)
+    result = preflight.check_lambda_concurrency(settings_client(150, None), {"churn": 60}, REGION)
     assert not result.passed
     assert "--desired-value <current quota + needed>" in result.detail
-    assert preflight.check_lambda_concurrency(settings_client(160, None), 60, REGION).passed
+    assert preflight.check_lambda_concurrency(
+        settings_client(160, None), {"churn": 60}, REGION
+    ).passed
 
 
 def test_missing_unreserved_count_fails() -> None:
@@ -560,30 +879,55 @@ def test_missing_unreserved_count_fails() -> None:
 def test_reservation_comes_from_the_config(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def reserve(data: dict[str, Any]) -> None:
-        data["monitoring"]["retraining"]["reserved_concurrency"] = 5
-
-    config_dir = write_config(published.parent, digest_of(published), reserve)
+    config_dir = write_config(published.parent, digest_of(published), reserve("churn", 5))
     answers.lambda_limit.update(ConcurrentExecutions=50, UnreservedConcurrentExecutions=50)
     assert run_main(config_dir) == 1
     lines = result_lines(capsys.readouterr().out)
     assert all(line.startswith("PASS ") for line in lines[:-1])
     assert lines[-1].startswith(
         "FAIL lambda-concurrency: 50 unreserved concurrent executions; the retraining "
-        "function's reservation of 5 leaves 45, but AWS keeps at least 50 unreserved"
+        "function's reservation of 5 (service churn) leaves 45, but AWS keeps at least 50 "
+        "unreserved"
     )
     answers.lambda_limit.update(ConcurrentExecutions=1000, UnreservedConcurrentExecutions=1000)
     assert run_main(config_dir) == 0
 
 
-def test_environment_without_retraining_still_reports_concurrency(
-    published: Path, capsys: pytest.CaptureFixture[str]
+def test_reservations_are_summed_over_the_services(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config_dir = write_config(
-        published.parent, digest_of(published), lambda data: data.pop("monitoring")
+        published.parent, digest_of(published), reserve("churn", 5), reserve("fraud", 10)
     )
-    assert load(config_dir).monitoring is None
-    assert run_main(config_dir) == 0
+    assert preflight.reservations(load(config_dir), ["churn", "fraud"]) == {
+        "churn": 5,
+        "fraud": 10,
+    }
+    answers.lambda_limit.update(UnreservedConcurrentExecutions=110)
+    assert run_main(config_dir) == 1
+    assert result_lines(capsys.readouterr().out)[-1].startswith(
+        "FAIL lambda-concurrency: 110 unreserved concurrent executions; the retraining "
+        "functions' reservations of 15 (churn 5, fraud 10) leave 95, but AWS keeps at least "
+        "100 unreserved"
+    )
+    # one service: only its own function's reservation
+    assert run_main(config_dir, "--service", "churn") == 0
+    assert result_lines(capsys.readouterr().out)[-1] == (
+        "PASS lambda-concurrency: 110 unreserved concurrent executions; the retraining "
+        "function's reservation of 5 (service churn) leaves 105 (Lambda keeps at least 100 "
+        "unreserved)"
+    )
+
+
+def test_services_without_a_reservation_are_not_counted(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(published.parent, digest_of(published), reserve("fraud", 10))
+    config = load(config_dir)
+    assert config.services["churn"].retraining is None
+    assert preflight.reservations(config, ["churn", "fraud"]) == {"fraud": 10}
+    assert preflight.reservations(config, ["churn"]) == {}
+    assert run_main(config_dir, "--service", "churn") == 0
     assert result_lines(capsys.readouterr().out)[-1] == NO_RESERVATION
 
 
@@ -614,9 +958,9 @@ def test_default_config_dir_is_the_repositorys(tmp_path: Path) -> None:
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("configuration")]
     assert len(errors) == 1
-    assert errors[0].startswith(
-        "configuration error: unknown environment 'nope'; known environments: dev"
-    )
+    known = sorted(p.stem for p in (ROOT / "config").glob("*.yaml") if p.stem != "pipeline")
+    assert errors[0].startswith("configuration error: unknown environment 'nope'; known ")
+    assert all(name in errors[0] for name in known)
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
 
@@ -624,7 +968,9 @@ def test_default_config_dir_is_the_repositorys(tmp_path: Path) -> None:
 def test_invalid_config_lists_the_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config_dir = write_config(tmp_path, mutate=lambda data: data.update(region="mars-north-1"))
+    config_dir = write_config(
+        tmp_path, OTHER_DIGEST, lambda data: data.update(region="mars-north-1")
+    )
     assert run_main(config_dir) == 2
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
@@ -636,19 +982,46 @@ def test_invalid_config_lists_the_problems(
     assert captured.out == ""
 
 
-def test_env_without_serving_has_nothing_to_check(
+def test_env_without_services_has_nothing_to_check(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def drop_serving(data: dict[str, Any]) -> None:
-        data.pop("serving")
-        data.pop("monitoring")
-
+    config_dir = write_config(tmp_path, OTHER_DIGEST, lambda data: data.pop("services"))
     # no moto and no stub: any AWS call would fail the run
-    assert run_main(write_config(tmp_path, mutate=drop_serving)) == 0
+    assert run_main(config_dir) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "environment 'dev' has no serving section: nothing to check "
+        "environment 'dev' has no services: nothing to check "
         "(no model images or artifacts are referenced)"
     ]
+
+
+def test_unknown_service_names_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(tmp_path)
+    assert run_main(config_dir, "--service", "frod") == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "unknown service 'frod' in environment 'dev'; known services: churn, fraud"
+    ]
+    assert captured.out == ""
+    empty = write_config(tmp_path / "empty", OTHER_DIGEST, lambda data: data.pop("services"))
+    assert run_main(empty, "--service", "churn") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "unknown service 'churn' in environment 'dev'; environment 'dev' has no services"
+    ]
+
+
+def test_repository_needs_a_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main(write_config(tmp_path), "--repository", REPOSITORY) == 2
+    captured = capsys.readouterr()
+    assert "usage: python -m mlops_cdk.preflight" in captured.err
+    assert (
+        "error: --repository is only valid with --service (each service has its own repository)"
+        in captured.err
+    )
+    assert captured.out == ""
+    with pytest.raises(ValueError, match="give service too"):
+        preflight.run(load(write_config(tmp_path)), None, repository=REPOSITORY)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -656,7 +1029,8 @@ def test_env_without_serving_has_nothing_to_check(
     [
         [],
         ["--env", "dev", "--bucket", ""],
-        ["--env", "dev", "--repository", " "],
+        ["--env", "dev", "--service", "churn", "--repository", " "],
+        ["--env", "dev", "--service", ""],
         ["--env", "dev", "--unknown"],
     ],
 )
@@ -689,10 +1063,12 @@ def test_missing_credentials_are_one_line_per_check(
 ) -> None:
     assert run_main(write_config(tmp_path)) == 1
     captured = capsys.readouterr()
+    no_credentials = "NoCredentialsError: Unable to locate credentials"
     assert result_lines(captured.out) == [
-        "FAIL foundation: DescribeStacks failed: NoCredentialsError: Unable to locate credentials",
-        "FAIL lambda-concurrency: GetAccountSettings failed: NoCredentialsError: Unable to "
-        "locate credentials",
+        f"FAIL foundation: DescribeStacks failed: {no_credentials}",
+        f"FAIL churn registry: DescribeStacks failed: {no_credentials}",
+        f"FAIL fraud registry: DescribeStacks failed: {no_credentials}",
+        f"FAIL lambda-concurrency: GetAccountSettings failed: {no_credentials}",
     ]
     assert captured.err == ""
 
@@ -723,8 +1099,8 @@ def test_role_arn_is_assumed_and_its_credentials_used(
     put_model(DIGEST_KEY, env_account)
     config_dir = write_config(tmp_path, digest)
 
-    assert run_main(config_dir) == 1  # the caller's own account has no such repository
-    assert f"FAIL image churn-v1: repository {REPOSITORY} does not exist" in (
+    assert run_main(config_dir, "--service", "churn") == 1  # the caller's account has none
+    assert f"FAIL churn image churn-v1: repository {REPOSITORY} does not exist" in (
         capsys.readouterr().out
     )
 
@@ -744,7 +1120,7 @@ def test_role_arn_is_assumed_and_its_credentials_used(
 
     monkeypatch.setattr(preflight, "assume_role", assume)
     monkeypatch.setattr(preflight, "make_clients", make)
-    assert run_main(config_dir, "--role-arn", ROLE_ARN) == 0
+    assert run_main(config_dir, "--service", "churn", "--role-arn", ROLE_ARN) == 0
     assert len(calls) == 1
     assert calls[0]["RoleArn"] == ROLE_ARN
     assert calls[0]["RoleSessionName"] == "mlops-preflight-dev"
@@ -752,7 +1128,7 @@ def test_role_arn_is_assumed_and_its_credentials_used(
     assert used[0] != "testing"
     out = capsys.readouterr().out
     assert out.splitlines()[0].endswith(f" as {ROLE_ARN}")
-    assert len(result_lines(out)) == 6
+    assert len(result_lines(out)) == 7
     assert all(line.startswith("PASS ") for line in result_lines(out))
 
 

@@ -1,11 +1,14 @@
-"""The post-deployment smoke test (mlops_cdk.smoke) against moto-backed SageMaker and STS."""
+"""The post-deployment smoke test (mlops_cdk.smoke) against moto-backed SageMaker and STS.
+
+Every test reads its own config dir (``stage.yaml`` with two services, written under tmp_path),
+never the committed environments."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,17 +26,100 @@ from moto.sagemaker.models import sagemaker_backends
 from mlops_cdk import smoke
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.serving import SmokeTestConfig
-from mlops_cdk.stacks.serving import endpoint_name_for
+from mlops_cdk.stacks.service import endpoint_name_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "config"
 REGION = "eu-west-1"
-ENDPOINT = "stage-Serving"
-ROLE_ARN = "arn:aws:iam::222222222222:role/mlops-smoke/stage-smoke"
+ENDPOINT = "stage-churn"
+FRAUD_ENDPOINT = "stage-fraud"
+ROLE_ARN = "arn:aws:iam::222222222222:role/mlops-smoke/stage-churn-smoke"
 EXECUTION_ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1.0.0"
 HTTP_200 = {"ResponseMetadata": {"HTTPStatusCode": 200}}
 MOTO_RESULTS = "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results"
+CHURN_BODY = "42,1,0,129.5,3"
+FRAUD_BODY = '{"amount": 129.5}'
+
+
+def instance(instance_type: str = "ml.m5.large") -> dict[str, Any]:
+    return {"instance_type": instance_type, "initial_instance_count": 1}
+
+
+def stage_data() -> dict[str, Any]:
+    """A small environment ``stage`` with two services: churn (champion 80 / challenger 20)
+    and fraud (one variant)."""
+    return {
+        "account": "222222222222",
+        "region": REGION,
+        "removal_policy": "destroy",
+        "log_retention_days": 14,
+        "network": {"new_vpc": {"cidr": "10.20.0.0/16"}},
+        "publishers": ["arn:aws:iam::222222222222:role/publisher"],
+        "services": {
+            "churn": {
+                "models": [
+                    {
+                        "name": "churn-v1",
+                        "image_tag": "1.0.0",
+                        "model_data_key": "models/churn/1.0.0/model.tar.gz",
+                    },
+                    {
+                        "name": "churn-v2",
+                        "image_tag": "1.1.0",
+                        "model_data_key": "models/churn/1.1.0/model.tar.gz",
+                    },
+                ],
+                "variants": [
+                    {
+                        "name": "champion",
+                        "model": "churn-v1",
+                        "initial_weight": 80,
+                        "instance": instance(),
+                    },
+                    {
+                        "name": "challenger",
+                        "model": "churn-v2",
+                        "initial_weight": 20,
+                        "instance": instance(),
+                    },
+                ],
+                "smoke_test": {
+                    "content_type": "text/csv",
+                    "accept": "application/json",
+                    "body": CHURN_BODY,
+                },
+            },
+            "fraud": {
+                "models": [
+                    {
+                        "name": "fraud-v3",
+                        "image_tag": "3.0.0",
+                        "model_data_key": "models/fraud/3.0.0/model.tar.gz",
+                    }
+                ],
+                "variants": [
+                    {
+                        "name": "primary",
+                        "model": "fraud-v3",
+                        "initial_weight": 1,
+                        "instance": instance("ml.c5.xlarge"),
+                    }
+                ],
+                "smoke_test": {"content_type": "application/json", "body": FRAUD_BODY},
+            },
+        },
+    }
+
+
+def write_config(tmp_path: Path, mutate: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """A config dir holding :func:`stage_data`'s stage.yaml, changed by ``mutate(data)``."""
+    data = stage_data()
+    if mutate is not None:
+        mutate(data)
+    config_dir = tmp_path / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "stage.yaml").write_text(yaml.safe_dump(data))
+    return config_dir
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +135,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 
-@pytest.fixture(scope="module")
-def stage() -> EnvConfig:
-    [config] = load_environments(CONFIG_DIR, only="stage")
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+@pytest.fixture
+def stage(config_dir: Path) -> EnvConfig:
+    [config] = load_environments(config_dir, only="stage")
     return config
 
 
@@ -94,6 +185,11 @@ def endpoint(aws: None) -> str:
     return ENDPOINT
 
 
+@pytest.fixture
+def both_endpoints(endpoint: str) -> None:
+    deploy([("primary", 1)], FRAUD_ENDPOINT)
+
+
 def queue_result(body: str, content_type: str = "application/json") -> None:
     """The next InvokeEndpoint answer moto's sagemaker-runtime gives."""
     result = {
@@ -106,31 +202,33 @@ def queue_result(body: str, content_type: str = "application/json") -> None:
     assert response.status_code == 201
 
 
-def run_main(*args: str) -> int:
-    return smoke.main(["--env", "stage", "--config-dir", str(CONFIG_DIR), *args], sleep=no_sleep)
-
-
 def no_sleep(seconds: float) -> None:
     raise AssertionError(f"unexpected sleep({seconds})")
+
+
+def run_in(config_dir: Path, *args: str) -> int:
+    return smoke.main(["--env", "stage", "--config-dir", str(config_dir), *args], sleep=no_sleep)
+
+
+@pytest.fixture
+def run_main(config_dir: Path) -> Callable[..., int]:
+    """``smoke.main`` for the churn service of the tmp config (extra arguments appended)."""
+
+    def run(*args: str) -> int:
+        return run_in(config_dir, "--service", "churn", *args)
+
+    return run
 
 
 def result_lines(out: str) -> list[str]:
     return [line for line in out.splitlines() if line.startswith(("PASS ", "FAIL "))]
 
 
-def write_config(tmp_path: Path, mutate: Any) -> Path:
-    """A config dir holding stage.yaml as committed, changed by ``mutate(data)``."""
-    data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
-    mutate(data)
-    (tmp_path / "stage.yaml").write_text(yaml.safe_dump(data))
-    return tmp_path
-
-
 def describe_response(status: str, **extra: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
         "EndpointName": ENDPOINT,
-        "EndpointArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/stage-serving",
+        "EndpointArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/{ENDPOINT}",
         "EndpointStatus": status,
         "CreationTime": now,
         "LastModifiedTime": now,
@@ -152,55 +250,83 @@ def stubbed_sagemaker(*statuses: str, **extra: Any) -> tuple[Any, Stubber]:
 # --- the configuration the tests rely on ---------------------------------------------------
 
 
-def test_stage_config_is_what_the_tests_assume(stage: EnvConfig) -> None:
+def test_test_config_is_what_the_tests_assume(stage: EnvConfig) -> None:
     assert stage.region == REGION
-    assert endpoint_name_for(f"{stage.name}-Serving") == ENDPOINT
-    assert stage.serving is not None
-    assert {v.name: v.initial_weight for v in stage.serving.variants} == {
+    assert list(stage.services) == ["churn", "fraud"]
+    # the endpoint the service stack <env>-<service> creates
+    assert endpoint_name_for(stage.endpoint_name("churn")) == ENDPOINT
+    assert endpoint_name_for(stage.endpoint_name("fraud")) == FRAUD_ENDPOINT
+    churn = stage.services["churn"]
+    assert {v.name: v.initial_weight for v in churn.variants} == {
         "champion": 80,
         "challenger": 20,
     }
-    assert stage.serving.smoke_test is not None
+    assert churn.smoke_test is not None
+    assert stage.services["fraud"].smoke_test is not None
 
 
-# --- the whole run (main) ------------------------------------------------------------------
+# --- one service (--service) ----------------------------------------------------------------
 
 
 @pytest.mark.usefixtures("endpoint")
-def test_all_checks_pass(stage: EnvConfig, capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_service_all_checks_pass(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     queue_result('{"churn_probability": 0.12}')
     assert run_main() == 0
     captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == (
+        f"smoke test of endpoint {ENDPOINT} (env stage, service churn, region {REGION})"
+    )
     lines = result_lines(captured.out)
     assert [line.split(":")[0] for line in lines] == [
-        "PASS in-service",
-        "PASS weights",
-        "PASS invocation",
+        "PASS churn in-service",
+        "PASS churn weights",
+        "PASS churn invocation",
     ]
-    assert "stage-Serving is InService" in lines[0]
+    assert f"{ENDPOINT} is InService" in lines[0]
     assert "champion 0.800" in lines[1]
     assert "challenger 0.200" in lines[1]
     assert '{"churn_probability": 0.12}' in lines[2]
+    assert "passed" not in captured.out.splitlines()[-1]  # no summary line for one service
     assert captured.err == ""
 
 
 @pytest.mark.usefixtures("aws")
-def test_weights_differ(capsys: pytest.CaptureFixture[str]) -> None:
-    deploy([("champion", 50), ("challenger", 50)])
+def test_one_service_tests_only_its_endpoint(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy([("primary", 1)], FRAUD_ENDPOINT)  # churn's endpoint does not exist
     assert run_main() == 1
-    lines = result_lines(capsys.readouterr().out)
-    assert lines[0].startswith("PASS in-service")
-    assert lines[1].startswith("FAIL weights")
-    assert "champion 0.500 (config 0.800)" in lines[1]
-    assert "challenger 0.500 (config 0.200)" in lines[1]
-    assert lines[2].startswith("PASS invocation")  # a weight mismatch does not skip check 3
+    out = capsys.readouterr().out
+    lines = result_lines(out)
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "FAIL churn in-service: DescribeEndpoint failed: ValidationException"
+    )
+    assert ENDPOINT in lines[0]
+    assert FRAUD_ENDPOINT not in out
 
 
 @pytest.mark.usefixtures("aws")
-def test_same_shares_with_scaled_weights_pass(capsys: pytest.CaptureFixture[str]) -> None:
+def test_weights_differ(run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]) -> None:
+    deploy([("champion", 50), ("challenger", 50)])
+    assert run_main() == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[0].startswith("PASS churn in-service")
+    assert lines[1].startswith("FAIL churn weights")
+    assert "champion 0.500 (config 0.800)" in lines[1]
+    assert "challenger 0.500 (config 0.200)" in lines[1]
+    assert lines[2].startswith("PASS churn invocation")  # a weight mismatch does not skip check 3
+
+
+@pytest.mark.usefixtures("aws")
+def test_same_shares_with_scaled_weights_pass(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     deploy([("champion", 4), ("challenger", 1)])
     assert run_main() == 0
-    assert "PASS weights" in capsys.readouterr().out
+    assert "PASS churn weights" in capsys.readouterr().out
 
 
 @pytest.mark.usefixtures("aws")
@@ -216,34 +342,138 @@ def test_same_shares_with_scaled_weights_pass(capsys: pytest.CaptureFixture[str]
     ],
 )
 def test_variant_set_differs(
-    variants: list[tuple[str, float]], expected: str, capsys: pytest.CaptureFixture[str]
+    variants: list[tuple[str, float]],
+    expected: str,
+    run_main: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     deploy(variants)
     assert run_main() == 1
     lines = result_lines(capsys.readouterr().out)
-    assert lines[1].startswith("FAIL weights: variant names differ")
+    assert lines[1].startswith("FAIL churn weights: variant names differ")
     assert expected in lines[1]
 
 
+@pytest.mark.usefixtures("aws")
+def test_endpoint_name_overrides_the_services_endpoint(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy([("champion", 80), ("challenger", 20)], "stage-churn-blue")
+    assert run_main("--endpoint-name", "stage-churn-blue") == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("smoke test of endpoint stage-churn-blue (")
+    assert "PASS churn in-service: endpoint stage-churn-blue is InService" in out
+
+
 @pytest.mark.usefixtures("endpoint")
-def test_endpoint_not_found_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_endpoint_not_found_is_one_line(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_main("--endpoint-name", "no-such-endpoint") == 1
     captured = capsys.readouterr()
     lines = result_lines(captured.out)
     assert len(lines) == 1
-    assert lines[0].startswith("FAIL in-service: DescribeEndpoint failed: ValidationException")
+    assert lines[0].startswith(
+        "FAIL churn in-service: DescribeEndpoint failed: ValidationException"
+    )
     assert "no-such-endpoint" in lines[0]
     assert "Traceback" not in captured.out + captured.err
 
 
 @pytest.mark.usefixtures("endpoint")
-def test_failed_endpoint_stops_after_check_one(capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_endpoint_stops_after_check_one(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     moto_endpoint = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].endpoints[ENDPOINT]
     moto_endpoint.endpoint_status = "Failed"
     moto_endpoint.failure_reason = "Image not found"
     assert run_main() == 1
     lines = result_lines(capsys.readouterr().out)
-    assert lines == [f"FAIL in-service: endpoint {ENDPOINT} is Failed: Image not found"]
+    assert lines == [f"FAIL churn in-service: endpoint {ENDPOINT} is Failed: Image not found"]
+
+
+# --- every service (no --service) ------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("both_endpoints")
+def test_all_services_in_turn(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sent: list[bytes] = []
+    real_invocation = smoke.check_invocation
+
+    def invocation(runtime: Any, name: str, sample: Any, service: Any = None) -> Any:
+        runtime.meta.events.register(
+            "before-call.sagemaker-runtime.InvokeEndpoint",
+            lambda params, **_: sent.append(params["body"]),
+            unique_id="record-body",
+        )
+        return real_invocation(runtime, name, sample, service)
+
+    queue_result('{"churn_probability": 0.12}')
+    queue_result('{"fraud_score": 0.01}')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(smoke, "check_invocation", invocation)
+        assert run_in(config_dir) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "smoke test of 2 services of stage: churn, fraud",
+        f"smoke test of endpoint {ENDPOINT} (env stage, service churn, region {REGION})",
+        f"PASS churn in-service: endpoint {ENDPOINT} is InService",
+        "PASS churn weights: traffic shares match config: champion 0.800, challenger 0.200",
+        "PASS churn invocation: HTTP 200, 27 bytes (application/json, variant champion): "
+        '{"churn_probability": 0.12}',
+        f"smoke test of endpoint {FRAUD_ENDPOINT} (env stage, service fraud, region {REGION})",
+        f"PASS fraud in-service: endpoint {FRAUD_ENDPOINT} is InService",
+        "PASS fraud weights: traffic shares match config: primary 1.000",
+        "PASS fraud invocation: HTTP 200, 21 bytes (application/json, variant champion): "
+        '{"fraud_score": 0.01}',
+        "2 of 2 services passed",
+    ]
+    # each service's own sample request
+    assert sent == [CHURN_BODY.encode(), FRAUD_BODY.encode()]
+    assert captured.err == ""
+
+
+@pytest.mark.usefixtures("aws")
+def test_all_services_go_on_after_a_failure_and_fail(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy([("primary", 1)], FRAUD_ENDPOINT)  # churn's endpoint is missing
+    assert run_in(config_dir) == 1
+    out = capsys.readouterr().out
+    lines = result_lines(out)
+    assert lines[0].startswith("FAIL churn in-service: DescribeEndpoint failed")
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "PASS fraud in-service",
+        "PASS fraud weights",
+        "PASS fraud invocation",
+    ]
+    assert out.splitlines()[-1] == "1 of 2 services passed; failed: churn"
+
+
+@pytest.mark.usefixtures("both_endpoints")
+def test_all_services_fail_when_one_check_fails(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moto_endpoint = sagemaker_backends[DEFAULT_ACCOUNT_ID][REGION].endpoints[FRAUD_ENDPOINT]
+    moto_endpoint.endpoint_status = "OutOfService"
+    assert run_in(config_dir) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL fraud in-service: endpoint {FRAUD_ENDPOINT} is OutOfService" in out
+    assert out.splitlines()[-1] == "1 of 2 services passed; failed: fraud"
+
+
+@pytest.mark.usefixtures("no_credentials")
+def test_all_services_share_one_session(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_in(config_dir, "--role-arn", ROLE_ARN) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "smoke test of 2 services of stage: churn, fraud",
+        "FAIL assume-role: AssumeRole failed: NoCredentialsError: Unable to locate credentials",
+    ]
+
+
+# --- credentials and unexpected errors ---------------------------------------------------------
 
 
 @pytest.fixture
@@ -260,17 +490,22 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_credentials")
-def test_missing_credentials_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_credentials_are_one_line(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_main() == 1
     captured = capsys.readouterr()
     assert result_lines(captured.out) == [
-        "FAIL in-service: DescribeEndpoint failed: NoCredentialsError: Unable to locate credentials"
+        "FAIL churn in-service: DescribeEndpoint failed: NoCredentialsError: Unable to locate "
+        "credentials"
     ]
     assert captured.err == ""
 
 
 @pytest.mark.usefixtures("no_credentials")
-def test_missing_credentials_for_assume_role(capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_credentials_for_assume_role(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_main("--role-arn", ROLE_ARN) == 1
     assert result_lines(capsys.readouterr().out) == [
         "FAIL assume-role: AssumeRole failed: NoCredentialsError: Unable to locate credentials"
@@ -279,7 +514,9 @@ def test_missing_credentials_for_assume_role(capsys: pytest.CaptureFixture[str])
 
 @pytest.mark.usefixtures("no_credentials")
 def test_rejected_credentials_setting_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # botocore raises a plain ValueError for a container-credentials URI it will not call
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds")
@@ -293,7 +530,9 @@ def test_rejected_credentials_setting_is_one_line(
 
 @pytest.mark.usefixtures("endpoint")
 def test_unexpected_error_in_a_check_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     def broken(*_: Any) -> smoke.CheckResult:
         raise KeyError("ProductionVariants")
@@ -302,8 +541,8 @@ def test_unexpected_error_in_a_check_is_one_line(
     assert run_main() == 1
     captured = capsys.readouterr()
     assert result_lines(captured.out) == [
-        f"PASS in-service: endpoint {ENDPOINT} is InService",
-        "FAIL weights: unexpected error: KeyError: 'ProductionVariants'",
+        f"PASS churn in-service: endpoint {ENDPOINT} is InService",
+        "FAIL churn weights: unexpected error: KeyError: 'ProductionVariants'",
     ]
     assert captured.err == ""
 
@@ -313,24 +552,22 @@ def test_missing_smoke_test_fails_check_three(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deploy([("champion", 80), ("challenger", 20)])
-    config_dir = write_config(tmp_path, lambda data: data["serving"].pop("smoke_test"))
-    assert smoke.main(["--env", "stage", "--config-dir", str(config_dir)], sleep=no_sleep) == 1
+    config_dir = write_config(tmp_path, lambda data: data["services"]["churn"].pop("smoke_test"))
+    assert run_in(config_dir, "--service", "churn") == 1
     lines = result_lines(capsys.readouterr().out)
-    assert lines[0].startswith("PASS in-service")
-    assert lines[1].startswith("PASS weights")
-    assert lines[2].startswith("FAIL invocation")
-    assert "add serving.smoke_test" in lines[2]
+    assert lines[0].startswith("PASS churn in-service")
+    assert lines[1].startswith("PASS churn weights")
+    assert lines[2].startswith("FAIL churn invocation")
+    assert "add services.churn.smoke_test" in lines[2]
 
 
-# --- bad input: exit 2, no traceback -------------------------------------------------------
+# --- bad input: exit 2, no traceback; nothing to test: exit 0 -----------------------------------
 
 
-def test_unknown_env(capsys: pytest.CaptureFixture[str]) -> None:
-    assert smoke.main(["--env", "nope", "--config-dir", str(CONFIG_DIR)]) == 2
+def test_unknown_env(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert smoke.main(["--env", "nope", "--config-dir", str(config_dir)]) == 2
     captured = capsys.readouterr()
-    assert captured.err.splitlines() == [
-        "unknown environment 'nope'; known environments: dev, stage, prod"
-    ]
+    assert captured.err.splitlines() == ["unknown environment 'nope'; known environments: stage"]
     assert "Traceback" not in captured.err
     assert captured.out == ""
 
@@ -344,38 +581,77 @@ def test_unknown_env_from_the_command_line() -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert done.stderr.splitlines() == [
-        "unknown environment 'nope'; known environments: dev, stage, prod"
-    ]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("unknown")]
+    assert len(errors) == 1
+    assert errors[0].startswith("unknown environment 'nope'; known environments: ")
+    assert "Traceback" not in done.stderr
 
 
 def test_invalid_config_lists_the_problems(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config_dir = write_config(tmp_path, lambda data: data.update(region="mars-north-1"))
-    assert smoke.main(["--env", "stage", "--config-dir", str(config_dir)]) == 2
+    assert run_in(config_dir) == 2
     err = capsys.readouterr().err
     assert "region" in err
     assert "mars-north-1" in err
     assert "Traceback" not in err
 
 
-def test_env_without_serving(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    def drop_serving(data: dict[str, Any]) -> None:
-        data.pop("serving")
-        data.pop("monitoring")
+def test_unknown_service_names_the_known_ones(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no moto: any AWS call would fail differently
+    assert run_in(config_dir, "--service", "churm") == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "unknown service 'churm' in environment 'stage'; known services: churn, fraud"
+    ]
+    assert captured.out == ""
 
-    config_dir = write_config(tmp_path, drop_serving)
-    assert smoke.main(["--env", "stage", "--config-dir", str(config_dir)]) == 2
+
+def test_env_without_services_has_nothing_to_test(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(tmp_path, lambda data: data.pop("services"))
+    assert run_in(config_dir) == 0  # no moto and no stub: an AWS call would fail the run
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "environment 'stage' has no services: no endpoint to smoke-test"
+    ]
+    assert captured.err == ""
+    assert run_in(config_dir, "--service", "churn") == 2
     assert capsys.readouterr().err.splitlines() == [
-        "environment 'stage' has no serving section: no endpoint to smoke-test"
+        "unknown service 'churn' in environment 'stage'; environment 'stage' has no services"
     ]
 
 
+def test_endpoint_name_needs_a_service(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_in(config_dir, "--endpoint-name", ENDPOINT) == 2
+    captured = capsys.readouterr()
+    assert "usage: python -m mlops_cdk.smoke" in captured.err
+    assert (
+        "error: --endpoint-name is only valid with --service (it names one service's endpoint)"
+        in captured.err
+    )
+    assert captured.out == ""
+
+
 @pytest.mark.parametrize("value", ["-1", "soon"])
-def test_bad_timeout_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_timeout_is_a_usage_error(
+    value: str, run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_main("--timeout-seconds", value) == 2
     assert "--timeout-seconds" in capsys.readouterr().err
+
+
+def test_help_lists_the_service_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert smoke.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--service SERVICE" in out
+    assert "--endpoint-name ENDPOINT_NAME" in out
 
 
 # --- --role-arn ----------------------------------------------------------------------------
@@ -383,7 +659,9 @@ def test_bad_timeout_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[
 
 @pytest.mark.usefixtures("aws")
 def test_role_arn_is_assumed_and_its_credentials_used(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    run_main: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # moto keeps one backend per account and maps assumed-role credentials to the role's
     # account: the endpoint exists only in the environment's account (222222222222).
@@ -433,7 +711,9 @@ def test_role_arn_is_assumed_and_its_credentials_used(
 
 
 @pytest.mark.usefixtures("endpoint")
-def test_role_arn_failure_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_role_arn_failure_is_one_line(
+    run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_main("--role-arn", "bad") == 1
     lines = result_lines(capsys.readouterr().out)
     assert len(lines) == 1
@@ -536,8 +816,7 @@ def test_variant_without_weight_fails() -> None:
 
 @pytest.mark.usefixtures("endpoint")
 def test_invocation_sends_the_configured_request(stage: EnvConfig) -> None:
-    assert stage.serving is not None
-    sample = stage.serving.smoke_test
+    sample = stage.services["churn"].smoke_test
     assert sample is not None
     runtime = boto3.client("sagemaker-runtime", region_name=REGION)
     sent: list[dict[str, Any]] = []
@@ -606,7 +885,9 @@ def test_no_smoke_test_fails_without_calling_aws() -> None:
     with Stubber(runtime):  # any call would raise: no responses are queued
         result = smoke.check_invocation(runtime, ENDPOINT, None)
     assert not result.passed
-    assert "add serving.smoke_test" in result.detail
+    assert "add services.<service>.smoke_test" in result.detail
+    named = smoke.check_invocation(runtime, ENDPOINT, None, "fraud")
+    assert "add services.fraud.smoke_test (content_type, accept, body)" in named.detail
 
 
 def test_non_200_status_fails_check_three() -> None:

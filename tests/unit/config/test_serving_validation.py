@@ -90,7 +90,8 @@ def test_valid_serving_config(tmp_path: Path) -> None:
     [
         (
             [instance_variant("a", -1)],
-            "config/dev.yaml: services.svc.variants[0].initial_weight: Input should be greater than "
+            "config/dev.yaml: services.svc.variants[0].initial_weight: Input should be greater"
+            " than "
             "or equal to 0",
         ),
         (
@@ -126,7 +127,8 @@ def test_valid_serving_config(tmp_path: Path) -> None:
         ),
         (
             [instance_variant("a", 1, 5, min_capacity=1, max_capacity=4, target_value=1)],
-            "config/dev.yaml: services.svc.variants[0].instance.initial_instance_count: 5 is outside "
+            "config/dev.yaml: services.svc.variants[0].instance.initial_instance_count: 5 is"
+            " outside "
             "autoscaling [1, 4]",
         ),
         (
@@ -197,7 +199,8 @@ PROD = {"production": True, "removal_policy": "retain", "termination_protection"
         ),
         (
             instance_variant("a", 1, 2, min_capacity=1, max_capacity=3, target_value=1),
-            "services.svc.variants[0].instance.autoscaling.min_capacity: production variants need at "
+            "services.svc.variants[0].instance.autoscaling.min_capacity: production variants need"
+            " at "
             "least 2 instances",
         ),
         (
@@ -238,7 +241,8 @@ def test_production_scheduled_scale_down_keeps_two_instances(tmp_path: Path) -> 
     variant = instance_variant("a", 1, 2, **SCALING, scheduled=scheduled)
     assert_one(
         problems(tmp_path, config_with(serving(variants=[variant]), **PROD), name="prod"),
-        "config/prod.yaml: services.svc.variants[0].instance.autoscaling.scheduled[0].min_capacity: "
+        "config/prod.yaml:"
+        " services.svc.variants[0].instance.autoscaling.scheduled[0].min_capacity: "
         "production variants need at least 2",
     )
 
@@ -262,7 +266,8 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
         ),
         (
             {"variants": [SERVERLESS], "models": [OPEN_MODEL]},
-            "services.svc.data_capture.enabled: SageMaker does not support data capture on serverless",
+            "services.svc.data_capture.enabled: SageMaker does not support data capture on"
+            " serverless",
         ),
         (
             {"variants": [SERVERLESS], "data_capture": {"enabled": False}},
@@ -342,7 +347,8 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
         ),
         (
             {"strategy": "linear", "linear_step_size": {"type": "instance_count", "value": 5}},
-            "services.svc.deployment.linear_step_size.value: variant 'a': linear: 5 of 2 instances = "
+            "services.svc.deployment.linear_step_size.value: variant 'a': linear: 5 of 2"
+            " instances = "
             "250 %; SageMaker requires a linear step of 10-50 %",
         ),
         ({"strategy": "canary"}, "services.svc.deployment.canary_size: required for the canary"),
@@ -356,7 +362,8 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
         ),
         (
             {"strategy": "all_at_once", "canary_size": {"type": "capacity_percent", "value": 5}},
-            "services.svc.deployment.canary_size: only used by the canary strategy, not all_at_once",
+            "services.svc.deployment.canary_size: only used by the canary strategy, not"
+            " all_at_once",
         ),
         ({"strategy": "blue"}, "services.svc.deployment.strategy: Input should be 'all_at_once'"),
         (

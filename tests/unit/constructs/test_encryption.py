@@ -132,7 +132,7 @@ def test_granted_role_also_gets_the_iam_permission(template: Template) -> None:
     by_sid = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     assert "kms:Decrypt" in by_sid["UseKey"]["Action"]
     assert by_sid["UseKey"]["Resource"]["Fn::GetAtt"][1] == "Arn"
-    assert by_sid["GrantsForAwsResources"]["Condition"] == {
+    assert by_sid["KeyGrantsForAwsResources"]["Condition"] == {
         "Bool": {"kms:GrantIsForAWSResource": "true"}
     }
 

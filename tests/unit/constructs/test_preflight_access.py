@@ -8,14 +8,17 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import yaml
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.app_builder import create_app
 from mlops_cdk.compliance import record_acknowledgements_only
+from mlops_cdk.config import load_environments
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH, PreflightAccess
-from tests.helpers import TEST_ENV, cdk_context, new_stack
+from mlops_cdk.stage import MlopsStage
+from tests.helpers import TEST_ENV, cdk_context, new_app, new_stack
 
 TRUSTED = "999999999999"
 READ_ONLY_ACTIONS = {
@@ -115,8 +118,8 @@ def test_exact_statements(template: Template) -> None:
             "Action": "lambda:GetAccountSettings",
             "Resource": "*",
         },
-        "DescribeFoundationStack": {
-            "Sid": "DescribeFoundationStack",
+        "DescribeOutputStacks": {
+            "Sid": "DescribeOutputStacks",
             "Effect": "Allow",
             "Action": "cloudformation:DescribeStacks",
             "Resource": {"Ref": "AWS::StackId"},
@@ -177,3 +180,56 @@ def test_passes_every_compliance_gate_with_one_acknowledgement(tmp_path: Path) -
         for construct in violation["violatingConstructs"]
     }
     assert fired == {("Audit/Preflight/Policy/Resource", "AwsSolutions-IAM5[Resource::*]")}
+
+
+def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> None:
+    """In a stage, the role sits in ``<env>-<service>-Registry`` and may list only that service's
+    model prefix (every model_data_key the pre-deploy check lists is under it) and describe
+    only that service's repository."""
+
+    def service(name: str) -> dict[str, Any]:
+        return {
+            "models": [
+                {
+                    "name": f"{name}-v1",
+                    "image_tag": "1",
+                    "model_data_key": f"models/{name}/m.tar.gz",
+                }
+            ],
+            "variants": [
+                {
+                    "name": "primary",
+                    "model": f"{name}-v1",
+                    "initial_weight": 1,
+                    "instance": {"instance_type": "ml.m5.large", "initial_instance_count": 1},
+                }
+            ],
+        }
+
+    (tmp_path / "dev.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "account": "111111111111",
+                "region": "eu-west-1",
+                "removal_policy": "destroy",
+                "log_retention_days": 14,
+                "network": {"new_vpc": {"cidr": "10.10.0.0/16"}},
+                "publishers": ["arn:aws:iam::111111111111:role/publisher"],
+                "services": {"churn": service("churn"), "fraud": service("fraud")},
+            }
+        )
+    )
+    [config] = load_environments(tmp_path, only="dev")
+    stage = MlopsStage(new_app(), "dev", config=config, smoke_test_account=TRUSTED)
+    assert stage.foundation.node.try_find_child("Preflight") is None
+    for name, stacks in stage.services.items():
+        registry = stacks.registry
+        assert registry.stack_name == f"dev-{name}-Registry"
+        assert registry.preflight is not None
+        template = Template.from_stack(registry)
+        found = statements(template)
+        assert found["ListModelArtifacts"]["Condition"] == {
+            "StringLike": {"s3:prefix": [f"models/{name}/", f"models/{name}/*"]}
+        }
+        repository = logical_id(template, "AWS::ECR::Repository")
+        assert found["DescribeModelImages"]["Resource"] == {"Fn::GetAtt": [repository, "Arn"]}

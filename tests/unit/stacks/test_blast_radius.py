@@ -24,8 +24,7 @@ def templates(config: EnvConfig, outdir: Path) -> dict[str, str]:
     app, _ = build_app([config], outdir=str(outdir), context=cdk_context(), compliance_gates=False)
     assembly = app.synth().get_nested_assembly(f"assembly-{config.name}")
     return {
-        stack.stack_name: Path(stack.template_full_path).read_text()
-        for stack in assembly.stacks
+        stack.stack_name: Path(stack.template_full_path).read_text() for stack in assembly.stacks
     }
 
 

@@ -20,7 +20,6 @@ from mlops_cdk.config.serving import InstanceCapacity, ServingConfig
 from mlops_cdk.review.changes import classify
 from tests.helpers import cdk_context
 
-
 SERVICE = "churn"
 
 

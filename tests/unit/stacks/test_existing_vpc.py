@@ -50,10 +50,14 @@ def test_no_new_vpc_but_endpoints_and_flow_logs_in_the_existing_one(
 def test_execution_role_manages_enis_in_the_existing_vpc_only(
     templates: tuple[Template, Template],
 ) -> None:
-    (policy,) = templates[1].find_resources(
-        "AWS::IAM::ManagedPolicy",
-        {"Properties": {"Description": "SageMaker hosting: this environment's resources only"}},
-    ).values()
+    (policy,) = (
+        templates[1]
+        .find_resources(
+            "AWS::IAM::ManagedPolicy",
+            {"Properties": {"Description": "SageMaker hosting: this environment's resources only"}},
+        )
+        .values()
+    )
     (eni,) = [
         s
         for s in policy["Properties"]["PolicyDocument"]["Statement"]

@@ -103,8 +103,11 @@ def test_fraud_overrides_the_environment_latency_threshold(synthesized: Synthesi
         churn = alarms(synthesized.template_json(env, "churn"))
         fraud = alarms(synthesized.template_json(env, "fraud"))
         latency = "ModelLatency p99 above"
-        assert {a["Properties"]["Threshold"] for a in churn.values()
-                if latency in a["Properties"]["AlarmDescription"]} == {default_ms * 1000}
+        assert {
+            a["Properties"]["Threshold"]
+            for a in churn.values()
+            if latency in a["Properties"]["AlarmDescription"]
+        } == {default_ms * 1000}
         assert {a["Properties"]["Threshold"] for a in fraud.values()
                 if latency in a["Properties"]["AlarmDescription"]} == {200_000}  # fmt: skip
 
@@ -148,7 +151,8 @@ def test_key_policy_admits_alarms_and_the_service_role_path(
     }
     for statement in policy:
         assert "Fn::GetAtt" not in json.dumps(statement["Principal"]), statement["Sid"]
-        assert "churn" not in json.dumps(statement) and "fraud" not in json.dumps(statement)
+        assert "churn" not in json.dumps(statement)
+        assert "fraud" not in json.dumps(statement)
 
 
 def template_account(template: dict[str, Any]) -> str:

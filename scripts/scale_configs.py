@@ -1,0 +1,90 @@
+"""Environment files with N copies of one service, for the scale benchmark and tests.
+
+    from scripts.scale_configs import write_scale_config
+    env_file = write_scale_config(tmp_dir, services=10)   # tmp_dir/stage.yaml
+
+The shared part (account, region, network, publishers, monitoring, ...) is copied from
+``config/stage.yaml``; its ``churn`` service is replicated as ``svc-01``, ``svc-02``, ...
+with every ``churn`` in the service (model names, ``models/churn/...`` keys, retraining
+pipeline, quality-alarm dimensions) renamed to the new service. The stage account's
+availability zones are in the committed cdk.context.json, so synthesis stays offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_CONFIG = ROOT / "config" / "stage.yaml"
+SOURCE_PIPELINE = ROOT / "config" / "pipeline.yaml"
+TEMPLATE_SERVICE = "churn"
+
+
+def service_name(index: int) -> str:
+    """``svc-01``, ``svc-02``, ... (1-based)."""
+    return f"svc-{index:02d}"
+
+
+def _renamed(value: Any, old: str, new: str) -> Any:
+    """``value`` with ``old`` replaced by ``new`` in every string (keys and values)."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {_renamed(k, old, new): _renamed(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, old, new) for item in value]
+    return value
+
+
+def scale_config(
+    services: int,
+    *,
+    source: Path = SOURCE_CONFIG,
+    template_service: str = TEMPLATE_SERVICE,
+) -> dict[str, Any]:
+    """The environment mapping: ``source`` without its services, plus ``services`` copies of
+    ``template_service`` named ``svc-01`` ... (``models/<name>/...`` keys)."""
+    if services < 1:
+        raise ValueError("services must be at least 1")
+    data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    template = data.get("services", {}).get(template_service)
+    if template is None:
+        raise ValueError(f"{source} has no service {template_service!r} to replicate")
+    data["services"] = {
+        service_name(i): _renamed(template, template_service, service_name(i))
+        for i in range(1, services + 1)
+    }
+    return data
+
+
+def write_scale_config(
+    directory: Path,
+    services: int,
+    *,
+    env: str = "stage",
+    source: Path = SOURCE_CONFIG,
+    pipeline: Path | None = SOURCE_PIPELINE,
+) -> Path:
+    """Write ``<directory>/<env>.yaml`` with ``services`` services and return its path.
+
+    With ``pipeline`` (default ``config/pipeline.yaml``), also write ``pipeline.yaml`` with
+    ``stages: [<env>]``, so that every service gets its smoke-test role as in a real synth
+    (``pipeline=None`` leaves it out). Never writes outside ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{env}.yaml"
+    path.write_text(
+        yaml.safe_dump(scale_config(services, source=source), sort_keys=False), encoding="utf-8"
+    )
+    if pipeline is not None and pipeline.exists():
+        data: dict[str, Any] = yaml.safe_load(pipeline.read_text(encoding="utf-8"))
+        data["stages"] = [env]
+        data["manual_approval_before"] = [
+            s for s in data.get("manual_approval_before", ["prod"]) if s == env
+        ]
+        (directory / "pipeline.yaml").write_text(
+            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+        )
+    return path

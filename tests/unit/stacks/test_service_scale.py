@@ -1,0 +1,203 @@
+"""Scale: a service at SageMaker's limits fits CloudFormation's template quotas.
+
+CloudFormation allows 500 resources and 200 outputs per template. The fixture
+``tests/fixtures/scale/scale.yaml`` (independent of ``config/``) has one service with 10
+variants (SageMaker's maximum), each autoscaling with scheduled actions, every operational
+alarm (GPU alarms on the ml.g5 variants, no-invocations alarms), quality alarms with
+``published_by``, retraining, a smoke test and production rules. Its service stack must stay
+well below the quotas (under half the resources) with every gate on.
+
+The generated environments of ``make bench`` (``scripts/scale_configs.py``) must validate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from aws_cdk import assertions
+
+from mlops_cdk.app_builder import build_app
+from mlops_cdk.config import EnvConfig, load_environment, load_environments, load_pipeline
+from mlops_cdk.config.serving import MAX_VARIANTS
+from mlops_cdk.instance_types import gpus
+from mlops_cdk.stage import MlopsStage
+from scripts.scale_configs import service_name, write_scale_config
+from tests.helpers import cdk_context
+
+pytestmark = pytest.mark.xdist_group("scale")
+
+# Not in tests/fixtures/config/: the session synth would pick it up as an environment.
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "scale" / "scale.yaml"
+SERVICE = "ranking"
+SMOKE_TEST_ACCOUNT = "444444444444"  # the pipeline's tooling account
+CFN_MAX_RESOURCES = 500
+CFN_MAX_OUTPUTS = 200
+SERVICE_MAX_RESOURCES = 250  # half of CloudFormation's quota: room for growth
+# Operational alarms per variant: latency, 5XX, 4XX, CPU, memory, disk, no invocations;
+# GPU variants add GPU and GPU memory.
+ALARMS_PER_VARIANT = 7
+GPU_ALARMS_PER_VARIANT = 2
+
+
+@dataclass(frozen=True)
+class ScaleSynth:
+    config: EnvConfig
+    stage: MlopsStage
+    outdir: Path
+
+    def template(self, stack: Any) -> dict[str, Any]:
+        path = Path(self.stage.outdir) / stack.template_file
+        template: dict[str, Any] = json.loads(path.read_text())
+        return template
+
+    @property
+    def service(self) -> dict[str, Any]:
+        return self.template(self.stage.services[SERVICE].serving)
+
+
+@pytest.fixture(scope="module")
+def scale_config() -> EnvConfig:
+    return load_environment(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def scale_synth(tmp_path_factory: pytest.TempPathFactory, scale_config: EnvConfig) -> ScaleSynth:
+    """The fixture environment, every compliance pack enforced (a finding fails synthesis)."""
+    outdir = tmp_path_factory.mktemp("scale.out")
+    app, stages = build_app(
+        [scale_config],
+        outdir=str(outdir),
+        context=cdk_context(),
+        smoke_test_account=SMOKE_TEST_ACCOUNT,
+    )
+    app.synth()
+    return ScaleSynth(config=scale_config, stage=stages[scale_config.name], outdir=outdir)
+
+
+def of_type(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == resource_type]
+
+
+def test_fixture_is_the_worst_case(scale_config: EnvConfig) -> None:
+    """Guards the fixture: if it loses variants or features, the quota test proves less."""
+    service = scale_config.services[SERVICE]
+    thresholds = scale_config.thresholds(SERVICE)
+    assert len(service.variants) == MAX_VARIANTS
+    instances = [v.instance for v in service.variants]
+    assert all(i is not None and i.autoscaling and i.autoscaling.scheduled for i in instances)
+    assert any(gpus(i.instance_type) for i in instances if i is not None)
+    assert any(not gpus(i.instance_type) for i in instances if i is not None)
+    assert thresholds.no_invocations_minutes is not None
+    assert len(thresholds.rollback_on) * len(service.variants) == 10  # SageMaker's maximum
+    assert service.quality_alarms
+    assert all(a.published_by for a in service.quality_alarms)
+    assert service.retraining is not None
+    assert service.smoke_test is not None
+    assert service.deployment.strategy == "all_at_once"
+    assert scale_config.production
+
+
+def test_synthesis_passes_every_gate(scale_synth: ScaleSynth) -> None:
+    report = json.loads((scale_synth.outdir / "validation-report.json").read_text())
+    names = {plugin["pluginName"] for plugin in report["pluginReports"]}
+    assert {"AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "MlopsSageMaker"} <= names
+    for plugin in report["pluginReports"]:
+        assert plugin["conclusion"] == "success", plugin
+        assert plugin["violations"] == []
+
+
+def test_service_stack_fits_cloudformation_quotas(scale_synth: ScaleSynth) -> None:
+    template = scale_synth.service
+    resources, outputs = len(template["Resources"]), len(template.get("Outputs", {}))
+    assert resources < SERVICE_MAX_RESOURCES, f"{resources} resources"
+    assert outputs < CFN_MAX_OUTPUTS, f"{outputs} outputs"
+
+
+def test_every_stack_of_the_environment_fits_cloudformation_quotas(
+    scale_synth: ScaleSynth,
+) -> None:
+    stage = scale_synth.stage
+    stacks = [
+        stage.foundation,
+        *(stack for pair in stage.services.values() for stack in (pair.registry, pair.serving)),
+    ]
+    assert len(stacks) == 3
+    for stack in stacks:
+        template = scale_synth.template(stack)
+        assert len(template["Resources"]) < CFN_MAX_RESOURCES, stack.stack_name
+        assert len(template.get("Outputs", {})) < CFN_MAX_OUTPUTS, stack.stack_name
+
+
+def test_every_alarm_is_built(scale_synth: ScaleSynth) -> None:
+    """The quota test counts what the fixture asks for: every operational alarm per variant
+    (GPU alarms on GPU variants), the quality alarms, 10 rollback alarms."""
+    service = scale_synth.config.services[SERVICE]
+    expected = sum(
+        ALARMS_PER_VARIANT
+        + (GPU_ALARMS_PER_VARIANT if v.instance and gpus(v.instance.instance_type) else 0)
+        for v in service.variants
+    ) + len(service.quality_alarms)
+    template = scale_synth.service
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) == expected
+    metrics = {a["Properties"].get("MetricName") for a in alarms}
+    assert {"GPUUtilization", "GPUMemoryUtilization", "Invocations"} <= metrics
+    (endpoint,) = of_type(template, "AWS::SageMaker::Endpoint")
+    rollback = endpoint["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert len(rollback) == 10
+
+
+def test_every_variant_scales_with_its_schedule(scale_synth: ScaleSynth) -> None:
+    template = scale_synth.service
+    targets = of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert len(targets) == MAX_VARIANTS
+    for target in targets:
+        assert len(target["Properties"]["ScheduledActions"]) == 2
+    assert len(of_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")) == MAX_VARIANTS
+    (config,) = of_type(template, "AWS::SageMaker::EndpointConfig")
+    assert len(config["Properties"]["ProductionVariants"]) == MAX_VARIANTS
+    # ml.g5 has local NVMe: SageMaker rejects a KMS key for its storage volume.
+    assert "KmsKeyId" not in config["Properties"]
+
+
+def test_retraining_and_smoke_test_are_built(scale_synth: ScaleSynth) -> None:
+    serving = scale_synth.stage.services[SERVICE].serving
+    assert serving.retraining is not None
+    assert serving.smoke_test is not None
+    assert of_type(scale_synth.service, "AWS::Lambda::Function")
+
+
+def test_operational_retraining_triggers_with_many_variants() -> None:
+    """Every variant has a ``Latency`` alarm: the invoke permissions must not collide (CDK's
+    LambdaAction names them after the alarm's id only)."""
+    data = yaml.safe_load(FIXTURE.read_text())
+    data["services"][SERVICE]["alarms"]["retrain_on"] = ["latency", "errors_5xx", "errors_4xx"]
+    config = EnvConfig.model_validate({"name": FIXTURE.stem, **data})
+    _, stages = build_app(
+        [config], context=cdk_context(), compliance_gates=False, smoke_test_account=None
+    )
+    template = assertions.Template.from_stack(stages[config.name].services[SERVICE].serving)
+    # One invoke permission per triggering alarm: 3 kinds x 10 variants, plus the quality one.
+    template.resource_count_is("AWS::Lambda::Permission", 3 * MAX_VARIANTS + 1)
+
+
+def test_generated_scale_config_validates(tmp_path: Path) -> None:
+    """``make bench``'s generated 10-service environment (config/stage.yaml's shared part,
+    its 'churn' service replicated) passes the schema and the pipeline check, unsynthesized."""
+    count = 10
+    path = write_scale_config(tmp_path, count)
+    assert path.parent == tmp_path
+    (config,) = load_environments(tmp_path)
+    names = [service_name(i) for i in range(1, count + 1)]
+    assert list(config.services) == names
+    for name in names:
+        for model in config.services[name].models:
+            assert model.model_data_key.startswith(f"models/{name}/")
+    pipeline = load_pipeline(tmp_path, [config])
+    assert pipeline is not None
+    assert pipeline.stages == [config.name]
