@@ -33,10 +33,12 @@ Rules (id: fails when):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
@@ -140,19 +142,60 @@ def _cfn_type(node: IConstruct, table: dict[type[cdk.CfnResource], str]) -> str 
     return None
 
 
+class _Templates:
+    """Synthesized templates by stack artifact id, read once per stack.
+
+    Validation plugins run after the cloud assembly is written, so a resource's resolved
+    properties are in its stack's template file: one file read per stack and one small jsii
+    call (the logical id) per resource, instead of three round trips that serialize the whole
+    property tree (``properties``), which is what a rule pack spends most of its time on. Falls
+    back to ``properties`` when no template is on disk (rules applied outside a synth)."""
+
+    def __init__(self) -> None:
+        self._by_artifact: dict[str, dict[str, Any] | None] = {}
+
+    def properties(self, node: cdk.CfnResource) -> dict[str, Any]:
+        stack = cdk.Stack.of(node)
+        artifact = stack.artifact_id
+        if artifact not in self._by_artifact:
+            self._by_artifact[artifact] = _read_template(stack)
+        template = self._by_artifact[artifact]
+        if template is not None:
+            logical_id = str(stack.resolve(node.logical_id))
+            resource = (template.get("Resources") or {}).get(logical_id)
+            if isinstance(resource, dict):
+                found: dict[str, Any] = resource.get("Properties") or {}
+                return found
+        return properties(node)
+
+
+def _read_template(stack: cdk.Stack) -> dict[str, Any] | None:
+    stage = cdk.Stage.of(stack)
+    if stage is None:  # pragma: no cover - every stack is in an app
+        return None
+    path = Path(stage.outdir) / stack.template_file
+    try:
+        template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return template
+
+
 class _PropertyCache:
     """Resolved properties by node; the node is kept so its ``id`` stays unique.
 
     jsii hands out a new Python proxy for a CDK-created construct on every lookup, so only nodes
     an index holds on to are cached (the indexes look resources up, then reuse them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, templates: _Templates | None = None) -> None:
         self._by_id: dict[int, tuple[cdk.CfnResource, dict[str, Any]]] = {}
+        self._templates = templates
 
     def get(self, node: cdk.CfnResource) -> dict[str, Any]:
         cached = self._by_id.get(id(node))
         if cached is None:
-            cached = (node, properties(node))
+            found = self._templates.properties(node) if self._templates else properties(node)
+            cached = (node, found)
             self._by_id[id(node)] = cached
         return cached[1]
 
@@ -166,12 +209,19 @@ class StackIndex:
     the (equally lazy) index of the stack's whole stage; ``stages`` shares those between the
     stacks of one app."""
 
-    def __init__(self, stack: cdk.Stack, *, stages: dict[str, StageIndex] | None = None) -> None:
+    def __init__(
+        self,
+        stack: cdk.Stack,
+        *,
+        stages: dict[str, StageIndex] | None = None,
+        templates: _Templates | None = None,
+    ) -> None:
         self._stack = stack
+        self._templates = templates
         self._by_logical_id: dict[str, cdk.CfnResource] | None = None
         self._types: dict[str, str] = {}
         self._by_type: dict[str, list[cdk.CfnResource]] = {}
-        self._properties = _PropertyCache()
+        self._properties = _PropertyCache(templates)
         self._stages = stages if stages is not None else {}
         self._stage: StageIndex | None = None
 
@@ -214,7 +264,7 @@ class StackIndex:
             root: IConstruct = stage if stage is not None else self._stack.node.root
             path = root.node.path
             if path not in self._stages:
-                self._stages[path] = StageIndex(root)
+                self._stages[path] = StageIndex(root, self._templates)
             self._stage = self._stages[path]
         return self._stage
 
@@ -233,10 +283,10 @@ class StageIndex:
     Built once, on first use, from one walk of the stage. Stacks of stages nested in it (a
     pipeline stack's deployment stages) belong to those stages and are left out."""
 
-    def __init__(self, stage: IConstruct) -> None:
+    def __init__(self, stage: IConstruct, templates: _Templates | None = None) -> None:
         self._stage = stage
         self._entries: list[_StageEntry] | None = None
-        self._properties = _PropertyCache()
+        self._properties = _PropertyCache(templates)
         self._namespaces: tuple[frozenset[str], tuple[str, ...]] | None = None
 
     def _build(self) -> list[_StageEntry]:
@@ -1082,6 +1132,7 @@ class SageMakerChecks(NagPack):
         self._pack_name = PACK_NAME
         self._rules = rules(frozenset(production_stages))
         self._indexes: dict[str, StackIndex] = {}  # by stack path; a pack serves one app
+        self._templates = _Templates()
         self._stages: dict[str, StageIndex] = {}  # by stage path, shared by the stack indexes
 
     @property
@@ -1100,7 +1151,7 @@ class SageMakerChecks(NagPack):
         stack = cdk.Stack.of(node)
         path = stack.node.path
         if path not in self._indexes:
-            self._indexes[path] = StackIndex(stack, stages=self._stages)
+            self._indexes[path] = StackIndex(stack, stages=self._stages, templates=self._templates)
         for rule in applicable:
             # jsii declares IApplyRule's members settable; cdk-nag only reads them.
             self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node, self._indexes[path])))
