@@ -41,7 +41,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     BotoCoreError,
@@ -51,7 +50,14 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.serving import ModelConfig
-from mlops_cdk.smoke import CheckResult, aws_error, unknown_service
+from mlops_cdk.smoke import (
+    CheckResult,
+    assumed_session,
+    aws_error,
+    open_session,
+    parse_arguments,
+    unknown_service,
+)
 from mlops_cdk.stacks.foundation import BUCKET_OUTPUT
 from mlops_cdk.stacks.registry import REPOSITORY_OUTPUT
 
@@ -485,15 +491,7 @@ def run(
 
 def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:
     """A boto3 Session with the credentials of ``role_arn`` (session ``mlops-preflight-<env>``)."""
-    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"mlops-preflight-{env}")[
-        "Credentials"
-    ]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
+    return assumed_session(sts, role_arn, f"mlops-preflight-{env}", region)
 
 
 def _name(value: str) -> str:
@@ -540,29 +538,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
-    """The arguments, or the exit code after --help or a usage error (printed by argparse)."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.repository is not None and args.service is None:
-            parser.error(
-                "--repository is only valid with --service (each service has its own repository)"
-            )
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    return args
+    return parse_arguments(
+        _parser(), argv, service_only="repository", why="each service has its own repository"
+    )
 
 
 def _clients(args: argparse.Namespace, env: str, region: str) -> Clients | None:
     """The clients (through ``--role-arn`` if given); None after printing why not."""
-    try:
-        session: Any = boto3.Session(region_name=region)
-        if args.role_arn:
-            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
-            session = assume_role(sts, args.role_arn, env, region)
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
-        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
+    session = open_session(args.role_arn, env, region, assume_role, _CLIENT_CONFIG)
+    if session is None:
         return None
     try:
         return make_clients(session, region)

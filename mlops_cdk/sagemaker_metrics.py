@@ -22,6 +22,30 @@ from __future__ import annotations
 
 from typing import Literal
 
+# Deployment guardrails: one implementation, in mlops_cdk/guardrails.py (re-exported here for
+# the rule pack).
+from mlops_cdk.guardrails import (
+    CANARY_MAX_SHARE,
+    LINEAR_MAX_SHARE,
+    LINEAR_MIN_SHARE,
+    STEP_TYPES,
+    StepType,
+    effective_step,
+    step_share,
+    step_within_limits,
+)
+
+__all__ = [
+    "CANARY_MAX_SHARE",
+    "LINEAR_MAX_SHARE",
+    "LINEAR_MIN_SHARE",
+    "STEP_TYPES",
+    "StepType",
+    "effective_step",
+    "step_share",
+    "step_within_limits",
+]
+
 # --- CloudWatch namespaces -------------------------------------------------------------------
 
 # "SageMaker AI endpoint invocation metrics": request metrics from InvokeEndpoint calls.
@@ -144,28 +168,3 @@ def is_model_monitor_namespace(namespace: str) -> bool:
 def is_aws_published_namespace(namespace: str) -> bool:
     """``AWS/<service>`` namespaces, and the ``/aws/sagemaker/...`` ones SageMaker AI publishes."""
     return namespace.startswith("AWS/") or namespace in SAGEMAKER_PUBLISHED_NAMESPACES
-
-
-# --- Deployment guardrails: one implementation, in mlops_cdk/guardrails.py -------------------
-
-from mlops_cdk.guardrails import (  # noqa: E402 - re-exported for the rule pack
-    CANARY_MAX_SHARE,
-    LINEAR_MAX_SHARE,
-    LINEAR_MIN_SHARE,
-    STEP_TYPES,
-    StepType,
-    effective_step,
-    step_share,
-    step_within_limits,
-)
-
-__all__ = [
-    "CANARY_MAX_SHARE",
-    "LINEAR_MAX_SHARE",
-    "LINEAR_MIN_SHARE",
-    "STEP_TYPES",
-    "StepType",
-    "effective_step",
-    "step_share",
-    "step_within_limits",
-]

@@ -234,17 +234,60 @@ def check_invocation(
     )
 
 
-def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:
-    """A boto3 Session with the credentials of ``role_arn`` (session ``mlops-smoke-<env>``)."""
-    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"mlops-smoke-{env}")[
-        "Credentials"
-    ]
+def assumed_session(sts: StsClient, role_arn: str, session_name: str, region: str) -> Any:
+    """A boto3 Session with the credentials of ``role_arn`` (shared by the operator tools)."""
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
         region_name=region,
     )
+
+
+def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:
+    """A boto3 Session with the credentials of ``role_arn`` (session ``mlops-smoke-<env>``)."""
+    return assumed_session(sts, role_arn, f"mlops-smoke-{env}", region)
+
+
+AssumeRole = Callable[[StsClient, str, str, str], Any]
+
+
+def open_session(
+    role_arn: str | None, env: str, region: str, assume: AssumeRole, config: Config
+) -> Any | None:
+    """A session, through ``role_arn`` with ``assume`` if given; None after printing the one
+    FAIL line that says why not (shared by the operator tools)."""
+    try:
+        session: Any = boto3.Session(region_name=region)
+        if role_arn:
+            sts = session.client("sts", region_name=region, config=config)
+            session = assume(sts, role_arn, env, region)
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        step, operation = ("assume-role", "AssumeRole") if role_arn else ("session", "Session")
+        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
+        return None
+    return session
+
+
+def parse_arguments(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    *,
+    service_only: str,
+    why: str,
+) -> argparse.Namespace | int:
+    """The arguments, or the exit code after --help or a usage error (printed by argparse).
+    ``service_only`` is the destination of an option that names one service's resource, only
+    valid with ``--service``; ``why`` says so in the error."""
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, service_only) is not None and args.service is None:
+            option = "--" + service_only.replace("_", "-")
+            parser.error(f"{option} is only valid with --service ({why})")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return args
 
 
 def run_checks(
@@ -337,17 +380,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
-    """The arguments, or the exit code after --help or a usage error (printed by argparse)."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.endpoint_name is not None and args.service is None:
-            parser.error(
-                "--endpoint-name is only valid with --service (it names one service's endpoint)"
-            )
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    return args
+    return parse_arguments(
+        _parser(), argv, service_only="endpoint_name", why="it names one service's endpoint"
+    )
 
 
 def _services(count: int) -> str:
@@ -362,14 +397,8 @@ def _load(config_dir: Path, env: str) -> EnvConfig:
 def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any] | None:
     """The SageMaker and runtime clients (through ``--role-arn`` if given); None after printing
     the one FAIL line that says why they could not be made."""
-    try:
-        session: Any = boto3.Session(region_name=region)
-        if args.role_arn:
-            sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
-            session = assume_role(sts, args.role_arn, env, region)
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        step, operation = ("assume-role", "AssumeRole") if args.role_arn else ("session", "Session")
-        print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
+    session = open_session(args.role_arn, env, region, assume_role, _CLIENT_CONFIG)
+    if session is None:
         return None
     try:
         sagemaker = session.client("sagemaker", region_name=region, config=_CLIENT_CONFIG)

@@ -35,6 +35,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_cdk.guardrails import STEP_TYPES, effective_step
 from mlops_cdk.review.changes import (
     EMPTY_TEMPLATE,
     ResourceChange,
@@ -159,11 +160,9 @@ def step_text(routing: Routing | None, count: Any) -> str | None:
     kind, value = routing.step.get("Type"), routing.step.get("Value")
     if not isinstance(value, int) or isinstance(value, bool) or not _is_int(count) or count < 1:
         return None
-    size = value
-    if kind == "CAPACITY_PERCENT":
-        size = -(-size * count // 100)  # rounded up to whole instances
-    elif kind != "INSTANCE_COUNT":
+    if kind not in STEP_TYPES:
         return None
+    size = effective_step(kind, value, count)  # capacity rounded up to whole instances
     label, unit = STEPPED[routing.strategy][1], "instance" if count == 1 else "instances"
     text = f"{label}: {size} of {count} {unit} = {number(100 * size / count)} %"
     return f"{text} per step" if routing.strategy == "LINEAR" else text
