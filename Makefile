@@ -20,7 +20,8 @@ STAMP_DEV := $(VENV)/.stamp-dev-deps
 STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev synth synth-pipeline test lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean
+.PHONY: help install install-dev synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
+  baseline drift-demo bench-drift cost cost-pipeline
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,29 +57,55 @@ install: $(STAMP_DEPS) $(STAMP_NODE) $(STAMP_CLI) ## Python deps, Node 24, the p
 
 install-dev: install $(STAMP_DEV) ## install + test/lint tools
 
-synth: install ## Synthesize every environment (or ENV=dev) into cdk.out/, all gates on
-	npx cdk synth --quiet $(if $(ENV),-c env=$(ENV),)
+# cdk.out/ is removed first: the CLI adds to it, so an environment deleted from config/ would
+# otherwise linger there for `make lint` to check. The pipeline has a folder of its own.
+synth: install ## Synthesize every environment (or ENV=dev) into a fresh cdk.out/, all gates on
+	rm -rf cdk.out
+	npx cdk synth --quiet --output cdk.out $(if $(ENV),-c env=$(ENV),)
 
-synth-pipeline: install ## Synthesize the deployment pipeline stack (config/pipeline.yaml), all gates on
-	npx cdk synth --quiet -c pipeline=true
+synth-pipeline: install ## Synthesize the deployment pipeline stack (config/pipeline.yaml) into cdk.out.pipeline/
+	rm -rf cdk.out.pipeline
+	npx cdk synth --quiet -c pipeline=true --output cdk.out.pipeline
 
 test: install-dev ## The whole test suite with coverage
 	$(PY) -m pytest
 
-lint: install-dev synth ## ruff, mypy (strict), cfn-lint over cdk.out and the pipeline
+test-fast: install-dev ## Unit tests without whole-environment synths or subprocesses (no coverage)
+	$(PY) -m pytest -m 'not slow' --no-cov -q
+
+lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint over cdk.out and the pipeline
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m mypy --config-file pyproject.toml lambda/retrain/retrain.py
-	npx cdk synth --quiet -c pipeline=true --output cdk.out.pipeline
+	$(PY) -m mypy --config-file pyproject.toml lambda/drift/drift.py lambda/drift/drift_stats.py
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
 	  'cdk.out.pipeline/**/*.template.json'
 
-bench: install-dev ## Synth time vs an empty CDK app; 1/10/30 services: cost per service, linearity
-	$(PY) scripts/bench.py
+bench: install-dev ## Synth time vs an empty CDK app; 1/10/30 services: cost per service, linearity (STRICT=1: exit 1 when a target is missed)
+	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(STRICT)),--strict,)
 
 retrain-demo: install-dev ## Run the retraining handler locally against moto
 	$(PY) scripts/retrain_demo.py
+
+baseline: install-dev ## Drift baseline of SERVICE= from DATA=<train.csv> [ENV=] [EXCLUDE=label] [FEATURES=] [CATEGORICAL=] [BUCKET=] [OUT=]
+	@test -n "$(SERVICE)" && test -n "$(DATA)" || { echo "usage: make baseline SERVICE=<service> DATA=<train.csv> [ENV=<environment>] [EXCLUDE=<label column,...>] [FEATURES=a,b] [CATEGORICAL=c] [BUCKET=<bucket>] [OUT=<file>]" >&2; exit 2; }
+	$(PY) scripts/baseline.py --service '$(SERVICE)' --data '$(DATA)' $(if $(ENV),--env '$(ENV)',) \
+	  $(if $(EXCLUDE),--exclude '$(EXCLUDE)',) $(if $(FEATURES),--features '$(FEATURES)',) \
+	  $(if $(CATEGORICAL),--categorical '$(CATEGORICAL)',) $(if $(BUCKET),--bucket '$(BUCKET)',) \
+	  $(if $(OUT),--out '$(OUT)',)
+
+drift-demo: install-dev ## Run the drift check locally against moto on generated data; prints each feature's PSI
+	$(PY) scripts/drift_demo.py
+
+bench-drift: install-dev ## Drift check over one window of 100,000 captured records (CSV and JSON; time, memory)
+	$(PY) scripts/bench_drift.py
+
+cost: synth ## Monthly cost per environment and service from cdk.out (ENV=dev for one): idle, expected, peak
+	$(PY) -m mlops_cdk.cost cdk.out $(if $(ENV),--env '$(ENV)',)
+
+cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (cdk.out.pipeline/)
+	$(PY) -m mlops_cdk.cost cdk.out.pipeline --env top-level
 
 review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
 	$(PY) scripts/review.py --base '$(BASE)' --out review

@@ -13,24 +13,44 @@ import sys
 from pathlib import Path
 
 from mlops_cdk.app_builder import add_environments, add_pipeline, create_app
-from mlops_cdk.config import ConfigError, load_environments, load_pipeline
+from mlops_cdk.config import ConfigError
+from mlops_cdk.config.context import context_problems
+from mlops_cdk.config.loader import environment_file, load_config_dir
 
 # MLOPS_CONFIG_DIR points at another folder of <env>.yaml files (tests, forks).
 CONFIG_DIR = Path(os.environ.get("MLOPS_CONFIG_DIR") or Path(__file__).resolve().parent / "config")
 
 
 def main() -> int:
+    if "CDK_OUTDIR" not in os.environ:
+        # Run directly, the app would miss cdk.json's feature flags and cdk.context.json's
+        # lookups that the CLI passes (and write to a temporary folder): refuse clearly.
+        print(
+            "run the app through the CDK CLI: `make synth` or `npx cdk synth` "
+            "(python app.py alone would synthesize without cdk.json's feature flags)",
+            file=sys.stderr,
+        )
+        return 2
     app = create_app()
     env_name = app.node.try_get_context("env")  # `-c env=dev`; none means every environment
     pipeline_mode = str(app.node.try_get_context("pipeline") or "").lower() in ("true", "1")
     try:
         if pipeline_mode and env_name:
             raise ConfigError(["-c pipeline=true builds every stage: drop -c env"])
-        all_configs = load_environments(CONFIG_DIR)
-        pipeline = load_pipeline(CONFIG_DIR, all_configs)
+        all_configs, pipeline = load_config_dir(CONFIG_DIR)
         if pipeline_mode and pipeline is None:
             raise ConfigError([f"-c pipeline=true needs {CONFIG_DIR.name}/pipeline.yaml"])
-        configs = load_environments(CONFIG_DIR, only=env_name) if env_name else all_configs
+        configs = [c for c in all_configs if c.name == env_name] if env_name else all_configs
+        if not configs:
+            known = ", ".join(c.name for c in all_configs)
+            raise ConfigError([f"unknown environment {env_name!r}; known environments: {known}"])
+        lookups = context_problems(
+            all_configs if pipeline_mode else configs,
+            app.node.try_get_context,
+            lambda name: environment_file(CONFIG_DIR, name),
+        )
+        if lookups:
+            raise ConfigError(lookups)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)

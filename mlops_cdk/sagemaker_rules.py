@@ -245,6 +245,13 @@ class StackIndex:
     def by_logical_id(self, logical_id: str) -> cdk.CfnResource | None:
         return self._build().get(logical_id)
 
+    def logical_id_of(self, node: cdk.CfnResource) -> str:
+        """The logical id of an indexed resource of this stack."""
+        for logical_id, candidate in self._build().items():
+            if candidate is node:
+                return logical_id
+        return str(self._stack.resolve(node.logical_id))
+
     def type_of(self, logical_id: str) -> str | None:
         """The CloudFormation type of an indexed resource of this stack, else None."""
         self._build()
@@ -398,15 +405,34 @@ def _instance_variants(props: dict[str, Any]) -> list[dict[str, Any]]:
 # --- rules ---------------------------------------------------------------------------------
 
 
+def _serves_only_serverless(node: cdk.CfnResource, index: StackIndex) -> bool:
+    """True when every variant of this stack that serves the model is serverless.
+
+    Serverless Inference supports neither VPC configuration nor network isolation ("Deploy
+    models with Amazon SageMaker Serverless Inference", feature exclusions), so a model that
+    only serves serverless variants must have neither: the rules do not apply to it."""
+    logical_id = index.logical_id_of(node)
+    references = ({"Fn::GetAtt": [logical_id, "ModelName"]}, {"Ref": logical_id})
+    serverless = [
+        "ServerlessConfig" in variant
+        for config in index.of_type(ENDPOINT_CONFIG_TYPE)
+        for variant in _variants(index.properties(config))
+        if variant.get("ModelName") in references
+    ]
+    return bool(serverless) and all(serverless)
+
+
 def model_in_vpc(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
     vpc = index.properties(node).get("VpcConfig") or {}
-    return COMPLIANT if vpc.get("Subnets") and vpc.get("SecurityGroupIds") else NON_COMPLIANT
+    if vpc.get("Subnets") and vpc.get("SecurityGroupIds"):
+        return COMPLIANT
+    return NOT_APPLICABLE if _serves_only_serverless(node, index) else NON_COMPLIANT
 
 
 def model_network_isolation(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
-    return (
-        COMPLIANT if index.properties(node).get("EnableNetworkIsolation") is True else NON_COMPLIANT
-    )
+    if index.properties(node).get("EnableNetworkIsolation") is True:
+        return COMPLIANT
+    return NOT_APPLICABLE if _serves_only_serverless(node, index) else NON_COMPLIANT
 
 
 def _grants_sagemaker_wildcard(document: dict[str, Any] | None) -> bool:
@@ -498,7 +524,13 @@ def _scalable_targets(endpoint: cdk.CfnResource, index: StackIndex) -> dict[str,
     return targets
 
 
-def variant_autoscaling(node: cdk.CfnResource, index: StackIndex) -> NagRuleCompliance:
+def variant_autoscaling(
+    node: cdk.CfnResource, index: StackIndex, production_stages: frozenset[str]
+) -> NagRuleCompliance:
+    """Production instance variants autoscale; elsewhere a fixed fleet is a valid choice (a
+    dev endpoint of one instance), as the configuration reference documents."""
+    if not _is_production(node, production_stages):
+        return NOT_APPLICABLE
     config = _endpoint_config_of(node, index)
     if config is None:
         return NagRuleCompliance.NON_COMPLIANT  # cannot tell which variants exist
@@ -1029,9 +1061,10 @@ def rules(production_stages: frozenset[str]) -> list[Rule]:
         Rule("ProdInstanceCount", "A production instance variant has fewer than 2 instances.",
              "Two or more instances let SageMaker spread a variant across availability zones.",
              prod(production_instance_count), ENDPOINT_CONFIG),
-        Rule("VariantAutoscaling", "An instance variant of the endpoint has no scalable target.",
+        Rule("VariantAutoscaling", "An instance variant of the production endpoint has no "
+             "scalable target.",
              "Without autoscaling a traffic spike degrades the endpoint instead of adding "
-             "instances.", variant_autoscaling, ENDPOINT),
+             "instances.", prod(variant_autoscaling), ENDPOINT),
         Rule("ProdDeploymentConfig", "The production endpoint has no deployment guardrails.",
              "Blue/green or rolling updates with rollback alarms keep a bad model version "
              "from taking all production traffic.", prod(production_deployment_config),

@@ -13,7 +13,7 @@ from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.stacks.foundation import FoundationStack
 from mlops_cdk.stacks.registry import ServiceRegistryStack
 from mlops_cdk.stacks.service import ServiceStack
-from mlops_cdk.stacks.settings import removal_policy
+from mlops_cdk.stacks.settings import removal_policy, resource_tags
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,7 @@ class MlopsStage(cdk.Stage):
         self.services: dict[str, ServiceStacks] = {
             name: self._service(name, smoke_test_account) for name in config.services
         }
-        tags = {"Environment": config.name, "ManagedBy": "mlops-cdk", **config.tags}
-        for key, value in sorted(tags.items()):
+        for key, value in sorted(resource_tags(config).items()):
             cdk.Tags.of(self).add(key, value)
 
     def _service(self, name: str, smoke_test_account: str | None) -> ServiceStacks:

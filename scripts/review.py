@@ -181,6 +181,7 @@ def write_reports(base: str, commit: str, base_out: Path, head_out: Path, out: P
             acknowledgements_after=[a for stack in new.values() for a in stack.acknowledgements],
             base_has_environment=environment in before,
             base_commit=commit[:12],
+            region=next((s.region for s in [*new.values(), *old.values()] if s.region), None),
         )
         path = out / f"{environment}.md"
         try:

@@ -64,3 +64,29 @@ def second_synth(
         for construct in violation["violatingConstructs"]
     }
     return SecondSynth(outdir=outdir, records=list(records), fired=fired)
+
+
+# Tests that synthesize whole environments (the session fixtures above, or an app of their
+# own), run the CLI/app in a subprocess, or clone the repository: `make test-fast` skips them.
+SLOW_FIXTURES = frozenset({"synthesized", "second_synth"})
+SLOW_MODULES = frozenset(
+    {
+        "test_app_entrypoint.py",
+        "test_documented_shapes.py",
+        "test_gates.py",
+        "test_pipeline.py",
+        "test_review_script.py",
+        "test_acknowledgement_audit.py",
+        "test_existing_vpc.py",
+        "test_service_scale.py",
+        "test_blast_radius.py",
+        "test_change_safety.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -7,19 +7,30 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from tests.helpers import ROOT
+from tests.helpers import CONFIG_DIR, ROOT, cdk_context
 
 
-def run_app(env: str | None, config_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_app(
+    env: str | None,
+    config_dir: Path = CONFIG_DIR,
+    *,
+    context: dict[str, Any] | None = None,
+    through_cli: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """app.py as the CLI runs it (CDK_OUTDIR, CDK_CONTEXT_JSON), on the fixture configs."""
     environ = dict(os.environ)
-    context = {"env": env} if env else {}
+    context = {**(context if context is not None else cdk_context())}
+    if env:
+        context["env"] = env
     environ["CDK_CONTEXT_JSON"] = json.dumps(context)
     environ["CDK_OUTDIR"] = str(ROOT / "cdk.out.test-entrypoint")
-    if config_dir is not None:
-        environ["MLOPS_CONFIG_DIR"] = str(config_dir)
+    if not through_cli:
+        del environ["CDK_OUTDIR"], environ["CDK_CONTEXT_JSON"]
+    environ["MLOPS_CONFIG_DIR"] = str(config_dir)
     return subprocess.run(
         [sys.executable, str(ROOT / "app.py")],
         cwd=ROOT,
@@ -50,7 +61,7 @@ def test_unknown_environment_is_one_line_without_traceback() -> None:
 
 
 def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -> None:
-    data = yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
     data["network"]["new_vpc"]["cidr"] = "10.0.0.0/33"
     (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
     result = run_app("dev", config_dir=tmp_path)
@@ -61,3 +72,45 @@ def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -
     assert f"{tmp_path.name}/dev.yaml: network.new_vpc.cidr: " in lines[0]
     assert "Traceback" not in result.stderr
     assert not (ROOT / "cdk.out.test-entrypoint" / "manifest.json").exists()
+
+
+def test_run_directly_says_to_use_the_cli() -> None:
+    result = run_app("dev", through_cli=False)
+    assert result.returncode == 2
+    assert error_lines(result) == [
+        "run the app through the CDK CLI: `make synth` or `npx cdk synth` (python app.py alone "
+        "would synthesize without cdk.json's feature flags)"
+    ]
+
+
+def test_missing_availability_zones_are_a_configuration_error_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "dev.yaml").write_text((CONFIG_DIR / "dev.yaml").read_text())
+    context = {k: v for k, v in cdk_context().items() if not k.startswith("availability-zones")}
+    result = run_app("dev", tmp_path, context=context)
+    assert result.returncode == 2
+    (line,) = error_lines(result)
+    assert line.startswith("configuration error: ")
+    assert (
+        f"{tmp_path.name}/dev.yaml: network.new_vpc: cdk.context.json has no availability zones "
+        'for account 111111111111 in eu-west-1: add "availability-zones:account=111111111111:'
+        'region=eu-west-1": ["eu-west-1a", "eu-west-1b"]'
+    ) in line
+    assert "Traceback" not in result.stderr
+
+
+def test_environment_and_pipeline_problems_are_reported_in_one_run(tmp_path: Path) -> None:
+    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    data["log_retention_days"] = 13
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    pipeline = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
+    pipeline["brnach"] = "main"
+    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline))
+    (tmp_path / "qa.yml").write_text("account: '111111111111'\n")
+    result = run_app(None, tmp_path)
+    assert result.returncode == 2
+    lines = error_lines(result)
+    assert [line.split(": ")[2] for line in lines] == ["not read", "log_retention_days", "brnach"]
+    assert "did you mean 'branch'?" in lines[2]
+    assert "Traceback" not in result.stderr

@@ -1,10 +1,12 @@
-"""The committed config/ files are valid (the suite synthesizes fixtures in tests/fixtures/;
-`make synth`, run by `make lint` in CI, synthesizes config/ itself with every gate)."""
+"""The committed config/ files, whatever environments a user keeps there, are valid and
+synthesizable offline (the suite synthesizes fixtures in tests/fixtures/; `make synth`, run by
+`make lint` in CI, synthesizes config/ itself with every gate)."""
 
 from __future__ import annotations
 
 from mlops_cdk.config import load_environments, load_pipeline
-from tests.helpers import COMMITTED_CONFIG_DIR
+from mlops_cdk.config.context import context_problems
+from tests.helpers import COMMITTED_CONFIG_DIR, CONFIG_DIR, cdk_context
 
 
 def test_committed_environments_and_pipeline_validate() -> None:
@@ -16,8 +18,14 @@ def test_committed_environments_and_pipeline_validate() -> None:
     load_pipeline(COMMITTED_CONFIG_DIR, environments)
 
 
-def test_stage_and_prod_host_two_services_and_exercise_every_path() -> None:
-    by_name = {env.name: env for env in load_environments(COMMITTED_CONFIG_DIR)}
+def test_cdk_context_answers_every_committed_environments_lookups() -> None:
+    """A new environment (README, "Add an environment") needs its zones in cdk.context.json."""
+    environments = load_environments(COMMITTED_CONFIG_DIR)
+    assert context_problems(environments, cdk_context().get, lambda name: name) == []
+
+
+def test_fixture_stage_and_prod_host_two_services_and_exercise_every_path() -> None:
+    by_name = {env.name: env for env in load_environments(CONFIG_DIR)}
     for name in ("stage", "prod"):
         services = by_name[name].services
         assert len(services) >= 2, name

@@ -37,6 +37,8 @@ LIST_EXECUTIONS_MAX_RESULTS = 100
 WINDOW_FORMAT = "%Y%m%d%H%M%S"
 JOB_PREFIX_MAX = JOB_NAME_MAX - 1 - len("20260101000000")
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# CreateTrainingJob RoleArn (botocore's sagemaker service model).
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 
 # Module-level client cache ("sagemaker" -> client), reused across warm invocations.
 _clients: dict[str, Any] = {}
@@ -60,6 +62,7 @@ class Settings:
     pipeline_name: str = ""
     job_template: dict[str, Any] | None = None
     job_prefix: str = ""
+    training_role_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,22 @@ def _load_settings() -> Settings:
         raise ConfigError("TRAINING_JOB_TEMPLATE must be a JSON object")
     template.pop("TrainingJobName", None)
     prefix = _sanitize_prefix(os.environ.get("TRAINING_JOB_PREFIX", ""))
-    return Settings(mode, endpoint, cooldown, job_template=template, job_prefix=prefix)
+    role = os.environ.get("TRAINING_ROLE_ARN", "").strip()
+    if not ROLE_ARN_RE.match(role):
+        raise ConfigError(f"TRAINING_ROLE_ARN must be an IAM role ARN, got {role!r}")
+    if template.get("RoleArn", role) != role:
+        raise ConfigError(
+            "TRAINING_JOB_TEMPLATE names a RoleArn other than TRAINING_ROLE_ARN (the training "
+            "role, the only role this function may pass): remove it from the template"
+        )
+    return Settings(
+        mode,
+        endpoint,
+        cooldown,
+        job_template=template,
+        job_prefix=prefix,
+        training_role_arn=role,
+    )
 
 
 def _sanitize_prefix(raw: str) -> str:
@@ -305,7 +323,11 @@ def _run_training_job(settings: Settings, alarm: Alarm, ctx: dict[str, Any]) -> 
         return _emit("duplicate", "info", why, ctx, training_job_name=name)
     _, window_start = _window(now, settings.cooldown_seconds)
     name = job_name(prefix, window_start)
-    request = {**(settings.job_template or {}), "TrainingJobName": name}
+    request = {
+        **(settings.job_template or {}),
+        "TrainingJobName": name,
+        "RoleArn": settings.training_role_arn,
+    }
     try:
         response = client.create_training_job(**request)
     except ClientError as err:

@@ -7,24 +7,30 @@ Later sections (serving, monitoring, pipeline) are added to :class:`EnvConfig` a
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from ipaddress import IPv4Network
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from aws_cdk.region_info import RegionInfo
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from mlops_cdk.config.base import StrictModel
-from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.base import StrictModel, partial_model
+from mlops_cdk.config.budget import BudgetConfig, budget_problems
+from mlops_cdk.config.change_detection import ChangeDetectionConfig
+from mlops_cdk.config.errors import FieldProblem, FieldProblems, Problems
 from mlops_cdk.config.monitoring import (
     ENDPOINT_DIMENSIONS,
     MonitoringConfig,
     OperationalThresholds,
+    training_job_problems,
 )
 from mlops_cdk.config.service import (
     RESERVED_SERVICE_NAMES,
     SERVICE_NAME_PATTERN,
     ServiceConfig,
+    derive_service_names,
+    named_fields,
 )
 from mlops_cdk.instance_types import UnknownInstanceType, gpus
 
@@ -203,6 +209,24 @@ _NEW_SHAPE = """services:
 monitoring:                   # stays environment-wide: alarm_emails, operational defaults"""
 
 
+def with_derived_names(data: Any) -> Any:
+    """Fill in the names derived from the environment: ``{env}``, ``{service}`` and
+    ``{endpoint}`` in retraining names and alarm dimensions, and the default retraining
+    pipeline name, so a copied file never keeps another environment's names."""
+    if not isinstance(data, dict):
+        return data
+    env, services = data.get("name"), data.get("services")
+    if not isinstance(env, str) or not isinstance(services, dict):
+        return data
+    return {
+        **data,
+        "services": {
+            name: derive_service_names(spec, env=env, service=str(name))
+            for name, spec in services.items()
+        },
+    }
+
+
 class EnvConfig(AwsLocation):
     """One deployment environment (dev, stage, prod, ...), read from ``config/<name>.yaml``:
     what its services share (account, region, network, key, storage, publishers, alarm
@@ -234,9 +258,22 @@ class EnvConfig(AwsLocation):
     monitoring: MonitoringConfig | None = Field(
         None, description="Alarm e-mails and default thresholds for every service."
     )
+    change_detection: ChangeDetectionConfig | None = Field(
+        None, description="Notify each service's alarm topic of endpoint changes made by hand."
+    )
     services: dict[str, ServiceConfig] = Field(
         default_factory=dict, description="Model services: one endpoint and stack each."
     )
+    budget: BudgetConfig | None = Field(
+        None, description="Monthly AWS Budgets cost budget of the environment (Environment tag)."
+    )
+
+    loader_fields: ClassVar[frozenset[str]] = frozenset({"name"})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_names(cls, data: Any) -> Any:
+        return with_derived_names(data)
 
     @model_validator(mode="before")
     @classmethod
@@ -278,6 +315,21 @@ class EnvConfig(AwsLocation):
             raise ValueError("lists a role twice")
         return value
 
+    def copied_names(self, other_environments: set[str]) -> list[tuple[str, str]]:
+        """(field, problem) for typed names that name another environment, e.g. a retraining
+        pipeline ``churn-retraining-dev`` left in a file copied from ``dev.yaml``."""
+        problems: list[tuple[str, str]] = []
+        for service, spec in self.services.items():
+            for field, value in named_fields(spec, f"services.{service}"):
+                for other in sorted(other_environments):
+                    if re.search(rf"(?<![a-z0-9]){re.escape(other)}(?![a-z0-9])", value.lower()):
+                        problems.append(
+                            (field, f"{value!r} names environment {other!r}, not {self.name!r}: "
+                                    "write {env} where the environment name goes")
+                        )  # fmt: skip
+                        break
+        return problems
+
     def endpoint_name(self, service: str) -> str:
         """A service's endpoint name: its stack's name, ``<env>-<service>``."""
         return f"{self.name}-{service}"
@@ -318,160 +370,236 @@ class EnvConfig(AwsLocation):
         return value
 
     @model_validator(mode="after")
-    def _access_fits_environment(self) -> EnvConfig:
+    def _fits_together(self) -> EnvConfig:
+        """Every cross-field rule, all problems at once (one line each)."""
+        problems = Problems()
+        for check in self._checks():
+            check(problems)
+        problems.raise_any()
+        return self
+
+    def _checks(self) -> list[Callable[[Problems], None]]:
+        """The cross-field checks, each independent of the others' outcome."""
+        checks: list[Callable[[Problems], None]] = [
+            self._check_access,
+            self._check_production_rules,
+            self._check_production_monitoring,
+            self._check_change_detection,
+            self._check_budget_and_training_jobs,
+        ]
+        for name, service in self.services.items():
+            where = f"services.{name}"
+            checks += [
+                partial(self._check_service_name, name=name),
+                partial(self._check_service_storage, where=where, name=name, service=service),
+                partial(self._check_service_monitoring, where=where, name=name, service=service),
+            ]
+            if self.production:
+                checks.append(partial(self._check_production, where=where, service=service))
+        return checks
+
+    def _check_budget_and_training_jobs(self, problems: Problems) -> None:
+        """The budget needs someone to notify; training jobs use their service's prefixes."""
+        emails = self.monitoring.alarm_emails if self.monitoring else None
+        for path, message in budget_problems(self.budget, emails):
+            problems.add(path, message)
+        reserved = (self.storage.model_artifacts_prefix, self.storage.data_capture_prefix)
+        for name, service in self.services.items():
+            job = service.retraining.training_job if service.retraining else None
+            if job is None:
+                continue
+            for path, message in training_job_problems(
+                job, service=name, reserved_prefixes=reserved
+            ):
+                problems.add(f"services.{name}.retraining.training_job.{path}", message)
+
+    def _check_change_detection(self, problems: Problems) -> None:
+        if self.change_detection is not None and self.monitoring is None:
+            problems.add(
+                "change_detection",
+                "changes are reported to each service's alarm topic: configure monitoring",
+            )
+
+    @classmethod
+    def partial_problems(cls, data: dict[str, Any]) -> list[tuple[str, str]]:
+        """The cross-field problems of a file whose fields are not all valid.
+
+        Pydantic runs no model validator while a field is invalid; this validates each field
+        (each service) on its own, leaves out the invalid ones, and runs every cross-field
+        check that does not need them, so one run reports field and cross-field problems."""
+        instance = partial_model(cls, with_derived_names(data))
+        problems = Problems()
+        try:
+            checks = instance._checks()
+        except AttributeError:  # services or production is invalid
+            return []
+        for check in checks:
+            try:
+                check(problems)
+            except (AttributeError, TypeError, ValueError):  # needs an invalid field
+                continue
+        return problems.items
+
+    def _check_production_monitoring(self, problems: Problems) -> None:
+        if self.production and self.services and self.monitoring is None:
+            problems.add(
+                "monitoring", "production endpoints need alarms and rollback: configure it"
+            )
+
+    def _check_access(self, problems: Problems) -> None:
         for index, arn in enumerate(self.operators):
             match = ROLE_ARN_PATTERN.match(arn)
             if match and match.group(1) != self.account:
-                raise FieldProblem(
+                problems.add(
                     f"operators[{index}]",
                     f"operators must be roles of this environment's account {self.account}",
                 )
         if self.services and not self.publishers:
-            raise FieldProblem(
+            problems.add(
                 "publishers",
                 "name at least one role (e.g. your CI role) that publishes model images and "
                 "artifacts: the bucket's key and the repositories admit nobody else, so a new "
                 "environment could never get the artifacts its models need",
             )
-        return self
 
-    @model_validator(mode="after")
-    def _services_fit_environment(self) -> EnvConfig:
-        for name, service in self.services.items():
-            where = f"services.{name}"
-            self._check_service_name(name)
-            self._check_service_storage(where, name, service)
-            if self.production:
-                self._check_production(where, service)
-        if self.production and self.services and self.monitoring is None:
-            raise FieldProblem(
-                "monitoring", "production endpoints need alarms and rollback: configure it"
-            )
-        for name, service in self.services.items():
-            self._check_service_monitoring(f"services.{name}", name, service)
-        return self
+    def _check_production_rules(self, problems: Problems) -> None:
+        if not self.production:
+            return
+        if self.removal_policy != "retain":
+            problems.add("removal_policy", "production environments must use retain")
+        if not self.termination_protection:
+            problems.add("termination_protection", "production environments must set it to true")
 
-    def _check_service_name(self, name: str) -> None:
+    def _check_service_name(self, problems: Problems, name: str) -> None:
         if not SERVICE_NAME_PATTERN.match(name) or name in RESERVED_SERVICE_NAMES:
-            raise FieldProblem(
+            problems.add(
                 f"services.{name}",
                 f"{name!r}: service names are lowercase letters, digits and single '-' "
                 "between them, starting with a letter"
                 + (f"; {name!r} is reserved" if name in RESERVED_SERVICE_NAMES else ""),
             )
+            return
         endpoint = self.endpoint_name(name)
         if len(endpoint) > MAX_ENDPOINT_NAME:
-            raise FieldProblem(
+            problems.add(
                 f"services.{name}",
                 f"the endpoint name {endpoint!r} has {len(endpoint)} characters; SageMaker "
                 f"allows {MAX_ENDPOINT_NAME}: shorten the service name to at most "
                 f"{MAX_ENDPOINT_NAME - len(self.name) - 1} characters",
             )
-        stack = f"{endpoint}{REGISTRY_STACK_SUFFIX}"
-        if len(stack) > MAX_STACK_NAME:  # pragma: no cover - implied by the endpoint limit
-            raise FieldProblem(f"services.{name}", f"stack name {stack!r} is too long")
 
-    def _check_service_storage(self, where: str, name: str, service: ServiceConfig) -> None:
+    def _check_service_storage(
+        self, problems: Problems, where: str, name: str, service: ServiceConfig
+    ) -> None:
         prefix = self.model_prefix(name)
         for index, model in enumerate(service.models):
             if not model.model_data_key.startswith(prefix):
-                raise FieldProblem(
+                problems.add(
                     f"{where}.models[{index}].model_data_key",
                     f"must be under {prefix!r} (storage.model_artifacts_prefix + the service "
                     "name: the only prefix the service's execution role can read)",
                 )
         for index, arn in enumerate(service.publishers or []):
             if arn not in self.publishers:
-                raise FieldProblem(
+                problems.add(
                     f"{where}.publishers[{index}]",
                     f"{arn!r} is not one of the environment's publishers (a service can only "
                     "narrow the list: the bucket and key admit the environment's publishers)",
                 )
 
-    def _check_production(self, where: str, service: ServiceConfig) -> None:
+    def _check_production(self, problems: Problems, where: str, service: ServiceConfig) -> None:
+        two = "production variants need at least 2 instances (spread across AZs)"
         for index, variant in enumerate(service.variants):
             at = f"{where}.variants[{index}]"
             if variant.serverless is not None:
-                raise FieldProblem(
+                problems.add(
                     f"{at}.serverless",
                     "production endpoints run on instances in the VPC; serverless endpoints "
                     "cannot use VPC config",
                 )
-            if variant.instance is None:  # pragma: no cover - exactly one kind
+            if variant.instance is None:
                 continue
             if variant.instance.initial_instance_count < 2:
-                raise FieldProblem(
-                    f"{at}.instance.initial_instance_count",
-                    "production variants need at least 2 instances (spread across AZs)",
-                )
+                problems.add(f"{at}.instance.initial_instance_count", two)
             scaling = variant.instance.autoscaling
             if scaling is None:
-                raise FieldProblem(
-                    f"{at}.instance.autoscaling", "production variants must autoscale"
-                )
+                problems.add(f"{at}.instance.autoscaling", "production variants must autoscale")
+                continue
             if scaling.min_capacity < 2:
-                raise FieldProblem(
-                    f"{at}.instance.autoscaling.min_capacity",
-                    "production variants need at least 2 instances (spread across AZs)",
-                )
+                problems.add(f"{at}.instance.autoscaling.min_capacity", two)
             for s_index, action in enumerate(scaling.scheduled):
                 if action.min_capacity < 2:
-                    raise FieldProblem(
-                        f"{at}.instance.autoscaling.scheduled[{s_index}].min_capacity",
-                        "production variants need at least 2 instances (spread across AZs)",
+                    problems.add(
+                        f"{at}.instance.autoscaling.scheduled[{s_index}].min_capacity", two
                     )
 
-    def _check_service_monitoring(self, where: str, name: str, service: ServiceConfig) -> None:
+    def _check_service_monitoring(
+        self, problems: Problems, where: str, name: str, service: ServiceConfig
+    ) -> None:
         try:
             thresholds = self.thresholds(name)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            cause = (first.get("ctx") or {}).get("error")
-            parts = [str(part) for part in first["loc"]]
-            if isinstance(cause, FieldProblem):
-                parts.append(cause.path)
-            field = ".".join([f"{where}.alarms", *parts])
-            raise FieldProblem(field, first["msg"].removeprefix("Value error, ")) from None
-        triggers = [a for a in service.quality_alarms if a.retrain] + thresholds.retrain_on
+            if self.monitoring is not None:
+                try:  # defaults that are invalid on their own are reported where they are
+                    OperationalThresholds.model_validate(dict(self.monitoring.operational))
+                except ValidationError:
+                    return
+            for error in exc.errors():
+                cause = (error.get("ctx") or {}).get("error")
+                parts = [str(part) for part in error["loc"]]
+                if isinstance(cause, FieldProblems):
+                    for path, message in cause.problems:
+                        problems.add(".".join([f"{where}.alarms", *parts, path]), message)
+                else:
+                    field = ".".join([f"{where}.alarms", *parts])
+                    problems.add(field, error["msg"].removeprefix("Value error, "))
+            return
+        drift = [service.drift] if service.drift is not None and service.drift.retrain else []
+        triggers = [a for a in service.quality_alarms if a.retrain] + thresholds.retrain_on + drift
         if triggers and service.retraining is None:
-            raise FieldProblem(
+            problems.add(
                 f"{where}.retraining",
                 "alarms are marked as retraining triggers: configure retraining",
             )
         if service.retraining is not None and not triggers:
-            raise FieldProblem(
+            problems.add(
                 f"{where}.retraining",
-                "no alarm triggers retraining: mark a quality alarm with retrain: true or set "
-                "alarms.retrain_on",
+                "no alarm triggers retraining: mark a quality alarm with retrain: true, set "
+                "alarms.retrain_on or drift.retrain",
             )
         if self.monitoring is None:
-            if service.quality_alarms or service.retraining is not None:
-                raise FieldProblem(
+            if service.quality_alarms or service.retraining is not None or service.drift:
+                problems.add(
                     "monitoring",
                     f"service {name!r} has alarms: configure the environment's monitoring "
                     "(alarm_emails, operational defaults)",
                 )
             return
-        self._check_service_alarms(where, name, service, thresholds)
+        self._check_service_alarms(problems, where, name, service, thresholds)
 
     def _check_service_alarms(
-        self, where: str, name: str, service: ServiceConfig, thresholds: OperationalThresholds
+        self,
+        problems: Problems,
+        where: str,
+        name: str,
+        service: ServiceConfig,
+        thresholds: OperationalThresholds,
     ) -> None:
         rollback = thresholds.rollback_on
         count = len(rollback) * len(service.variants)
         if count > 10:
-            raise FieldProblem(
+            problems.add(
                 f"{where}.alarms.rollback_on",
                 f"{count} rollback alarms ({len(rollback)} per variant); SageMaker deployment "
                 "guardrails take at most 10",
             )
         if self.production and service.deployment.strategy != "all_at_once" and not rollback:
-            raise FieldProblem(
+            problems.add(
                 f"{where}.alarms.rollback_on",
                 "production canary/linear deployments need rollback alarms",
             )
         if rollback and service.deployment.wait_seconds == 0:
-            raise FieldProblem(
+            problems.add(
                 f"{where}.deployment.wait_seconds",
                 "rollback alarms are only evaluated during the baking period "
                 "(WaitIntervalInSeconds): with 0 they can never roll a deployment back",
@@ -482,26 +610,14 @@ class EnvConfig(AwsLocation):
             try:
                 gpus(variant.instance.instance_type)
             except UnknownInstanceType as exc:
-                raise FieldProblem(
-                    f"{where}.variants[{index}].instance.instance_type", str(exc)
-                ) from None
+                problems.add(f"{where}.variants[{index}].instance.instance_type", str(exc))
         for index, alarm in enumerate(service.quality_alarms):
             for key in ENDPOINT_DIMENSIONS:
                 value = alarm.dimensions.get(key)
                 if value is not None and value != self.endpoint_name(name):
-                    raise FieldProblem(
+                    problems.add(
                         f"{where}.quality_alarms[{index}].dimensions.{key}",
                         f"{value!r} is not this service's endpoint "
-                        f"({self.endpoint_name(name)!r}): the alarm would watch another endpoint",
+                        f"({self.endpoint_name(name)!r}): the alarm would watch another "
+                        "endpoint; write {endpoint}",
                     )
-
-    @model_validator(mode="after")
-    def _production_rules(self) -> EnvConfig:
-        if self.production:
-            if self.removal_policy != "retain":
-                raise FieldProblem("removal_policy", "production environments must use retain")
-            if not self.termination_protection:
-                raise FieldProblem(
-                    "termination_protection", "production environments must set it to true"
-                )
-        return self

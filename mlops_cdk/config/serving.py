@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
-from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.errors import FieldProblem, Problems
+from mlops_cdk.config.schedules import cron_problem, time_zone_problem
 from mlops_cdk.guardrails import first_step_problem, fleet_sizes
 from mlops_cdk.instance_types import HOSTING_INSTANCE_TYPES
 
@@ -21,7 +22,6 @@ _ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")
 _IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 _IMAGE_DIGEST = r"^sha256:[0-9a-f]{64}$"
 _INSTANCE_TYPE = r"^ml\.[a-z0-9-]+\.[a-z0-9]+$"
-_CRON = re.compile(r"^cron\([^()]+\)$")
 
 # Instance families with local NVMe instance storage: SageMaker rejects a KmsKeyId on endpoint
 # configs that use them (their storage is hardware-encrypted instead).
@@ -85,15 +85,24 @@ class ScheduledScaling(StrictModel):
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]{0,31}$")
     schedule: str = Field(description="cron(...) expression in time_zone.")
-    time_zone: str = "UTC"
+    time_zone: str = Field("UTC", description="IANA time zone name, e.g. Europe/Dublin.")
     min_capacity: int = Field(ge=1)
     max_capacity: int = Field(ge=1)
 
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if not _CRON.match(value) or len(value[5:-1].split()) != 6:
-            raise ValueError(f"{value!r} is not cron(min hour day-of-month month day-of-week year)")
+        problem = cron_problem(value)
+        if problem is not None:
+            raise ValueError(f"{value!r}: {problem}")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        problem = time_zone_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -118,17 +127,21 @@ class InstanceAutoscaling(StrictModel):
 
     @model_validator(mode="after")
     def _bounds(self) -> InstanceAutoscaling:
+        problems = Problems()
         if self.min_capacity > self.max_capacity:
-            raise FieldProblem("min_capacity", "min_capacity is greater than max_capacity")
+            problems.add("min_capacity", "min_capacity is greater than max_capacity")
         names = [s.name for s in self.scheduled]
-        if len(set(names)) != len(names):
-            raise FieldProblem("scheduled", "scheduled action names must be unique")
+        for index, name in enumerate(names):
+            if names.index(name) != index:
+                problems.add(f"scheduled[{index}].name", f"duplicate scheduled action {name!r}")
         for index, action in enumerate(self.scheduled):
             if action.max_capacity > self.max_capacity:
-                raise FieldProblem(
+                problems.add(
                     f"scheduled[{index}].max_capacity",
-                    "exceeds the autoscaling max_capacity",
+                    f"{action.max_capacity} exceeds the autoscaling max_capacity "
+                    f"{self.max_capacity}",
                 )
+        problems.raise_any()
         return self
 
 
@@ -200,20 +213,22 @@ class ServerlessCapacity(StrictModel):
 
     @model_validator(mode="after")
     def _provisioned(self) -> ServerlessCapacity:
+        problems = Problems()
         provisioned = self.provisioned_concurrency
         if provisioned is not None and provisioned > self.max_concurrency:
-            raise FieldProblem("provisioned_concurrency", "must not exceed max_concurrency")
+            problems.add("provisioned_concurrency", "must not exceed max_concurrency")
         if self.autoscaling is not None:
             if provisioned is None:
-                raise FieldProblem(
+                problems.add(
                     "autoscaling", "scales provisioned concurrency: set provisioned_concurrency"
                 )
-            if not self.autoscaling.min_capacity <= provisioned <= self.autoscaling.max_capacity:
-                raise FieldProblem(
+            elif not self.autoscaling.min_capacity <= provisioned <= self.autoscaling.max_capacity:
+                problems.add(
                     "provisioned_concurrency", "is outside the autoscaling min/max capacity"
                 )
             if self.autoscaling.max_capacity > self.max_concurrency:
-                raise FieldProblem("autoscaling.max_capacity", "must not exceed max_concurrency")
+                problems.add("autoscaling.max_capacity", "must not exceed max_concurrency")
+        problems.raise_any()
         return self
 
 
@@ -273,18 +288,18 @@ class DeploymentConfig(StrictModel):
 
     @model_validator(mode="after")
     def _strategy_fields(self) -> DeploymentConfig:
+        problems = Problems()
         if self.strategy == "canary" and self.canary_size is None:
-            raise FieldProblem("canary_size", "required for the canary strategy")
+            problems.add("canary_size", "required for the canary strategy")
         if self.strategy == "linear" and self.linear_step_size is None:
-            raise FieldProblem("linear_step_size", "required for the linear strategy")
+            problems.add("linear_step_size", "required for the linear strategy")
         if self.strategy != "canary" and self.canary_size is not None:
-            raise FieldProblem(
-                "canary_size", f"only used by the canary strategy, not {self.strategy}"
-            )
+            problems.add("canary_size", f"only used by the canary strategy, not {self.strategy}")
         if self.strategy != "linear" and self.linear_step_size is not None:
-            raise FieldProblem(
+            problems.add(
                 "linear_step_size", f"only used by the linear strategy, not {self.strategy}"
             )
+        problems.raise_any()
         return self
 
     @property
@@ -311,59 +326,68 @@ class ServingConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ServingConfig:
-        self._check_names()
-        self._check_weights()
-        self._check_serverless()
-        self._check_deployment_size()
+        problems = Problems()
+        self._check_names(problems)
+        self._check_weights(problems)
+        self._check_serverless(problems)
+        self._check_deployment_size(problems)
+        problems.raise_any()
         return self
 
-    def _check_names(self) -> None:
+    def _check_names(self, problems: Problems) -> None:
         models = [m.name for m in self.models]
         for index, name in enumerate(models):
             if models.index(name) != index:
-                raise FieldProblem(f"models[{index}].name", f"duplicate model name {name!r}")
+                problems.add(f"models[{index}].name", f"duplicate model name {name!r}")
         if len(self.variants) > MAX_VARIANTS:
-            raise FieldProblem(
+            problems.add(
                 "variants",
                 f"{len(self.variants)} variants; SageMaker allows at most {MAX_VARIANTS}",
             )
         seen: set[str] = set()
         for index, variant in enumerate(self.variants):
             if variant.name in seen:
-                raise FieldProblem(
-                    f"variants[{index}].name", f"duplicate variant name {variant.name!r}"
-                )
+                problems.add(f"variants[{index}].name", f"duplicate variant name {variant.name!r}")
             seen.add(variant.name)
             if variant.model not in models:
-                raise FieldProblem(
+                problems.add(
                     f"variants[{index}].model",
                     f"unknown model {variant.model!r} (models: {', '.join(models)})",
                 )
+        used = {variant.model for variant in self.variants}
+        if not used <= set(models):  # a misspelt reference: its model is not an orphan
+            return
+        for index, name in enumerate(models):
+            if name not in used and models.index(name) == index:
+                problems.add(
+                    f"models[{index}]",
+                    f"model {name!r} is not used by any variant: remove it (it would be "
+                    "created and kept in the template, serving nothing)",
+                )
 
-    def _check_weights(self) -> None:
+    def _check_weights(self, problems: Problems) -> None:
         if sum(v.initial_weight for v in self.variants) <= 0:
-            raise FieldProblem(
-                "variants", "all initial weights are 0: no variant would get traffic"
-            )
+            problems.add("variants", "all initial weights are 0: no variant would get traffic")
 
-    def _check_serverless(self) -> None:
+    def _check_serverless(self, problems: Problems) -> None:
         serverless = [i for i, v in enumerate(self.variants) if v.is_serverless]
         if not serverless:
             return
         index = serverless[0]
         if len(self.variants) > 1:
-            raise FieldProblem(
+            problems.add(
                 f"variants[{index}].serverless",
                 "SageMaker does not support multiple production variants on a serverless "
                 "endpoint: a serverless variant must be the only variant",
             )
         if self.data_capture.enabled:
-            raise FieldProblem(
-                "data_capture.enabled", "SageMaker does not support data capture on serverless"
+            problems.add(
+                "data_capture.enabled",
+                "SageMaker does not support data capture on serverless endpoints: set it to false",
             )
-        model = next(m for m in self.models if m.name == self.variants[index].model)
-        if model.network_isolation:
-            raise FieldProblem(
+        model = next((m for m in self.models if m.name == self.variants[index].model), None)
+        if model is not None and model.network_isolation:
+            problems.add(
                 f"models[{self.models.index(model)}].network_isolation",
                 "serverless endpoints support neither VPC config nor network isolation: "
                 "set it to false for a model served by a serverless variant",
@@ -371,12 +395,12 @@ class ServingConfig(StrictModel):
         step = self.deployment.step_size
         if step is not None and step.type == "instance_count":
             field = "canary_size" if self.deployment.strategy == "canary" else "linear_step_size"
-            raise FieldProblem(
+            problems.add(
                 f"deployment.{field}.type",
                 "a serverless endpoint has no instances: use capacity_percent",
             )
 
-    def _check_deployment_size(self) -> None:
+    def _check_deployment_size(self, problems: Problems) -> None:
         """Canary <= 50 % and linear 10-50 % of every instance variant's fleet, at every fleet
         size autoscaling allows; percentages round up to whole instances (guardrails.py)."""
         step = self.deployment.step_size
@@ -393,9 +417,7 @@ class ServingConfig(StrictModel):
                 fleet_sizes(variant.instance.fleet_bounds()),
             )
             if problem is not None:
-                raise FieldProblem(
-                    f"deployment.{field}.value", f"variant {variant.name!r}: {problem}"
-                )
+                problems.add(f"deployment.{field}.value", f"variant {variant.name!r}: {problem}")
 
     def model(self, name: str) -> ModelConfig:
         return next(m for m in self.models if m.name == name)

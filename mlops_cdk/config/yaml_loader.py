@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,29 @@ _StrictLoader.add_constructor(
 )
 
 
+def decode_utf8(raw: bytes, display: str) -> str:
+    """The text of a UTF-8 file (a UTF-8 byte-order mark is allowed); anything else is one
+    clear line naming the file and where the first offending byte is."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
+        raise ConfigError([f"{display}: the file is UTF-16/32 encoded: save it as UTF-8"])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise ConfigError(
+            [f"{display}:{line}:{column}: the file is not UTF-8 (byte 0x{byte}): save it as UTF-8"]
+        ) from None
+
+
 def read_yaml_mapping(path: Path, display: str) -> dict[str, Any]:
     """Read ``path`` as a YAML mapping; ``display`` is how the file is named in errors."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{display}: cannot read file: {exc.strerror}"]) from None
+    text = decode_utf8(raw, display)
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:

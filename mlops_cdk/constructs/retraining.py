@@ -77,9 +77,26 @@ class InvokeFunctionAction:
         return cloudwatch.AlarmActionConfig(alarm_action_arn=self.function.function_arn)
 
 
+def substitute_placeholders(value: Any, values: Mapping[str, str]) -> Any:
+    """``value`` (a training job template) with each placeholder (``{bucket}``) in its strings
+    replaced by ``values[placeholder]``, which may be a token (CloudFormation generates the
+    bucket's name); ``Stack.to_json_string`` then renders the tokens."""
+    if isinstance(value, str):
+        for placeholder, replacement in values.items():
+            value = value.replace(placeholder, replacement)
+        return value
+    if isinstance(value, Mapping):
+        return {key: substitute_placeholders(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute_placeholders(item, values) for item in value]
+    return value
+
+
 class RetrainingFunction(Construct):
     """Give exactly one of ``pipeline_name`` or (``training_job_template`` +
-    ``training_job_prefix`` + ``training_role``).
+    ``training_job_prefix`` + ``training_role``). A training job runs as ``training_role``
+    (set as ``RoleArn`` by the function; the template has none), the only role the function
+    may pass to SageMaker.
 
     ``role`` must trust lambda.amazonaws.com and be allowed to use ``key`` (the key policy of
     the foundation names it); this construct attaches every permission the function needs as a
@@ -159,12 +176,16 @@ class RetrainingFunction(Construct):
         if by_pipeline:
             environment.update({"RETRAIN_MODE": "pipeline", "PIPELINE_NAME": str(pipeline_name)})
         else:
-            template = {**dict(training_job_template or {}), "RoleArn": training_role.role_arn}  # type: ignore[union-attr]
+            assert training_role is not None  # noqa: S101 - checked above
             environment.update(
                 {
                     "RETRAIN_MODE": "training_job",
                     "TRAINING_JOB_PREFIX": str(training_job_prefix),
-                    "TRAINING_JOB_TEMPLATE": stack.to_json_string(template),
+                    "TRAINING_JOB_TEMPLATE": stack.to_json_string(
+                        dict(training_job_template or {})
+                    ),
+                    # The function sets RoleArn itself: the only role it may pass.
+                    "TRAINING_ROLE_ARN": training_role.role_arn,
                 }
             )
 
@@ -275,7 +296,7 @@ class RetrainingFunction(Construct):
                 sid="ListTrainingJobs", actions=["sagemaker:ListTrainingJobs"], resources=["*"]
             ),
             iam.PolicyStatement(
-                sid="PassExecutionRoleToSageMaker",
+                sid="PassTrainingRoleToSageMaker",
                 actions=["iam:PassRole"],
                 resources=[training_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},

@@ -1,7 +1,8 @@
 """Roles of one model service: the SageMaker execution role (its own repository, its own S3
-prefixes, the key, the VPC) and roles for its functions.
+prefixes, the key, the VPC), the training role its retraining jobs run as (its own training
+prefixes) and roles for its functions.
 
-Both carry their key permissions in their own policies and live under an IAM path the key
+All carry their key permissions in their own policies and live under an IAM path the key
 policy admits (``EncryptionKey.grant_role_path``), so adding a service never edits the key
 policy: no per-service principal is listed there."""
 
@@ -209,3 +210,167 @@ class FunctionRole(Construct):
             roles=[self.role],
             statements=key_use_statements(key),
         )
+
+
+# SageMaker writes training job logs to this log group and metrics to this namespace.
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TRAINING_METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+
+
+class SageMakerTrainingRole(Construct):
+    """The role SageMaker assumes to run one service's retraining jobs: not the hosting role.
+
+    SageMaker needs the job's role to "read input data from an S3 bucket, download a Docker
+    image that contains training code, write model artifacts to an S3 bucket, write logs to
+    Amazon CloudWatch Logs, and publish metrics to Amazon CloudWatch" (SageMaker API reference,
+    CreateTrainingJob ``RoleArn``). Here that is: read objects under ``data_prefix`` of
+    ``bucket``; write under ``output_prefix``; read and write under ``checkpoint_prefix`` (spot
+    training resumes from it); use ``key`` (the bucket's SSE-KMS key); pull from
+    ``repository`` when the job's image is there; with ``vpc``, manage network interfaces in it.
+    ``path`` is the IAM path the key policy admits."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        data_prefix: str,
+        output_prefix: str,
+        key: kms.IKey,
+        checkpoint_prefix: str | None = None,
+        repository: ecr.IRepository | None = None,
+        vpc: ec2.IVpc | None = None,
+        path: str = "/",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            path=path,
+            description="SageMaker training jobs started by the retraining function",
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        data_objects = bucket.arn_for_objects(f"{data_prefix}*")
+        output_objects = bucket.arn_for_objects(f"{output_prefix}*")
+        listed = [data_prefix, f"{data_prefix}*"]
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadTrainingData", actions=["s3:GetObject"], resources=[data_objects]
+            ),
+            iam.PolicyStatement(
+                sid="WriteModelOutput",
+                actions=["s3:AbortMultipartUpload", "s3:PutObject"],
+                resources=[output_objects],
+            ),
+        ]
+        wildcards = {
+            data_objects: "Read-only access to objects under this service's training data "
+            "prefix: the data set's object keys are not known in advance.",
+            output_objects: "Write-only access under this service's training output prefix: "
+            "SageMaker names output objects by training job.",
+        }
+        if checkpoint_prefix is not None:
+            checkpoint_objects = bucket.arn_for_objects(f"{checkpoint_prefix}*")
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ReadWriteCheckpoints",
+                    actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                    resources=[checkpoint_objects],
+                )
+            )
+            listed += [checkpoint_prefix, f"{checkpoint_prefix}*"]
+            wildcards[checkpoint_objects] = (
+                "Checkpoints of this service's training jobs: SageMaker copies them to S3 and "
+                "back when a spot job resumes; their names are chosen by the training code."
+            )
+        log_group_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{TRAINING_LOG_GROUP}:*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        wildcards[log_group_arn] = (
+            "SageMaker writes every training job's log streams to the one log group "
+            f"{TRAINING_LOG_GROUP}; streams are named per job and instance."
+        )
+        statements += [
+            iam.PolicyStatement(
+                sid="ListTrainingPrefixes",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": listed}},
+            ),
+            iam.PolicyStatement(
+                sid="TrainingLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                resources=[log_group_arn],
+            ),
+            iam.PolicyStatement(
+                sid="TrainingMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": TRAINING_METRIC_NAMESPACE}},
+            ),
+        ]
+        star_reason = ["cloudwatch:PutMetricData (limited to SageMaker's training namespace)"]
+        if repository is not None:
+            statements += [
+                iam.PolicyStatement(
+                    sid="PullTrainingImage",
+                    actions=[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                    ],
+                    resources=[repository.repository_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="EcrAuthorizationToken",
+                    actions=["ecr:GetAuthorizationToken"],
+                    resources=["*"],
+                ),
+            ]
+            star_reason.append("ecr:GetAuthorizationToken")
+        if vpc is not None:
+            statements += [
+                iam.PolicyStatement(
+                    sid="DescribeNetwork", actions=list(DESCRIBE_NETWORK_ACTIONS), resources=["*"]
+                ),
+                iam.PolicyStatement(
+                    sid="ManageNetworkInterfacesInVpc",
+                    actions=list(ENI_ACTIONS),
+                    resources=["*"],
+                    conditions={
+                        "ArnEquals": {
+                            "ec2:Vpc": stack.format_arn(
+                                service="ec2", resource="vpc", resource_name=vpc.vpc_id
+                            )
+                        }
+                    },
+                ),
+            ]
+            star_reason.append("ec2:Describe* and the ENI actions (limited to this VPC)")
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="SageMaker training: this service's training prefixes only",
+            statements=[*statements, *key_use_statements(key)],
+            roles=[self.role],
+        )
+        acknowledge_wildcard_resource(
+            self.policy,
+            "*",
+            "Only actions that take no resource ARN use '*': " + ", ".join(star_reason) + ".",
+        )
+        for resource, reason in wildcards.items():
+            acknowledge_wildcard_resource(self.policy, resource, reason)

@@ -11,13 +11,16 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_all
+from mlops_cdk.config.drift import BASELINES_PREFIX
 
 
 class ArtifactStorage(Construct):
     """KMS-encrypted, TLS-only, versioned, non-public bucket with server access logs.
 
     ``model_artifacts_prefix`` is where model tarballs live (read by SageMaker);
-    ``data_capture_prefix`` is where endpoints write captured requests/responses.
+    ``data_capture_prefix`` is where endpoints write captured requests/responses;
+    ``baselines_prefix`` is where drift baselines live (read by each service's drift check).
+    Publishers alone write model artifacts and baselines (:meth:`grant_publishers`).
     """
 
     def __init__(
@@ -31,10 +34,12 @@ class ArtifactStorage(Construct):
         data_capture_prefix: str,
         noncurrent_version_expiry: cdk.Duration,
         access_log_expiry: cdk.Duration,
+        baselines_prefix: str = BASELINES_PREFIX,
     ) -> None:
         super().__init__(scope, construct_id)
         self.model_artifacts_prefix = model_artifacts_prefix
         self.data_capture_prefix = data_capture_prefix
+        self.baselines_prefix = baselines_prefix
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
 
         self.access_log_bucket = s3.Bucket(
@@ -102,47 +107,46 @@ class ArtifactStorage(Construct):
 
     def grant_publishers(self, role_arns: Sequence[str]) -> None:
         """Only ``role_arns`` (existing roles, any account) may write under the model-artifact
-        prefix: an Allow for them (cross-account writers need it) and a Deny for every other
-        principal, so no IAM policy in this account can grant it either. The key must let them
-        encrypt through S3 too (``EncryptionKey.grant_publishers``)."""
+        and baselines prefixes: an Allow for them (cross-account writers need it) and a Deny for
+        every other principal, so no IAM policy in this account can grant it either. The key
+        must let them encrypt through S3 too (``EncryptionKey.grant_publishers``)."""
         if not role_arns:
             return
+        self._publishers_only(role_arns, self.model_artifacts_prefix, "ModelArtifacts")
+        self._publishers_only(role_arns, self.baselines_prefix, "Baselines")
+
+    def _publishers_only(self, role_arns: Sequence[str], prefix: str, label: str) -> None:
         arns = sorted(role_arns)
         accounts = sorted({arn.split(":")[4] for arn in arns})
         only_publishers = {"ArnEquals": {"aws:PrincipalArn": arns}}
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="PublishersWriteModelArtifacts",
+                sid=f"PublishersWrite{label}",
                 principals=[iam.AccountPrincipal(a) for a in accounts],
                 actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-                resources=[self.model_artifacts_arn()],
+                resources=[self.bucket.arn_for_objects(f"{prefix}*")],
                 conditions=only_publishers,
             )
         )
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="PublishersListModelArtifacts",
+                sid=f"PublishersList{label}",
                 principals=[iam.AccountPrincipal(a) for a in accounts],
                 actions=["s3:ListBucket"],
                 resources=[self.bucket.bucket_arn],
                 conditions={
                     **only_publishers,
-                    "StringLike": {
-                        "s3:prefix": [
-                            self.model_artifacts_prefix,
-                            f"{self.model_artifacts_prefix}*",
-                        ]
-                    },
+                    "StringLike": {"s3:prefix": [prefix, f"{prefix}*"]},
                 },
             )
         )
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="OnlyPublishersWriteModelArtifacts",
+                sid=f"OnlyPublishersWrite{label}",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:PutObject"],
-                resources=[self.model_artifacts_arn()],
+                resources=[self.bucket.arn_for_objects(f"{prefix}*")],
                 conditions={"ArnNotEquals": {"aws:PrincipalArn": arns}},
             )
         )
@@ -150,6 +154,10 @@ class ArtifactStorage(Construct):
     def model_artifacts_arn(self, key_pattern: str = "*") -> str:
         """ARN of objects under the model-artifacts prefix."""
         return self.bucket.arn_for_objects(f"{self.model_artifacts_prefix}{key_pattern}")
+
+    def baselines_arn(self, key_pattern: str = "*") -> str:
+        """ARN of objects under the baselines prefix."""
+        return self.bucket.arn_for_objects(f"{self.baselines_prefix}{key_pattern}")
 
     def data_capture_arn(self, key_pattern: str = "*") -> str:
         """ARN of objects under the data-capture prefix."""

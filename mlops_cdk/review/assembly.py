@@ -37,6 +37,8 @@ class StackArtifact:
     name: str
     template: Mapping[str, Any]
     acknowledgements: frozenset[Acknowledgement]
+    region: str | None = None
+    """From the stack's environment (``aws://<account>/<region>``); None when agnostic."""
 
 
 Environments = dict[str, dict[str, StackArtifact]]
@@ -56,6 +58,11 @@ def read_assembly(directory: Path) -> Environments:
     return environments
 
 
+def read_top_level_stacks(directory: Path) -> dict[str, StackArtifact]:
+    """Stack name -> stack of the stacks outside any stage (e.g. the deployment pipeline)."""
+    return {stack.name: stack for stack in _stacks(directory)}
+
+
 def _stacks(directory: Path) -> Iterator[StackArtifact]:
     manifest = _json(directory / "manifest.json")
     for artifact_id, artifact in sorted(manifest.get("artifacts", {}).items()):
@@ -70,7 +77,14 @@ def _stacks(directory: Path) -> Iterator[StackArtifact]:
             name=properties.get("stackName") or artifact_id,
             template=_json(directory / properties.get("templateFile", f"{artifact_id}.json")),
             acknowledgements=acknowledgements(metadata),
+            region=_region(str(artifact.get("environment", ""))),
         )
+
+
+def _region(environment: str) -> str | None:
+    """``aws://111111111111/eu-west-1`` -> ``eu-west-1``; None for unknown-region."""
+    region = environment.rpartition("/")[2]
+    return region if region and not region.startswith("unknown-") else None
 
 
 def acknowledgements(metadata: Mapping[str, list[Any]]) -> frozenset[Acknowledgement]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from mlops_cdk.review.assembly import Acknowledgement
 from mlops_cdk.review.changes import PropertyChange, ResourceChange, diff_stacks, resources
+from mlops_cdk.review.cost import cost_section
 from mlops_cdk.review.deployment import EndpointReview
 from mlops_cdk.review.iam import (
     POLICY_TYPES,
@@ -54,6 +55,7 @@ def render_report(
     acknowledgements_after: Iterable[Acknowledgement] = (),
     base_has_environment: bool = True,
     base_commit: str | None = None,
+    region: str | None = None,
 ) -> str:
     """The report for ``environment``: ``before`` is the base ref's stacks, ``after`` the
     working tree's (stack name -> template; a stack on one side only is added/removed whole).
@@ -63,7 +65,8 @@ def render_report(
     registry and serving stacks together), then any other stack alone. The report starts with
     the totals, one line per part added or removed whole, a table of every stack, and the
     warnings; then one section per part. An acknowledgement belongs to the stack whose
-    construct path (``<env>/<stack id>``) holds it."""
+    construct path (``<env>/<stack id>``) holds it. With ``region``, a cost section (monthly
+    estimate per part before and after, :mod:`mlops_cdk.review.cost`) follows the warnings."""
     acks_before, acks_after = set(acknowledgements_before), set(acknowledgements_after)
     ack_rows = [("added", a) for a in acks_after - acks_before] + [
         ("removed", a) for a in acks_before - acks_after
@@ -76,6 +79,8 @@ def render_report(
     lines += report.summary(base_has_environment=base_has_environment)
     lines += report.overview()
     lines += report.warnings()
+    if region is not None:
+        lines += cost_section(environment, before, after, region=region)
     for group in report.groups:
         lines += report.group_section(group)
     lines += report.other_acknowledgements()

@@ -15,8 +15,15 @@ from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
+from mlops_cdk.constructs.budget import EnvironmentBudget
+from mlops_cdk.constructs.change_trail import ChangeTrail, trail_name_for
 from mlops_cdk.constructs.dashboard import EnvironmentOverview
-from mlops_cdk.stacks.settings import log_retention, removal_policy
+from mlops_cdk.stacks.settings import (
+    ENVIRONMENT_TAG,
+    log_retention,
+    removal_policy,
+    resource_tags,
+)
 
 # Output ids the pre-deploy check (mlops_cdk/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.
@@ -79,6 +86,7 @@ class FoundationStack(cdk.Stack):
                 "cloudwatch.amazonaws.com", sid="CloudWatchAlarmsToTopic", same_account_only=False
             )
         self._grant_people(config)
+        self.change_trail = self._change_detection(config, policy)
         self.bucket_output = cdk.CfnOutput(
             self,
             BUCKET_OUTPUT,
@@ -88,6 +96,7 @@ class FoundationStack(cdk.Stack):
         )
         self._export_shared_values()
         self.overview = EnvironmentOverview(self, "Overview", endpoint_prefix=f"{config.name}-")
+        self.budget = self._budget(config)
 
     def _network(
         self,
@@ -127,6 +136,65 @@ class FoundationStack(cdk.Stack):
             removal_policy=policy,
             cidr=str(network.new_vpc.cidr),
             max_azs=network.new_vpc.max_azs,
+        )
+
+    def _change_detection(self, config: EnvConfig, policy: cdk.RemovalPolicy) -> ChangeTrail | None:
+        """EventBridge rules of the services publish changes made outside the pipeline to
+        their encrypted alarm topics; the trail they depend on, when this app creates it."""
+        change = config.change_detection
+        if change is None:
+            return None
+        self.encryption.grant_service_use(
+            # The SNS guide's key policy for AWS event sources names no condition.
+            "events.amazonaws.com",
+            sid="EventBridgeRulesToTopic",
+            same_account_only=False,
+        )
+        if not change.creates_trail:
+            cdk.CfnOutput(
+                self,
+                "ChangeTrailName",
+                value=str(change.existing_trail_name),
+                description="Existing CloudTrail trail the services' change-detection rules rely "
+                "on (not managed here: it must keep logging this region's write events)",
+            )
+            return None
+        trail = ChangeTrail(
+            self,
+            "ChangeTrail",
+            key=self.encryption.key,
+            trail_name=trail_name_for(config.name),
+            access_log_bucket=self.storage.access_log_bucket,
+            log_retention=cdk.Duration.days(change.log_retention_days),
+            noncurrent_version_expiry=cdk.Duration.days(
+                config.storage.noncurrent_version_expiry_days
+            ),
+            removal_policy=policy,
+            readers=config.operators,
+        )
+        cdk.CfnOutput(
+            self,
+            "ChangeTrailName",
+            value=trail.trail_name,
+            description="CloudTrail trail that feeds the services' change-detection rules",
+        )
+        return trail
+
+    def _budget(self, config: EnvConfig) -> EnvironmentBudget | None:
+        """The environment's cost budget and its notification topic, only when configured
+        (the service alarm topics belong to the services; this one names none)."""
+        if config.budget is None:
+            return None
+        return EnvironmentBudget(
+            self,
+            "Budget",
+            limit_usd=config.budget.monthly_usd,
+            tag_key=ENVIRONMENT_TAG,
+            tag_value=resource_tags(config)[ENVIRONMENT_TAG],
+            key=self.encryption.key,
+            emails=config.monitoring.alarm_emails if config.monitoring else (),
+            actual_percent=config.budget.thresholds_percent,
+            forecast_percent=config.budget.forecast_percent,
         )
 
     def _grant_people(self, config: EnvConfig) -> None:

@@ -12,16 +12,26 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.drift import baseline_key
+from mlops_cdk.config.monitoring import (
+    BUCKET_PLACEHOLDER,
+    IMAGE_PLACEHOLDER,
+    SERVICE_PLACEHOLDER,
+    TrainingJobRetraining,
+)
 from mlops_cdk.config.service import ServiceConfig
 from mlops_cdk.config.serving import VariantConfig
 from mlops_cdk.constructs.alarms import EndpointAlarms
 from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
+from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execution_role_name
 from mlops_cdk.constructs.dashboard import EndpointDashboard
+from mlops_cdk.constructs.drift import DriftCheck
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,
     DeploymentSpec,
@@ -35,8 +45,9 @@ from mlops_cdk.constructs.retraining import (
     METRICS_NAMESPACE,
     InvokeFunctionAction,
     RetrainingFunction,
+    substitute_placeholders,
 )
-from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole
+from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.smoke_access import SmokeTestAccess
 from mlops_cdk.stacks.settings import log_retention, removal_policy
 
@@ -111,7 +122,10 @@ class ServiceStack(cdk.Stack):
         rollback = self.alarms.for_kinds(self.thresholds.rollback_on) if self.alarms else []
         self.endpoint = self._endpoint(spec, bucket, rollback)
         self.autoscaling = self._autoscaling(spec)
-        self.retraining = self._retraining(spec)
+        self.training_role: iam.IRole | None = None
+        self.retraining = self._retraining(spec, bucket, repository)
+        self.drift = self._drift(spec, bucket)
+        self.change_rule = self._change_rule()
         self.smoke_test: SmokeTestAccess | None = None
         if smoke_test_account is not None and spec.smoke_test is not None:
             self.smoke_test = SmokeTestAccess(
@@ -127,7 +141,7 @@ class ServiceStack(cdk.Stack):
                 "Dashboard",
                 endpoint_name=self.endpoint_name,
                 variant_names=[v.name for v in spec.variants],
-                alarms=self.alarms.all_alarms,
+                alarms=[*self.alarms.all_alarms, *(self.drift.alarms if self.drift else [])],
                 retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
             )
 
@@ -230,7 +244,86 @@ class ServiceStack(cdk.Stack):
                 )
         return scaled
 
-    def _retraining(self, spec: ServiceConfig) -> RetrainingFunction | None:
+    def _drift(self, spec: ServiceConfig, bucket: s3.IBucket) -> DriftCheck | None:
+        """The service's drift check; its alarms notify the topic, and retrain when the
+        config says so (like any retraining alarm: a direct alarm action)."""
+        drift = spec.drift
+        if drift is None:
+            return None
+        check = DriftCheck(
+            self,
+            "Drift",
+            key=self.key,
+            vpc=self.vpc,
+            subnets=self.subnets,
+            bucket=bucket,
+            capture_prefix=self.config.capture_prefix(self.service),
+            baseline_key=baseline_key(self.service),
+            endpoint_name=self.endpoint_name,
+            every=cdk.Duration.minutes(drift.period_minutes),
+            log_retention=log_retention(self.config),
+            removal_policy=removal_policy(self.config),
+            role_path=self.role_path,
+            window_hours=drift.window_hours,
+            min_records=drift.min_records,
+            features=drift.features,
+            psi_threshold=drift.psi_threshold,
+            drifted_share_threshold=drift.drifted_share_threshold,
+            content_type=drift.content_type,
+        )
+        if self.topic is not None:
+            notify = cloudwatch_actions.SnsAction(self.topic.topic)
+            for alarm in check.alarms:
+                alarm.add_alarm_action(notify)
+                alarm.add_ok_action(notify)
+        if drift.retrain and self.retraining is not None:
+            check.alarm.add_alarm_action(InvokeFunctionAction(self.retraining.function))
+        return check
+
+    def _change_rule(self) -> EndpointChangeRule | None:
+        """Notify the alarm topic of changes to this endpoint made outside the pipeline."""
+        if self.config.change_detection is None or self.topic is None:
+            return None
+        return EndpointChangeRule(
+            self,
+            "ChangesOutsidePipeline",
+            topic=self.topic.topic,
+            endpoint_name=self.endpoint_name,
+            endpoint_config_names=[self.endpoint.endpoint_config.attr_endpoint_config_name],
+            model_names=[model.model_name for model in self.models.values()],
+            excluded_role_names=[cfn_execution_role_name(self)],
+        )
+
+    def _training_job(
+        self, job: TrainingJobRetraining, bucket: s3.IBucket, repository: ecr.IRepository
+    ) -> tuple[iam.IRole, dict[str, Any]]:
+        """The service's training role and its job template with the placeholders filled."""
+        data, output, checkpoints = job.prefixes(self.service)
+        self.training_role = SageMakerTrainingRole(
+            self,
+            "TrainingRole",
+            bucket=bucket,
+            data_prefix=data,
+            output_prefix=output,
+            checkpoint_prefix=checkpoints,
+            key=self.key,
+            repository=repository if job.uses_image_repository else None,
+            vpc=self.vpc if job.uses_vpc else None,
+            path=self.role_path,
+        ).role
+        template = substitute_placeholders(
+            job.template,
+            {
+                BUCKET_PLACEHOLDER: bucket.bucket_name,
+                IMAGE_PLACEHOLDER: repository.repository_uri,
+                SERVICE_PLACEHOLDER: self.service,
+            },
+        )
+        return self.training_role, template
+
+    def _retraining(
+        self, spec: ServiceConfig, bucket: s3.IBucket, repository: ecr.IRepository
+    ) -> RetrainingFunction | None:
         retraining = spec.retraining
         if retraining is None or self.alarms is None:
             return None
@@ -242,6 +335,9 @@ class ServiceStack(cdk.Stack):
             path=self.role_path,
         )
         job = retraining.training_job
+        training_role, template = (
+            self._training_job(job, bucket, repository) if job else (None, None)
+        )
         function = RetrainingFunction(
             self,
             "Retraining",
@@ -254,9 +350,9 @@ class ServiceStack(cdk.Stack):
             log_retention=log_retention(self.config),
             removal_policy=removal_policy(self.config),
             pipeline_name=retraining.pipeline.name if retraining.pipeline else None,
-            training_job_template=job.template if job else None,
+            training_job_template=template,
             training_job_prefix=job.job_prefix if job else None,
-            training_role=self.execution_role if job else None,
+            training_role=training_role,
             reserved_concurrency=retraining.reserved_concurrency,
         )
         # A direct alarm action: the alarm invokes the function asynchronously with its state

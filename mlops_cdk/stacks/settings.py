@@ -7,6 +7,15 @@ from aws_cdk import aws_logs as logs
 
 from mlops_cdk.config import EnvConfig
 
+# The cost allocation tag every resource carries (with the environment's name unless the
+# configuration's tags override it); the environment's budget filters on it.
+ENVIRONMENT_TAG = "Environment"
+
+
+def resource_tags(config: EnvConfig) -> dict[str, str]:
+    """Tags applied to every resource of the environment (the stage applies them)."""
+    return {ENVIRONMENT_TAG: config.name, "ManagedBy": "mlops-cdk", **config.tags}
+
 
 def removal_policy(config: EnvConfig) -> cdk.RemovalPolicy:
     """RETAIN or DESTROY for this environment's stateful resources."""

@@ -16,6 +16,8 @@ from moto import mock_aws
 
 REGION = "eu-west-1"
 ACCOUNT_ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
+# The service's training role (not the hosting role): the function sets it as RoleArn.
+TRAINING_ROLE = "arn:aws:iam::123456789012:role/mlops/dev/churn-training"
 PIPELINE_NAME = "mlops-retrain-pipeline"
 ENDPOINT_NAME = "mlops-endpoint"
 JOB_PREFIX = "mlops-retrain"
@@ -33,7 +35,6 @@ PIPELINE_DEFINITION = {
 }
 
 TRAINING_JOB_TEMPLATE: dict[str, Any] = {
-    "RoleArn": ACCOUNT_ROLE,
     "AlgorithmSpecification": {
         "TrainingImage": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/train:latest",
         "TrainingInputMode": "File",
@@ -86,6 +87,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("COOLDOWN_SECONDS", str(COOLDOWN))
     monkeypatch.delenv("METRICS_NAMESPACE", raising=False)
     monkeypatch.delenv("TRAINING_JOB_TEMPLATE", raising=False)
+    monkeypatch.delenv("TRAINING_ROLE_ARN", raising=False)
     monkeypatch.delenv("TRAINING_JOB_PREFIX", raising=False)
     retrain.reset_client()
     yield
@@ -98,6 +100,7 @@ def training_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RETRAIN_MODE", "training_job")
     monkeypatch.delenv("PIPELINE_NAME", raising=False)
     monkeypatch.setenv("TRAINING_JOB_TEMPLATE", json.dumps(TRAINING_JOB_TEMPLATE))
+    monkeypatch.setenv("TRAINING_ROLE_ARN", TRAINING_ROLE)
     monkeypatch.setenv("TRAINING_JOB_PREFIX", JOB_PREFIX)
 
 

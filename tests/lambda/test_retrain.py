@@ -16,12 +16,14 @@ import retrain
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import ANY, Stubber
 from conftest import (
+    ACCOUNT_ROLE,
     COOLDOWN,
     ENDPOINT_NAME,
     JOB_PREFIX,
     PIPELINE_NAME,
     REGION,
     TRAINING_JOB_TEMPLATE,
+    TRAINING_ROLE,
     Clock,
 )
 
@@ -308,6 +310,37 @@ def test_invalid_configuration_fails_loudly(
     assert needle in line["reason"]
 
 
+@pytest.mark.usefixtures("training_env", "clock")
+@pytest.mark.parametrize(
+    ("role", "template_role", "needle"),
+    [
+        (None, None, "TRAINING_ROLE_ARN must be an IAM role ARN, got ''"),
+        ("not-an-arn", None, "TRAINING_ROLE_ARN must be an IAM role ARN"),
+        (TRAINING_ROLE, ACCOUNT_ROLE, "names a RoleArn other than TRAINING_ROLE_ARN"),
+    ],
+)
+def test_training_jobs_run_only_as_the_training_role(  # noqa: PLR0917 - pytest arguments
+    role: str | None,
+    template_role: str | None,
+    needle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sagemaker: Any,
+    make_event: Event,
+    read_logs: Logs,
+) -> None:
+    if role is None:
+        monkeypatch.delenv("TRAINING_ROLE_ARN")
+    else:
+        monkeypatch.setenv("TRAINING_ROLE_ARN", role)
+    if template_role is not None:
+        template = {**TRAINING_JOB_TEMPLATE, "RoleArn": template_role}
+        monkeypatch.setenv("TRAINING_JOB_TEMPLATE", json.dumps(template))
+    with pytest.raises(retrain.ConfigError, match=needle):
+        retrain.handler(make_event("ALARM"), None)
+    assert only(read_logs())["decision"] == "failed"
+    assert sagemaker.list_training_jobs()["TrainingJobSummaries"] == []
+
+
 @pytest.mark.usefixtures("clock")
 def test_template_job_name_is_replaced(training_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     template = {**TRAINING_JOB_TEMPLATE, "TrainingJobName": "fixed"}
@@ -421,7 +454,7 @@ def test_training_job_mode_starts_one_job_then_duplicate(
     assert NAME_RE.match(name)
     assert len(name) <= 63
     job = sagemaker.describe_training_job(TrainingJobName=name)
-    assert job["RoleArn"] == TRAINING_JOB_TEMPLATE["RoleArn"]
+    assert job["RoleArn"] == TRAINING_ROLE  # the training role, never the hosting role
     assert (
         job["AlgorithmSpecification"]["TrainingImage"]
         == (TRAINING_JOB_TEMPLATE["AlgorithmSpecification"]["TrainingImage"])
@@ -445,7 +478,11 @@ def test_training_job_mode_starts_one_job_then_duplicate(
 
 @pytest.mark.usefixtures("training_env", "clock")
 def test_training_job_ignores_other_prefixes(sagemaker: Any, make_event: Event) -> None:
-    other = {**TRAINING_JOB_TEMPLATE, "TrainingJobName": f"other-{JOB_PREFIX}-1"}
+    other = {
+        **TRAINING_JOB_TEMPLATE,
+        "RoleArn": ACCOUNT_ROLE,
+        "TrainingJobName": f"other-{JOB_PREFIX}-1",
+    }
     sagemaker.create_training_job(**other)
     assert retrain.handler(make_event("ALARM"), None)["decision"] == "started"
 

@@ -156,6 +156,44 @@ def endpoint_config(
 
 
 @pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        # SageMaker refuses VPC config and network isolation for serverless endpoints.
+        (("serverless",), set()),
+        (("serverless", "serverless"), set()),
+        (("serverless", "instance"), {"ModelVpc", "ModelNetworkIsolation"}),
+        (("instance",), {"ModelVpc", "ModelNetworkIsolation"}),
+        ((), {"ModelVpc", "ModelNetworkIsolation"}),  # served by nothing in the stack
+    ],
+)
+def test_model_rules_do_not_apply_to_a_model_only_serverless_variants_serve(
+    kinds: tuple[str, ...], expected: set[str]
+) -> None:
+    s = stack()
+    served = sm.CfnModel(s, "Model", execution_role_arn=ROLE)
+    for number, kind in enumerate(kinds):
+        sm.CfnEndpointConfig(
+            s,
+            f"Config{number}",
+            production_variants=[
+                sm.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name="v",
+                    model_name=served.attr_model_name,
+                    initial_variant_weight=1,
+                    instance_type="ml.m5.large" if kind == "instance" else None,
+                    initial_instance_count=2 if kind == "instance" else None,
+                    serverless_config=sm.CfnEndpointConfig.ServerlessConfigProperty(
+                        memory_size_in_mb=2048, max_concurrency=5
+                    )
+                    if kind == "serverless"
+                    else None,
+                )
+            ],
+        )
+    assert rules_for(s, "S/Model") == expected
+
+
+@pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
         ({}, set()),
@@ -229,18 +267,23 @@ def endpoint(
 
 
 @pytest.mark.parametrize(
-    ("scaled", "literal_name", "expected"),
+    ("scaled", "literal_name", "in_prod", "expected"),
     [
-        (True, True, set()),
-        (True, False, set()),
-        (False, True, {"VariantAutoscaling"}),
-        (False, False, {"VariantAutoscaling"}),
+        (True, True, True, set()),
+        (True, False, True, set()),
+        (False, True, True, {"VariantAutoscaling"}),
+        (False, False, True, {"VariantAutoscaling"}),
+        # Outside production a fixed fleet is valid (the configuration reference says so).
+        (False, True, False, set()),
     ],
 )
-def test_variant_autoscaling(scaled: bool, literal_name: bool, expected: set[str]) -> None:
-    s = stack()
+def test_variant_autoscaling(
+    scaled: bool, literal_name: bool, in_prod: bool, expected: set[str]
+) -> None:
+    s = stack("prod" if in_prod else "dev")
     endpoint(s, scaled=scaled, literal_name=literal_name)
-    assert rules_for(s, "S/Endpoint") == expected
+    found = rules_for(s, f"{s.node.path}/Endpoint", production_stages=("prod",))
+    assert found == expected
 
 
 def test_serverless_endpoint_needs_no_scalable_target() -> None:

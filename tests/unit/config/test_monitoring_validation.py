@@ -27,7 +27,7 @@ MONITORING: dict[str, Any] = {
 }
 TEMPLATE = {
     "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
-    "OutputDataConfig": {"S3OutputPath": "s3://b/out"},
+    "OutputDataConfig": {"S3OutputPath": "s3://{bucket}/training-output/svc/"},
     "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
     "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
 }

@@ -62,7 +62,10 @@ def test_pipeline_file_is_not_an_environment() -> None:
         ({"account": 444444444444}, "account: write the account id as a quoted string"),
         ({"region": "mars-1"}, "region: 'mars-1' is not an AWS region name"),
         ({"repository": "no-owner"}, "repository: String should match pattern"),
-        ({"stage": ["dev"]}, "stage: unknown field (allowed: account, branch, connection_arn"),
+        (
+            {"stage": ["dev"]},
+            "stage: unknown field (did you mean 'stages'? allowed: account, branch, connection_arn",
+        ),
     ],
 )
 def test_pipeline_config_problems(tmp_path: Path, changes: dict[str, Any], expected: str) -> None:

@@ -186,7 +186,12 @@ def test_duplicate_model_names(tmp_path: Path) -> None:
     )
 
 
-PROD = {"production": True, "removal_policy": "retain", "termination_protection": True}
+PROD = {
+    "production": True,
+    "removal_policy": "retain",
+    "termination_protection": True,
+    "monitoring": {"alarm_emails": ["ops@example.com"]},
+}
 
 
 @pytest.mark.parametrize(
@@ -194,8 +199,11 @@ PROD = {"production": True, "removal_policy": "retain", "termination_protection"
     [
         (
             instance_variant("a", 1, 1, min_capacity=1, max_capacity=3, target_value=1),
+            # Both problems, in one run.
             "services.svc.variants[0].instance.initial_instance_count: production variants need at "
-            "least 2 instances",
+            "least 2 instances (spread across AZs)\nconfig/prod.yaml: "
+            "services.svc.variants[0].instance.autoscaling.min_capacity: production variants need"
+            " at least 2 instances",
         ),
         (
             instance_variant("a", 1, 2, min_capacity=1, max_capacity=3, target_value=1),
@@ -231,7 +239,8 @@ def test_production_fleet_rules(tmp_path: Path, variant: dict[str, Any], expecte
         ),
         name="prod",
     )
-    assert_one(found, f"config/prod.yaml: {expected}")
+    assert len(found) == expected.count("\n") + 1, found
+    assert "\n".join(found).startswith(f"config/prod.yaml: {expected}"), found
 
 
 def test_production_scheduled_scale_down_keeps_two_instances(tmp_path: Path) -> None:
@@ -260,7 +269,11 @@ OPEN_MODEL = {**MODEL, "network_isolation": False}
     ("changes", "expected"),
     [
         (
-            {"variants": [SERVERLESS, instance_variant("a")], "models": [OPEN_MODEL]},
+            {
+                "variants": [SERVERLESS, instance_variant("a")],
+                "models": [OPEN_MODEL],
+                "data_capture": {"enabled": False},
+            },
             "services.svc.variants[0].serverless: SageMaker does not support multiple production "
             "variants on a serverless endpoint",
         ),
@@ -373,10 +386,17 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
     ],
 )
 def test_deployment_rules(tmp_path: Path, deployment: dict[str, Any], expected: str) -> None:
+    one_variant = [instance_variant("a", 1, **SCALING)]
     assert_one(
-        problems(tmp_path, config_with(serving(deployment=deployment))),
+        problems(tmp_path, config_with(serving(deployment=deployment, variants=one_variant))),
         f"config/dev.yaml: {expected}",
     )
+
+
+def test_a_step_too_large_for_every_variant_names_each_variant(tmp_path: Path) -> None:
+    deployment = {"strategy": "canary", "canary_size": {"type": "instance_count", "value": 3}}
+    found = problems(tmp_path, config_with(serving(deployment=deployment)))
+    assert [line.split("value: ")[1][:11] for line in found] == ["variant 'a'", "variant 'b'"]
 
 
 def test_scheduled_action_rules(tmp_path: Path) -> None:
@@ -387,7 +407,7 @@ def test_scheduled_action_rules(tmp_path: Path) -> None:
             config_with(serving(variants=[instance_variant("a", **SCALING, scheduled=bad_cron)])),
         ),
         "config/dev.yaml: services.svc.variants[0].instance.autoscaling.scheduled[0].schedule: "
-        "'0 20 * * *' is not cron(",
+        "'0 20 * * *': expected cron(minutes hours day-of-month month day-of-week year)",
     )
     too_big = [
         {"name": "N", "schedule": "cron(0 20 * * ? *)", "min_capacity": 2, "max_capacity": 9}
@@ -398,7 +418,7 @@ def test_scheduled_action_rules(tmp_path: Path) -> None:
             config_with(serving(variants=[instance_variant("a", **SCALING, scheduled=too_big)])),
         ),
         "config/dev.yaml: services.svc.variants[0].instance.autoscaling.scheduled[0].max_capacity: "
-        "exceeds the autoscaling max_capacity",
+        "9 exceeds the autoscaling max_capacity 4",
     )
 
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from mlops_cdk.constructs.retraining import RetrainingFunction
+from mlops_cdk.constructs.retraining import RetrainingFunction, substitute_placeholders
 from tests.helpers import imported_vpc, new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -134,7 +134,7 @@ def test_the_given_role_is_not_edited(pipeline: Template) -> None:
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_training_job_mode_passes_only_the_execution_role() -> None:
+def test_training_job_mode_passes_only_the_training_role() -> None:
     template = function_template(
         training_job_template={**TEMPLATE, "Tags": [{"Key": "k", "Value": "v"}]},
         training_job_prefix="Churn-Retrain",
@@ -147,8 +147,8 @@ def test_training_job_mode_passes_only_the_execution_role() -> None:
         "sagemaker:AddTags",
         "sagemaker:CreateTrainingJob",
     ]
-    assert s["PassExecutionRoleToSageMaker"] == {
-        "Sid": "PassExecutionRoleToSageMaker",
+    assert s["PassTrainingRoleToSageMaker"] == {
+        "Sid": "PassTrainingRoleToSageMaker",
         "Action": "iam:PassRole",
         "Effect": "Allow",
         "Resource": "arn:aws:iam::123456789012:role/exec",
@@ -157,7 +157,27 @@ def test_training_job_mode_passes_only_the_execution_role() -> None:
     (fn,) = template.find_resources("AWS::Lambda::Function").values()
     variables = fn["Properties"]["Environment"]["Variables"]
     assert variables["RETRAIN_MODE"] == "training_job"
-    assert '"RoleArn":"arn:aws:iam::123456789012:role/exec"' in variables["TRAINING_JOB_TEMPLATE"]
+    # The function sets RoleArn from TRAINING_ROLE_ARN, the one role its policy may pass.
+    assert variables["TRAINING_ROLE_ARN"] == "arn:aws:iam::123456789012:role/exec"
+    assert "RoleArn" not in variables["TRAINING_JOB_TEMPLATE"]
+    assert [st["Resource"] for st in s.values() if "iam:PassRole" in str(st["Action"])] == [
+        "arn:aws:iam::123456789012:role/exec"
+    ]
+
+
+def test_placeholders_are_replaced_in_every_string_of_a_template() -> None:
+    template = {
+        "InputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://{bucket}/d/"}}}],
+        "AlgorithmSpecification": {"TrainingImage": "{image_repository}:1.0"},
+        "ResourceConfig": {"InstanceCount": 1},
+    }
+    assert substitute_placeholders(
+        template, {"{bucket}": "my-bucket", "{image_repository}": "repo-uri"}
+    ) == {
+        "InputDataConfig": [{"DataSource": {"S3DataSource": {"S3Uri": "s3://my-bucket/d/"}}}],
+        "AlgorithmSpecification": {"TrainingImage": "repo-uri:1.0"},
+        "ResourceConfig": {"InstanceCount": 1},
+    }
 
 
 @pytest.mark.parametrize(

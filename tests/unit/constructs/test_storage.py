@@ -152,3 +152,37 @@ def test_no_publishers_no_policy_change() -> None:
     storage.grant_publishers([])
     after = json.dumps(Template.from_stack(cdk.Stack.of(storage)).to_json(), sort_keys=True)
     assert before == after
+
+
+def test_only_publishers_write_baselines() -> None:
+    stack = new_stack("Baselines")
+    storage = ArtifactStorage(
+        stack,
+        "Artifacts",
+        key=kms.Key(stack, "Key"),
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        model_artifacts_prefix="models/",
+        data_capture_prefix="capture/",
+        noncurrent_version_expiry=cdk.Duration.days(30),
+        access_log_expiry=cdk.Duration.days(90),
+    )
+    assert (
+        stack.resolve(storage.baselines_arn("churn/*"))["Fn::Join"][1][-1] == "/baselines/churn/*"
+    )
+    storage.grant_publishers(PUBLISHERS)
+    policies = Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy")
+    (policy,) = [p for p in policies.values() if "Publishers" in json.dumps(p)]
+    by_sid = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    allow = by_sid["PublishersWriteBaselines"]
+    assert allow["Condition"] == {"ArnEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
+    assert json.dumps(allow["Resource"]).endswith('"/baselines/*"]]}')
+    deny = by_sid["OnlyPublishersWriteBaselines"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == (
+        "Deny",
+        {"AWS": "*"},
+        "s3:PutObject",
+    )
+    assert json.dumps(deny["Resource"]).endswith('"/baselines/*"]]}')
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
+    listing = by_sid["PublishersListBaselines"]
+    assert listing["Condition"]["StringLike"] == {"s3:prefix": ["baselines/", "baselines/*"]}

@@ -117,13 +117,15 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     """stage: one service's weight changes; dev: a service is added; prod: nothing."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(clone))
-    # The clone is HEAD; bring this working tree's review code along (it may be uncommitted).
-    shutil.copytree(
-        ROOT / "mlops_cdk" / "review",
-        clone / "mlops_cdk" / "review",
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    # The clone is HEAD; bring this working tree's review code (and the cost estimate its
+    # report uses) along: it may be uncommitted.
+    for package in ("review", "cost"):
+        shutil.copytree(
+            ROOT / "mlops_cdk" / package,
+            clone / "mlops_cdk" / package,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     shutil.copy2(SCRIPT, clone / "scripts" / "review.py")
 
     stage_file = clone / "config" / "stage.yaml"
@@ -197,6 +199,10 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
         assert "| unchanged |" in rows[f"dev-{name}"], name
     assert "[!CAUTION]" not in report
     assert "[!WARNING]" not in report
+    # The cost section prices the new service and leaves the rest unchanged.
+    cost = section(report, "## Cost")
+    assert f"| `{added}` | new: " in cost
+    assert "| Foundation | " in cost
     new_service = section(report, f"## Service `{added}`")
     assert "\n<details>\n" in new_service
     assert "`AWS::SageMaker::Endpoint`" in new_service.split("<details>", 1)[1]

@@ -36,6 +36,13 @@ def add_service(data: dict[str, Any]) -> set[str]:
     return {"prod-recs", "prod-recs-Registry"}
 
 
+def add_service_with_drift_check(data: dict[str, Any]) -> set[str]:
+    """A drift check (its schedule, role and queue) stays in the service's own stack."""
+    touched = add_service(data)
+    data["services"]["recs"]["drift"] = {"window_hours": 6, "retrain": True}
+    return touched
+
+
 def change_service(data: dict[str, Any]) -> set[str]:
     data["services"]["churn"]["variants"][0]["initial_weight"] = 50
     data["services"]["churn"]["alarms"] = {"latency_ms": 300}
@@ -54,7 +61,9 @@ def before(
     return templates(env_configs["prod"], tmp_path_factory.mktemp("before"))
 
 
-@pytest.mark.parametrize("change", [add_service, change_service, remove_service])
+@pytest.mark.parametrize(
+    "change", [add_service, add_service_with_drift_check, change_service, remove_service]
+)
 def test_other_stacks_are_byte_identical(
     before: dict[str, str],
     env_configs: dict[str, EnvConfig],

@@ -18,14 +18,22 @@ PINNED_LOGICAL_IDS = {
 }
 PINNED_REPOSITORY = "ModelImagesRepository9F779EF6"  # in each <env>-<service>-Registry stack
 PINNED_BUCKETS = {"ArtifactsBucket88671897", "ArtifactsAccessLogs4D97777C"}
+PINNED_TRAIL_BUCKET = "ChangeTrailBucket00C950F5"  # with change_detection.trail: create
+
+
+def creates_trail(config: EnvConfig) -> bool:
+    return config.change_detection is not None and config.change_detection.creates_trail
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_stateful_logical_ids_are_pinned(synthesized: Synthesized, env: str) -> None:
+def test_stateful_logical_ids_are_pinned(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
     template = synthesized.template_json(env, "foundation")
     for resource_type, logical_id in PINNED_LOGICAL_IDS.items():
         assert set(resources_of_type(template, resource_type)) == {logical_id}, resource_type
-    assert set(resources_of_type(template, "AWS::S3::Bucket")) == PINNED_BUCKETS
+    trail_bucket = {PINNED_TRAIL_BUCKET} if creates_trail(env_configs[env]) else set()
+    assert set(resources_of_type(template, "AWS::S3::Bucket")) == PINNED_BUCKETS | trail_bucket
     assert resources_of_type(template, "AWS::ECR::Repository") == {}  # one per service
 
 
@@ -57,12 +65,13 @@ def test_removal_policy_follows_config(
         *resources_of_type(template, "AWS::S3::Bucket").values(),
         *resources_of_type(template, "AWS::Logs::LogGroup").values(),
     ]
-    assert len(stateful) == 4  # key, two buckets, flow-log group
+    trail = creates_trail(env_configs[env])
+    assert len(stateful) == 4 + trail  # key, two buckets, flow-log group (, trail bucket)
     for resource in stateful:
         assert resource["DeletionPolicy"] == expected
         assert resource["UpdateReplacePolicy"] == expected
     auto_delete = resources_of_type(template, "Custom::S3AutoDeleteObjects")
-    assert len(auto_delete) == (2 if expected == "Delete" else 0)
+    assert len(auto_delete) == ((2 + trail) if expected == "Delete" else 0)
 
 
 def test_dev_is_destroyable_and_stage_prod_retain(env_configs: dict[str, EnvConfig]) -> None:

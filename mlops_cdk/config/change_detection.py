@@ -1,0 +1,66 @@
+"""``change_detection``: notice endpoint changes made outside the pipeline (see README, "Changes
+made outside the pipeline").
+
+EventBridge receives ``AWS API Call via CloudTrail`` events only while a CloudTrail trail with
+logging is enabled in the account and region ("AWS service events delivered via AWS CloudTrail",
+Amazon EventBridge User Guide). ``trail: create`` makes one in the Foundation; ``trail:
+existing`` names the trail that already does (an organization trail, say), which this app only
+documents and does not change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mlops_cdk.config.base import StrictModel
+from mlops_cdk.config.errors import FieldProblem
+
+# CloudTrail trail names: 3-128 letters, digits, '.', '_' or '-', starting with a letter or
+# digit, ending with one, no '..', '_-' style adjacent separators (CreateTrail, Name); or its ARN.
+TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?!.*[._-]{2})[A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
+TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
+
+
+class ChangeDetectionConfig(StrictModel):
+    """Per environment: the trail EventBridge's CloudTrail events depend on, and how long a
+    created trail's log files are kept."""
+
+    trail: Literal["create", "existing"] = Field(
+        description="create: a trail in the Foundation; existing: one that already logs this "
+        "account and region's management (write) events."
+    )
+    existing_trail_name: str | None = Field(
+        None, description="Name or ARN of that trail (with trail: existing)."
+    )
+    log_retention_days: int = Field(
+        365, ge=1, le=3650, description="Days a created trail's log files are kept."
+    )
+
+    @model_validator(mode="after")
+    def _trail(self) -> ChangeDetectionConfig:
+        name = self.existing_trail_name
+        if self.trail == "existing":
+            if name is None:
+                raise FieldProblem(
+                    "existing_trail_name",
+                    "name the trail that logs this account's management events (trail: "
+                    "existing), or use trail: create",
+                )
+            if not (TRAIL_NAME.match(name) or TRAIL_ARN.match(name)):
+                raise FieldProblem(
+                    "existing_trail_name",
+                    f"{name!r} is not a CloudTrail trail name (3-128 letters, digits, '.', '_', "
+                    "'-', starting and ending with a letter or digit) or trail ARN",
+                )
+        elif name is not None:
+            raise FieldProblem(
+                "existing_trail_name", "only with trail: existing (trail: create makes its own)"
+            )
+        return self
+
+    @property
+    def creates_trail(self) -> bool:
+        return self.trail == "create"

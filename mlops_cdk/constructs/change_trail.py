@@ -1,0 +1,198 @@
+"""A CloudTrail trail for one environment, so EventBridge receives ``AWS API Call via
+CloudTrail`` events ("AWS service events delivered via AWS CloudTrail", Amazon EventBridge User
+Guide: they need a trail with logging enabled) and the calls are kept as validated log files.
+
+Choices:
+- Single-region, write management events only: the rules watch this environment's endpoints in
+  its own region, and SageMaker's changing calls are write events. An account-wide,
+  multi-region audit trail is an organisation decision (point ``change_detection.trail:
+  existing`` at it); a second copy of the management events in an account that already has a
+  trail is charged ("AWS CloudTrail pricing").
+- The trail has a fixed name (``mlops-<env>-changes``): the key and bucket policies name it in
+  their ``aws:SourceArn`` conditions, as the CloudTrail User Guide advises ("Configure AWS KMS key
+  policies for CloudTrail", "Amazon S3 bucket policy for CloudTrail"), and the generated ARN of a
+  trail that needs both policies first would be a dependency cycle.
+- Log files are encrypted with the environment key (``KMSKeyId``: CloudTrail puts them with
+  SSE-KMS itself); the bucket's default encryption is SSE-S3 so that anything written without
+  encryption headers is still encrypted without giving CloudTrail a second, broader key grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge_all
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+
+
+def trail_name_for(env: str) -> str:
+    return f"mlops-{env}-changes"
+
+
+class ChangeTrail(Construct):
+    """A single-region trail of write management events, with log file validation, encrypted
+    with ``key``, delivered to its own TLS-only, non-public, versioned bucket (access logs to
+    ``access_log_bucket``) whose log files expire after ``log_retention``.
+
+    Adds to ``key``'s policy what CloudTrail needs (encrypt log files and describe the key, for
+    this trail only) and lets ``readers`` (role ARNs of this account) decrypt log files through
+    S3."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        trail_name: str,
+        access_log_bucket: s3.IBucket,
+        log_retention: cdk.Duration,
+        noncurrent_version_expiry: cdk.Duration,
+        removal_policy: cdk.RemovalPolicy,
+        readers: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.trail_name = trail_name
+        self.trail_arn = stack.format_arn(
+            service="cloudtrail", resource="trail", resource_name=trail_name
+        )
+        for_this_trail = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            server_access_logs_bucket=access_log_bucket,
+            server_access_logs_prefix="cloudtrail/",
+            removal_policy=removal_policy,
+            auto_delete_objects=destroy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireTrailLogs",
+                    expiration=log_retention,
+                    noncurrent_version_expiration=noncurrent_version_expiry,
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailAclCheck",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["s3:GetBucketAcl"],
+                resources=[self.bucket.bucket_arn],
+                conditions=for_this_trail,
+            )
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailWrite",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceArn": self.trail_arn,
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                    }
+                },
+            )
+        )
+        log_files_of_this_account = {
+            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{stack.partition}:cloudtrail:*:"
+            f"{stack.account}:trail/*"
+        }
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailEncryptLogs",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={**for_this_trail, "StringLike": log_files_of_this_account},
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudTrailDescribeKey",
+                principals=[iam.ServicePrincipal(CLOUDTRAIL)],
+                actions=["kms:DescribeKey"],
+                resources=["*"],
+                conditions=for_this_trail,
+            )
+        )
+        if readers:
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="TrailReadersDecryptLogs",
+                    principals=[iam.AccountRootPrincipal()],
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                    conditions={
+                        "ArnEquals": {"aws:PrincipalArn": sorted(readers)},
+                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"},
+                        "StringLike": log_files_of_this_account,
+                    },
+                )
+            )
+        self.trail = cloudtrail.CfnTrail(
+            self,
+            "Trail",
+            trail_name=trail_name,
+            is_logging=True,
+            s3_bucket_name=self.bucket.bucket_name,
+            kms_key_id=key.key_arn,
+            enable_log_file_validation=True,
+            is_multi_region_trail=False,
+            include_global_service_events=False,
+            event_selectors=[
+                cloudtrail.CfnTrail.EventSelectorProperty(
+                    include_management_events=True, read_write_type="WriteOnly"
+                )
+            ],
+        )
+        # CloudTrail checks the bucket policy when the trail is created.
+        if self.bucket.policy is not None:
+            self.trail.node.add_dependency(self.bucket.policy)
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        acknowledge_all(
+            self.bucket,
+            ("HIPAA.Security-S3DefaultEncryptionKMS", "NIST.800.53.R5-S3DefaultEncryptionKMS"),
+            "CloudTrail encrypts every log file with SSE-KMS under the environment key (the "
+            "trail's KMSKeyId); the bucket default (SSE-S3) only covers objects written without "
+            "encryption headers and needs no further key grant to CloudTrail.",
+        )
+        acknowledge_all(
+            self.bucket,
+            (
+                "HIPAA.Security-S3BucketReplicationEnabled",
+                "NIST.800.53.R5-S3BucketReplicationEnabled",
+            ),
+            "Single-region change trail: log files are versioned, validated by digest files and "
+            "expire by policy; replication to a second region is a DR decision this package "
+            "does not manage.",
+        )
+        acknowledge_all(
+            self.trail,
+            (
+                "HIPAA.Security-CloudTrailCloudWatchLogsEnabled",
+                "NIST.800.53.R5-CloudTrailCloudWatchLogsEnabled",
+            ),
+            "EventBridge rules act on the watched calls within seconds; the S3 log files with "
+            "digest validation are the audit record. A CloudWatch Logs copy of every write "
+            "management event would double storage without adding a control.",
+        )

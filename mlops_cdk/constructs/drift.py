@@ -1,0 +1,380 @@
+"""A service's scheduled drift check: an EventBridge Scheduler schedule invokes a function in
+the VPC that compares the last window of data capture with the service's baseline and publishes
+per-feature PSI (and KS for numeric features), the share of drifted features and the number of
+records used; a drift alarm is derived from the same settings (nothing typed twice).
+
+The code is ``lambda/drift`` (pure Python, boto3 from the runtime). EventBridge Scheduler
+invokes Lambda functions asynchronously ("Using Lambda with Amazon EventBridge Scheduler", AWS
+Lambda Developer Guide), so two retry layers apply: the schedule's retry policy covers
+deliveries that fail (throttling, a missing permission), the function's asynchronous retries
+cover runs that fail. A failed run is not retried (the next scheduled run reads the window
+again) and both failure kinds land in one KMS-encrypted queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
+from mlops_cdk.constructs.network import https_egress_only_group
+from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination
+
+CODE_DIR = Path(__file__).resolve().parents[2] / "lambda" / "drift"
+METRICS_NAMESPACE = "MlopsCdk/Drift"
+# Metric names the function publishes (lambda/drift/drift.py).
+SHARE_METRIC = "DriftedFeatureShare"
+PSI_METRIC = "PSI"
+KS_METRIC = "KS"
+RECORDS_METRIC = "RecordsUsed"
+MALFORMED_METRIC = "MalformedRecords"
+BASELINE_METRIC = "BaselineUnavailable"
+CONTENT_TYPES = ("text/csv", "application/json")
+MAX_ASYNC_EVENT_AGE = cdk.Duration.hours(6)  # Lambda's limit for asynchronous invocations
+
+
+class DriftCheck(Construct):
+    """The drift check of one endpoint.
+
+    Reads ``capture_prefix`` (the endpoint's data capture) and ``baseline_key`` of ``bucket``
+    and nothing else, decrypts through S3 only, and puts metrics in :data:`METRICS_NAMESPACE`
+    only. Runs ``every`` hour(s) over the last ``window_hours`` whole hours. Exposes the
+    function, its role, the schedule, the failure queue, ``alarm`` (share of drifted features
+    at least ``drifted_share_threshold``; missing data ignored) and ``baseline_alarm`` (the
+    baseline could not be read).
+
+    ``role_path`` must be a path the key policy admits (the function and the schedule decrypt
+    and write the encrypted queue and read SSE-KMS objects with ``key``)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        bucket: s3.IBucket,
+        capture_prefix: str,
+        baseline_key: str,
+        endpoint_name: str,
+        every: cdk.Duration,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
+        role_path: str = "/",
+        window_hours: int = 24,
+        min_records: int = 500,
+        features: Sequence[str] | None = None,
+        psi_threshold: float = 0.2,
+        drifted_share_threshold: float = 0.3,
+        content_type: str = "text/csv",
+        reserved_concurrency: int | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        minutes = every.to_minutes()
+        if minutes % 60 or not 60 <= minutes <= 24 * 60:
+            raise ValueError("DriftCheck: run every 1-24 whole hours")
+        if window_hours * 60 < every.to_minutes():
+            raise ValueError("DriftCheck: the window must cover the time between runs")
+        if content_type not in CONTENT_TYPES:
+            raise ValueError(f"DriftCheck: content_type must be one of {CONTENT_TYPES}")
+        if not 0 < drifted_share_threshold <= 1:
+            raise ValueError("DriftCheck: drifted_share_threshold must be in (0, 1]")
+        stack = cdk.Stack.of(self)
+        self.endpoint_name = endpoint_name
+        self.every = every
+
+        self.log_group = logs.LogGroup(
+            self, "Logs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
+        )
+        self.failures = sqs.Queue(
+            self,
+            "Failures",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+            removal_policy=removal_policy,
+        )
+        self.security_group = https_egress_only_group(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Drift check: HTTPS to the S3 and CloudWatch endpoints only",
+            egress="HTTPS to the S3 gateway and VPC interface endpoints (no internet route)",
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            path=role_path,
+            description=f"Drift check of endpoint {endpoint_name}",
+            assumed_by=iam.ServicePrincipal(
+                "lambda.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"Drift check of {endpoint_name}: PSI/KS of data capture vs baseline",
+            runtime=RUNTIME,
+            handler="drift.handler",
+            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=["__pycache__", "*.pyc"]),
+            role=self.role.without_policy_updates(),
+            environment={
+                "BUCKET": bucket.bucket_name,
+                "CAPTURE_PREFIX": capture_prefix,
+                "ENDPOINT_NAME": endpoint_name,
+                "BASELINE_KEY": baseline_key,
+                "WINDOW_HOURS": str(window_hours),
+                "MIN_RECORDS": str(min_records),
+                "FEATURES": ",".join(features or ()),
+                "PSI_THRESHOLD": f"{psi_threshold:g}",
+                "CONTENT_TYPE": content_type,
+                "METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            timeout=cdk.Duration.minutes(5),
+            memory_size=512,
+            reserved_concurrent_executions=reserved_concurrency,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
+            security_groups=[self.security_group],
+            # A failed run is not retried: the next scheduled run reads the window again.
+            retry_attempts=0,
+            max_event_age=_shorter(every, MAX_ASYNC_EVENT_AGE),
+            on_failure=QueueDestination(self.failures),
+            tracing=lambda_.Tracing.DISABLED,
+        )
+        self.policy = self._function_policy(key, bucket, capture_prefix, baseline_key)
+        self.function.node.add_dependency(self.policy)
+        self.schedule = self._schedule(key, role_path, every)
+        self._alarms(drifted_share_threshold)
+        self._acknowledge(reserved_concurrency)
+
+    def _function_policy(
+        self, key: kms.IKey, bucket: s3.IBucket, capture_prefix: str, baseline_key: str
+    ) -> iam.ManagedPolicy:
+        stack = cdk.Stack.of(self)
+        baseline_dir = baseline_key.rsplit("/", 1)[0] + "/"
+        self.capture_objects = bucket.arn_for_objects(f"{capture_prefix}*")
+        return iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Drift check: read capture and baseline, publish drift metrics",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadCaptureAndBaseline",
+                    actions=["s3:GetObject"],
+                    resources=[self.capture_objects, bucket.arn_for_objects(baseline_key)],
+                ),
+                iam.PolicyStatement(
+                    sid="ListCaptureAndBaseline",
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={
+                        "StringLike": {
+                            "s3:prefix": [
+                                capture_prefix,
+                                f"{capture_prefix}*",
+                                baseline_dir,
+                                f"{baseline_dir}*",
+                            ]
+                        }
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptThroughS3",
+                    actions=["kms:Decrypt"],
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": _via(stack, "s3")}},
+                ),
+                iam.PolicyStatement(
+                    sid="PutDriftMetrics",
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
+                ),
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                ),
+                *_send_to_queue(stack, self.failures, key, sid="SendFailedInvocations"),
+                iam.PolicyStatement(
+                    sid="VpcNetworkInterfaces",
+                    actions=[
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    resources=["*"],
+                ),
+            ],
+        )
+
+    def _schedule(self, key: kms.IKey, role_path: str, every: cdk.Duration) -> scheduler.Schedule:
+        stack = cdk.Stack.of(self)
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            path=role_path,
+            description=f"EventBridge Scheduler: run the drift check of {self.endpoint_name}",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
+        )
+        self.scheduler_policy = iam.ManagedPolicy(
+            self,
+            "SchedulerPolicy",
+            description="Drift check schedule: invoke the function, dead-letter to the queue",
+            roles=[self.scheduler_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="InvokeDriftCheck",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.function.function_arn],
+                ),
+                *_send_to_queue(stack, self.failures, key, sid="DeadLetters"),
+            ],
+        )
+        target = scheduler_targets.LambdaInvoke(
+            self.function,
+            # An immutable view: the managed policy above is the role's only permission.
+            role=self.scheduler_role.without_policy_updates(),
+            dead_letter_queue=self.failures,
+            # Deliveries that fail (throttling) are retried within one period at most: a later
+            # delivery would overlap the next run.
+            retry_attempts=3,
+            max_event_age=_shorter(every, cdk.Duration.hours(24)),
+        )
+        schedule = scheduler.Schedule(
+            self,
+            "Schedule",
+            schedule=scheduler.ScheduleExpression.rate(every),
+            target=target,
+            description=f"Drift check of {self.endpoint_name}",
+        )
+        schedule.node.add_dependency(self.scheduler_policy)
+        return schedule
+
+    def metric(
+        self, metric_name: str, *, feature: str | None = None, statistic: str = "Maximum"
+    ) -> cloudwatch.Metric:
+        """A metric the function publishes (per feature for PSI and KS)."""
+        dimensions = {"EndpointName": self.endpoint_name}
+        if feature is not None:
+            dimensions["Feature"] = feature
+        return cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map=dimensions,
+            statistic=statistic,
+            period=self.every,
+        )
+
+    def _alarms(self, threshold: float) -> None:
+        # One datapoint per run and period. A window with too few records publishes no share:
+        # IGNORE keeps the alarm's state (a quiet hour is no evidence either way, and a drifted
+        # model stays in ALARM instead of flapping and re-triggering retraining).
+        self.alarm = self.metric(SHARE_METRIC).create_alarm(
+            self,
+            "Alarm",
+            alarm_description=f"Drift: at least {threshold:.0%} of the features of "
+            f"{self.endpoint_name} drifted (PSI) over the last window",
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.IGNORE,
+        )
+        self.baseline_alarm = self.metric(BASELINE_METRIC).create_alarm(
+            self,
+            "BaselineAlarm",
+            alarm_description=f"Drift check of {self.endpoint_name}: the baseline is missing or "
+            "unreadable (publish it with make baseline), drift is not checked",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        return [self.alarm, self.baseline_alarm]
+
+    def _acknowledge(self, reserved_concurrency: int | None) -> None:
+        acknowledge_wildcard_resource(
+            self.policy,
+            "*",
+            "Only actions that take no resource ARN use '*': the ENI actions Lambda needs to "
+            "attach the function to the VPC, and cloudwatch:PutMetricData, limited to the "
+            f"{METRICS_NAMESPACE} namespace by the cloudwatch:namespace condition.",
+        )
+        acknowledge_wildcard_resource(
+            self.policy,
+            self.capture_objects,
+            "Read-only access to this endpoint's data-capture prefix: SageMaker names capture "
+            "objects by endpoint, variant, hour and a random suffix, unknown in advance.",
+        )
+        acknowledge(
+            self.failures,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the schedule and the function's on-failure "
+            "destination (the end of both retry chains); a queue of its own would only move "
+            "failed records again.",
+        )
+        acknowledge_all(
+            self.function,
+            ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"),
+            "Failed asynchronous invocations go to an on-failure destination (KMS-encrypted "
+            "SQS) that keeps the full invocation record, instead of a legacy dead-letter queue.",
+        )
+        if reserved_concurrency is None:
+            acknowledge_all(
+                self.function,
+                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
+                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
+                "unreserved executions (new accounts); only this service's schedule invokes "
+                "the function (its role's policy), once per period.",
+            )
+
+
+def _shorter(a: cdk.Duration, b: cdk.Duration) -> cdk.Duration:
+    return a if a.to_seconds() <= b.to_seconds() else b
+
+
+def _via(stack: cdk.Stack, service: str) -> str:
+    return f"{service}.{stack.region}.amazonaws.com"
+
+
+def _send_to_queue(
+    stack: cdk.Stack, queue: sqs.IQueue, key: kms.IKey, *, sid: str
+) -> list[iam.PolicyStatement]:
+    """Send to a KMS-encrypted queue: the message and the data key SQS makes for it."""
+    return [
+        iam.PolicyStatement(sid=sid, actions=["sqs:SendMessage"], resources=[queue.queue_arn]),
+        iam.PolicyStatement(
+            sid=f"{sid}Encrypt",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": _via(stack, "sqs")}},
+        ),
+    ]

@@ -1,0 +1,82 @@
+"""Every configuration shape the README documents as valid synthesizes with every gate on.
+
+tests/fixtures/shapes/shapes.yaml holds them (serverless, serverless with provisioned
+concurrency, GPU + CPU variants with NVMe, linear rollout, scheduled scaling, input-only
+capture, default retraining pipeline name); a finding of any pack fails the synth here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from mlops_cdk.app_builder import build_app
+from mlops_cdk.config import EnvConfig, load_environments
+from mlops_cdk.stage import MlopsStage
+from tests.helpers import ROOT, cdk_context
+
+SHAPES = ROOT / "tests" / "fixtures" / "shapes"
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[EnvConfig, MlopsStage]:
+    (config,) = load_environments(SHAPES)
+    outdir: Path = tmp_path_factory.mktemp("shapes")
+    app, stages = build_app([config], outdir=str(outdir), context=cdk_context())
+    app.synth()  # every compliance pack runs: a finding raises here
+    return config, stages["shapes"]
+
+
+def serving(stage: MlopsStage, service: str) -> Template:
+    return Template.from_stack(stage.services[service].serving)
+
+
+def only(template: Template, cfn_type: str) -> dict[str, Any]:
+    (resource,) = template.find_resources(cfn_type).values()
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+@pytest.mark.parametrize("service", ["serverless", "provisioned"])
+def test_serverless_model_has_neither_vpc_nor_isolation(
+    shapes: tuple[EnvConfig, MlopsStage], service: str
+) -> None:
+    template = serving(shapes[1], service)
+    model = only(template, "AWS::SageMaker::Model")
+    assert "VpcConfig" not in model
+    assert model.get("EnableNetworkIsolation") in (None, False)
+    (variant,) = only(template, "AWS::SageMaker::EndpointConfig")["ProductionVariants"]
+    assert "ServerlessConfig" in variant
+    assert "InstanceType" not in variant
+
+
+def test_provisioned_concurrency_scales(shapes: tuple[EnvConfig, MlopsStage]) -> None:
+    target = only(serving(shapes[1], "provisioned"), "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["ScalableDimension"] == "sagemaker:variant:DesiredProvisionedConcurrency"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 10)
+
+
+def test_gpu_variant_with_nvme_has_no_volume_key_and_gpu_alarms(
+    shapes: tuple[EnvConfig, MlopsStage],
+) -> None:
+    template = serving(shapes[1], "gpu")
+    config = only(template, "AWS::SageMaker::EndpointConfig")
+    assert "KmsKeyId" not in config  # SageMaker rejects a key for local-NVMe instance types
+    assert config["DataCaptureConfig"]["KmsKeyId"]  # captured data is still encrypted
+    metrics = {
+        alarm["Properties"].get("MetricName")
+        for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert {"GPUUtilization", "GPUMemoryUtilization"} <= metrics
+
+
+def test_default_retraining_pipeline_name_is_derived(
+    shapes: tuple[EnvConfig, MlopsStage],
+) -> None:
+    config, _ = shapes
+    retraining = config.services["gpu"].retraining
+    assert retraining is not None
+    assert retraining.pipeline is not None
+    assert retraining.pipeline.name == "shapes-gpu-retraining"

@@ -1,0 +1,177 @@
+"""DriftCheck: schedule and retry policy, function settings, least privilege, alarms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+
+from mlops_cdk.constructs.drift import METRICS_NAMESPACE, DriftCheck
+from tests.helpers import imported_vpc, new_stack
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def build(**changes: Any) -> tuple[cdk.Stack, DriftCheck]:
+    stack = new_stack()
+    vpc = imported_vpc(stack)
+    props: dict[str, Any] = {
+        "key": kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        "vpc": vpc,
+        "subnets": vpc.isolated_subnets,
+        "bucket": s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
+        "capture_prefix": "data-capture/churn/",
+        "baseline_key": "baselines/churn/baseline.json",
+        "endpoint_name": "dev-churn",
+        "every": cdk.Duration.hours(1),
+        "log_retention": logs.RetentionDays.TWO_WEEKS,
+        "removal_policy": cdk.RemovalPolicy.DESTROY,
+        "role_path": "/mlops/dev/",
+        "window_hours": 6,
+        "features": ["tenure", "plan"],
+        "content_type": "application/json",
+        **changes,
+    }
+    return stack, DriftCheck(stack, "Drift", **props)
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    stack, _ = build()
+    return Template.from_stack(stack)
+
+
+def only(template: Template, resource_type: str) -> dict[str, Any]:
+    (resource,) = template.find_resources(resource_type).values()
+    return dict(resource["Properties"])
+
+
+def test_schedule_runs_the_function_with_a_bounded_retry_policy(template: Template) -> None:
+    schedule = only(template, "AWS::Scheduler::Schedule")
+    assert schedule["ScheduleExpression"] == "rate(1 hour)"
+    target = schedule["Target"]
+    assert "DriftFunction" in json.dumps(target["Arn"])
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 3}
+    assert "DriftFailures" in json.dumps(target["DeadLetterConfig"])
+    assert "DriftSchedulerRole" in json.dumps(target["RoleArn"])
+
+
+def test_function_settings(template: Template) -> None:
+    function = only(template, "AWS::Lambda::Function")
+    assert function["Handler"] == "drift.handler"
+    assert function["Runtime"].startswith("python3.")
+    env = function["Environment"]["Variables"]
+    assert env["CAPTURE_PREFIX"] == "data-capture/churn/"
+    assert env["BASELINE_KEY"] == "baselines/churn/baseline.json"
+    assert env["ENDPOINT_NAME"] == "dev-churn"
+    assert env["FEATURES"] == "tenure,plan"
+    assert env["CONTENT_TYPE"] == "application/json"
+    assert env["WINDOW_HOURS"] == "6"
+    assert env["METRICS_NAMESPACE"] == METRICS_NAMESPACE
+    assert function["VpcConfig"]["SubnetIds"] == ["subnet-01234567", "subnet-89abcdef"]
+    invoke = only(template, "AWS::Lambda::EventInvokeConfig")
+    assert invoke["MaximumRetryAttempts"] == 0  # no crash loop: the next run reads the window
+    assert "DriftFailures" in json.dumps(invoke["DestinationConfig"]["OnFailure"])
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 14})
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"KmsMasterKeyId": KEY_ARN, "MessageRetentionPeriod": 1209600}
+    )
+
+
+def statements(template: Template, description_start: str) -> dict[str, dict[str, Any]]:
+    for policy in template.find_resources("AWS::IAM::ManagedPolicy").values():
+        props = policy["Properties"]
+        if props["Description"].startswith(description_start):
+            return {s["Sid"]: s for s in props["PolicyDocument"]["Statement"]}
+    raise AssertionError(description_start)
+
+
+def test_function_least_privilege(template: Template) -> None:
+    policy = statements(template, "Drift check: read")
+    read = json.dumps(policy["ReadCaptureAndBaseline"]["Resource"])
+    assert "/data-capture/churn/*" in read
+    assert "/baselines/churn/baseline.json" in read
+    assert policy["ReadCaptureAndBaseline"]["Action"] == "s3:GetObject"
+    assert policy["ListCaptureAndBaseline"]["Condition"]["StringLike"]["s3:prefix"] == [
+        "data-capture/churn/",
+        "data-capture/churn/*",
+        "baselines/churn/",
+        "baselines/churn/*",
+    ]
+    assert policy["DecryptThroughS3"]["Action"] == "kms:Decrypt"
+    assert policy["DecryptThroughS3"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    }
+    assert policy["PutDriftMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}
+    }
+    actions = {a for s in policy.values() for a in _list(s["Action"])}
+    assert not {
+        a for a in actions if a.startswith("s3:") and a not in ("s3:GetObject", "s3:ListBucket")
+    }
+    assert "kms:Encrypt" not in actions
+    template.resource_count_is("AWS::IAM::Policy", 0)  # no implicit inline grants
+
+
+def _list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_roles_live_under_the_path_and_trust_their_service_in_this_account(
+    template: Template,
+) -> None:
+    roles = template.find_resources("AWS::IAM::Role")
+    assert len(roles) == 2
+    services = set()
+    for role in roles.values():
+        props = role["Properties"]
+        assert props["Path"] == "/mlops/dev/"
+        (statement,) = props["AssumeRolePolicyDocument"]["Statement"]
+        services.add(statement["Principal"]["Service"])
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert services == {"lambda.amazonaws.com", "scheduler.amazonaws.com"}
+    scheduler = statements(template, "Drift check schedule")
+    assert scheduler["InvokeDriftCheck"]["Action"] == "lambda:InvokeFunction"
+    assert scheduler["DeadLettersEncrypt"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "sqs.eu-west-1.amazonaws.com"}
+    }
+
+
+def test_alarms_are_derived_from_the_settings() -> None:
+    stack, check = build(drifted_share_threshold=0.5, every=cdk.Duration.hours(6))
+    template = Template.from_stack(stack)
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in
+              template.find_resources("AWS::CloudWatch::Alarm").values()}  # fmt: skip
+    share = alarms["DriftedFeatureShare"]
+    assert share["Namespace"] == METRICS_NAMESPACE
+    assert share["Dimensions"] == [{"Name": "EndpointName", "Value": "dev-churn"}]
+    assert share["Threshold"] == 0.5
+    assert share["Period"] == 6 * 3600
+    assert share["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert share["TreatMissingData"] == "ignore"
+    assert alarms["BaselineUnavailable"]["TreatMissingData"] == "notBreaching"
+    assert check.metric("PSI", feature="tenure").dimensions == {
+        "EndpointName": "dev-churn",
+        "Feature": "tenure",
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"every": cdk.Duration.minutes(30)}, "whole hours"),
+        ({"every": cdk.Duration.hours(25)}, "whole hours"),
+        ({"every": cdk.Duration.hours(6), "window_hours": 3}, "cover the time between runs"),
+        ({"content_type": "text/xml"}, "content_type"),
+        ({"drifted_share_threshold": 0}, "drifted_share_threshold"),
+    ],
+)
+def test_invalid_props(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build(**changes)

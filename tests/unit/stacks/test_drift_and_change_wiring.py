@@ -1,0 +1,190 @@
+"""The drift check and the change-detection rule in the fixture environments: derived from the
+config, wired to the topic and retraining, and the Foundation's trail only where configured."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from mlops_cdk.config import EnvConfig
+from mlops_cdk.constructs.drift import METRICS_NAMESPACE
+from tests.helpers import SERVICES, Synthesized, resources_of_type
+from tests.unit.constructs.test_change_detection import (
+    AUTOSCALING,
+    IAM_USER,
+    SSO_ADMIN,
+    assumed_role,
+    cloudtrail_event,
+)
+
+pytestmark = pytest.mark.xdist_group("environments")
+
+
+def only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    ((logical_id, resource),) = resources_of_type(template, resource_type).items()
+    return logical_id, resource
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_drift_check_exactly_where_configured(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
+    schedules = resources_of_type(template, "AWS::Scheduler::Schedule")
+    assert bool(schedules) == (env_configs[env].services[service].drift is not None)
+
+
+def test_drift_check_is_derived_from_the_config(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig]
+) -> None:
+    drift = env_configs["stage"].services["fraud"].drift
+    assert drift is not None
+    template = synthesized.template_json("stage", "fraud")
+    _, schedule = only(template, "AWS::Scheduler::Schedule")
+    assert schedule["Properties"]["ScheduleExpression"] == drift.schedule
+    functions = resources_of_type(template, "AWS::Lambda::Function").values()
+    (check,) = [f for f in functions if f["Properties"]["Handler"] == "drift.handler"]
+    env = check["Properties"]["Environment"]["Variables"]
+    assert env["CAPTURE_PREFIX"] == "data-capture/fraud/"
+    assert env["BASELINE_KEY"] == "baselines/fraud/baseline.json"
+    assert env["ENDPOINT_NAME"] == "stage-fraud"
+    assert env["CONTENT_TYPE"] == drift.content_type
+    assert env["WINDOW_HOURS"] == str(drift.window_hours)
+    assert env["MIN_RECORDS"] == str(drift.min_records)
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    (alarm,) = [a for a in alarms if a["Properties"].get("MetricName") == "DriftedFeatureShare"]
+    props = alarm["Properties"]
+    assert props["Namespace"] == METRICS_NAMESPACE
+    assert props["Dimensions"] == [{"Name": "EndpointName", "Value": "stage-fraud"}]
+    assert props["Threshold"] == drift.drifted_share_threshold
+    assert props["Period"] == drift.period_minutes * 60
+    assert props["TreatMissingData"] == "ignore"
+
+
+def test_drift_alarm_notifies_and_retrains(synthesized: Synthesized) -> None:
+    template = synthesized.template_json("stage", "fraud")
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic")
+    functions = resources_of_type(template, "AWS::Lambda::Function")
+    (retrain,) = [
+        k for k, f in functions.items() if f["Properties"]["Handler"] == "retrain.handler"
+    ]
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == METRICS_NAMESPACE
+    }
+    share = alarms["DriftedFeatureShare"]
+    assert {"Ref": topic} in share["AlarmActions"]
+    assert {"Fn::GetAtt": [retrain, "Arn"]} in share["AlarmActions"]
+    assert share["OKActions"] == [{"Ref": topic}]
+    baseline = alarms["BaselineUnavailable"]
+    assert baseline["AlarmActions"] == [{"Ref": topic}]  # notify only, never retrain
+
+
+def resolved_pattern(template: dict[str, Any], names: dict[str, str]) -> EventPattern:
+    """The rule's pattern with each Fn::GetAtt name replaced by a sample physical name."""
+    _, rule = only(template, "AWS::Events::Rule")
+    text = json.dumps(rule["Properties"]["EventPattern"])
+    for logical_id, name in names.items():
+        for attribute in ("EndpointConfigName", "ModelName"):
+            text = text.replace(
+                json.dumps({"Fn::GetAtt": [logical_id, attribute]}), json.dumps(name)
+            )
+    assert "Fn::" not in text
+    return EventPattern.load(text)
+
+
+@pytest.mark.parametrize(("env", "service"), [s for s in SERVICES if s[0] != "dev"])
+def test_change_rule_matches_manual_changes_only(
+    synthesized: Synthesized, env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
+    account = {"stage": "222222222222", "prod": "333333333333"}[env]
+    models = resources_of_type(template, "AWS::SageMaker::Model")
+    config_id, _ = only(template, "AWS::SageMaker::EndpointConfig")
+    names = {config_id: f"{env}-{service}-config-1", **{m: f"{m}-name" for m in models}}
+    pattern = resolved_pattern(template, names)
+    endpoint = f"{env}-{service}"
+    cfn = assumed_role(
+        f"cdk-hnb659fds-cfn-exec-role-{account}-eu-west-1",
+        invoked_by="cloudformation.amazonaws.com",
+    )
+    some_model = f"{next(iter(models))}-name"
+    assert pattern.matches_event(
+        cloudtrail_event("UpdateEndpoint", {"endpointName": endpoint}, IAM_USER)
+    )
+    assert pattern.matches_event(
+        cloudtrail_event("DeleteModel", {"modelName": some_model}, SSO_ADMIN)
+    )
+    assert pattern.matches_event(
+        cloudtrail_event("DeleteEndpointConfig", {"endpointConfigName": names[config_id]}, IAM_USER)
+    )
+    # The pipeline's own deploys and autoscaling do not match.
+    assert not pattern.matches_event(
+        cloudtrail_event("UpdateEndpoint", {"endpointName": endpoint}, cfn)
+    )
+    assert not pattern.matches_event(
+        cloudtrail_event("DeleteModel", {"modelName": some_model}, cfn)
+    )
+    weights = {"endpointName": endpoint, "desiredWeightsAndCapacities": []}
+    assert not pattern.matches_event(
+        cloudtrail_event("UpdateEndpointWeightsAndCapacities", weights, AUTOSCALING)
+    )
+    other = "prod-fraud" if endpoint != "prod-fraud" else "prod-churn"
+    assert not pattern.matches_event(
+        cloudtrail_event("UpdateEndpoint", {"endpointName": other}, IAM_USER)
+    )
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_change_rule_publishes_to_the_alarm_topic_only_from_itself(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
+    rules = resources_of_type(template, "AWS::Events::Rule")
+    if env_configs[env].change_detection is None:
+        assert not rules
+        return
+    ((rule_id, rule),) = rules.items()
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic")
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": topic}]
+    _, policy = only(template, "AWS::SNS::TopicPolicy")
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (events,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert events["Condition"]["ArnEquals"] == {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}
+
+
+@pytest.mark.parametrize("env", ["dev", "stage", "prod"])
+def test_foundation_trail_and_key_grant_only_where_configured(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    template = synthesized.template_json(env, "foundation")
+    change = env_configs[env].change_detection
+    trails = resources_of_type(template, "AWS::CloudTrail::Trail")
+    assert bool(trails) == (change is not None and change.creates_trail)
+    _, key = only(template, "AWS::KMS::Key")
+    sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert ("EventBridgeRulesToTopic" in sids) == (change is not None)
+    assert ("CloudTrailEncryptLogs" in sids) == bool(trails)
+    if trails:
+        (trail,) = trails.values()
+        assert trail["Properties"]["TrailName"] == f"mlops-{env}-changes"
+        assert trail["Properties"]["EnableLogFileValidation"] is True
+        assert template["Outputs"]["ChangeTrailName"]["Value"] == f"mlops-{env}-changes"
+    elif change is not None:
+        assert template["Outputs"]["ChangeTrailName"]["Value"] == change.existing_trail_name
+    else:
+        assert "ChangeTrailName" not in template.get("Outputs", {})
+
+
+@pytest.mark.parametrize("env", ["dev", "stage", "prod"])
+def test_publishers_alone_write_baselines(synthesized: Synthesized, env: str) -> None:
+    template = synthesized.template_json(env, "foundation")
+    policies = resources_of_type(template, "AWS::S3::BucketPolicy").values()
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    (deny,) = [s for s in statements if s.get("Sid") == "OnlyPublishersWriteBaselines"]
+    assert deny["Effect"] == "Deny"
+    assert json.dumps(deny["Resource"]).endswith('/baselines/*"]]}')
