@@ -20,8 +20,8 @@ STAMP_DEV := $(VENV)/.stamp-dev-deps
 STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
-  baseline drift-demo bench-drift cost cost-pipeline
+.PHONY: help install install-dev lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
+  baseline drift-demo bench-drift cost cost-pipeline docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -31,13 +31,39 @@ $(PY):
 	  || { echo "Python 3.11 or newer is required (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP_DEPS): requirements.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt
+# Installs come from the hashed lock files (requirements*.lock, made by `make lock` from the
+# pinned requirements*.txt): every distribution is checked against its recorded sha256.
+$(STAMP_DEPS): requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(STAMP_DEV): requirements-dev.txt requirements.txt $(STAMP_DEPS)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(STAMP_DEV): requirements-dev.lock $(STAMP_DEPS)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+UV_VERSION := 0.13.9
+LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
+
+lock: | $(PY) ## Refresh requirements{,-dev,-scan}.lock (hashes) from requirements*.txt
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(LOCK) requirements.txt -o requirements.lock
+	$(LOCK) requirements-dev.txt -o requirements-dev.lock
+	$(LOCK) requirements-scan.txt -o requirements-scan.lock
+
+# checkov in a virtualenv of its own: its pins conflict with the project's boto3.
+SCAN_VENV := .venv-scan
+STAMP_SCAN := $(SCAN_VENV)/.stamp-scan
+$(STAMP_SCAN): requirements-scan.lock
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-scan.lock
+	touch $@
+
+scan: $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (synthesized if absent): any finding neither fixed nor skipped with a reason fails
+	@test -f cdk.out/manifest.json || $(MAKE) --no-print-directory synth
+	@test -f cdk.out.pipeline/manifest.json || $(MAKE) --no-print-directory synth-pipeline
+	for dir in cdk.out cdk.out.pipeline; do \
+	  $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d $$dir; \
+	done
 
 # The wheel ships node, npm and npx under site-packages; npm/npx are scripts that must be
 # reached through links to their real location, so link them into .venv/bin.
@@ -73,14 +99,18 @@ test: install-dev ## The whole test suite with coverage
 test-fast: install-dev ## Unit tests without whole-environment synths or subprocesses (no coverage)
 	$(PY) -m pytest -m 'not slow' --no-cov -q
 
-lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint over cdk.out and the pipeline
+lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint and checkov over cdk.out and the pipeline
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m mypy --config-file pyproject.toml lambda/retrain/retrain.py
-	$(PY) -m mypy --config-file pyproject.toml lambda/drift/drift.py lambda/drift/drift_stats.py
+	for fn in retrain drift; do \
+	  MYPYPATH=mlops_cdk/functions/$$fn $(PY) -m mypy --config-file pyproject.toml \
+	    --explicit-package-bases mlops_cdk/functions/$$fn/*.py; \
+	done
+	for app in examples/*/app.py; do $(PY) -m mypy --config-file pyproject.toml $$app; done
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
 	  'cdk.out.pipeline/**/*.template.json'
+	$(MAKE) --no-print-directory scan
 
 bench: install-dev ## Synth time vs an empty CDK app; 1/10/30 services: cost per service, linearity (STRICT=1: exit 1 when a target is missed)
 	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(STRICT)),--strict,)
@@ -140,5 +170,12 @@ preflight: install-dev ## Pre-deploy check of ENV's services, or SERVICE=x: imag
 	$(PY) -m mlops_cdk.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)
 
+# Importing the constructs starts jsii's Node process: pdoc must be allowed to run it.
+docs: install-dev ## API reference of the package from its docstrings (pdoc) into docs/api/
+	rm -rf docs/api
+	PDOC_ALLOW_EXEC=1 $(PY) -m pdoc --docformat restructuredtext --output-directory docs/api \
+	  mlops_cdk '!mlops_cdk.functions.retrain' '!mlops_cdk.functions.drift'
+	@echo "open docs/api/index.html"
+
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out cdk.out.pipeline review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml
+	rm -rf cdk.out cdk.out.pipeline review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml docs/api

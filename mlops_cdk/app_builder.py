@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from mlops_cdk.compliance import enable_compliance_gates
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.pipeline import PIPELINE_STACK_ID, PipelineStack
+from mlops_cdk.scanner_skips import ScannerSkips
 from mlops_cdk.stage import MlopsStage
 
 
@@ -36,6 +37,8 @@ def create_app(
     )
     if compliance_gates:
         enable_compliance_gates(app)
+    # Other IaC scanners read their skips from template metadata (scanner_skips.py).
+    cdk.Aspects.of(app).add(ScannerSkips())
     return app
 
 

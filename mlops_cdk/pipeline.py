@@ -20,11 +20,11 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge
+from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 from mlops_cdk.constructs.storage import ArtifactStorage
-from mlops_cdk.pipeline_compliance import acknowledge_generated
 from mlops_cdk.stage import MlopsStage
 
 PIPELINE_STACK_ID = "MlopsPipeline"
@@ -61,10 +61,19 @@ class PipelineStack(cdk.Stack):
             config.repository, config.branch, connection_arn=config.connection_arn
         )
         cross_account = any(by_name[n].account != config.account for n in config.stages)
-        # A rotating key and a versioned, access-logged bucket instead of CDK Pipelines' default
-        # bucket. The key keeps CDK's default policy (account root): the pipeline's roles and
-        # the target accounts' deploy roles are granted through it by CDK Pipelines.
-        self.artifact_key = kms.Key(
+        self.artifact_key, self.artifacts = self._artifact_storage()
+        self.pipeline = self._code_pipeline(cross_account)
+        self.stages: dict[str, MlopsStage] = {}
+        for name in config.stages:
+            self.stages[name] = self._add_stage(config, by_name[name])
+        self.pipeline.build_pipeline()
+        acknowledge_generated(self.pipeline)
+
+    def _artifact_storage(self) -> tuple[kms.Key, ArtifactStorage]:
+        """A rotating key and a versioned, access-logged bucket instead of CDK Pipelines'
+        default bucket. The key keeps CDK's default policy (account root): the pipeline's roles
+        and the target accounts' deploy roles are granted through it by CDK Pipelines."""
+        key = kms.Key(
             self,
             "ArtifactKey",
             description="Pipeline artifacts",
@@ -72,23 +81,26 @@ class PipelineStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         acknowledge(
-            self.artifact_key,
+            key,
             "MlopsSageMaker-KeyGrantForAwsResource",
             "CDK Pipelines grants its own roles and the target accounts' deploy roles on this "
             "key through IAM, which needs the default delegation to the tooling account; the "
             "key protects pipeline artifacts only, and only pipeline roles live in this account.",
         )
-        self.artifacts = ArtifactStorage(
+        storage = ArtifactStorage(
             self,
             "PipelineArtifacts",
-            key=self.artifact_key,
+            key=key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
             model_artifacts_prefix="unused-models/",
             data_capture_prefix="unused-capture/",
             noncurrent_version_expiry=cdk.Duration.days(30),
             access_log_expiry=cdk.Duration.days(365),
         )
-        self.pipeline = pipelines.CodePipeline(
+        return key, storage
+
+    def _code_pipeline(self, cross_account: bool) -> pipelines.CodePipeline:
+        return pipelines.CodePipeline(
             self,
             "Pipeline",
             synth=pipelines.ShellStep(
@@ -109,28 +121,28 @@ class PipelineStack(cdk.Stack):
                 ),
             ),
         )
-        self.stages: dict[str, MlopsStage] = {}
-        for name in config.stages:
-            env = by_name[name]
-            stage = MlopsStage(self, name, config=env, smoke_test_account=config.account)
-            self.stages[name] = stage
-            pre: list[pipelines.Step] = []
-            if name in config.manual_approval_before:
-                pre.append(
-                    pipelines.ManualApprovalStep(
-                        f"Approve-{name}",
-                        comment=f"Promote to {name}: review the change and the previous stage's "
-                        "smoke test before approving.",
-                    )
+
+    def _add_stage(self, config: PipelineConfig, env: EnvConfig) -> MlopsStage:
+        """One environment's stage: approval first where configured, then each service's
+        pre-deploy check and smoke test around its stacks."""
+        name = env.name
+        stage = MlopsStage(self, name, config=env, smoke_test_account=config.account)
+        pre: list[pipelines.Step] = []
+        if name in config.manual_approval_before:
+            pre.append(
+                pipelines.ManualApprovalStep(
+                    f"Approve-{name}",
+                    comment=f"Promote to {name}: review the change and the previous stage's "
+                    "smoke test before approving.",
                 )
-            stack_steps = [
-                steps
-                for service in stage.services
-                for steps in self._service_steps(stage, service, smoke=config.smoke_tests)
-            ]
-            self.pipeline.add_stage(stage, pre=pre, stack_steps=stack_steps)
-        self.pipeline.build_pipeline()
-        acknowledge_generated(self.pipeline)
+            )
+        stack_steps = [
+            steps
+            for service in stage.services
+            for steps in self._service_steps(stage, service, smoke=config.smoke_tests)
+        ]
+        self.pipeline.add_stage(stage, pre=pre, stack_steps=stack_steps)
+        return stage
 
     def _service_steps(
         self, stage: MlopsStage, service: str, *, smoke: bool

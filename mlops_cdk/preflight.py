@@ -50,6 +50,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.serving import ModelConfig
+from mlops_cdk.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
 from mlops_cdk.smoke import (
     CheckResult,
     assumed_session,
@@ -58,8 +59,6 @@ from mlops_cdk.smoke import (
     parse_arguments,
     unknown_service,
 )
-from mlops_cdk.stacks.foundation import BUCKET_OUTPUT
-from mlops_cdk.stacks.registry import REPOSITORY_OUTPUT
 
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -42,7 +42,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.serving import SmokeTestConfig
-from mlops_cdk.stacks.service import endpoint_name_for
+from mlops_cdk.names import endpoint_name_for
 
 POLL_SECONDS = 15
 WEIGHT_TOLERANCE = 0.001

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
+from mlops_cdk.scanner_skips import ScannerSkips
 from mlops_cdk.stacks.foundation import FoundationStack
 from mlops_cdk.stacks.registry import ServiceRegistryStack
 from mlops_cdk.stacks.service import ServiceStack
@@ -50,6 +51,8 @@ class MlopsStage(cdk.Stage):
         )
         self.config = config
         self.production = config.production  # read by the SageMaker compliance pack
+        # App-level aspects do not reach into a Stage: other scanners' skips are added here.
+        cdk.Aspects.of(self).add(ScannerSkips())
         self.foundation = FoundationStack(self, "Foundation", config=config)
         self.services: dict[str, ServiceStacks] = {
             name: self._service(name, smoke_test_account) for name in config.services

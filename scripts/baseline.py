@@ -4,10 +4,11 @@ DATA=<train.csv> [ENV=<env>]``.
 The CSV has a header; every column the endpoint receives (all but ``--exclude``, e.g. the label)
 is a payload column, in this order (CSV requests carry no header). A column is numeric when
 every non-empty value is a number (``--categorical`` forces categorical, e.g. codes). Writes
-the baseline JSON (lambda/drift/drift_stats.py, schema version 1: quantile bin edges and shares
-plus a KS reference sample per numeric feature, category shares per categorical one, row count,
-date, SHA-256 of the source file) and prints the ``aws s3 cp`` command that publishes it to
-``s3://<bucket>/baselines/<service>/baseline.json`` (publishers only may write there).
+the baseline JSON (mlops_cdk/functions/drift/drift_stats.py, schema version 1: quantile bin
+edges and shares plus a KS reference sample per numeric feature, category shares per categorical
+one, row count, date, SHA-256 of the source file) and prints the ``aws s3 cp`` command that
+publishes it to ``s3://<bucket>/baselines/<service>/baseline.json`` (publishers only may write
+there).
 
 Bad input is one line on stderr and exit code 2.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "lambda" / "drift"))
+sys.path.insert(0, str(ROOT / "mlops_cdk" / "functions" / "drift"))
 sys.path.insert(1, str(ROOT))  # mlops_cdk, for --env
 
 import drift_stats as ds  # noqa: E402 - the Lambda's module, by path

@@ -273,12 +273,12 @@ def phase_worker(config_dir: Path, outdir: Path) -> dict[str, float]:
 
     from mlops_cdk.app_builder import build_app
     from mlops_cdk.compliance import PACKS
+    from mlops_cdk.compliance.sagemaker import SageMakerChecks
     from mlops_cdk.config import load_environments, load_pipeline
-    from mlops_cdk.sagemaker_rules import SageMakerChecks
 
-    @jsii.implements(cdk.IPolicyValidationPluginBeta1)
+    @jsii.implements(cdk.IPolicyValidationPlugin)
     class TimedPlugin:
-        def __init__(self, inner: cdk.IPolicyValidationPluginBeta1) -> None:
+        def __init__(self, inner: cdk.IPolicyValidationPlugin) -> None:
             self.inner, self.seconds = inner, 0.0
 
         @property
@@ -294,8 +294,8 @@ def phase_worker(config_dir: Path, outdir: Path) -> dict[str, float]:
             return self.inner.rule_ids
 
         def validate(
-            self, context: cdk.IPolicyValidationContextBeta1
-        ) -> cdk.PolicyValidationPluginReportBeta1:
+            self, context: cdk.IPolicyValidationContext
+        ) -> cdk.PolicyValidationPluginReport:
             begin = time.perf_counter()
             try:
                 return self.inner.validate(context)
@@ -416,7 +416,7 @@ def main() -> int:
             empty_direct = statistics.median(empty)
 
     if "import" not in args.skip:
-        import_env = {**env, "PYTHONPATH": str(ROOT / "lambda" / "retrain")}
+        import_env = {**env, "PYTHONPATH": str(ROOT / "mlops_cdk" / "functions" / "retrain")}
         print("import: retrain handler vs bare boto3")
         handler, boto = alternate(
             ("retrain", [python, "-c", "import retrain"]),

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "lambda" / "drift"))
+sys.path.insert(0, str(ROOT / "mlops_cdk" / "functions" / "drift"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import baseline as baseline_script  # noqa: E402

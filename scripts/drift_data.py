@@ -1,6 +1,6 @@
 """Generated data for ``make drift-demo`` and ``make bench-drift``: churn-like training rows and
-SageMaker data-capture lines (JSON Lines, ``captureData.endpointInput``; see lambda/drift/drift.py
-for the format and its source)."""
+SageMaker data-capture lines (JSON Lines, ``captureData.endpointInput``; see
+mlops_cdk/functions/drift/drift.py for the format and its source)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-LAMBDA_DIR = ROOT / "lambda" / "retrain"
+LAMBDA_DIR = ROOT / "mlops_cdk" / "functions" / "retrain"
 sys.path.insert(0, str(LAMBDA_DIR))
 
 REGION = "eu-west-1"

@@ -15,6 +15,20 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.facts import BASELINE_FILE, BASELINES_PREFIX, baseline_key
+
+# BASELINES_PREFIX, BASELINE_FILE and baseline_key: re-exported from mlops_cdk.facts.
+__all__ = [
+    "BASELINES_PREFIX",
+    "BASELINE_FILE",
+    "MAX_FEATURES",
+    "MAX_RATE_MINUTES",
+    "MAX_WINDOW_HOURS",
+    "RATE_PATTERN",
+    "DriftConfig",
+    "baseline_key",
+    "rate_minutes",
+]
 
 # EventBridge Scheduler rate expressions: ``rate(value unit)``, unit minute(s), hour(s) or
 # day(s), singular for 1 and plural otherwise ("Schedule types on EventBridge Scheduler",
@@ -24,15 +38,7 @@ _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 MAX_RATE_MINUTES = 1440  # CloudWatch evaluates an alarm over at most one day per period
 MAX_WINDOW_HOURS = 168
 MAX_FEATURES = 100
-# Where baselines live in the environment's bucket (publishers alone write there).
-BASELINES_PREFIX = "baselines/"
-BASELINE_FILE = "baseline.json"
 _FEATURE_NAME = re.compile(r"^[^\s,](?:[^,]{0,253}[^\s,])?$")
-
-
-def baseline_key(service: str) -> str:
-    """The S3 key of a service's baseline: ``baselines/<service>/baseline.json``."""
-    return f"{BASELINES_PREFIX}{service}/{BASELINE_FILE}"
 
 
 def rate_minutes(expression: str) -> int:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from ipaddress import IPv4Network
 from typing import Annotated, Any, ClassVar, Literal
 
-from aws_cdk.region_info import RegionInfo
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel, partial_model
@@ -25,6 +24,7 @@ from mlops_cdk.config.monitoring import (
     OperationalThresholds,
     training_job_problems,
 )
+from mlops_cdk.config.regions import REGIONS
 from mlops_cdk.config.service import (
     RESERVED_SERVICE_NAMES,
     SERVICE_NAME_PATTERN,
@@ -32,6 +32,7 @@ from mlops_cdk.config.service import (
     derive_service_names,
     named_fields,
 )
+from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH
 from mlops_cdk.instance_types import UnknownInstanceType, gpus
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -49,10 +50,9 @@ _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
-@cache
 def known_regions() -> frozenset[str]:
-    """Region names aws-cdk-lib knows (its region-info database), read once."""
-    return frozenset(info.name for info in RegionInfo.regions)
+    """Region names aws-cdk-lib knows (its region-info database, kept in regions.py)."""
+    return REGIONS
 
 
 def account_id(value: Any) -> Any:
@@ -190,8 +190,7 @@ class AwsLocation(StrictModel):
         return region_name(value)
 
 
-# SageMaker endpoint names: at most 63 characters (CreateEndpoint, EndpointName).
-MAX_ENDPOINT_NAME = 63
+MAX_ENDPOINT_NAME = MAX_ENDPOINT_NAME_LENGTH  # CreateEndpoint, EndpointName
 # CloudFormation stack names: at most 128 characters.
 MAX_STACK_NAME = 128
 REGISTRY_STACK_SUFFIX = "-Registry"

@@ -13,28 +13,32 @@ from pydantic import Field, field_validator, model_validator
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem, Problems
 from mlops_cdk.config.schedules import cron_problem, time_zone_problem
+from mlops_cdk.facts import MAX_VARIANTS, has_local_nvme
 from mlops_cdk.guardrails import first_step_problem, fleet_sizes
 from mlops_cdk.instance_types import HOSTING_INSTANCE_TYPES
 
-MAX_VARIANTS = 10
+# MAX_VARIANTS and has_local_nvme: re-exported from mlops_cdk.facts (one copy).
+__all__ = [
+    "MAX_VARIANTS",
+    "CapacitySize",
+    "DataCaptureConfig",
+    "DeploymentConfig",
+    "InstanceAutoscaling",
+    "InstanceCapacity",
+    "ModelConfig",
+    "ProvisionedConcurrencyScaling",
+    "ScheduledScaling",
+    "ServerlessCapacity",
+    "ServingConfig",
+    "SmokeTestConfig",
+    "VariantConfig",
+    "has_local_nvme",
+]
 _NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,30}$"  # SageMaker variant/model name characters
 _ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")
 _IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
 _IMAGE_DIGEST = r"^sha256:[0-9a-f]{64}$"
 _INSTANCE_TYPE = r"^ml\.[a-z0-9-]+\.[a-z0-9]+$"
-
-# Instance families with local NVMe instance storage: SageMaker rejects a KmsKeyId on endpoint
-# configs that use them (their storage is hardware-encrypted instead).
-_NVME_FAMILIES = frozenset(
-    {"g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "trn1", "trn1n"}
-)
-_NVME_SUFFIX = re.compile(r"^[a-z]+\d+[a-z]*d[a-z]*$")  # m5d, c5d, r5d, m6id, c6gd, ...
-
-
-def has_local_nvme(instance_type: str) -> bool:
-    """True for ``ml.<family>.<size>`` types whose family has local NVMe storage."""
-    family = instance_type.split(".")[1]
-    return family in _NVME_FAMILIES or bool(_NVME_SUFFIX.match(family))
 
 
 class ModelConfig(StrictModel):

@@ -10,28 +10,40 @@ Missing-data treatment is chosen per alarm:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge
-from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
+from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, variant_metric
+from mlops_cdk.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.instance_types import gpus, vcpus
 
-SAGEMAKER_NAMESPACE = "AWS/SageMaker"
-INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
-ONE_MINUTE = cdk.Duration.minutes(1)
+__all__ = [
+    "INSTANCE_NAMESPACE",
+    "ONE_MINUTE",
+    "SAGEMAKER_NAMESPACE",
+    "AlarmThresholds",
+    "EndpointAlarms",
+    "QualityAlarmSpec",
+    "error_rate",
+    "utilization_threshold",
+    "variant_metric",
+]
 
-_MISSING = {
+MissingData = Literal["breaching", "not_breaching", "ignore", "missing"]
+Comparison = Literal["greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"]
+_MISSING: dict[str, cloudwatch.TreatMissingData] = {
     "breaching": cloudwatch.TreatMissingData.BREACHING,
     "not_breaching": cloudwatch.TreatMissingData.NOT_BREACHING,
     "ignore": cloudwatch.TreatMissingData.IGNORE,
     "missing": cloudwatch.TreatMissingData.MISSING,
 }
-_COMPARISON = {
+_COMPARISON: dict[str, cloudwatch.ComparisonOperator] = {
     "greater_than": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     "greater_than_or_equal": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     "less_than": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -39,39 +51,75 @@ _COMPARISON = {
 }
 
 
-def variant_metric(
-    endpoint_name: str,
-    variant: str,
-    metric_name: str,
-    statistic: str,
-    *,
-    namespace: str = SAGEMAKER_NAMESPACE,
-    period: cdk.Duration = ONE_MINUTE,
-) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace=namespace,
-        metric_name=metric_name,
-        dimensions_map={"EndpointName": endpoint_name, "VariantName": variant},
-        statistic=statistic,
-        period=period,
-    )
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """Per-variant operational alarm thresholds (1-minute periods). The defaults are the
+    project's (the configuration schema starts from the same values).
+
+    Utilization thresholds are percentages of the whole instance; :class:`EndpointAlarms`
+    scales them by the instance type's vCPU / GPU count."""
+
+    latency_ms: float = 1000
+    latency_statistic: str = "p99"
+    errors_5xx_percent: float = 1
+    errors_4xx_percent: float = 5
+    cpu_percent: float = 90
+    memory_percent: float = 85
+    disk_percent: float = 80
+    gpu_percent: float = 90
+    gpu_memory_percent: float = 90
+    no_invocations_minutes: int | None = None
+    evaluation_periods: int = 5
+    datapoints_to_alarm: int = 3
+
+    def __post_init__(self) -> None:
+        if self.latency_ms <= 0:
+            raise ValueError("AlarmThresholds: latency_ms must be > 0")
+        percents = {
+            "errors_5xx_percent": self.errors_5xx_percent,
+            "errors_4xx_percent": self.errors_4xx_percent,
+            "cpu_percent": self.cpu_percent,
+            "memory_percent": self.memory_percent,
+            "disk_percent": self.disk_percent,
+            "gpu_percent": self.gpu_percent,
+            "gpu_memory_percent": self.gpu_memory_percent,
+        }
+        for name, value in percents.items():
+            if not 0 < value <= 100:
+                raise ValueError(f"AlarmThresholds: {name} must be in (0, 100]")
+        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
+            raise ValueError("AlarmThresholds: need 1 <= datapoints_to_alarm <= evaluation_periods")
+        if self.no_invocations_minutes is not None and self.no_invocations_minutes < 5:
+            raise ValueError("AlarmThresholds: no_invocations_minutes must be >= 5")
 
 
-def error_rate(endpoint_name: str, variant: str, errors_metric: str) -> cloudwatch.MathExpression:
-    """Errors as a percentage of invocations; 0 when there is no traffic.
+@dataclass(frozen=True)
+class QualityAlarmSpec:
+    """An alarm on a model-quality metric that AWS or a named publisher puts to CloudWatch.
 
-    Metric ids are unique per variant and error kind, so several rates can share a graph."""
-    suffix = re.sub(r"[^a-z0-9]", "_", f"{variant}_{errors_metric}".lower())
-    errors, invocations = f"err_{suffix}", f"inv_{suffix}"
-    return cloudwatch.MathExpression(
-        expression=f"IF({invocations} > 0, 100 * {errors} / {invocations}, 0)",
-        using_metrics={
-            errors: variant_metric(endpoint_name, variant, errors_metric, "Sum"),
-            invocations: variant_metric(endpoint_name, variant, "Invocations", "Sum"),
-        },
-        period=ONE_MINUTE,
-        label=f"{variant} {errors_metric} %",
-    )
+    ``published_by`` names who publishes a metric in a custom namespace (the acknowledgement of
+    the ``MlopsSageMaker-AlarmMetricPublished`` finding quotes it)."""
+
+    name: str
+    namespace: str
+    metric_name: str
+    threshold: float
+    comparison: Comparison
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    statistic: str = "Maximum"
+    period_minutes: int = 60
+    evaluation_periods: int = 1
+    missing_data: MissingData = "ignore"
+    description: str = ""
+    published_by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.comparison not in _COMPARISON:
+            raise ValueError(f"quality alarm {self.name}: unknown comparison {self.comparison!r}")
+        if self.missing_data not in _MISSING:
+            raise ValueError(f"quality alarm {self.name}: unknown missing_data")
+        if self.period_minutes < 1 or self.evaluation_periods < 1:
+            raise ValueError(f"quality alarm {self.name}: periods must be >= 1")
 
 
 def utilization_threshold(percent_of_instance: float, units: int) -> float:
@@ -82,11 +130,12 @@ def utilization_threshold(percent_of_instance: float, units: int) -> float:
 
 
 class EndpointAlarms(Construct):
-    """Per-variant operational alarms, and the quality alarms of the config.
+    """Per-variant operational alarms, and quality alarms.
 
     ``variants`` maps each variant name to its instance type (None for a serverless variant,
-    which gets no instance-utilization alarms). Utilization thresholds are percentages of the
-    whole instance and are scaled by the type's vCPU / GPU count; an unknown type raises.
+    which gets no instance-utilization alarms). ``thresholds`` defaults to
+    :class:`AlarmThresholds`'s values. Utilization thresholds are percentages of the whole
+    instance and are scaled by the type's vCPU / GPU count; an unknown type raises.
 
     ``alarms[(variant, kind)]`` holds the operational alarms, ``quality[name]`` the quality
     ones; :meth:`for_kinds` selects alarms for deployment rollback or retraining.
@@ -99,15 +148,15 @@ class EndpointAlarms(Construct):
         *,
         endpoint_name: str,
         variants: Mapping[str, str | None],
-        thresholds: OperationalThresholds,
-        quality_alarms: Sequence[MetricAlarmConfig] = (),
+        thresholds: AlarmThresholds | None = None,
+        quality_alarms: Sequence[QualityAlarmSpec] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if not variants:
             raise ValueError("EndpointAlarms: at least one variant")
         self.endpoint_name = endpoint_name
+        self.thresholds = t = thresholds or AlarmThresholds()
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
-        t = thresholds
         not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
         for variant, instance_type in variants.items():
             scope_v = Construct(self, f"Variant-{variant}")
@@ -201,7 +250,7 @@ class EndpointAlarms(Construct):
 
     @staticmethod
     def _utilization(
-        endpoint_name: str, variant: str, instance_type: str | None, t: OperationalThresholds
+        endpoint_name: str, variant: str, instance_type: str | None, t: AlarmThresholds
     ) -> list[tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]]:
         """(kind, id, metric, description, threshold, missing) for the instance metrics."""
         if instance_type is None:

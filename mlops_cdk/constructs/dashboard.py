@@ -8,7 +8,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from mlops_cdk.constructs.alarms import INSTANCE_NAMESPACE, error_rate, variant_metric
+from mlops_cdk.constructs.alarms import error_rate, variant_metric
+from mlops_cdk.facts import (
+    INSTANCE_NAMESPACE,
+    RETRAIN_DECISION_METRIC,
+    RETRAIN_DECISIONS,
+    SAGEMAKER_NAMESPACE,
+)
 
 WIDTH = 12
 
@@ -30,7 +36,7 @@ class EndpointDashboard(Construct):
         super().__init__(scope, construct_id)
 
         def per_variant(
-            metric: str, statistic: str, namespace: str = "AWS/SageMaker"
+            metric: str, statistic: str, namespace: str = SAGEMAKER_NAMESPACE
         ) -> list[cloudwatch.IMetric]:
             return [
                 variant_metric(endpoint_name, v, metric, statistic, namespace=namespace).with_(
@@ -80,13 +86,13 @@ class EndpointDashboard(Construct):
                     left=[
                         cloudwatch.Metric(
                             namespace=retraining_namespace,
-                            metric_name="RetrainDecision",
+                            metric_name=RETRAIN_DECISION_METRIC,
                             dimensions_map={"Decision": decision},
                             statistic="Sum",
                             period=cdk.Duration.minutes(5),
                             label=decision,
                         )
-                        for decision in ("started", "duplicate", "ignored", "rejected", "failed")
+                        for decision in RETRAIN_DECISIONS
                     ],
                     width=WIDTH,
                 )
@@ -118,17 +124,17 @@ class EnvironmentOverview(Construct):
         widgets: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
                 title=f"Invocations per endpoint variant ({endpoint_prefix}*)",
-                left=[search("AWS/SageMaker", "Invocations", "Sum", "invocations")],
+                left=[search(SAGEMAKER_NAMESPACE, "Invocations", "Sum", "invocations")],
                 width=WIDTH,
             ),
             cloudwatch.GraphWidget(
                 title="5XX errors per endpoint variant",
-                left=[search("AWS/SageMaker", "Invocation5XXErrors", "Sum", "5xx")],
+                left=[search(SAGEMAKER_NAMESPACE, "Invocation5XXErrors", "Sum", "5xx")],
                 width=WIDTH,
             ),
             cloudwatch.GraphWidget(
                 title="Model latency p99 (microseconds)",
-                left=[search("AWS/SageMaker", "ModelLatency", "p99", "latency p99")],
+                left=[search(SAGEMAKER_NAMESPACE, "ModelLatency", "p99", "latency p99")],
                 width=WIDTH,
             ),
             cloudwatch.GraphWidget(

@@ -3,18 +3,17 @@ the VPC that compares the last window of data capture with the service's baselin
 per-feature PSI (and KS for numeric features), the share of drifted features and the number of
 records used; a drift alarm is derived from the same settings (nothing typed twice).
 
-The code is ``lambda/drift`` (pure Python, boto3 from the runtime). EventBridge Scheduler
-invokes Lambda functions asynchronously ("Using Lambda with Amazon EventBridge Scheduler", AWS
-Lambda Developer Guide), so two retry layers apply: the schedule's retry policy covers
-deliveries that fail (throttling, a missing permission), the function's asynchronous retries
-cover runs that fail. A failed run is not retried (the next scheduled run reads the window
-again) and both failure kinds land in one KMS-encrypted queue.
+The code is ``mlops_cdk/functions/drift`` (pure Python, boto3 from the runtime). EventBridge
+Scheduler invokes Lambda functions asynchronously ("Using Lambda with Amazon EventBridge
+Scheduler", AWS Lambda Developer Guide), so two retry layers apply: the schedule's retry policy
+covers deliveries that fail (throttling, a missing permission), the function's asynchronous
+retries cover runs that fail. A failed run is not retried (the next scheduled run reads the
+window again) and both failure kinds land in one KMS-encrypted queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -32,18 +31,30 @@ from constructs import Construct
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
 from mlops_cdk.constructs.network import https_egress_only_group
 from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination
+from mlops_cdk.facts import (
+    DRIFT_BASELINE_METRIC,
+    DRIFT_CONTENT_TYPES,
+    DRIFT_KS_METRIC,
+    DRIFT_MALFORMED_METRIC,
+    DRIFT_NAMESPACE,
+    DRIFT_PSI_METRIC,
+    DRIFT_RECORDS_METRIC,
+    DRIFT_SHARE_METRIC,
+    MAX_ASYNC_EVENT_AGE_SECONDS,
+)
+from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
-CODE_DIR = Path(__file__).resolve().parents[2] / "lambda" / "drift"
-METRICS_NAMESPACE = "MlopsCdk/Drift"
-# Metric names the function publishes (lambda/drift/drift.py).
-SHARE_METRIC = "DriftedFeatureShare"
-PSI_METRIC = "PSI"
-KS_METRIC = "KS"
-RECORDS_METRIC = "RecordsUsed"
-MALFORMED_METRIC = "MalformedRecords"
-BASELINE_METRIC = "BaselineUnavailable"
-CONTENT_TYPES = ("text/csv", "application/json")
-MAX_ASYNC_EVENT_AGE = cdk.Duration.hours(6)  # Lambda's limit for asynchronous invocations
+CODE_DIR = asset_dir("drift")
+METRICS_NAMESPACE = DRIFT_NAMESPACE
+# Metric names the function publishes (mlops_cdk/functions/drift/drift.py).
+SHARE_METRIC = DRIFT_SHARE_METRIC
+PSI_METRIC = DRIFT_PSI_METRIC
+KS_METRIC = DRIFT_KS_METRIC
+RECORDS_METRIC = DRIFT_RECORDS_METRIC
+MALFORMED_METRIC = DRIFT_MALFORMED_METRIC
+BASELINE_METRIC = DRIFT_BASELINE_METRIC
+CONTENT_TYPES = DRIFT_CONTENT_TYPES
+MAX_ASYNC_EVENT_AGE = cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS)
 
 
 class DriftCheck(Construct):
@@ -72,8 +83,8 @@ class DriftCheck(Construct):
         baseline_key: str,
         endpoint_name: str,
         every: cdk.Duration,
-        log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         role_path: str = "/",
         window_hours: int = 24,
         min_records: int = 500,
@@ -132,7 +143,7 @@ class DriftCheck(Construct):
             description=f"Drift check of {endpoint_name}: PSI/KS of data capture vs baseline",
             runtime=RUNTIME,
             handler="drift.handler",
-            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=["__pycache__", "*.pyc"]),
+            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
             role=self.role.without_policy_updates(),
             environment={
                 "BUCKET": bucket.bucket_name,

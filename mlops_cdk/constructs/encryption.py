@@ -68,6 +68,37 @@ def key_use_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
     ]
 
 
+def iam_delegated_key_policy() -> iam.PolicyDocument:
+    """A key policy for a key that only this account's IAM policies grant use of (what KMS's
+    default policy does), except that grants are only for AWS resources
+    (``kms:GrantIsForAWSResource``): SageMaker, EBS and ECR create grants on the caller's
+    behalf, nobody can grant themselves use."""
+    root = iam.AccountRootPrincipal()
+    return iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="KeyAdministrationByAccount",
+                principals=[root],
+                actions=list(KEY_ADMIN_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="KeyUseThroughIam",
+                principals=[root],
+                actions=list(KEY_USE_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="GrantsOnlyForAwsResources",
+                principals=[root],
+                actions=["kms:CreateGrant"],
+                resources=["*"],
+                conditions=GRANT_FOR_AWS_RESOURCE,
+            ),
+        ]
+    )
+
+
 # What a publisher needs to write SSE-KMS objects (multipart uploads decrypt the data key).
 PUBLISH_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 

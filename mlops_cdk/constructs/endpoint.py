@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_all
-from mlops_cdk.config.serving import has_local_nvme
+from mlops_cdk.constructs.encryption import iam_delegated_key_policy
+from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
+from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH, MAX_VARIANTS, has_local_nvme
 from mlops_cdk.guardrails import describe_step, step_problem
+from mlops_cdk.instance_types import is_gpu_instance_type
 
-MAX_VARIANTS = 10
+# "Amazon SageMaker AI metrics in Amazon CloudWatch": InvokeEndpoint (request) metrics are
+# published for every variant; instance metrics only for variants on instances (a serverless
+# variant publishes MemoryUtilization only: "Monitor a serverless endpoint").
+_SERVERLESS_INSTANCE_METRICS = frozenset({"MemoryUtilization"})
+_GPU_METRICS = frozenset({"GPUUtilization", "GPUMemoryUtilization"})
+INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
 _KMS_FINDINGS = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
     "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
@@ -26,9 +35,21 @@ _KMS_FINDINGS = (
 
 @dataclass(frozen=True)
 class ServerlessSpec:
+    """A serverless variant: memory (1024-6144 MB in 1 GB steps) and concurrency."""
+
     memory_size_mb: int
     max_concurrency: int
     provisioned_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.memory_size_mb % 1024 or not 1024 <= self.memory_size_mb <= 6144:
+            raise ValueError("serverless memory_size_mb must be 1024-6144 in steps of 1024")
+        if self.max_concurrency < 1:
+            raise ValueError("serverless max_concurrency must be >= 1")
+        if self.provisioned_concurrency is not None and not (
+            1 <= self.provisioned_concurrency <= self.max_concurrency
+        ):
+            raise ValueError("serverless provisioned_concurrency must be 1..max_concurrency")
 
 
 @dataclass(frozen=True)
@@ -91,21 +112,27 @@ class DeploymentSpec:
 
 
 class WeightedEndpoint(Construct):
-    """Endpoint config + endpoint.
+    """Endpoint config + endpoint, with an L2's conveniences (:meth:`grant_invoke`, per-variant
+    ``metric_*`` methods).
 
     - Variants and weights as given; each variant's share of traffic is a stack output.
     - Storage volumes encrypted with ``key``, except when a variant's instance type has local
       NVMe storage or the endpoint is serverless: SageMaker rejects a KmsKeyId there, so the
-      finding is acknowledged with that reason instead.
+      finding is acknowledged with that reason instead. Without ``key``, a rotating
+      customer-managed key is created when one is needed (``self.key``; None otherwise) whose
+      use this account's IAM policies grant, and which allows grants only for AWS resources.
     - Data capture (optional) to ``capture_bucket``/``capture_prefix``, KMS-encrypted.
     - The endpoint config has no physical name: any change is a new config (CloudFormation
       generates its name) and an in-place update of the endpoint, never a name collision.
     - The endpoint keeps the instance counts autoscaling has set across stack updates
       (RetainAllVariantProperties) while weights come from the template (DesiredWeight is
       excluded from retention).
-    - ``endpoint_name`` is explicit so that alarms (which need the name as a dimension) can be
-      created before the endpoint and referenced by its deployment guardrails without a
-      dependency cycle. Derive it from the stack name so two copies never collide.
+    - ``deployment`` defaults to all-at-once blue/green with a 5-minute baking period.
+    - ``endpoint_name``: without it CloudFormation generates one (``self.endpoint_name`` is then
+      a token). Give it when alarms on the endpoint's metrics roll a deployment back
+      (``rollback_alarms``): the alarms need the name as a dimension before the endpoint
+      exists, and the endpoint names the alarms. Derive it from the stack name so two copies
+      never collide.
     """
 
     def __init__(
@@ -113,30 +140,54 @@ class WeightedEndpoint(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
         variants: Sequence[VariantSpec],
-        key: kms.IKey,
-        deployment: DeploymentSpec,
+        endpoint_name: str | None = None,
+        key: kms.IKey | None = None,
+        deployment: DeploymentSpec | None = None,
         capture_bucket: s3.IBucket | None = None,
         capture_prefix: str = "data-capture/",
         data_capture: DataCaptureSpec | None = None,
         rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        deployment = deployment or DeploymentSpec()
         _validate(variants, data_capture, capture_bucket)
         _validate_deployment(variants, deployment, rollback_alarms)
+        if rollback_alarms and endpoint_name is None:
+            raise ValueError(
+                "WeightedEndpoint: rollback alarms watch the endpoint's metrics by name; give "
+                "endpoint_name"
+            )
+        if (
+            endpoint_name is not None
+            and not cdk.Token.is_unresolved(endpoint_name)
+            and not 1 <= len(endpoint_name) <= MAX_ENDPOINT_NAME_LENGTH
+        ):
+            raise ValueError(
+                f"WeightedEndpoint: endpoint names have 1-{MAX_ENDPOINT_NAME_LENGTH} characters"
+            )
         self.variants = tuple(variants)
-        self.endpoint_name = endpoint_name
+        self.deployment = deployment
         serverless = any(v.serverless for v in variants)
         nvme = [v.name for v in variants if v.local_nvme]
+        volume_key_allowed = not (nvme or serverless)
+        self.key: kms.IKey | None = key
+        if key is None and (volume_key_allowed or data_capture is not None):
+            self.key = kms.Key(
+                self,
+                "Key",
+                description=f"{self.node.path}: endpoint storage volumes and data capture",
+                enable_key_rotation=True,
+                policy=iam_delegated_key_policy(),
+            )
 
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
             production_variants=[_variant_property(v) for v in variants],
-            kms_key_id=None if (nvme or serverless) else key.key_arn,
+            kms_key_id=self.key.key_arn if (volume_key_allowed and self.key) else None,
             data_capture_config=_capture_property(
-                data_capture, capture_bucket, capture_prefix, key
+                data_capture, capture_bucket, capture_prefix, self.key
             ),
         )
         if nvme:
@@ -165,7 +216,11 @@ class WeightedEndpoint(Construct):
             ],
             deployment_config=_deployment_property(deployment, rollback_alarms),
         )
-        self.endpoint_arn = self.endpoint.ref
+        self.endpoint_name: str = (
+            endpoint_name if endpoint_name is not None else self.endpoint.attr_endpoint_name
+        )
+        # Ref of AWS::SageMaker::Endpoint is the endpoint's ARN.
+        self.endpoint_arn: str = self.endpoint.ref
 
         total = sum(v.initial_weight for v in variants)
         self.traffic_shares = {v.name: 100 * v.initial_weight / total for v in variants}
@@ -186,6 +241,210 @@ class WeightedEndpoint(Construct):
                 value="; ".join(self.deployment_steps),
                 description="First blue/green step per variant (capacity rounds up to instances)",
             )
+
+    @property
+    def variant_names(self) -> list[str]:
+        return [v.name for v in self.variants]
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call InvokeEndpoint on this endpoint (and nothing else): the action
+        ``sagemaker:InvokeEndpoint`` on the endpoint's ARN.
+
+        A role (created here or imported, also a function's role) gets it in a customer-managed
+        policy next to the endpoint, attached to the role: the HIPAA and NIST packs refuse
+        inline policies. Other principals (users, groups) get CDK's usual grant."""
+        principal = grantee.grant_principal
+        if getattr(principal, "role_name", None) is None:
+            return iam.Grant.add_to_principal(
+                grantee=grantee, actions=INVOKE_ACTIONS, resource_arns=[self.endpoint_arn]
+            )
+        role = cast(iam.IRole, principal)  # it has a role name
+        policy = iam.ManagedPolicy(
+            self,
+            f"Invoke{cdk.Names.unique_id(role)}",
+            description=f"Invoke the endpoint {self.node.path}",
+            roles=[role],
+        )
+        return iam.Grant.add_to_principal(
+            grantee=policy, actions=INVOKE_ACTIONS, resource_arns=[self.endpoint_arn]
+        )
+
+    # --- metrics (see mlops_cdk.constructs.metrics for namespaces, dimensions and units) -------
+
+    def metric(
+        self,
+        metric_name: str,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+        label: str | None = None,
+        unit: cloudwatch.Unit | None = None,
+    ) -> cloudwatch.Metric:
+        """An ``AWS/SageMaker`` metric of one variant (``variant`` may be omitted when the
+        endpoint has one)."""
+        return variant_metric(
+            self.endpoint_name,
+            self._variant(variant).name,
+            metric_name,
+            statistic,
+            period=period,
+            label=label,
+            unit=unit,
+        )
+
+    def metric_invocations(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Sum",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``Invocations``: InvokeEndpoint requests sent to the variant (a count; Sum)."""
+        return self.metric("Invocations", variant, statistic=statistic, period=period)
+
+    def metric_invocations_per_instance(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Sum",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``InvocationsPerInstance``: invocations normalized by the variant's instance count."""
+        return self.metric("InvocationsPerInstance", variant, statistic=statistic, period=period)
+
+    def metric_latency(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``ModelLatency``: time the model container takes to respond, in **microseconds**
+        (an alarm at 250 ms has the threshold 250000)."""
+        return self.metric("ModelLatency", variant, statistic=statistic, period=period)
+
+    def metric_overhead_latency(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``OverheadLatency``: time SageMaker adds around the model, in microseconds."""
+        return self.metric("OverheadLatency", variant, statistic=statistic, period=period)
+
+    def metric_errors_5xx(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Sum",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``Invocation5XXErrors``: requests the model answered with a 5xx code (a count)."""
+        return self.metric("Invocation5XXErrors", variant, statistic=statistic, period=period)
+
+    def metric_errors_4xx(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Sum",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``Invocation4XXErrors``: requests the model answered with a 4xx code (a count)."""
+        return self.metric("Invocation4XXErrors", variant, statistic=statistic, period=period)
+
+    def metric_error_rate_5xx(
+        self, variant: str | None = None, *, period: cdk.Duration = ONE_MINUTE
+    ) -> cloudwatch.MathExpression:
+        """5xx errors as a percentage of invocations (0 without traffic)."""
+        return error_rate(
+            self.endpoint_name, self._variant(variant).name, "Invocation5XXErrors", period=period
+        )
+
+    def metric_cpu_utilization(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``CPUUtilization`` (``/aws/sagemaker/Endpoints``): percent **summed over vCPUs**
+        (0-400 % on four vCPUs; see ``mlops_cdk.instance_types.vcpus``)."""
+        return self._instance_metric("CPUUtilization", variant, statistic, period)
+
+    def metric_memory_utilization(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``MemoryUtilization``: percent of the instance's (or serverless variant's) memory."""
+        return self._instance_metric("MemoryUtilization", variant, statistic, period)
+
+    def metric_disk_utilization(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``DiskUtilization``: percent of the instance's disk space."""
+        return self._instance_metric("DiskUtilization", variant, statistic, period)
+
+    def metric_gpu_utilization(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``GPUUtilization``: percent summed over the instance's GPUs."""
+        return self._instance_metric("GPUUtilization", variant, statistic, period)
+
+    def metric_gpu_memory_utilization(
+        self,
+        variant: str | None = None,
+        *,
+        statistic: str = "Average",
+        period: cdk.Duration = ONE_MINUTE,
+    ) -> cloudwatch.Metric:
+        """``GPUMemoryUtilization``: percent summed over the instance's GPUs."""
+        return self._instance_metric("GPUMemoryUtilization", variant, statistic, period)
+
+    def _instance_metric(
+        self, metric_name: str, variant: str | None, statistic: str, period: cdk.Duration
+    ) -> cloudwatch.Metric:
+        spec = self._variant(variant)
+        if spec.instance_type is None and metric_name not in _SERVERLESS_INSTANCE_METRICS:
+            raise ValueError(
+                f"WeightedEndpoint: variant {spec.name} is serverless; SageMaker publishes no "
+                f"{metric_name} for it"
+            )
+        if (
+            spec.instance_type is not None
+            and metric_name in _GPU_METRICS
+            and not is_gpu_instance_type(spec.instance_type)
+        ):
+            raise ValueError(
+                f"WeightedEndpoint: variant {spec.name} ({spec.instance_type}) has no GPU"
+            )
+        return instance_metric(self.endpoint_name, spec.name, metric_name, statistic, period=period)
+
+    def _variant(self, name: str | None) -> VariantSpec:
+        if name is None:
+            if len(self.variants) != 1:
+                raise ValueError(
+                    f"WeightedEndpoint: name a variant ({', '.join(self.variant_names)})"
+                )
+            return self.variants[0]
+        for spec in self.variants:
+            if spec.name == name:
+                return spec
+        raise ValueError(
+            f"WeightedEndpoint: no variant {name!r} (variants: {', '.join(self.variant_names)})"
+        )
 
 
 def _validate(
@@ -277,9 +536,9 @@ def _variant_property(v: VariantSpec) -> sagemaker.CfnEndpointConfig.ProductionV
 
 
 def _capture_property(
-    spec: DataCaptureSpec | None, bucket: s3.IBucket | None, prefix: str, key: kms.IKey
+    spec: DataCaptureSpec | None, bucket: s3.IBucket | None, prefix: str, key: kms.IKey | None
 ) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | None:
-    if spec is None or bucket is None:
+    if spec is None or bucket is None or key is None:
         return None
     modes = [m for m, on in (("Input", spec.capture_input), ("Output", spec.capture_output)) if on]
     return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(

@@ -30,7 +30,8 @@ class PrivateNetwork(Construct):
     Adds, unless ``create_endpoints`` is false: interface endpoints with private DNS for
     :data:`INTERFACE_ENDPOINTS`, behind one security group that admits HTTPS from the VPC CIDR
     only, and an S3 gateway endpoint; every endpoint's policy admits only principals of this
-    account. VPC flow logs go to a log group encrypted with ``key``.
+    account. VPC flow logs go to a log group encrypted with ``key`` (kept ``log_retention``,
+    one year by default). Exposes ``vpc``, ``subnets``, the flow log and the endpoints.
     """
 
     def __init__(
@@ -39,8 +40,8 @@ class PrivateNetwork(Construct):
         construct_id: str,
         *,
         key: kms.IKey,
-        log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         cidr: str | None = None,
         max_azs: int = 2,
         existing_vpc: ec2.IVpc | None = None,

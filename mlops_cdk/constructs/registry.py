@@ -24,8 +24,10 @@ PUSH_ACTIONS = (
 class ModelImageRepository(Construct):
     """An ECR repository with scan on push, immutable tags, KMS encryption and lifecycle rules.
 
-    Lifecycle: untagged images expire after ``untagged_expiry_days``; of tagged images, the
-    newest ``max_tagged_images`` are kept.
+    Encrypted with ``key``, or without it with ECR's AWS-managed key. Lifecycle: untagged
+    images expire after ``untagged_expiry_days``; of tagged images, the newest
+    ``max_tagged_images`` are kept. Retained when its stack is deleted unless
+    ``removal_policy`` says otherwise (DESTROY also empties it). Exposes ``repository``.
     """
 
     def __init__(
@@ -33,10 +35,10 @@ class ModelImageRepository(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        key: kms.IKey,
-        removal_policy: cdk.RemovalPolicy,
-        max_tagged_images: int,
-        untagged_expiry_days: int,
+        key: kms.IKey | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        max_tagged_images: int = 30,
+        untagged_expiry_days: int = 7,
     ) -> None:
         super().__init__(scope, construct_id)
         if max_tagged_images < 1 or untagged_expiry_days < 1:

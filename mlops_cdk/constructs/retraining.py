@@ -1,15 +1,14 @@
 """The retraining function: a CloudWatch alarm action that starts SageMaker retraining.
 
-The code is ``lambda/retrain/retrain.py`` (boto3 from the runtime, nothing bundled). It is
-idempotent per cooldown window, ignores non-ALARM transitions, rejects malformed events, and
-raises SageMaker errors so the asynchronous invocation retries and then lands in the
+The code is ``mlops_cdk/functions/retrain/retrain.py`` (boto3 from the runtime, nothing
+bundled). It is idempotent per cooldown window, ignores non-ALARM transitions, rejects malformed
+events, and raises SageMaker errors so the asynchronous invocation retries and then lands in the
 KMS-encrypted on-failure queue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -25,10 +24,17 @@ from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
 from mlops_cdk.constructs.network import https_egress_only_group
+from mlops_cdk.constructs.roles import FunctionRole
+from mlops_cdk.facts import (
+    LAMBDA_PYTHON_RUNTIME,
+    MAX_ASYNC_EVENT_AGE_SECONDS,
+    RETRAINING_NAMESPACE,
+)
+from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
-CODE_DIR = Path(__file__).resolve().parents[2] / "lambda" / "retrain"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
-METRICS_NAMESPACE = "MlopsCdk/Retraining"
+CODE_DIR = asset_dir("retrain")
+RUNTIME = lambda_.Runtime(LAMBDA_PYTHON_RUNTIME, lambda_.RuntimeFamily.PYTHON)
+METRICS_NAMESPACE = RETRAINING_NAMESPACE
 
 
 @jsii.implements(lambda_.IDestination)
@@ -101,7 +107,10 @@ class RetrainingFunction(Construct):
     ``role`` must trust lambda.amazonaws.com and be allowed to use ``key`` (the key policy of
     the foundation names it); this construct attaches every permission the function needs as a
     customer-managed policy and never edits ``role`` itself, so the role can live in another
-    (stateful) stack without a dependency cycle.
+    (stateful) stack without a dependency cycle. Without ``role``, one is created here
+    (``self.role``) with the IAM half of key use; ``key``'s policy must then let this account's
+    IAM policies grant its use (KMS's default key policy does). ``subnets`` defaults to the
+    VPC's isolated (else private) subnets.
     """
 
     def __init__(
@@ -109,14 +118,14 @@ class RetrainingFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        role: iam.IRole,
         key: kms.IKey,
         vpc: ec2.IVpc,
-        subnets: Sequence[ec2.ISubnet],
         endpoint_name: str,
-        cooldown: cdk.Duration,
-        log_retention: logs.RetentionDays,
-        removal_policy: cdk.RemovalPolicy,
+        role: iam.IRole | None = None,
+        subnets: Sequence[ec2.ISubnet] | None = None,
+        cooldown: cdk.Duration | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         pipeline_name: str | None = None,
         training_job_template: Mapping[str, Any] | None = None,
         training_job_prefix: str | None = None,
@@ -131,6 +140,15 @@ class RetrainingFunction(Construct):
         if by_job and (not training_job_prefix or training_role is None):
             raise ValueError("RetrainingFunction: training jobs need a prefix and training_role")
         stack = cdk.Stack.of(self)
+        cooldown = cooldown or cdk.Duration.hours(1)
+        subnets = list(subnets or vpc.isolated_subnets or vpc.private_subnets)
+        if not subnets:
+            raise ValueError("RetrainingFunction: the VPC has no private or isolated subnets")
+        if role is None:
+            role = FunctionRole(
+                self, "Role", description=f"Retraining function of {endpoint_name}", key=key
+            ).role
+        self.role = role
 
         self.log_group = logs.LogGroup(
             self,
@@ -195,9 +213,7 @@ class RetrainingFunction(Construct):
             description="Starts SageMaker retraining when a model alarm fires (idempotent)",
             runtime=RUNTIME,
             handler="retrain.handler",
-            code=lambda_.Code.from_asset(
-                str(CODE_DIR), exclude=["events", "__pycache__", "*.pyc", "requirements.txt"]
-            ),
+            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
             # An immutable view: CDK's own grants must not edit a role in another stack.
             role=iam.Role.from_role_arn(self, "RoleView", role.role_arn, mutable=False),
             environment=environment,
@@ -212,7 +228,7 @@ class RetrainingFunction(Construct):
             vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
             security_groups=[self.security_group],
             retry_attempts=2,
-            max_event_age=cdk.Duration.hours(6),
+            max_event_age=cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS),
             on_failure=QueueDestination(self.failures),
             tracing=lambda_.Tracing.DISABLED,
         )

@@ -18,9 +18,10 @@ from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_wildcard_resource
 from mlops_cdk.constructs.encryption import key_use_statements
+from mlops_cdk.facts import SAGEMAKER_ENDPOINT_NAMESPACES, TRAINING_LOG_GROUP, TRAINING_NAMESPACE
 
 # SageMaker publishes endpoint metrics to these namespaces.
-SAGEMAKER_METRIC_NAMESPACES = ("AWS/SageMaker", "/aws/sagemaker/Endpoints")
+SAGEMAKER_METRIC_NAMESPACES = SAGEMAKER_ENDPOINT_NAMESPACES
 
 ENI_ACTIONS = (
     "ec2:CreateNetworkInterface",
@@ -35,6 +36,85 @@ DESCRIBE_NETWORK_ACTIONS = (
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
 )
+
+
+ENDPOINT_LOGS_REASON = (
+    "SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/ with "
+    "the generated endpoint name; the prefix limits the role to endpoint logs."
+)
+IMAGE_PULL_ACTIONS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+
+
+def endpoint_log_group_arn(stack: cdk.Stack) -> str:
+    """ARN pattern of every endpoint's log group (``/aws/sagemaker/Endpoints/<name>``)."""
+    return stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="/aws/sagemaker/Endpoints/*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def image_pull_statements(repository: ecr.IRepository) -> list[iam.PolicyStatement]:
+    """Pull images from ``repository``; ``ecr:GetAuthorizationToken`` takes no resource."""
+    return [
+        iam.PolicyStatement(
+            sid="PullModelImages",
+            actions=list(IMAGE_PULL_ACTIONS),
+            resources=[repository.repository_arn],
+        ),
+        iam.PolicyStatement(
+            sid="EcrAuthorizationToken",
+            actions=["ecr:GetAuthorizationToken"],
+            resources=["*"],
+        ),
+    ]
+
+
+def hosting_statements(stack: cdk.Stack, vpc: ec2.IVpc | None) -> list[iam.PolicyStatement]:
+    """What SageMaker hosting does as the execution role besides reading the model: write the
+    endpoint's logs and metrics and, for a model in ``vpc``, manage its network interfaces there
+    ("CreateModel API: Execution Role Permissions", SageMaker developer guide)."""
+    statements = [
+        iam.PolicyStatement(
+            sid="EndpointLogs",
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[endpoint_log_group_arn(stack)],
+        ),
+        iam.PolicyStatement(
+            sid="EndpointMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"cloudwatch:namespace": list(SAGEMAKER_METRIC_NAMESPACES)}
+            },
+        ),
+    ]
+    if vpc is not None:
+        statements += [
+            iam.PolicyStatement(
+                sid="DescribeNetwork",
+                actions=list(DESCRIBE_NETWORK_ACTIONS),
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="ManageNetworkInterfacesInVpc",
+                actions=list(ENI_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "ArnEquals": {
+                        "ec2:Vpc": stack.format_arn(
+                            service="ec2", resource="vpc", resource_name=vpc.vpc_id
+                        )
+                    }
+                },
+            ),
+        ]
+    return statements
 
 
 class SageMakerExecutionRole(Construct):
@@ -73,31 +153,13 @@ class SageMakerExecutionRole(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
         )
-        log_group_arn = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name="/aws/sagemaker/Endpoints/*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        log_group_arn = endpoint_log_group_arn(stack)
         policy = iam.ManagedPolicy(
             self, "Policy", description="SageMaker hosting: this environment's resources only"
         )
         # ECR: images from this repository only. GetAuthorizationToken takes no resource.
         policy.add_statements(
-            iam.PolicyStatement(
-                sid="PullModelImages",
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                resources=[repository.repository_arn],
-            ),
-            iam.PolicyStatement(
-                sid="EcrAuthorizationToken",
-                actions=["ecr:GetAuthorizationToken"],
-                resources=["*"],
-            ),
+            *image_pull_statements(repository),
             iam.PolicyStatement(
                 sid="ReadModelArtifacts",
                 actions=["s3:GetObject"],
@@ -114,36 +176,7 @@ class SageMakerExecutionRole(Construct):
                 actions=["s3:PutObject"],
                 resources=[capture_objects],
             ),
-            iam.PolicyStatement(
-                sid="EndpointLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group_arn],
-            ),
-            iam.PolicyStatement(
-                sid="EndpointMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"cloudwatch:namespace": list(SAGEMAKER_METRIC_NAMESPACES)}
-                },
-            ),
-            iam.PolicyStatement(
-                sid="DescribeNetwork",
-                actions=list(DESCRIBE_NETWORK_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="ManageNetworkInterfacesInVpc",
-                actions=list(ENI_ACTIONS),
-                resources=["*"],
-                conditions={
-                    "ArnEquals": {
-                        "ec2:Vpc": stack.format_arn(
-                            service="ec2", resource="vpc", resource_name=vpc.vpc_id
-                        )
-                    }
-                },
-            ),
+            *hosting_statements(stack, vpc),
         )
         policy.add_statements(*key_use_statements(key))
         policy.attach_to_role(self.role)
@@ -169,12 +202,7 @@ class SageMakerExecutionRole(Construct):
             "capture objects "
             "by endpoint, variant and timestamp, which cannot be listed in advance.",
         )
-        acknowledge_wildcard_resource(
-            policy,
-            log_group_arn,
-            "SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/ with "
-            "the generated endpoint name; the prefix limits the role to endpoint logs.",
-        )
+        acknowledge_wildcard_resource(policy, log_group_arn, ENDPOINT_LOGS_REASON)
 
 
 class FunctionRole(Construct):
@@ -212,9 +240,8 @@ class FunctionRole(Construct):
         )
 
 
-# SageMaker writes training job logs to this log group and metrics to this namespace.
-TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-TRAINING_METRIC_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+# SageMaker writes training job logs to TRAINING_LOG_GROUP and metrics to this namespace.
+TRAINING_METRIC_NAMESPACE = TRAINING_NAMESPACE
 
 
 class SageMakerTrainingRole(Construct):

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_all
-from mlops_cdk.config.drift import BASELINES_PREFIX
+from mlops_cdk.facts import BASELINES_PREFIX
 
 
 class ArtifactStorage(Construct):
@@ -21,6 +21,8 @@ class ArtifactStorage(Construct):
     ``data_capture_prefix`` is where endpoints write captured requests/responses;
     ``baselines_prefix`` is where drift baselines live (read by each service's drift check).
     Publishers alone write model artifacts and baselines (:meth:`grant_publishers`).
+    Retained when its stack is deleted unless ``removal_policy`` says otherwise (DESTROY also
+    empties the buckets). Exposes ``bucket`` and ``access_log_bucket``.
     """
 
     def __init__(
@@ -29,14 +31,16 @@ class ArtifactStorage(Construct):
         construct_id: str,
         *,
         key: kms.IKey,
-        removal_policy: cdk.RemovalPolicy,
-        model_artifacts_prefix: str,
-        data_capture_prefix: str,
-        noncurrent_version_expiry: cdk.Duration,
-        access_log_expiry: cdk.Duration,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        model_artifacts_prefix: str = "models/",
+        data_capture_prefix: str = "data-capture/",
+        noncurrent_version_expiry: cdk.Duration | None = None,
+        access_log_expiry: cdk.Duration | None = None,
         baselines_prefix: str = BASELINES_PREFIX,
     ) -> None:
         super().__init__(scope, construct_id)
+        noncurrent_version_expiry = noncurrent_version_expiry or cdk.Duration.days(90)
+        access_log_expiry = access_log_expiry or cdk.Duration.days(365)
         self.model_artifacts_prefix = model_artifacts_prefix
         self.data_capture_prefix = data_capture_prefix
         self.baselines_prefix = baselines_prefix

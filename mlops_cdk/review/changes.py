@@ -13,8 +13,6 @@ Decided as CloudFormation decides it, from its resource schemas as shipped with 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +22,8 @@ from cfnlint.schema import (  # type: ignore[import-untyped]
     PROVIDER_SCHEMA_MANAGER,
     ResourceNotFoundError,
 )
+
+from mlops_cdk.cfn_values import export_key, imports, is_intrinsic, references
 
 Action = Literal["unchanged", "update", "replace", "added", "removed"]
 
@@ -40,8 +40,6 @@ UPDATE_ATTRIBUTES = (
 )
 
 EMPTY_TEMPLATE: Mapping[str, Any] = {"Resources": {}}
-
-_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -78,60 +76,6 @@ def _create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
         return ()
     paths: list[str] = schema.get("createOnlyProperties", [])
     return tuple(sorted(tuple(p.removeprefix("/properties/").split("/")) for p in paths))
-
-
-def references(value: Any) -> set[str]:
-    """Logical IDs a property value points at through Ref, Fn::GetAtt or Fn::Sub."""
-    if isinstance(value, dict):
-        if len(value) == 1:
-            ((function, argument),) = value.items()
-            found = _intrinsic_references(function, argument)
-            if found is not None:
-                return found
-        return _union(references(v) for v in value.values())
-    if isinstance(value, list):
-        return _union(references(v) for v in value)
-    return set()
-
-
-def _intrinsic_references(function: str, argument: Any) -> set[str] | None:
-    if function == "Ref" and isinstance(argument, str):
-        return {argument}
-    if function == "Fn::GetAtt":
-        if isinstance(argument, str):
-            return {argument.split(".", 1)[0]}
-        if isinstance(argument, list) and argument and isinstance(argument[0], str):
-            return {argument[0]} | references(argument[1:])
-    if function == "Fn::Sub":
-        return _sub_references(argument)
-    return None
-
-
-def _sub_references(argument: Any) -> set[str]:
-    text: Any = argument
-    variables: Any = {}
-    if isinstance(argument, list) and argument:
-        text, variables = argument[0], (argument[1] if len(argument) > 1 else {})
-    if not isinstance(text, str) or not isinstance(variables, dict):
-        return references(argument)
-    named = {match.split(".", 1)[0].strip() for match in _SUB_VARIABLE.findall(text)}
-    return (named - variables.keys()) | references(variables)
-
-
-def export_key(name: Any) -> str:
-    """An export's name: the literal string, or canonical JSON of an expression."""
-    return name if isinstance(name, str) else json.dumps(name, sort_keys=True)
-
-
-def imports(value: Any) -> set[str]:
-    """Export names a property value reads through Fn::ImportValue."""
-    if isinstance(value, dict):
-        if len(value) == 1 and "Fn::ImportValue" in value:
-            return {export_key(value["Fn::ImportValue"])}
-        return _union(imports(v) for v in value.values())
-    if isinstance(value, list):
-        return _union(imports(v) for v in value)
-    return set()
 
 
 def _union(sets: Iterable[set[str]]) -> set[str]:
@@ -253,16 +197,12 @@ def _at(value: Any, path: tuple[str, ...]) -> list[Any]:
     if not path:
         return [value]
     head, rest = path[0], path[1:]
-    if isinstance(value, dict) and len(value) == 1 and _is_intrinsic(next(iter(value))):
+    if is_intrinsic(value):
         return [value]
     if head == "*":
         items = value if isinstance(value, list) else []
         return [found for item in items for found in _at(item, rest)]
     return _at(value.get(head) if isinstance(value, dict) else None, rest)
-
-
-def _is_intrinsic(key: str) -> bool:
-    return key == "Ref" or key.startswith("Fn::")
 
 
 def exports(template: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,14 +35,13 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlops_cdk.cfn_values import imports, is_intrinsic, references
 from mlops_cdk.guardrails import STEP_TYPES, effective_step
 from mlops_cdk.review.changes import (
     EMPTY_TEMPLATE,
     ResourceChange,
     changed_exports,
     exports,
-    imports,
-    references,
     resources,
 )
 from mlops_cdk.review.markdown import MISSING, Values, code, number, plain, table
@@ -710,17 +709,13 @@ def _leaves(value: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any
     """Path -> value of each setting; a CapacitySize is one setting, the rollback alarms none."""
     if path == ROLLBACK_ALARMS:
         return {}
-    nested = isinstance(value, dict) and not _is_intrinsic(value)
+    nested = isinstance(value, dict) and not is_intrinsic(value)
     if not nested or (path and path[-1].endswith("Size")):
         return {path: value} if path else {}
     found: dict[tuple[str, ...], Any] = {}
     for key, item in value.items():
         found.update(_leaves(item, (*path, str(key))))
     return found
-
-
-def _is_intrinsic(value: Mapping[str, Any]) -> bool:
-    return len(value) == 1 and any(k == "Ref" or k.startswith("Fn::") for k in value)
 
 
 def _setting(path: tuple[str, ...], value: Any, values: Values) -> str:

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_cdk.cfn_values import statements
 from mlops_cdk.review.markdown import MISSING, Values, code, codes
 
 POLICY_TYPES = frozenset(
@@ -37,12 +38,7 @@ def documents(resource: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _statements(document: Any) -> Counter[str]:
-    if not isinstance(document, dict):
-        return Counter()
-    statements = document.get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    return Counter(json.dumps(_normalize(s), sort_keys=True) for s in statements)
+    return Counter(json.dumps(_normalize(s), sort_keys=True) for s in statements(document))
 
 
 def _normalize(statement: Any) -> Any:

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_cdk.review.changes import export_key, exports
+from mlops_cdk.cfn_values import export_key, reference
+from mlops_cdk.review.changes import exports
 
 MISSING = "—"
 
@@ -47,12 +48,9 @@ class Values:
         return json.dumps(value, sort_keys=True)
 
     def _intrinsic(self, function: str, argument: Any) -> str | None:
-        if function == "Ref" and isinstance(argument, str):
-            return f"${{{argument}}}"
-        if function == "Fn::GetAtt":
-            parts = argument.split(".", 1) if isinstance(argument, str) else argument
-            if isinstance(parts, list) and all(isinstance(p, str) for p in parts):
-                return f"${{{'.'.join(parts)}}}"
+        found = reference({function: argument})
+        if found is not None:
+            return f"${{{'.'.join(p for p in found if p)}}}"
         if function == "Fn::Join" and _is_pair(argument) and isinstance(argument[1], list):
             return self.text(argument[0]).join(self.text(part) for part in argument[1])
         if function == "Fn::Sub":

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_cdk.cfn_values import reference
 from mlops_cdk.review.changes import resources
 from mlops_cdk.review.markdown import MISSING, Values, code, plain
 
@@ -75,12 +76,9 @@ def _rules(templates: Templates) -> set[RuleKey]:
 
 def _group(value: Any) -> str:
     """A security group reference as the group's logical id when it is one of ours."""
-    if isinstance(value, dict) and len(value) == 1:
-        if isinstance(value.get("Ref"), str):
-            return str(value["Ref"])
-        attribute = value.get("Fn::GetAtt")
-        if isinstance(attribute, list) and attribute and attribute[-1] == "GroupId":
-            return str(attribute[0])
+    found = reference(value)
+    if found is not None and found[1] in (None, "GroupId"):
+        return found[0]
     return Values().text(value)
 
 

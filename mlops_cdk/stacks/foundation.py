@@ -18,6 +18,7 @@ from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
 from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_trail import ChangeTrail, trail_name_for
 from mlops_cdk.constructs.dashboard import EnvironmentOverview
+from mlops_cdk.names import BUCKET_OUTPUT
 from mlops_cdk.stacks.settings import (
     ENVIRONMENT_TAG,
     log_retention,
@@ -27,7 +28,6 @@ from mlops_cdk.stacks.settings import (
 
 # Output ids the pre-deploy check (mlops_cdk/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.
-BUCKET_OUTPUT = "ModelArtifactBucketName"
 
 
 def service_role_path(env: str) -> str:

@@ -17,8 +17,7 @@ from constructs import Construct
 
 from mlops_cdk.constructs.preflight_access import PreflightAccess
 from mlops_cdk.constructs.registry import ModelImageRepository
-
-REPOSITORY_OUTPUT = "ModelImageRepositoryName"
+from mlops_cdk.names import REPOSITORY_OUTPUT
 
 
 class ServiceRegistryStack(cdk.Stack):

@@ -3,7 +3,6 @@ retraining, smoke-test role and dashboard (``<env>-<service>``)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -49,13 +48,9 @@ from mlops_cdk.constructs.retraining import (
 )
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.smoke_access import SmokeTestAccess
+from mlops_cdk.names import endpoint_name_for
+from mlops_cdk.stacks.props import alarm_thresholds, quality_alarm
 from mlops_cdk.stacks.settings import log_retention, removal_policy
-
-
-def endpoint_name_for(stack_name: str) -> str:
-    """A SageMaker endpoint name derived from the (account/region-unique) stack name."""
-    name = re.sub(r"[^a-zA-Z0-9-]+", "-", stack_name).strip("-")[:63].rstrip("-")
-    return name or "endpoint"
 
 
 def _imported_bucket(stack: cdk.Stack, bucket: s3.IBucket) -> s3.IBucket:
@@ -126,24 +121,33 @@ class ServiceStack(cdk.Stack):
         self.retraining = self._retraining(spec, bucket, repository)
         self.drift = self._drift(spec, bucket)
         self.change_rule = self._change_rule()
-        self.smoke_test: SmokeTestAccess | None = None
-        if smoke_test_account is not None and spec.smoke_test is not None:
-            self.smoke_test = SmokeTestAccess(
-                self,
-                "SmokeTest",
-                endpoint_name=self.endpoint_name,
-                trusted_account=smoke_test_account,
-                depends_on=self.endpoint.endpoint,
-            )
-        if self.alarms is not None:
-            self.dashboard = EndpointDashboard(
-                self,
-                "Dashboard",
-                endpoint_name=self.endpoint_name,
-                variant_names=[v.name for v in spec.variants],
-                alarms=[*self.alarms.all_alarms, *(self.drift.alarms if self.drift else [])],
-                retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
-            )
+        self.smoke_test = self._smoke_test(spec, smoke_test_account)
+        self.dashboard = self._dashboard(spec)
+
+    def _smoke_test(
+        self, spec: ServiceConfig, smoke_test_account: str | None
+    ) -> SmokeTestAccess | None:
+        if smoke_test_account is None or spec.smoke_test is None:
+            return None
+        return SmokeTestAccess(
+            self,
+            "SmokeTest",
+            endpoint_name=self.endpoint_name,
+            trusted_account=smoke_test_account,
+            depends_on=self.endpoint.endpoint,
+        )
+
+    def _dashboard(self, spec: ServiceConfig) -> EndpointDashboard | None:
+        if self.alarms is None:
+            return None
+        return EndpointDashboard(
+            self,
+            "Dashboard",
+            endpoint_name=self.endpoint_name,
+            variant_names=[v.name for v in spec.variants],
+            alarms=[*self.alarms.all_alarms, *(self.drift.alarms if self.drift else [])],
+            retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
+        )
 
     @property
     def thresholds(self) -> Any:
@@ -186,8 +190,8 @@ class ServiceStack(cdk.Stack):
             variants={
                 v.name: v.instance.instance_type if v.instance else None for v in spec.variants
             },
-            thresholds=self.thresholds,
-            quality_alarms=spec.quality_alarms,
+            thresholds=alarm_thresholds(self.thresholds),
+            quality_alarms=[quality_alarm(a) for a in spec.quality_alarms],
         )
         notify = cloudwatch_actions.SnsAction(topic.topic)
         for alarm in alarms.all_alarms:

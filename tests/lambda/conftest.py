@@ -22,7 +22,14 @@ PIPELINE_NAME = "mlops-retrain-pipeline"
 ENDPOINT_NAME = "mlops-endpoint"
 JOB_PREFIX = "mlops-retrain"
 COOLDOWN = 3600
-EVENT_FILE = Path(__file__).resolve().parents[2] / "lambda" / "retrain" / "events" / "alarm.json"
+EVENT_FILE = (
+    Path(__file__).resolve().parents[2]
+    / "mlops_cdk"
+    / "functions"
+    / "retrain"
+    / "events"
+    / "alarm.json"
+)
 
 PIPELINE_DEFINITION = {
     "Version": "2020-12-01",

@@ -26,7 +26,7 @@ from moto.sagemaker.models import sagemaker_backends
 from mlops_cdk import smoke
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.serving import SmokeTestConfig
-from mlops_cdk.stacks.service import endpoint_name_for
+from mlops_cdk.names import endpoint_name_for
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"

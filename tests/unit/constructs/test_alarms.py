@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
-from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
-from mlops_cdk.constructs.alarms import EndpointAlarms
+from mlops_cdk.constructs.alarms import AlarmThresholds, EndpointAlarms, QualityAlarmSpec
 from tests.helpers import new_stack
 
 
@@ -21,11 +21,9 @@ def built() -> tuple[Template, EndpointAlarms]:
         endpoint_name="ep",
         # ml.m5.xlarge: 4 vCPUs; ml.g5.12xlarge: 48 vCPUs and 4 GPUs; serverless: no instances
         variants={"champion": "ml.m5.xlarge", "challenger": "ml.g5.12xlarge", "sls": None},
-        thresholds=OperationalThresholds(
-            latency_ms=250, errors_5xx_percent=2, no_invocations_minutes=30
-        ),
+        thresholds=AlarmThresholds(latency_ms=250, errors_5xx_percent=2, no_invocations_minutes=30),
         quality_alarms=[
-            MetricAlarmConfig(
+            QualityAlarmSpec(
                 name="auc",
                 namespace="Quality",
                 metric_name="AUC",
@@ -148,7 +146,6 @@ def test_needs_a_variant() -> None:
             "A",
             endpoint_name="ep",
             variants={},
-            thresholds=OperationalThresholds(),
         )
 
 
@@ -159,5 +156,38 @@ def test_unknown_instance_type_is_refused() -> None:
             "A",
             endpoint_name="ep",
             variants={"a": "ml.c5.huge"},
-            thresholds=OperationalThresholds(),
+        )
+
+
+def test_thresholds_default_to_the_documented_values() -> None:
+    alarms = EndpointAlarms(new_stack(), "A", endpoint_name="ep", variants={"a": "ml.m5.large"})
+    assert alarms.thresholds == AlarmThresholds()
+    template = Template.from_stack(Stack.of(alarms))
+    props = alarm_with(template, "a: ModelLatency p99 above 1000 ms")
+    assert props["Threshold"] == 1_000_000
+    assert alarm_with(template, "a: CPUUtilization above 90%")["Threshold"] == 180  # 2 vCPUs
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"latency_ms": 0}, "latency_ms must be > 0"),
+        ({"cpu_percent": 101}, "cpu_percent must be in"),
+        ({"evaluation_periods": 2, "datapoints_to_alarm": 3}, "datapoints_to_alarm"),
+        ({"no_invocations_minutes": 1}, "no_invocations_minutes must be >= 5"),
+    ],
+)
+def test_invalid_thresholds_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        AlarmThresholds(**kwargs)
+
+
+def test_invalid_quality_alarm_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown comparison"):
+        QualityAlarmSpec(
+            name="q",
+            namespace="AWS/X",
+            metric_name="M",
+            threshold=1,
+            comparison="above",  # type: ignore[arg-type]
         )

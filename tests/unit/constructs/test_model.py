@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.model import HostedModel
@@ -70,3 +77,149 @@ def test_model_name_is_the_generated_attribute() -> None:
         "Fn::GetAtt": [stack.get_logical_id(model.model), "ModelName"]
     }
     assert isinstance(model.model, cdk.CfnResource)
+
+
+# --- the library's conveniences: image and artifact from objects, grants, created role ---------
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def library_model(
+    *, role: bool = False, prefix: str | None = None, vpc: bool = True, **kwargs: Any
+) -> tuple[cdk.Stack, HostedModel]:
+    stack = new_stack()
+    model = HostedModel(
+        stack,
+        "Model",
+        repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
+        image_tag=kwargs.pop("image_tag", "1.0.0"),
+        bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
+        model_data_key="models/churn/v1/model.tar.gz",
+        model_data_prefix=prefix,
+        key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        execution_role=iam.Role.from_role_arn(
+            stack, "Existing", "arn:aws:iam::123456789012:role/existing"
+        )
+        if role
+        else None,
+        vpc=imported_vpc(stack) if vpc else None,
+        **kwargs,
+    )
+    return stack, model
+
+
+def statements(stack: cdk.Stack, model: HostedModel) -> dict[str, dict[str, Any]]:
+    assert model.policy is not None
+    document = stack.resolve(model.policy.document.to_json())
+    return {statement["Sid"]: statement for statement in document["Statement"]}
+
+
+def test_a_created_role_gets_hosting_and_exactly_the_models_image_artifact_and_key() -> None:
+    stack, model = library_model()
+    assert model.created_role is not None
+    assert model.role is model.created_role
+    found = statements(stack, model)
+    assert set(found) == {
+        "EndpointLogs",
+        "EndpointMetrics",
+        "DescribeNetwork",
+        "ManageNetworkInterfacesInVpc",
+        "PullModelImages",
+        "EcrAuthorizationToken",
+        "ReadModelArtifact",
+        "DecryptModelArtifacts",
+    }
+    assert found["ReadModelArtifact"]["Action"] == "s3:GetObject"
+    assert found["ReadModelArtifact"]["Resource"] == (
+        "arn:aws:s3:::artifacts/models/churn/v1/model.tar.gz"  # that object only
+    )
+    assert found["PullModelImages"]["Resource"] == (
+        "arn:aws:ecr:eu-west-1:123456789012:repository/models"
+    )
+    assert found["DecryptModelArtifacts"] == {
+        "Sid": "DecryptModelArtifacts",
+        "Action": "kms:Decrypt",
+        "Effect": "Allow",
+        "Resource": KEY_ARN,
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}},
+    }
+    template = Template.from_stack(stack)
+    (role,) = template.find_resources("AWS::IAM::Role").values()
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "sagemaker.amazonaws.com"
+    }
+    (resource,) = template.find_resources("AWS::SageMaker::Model").values()
+    props = resource["Properties"]
+    assert (
+        props["PrimaryContainer"]["ModelDataUrl"] == "s3://artifacts/models/churn/v1/model.tar.gz"
+    )
+    assert props["PrimaryContainer"]["Image"]["Fn::Join"][1][-1].endswith("/models:1.0.0")
+    # The model waits for its permissions.
+    assert stack.get_logical_id(model.policy.node.default_child) in resource["DependsOn"]  # type: ignore[union-attr, arg-type]
+
+
+def test_a_given_role_is_only_granted_the_models_needs() -> None:
+    stack, model = library_model(role=True, image_tag=None, image_digest="sha256:" + "a" * 64)
+    assert model.created_role is None
+    found = statements(stack, model)
+    assert set(found) == {
+        "PullModelImages",
+        "EcrAuthorizationToken",
+        "ReadModelArtifact",
+        "DecryptModelArtifacts",
+    }
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+    assert policy["Properties"]["Roles"] == ["existing"]
+    assert model.image_uri.endswith("@sha256:" + "a" * 64)
+
+
+def test_a_prefix_grants_reading_and_listing_under_it() -> None:
+    stack, model = library_model(role=True, prefix="models/churn/")
+    found = statements(stack, model)
+    assert found["ReadModelArtifacts"]["Resource"] == "arn:aws:s3:::artifacts/models/churn/*"
+    assert found["ListModelArtifacts"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["models/churn/", "models/churn/*"]}
+    }
+    with pytest.raises(ValueError, match="is not under 'models/fraud/'"):
+        library_model(role=True, prefix="models/fraud/")
+
+
+def test_without_grants_a_given_role_gets_no_policy() -> None:
+    stack = new_stack()
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    model = HostedModel(stack, "M", execution_role=role, image_uri="i")
+    assert model.policy is None
+    assert model.model_data_url is None
+    Template.from_stack(stack).resource_count_is("AWS::IAM::ManagedPolicy", 0)
+
+
+def test_bring_your_own_security_groups() -> None:
+    stack = new_stack()
+    vpc = imported_vpc(stack)
+    group = ec2.SecurityGroup.from_security_group_id(stack, "Group", "sg-0123456789abcdef0")
+    model = HostedModel(stack, "M", image_uri="i", vpc=vpc, security_groups=[group])
+    assert model.security_group is None
+    (resource,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Model").values()
+    assert resource["Properties"]["VpcConfig"]["SecurityGroupIds"] == ["sg-0123456789abcdef0"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "give image_uri or repository"),
+        ({"image_uri": "i", "image_tag": "1"}, "go with repository"),
+        ({"image_uri": "i", "model_data_url": "s3://b/k", "model_data_key": "k"}, "or bucket"),
+        ({"image_uri": "i", "model_data_key": "k"}, "bucket and model_data_key go together"),
+        ({"image_uri": "i", "model_data_prefix": "p/"}, "goes with bucket"),
+    ],
+)
+def test_invalid_model_props(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        HostedModel(new_stack(), "M", **kwargs)
+
+
+def test_repository_needs_exactly_one_image_reference() -> None:
+    stack = new_stack()
+    repository = ecr.Repository.from_repository_name(stack, "Repo", "models")
+    with pytest.raises(ValueError, match="exactly one of image_tag or image_digest"):
+        HostedModel(stack, "M", repository=repository)

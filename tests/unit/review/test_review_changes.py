@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from mlops_cdk.cfn_values import imports, references
 from mlops_cdk.review.changes import (
     PropertyChange,
     changed_exports,
@@ -12,8 +13,6 @@ from mlops_cdk.review.changes import (
     create_only,
     diff_stacks,
     diff_template,
-    imports,
-    references,
 )
 
 

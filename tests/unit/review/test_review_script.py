@@ -118,7 +118,7 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(clone))
     # The clone is HEAD; bring this working tree's review code (and the cost estimate its
-    # report uses) along: it may be uncommitted.
+    # report uses, and the template-value walker it shares) along: it may be uncommitted.
     for package in ("review", "cost"):
         shutil.copytree(
             ROOT / "mlops_cdk" / package,
@@ -126,6 +126,7 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
             dirs_exist_ok=True,
             ignore=shutil.ignore_patterns("__pycache__"),
         )
+    shutil.copy2(ROOT / "mlops_cdk" / "cfn_values.py", clone / "mlops_cdk" / "cfn_values.py")
     shutil.copy2(SCRIPT, clone / "scripts" / "review.py")
 
     stage_file = clone / "config" / "stage.yaml"
@@ -163,7 +164,10 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
         stacks += [f"stage-{name}-Registry", f"stage-{name}"]
     rows = overview(report)
     assert list(rows) == stacks
-    assert rows[f"stage-{changed}"] == f"`{changed}` | **changed** | 0 | 0 | 1 | 1 |"
+    # The endpoint config is replaced; the endpoint is updated, and so is the change-detection
+    # rule where there is one (its pattern names the endpoint config).
+    updated = 1 + (1 if stage.get("change_detection") else 0)
+    assert rows[f"stage-{changed}"] == f"`{changed}` | **changed** | 0 | 0 | 1 | {updated} |"
     for stack in stacks:
         if stack != f"stage-{changed}":
             assert "| unchanged |" in rows[stack], stack
@@ -181,8 +185,10 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     (replaced,) = table_rows(service_section, "#### Replaced (1)")
     assert "`AWS::SageMaker::EndpointConfig`" in replaced
     assert "`ProductionVariants` (create-only)" in replaced
-    (updated,) = table_rows(service_section, "#### Updated (1)")
-    assert "`AWS::SageMaker::Endpoint`" in updated
+    updated_rows = table_rows(service_section, f"#### Updated ({updated})")
+    assert any("`AWS::SageMaker::Endpoint`" in row for row in updated_rows)
+    if updated == 2:
+        assert any("`AWS::Events::Rule`" in row for row in updated_rows)
     assert "[!CAUTION]" not in report
 
     # dev: the new service is one line at the top and collapsed below; the rest is unchanged.

@@ -1,0 +1,97 @@
+"""Reasoned acknowledgements: one finding id on one construct, with a concrete reason.
+
+CDK keys an acknowledgement by ``<plugin>::<rule>`` and matches it against the findings of the
+construct and everything below it, whichever pack reported them (cdk-nag's or the project's
+SageMaker pack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+from mlops_cdk.cfn_values import render_resource_value
+
+MIN_REASON_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class AcknowledgementRecord:
+    """One acknowledgement made through :func:`acknowledge`."""
+
+    path: str
+    finding_id: str
+    reason: str
+
+
+_recorder: list[AcknowledgementRecord] | None = None
+
+
+@contextmanager
+def record_acknowledgements_only() -> Iterator[list[AcknowledgementRecord]]:
+    """Record acknowledgements made inside the block without applying them.
+
+    For the acknowledgement audit: synthesizing with nothing acknowledged shows which
+    acknowledged findings still fire (the rest are stale)."""
+    global _recorder  # noqa: PLW0603 - a test-time switch around app construction
+    previous, _recorder = _recorder, []
+    try:
+        yield _recorder
+    finally:
+        _recorder = previous
+
+
+def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
+    """Acknowledge one finding (e.g. ``AwsSolutions-IAM5[Resource::*]``) on ``scope``.
+
+    The reason must say why the finding does not apply or what compensates for it.
+    """
+    if "," in finding_id or not finding_id.strip():
+        raise ValueError(f"acknowledge one finding id per call, got {finding_id!r}")
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise ValueError(
+            f"acknowledgement of {finding_id} on {scope.node.path} needs a concrete reason "
+            f"(at least {MIN_REASON_LENGTH} characters), got {reason!r}"
+        )
+    full_id = qualified_finding_id(finding_id)
+    if _recorder is not None:
+        _recorder.append(AcknowledgementRecord(scope.node.path, full_id, reason))
+        return
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=full_id, reason=reason))
+
+
+def qualified_finding_id(finding_id: str) -> str:
+    """``AwsSolutions-IAM5[Resource::*]`` -> ``AwsSolutions::AwsSolutions-IAM5[Resource::*]``.
+
+    CDK keys acknowledgements by ``<plugin>::<rule>`` (what synth prints after "Acknowledge
+    with"); an id without a plugin prefix would be filed as an annotation rule instead."""
+    rule = finding_id.split("[", 1)[0]
+    if "::" in rule:
+        return finding_id
+    return f"{rule.split('-', 1)[0]}::{finding_id}"
+
+
+def nag_resource_string(scope: IConstruct, value: str) -> str:
+    """Render an IAM resource the way cdk-nag names it in granular ids (``<Logical.Attr>``)."""
+    return render_resource_value(cdk.Stack.of(scope).resolve(value), strict=True)
+
+
+def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
+    """Acknowledge ``AwsSolutions-IAM5`` for one wildcard resource of the policy ``scope``."""
+    acknowledge(
+        scope, f"AwsSolutions-IAM5[Resource::{nag_resource_string(scope, resource)}]", reason
+    )
+
+
+def acknowledge_all(scope: IConstruct, finding_ids: tuple[str, ...], reason: str) -> None:
+    """Acknowledge several packs' ids for the same underlying finding, with one reason.
+
+    The packs report the same control under different ids (e.g. S3 replication in HIPAA and
+    NIST); each id is still a separate, single-finding acknowledgement.
+    """
+    for finding_id in finding_ids:
+        acknowledge(scope, finding_id, reason)

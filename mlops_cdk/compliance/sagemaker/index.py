@@ -1,0 +1,157 @@
+"""What the rules look at: each stack's resources as its synthesized template has them, and
+lookups across the stacks of one ``cdk.Stage`` (one environment).
+
+Validation plugins run after the cloud assembly is written, so every property is resolved
+(tokens become ``Ref``/``Fn::GetAtt``/literals) and reading a template is plain JSON: no call
+into the CDK runtime per resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlops_cdk.cfn_values import allow_statements, condition_values, covers_action
+
+MODEL_TYPE = "AWS::SageMaker::Model"
+ENDPOINT_TYPE = "AWS::SageMaker::Endpoint"
+ENDPOINT_CONFIG_TYPE = "AWS::SageMaker::EndpointConfig"
+SCALABLE_TARGET_TYPE = "AWS::ApplicationAutoScaling::ScalableTarget"
+SECURITY_GROUP_TYPE = "AWS::EC2::SecurityGroup"
+SECURITY_GROUP_INGRESS_TYPE = "AWS::EC2::SecurityGroupIngress"
+VPC_ENDPOINT_TYPE = "AWS::EC2::VPCEndpoint"
+TOPIC_TYPE = "AWS::SNS::Topic"
+TOPIC_POLICY_TYPE = "AWS::SNS::TopicPolicy"
+TOPIC_INLINE_POLICY_TYPE = "AWS::SNS::TopicInlinePolicy"
+KEY_TYPE = "AWS::KMS::Key"
+ROLE_TYPE = "AWS::IAM::Role"
+POLICY_TYPE = "AWS::IAM::Policy"
+MANAGED_POLICY_TYPE = "AWS::IAM::ManagedPolicy"
+ALARM_TYPE = "AWS::CloudWatch::Alarm"
+COMPOSITE_ALARM_TYPE = "AWS::CloudWatch::CompositeAlarm"
+IAM_TYPES = frozenset({ROLE_TYPE, POLICY_TYPE, MANAGED_POLICY_TYPE})
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of a synthesized template."""
+
+    logical_id: str
+    type: str
+    properties: Mapping[str, Any]
+
+
+class StackIndex:
+    """One synthesized stack: its resources by logical id and by type.
+
+    ``production`` says whether the stack's stage is a production environment; :meth:`stage`
+    gives the index of every stack of that stage (built by the pack on first use)."""
+
+    def __init__(
+        self,
+        template_path: str,
+        template: Mapping[str, Any],
+        *,
+        production: bool = False,
+        stage: Callable[[], StageIndex] | None = None,
+    ) -> None:
+        self.template_path = template_path
+        self.production = production
+        self._stage = stage
+        self.resources: dict[str, Resource] = {
+            str(logical_id): Resource(
+                str(logical_id), str(resource.get("Type")), resource.get("Properties") or {}
+            )
+            for logical_id, resource in (template.get("Resources") or {}).items()
+            if isinstance(resource, dict)
+        }
+        self._by_type: dict[str, list[Resource]] = {}
+        for resource in self.resources.values():
+            self._by_type.setdefault(resource.type, []).append(resource)
+
+    def by_logical_id(self, logical_id: str) -> Resource | None:
+        return self.resources.get(logical_id)
+
+    def type_of(self, logical_id: str) -> str | None:
+        """The CloudFormation type of a resource of this stack, else None."""
+        found = self.resources.get(logical_id)
+        return found.type if found else None
+
+    def of_type(self, cfn_type: str) -> list[Resource]:
+        return self._by_type.get(cfn_type, [])
+
+    def stage(self) -> StageIndex:
+        """The index of every stack in this stack's ``cdk.Stage``."""
+        return self._stage() if self._stage else StageIndex([self])
+
+
+class StageIndex:
+    """Endpoints, endpoint configs and IAM policies of every stack in one ``cdk.Stage``.
+
+    Stacks of stages nested in it (a pipeline stack's deployment stages) belong to those
+    stages and are not part of it."""
+
+    def __init__(self, stacks: Sequence[StackIndex]) -> None:
+        self.stacks = tuple(stacks)
+        self._namespaces: tuple[frozenset[str], tuple[str, ...]] | None = None
+
+    def of_type(self, cfn_type: str) -> list[tuple[StackIndex, Resource]]:
+        return [(stack, r) for stack in self.stacks for r in stack.of_type(cfn_type)]
+
+    def endpoints_named(self, name: str) -> list[tuple[StackIndex, Resource]]:
+        """Endpoints of the stage whose literal ``EndpointName`` is ``name``."""
+        return [
+            (stack, endpoint)
+            for stack, endpoint in self.of_type(ENDPOINT_TYPE)
+            if endpoint.properties.get("EndpointName") == name
+        ]
+
+    def endpoint_config_of(self, stack: StackIndex, endpoint: Resource) -> Resource | None:
+        """The endpoint's config: a ``Fn::GetAtt`` to a config of its stack, or a literal name
+        of a config anywhere in the stage."""
+        reference = endpoint.properties.get("EndpointConfigName")
+        if isinstance(reference, dict) and "Fn::GetAtt" in reference:
+            config = stack.by_logical_id(reference["Fn::GetAtt"][0])
+            return config if config and config.type == ENDPOINT_CONFIG_TYPE else None
+        if isinstance(reference, str):
+            for _, config in self.of_type(ENDPOINT_CONFIG_TYPE):
+                if config.properties.get("EndpointConfigName") == reference:
+                    return config
+        return None
+
+    def put_metric_namespaces(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Namespaces IAM policies of the stage let principals publish custom metrics to:
+        ``cloudwatch:PutMetricData`` allowed under a ``cloudwatch:namespace`` condition.
+        Returns (exact names, ``*Like`` patterns)."""
+        if self._namespaces is None:
+            exact: set[str] = set()
+            patterns: list[str] = []
+            for cfn_type in (ROLE_TYPE, POLICY_TYPE, MANAGED_POLICY_TYPE):
+                for _, policy in self.of_type(cfn_type):
+                    for statement in _policy_statements(policy):
+                        if not covers_action(statement, "cloudwatch:PutMetricData"):
+                            continue
+                        for operator, values in condition_values(statement, "cloudwatch:namespace"):
+                            strings = [v for v in values if isinstance(v, str)]
+                            # ForAnyValue:StringEquals, StringLikeIfExists, ...; Not* operators
+                            # and others do not name a namespace that may be published.
+                            base = operator.rsplit(":", 1)[-1].removesuffix("IfExists")
+                            if base == "StringLike":
+                                patterns += strings
+                            elif base in ("StringEquals", "StringEqualsIgnoreCase"):
+                                exact.update(strings)
+            self._namespaces = (frozenset(exact), tuple(patterns))
+        return self._namespaces
+
+
+def policy_documents(resource: Resource) -> list[Any]:
+    """The permission policy documents of an IAM role, policy or managed policy."""
+    props = resource.properties
+    return [props.get("PolicyDocument")] + [
+        p.get("PolicyDocument") for p in props.get("Policies") or [] if isinstance(p, dict)
+    ]
+
+
+def _policy_statements(resource: Resource) -> list[dict[str, Any]]:
+    return [s for d in policy_documents(resource) for s in allow_statements(d)]

@@ -1,0 +1,66 @@
+"""AlarmMetricPublished: an alarm watches a metric that nothing publishes."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from mlops_cdk.compliance.sagemaker.alarms import stage_endpoint, watched_metrics
+from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.metrics import (
+    ENDPOINT_METRICS,
+    INSTANCE_METRICS,
+    INSTANCE_NAMESPACE,
+    SAGEMAKER_NAMESPACE,
+    is_aws_published_namespace,
+    is_model_monitor_namespace,
+)
+from mlops_cdk.compliance.sagemaker.rule import (
+    COMPLIANT,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    Compliance,
+    Rule,
+)
+
+
+def alarm_metric_published(alarm: Resource, index: StackIndex) -> Compliance:
+    metrics = watched_metrics(alarm.properties)
+    if not metrics:
+        return NOT_APPLICABLE
+    for metric in metrics:
+        namespace, name = metric.namespace, metric.name
+        if not isinstance(namespace, str) or not isinstance(name, str):
+            continue  # a token: cannot tell
+        if namespace in (SAGEMAKER_NAMESPACE, INSTANCE_NAMESPACE):
+            known = ENDPOINT_METRICS if namespace == SAGEMAKER_NAMESPACE else INSTANCE_METRICS
+            endpoint_name = metric.dimensions.get("EndpointName")
+            if name not in known or stage_endpoint(index, endpoint_name) is None:
+                return NON_COMPLIANT
+        elif is_model_monitor_namespace(namespace):
+            return NON_COMPLIANT
+        elif is_aws_published_namespace(namespace):
+            continue
+        else:
+            exact, patterns = index.stage().put_metric_namespaces()
+            if namespace not in exact and not any(fnmatchcase(namespace, p) for p in patterns):
+                return NON_COMPLIANT
+    return COMPLIANT
+
+
+RULE = Rule(
+    "AlarmMetricPublished",
+    "The alarm watches a metric that nothing publishes.",
+    "An alarm on a metric that is never published stays in INSUFFICIENT_DATA (or its "
+    "missing-data state) and never fires. SageMaker metrics must be documented ones "
+    "(AWS/SageMaker endpoint invocation metrics, /aws/sagemaker/Endpoints instance "
+    "metrics; see mlops_cdk/compliance/sagemaker/metrics.py) with an EndpointName dimension "
+    "naming an endpoint this stage defines (a literal EndpointName, or Fn::GetAtt in the same "
+    "stack): an alarm of one environment watching another's endpoint fails here. "
+    "SageMaker Model Monitor namespaces fail: Model Monitor is closed to new customers "
+    "and nothing in this app creates a monitoring schedule. Other AWS/ namespaces pass. "
+    "A custom namespace passes when an IAM policy of this stage allows "
+    "cloudwatch:PutMetricData with a cloudwatch:namespace condition naming it; "
+    "otherwise acknowledge the finding with a reason naming the publisher.",
+    alarm_metric_published,
+    frozenset({ALARM_TYPE}),
+)

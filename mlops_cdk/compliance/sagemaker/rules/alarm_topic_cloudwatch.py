@@ -1,0 +1,125 @@
+"""AlarmTopicCloudWatch: an alarm notifies an SNS topic of its stack whose topic policy or KMS
+key policy does not let cloudwatch.amazonaws.com publish."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from mlops_cdk.cfn_values import (
+    as_list,
+    covers_action,
+    referenced_logical_id,
+    render_resource_value,
+    statements,
+)
+from mlops_cdk.compliance.sagemaker.index import (
+    ALARM_TYPE,
+    COMPOSITE_ALARM_TYPE,
+    KEY_TYPE,
+    TOPIC_INLINE_POLICY_TYPE,
+    TOPIC_POLICY_TYPE,
+    TOPIC_TYPE,
+    Resource,
+    StackIndex,
+)
+from mlops_cdk.compliance.sagemaker.rule import (
+    COMPLIANT,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    Compliance,
+    Rule,
+)
+
+CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
+_ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+# The AWS managed key for SNS: its key policy cannot be changed, so no AWS service can publish.
+_SNS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/sns$")
+
+
+def _admits_service(statement: dict[str, Any], service: str) -> bool:
+    """Whether the statement's Principal includes the service principal (or is ``*``)."""
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    if "*" in as_list(principal.get("AWS")):
+        return True
+    return service in (render_resource_value(s) for s in as_list(principal.get("Service")))
+
+
+def _allows_service(document: Any, service: str, actions: Iterable[str]) -> bool:
+    """Every action is allowed to ``service`` by some Allow statement of the document."""
+    allowing = [
+        s
+        for s in statements(document)
+        if s.get("Effect") == "Allow" and "NotPrincipal" not in s and _admits_service(s, service)
+    ]
+    return all(any(covers_action(s, action) for s in allowing) for action in actions)
+
+
+def _topic_policy_documents(index: StackIndex, topic_id: str) -> list[Any]:
+    """Policy documents of the stack's topic policies that name the topic (``Ref``: CDK's and
+    the usual form; a topic named by a literal ARN is not matched)."""
+    reference = {"Ref": topic_id}
+    documents = []
+    for policy in index.of_type(TOPIC_POLICY_TYPE):
+        if reference in as_list(policy.properties.get("Topics")):
+            documents.append(policy.properties.get("PolicyDocument"))
+    for policy in index.of_type(TOPIC_INLINE_POLICY_TYPE):
+        if policy.properties.get("TopicArn") == reference:
+            documents.append(policy.properties.get("PolicyDocument"))
+    return documents
+
+
+def _cloudwatch_can_publish(index: StackIndex, topic_id: str) -> bool:
+    documents = _topic_policy_documents(index, topic_id)
+    # A topic policy replaces the default one (which lets the account's principals publish).
+    if not all(_allows_service(d, CLOUDWATCH_SERVICE, ["sns:Publish"]) for d in documents):
+        return False
+    topic = index.by_logical_id(topic_id)
+    key = topic.properties.get("KmsMasterKeyId") if topic is not None else None
+    if isinstance(key, str) and _SNS_MANAGED_KEY.search(key):
+        return False
+    key_id = referenced_logical_id(key)
+    key_resource = index.by_logical_id(key_id) if key_id is not None else None
+    if key_resource is None or key_resource.type != KEY_TYPE:
+        return True  # unencrypted, or a key of another stack / account: not checked
+    key_policy = key_resource.properties.get("KeyPolicy")
+    return _allows_service(key_policy, CLOUDWATCH_SERVICE, ["kms:Decrypt", "kms:GenerateDataKey*"])
+
+
+def alarm_topic_cloudwatch(alarm: Resource, index: StackIndex) -> Compliance:
+    topics = {
+        logical_id
+        for name in _ALARM_ACTIONS
+        for action in as_list(alarm.properties.get(name))
+        if (logical_id := referenced_logical_id(action)) is not None
+        and index.type_of(logical_id) == TOPIC_TYPE
+    }
+    if not topics:
+        return NOT_APPLICABLE
+    return COMPLIANT if all(_cloudwatch_can_publish(index, t) for t in topics) else NON_COMPLIANT
+
+
+RULE = Rule(
+    "AlarmTopicCloudWatch",
+    "The alarm notifies an SNS topic that CloudWatch is not allowed to publish to.",
+    "CloudWatch publishes alarm notifications as the service principal "
+    "cloudwatch.amazonaws.com; when it may not, the alarm changes state but nobody is "
+    "notified, and nothing fails at deploy time. An AWS::SNS::TopicPolicy replaces the "
+    "topic's default access policy (which admits the account's own publishers), so it "
+    "must Allow Service cloudwatch.amazonaws.com sns:Publish: "
+    "topic.add_to_resource_policy(...), scoped with an aws:SourceArn condition on the "
+    "alarm ARNs. A topic encrypted with a KMS key of this stack needs the key policy to "
+    "Allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*: "
+    "key.grant(iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', "
+    "'kms:GenerateDataKey*'); the AWS managed key alias/aws/sns cannot be granted at "
+    "all. Only topics referenced with Ref and keys of the alarm's own stack are "
+    "checked; topics and keys of other stacks or accounts (Fn::ImportValue, literal "
+    "ARNs) are not.",
+    alarm_topic_cloudwatch,
+    frozenset({ALARM_TYPE, COMPOSITE_ALARM_TYPE}),
+)

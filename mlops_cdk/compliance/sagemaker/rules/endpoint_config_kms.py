@@ -1,0 +1,33 @@
+"""EndpointConfigKms: an endpoint config accepts a KMS key but has none."""
+
+from __future__ import annotations
+
+from mlops_cdk.compliance.sagemaker.endpoints import variants
+from mlops_cdk.compliance.sagemaker.index import ENDPOINT_CONFIG_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.rule import (
+    COMPLIANT,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    Compliance,
+    Rule,
+)
+from mlops_cdk.facts import has_local_nvme
+
+
+def endpoint_config_kms(config: Resource, index: StackIndex) -> Compliance:
+    del index
+    found = variants(config.properties)
+    if any("ServerlessConfig" in v for v in found) or any(
+        has_local_nvme(str(v.get("InstanceType", "ml.x.y"))) for v in found
+    ):
+        return NOT_APPLICABLE  # SageMaker rejects a KmsKeyId for these
+    return COMPLIANT if config.properties.get("KmsKeyId") else NON_COMPLIANT
+
+
+RULE = Rule(
+    "EndpointConfigKms",
+    "The endpoint config has no KMS key for its storage volumes.",
+    "Instance types without local NVMe storage accept a customer-managed key.",
+    endpoint_config_kms,
+    frozenset({ENDPOINT_CONFIG_TYPE}),
+)

@@ -1,0 +1,103 @@
+"""CloudWatch metrics of a SageMaker endpoint variant, as SageMaker publishes them.
+
+"Amazon SageMaker AI metrics in Amazon CloudWatch" (SageMaker developer guide,
+``sagemaker/latest/dg/monitoring-cloudwatch``): request metrics of InvokeEndpoint calls are in
+``AWS/SageMaker``, instance utilization in ``/aws/sagemaker/Endpoints``, both with the
+dimensions ``EndpointName`` and ``VariantName``, at a 1-minute frequency. Units as documented:
+``Invocations``, ``InvocationsPerInstance``, ``Invocation4XXErrors`` and ``Invocation5XXErrors``
+are counts (unit None; the error metrics send a 1 per error response), ``ModelLatency`` and
+``OverheadLatency`` are in microseconds, the utilization metrics in percent, where
+``CPUUtilization`` is summed over vCPUs (0-400 % on four vCPUs) and ``GPUUtilization`` /
+``GPUMemoryUtilization`` over GPUs.
+
+No ``unit`` is set on these metrics: CloudWatch uses a metric's unit as a filter (datapoints
+published with another unit are ignored, and an alarm would see none); pass ``unit=`` to a
+method only when you know what SageMaker sends.
+"""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+
+from mlops_cdk.facts import (
+    ENDPOINT_DIMENSION,
+    INSTANCE_NAMESPACE,
+    SAGEMAKER_NAMESPACE,
+    VARIANT_DIMENSION,
+)
+
+ONE_MINUTE = cdk.Duration.minutes(1)
+
+
+def variant_metric(
+    endpoint_name: str,
+    variant: str,
+    metric_name: str,
+    statistic: str,
+    *,
+    namespace: str = SAGEMAKER_NAMESPACE,
+    period: cdk.Duration = ONE_MINUTE,
+    label: str | None = None,
+    unit: cloudwatch.Unit | None = None,
+) -> cloudwatch.Metric:
+    """``metric_name`` of one variant (dimensions ``EndpointName``, ``VariantName``)."""
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map={ENDPOINT_DIMENSION: endpoint_name, VARIANT_DIMENSION: variant},
+        statistic=statistic,
+        period=period,
+        label=label,
+        unit=unit,
+    )
+
+
+def instance_metric(
+    endpoint_name: str,
+    variant: str,
+    metric_name: str,
+    statistic: str = "Average",
+    *,
+    period: cdk.Duration = ONE_MINUTE,
+    label: str | None = None,
+    unit: cloudwatch.Unit | None = None,
+) -> cloudwatch.Metric:
+    """An instance metric of one variant (``/aws/sagemaker/Endpoints``)."""
+    return variant_metric(
+        endpoint_name,
+        variant,
+        metric_name,
+        statistic,
+        namespace=INSTANCE_NAMESPACE,
+        period=period,
+        label=label,
+        unit=unit,
+    )
+
+
+def error_rate(
+    endpoint_name: str,
+    variant: str,
+    errors_metric: str,
+    *,
+    period: cdk.Duration = ONE_MINUTE,
+) -> cloudwatch.MathExpression:
+    """Errors as a percentage of invocations; 0 when there is no traffic.
+
+    Metric ids are unique per variant and error kind, so several rates can share a graph."""
+    suffix = re.sub(r"[^a-z0-9]", "_", f"{variant}_{errors_metric}".lower())
+    errors, invocations = f"err_{suffix}", f"inv_{suffix}"
+    return cloudwatch.MathExpression(
+        expression=f"IF({invocations} > 0, 100 * {errors} / {invocations}, 0)",
+        using_metrics={
+            errors: variant_metric(endpoint_name, variant, errors_metric, "Sum", period=period),
+            invocations: variant_metric(
+                endpoint_name, variant, "Invocations", "Sum", period=period
+            ),
+        },
+        period=period,
+        label=f"{variant} {errors_metric} %",
+    )

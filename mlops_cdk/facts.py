@@ -1,0 +1,96 @@
+"""Facts that several parts of the package state, kept once: AWS limits and names the
+configuration schema, the constructs, the rule pack and the tools all rely on.
+
+Pure Python: no CDK, pydantic or boto3 import, so ``import mlops_cdk.constructs`` and the tools
+can use it without pulling in the configuration layer. The function assets under
+``mlops_cdk/functions/`` cannot import the package (they are bundled alone); they repeat the few
+names they publish, and tests compare both copies.
+
+Sources (AWS documentation page titles):
+
+- "Amazon SageMaker AI metrics in Amazon CloudWatch" (SageMaker developer guide): the two
+  endpoint namespaces and their ``EndpointName`` / ``VariantName`` dimensions.
+- SageMaker API reference, "CreateEndpointConfig": ``ProductionVariants``, 1 to 10 items.
+- SageMaker API reference, "CreateEndpoint": ``EndpointName``, at most 63 characters.
+- SageMaker API reference, "CreateEndpointConfig" ``KmsKeyId``: Nitro-based instances with local
+  storage encrypt it with a hardware module, and CreateEndpointConfig fails when a ``KmsKeyId``
+  is given for them.
+- AWS Lambda developer guide, "Lambda runtimes" (``python3.14``) and "Asynchronous invocation"
+  (an event is kept for at most 6 hours).
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- SageMaker hosting limits ---------------------------------------------------------------
+
+MAX_VARIANTS = 10  # CreateEndpointConfig: ProductionVariants has 1-10 items
+MAX_ENDPOINT_NAME_LENGTH = 63  # CreateEndpoint: EndpointName
+
+# --- Instance types with local NVMe storage --------------------------------------------------
+
+# Families with local NVMe instance storage (accelerated families, and every ``...d`` family):
+# SageMaker rejects a KmsKeyId on endpoint configs that use them.
+NVME_FAMILIES: frozenset[str] = frozenset(
+    {"g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "trn1", "trn1n"}
+)
+_NVME_SUFFIX = re.compile(r"^[a-z]+\d+[a-z]*d[a-z]*$")  # m5d, c5d, r5d, m6id, c6gd, ...
+
+
+def has_local_nvme(instance_type: str) -> bool:
+    """True for ``ml.<family>.<size>`` types whose family has local NVMe storage."""
+    parts = instance_type.split(".")
+    if len(parts) < 3:
+        return False
+    family = parts[1]
+    return family in NVME_FAMILIES or bool(_NVME_SUFFIX.match(family))
+
+
+# --- CloudWatch namespaces -------------------------------------------------------------------
+
+# Request metrics of InvokeEndpoint calls ("SageMaker AI endpoint invocation metrics").
+SAGEMAKER_NAMESPACE = "AWS/SageMaker"
+# Per-instance utilization of endpoint instances ("SageMaker AI endpoint metrics").
+INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+# Both: what an execution role may publish for its endpoint.
+SAGEMAKER_ENDPOINT_NAMESPACES: tuple[str, str] = (SAGEMAKER_NAMESPACE, INSTANCE_NAMESPACE)
+# Training jobs write their logs to this log group and their metrics to this namespace.
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TRAINING_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+# Endpoint metric dimensions.
+ENDPOINT_DIMENSION = "EndpointName"
+VARIANT_DIMENSION = "VariantName"
+
+# --- Retraining function (mlops_cdk/functions/retrain) ----------------------------------------
+
+RETRAINING_NAMESPACE = "MlopsCdk/Retraining"
+RETRAIN_DECISION_METRIC = "RetrainDecision"
+# Every invocation ends in exactly one of these decisions (a dimension of the metric).
+RETRAIN_DECISIONS: tuple[str, ...] = ("started", "duplicate", "ignored", "rejected", "failed")
+
+# --- Drift check (mlops_cdk/functions/drift) --------------------------------------------------
+
+DRIFT_NAMESPACE = "MlopsCdk/Drift"
+DRIFT_SHARE_METRIC = "DriftedFeatureShare"
+DRIFT_PSI_METRIC = "PSI"
+DRIFT_KS_METRIC = "KS"
+DRIFT_RECORDS_METRIC = "RecordsUsed"
+DRIFT_MALFORMED_METRIC = "MalformedRecords"
+DRIFT_BASELINE_METRIC = "BaselineUnavailable"
+DRIFT_CONTENT_TYPES: tuple[str, str] = ("text/csv", "application/json")
+# Where baselines live in the environment's bucket (publishers alone write there).
+BASELINES_PREFIX = "baselines/"
+BASELINE_FILE = "baseline.json"
+
+
+def baseline_key(service: str) -> str:
+    """The S3 key of a service's drift baseline: ``baselines/<service>/baseline.json``."""
+    return f"{BASELINES_PREFIX}{service}/{BASELINE_FILE}"
+
+
+# --- AWS Lambda --------------------------------------------------------------------------------
+
+# The runtime of every function this package deploys (boto3 comes from it: nothing is bundled).
+LAMBDA_PYTHON_RUNTIME = "python3.14"
+MAX_ASYNC_EVENT_AGE_SECONDS = 6 * 3600  # Lambda keeps an asynchronous event at most 6 hours

@@ -1,0 +1,21 @@
+"""Names the stacks and the tools share (stack outputs, derived endpoint names).
+
+Plain Python: the tools (preflight, smoke, review, cost) import these without aws_cdk.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH
+
+# Stack outputs the tools read after a deploy.
+BUCKET_OUTPUT = "ModelArtifactBucketName"  # <env>-Foundation
+REPOSITORY_OUTPUT = "ModelImageRepositoryName"  # <env>-<service>-Registry
+
+
+def endpoint_name_for(stack_name: str) -> str:
+    """A SageMaker endpoint name derived from the (account/region-unique) stack name."""
+    name = re.sub(r"[^a-zA-Z0-9-]+", "-", stack_name).strip("-")
+    name = name[:MAX_ENDPOINT_NAME_LENGTH].rstrip("-")
+    return name or "endpoint"
