@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.scale_configs import write_scale_config  # noqa: E402
 
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
-SYNTH_TARGET = 3.0
+SYNTH_TARGET = 2.0  # issue 11: every environment, all packs, at most 2.0x an empty app (not met)
 IMPORT_TARGET = 1.2
 SCALE_SERVICES = (1, 10, 30)
 MARGINAL_TARGET = 0.15  # seconds per added service / empty app's synth seconds
