@@ -21,6 +21,8 @@ import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
+from mlops_cdk.constructs.network import LAMBDA_VPC_ACTIONS
+
 SCANNER = "checkov"
 
 
@@ -62,16 +64,7 @@ def _as_list(value: Any) -> list[Any]:
 # Actions AWS only authorizes on "*" (no resource-level permissions): a Lambda function's
 # network interfaces in a VPC (the AWSLambdaVPCAccessExecutionRole managed policy uses "*") and
 # CloudWatch PutMetricData (scoped by the cloudwatch:namespace condition instead).
-_STAR_ONLY_ACTIONS = frozenset(
-    {
-        "ec2:AssignPrivateIpAddresses",
-        "ec2:CreateNetworkInterface",
-        "ec2:DeleteNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:UnassignPrivateIpAddresses",
-        "cloudwatch:PutMetricData",
-    }
-)
+_STAR_ONLY_ACTIONS = frozenset({*LAMBDA_VPC_ACTIONS, "cloudwatch:PutMetricData"})
 
 
 def _star_only_writes(_: cdk.CfnResource, props: dict[str, Any]) -> bool:

@@ -50,11 +50,6 @@ _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
-def known_regions() -> frozenset[str]:
-    """Region names aws-cdk-lib knows (its region-info database, kept in regions.py)."""
-    return REGIONS
-
-
 def account_id(value: Any) -> Any:
     """An AWS account id must be a quoted 12-digit string in YAML."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -68,7 +63,7 @@ def account_id(value: Any) -> Any:
 
 
 def region_name(value: str) -> str:
-    if value not in known_regions():
+    if value not in REGIONS:  # aws-cdk-lib's region database (regions.py)
         raise ValueError(f"{value!r} is not an AWS region name known to aws-cdk-lib")
     return value
 

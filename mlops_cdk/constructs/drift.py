@@ -29,8 +29,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
-from mlops_cdk.constructs.network import https_egress_only_group
-from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination
+from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
+from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination, failure_queue
 from mlops_cdk.facts import (
     DRIFT_BASELINE_METRIC,
     DRIFT_CONTENT_TYPES,
@@ -111,15 +111,7 @@ class DriftCheck(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
         )
-        self.failures = sqs.Queue(
-            self,
-            "Failures",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            removal_policy=removal_policy,
-        )
+        self.failures = failure_queue(self, "Failures", key=key, removal_policy=removal_policy)
         self.security_group = https_egress_only_group(
             self,
             "SecurityGroup",
@@ -227,17 +219,7 @@ class DriftCheck(Construct):
                     resources=[self.log_group.log_group_arn],
                 ),
                 *_send_to_queue(stack, self.failures, key, sid="SendFailedInvocations"),
-                iam.PolicyStatement(
-                    sid="VpcNetworkInterfaces",
-                    actions=[
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    resources=["*"],
-                ),
+                lambda_vpc_statement(),
             ],
         )
 

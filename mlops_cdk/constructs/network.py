@@ -179,6 +179,24 @@ class PrivateNetwork(Construct):
         )
 
 
+# What a Lambda function in a VPC needs for its network interfaces (the actions of the
+# AWSLambdaVPCAccessExecutionRole managed policy); EC2 authorizes them on "*" only.
+LAMBDA_VPC_ACTIONS = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
+
+def lambda_vpc_statement() -> iam.PolicyStatement:
+    """The statement a VPC-attached Lambda function's role needs for its network interfaces."""
+    return iam.PolicyStatement(
+        sid="VpcNetworkInterfaces", actions=list(LAMBDA_VPC_ACTIONS), resources=["*"]
+    )
+
+
 def https_egress_only_group(
     scope: Construct, construct_id: str, *, vpc: ec2.IVpc, description: str, egress: str
 ) -> ec2.SecurityGroup:

@@ -23,7 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
-from mlops_cdk.constructs.network import https_egress_only_group
+from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
 from mlops_cdk.constructs.roles import FunctionRole
 from mlops_cdk.facts import (
     LAMBDA_PYTHON_RUNTIME,
@@ -35,6 +35,22 @@ from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 CODE_DIR = asset_dir("retrain")
 RUNTIME = lambda_.Runtime(LAMBDA_PYTHON_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 METRICS_NAMESPACE = RETRAINING_NAMESPACE
+
+
+def failure_queue(
+    scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: cdk.RemovalPolicy
+) -> sqs.Queue:
+    """A KMS-encrypted, TLS-only queue that keeps failed invocations for 14 days (SQS's
+    maximum retention) for an operator to inspect."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=key,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+        removal_policy=removal_policy,
+    )
 
 
 @jsii.implements(lambda_.IDestination)
@@ -157,15 +173,7 @@ class RetrainingFunction(Construct):
             retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.failures = sqs.Queue(
-            self,
-            "OnFailure",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-            removal_policy=removal_policy,
-        )
+        self.failures = failure_queue(self, "OnFailure", key=key, removal_policy=removal_policy)
         self.security_group = https_egress_only_group(
             self,
             "SecurityGroup",
@@ -250,17 +258,7 @@ class RetrainingFunction(Construct):
                     actions=["sqs:SendMessage"],
                     resources=[self.failures.queue_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="VpcNetworkInterfaces",
-                    actions=[
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:DescribeNetworkInterfaces",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    resources=["*"],
-                ),
+                lambda_vpc_statement(),
             ],
         )
         # The function must not run before its permissions exist.

@@ -49,6 +49,28 @@ IMAGE_PULL_ACTIONS = (
 )
 
 
+def vpc_network_statements(stack: cdk.Stack, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:
+    """What SageMaker needs to attach a job's or a model's containers to ``vpc``: describe the
+    network (no resource-level permissions) and manage network interfaces in that VPC only."""
+    return [
+        iam.PolicyStatement(
+            sid="DescribeNetwork", actions=list(DESCRIBE_NETWORK_ACTIONS), resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="ManageNetworkInterfacesInVpc",
+            actions=list(ENI_ACTIONS),
+            resources=["*"],
+            conditions={
+                "ArnEquals": {
+                    "ec2:Vpc": stack.format_arn(
+                        service="ec2", resource="vpc", resource_name=vpc.vpc_id
+                    )
+                }
+            },
+        ),
+    ]
+
+
 def endpoint_log_group_arn(stack: cdk.Stack) -> str:
     """ARN pattern of every endpoint's log group (``/aws/sagemaker/Endpoints/<name>``)."""
     return stack.format_arn(
@@ -95,25 +117,7 @@ def hosting_statements(stack: cdk.Stack, vpc: ec2.IVpc | None) -> list[iam.Polic
         ),
     ]
     if vpc is not None:
-        statements += [
-            iam.PolicyStatement(
-                sid="DescribeNetwork",
-                actions=list(DESCRIBE_NETWORK_ACTIONS),
-                resources=["*"],
-            ),
-            iam.PolicyStatement(
-                sid="ManageNetworkInterfacesInVpc",
-                actions=list(ENI_ACTIONS),
-                resources=["*"],
-                conditions={
-                    "ArnEquals": {
-                        "ec2:Vpc": stack.format_arn(
-                            service="ec2", resource="vpc", resource_name=vpc.vpc_id
-                        )
-                    }
-                },
-            ),
-        ]
+        statements += vpc_network_statements(stack, vpc)
     return statements
 
 
@@ -369,23 +373,7 @@ class SageMakerTrainingRole(Construct):
             ]
             star_reason.append("ecr:GetAuthorizationToken")
         if vpc is not None:
-            statements += [
-                iam.PolicyStatement(
-                    sid="DescribeNetwork", actions=list(DESCRIBE_NETWORK_ACTIONS), resources=["*"]
-                ),
-                iam.PolicyStatement(
-                    sid="ManageNetworkInterfacesInVpc",
-                    actions=list(ENI_ACTIONS),
-                    resources=["*"],
-                    conditions={
-                        "ArnEquals": {
-                            "ec2:Vpc": stack.format_arn(
-                                service="ec2", resource="vpc", resource_name=vpc.vpc_id
-                            )
-                        }
-                    },
-                ),
-            ]
+            statements += vpc_network_statements(stack, vpc)
             star_reason.append("ec2:Describe* and the ENI actions (limited to this VPC)")
         self.policy = iam.ManagedPolicy(
             self,

@@ -4,7 +4,6 @@ the published metrics, and each failure path (malformed lines, too few records, 
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,8 @@ import drift_stats as ds
 import numpy as np
 import pytest
 from moto import mock_aws
+
+from scripts.drift_data import capture_line
 
 REGION = "eu-west-1"
 BUCKET = "artifacts"
@@ -85,30 +86,6 @@ def put_baseline(s3: Any, rows: list[tuple[float, float, str]]) -> ds.Baseline:
     )
     s3.put_object(Bucket=BUCKET, Key=BASELINE_KEY, Body=json.dumps(baseline.to_json()))
     return baseline
-
-
-def capture_line(payload: str, content_type: str = "text/csv", encoding: str = "CSV") -> str:
-    data = base64.b64encode(payload.encode()).decode() if encoding == "BASE64" else payload
-    return json.dumps(
-        {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": content_type,
-                    "mode": "INPUT",
-                    "data": data,
-                    "encoding": encoding,
-                },
-                "endpointOutput": {
-                    "observedContentType": "application/json",
-                    "mode": "OUTPUT",
-                    "data": '{"churn": 0.1}',
-                    "encoding": "JSON",
-                },
-            },
-            "eventMetadata": {"eventId": "e", "inferenceTime": "2026-05-01T09:00:00Z"},
-            "eventVersion": "0",
-        }
-    )
 
 
 def capture_key(variant: str, hour: datetime, name: str = "part") -> str:
