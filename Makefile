@@ -132,10 +132,10 @@ bench-drift: install-dev ## Drift check over one window of 100,000 captured reco
 	$(PY) scripts/bench_drift.py
 
 cost: synth ## Monthly cost per environment and service from cdk.out (ENV=dev for one): idle, expected, peak
-	$(PY) -m mlops_cdk.cost cdk.out $(if $(ENV),--env '$(ENV)',)
+	$(PY) -m mlops_tools.cost cdk.out $(if $(ENV),--env '$(ENV)',)
 
 cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (cdk.out.pipeline/)
-	$(PY) -m mlops_cdk.cost cdk.out.pipeline --env top-level
+	$(PY) -m mlops_tools.cost cdk.out.pipeline --env top-level
 
 review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
 	$(PY) scripts/review.py --base '$(BASE)' --out review
@@ -161,20 +161,20 @@ deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (on
 
 smoke: install-dev ## Smoke-test ENV's endpoints, or SERVICE=x's: InService, weights, one invocation (credentials needed)
 	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [SERVICE=<service> [ENDPOINT_NAME=..]] [ROLE_ARN=..] [TIMEOUT=seconds]" >&2; exit 2; }
-	$(PY) -m mlops_cdk.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
+	$(PY) -m mlops_tools.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
 	  $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
 
 preflight: install-dev ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
 	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
-	$(PY) -m mlops_cdk.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
+	$(PY) -m mlops_tools.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)
 
 # Importing the constructs starts jsii's Node process: pdoc must be allowed to run it.
 docs: install-dev ## API reference of the package from its docstrings (pdoc) into docs/api/
 	rm -rf docs/api
 	PDOC_ALLOW_EXEC=1 $(PY) -m pdoc --docformat restructuredtext --output-directory docs/api \
-	  mlops_cdk '!mlops_cdk.functions.retrain' '!mlops_cdk.functions.drift'
+	  mlops_cdk mlops_tools '!mlops_cdk.functions.retrain' '!mlops_cdk.functions.drift'
 	@echo "open docs/api/index.html"
 
 clean: ## Remove build output (keeps .venv and node_modules)

@@ -146,14 +146,35 @@ SKIPS = (
 )  # fmt: skip
 
 
+_RULES_BY_TYPE: dict[str, tuple[Skip, ...]] = {}
+for _skip in SKIPS:
+    _RULES_BY_TYPE[_skip.cfn_type] = (*_RULES_BY_TYPE.get(_skip.cfn_type, ()), _skip)
+
+
 @jsii.implements(cdk.IAspect)
 class ScannerSkips:
-    """Writes ``Metadata.checkov.skip`` on the resources each :data:`SKIPS` rule covers."""
+    """Writes ``Metadata.checkov.skip`` on the resources each :data:`SKIPS` rule covers.
+
+    An aspect visits every construct through jsii, so each visit reads as little as it can:
+    an L1 class's resource type is read once per class (``CFN_RESOURCE_TYPE_NAME``), and only
+    plain ``CfnResource`` nodes (aws-cdk-lib's own providers) are asked for theirs."""
+
+    def __init__(self) -> None:
+        self._type_of_class: dict[type, str] = {}
+
+    def _cfn_type(self, node: cdk.CfnResource) -> str:
+        cls = type(node)
+        if cls is cdk.CfnResource:
+            return node.cfn_resource_type
+        if cls not in self._type_of_class:
+            static = getattr(cls, "CFN_RESOURCE_TYPE_NAME", None)
+            self._type_of_class[cls] = static if isinstance(static, str) else ""
+        return self._type_of_class[cls] or node.cfn_resource_type
 
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, cdk.CfnResource):
             return
-        rules = [s for s in SKIPS if s.cfn_type == node.cfn_resource_type]
+        rules = _RULES_BY_TYPE.get(self._cfn_type(node))
         if not rules:
             return
         props = resolved_properties(node)
@@ -175,7 +196,10 @@ _PROPERTIES = {
 def resolved_properties(node: cdk.CfnResource) -> dict[str, Any]:
     """The property a condition reads, as the template will show it (tokens resolved), when
     the node is the L1 class that has it (aws-cdk-lib's own providers are plain CfnResources)."""
-    name, attribute = _PROPERTIES.get(node.cfn_resource_type, ("", ""))
+    if type(node) is cdk.CfnResource:
+        return {}
+    static = getattr(type(node), "CFN_RESOURCE_TYPE_NAME", "")
+    name, attribute = _PROPERTIES.get(static if isinstance(static, str) else "", ("", ""))
     if not attribute or not hasattr(type(node), attribute):
         return {}
     value = cdk.Stack.of(node).resolve(getattr(node, attribute))

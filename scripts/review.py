@@ -7,7 +7,7 @@ Synthesizes the base ref (in a temporary git worktree outside the repository, al
 and the working tree, offline, with this interpreter and the Node next to it, then writes
 <out>/<env>.md for every environment on either side, grouped per service: a table of every
 stack (<env>-Foundation, <env>-<service>-Registry, <env>-<service>), then one section per
-service and one for the Foundation (mlops_cdk/review/report.py). Exit codes: 0 reports written
+service and one for the Foundation (mlops_tools/review/report.py). Exit codes: 0 reports written
 (also when they show replacements: the reports are informational), 1 a side failed to
 synthesize, 2 usage or git errors. Errors are one line on stderr.
 """
@@ -162,8 +162,8 @@ def remove_worktree(worktree: Path) -> None:
 
 
 def write_reports(base: str, commit: str, base_out: Path, head_out: Path, out: Path) -> list[Path]:
-    from mlops_cdk.review.assembly import AssemblyError, read_assembly
-    from mlops_cdk.review.report import render_report
+    from mlops_tools.review.assembly import AssemblyError, read_assembly
+    from mlops_tools.review.report import render_report
 
     try:
         before, after = read_assembly(base_out), read_assembly(head_out)

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from mlops_cdk.app_builder import build_app
 from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, load_environments
 from tests.helpers import CONFIG_DIR, Synthesized, cdk_context
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_botocore_loader() -> Iterator[None]:
+    """One botocore data loader per test process instead of one per boto3 Session.
+
+    The tools and handlers under test create a Session per run (role assumption, fresh
+    clients), and each new Session re-parses the service models it touches (SageMaker's
+    alone is several MB of JSON): about 0.25 s per client, most of the moto tests' time.
+    The loader only reads botocore's packaged data, so sharing it changes no behaviour."""
+    shared = cache(botocore.loaders.create_loader)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", shared)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -66,9 +66,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
     # A clean copy: pip builds in the source tree (build/, *.egg-info), never in the repository.
     shutil.copy(ROOT / "pyproject.toml", source)
     shutil.copy(ROOT / "README.md", source)
-    shutil.copytree(
-        ROOT / "mlops_cdk", source / "mlops_cdk", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for package in ("mlops_cdk", "mlops_tools"):
+        shutil.copytree(
+            ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     dist = work / "dist"
     run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)]
@@ -108,6 +109,9 @@ def test_the_wheel_holds_the_package_and_its_function_assets(installed: Installe
     assert (retrain / "retrain.py").is_file()
     assert {p.name for p in drift.glob("*.py")} == {"drift.py", "drift_stats.py"}
     assert not (retrain / "events").exists()  # sample events are not shipped
+    # The tools ship beside the constructs, with the price file `make cost` reads.
+    assert (installed.site_packages / "mlops_tools" / "cost" / "prices.csv").is_file()
+    assert (installed.site_packages / "mlops_tools" / "review" / "report.py").is_file()
     assert not (installed.site_packages / "tests").exists()
     assert not (installed.site_packages / "scripts").exists()
     assert not (installed.site_packages / "examples").exists()

@@ -17,7 +17,7 @@ PREFLIGHT_ROLE_PATH = "/mlops-preflight/"
 
 class PreflightAccess(Construct):
     """Role under the ``/mlops-preflight/`` path, trusted by ``trusted_account``, that can only
-    read what ``python -m mlops_cdk.preflight`` checks before the Serving stack is deployed:
+    read what ``python -m mlops_tools.preflight`` checks before the Serving stack is deployed:
 
     - ``ecr:DescribeImages`` on ``repository`` (does the image tag/digest exist);
     - ``s3:ListBucket`` on ``bucket``, for keys under ``model_artifacts_prefix`` only (does the

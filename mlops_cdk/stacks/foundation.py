@@ -26,7 +26,7 @@ from mlops_cdk.stacks.settings import (
     resource_tags,
 )
 
-# Output ids the pre-deploy check (mlops_cdk/preflight.py) reads: top-level ids are the logical
+# Output ids the pre-deploy check (mlops_tools/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.
 
 

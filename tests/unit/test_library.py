@@ -19,13 +19,14 @@ from mlops_cdk.functions import ASSET_EXCLUDE, FUNCTIONS_DIR, asset_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A meta-path finder that refuses the configuration layer's and the tools' dependencies: an
-# import of any of them (or of their submodules) raises.
+# A meta-path finder that refuses the configuration layer's and the tools' (mlops_tools: boto3,
+# cfn-lint) dependencies: an import of any of them (or of their submodules) raises. The other
+# direction, the tools without aws_cdk, is tests/unit/test_layout.py's.
 BLOCKED_IMPORTS = textwrap.dedent(
     """
     import sys
 
-    BLOCKED = ("pydantic", "pydantic_core", "yaml", "boto3", "botocore")
+    BLOCKED = ("pydantic", "pydantic_core", "yaml", "boto3", "botocore", "cfnlint")
 
     class Refuse:
         def find_spec(self, name, path=None, target=None):

@@ -1,4 +1,4 @@
-"""The pre-deploy check (mlops_cdk.preflight) against moto-backed ECR, S3 and STS.
+"""The pre-deploy check (mlops_tools.preflight) against moto-backed ECR, S3 and STS.
 
 Two answers come from stubs instead: moto does not implement Lambda GetAccountSettings
 (botocore Stubber), and moto's CloudFormation needs an extra (openapi-spec-validator) this
@@ -25,9 +25,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from mlops_cdk import preflight
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.serving import ModelConfig
+from mlops_tools import preflight
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -947,7 +947,7 @@ def test_unknown_env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_default_config_dir_is_the_repositorys(tmp_path: Path) -> None:
     """Run from another directory: the default still finds the repository's config/."""
     done = subprocess.run(
-        [sys.executable, "-m", "mlops_cdk.preflight", "--env", "nope"],
+        [sys.executable, "-m", "mlops_tools.preflight", "--env", "nope"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -1014,7 +1014,7 @@ def test_unknown_service_names_the_known_ones(
 def test_repository_needs_a_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_main(write_config(tmp_path), "--repository", REPOSITORY) == 2
     captured = capsys.readouterr()
-    assert "usage: python -m mlops_cdk.preflight" in captured.err
+    assert "usage: python -m mlops_tools.preflight" in captured.err
     assert (
         "error: --repository is only valid with --service (each service has its own repository)"
         in captured.err
@@ -1038,7 +1038,7 @@ def test_bad_arguments_are_usage_errors(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert preflight.main(args) == 2
-    assert "usage: python -m mlops_cdk.preflight" in capsys.readouterr().err
+    assert "usage: python -m mlops_tools.preflight" in capsys.readouterr().err
 
 
 # --- credentials and --role-arn ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The post-deployment smoke test (mlops_cdk.smoke) against moto-backed SageMaker and STS.
+"""The post-deployment smoke test (mlops_tools.smoke) against moto-backed SageMaker and STS.
 
 Every test reads its own config dir (``stage.yaml`` with two services, written under tmp_path),
 never the committed environments."""
@@ -23,10 +23,10 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
-from mlops_cdk import smoke
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.serving import SmokeTestConfig
 from mlops_cdk.names import endpoint_name_for
+from mlops_tools import smoke
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -574,7 +574,7 @@ def test_unknown_env(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_unknown_env_from_the_command_line() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mlops_cdk.smoke", "--env", "nope"],
+        [sys.executable, "-m", "mlops_tools.smoke", "--env", "nope"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -631,7 +631,7 @@ def test_endpoint_name_needs_a_service(
 ) -> None:
     assert run_in(config_dir, "--endpoint-name", ENDPOINT) == 2
     captured = capsys.readouterr()
-    assert "usage: python -m mlops_cdk.smoke" in captured.err
+    assert "usage: python -m mlops_tools.smoke" in captured.err
     assert (
         "error: --endpoint-name is only valid with --service (it names one service's endpoint)"
         in captured.err

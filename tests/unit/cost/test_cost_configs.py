@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mlops_cdk.cost.cli import estimate_assembly
-from mlops_cdk.cost.prices import PriceBook, PriceKey
+from mlops_tools.cost.cli import estimate_assembly
+from mlops_tools.cost.prices import PriceBook, PriceKey
 from tests.helpers import COMMITTED_CONFIG_DIR, CONFIG_DIR, ROOT, Synthesized
 
 CONFIG_FILES = sorted(

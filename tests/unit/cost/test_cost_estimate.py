@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.cost.assumptions import HOURS_PER_MONTH, Assumptions
-from mlops_cdk.cost.cli import main
-from mlops_cdk.cost.estimate import EstimateError, estimate_environment
-from mlops_cdk.cost.prices import Price, PriceBook, PriceFileError, PriceKey, parse_prices
+from mlops_tools.cost.assumptions import HOURS_PER_MONTH, Assumptions
+from mlops_tools.cost.cli import main
+from mlops_tools.cost.estimate import EstimateError, estimate_environment
+from mlops_tools.cost.prices import Price, PriceBook, PriceFileError, PriceKey, parse_prices
 from tests.helpers import ROOT
 
 REGION = "eu-west-1"
@@ -236,7 +236,7 @@ def test_without_autoscaling_every_figure_is_the_initial_count() -> None:
 
 def test_the_committed_price_file_is_valid_and_dated() -> None:
     prices = PriceBook.load()
-    assert prices.source == "mlops_cdk/cost/prices.csv"
+    assert prices.source == "mlops_tools/cost/prices.csv"
     assert all(p.source.strip() and p.date.year >= 2023 for p in prices.prices.values())
     assert all(p.key.region == "eu-west-1" for p in prices.prices.values())
 
@@ -314,7 +314,7 @@ def test_cli_missing_price_is_one_line_and_exit_1(
     assert err[0].startswith(
         "cost: test-svc/Endpoint: no price for AWS::SageMaker::Endpoint instance type "
         "ml.p5.48xlarge (variant main): sagemaker 'ml.p5.48xlarge hosting' in eu-west-1 is "
-        "not in mlops_cdk/cost/prices.csv"
+        "not in mlops_tools/cost/prices.csv"
     )
 
 
@@ -573,7 +573,7 @@ def test_cli_details_list_every_item_with_its_assumption(
 def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     assembly = write_assembly(tmp_path, {"test-Foundation": FOUNDATION})
     result = subprocess.run(
-        [sys.executable, "-m", "mlops_cdk.cost", str(assembly), "--summary"],
+        [sys.executable, "-m", "mlops_tools.cost", str(assembly), "--summary"],
         capture_output=True,
         text=True,
         check=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_cdk.cost.schedule import (
+from mlops_tools.cost.schedule import (
     WEEK_MINUTES,
     ScheduledCapacity,
     UnsupportedSchedule,

@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from mlops_cdk.review.assembly import (
+from mlops_tools.review.assembly import (
     ACKNOWLEDGED_RULES_METADATA_KEY,
     Acknowledgement,
     AssemblyError,

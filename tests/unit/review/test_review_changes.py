@@ -1,4 +1,4 @@
-"""Update vs replacement, as CloudFormation decides it (mlops_cdk.review.changes)."""
+"""Update vs replacement, as CloudFormation decides it (mlops_tools.review.changes)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from mlops_cdk.cfn_values import imports, references
-from mlops_cdk.review.changes import (
+from mlops_tools.review.changes import (
     PropertyChange,
     changed_exports,
     classify,

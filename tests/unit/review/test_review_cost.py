@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mlops_cdk.review.cost import cost_section
-from mlops_cdk.review.report import render_report
+from mlops_tools.review.cost import cost_section
+from mlops_tools.review.report import render_report
 
 HOURLY = 0.257  # ml.m5.xlarge hosting in eu-west-1, from the committed price file
 

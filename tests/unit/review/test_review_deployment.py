@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.review.deployment import (
+from mlops_tools.review.deployment import (
     ALARM,
     ENDPOINT,
     INSTANCE_COUNT_DIMENSION,
@@ -22,8 +22,8 @@ from mlops_cdk.review.deployment import (
     retained,
     step_text,
 )
-from mlops_cdk.review.report import render_report
-from mlops_cdk.review.variants import ENDPOINT_CONFIG
+from mlops_tools.review.report import render_report
+from mlops_tools.review.variants import ENDPOINT_CONFIG
 
 SERVING = "dev-churn"  # a service's stack, <env>-<service>
 NAME = "dev-churn"  # its endpoint

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_cdk.review.markdown import Values, before_after, code, number, plain, table
+from mlops_tools.review.markdown import Values, before_after, code, number, plain, table
 
 
 def test_values_render_references_joins_substitutions_and_imports() -> None:

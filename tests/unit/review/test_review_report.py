@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mlops_cdk.review.assembly import Acknowledgement
-from mlops_cdk.review.report import STATEFUL_TYPES, render_report
+from mlops_tools.review.assembly import Acknowledgement
+from mlops_tools.review.report import STATEFUL_TYPES, render_report
 
 FOUNDATION = "dev-Foundation"
 SERVING = "dev-churn"  # service `churn`: its serving stack (<env>-<service>)

@@ -117,15 +117,14 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     """stage: one service's weight changes; dev: a service is added; prod: nothing."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(clone))
-    # The clone is HEAD; bring this working tree's review code (and the cost estimate its
-    # report uses, and the template-value walker it shares) along: it may be uncommitted.
-    for package in ("review", "cost"):
-        shutil.copytree(
-            ROOT / "mlops_cdk" / package,
-            clone / "mlops_cdk" / package,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+    # The clone is HEAD; bring this working tree's tools (the review code and the cost estimate
+    # its report uses) and the template-value walker they share along: they may be uncommitted.
+    shutil.copytree(
+        ROOT / "mlops_tools",
+        clone / "mlops_tools",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copy2(ROOT / "mlops_cdk" / "cfn_values.py", clone / "mlops_cdk" / "cfn_values.py")
     shutil.copy2(SCRIPT, clone / "scripts" / "review.py")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.service import RESERVED_SERVICE_NAMES, SERVICE_NAME_PATTERN
-from mlops_cdk.review.services import (
+from mlops_tools.review.services import (
     FOUNDATION,
     REGISTRY_SUFFIX,
     SERVICE_NAME,

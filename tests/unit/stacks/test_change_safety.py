@@ -2,7 +2,7 @@
 
 Update vs replacement is decided from CloudFormation's resource schemas (createOnlyProperties),
 as shipped with cfn-lint: changing a create-only property replaces the resource. The classifier
-is ``mlops_cdk.review.changes`` (shared with ``make review``).
+is ``mlops_tools.review.changes`` (shared with ``make review``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from mlops_cdk.app_builder import build_app
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.serving import InstanceCapacity, ServingConfig
-from mlops_cdk.review.changes import classify
+from mlops_tools.review.changes import classify
 from tests.helpers import cdk_context
 
 SERVICE = "churn"

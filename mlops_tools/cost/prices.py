@@ -69,7 +69,7 @@ class PriceBook:
         try:
             if path is None:
                 text = resources.files(__package__).joinpath(PRICES_FILE).read_text()
-                source = f"mlops_cdk/cost/{PRICES_FILE}"
+                source = f"mlops_tools/cost/{PRICES_FILE}"
             else:
                 text, source = path.read_text(), str(path)
         except OSError as exc:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_cdk.cfn_values import statements
-from mlops_cdk.review.markdown import MISSING, Values, code, codes
+from mlops_tools.review.markdown import MISSING, Values, code, codes
 
 POLICY_TYPES = frozenset(
     {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::KMS::Key"}

@@ -1,15 +1,15 @@
 """The review report's cost section: the monthly estimate of each part of the environment (the
-Foundation, each service) before and after the change (:mod:`mlops_cdk.cost`)."""
+Foundation, each service) before and after the change (:mod:`mlops_tools.cost`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_cdk.cost.estimate import EnvironmentCost, EstimateError, PartCost, estimate_environment
-from mlops_cdk.cost.prices import CostError, PriceBook
-from mlops_cdk.cost.render import usd
-from mlops_cdk.review.markdown import code, plain, table
+from mlops_tools.cost.estimate import EnvironmentCost, EstimateError, PartCost, estimate_environment
+from mlops_tools.cost.prices import CostError, PriceBook
+from mlops_tools.cost.render import usd
+from mlops_tools.review.markdown import code, plain, table
 
 Templates = Mapping[str, Mapping[str, Any]]
 HEADER = ("part", "idle", "expected", "peak")

@@ -1,6 +1,6 @@
 """``make cost``: monthly estimates per environment and service from a cloud assembly.
 
-    python -m mlops_cdk.cost [cdk.out] [--env dev ...] [--summary] [--requests-per-month N]
+    python -m mlops_tools.cost [cdk.out] [--env dev ...] [--summary] [--requests-per-month N]
 
 Reads ``manifest.json`` -> each stage's nested assembly -> its templates (the synthesized
 templates, not the YAML), plus stacks outside any stage (the deployment pipeline, when the
@@ -17,11 +17,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import NoReturn
 
-from mlops_cdk.cost.assumptions import Assumptions
-from mlops_cdk.cost.estimate import EnvironmentCost, EstimateError, estimate_environment
-from mlops_cdk.cost.prices import CostError, PriceBook
-from mlops_cdk.cost.render import render
-from mlops_cdk.review.assembly import (
+from mlops_tools.cost.assumptions import Assumptions
+from mlops_tools.cost.estimate import EnvironmentCost, EstimateError, estimate_environment
+from mlops_tools.cost.prices import CostError, PriceBook
+from mlops_tools.cost.render import render
+from mlops_tools.review.assembly import (
     AssemblyError,
     StackArtifact,
     read_assembly,

@@ -4,7 +4,7 @@ artifacts published?
 CreateModel fails when the image tag/digest is not in ECR ("Requested image ... not found") or
 the model archive is not in S3. A new environment's bucket (made by the ``<env>-Foundation``
 stack) and a new service's repository (made by its ``<env>-<service>-Registry`` stack) start
-empty, so ``python -m mlops_cdk.preflight --env dev --service churn`` proves, before the
+empty, so ``python -m mlops_tools.preflight --env dev --service churn`` proves, before the
 service's stack ``<env>-<service>`` is deployed, that everything it references exists; without
 ``--service`` every service of the environment is checked. One line each:
 
@@ -51,7 +51,7 @@ from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.serving import ModelConfig
 from mlops_cdk.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
-from mlops_cdk.smoke import (
+from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
     aws_error,
@@ -501,7 +501,7 @@ def _name(value: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mlops_cdk.preflight",
+        prog="python -m mlops_tools.preflight",
         description="Read-only pre-deploy check: the model images and model artifacts of one "
         "service (--service) or of every service of the environment exist, and Lambda "
         "concurrency allows the retraining reservations.",

@@ -8,20 +8,20 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
-from mlops_cdk.review.assembly import Acknowledgement
-from mlops_cdk.review.changes import PropertyChange, ResourceChange, diff_stacks, resources
-from mlops_cdk.review.cost import cost_section
-from mlops_cdk.review.deployment import EndpointReview
-from mlops_cdk.review.iam import (
+from mlops_tools.review.assembly import Acknowledgement
+from mlops_tools.review.changes import PropertyChange, ResourceChange, diff_stacks, resources
+from mlops_tools.review.cost import cost_section
+from mlops_tools.review.deployment import EndpointReview
+from mlops_tools.review.iam import (
     POLICY_TYPES,
     STATEMENT_HEADER,
     documents,
     managed_policy_rows,
     statement_rows,
 )
-from mlops_cdk.review.markdown import Values, code, plain, table
-from mlops_cdk.review.security_groups import RULE_HEADER, rule_rows
-from mlops_cdk.review.services import Group, group_stacks, stack_of_path
+from mlops_tools.review.markdown import Values, code, plain, table
+from mlops_tools.review.security_groups import RULE_HEADER, rule_rows
+from mlops_tools.review.services import Group, group_stacks, stack_of_path
 
 Templates = Mapping[str, Mapping[str, Any]]  # stack name -> template
 
@@ -66,7 +66,7 @@ def render_report(
     the totals, one line per part added or removed whole, a table of every stack, and the
     warnings; then one section per part. An acknowledgement belongs to the stack whose
     construct path (``<env>/<stack id>``) holds it. With ``region``, a cost section (monthly
-    estimate per part before and after, :mod:`mlops_cdk.review.cost`) follows the warnings."""
+    estimate per part before and after, :mod:`mlops_tools.review.cost`) follows the warnings."""
     acks_before, acks_after = set(acknowledgements_before), set(acknowledgements_after)
     ack_rows = [("added", a) for a in acks_after - acks_before] + [
         ("removed", a) for a in acks_before - acks_after

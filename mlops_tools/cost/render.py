@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from mlops_cdk.cost.assumptions import HOURS_PER_MONTH
-from mlops_cdk.cost.estimate import EnvironmentCost
-from mlops_cdk.cost.prices import PriceBook
+from mlops_tools.cost.assumptions import HOURS_PER_MONTH
+from mlops_tools.cost.estimate import EnvironmentCost
+from mlops_tools.cost.prices import PriceBook
 
 SUMMARY_HEADER = ("part", "idle", "expected", "peak")
 ITEM_HEADER = ("stack / resource", "item", "idle", "expected", "peak", "assumption")

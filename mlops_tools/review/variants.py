@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from mlops_cdk.review.markdown import MISSING, Values, before_after, code, number, table
+from mlops_tools.review.markdown import MISSING, Values, before_after, code, number, table
 
 ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 DEFAULT_WEIGHT = 1  # SageMaker's InitialVariantWeight when none is given

@@ -4,7 +4,7 @@ service, any other stack) and per resource.
 Three figures per line item, in USD per month of 730 hours:
 
 - **idle**: what runs with no traffic: instance variants at their autoscaling minimum (scheduled
-  actions applied over their share of the week, :mod:`mlops_cdk.cost.schedule`), provisioned
+  actions applied over their share of the week, :mod:`mlops_tools.cost.schedule`), provisioned
   concurrency at its minimum, and standing charges (endpoints per AZ, keys, alarms, dashboards,
   stored data);
 - **expected**: instance variants at their ``InitialInstanceCount`` (within each window's
@@ -25,16 +25,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_cdk.cost.assumptions import (
+from mlops_tools.cost.assumptions import (
     DAYS_PER_MONTH,
     GB,
     HOURS_PER_MONTH,
     SECONDS_PER_MONTH,
     Assumptions,
 )
-from mlops_cdk.cost.prices import CostError, MissingPrice, PriceBook, PriceKey
-from mlops_cdk.cost.schedule import ScheduledCapacity, Windows, capacity_windows
-from mlops_cdk.review.services import Kind, group_stacks
+from mlops_tools.cost.prices import CostError, MissingPrice, PriceBook, PriceKey
+from mlops_tools.cost.schedule import ScheduledCapacity, Windows, capacity_windows
+from mlops_tools.review.services import Kind, group_stacks
 
 Template = Mapping[str, Any]
 

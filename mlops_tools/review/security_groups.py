@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlops_cdk.cfn_values import reference
-from mlops_cdk.review.changes import resources
-from mlops_cdk.review.markdown import MISSING, Values, code, plain
+from mlops_tools.review.changes import resources
+from mlops_tools.review.markdown import MISSING, Values, code, plain
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 SECURITY_GROUP_RULES = {

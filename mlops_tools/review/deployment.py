@@ -37,15 +37,15 @@ from typing import Any
 
 from mlops_cdk.cfn_values import imports, is_intrinsic, references
 from mlops_cdk.guardrails import STEP_TYPES, effective_step
-from mlops_cdk.review.changes import (
+from mlops_tools.review.changes import (
     EMPTY_TEMPLATE,
     ResourceChange,
     changed_exports,
     exports,
     resources,
 )
-from mlops_cdk.review.markdown import MISSING, Values, code, number, plain, table
-from mlops_cdk.review.variants import (
+from mlops_tools.review.markdown import MISSING, Values, code, number, plain, table
+from mlops_tools.review.variants import (
     DEFAULT_WEIGHT,
     ENDPOINT_CONFIG,
     production_variants,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_cdk.cfn_values import export_key, reference
-from mlops_cdk.review.changes import exports
+from mlops_tools.review.changes import exports
 
 MISSING = "—"
 

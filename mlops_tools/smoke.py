@@ -1,6 +1,6 @@
 """Post-deployment smoke test of an environment's SageMaker endpoints, one per service (boto3).
 
-``python -m mlops_cdk.smoke --env stage --service churn`` runs three checks on the service's
+``python -m mlops_tools.smoke --env stage --service churn`` runs three checks on the service's
 endpoint (``<env>-<service>``), in order, one line each, prefixed with the service name
 (``PASS churn in-service: ...``):
 
@@ -351,7 +351,7 @@ def _non_negative(value: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m mlops_cdk.smoke",
+        prog="python -m mlops_tools.smoke",
         description="Post-deployment smoke test of an environment's SageMaker endpoints: one "
         "service's (--service), or every service's in turn.",
     )

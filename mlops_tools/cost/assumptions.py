@@ -1,6 +1,6 @@
 """Usage the templates cannot tell: request volumes, payload sizes, stored data, log volumes,
 pipeline runs. Every line item that rests on one prints it, so a reader can see the figure
-the estimate depends on and override it (``python -m mlops_cdk.cost --help``)."""
+the estimate depends on and override it (``python -m mlops_tools.cost --help``)."""
 
 from __future__ import annotations
 
