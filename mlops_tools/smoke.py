@@ -1,26 +1,36 @@
 """Post-deployment smoke test of an environment's SageMaker endpoints, one per service (boto3).
 
-``python -m mlops_tools.smoke --env stage --service churn`` runs three checks on the service's
+``python -m mlops_tools.smoke --env stage --service churn`` runs four checks on the service's
 endpoint (``<env>-<service>``), in order, one line each, prefixed with the service name
 (``PASS churn in-service: ...``):
 
 1. ``in-service``: DescribeEndpoint reports ``InService`` (optionally polling while it is
    Creating/Updating/SystemUpdating, ``--timeout-seconds``);
-2. ``weights``: the endpoint's variants are the service's configured variants and each one's
+2. ``deployed-config``: the endpoint runs the endpoint configuration the service stack
+   (``<env>-<service>``, ``--stack-name``) deployed: its output ``EndpointConfigName``
+   (CloudFormation DescribeStacks) equals DescribeEndpoint's ``EndpointConfigName``, and the
+   stack's last operation completed. When SageMaker rolled an update back (auto-rollback
+   alarm, failed blue/green or rolling deployment) the endpoint is InService with the previous
+   configuration, often with the right weights: FAIL, with the endpoint's FailureReason and its
+   last deployment (LastDeploymentConfig, PendingDeploymentSummary). A stack without that
+   output (deployed before it existed) is a WARN line, not a failure;
+3. ``weights``: the endpoint's variants are the service's configured variants and each one's
    share of traffic equals the configured share (within :data:`WEIGHT_TOLERANCE`);
-3. ``invocation``: one InvokeEndpoint with ``services.<service>.smoke_test`` returns HTTP 200
+4. ``invocation``: one InvokeEndpoint with ``services.<service>.smoke_test`` returns HTTP 200
    and a body.
 
 Without ``--service`` every service of the environment is tested in turn (the timeout applies
 to each), then one summary line. ``--endpoint-name`` overrides the endpoint of the one service
-given with ``--service``.
+given with ``--service``. The configuration is read from the repository's ``config/`` (as
+``make preflight`` does), from any working directory; ``--config-dir`` overrides it.
 
-Exit codes: 0 all checks of all tested services passed, or the environment has no services
-(nothing to test); 1 a check failed or an AWS call failed; 2 bad input (unknown environment or
-service, invalid configuration, bad arguments). With ``--role-arn`` the SageMaker calls use that
-role's credentials (STS AssumeRole): the pipeline, in a tooling account, reaches each
-environment's account this way (each service's smoke role may describe and invoke only that
-service's endpoint).
+Exit codes: 0 all checks of all tested services passed (WARN lines count as passed), or the
+environment has no services (nothing to test); 1 a check failed, an AWS call failed, or no AWS
+credentials were found (one hint line, nothing is called); 2 bad input (unknown environment or
+service, invalid configuration, bad arguments). With ``--role-arn`` the calls use that role's
+credentials (STS AssumeRole): the pipeline, in a tooling account, reaches each environment's
+account this way (each service's smoke role may describe and invoke only that service's
+endpoint and read its own stack's outputs).
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +49,7 @@ from botocore.config import Config  # type: ignore[import-untyped, unused-ignore
 from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     BotoCoreError,
     ClientError,
+    NoCredentialsError,
 )
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
@@ -52,10 +64,26 @@ IN_SERVICE = "InService"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+# The service stack's output naming the endpoint configuration it deployed (a fixed logical id:
+# mlops_cdk.constructs.endpoint.ENDPOINT_CONFIG_OUTPUT; a test keeps the two equal).
+ENDPOINT_CONFIG_OUTPUT = "EndpointConfigName"
+# Stack statuses after which the stack's outputs describe what was deployed ("Stack status
+# codes", CloudFormation User Guide): the last create/update/import completed. Any other status
+# is a rollback, a failure or an operation still running.
+COMPLETE_STACK_STATUSES = frozenset(
+    {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "IMPORT_COMPLETE"}
+)
+NO_CREDENTIALS_HINT = (
+    "no AWS credentials found: nothing was checked; configure credentials (aws configure, "
+    "AWS_PROFILE=<profile>, aws sso login, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+    "variables) and run again"
+)
 
 # boto3 ships no type information: clients and sessions are ``Any`` here.
 SageMakerClient = Any
 RuntimeClient = Any
+CloudFormationClient = Any
 StsClient = Any
 Sleep = Callable[[float], None]
 
@@ -68,15 +96,18 @@ _CLIENT_CONFIG = Config(
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check. ``stop``: later checks would be meaningless, skip them."""
+    """The outcome of one check. ``stop``: later checks would be meaningless, skip them.
+    ``warning``: passed, but something could not be checked (printed as WARN)."""
 
     check: str
     passed: bool
     detail: str
     stop: bool = False
+    warning: bool = False
 
     def line(self) -> str:
-        return f"{'PASS' if self.passed else 'FAIL'} {self.check}: {self.detail}"
+        verdict = ("WARN" if self.warning else "PASS") if self.passed else "FAIL"
+        return f"{verdict} {self.check}: {self.detail}"
 
 
 def aws_error(operation: str, error: Exception) -> str:
@@ -134,6 +165,137 @@ def check_in_service(
         pause = min(POLL_SECONDS, timeout_seconds - waited)
         sleep(pause)
         waited += pause
+
+
+def describe_stack(
+    cloudformation: CloudFormationClient, stack_name: str
+) -> tuple[dict[str, Any] | None, ClientError | BotoCoreError | None]:
+    """(the stack's description, None); (None, None) when the stack does not exist; (None,
+    the error) when DescribeStacks failed otherwise."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks", [])
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        if error.get("Code") == "ValidationError" and "does not exist" in str(error.get("Message")):
+            return None, None
+        return None, exc
+    except BotoCoreError as exc:
+        return None, exc
+    return (dict(stacks[0]) if stacks else None), None
+
+
+def _outputs(stack: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        str(output.get("OutputKey")): str(output.get("OutputValue", ""))
+        for output in stack.get("Outputs", [])
+    }
+
+
+def last_deployment(description: Mapping[str, Any]) -> str:
+    """The endpoint's last deployment as DescribeEndpoint reports it: the deployment still
+    pending (PendingDeploymentSummary: its configuration and each variant's status), else the
+    policy of the last one (LastDeploymentConfig: blue/green traffic routing or rolling, and its
+    auto-rollback alarms). SageMaker API reference: DescribeEndpoint, PendingDeploymentSummary,
+    DeploymentConfig."""
+    pending = description.get("PendingDeploymentSummary")
+    if isinstance(pending, Mapping) and pending.get("EndpointConfigName"):
+        statuses = []
+        for variant in pending.get("ProductionVariants", []) or []:
+            states = [str(s.get("Status")) for s in variant.get("VariantStatus", []) or []]
+            statuses.append(f"{variant.get('VariantName')} {'/'.join(states) or 'unknown'}")
+        each = f" ({', '.join(statuses)})" if statuses else ""
+        return f"deployment of {pending['EndpointConfigName']} pending{each}"
+    config = description.get("LastDeploymentConfig")
+    if not isinstance(config, Mapping) or not config:
+        return "no last deployment reported"
+    blue_green = config.get("BlueGreenUpdatePolicy")
+    if isinstance(blue_green, Mapping):
+        routing = blue_green.get("TrafficRoutingConfiguration", {}).get("Type", "?")
+        policy = f"blue/green {routing}"
+    elif isinstance(config.get("RollingUpdatePolicy"), Mapping):
+        policy = "rolling"
+    else:
+        policy = "default"
+    alarms = [
+        str(alarm.get("AlarmName"))
+        for alarm in (config.get("AutoRollbackConfiguration") or {}).get("Alarms", []) or []
+    ]
+    rollback = f", auto-rollback alarms {', '.join(alarms)}" if alarms else ""
+    return f"last deployment {policy}{rollback}"
+
+
+def _deployed_by_stack(
+    cloudformation: CloudFormationClient, stack_name: str
+) -> tuple[str, dict[str, Any]] | CheckResult:
+    """(the endpoint configuration ``stack_name`` deployed, the stack's description), or the
+    ``deployed-config`` result when there is nothing to compare with (WARN) or DescribeStacks
+    failed (FAIL)."""
+    check = "deployed-config"
+    stack, error = describe_stack(cloudformation, stack_name)
+    if error is not None:
+        return CheckResult(check, False, aws_error("DescribeStacks", error))
+    if stack is None:
+        detail = (
+            f"stack {stack_name} does not exist: cannot tell which endpoint configuration was "
+            "deployed (--stack-name names the stack that owns the endpoint)"
+        )
+        return CheckResult(check, True, detail, warning=True)
+    expected = _outputs(stack).get(ENDPOINT_CONFIG_OUTPUT)
+    if not expected:
+        detail = (
+            f"stack {stack_name} ({stack.get('StackStatus', 'unknown')}) has no output "
+            f"{ENDPOINT_CONFIG_OUTPUT} (deployed before it existed): cannot tell which endpoint "
+            "configuration it deployed; the next deploy adds it"
+        )
+        return CheckResult(check, True, detail, warning=True)
+    return expected, stack
+
+
+def check_deployed_config(
+    cloudformation: CloudFormationClient,
+    sagemaker: SageMakerClient,
+    name: str,
+    stack_name: str,
+) -> CheckResult:
+    """Passes when endpoint ``name`` runs the endpoint configuration that ``stack_name`` deployed
+    (its output :data:`ENDPOINT_CONFIG_OUTPUT` equals DescribeEndpoint's EndpointConfigName) and
+    the stack's last operation completed (:data:`COMPLETE_STACK_STATUSES`).
+
+    When SageMaker rolls an update back, the endpoint returns to InService with the previous
+    configuration and the update is easily taken for a success (hashicorp/terraform-provider-aws
+    PR #49020): this fails then, with the endpoint's FailureReason (possibly empty after a
+    rollback) and :func:`last_deployment`. A stack without the output (deployed before it
+    existed) or that does not exist gives a WARN line: nothing to compare with."""
+    check = "deployed-config"
+    found = _deployed_by_stack(cloudformation, stack_name)
+    if isinstance(found, CheckResult):
+        return found
+    expected, stack = found
+    status = str(stack.get("StackStatus", "unknown"))
+    try:
+        description = sagemaker.describe_endpoint(EndpointName=name)
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(check, False, aws_error("DescribeEndpoint", exc))
+    running = str(description.get("EndpointConfigName", ""))
+    reason = description.get("FailureReason") or "none reported"
+    if running != expected:
+        detail = (
+            f"endpoint {name} runs endpoint configuration {running}, not {expected} that stack "
+            f"{stack_name} ({status}) deployed: the update did not take effect (rolled back?); "
+            f"FailureReason: {reason}; {last_deployment(description)}; "
+            f"endpoint {description.get('EndpointStatus', 'unknown')}"
+        )
+        return CheckResult(check, False, _one_line(detail))
+    if status not in COMPLETE_STACK_STATUSES:
+        why = stack.get("StackStatusReason")
+        detail = (
+            f"stack {stack_name} is {status}" + (f" ({why})" if why else "") + ": its last "
+            f"operation did not complete; endpoint {name} runs {running}, FailureReason: {reason}"
+        )
+        return CheckResult(check, False, _one_line(detail))
+    return CheckResult(
+        check, True, f"endpoint {name} runs {running}, deployed by stack {stack_name} ({status})"
+    )
 
 
 def expected_shares(serving_variants: Mapping[str, float]) -> dict[str, float]:
@@ -257,12 +419,19 @@ def open_session(
     role_arn: str | None, env: str, region: str, assume: AssumeRole, config: Config
 ) -> Any | None:
     """A session, through ``role_arn`` with ``assume`` if given; None after printing the one
-    FAIL line that says why not (shared by the operator tools)."""
+    line that says why not (shared by the operator tools): :data:`NO_CREDENTIALS_HINT` on
+    stderr when boto3 finds no credentials (rather than the same error from every check), else
+    a FAIL line."""
     try:
         session: Any = boto3.Session(region_name=region)
+        if session.get_credentials() is None:
+            raise NoCredentialsError()
         if role_arn:
             sts = session.client("sts", region_name=region, config=config)
             session = assume(sts, role_arn, env, region)
+    except NoCredentialsError:
+        print(NO_CREDENTIALS_HINT, file=sys.stderr, flush=True)
+        return None
     except (ClientError, BotoCoreError, ValueError) as exc:
         step, operation = ("assume-role", "AssumeRole") if role_arn else ("session", "Session")
         print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
@@ -274,20 +443,35 @@ def parse_arguments(
     parser: argparse.ArgumentParser,
     argv: Sequence[str] | None,
     *,
-    service_only: str,
-    why: str,
+    service_only: str | Mapping[str, str],
+    why: str = "",
 ) -> argparse.Namespace | int:
     """The arguments, or the exit code after --help or a usage error (printed by argparse).
     ``service_only`` is the destination of an option that names one service's resource, only
-    valid with ``--service``; ``why`` says so in the error."""
+    valid with ``--service``, and ``why`` says so in the error; or a mapping of several such
+    destinations to their reasons."""
+    reasons = {service_only: why} if isinstance(service_only, str) else dict(service_only)
     try:
         args = parser.parse_args(argv)
-        if getattr(args, service_only) is not None and args.service is None:
-            option = "--" + service_only.replace("_", "-")
-            parser.error(f"{option} is only valid with --service ({why})")
+        for destination, reason in reasons.items():
+            if getattr(args, destination) is not None and args.service is None:
+                option = "--" + destination.replace("_", "-")
+                parser.error(f"{option} is only valid with --service ({reason})")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     return args
+
+
+def _deployed_step(
+    cloudformation: CloudFormationClient, sagemaker: SageMakerClient, name: str, stack: str | None
+) -> CheckResult:
+    if stack is None:
+        detail = (
+            f"not checked: endpoint {name} (--endpoint-name) belongs to no known stack; give "
+            "--stack-name to compare its endpoint configuration with the stack's"
+        )
+        return CheckResult("deployed-config", True, detail, warning=True)
+    return check_deployed_config(cloudformation, sagemaker, name, stack)
 
 
 def run_checks(
@@ -300,14 +484,26 @@ def run_checks(
     timeout_seconds: float = 0,
     sleep: Sleep = time.sleep,
     service: str | None = None,
+    cloudformation: CloudFormationClient | None = None,
+    stack_name: str | None = None,
 ) -> list[CheckResult]:
-    """The three checks in order; stops after a result marked ``stop``. Prints each line, with
-    the check named ``<service> <check>`` when ``service`` is given.
+    """The checks in order (``deployed-config`` only with ``cloudformation``: a WARN without
+    ``stack_name``); stops after a result marked ``stop``. Prints each line, with the check
+    named ``<service> <check>`` when ``service`` is given.
 
     An unexpected exception (say, a malformed AWS_* setting botocore rejects) is reported as
     that check's failure, on one line, rather than as a traceback."""
     steps: list[tuple[str, Callable[[], CheckResult]]] = [
         ("in-service", lambda: check_in_service(sagemaker, name, timeout_seconds, sleep)),
+    ]
+    if cloudformation is not None:
+        steps.append(
+            (
+                "deployed-config",
+                partial(_deployed_step, cloudformation, sagemaker, name, stack_name),
+            )
+        )
+    steps += [
         ("weights", lambda: check_weights(sagemaker, name, serving_weights)),
         ("invocation", lambda: check_invocation(runtime, name, smoke, service)),
     ]
@@ -364,10 +560,18 @@ def _parser() -> argparse.ArgumentParser:
         help="endpoint to test (only with --service; default: the one deployed for the "
         "service, <env>-<service>)",
     )
-    parser.add_argument("--role-arn", help="assume this role for the SageMaker calls")
+    parser.add_argument(
+        "--stack-name",
+        help="stack whose output EndpointConfigName names the deployed endpoint configuration "
+        "(only with --service; default: the service stack, <env>-<service>)",
+    )
+    parser.add_argument("--role-arn", help="assume this role for the AWS calls")
     parser.add_argument("--region", help="AWS region (default: the environment's region)")
     parser.add_argument(
-        "--config-dir", default="config", type=Path, help="config directory (default: config)"
+        "--config-dir",
+        default=DEFAULT_CONFIG_DIR,
+        type=Path,
+        help="config directory (default: the repository's config/)",
     )
     parser.add_argument(
         "--timeout-seconds",
@@ -381,7 +585,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
     return parse_arguments(
-        _parser(), argv, service_only="endpoint_name", why="it names one service's endpoint"
+        _parser(),
+        argv,
+        service_only={
+            "endpoint_name": "it names one service's endpoint",
+            "stack_name": "it names one service's stack",
+        },
     )
 
 
@@ -394,19 +603,20 @@ def _load(config_dir: Path, env: str) -> EnvConfig:
     return config
 
 
-def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any] | None:
-    """The SageMaker and runtime clients (through ``--role-arn`` if given); None after printing
-    the one FAIL line that says why they could not be made."""
+def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any, Any] | None:
+    """The SageMaker, runtime and CloudFormation clients (through ``--role-arn`` if given);
+    None after printing the one line that says why they could not be made."""
     session = open_session(args.role_arn, env, region, assume_role, _CLIENT_CONFIG)
     if session is None:
         return None
     try:
         sagemaker = session.client("sagemaker", region_name=region, config=_CLIENT_CONFIG)
         runtime = session.client("sagemaker-runtime", region_name=region, config=_CLIENT_CONFIG)
+        cloudformation = session.client("cloudformation", region_name=region, config=_CLIENT_CONFIG)
     except (BotoCoreError, ValueError) as exc:
         print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
         return None
-    return sagemaker, runtime
+    return sagemaker, runtime, cloudformation
 
 
 def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int:
@@ -449,7 +659,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     clients = _clients(args, config.name, region)
     if clients is None:
         return EXIT_FAILED
-    sagemaker, runtime = clients
+    sagemaker, runtime, cloudformation = clients
 
     failed: list[str] = []
     for service in services:
@@ -465,8 +675,12 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
             timeout_seconds=args.timeout_seconds,
             sleep=sleep,
             service=service,
+            cloudformation=cloudformation,
+            # an endpoint named by --endpoint-name is not the service stack's
+            stack_name=args.stack_name
+            or (None if args.endpoint_name else config.endpoint_name(service)),
         )
-        if len(results) != 3 or not all(r.passed for r in results):
+        if not results or not all(r.passed for r in results):
             failed.append(service)
     if args.service is None:
         passed = len(services) - len(failed)

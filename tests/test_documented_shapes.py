@@ -80,3 +80,14 @@ def test_default_retraining_pipeline_name_is_derived(
     assert retraining is not None
     assert retraining.pipeline is not None
     assert retraining.pipeline.name == "shapes-gpu-retraining"
+
+
+def test_metrics_config_is_stated_as_configured(shapes: tuple[EnvConfig, MlopsStage]) -> None:
+    config = only(serving(shapes[1], "gpu"), "AWS::SageMaker::EndpointConfig")
+    assert config["MetricsConfig"] == {
+        "EnableDetailedObservability": True,
+        "EnableEnhancedMetrics": True,
+        "MetricPublishFrequencyInSeconds": 10,
+    }
+    serverless = only(serving(shapes[1], "serverless"), "AWS::SageMaker::EndpointConfig")
+    assert "MetricsConfig" not in serverless

@@ -132,6 +132,8 @@ class AbEndpointStack(cdk.Stack):
                 strategy="canary", step_type="instance_count", step_value=1, wait_seconds=600
             ),
             rollback_alarms=alarms.for_kinds(["latency", "errors_5xx"]),
+            # SageMaker reads the rollback alarms with the models' role (DescribeAlarms).
+            execution_roles=[m.role for m in models.values()][:1],
         )
         for variant in VERSIONS:
             VariantAutoscaling(

@@ -57,14 +57,15 @@ RESOURCE_WILDCARDS: tuple[tuple[re.Pattern[str], str], ...] = (
         "account; their trust policies admit only this tooling account.",
     ),
     (
-        re.compile(r"^arn:[\w-]+:iam::\d{12}:role/mlops-smoke/\*$"),
-        "The smoke step assumes the environment's smoke-test role, which lives under the "
-        "/mlops-smoke/ path with a name CloudFormation generates in that account.",
+        re.compile(r"^arn:[\w-]+:iam::\d{12}:role/mlops-smoke/[a-z0-9-]+/\*$"),
+        "A service's smoke step assumes that service's smoke-test role, which lives under the "
+        "/mlops-smoke/<service>/ path with a name CloudFormation generates in that account.",
     ),
     (
-        re.compile(r"^arn:[\w-]+:iam::\d{12}:role/mlops-preflight/\*$"),
-        "The preflight step assumes the environment's read-only pre-deploy check role, which "
-        "lives under the /mlops-preflight/ path with a name CloudFormation generates there.",
+        re.compile(r"^arn:[\w-]+:iam::\d{12}:role/mlops-preflight/[a-z0-9-]+/\*$"),
+        "A service's preflight step assumes that service's read-only pre-deploy check role, "
+        "which lives under the /mlops-preflight/<service>/ path with a name CloudFormation "
+        "generates there.",
     ),
     (
         re.compile(r"^\*$"),

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
-from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.errors import Problems
 from mlops_cdk.facts import BASELINE_FILE, BASELINES_PREFIX, baseline_key
 
 # BASELINES_PREFIX, BASELINE_FILE and baseline_key: re-exported from mlops_cdk.facts.
@@ -22,6 +22,7 @@ __all__ = [
     "BASELINES_PREFIX",
     "BASELINE_FILE",
     "MAX_FEATURES",
+    "MAX_HEARTBEAT_HOURS",
     "MAX_RATE_MINUTES",
     "MAX_WINDOW_HOURS",
     "RATE_PATTERN",
@@ -38,6 +39,9 @@ _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 MAX_RATE_MINUTES = 1440  # CloudWatch evaluates an alarm over at most one day per period
 MAX_WINDOW_HOURS = 168
 MAX_FEATURES = 100
+# The heartbeat alarm evaluates hourly periods, and CloudWatch caps Period x EvaluationPeriods at
+# 7 days for periods of an hour or more (PutMetricAlarm "Period", CloudWatch API Reference).
+MAX_HEARTBEAT_HOURS = 168
 _FEATURE_NAME = re.compile(r"^[^\s,](?:[^,]{0,253}[^\s,])?$")
 
 
@@ -84,6 +88,13 @@ class DriftConfig(StrictModel):
     content_type: Literal["text/csv", "application/json"] = Field(
         "text/csv", description="How the endpoint's request payloads are parsed."
     )
+    heartbeat_hours: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_HEARTBEAT_HOURS,
+        description="The heartbeat alarm fires when no run completed for this many hours "
+        "(default: two periods of the schedule; at least one period).",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -124,16 +135,32 @@ class DriftConfig(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _window_covers_schedule(self) -> DriftConfig:
+    def _cover_the_schedule(self) -> DriftConfig:
+        problems = Problems()
         if self.window_hours * 60 < rate_minutes(self.schedule):
-            raise FieldProblem(
+            problems.add(
                 "window_hours",
                 f"{self.window_hours} hours is shorter than the time between runs "
                 f"({self.schedule}): some capture would never be checked",
             )
+        if self.heartbeat_hours is not None and self.heartbeat_hours * 60 < self.period_minutes:
+            problems.add(
+                "heartbeat_hours",
+                f"{self.heartbeat_hours} hours is shorter than the time between runs "
+                f"({self.schedule}): the heartbeat alarm would fire between two good runs",
+            )
+        problems.raise_any()
         return self
 
     @property
     def period_minutes(self) -> int:
         """Minutes between runs: the drift alarm's period."""
         return rate_minutes(self.schedule)
+
+    @property
+    def heartbeat(self) -> int:
+        """Hours without a completed run before the heartbeat alarm fires: ``heartbeat_hours``,
+        else two periods (one missed run is tolerated, two in a row are not)."""
+        if self.heartbeat_hours is not None:
+            return self.heartbeat_hours
+        return 2 * self.period_minutes // 60

@@ -9,6 +9,8 @@ again, up to a few rounds: a typo and a cross-field problem are reported togethe
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import difflib
 import types
@@ -87,6 +89,11 @@ def _format_loc(loc: Sequence[int | str]) -> str:
     return path or "(top level)"
 
 
+# An unknown key: in a pydantic model, or in a construct's props dataclass (pydantic validates
+# those by calling them, and reports an unknown key as an unexpected keyword argument).
+UNKNOWN_KEY_ERRORS = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
+
+
 def _step(annotation: Any, part: int | str) -> Any:
     """The annotation one step down ``loc``: a model's field, a list item or a dict value."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -113,16 +120,20 @@ def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseMode
     while typing.get_origin(current) in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(current) if a is not type(None)]
         current = members[0] if len(members) == 1 else None
-    if isinstance(current, type) and issubclass(current, BaseModel):
+    if isinstance(current, type) and (
+        issubclass(current, BaseModel) or dataclasses.is_dataclass(current)
+    ):
         return current
     return None
 
 
 def _allowed_fields(model: type[BaseModel], loc: Sequence[int | str]) -> list[str] | None:
     """Keys a file may set where ``loc``'s last key is (never a key only the loader sets)."""
-    owner = _model_at(model, loc)
+    owner: Any = _model_at(model, loc)
     if owner is None:
         return None
+    if dataclasses.is_dataclass(owner):  # a construct's props (mlops_cdk.props)
+        return sorted(f.name for f in dataclasses.fields(owner))
     hidden: frozenset[str] = getattr(owner, "loader_fields", frozenset())
     return sorted(name for name in owner.model_fields if name not in hidden)
 
@@ -147,7 +158,7 @@ def _error_lines(display: str, item: ErrorDetails, model: type[BaseModel]) -> li
             (_format_loc([*loc, *filter(None, path.split("."))]), text)
             for path, text in cause.problems
         ]
-    if item["type"] == "extra_forbidden":
+    if item["type"] in UNKNOWN_KEY_ERRORS:
         message = _unknown_field(model, loc)
     elif item["type"] == "missing":
         message = "required field is missing"
@@ -194,7 +205,7 @@ def validate_all(model: type[M], data: dict[str, Any], display: str) -> tuple[M 
                 top_level_failed = top_level_failed or not item["loc"]
                 for path, message in _error_lines(display, item, model):
                     add(path, message)
-                if item["type"] == "extra_forbidden":
+                if item["type"] in UNKNOWN_KEY_ERRORS:
                     removed = _remove(current, item["loc"]) or removed
             if not removed:
                 break

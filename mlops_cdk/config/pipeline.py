@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.monitoring import _EMAIL as EMAIL_PATTERN
 from mlops_cdk.config.schema import ENV_NAME_PATTERN, AwsLocation, EnvConfig
 
 PIPELINE_FILE = "pipeline"  # config/pipeline.yaml: not an environment
+# The pipeline's CodeBuild roles for the per-service steps have fixed names, so that the roles
+# they assume in the environments' accounts can trust exactly one of them each.
+PipelineStep = Literal["preflight", "smoke"]
+STEP_ROLE_PREFIX = "mlops-pipeline"
+_MAX_ROLE_NAME = 64  # IAM role names: at most 64 characters
 _CONNECTION_ARN = (
     r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
     r"connection/[0-9a-f-]{36}$"
@@ -25,6 +34,22 @@ class PipelineConfig(AwsLocation):
         default_factory=lambda: ["prod"], description="Stages that wait for a person's approval."
     )
     smoke_tests: bool = Field(True, description="Run the smoke test after each stage.")
+    alarm_emails: list[str] = Field(
+        min_length=1,
+        description="Told when an execution or an action (a smoke test) fails and when a stage "
+        "waits for approval.",
+    )
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        # The same rule as an environment's monitoring.alarm_emails.
+        for email in value:
+            if not EMAIL_PATTERN.match(email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        if len(set(value)) != len(value):
+            raise ValueError("lists an address twice")
+        return value
 
     @field_validator("stages")
     @classmethod
@@ -67,3 +92,14 @@ class PipelineConfig(AwsLocation):
                                 "post-deployment check")
                     )  # fmt: skip
         return problems
+
+
+def step_role_name(step: PipelineStep, env: str, service: str) -> str:
+    """The name of the pipeline's CodeBuild role that runs ``step`` for ``env``/``service``
+    (in the tooling account): readable, unique per step, environment and service, and at most
+    64 characters (a longer one keeps its start and gets a digest of the whole)."""
+    name = f"{STEP_ROLE_PREFIX}-{step}-{env}-{service}"
+    if len(name) <= _MAX_ROLE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: _MAX_ROLE_NAME - len(digest) - 1].rstrip('-')}-{digest}"

@@ -145,6 +145,20 @@ class StorageConfig(StrictModel):
     data_capture_prefix: str = Field("data-capture/", description="Key prefix SageMaker writes.")
     noncurrent_version_expiry_days: int = Field(90, ge=1, le=3650)
     access_log_expiry_days: int = Field(365, ge=1, le=3650)
+    break_glass_role_arn: str | None = Field(
+        None,
+        description="IAM role of this account that alone may delete model artifacts and "
+        "captured data (none: nobody, until the bucket policy is changed).",
+    )
+
+    @field_validator("break_glass_role_arn")
+    @classmethod
+    def _break_glass_role(cls, value: str | None) -> str | None:
+        if value is not None and not ROLE_ARN_PATTERN.match(value):
+            raise ValueError(
+                f"{value!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
+            )
+        return value
 
     @field_validator("model_artifacts_prefix", "data_capture_prefix")
     @classmethod
@@ -448,6 +462,13 @@ class EnvConfig(AwsLocation):
                     f"operators[{index}]",
                     f"operators must be roles of this environment's account {self.account}",
                 )
+        break_glass = ROLE_ARN_PATTERN.match(self.storage.break_glass_role_arn or "")
+        if break_glass and break_glass.group(1) != self.account:
+            problems.add(
+                "storage.break_glass_role_arn",
+                f"must be a role of this environment's account {self.account} (the bucket "
+                "policy exempts it from the delete deny; its IAM policy grants the delete)",
+            )
         if self.services and not self.publishers:
             problems.add(
                 "publishers",
@@ -571,6 +592,27 @@ class EnvConfig(AwsLocation):
             return
         self._check_service_alarms(problems, where, name, service, thresholds)
 
+    @staticmethod
+    def _check_unused_thresholds(
+        problems: Problems, where: str, service: ServiceConfig, gpu_variants: int
+    ) -> None:
+        """A service's threshold override for a metric none of its variants publishes would be
+        silently ignored: refused. Serverless variants publish MemoryUtilization only ("Monitor
+        a serverless endpoint"); only GPU instances publish GPU utilization and GPU memory
+        ("Amazon SageMaker AI metrics in Amazon CloudWatch")."""
+        overridden = service.alarms.model_fields_set
+        on_instances = any(v.instance is not None for v in service.variants)
+        unused: dict[str, str] = {}
+        if not on_instances:
+            for field in ("cpu_percent", "disk_percent", "gpu_percent", "gpu_memory_percent"):
+                unused[field] = "serverless variants publish no CPU, disk or GPU metrics"
+        elif not gpu_variants:
+            for field in ("gpu_percent", "gpu_memory_percent"):
+                unused[field] = "no variant of this service runs on a GPU instance type"
+        for field, reason in unused.items():
+            if field in overridden:
+                problems.add(f"{where}.alarms.{field}", f"{reason}: the threshold has no alarm")
+
     def _check_service_alarms(
         self,
         problems: Problems,
@@ -598,13 +640,16 @@ class EnvConfig(AwsLocation):
                 "rollback alarms are only evaluated during the baking period "
                 "(WaitIntervalInSeconds): with 0 they can never roll a deployment back",
             )
+        gpu_variants = 0
         for index, variant in enumerate(service.variants):
             if variant.instance is None:
                 continue
             try:
-                gpus(variant.instance.instance_type)
+                gpu_variants += gpus(variant.instance.instance_type) > 0
             except UnknownInstanceType as exc:
                 problems.add(f"{where}.variants[{index}].instance.instance_type", str(exc))
+                gpu_variants += 1  # unknown: do not also call its GPU thresholds unused
+        self._check_unused_thresholds(problems, where, service, gpu_variants)
         for index, alarm in enumerate(service.quality_alarms):
             for key in ENDPOINT_DIMENSIONS:
                 value = alarm.dimensions.get(key)

@@ -11,11 +11,12 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
-from mlops_cdk.config.errors import FieldProblem, Problems
+from mlops_cdk.config.errors import FieldProblem, FieldProblems, Problems
 from mlops_cdk.config.schedules import cron_problem, time_zone_problem
 from mlops_cdk.facts import MAX_VARIANTS, has_local_nvme
 from mlops_cdk.guardrails import first_step_problem, fleet_sizes
 from mlops_cdk.instance_types import HOSTING_INSTANCE_TYPES
+from mlops_cdk.props.endpoint import MetricsSpec
 
 # MAX_VARIANTS and has_local_nvme: re-exported from mlops_cdk.facts (one copy).
 __all__ = [
@@ -266,6 +267,12 @@ class DataCaptureConfig(StrictModel):
     def _something_captured(self) -> DataCaptureConfig:
         if self.enabled and not (self.capture_input or self.capture_output):
             raise FieldProblem("capture_input", "capture at least one of input or output")
+        ignored = sorted(self.model_fields_set - {"enabled"})
+        if not self.enabled and ignored:
+            # A setting that has no effect is refused, never silently ignored.
+            raise FieldProblems(
+                [(f, "has no effect while data capture is disabled: remove it") for f in ignored]
+            )
         return self
 
 
@@ -326,6 +333,13 @@ class ServingConfig(StrictModel):
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
     smoke_test: SmokeTestConfig | None = Field(
         None, description="Sample request for the post-deployment smoke test."
+    )
+    metrics: MetricsSpec = Field(
+        default_factory=MetricsSpec,
+        description="The endpoint config's MetricsConfig, stated in every template: "
+        "detailed_observability (default false; AWS turns it on for configs created after "
+        "2026-06-17 unless stated, and bills it), enhanced_metrics (default false) and "
+        "publish_frequency_seconds (10, 30, 60, 120, 180, 240 or 300; default 60).",
     )
 
     @model_validator(mode="after")
@@ -388,6 +402,12 @@ class ServingConfig(StrictModel):
             problems.add(
                 "data_capture.enabled",
                 "SageMaker does not support data capture on serverless endpoints: set it to false",
+            )
+        if not self.metrics.is_default:
+            problems.add(
+                "metrics",
+                "detailed observability, enhanced metrics and the publish frequency apply to "
+                "endpoints on instances; a serverless endpoint has none: remove the section",
             )
         model = next((m for m in self.models if m.name == self.variants[index].model), None)
         if model is not None and model.network_isolation:

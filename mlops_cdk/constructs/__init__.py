@@ -34,6 +34,7 @@ from mlops_cdk.constructs.encryption import EncryptionKey
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,
     DeploymentSpec,
+    MetricsSpec,
     ServerlessSpec,
     VariantSpec,
     WeightedEndpoint,
@@ -60,6 +61,7 @@ __all__ = [
     "ChangeTrail",
     "DataCaptureSpec",
     "DeploymentSpec",
+    "MetricsSpec",
     "DriftCheck",
     "EncryptionKey",
     "EndpointAlarms",

@@ -22,6 +22,13 @@ Facts this relies on:
 Both exclusions are written as "the field is absent, or is none of these" (``$or`` of
 ``exists: false`` and ``anything-but``), so a call by a person (no ``invokedBy``, no role
 session) matches whatever EventBridge does with ``anything-but`` on a missing field.
+
+A notification that cannot be delivered (the topic or its key refuses EventBridge) is not lost
+silently: the target has a dead-letter queue, a standard SQS queue encrypted with the
+environment key whose queue policy admits events.amazonaws.com for this rule only ("Event retry
+policy and using dead-letter queues", EventBridge User Guide), and the rule's
+``FailedInvocations`` and the queue's depth are alarms
+(:class:`~mlops_cdk.constructs.watch.FailureWatch`).
 """
 
 from __future__ import annotations
@@ -31,11 +38,18 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge
+from mlops_cdk.constructs.retraining import failure_queue
+from mlops_cdk.constructs.watch import FailureWatch
 
 WATCHED_CALLS = (
     "DeleteEndpoint",
@@ -117,12 +131,25 @@ class TopicTarget:
     ``aws_events_targets.SnsTopic`` also grants events.amazonaws.com ``sns:Publish`` without a
     condition; :class:`EndpointChangeRule` writes the topic policy itself, scoped to the rule."""
 
-    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
+    def __init__(
+        self,
+        topic: sns.ITopic,
+        message: events.RuleTargetInput,
+        dead_letter_queue: sqs.IQueue | None = None,
+    ) -> None:
         self.topic = topic
         self.message = message
+        self.dead_letter_queue = dead_letter_queue
 
     def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        return events.RuleTargetConfig(arn=self.topic.topic_arn, input=self.message)
+        dead_letters = self.dead_letter_queue
+        return events.RuleTargetConfig(
+            arn=self.topic.topic_arn,
+            input=self.message,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=dead_letters.queue_arn)
+            if dead_letters is not None
+            else None,
+        )
 
 
 class EndpointChangeRule(Construct):
@@ -131,7 +158,10 @@ class EndpointChangeRule(Construct):
     configs or deletes one of its models (names may be tokens of the same stack).
 
     The topic policy lets events.amazonaws.com publish for this rule only; an encrypted topic's
-    key policy must let events.amazonaws.com use the key (``EncryptionKey.grant_service_use``).
+    key policy must let events.amazonaws.com use the key (``EncryptionKey.grant_service_use``),
+    and so must the policy of ``key``, which encrypts the target's dead-letter queue
+    (``dead_letters``). ``watch`` holds the alarms (failed invocations, records waiting in the
+    dead-letter queue), without actions: ``alarms`` lists them for the owner to notify.
     """
 
     def __init__(
@@ -140,13 +170,18 @@ class EndpointChangeRule(Construct):
         construct_id: str,
         *,
         topic: sns.ITopic,
+        key: kms.IKey,
         endpoint_name: str,
         endpoint_config_names: Sequence[str] = (),
         model_names: Sequence[str] = (),
         excluded_role_names: Sequence[str] = (),
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        self.dead_letters = failure_queue(
+            self, "DeadLetters", key=key, removal_policy=removal_policy
+        )
         self.pattern = change_event_pattern(
             endpoint_name=endpoint_name,
             endpoint_config_names=endpoint_config_names,
@@ -170,17 +205,50 @@ class EndpointChangeRule(Construct):
                 detail_type=self.pattern["detail-type"],
                 detail=self.pattern["detail"],
             ),
-            targets=[TopicTarget(topic, message)],
+            targets=[TopicTarget(topic, message, self.dead_letters)],
         )
+        self._admit_rule(stack, topic)
+        self.watch = FailureWatch(
+            self,
+            "Watch",
+            subject=f"Change notifications of {endpoint_name}",
+            queues=[self.dead_letters],
+            rules=[self.rule],
+            replay='See README "Changes made outside the pipeline".',
+        )
+        acknowledge(
+            self.dead_letters,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter queue of the rule's target (the end of its retry "
+            "chain); a dead-letter queue of its own would only move undelivered events again.",
+        )
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        """Failed invocations of the rule, and events waiting in the dead-letter queue."""
+        return list(self.watch.alarms)
+
+    def _admit_rule(self, stack: cdk.Stack, topic: sns.ITopic) -> None:
+        """The topic and the dead-letter queue admit events.amazonaws.com for this rule only."""
+        source = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnEquals": {"aws:SourceArn": self.rule.rule_arn},
+        }
         topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="EventBridgeChangeRulePublish",
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnEquals": {"aws:SourceArn": self.rule.rule_arn},
-                },
+                conditions=source,
+            )
+        )
+        self.dead_letters.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="EventBridgeChangeRuleDeadLetters",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letters.queue_arn],
+                conditions=source,
             )
         )

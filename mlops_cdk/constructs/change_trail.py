@@ -12,14 +12,23 @@ Choices:
   their ``aws:SourceArn`` conditions, as the CloudTrail User Guide advises ("Configure AWS KMS key
   policies for CloudTrail", "Amazon S3 bucket policy for CloudTrail"), and the generated ARN of a
   trail that needs both policies first would be a dependency cycle.
-- Log files are encrypted with the environment key (``KMSKeyId``: CloudTrail puts them with
-  SSE-KMS itself); the bucket's default encryption is SSE-S3 so that anything written without
-  encryption headers is still encrypted without giving CloudTrail a second, broader key grant.
+- Log and digest files are encrypted with the environment key (``KMSKeyId``: CloudTrail puts
+  them with SSE-KMS itself, "Configure AWS KMS key policies for CloudTrail", CloudTrail User
+  Guide, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+  The bucket's default encryption is SSE-KMS with the same key too, as AWS Control Tower's
+  proactive control CT.S3.PR.10 requires of every bucket
+  (https://docs.aws.amazon.com/controltower/latest/controlreference/s3-rules.html; rule
+  ``s3/ct-s3-pr-10.guard``), without an S3 Bucket Key: with one, CloudTrail would also need
+  ``kms:Decrypt`` on the key (the same CloudTrail guide), a broader grant than encrypting.
+- The bucket sends its object events to EventBridge (``EventBridgeConfiguration``, "Using
+  EventBridge", Amazon S3 User Guide): a deleted or overwritten log file can be acted on, and
+  CT.S3.PR.4 (event notifications configured) passes without a notification Lambda.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudtrail as cloudtrail
@@ -70,7 +79,9 @@ class ChangeTrail(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=False,
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -87,6 +98,12 @@ class ChangeTrail(Construct):
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                 )
             ],
+        )
+        # CloudFormation's own property: no notification custom resource (s3.Bucket's
+        # event_bridge_enabled adds one, a Lambda outside the VPC).
+        cfn_bucket = cast(s3.CfnBucket, self.bucket.node.default_child)
+        cfn_bucket.add_property_override(
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -169,13 +186,6 @@ class ChangeTrail(Construct):
         self._acknowledge()
 
     def _acknowledge(self) -> None:
-        acknowledge_all(
-            self.bucket,
-            ("HIPAA.Security-S3DefaultEncryptionKMS", "NIST.800.53.R5-S3DefaultEncryptionKMS"),
-            "CloudTrail encrypts every log file with SSE-KMS under the environment key (the "
-            "trail's KMSKeyId); the bucket default (SSE-S3) only covers objects written without "
-            "encryption headers and needs no further key grant to CloudTrail.",
-        )
         acknowledge_all(
             self.bucket,
             (

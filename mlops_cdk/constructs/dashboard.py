@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from mlops_cdk.constructs.alarms import error_rate, variant_metric
+from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.facts import (
     INSTANCE_NAMESPACE,
     RETRAIN_DECISION_METRIC,
@@ -20,8 +21,10 @@ WIDTH = 12
 
 
 class EndpointDashboard(Construct):
-    """Graphs per variant plus the state of every alarm given, and retraining decisions when
-    ``retraining_namespace`` is set (the function's embedded-metric-format namespace)."""
+    """Graphs per variant plus the state of every alarm given, retraining decisions when
+    ``retraining_namespace`` is set (the function's embedded-metric-format namespace), and one
+    graph of what every ``watches`` watches (records in failure queues, function errors,
+    undelivered events) when there are any."""
 
     def __init__(
         self,
@@ -32,6 +35,7 @@ class EndpointDashboard(Construct):
         variant_names: Sequence[str],
         alarms: Sequence[cloudwatch.IAlarm],
         retraining_namespace: str | None = None,
+        watches: Sequence[FailureWatch] = (),
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -95,6 +99,15 @@ class EndpointDashboard(Construct):
                         for decision in RETRAIN_DECISIONS
                     ],
                     width=WIDTH,
+                )
+            )
+        failures = [metric.with_(label=label) for w in watches for label, metric in w.metrics]
+        if failures:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title="Failures: queued records, function errors, undelivered events",
+                    left=failures,
+                    width=24,
                 )
             )
         widgets.append(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24))

@@ -9,6 +9,11 @@ Scheduler", AWS Lambda Developer Guide), so two retry layers apply: the schedule
 covers deliveries that fail (throttling, a missing permission), the function's asynchronous
 retries cover runs that fail. A failed run is not retried (the next scheduled run reads the
 window again) and both failure kinds land in one KMS-encrypted queue.
+
+Nobody reads a queue unprompted, and a check that fails every hour publishes nothing that the
+drift alarm (missing data ignored) would notice. So the queue's depth and the function's errors
+are alarms (:class:`~mlops_cdk.constructs.watch.FailureWatch`), and a heartbeat alarm fires when
+no run has completed for ``heartbeat`` (missing data breaching).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from constructs import Construct
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
 from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
 from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination, failure_queue
+from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.facts import (
     DRIFT_BASELINE_METRIC,
     DRIFT_CONTENT_TYPES,
@@ -55,6 +61,9 @@ MALFORMED_METRIC = DRIFT_MALFORMED_METRIC
 BASELINE_METRIC = DRIFT_BASELINE_METRIC
 CONTENT_TYPES = DRIFT_CONTENT_TYPES
 MAX_ASYNC_EVENT_AGE = cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS)
+# The heartbeat alarm evaluates hourly periods: CloudWatch caps Period x EvaluationPeriods at
+# 7 days for periods of an hour or more (PutMetricAlarm "Period", CloudWatch API Reference).
+MAX_HEARTBEAT_HOURS = 7 * 24
 
 
 class DriftCheck(Construct):
@@ -64,8 +73,10 @@ class DriftCheck(Construct):
     and nothing else, decrypts through S3 only, and puts metrics in :data:`METRICS_NAMESPACE`
     only. Runs ``every`` hour(s) over the last ``window_hours`` whole hours. Exposes the
     function, its role, the schedule, the failure queue, ``alarm`` (share of drifted features
-    at least ``drifted_share_threshold``; missing data ignored) and ``baseline_alarm`` (the
-    baseline could not be read).
+    at least ``drifted_share_threshold``; missing data ignored), ``baseline_alarm`` (the
+    baseline could not be read), ``heartbeat_alarm`` (no run completed for ``heartbeat``,
+    default two periods) and ``watch`` (:class:`~mlops_cdk.constructs.watch.FailureWatch`:
+    records in the failure queue, function errors); ``alarms`` lists them all.
 
     ``role_path`` must be a path the key policy admits (the function and the schedule decrypt
     and write the encrypted queue and read SSE-KMS objects with ``key``)."""
@@ -93,17 +104,11 @@ class DriftCheck(Construct):
         drifted_share_threshold: float = 0.3,
         content_type: str = "text/csv",
         reserved_concurrency: int | None = None,
+        heartbeat: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        minutes = every.to_minutes()
-        if minutes % 60 or not 60 <= minutes <= 24 * 60:
-            raise ValueError("DriftCheck: run every 1-24 whole hours")
-        if window_hours * 60 < every.to_minutes():
-            raise ValueError("DriftCheck: the window must cover the time between runs")
-        if content_type not in CONTENT_TYPES:
-            raise ValueError(f"DriftCheck: content_type must be one of {CONTENT_TYPES}")
-        if not 0 < drifted_share_threshold <= 1:
-            raise ValueError("DriftCheck: drifted_share_threshold must be in (0, 1]")
+        self.heartbeat = heartbeat or cdk.Duration.hours(2 * (every.to_minutes() // 60 or 1))
+        _check_props(every, window_hours, content_type, drifted_share_threshold, self.heartbeat)
         stack = cdk.Stack.of(self)
         self.endpoint_name = endpoint_name
         self.every = every
@@ -270,9 +275,15 @@ class DriftCheck(Construct):
         return schedule
 
     def metric(
-        self, metric_name: str, *, feature: str | None = None, statistic: str = "Maximum"
+        self,
+        metric_name: str,
+        *,
+        feature: str | None = None,
+        statistic: str = "Maximum",
+        period: cdk.Duration | None = None,
     ) -> cloudwatch.Metric:
-        """A metric the function publishes (per feature for PSI and KS)."""
+        """A metric the function publishes (per feature for PSI and KS), by default over one
+        period of the schedule."""
         dimensions = {"EndpointName": self.endpoint_name}
         if feature is not None:
             dimensions["Feature"] = feature
@@ -281,10 +292,44 @@ class DriftCheck(Construct):
             metric_name=metric_name,
             dimensions_map=dimensions,
             statistic=statistic,
-            period=self.every,
+            period=period or self.every,
         )
 
     def _alarms(self, threshold: float) -> None:
+        self._drift_alarms(threshold)
+        self.heartbeat_alarm = self._heartbeat_alarm()
+        self.watch = FailureWatch(
+            self,
+            "Watch",
+            subject=f"Drift check of {self.endpoint_name}",
+            queues=[self.failures],
+            functions=[self.function],
+            replay='See README "Drift check", "When the check fails".',
+        )
+
+    def _heartbeat_alarm(self) -> cloudwatch.Alarm:
+        # BaselineUnavailable (0 or 1) is published by every run that completes, whatever the
+        # window held: its sample count is the heartbeat. Hourly periods, every one of them
+        # empty (missing data breaching) for the whole heartbeat: CloudWatch allows up to 7 days
+        # of evaluation for periods of an hour or more (PutMetricAlarm, "Period", CloudWatch API
+        # Reference). A run that fails publishes nothing: this alarm and the watch both fire.
+        hours = int(self.heartbeat.to_hours())
+        return self.metric(
+            BASELINE_METRIC, statistic="SampleCount", period=cdk.Duration.hours(1)
+        ).create_alarm(
+            self,
+            "HeartbeatAlarm",
+            alarm_description=f"Drift check of {self.endpoint_name}: no run completed in the "
+            f"last {hours} hours (runs every {int(self.every.to_hours())} h); drift is not "
+            "being checked. See the function's errors and its failure queue.",
+            threshold=1,
+            evaluation_periods=hours,
+            datapoints_to_alarm=hours,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    def _drift_alarms(self, threshold: float) -> None:
         # One datapoint per run and period. A window with too few records publishes no share:
         # IGNORE keeps the alarm's state (a quiet hour is no evidence either way, and a drifted
         # model stays in ALARM instead of flapping and re-triggering retraining).
@@ -311,7 +356,8 @@ class DriftCheck(Construct):
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
-        return [self.alarm, self.baseline_alarm]
+        """Every alarm of the check: drift, baseline, heartbeat, then the watch's."""
+        return [self.alarm, self.baseline_alarm, self.heartbeat_alarm, *self.watch.alarms]
 
     def _acknowledge(self, reserved_concurrency: int | None) -> None:
         acknowledge_wildcard_resource(
@@ -348,6 +394,30 @@ class DriftCheck(Construct):
                 "unreserved executions (new accounts); only this service's schedule invokes "
                 "the function (its role's policy), once per period.",
             )
+
+
+def _check_props(
+    every: cdk.Duration,
+    window_hours: int,
+    content_type: str,
+    drifted_share_threshold: float,
+    heartbeat: cdk.Duration,
+) -> None:
+    minutes = every.to_minutes()
+    if minutes % 60 or not 60 <= minutes <= 24 * 60:
+        raise ValueError("DriftCheck: run every 1-24 whole hours")
+    if window_hours * 60 < minutes:
+        raise ValueError("DriftCheck: the window must cover the time between runs")
+    if content_type not in CONTENT_TYPES:
+        raise ValueError(f"DriftCheck: content_type must be one of {CONTENT_TYPES}")
+    if not 0 < drifted_share_threshold <= 1:
+        raise ValueError("DriftCheck: drifted_share_threshold must be in (0, 1]")
+    beat = heartbeat.to_minutes()
+    if beat % 60 or not minutes <= beat <= MAX_HEARTBEAT_HOURS * 60:
+        raise ValueError(
+            f"DriftCheck: heartbeat must be whole hours, at least the time between runs and "
+            f"at most {MAX_HEARTBEAT_HOURS} hours"
+        )
 
 
 def _shorter(a: cdk.Duration, b: cdk.Duration) -> cdk.Duration:

@@ -53,6 +53,37 @@ KEY_USE_ACTIONS = (
     "kms:ReEncryptTo",
 )
 GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+DENY_GRANTS_SID = "DenyGrantsNotForAwsResources"
+
+
+def deny_grants_not_for_aws_resources() -> iam.PolicyStatement:
+    """An explicit Deny of ``kms:CreateGrant`` to everyone, unless an AWS service integrated
+    with KMS asks on the caller's behalf (``kms:GrantIsForAWSResource``) or the caller is an
+    AWS service principal (``aws:PrincipalIsAWSService``). ``BoolIfExists``: a request without
+    the key counts as false, so it is denied. A Deny wins over any Allow, so even an Allow of
+    ``kms:*`` cannot hand out grants.
+
+    It is what AWS Control Tower's proactive control CT.KMS.PR.3 requires of every key policy
+    ("Require an AWS KMS key policy to have a statement that limits creation of AWS KMS grants
+    to AWS services", https://docs.aws.amazon.com/controltower/latest/controlreference/kms-rules.html;
+    rule ``keymanagementservice/ct-kms-pr-3.guard`` of ``@cdklabs/cdk-validator-cfnguard``):
+    Effect Deny, Principal ``*``, Action ``kms:CreateGrant``, Resource ``*``, and only
+    ``BoolIfExists`` with both keys ``"false"``. The condition keys: "AWS KMS condition keys"
+    and "Controlling access to grants", AWS KMS Developer Guide
+    (https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html)."""
+    return iam.PolicyStatement(
+        sid=DENY_GRANTS_SID,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["kms:CreateGrant"],
+        resources=["*"],
+        conditions={
+            "BoolIfExists": {
+                "kms:GrantIsForAWSResource": "false",
+                "aws:PrincipalIsAWSService": "false",
+            }
+        },
+    )
 
 
 def key_use_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
@@ -95,8 +126,26 @@ def iam_delegated_key_policy() -> iam.PolicyDocument:
                 resources=["*"],
                 conditions=GRANT_FOR_AWS_RESOURCE,
             ),
+            deny_grants_not_for_aws_resources(),
         ]
     )
+
+
+# The encryption context key SNS sends to KMS for an encrypted topic.
+SNS_TOPIC_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
+
+
+def sns_topics_of(stack: cdk.Stack) -> str:
+    """``arn:<partition>:sns:<region>:<account>:*``: every topic of the stack's account and
+    region (not one topic: the key would then depend on the topic it encrypts)."""
+    return stack.format_arn(service="sns", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
+
+
+def _via_services(stack: cdk.Stack, services: Sequence[str] | None) -> dict[str, Any] | None:
+    if not services:
+        return None
+    via = [f"{service}.{stack.region}.amazonaws.com" for service in services]
+    return {"StringEquals": {"kms:ViaService": via if len(via) > 1 else via[0]}}
 
 
 # What a publisher needs to write SSE-KMS objects (multipart uploads decrypt the data key).
@@ -142,6 +191,7 @@ class EncryptionKey(Construct):
                     resources=["*"],
                     conditions=GRANT_FOR_AWS_RESOURCE,
                 ),
+                deny_grants_not_for_aws_resources(),
             ]
         )
         self.key = kms.Key(
@@ -196,20 +246,37 @@ class EncryptionKey(Construct):
             statements=key_use_statements(self.key),
         )
 
-    def grant_role_path(self, path: str, *, sid: str) -> None:
+    def grant_role_path(
+        self, path: str, *, sid: str, via_services: Sequence[str] | None = None
+    ) -> None:
         """Admit every role of this account under IAM ``path`` (e.g. ``/mlops/dev/``): the key
         policy names the path once, so roles added later (one per model service) need only
         their own IAM policies, and the key policy never lists them one by one. Creating a
-        role under the path needs iam:CreateRole, which only administrators have."""
+        role under the path needs iam:CreateRole, which only administrators have.
+
+        ``via_services`` (e.g. ``["s3", "sqs"]``) limits their key use to requests those AWS
+        services make on their behalf in this region (``kms:ViaService``): no direct
+        Encrypt/Decrypt calls. Grants stay limited to AWS resources either way."""
         stack = cdk.Stack.of(self)
         role_pattern = stack.format_arn(
             service="iam", region="", resource="role", resource_name=f"{path.strip('/')}/*"
         )
-        self._allow_root_use({"ArnLike": {"aws:PrincipalArn": role_pattern}}, sid=sid)
+        self._allow_root_use(
+            {"ArnLike": {"aws:PrincipalArn": role_pattern}},
+            sid=sid,
+            use_conditions=_via_services(stack, via_services),
+        )
 
-    def _allow_root_use(self, principal_condition: dict[str, Any], *, sid: str) -> None:
-        """Key use, and grants for AWS resources only, for the principals the condition
-        selects (the account root is the principal: IAM must allow the same)."""
+    def _allow_root_use(
+        self,
+        principal_condition: dict[str, Any],
+        *,
+        sid: str,
+        use_conditions: dict[str, Any] | None = None,
+    ) -> None:
+        """Key use (further bounded by ``use_conditions``), and grants for AWS resources only,
+        for the principals the condition selects (the account root is the principal: IAM must
+        allow the same)."""
         root = iam.AccountRootPrincipal()
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -217,7 +284,7 @@ class EncryptionKey(Construct):
                 principals=[root],
                 actions=list(KEY_USE_ACTIONS),
                 resources=["*"],
-                conditions=principal_condition,
+                conditions={**principal_condition, **(use_conditions or {})},
             )
         )
         self.key.add_to_resource_policy(
@@ -262,16 +329,30 @@ class EncryptionKey(Construct):
             )
         )
 
-    def grant_service_use(self, service: str, *, sid: str, same_account_only: bool = True) -> None:
+    def grant_service_use(
+        self,
+        service: str,
+        *,
+        sid: str,
+        same_account_only: bool = True,
+        for_sns_topics: bool = False,
+    ) -> None:
         """Let an AWS service principal use the key for data keys and decryption.
 
-        ``same_account_only`` adds an ``aws:SourceAccount`` condition; turn it off only for
-        services that do not send source context to KMS (CloudWatch alarms publishing to an
-        encrypted SNS topic: AWS's documented key policy for that has no condition)."""
+        ``same_account_only`` adds an ``aws:SourceAccount`` condition. A service that publishes
+        to an encrypted SNS topic (CloudWatch alarms, EventBridge rules) is bounded instead by
+        ``for_sns_topics``: the encryption context SNS uses, ``aws:sns:topicArn``, must be a
+        topic of this account and region (SNS Developer Guide, "Key management",
+        https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html; the same bound as
+        the budget's statement, EnvironmentBudget). Source keys (aws:SourceAccount/SourceArn)
+        are not relied on there: the SNS guide's key policy for AWS event sources names none,
+        and whether each service sends them to KMS is not documented for both."""
         stack = cdk.Stack.of(self)
-        conditions = (
-            {"StringEquals": {"aws:SourceAccount": stack.account}} if same_account_only else None
-        )
+        conditions: dict[str, Any] | None = None
+        if for_sns_topics:
+            conditions = {"ArnLike": {SNS_TOPIC_CONTEXT: sns_topics_of(stack)}}
+        elif same_account_only:
+            conditions = {"StringEquals": {"aws:SourceAccount": stack.account}}
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=sid,

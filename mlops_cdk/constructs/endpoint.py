@@ -20,6 +20,16 @@ from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric
 from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH, MAX_VARIANTS, has_local_nvme
 from mlops_cdk.guardrails import describe_step, step_problem
 from mlops_cdk.instance_types import is_gpu_instance_type
+from mlops_cdk.props.endpoint import MetricsSpec
+
+__all__ = [
+    "DataCaptureSpec",
+    "DeploymentSpec",
+    "MetricsSpec",
+    "ServerlessSpec",
+    "VariantSpec",
+    "WeightedEndpoint",
+]
 
 # "Amazon SageMaker AI metrics in Amazon CloudWatch": InvokeEndpoint (request) metrics are
 # published for every variant; instance metrics only for variants on instances (a serverless
@@ -27,6 +37,10 @@ from mlops_cdk.instance_types import is_gpu_instance_type
 _SERVERLESS_INSTANCE_METRICS = frozenset({"MemoryUtilization"})
 _GPU_METRICS = frozenset({"GPUUtilization", "GPUMemoryUtilization"})
 INVOKE_ACTIONS = ["sagemaker:InvokeEndpoint"]
+# "Auto-Rollback Configuration and Monitoring" (SageMaker developer guide): "Ensure that your IAM
+# execution role has permission to perform the cloudwatch:DescribeAlarms action on the
+# auto-rollback alarms you specify." https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html
+DESCRIBE_ALARMS_ACTION = "cloudwatch:DescribeAlarms"
 _KMS_FINDINGS = (
     "HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured",
     "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
@@ -148,15 +162,24 @@ class WeightedEndpoint(Construct):
         capture_prefix: str = "data-capture/",
         data_capture: DataCaptureSpec | None = None,
         rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
+        execution_roles: Sequence[iam.IRole] = (),
+        metrics: MetricsSpec | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         deployment = deployment or DeploymentSpec()
+        metrics = metrics or MetricsSpec()
         _validate(variants, data_capture, capture_bucket)
         _validate_deployment(variants, deployment, rollback_alarms)
+        _validate_metrics(variants, metrics)
         if rollback_alarms and endpoint_name is None:
             raise ValueError(
                 "WeightedEndpoint: rollback alarms watch the endpoint's metrics by name; give "
                 "endpoint_name"
+            )
+        if rollback_alarms and not execution_roles:
+            raise ValueError(
+                "WeightedEndpoint: SageMaker reads the rollback alarms with the models' execution "
+                "role (cloudwatch:DescribeAlarms); give execution_roles"
             )
         if (
             endpoint_name is not None
@@ -189,7 +212,11 @@ class WeightedEndpoint(Construct):
             data_capture_config=_capture_property(
                 data_capture, capture_bucket, capture_prefix, self.key
             ),
+            # Stated for instance-backed configs (see MetricsSpec); serverless endpoints have no
+            # instances, so none of it applies to them.
+            metrics_config=None if serverless else _metrics_property(metrics),
         )
+        self.metrics = metrics
         if nvme:
             acknowledge_all(
                 self.endpoint_config,
@@ -219,8 +246,10 @@ class WeightedEndpoint(Construct):
         self.endpoint_name: str = (
             endpoint_name if endpoint_name is not None else self.endpoint.attr_endpoint_name
         )
+        self.rollback_alarms_access = self._rollback_alarms_access(rollback_alarms, execution_roles)
         # Ref of AWS::SageMaker::Endpoint is the endpoint's ARN.
         self.endpoint_arn: str = self.endpoint.ref
+        self.endpoint_config_output = _endpoint_config_output(self, self.endpoint_config)
 
         total = sum(v.initial_weight for v in variants)
         self.traffic_shares = {v.name: 100 * v.initial_weight / total for v in variants}
@@ -241,6 +270,30 @@ class WeightedEndpoint(Construct):
                 value="; ".join(self.deployment_steps),
                 description="First blue/green step per variant (capacity rounds up to instances)",
             )
+
+    def _rollback_alarms_access(
+        self, alarms: Sequence[cloudwatch.IAlarm], roles: Sequence[iam.IRole]
+    ) -> iam.ManagedPolicy | None:
+        """Let the execution roles describe the rollback alarms (and no other alarm): without it
+        SageMaker cannot evaluate them and a bad deployment is not rolled back. The endpoint
+        waits for the policy."""
+        if not alarms:
+            return None
+        policy = iam.ManagedPolicy(
+            self,
+            "RollbackAlarmsAccess",
+            description="SageMaker execution roles may read this endpoint's rollback alarms",
+            roles=list(roles),
+            statements=[
+                iam.PolicyStatement(
+                    sid="DescribeRollbackAlarms",
+                    actions=[DESCRIBE_ALARMS_ACTION],
+                    resources=[a.alarm_arn for a in alarms],
+                )
+            ],
+        )
+        self.endpoint.node.add_dependency(policy)
+        return policy
 
     @property
     def variant_names(self) -> list[str]:
@@ -465,6 +518,22 @@ def _validate(
         raise ValueError("WeightedEndpoint: data capture needs capture_bucket")
 
 
+def _metrics_property(spec: MetricsSpec) -> sagemaker.CfnEndpointConfig.MetricsConfigProperty:
+    return sagemaker.CfnEndpointConfig.MetricsConfigProperty(
+        enable_detailed_observability=spec.detailed_observability,
+        enable_enhanced_metrics=spec.enhanced_metrics,
+        metric_publish_frequency_in_seconds=spec.publish_frequency_seconds,
+    )
+
+
+def _validate_metrics(variants: Sequence[VariantSpec], metrics: MetricsSpec) -> None:
+    if any(v.serverless for v in variants) and not metrics.is_default:
+        raise ValueError(
+            "WeightedEndpoint: metrics (detailed observability, enhanced metrics, publish "
+            "frequency) apply to endpoints on instances; a serverless endpoint has none"
+        )
+
+
 def _validate_deployment(
     variants: Sequence[VariantSpec],
     deployment: DeploymentSpec,
@@ -584,3 +653,37 @@ def _deployment_property(
         ),
         auto_rollback_configuration=rollback,
     )
+
+
+# Logical id of the output naming the endpoint configuration a stack deployed. The smoke test
+# (mlops_tools/smoke.py) reads it with CloudFormation DescribeStacks and compares it with the
+# endpoint's EndpointConfigName: after a rolled-back update the endpoint is InService with the
+# previous configuration. A fixed logical id instead of an export: an exported value cannot change
+# while another stack imports it, and this one changes on every configuration change.
+ENDPOINT_CONFIG_OUTPUT = "EndpointConfigName"
+
+
+def _endpoint_config_output(
+    endpoint: WeightedEndpoint, config: sagemaker.CfnEndpointConfig
+) -> cdk.CfnOutput:
+    """The output ``EndpointConfigName`` (the configuration this stack deployed). Only the first
+    WeightedEndpoint of a stack gets the fixed logical id; a second one keeps CDK's generated
+    id (two outputs cannot share one)."""
+    output = cdk.CfnOutput(
+        endpoint,
+        ENDPOINT_CONFIG_OUTPUT,
+        value=config.attr_endpoint_config_name,
+        description="Endpoint configuration this stack deployed (the smoke test compares it "
+        "with the endpoint's)",
+    )
+    stack = cdk.Stack.of(endpoint)
+    earlier = [
+        other
+        for other in stack.node.find_all()
+        if isinstance(other, WeightedEndpoint)
+        and other is not endpoint
+        and cdk.Stack.of(other) is stack
+    ]
+    if not earlier:
+        output.override_logical_id(ENDPOINT_CONFIG_OUTPUT)
+    return output

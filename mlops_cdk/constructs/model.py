@@ -15,6 +15,7 @@ from constructs import Construct
 
 from mlops_cdk.compliance import acknowledge_wildcard_resource
 from mlops_cdk.constructs.network import https_egress_only_group
+from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import (
     ENDPOINT_LOGS_REASON,
     endpoint_log_group_arn,
@@ -33,9 +34,12 @@ class HostedModel(Construct):
 
     The execution role is ``execution_role`` (bring your own) or, without it, a role created
     here (``self.role``) that may write the endpoint's logs and metrics and, in a VPC, manage
-    its network interfaces. Whichever role it is, when given ``repository``, ``bucket`` and
+    its network interfaces. The model waits for every policy attached to its role in this stack
+    (:func:`~mlops_cdk.constructs.role_readiness.wait_for_role_policies`), since SageMaker checks
+    the image and the artifact with the role when it creates the model. Whichever role it is,
+    when given ``repository``, ``bucket`` and
     ``key``, this construct grants it exactly what the model needs, in one managed policy
-    (``self.policy``, which the model waits for): pulling from ``repository``; reading
+    (``self.policy``): pulling from ``repository``; reading
     ``model_data_key`` (or every object under ``model_data_prefix``, which must contain the key);
     decrypting with ``key`` through S3 (SSE-KMS artifacts).
 
@@ -133,9 +137,9 @@ class HostedModel(Construct):
             vpc_config=vpc_config,
             enable_network_isolation=network_isolation,
         )
-        if self.policy is not None:
-            # SageMaker checks the image and artifact with the role when it creates the model.
-            self.model.node.add_dependency(self.policy)
+        # SageMaker checks the image and artifact with the role when it creates the model: the
+        # model waits for every policy of the role (this construct's and any other's).
+        wait_for_role_policies(self.model, self.role)
         self.model_name: str = self.model.attr_model_name
 
     def _grants(

@@ -1,4 +1,21 @@
-"""A private network for SageMaker hosting: isolated subnets, flow logs, VPC endpoints."""
+"""A private network for SageMaker hosting: isolated subnets, flow logs, VPC endpoints.
+
+Endpoint policies (AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint
+policies": without a policy an endpoint allows full access) admit principals of this account
+only, and bound what they reach:
+
+- sagemaker.runtime: only ``sagemaker:InvokeEndpoint``, ``InvokeEndpointAsync`` and
+  ``InvokeEndpointWithResponseStream`` (SageMaker Runtime's actions, Service Authorization
+  Reference "Actions, resources, and condition keys for Amazon SageMaker") on this account's
+  endpoints whose names start with ``runtime_endpoint_prefix`` (SageMaker writes endpoint
+  names in lowercase in their ARNs);
+- S3 (gateway): buckets of this account only (``aws:ResourceAccount``), plus ECR's image-layer
+  bucket ``prod-<region>-starport-layer-bucket``, which AWS owns ("Amazon ECR interface VPC
+  endpoints (AWS PrivateLink)", minimum Amazon S3 bucket permissions);
+- the other interface endpoints: every action of their service for this account's principals
+  (acknowledged: narrowing them needs each service's resource-less actions, e.g.
+  ``ecr:GetAuthorizationToken`` and ``cloudwatch:PutMetricData``, verified first).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +25,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from mlops_cdk.compliance import acknowledge
 
 # Interface endpoints SageMaker hosting needs with no route to the internet.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -22,6 +41,13 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
 }
 
 ISOLATED_SUBNET_GROUP = "Isolated"
+RUNTIME_ENDPOINT_ID = "SageMakerRuntime"
+# What a caller in the VPC may do through the sagemaker.runtime endpoint.
+RUNTIME_INVOKE_ACTIONS = (
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:InvokeEndpointAsync",
+    "sagemaker:InvokeEndpointWithResponseStream",
+)
 
 
 class PrivateNetwork(Construct):
@@ -30,8 +56,11 @@ class PrivateNetwork(Construct):
     Adds, unless ``create_endpoints`` is false: interface endpoints with private DNS for
     :data:`INTERFACE_ENDPOINTS`, behind one security group that admits HTTPS from the VPC CIDR
     only, and an S3 gateway endpoint; every endpoint's policy admits only principals of this
-    account. VPC flow logs go to a log group encrypted with ``key`` (kept ``log_retention``,
-    one year by default). Exposes ``vpc``, ``subnets``, the flow log and the endpoints.
+    account: the runtime endpoint invokes this account's endpoints named
+    ``runtime_endpoint_prefix*`` only, the S3 endpoint reaches this account's buckets and ECR's
+    layer bucket only. VPC flow logs go to a log group encrypted with ``key`` (kept
+    ``log_retention``, one year by default). Exposes ``vpc``, ``subnets``, the flow log and the
+    endpoints.
     """
 
     def __init__(
@@ -46,8 +75,10 @@ class PrivateNetwork(Construct):
         max_azs: int = 2,
         existing_vpc: ec2.IVpc | None = None,
         create_endpoints: bool = True,
+        runtime_endpoint_prefix: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
+        self.runtime_endpoint_prefix = runtime_endpoint_prefix.lower()
         stack = cdk.Stack.of(self)
         if (cidr is None) == (existing_vpc is None):
             raise ValueError("PrivateNetwork: give exactly one of cidr or existing_vpc")
@@ -157,7 +188,18 @@ class PrivateNetwork(Construct):
                 security_groups=[self.endpoint_security_group],
                 subnets=self.subnet_selection,
             )
-            endpoint.add_to_policy(_same_account_statement(stack.account))
+            if endpoint_id == RUNTIME_ENDPOINT_ID:
+                endpoint.add_to_policy(self._invoke_statement())
+            else:
+                endpoint.add_to_policy(_same_account_statement(stack.account))
+                acknowledge(
+                    endpoint,
+                    "MlopsSageMaker-VpcEndpointPolicyBounded",
+                    "Only principals of this account may use this endpoint, and it serves one "
+                    "AWS service; its resource-less actions (ecr:GetAuthorizationToken, "
+                    "cloudwatch:PutMetricData, sts:GetCallerIdentity) cannot be bounded by "
+                    "resource ARN, and aws:ResourceAccount for them is not verified yet.",
+                )
             self.interface_endpoints[endpoint_id] = endpoint
 
         self.s3_endpoint = self.vpc.add_gateway_endpoint(
@@ -165,7 +207,20 @@ class PrivateNetwork(Construct):
             service=ec2.GatewayVpcEndpointAwsService.S3,
             subnets=[self.subnet_selection],
         )
-        self.s3_endpoint.add_to_policy(_same_account_statement(stack.account))
+        self.s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="ThisAccountsBucketsOnly",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "aws:PrincipalAccount": stack.account,
+                        "aws:ResourceAccount": stack.account,
+                    }
+                },
+            )
+        )
         # ECR stores image layers in an AWS-owned bucket; pulls fail without it.
         self.s3_endpoint.add_to_policy(
             iam.PolicyStatement(
@@ -176,6 +231,23 @@ class PrivateNetwork(Construct):
                     f"arn:{stack.partition}:s3:::prod-{stack.region}-starport-layer-bucket/*"
                 ],
             )
+        )
+
+    def _invoke_statement(self) -> iam.PolicyStatement:
+        """Runtime endpoint policy: invoke this account's endpoints named with the prefix."""
+        stack = cdk.Stack.of(self)
+        return iam.PolicyStatement(
+            sid="InvokeThisAccountsEndpoints",
+            principals=[iam.AnyPrincipal()],
+            actions=list(RUNTIME_INVOKE_ACTIONS),
+            resources=[
+                stack.format_arn(
+                    service="sagemaker",
+                    resource="endpoint",
+                    resource_name=f"{self.runtime_endpoint_prefix}*",
+                )
+            ],
+            conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -13,11 +14,39 @@ from constructs import Construct
 from mlops_cdk.compliance import acknowledge_wildcard_resource
 
 PREFLIGHT_ROLE_PATH = "/mlops-preflight/"
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def one_role_of(account: str, role_name: str, partition: str) -> iam.IPrincipal:
+    """Trust for exactly one role of another account (the pipeline's CodeBuild role of one
+    step), not for every principal there: the account, with ``aws:PrincipalArn`` equal to the
+    role's ARN. For a role session that key is the role's ARN ("AWS global condition context
+    keys", IAM User Guide: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+    Unlike a role ARN as the principal, the condition does not need the role to exist when this
+    policy is created and keeps working when that role is re-created."""
+    if not _ACCOUNT.match(account):
+        raise ValueError(f"trusted account {account!r} is not a 12-digit account id")
+    if not _ROLE_NAME.match(role_name):
+        raise ValueError(f"trusted role name {role_name!r} is not an IAM role name")
+    role_arn = f"arn:{partition}:iam::{account}:role/{role_name}"
+    return iam.AccountPrincipal(account).with_conditions(
+        {"ArnEquals": {"aws:PrincipalArn": role_arn}}
+    )
+
+
+def checked_role_path(path: str, base: str, construct: str) -> str:
+    """``path`` when it is ``base`` or a path below it (``/a/b/``), else a one-line error."""
+    if not (path.startswith(base) and path.endswith("/") and "//" not in path):
+        raise ValueError(f"{construct}: role_path {path!r} must be {base!r} or a path below it")
+    return path
 
 
 class PreflightAccess(Construct):
-    """Role under the ``/mlops-preflight/`` path, trusted by ``trusted_account``, that can only
-    read what ``python -m mlops_tools.preflight`` checks before the Serving stack is deployed:
+    """Role under ``role_path`` (``/mlops-preflight/`` or a path below it, e.g. per service),
+    trusted by one role only: ``trusted_role_name`` (path-less) in ``trusted_account``, the
+    pipeline's CodeBuild role of this check (see ``one_role_of``), that can only read what
+    ``python -m mlops_tools.preflight`` checks before the Serving stack is deployed:
 
     - ``ecr:DescribeImages`` on ``repository`` (does the image tag/digest exist);
     - ``s3:ListBucket`` on ``bucket``, for keys under ``model_artifacts_prefix`` only (does the
@@ -37,6 +66,8 @@ class PreflightAccess(Construct):
         bucket: s3.IBucket,
         model_artifacts_prefix: str,
         trusted_account: str,
+        trusted_role_name: str,
+        role_path: str = PREFLIGHT_ROLE_PATH,
         output_stacks: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -48,9 +79,9 @@ class PreflightAccess(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            path=PREFLIGHT_ROLE_PATH,
+            path=checked_role_path(role_path, PREFLIGHT_ROLE_PATH, "PreflightAccess"),
             description=f"Read-only pre-deploy check of {stack.stack_name}'s images and models",
-            assumed_by=iam.AccountPrincipal(trusted_account),
+            assumed_by=one_role_of(trusted_account, trusted_role_name, stack.partition),
             max_session_duration=cdk.Duration.hours(1),
         )
         self.policy = iam.ManagedPolicy(

@@ -3,7 +3,8 @@
 The code is ``mlops_cdk/functions/retrain/retrain.py`` (boto3 from the runtime, nothing
 bundled). It is idempotent per cooldown window, ignores non-ALARM transitions, rejects malformed
 events, and raises SageMaker errors so the asynchronous invocation retries and then lands in the
-KMS-encrypted on-failure queue.
+KMS-encrypted on-failure queue, whose depth is an alarm, as are the function's errors
+(:class:`~mlops_cdk.constructs.watch.FailureWatch`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from constructs import Construct
 from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
 from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
 from mlops_cdk.constructs.roles import FunctionRole
+from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.facts import (
     LAMBDA_PYTHON_RUNTIME,
     MAX_ASYNC_EVENT_AGE_SECONDS,
@@ -263,6 +265,14 @@ class RetrainingFunction(Construct):
         )
         # The function must not run before its permissions exist.
         self.function.node.add_dependency(self.policy)
+        self.watch = FailureWatch(
+            self,
+            "Watch",
+            subject=f"Retraining function of {endpoint_name}",
+            queues=[self.failures],
+            functions=[self.function],
+            replay='See README "Monitoring and retraining", "When retraining fails".',
+        )
         self._acknowledge(by_pipeline)
         if reserved_concurrency is None:
             acknowledge_all(
@@ -273,6 +283,12 @@ class RetrainingFunction(Construct):
                 "window (SageMaker state and ClientRequestToken); only the alarms named in the "
                 "function's resource policy invoke it. Set reserved_concurrency to cap it.",
             )
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        """Records in the on-failure queue, and the function's errors (no actions: the owner
+        adds them, e.g. ``watch.notify(SnsAction(topic))``)."""
+        return list(self.watch.alarms)
 
     @staticmethod
     def _retraining_statements(

@@ -6,13 +6,19 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
+from mlops_cdk.constructs.preflight_access import checked_role_path, one_role_of
+
 SMOKE_ROLE_PATH = "/mlops-smoke/"
 
 
 class SmokeTestAccess(Construct):
-    """Role under the ``/mlops-smoke/`` path (so the pipeline can be allowed to assume exactly
-    these roles without knowing generated names), trusted by ``trusted_account``, allowed only to
-    describe and invoke ``endpoint_name``. Outputs the role ARN and the endpoint name."""
+    """Role under ``role_path`` (``/mlops-smoke/`` or a path below it, e.g. per service, so the
+    pipeline can be allowed to assume exactly these roles without knowing generated names),
+    trusted by one role only: ``trusted_role_name`` (path-less) in ``trusted_account``, the
+    pipeline's CodeBuild role of this smoke test (see ``one_role_of``); allowed only to
+    describe and invoke ``endpoint_name`` and to read this stack's outputs (DescribeStacks on this
+    stack's ARN: the deployed endpoint configuration). Outputs the role ARN and the endpoint
+    name."""
 
     def __init__(
         self,
@@ -21,6 +27,8 @@ class SmokeTestAccess(Construct):
         *,
         endpoint_name: str,
         trusted_account: str,
+        trusted_role_name: str,
+        role_path: str = SMOKE_ROLE_PATH,
         depends_on: IDependable | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -31,9 +39,9 @@ class SmokeTestAccess(Construct):
         self.role = iam.Role(
             self,
             "Role",
-            path=SMOKE_ROLE_PATH,
+            path=checked_role_path(role_path, SMOKE_ROLE_PATH, "SmokeTestAccess"),
             description=f"Post-deployment smoke test of {endpoint_name}",
-            assumed_by=iam.AccountPrincipal(trusted_account),
+            assumed_by=one_role_of(trusted_account, trusted_role_name, stack.partition),
             max_session_duration=cdk.Duration.hours(1),
         )
         iam.ManagedPolicy(
@@ -46,7 +54,14 @@ class SmokeTestAccess(Construct):
                     sid="SmokeTestEndpoint",
                     actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
                     resources=[endpoint_arn],
-                )
+                ),
+                # The smoke test compares the stack's output EndpointConfigName with the
+                # endpoint's (DescribeStacks): this stack only, by its ARN (AWS::StackId).
+                iam.PolicyStatement(
+                    sid="DescribeOwnStack",
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[stack.stack_id],
+                ),
             ],
         )
         if depends_on is not None:

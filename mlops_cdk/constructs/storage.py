@@ -1,8 +1,30 @@
-"""The S3 bucket for model artifacts and endpoint data capture, with its access-log bucket."""
+"""The S3 bucket for model artifacts and endpoint data capture, with its access-log bucket.
+
+Who can change what is in it (S3 User Guide, "Enforce conditional writes on Amazon S3 buckets",
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html, and
+"Bucket policies for Amazon S3"):
+
+- model artifacts are **write-once**: the bucket policy denies ``s3:PutObject`` under the
+  model-artifact prefix to every principal when the request has no ``If-None-Match`` header
+  (condition ``Null s3:if-none-match``). ``Bool s3:ObjectCreationOperation`` limits the deny to
+  requests that create an object (PutObject, CompleteMultipartUpload, CopyObject), so the parts
+  of a multipart upload (CreateMultipartUpload, UploadPart, which take no conditional header)
+  still pass and the completion must carry ``If-None-Match: *``. With the header, S3 answers
+  412 Precondition Failed when the key exists. CopyObject into the prefix is impossible
+  (403 without the header, 501 with it): publish by upload, never by server-side copy;
+- objects under the model-artifact and data-capture prefixes cannot be deleted
+  (``s3:DeleteObject`` adds a delete marker on a versioned bucket, ``s3:DeleteObjectVersion``
+  removes a version) by anyone but the optional break-glass role (and, for a bucket that is
+  emptied when its stack is deleted, CDK's auto-delete function). A bucket policy cannot stop
+  lifecycle expirations: the noncurrent-version rule still removes old versions;
+- a service that narrows its publishers (:meth:`ArtifactStorage.restrict_prefix_writers`) gets
+  a deny of writes under its own prefix to every other principal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -13,6 +35,16 @@ from constructs import Construct
 from mlops_cdk.compliance import acknowledge_all
 from mlops_cdk.facts import BASELINES_PREFIX
 
+# Deny object-creating writes (PutObject, CompleteMultipartUpload, CopyObject) that carry no
+# If-None-Match header; the parts of a multipart upload are not object-creating and pass.
+WRITE_ONCE_CONDITIONS: dict[str, Any] = {
+    "Null": {"s3:if-none-match": "true"},
+    "Bool": {"s3:ObjectCreationOperation": "true"},
+}
+# On a versioned bucket DeleteObject adds a delete marker; DeleteObjectVersion removes a version.
+DELETE_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+AUTO_DELETE_PROVIDER_ID = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
+
 
 class ArtifactStorage(Construct):
     """KMS-encrypted, TLS-only, versioned, non-public bucket with server access logs.
@@ -20,9 +52,11 @@ class ArtifactStorage(Construct):
     ``model_artifacts_prefix`` is where model tarballs live (read by SageMaker);
     ``data_capture_prefix`` is where endpoints write captured requests/responses;
     ``baselines_prefix`` is where drift baselines live (read by each service's drift check).
-    Publishers alone write model artifacts and baselines (:meth:`grant_publishers`).
-    Retained when its stack is deleted unless ``removal_policy`` says otherwise (DESTROY also
-    empties the buckets). Exposes ``bucket`` and ``access_log_bucket``.
+    Publishers alone write model artifacts and baselines (:meth:`grant_publishers`); model
+    artifacts are write-once, and they and the captured data can be deleted only by
+    ``break_glass_role_arn`` (an existing role; none: by nobody, until the bucket policy is
+    changed). Retained when its stack is deleted unless ``removal_policy`` says otherwise
+    (DESTROY also empties the buckets). Exposes ``bucket`` and ``access_log_bucket``.
     """
 
     def __init__(
@@ -37,6 +71,7 @@ class ArtifactStorage(Construct):
         noncurrent_version_expiry: cdk.Duration | None = None,
         access_log_expiry: cdk.Duration | None = None,
         baselines_prefix: str = BASELINES_PREFIX,
+        break_glass_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         noncurrent_version_expiry = noncurrent_version_expiry or cdk.Duration.days(90)
@@ -87,6 +122,8 @@ class ArtifactStorage(Construct):
                 )
             ],
         )
+
+        self._protect_objects(break_glass_role_arn, destroy=destroy)
 
         acknowledge_all(
             self.access_log_bucket,
@@ -152,6 +189,59 @@ class ArtifactStorage(Construct):
                 actions=["s3:PutObject"],
                 resources=[self.bucket.arn_for_objects(f"{prefix}*")],
                 conditions={"ArnNotEquals": {"aws:PrincipalArn": arns}},
+            )
+        )
+
+    def _protect_objects(self, break_glass_role_arn: str | None, *, destroy: bool) -> None:
+        """Write-once model artifacts; no deletes of them or of captured data except by the
+        break-glass role (and CDK's auto-delete function when the stack empties the bucket)."""
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ModelArtifactsWriteOnce",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.model_artifacts_arn()],
+                conditions=WRITE_ONCE_CONDITIONS,
+            )
+        )
+        exempt = [break_glass_role_arn] if break_glass_role_arn else []
+        if destroy:
+            # Created by auto_delete_objects: it empties the bucket when the stack is deleted.
+            provider = cdk.Stack.of(self).node.try_find_child(AUTO_DELETE_PROVIDER_ID)
+            if isinstance(provider, cdk.CustomResourceProviderBase):
+                exempt.append(provider.role_arn)
+        conditions: dict[str, Any] | None = (
+            {"ArnNotEquals": {"aws:PrincipalArn": exempt}} if exempt else None
+        )
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="NoDeletesOfArtifactsOrCapturedData",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(DELETE_ACTIONS),
+                resources=[self.model_artifacts_arn(), self.data_capture_arn()],
+                conditions=conditions,
+            )
+        )
+
+    def restrict_prefix_writers(self, prefix: str, role_arns: Sequence[str], *, sid: str) -> None:
+        """Deny ``s3:PutObject`` under ``prefix`` (e.g. ``models/churn/``) to every principal
+        but ``role_arns``: a service whose publishers are a subset of the environment's."""
+        if not prefix.startswith(self.model_artifacts_prefix):
+            raise ValueError(
+                f"ArtifactStorage: {prefix!r} is not under {self.model_artifacts_prefix!r}"
+            )
+        if not role_arns:
+            raise ValueError(f"ArtifactStorage: name at least one writer of {prefix!r}")
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects(f"{prefix}*")],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": sorted(role_arns)}},
             )
         )
 

@@ -3,6 +3,8 @@
 Nothing here names a service, so adding, changing or removing one leaves this template
 byte-identical: service roles use the key through one IAM-path statement, and every value a
 service stack imports is exported explicitly (not only when some service happens to use it).
+The one exception: a service that narrows its ``publishers`` gets one bucket-policy statement
+here (only they may write its model-artifact prefix).
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from mlops_cdk.stacks.settings import (
 
 # Output ids the pre-deploy check (mlops_tools/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.
+
+
+# The AWS services through which the roles under the service path use the key (kms:ViaService):
+# S3 (artifacts, data capture, training data), SQS (on-failure queues), SNS (encrypted topics),
+# SageMaker, Lambda and ECR (on the roles' behalf). No role under the path calls KMS directly.
+SERVICE_ROLE_KEY_VIA = ("s3", "sqs", "sns", "sagemaker", "lambda", "ecr")
 
 
 def service_role_path(env: str) -> str:
@@ -77,13 +85,16 @@ class FoundationStack(cdk.Stack):
                 config.storage.noncurrent_version_expiry_days
             ),
             access_log_expiry=cdk.Duration.days(config.storage.access_log_expiry_days),
+            break_glass_role_arn=config.storage.break_glass_role_arn,
         )
         self.role_path = service_role_path(config.name)
-        self.encryption.grant_role_path(self.role_path, sid="ServiceRolesUse")
+        self.encryption.grant_role_path(
+            self.role_path, sid="ServiceRolesUse", via_services=SERVICE_ROLE_KEY_VIA
+        )
         if config.monitoring is not None:
             # CloudWatch alarms publish to each service's KMS-encrypted alarm topic.
             self.encryption.grant_service_use(
-                "cloudwatch.amazonaws.com", sid="CloudWatchAlarmsToTopic", same_account_only=False
+                "cloudwatch.amazonaws.com", sid="CloudWatchAlarmsToTopic", for_sns_topics=True
             )
         self._grant_people(config)
         self.change_trail = self._change_detection(config, policy)
@@ -125,6 +136,7 @@ class FoundationStack(cdk.Stack):
                 removal_policy=policy,
                 existing_vpc=vpc,
                 create_endpoints=existing.create_endpoints,
+                runtime_endpoint_prefix=f"{config.name}-",
             )
         if network.new_vpc is None:  # pragma: no cover - NetworkConfig requires exactly one
             raise ValueError(f"{config.name}: network needs new_vpc or existing_vpc")
@@ -136,6 +148,7 @@ class FoundationStack(cdk.Stack):
             removal_policy=policy,
             cidr=str(network.new_vpc.cidr),
             max_azs=network.new_vpc.max_azs,
+            runtime_endpoint_prefix=f"{config.name}-",
         )
 
     def _change_detection(self, config: EnvConfig, policy: cdk.RemovalPolicy) -> ChangeTrail | None:
@@ -145,10 +158,10 @@ class FoundationStack(cdk.Stack):
         if change is None:
             return None
         self.encryption.grant_service_use(
-            # The SNS guide's key policy for AWS event sources names no condition.
+            # Bounded to this account's topics by the encryption context SNS sends to KMS.
             "events.amazonaws.com",
             sid="EventBridgeRulesToTopic",
-            same_account_only=False,
+            for_sns_topics=True,
         )
         if not change.creates_trail:
             cdk.CfnOutput(
@@ -202,6 +215,15 @@ class FoundationStack(cdk.Stack):
         on-failure queues. Both through one AWS service each. (Image pushes are granted by each
         service's repository policy.)"""
         self.storage.grant_publishers(config.publishers)
+        for service, spec in sorted(config.services.items()):
+            # Only a service that narrows its publishers is named here (one deny statement):
+            # the others' prefixes stay open to every environment publisher.
+            if spec.publishers is not None and set(spec.publishers) != set(config.publishers):
+                self.storage.restrict_prefix_writers(
+                    config.model_prefix(service),
+                    spec.publishers,
+                    sid=f"OnlyPublishersOf{service.title().replace('-', '')}",
+                )
         self.encryption.grant_publishers(
             config.publishers, via_service="s3", sid="PublishersWriteModelArtifacts"
         )

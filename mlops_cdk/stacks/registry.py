@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.constructs.preflight_access import PreflightAccess
+from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH, PreflightAccess
 from mlops_cdk.constructs.registry import ModelImageRepository
 from mlops_cdk.names import REPOSITORY_OUTPUT
 
@@ -23,7 +23,8 @@ from mlops_cdk.names import REPOSITORY_OUTPUT
 class ServiceRegistryStack(cdk.Stack):
     """The service's ECR repository (scan on push, immutable tags, KMS, lifecycle), pushable by
     ``publishers`` only, and, with a pipeline, the read-only pre-deploy check role (which may
-    also read the outputs of ``output_stacks``, e.g. the Foundation's bucket name)."""
+    also read the outputs of ``output_stacks``, e.g. the Foundation's bucket name), assumable
+    only by the pipeline's role ``preflight_role_name`` in ``pipeline_account``."""
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class ServiceRegistryStack(cdk.Stack):
         untagged_expiry_days: int,
         termination_protection: bool = False,
         pipeline_account: str | None = None,
+        preflight_role_name: str | None = None,
         output_stacks: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
@@ -68,6 +70,11 @@ class ServiceRegistryStack(cdk.Stack):
         )
         self.preflight: PreflightAccess | None = None
         if pipeline_account is not None:
+            if preflight_role_name is None:
+                raise ValueError(
+                    "ServiceRegistryStack: pipeline_account needs preflight_role_name (the "
+                    "pipeline's CodeBuild role that may assume the pre-deploy check role)"
+                )
             self.preflight = PreflightAccess(
                 self,
                 "Preflight",
@@ -75,5 +82,7 @@ class ServiceRegistryStack(cdk.Stack):
                 bucket=bucket,
                 model_artifacts_prefix=model_prefix,
                 trusted_account=pipeline_account,
+                trusted_role_name=preflight_role_name,
+                role_path=f"{PREFLIGHT_ROLE_PATH}{service}/",
                 output_stacks=output_stacks,
             )

@@ -24,6 +24,7 @@ from mlops_cdk.config.monitoring import (
     SERVICE_PLACEHOLDER,
     TrainingJobRetraining,
 )
+from mlops_cdk.config.pipeline import step_role_name
 from mlops_cdk.config.service import ServiceConfig
 from mlops_cdk.config.serving import VariantConfig
 from mlops_cdk.constructs.alarms import EndpointAlarms
@@ -46,8 +47,9 @@ from mlops_cdk.constructs.retraining import (
     RetrainingFunction,
     substitute_placeholders,
 )
+from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
-from mlops_cdk.constructs.smoke_access import SmokeTestAccess
+from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH, SmokeTestAccess
 from mlops_cdk.names import endpoint_name_for
 from mlops_cdk.stacks.props import alarm_thresholds, quality_alarm
 from mlops_cdk.stacks.settings import log_retention, removal_policy
@@ -123,6 +125,18 @@ class ServiceStack(cdk.Stack):
         self.change_rule = self._change_rule()
         self.smoke_test = self._smoke_test(spec, smoke_test_account)
         self.dashboard = self._dashboard(spec)
+        self._functions_wait_for_their_roles()
+
+    def _functions_wait_for_their_roles(self) -> None:
+        """Lambda refuses a function in a VPC whose role may not manage network interfaces
+        (CreateFunction): each function waits for every policy of its role, not only for the
+        default policy CDK makes it wait for."""
+        for owner in (self.drift, self.retraining):
+            function = getattr(owner, "function", None)
+            if function is not None and function.role is not None:
+                resource = function.node.default_child
+                assert isinstance(resource, cdk.CfnResource)  # noqa: S101 - an L2 function
+                wait_for_role_policies(resource, function.role)
 
     def _smoke_test(
         self, spec: ServiceConfig, smoke_test_account: str | None
@@ -134,6 +148,10 @@ class ServiceStack(cdk.Stack):
             "SmokeTest",
             endpoint_name=self.endpoint_name,
             trusted_account=smoke_test_account,
+            # Only the pipeline's smoke-test role of this environment and service may assume it,
+            # and that role may assume only roles under this service's path.
+            trusted_role_name=step_role_name("smoke", self.config.name, self.service),
+            role_path=f"{SMOKE_ROLE_PATH}{self.service}/",
             depends_on=self.endpoint.endpoint,
         )
 
@@ -145,8 +163,18 @@ class ServiceStack(cdk.Stack):
             "Dashboard",
             endpoint_name=self.endpoint_name,
             variant_names=[v.name for v in spec.variants],
-            alarms=[*self.alarms.all_alarms, *(self.drift.alarms if self.drift else [])],
+            alarms=[
+                *self.alarms.all_alarms,
+                *(self.drift.alarms if self.drift else []),
+                *(self.retraining.alarms if self.retraining else []),
+                *(self.change_rule.alarms if self.change_rule else []),
+            ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
+            watches=[
+                owner.watch
+                for owner in (self.drift, self.retraining, self.change_rule)
+                if owner is not None
+            ],
         )
 
     @property
@@ -229,6 +257,8 @@ class ServiceStack(cdk.Stack):
                 maximum_execution_timeout_seconds=deployment.maximum_execution_timeout_seconds,
             ),
             rollback_alarms=rollback,
+            execution_roles=[self.execution_role],
+            metrics=spec.metrics,
         )
 
     def _autoscaling(self, spec: ServiceConfig) -> dict[str, VariantAutoscaling]:
@@ -274,8 +304,9 @@ class ServiceStack(cdk.Stack):
             psi_threshold=drift.psi_threshold,
             drifted_share_threshold=drift.drifted_share_threshold,
             content_type=drift.content_type,
+            heartbeat=cdk.Duration.hours(drift.heartbeat),
         )
-        if self.topic is not None:
+        if self.topic is not None:  # drift, heartbeat and failure alarms alike
             notify = cloudwatch_actions.SnsAction(self.topic.topic)
             for alarm in check.alarms:
                 alarm.add_alarm_action(notify)
@@ -285,18 +316,23 @@ class ServiceStack(cdk.Stack):
         return check
 
     def _change_rule(self) -> EndpointChangeRule | None:
-        """Notify the alarm topic of changes to this endpoint made outside the pipeline."""
+        """Notify the alarm topic of changes to this endpoint made outside the pipeline; the
+        rule's failed deliveries and its dead-letter queue notify the same topic."""
         if self.config.change_detection is None or self.topic is None:
             return None
-        return EndpointChangeRule(
+        rule = EndpointChangeRule(
             self,
             "ChangesOutsidePipeline",
             topic=self.topic.topic,
+            key=self.key,
             endpoint_name=self.endpoint_name,
             endpoint_config_names=[self.endpoint.endpoint_config.attr_endpoint_config_name],
             model_names=[model.model_name for model in self.models.values()],
             excluded_role_names=[cfn_execution_role_name(self)],
+            removal_policy=removal_policy(self.config),
         )
+        rule.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
+        return rule
 
     def _training_job(
         self, job: TrainingJobRetraining, bucket: s3.IBucket, repository: ecr.IRepository
@@ -359,6 +395,8 @@ class ServiceStack(cdk.Stack):
             training_role=training_role,
             reserved_concurrency=retraining.reserved_concurrency,
         )
+        if self.topic is not None:  # its on-failure queue and its errors
+            function.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
         # A direct alarm action: the alarm invokes the function asynchronously with its state
         # change, only on transitions to ALARM (see README, "Retraining").
         invoke = InvokeFunctionAction(function.function)

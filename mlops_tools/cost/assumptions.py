@@ -31,6 +31,9 @@ class Assumptions:
     nat_gb_processed: float = 10
     lambda_invocations_per_month: float = 100
     custom_metrics_per_function: float = 5
+    # Endpoint MetricsConfig: extra CloudWatch metrics per instance (not stated by AWS offline)
+    detailed_observability_metrics_per_instance: float = 30
+    enhanced_metrics_per_instance: float = 10
     # The deployment pipeline
     pipeline_runs_per_month: float = 20
     synth_build_minutes: float = 15

@@ -333,7 +333,8 @@ class _StackEstimator:
             int(self.literal(target["MaxCapacity"], f"{what} MaxCapacity")),
             actions,
         )
-        self.notes += [f"{self.stack}: {what}: {note}" for note in windows.notes]
+        new_notes = [f"{self.stack}: {what}: {note}" for note in windows.notes]
+        self.notes += [note for note in new_notes if note not in self.notes]
         return windows
 
     # -- SageMaker endpoints ----------------------------------------------------------------
@@ -345,12 +346,66 @@ class _StackEstimator:
             raise UnsupportedValue("its EndpointConfigName does not refer to a config here")
         config_props = config.get("Properties") or {}
         name = self.endpoint_name(logical_id)
+        instances = [0.0, 0.0, 0.0]
         for variant in config_props.get("ProductionVariants") or []:
             if "ServerlessConfig" in variant:
                 yield self.serverless_variant(logical_id, name, variant)
             else:
-                yield self.instance_variant(logical_id, name, variant)
+                item = self.instance_variant(logical_id, name, variant)
+                counts = self._instance_counts(name, variant)
+                instances = [total + count for total, count in zip(instances, counts, strict=True)]
+                yield item
         yield from self.endpoint_traffic(logical_id, config_props)
+        if any(instances):
+            yield from self.endpoint_metrics(logical_id, config_props, instances)
+
+    def _instance_counts(
+        self, endpoint: str | None, variant: Mapping[str, Any]
+    ) -> tuple[float, float, float]:
+        """(idle, expected, peak) instance counts of an instance variant."""
+        name = str(variant.get("VariantName", "?"))
+        count = int(self.literal(variant.get("InitialInstanceCount", 1), f"variant {name} count"))
+        target = self._target(INSTANCE_COUNT, endpoint, name)
+        if target is None:
+            return float(count), float(count), float(count)
+        return self.windows(target, f"variant {name}").weighted(count)
+
+    def endpoint_metrics(
+        self, logical_id: str, config: Mapping[str, Any], instances: Sequence[float]
+    ) -> Iterator[LineItem]:
+        """The extra CloudWatch metrics of the config's MetricsConfig, per instance. A config
+        that does not state EnableDetailedObservability gets it on (configs created after
+        2026-06-17, "Getting started with detailed observability"). Priced as CloudWatch
+        custom metrics at the assumed count per instance: AWS names the metrics but not their
+        number or billing offline."""
+        a = self.assumptions
+        metrics = config.get("MetricsConfig") or {}
+        per_instance = 0.0
+        parts = []
+        if metrics.get("EnableDetailedObservability", True) is not False:
+            per_instance += a.detailed_observability_metrics_per_instance
+            stated = "" if "EnableDetailedObservability" in metrics else " (AWS default: unstated)"
+            parts.append(f"detailed observability{stated}")
+        if metrics.get("EnableEnhancedMetrics") is True:
+            per_instance += a.enhanced_metrics_per_instance
+            parts.append("enhanced metrics")
+        if not per_instance:
+            return
+        rate = self.price(
+            "cloudwatch", "custom metric", "metric-month", "AWS::SageMaker::Endpoint", "metrics"
+        )
+        low, middle, high = (count * per_instance * rate for count in instances)
+        yield self.item(
+            logical_id,
+            f"{' + '.join(parts)}: CloudWatch metrics per instance",
+            low,
+            middle,
+            high,
+            keys=[("cloudwatch", "custom metric")],
+            assumption=f"{per_instance:g} metrics per instance (detailed observability "
+            f"{a.detailed_observability_metrics_per_instance:g}, enhanced "
+            f"{a.enhanced_metrics_per_instance:g}; not stated by AWS offline)",
+        )
 
     def _target(
         self, dimension: str, endpoint: str | None, variant: str

@@ -1,13 +1,14 @@
 """The pre-deploy check (mlops_tools.preflight) against moto-backed ECR, S3 and STS.
 
-Two answers come from stubs instead: moto does not implement Lambda GetAccountSettings
-(botocore Stubber), and moto's CloudFormation needs an extra (openapi-spec-validator) this
-project does not install, so DescribeStacks is answered per stack name by a ``before-call``
-handler, with AWS's shapes and messages. Every test reads its own config dir (``dev.yaml`` with
+Three answers come from stubs instead: moto implements neither Lambda GetAccountSettings nor
+Cost Explorer ListCostAllocationTags (botocore Stubber), and moto's CloudFormation needs an
+extra (openapi-spec-validator) this project does not install, so DescribeStacks is answered per
+stack name by a ``before-call`` handler, with AWS's shapes and messages. Every test reads its own config dir (``dev.yaml`` with
 two services, written under tmp_path), never the committed environments."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -105,6 +106,12 @@ class Answers:
         }
     )
     denied: set[str] = field(default_factory=set)
+    # ListCostAllocationTags' answer (only asked when the config has a budget)
+    tags: list[dict[str, str]] = field(
+        default_factory=lambda: [
+            {"TagKey": "Environment", "Type": "UserDefined", "Status": "Active"}
+        ]
+    )
     calls: list[str] = field(default_factory=list)
     described: list[str] = field(default_factory=list)
 
@@ -154,7 +161,14 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
 
     def make(session: Any, region: str) -> preflight.Clients:
         clients = real(session, region)
-        for client in (clients.cloudformation, clients.ecr, clients.s3, clients.lambda_):
+        for client in (
+            clients.cloudformation,
+            clients.ecr,
+            clients.s3,
+            clients.lambda_,
+            clients.sagemaker,
+            clients.ce,
+        ):
             client.meta.events.register(
                 "before-parameter-build", lambda model, **_: answers.calls.append(model.name)
             )
@@ -164,6 +178,13 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
         settings = Stubber(clients.lambda_)
         settings.add_response("get_account_settings", {"AccountLimit": dict(answers.lambda_limit)})
         settings.activate()
+        tags = Stubber(clients.ce)
+        tags.add_response(
+            "list_cost_allocation_tags",
+            {"CostAllocationTags": list(answers.tags)},
+            {"TagKeys": ["Environment"], "Type": "UserDefined"},
+        )
+        tags.activate()
         return clients
 
     monkeypatch.setattr(preflight, "make_clients", make)
@@ -214,6 +235,23 @@ def push_image(
         repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag
     )["image"]
     return str(image["imageId"]["imageDigest"])
+
+
+def create_pipeline(
+    name: str, parameters: tuple[str, ...] = preflight.RETRAINING_PIPELINE_PARAMETERS
+) -> None:
+    """A SageMaker pipeline in moto whose definition declares these string parameters."""
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [{"Name": p, "Type": "String", "DefaultValue": "-"} for p in parameters],
+        "Steps": [],
+    }
+    boto3.client("sagemaker", region_name=REGION).create_pipeline(
+        PipelineName=name,
+        PipelineDefinition=json.dumps(definition),
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
+        ClientRequestToken="t" * 32,
+    )
 
 
 def put_model(key: str, session: Any = boto3) -> None:
@@ -323,7 +361,7 @@ def run_main(config_dir: Path, *args: str) -> int:
 
 
 def result_lines(out: str) -> list[str]:
-    return [line for line in out.splitlines() if line.startswith(("PASS ", "FAIL "))]
+    return [line for line in out.splitlines() if line.startswith(("PASS ", "FAIL ", "WARN "))]
 
 
 @pytest.fixture
@@ -388,6 +426,7 @@ def test_every_service_published_passes(
         "GetAccountSettings",
     ]
     assert answers.described == [STACK, CHURN_STACK, FRAUD_STACK]
+    assert out.splitlines()[-1] == "10 of 10 checks passed"
 
 
 def test_one_service_checks_only_its_own(
@@ -880,6 +919,7 @@ def test_reservation_comes_from_the_config(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config_dir = write_config(published.parent, digest_of(published), reserve("churn", 5))
+    create_pipeline("churn-retraining-dev")
     answers.lambda_limit.update(ConcurrentExecutions=50, UnreservedConcurrentExecutions=50)
     assert run_main(config_dir) == 1
     lines = result_lines(capsys.readouterr().out)
@@ -899,6 +939,8 @@ def test_reservations_are_summed_over_the_services(
     config_dir = write_config(
         published.parent, digest_of(published), reserve("churn", 5), reserve("fraud", 10)
     )
+    create_pipeline("churn-retraining-dev")
+    create_pipeline("fraud-retraining-dev")
     assert preflight.reservations(load(config_dir), ["churn", "fraud"]) == {
         "churn": 5,
         "fraud": 10,
@@ -1058,19 +1100,18 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_credentials")
-def test_missing_credentials_are_one_line_per_check(
+def test_missing_credentials_are_one_hint_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_main(write_config(tmp_path)) == 1
     captured = capsys.readouterr()
-    no_credentials = "NoCredentialsError: Unable to locate credentials"
-    assert result_lines(captured.out) == [
-        f"FAIL foundation: DescribeStacks failed: {no_credentials}",
-        f"FAIL churn registry: DescribeStacks failed: {no_credentials}",
-        f"FAIL fraud registry: DescribeStacks failed: {no_credentials}",
-        f"FAIL lambda-concurrency: GetAccountSettings failed: {no_credentials}",
+    assert result_lines(captured.out) == []  # not the same error once per check
+    assert "checks passed" not in captured.out
+    assert captured.err.splitlines() == [
+        "no AWS credentials found: nothing was checked; configure credentials (aws configure, "
+        "AWS_PROFILE=<profile>, aws sso login, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+        "variables) and run again"
     ]
-    assert captured.err == ""
 
 
 @pytest.mark.usefixtures("no_credentials")
@@ -1078,9 +1119,10 @@ def test_missing_credentials_for_assume_role(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_main(write_config(tmp_path), "--role-arn", ROLE_ARN) == 1
-    assert result_lines(capsys.readouterr().out) == [
-        "FAIL assume-role: AssumeRole failed: NoCredentialsError: Unable to locate credentials"
-    ]
+    captured = capsys.readouterr()
+    assert result_lines(captured.out) == []
+    assert len(captured.err.splitlines()) == 1
+    assert captured.err.startswith("no AWS credentials found")
 
 
 @pytest.mark.usefixtures("aws")
@@ -1150,3 +1192,276 @@ def test_image_uris_by_tag_digest_and_partition() -> None:
     assert preflight.registry_host(ACCOUNT, "cn-north-1") == (
         f"{ACCOUNT}.dkr.ecr.cn-north-1.amazonaws.com.cn"
     )
+
+
+# --- retraining targets --------------------------------------------------------------------
+
+
+def load_retrain_function(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The retraining function's module (mlops_cdk/functions/retrain/retrain.py), as Lambda
+    loads it: by file, not as a package member (registered for this test only)."""
+    path = ROOT / "mlops_cdk" / "functions" / "retrain" / "retrain.py"
+    spec = importlib.util.spec_from_file_location("retrain_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look the module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_required_parameters_are_those_the_retraining_function_passes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    retrain = load_retrain_function(monkeypatch)
+    monkeypatch.setenv("RETRAIN_MODE", "pipeline")
+    monkeypatch.setenv("PIPELINE_NAME", "churn-retraining-dev")
+    monkeypatch.setenv("ENDPOINT_NAME", "dev-churn")  # the service stack always sets it
+    client = boto3.client("sagemaker", region_name=REGION)
+    started: list[dict[str, Any]] = []
+    with Stubber(client) as stubber:
+        stubber.add_response("list_pipeline_executions", {"PipelineExecutionSummaries": []})
+        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/churn-retraining-dev/execution/x"
+        stubber.add_response("start_pipeline_execution", {"PipelineExecutionArn": arn})
+        client.meta.events.register(
+            "provide-client-params.sagemaker.StartPipelineExecution",
+            lambda params, **_: started.append(params),
+        )
+        retrain.set_client(client)
+        event = {"alarmData": {"alarmName": "dev-churn-auc", "state": {"value": "ALARM"}}}
+        assert retrain.handler(event, None)["decision"] == "started"
+    capsys.readouterr()  # the function's log line
+    [request] = started
+    passed = sorted(p["Name"] for p in request["PipelineParameters"])
+    assert passed == sorted(preflight.RETRAINING_PIPELINE_PARAMETERS)
+
+
+@pytest.fixture
+def retraining(published: Path) -> Path:
+    """``published`` plus a retraining pipeline for churn (churn-retraining-dev): a config dir."""
+    return write_config(published.parent, digest_of(published), reserve("churn", 5))
+
+
+def test_retraining_pipeline_declaring_the_parameters_passes(
+    retraining: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_pipeline("churn-retraining-dev", ("EndpointName", "AlarmName", "Reason", "Extra"))
+    assert run_main(retraining, "--service", "churn") == 0
+    lines = result_lines(capsys.readouterr().out)
+    assert (
+        "PASS churn retraining-pipeline: pipeline churn-retraining-dev (Active) declares "
+        "AlarmName, EndpointName, Reason"
+    ) in lines
+    assert lines.index(CHURN_PASS) < len(lines) - 2  # after the service's models
+    assert "DescribePipeline" in answers.calls
+
+
+def test_retraining_pipeline_missing_a_parameter_fails(
+    retraining: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_pipeline("churn-retraining-dev", ("AlarmName", "InputData"))
+    assert run_main(retraining, "--service", "churn") == 1
+    out = capsys.readouterr().out
+    assert (
+        "FAIL churn retraining-pipeline: pipeline churn-retraining-dev does not declare "
+        "EndpointName, Reason (declared: AlarmName, InputData); the retraining function passes "
+        "AlarmName, EndpointName, Reason: add them to the definition as string parameters "
+        "(ParameterString)"
+    ) in result_lines(out)
+    assert out.splitlines()[-1] == "7 of 8 checks passed"
+
+
+def test_missing_retraining_pipeline_fails(
+    retraining: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main(retraining, "--service", "churn") == 1
+    assert (
+        f"FAIL churn retraining-pipeline: pipeline churn-retraining-dev does not exist in "
+        f"{REGION}: an alarm would start nothing (StartPipelineExecution fails); create it, or "
+        "correct services.churn.retraining.pipeline.name"
+    ) in result_lines(capsys.readouterr().out)
+
+
+def test_pipeline_not_found_as_aws_answers_it() -> None:
+    client = boto3.client("sagemaker", region_name=REGION)
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "describe_pipeline", service_error_code="ResourceNotFound", http_status_code=400
+        )
+        result = preflight.check_retraining_pipeline(client, "churn", "p", REGION)
+    assert not result.passed
+    assert result.detail.startswith(f"pipeline p does not exist in {REGION}")
+
+
+@pytest.mark.parametrize("definition", ["not json", "[]", '{"Parameters": 3}'])
+def test_unreadable_pipeline_definition_fails(definition: str) -> None:
+    client = boto3.client("sagemaker", region_name=REGION)
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_pipeline", {"PipelineDefinition": definition})
+        result = preflight.check_retraining_pipeline(client, "churn", "p", REGION)
+    assert not result.passed
+    assert "no readable definition" in result.detail
+
+
+def training_job(image: str) -> Callable[[dict[str, Any]], None]:
+    """A ``mutate`` giving churn a retraining training job with this training image."""
+
+    def mutate(data: dict[str, Any]) -> None:
+        reserve("churn", 5)(data)
+        retraining = data["services"]["churn"]["retraining"]
+        del retraining["pipeline"]
+        retraining["training_job"] = {
+            "template": {
+                "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+                "OutputDataConfig": {"S3OutputPath": "s3://{bucket}/training-output/{service}/"},
+                "ResourceConfig": {
+                    "InstanceType": "ml.m5.xlarge",
+                    "InstanceCount": 1,
+                    "VolumeSizeInGB": 30,
+                },
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+            }
+        }
+
+    return mutate
+
+
+@pytest.mark.usefixtures("published")
+@pytest.mark.parametrize(
+    ("image", "line"),
+    [
+        pytest.param(
+            "{image_repository}:1.0.0",
+            f"PASS churn training-image: {HOST}/{REPOSITORY}:1.0.0 (the training role comes with "
+            "the service stack)",
+            id="published",
+        ),
+        pytest.param(
+            "{image_repository}:train-9",
+            f"FAIL churn training-image: {HOST}/{REPOSITORY}:train-9 not found: the retraining "
+            f"job would fail to start; push the training image (docker tag <local image> "
+            f"{HOST}/{REPOSITORY}:train-9 && docker push {HOST}/{REPOSITORY}:train-9)",
+            id="missing",
+        ),
+        pytest.param(
+            "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.3",
+            "WARN churn training-image: 763104351884.dkr.ecr.eu-west-1.amazonaws.com/"
+            "pytorch-training:2.3 is not an image of the service's repository "
+            "({image_repository}:<tag>): not checked",
+            id="elsewhere",
+        ),
+    ],
+)
+def test_training_job_image(
+    image: str, line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(tmp_path, OTHER_DIGEST, training_job(image))
+    run_main(config_dir, "--service", "churn")
+    assert line in result_lines(capsys.readouterr().out)
+
+
+def test_training_image_references() -> None:
+    assert preflight.training_image_id("{image_repository}") == {"imageTag": "latest"}
+    assert preflight.training_image_id("{image_repository}:t-1") == {"imageTag": "t-1"}
+    assert preflight.training_image_id("{image_repository}@" + OTHER_DIGEST) == {
+        "imageDigest": OTHER_DIGEST
+    }
+    assert preflight.training_image_id("{image_repository}x") is None
+    assert preflight.training_image_id("public.ecr.aws/x/y:1") is None
+
+
+# --- the budget's cost allocation tag ------------------------------------------------------
+
+
+def with_budget(data: dict[str, Any]) -> None:
+    data["monitoring"] = {"alarm_emails": ["ml-dev-alerts@example.com"]}
+    data["budget"] = {"monthly_usd": 500}
+
+
+def test_budget_tag_key_is_the_stacks_environment_tag() -> None:
+    from mlops_cdk.stacks.settings import ENVIRONMENT_TAG  # imports aws_cdk: tests only
+
+    assert preflight.BUDGET_TAG_KEY == ENVIRONMENT_TAG
+
+
+def test_active_budget_tag_passes(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(published.parent, digest_of(published), with_budget)
+    assert run_main(config_dir) == 0
+    out = capsys.readouterr().out
+    assert result_lines(out)[-1] == "PASS budget-tag: cost allocation tag Environment is Active"
+    assert out.splitlines()[-1] == "11 of 11 checks passed"
+    assert answers.calls[-1] == "ListCostAllocationTags"
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        pytest.param(
+            [{"TagKey": "Environment", "Type": "UserDefined", "Status": "Inactive"}],
+            "FAIL budget-tag: cost allocation tag Environment is Inactive: the budget filters "
+            "on it and counts nothing; activate it: aws ce update-cost-allocation-tags-status "
+            "--cost-allocation-tags-status TagKey=Environment,Status=Active",
+            id="inactive",
+        ),
+        pytest.param(
+            [],
+            "FAIL budget-tag: tag Environment is not a cost allocation tag yet (it is listed "
+            "once tagged resources have incurred costs), so the budget counts nothing",
+            id="unknown",
+        ),
+    ],
+)
+def test_inactive_or_unknown_budget_tag_fails(
+    tags: list[dict[str, str]],
+    expected: str,
+    published: Path,
+    answers: Answers,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    answers.tags = tags
+    config_dir = write_config(published.parent, digest_of(published), with_budget)
+    assert run_main(config_dir) == 1
+    out = capsys.readouterr().out
+    assert result_lines(out)[-1].startswith(expected)
+    assert out.splitlines()[-1] == "10 of 11 checks passed"
+
+
+def test_budget_tag_is_not_checked_for_one_service(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(published.parent, digest_of(published), with_budget)
+    assert run_main(config_dir, "--service", "churn") == 0
+    assert "budget-tag" not in capsys.readouterr().out  # the Foundation's, not the service's
+    assert "ListCostAllocationTags" not in answers.calls
+
+
+def test_budget_tag_error_is_one_line() -> None:
+    client = boto3.client("ce", region_name=REGION)
+    with Stubber(client) as stubber:
+        stubber.add_client_error(
+            "list_cost_allocation_tags",
+            service_error_code="AccessDeniedException",
+            service_message="not authorized to perform: ce:ListCostAllocationTags",
+        )
+        result = preflight.check_budget_tag(client)
+    assert result.line() == (
+        "FAIL budget-tag: ListCostAllocationTags failed: AccessDeniedException: not authorized "
+        "to perform: ce:ListCostAllocationTags (cost allocation tags are managed by the "
+        "organization's management account)"
+    )
+
+
+def test_cost_explorer_is_called_in_us_east_1() -> None:
+    clients = preflight.make_clients(boto3.Session(region_name=REGION), REGION)
+    assert clients.ce.meta.endpoint_url == "https://ce.us-east-1.amazonaws.com"
+
+
+def test_summary_counts_warnings_as_passed() -> None:
+    results = [
+        preflight.CheckResult("a", True, "ok"),
+        preflight.CheckResult("b", True, "not checked", warning=True),
+        preflight.CheckResult("c", False, "bad"),
+    ]
+    assert preflight.summary(results) == "2 of 3 checks passed (1 with a warning)"

@@ -1,14 +1,20 @@
 """The post-deployment smoke test (mlops_tools.smoke) against moto-backed SageMaker and STS.
 
-Every test reads its own config dir (``stage.yaml`` with two services, written under tmp_path),
-never the committed environments."""
+moto's CloudFormation needs an extra (openapi-spec-validator) this project does not install, so
+DescribeStacks is answered per stack name by a ``before-call`` handler (:class:`Stacks`) with
+AWS's shapes and messages; DescribeEndpoint fields moto does not produce (FailureReason after a
+rollback, LastDeploymentConfig, PendingDeploymentSummary) come from a botocore Stubber. Every
+test reads its own config dir (``stage.yaml`` with two services, written under tmp_path), never
+the committed environments."""
 
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,7 @@ import boto3
 import pytest
 import requests
 import yaml
+from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -152,6 +159,87 @@ def aws() -> Iterator[None]:
         yield
 
 
+def _default_outputs() -> dict[str, dict[str, str] | None]:
+    """Each service stack's output: the endpoint config :func:`deploy` creates."""
+    return {
+        ENDPOINT: {"EndpointConfigName": f"{ENDPOINT}-config"},
+        FRAUD_ENDPOINT: {"EndpointConfigName": f"{FRAUD_ENDPOINT}-config"},
+    }
+
+
+@dataclass
+class Stacks:
+    """DescribeStacks' answers on the next run: each stack's outputs (a stack missing here or
+    None does not exist), its status and status reason; ``described`` records each StackName,
+    ``denied`` ones get AccessDenied."""
+
+    outputs: dict[str, dict[str, str] | None] = field(default_factory=_default_outputs)
+    status: str = "UPDATE_COMPLETE"
+    reason: str | None = None
+    denied: set[str] = field(default_factory=set)
+    described: list[str] = field(default_factory=list)
+
+    def describe_stacks(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+        """A ``before-call`` handler answering for the requested StackName."""
+        name = params["body"]["StackName"]
+        self.described.append(name)
+        if name in self.denied:
+            message = (
+                "User: arn:aws:sts::222222222222:assumed-role/stage-churn-smoke/s is not "
+                f"authorized to perform: cloudformation:DescribeStacks on resource: {name}"
+            )
+            error = {"Error": {"Code": "AccessDenied", "Message": message}}
+            return AWSResponse("", 403, {}, None), {**error, "ResponseMetadata": {}}
+        outputs = self.outputs.get(name)
+        if outputs is None:
+            error = {
+                "Error": {
+                    "Code": "ValidationError",
+                    "Message": f"Stack with id {name} does not exist",
+                }
+            }
+            return AWSResponse("", 400, {}, None), {**error, "ResponseMetadata": {}}
+        described: dict[str, Any] = {
+            "StackName": name,
+            "StackId": f"arn:aws:cloudformation:{REGION}:222222222222:stack/{name}/0c7a6cd0",
+            "CreationTime": datetime.now(UTC),
+            "StackStatus": self.status,
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+        }
+        if self.reason:
+            described["StackStatusReason"] = self.reason
+        return AWSResponse("", 200, {}, None), {
+            "Stacks": [described],
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+
+@pytest.fixture(autouse=True)
+def stacks(monkeypatch: pytest.MonkeyPatch) -> Stacks:
+    """Answers DescribeStacks on the CloudFormation client ``main`` makes (SageMaker, the
+    runtime and STS stay moto-backed)."""
+    answers = Stacks()
+    real = smoke._clients
+
+    def clients(args: Any, env: str, region: str) -> Any:
+        made = real(args, env, region)
+        if made is not None:
+            made[2].meta.events.register_first(
+                "before-call.cloudformation.DescribeStacks", answers.describe_stacks
+            )
+        return made
+
+    monkeypatch.setattr(smoke, "_clients", clients)
+    return answers
+
+
+def deployed_line(service: str = "churn", endpoint: str = ENDPOINT) -> str:
+    return (
+        f"PASS {service} deployed-config: endpoint {endpoint} runs {endpoint}-config, deployed "
+        f"by stack {endpoint} (UPDATE_COMPLETE)"
+    )
+
+
 def deploy(
     variants: Sequence[tuple[str, float]], name: str = ENDPOINT, session: Any = None
 ) -> None:
@@ -221,7 +309,7 @@ def run_main(config_dir: Path) -> Callable[..., int]:
 
 
 def result_lines(out: str) -> list[str]:
-    return [line for line in out.splitlines() if line.startswith(("PASS ", "FAIL "))]
+    return [line for line in out.splitlines() if line.startswith(("PASS ", "FAIL ", "WARN "))]
 
 
 def describe_response(status: str, **extra: Any) -> dict[str, Any]:
@@ -281,13 +369,15 @@ def test_one_service_all_checks_pass(
     lines = result_lines(captured.out)
     assert [line.split(":")[0] for line in lines] == [
         "PASS churn in-service",
+        "PASS churn deployed-config",
         "PASS churn weights",
         "PASS churn invocation",
     ]
     assert f"{ENDPOINT} is InService" in lines[0]
-    assert "champion 0.800" in lines[1]
-    assert "challenger 0.200" in lines[1]
-    assert '{"churn_probability": 0.12}' in lines[2]
+    assert lines[1] == deployed_line()
+    assert "champion 0.800" in lines[2]
+    assert "challenger 0.200" in lines[2]
+    assert '{"churn_probability": 0.12}' in lines[3]
     assert "passed" not in captured.out.splitlines()[-1]  # no summary line for one service
     assert captured.err == ""
 
@@ -314,10 +404,11 @@ def test_weights_differ(run_main: Callable[..., int], capsys: pytest.CaptureFixt
     assert run_main() == 1
     lines = result_lines(capsys.readouterr().out)
     assert lines[0].startswith("PASS churn in-service")
-    assert lines[1].startswith("FAIL churn weights")
-    assert "champion 0.500 (config 0.800)" in lines[1]
-    assert "challenger 0.500 (config 0.200)" in lines[1]
-    assert lines[2].startswith("PASS churn invocation")  # a weight mismatch does not skip check 3
+    assert lines[1] == deployed_line()
+    assert lines[2].startswith("FAIL churn weights")
+    assert "champion 0.500 (config 0.800)" in lines[2]
+    assert "challenger 0.500 (config 0.200)" in lines[2]
+    assert lines[3].startswith("PASS churn invocation")  # a weight mismatch does not skip check 4
 
 
 @pytest.mark.usefixtures("aws")
@@ -350,8 +441,8 @@ def test_variant_set_differs(
     deploy(variants)
     assert run_main() == 1
     lines = result_lines(capsys.readouterr().out)
-    assert lines[1].startswith("FAIL churn weights: variant names differ")
-    assert expected in lines[1]
+    assert lines[2].startswith("FAIL churn weights: variant names differ")
+    assert expected in lines[2]
 
 
 @pytest.mark.usefixtures("aws")
@@ -363,6 +454,26 @@ def test_endpoint_name_overrides_the_services_endpoint(
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("smoke test of endpoint stage-churn-blue (")
     assert "PASS churn in-service: endpoint stage-churn-blue is InService" in out
+    # the service stack deployed another endpoint: nothing to compare without --stack-name
+    assert (
+        "WARN churn deployed-config: not checked: endpoint stage-churn-blue (--endpoint-name) "
+        "belongs to no known stack; give --stack-name" in out
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_stack_name_names_the_stack_of_an_endpoint(
+    run_main: Callable[..., int], stacks: Stacks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deploy([("champion", 80), ("challenger", 20)], "stage-churn-blue")
+    stacks.outputs["blue-stack"] = {"EndpointConfigName": "stage-churn-blue-config"}
+    args = ("--endpoint-name", "stage-churn-blue", "--stack-name", "blue-stack")
+    assert run_main(*args) == 0
+    assert stacks.described == ["blue-stack"]
+    assert (
+        "PASS churn deployed-config: endpoint stage-churn-blue runs stage-churn-blue-config, "
+        "deployed by stack blue-stack (UPDATE_COMPLETE)" in capsys.readouterr().out
+    )
 
 
 @pytest.mark.usefixtures("endpoint")
@@ -418,11 +529,13 @@ def test_all_services_in_turn(config_dir: Path, capsys: pytest.CaptureFixture[st
         "smoke test of 2 services of stage: churn, fraud",
         f"smoke test of endpoint {ENDPOINT} (env stage, service churn, region {REGION})",
         f"PASS churn in-service: endpoint {ENDPOINT} is InService",
+        deployed_line(),
         "PASS churn weights: traffic shares match config: champion 0.800, challenger 0.200",
         "PASS churn invocation: HTTP 200, 27 bytes (application/json, variant champion): "
         '{"churn_probability": 0.12}',
         f"smoke test of endpoint {FRAUD_ENDPOINT} (env stage, service fraud, region {REGION})",
         f"PASS fraud in-service: endpoint {FRAUD_ENDPOINT} is InService",
+        deployed_line("fraud", FRAUD_ENDPOINT),
         "PASS fraud weights: traffic shares match config: primary 1.000",
         "PASS fraud invocation: HTTP 200, 21 bytes (application/json, variant champion): "
         '{"fraud_score": 0.01}',
@@ -444,6 +557,7 @@ def test_all_services_go_on_after_a_failure_and_fail(
     assert lines[0].startswith("FAIL churn in-service: DescribeEndpoint failed")
     assert [line.split(":")[0] for line in lines[1:]] == [
         "PASS fraud in-service",
+        "PASS fraud deployed-config",
         "PASS fraud weights",
         "PASS fraud invocation",
     ]
@@ -467,10 +581,9 @@ def test_all_services_share_one_session(
     config_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_in(config_dir, "--role-arn", ROLE_ARN) == 1
-    assert capsys.readouterr().out.splitlines() == [
-        "smoke test of 2 services of stage: churn, fraud",
-        "FAIL assume-role: AssumeRole failed: NoCredentialsError: Unable to locate credentials",
-    ]
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["smoke test of 2 services of stage: churn, fraud"]
+    assert captured.err.splitlines() == [smoke.NO_CREDENTIALS_HINT]  # once, not per service
 
 
 # --- credentials and unexpected errors ---------------------------------------------------------
@@ -490,16 +603,14 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_credentials")
-def test_missing_credentials_are_one_line(
+def test_missing_credentials_are_one_hint_line(
     run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_main() == 1
     captured = capsys.readouterr()
-    assert result_lines(captured.out) == [
-        "FAIL churn in-service: DescribeEndpoint failed: NoCredentialsError: Unable to locate "
-        "credentials"
-    ]
-    assert captured.err == ""
+    assert result_lines(captured.out) == []  # no check ran
+    assert captured.err.splitlines() == [smoke.NO_CREDENTIALS_HINT]
+    assert smoke.NO_CREDENTIALS_HINT.startswith("no AWS credentials found: nothing was checked")
 
 
 @pytest.mark.usefixtures("no_credentials")
@@ -507,9 +618,9 @@ def test_missing_credentials_for_assume_role(
     run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_main("--role-arn", ROLE_ARN) == 1
-    assert result_lines(capsys.readouterr().out) == [
-        "FAIL assume-role: AssumeRole failed: NoCredentialsError: Unable to locate credentials"
-    ]
+    captured = capsys.readouterr()
+    assert result_lines(captured.out) == []
+    assert captured.err.splitlines() == [smoke.NO_CREDENTIALS_HINT]
 
 
 @pytest.mark.usefixtures("no_credentials")
@@ -524,7 +635,7 @@ def test_rejected_credentials_setting_is_one_line(
     captured = capsys.readouterr()
     lines = result_lines(captured.out)
     assert len(lines) == 1
-    assert lines[0].startswith("FAIL clients: Creating clients failed: ValueError: ")
+    assert lines[0].startswith("FAIL session: Session failed: ValueError: ")
     assert captured.err == ""
 
 
@@ -542,6 +653,7 @@ def test_unexpected_error_in_a_check_is_one_line(
     captured = capsys.readouterr()
     assert result_lines(captured.out) == [
         f"PASS churn in-service: endpoint {ENDPOINT} is InService",
+        deployed_line(),
         "FAIL churn weights: unexpected error: KeyError: 'ProductionVariants'",
     ]
     assert captured.err == ""
@@ -556,9 +668,10 @@ def test_missing_smoke_test_fails_check_three(
     assert run_in(config_dir, "--service", "churn") == 1
     lines = result_lines(capsys.readouterr().out)
     assert lines[0].startswith("PASS churn in-service")
-    assert lines[1].startswith("PASS churn weights")
-    assert lines[2].startswith("FAIL churn invocation")
-    assert "add services.churn.smoke_test" in lines[2]
+    assert lines[1].startswith("PASS churn deployed-config")
+    assert lines[2].startswith("PASS churn weights")
+    assert lines[3].startswith("FAIL churn invocation")
+    assert "add services.churn.smoke_test" in lines[3]
 
 
 # --- bad input: exit 2, no traceback; nothing to test: exit 0 -----------------------------------
@@ -903,3 +1016,201 @@ def test_non_200_status_fails_check_three() -> None:
         result = smoke.check_invocation(runtime, ENDPOINT, SmokeTestConfig(body="1"))
     assert not result.passed
     assert result.detail == "InvokeEndpoint returned HTTP 202"
+
+
+# --- check 2: the deployed endpoint configuration ----------------------------------------------
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_rolled_back_update_fails_although_in_service_with_the_right_weights(
+    run_main: Callable[..., int], stacks: Stacks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the stack deployed a new configuration; SageMaker rolled the endpoint back to the old one
+    stacks.outputs[ENDPOINT] = {"EndpointConfigName": f"{ENDPOINT}-config-v2"}
+    queue_result('{"churn_probability": 0.12}')
+    assert run_main() == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert [line.split(":")[0] for line in lines] == [
+        "PASS churn in-service",
+        "FAIL churn deployed-config",
+        "PASS churn weights",  # the old configuration has the configured weights
+        "PASS churn invocation",
+    ]
+    assert lines[1] == (
+        f"FAIL churn deployed-config: endpoint {ENDPOINT} runs endpoint configuration "
+        f"{ENDPOINT}-config, not {ENDPOINT}-config-v2 that stack {ENDPOINT} (UPDATE_COMPLETE) "
+        "deployed: the update did not take effect (rolled back?); FailureReason: none reported; "
+        "no last deployment reported; endpoint InService"
+    )
+    assert stacks.described == [ENDPOINT]
+
+
+def stubbed_cloudformation(stacks: Stacks) -> Any:
+    client = boto3.client("cloudformation", region_name=REGION)
+    client.meta.events.register_first(
+        "before-call.cloudformation.DescribeStacks", stacks.describe_stacks
+    )
+    return client
+
+
+BLUE_GREEN = {
+    "BlueGreenUpdatePolicy": {
+        "TrafficRoutingConfiguration": {"Type": "CANARY", "WaitIntervalInSeconds": 600}
+    },
+    "AutoRollbackConfiguration": {
+        "Alarms": [{"AlarmName": "stage-churn-latency"}, {"AlarmName": "stage-churn-5xx"}]
+    },
+}
+
+
+def test_rollback_reports_the_failure_reason_and_last_deployment() -> None:
+    stacks = Stacks(outputs={ENDPOINT: {"EndpointConfigName": "cfg-new"}})
+    sagemaker, stubber = stubbed_sagemaker(
+        "InService",
+        EndpointConfigName="cfg-old",
+        FailureReason="Auto-rollback alarm stage-churn-latency\nfired during baking",
+        LastDeploymentConfig=BLUE_GREEN,
+    )
+    result = smoke.check_deployed_config(
+        stubbed_cloudformation(stacks), sagemaker, ENDPOINT, ENDPOINT
+    )
+    assert not result.passed
+    assert not result.stop  # weights and invocation still run
+    assert result.line() == (
+        f"FAIL deployed-config: endpoint {ENDPOINT} runs endpoint configuration cfg-old, not "
+        f"cfg-new that stack {ENDPOINT} (UPDATE_COMPLETE) deployed: the update did not take "
+        "effect (rolled back?); FailureReason: Auto-rollback alarm stage-churn-latency\\nfired "
+        "during baking; last deployment blue/green CANARY, auto-rollback alarms "
+        "stage-churn-latency, stage-churn-5xx; endpoint InService"
+    )
+    stubber.assert_no_pending_responses()
+
+
+def test_pending_deployment_is_named_with_its_variant_statuses() -> None:
+    description = describe_response(
+        "InService",
+        EndpointConfigName="cfg-old",
+        PendingDeploymentSummary={
+            "EndpointConfigName": "cfg-new",
+            "ProductionVariants": [
+                {"VariantName": "champion", "VariantStatus": [{"Status": "Baking"}]},
+                {"VariantName": "challenger"},
+            ],
+        },
+        LastDeploymentConfig={"RollingUpdatePolicy": {}},
+    )
+    assert smoke.last_deployment(description) == (
+        "deployment of cfg-new pending (champion Baking, challenger unknown)"
+    )
+    del description["PendingDeploymentSummary"]
+    assert smoke.last_deployment(description) == "last deployment rolling"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("UPDATE_ROLLBACK_COMPLETE", "Resource handler returned message: Endpoint update failed"),
+        ("UPDATE_IN_PROGRESS", None),
+    ],
+)
+def test_stack_whose_last_operation_did_not_complete_fails(status: str, reason: str | None) -> None:
+    # CloudFormation rolled the stack back: its output names the old configuration again
+    stacks = Stacks(outputs={ENDPOINT: {"EndpointConfigName": "cfg-old"}}, status=status)
+    stacks.reason = reason
+    sagemaker, _ = stubbed_sagemaker("InService", EndpointConfigName="cfg-old")
+    result = smoke.check_deployed_config(
+        stubbed_cloudformation(stacks), sagemaker, ENDPOINT, ENDPOINT
+    )
+    assert not result.passed
+    why = f" ({reason})" if reason else ""
+    assert result.detail == (
+        f"stack {ENDPOINT} is {status}{why}: its last operation did not complete; endpoint "
+        f"{ENDPOINT} runs cfg-old, FailureReason: none reported"
+    )
+
+
+def test_matching_configuration_passes() -> None:
+    stacks = Stacks(outputs={ENDPOINT: {"EndpointConfigName": "cfg-new"}}, status="CREATE_COMPLETE")
+    sagemaker, _ = stubbed_sagemaker("InService", EndpointConfigName="cfg-new")
+    result = smoke.check_deployed_config(
+        stubbed_cloudformation(stacks), sagemaker, ENDPOINT, ENDPOINT
+    )
+    assert result.line() == (
+        f"PASS deployed-config: endpoint {ENDPOINT} runs cfg-new, deployed by stack {ENDPOINT} "
+        "(CREATE_COMPLETE)"
+    )
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_stack_without_the_output_is_a_warning(
+    run_main: Callable[..., int], stacks: Stacks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stacks.outputs[ENDPOINT] = {"SmokeTestRoleArn": "arn:aws:iam::222222222222:role/x"}
+    queue_result("{}")
+    assert run_main() == 0  # an older stack: nothing to compare with, not a failure
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[1] == (
+        f"WARN churn deployed-config: stack {ENDPOINT} (UPDATE_COMPLETE) has no output "
+        "EndpointConfigName (deployed before it existed): cannot tell which endpoint "
+        "configuration it deployed; the next deploy adds it"
+    )
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_missing_stack_is_a_warning(
+    run_main: Callable[..., int], stacks: Stacks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stacks.outputs.clear()
+    queue_result("{}")
+    assert run_main() == 0
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[1].startswith(
+        f"WARN churn deployed-config: stack {ENDPOINT} does not exist: cannot tell which "
+        "endpoint configuration was deployed"
+    )
+
+
+@pytest.mark.usefixtures("endpoint")
+def test_describe_stacks_denied_fails(
+    run_main: Callable[..., int], stacks: Stacks, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stacks.denied.add(ENDPOINT)
+    queue_result("{}")
+    assert run_main() == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert lines[1].startswith(
+        "FAIL churn deployed-config: DescribeStacks failed: AccessDenied: User: "
+    )
+    assert len(lines) == 4  # not a stop: weights and invocation still ran
+
+
+def test_warning_lines_pass() -> None:
+    warning = smoke.CheckResult("x", True, "not checked", warning=True)
+    assert warning.line() == "WARN x: not checked"
+    assert smoke.CheckResult("x", False, "d", warning=True).line() == "FAIL x: d"
+
+
+def test_stack_name_needs_a_service(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_in(config_dir, "--stack-name", "stage-churn") == 2
+    assert (
+        "error: --stack-name is only valid with --service (it names one service's stack)"
+        in capsys.readouterr().err
+    )
+
+
+def test_finds_the_repository_config_from_any_directory(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops_tools.smoke", "--env", "nope"],
+        cwd=tmp_path,  # not the repository root
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("unknown")]
+    assert len(errors) == 1
+    known = errors[0].removeprefix("unknown environment 'nope'; known environments: ")
+    committed = {path.stem for path in (ROOT / "config").glob("*.yaml")} - {"pipeline"}
+    assert set(known.split(", ")) == committed  # the repository's config/, not the cwd's
+    assert smoke.DEFAULT_CONFIG_DIR == ROOT / "config"

@@ -35,11 +35,12 @@ IAM_TYPES = frozenset({ROLE_TYPE, POLICY_TYPE, MANAGED_POLICY_TYPE})
 
 @dataclass(frozen=True)
 class Resource:
-    """One resource of a synthesized template."""
+    """One resource of a synthesized template (``depends_on``: its ``DependsOn`` ids)."""
 
     logical_id: str
     type: str
     properties: Mapping[str, Any]
+    depends_on: tuple[str, ...] = ()
 
 
 class StackIndex:
@@ -61,7 +62,10 @@ class StackIndex:
         self._stage = stage
         self.resources: dict[str, Resource] = {
             str(logical_id): Resource(
-                str(logical_id), str(resource.get("Type")), resource.get("Properties") or {}
+                str(logical_id),
+                str(resource.get("Type")),
+                resource.get("Properties") or {},
+                _depends_on(resource.get("DependsOn")),
             )
             for logical_id, resource in (template.get("Resources") or {}).items()
             if isinstance(resource, dict)
@@ -155,3 +159,12 @@ def policy_documents(resource: Resource) -> list[Any]:
 
 def _policy_statements(resource: Resource) -> list[dict[str, Any]]:
     return [s for d in policy_documents(resource) for s in allow_statements(d)]
+
+
+def _depends_on(value: Any) -> tuple[str, ...]:
+    """A template's ``DependsOn``: one logical id or a list of them."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    return ()

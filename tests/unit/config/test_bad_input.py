@@ -418,3 +418,86 @@ def test_an_existing_vpc_needs_no_zone_lookup(tmp_path: Path) -> None:
     (tmp_path / "dev.yaml").write_text(yaml.safe_dump(changed(existing)), encoding="utf-8")
     (config,) = load_environments(tmp_path)
     assert context_problems([config], {}.get, str) == []
+
+
+# --- settings that would have no effect are refused, never silently ignored (issue 20, 8) ----
+
+
+def test_gpu_threshold_on_a_cpu_only_service_is_refused(tmp_path: Path) -> None:
+    def gpu_threshold(data: dict[str, Any]) -> None:
+        churn(data).setdefault("alarms", {})["gpu_percent"] = 80
+
+    assert problems_in(tmp_path, changed(gpu_threshold)) == [
+        "config/dev.yaml: services.churn.alarms.gpu_percent: no variant of this service runs on "
+        "a GPU instance type: the threshold has no alarm"
+    ]
+
+
+def test_gpu_threshold_on_a_gpu_service_is_accepted(tmp_path: Path) -> None:
+    def gpu_service(data: dict[str, Any]) -> None:
+        churn(data)["variants"][0]["instance"]["instance_type"] = "ml.g5.xlarge"
+        churn(data).setdefault("alarms", {})["gpu_memory_percent"] = 80
+
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(changed(gpu_service), sort_keys=False), encoding="utf-8")
+    assert load_environment(path).thresholds("churn").gpu_memory_percent == 80
+
+
+def test_disabled_data_capture_with_settings_is_refused(tmp_path: Path) -> None:
+    def disabled(data: dict[str, Any]) -> None:
+        churn(data)["data_capture"] = {"enabled": False, "sampling_percentage": 50}
+        churn(data).pop("drift", None)
+
+    lines = problems_in(tmp_path, changed(disabled))
+    assert lines == [
+        "config/dev.yaml: services.churn.data_capture.sampling_percentage: has no effect while "
+        "data capture is disabled: remove it"
+    ]
+
+
+def test_metrics_publish_frequency_aws_rejects_is_one_line(tmp_path: Path) -> None:
+    def frequency(data: dict[str, Any]) -> None:
+        churn(data)["metrics"] = {"publish_frequency_seconds": 45}
+
+    (line,) = problems_in(tmp_path, changed(frequency))
+    assert line == (
+        "config/dev.yaml: services.churn.metrics: publish_frequency_seconds must be one of "
+        "10, 30, 60, 120, 180, 240, 300 (SageMaker MetricsConfig), got 45"
+    )
+
+
+def test_unknown_metrics_key_is_one_line(tmp_path: Path) -> None:
+    def typo(data: dict[str, Any]) -> None:
+        churn(data)["metrics"] = {"detailed_observabilty": True}
+
+    (line,) = problems_in(tmp_path, changed(typo))
+    assert line.startswith(
+        "config/dev.yaml: services.churn.metrics.detailed_observabilty: unknown field "
+        "(did you mean 'detailed_observability'?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        (
+            "arn:aws:iam::111111111111:user/admin",
+            "config/dev.yaml: storage.break_glass_role_arn: "
+            "'arn:aws:iam::111111111111:user/admin' is not an IAM role ARN "
+            "(arn:aws:iam::<12 digits>:role/<name>)",
+        ),
+        (
+            "arn:aws:iam::999999999999:role/break-glass",
+            "config/dev.yaml: storage.break_glass_role_arn: must be a role of this environment's "
+            "account 111111111111 (the bucket policy exempts it from the delete deny; its IAM "
+            "policy grants the delete)",
+        ),
+    ],
+)
+def test_break_glass_role_is_one_line_naming_the_field(
+    tmp_path: Path, arn: str, expected: str
+) -> None:
+    def set_role(data: dict[str, Any]) -> None:
+        data.setdefault("storage", {})["break_glass_role_arn"] = arn
+
+    assert problems_in(tmp_path, changed(set_role)) == [expected]

@@ -197,7 +197,12 @@ def test_rule_targets_the_topic_and_the_topic_admits_only_this_rule() -> None:
     stack = new_stack()
     topic = sns.Topic(stack, "Topic")
     rule = EndpointChangeRule(
-        stack, "Changes", topic=topic, endpoint_name=ENDPOINT, model_names=[MODEL]
+        stack,
+        "Changes",
+        topic=topic,
+        key=kms.Key(stack, "Key"),
+        endpoint_name=ENDPOINT,
+        model_names=[MODEL],
     )
     template = Template.from_stack(stack)
     (resource,) = template.find_resources("AWS::Events::Rule").values()
@@ -216,6 +221,54 @@ def test_rule_targets_the_topic_and_the_topic_admits_only_this_rule() -> None:
     assert statement["Condition"]["ArnEquals"] == {
         "aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}
     }
+
+
+def test_undelivered_notifications_go_to_a_watched_dead_letter_queue() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key")
+    rule = EndpointChangeRule(
+        stack, "Changes", topic=sns.Topic(stack, "Topic"), key=key, endpoint_name=ENDPOINT
+    )
+    template = Template.from_stack(stack)
+    queue_id = stack.get_logical_id(rule.dead_letters.node.default_child)  # type: ignore[arg-type]
+    rule_id = stack.get_logical_id(rule.rule.node.default_child)  # type: ignore[arg-type]
+    (target,) = template.find_resources("AWS::Events::Rule")[rule_id]["Properties"]["Targets"]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    queue = template.find_resources("AWS::SQS::Queue")[queue_id]["Properties"]
+    assert queue["KmsMasterKeyId"] == {
+        "Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]
+    }  # type: ignore[arg-type]
+    assert queue["MessageRetentionPeriod"] == 14 * 86400
+    (policy,) = template.find_resources("AWS::SQS::QueuePolicy").values()
+    (allow,) = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}},
+    }
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    depth, failed = (
+        alarms[stack.get_logical_id(a.node.default_child)]["Properties"]  # type: ignore[arg-type]
+        for a in rule.alarms
+    )
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"]) == (
+        "AWS/Events",
+        "FailedInvocations",
+        "Sum",
+    )
+    assert failed["Dimensions"] == [{"Name": "RuleName", "Value": {"Ref": rule_id}}]
+    assert (failed["ComparisonOperator"], failed["Threshold"]) == (
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    assert failed["TreatMissingData"] == "notBreaching"  # sent only when not zero
+    assert depth["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert depth["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
 
 
 # --- the trail -------------------------------------------------------------------------------

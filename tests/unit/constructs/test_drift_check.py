@@ -143,11 +143,23 @@ def test_roles_live_under_the_path_and_trust_their_service_in_this_account(
     }
 
 
+def alarm_properties(stack: cdk.Stack, check: DriftCheck) -> dict[str, dict[str, Any]]:
+    """Properties of each alarm of the check, by the alarm's construct id."""
+    template = Template.from_stack(stack)
+    resources = template.find_resources("AWS::CloudWatch::Alarm")
+    return {
+        alarm.node.id: resources[stack.get_logical_id(alarm.node.default_child)]["Properties"]  # type: ignore[arg-type]
+        for alarm in check.alarms
+    }
+
+
 def test_alarms_are_derived_from_the_settings() -> None:
     stack, check = build(drifted_share_threshold=0.5, every=cdk.Duration.hours(6))
-    template = Template.from_stack(stack)
-    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in
-              template.find_resources("AWS::CloudWatch::Alarm").values()}  # fmt: skip
+    alarms = {
+        props["MetricName"]: props
+        for alarm_id, props in alarm_properties(stack, check).items()
+        if alarm_id in ("Alarm", "BaselineAlarm")
+    }
     share = alarms["DriftedFeatureShare"]
     assert share["Namespace"] == METRICS_NAMESPACE
     assert share["Dimensions"] == [{"Name": "EndpointName", "Value": "dev-churn"}]
@@ -163,8 +175,68 @@ def test_alarms_are_derived_from_the_settings() -> None:
 
 
 @pytest.mark.parametrize(
+    ("every", "heartbeat", "hours"),
+    [
+        (cdk.Duration.hours(1), None, 2),  # default: two periods
+        (cdk.Duration.hours(24), None, 48),
+        (cdk.Duration.hours(6), cdk.Duration.hours(6), 6),
+        (cdk.Duration.hours(1), cdk.Duration.hours(168), 168),
+    ],
+)
+def test_heartbeat_alarm_fires_when_no_run_completed(
+    every: cdk.Duration, heartbeat: cdk.Duration | None, hours: int
+) -> None:
+    stack, check = build(every=every, heartbeat=heartbeat, window_hours=24)
+    beat = alarm_properties(stack, check)["HeartbeatAlarm"]
+    # BaselineUnavailable (0 or 1) is published by every completed run: its sample count
+    assert (beat["Namespace"], beat["MetricName"]) == (METRICS_NAMESPACE, "BaselineUnavailable")
+    assert beat["Dimensions"] == [{"Name": "EndpointName", "Value": "dev-churn"}]
+    assert beat["Statistic"] == "SampleCount"
+    assert (beat["Period"], beat["EvaluationPeriods"], beat["DatapointsToAlarm"]) == (
+        3600,
+        hours,
+        hours,
+    )
+    assert (beat["ComparisonOperator"], beat["Threshold"]) == ("LessThanThreshold", 1)
+    assert beat["TreatMissingData"] == "breaching"  # nothing published is the condition
+    # CloudWatch: Period x EvaluationPeriods at most 7 days for periods of an hour or more
+    assert beat["Period"] * beat["EvaluationPeriods"] <= 7 * 86400
+    assert f"no run completed in the last {hours} hours" in beat["AlarmDescription"]
+
+
+def test_failure_queue_and_function_errors_are_watched() -> None:
+    stack, check = build()
+    alarms = alarm_properties(stack, check)
+    assert set(alarms) == {
+        "Alarm",
+        "BaselineAlarm",
+        "HeartbeatAlarm",
+        "FailuresWaiting",
+        "FunctionErrors",
+    }
+    queue_id = stack.get_logical_id(check.failures.node.default_child)  # type: ignore[arg-type]
+    function_id = stack.get_logical_id(check.function.node.default_child)  # type: ignore[arg-type]
+    depth, errors = alarms["FailuresWaiting"], alarms["FunctionErrors"]
+    assert (depth["Namespace"], depth["MetricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
+    assert depth["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
+    assert (depth["Threshold"], depth["TreatMissingData"]) == (0, "notBreaching")
+    assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    assert (errors["Threshold"], errors["TreatMissingData"]) == (1, "notBreaching")
+    assert "Drift check of dev-churn" in str(errors["AlarmDescription"])
+
+
+@pytest.mark.parametrize(
     ("changes", "message"),
     [
+        ({"every": cdk.Duration.hours(6), "heartbeat": cdk.Duration.hours(5)}, "heartbeat"),
+        ({"heartbeat": cdk.Duration.minutes(90)}, "heartbeat must be whole hours"),
+        ({"heartbeat": cdk.Duration.hours(169)}, "at most 168 hours"),
         ({"every": cdk.Duration.minutes(30)}, "whole hours"),
         ({"every": cdk.Duration.hours(25)}, "whole hours"),
         ({"every": cdk.Duration.hours(6), "window_hours": 3}, "cover the time between runs"),

@@ -163,3 +163,51 @@ def test_service_use_is_limited_to_this_account(template: Template) -> None:
     (alarms,) = [s for s in statements(template) if s["Sid"] == "Alarms"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def key_statements(configure: object) -> dict[str, dict[str, object]]:
+    """The key policy statements by Sid after ``configure(key)``."""
+    stack = new_stack("Bounded")
+    key = EncryptionKey(
+        stack,
+        "Encryption",
+        alias="alias/bounded",
+        description="test key",
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    configure(key)  # type: ignore[operator]
+    return {str(s.get("Sid")): s for s in statements(Template.from_stack(stack))}
+
+
+def test_topic_publishers_are_bounded_to_this_accounts_topics() -> None:
+    """Issue 21: cloudwatch/events on the key had no condition at all."""
+    by_sid = key_statements(
+        lambda key: key.grant_service_use("events.amazonaws.com", sid="Events", for_sns_topics=True)
+    )
+    events = by_sid["Events"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:eu-west-1:123456789012:*"
+        }
+    }
+
+
+def test_role_path_use_only_through_the_named_services() -> None:
+    by_sid = key_statements(
+        lambda key: key.grant_role_path("/mlops/dev/", sid="Path", via_services=["s3", "sqs"])
+    )
+    use, grants = by_sid["Path"], by_sid["PathGrants"]
+    assert use["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/mlops/dev/*"},
+        "StringEquals": {
+            "kms:ViaService": ["s3.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"]
+        },
+    }
+    # Grants were already limited to AWS resources (an AWS service creates them).
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}  # type: ignore[index]
+
+
+def test_role_path_without_services_keeps_its_single_condition() -> None:
+    by_sid = key_statements(lambda key: key.grant_role_path("/mlops/dev/", sid="Path"))
+    assert set(by_sid["Path"]["Condition"]) == {"ArnLike"}  # type: ignore[arg-type]

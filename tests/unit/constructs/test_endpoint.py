@@ -7,6 +7,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
@@ -17,6 +18,7 @@ from mlops_cdk.constructs.autoscaling import ScalingSpec, VariantAutoscaling
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,
     DeploymentSpec,
+    MetricsSpec,
     ServerlessSpec,
     VariantSpec,
     WeightedEndpoint,
@@ -40,16 +42,19 @@ def build(
     deployment: DeploymentSpec = CANARY,
     capture: DataCaptureSpec | None = None,
     alarms: bool = False,
+    metrics: MetricsSpec | None = None,
 ) -> WeightedEndpoint:
     # Imported: the compliance packs judge only what the endpoint construct creates.
     bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts-bucket")
     key = kms.Key.from_key_arn(stack, "Key", KEY_ARN)
     rollback = []
+    roles: list[iam.IRole] = []
     if alarms:
         rollback = [
             cloudwatch.Alarm.from_alarm_name(stack, "Errors", "errors-alarm"),
             cloudwatch.Alarm.from_alarm_name(stack, "Latency", "latency-alarm"),
         ]
+        roles = [iam.Role.from_role_name(stack, "Execution", "sagemaker-execution")]
     return WeightedEndpoint(
         stack,
         "Endpoint",
@@ -61,6 +66,8 @@ def build(
         capture_prefix="data-capture/",
         data_capture=capture,
         rollback_alarms=rollback,
+        execution_roles=roles,
+        metrics=metrics,
     )
 
 
@@ -327,3 +334,80 @@ def test_invalid_deployment_and_capture_specs() -> None:
         DataCaptureSpec(0)
     with pytest.raises(ValueError, match="input, output or both"):
         DataCaptureSpec(10, capture_input=False, capture_output=False)
+
+
+# --- Auto-rollback can act: the execution role may describe the rollback alarms --------------
+
+
+def test_execution_roles_may_describe_the_rollback_alarms_only(template: Template) -> None:
+    (policy,) = template.find_resources(
+        "AWS::IAM::ManagedPolicy", {"Properties": {"Roles": ["sagemaker-execution"]}}
+    ).values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "cloudwatch:DescribeAlarms"
+    assert statement["Effect"] == "Allow"
+    resources = statement["Resource"]
+    assert len(resources) == 2
+    assert all(":alarm:" in str(r) for r in resources)
+    assert any("errors-alarm" in str(r) for r in resources)
+    assert any("latency-alarm" in str(r) for r in resources)
+
+
+def test_endpoint_waits_for_the_rollback_alarm_access(template: Template) -> None:
+    (policy_id,) = template.find_resources("AWS::IAM::ManagedPolicy")
+    (endpoint,) = template.find_resources("AWS::SageMaker::Endpoint").values()
+    assert policy_id in endpoint["DependsOn"]
+
+
+def test_rollback_alarms_without_execution_roles_are_refused() -> None:
+    stack = new_stack()
+    alarm = cloudwatch.Alarm.from_alarm_name(stack, "A", "latency")
+    with pytest.raises(ValueError, match=r"cloudwatch:DescribeAlarms\); give execution_roles"):
+        WeightedEndpoint(
+            stack, "Endpoint", endpoint_name="e", variants=AB[:1], rollback_alarms=[alarm]
+        )
+
+
+def test_no_rollback_alarms_no_describe_policy() -> None:
+    stack = new_stack()
+    build(stack, AB)
+    Template.from_stack(stack).resource_count_is("AWS::IAM::ManagedPolicy", 0)
+
+
+# --- MetricsConfig is stated, never left to AWS's default ---------------------------------------
+
+
+def test_metrics_config_is_stated_with_explicit_defaults(template: Template) -> None:
+    assert config_props(template)["MetricsConfig"] == {
+        "EnableDetailedObservability": False,
+        "EnableEnhancedMetrics": False,
+        "MetricPublishFrequencyInSeconds": 60,
+    }
+
+
+def test_metrics_config_as_given() -> None:
+    stack = new_stack()
+    build(stack, AB, metrics=MetricsSpec(True, True, 10))
+    assert config_props(Template.from_stack(stack))["MetricsConfig"] == {
+        "EnableDetailedObservability": True,
+        "EnableEnhancedMetrics": True,
+        "MetricPublishFrequencyInSeconds": 10,
+    }
+
+
+@pytest.mark.parametrize("frequency", [0, 5, 15, 59, 301, 600])
+def test_publish_frequency_outside_aws_values_is_refused(frequency: int) -> None:
+    with pytest.raises(ValueError, match="publish_frequency_seconds must be one of 10, 30, 60"):
+        MetricsSpec(publish_frequency_seconds=frequency)
+
+
+def test_serverless_config_states_no_metrics_and_refuses_them() -> None:
+    serverless = [VariantSpec("only", "m", 1, serverless=ServerlessSpec(2048, 5))]
+    stack = new_stack()
+    WeightedEndpoint(stack, "Endpoint", variants=serverless)
+    (config,) = Template.from_stack(stack).find_resources("AWS::SageMaker::EndpointConfig").values()
+    assert "MetricsConfig" not in config["Properties"]
+    with pytest.raises(ValueError, match="a serverless endpoint has none"):
+        WeightedEndpoint(
+            new_stack(), "Endpoint", variants=serverless, metrics=MetricsSpec(enhanced_metrics=True)
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
@@ -114,27 +116,65 @@ def test_endpoint_security_group_admits_https_from_the_vpc_cidr_only(template: T
     assert [rule["CidrIp"] for rule in egress] == ["255.255.255.255/32"]
 
 
+def _policies_by_service(template: Template) -> dict[str, list[dict[str, object]]]:
+    """Endpoint policy statements by the endpoint's service (``sagemaker.runtime``, ``s3``)."""
+    found: dict[str, list[dict[str, object]]] = {}
+    for endpoint in template.find_resources("AWS::EC2::VPCEndpoint").values():
+        name = json.dumps(endpoint["Properties"]["ServiceName"])
+        service = next(
+            (s for s in sorted(EXPECTED_SERVICES | {"s3"}, key=len, reverse=True)
+             if f".{s}" in name),
+            name,
+        )  # fmt: skip
+        found[service] = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
 def test_every_endpoint_policy_admits_only_this_account(template: Template) -> None:
-    endpoints = template.find_resources("AWS::EC2::VPCEndpoint")
-    assert len(endpoints) == len(EXPECTED_SERVICES) + 1
-    for endpoint in endpoints.values():
-        statements = endpoint["Properties"]["PolicyDocument"]["Statement"]
-        account_only = [s for s in statements if s.get("Sid") == "PrincipalsOfThisAccountOnly"]
-        assert account_only == [
-            {
-                "Action": "*",
-                "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}},
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Resource": "*",
-                "Sid": "PrincipalsOfThisAccountOnly",
-            }
-        ]
-        others = [s for s in statements if s not in account_only]
-        # Only the S3 endpoint has one more statement: ECR's image-layer bucket, read only.
-        for statement in others:
-            assert statement["Sid"] == "EcrImageLayers"
-            assert statement["Action"] == "s3:GetObject"
+    policies = _policies_by_service(template)
+    assert set(policies) == EXPECTED_SERVICES | {"s3"}
+    for service, statements in policies.items():
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            if statement.get("Sid") == "EcrImageLayers":  # AWS's bucket: ECR signs the reads
+                assert service == "s3"
+                continue
+            assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == (  # type: ignore[index]
+                "123456789012"
+            )
+
+
+def test_runtime_endpoint_only_invokes_this_accounts_endpoints(template: Template) -> None:
+    """Issue 21: the runtime endpoint allowed every action on every resource."""
+    (statement,) = _policies_by_service(template)["sagemaker.runtime"]
+    assert statement["Action"] == [
+        "sagemaker:InvokeEndpoint",
+        "sagemaker:InvokeEndpointAsync",
+        "sagemaker:InvokeEndpointWithResponseStream",
+    ]
+    assert statement["Resource"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/*"
+
+
+def test_runtime_endpoint_prefix_names_the_environments_endpoints() -> None:
+    template = network_stack(cidr="10.1.0.0/16", runtime_endpoint_prefix="Stage-")
+    (statement,) = _policies_by_service(template)["sagemaker.runtime"]
+    # SageMaker writes endpoint names in lowercase in their ARNs.
+    assert statement["Resource"] == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/stage-*"
+
+
+def test_s3_endpoint_reaches_this_accounts_buckets_and_ecr_layers_only(
+    template: Template,
+) -> None:
+    statements = {s["Sid"]: s for s in _policies_by_service(template)["s3"]}
+    assert set(statements) == {"ThisAccountsBucketsOnly", "EcrImageLayers"}
+    assert statements["ThisAccountsBucketsOnly"]["Condition"] == {
+        "StringEquals": {
+            "aws:PrincipalAccount": "123456789012",
+            "aws:ResourceAccount": "123456789012",
+        }
+    }
+    assert statements["EcrImageLayers"]["Action"] == "s3:GetObject"
+    assert "starport-layer-bucket/*" in json.dumps(statements["EcrImageLayers"]["Resource"])
 
 
 def test_default_security_group_is_restricted(template: Template) -> None:

@@ -1,4 +1,4 @@
-"""AlarmTopic (KMS, TLS-only, e-mail) and EndpointDashboard (widgets, alarm states)."""
+"""AlarmTopic (KMS, TLS-only, e-mail) and EndpointDashboard (widgets, alarm states, failures)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import json
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.dashboard import EndpointDashboard
 from mlops_cdk.constructs.notifications import AlarmTopic
+from mlops_cdk.constructs.watch import FailureWatch
 from tests.helpers import new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -80,3 +82,31 @@ def test_dashboard_widgets() -> None:
         assert title in text, title
     assert "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x" in text
     assert text.count("challenger") >= 4
+
+
+def test_dashboard_graphs_what_the_watches_watch() -> None:
+    stack = new_stack()
+    queue = sqs.Queue(stack, "Failures")
+    watch = FailureWatch(stack, "Watch", subject="Drift check of ep", queues=[queue])
+    EndpointDashboard(
+        stack,
+        "Dashboard",
+        endpoint_name="ep",
+        variant_names=["champion"],
+        alarms=watch.alarms,
+        watches=[watch],
+    )
+    (dashboard,) = Template.from_stack(stack).find_resources("AWS::CloudWatch::Dashboard").values()
+    text = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert "Failures: queued records, function errors, undelivered events" in text
+    assert "ApproximateNumberOfMessagesVisible" in text
+    assert "Drift check of ep: failed invocations waiting" in text
+    queue_id = stack.get_logical_id(queue.node.default_child)  # type: ignore[arg-type]
+    assert queue_id in text  # the queue's name, resolved at deploy time
+
+
+def test_dashboard_without_watches_has_no_failure_graph() -> None:
+    stack = new_stack()
+    EndpointDashboard(stack, "Dashboard", endpoint_name="ep", variant_names=["v"], alarms=[])
+    (dashboard,) = Template.from_stack(stack).find_resources("AWS::CloudWatch::Dashboard").values()
+    assert "Failures:" not in json.dumps(dashboard["Properties"]["DashboardBody"])

@@ -95,6 +95,46 @@ def test_async_retries_then_kms_encrypted_on_failure_queue(pipeline: Template) -
     )
 
 
+def test_on_failure_queue_and_errors_are_watched() -> None:
+    stack = new_stack()
+    vpc = imported_vpc(stack)
+    function = RetrainingFunction(
+        stack,
+        "Retraining",
+        key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        vpc=vpc,
+        endpoint_name="dev-Serving",
+        pipeline_name="Churn-Retraining",
+    )
+    resources = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+
+    def props(alarm: Any) -> dict[str, Any]:
+        return dict(resources[stack.get_logical_id(alarm.node.default_child)]["Properties"])
+
+    depth, errors = (props(alarm) for alarm in function.alarms)
+    queue_id = stack.get_logical_id(function.failures.node.default_child)  # type: ignore[arg-type]
+    function_id = stack.get_logical_id(function.function.node.default_child)  # type: ignore[arg-type]
+    assert (depth["Namespace"], depth["MetricName"], depth["Statistic"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+    )
+    assert depth["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
+    assert (depth["ComparisonOperator"], depth["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert (errors["Namespace"], errors["MetricName"], errors["Statistic"]) == (
+        "AWS/Lambda",
+        "Errors",
+        "Sum",
+    )
+    assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    for alarm in (depth, errors):
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert "Retraining function of dev-Serving" in str(alarm["AlarmDescription"])
+        assert "AlarmActions" not in alarm  # the owner adds its topic
+
+
 def test_log_group_encrypted_with_retention(pipeline: Template) -> None:
     pipeline.has_resource(
         "AWS::Logs::LogGroup",

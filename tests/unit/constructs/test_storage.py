@@ -186,3 +186,103 @@ def test_only_publishers_write_baselines() -> None:
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
     listing = by_sid["PublishersListBaselines"]
     assert listing["Condition"]["StringLike"] == {"s3:prefix": ["baselines/", "baselines/*"]}
+
+
+# --- issue 21: write-once artifacts, no deletes, per-service writers -------------------------
+
+BREAK_GLASS = "arn:aws:iam::123456789012:role/break-glass"
+
+
+def bucket_statements(stack: cdk.Stack, storage: ArtifactStorage) -> dict[str, dict[str, object]]:
+    """The artifact bucket's policy statements by Sid."""
+    bucket_id = stack.resolve(storage.bucket.bucket_name)["Ref"]
+    policies = Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy")
+    (policy,) = [p for p in policies.values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    return {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def protected_storage(
+    removal_policy: cdk.RemovalPolicy, break_glass: str | None = None
+) -> tuple[cdk.Stack, ArtifactStorage]:
+    stack = new_stack("Protected")
+    storage = ArtifactStorage(
+        stack,
+        "Artifacts",
+        key=kms.Key(stack, "Key"),
+        removal_policy=removal_policy,
+        data_capture_prefix="capture/",
+        break_glass_role_arn=break_glass,
+    )
+    return stack, storage
+
+
+def test_model_artifacts_are_write_once_for_every_principal() -> None:
+    stack, storage = protected_storage(cdk.RemovalPolicy.RETAIN)
+    deny = bucket_statements(stack, storage)["ModelArtifactsWriteOnce"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == (
+        "Deny",
+        {"AWS": "*"},
+        "s3:PutObject",
+    )
+    assert json.dumps(deny["Resource"]).endswith('"/models/*"]]}')
+    # Only object-creating requests without If-None-Match: the parts of a multipart upload pass.
+    assert deny["Condition"] == {
+        "Null": {"s3:if-none-match": "true"},
+        "Bool": {"s3:ObjectCreationOperation": "true"},
+    }
+
+
+def test_nobody_deletes_artifacts_or_captured_data_without_break_glass() -> None:
+    stack, storage = protected_storage(cdk.RemovalPolicy.RETAIN)
+    deny = bucket_statements(stack, storage)["NoDeletesOfArtifactsOrCapturedData"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert deny["Action"] == ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    resources = json.dumps(deny["Resource"])
+    assert '"/models/*"' in resources
+    assert '"/capture/*"' in resources
+    assert "Condition" not in deny  # no exemption at all
+
+
+def test_break_glass_role_alone_may_delete() -> None:
+    stack, storage = protected_storage(cdk.RemovalPolicy.RETAIN, BREAK_GLASS)
+    deny = bucket_statements(stack, storage)["NoDeletesOfArtifactsOrCapturedData"]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [BREAK_GLASS]}}
+
+
+def test_destroyable_bucket_still_lets_cdk_empty_it() -> None:
+    stack, storage = protected_storage(cdk.RemovalPolicy.DESTROY, BREAK_GLASS)
+    deny = bucket_statements(stack, storage)["NoDeletesOfArtifactsOrCapturedData"]
+    exempt = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]  # type: ignore[index]
+    assert exempt[0] == BREAK_GLASS
+    assert exempt[1]["Fn::GetAtt"][0].startswith("CustomS3AutoDeleteObjectsCustomResourceProvider")
+    assert len(exempt) == 2
+
+
+def test_a_service_prefix_is_written_by_its_publishers_only() -> None:
+    stack, storage = protected_storage(cdk.RemovalPolicy.RETAIN)
+    storage.grant_publishers(PUBLISHERS)
+    storage.restrict_prefix_writers("models/churn/", [PUBLISHERS[0]], sid="OnlyPublishersOfChurn")
+    deny = bucket_statements(stack, storage)["OnlyPublishersOfChurn"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == (
+        "Deny",
+        {"AWS": "*"},
+        "s3:PutObject",
+    )
+    assert json.dumps(deny["Resource"]).endswith('"/models/churn/*"]]}')
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": [PUBLISHERS[0]]}}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "writers", "message"),
+    [
+        ("capture/churn/", ["arn:aws:iam::1:role/x"], "is not under 'models/'"),
+        ("models/churn/", [], "name at least one writer"),
+    ],
+)
+def test_restricting_writers_refuses_bad_input(
+    prefix: str, writers: list[str], message: str
+) -> None:
+    _, storage = protected_storage(cdk.RemovalPolicy.RETAIN)
+    with pytest.raises(ValueError, match=message):
+        storage.restrict_prefix_writers(prefix, writers, sid="X")

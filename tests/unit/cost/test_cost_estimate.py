@@ -73,6 +73,10 @@ def service_template(instance_type: str = "ml.m5.xlarge") -> dict[str, Any]:
                         "InitialSamplingPercentage": 50,
                         "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
                     },
+                    "MetricsConfig": {
+                        "EnableDetailedObservability": False,
+                        "EnableEnhancedMetrics": False,
+                    },
                 },
             },
             "Endpoint": {
@@ -581,3 +585,63 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Foundation" in result.stdout
+
+
+# --- MetricsConfig: detailed observability and enhanced metrics are priced -------------------
+
+METRIC_PRICES = book(
+    **{f"p{i}": (p.key.service, p.key.item, p.unit, p.usd) for i, p in enumerate(PRICES.prices.values())},
+    custom=("cloudwatch", "custom metric", "metric-month", 0.3),
+)
+
+
+def _metrics_line(metrics: dict[str, Any] | None) -> Any:
+    template = service_template()
+    config = template["Resources"]["Config"]["Properties"]
+    if metrics is None:
+        del config["MetricsConfig"]
+    else:
+        config["MetricsConfig"] = metrics
+    assumptions = Assumptions(
+        requests_per_month=0,
+        log_gb_per_month=0,
+        flow_log_gb_per_month=0,
+        kms_requests_per_month=0,
+        endpoint_gb_processed=0,
+        detailed_observability_metrics_per_instance=30,
+        enhanced_metrics_per_instance=10,
+    )
+    cost = estimate_environment(
+        "test", {"test-svc": template}, region=REGION, prices=METRIC_PRICES,
+        assumptions=assumptions,
+    )  # fmt: skip
+    return [i for p in cost.parts for i in p.items if "CloudWatch metrics per instance" in i.description]
+
+
+def test_stated_off_metrics_cost_nothing() -> None:
+    assert _metrics_line({"EnableDetailedObservability": False, "EnableEnhancedMetrics": False}) == []
+
+
+def test_unstated_metrics_are_priced_as_aws_default_detailed_observability() -> None:
+    (line,) = _metrics_line(None)
+    assert "AWS default: unstated" in line.description
+    # 30 metrics x $0.30 per instance; instances as the variant's (idle 1.x, peak 4 by day).
+    per_instance = 30 * 0.3
+    variant = next(i for p in _cost_parts() for i in p.items if i.description.startswith("variant main"))
+    assert line.peak == pytest.approx(variant.peak / HOURS_PER_MONTH * per_instance)
+    assert line.idle == pytest.approx(variant.idle / HOURS_PER_MONTH * per_instance)
+
+
+def test_enhanced_and_detailed_add_up() -> None:
+    (line,) = _metrics_line({"EnableDetailedObservability": True, "EnableEnhancedMetrics": True})
+    (detailed,) = _metrics_line({"EnableDetailedObservability": True, "EnableEnhancedMetrics": False})
+    assert line.expected == pytest.approx(detailed.expected * 40 / 30)
+    assert "40 metrics per instance" in line.assumption
+
+
+def _cost_parts() -> Any:
+    """The fixture's parts at $1/hour per ml.m5.xlarge instance (variant cost = instance-hours)."""
+    return estimate_environment(
+        "test", {"test-svc": service_template()}, region=REGION, prices=PRICES,
+        assumptions=NO_TRAFFIC,
+    ).parts  # fmt: skip

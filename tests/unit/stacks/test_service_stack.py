@@ -216,3 +216,82 @@ def test_service_roles_live_under_the_environment_path(
 )
 def test_endpoint_name_for(stack_name: str, expected: str) -> None:
     assert endpoint_name_for(stack_name) == expected
+
+
+# --- issue 20: deploy and run-time truths -------------------------------------------------------
+
+
+def _policies_of(template: dict[str, Any], role_id: str) -> set[str]:
+    return {
+        logical_id
+        for cfn_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for logical_id, policy in resources_of_type(template, cfn_type).items()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+    }
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_models_wait_for_every_policy_of_their_execution_role(
+    synthesized: Synthesized, env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
+    for model in resources_of_type(template, "AWS::SageMaker::Model").values():
+        role_id = model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+        policies = _policies_of(template, role_id)
+        assert len(policies) >= 2  # the hosting policy and the rollback-alarm access at least
+        assert policies <= set(model["DependsOn"])
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_functions_wait_for_every_policy_of_their_role(
+    synthesized: Synthesized, env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
+    functions = {
+        logical_id: f
+        for logical_id, f in resources_of_type(template, "AWS::Lambda::Function").items()
+        if "VpcConfig" in f["Properties"]
+    }
+    for function in functions.values():
+        role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert _policies_of(template, role_id) <= set(function.get("DependsOn", []))
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_execution_role_may_describe_exactly_the_rollback_alarms(
+    synthesized: Synthesized, env: str, service: str
+) -> None:
+    template = synthesized.template_json(env, service)
+    endpoint = one(template, "AWS::SageMaker::Endpoint")
+    rollback = [
+        a["AlarmName"]["Ref"]
+        for a in endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    ]
+    (role_id,) = {
+        m["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+        for m in resources_of_type(template, "AWS::SageMaker::Model").values()
+    }
+    statements = [
+        s
+        for logical_id in _policies_of(template, role_id)
+        for s in resources_of_type(template, "AWS::IAM::ManagedPolicy")
+        .get(logical_id, {"Properties": {"PolicyDocument": {"Statement": []}}})["Properties"][
+            "PolicyDocument"
+        ]["Statement"]
+        if "cloudwatch:DescribeAlarms" in s["Action"]
+    ]
+    (statement,) = statements
+    assert sorted(r["Fn::GetAtt"][0] for r in statement["Resource"]) == sorted(rollback)
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_metrics_config_is_stated(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    config = one(synthesized.template_json(env, service), "AWS::SageMaker::EndpointConfig")
+    metrics = spec(env_configs, env, service).metrics
+    assert config["MetricsConfig"] == {
+        "EnableDetailedObservability": metrics.detailed_observability,
+        "EnableEnhancedMetrics": metrics.enhanced_metrics,
+        "MetricPublishFrequencyInSeconds": metrics.publish_frequency_seconds,
+    }

@@ -20,6 +20,20 @@
 - ``KeyGrantForAwsResource``: a key policy allows kms:CreateGrant to principals other than AWS
   services without ``kms:GrantIsForAWSResource``.
 - ``AlarmMetricPublished``: an alarm watches a metric that nothing publishes.
+- ``RolePoliciesFirst``: a resource AWS validates with a role at creation (model, function in a
+  VPC, state machine, pipeline) does not wait for every policy attached to that role.
+- ``RollbackAlarmsReadable``: an endpoint's rollback alarms are not describable by its models'
+  execution role (cloudwatch:DescribeAlarms).
+- ``EndpointConfigMetrics``: an instance-backed endpoint config leaves MetricsConfig (detailed
+  observability, enhanced metrics) to AWS's default, or gives a frequency AWS rejects.
+- ``FailureDestinationWatched``: a failure queue, a Lambda function or an EventBridge rule with
+  targets has no alarm with an action on its depth, Errors or FailedInvocations in its stack.
+- ``ModelArtifactsWriteOnce``: a bucket policy lets principals write model artifacts without
+  denying writes that lack If-None-Match and deletes (except by named principals).
+- ``KeyUseBounded``: a key policy lets an AWS service use the key with no condition, or roles
+  matched by a wildcard ARN without ``kms:ViaService``.
+- ``VpcEndpointPolicyBounded``: a VPC endpoint has no policy or allows every action on every
+  resource without bounding the resources to an account.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -47,6 +61,17 @@ from mlops_cdk.compliance.sagemaker.rules import (
     utilization_threshold,
     variant_autoscaling,
 )
+from mlops_cdk.compliance.sagemaker.rules import (
+    endpoint_config_metrics,
+    role_policies_first,
+    rollback_alarms_readable,
+)
+from mlops_cdk.compliance.sagemaker.rules import failure_destination_watched
+from mlops_cdk.compliance.sagemaker.rules import (
+    key_use_bounded,
+    model_artifacts_write_once,
+    vpc_endpoint_policy_bounded,
+)
 
 RULES: tuple[Rule, ...] = (
     model_vpc.RULE,
@@ -65,4 +90,11 @@ RULES: tuple[Rule, ...] = (
     rollback_baking_period.RULE,
     key_grant_for_aws_resource.RULE,
     alarm_metric_published.RULE,
+    role_policies_first.RULE,
+    rollback_alarms_readable.RULE,
+    endpoint_config_metrics.RULE,
+    failure_destination_watched.RULE,
+    model_artifacts_write_once.RULE,
+    key_use_bounded.RULE,
+    vpc_endpoint_policy_bounded.RULE,
 )

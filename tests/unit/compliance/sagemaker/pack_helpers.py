@@ -21,6 +21,10 @@ from tests.helpers import TEST_ENV, cdk_context, imported_vpc
 
 ROLE = "arn:aws:iam::123456789012:role/x"
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+# Every instance-backed config states its metrics (EndpointConfigMetrics).
+METRICS = sm.CfnEndpointConfig.MetricsConfigProperty(
+    enable_detailed_observability=False, enable_enhanced_metrics=False
+)
 # Each test app writes its cloud assembly below this directory, removed when the run ends.
 _OUTDIRS = tempfile.TemporaryDirectory(prefix="mlops-sagemaker-pack-")
 
@@ -143,6 +147,7 @@ def endpoint_config(
         production_variants=[variant],
         kms_key_id=KEY if kms else None,
         data_capture_config=capture,
+        metrics_config=None if serverless else METRICS,
     )
 
 
@@ -206,7 +211,11 @@ def endpoint(
         else None,
     )
     config = sm.CfnEndpointConfig(
-        scope, f"{prefix}Config", production_variants=[variant], kms_key_id=KEY
+        scope,
+        f"{prefix}Config",
+        production_variants=[variant],
+        kms_key_id=KEY,
+        metrics_config=None if serverless else METRICS,
     )
     ep = sm.CfnEndpoint(
         scope,

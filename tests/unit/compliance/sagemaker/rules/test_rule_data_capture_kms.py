@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 from aws_cdk import aws_sagemaker as sm
 
-from tests.unit.compliance.sagemaker.pack_helpers import KEY, endpoint_config, rules_for, stack
+from tests.unit.compliance.sagemaker.pack_helpers import (
+    KEY,
+    METRICS,
+    endpoint_config,
+    rules_for,
+    stack,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,5 +48,6 @@ def test_disabled_capture_needs_no_key() -> None:
             destination_s3_uri="s3://b/capture",
             capture_options=[sm.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input")],
         ),
+        metrics_config=METRICS,
     )  # fmt: skip
     assert rules_for(s, "S/Config") == set()

@@ -1,0 +1,31 @@
+"""SmokeTestAccess's permissions: describe and invoke one endpoint, read its own stack's outputs
+(the deployed endpoint configuration), nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from mlops_cdk.constructs.smoke_access import SmokeTestAccess
+from tests.helpers import new_stack
+
+
+def statements(stack: cdk.Stack) -> dict[str, dict[str, Any]]:
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_reads_only_its_own_stack_and_one_endpoint() -> None:
+    stack = new_stack("Serving")
+    SmokeTestAccess(stack, "SmokeTest", endpoint_name="Dev-Churn", trusted_account="999999999999")
+    found = statements(stack)
+    assert set(found) == {"SmokeTestEndpoint", "DescribeOwnStack"}
+    own = found["DescribeOwnStack"]
+    assert own["Effect"] == "Allow"
+    assert own["Action"] == "cloudformation:DescribeStacks"
+    assert own["Resource"] == {"Ref": "AWS::StackId"}  # this stack's ARN, no wildcard
+    endpoint = found["SmokeTestEndpoint"]
+    assert endpoint["Action"] == ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
+    assert str(endpoint["Resource"]).endswith(":endpoint/dev-churn")
