@@ -23,7 +23,7 @@ STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
 .PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
-  baseline drift-demo bench-drift cost cost-pipeline docs
+  baseline drift-demo bench-drift cost cost-pipeline docs controls
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -93,8 +93,10 @@ $(STAMP_NODE): $(STAMP_DEPS)
 	@echo "node $$(node --version), npm $$(npm --version) in $(VENV)/bin"
 	@touch $@  # a stamp, not the symlink: make would judge the link by its (older) target
 
+# --omit=peer: @cdklabs/cdk-validator-cfnguard (its cfn-guard and rules only, for `make controls`)
+# names the JavaScript aws-cdk-lib as a peer; this Python project never loads it (161 MB).
 $(STAMP_CLI): package.json package-lock.json $(STAMP_NODE)
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=peer --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(STAMP_DEPS) $(STAMP_NODE) $(STAMP_CLI) ## Python deps, Node 24, the pinned CDK CLI
@@ -119,7 +121,7 @@ test: install-dev ## The whole test suite with coverage
 test-fast: install-dev ## Unit tests without whole-environment synths or subprocesses (no coverage)
 	$(PY) -m pytest -m 'not slow' --no-cov -q
 
-lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint and checkov over cdk.out and the pipeline
+lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint, Control Tower controls and checkov over cdk.out and the pipeline
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -130,7 +132,14 @@ lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint and chec
 	for app in examples/*/app.py; do $(PY) -m mypy --config-file pyproject.toml $$app; done
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
 	  'cdk.out.pipeline/**/*.template.json'
+	$(MAKE) --no-print-directory controls
 	$(MAKE) --no-print-directory scan
+
+# The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).
+controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (synthesized if absent): failures not in control_tower_exceptions.yaml, or stale entries, fail
+	@test -f cdk.out/manifest.json || $(MAKE) --no-print-directory synth
+	@test -f cdk.out.pipeline/manifest.json || $(MAKE) --no-print-directory synth-pipeline
+	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
 bench: install-dev ## Synth time vs an empty CDK app; 1/10/30 services: cost per service, linearity (STRICT=1: exit 1 when a target is missed)
 	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(STRICT)),--strict,)

@@ -24,10 +24,13 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge
 from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.config.pipeline import PipelineStep, step_role_name
+from mlops_cdk.constructs.encryption import (
+    deny_grants_not_for_aws_resources,
+    iam_delegated_key_policy,
+)
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 from mlops_cdk.constructs.storage import ArtifactStorage
@@ -58,9 +61,10 @@ CDK_ASSETS_VERSION = "4.7.3"
 NODE_MAJOR = "24"
 PYTHON_VERSION = "3.11"
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
-# CodeStar Notifications event types of a pipeline ("Events for notification rules on pipelines",
-# Developer Tools console User Guide): a failed execution, a failed action (a smoke test, a
-# pre-deploy check, a deploy) and an approval that waits for a person.
+# CodeStar Notifications event types of a pipeline ("Notification concepts", Developer Tools
+# console User Guide, https://docs.aws.amazon.com/dtconsole/latest/userguide/concepts.html#events-ref-pipeline;
+# the ids aws-cdk-lib maps PipelineNotificationEvents to): a failed execution, a failed action
+# (a smoke test, a pre-deploy check, a deploy) and an approval that waits for a person.
 NOTIFIED_EVENTS = (
     "codepipeline-pipeline-pipeline-execution-failed",
     "codepipeline-pipeline-action-execution-failed",
@@ -125,13 +129,9 @@ class PipelineStack(cdk.Stack):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        acknowledge(
-            key,
-            "MlopsSageMaker-KeyGrantForAwsResource",
-            "CDK Pipelines grants its own roles and the target accounts' deploy roles on this "
-            "key through IAM, which needs the default delegation to the tooling account; the "
-            "key protects pipeline artifacts only, and only pipeline roles live in this account.",
-        )
+        # Control Tower CT.KMS.PR.3: grants only for AWS resources (CodePipeline and CodeBuild
+        # use the key through IAM and the services' own grants).
+        key.add_to_resource_policy(deny_grants_not_for_aws_resources())
         storage = ArtifactStorage(
             self,
             "PipelineArtifacts",
@@ -226,6 +226,7 @@ class PipelineStack(cdk.Stack):
             "NotificationKey",
             description="Pipeline notifications (SNS)",
             enable_key_rotation=True,
+            policy=iam_delegated_key_policy(),  # grants only for AWS resources (CT.KMS.PR.3)
         )
         key.add_to_resource_policy(
             iam.PolicyStatement(

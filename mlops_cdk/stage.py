@@ -81,6 +81,10 @@ class MlopsStage(cdk.Stage):
             pipeline_account=smoke_test_account,
             preflight_role_name=step_role_name("preflight", config.name, name),
             output_stacks=[foundation.stack_name],
+            # Preflight checks that the pipeline the retraining function starts exists.
+            retraining_pipelines=[spec.retraining.pipeline.name]
+            if spec.retraining is not None and spec.retraining.pipeline is not None
+            else [],
         )
         serving = ServiceStack(
             self,

@@ -268,8 +268,12 @@ def check_model_data(s3: S3Client, target: Target, model: ModelConfig) -> CheckR
         return CheckResult(check, False, aws_error("ListObjectsV2", exc))
     if any(item.get("Key") == key for item in response.get("Contents", [])):
         return CheckResult(check, True, url)
+    # The bucket refuses writes under models/ without If-None-Match (write-once artifacts).
     return CheckResult(
-        check, False, f"{url} not found; publish with: aws s3 cp <local model.tar.gz> {url}"
+        check,
+        False,
+        f"{url} not found; publish it once with: aws s3api put-object --if-none-match '*' "
+        f"--bucket {target.bucket} --key {key} --body <local model.tar.gz>",
     )
 
 

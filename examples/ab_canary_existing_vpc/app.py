@@ -112,8 +112,9 @@ class AbEndpointStack(cdk.Stack):
             description=f"Alarm notifications of {endpoint_name}",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        # Bounded to this account's topics by the encryption context SNS sends to KMS.
         key.grant_service_use(
-            "cloudwatch.amazonaws.com", sid="CloudWatchAlarms", same_account_only=False
+            "cloudwatch.amazonaws.com", sid="CloudWatchAlarms", for_sns_topics=True
         )
         topic = AlarmTopic(self, "AlarmTopic", key=key.key, emails=["ml-oncall@example.com"])
         for alarm in alarms.all_alarms:

@@ -9,9 +9,8 @@ again, up to a few rounds: a typo and a cross-field problem are reported togethe
 
 from __future__ import annotations
 
-import dataclasses
-
 import copy
+import dataclasses
 import difflib
 import types
 import typing
@@ -110,7 +109,7 @@ def _step(annotation: Any, part: int | str) -> Any:
     return None
 
 
-def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
+def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[Any] | None:
     """The model that owns the last key of ``loc`` (its parent), if ``loc`` walks models."""
     current: Any = model
     for part in loc[:-1]:

@@ -600,7 +600,7 @@ class EnvConfig(AwsLocation):
         silently ignored: refused. Serverless variants publish MemoryUtilization only ("Monitor
         a serverless endpoint"); only GPU instances publish GPU utilization and GPU memory
         ("Amazon SageMaker AI metrics in Amazon CloudWatch")."""
-        overridden = service.alarms.model_fields_set
+        overridden = {f for f in service.alarms.model_fields_set if getattr(service.alarms, f)}
         on_instances = any(v.instance is not None for v in service.variants)
         unused: dict[str, str] = {}
         if not on_instances:

@@ -267,7 +267,12 @@ class DataCaptureConfig(StrictModel):
     def _something_captured(self) -> DataCaptureConfig:
         if self.enabled and not (self.capture_input or self.capture_output):
             raise FieldProblem("capture_input", "capture at least one of input or output")
-        ignored = sorted(self.model_fields_set - {"enabled"})
+        # Fields given with a value other than their default (a dump of a valid file round-trips).
+        ignored = sorted(
+            name
+            for name in self.model_fields_set - {"enabled"}
+            if getattr(self, name) != type(self).model_fields[name].default
+        )
         if not self.enabled and ignored:
             # A setting that has no effect is refused, never silently ignored.
             raise FieldProblems(

@@ -50,9 +50,11 @@ from mlops_cdk.constructs.retraining import (
     QueueDestination,
     RetrainingFunction,
 )
+from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.smoke_access import SmokeTestAccess
 from mlops_cdk.constructs.storage import ArtifactStorage
+from mlops_cdk.constructs.watch import FailureWatch
 
 __all__ = [
     "AlarmThresholds",
@@ -61,7 +63,6 @@ __all__ = [
     "ChangeTrail",
     "DataCaptureSpec",
     "DeploymentSpec",
-    "MetricsSpec",
     "DriftCheck",
     "EncryptionKey",
     "EndpointAlarms",
@@ -69,9 +70,11 @@ __all__ = [
     "EndpointDashboard",
     "EnvironmentBudget",
     "EnvironmentOverview",
+    "FailureWatch",
     "FunctionRole",
     "HostedModel",
     "InvokeFunctionAction",
+    "MetricsSpec",
     "ModelImageRepository",
     "PreflightAccess",
     "PrivateNetwork",
@@ -90,4 +93,5 @@ __all__ = [
     "error_rate",
     "instance_metric",
     "variant_metric",
+    "wait_for_role_policies",
 ]

@@ -133,6 +133,13 @@ def iam_delegated_key_policy() -> iam.PolicyDocument:
 
 # The encryption context key SNS sends to KMS for an encrypted topic.
 SNS_TOPIC_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
+SQS_QUEUE_CONTEXT = "kms:EncryptionContext:aws:sqs:arn"
+
+
+def sqs_queues_of(stack: cdk.Stack) -> str:
+    """``arn:<partition>:sqs:<region>:<account>:*``: every queue of the stack's account and
+    region."""
+    return stack.format_arn(service="sqs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
 
 
 def sns_topics_of(stack: cdk.Stack) -> str:
@@ -162,6 +169,9 @@ class EncryptionKey(Construct):
     - the roles passed to :meth:`grant_use` (by ``aws:PrincipalArn``), publishers and operators
       (:meth:`grant_publishers`, :meth:`grant_operators`: through one AWS service only), and
       the AWS services passed to :meth:`grant_service_use`.
+
+    and denies ``kms:CreateGrant`` to everyone unless for AWS resources or by an AWS service
+    (:func:`deny_grants_not_for_aws_resources`, Control Tower's CT.KMS.PR.3).
     """
 
     def __init__(
@@ -336,6 +346,7 @@ class EncryptionKey(Construct):
         sid: str,
         same_account_only: bool = True,
         for_sns_topics: bool = False,
+        for_sqs_queues: bool = False,
     ) -> None:
         """Let an AWS service principal use the key for data keys and decryption.
 
@@ -346,11 +357,16 @@ class EncryptionKey(Construct):
         https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html; the same bound as
         the budget's statement, EnvironmentBudget). Source keys (aws:SourceAccount/SourceArn)
         are not relied on there: the SNS guide's key policy for AWS event sources names none,
-        and whether each service sends them to KMS is not documented for both."""
+        and whether each service sends them to KMS is not documented for both.
+        ``for_sqs_queues`` bounds a service that writes to encrypted queues (EventBridge
+        dead-letter queues) the same way: SQS's encryption context ``aws:sqs:arn`` must be a
+        queue of this account and region (SQS Developer Guide, "Amazon SQS key management")."""
         stack = cdk.Stack.of(self)
         conditions: dict[str, Any] | None = None
         if for_sns_topics:
             conditions = {"ArnLike": {SNS_TOPIC_CONTEXT: sns_topics_of(stack)}}
+        elif for_sqs_queues:
+            conditions = {"ArnLike": {SQS_QUEUE_CONTEXT: sqs_queues_of(stack)}}
         elif same_account_only:
             conditions = {"StringEquals": {"aws:SourceAccount": stack.account}}
         self.key.add_to_resource_policy(

@@ -55,7 +55,10 @@ class PreflightAccess(Construct):
     - ``lambda:GetAccountSettings`` (unreserved concurrency; the action takes no resource);
     - ``cloudformation:DescribeStacks`` on the stack this construct is in and on the stacks
       named in ``output_stacks`` (e.g. the environment's Foundation stack), whose outputs name
-      the bucket and the repository."""
+      the bucket and the repository;
+    - ``sagemaker:DescribePipeline`` on each of ``retraining_pipelines`` (the service's
+      retraining pipeline: does it exist, does it declare the parameters the retraining
+      function passes), when given."""
 
     def __init__(
         self,
@@ -69,6 +72,7 @@ class PreflightAccess(Construct):
         trusted_role_name: str,
         role_path: str = PREFLIGHT_ROLE_PATH,
         output_stacks: Sequence[str] = (),
+        retraining_pipelines: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -115,6 +119,7 @@ class PreflightAccess(Construct):
                     actions=["cloudformation:DescribeStacks"],
                     resources=[stack.stack_id, *other_stacks],
                 ),
+                *_describe_pipelines(stack, retraining_pipelines),
             ],
         )
         for arn in other_stacks:
@@ -134,3 +139,22 @@ class PreflightAccess(Construct):
         self.role_arn_output = cdk.CfnOutput(
             self, "RoleArn", value=self.role.role_arn, description="Pre-deploy check role"
         )
+
+
+def _describe_pipelines(stack: cdk.Stack, names: Sequence[str]) -> list[iam.PolicyStatement]:
+    """``sagemaker:DescribePipeline`` on exactly these pipelines (none: no statement). SageMaker
+    pipeline ARNs use the lower-cased name, as for the retraining function's
+    StartPipelineExecution grant (mlops_cdk/constructs/retraining.py)."""
+    if not names:
+        return []
+    arns = [
+        stack.format_arn(service="sagemaker", resource="pipeline", resource_name=name.lower())
+        for name in names
+    ]
+    return [
+        iam.PolicyStatement(
+            sid="DescribeRetrainingPipelines",
+            actions=["sagemaker:DescribePipeline"],
+            resources=arns,
+        )
+    ]

@@ -27,7 +27,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 EVENTS_NAMESPACE = "AWS/Events"
 FAILED_INVOCATIONS_METRIC = "FailedInvocations"
@@ -72,10 +72,10 @@ class FailureWatch(Construct):
             raise ValueError("FailureWatch: subject must name what is watched")
         self.subject = subject
         self.alarms: list[cloudwatch.Alarm] = []
-        self.metrics: list[tuple[str, cloudwatch.IMetric]] = []
+        self.metrics: list[tuple[str, cloudwatch.Metric]] = []
         hint = f" {replay.strip()}" if replay.strip() else ""
 
-        def label(what: str, watched: Construct, of: Sequence[object]) -> str:
+        def label(what: str, watched: IConstruct, of: Sequence[object]) -> str:
             return f"{subject}: {what}" + (f" ({watched.node.id})" if len(of) > 1 else "")
 
         for queue in queues:
@@ -116,11 +116,11 @@ class FailureWatch(Construct):
 
     def _watch(
         self,
-        watched: Construct,
+        watched: IConstruct,
         kind: str,
         *,
         label: str,
-        metric: cloudwatch.IMetric,
+        metric: cloudwatch.Metric,
         comparison: cloudwatch.ComparisonOperator,
         threshold: float,
         description: str,

@@ -34,8 +34,11 @@ from mlops_cdk.stacks.settings import (
 
 # The AWS services through which the roles under the service path use the key (kms:ViaService):
 # S3 (artifacts, data capture, training data), SQS (on-failure queues), SNS (encrypted topics),
-# SageMaker, Lambda and ECR (on the roles' behalf). No role under the path calls KMS directly.
-SERVICE_ROLE_KEY_VIA = ("s3", "sqs", "sns", "sagemaker", "lambda", "ecr")
+# SageMaker, Lambda and ECR (on the roles' behalf), and EC2 (EBS: the ML storage volumes of
+# training jobs and endpoints; which service SageMaker's volume requests arrive through cannot
+# be checked without an account, so both are admitted). No role under the path calls KMS
+# directly.
+SERVICE_ROLE_KEY_VIA = ("s3", "sqs", "sns", "sagemaker", "lambda", "ecr", "ec2")
 
 
 def service_role_path(env: str) -> str:
@@ -162,6 +165,12 @@ class FoundationStack(cdk.Stack):
             "events.amazonaws.com",
             sid="EventBridgeRulesToTopic",
             for_sns_topics=True,
+        )
+        self.encryption.grant_service_use(
+            # The rules' dead-letter queues (encrypted with this key): this account's queues.
+            "events.amazonaws.com",
+            sid="EventBridgeDeadLetters",
+            for_sqs_queues=True,
         )
         if not change.creates_trail:
             cdk.CfnOutput(

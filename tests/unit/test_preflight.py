@@ -3,8 +3,9 @@
 Three answers come from stubs instead: moto implements neither Lambda GetAccountSettings nor
 Cost Explorer ListCostAllocationTags (botocore Stubber), and moto's CloudFormation needs an
 extra (openapi-spec-validator) this project does not install, so DescribeStacks is answered per
-stack name by a ``before-call`` handler, with AWS's shapes and messages. Every test reads its own config dir (``dev.yaml`` with
-two services, written under tmp_path), never the committed environments."""
+stack name by a ``before-call`` handler, with AWS's shapes and messages. Every test reads its
+own config dir (``dev.yaml`` with two services, written under tmp_path), never the committed
+environments."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from moto import mock_aws
 
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.serving import ModelConfig
-from mlops_tools import preflight
+from mlops_tools import preflight, smoke
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -481,14 +482,16 @@ def test_empty_repository_and_bucket_fail_with_publish_commands(
         CHURN_PASS,
         f"FAIL churn image churn-v1: {tag_uri} not found; publish with: {LOGIN} && docker tag "
         f"<local image> {tag_uri} && docker push {tag_uri}",
-        f"FAIL churn model-data churn-v1: s3://{BUCKET}/{TAG_KEY} not found; publish with: "
-        f"aws s3 cp <local model.tar.gz> s3://{BUCKET}/{TAG_KEY}",
+        f"FAIL churn model-data churn-v1: s3://{BUCKET}/{TAG_KEY} not found; publish it once "
+        f"with: aws s3api put-object --if-none-match '*' --bucket {BUCKET} --key {TAG_KEY} "
+        "--body <local model.tar.gz>",
         f"FAIL churn image churn-v2: {HOST}/{REPOSITORY}@{OTHER_DIGEST} not found; publish "
         f"with: {LOGIN} && docker tag <local image> {release} && docker push {release} (images "
         f"cannot be pushed by digest: push the image whose digest is {OTHER_DIGEST} under any "
         "release tag; docker push prints the digest it pushed)",
-        f"FAIL churn model-data churn-v2: s3://{BUCKET}/{DIGEST_KEY} not found; publish with: "
-        f"aws s3 cp <local model.tar.gz> s3://{BUCKET}/{DIGEST_KEY}",
+        f"FAIL churn model-data churn-v2: s3://{BUCKET}/{DIGEST_KEY} not found; publish it once "
+        f"with: aws s3api put-object --if-none-match '*' --bucket {BUCKET} --key {DIGEST_KEY} "
+        "--body <local model.tar.gz>",
         NO_RESERVATION,
     ]
 
@@ -1460,8 +1463,8 @@ def test_cost_explorer_is_called_in_us_east_1() -> None:
 
 def test_summary_counts_warnings_as_passed() -> None:
     results = [
-        preflight.CheckResult("a", True, "ok"),
-        preflight.CheckResult("b", True, "not checked", warning=True),
-        preflight.CheckResult("c", False, "bad"),
+        smoke.CheckResult("a", True, "ok"),
+        smoke.CheckResult("b", True, "not checked", warning=True),
+        smoke.CheckResult("c", False, "bad"),
     ]
     assert preflight.summary(results) == "2 of 3 checks passed (1 with a warning)"

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from mlops_cdk.config import ConfigError, load_environments, load_pipeline
+from mlops_cdk.config.pipeline import step_role_name
 from tests.helpers import CONFIG_DIR
 
 VALID = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
@@ -62,9 +63,18 @@ def test_pipeline_file_is_not_an_environment() -> None:
         ({"account": 444444444444}, "account: write the account id as a quoted string"),
         ({"region": "mars-1"}, "region: 'mars-1' is not an AWS region name"),
         ({"repository": "no-owner"}, "repository: String should match pattern"),
+        ({"alarm_emails": []}, "alarm_emails: List should have at least 1 item"),
+        (
+            {"alarm_emails": ["not-an-address"]},
+            "alarm_emails: 'not-an-address' is not an e-mail address",
+        ),
+        (
+            {"alarm_emails": ["a@example.com", "a@example.com"]},
+            "alarm_emails: lists an address twice",
+        ),
         (
             {"stage": ["dev"]},
-            "stage: unknown field (did you mean 'stages'? allowed: account, branch, connection_arn",
+            "stage: unknown field (did you mean 'stages'? allowed: account, alarm_emails, branch",
         ),
     ],
 )
@@ -78,3 +88,19 @@ def test_smoke_tests_need_a_sample_request(tmp_path: Path) -> None:
     assert problems(tmp_path, VALID, drop_smoke="stage") == [
         "stages[1]: 'stage': service 'churn' has no smoke_test for the post-deployment check"
     ]
+
+
+def test_nobody_told_is_a_problem(tmp_path: Path) -> None:
+    data = copy.deepcopy(VALID)
+    del data["alarm_emails"]
+    assert problems(tmp_path, data) == ["alarm_emails: required field is missing"]
+
+
+def test_step_role_names_are_readable_unique_and_fit_iam() -> None:
+    assert step_role_name("smoke", "prod", "fraud") == "mlops-pipeline-smoke-prod-fraud"
+    long_service = "s" * 60
+    first = step_role_name("preflight", "production-eu-west", long_service)
+    second = step_role_name("preflight", "production-eu-west", long_service + "x")
+    assert len(first) == len(second) == 64
+    assert first != second
+    assert first.startswith("mlops-pipeline-preflight-production-eu-west-sss")

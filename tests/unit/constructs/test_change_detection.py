@@ -235,9 +235,8 @@ def test_undelivered_notifications_go_to_a_watched_dead_letter_queue() -> None:
     (target,) = template.find_resources("AWS::Events::Rule")[rule_id]["Properties"]["Targets"]
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
     queue = template.find_resources("AWS::SQS::Queue")[queue_id]["Properties"]
-    assert queue["KmsMasterKeyId"] == {
-        "Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]
-    }  # type: ignore[arg-type]
+    key_id = stack.get_logical_id(key.node.default_child)  # type: ignore[arg-type]
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     assert queue["MessageRetentionPeriod"] == 14 * 86400
     (policy,) = template.find_resources("AWS::SQS::QueuePolicy").values()
     (allow,) = [

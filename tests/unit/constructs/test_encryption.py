@@ -77,6 +77,8 @@ def test_no_statement_allows_create_grant_unless_for_aws_resources(template: Tem
     for statement in statements(template):
         actions = statement["Action"]
         actions = actions if isinstance(actions, list) else [actions]
+        if statement["Effect"] == "Deny":
+            continue
         if any(a in ("kms:*", "kms:Create*", "kms:CreateGrant") for a in actions):
             assert statement["Condition"]["Bool"] == {  # type: ignore[index]
                 "kms:GrantIsForAWSResource": "true"
@@ -94,10 +96,32 @@ def test_every_statement_names_its_principal(template: Template) -> None:
         "Alarms",
         "Publishers",
         "Operators",
+        "DenyGrantsNotForAwsResources",
     }
     for statement in statements(template):
+        if statement["Effect"] == "Deny":
+            continue  # a Deny to everyone names no one it lets in
         assert statement["Principal"] != "*"
         assert statement["Principal"] != {"AWS": "*"}
+
+
+def test_grants_are_denied_to_everyone_unless_for_aws_resources(template: Template) -> None:
+    """AWS Control Tower's proactive control CT.KMS.PR.3 (ct-kms-pr-3.guard) wants exactly this
+    Deny: Principal *, kms:CreateGrant, Resource *, only BoolIfExists with both keys "false"."""
+    (deny,) = [s for s in statements(template) if s["Effect"] == "Deny"]
+    assert deny == {
+        "Sid": "DenyGrantsNotForAwsResources",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:CreateGrant",
+        "Resource": "*",
+        "Condition": {
+            "BoolIfExists": {
+                "kms:GrantIsForAWSResource": "false",
+                "aws:PrincipalIsAWSService": "false",
+            }
+        },
+    }
 
 
 def test_logs_service_only_for_this_accounts_log_groups(template: Template) -> None:

@@ -39,6 +39,7 @@ CANARY = DeploymentSpec(
 def build(
     stack: cdk.Stack,
     variants: list[VariantSpec],
+    *,
     deployment: DeploymentSpec = CANARY,
     capture: DataCaptureSpec | None = None,
     alarms: bool = False,
@@ -146,7 +147,11 @@ def test_endpoint_guardrails_and_retained_instance_counts(template: Template) ->
 
 def test_traffic_shares_are_stack_outputs(template: Template) -> None:
     outputs = template.find_outputs("*")
-    values = {o["Value"] for o in outputs.values()}
+    values = {o["Value"] for o in outputs.values() if isinstance(o["Value"], str)}
+    # The one output that is not a literal: the config this stack deploys (make smoke).
+    assert outputs["EndpointConfigName"]["Value"] == {
+        "Fn::GetAtt": ["EndpointConfig24AD0A28", "EndpointConfigName"]
+    }
     assert values == {
         "champion 90% / challenger 10%",
         "champion 90%",
@@ -158,7 +163,7 @@ def test_traffic_shares_are_stack_outputs(template: Template) -> None:
 
 def test_linear_and_all_at_once_routing() -> None:
     stack = new_stack()
-    build(stack, AB, DeploymentSpec("linear", "instance_count", 1, wait_seconds=60))
+    build(stack, AB, deployment=DeploymentSpec("linear", "instance_count", 1, wait_seconds=60))
     (endpoint,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()
     routing = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
         "TrafficRoutingConfiguration"
@@ -169,7 +174,7 @@ def test_linear_and_all_at_once_routing() -> None:
         "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 1},
     }
     stack = new_stack("AllAtOnce")
-    build(stack, AB, DeploymentSpec())
+    build(stack, AB, deployment=DeploymentSpec())
     (endpoint,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()
     policy = endpoint["Properties"]["DeploymentConfig"]
     # WaitIntervalInSeconds is required by the API for every type (the baking period)
@@ -204,12 +209,12 @@ def test_guardrails_sagemaker_would_reject(
     deployment: DeploymentSpec, alarms: bool, message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        build(new_stack(), AB, deployment, alarms=alarms)
+        build(new_stack(), AB, deployment=deployment, alarms=alarms)
 
 
 def test_small_percentages_round_up_to_a_valid_step() -> None:
     """5 % of 2 instances is one instance (50 %): within SageMaker's linear bounds."""
-    endpoint = build(new_stack(), AB, DeploymentSpec("linear", "capacity_percent", 5))
+    endpoint = build(new_stack(), AB, deployment=DeploymentSpec("linear", "capacity_percent", 5))
     assert endpoint.deployment_steps == [
         "champion linear: 1 of 2 instances = 50 %",
         "challenger linear: 1 of 2 instances = 50 %",
@@ -220,7 +225,7 @@ def gated_synth(variants: list[VariantSpec]) -> dict[str, Any]:
     """Synthesize with every compliance pack: raises if the endpoint leaves a finding open."""
     app = create_app(context=cdk_context())
     stack = cdk.Stack(app, "Gated", env=TEST_ENV)
-    endpoint = build(stack, variants, DeploymentSpec())
+    endpoint = build(stack, variants, deployment=DeploymentSpec())
     for v in variants:  # the project's pack requires a scalable target per instance variant
         if v.instance_type:
             VariantAutoscaling(

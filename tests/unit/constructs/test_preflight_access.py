@@ -21,6 +21,7 @@ from mlops_cdk.stage import MlopsStage
 from tests.helpers import TEST_ENV, cdk_context, new_app, new_stack
 
 TRUSTED = "999999999999"
+RUNNER = "mlops-pipeline-preflight-dev-churn"
 READ_ONLY_ACTIONS = {
     "ecr:DescribeImages",
     "s3:ListBucket",
@@ -44,6 +45,7 @@ def add_preflight(stack: cdk.Stack, *, imported: bool = False) -> PreflightAcces
         bucket=bucket,
         model_artifacts_prefix="models/",
         trusted_account=TRUSTED,
+        trusted_role_name=RUNNER,
     )
 
 
@@ -76,6 +78,12 @@ def test_role_path_trust_and_session_length(template: Template) -> None:
                         "Action": "sts:AssumeRole",
                         "Effect": "Allow",
                         "Principal": {"AWS": f"arn:aws:iam::{TRUSTED}:root"},
+                        # only the pipeline's CodeBuild role of this check, not the account
+                        "Condition": {
+                            "ArnEquals": {
+                                "aws:PrincipalArn": f"arn:aws:iam::{TRUSTED}:role/{RUNNER}"
+                            }
+                        },
                     }
                 ]
             },
@@ -233,3 +241,36 @@ def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> Non
         }
         repository = logical_id(template, "AWS::ECR::Repository")
         assert found["DescribeModelImages"]["Resource"] == {"Fn::GetAtt": [repository, "Arn"]}
+
+
+def preflight_with_pipelines(stack: cdk.Stack, pipelines: list[str]) -> Template:
+    PreflightAccess(
+        stack,
+        "Preflight",
+        repository=ecr.Repository(stack, "Repo"),
+        bucket=s3.Bucket(stack, "Bucket"),
+        model_artifacts_prefix="models/",
+        trusted_account=TRUSTED,
+        trusted_role_name="pipeline-preflight",
+        retraining_pipelines=pipelines,
+    )
+    return Template.from_stack(stack)
+
+
+def test_describe_pipeline_only_on_the_named_retraining_pipelines() -> None:
+    stack = new_stack("Pipelines")
+    describe = statements(preflight_with_pipelines(stack, ["Churn-Retraining-dev"]))[
+        "DescribeRetrainingPipelines"
+    ]
+    assert describe["Effect"] == "Allow"
+    assert describe["Action"] == "sagemaker:DescribePipeline"  # read-only, one action
+    # SageMaker ARNs carry the lower-cased name; exactly this pipeline, no wildcard
+    assert describe["Resource"] == (
+        f"arn:aws:sagemaker:{stack.region}:{stack.account}:pipeline/churn-retraining-dev"
+    )
+
+
+def test_no_pipeline_statement_without_retraining_pipelines() -> None:
+    found = statements(preflight_with_pipelines(new_stack("NoPipelines"), []))
+    assert "DescribeRetrainingPipelines" not in found
+    assert "DescribeOutputStacks" in found

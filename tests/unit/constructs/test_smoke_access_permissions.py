@@ -19,7 +19,13 @@ def statements(stack: cdk.Stack) -> dict[str, dict[str, Any]]:
 
 def test_reads_only_its_own_stack_and_one_endpoint() -> None:
     stack = new_stack("Serving")
-    SmokeTestAccess(stack, "SmokeTest", endpoint_name="Dev-Churn", trusted_account="999999999999")
+    SmokeTestAccess(
+        stack,
+        "SmokeTest",
+        endpoint_name="Dev-Churn",
+        trusted_account="999999999999",
+        trusted_role_name="mlops-pipeline-smoke-dev-churn",
+    )
     found = statements(stack)
     assert set(found) == {"SmokeTestEndpoint", "DescribeOwnStack"}
     own = found["DescribeOwnStack"]

@@ -590,7 +590,10 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
 # --- MetricsConfig: detailed observability and enhanced metrics are priced -------------------
 
 METRIC_PRICES = book(
-    **{f"p{i}": (p.key.service, p.key.item, p.unit, p.usd) for i, p in enumerate(PRICES.prices.values())},
+    **{
+        f"p{i}": (p.key.service, p.key.item, p.unit, p.usd)
+        for i, p in enumerate(PRICES.prices.values())
+    },
     custom=("cloudwatch", "custom metric", "metric-month", 0.3),
 )
 
@@ -615,11 +618,15 @@ def _metrics_line(metrics: dict[str, Any] | None) -> Any:
         "test", {"test-svc": template}, region=REGION, prices=METRIC_PRICES,
         assumptions=assumptions,
     )  # fmt: skip
-    return [i for p in cost.parts for i in p.items if "CloudWatch metrics per instance" in i.description]
+    return [
+        i for p in cost.parts for i in p.items if "CloudWatch metrics per instance" in i.description
+    ]
 
 
 def test_stated_off_metrics_cost_nothing() -> None:
-    assert _metrics_line({"EnableDetailedObservability": False, "EnableEnhancedMetrics": False}) == []
+    assert (
+        _metrics_line({"EnableDetailedObservability": False, "EnableEnhancedMetrics": False}) == []
+    )
 
 
 def test_unstated_metrics_are_priced_as_aws_default_detailed_observability() -> None:
@@ -627,14 +634,18 @@ def test_unstated_metrics_are_priced_as_aws_default_detailed_observability() -> 
     assert "AWS default: unstated" in line.description
     # 30 metrics x $0.30 per instance; instances as the variant's (idle 1.x, peak 4 by day).
     per_instance = 30 * 0.3
-    variant = next(i for p in _cost_parts() for i in p.items if i.description.startswith("variant main"))
+    variant = next(
+        i for p in _cost_parts() for i in p.items if i.description.startswith("variant main")
+    )
     assert line.peak == pytest.approx(variant.peak / HOURS_PER_MONTH * per_instance)
     assert line.idle == pytest.approx(variant.idle / HOURS_PER_MONTH * per_instance)
 
 
 def test_enhanced_and_detailed_add_up() -> None:
     (line,) = _metrics_line({"EnableDetailedObservability": True, "EnableEnhancedMetrics": True})
-    (detailed,) = _metrics_line({"EnableDetailedObservability": True, "EnableEnhancedMetrics": False})
+    (detailed,) = _metrics_line(
+        {"EnableDetailedObservability": True, "EnableEnhancedMetrics": False}
+    )
     assert line.expected == pytest.approx(detailed.expected * 40 / 30)
     assert "40 metrics per instance" in line.assumption
 

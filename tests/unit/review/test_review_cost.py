@@ -23,7 +23,13 @@ def service(count: int, maximum: int, instance_type: str = "ml.m5.xlarge") -> di
                             "InstanceType": instance_type,
                             "InitialInstanceCount": count,
                         }
-                    ]
+                    ],
+                    # Stated, as every template of this app states it (unstated: AWS's
+                    # billed detailed-observability default is priced too).
+                    "MetricsConfig": {
+                        "EnableDetailedObservability": False,
+                        "EnableEnhancedMetrics": False,
+                    },
                 },
             },
             "Endpoint": {

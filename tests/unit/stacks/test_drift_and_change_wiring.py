@@ -75,6 +75,7 @@ def test_drift_alarm_notifies_and_retrains(synthesized: Synthesized) -> None:
         a["Properties"]["MetricName"]: a["Properties"]
         for a in resources_of_type(template, "AWS::CloudWatch::Alarm").values()
         if a["Properties"].get("Namespace") == METRICS_NAMESPACE
+        and a["Properties"].get("Statistic") != "SampleCount"  # the heartbeat
     }
     share = alarms["DriftedFeatureShare"]
     assert {"Ref": topic} in share["AlarmActions"]
@@ -82,6 +83,60 @@ def test_drift_alarm_notifies_and_retrains(synthesized: Synthesized) -> None:
     assert share["OKActions"] == [{"Ref": topic}]
     baseline = alarms["BaselineUnavailable"]
     assert baseline["AlarmActions"] == [{"Ref": topic}]  # notify only, never retrain
+
+
+WATCHED_BY = {
+    "AWS::SQS::Queue": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName"),
+    "AWS::Lambda::Function": ("AWS/Lambda", "Errors", "FunctionName"),
+    "AWS::Events::Rule": ("AWS/Events", "FailedInvocations", "RuleName"),
+}
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_every_watcher_is_watched_and_notifies_the_topic(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    """Each failure queue, function and rule of the service has its alarm, the drift check a
+    heartbeat over the configured hours; all notify the alarm topic on ALARM and OK and are
+    on the service's dashboard."""
+    template = synthesized.template_json(env, service)
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic")
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    watchers: list[str] = []
+    for resource_type, (namespace, metric, dimension) in WATCHED_BY.items():
+        for logical_id in resources_of_type(template, resource_type):
+            watchers.append(logical_id)
+            (alarm,) = [
+                a["Properties"]
+                for a in alarms.values()
+                if (a["Properties"].get("Namespace"), a["Properties"].get("MetricName"))
+                == (namespace, metric)
+                and logical_id in json.dumps(a["Properties"]["Dimensions"])
+            ]
+            assert alarm["Dimensions"][0]["Name"] == dimension
+            assert alarm["TreatMissingData"] == "notBreaching"
+            assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic}]
+    drift = env_configs[env].services[service].drift
+    heartbeats = [
+        (logical_id, a["Properties"])
+        for logical_id, a in alarms.items()
+        if a["Properties"].get("Statistic") == "SampleCount"
+    ]
+    assert bool(heartbeats) == (drift is not None)
+    if drift is not None:
+        ((heartbeat_id, beat),) = heartbeats
+        assert beat["EvaluationPeriods"] == beat["DatapointsToAlarm"] == drift.heartbeat
+        assert beat["TreatMissingData"] == "breaching"
+        assert beat["AlarmActions"] == beat["OKActions"] == [{"Ref": topic}]
+        watchers.append(heartbeat_id)
+    # retraining: its queue and function; drift: its queue, function and heartbeat; change
+    # detection: the rule and its dead-letter queue
+    expected = 2 + 3 * (drift is not None) + 2 * (env_configs[env].change_detection is not None)
+    assert len(watchers) == expected, watchers
+    _, dashboard = only(template, "AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for logical_id in watchers:
+        assert logical_id in body, logical_id
 
 
 def resolved_pattern(template: dict[str, Any], names: dict[str, str]) -> EventPattern:

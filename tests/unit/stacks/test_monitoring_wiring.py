@@ -154,7 +154,14 @@ def test_key_policy_admits_alarms_and_the_service_role_path(
     # role itself (IAM propagation), never one statement per service (blast radius)
     assert use["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
     assert use["Condition"] == {
-        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/mlops/{env}/*"}
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/mlops/{env}/*"},
+        # Only through the services that use the key on the roles' behalf (issue 21).
+        "StringEquals": {
+            "kms:ViaService": [
+                f"{service}.eu-west-1.amazonaws.com"
+                for service in ("s3", "sqs", "sns", "sagemaker", "lambda", "ecr", "ec2")
+            ]
+        },
     }
     for statement in policy:
         assert "Fn::GetAtt" not in json.dumps(statement["Principal"]), statement["Sid"]

@@ -135,13 +135,16 @@ def test_every_stack_of_the_environment_fits_cloudformation_quotas(
 
 def test_every_alarm_is_built(scale_synth: ScaleSynth) -> None:
     """The quota test counts what the fixture asks for: every operational alarm per variant
-    (GPU alarms on GPU variants), the quality alarms, 10 rollback alarms."""
+    (GPU alarms on GPU variants), the quality alarms, the retraining function's failure
+    alarms, 10 rollback alarms."""
     service = scale_synth.config.services[SERVICE]
     expected = sum(
         ALARMS_PER_VARIANT
         + (GPU_ALARMS_PER_VARIANT if v.instance and gpus(v.instance.instance_type) else 0)
         for v in service.variants
     ) + len(service.quality_alarms)
+    # The retraining function is watched: its on-failure queue and its errors (issue 20, 5).
+    expected += 2 if service.retraining is not None else 0
     template = scale_synth.service
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     assert len(alarms) == expected

@@ -49,27 +49,23 @@ from mlops_cdk.compliance.sagemaker.rules import (
     data_capture_kms,
     deployment_step_size,
     endpoint_config_kms,
+    endpoint_config_metrics,
     endpoint_open_ingress,
     endpoint_private_dns,
+    failure_destination_watched,
     key_grant_for_aws_resource,
+    key_use_bounded,
+    model_artifacts_write_once,
     model_network_isolation,
     model_vpc,
     no_full_access,
     prod_deployment_config,
     prod_instance_count,
+    role_policies_first,
+    rollback_alarms_readable,
     rollback_baking_period,
     utilization_threshold,
     variant_autoscaling,
-)
-from mlops_cdk.compliance.sagemaker.rules import (
-    endpoint_config_metrics,
-    role_policies_first,
-    rollback_alarms_readable,
-)
-from mlops_cdk.compliance.sagemaker.rules import failure_destination_watched
-from mlops_cdk.compliance.sagemaker.rules import (
-    key_use_bounded,
-    model_artifacts_write_once,
     vpc_endpoint_policy_bounded,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_cdk.cfn_values import allow_statements, condition_values, covers_action
+from mlops_cdk.cfn_values import allow_statements, condition_values, covers_action, statements
 from mlops_cdk.compliance.sagemaker.index import KEY_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import COMPLIANT, NON_COMPLIANT, Compliance, Rule
 
@@ -26,11 +26,31 @@ def _only_service_principals(statement: dict[str, Any]) -> bool:
     return isinstance(principal, dict) and set(principal) == {"Service"}
 
 
+def _denies_grants_not_for_aws_resources(statement: dict[str, Any]) -> bool:
+    """The Deny that AWS Control Tower's CT.KMS.PR.3 asks for (and
+    ``mlops_cdk.constructs.encryption.deny_grants_not_for_aws_resources`` writes): everyone is
+    denied kms:CreateGrant when ``BoolIfExists`` finds ``kms:GrantIsForAWSResource`` false (an
+    extra ``aws:PrincipalIsAWSService`` false key only narrows it to non-services). It makes
+    every Allow of kms:CreateGrant in the policy one for AWS resources only."""
+    principal = statement.get("Principal")
+    if statement.get("Effect") != "Deny" or principal not in ("*", {"AWS": "*"}):
+        return False
+    if not covers_action(statement, "kms:CreateGrant"):
+        return False
+    if set(statement.get("Condition") or {}) != {"BoolIfExists"}:
+        return False
+    values = dict(condition_values(statement, "kms:GrantIsForAWSResource"))
+    grant = values.get("BoolIfExists", [])
+    return bool(grant) and all(str(v).lower() == "false" for v in grant)
+
+
 def key_grant_for_aws_resource(key: Resource, index: StackIndex) -> Compliance:
     del index
     policy = key.properties.get("KeyPolicy")
     if policy is None:
         return NON_COMPLIANT  # KMS's default key policy: the account root may call kms:*
+    if any(_denies_grants_not_for_aws_resources(s) for s in statements(policy)):
+        return COMPLIANT
     for statement in allow_statements(policy):
         if (
             covers_action(statement, "kms:CreateGrant")
@@ -49,7 +69,9 @@ RULE = Rule(
     "the key, outside the key policy and IAM. With Condition Bool "
     "kms:GrantIsForAWSResource 'true' only AWS services integrated with KMS (SageMaker, "
     "EBS, ...) can create grants on the principal's behalf. Add the condition, or move "
-    "kms:CreateGrant out of the kms:* statement into a conditioned one. CDK's default "
+    "kms:CreateGrant out of the kms:* statement into a conditioned one, or deny it to "
+    "everyone with BoolIfExists kms:GrantIsForAWSResource 'false' (AWS Control Tower's "
+    "CT.KMS.PR.3 statement). CDK's default "
     "key policy (account root, kms:*) and a key without KeyPolicy (KMS's default) "
     "fail this rule: acknowledge it on the key with the reason that is acceptable.",
     key_grant_for_aws_resource,

@@ -13,6 +13,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sm
 from constructs import Construct
 
@@ -270,12 +271,20 @@ def vpc_endpoint(s: cdk.Stack, *, private_dns: bool, peer: ec2.IPeer) -> None:
     vpc = imported_vpc(s)
     group = ec2.SecurityGroup(s, "Group", vpc=vpc, allow_all_outbound=False)
     group.add_ingress_rule(peer, ec2.Port.tcp(443))
-    vpc.add_interface_endpoint(
+    endpoint = vpc.add_interface_endpoint(
         "Endpoint",
         service=ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
         private_dns_enabled=private_dns,
         security_groups=[group],
         open=False,
+    )
+    # A bounded policy (VpcEndpointPolicyBounded): these tests are about the other rules.
+    endpoint.add_to_policy(
+        iam.PolicyStatement(
+            principals=[iam.AnyPrincipal()],
+            actions=["sagemaker:InvokeEndpoint"],
+            resources=["arn:aws:sagemaker:eu-west-1:123456789012:endpoint/ep"],
+        )
     )
 
 

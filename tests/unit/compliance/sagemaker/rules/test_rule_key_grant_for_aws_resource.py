@@ -72,6 +72,45 @@ def test_key_grant_for_aws_resource(statements: list[dict[str, Any]], expected: 
     assert fires(s, "prod/S/Key", "KeyGrantForAwsResource") is expected
 
 
+DENY_GRANTS = {
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "kms:CreateGrant",
+    "Resource": "*",
+    "Condition": {
+        "BoolIfExists": {
+            "kms:GrantIsForAWSResource": "false",
+            "aws:PrincipalIsAWSService": "false",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("deny", "expected"),
+    [
+        (DENY_GRANTS, False),  # CT.KMS.PR.3's Deny makes CDK's kms:* harmless
+        ({**DENY_GRANTS, "Principal": "*"}, False),
+        ({**DENY_GRANTS, "Action": ["kms:Create*"]}, False),
+        ({**DENY_GRANTS, "Principal": ROLE}, True),  # only one role is denied
+        ({**DENY_GRANTS, "Effect": "Allow"}, True),
+        ({**DENY_GRANTS, "Action": "kms:Decrypt"}, True),
+        ({**DENY_GRANTS, "Condition": {"Bool": {"kms:GrantIsForAWSResource": "false"}}}, True),
+        (
+            {**DENY_GRANTS, "Condition": {"BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+            True,
+        ),
+    ],
+)
+def test_key_grant_deny_to_everyone_unless_for_aws_resource(
+    deny: dict[str, Any], expected: bool
+) -> None:
+    s = stage_stack()
+    policy = {"Version": "2012-10-17", "Statement": [statement(ROOT, "kms:*"), deny]}
+    kms.CfnKey(s, "Key", key_policy=policy)
+    assert fires(s, "prod/S/Key", "KeyGrantForAwsResource") is expected
+
+
 def test_key_grant_cdk_default_and_kms_default_policies_fire() -> None:
     s = stage_stack()
     kms.Key(s, "Cdk")

@@ -69,7 +69,9 @@ def build(grant: str | None, *, rollback: bool = True) -> bool:
 @pytest.mark.parametrize(
     ("grant", "expected"), [("alarm", False), ("*", False), ("other", True), (None, True)]
 )
-def test_execution_role_must_describe_the_rollback_alarms(grant: str | None, expected: bool) -> None:
+def test_execution_role_must_describe_the_rollback_alarms(
+    grant: str | None, expected: bool
+) -> None:
     assert build(grant) is expected
 
 

@@ -1,0 +1,45 @@
+"""Every install path works with the pip each supported Python bundles (issue 20, 1): Python
+3.11's pip 23.2.1 refuses a hashed requirement reached through an extra (``coverage[toml]``), so
+every virtualenv the Makefile makes gets the pinned, hashed pip of ``requirements-pip.lock``
+before anything else. CI (``.ci/run``) runs ``make test`` with the machine's ``python3`` (3.11,
+the oldest supported) and its bundled pip, which exercises the whole path."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from tests.helpers import ROOT
+
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def _rule(target: str) -> str:
+    """The prerequisites line and recipe of a Makefile rule."""
+    match = re.search(rf"^{re.escape(target)}:.*?(?=^\S|\Z)", MAKEFILE, re.M | re.S)
+    assert match, f"no rule {target}"
+    return match.group(0)
+
+
+def test_the_pip_lock_pins_a_pip_with_hashes() -> None:
+    lock = (ROOT / "requirements-pip.lock").read_text(encoding="utf-8")
+    version = re.search(r"^pip==(\d+)\.(\d+)", lock, re.M)
+    assert version, "requirements-pip.lock pins no pip"
+    assert (int(version.group(1)), int(version.group(2))) >= (24, 0)
+    assert "--hash=sha256:" in lock
+
+
+def test_every_virtualenv_gets_the_pinned_pip_before_any_lock() -> None:
+    assert "$(STAMP_PIP)" in _rule("$(STAMP_DEPS)").splitlines()[0]
+    assert "--require-hashes -r requirements-pip.lock" in _rule("$(STAMP_PIP)")
+    scan = _rule("$(STAMP_SCAN)").split("\n", 1)[1]  # the recipe
+    assert scan.index("-r requirements-pip.lock") < scan.index("-r requirements-scan.lock")
+    # Every `python -m venv` in the Makefile is followed by the pinned pip or the stamp.
+    assert MAKEFILE.count("-m venv") == 2
+
+
+def test_the_oldest_supported_python_is_the_one_ci_and_the_locks_target() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["requires-python"] == ">=3.11"
+    assert "--python-version 3.11" in MAKEFILE
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
