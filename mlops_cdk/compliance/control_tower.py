@@ -302,7 +302,9 @@ def find_templates(folders: Iterable[Path]) -> TemplateSet:
     its stack's ``displayName`` in the manifests."""
     files: list[Path] = []
     stacks: dict[str, str] = {}
-    for folder in folders:
+    for given in folders:
+        # Absolute: cfn-guard names each data file by its absolute path in its report.
+        folder = given.resolve()
         files.extend(sorted(folder.rglob("*.template.json")))
         for manifest in sorted(folder.rglob("manifest.json")):
             artifacts = json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", {})

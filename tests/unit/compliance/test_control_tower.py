@@ -341,6 +341,57 @@ def test_cli_lists_unexpected_failures_and_stale_exceptions(tmp_path: Path) -> N
     assert " s, 1 cfn-guard runs)" in lines[-1]
 
 
+@pytest.mark.slow  # runs the bundled cfn-guard
+def test_cli_covers_failures_of_a_relative_folder_by_their_stack_name(tmp_path: Path) -> None:
+    """As `make lint` calls it (relative folders, manifests naming the stacks): cfn-guard reports
+    absolute paths, and every failure is still matched to its template, stack and type."""
+    stack = new_stack("Cli")
+    kms.Key(stack, "CdkDefault", enable_key_rotation=True)  # fails CT.KMS.PR.3 only
+    assembly = tmp_path / "cdk.out"
+    assembly.mkdir()
+    template = write_template(stack, assembly)
+    (assembly / "manifest.json").write_text(
+        json.dumps(
+            {
+                "artifacts": {
+                    "Cli": {
+                        "type": "aws:cloudformation:stack",
+                        "displayName": "dev/Cli",
+                        "properties": {"templateFile": template.name},
+                    }
+                }
+            }
+        )
+    )
+    covering = {
+        **ENTRY,
+        "control": "CT.KMS.PR.3",
+        "resource_type": "AWS::KMS::Key",
+        "logical_ids": ["CdkDefault*"],
+        "stacks": ["dev/*"],
+    }
+    exceptions = tmp_path / "exceptions.yaml"
+    exceptions.write_text(json.dumps({"exceptions": [covering]}))
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "control_tower.py"),
+            "cdk.out",
+            "--exceptions",
+            str(exceptions),
+            "--jobs",
+            "1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 covered by 1 exceptions, 0 unexpected" in result.stdout
+
+
 @pytest.mark.slow  # a subprocess
 def test_cli_without_templates_says_so_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
