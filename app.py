@@ -58,7 +58,7 @@ def main() -> int:
     if pipeline_mode and pipeline is not None:
         add_pipeline(app, pipeline, all_configs)
     else:
-        add_environments(app, configs, smoke_test_account=pipeline.account if pipeline else None)
+        add_environments(app, configs, pipeline_account=pipeline.account if pipeline else None)
     try:
         app.synth()
     except RuntimeError as exc:

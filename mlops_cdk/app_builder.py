@@ -45,16 +45,14 @@ def create_app(
 
 
 def add_environments(
-    app: cdk.App, configs: Sequence[EnvConfig], *, smoke_test_account: str | None = None
+    app: cdk.App, configs: Sequence[EnvConfig], *, pipeline_account: str | None = None
 ) -> dict[str, MlopsStage]:
     """One stage per environment, named after it (``dev/Foundation`` -> ``dev-Foundation``).
 
-    ``smoke_test_account`` is the pipeline's tooling account: passing it here as well keeps a
+    ``pipeline_account`` is the pipeline's tooling account: passing it here as well keeps a
     manual deploy's templates identical to the pipeline's."""
     return {
-        config.name: MlopsStage(
-            app, config.name, config=config, smoke_test_account=smoke_test_account
-        )
+        config.name: MlopsStage(app, config.name, config=config, pipeline_account=pipeline_account)
         for config in configs
     }
 
@@ -78,7 +76,7 @@ def build_app(
     context: dict[str, Any] | None = None,
     compliance_gates: bool = True,
     fail_on_findings: bool = True,
-    smoke_test_account: str | None = None,
+    pipeline_account: str | None = None,
 ) -> tuple[cdk.App, dict[str, MlopsStage]]:
     """``create_app`` plus ``add_environments``."""
     app = create_app(
@@ -87,4 +85,4 @@ def build_app(
         compliance_gates=compliance_gates,
         fail_on_findings=fail_on_findings,
     )
-    return app, add_environments(app, configs, smoke_test_account=smoke_test_account)
+    return app, add_environments(app, configs, pipeline_account=pipeline_account)

@@ -275,7 +275,7 @@ class PipelineStack(cdk.Stack):
         """One environment's stage: approval first where configured, then each service's
         pre-deploy check and smoke test around its stacks."""
         name = env.name
-        stage = MlopsStage(self, name, config=env, smoke_test_account=config.account)
+        stage = MlopsStage(self, name, config=env, pipeline_account=config.account)
         pre: list[pipelines.Step] = []
         if name in config.manual_approval_before:
             pre.append(

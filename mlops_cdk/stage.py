@@ -32,7 +32,7 @@ class MlopsStage(cdk.Stage):
     ``<env>-<service>-Registry`` and ``<env>-<service>``). A service's stacks depend on the
     Foundation only, never on another service's.
 
-    With ``smoke_test_account`` (the pipeline's tooling account), each service gets a read-only
+    With ``pipeline_account`` (the pipeline's tooling account), each service gets a read-only
     role for the pre-deploy check and a role that can only describe and invoke its endpoint
     (smoke test); each trusts only the pipeline's CodeBuild role of that step, environment and
     service (``mlops_cdk.config.pipeline.step_role_name``), not the whole account."""
@@ -43,7 +43,7 @@ class MlopsStage(cdk.Stage):
         construct_id: str,
         *,
         config: EnvConfig,
-        smoke_test_account: str | None = None,
+        pipeline_account: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -58,12 +58,12 @@ class MlopsStage(cdk.Stage):
         cdk.Aspects.of(self).add(ScannerSkips())
         self.foundation = FoundationStack(self, "Foundation", config=config)
         self.services: dict[str, ServiceStacks] = {
-            name: self._service(name, smoke_test_account) for name in config.services
+            name: self._service(name, pipeline_account) for name in config.services
         }
         for key, value in sorted(resource_tags(config).items()):
             cdk.Tags.of(self).add(key, value)
 
-    def _service(self, name: str, smoke_test_account: str | None) -> ServiceStacks:
+    def _service(self, name: str, pipeline_account: str | None) -> ServiceStacks:
         config, foundation = self.config, self.foundation
         spec = config.services[name]
         registry = ServiceRegistryStack(
@@ -78,7 +78,7 @@ class MlopsStage(cdk.Stage):
             max_tagged_images=config.registry.max_tagged_images,
             untagged_expiry_days=config.registry.untagged_expiry_days,
             termination_protection=config.termination_protection,
-            pipeline_account=smoke_test_account,
+            pipeline_account=pipeline_account,
             preflight_role_name=step_role_name("preflight", config.name, name),
             output_stacks=[foundation.stack_name],
             # Preflight checks that the pipeline the retraining function starts exists.
@@ -97,6 +97,6 @@ class MlopsStage(cdk.Stage):
             bucket=foundation.storage.bucket,
             repository=registry.repository,
             role_path=foundation.role_path,
-            smoke_test_account=smoke_test_account,
+            pipeline_account=pipeline_account,
         )
         return ServiceStacks(registry=registry, serving=serving)

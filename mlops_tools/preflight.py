@@ -60,11 +60,11 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ClientError,
 )
 
+from mlops_cdk.aws.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
-from mlops_cdk.config.monitoring import IMAGE_PLACEHOLDER
+from mlops_cdk.config.endpoint import ModelConfig
+from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
-from mlops_cdk.config.serving import ModelConfig
-from mlops_cdk.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
 from mlops_tools.smoke import (
     CheckResult,
     assumed_session,

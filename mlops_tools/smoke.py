@@ -52,9 +52,9 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     NoCredentialsError,
 )
 
+from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
-from mlops_cdk.config.serving import SmokeTestConfig
-from mlops_cdk.names import endpoint_name_for
+from mlops_cdk.config.endpoint import SmokeTestConfig
 
 POLL_SECONDS = 15
 WEIGHT_TOLERANCE = 0.001

@@ -205,7 +205,7 @@ def main(argv: Sequence[str], now: datetime | None = None) -> int:
     except BadInput as err:
         print(f"baseline: {err}", file=sys.stderr)
         return 2
-    key = f"baselines/{args.service}/baseline.json"  # mlops_cdk.config.drift.baseline_key
+    key = f"baselines/{args.service}/baseline.json"  # mlops_cdk.config.drift_check.baseline_key
     out = args.out or Path(".baselines") / (args.env or "local") / args.service / "baseline.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = baseline.to_json()

@@ -315,7 +315,7 @@ def phase_worker(config_dir: Path, outdir: Path) -> dict[str, float]:
         outdir=str(outdir),
         context=json.loads(cli_context()),
         compliance_gates=False,
-        smoke_test_account=pipeline.account if pipeline else None,
+        pipeline_account=pipeline.account if pipeline else None,
     )
     plugins = [TimedPlugin(pack(app)) for pack in (*PACKS, SageMakerChecks)]
     cdk.Validations.of(app).add_plugins(*plugins)

@@ -4,7 +4,7 @@ SageMaker pack.
 - :mod:`~mlops_cdk.compliance.gates`: cdk-nag's AwsSolutions, HIPAA and NIST 800-53 r5 packs
   plus :mod:`~mlops_cdk.compliance.sagemaker` on every stack; an unacknowledged finding fails
   synthesis (``ValidationFailed``).
-- :mod:`~mlops_cdk.compliance.acknowledgements`: ``acknowledge`` one finding id on one
+- :mod:`~mlops_cdk.aws.acknowledgements`: ``acknowledge`` one finding id on one
   construct with a concrete reason (and helpers for wildcard resources and several packs' ids).
 - :mod:`~mlops_cdk.compliance.cdk_pipelines`: the acknowledgements of what CDK Pipelines
   generates inside the pipeline stack.
@@ -14,7 +14,7 @@ SageMaker pack.
 
 from __future__ import annotations
 
-from mlops_cdk.compliance.acknowledgements import (
+from mlops_cdk.aws.acknowledgements import (
     MIN_REASON_LENGTH,
     AcknowledgementRecord,
     acknowledge,

@@ -16,8 +16,8 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from mlops_cdk.cfn_values import actions, allow_statements, as_list, render_resource_value
-from mlops_cdk.compliance.acknowledgements import acknowledge, acknowledge_all
+from mlops_cdk.aws.acknowledgements import acknowledge, acknowledge_all
+from mlops_cdk.aws.cfn_values import actions, allow_statements, as_list, render_resource_value
 
 _GRANT_ACTIONS = (
     "aws-cdk-lib's grant helpers on the pipeline's own artifact bucket and key emit these "

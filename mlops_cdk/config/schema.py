@@ -14,6 +14,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
+from mlops_cdk.aws.instance_types import UnknownInstanceType, gpus
+from mlops_cdk.aws.regions import REGIONS
 from mlops_cdk.config.base import StrictModel, partial_model
 from mlops_cdk.config.budget import BudgetConfig, budget_problems
 from mlops_cdk.config.change_detection import ChangeDetectionConfig
@@ -22,9 +25,8 @@ from mlops_cdk.config.monitoring import (
     ENDPOINT_DIMENSIONS,
     MonitoringConfig,
     OperationalThresholds,
-    training_job_problems,
 )
-from mlops_cdk.config.regions import REGIONS
+from mlops_cdk.config.retraining import training_job_problems
 from mlops_cdk.config.service import (
     RESERVED_SERVICE_NAMES,
     SERVICE_NAME_PATTERN,
@@ -32,8 +34,6 @@ from mlops_cdk.config.service import (
     derive_service_names,
     named_fields,
 )
-from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH
-from mlops_cdk.instance_types import UnknownInstanceType, gpus
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (

@@ -17,10 +17,11 @@ from typing import Any, Optional
 from pydantic import Field, create_model, model_validator
 
 from mlops_cdk.config.base import StrictModel
-from mlops_cdk.config.drift import DriftConfig
+from mlops_cdk.config.drift_check import DriftConfig
+from mlops_cdk.config.endpoint import ServingConfig
 from mlops_cdk.config.errors import FieldProblem
-from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds, RetrainingConfig
-from mlops_cdk.config.serving import ServingConfig
+from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
+from mlops_cdk.config.retraining import RetrainingConfig
 
 # Lowercase letters, digits and single '-' between them; starts with a letter. Derived names
 # (endpoint ``<env>-<service>``, stacks, roles) are checked against AWS limits by EnvConfig.

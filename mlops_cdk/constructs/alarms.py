@@ -18,10 +18,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge
+from mlops_cdk.aws.acknowledgements import acknowledge
+from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
+from mlops_cdk.aws.instance_types import gpus, vcpus
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, variant_metric
-from mlops_cdk.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
-from mlops_cdk.instance_types import gpus, vcpus
 
 __all__ = [
     "INSTANCE_NAMESPACE",
@@ -155,98 +155,113 @@ class EndpointAlarms(Construct):
         if not variants:
             raise ValueError("EndpointAlarms: at least one variant")
         self.endpoint_name = endpoint_name
-        self.thresholds = t = thresholds or AlarmThresholds()
+        self.thresholds = thresholds or AlarmThresholds()
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
-        not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
         for variant, instance_type in variants.items():
-            scope_v = Construct(self, f"Variant-{variant}")
-            # (kind, construct id, metric, description, threshold, missing-data treatment)
-            above: list[
-                tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]
-            ] = [
-                (
-                    "latency",
-                    "Latency",
-                    variant_metric(endpoint_name, variant, "ModelLatency", t.latency_statistic),
-                    f"ModelLatency {t.latency_statistic} above {t.latency_ms:g} ms",
-                    t.latency_ms * 1000,  # ModelLatency is in microseconds
-                    not_breaching,
-                ),
-                *(
-                    (
-                        kind,
-                        kind.title().replace("_", ""),
-                        error_rate(endpoint_name, variant, metric),
-                        f"{metric} above {limit:g}% of invocations",
-                        limit,
-                        not_breaching,
-                    )
-                    for kind, metric, limit in (
-                        ("errors_5xx", "Invocation5XXErrors", t.errors_5xx_percent),
-                        ("errors_4xx", "Invocation4XXErrors", t.errors_4xx_percent),
-                    )
-                ),
-                *self._utilization(endpoint_name, variant, instance_type, t),
-            ]
-            for kind, alarm_id, metric, description, threshold, missing in above:
-                self.alarms[(variant, kind)] = cloudwatch.Alarm(
-                    scope_v,
-                    alarm_id,
-                    metric=metric,
-                    alarm_description=f"{variant}: {description}",
-                    threshold=threshold,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    treat_missing_data=missing,
-                    evaluation_periods=t.evaluation_periods,
-                    datapoints_to_alarm=t.datapoints_to_alarm,
-                )
-            if t.no_invocations_minutes is not None:
-                periods = math.ceil(t.no_invocations_minutes / 5)
-                self.alarms[(variant, "no_invocations")] = variant_metric(
-                    endpoint_name,
-                    variant,
-                    "Invocations",
-                    "Sum",
-                    period=cdk.Duration.minutes(5),
-                ).create_alarm(
-                    scope_v,
-                    "NoInvocations",
-                    alarm_description=f"{variant}: no invocations for "
-                    f"{t.no_invocations_minutes} minutes",
-                    threshold=1,
-                    evaluation_periods=periods,
-                    comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                    treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-                )
-
+            self._variant_alarms(variant, instance_type)
         self.quality: dict[str, cloudwatch.Alarm] = {}
         for spec in quality_alarms:
-            quality_metric = cloudwatch.Metric(
-                namespace=spec.namespace,
-                metric_name=spec.metric_name,
-                dimensions_map=dict(sorted(spec.dimensions.items())) or None,
-                statistic=spec.statistic,
-                period=cdk.Duration.minutes(spec.period_minutes),
-            )
-            self.quality[spec.name] = quality_metric.create_alarm(
-                self,
-                f"Quality-{spec.name}",
-                alarm_description=spec.description
-                or f"{spec.metric_name} {spec.comparison} {spec.threshold:g}",
-                threshold=spec.threshold,
-                evaluation_periods=spec.evaluation_periods,
-                comparison_operator=_COMPARISON[spec.comparison],
-                treat_missing_data=_MISSING[spec.missing_data],
-            )
-            if spec.published_by is not None:
-                # A custom namespace nothing in this app publishes: the configured publisher is
-                # the reason, visible in the review report and the acknowledgement audit.
-                acknowledge(
-                    self.quality[spec.name],
-                    "MlopsSageMaker-AlarmMetricPublished",
-                    f"{spec.namespace}/{spec.metric_name} is published outside this app, by "
-                    f"{spec.published_by}",
+            self.quality[spec.name] = self._quality_alarm(spec)
+
+    def _variant_alarms(self, variant: str, instance_type: str | None) -> None:
+        """The operational alarms of one variant, into ``self.alarms[(variant, kind)]``."""
+        endpoint_name, t = self.endpoint_name, self.thresholds
+        not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
+        scope_v = Construct(self, f"Variant-{variant}")
+        # (kind, construct id, metric, description, threshold, missing-data treatment)
+        above: list[
+            tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]
+        ] = [
+            (
+                "latency",
+                "Latency",
+                variant_metric(endpoint_name, variant, "ModelLatency", t.latency_statistic),
+                f"ModelLatency {t.latency_statistic} above {t.latency_ms:g} ms",
+                t.latency_ms * 1000,  # ModelLatency is in microseconds
+                not_breaching,
+            ),
+            *(
+                (
+                    kind,
+                    kind.title().replace("_", ""),
+                    error_rate(endpoint_name, variant, metric),
+                    f"{metric} above {limit:g}% of invocations",
+                    limit,
+                    not_breaching,
                 )
+                for kind, metric, limit in (
+                    ("errors_5xx", "Invocation5XXErrors", t.errors_5xx_percent),
+                    ("errors_4xx", "Invocation4XXErrors", t.errors_4xx_percent),
+                )
+            ),
+            *self._utilization(endpoint_name, variant, instance_type, t),
+        ]
+        for kind, alarm_id, metric, description, threshold, missing in above:
+            self.alarms[(variant, kind)] = cloudwatch.Alarm(
+                scope_v,
+                alarm_id,
+                metric=metric,
+                alarm_description=f"{variant}: {description}",
+                threshold=threshold,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=missing,
+                evaluation_periods=t.evaluation_periods,
+                datapoints_to_alarm=t.datapoints_to_alarm,
+            )
+        if t.no_invocations_minutes is not None:
+            self.alarms[(variant, "no_invocations")] = self._no_invocations_alarm(
+                scope_v, variant, t.no_invocations_minutes
+            )
+
+    def _no_invocations_alarm(
+        self, scope_v: Construct, variant: str, minutes: int
+    ) -> cloudwatch.Alarm:
+        """Alarms when a variant gets no invocation for ``minutes`` (5-minute sums)."""
+        return variant_metric(
+            self.endpoint_name,
+            variant,
+            "Invocations",
+            "Sum",
+            period=cdk.Duration.minutes(5),
+        ).create_alarm(
+            scope_v,
+            "NoInvocations",
+            alarm_description=f"{variant}: no invocations for {minutes} minutes",
+            threshold=1,
+            evaluation_periods=math.ceil(minutes / 5),
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    def _quality_alarm(self, spec: QualityAlarmSpec) -> cloudwatch.Alarm:
+        """One quality alarm; acknowledged when its metric is published outside this app."""
+        quality_metric = cloudwatch.Metric(
+            namespace=spec.namespace,
+            metric_name=spec.metric_name,
+            dimensions_map=dict(sorted(spec.dimensions.items())) or None,
+            statistic=spec.statistic,
+            period=cdk.Duration.minutes(spec.period_minutes),
+        )
+        alarm = quality_metric.create_alarm(
+            self,
+            f"Quality-{spec.name}",
+            alarm_description=spec.description
+            or f"{spec.metric_name} {spec.comparison} {spec.threshold:g}",
+            threshold=spec.threshold,
+            evaluation_periods=spec.evaluation_periods,
+            comparison_operator=_COMPARISON[spec.comparison],
+            treat_missing_data=_MISSING[spec.missing_data],
+        )
+        if spec.published_by is not None:
+            # A custom namespace nothing in this app publishes: the configured publisher is
+            # the reason, visible in the review report and the acknowledgement audit.
+            acknowledge(
+                alarm,
+                "MlopsSageMaker-AlarmMetricPublished",
+                f"{spec.namespace}/{spec.metric_name} is published outside this app, by "
+                f"{spec.published_by}",
+            )
+        return alarm
 
     @staticmethod
     def _utilization(

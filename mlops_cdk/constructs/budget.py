@@ -55,7 +55,6 @@ class EnvironmentBudget(Construct):
         super().__init__(scope, construct_id)
         if not actual_percent and not forecast_percent:
             raise ValueError("EnvironmentBudget: give at least one notification threshold")
-        stack = cdk.Stack.of(self)
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -63,6 +62,16 @@ class EnvironmentBudget(Construct):
             master_key=key,
             enforce_ssl=True,
         )
+        self._allow_budgets(key)
+        for email in emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.budget = self._budget(limit_usd, tag_key, tag_value, actual_percent, forecast_percent)
+        # The topic policy must exist before Budgets validates the subscriber.
+        self.budget.node.add_dependency(self.topic)
+
+    def _allow_budgets(self, key: kms.IKey) -> None:
+        """Lets AWS Budgets of this account publish to the topic and use its key."""
+        stack = cdk.Stack.of(self)
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="BudgetsPublish",
@@ -97,9 +106,16 @@ class EnvironmentBudget(Construct):
                 "EnvironmentBudget: the key's policy cannot be extended (an imported key): let "
                 f"{BUDGETS_PRINCIPAL} use it for this account's SNS topics yourself"
             )
-        for email in emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
 
+    def _budget(
+        self,
+        limit_usd: float,
+        tag_key: str,
+        tag_value: str,
+        actual_percent: Sequence[float],
+        forecast_percent: Sequence[float],
+    ) -> budgets.CfnBudget:
+        """The monthly cost budget over the tagged costs, notifying the topic."""
         subscriber = budgets.CfnBudget.SubscriberProperty(
             subscription_type="SNS", address=self.topic.topic_arn
         )
@@ -118,7 +134,7 @@ class EnvironmentBudget(Construct):
         ]
         # No BudgetName: AWS Budgets generates one, so two environments in one account never
         # collide.
-        self.budget = budgets.CfnBudget(
+        return budgets.CfnBudget(
             self,
             "Budget",
             budget=budgets.CfnBudget.BudgetDataProperty(
@@ -132,5 +148,3 @@ class EnvironmentBudget(Construct):
             ),
             notifications_with_subscribers=notifications,
         )
-        # The topic policy must exist before Budgets validates the subscriber.
-        self.budget.node.add_dependency(self.topic)

@@ -47,7 +47,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge
+from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.constructs.retraining import failure_queue
 from mlops_cdk.constructs.watch import FailureWatch
 

@@ -37,7 +37,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_all
+from mlops_cdk.aws.acknowledgements import acknowledge_all
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 

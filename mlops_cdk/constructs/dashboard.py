@@ -8,14 +8,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from mlops_cdk.constructs.alarms import error_rate, variant_metric
-from mlops_cdk.constructs.watch import FailureWatch
-from mlops_cdk.facts import (
+from mlops_cdk.aws.facts import (
     INSTANCE_NAMESPACE,
     RETRAIN_DECISION_METRIC,
     RETRAIN_DECISIONS,
     SAGEMAKER_NAMESPACE,
 )
+from mlops_cdk.constructs.alarms import error_rate, variant_metric
+from mlops_cdk.constructs.watch import FailureWatch
 
 WIDTH = 12
 

@@ -33,11 +33,12 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
-from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
-from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination, failure_queue
-from mlops_cdk.constructs.watch import FailureWatch
-from mlops_cdk.facts import (
+from mlops_cdk.aws.acknowledgements import (
+    acknowledge,
+    acknowledge_all,
+    acknowledge_wildcard_resource,
+)
+from mlops_cdk.aws.facts import (
     DRIFT_BASELINE_METRIC,
     DRIFT_CONTENT_TYPES,
     DRIFT_KS_METRIC,
@@ -48,6 +49,9 @@ from mlops_cdk.facts import (
     DRIFT_SHARE_METRIC,
     MAX_ASYNC_EVENT_AGE_SECONDS,
 )
+from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
+from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination, failure_queue
+from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
 CODE_DIR = asset_dir("drift")

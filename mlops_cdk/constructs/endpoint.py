@@ -14,12 +14,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_all
+from mlops_cdk.aws.acknowledgements import acknowledge_all
+from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH, MAX_VARIANTS, has_local_nvme
+from mlops_cdk.aws.guardrails import describe_step, step_problem
+from mlops_cdk.aws.instance_types import is_gpu_instance_type
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
-from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH, MAX_VARIANTS, has_local_nvme
-from mlops_cdk.guardrails import describe_step, step_problem
-from mlops_cdk.instance_types import is_gpu_instance_type
 from mlops_cdk.props.endpoint import MetricsSpec
 
 __all__ = [
@@ -423,7 +423,7 @@ class WeightedEndpoint(Construct):
         period: cdk.Duration = ONE_MINUTE,
     ) -> cloudwatch.Metric:
         """``CPUUtilization`` (``/aws/sagemaker/Endpoints``): percent **summed over vCPUs**
-        (0-400 % on four vCPUs; see ``mlops_cdk.instance_types.vcpus``)."""
+        (0-400 % on four vCPUs; see ``mlops_cdk.aws.instance_types.vcpus``)."""
         return self._instance_metric("CPUUtilization", variant, statistic, period)
 
     def metric_memory_utilization(

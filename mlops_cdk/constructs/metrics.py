@@ -22,7 +22,7 @@ import re
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from mlops_cdk.facts import (
+from mlops_cdk.aws.facts import (
     ENDPOINT_DIMENSION,
     INSTANCE_NAMESPACE,
     SAGEMAKER_NAMESPACE,

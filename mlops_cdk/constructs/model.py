@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
 from mlops_cdk.constructs.network import https_egress_only_group
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import (

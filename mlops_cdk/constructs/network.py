@@ -26,7 +26,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge
+from mlops_cdk.aws.acknowledgements import acknowledge
 
 # Interface endpoints SageMaker hosting needs with no route to the internet.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {

@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
 
 PREFLIGHT_ROLE_PATH = "/mlops-preflight/"
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")

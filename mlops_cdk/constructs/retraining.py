@@ -23,15 +23,19 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge, acknowledge_all, acknowledge_wildcard_resource
-from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
-from mlops_cdk.constructs.roles import FunctionRole
-from mlops_cdk.constructs.watch import FailureWatch
-from mlops_cdk.facts import (
+from mlops_cdk.aws.acknowledgements import (
+    acknowledge,
+    acknowledge_all,
+    acknowledge_wildcard_resource,
+)
+from mlops_cdk.aws.facts import (
     LAMBDA_PYTHON_RUNTIME,
     MAX_ASYNC_EVENT_AGE_SECONDS,
     RETRAINING_NAMESPACE,
 )
+from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
+from mlops_cdk.constructs.roles import FunctionRole
+from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
 CODE_DIR = asset_dir("retrain")

@@ -16,9 +16,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.aws.facts import (
+    SAGEMAKER_ENDPOINT_NAMESPACES,
+    TRAINING_LOG_GROUP,
+    TRAINING_NAMESPACE,
+)
 from mlops_cdk.constructs.encryption import key_use_statements
-from mlops_cdk.facts import SAGEMAKER_ENDPOINT_NAMESPACES, TRAINING_LOG_GROUP, TRAINING_NAMESPACE
 
 # SageMaker publishes endpoint metrics to these namespaces.
 SAGEMAKER_METRIC_NAMESPACES = SAGEMAKER_ENDPOINT_NAMESPACES

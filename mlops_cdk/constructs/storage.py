@@ -32,8 +32,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.compliance import acknowledge_all
-from mlops_cdk.facts import BASELINES_PREFIX
+from mlops_cdk.aws.acknowledgements import acknowledge_all
+from mlops_cdk.aws.facts import BASELINES_PREFIX
 
 # Deny object-creating writes (PutObject, CompleteMultipartUpload, CopyObject) that carry no
 # If-None-Match header; the parts of a multipart upload are not object-creating and pass.

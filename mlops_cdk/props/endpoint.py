@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from mlops_cdk.facts import (
+from mlops_cdk.aws.facts import (
     DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS,
     METRIC_PUBLISH_FREQUENCIES_SECONDS,
 )

@@ -15,9 +15,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mlops_cdk.aws.names import REPOSITORY_OUTPUT
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH, PreflightAccess
 from mlops_cdk.constructs.registry import ModelImageRepository
-from mlops_cdk.names import REPOSITORY_OUTPUT
 
 
 class ServiceRegistryStack(cdk.Stack):

@@ -16,17 +16,18 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import EnvConfig
-from mlops_cdk.config.drift import baseline_key
-from mlops_cdk.config.monitoring import (
+from mlops_cdk.config.drift_check import baseline_key
+from mlops_cdk.config.endpoint import VariantConfig
+from mlops_cdk.config.pipeline import step_role_name
+from mlops_cdk.config.retraining import (
     BUCKET_PLACEHOLDER,
     IMAGE_PLACEHOLDER,
     SERVICE_PLACEHOLDER,
     TrainingJobRetraining,
 )
-from mlops_cdk.config.pipeline import step_role_name
 from mlops_cdk.config.service import ServiceConfig
-from mlops_cdk.config.serving import VariantConfig
 from mlops_cdk.constructs.alarms import EndpointAlarms
 from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
 from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execution_role_name
@@ -50,7 +51,6 @@ from mlops_cdk.constructs.retraining import (
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH, SmokeTestAccess
-from mlops_cdk.names import endpoint_name_for
 from mlops_cdk.stacks.props import alarm_thresholds, quality_alarm
 from mlops_cdk.stacks.settings import log_retention, removal_policy
 
@@ -87,7 +87,7 @@ class ServiceStack(cdk.Stack):
         bucket: s3.IBucket,
         repository: ecr.IRepository,
         role_path: str,
-        smoke_test_account: str | None = None,
+        pipeline_account: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -123,7 +123,7 @@ class ServiceStack(cdk.Stack):
         self.retraining = self._retraining(spec, bucket, repository)
         self.drift = self._drift(spec, bucket)
         self.change_rule = self._change_rule()
-        self.smoke_test = self._smoke_test(spec, smoke_test_account)
+        self.smoke_test = self._smoke_test(spec, pipeline_account)
         self.dashboard = self._dashboard(spec)
         self._functions_wait_for_their_roles()
 
@@ -139,15 +139,15 @@ class ServiceStack(cdk.Stack):
                 wait_for_role_policies(resource, function.role)
 
     def _smoke_test(
-        self, spec: ServiceConfig, smoke_test_account: str | None
+        self, spec: ServiceConfig, pipeline_account: str | None
     ) -> SmokeTestAccess | None:
-        if smoke_test_account is None or spec.smoke_test is None:
+        if pipeline_account is None or spec.smoke_test is None:
             return None
         return SmokeTestAccess(
             self,
             "SmokeTest",
             endpoint_name=self.endpoint_name,
-            trusted_account=smoke_test_account,
+            trusted_account=pipeline_account,
             # Only the pipeline's smoke-test role of this environment and service may assume it,
             # and that role may assume only roles under this service's path.
             trusted_role_name=step_role_name("smoke", self.config.name, self.service),

@@ -23,7 +23,7 @@ from cfnlint.schema import (  # type: ignore[import-untyped]
     ResourceNotFoundError,
 )
 
-from mlops_cdk.cfn_values import export_key, imports, is_intrinsic, references
+from mlops_cdk.aws.cfn_values import export_key, imports, is_intrinsic, references
 
 Action = Literal["unchanged", "update", "replace", "added", "removed"]
 

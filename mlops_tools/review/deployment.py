@@ -35,8 +35,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_cdk.cfn_values import imports, is_intrinsic, references
-from mlops_cdk.guardrails import STEP_TYPES, effective_step
+from mlops_cdk.aws.cfn_values import imports, is_intrinsic, references
+from mlops_cdk.aws.guardrails import STEP_TYPES, effective_step
 from mlops_tools.review.changes import (
     EMPTY_TEMPLATE,
     ResourceChange,

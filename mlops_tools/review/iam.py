@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_cdk.cfn_values import statements
+from mlops_cdk.aws.cfn_values import statements
 from mlops_tools.review.markdown import MISSING, Values, code, codes
 
 POLICY_TYPES = frozenset(

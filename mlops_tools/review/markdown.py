@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_cdk.cfn_values import export_key, reference
+from mlops_cdk.aws.cfn_values import export_key, reference
 from mlops_tools.review.changes import exports
 
 MISSING = "—"

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_cdk.cfn_values import reference
+from mlops_cdk.aws.cfn_values import reference
 from mlops_tools.review.changes import resources
 from mlops_tools.review.markdown import MISSING, Values, code, plain
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.cfn_values import (
+from mlops_cdk.aws.cfn_values import (
     actions,
     allow_statements,
     as_list,

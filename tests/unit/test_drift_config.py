@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environment
-from mlops_cdk.config.drift import baseline_key, rate_minutes
+from mlops_cdk.config.drift_check import baseline_key, rate_minutes
 from tests.unit.config.test_serving_validation import SERVING, config_with
 
 MONITORING: dict[str, Any] = {"alarm_emails": ["team@example.com"]}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from mlops_cdk.guardrails import (
+from mlops_cdk.aws.guardrails import (
     describe_step,
     effective_step,
     first_step_problem,
     fleet_sizes,
     step_problem,
 )
-from mlops_cdk.instance_types import (
+from mlops_cdk.aws.instance_types import (
     HOSTING_INSTANCE_TYPES,
     UnknownInstanceType,
     gpus,
@@ -23,7 +23,8 @@ from mlops_cdk.instance_types import (
 
 def test_hosting_types_match_installed_botocore() -> None:
     """The committed list is SageMaker's ProductionVariantInstanceType enum: when botocore is
-    upgraded and lists other types, refresh it (python -m mlops_cdk.instance_types --refresh)."""
+    upgraded and lists other types, refresh it
+    (python -m mlops_cdk.aws.instance_types --refresh)."""
     model = botocore.session.get_session().get_service_model("sagemaker")
     enum = set(model.shape_for("ProductionVariantInstanceType").enum)
     assert set(HOSTING_INSTANCE_TYPES) == enum

@@ -14,7 +14,7 @@ import pytest
 from constructs import Construct
 
 import mlops_cdk.constructs
-from mlops_cdk import facts
+from mlops_cdk.aws import facts
 from mlops_cdk.functions import ASSET_EXCLUDE, FUNCTIONS_DIR, asset_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def test_the_blocker_blocks() -> None:
 def test_constructs_import_without_pydantic_yaml_or_boto3() -> None:
     result = run_blocked(
         """
-        import mlops_cdk.constructs, mlops_cdk.facts, mlops_cdk.functions
+        import mlops_cdk.constructs, mlops_cdk.aws.facts, mlops_cdk.functions
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
         assert not loaded, loaded
         assert "mlops_cdk.config" not in sys.modules, "the configuration layer was imported"

@@ -28,7 +28,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from mlops_cdk.config import EnvConfig, load_environments
-from mlops_cdk.config.serving import ModelConfig
+from mlops_cdk.config.endpoint import ModelConfig
 from mlops_tools import preflight, smoke
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,9 +30,9 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
+from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import EnvConfig, load_environments
-from mlops_cdk.config.serving import SmokeTestConfig
-from mlops_cdk.names import endpoint_name_for
+from mlops_cdk.config.endpoint import SmokeTestConfig
 from mlops_tools import smoke
 
 ROOT = Path(__file__).resolve().parents[2]

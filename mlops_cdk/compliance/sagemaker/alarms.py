@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_cdk.cfn_values import as_list, referenced_logical_id
+from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id
 from mlops_cdk.compliance.sagemaker.endpoints import variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_TYPE, Resource, StackIndex, StageIndex
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_cdk.cfn_values import render_resource_value
+from mlops_cdk.aws.cfn_values import render_resource_value
 from mlops_cdk.compliance.sagemaker.index import (
     ENDPOINT_CONFIG_TYPE,
     SCALABLE_TARGET_TYPE,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_cdk.cfn_values import allow_statements, condition_values, covers_action
+from mlops_cdk.aws.cfn_values import allow_statements, condition_values, covers_action
 
 MODEL_TYPE = "AWS::SageMaker::Model"
 ENDPOINT_TYPE = "AWS::SageMaker::Endpoint"

@@ -37,7 +37,8 @@ CONTENT_TYPES = ("text/csv", "application/json")
 MAX_BASELINE_BYTES = 20 * 1024 * 1024
 SAMPLE_CHARS = 500
 METRICS_PER_CALL = 500
-# Metric names: the same as mlops_cdk/facts.py, which the alarm and dashboard use (a test compares).
+# Metric names: the same as mlops_cdk/aws/facts.py, which the alarm and dashboard use
+# (a test compares).
 PSI_METRIC = "PSI"
 KS_METRIC = "KS"
 SHARE_METRIC = "DriftedFeatureShare"

@@ -81,7 +81,7 @@ def test_gpu_type_with_unknown_gpu_count_is_refused_with_alarms(tmp_path: Path) 
     data = config_with(serving_with(variants=[variant]), monitoring=MONITORING)
     assert problem(tmp_path, data) == (
         "config/dev.yaml: services.svc.variants[0].instance.instance_type: the GPU count of "
-        "ml.g7e.2xlarge is not known to this package (mlops_cdk/instance_types.py): add it "
+        "ml.g7e.2xlarge is not known to this package (mlops_cdk/aws/instance_types.py): add it "
         "from the EC2 instance specifications"
     )
 

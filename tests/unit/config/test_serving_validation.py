@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mlops_cdk.config import ConfigError, load_environment
-from mlops_cdk.config.serving import has_local_nvme
+from mlops_cdk.config.endpoint import has_local_nvme
 from tests.unit.config.test_config_validation import VALID
 
 SERVICE = "svc"

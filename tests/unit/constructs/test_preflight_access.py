@@ -228,7 +228,7 @@ def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> Non
         )
     )
     [config] = load_environments(tmp_path, only="dev")
-    stage = MlopsStage(new_app(), "dev", config=config, smoke_test_account=TRUSTED)
+    stage = MlopsStage(new_app(), "dev", config=config, pipeline_account=TRUSTED)
     assert stage.foundation.node.try_find_child("Preflight") is None
     for name, stacks in stage.services.items():
         registry = stacks.registry

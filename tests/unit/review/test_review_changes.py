@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mlops_cdk.cfn_values import imports, references
+from mlops_cdk.aws.cfn_values import imports, references
 from mlops_tools.review.changes import (
     PropertyChange,
     changed_exports,

@@ -16,7 +16,7 @@ import pytest
 
 from mlops_cdk.app_builder import build_app
 from mlops_cdk.config import EnvConfig
-from mlops_cdk.config.serving import InstanceCapacity, ServingConfig
+from mlops_cdk.config.endpoint import InstanceCapacity, ServingConfig
 from mlops_tools.review.changes import classify
 from tests.helpers import cdk_context
 

@@ -22,9 +22,9 @@ import yaml
 from aws_cdk import assertions
 
 from mlops_cdk.app_builder import build_app
+from mlops_cdk.aws.instance_types import gpus
 from mlops_cdk.config import EnvConfig, load_environment, load_environments, load_pipeline
-from mlops_cdk.config.serving import MAX_VARIANTS
-from mlops_cdk.instance_types import gpus
+from mlops_cdk.config.endpoint import MAX_VARIANTS
 from mlops_cdk.stage import MlopsStage
 from scripts.scale_configs import service_name, write_scale_config
 from tests.helpers import cdk_context
@@ -73,7 +73,7 @@ def scale_synth(tmp_path_factory: pytest.TempPathFactory, scale_config: EnvConfi
         [scale_config],
         outdir=str(outdir),
         context=cdk_context(),
-        smoke_test_account=SMOKE_TEST_ACCOUNT,
+        pipeline_account=SMOKE_TEST_ACCOUNT,
     )
     app.synth()
     return ScaleSynth(config=scale_config, stage=stages[scale_config.name], outdir=outdir)
@@ -182,7 +182,7 @@ def test_operational_retraining_triggers_with_many_variants() -> None:
     data["services"][SERVICE]["alarms"]["retrain_on"] = ["latency", "errors_5xx", "errors_4xx"]
     config = EnvConfig.model_validate({"name": FIXTURE.stem, **data})
     _, stages = build_app(
-        [config], context=cdk_context(), compliance_gates=False, smoke_test_account=None
+        [config], context=cdk_context(), compliance_gates=False, pipeline_account=None
     )
     template = assertions.Template.from_stack(stages[config.name].services[SERVICE].serving)
     # One invoke permission per triggering alarm: 3 kinds x 10 variants, plus the quality one.

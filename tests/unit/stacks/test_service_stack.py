@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.service import ServiceConfig
-from mlops_cdk.names import endpoint_name_for
 from tests.helpers import ENVIRONMENTS, SERVICES, Synthesized, resources_of_type
 
 # Tests that share the session synth of every environment run on one xdist worker.

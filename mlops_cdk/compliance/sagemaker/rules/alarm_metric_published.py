@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from mlops_cdk.compliance.sagemaker.alarms import stage_endpoint, watched_metrics
-from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
-from mlops_cdk.compliance.sagemaker.metrics import (
+from mlops_cdk.aws.sagemaker_metrics import (
     ENDPOINT_METRICS,
     INSTANCE_METRICS,
     INSTANCE_NAMESPACE,
@@ -14,6 +12,8 @@ from mlops_cdk.compliance.sagemaker.metrics import (
     is_aws_published_namespace,
     is_model_monitor_namespace,
 )
+from mlops_cdk.compliance.sagemaker.alarms import stage_endpoint, watched_metrics
+from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -53,7 +53,7 @@ RULE = Rule(
     "An alarm on a metric that is never published stays in INSUFFICIENT_DATA (or its "
     "missing-data state) and never fires. SageMaker metrics must be documented ones "
     "(AWS/SageMaker endpoint invocation metrics, /aws/sagemaker/Endpoints instance "
-    "metrics; see mlops_cdk/compliance/sagemaker/metrics.py) with an EndpointName dimension "
+    "metrics; see mlops_cdk/aws/sagemaker_metrics.py) with an EndpointName dimension "
     "naming an endpoint this stage defines (a literal EndpointName, or Fn::GetAtt in the same "
     "stack): an alarm of one environment watching another's endpoint fails here. "
     "SageMaker Model Monitor namespaces fail: Model Monitor is closed to new customers "

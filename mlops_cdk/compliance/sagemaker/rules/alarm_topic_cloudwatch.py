@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from mlops_cdk.cfn_values import (
+from mlops_cdk.aws.cfn_values import (
     as_list,
     covers_action,
     referenced_logical_id,

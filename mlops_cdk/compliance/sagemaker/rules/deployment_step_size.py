@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_cdk.aws.sagemaker_metrics import STEP_TYPES, step_within_limits
 from mlops_cdk.compliance.sagemaker.endpoints import (
     endpoint_config_of,
     number,
@@ -13,7 +14,6 @@ from mlops_cdk.compliance.sagemaker.endpoints import (
     variants,
 )
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_TYPE, Resource, StackIndex
-from mlops_cdk.compliance.sagemaker.metrics import STEP_TYPES, step_within_limits
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,

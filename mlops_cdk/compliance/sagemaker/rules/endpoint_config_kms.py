@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlops_cdk.aws.facts import has_local_nvme
 from mlops_cdk.compliance.sagemaker.endpoints import variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_CONFIG_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
@@ -11,7 +12,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-from mlops_cdk.facts import has_local_nvme
 
 
 def endpoint_config_kms(config: Resource, index: StackIndex) -> Compliance:

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from mlops_cdk.cfn_values import as_list, referenced_logical_id, references
+from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id, references
 from mlops_cdk.compliance.sagemaker.alarms import watched_metrics
 from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (

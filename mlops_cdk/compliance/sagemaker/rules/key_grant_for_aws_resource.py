@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_cdk.cfn_values import allow_statements, condition_values, covers_action, statements
+from mlops_cdk.aws.cfn_values import allow_statements, condition_values, covers_action, statements
 from mlops_cdk.compliance.sagemaker.index import KEY_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import COMPLIANT, NON_COMPLIANT, Compliance, Rule
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_cdk.cfn_values import allow_statements, as_list, condition_values, covers_action
+from mlops_cdk.aws.cfn_values import allow_statements, as_list, condition_values, covers_action
 from mlops_cdk.compliance.sagemaker.index import KEY_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

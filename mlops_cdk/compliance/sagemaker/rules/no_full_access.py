@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_cdk.cfn_values import actions, allow_statements, render_resource_value
+from mlops_cdk.aws.cfn_values import actions, allow_statements, render_resource_value
 from mlops_cdk.compliance.sagemaker.index import (
     IAM_TYPES,
     ROLE_TYPE,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mlops_cdk.cfn_values import as_list, referenced_logical_id, references
+from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id, references
 from mlops_cdk.compliance.sagemaker.index import (
     MANAGED_POLICY_TYPE,
     MODEL_TYPE,

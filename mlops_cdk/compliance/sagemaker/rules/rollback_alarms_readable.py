@@ -19,7 +19,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from mlops_cdk.cfn_values import (
+from mlops_cdk.aws.cfn_values import (
     allow_statements,
     as_list,
     covers_action,

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mlops_cdk.aws.instance_types import UnknownInstanceType, gpus, vcpus
+from mlops_cdk.aws.sagemaker_metrics import INSTANCE_NAMESPACE, UTILIZATION_SUMMED
 from mlops_cdk.compliance.sagemaker.alarms import returned_expression, variant_of, watched_metrics
 from mlops_cdk.compliance.sagemaker.endpoints import number
 from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
-from mlops_cdk.compliance.sagemaker.metrics import INSTANCE_NAMESPACE, UTILIZATION_SUMMED
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -17,7 +18,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-from mlops_cdk.instance_types import UnknownInstanceType, gpus, vcpus
 
 
 def _summed_over(metric_name: str, instance_type: Any) -> int:
@@ -72,9 +72,9 @@ RULE = Rule(
     "GPUs. On a multi-vCPU instance a threshold of at most 100 is a per-core figure (90 "
     "on ml.m5.xlarge fires at 22.5 % of the instance), and one above 100 x count never "
     "fires. Set the threshold to the percentage x the variant's vCPU/GPU count "
-    "(mlops_cdk.instance_types.vcpus / gpus), or alarm on metric math that divides by "
+    "(mlops_cdk.aws.instance_types.vcpus / gpus), or alarm on metric math that divides by "
     "the count ('cpu / 4'). Also fails when the count of the variant's instance type is "
-    "not known to mlops_cdk/instance_types.py, or a GPU metric watches an instance type "
+    "not known to mlops_cdk/aws/instance_types.py, or a GPU metric watches an instance type "
     "without GPUs.",
     utilization_threshold,
     frozenset({ALARM_TYPE}),

@@ -16,7 +16,7 @@ import json
 import re
 from typing import Any
 
-from mlops_cdk.cfn_values import allow_statements, as_list, condition_values
+from mlops_cdk.aws.cfn_values import allow_statements, as_list, condition_values
 from mlops_cdk.compliance.sagemaker.index import VPC_ENDPOINT_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import COMPLIANT, NON_COMPLIANT, Compliance, Rule
 

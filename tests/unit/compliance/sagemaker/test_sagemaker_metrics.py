@@ -1,12 +1,12 @@
 """AWS facts the SageMaker rules check against: documented namespaces and metrics, Model Monitor
-namespaces, deployment step sizes (re-exported from mlops_cdk.guardrails)."""
+namespaces, deployment step sizes (re-exported from mlops_cdk.aws.guardrails)."""
 
 from __future__ import annotations
 
 import pytest
 
+from mlops_cdk.aws.sagemaker_metrics import effective_step, step_share
 from mlops_cdk.compliance.sagemaker import metrics
-from mlops_cdk.compliance.sagemaker.metrics import effective_step, step_share
 
 
 def test_documented_namespaces_and_summed_metrics() -> None:

@@ -3,7 +3,7 @@
 - ``HOSTING_INSTANCE_TYPES`` is SageMaker's ``ProductionVariantInstanceType`` enum as shipped in
   botocore's service model (botocore 1.44.5); ``tests/unit/test_instance_types.py``
   fails when the installed botocore lists other types, so an upgrade prompts a refresh
-  (``python -m mlops_cdk.instance_types --refresh`` prints the new block).
+  (``python -m mlops_cdk.aws.instance_types --refresh`` prints the new block).
 - vCPUs follow EC2's size names (``medium`` 1, ``large`` 2, ``xlarge`` 4, ``<N>xlarge`` 4N), with
   the documented exceptions below (EC2 User Guide, "Amazon EC2 instance type specifications").
 - GPUs: NVIDIA GPUs per instance, from the EC2 accelerated-computing specifications. A GPU family
@@ -387,7 +387,7 @@ def gpus(instance_type: str) -> int:
     if instance_type not in _GPUS:
         raise UnknownInstanceType(
             f"the GPU count of {instance_type} is not known to this package "
-            "(mlops_cdk/instance_types.py): add it from the EC2 instance specifications"
+            "(mlops_cdk/aws/instance_types.py): add it from the EC2 instance specifications"
         )
     return _GPUS[instance_type]
 

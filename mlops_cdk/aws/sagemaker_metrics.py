@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from mlops_cdk.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
+from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 
-# Deployment guardrails: one implementation, in mlops_cdk/guardrails.py (re-exported here for
+# Deployment guardrails: one implementation, in mlops_cdk/aws/guardrails.py (re-exported here for
 # the rules).
-from mlops_cdk.guardrails import (
+from mlops_cdk.aws.guardrails import (
     CANARY_MAX_SHARE,
     LINEAR_MAX_SHARE,
     LINEAR_MIN_SHARE,
@@ -53,7 +53,7 @@ __all__ = [
 
 # SAGEMAKER_NAMESPACE (AWS/SageMaker, "SageMaker AI endpoint invocation metrics": request metrics
 # from InvokeEndpoint calls) and INSTANCE_NAMESPACE (/aws/sagemaker/Endpoints, "SageMaker AI
-# endpoint metrics": per-instance utilization) are kept once, in mlops_cdk/facts.py.
+# endpoint metrics": per-instance utilization) are kept once, in mlops_cdk/aws/facts.py.
 # "SageMaker AI inference component metrics".
 INFERENCE_COMPONENT_NAMESPACE = "/aws/sagemaker/InferenceComponents"
 # "SageMaker AI job metrics": processing, training and batch transform instances.
@@ -121,7 +121,7 @@ MULTI_MODEL_INSTANCE_METRICS: frozenset[str] = frozenset({"LoadedModelCount"})
 INSTANCE_METRICS: frozenset[str] = ENDPOINT_INSTANCE_METRICS | MULTI_MODEL_INSTANCE_METRICS
 
 # Instance metrics summed over the instance's vCPUs or GPUs (range 0 to 100 * count), and which
-# count (``mlops_cdk.instance_types.vcpus`` / ``gpus``) scales them.
+# count (``mlops_cdk.aws.instance_types.vcpus`` / ``gpus``) scales them.
 UTILIZATION_SUMMED: dict[str, Literal["vcpus", "gpus"]] = {
     "CPUUtilization": "vcpus",
     "GPUUtilization": "gpus",

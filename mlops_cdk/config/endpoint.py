@@ -10,15 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from mlops_cdk.aws.facts import MAX_VARIANTS, has_local_nvme
+from mlops_cdk.aws.guardrails import first_step_problem, fleet_sizes
+from mlops_cdk.aws.instance_types import HOSTING_INSTANCE_TYPES
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem, FieldProblems, Problems
 from mlops_cdk.config.schedules import cron_problem, time_zone_problem
-from mlops_cdk.facts import MAX_VARIANTS, has_local_nvme
-from mlops_cdk.guardrails import first_step_problem, fleet_sizes
-from mlops_cdk.instance_types import HOSTING_INSTANCE_TYPES
 from mlops_cdk.props.endpoint import MetricsSpec
 
-# MAX_VARIANTS and has_local_nvme: re-exported from mlops_cdk.facts (one copy).
+# MAX_VARIANTS and has_local_nvme: re-exported from mlops_cdk.aws.facts (one copy).
 __all__ = [
     "MAX_VARIANTS",
     "CapacitySize",

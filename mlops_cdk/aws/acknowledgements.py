@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from constructs import IConstruct
 
-from mlops_cdk.cfn_values import render_resource_value
+from mlops_cdk.aws.cfn_values import render_resource_value
 
 MIN_REASON_LENGTH = 40
 

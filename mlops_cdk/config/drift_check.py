@@ -13,11 +13,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from mlops_cdk.aws.facts import BASELINE_FILE, BASELINES_PREFIX, baseline_key
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import Problems
-from mlops_cdk.facts import BASELINE_FILE, BASELINES_PREFIX, baseline_key
 
-# BASELINES_PREFIX, BASELINE_FILE and baseline_key: re-exported from mlops_cdk.facts.
+# BASELINES_PREFIX, BASELINE_FILE and baseline_key: re-exported from mlops_cdk.aws.facts.
 __all__ = [
     "BASELINES_PREFIX",
     "BASELINE_FILE",

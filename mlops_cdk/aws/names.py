@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from mlops_cdk.facts import MAX_ENDPOINT_NAME_LENGTH
+from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
 
 # Stack outputs the tools read after a deploy.
 BUCKET_OUTPUT = "ModelArtifactBucketName"  # <env>-Foundation
