@@ -23,7 +23,7 @@ STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
 .PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
-  baseline drift-demo bench-drift cost cost-pipeline docs controls
+  baseline drift-demo bench-drift cost cost-pipeline docs controls schema
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -198,6 +198,11 @@ preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: im
 	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
 	$(PY) -m mlops_tools.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)
+
+# Editors read them through each config file's first line (# yaml-language-server: $schema=...);
+# tests/unit/config/test_json_schema.py fails when they differ from the models.
+schema: install-tools ## Regenerate config/schema/*.schema.json (the config files' JSON Schemas, for editors) from the models
+	$(PY) -m mlops_cdk.config.json_schema
 
 # Importing the constructs starts jsii's Node process: pdoc must be allowed to run it.
 docs: install-dev ## API reference of the package from its docstrings (pdoc) into docs/api/

@@ -69,14 +69,37 @@ class ChangeTrail(Construct):
         readers: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         self.trail_name = trail_name
-        self.trail_arn = stack.format_arn(
+        self.trail_arn = cdk.Stack.of(self).format_arn(
             service="cloudtrail", resource="trail", resource_name=trail_name
         )
-        for_this_trail = {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+        self.bucket = self._bucket(
+            key, access_log_bucket, log_retention, noncurrent_version_expiry, removal_policy
+        )
+        self._allow_cloudtrail_delivery()
+        self._allow_key_use(key, readers)
+        self.trail = self._trail(key)
+        # CloudTrail checks the bucket policy when the trail is created.
+        if self.bucket.policy is not None:
+            self.trail.node.add_dependency(self.bucket.policy)
+        self._acknowledge()
+
+    @property
+    def _for_this_trail(self) -> dict[str, dict[str, str]]:
+        """The ``aws:SourceArn`` condition naming this trail."""
+        return {"StringEquals": {"aws:SourceArn": self.trail_arn}}
+
+    def _bucket(
+        self,
+        key: kms.IKey,
+        access_log_bucket: s3.IBucket,
+        log_retention: cdk.Duration,
+        noncurrent_version_expiry: cdk.Duration,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> s3.Bucket:
+        """The log bucket: SSE-KMS with ``key``, versioned, expiring, events to EventBridge."""
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
-        self.bucket = s3.Bucket(
+        bucket = s3.Bucket(
             self,
             "Bucket",
             encryption=s3.BucketEncryption.KMS,
@@ -101,17 +124,21 @@ class ChangeTrail(Construct):
         )
         # CloudFormation's own property: no notification custom resource (s3.Bucket's
         # event_bridge_enabled adds one, a Lambda outside the VPC).
-        cfn_bucket = cast(s3.CfnBucket, self.bucket.node.default_child)
+        cfn_bucket = cast(s3.CfnBucket, bucket.node.default_child)
         cfn_bucket.add_property_override(
             "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
         )
+        return bucket
+
+    def _allow_cloudtrail_delivery(self) -> None:
+        """The bucket policy statements CloudTrail needs to deliver this trail's log files."""
         self.bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudTrailAclCheck",
                 principals=[iam.ServicePrincipal(CLOUDTRAIL)],
                 actions=["s3:GetBucketAcl"],
                 resources=[self.bucket.bucket_arn],
-                conditions=for_this_trail,
+                conditions=self._for_this_trail,
             )
         )
         self.bucket.add_to_resource_policy(
@@ -119,7 +146,7 @@ class ChangeTrail(Construct):
                 sid="CloudTrailWrite",
                 principals=[iam.ServicePrincipal(CLOUDTRAIL)],
                 actions=["s3:PutObject"],
-                resources=[self.bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+                resources=[self.bucket.arn_for_objects(f"AWSLogs/{cdk.Stack.of(self).account}/*")],
                 conditions={
                     "StringEquals": {
                         "aws:SourceArn": self.trail_arn,
@@ -128,6 +155,11 @@ class ChangeTrail(Construct):
                 },
             )
         )
+
+    def _allow_key_use(self, key: kms.IKey, readers: Sequence[str]) -> None:
+        """Key policy: CloudTrail encrypts this trail's log files; ``readers`` decrypt via S3."""
+        stack = cdk.Stack.of(self)
+        for_this_trail = self._for_this_trail
         log_files_of_this_account = {
             "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{stack.partition}:cloudtrail:*:"
             f"{stack.account}:trail/*"
@@ -164,10 +196,13 @@ class ChangeTrail(Construct):
                     },
                 )
             )
-        self.trail = cloudtrail.CfnTrail(
+
+    def _trail(self, key: kms.IKey) -> cloudtrail.CfnTrail:
+        """The trail: write management events of this region, validated, encrypted."""
+        return cloudtrail.CfnTrail(
             self,
             "Trail",
-            trail_name=trail_name,
+            trail_name=self.trail_name,
             is_logging=True,
             s3_bucket_name=self.bucket.bucket_name,
             kms_key_id=key.key_arn,
@@ -180,10 +215,6 @@ class ChangeTrail(Construct):
                 )
             ],
         )
-        # CloudTrail checks the bucket policy when the trail is created.
-        if self.bucket.policy is not None:
-            self.trail.node.add_dependency(self.bucket.policy)
-        self._acknowledge()
 
     def _acknowledge(self) -> None:
         acknowledge_all(

@@ -38,6 +38,26 @@ class EndpointDashboard(Construct):
         watches: Sequence[FailureWatch] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        widgets = self._variant_widgets(endpoint_name, variant_names)
+        if retraining_namespace is not None:
+            widgets.append(self._retraining_widget(retraining_namespace))
+        failures = [metric.with_(label=label) for w in watches for label, metric in w.metrics]
+        if failures:
+            widgets.append(
+                cloudwatch.GraphWidget(
+                    title="Failures: queued records, function errors, undelivered events",
+                    left=failures,
+                    width=24,
+                )
+            )
+        widgets.append(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24))
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[widgets])
+
+    @staticmethod
+    def _variant_widgets(
+        endpoint_name: str, variant_names: Sequence[str]
+    ) -> list[cloudwatch.IWidget]:
+        """Traffic, latency, errors, instances and utilization, one line per variant."""
 
         def per_variant(
             metric: str, statistic: str, namespace: str = SAGEMAKER_NAMESPACE
@@ -49,7 +69,7 @@ class EndpointDashboard(Construct):
                 for v in variant_names
             ]
 
-        widgets: list[cloudwatch.IWidget] = [
+        return [
             cloudwatch.GraphWidget(
                 title="Invocations per variant",
                 left=per_variant("Invocations", "Sum"),
@@ -83,35 +103,25 @@ class EndpointDashboard(Construct):
                 width=WIDTH,
             ),
         ]
-        if retraining_namespace is not None:
-            widgets.append(
-                cloudwatch.GraphWidget(
-                    title="Retraining decisions",
-                    left=[
-                        cloudwatch.Metric(
-                            namespace=retraining_namespace,
-                            metric_name=RETRAIN_DECISION_METRIC,
-                            dimensions_map={"Decision": decision},
-                            statistic="Sum",
-                            period=cdk.Duration.minutes(5),
-                            label=decision,
-                        )
-                        for decision in RETRAIN_DECISIONS
-                    ],
-                    width=WIDTH,
+
+    @staticmethod
+    def _retraining_widget(namespace: str) -> cloudwatch.IWidget:
+        """The retraining function's decisions (embedded-metric-format ``namespace``)."""
+        return cloudwatch.GraphWidget(
+            title="Retraining decisions",
+            left=[
+                cloudwatch.Metric(
+                    namespace=namespace,
+                    metric_name=RETRAIN_DECISION_METRIC,
+                    dimensions_map={"Decision": decision},
+                    statistic="Sum",
+                    period=cdk.Duration.minutes(5),
+                    label=decision,
                 )
-            )
-        failures = [metric.with_(label=label) for w in watches for label, metric in w.metrics]
-        if failures:
-            widgets.append(
-                cloudwatch.GraphWidget(
-                    title="Failures: queued records, function errors, undelivered events",
-                    left=failures,
-                    width=24,
-                )
-            )
-        widgets.append(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24))
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[widgets])
+                for decision in RETRAIN_DECISIONS
+            ],
+            width=WIDTH,
+        )
 
 
 class EnvironmentOverview(Construct):

@@ -113,51 +113,73 @@ class DriftCheck(Construct):
         super().__init__(scope, construct_id)
         self.heartbeat = heartbeat or cdk.Duration.hours(2 * (every.to_minutes() // 60 or 1))
         _check_props(every, window_hours, content_type, drifted_share_threshold, self.heartbeat)
-        stack = cdk.Stack.of(self)
         self.endpoint_name = endpoint_name
         self.every = every
-
         self.log_group = logs.LogGroup(
             self, "Logs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
         )
         self.failures = failure_queue(self, "Failures", key=key, removal_policy=removal_policy)
-        self.security_group = https_egress_only_group(
+        self.security_group = self._security_group(vpc)
+        self.role = self._role(role_path)
+        environment = {
+            "BUCKET": bucket.bucket_name,
+            "CAPTURE_PREFIX": capture_prefix,
+            "ENDPOINT_NAME": endpoint_name,
+            "BASELINE_KEY": baseline_key,
+            "WINDOW_HOURS": str(window_hours),
+            "MIN_RECORDS": str(min_records),
+            "FEATURES": ",".join(features or ()),
+            "PSI_THRESHOLD": f"{psi_threshold:g}",
+            "CONTENT_TYPE": content_type,
+            "METRICS_NAMESPACE": METRICS_NAMESPACE,
+        }
+        self.function = self._function(environment, vpc, subnets, reserved_concurrency)
+        self.policy = self._function_policy(key, bucket, capture_prefix, baseline_key)
+        self.function.node.add_dependency(self.policy)
+        self.schedule = self._schedule(key, role_path, every)
+        self._alarms(drifted_share_threshold)
+        self._acknowledge(reserved_concurrency)
+
+    def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
+        """The function's security group: HTTPS egress to the VPC's endpoints only."""
+        return https_egress_only_group(
             self,
             "SecurityGroup",
             vpc=vpc,
             description="Drift check: HTTPS to the S3 and CloudWatch endpoints only",
             egress="HTTPS to the S3 gateway and VPC interface endpoints (no internet route)",
         )
-        self.role = iam.Role(
+
+    def _role(self, role_path: str) -> iam.Role:
+        """The function's role, assumable by Lambda of this account only."""
+        return iam.Role(
             self,
             "Role",
             path=role_path,
-            description=f"Drift check of endpoint {endpoint_name}",
+            description=f"Drift check of endpoint {self.endpoint_name}",
             assumed_by=iam.ServicePrincipal(
                 "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
             ),
         )
-        self.function = lambda_.Function(
+
+    def _function(
+        self,
+        environment: dict[str, str],
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        reserved_concurrency: int | None,
+    ) -> lambda_.Function:
+        """The drift function in the VPC: no retry, failed runs to the failure queue."""
+        return lambda_.Function(
             self,
             "Function",
-            description=f"Drift check of {endpoint_name}: PSI/KS of data capture vs baseline",
+            description=f"Drift check of {self.endpoint_name}: PSI/KS of data capture vs baseline",
             runtime=RUNTIME,
             handler="drift.handler",
             code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
             role=self.role.without_policy_updates(),
-            environment={
-                "BUCKET": bucket.bucket_name,
-                "CAPTURE_PREFIX": capture_prefix,
-                "ENDPOINT_NAME": endpoint_name,
-                "BASELINE_KEY": baseline_key,
-                "WINDOW_HOURS": str(window_hours),
-                "MIN_RECORDS": str(min_records),
-                "FEATURES": ",".join(features or ()),
-                "PSI_THRESHOLD": f"{psi_threshold:g}",
-                "CONTENT_TYPE": content_type,
-                "METRICS_NAMESPACE": METRICS_NAMESPACE,
-            },
+            environment=environment,
             timeout=cdk.Duration.minutes(5),
             memory_size=512,
             reserved_concurrent_executions=reserved_concurrency,
@@ -168,15 +190,10 @@ class DriftCheck(Construct):
             security_groups=[self.security_group],
             # A failed run is not retried: the next scheduled run reads the window again.
             retry_attempts=0,
-            max_event_age=_shorter(every, MAX_ASYNC_EVENT_AGE),
+            max_event_age=_shorter(self.every, MAX_ASYNC_EVENT_AGE),
             on_failure=QueueDestination(self.failures),
             tracing=lambda_.Tracing.DISABLED,
         )
-        self.policy = self._function_policy(key, bucket, capture_prefix, baseline_key)
-        self.function.node.add_dependency(self.policy)
-        self.schedule = self._schedule(key, role_path, every)
-        self._alarms(drifted_share_threshold)
-        self._acknowledge(reserved_concurrency)
 
     def _function_policy(
         self, key: kms.IKey, bucket: s3.IBucket, capture_prefix: str, baseline_key: str

@@ -185,8 +185,22 @@ class EncryptionKey(Construct):
         pending_window: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        policy = iam.PolicyDocument(
+        self.key = kms.Key(
+            self,
+            "Key",
+            description=description,
+            enable_key_rotation=True,
+            policy=self._base_policy(),
+            removal_policy=removal_policy,
+            pending_window=pending_window or cdk.Duration.days(30),
+        )
+        self.alias = self.key.add_alias(alias)
+        self._allow_cloudwatch_logs()
+
+    @staticmethod
+    def _base_policy() -> iam.PolicyDocument:
+        """Administration by the account, grants only for AWS resources, and the deny."""
+        return iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement(
                     sid="KeyAdministrationByAccount",
@@ -204,16 +218,10 @@ class EncryptionKey(Construct):
                 deny_grants_not_for_aws_resources(),
             ]
         )
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=description,
-            enable_key_rotation=True,
-            policy=policy,
-            removal_policy=removal_policy,
-            pending_window=pending_window or cdk.Duration.days(30),
-        )
-        self.alias = self.key.add_alias(alias)
+
+    def _allow_cloudwatch_logs(self) -> None:
+        """CloudWatch Logs of this region may use the key for this account's log groups."""
+        stack = cdk.Stack.of(self)
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchLogsForThisAccount",

@@ -171,6 +171,37 @@ class WeightedEndpoint(Construct):
         _validate(variants, data_capture, capture_bucket)
         _validate_deployment(variants, deployment, rollback_alarms)
         _validate_metrics(variants, metrics)
+        self._check_endpoint_props(endpoint_name, rollback_alarms, execution_roles)
+        self.variants = tuple(variants)
+        self.deployment = deployment
+        self.metrics = metrics
+        self.key: kms.IKey | None = key
+        if key is None and (self._volume_key_allowed or data_capture is not None):
+            self.key = kms.Key(
+                self,
+                "Key",
+                description=f"{self.node.path}: endpoint storage volumes and data capture",
+                enable_key_rotation=True,
+                policy=iam_delegated_key_policy(),
+            )
+        self.endpoint_config = self._endpoint_config(data_capture, capture_bucket, capture_prefix)
+        self.endpoint = self._endpoint(endpoint_name, rollback_alarms)
+        self.endpoint_name: str = (
+            endpoint_name if endpoint_name is not None else self.endpoint.attr_endpoint_name
+        )
+        self.rollback_alarms_access = self._rollback_alarms_access(rollback_alarms, execution_roles)
+        # Ref of AWS::SageMaker::Endpoint is the endpoint's ARN.
+        self.endpoint_arn: str = self.endpoint.ref
+        self.endpoint_config_output = _endpoint_config_output(self, self.endpoint_config)
+        self._outputs()
+
+    @staticmethod
+    def _check_endpoint_props(
+        endpoint_name: str | None,
+        rollback_alarms: Sequence[cloudwatch.IAlarm],
+        execution_roles: Sequence[iam.IRole],
+    ) -> None:
+        """Rollback alarms need a known endpoint name and roles to read them; the name's length."""
         if rollback_alarms and endpoint_name is None:
             raise ValueError(
                 "WeightedEndpoint: rollback alarms watch the endpoint's metrics by name; give "
@@ -189,50 +220,61 @@ class WeightedEndpoint(Construct):
             raise ValueError(
                 f"WeightedEndpoint: endpoint names have 1-{MAX_ENDPOINT_NAME_LENGTH} characters"
             )
-        self.variants = tuple(variants)
-        self.deployment = deployment
-        serverless = any(v.serverless for v in variants)
-        nvme = [v.name for v in variants if v.local_nvme]
-        volume_key_allowed = not (nvme or serverless)
-        self.key: kms.IKey | None = key
-        if key is None and (volume_key_allowed or data_capture is not None):
-            self.key = kms.Key(
-                self,
-                "Key",
-                description=f"{self.node.path}: endpoint storage volumes and data capture",
-                enable_key_rotation=True,
-                policy=iam_delegated_key_policy(),
-            )
 
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
+    @property
+    def _serverless(self) -> bool:
+        return any(v.serverless for v in self.variants)
+
+    @property
+    def _nvme_variants(self) -> list[str]:
+        return [v.name for v in self.variants if v.local_nvme]
+
+    @property
+    def _volume_key_allowed(self) -> bool:
+        """SageMaker rejects a KmsKeyId for local NVMe storage and on serverless endpoints."""
+        return not (self._nvme_variants or self._serverless)
+
+    def _endpoint_config(
+        self,
+        data_capture: DataCaptureSpec | None,
+        capture_bucket: s3.IBucket | None,
+        capture_prefix: str,
+    ) -> sagemaker.CfnEndpointConfig:
+        """The endpoint config; the KMS findings acknowledged where SageMaker rejects a key."""
+        serverless, nvme = self._serverless, self._nvme_variants
+        config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            production_variants=[_variant_property(v) for v in variants],
-            kms_key_id=self.key.key_arn if (volume_key_allowed and self.key) else None,
+            production_variants=[_variant_property(v) for v in self.variants],
+            kms_key_id=self.key.key_arn if (self._volume_key_allowed and self.key) else None,
             data_capture_config=_capture_property(
                 data_capture, capture_bucket, capture_prefix, self.key
             ),
             # Stated for instance-backed configs (see MetricsSpec); serverless endpoints have no
             # instances, so none of it applies to them.
-            metrics_config=None if serverless else _metrics_property(metrics),
+            metrics_config=None if serverless else _metrics_property(self.metrics),
         )
-        self.metrics = metrics
         if nvme:
             acknowledge_all(
-                self.endpoint_config,
+                config,
                 _KMS_FINDINGS,
                 f"Variants {', '.join(nvme)} use instance types with local NVMe storage; SageMaker "
                 "rejects a KmsKeyId for them and encrypts that storage in hardware (AES-256).",
             )
         elif serverless:
             acknowledge_all(
-                self.endpoint_config,
+                config,
                 _KMS_FINDINGS,
                 "Serverless variants have no instance storage volume to encrypt; SageMaker "
                 "rejects a KmsKeyId on serverless endpoint configs.",
             )
+        return config
 
-        self.endpoint = sagemaker.CfnEndpoint(
+    def _endpoint(
+        self, endpoint_name: str | None, rollback_alarms: Sequence[cloudwatch.IAlarm]
+    ) -> sagemaker.CfnEndpoint:
+        """The endpoint: keeps autoscaled instance counts, takes weights from the template."""
+        return sagemaker.CfnEndpoint(
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
@@ -241,18 +283,13 @@ class WeightedEndpoint(Construct):
             exclude_retained_variant_properties=[
                 sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredWeight")
             ],
-            deployment_config=_deployment_property(deployment, rollback_alarms),
+            deployment_config=_deployment_property(self.deployment, rollback_alarms),
         )
-        self.endpoint_name: str = (
-            endpoint_name if endpoint_name is not None else self.endpoint.attr_endpoint_name
-        )
-        self.rollback_alarms_access = self._rollback_alarms_access(rollback_alarms, execution_roles)
-        # Ref of AWS::SageMaker::Endpoint is the endpoint's ARN.
-        self.endpoint_arn: str = self.endpoint.ref
-        self.endpoint_config_output = _endpoint_config_output(self, self.endpoint_config)
 
-        total = sum(v.initial_weight for v in variants)
-        self.traffic_shares = {v.name: 100 * v.initial_weight / total for v in variants}
+    def _outputs(self) -> None:
+        """Stack outputs: the initial traffic split and shares, the first deployment steps."""
+        total = sum(v.initial_weight for v in self.variants)
+        self.traffic_shares = {v.name: 100 * v.initial_weight / total for v in self.variants}
         summary = " / ".join(f"{name} {_pct(share)}" for name, share in self.traffic_shares.items())
         cdk.CfnOutput(self, "TrafficSplit", value=summary, description="Initial traffic split")
         for name, share in self.traffic_shares.items():
@@ -262,7 +299,7 @@ class WeightedEndpoint(Construct):
                 value=f"{name} {_pct(share)}",
                 description=f"Initial traffic share of variant {name}",
             )
-        self.deployment_steps = _deployment_steps(variants, deployment)
+        self.deployment_steps = _deployment_steps(self.variants, self.deployment)
         if self.deployment_steps:
             cdk.CfnOutput(
                 self,

@@ -75,23 +75,10 @@ class HostedModel(Construct):
         self.image_uri = _image(image_uri, repository, image_tag, image_digest)
         self.model_data_url = _model_data(model_data_url, bucket, model_data_key, model_data_prefix)
         stack = cdk.Stack.of(self)
-
-        self.role: iam.IRole
         self.created_role: iam.Role | None = None
-        if execution_role is None:
-            self.created_role = iam.Role(
-                self,
-                "Role",
-                description="SageMaker execution role of one model",
-                assumed_by=iam.ServicePrincipal(
-                    "sagemaker.amazonaws.com",
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-                ),
-            )
-            self.role = self.created_role
-        else:
-            self.role = execution_role
-
+        self.role: iam.IRole = (
+            execution_role if execution_role is not None else self._created_role()
+        )
         self.policy = self._grants(
             stack,
             repository=repository,
@@ -101,29 +88,7 @@ class HostedModel(Construct):
             key=key,
             vpc=vpc,
         )
-
         self.security_group: ec2.SecurityGroup | None = None
-        vpc_config = None
-        if vpc is not None:
-            groups: list[ec2.ISecurityGroup] = list(security_groups or [])
-            if not groups:
-                self.security_group = https_egress_only_group(
-                    self,
-                    "SecurityGroup",
-                    vpc=vpc,
-                    description="SageMaker model containers: HTTPS out to VPC and S3 endpoints",
-                    egress="HTTPS to VPC interface endpoints and the S3 gateway (isolated subnets)",
-                )
-                groups = [self.security_group]
-            chosen = list(subnets) if subnets else list(vpc.isolated_subnets or vpc.private_subnets)
-            if not chosen:
-                raise ValueError("HostedModel: the VPC has no private or isolated subnets")
-            vpc_config = sagemaker.CfnModel.VpcConfigProperty(
-                security_group_ids=[group.security_group_id for group in groups],
-                subnets=[subnet.subnet_id for subnet in chosen],
-            )
-        elif security_groups:
-            raise ValueError("HostedModel: security_groups need a vpc")
         self.model = sagemaker.CfnModel(
             self,
             "Model",
@@ -134,13 +99,55 @@ class HostedModel(Construct):
                 environment=dict(sorted((environment or {}).items())) or None,
                 mode="SingleModel",
             ),
-            vpc_config=vpc_config,
+            vpc_config=self._vpc_config(vpc, subnets, security_groups),
             enable_network_isolation=network_isolation,
         )
         # SageMaker checks the image and artifact with the role when it creates the model: the
         # model waits for every policy of the role (this construct's and any other's).
         wait_for_role_policies(self.model, self.role)
         self.model_name: str = self.model.attr_model_name
+
+    def _created_role(self) -> iam.Role:
+        """An execution role for this model only (``self.created_role``)."""
+        self.created_role = iam.Role(
+            self,
+            "Role",
+            description="SageMaker execution role of one model",
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            ),
+        )
+        return self.created_role
+
+    def _vpc_config(
+        self,
+        vpc: ec2.IVpc | None,
+        subnets: Sequence[ec2.ISubnet] | None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None,
+    ) -> sagemaker.CfnModel.VpcConfigProperty | None:
+        """The model's subnets and groups; creates ``self.security_group`` if none is given."""
+        if vpc is None:
+            if security_groups:
+                raise ValueError("HostedModel: security_groups need a vpc")
+            return None
+        groups: list[ec2.ISecurityGroup] = list(security_groups or [])
+        if not groups:
+            self.security_group = https_egress_only_group(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                description="SageMaker model containers: HTTPS out to VPC and S3 endpoints",
+                egress="HTTPS to VPC interface endpoints and the S3 gateway (isolated subnets)",
+            )
+            groups = [self.security_group]
+        chosen = list(subnets) if subnets else list(vpc.isolated_subnets or vpc.private_subnets)
+        if not chosen:
+            raise ValueError("HostedModel: the VPC has no private or isolated subnets")
+        return sagemaker.CfnModel.VpcConfigProperty(
+            security_group_ids=[group.security_group_id for group in groups],
+            subnets=[subnet.subnet_id for subnet in chosen],
+        )
 
     def _grants(
         self,

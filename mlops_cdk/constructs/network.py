@@ -79,12 +79,10 @@ class PrivateNetwork(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.runtime_endpoint_prefix = runtime_endpoint_prefix.lower()
-        stack = cdk.Stack.of(self)
         if (cidr is None) == (existing_vpc is None):
             raise ValueError("PrivateNetwork: give exactly one of cidr or existing_vpc")
         if existing_vpc is None and max_azs < 2:
             raise ValueError("PrivateNetwork: max_azs must be at least 2 (multi-AZ endpoints)")
-
         self.vpc: ec2.IVpc
         if existing_vpc is not None:
             self.vpc = existing_vpc
@@ -92,24 +90,39 @@ class PrivateNetwork(Construct):
             self.cidr = existing_vpc.vpc_cidr_block
         else:
             self.cidr = str(cidr)
-            self.vpc = ec2.Vpc(
-                self,
-                "Vpc",
-                ip_addresses=ec2.IpAddresses.cidr(str(cidr)),
-                max_azs=max_azs,
-                nat_gateways=0,
-                subnet_configuration=[
-                    ec2.SubnetConfiguration(
-                        name=ISOLATED_SUBNET_GROUP,
-                        subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
-                        cidr_mask=22,
-                    )
-                ],
-                restrict_default_security_group=True,
-            )
+            self.vpc = self._isolated_vpc(self.cidr, max_azs)
         self.subnets = self._private_subnets()
         self.subnet_selection = ec2.SubnetSelection(subnets=self.subnets)
+        self._flow_logs(key, log_retention, removal_policy)
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
+        if create_endpoints:
+            self._add_endpoints()
 
+    def _isolated_vpc(self, cidr: str, max_azs: int) -> ec2.Vpc:
+        """A VPC of isolated subnets only: no internet gateway, no NAT."""
+        return ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            max_azs=max_azs,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name=ISOLATED_SUBNET_GROUP,
+                    subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+                    cidr_mask=22,
+                )
+            ],
+            restrict_default_security_group=True,
+        )
+
+    def _flow_logs(
+        self, key: kms.IKey, log_retention: logs.RetentionDays, removal_policy: cdk.RemovalPolicy
+    ) -> None:
+        """Flow logs of the VPC to an encrypted log group, with a role that may write there."""
+        stack = cdk.Stack.of(self)
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",
@@ -152,12 +165,6 @@ class PrivateNetwork(Construct):
             ),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
-
-        self.endpoint_security_group: ec2.SecurityGroup | None = None
-        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
-        self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
-        if create_endpoints:
-            self._add_endpoints()
 
     def _private_subnets(self) -> list[ec2.ISubnet]:
         subnets = self.vpc.isolated_subnets or self.vpc.private_subnets

@@ -88,7 +88,25 @@ class PreflightAccess(Construct):
             assumed_by=one_role_of(trusted_account, trusted_role_name, stack.partition),
             max_session_duration=cdk.Duration.hours(1),
         )
-        self.policy = iam.ManagedPolicy(
+        self.policy = self._policy(
+            repository, bucket, model_artifacts_prefix, other_stacks, retraining_pipelines
+        )
+        self._acknowledge(other_stacks)
+        self.role_arn_output = cdk.CfnOutput(
+            self, "RoleArn", value=self.role.role_arn, description="Pre-deploy check role"
+        )
+
+    def _policy(
+        self,
+        repository: ecr.IRepository,
+        bucket: s3.IBucket,
+        model_artifacts_prefix: str,
+        other_stacks: Sequence[str],
+        retraining_pipelines: Sequence[str],
+    ) -> iam.ManagedPolicy:
+        """The role's only permissions: the read-only calls the pre-deploy check makes."""
+        stack = cdk.Stack.of(self)
+        return iam.ManagedPolicy(
             self,
             "Policy",
             description="Read-only: image and model-artifact existence, Lambda account settings",
@@ -122,6 +140,9 @@ class PreflightAccess(Construct):
                 *_describe_pipelines(stack, retraining_pipelines),
             ],
         )
+
+    def _acknowledge(self, other_stacks: Sequence[str]) -> None:
+        """The policy's wildcards: stack ids CloudFormation generates, and '*' for Lambda."""
         for arn in other_stacks:
             acknowledge_wildcard_resource(
                 self.policy,
@@ -135,9 +156,6 @@ class PreflightAccess(Construct):
             "Only lambda:GetAccountSettings uses '*': it reads the account's concurrency limits "
             "and takes no resource ARN. Every other statement names one repository, one bucket "
             "prefix or this stack.",
-        )
-        self.role_arn_output = cdk.CfnOutput(
-            self, "RoleArn", value=self.role.role_arn, description="Pre-deploy check role"
         )
 
 

@@ -161,26 +161,47 @@ class RetrainingFunction(Construct):
             raise ValueError("RetrainingFunction: give pipeline_name or a training job template")
         if by_job and (not training_job_prefix or training_role is None):
             raise ValueError("RetrainingFunction: training jobs need a prefix and training_role")
-        stack = cdk.Stack.of(self)
-        cooldown = cooldown or cdk.Duration.hours(1)
         subnets = list(subnets or vpc.isolated_subnets or vpc.private_subnets)
         if not subnets:
             raise ValueError("RetrainingFunction: the VPC has no private or isolated subnets")
-        if role is None:
-            role = FunctionRole(
-                self, "Role", description=f"Retraining function of {endpoint_name}", key=key
-            ).role
-        self.role = role
-
+        self.role = role if role is not None else self._created_role(endpoint_name, key)
         self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            encryption_key=key,
-            retention=log_retention,
-            removal_policy=removal_policy,
+            self, "Logs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
         )
         self.failures = failure_queue(self, "OnFailure", key=key, removal_policy=removal_policy)
-        self.security_group = https_egress_only_group(
+        self.security_group = self._security_group(vpc)
+        self.training_job_arn = self._training_job_arn(training_job_prefix)
+        environment = self._environment(
+            endpoint_name,
+            cooldown or cdk.Duration.hours(1),
+            pipeline_name=pipeline_name,
+            training_job_prefix=training_job_prefix,
+            training_job_template=training_job_template,
+            training_role=training_role,
+        )
+        self.function = self._function(environment, vpc, subnets, reserved_concurrency)
+        self.policy = self._policy(pipeline_name, training_role, training_job_template)
+        # The function must not run before its permissions exist.
+        self.function.node.add_dependency(self.policy)
+        self.watch = FailureWatch(
+            self,
+            "Watch",
+            subject=f"Retraining function of {endpoint_name}",
+            queues=[self.failures],
+            functions=[self.function],
+            replay='See README "Monitoring and retraining", "When retraining fails".',
+        )
+        self._acknowledge(by_pipeline, reserved_concurrency)
+
+    def _created_role(self, endpoint_name: str, key: kms.IKey) -> iam.IRole:
+        """A role of the function's own, with the IAM half of ``key``'s use."""
+        return FunctionRole(
+            self, "Role", description=f"Retraining function of {endpoint_name}", key=key
+        ).role
+
+    def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
+        """HTTPS egress to the VPC's interface endpoints only."""
+        return https_egress_only_group(
             self,
             "SecurityGroup",
             vpc=vpc,
@@ -188,40 +209,58 @@ class RetrainingFunction(Construct):
             egress="HTTPS to VPC interface endpoints (isolated subnets: no internet route)",
         )
 
+    def _training_job_arn(self, training_job_prefix: str | None) -> str | None:
+        """The ARN pattern of the training jobs the function may create (names lower-cased)."""
+        if not training_job_prefix:
+            return None
+        return cdk.Stack.of(self).format_arn(
+            service="sagemaker",
+            resource="training-job",
+            resource_name=f"{training_job_prefix.lower()}-*",
+        )
+
+    def _environment(
+        self,
+        endpoint_name: str,
+        cooldown: cdk.Duration,
+        *,
+        pipeline_name: str | None,
+        training_job_prefix: str | None,
+        training_job_template: Mapping[str, Any] | None,
+        training_role: iam.IRole | None,
+    ) -> dict[str, str]:
+        """The function's settings: the endpoint, the cooldown, what it starts."""
         environment = {
             "ENDPOINT_NAME": endpoint_name,
             "COOLDOWN_SECONDS": str(int(cooldown.to_seconds())),
             "METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
-        self.training_job_arn = (
-            stack.format_arn(
-                service="sagemaker",
-                resource="training-job",
-                resource_name=f"{training_job_prefix.lower()}-*",
-            )
-            if training_job_prefix
-            else None
-        )
-        statements = self._retraining_statements(
-            stack, pipeline_name, self.training_job_arn, training_role, training_job_template
-        )
-        if by_pipeline:
+        if pipeline_name is not None:
             environment.update({"RETRAIN_MODE": "pipeline", "PIPELINE_NAME": str(pipeline_name)})
         else:
-            assert training_role is not None  # noqa: S101 - checked above
+            assert training_role is not None  # noqa: S101 - checked by the constructor
             environment.update(
                 {
                     "RETRAIN_MODE": "training_job",
                     "TRAINING_JOB_PREFIX": str(training_job_prefix),
-                    "TRAINING_JOB_TEMPLATE": stack.to_json_string(
+                    "TRAINING_JOB_TEMPLATE": cdk.Stack.of(self).to_json_string(
                         dict(training_job_template or {})
                     ),
                     # The function sets RoleArn itself: the only role it may pass.
                     "TRAINING_ROLE_ARN": training_role.role_arn,
                 }
             )
+        return environment
 
-        self.function = lambda_.Function(
+    def _function(
+        self,
+        environment: dict[str, str],
+        vpc: ec2.IVpc,
+        subnets: Sequence[ec2.ISubnet],
+        reserved_concurrency: int | None,
+    ) -> lambda_.Function:
+        """The function in the VPC: two retries, then the on-failure queue."""
+        return lambda_.Function(
             self,
             "Function",
             description="Starts SageMaker retraining when a model alarm fires (idempotent)",
@@ -229,7 +268,7 @@ class RetrainingFunction(Construct):
             handler="retrain.handler",
             code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
             # An immutable view: CDK's own grants must not edit a role in another stack.
-            role=iam.Role.from_role_arn(self, "RoleView", role.role_arn, mutable=False),
+            role=iam.Role.from_role_arn(self, "RoleView", self.role.role_arn, mutable=False),
             environment=environment,
             timeout=cdk.Duration.seconds(60),
             memory_size=256,
@@ -247,11 +286,25 @@ class RetrainingFunction(Construct):
             tracing=lambda_.Tracing.DISABLED,
         )
 
-        self.policy = iam.ManagedPolicy(
+    def _policy(
+        self,
+        pipeline_name: str | None,
+        training_role: iam.IRole | None,
+        training_job_template: Mapping[str, Any] | None,
+    ) -> iam.ManagedPolicy:
+        """Everything the function may do, attached to its role (never edited otherwise)."""
+        statements = self._retraining_statements(
+            cdk.Stack.of(self),
+            pipeline_name,
+            self.training_job_arn,
+            training_role,
+            training_job_template,
+        )
+        return iam.ManagedPolicy(
             self,
             "Policy",
             description="Retraining function: start retraining, logs, on-failure queue, VPC",
-            roles=[role],
+            roles=[self.role],
             statements=[
                 *statements,
                 iam.PolicyStatement(
@@ -267,26 +320,6 @@ class RetrainingFunction(Construct):
                 lambda_vpc_statement(),
             ],
         )
-        # The function must not run before its permissions exist.
-        self.function.node.add_dependency(self.policy)
-        self.watch = FailureWatch(
-            self,
-            "Watch",
-            subject=f"Retraining function of {endpoint_name}",
-            queues=[self.failures],
-            functions=[self.function],
-            replay='See README "Monitoring and retraining", "When retraining fails".',
-        )
-        self._acknowledge(by_pipeline)
-        if reserved_concurrency is None:
-            acknowledge_all(
-                self.function,
-                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
-                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
-                "unreserved executions (new accounts), and runs are idempotent per cooldown "
-                "window (SageMaker state and ClientRequestToken); only the alarms named in the "
-                "function's resource policy invoke it. Set reserved_concurrency to cap it.",
-            )
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
@@ -337,7 +370,7 @@ class RetrainingFunction(Construct):
             ),
         ]
 
-    def _acknowledge(self, by_pipeline: bool) -> None:
+    def _acknowledge(self, by_pipeline: bool, reserved_concurrency: int | None) -> None:
         acknowledge_wildcard_resource(
             self.policy,
             "*",
@@ -365,3 +398,12 @@ class RetrainingFunction(Construct):
             "Failed asynchronous invocations go to an on-failure destination (KMS-encrypted "
             "SQS) that keeps the full invocation record, instead of a legacy dead-letter queue.",
         )
+        if reserved_concurrency is None:
+            acknowledge_all(
+                self.function,
+                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
+                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
+                "unreserved executions (new accounts), and runs are idempotent per cooldown "
+                "window (SageMaker state and ClientRequestToken); only the alarms named in the "
+                "function's resource policy invoke it. Set reserved_concurrency to cap it.",
+            )

@@ -161,7 +161,30 @@ class SageMakerExecutionRole(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
         )
-        log_group_arn = endpoint_log_group_arn(stack)
+        self.policy = self._policy(
+            repository=repository,
+            bucket=bucket,
+            model_prefix=model_prefix,
+            model_objects=model_objects,
+            capture_objects=capture_objects,
+            key=key,
+            vpc=vpc,
+        )
+        self._acknowledge(model_objects, capture_objects)
+
+    def _policy(
+        self,
+        *,
+        repository: ecr.IRepository,
+        bucket: s3.IBucket,
+        model_prefix: str,
+        model_objects: str,
+        capture_objects: str,
+        key: kms.IKey,
+        vpc: ec2.IVpc,
+    ) -> iam.ManagedPolicy:
+        """Pull, read the models, write data capture, host, use the key: attached to the role."""
+        stack = cdk.Stack.of(self)
         policy = iam.ManagedPolicy(
             self, "Policy", description="SageMaker hosting: this environment's resources only"
         )
@@ -188,8 +211,12 @@ class SageMakerExecutionRole(Construct):
         )
         policy.add_statements(*key_use_statements(key))
         policy.attach_to_role(self.role)
-        self.policy = policy
+        return policy
 
+    def _acknowledge(self, model_objects: str, capture_objects: str) -> None:
+        """The policy's wildcards: resource-less actions, the service's prefixes, its logs."""
+        policy = self.policy
+        log_group_arn = endpoint_log_group_arn(cdk.Stack.of(self))
         acknowledge_wildcard_resource(
             policy,
             "*",
@@ -290,6 +317,33 @@ class SageMakerTrainingRole(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
         )
+        statements, wildcards = self._s3_statements(
+            bucket, data_prefix, output_prefix, checkpoint_prefix
+        )
+        statements += self._log_and_metric_statements(wildcards)
+        star_reason = ["cloudwatch:PutMetricData (limited to SageMaker's training namespace)"]
+        statements += self._image_and_network_statements(repository, vpc, star_reason)
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="SageMaker training: this service's training prefixes only",
+            statements=[*statements, *key_use_statements(key)],
+            roles=[self.role],
+        )
+        acknowledge_wildcard_resource(
+            self.policy,
+            "*",
+            "Only actions that take no resource ARN use '*': " + ", ".join(star_reason) + ".",
+        )
+        for resource, reason in wildcards.items():
+            acknowledge_wildcard_resource(self.policy, resource, reason)
+
+    @staticmethod
+    def _s3_statements(
+        bucket: s3.IBucket, data_prefix: str, output_prefix: str, checkpoint_prefix: str | None
+    ) -> tuple[list[iam.PolicyStatement], dict[str, str]]:
+        """Read data, write output, read and write checkpoints, list those prefixes; and the
+        reason for each object wildcard."""
         data_objects = bucket.arn_for_objects(f"{data_prefix}*")
         output_objects = bucket.arn_for_objects(f"{output_prefix}*")
         listed = [data_prefix, f"{data_prefix}*"]
@@ -323,7 +377,19 @@ class SageMakerTrainingRole(Construct):
                 "Checkpoints of this service's training jobs: SageMaker copies them to S3 and "
                 "back when a spot job resumes; their names are chosen by the training code."
             )
-        log_group_arn = stack.format_arn(
+        statements.append(
+            iam.PolicyStatement(
+                sid="ListTrainingPrefixes",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": listed}},
+            )
+        )
+        return statements, wildcards
+
+    def _log_and_metric_statements(self, wildcards: dict[str, str]) -> list[iam.PolicyStatement]:
+        """Training logs (adds the log group's reason to ``wildcards``) and metrics."""
+        log_group_arn = cdk.Stack.of(self).format_arn(
             service="logs",
             resource="log-group",
             resource_name=f"{TRAINING_LOG_GROUP}:*",
@@ -333,13 +399,7 @@ class SageMakerTrainingRole(Construct):
             "SageMaker writes every training job's log streams to the one log group "
             f"{TRAINING_LOG_GROUP}; streams are named per job and instance."
         )
-        statements += [
-            iam.PolicyStatement(
-                sid="ListTrainingPrefixes",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": listed}},
-            ),
+        return [
             iam.PolicyStatement(
                 sid="TrainingLogs",
                 actions=[
@@ -357,7 +417,12 @@ class SageMakerTrainingRole(Construct):
                 conditions={"StringEquals": {"cloudwatch:namespace": TRAINING_METRIC_NAMESPACE}},
             ),
         ]
-        star_reason = ["cloudwatch:PutMetricData (limited to SageMaker's training namespace)"]
+
+    def _image_and_network_statements(
+        self, repository: ecr.IRepository | None, vpc: ec2.IVpc | None, star_reason: list[str]
+    ) -> list[iam.PolicyStatement]:
+        """Pull the training image, manage ENIs in ``vpc``; names each '*' in ``star_reason``."""
+        statements: list[iam.PolicyStatement] = []
         if repository is not None:
             statements += [
                 iam.PolicyStatement(
@@ -377,19 +442,6 @@ class SageMakerTrainingRole(Construct):
             ]
             star_reason.append("ecr:GetAuthorizationToken")
         if vpc is not None:
-            statements += vpc_network_statements(stack, vpc)
+            statements += vpc_network_statements(cdk.Stack.of(self), vpc)
             star_reason.append("ec2:Describe* and the ENI actions (limited to this VPC)")
-        self.policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            description="SageMaker training: this service's training prefixes only",
-            statements=[*statements, *key_use_statements(key)],
-            roles=[self.role],
-        )
-        acknowledge_wildcard_resource(
-            self.policy,
-            "*",
-            "Only actions that take no resource ARN use '*': " + ", ".join(star_reason) + ".",
-        )
-        for resource, reason in wildcards.items():
-            acknowledge_wildcard_resource(self.policy, resource, reason)
+        return statements

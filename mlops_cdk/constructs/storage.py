@@ -74,14 +74,25 @@ class ArtifactStorage(Construct):
         break_glass_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        noncurrent_version_expiry = noncurrent_version_expiry or cdk.Duration.days(90)
-        access_log_expiry = access_log_expiry or cdk.Duration.days(365)
         self.model_artifacts_prefix = model_artifacts_prefix
         self.data_capture_prefix = data_capture_prefix
         self.baselines_prefix = baselines_prefix
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
+        self.access_log_bucket = self._access_log_bucket(
+            removal_policy, access_log_expiry or cdk.Duration.days(365)
+        )
+        self.bucket = self._artifact_bucket(
+            key, removal_policy, noncurrent_version_expiry or cdk.Duration.days(90)
+        )
+        self._protect_objects(break_glass_role_arn, destroy=destroy)
+        self._acknowledge()
 
-        self.access_log_bucket = s3.Bucket(
+    def _access_log_bucket(
+        self, removal_policy: cdk.RemovalPolicy, access_log_expiry: cdk.Duration
+    ) -> s3.Bucket:
+        """The server access logs' bucket (SSE-S3: access logging delivers to no other)."""
+        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
+        return s3.Bucket(
             self,
             "AccessLogs",
             # S3 server access logging delivers only to SSE-S3 buckets, not SSE-KMS.
@@ -100,7 +111,16 @@ class ArtifactStorage(Construct):
                 )
             ],
         )
-        self.bucket = s3.Bucket(
+
+    def _artifact_bucket(
+        self,
+        key: kms.IKey,
+        removal_policy: cdk.RemovalPolicy,
+        noncurrent_version_expiry: cdk.Duration,
+    ) -> s3.Bucket:
+        """The artifact and data-capture bucket: SSE-KMS with ``key``, versioned, logged."""
+        destroy = removal_policy == cdk.RemovalPolicy.DESTROY
+        return s3.Bucket(
             self,
             "Bucket",
             encryption=s3.BucketEncryption.KMS,
@@ -123,8 +143,8 @@ class ArtifactStorage(Construct):
             ],
         )
 
-        self._protect_objects(break_glass_role_arn, destroy=destroy)
-
+    def _acknowledge(self) -> None:
+        """SSE-S3 for the access logs, and no cross-region replication."""
         acknowledge_all(
             self.access_log_bucket,
             ("HIPAA.Security-S3DefaultEncryptionKMS", "NIST.800.53.R5-S3DefaultEncryptionKMS"),

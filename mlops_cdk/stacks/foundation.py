@@ -77,19 +77,7 @@ class FoundationStack(cdk.Stack):
         )
         key = self.encryption.key
         self.network = self._network(config, key, retention, policy)
-        self.storage = ArtifactStorage(
-            self,
-            "Artifacts",
-            key=key,
-            removal_policy=policy,
-            model_artifacts_prefix=config.storage.model_artifacts_prefix,
-            data_capture_prefix=config.storage.data_capture_prefix,
-            noncurrent_version_expiry=cdk.Duration.days(
-                config.storage.noncurrent_version_expiry_days
-            ),
-            access_log_expiry=cdk.Duration.days(config.storage.access_log_expiry_days),
-            break_glass_role_arn=config.storage.break_glass_role_arn,
-        )
+        self.storage = self._storage(config, policy)
         self.role_path = service_role_path(config.name)
         self.encryption.grant_role_path(
             self.role_path, sid="ServiceRolesUse", via_services=SERVICE_ROLE_KEY_VIA
@@ -111,6 +99,22 @@ class FoundationStack(cdk.Stack):
         self._export_shared_values()
         self.overview = EnvironmentOverview(self, "Overview", endpoint_prefix=f"{config.name}-")
         self.budget = self._budget(config)
+
+    def _storage(self, config: EnvConfig, policy: cdk.RemovalPolicy) -> ArtifactStorage:
+        """The artifact and data-capture bucket of the environment, with its access logs."""
+        return ArtifactStorage(
+            self,
+            "Artifacts",
+            key=self.encryption.key,
+            removal_policy=policy,
+            model_artifacts_prefix=config.storage.model_artifacts_prefix,
+            data_capture_prefix=config.storage.data_capture_prefix,
+            noncurrent_version_expiry=cdk.Duration.days(
+                config.storage.noncurrent_version_expiry_days
+            ),
+            access_log_expiry=cdk.Duration.days(config.storage.access_log_expiry_days),
+            break_glass_role_arn=config.storage.break_glass_role_arn,
+        )
 
     def _network(
         self,

@@ -71,20 +71,42 @@ class ServiceRegistryStack(cdk.Stack):
         )
         self.preflight: PreflightAccess | None = None
         if pipeline_account is not None:
-            if preflight_role_name is None:
-                raise ValueError(
-                    "ServiceRegistryStack: pipeline_account needs preflight_role_name (the "
-                    "pipeline's CodeBuild role that may assume the pre-deploy check role)"
-                )
-            self.preflight = PreflightAccess(
-                self,
-                "Preflight",
-                repository=self.repository,
+            self.preflight = self._preflight(
+                service=service,
                 bucket=bucket,
-                model_artifacts_prefix=model_prefix,
-                trusted_account=pipeline_account,
-                trusted_role_name=preflight_role_name,
-                role_path=f"{PREFLIGHT_ROLE_PATH}{service}/",
+                model_prefix=model_prefix,
+                pipeline_account=pipeline_account,
+                preflight_role_name=preflight_role_name,
                 output_stacks=output_stacks,
                 retraining_pipelines=retraining_pipelines,
             )
+
+    def _preflight(
+        self,
+        *,
+        service: str,
+        bucket: s3.IBucket,
+        model_prefix: str,
+        pipeline_account: str,
+        preflight_role_name: str | None,
+        output_stacks: Sequence[str],
+        retraining_pipelines: Sequence[str],
+    ) -> PreflightAccess:
+        """The pre-deploy check role, assumable by the pipeline's CodeBuild role only."""
+        if preflight_role_name is None:
+            raise ValueError(
+                "ServiceRegistryStack: pipeline_account needs preflight_role_name (the "
+                "pipeline's CodeBuild role that may assume the pre-deploy check role)"
+            )
+        return PreflightAccess(
+            self,
+            "Preflight",
+            repository=self.repository,
+            bucket=bucket,
+            model_artifacts_prefix=model_prefix,
+            trusted_account=pipeline_account,
+            trusted_role_name=preflight_role_name,
+            role_path=f"{PREFLIGHT_ROLE_PATH}{service}/",
+            output_stacks=output_stacks,
+            retraining_pipelines=retraining_pipelines,
+        )
