@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from mlops_cdk.app_builder import add_environments, add_pipeline, create_app
+from mlops_cdk.app.builder import add_environments, add_pipeline, create_app
 from mlops_cdk.config import ConfigError
 from mlops_cdk.config.context import context_problems
 from mlops_cdk.config.loader import environment_file, load_config_dir

@@ -98,7 +98,7 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 # DescribePipeline; pipeline definition JSON schema).
 RETRAINING_PIPELINE_PARAMETERS = ("AlarmName", "EndpointName", "Reason")
 # The cost allocation tag the environment's budget filters on (``user:Environment$<env>``):
-# mlops_cdk.stacks.settings.ENVIRONMENT_TAG (a test keeps the two equal; the stacks module
+# mlops_cdk.app.settings.ENVIRONMENT_TAG (a test keeps the two equal; the stacks module
 # imports aws_cdk, which the tools do not).
 BUDGET_TAG_KEY = "Environment"
 # ListCostAllocationTags: Status "Active" | "Inactive" (Billing and Cost Management API

@@ -35,7 +35,7 @@ import drift_stats as ds  # noqa: E402 - the Lambda's module, by path
 
 # services.<name> (mlops_cdk/config/service.py, SERVICE_NAME_PATTERN)
 SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$")
-BUCKET_OUTPUT = "ModelArtifactBucketName"  # mlops_cdk/stacks/foundation.py
+BUCKET_OUTPUT = "ModelArtifactBucketName"  # mlops_cdk/app/foundation.py
 
 
 class BadInput(Exception):  # noqa: N818 - reported as "bad input"

@@ -273,7 +273,7 @@ def phase_worker(config_dir: Path, outdir: Path) -> dict[str, float]:
     import aws_cdk as cdk
     import jsii
 
-    from mlops_cdk.app_builder import build_app
+    from mlops_cdk.app.builder import build_app
     from mlops_cdk.compliance import PACKS
     from mlops_cdk.compliance.sagemaker import SageMakerChecks
     from mlops_cdk.config import load_environments, load_pipeline

@@ -12,7 +12,7 @@ import botocore.loaders
 import botocore.session
 import pytest
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app.builder import build_app
 from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, load_environments
 from tests.helpers import CONFIG_DIR, Synthesized, cdk_context

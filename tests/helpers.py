@@ -12,7 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from aws_cdk import aws_ec2 as ec2
 
-from mlops_cdk.stage import MlopsStage
+from mlops_cdk.app.stage import MlopsStage
 
 ROOT = Path(__file__).resolve().parents[1]
 # The environments the suite synthesizes: fixtures, so users may edit or add config/ files

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app.builder import build_app
+from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.config import EnvConfig, load_environments
-from mlops_cdk.stage import MlopsStage
 from tests.helpers import ROOT, cdk_context
 
 SHAPES = ROOT / "tests" / "fixtures" / "shapes"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.xdist_group("environments")
 NONCOMPLIANT_APP = """
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
-from mlops_cdk.app_builder import create_app
+from mlops_cdk.app.builder import create_app
 
 
 app = create_app()

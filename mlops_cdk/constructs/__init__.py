@@ -29,7 +29,7 @@ from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_detection import EndpointChangeRule
 from mlops_cdk.constructs.change_trail import ChangeTrail
 from mlops_cdk.constructs.dashboard import EndpointDashboard, EnvironmentOverview
-from mlops_cdk.constructs.drift import DriftCheck
+from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.encryption import EncryptionKey
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,

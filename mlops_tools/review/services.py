@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 # The stack id of the shared stack and the suffix of a service's registry stack
-# (mlops_cdk.stage and mlops_cdk.config.schema.REGISTRY_STACK_SUFFIX; not imported: reading an
+# (mlops_cdk.app.stage and mlops_cdk.config.schema.REGISTRY_STACK_SUFFIX; not imported: reading an
 # assembly must not need the app's configuration code).
 FOUNDATION = "Foundation"
 REGISTRY_SUFFIX = "-Registry"

@@ -1,7 +1,8 @@
 """The house reads bottom-up (issue 22): AWS facts (``mlops_cdk.aws``) -> construct props
-(``mlops_cdk.props``) -> constructs and configuration -> compliance -> stacks, stage and pipeline
--> entry points. Checked from the code's own imports (AST), and by importing the constructs in a
-fresh interpreter: they load neither cdk-nag, our rule pack nor the configuration."""
+(``mlops_cdk.props``) -> constructs and configuration -> compliance -> the app (stacks, stage,
+pipeline: ``mlops_cdk.app``) -> entry points (app.py, scripts). Checked from the code's own
+imports (AST), and by importing the constructs in a fresh interpreter: they load neither
+cdk-nag, our rule pack nor the configuration."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "constructs": {"aws", "props", "functions"},
     "config": {"aws", "props"},
     "compliance": {"aws", "props"},
+    "app": {"aws", "props", "constructs", "config", "compliance", "functions"},
 }
 
 

@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.app_builder import add_pipeline, create_app
-from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
-from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
-from mlops_cdk.config.pipeline import step_role_name
-from mlops_cdk.pipeline import (
+from mlops_cdk.app.builder import add_pipeline, create_app
+from mlops_cdk.app.pipeline import (
     CDK_ASSETS_VERSION,
     NODE_MAJOR,
     NOTIFIED_EVENTS,
     PIPELINE_STACK_ID,
     SYNTH_COMMANDS,
 )
+from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
+from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
+from mlops_cdk.config.pipeline import step_role_name
 from tests.helpers import CONFIG_DIR, ROOT, cdk_context, resources_of_type
 
 pytestmark = pytest.mark.xdist_group("pipeline")

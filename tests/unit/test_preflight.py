@@ -674,7 +674,7 @@ def test_stack_name_option(
 
 def test_output_ids_are_the_stacks() -> None:
     from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
-    from mlops_cdk.stacks import foundation, registry
+    from mlops_cdk.app import foundation, registry
 
     assert preflight.BUCKET_OUTPUT == foundation.BUCKET_OUTPUT == "ModelArtifactBucketName"
     assert preflight.REPOSITORY_OUTPUT == registry.REPOSITORY_OUTPUT == "ModelImageRepositoryName"
@@ -683,7 +683,7 @@ def test_output_ids_are_the_stacks() -> None:
 
 def test_registry_stack_name_is_the_stages(tmp_path: Path) -> None:
     """<env>-<service>-Registry is the name MlopsStage gives the service's registry stack."""
-    from mlops_cdk.stage import MlopsStage
+    from mlops_cdk.app.stage import MlopsStage
     from tests.helpers import new_app
 
     config = load(write_config(tmp_path))
@@ -1382,7 +1382,7 @@ def with_budget(data: dict[str, Any]) -> None:
 
 
 def test_budget_tag_key_is_the_stacks_environment_tag() -> None:
-    from mlops_cdk.stacks.settings import ENVIRONMENT_TAG  # imports aws_cdk: tests only
+    from mlops_cdk.app.settings import ENVIRONMENT_TAG  # imports aws_cdk: tests only
 
     assert preflight.BUDGET_TAG_KEY == ENVIRONMENT_TAG
 

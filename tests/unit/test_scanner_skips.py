@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from mlops_cdk.scanner_skips import ScannerSkips
+from mlops_cdk.app.scanner_skips import ScannerSkips
 from tests.helpers import TEST_ENV, cdk_context
 
 

@@ -87,7 +87,8 @@ def _scalar_problems(value: Any, schema: dict[str, Any]) -> list[str]:
 def _any_of(
     value: Any, options: list[dict[str, Any]], root: dict[str, Any], where: str
 ) -> list[str]:
-    """No problems when an option fits; for pydantic's ``X | None``, X's problems (as an editor shows)."""
+    """No problems when an option fits; for pydantic's ``X | None``, X's problems (as an
+    editor shows)."""
     tried = [problems(value, option, root, where) for option in options]
     if not all(tried):
         return []

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from mlops_cdk.constructs.drift import METRICS_NAMESPACE, DriftCheck
+from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE, DriftCheck
 from tests.helpers import imported_vpc, new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"

@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
-from mlops_cdk.app_builder import create_app
+from mlops_cdk.app.builder import create_app
 from mlops_cdk.constructs.autoscaling import ScalingSpec, VariantAutoscaling
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,

@@ -13,11 +13,11 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
-from mlops_cdk.app_builder import create_app
+from mlops_cdk.app.builder import create_app
+from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.compliance import record_acknowledgements_only
 from mlops_cdk.config import load_environments
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH, PreflightAccess
-from mlops_cdk.stage import MlopsStage
 from tests.helpers import TEST_ENV, cdk_context, new_app, new_stack
 
 TRUSTED = "999999999999"

@@ -117,16 +117,16 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     """stage: one service's weight changes; dev: a service is added; prod: nothing."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(ROOT), str(clone))
-    # The clone is HEAD; bring this working tree's tools (the review code and the cost estimate
-    # its report uses) and the template-value walker they share along: they may be uncommitted.
-    shutil.copytree(
-        ROOT / "mlops_tools",
-        clone / "mlops_tools",
-        dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    shutil.copy2(ROOT / "mlops_cdk" / "cfn_values.py", clone / "mlops_cdk" / "cfn_values.py")
+    # The clone is HEAD; bring this working tree's code along (the review tools, the cost
+    # estimate its report uses, and the package they read facts and configuration from): it may
+    # be uncommitted, or moved since HEAD.
+    for package in ("mlops_tools", "mlops_cdk"):
+        shutil.rmtree(clone / package)
+        shutil.copytree(
+            ROOT / package, clone / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy2(SCRIPT, clone / "scripts" / "review.py")
+    shutil.copy2(ROOT / "app.py", clone / "app.py")
 
     stage_file = clone / "config" / "stage.yaml"
     stage = yaml.safe_load(stage_file.read_text())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mlops_cdk.aws.sagemaker_metrics import effective_step, step_share
-from mlops_cdk.compliance.sagemaker import metrics
+from mlops_cdk.aws import sagemaker_metrics as metrics
 
 
 def test_documented_namespaces_and_summed_metrics() -> None:

@@ -43,7 +43,7 @@ RULE_TESTS = Path(__file__).parent / "rules"
 
 def test_the_pack_runs_on_every_synth_and_fails_it() -> None:
     """Registered by the project's gates: an isolated-less model fails a gated synth."""
-    from mlops_cdk.app_builder import create_app
+    from mlops_cdk.app.builder import create_app
 
     gated = create_app(context=cdk_context())
     s = cdk.Stack(gated, "Gated", env=TEST_ENV)
@@ -53,7 +53,7 @@ def test_the_pack_runs_on_every_synth_and_fails_it() -> None:
 
 
 def test_new_rules_fail_a_gated_synth() -> None:
-    from mlops_cdk.app_builder import create_app
+    from mlops_cdk.app.builder import create_app
 
     gated = create_app(context=cdk_context())
     s = cdk.Stack(gated, "Gated", env=TEST_ENV)
@@ -63,7 +63,7 @@ def test_new_rules_fail_a_gated_synth() -> None:
 
 
 def test_an_acknowledged_finding_passes_and_is_reported_as_acknowledged(tmp_path: Path) -> None:
-    from mlops_cdk.app_builder import create_app
+    from mlops_cdk.app.builder import create_app
 
     gated = create_app(outdir=str(tmp_path), context=cdk_context())
     s = cdk.Stack(gated, "Gated", env=TEST_ENV)

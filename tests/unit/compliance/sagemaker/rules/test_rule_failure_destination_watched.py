@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 
 from mlops_cdk.constructs.change_detection import EndpointChangeRule, TopicTarget
-from mlops_cdk.constructs.drift import DriftCheck
+from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.watch import FailureWatch
 from tests.helpers import imported_vpc
 from tests.unit.compliance.sagemaker.pack_helpers import alarm, findings, stage_stack

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sagemaker as sm
 
-from mlops_cdk.compliance.sagemaker import metrics
+from mlops_cdk.aws import sagemaker_metrics as metrics
 from tests.unit.compliance.sagemaker.pack_helpers import (
     alarm,
     app,

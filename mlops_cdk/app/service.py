@@ -16,6 +16,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from mlops_cdk.app.props import alarm_thresholds, quality_alarm
+from mlops_cdk.app.settings import log_retention, removal_policy
 from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.drift_check import baseline_key
@@ -32,7 +34,7 @@ from mlops_cdk.constructs.alarms import EndpointAlarms
 from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
 from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execution_role_name
 from mlops_cdk.constructs.dashboard import EndpointDashboard
-from mlops_cdk.constructs.drift import DriftCheck
+from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.endpoint import (
     DataCaptureSpec,
     DeploymentSpec,
@@ -51,8 +53,6 @@ from mlops_cdk.constructs.retraining import (
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH, SmokeTestAccess
-from mlops_cdk.stacks.props import alarm_thresholds, quality_alarm
-from mlops_cdk.stacks.settings import log_retention, removal_policy
 
 
 def _imported_bucket(stack: cdk.Stack, bucket: s3.IBucket) -> s3.IBucket:

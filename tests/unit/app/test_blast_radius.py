@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app.builder import build_app
 from mlops_cdk.config import EnvConfig
 from tests.helpers import cdk_context
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from mlops_cdk.app.props import alarm_thresholds, quality_alarm
 from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
 from mlops_cdk.constructs.alarms import AlarmThresholds, QualityAlarmSpec
-from mlops_cdk.stacks.props import alarm_thresholds, quality_alarm
 
 
 def test_config_and_construct_share_their_alarm_defaults() -> None:

@@ -21,11 +21,11 @@ import pytest
 import yaml
 from aws_cdk import assertions
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app.builder import build_app
+from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.aws.instance_types import gpus
 from mlops_cdk.config import EnvConfig, load_environment, load_environments, load_pipeline
 from mlops_cdk.config.endpoint import MAX_VARIANTS
-from mlops_cdk.stage import MlopsStage
 from scripts.scale_configs import service_name, write_scale_config
 from tests.helpers import cdk_context
 

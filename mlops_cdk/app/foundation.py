@@ -15,18 +15,18 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from mlops_cdk.app.settings import (
+    ENVIRONMENT_TAG,
+    log_retention,
+    removal_policy,
+    resource_tags,
+)
 from mlops_cdk.aws.names import BUCKET_OUTPUT
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
 from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_trail import ChangeTrail, trail_name_for
 from mlops_cdk.constructs.dashboard import EnvironmentOverview
-from mlops_cdk.stacks.settings import (
-    ENVIRONMENT_TAG,
-    log_retention,
-    removal_policy,
-    resource_tags,
-)
 
 # Output ids the pre-deploy check (mlops_tools/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app.builder import build_app
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.endpoint import InstanceCapacity, ServingConfig
 from mlops_tools.review.changes import classify

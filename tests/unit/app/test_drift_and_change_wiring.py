@@ -10,7 +10,7 @@ import pytest
 from moto.events.models import EventPattern
 
 from mlops_cdk.config import EnvConfig
-from mlops_cdk.constructs.drift import METRICS_NAMESPACE
+from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE
 from tests.helpers import SERVICES, Synthesized, resources_of_type
 from tests.unit.constructs.test_change_detection import (
     AUTOSCALING,

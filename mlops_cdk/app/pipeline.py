@@ -24,6 +24,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
 from constructs import Construct
 
+from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.config.pipeline import PipelineStep, step_role_name
@@ -34,7 +35,6 @@ from mlops_cdk.constructs.encryption import (
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 from mlops_cdk.constructs.storage import ArtifactStorage
-from mlops_cdk.stage import MlopsStage
 
 PIPELINE_STACK_ID = "MlopsPipeline"
 # The same pinned toolchain as a developer's machine: make installs Python deps, Node 24 and

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from aws_cdk.assertions import Template
 
-from mlops_cdk.app_builder import build_app
+from mlops_cdk.app.builder import build_app
 from mlops_cdk.config import load_environment
 from tests.helpers import CONFIG_DIR, cdk_context
 

@@ -8,14 +8,14 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from mlops_cdk.app.foundation import FoundationStack
+from mlops_cdk.app.registry import ServiceRegistryStack
+from mlops_cdk.app.scanner_skips import ScannerSkips
+from mlops_cdk.app.service import ServiceStack
+from mlops_cdk.app.settings import removal_policy, resource_tags
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.pipeline import step_role_name
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
-from mlops_cdk.scanner_skips import ScannerSkips
-from mlops_cdk.stacks.foundation import FoundationStack
-from mlops_cdk.stacks.registry import ServiceRegistryStack
-from mlops_cdk.stacks.service import ServiceStack
-from mlops_cdk.stacks.settings import removal_policy, resource_tags
 
 
 @dataclass(frozen=True)

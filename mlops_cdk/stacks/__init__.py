@@ -1,1 +1,0 @@
-"""Stacks: they only compose constructs from configuration."""
