@@ -673,8 +673,8 @@ def test_stack_name_option(
 
 
 def test_output_ids_are_the_stacks() -> None:
-    from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
     from mlops_cdk.app import foundation, registry
+    from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 
     assert preflight.BUCKET_OUTPUT == foundation.BUCKET_OUTPUT == "ModelArtifactBucketName"
     assert preflight.REPOSITORY_OUTPUT == registry.REPOSITORY_OUTPUT == "ModelImageRepositoryName"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_cdk.aws.sagemaker_metrics import effective_step, step_share
 from mlops_cdk.aws import sagemaker_metrics as metrics
+from mlops_cdk.aws.sagemaker_metrics import effective_step, step_share
 
 
 def test_documented_namespaces_and_summed_metrics() -> None:
