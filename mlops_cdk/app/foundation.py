@@ -221,6 +221,7 @@ class FoundationStack(cdk.Stack):
             emails=config.monitoring.alarm_emails if config.monitoring else (),
             actual_percent=config.budget.thresholds_percent,
             forecast_percent=config.budget.forecast_percent,
+            tags=resource_tags(config),
         )
 
     def _grant_people(self, config: EnvConfig) -> None:

