@@ -36,7 +36,6 @@ from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execut
 from mlops_cdk.constructs.dashboard import EndpointDashboard
 from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.endpoint import (
-    DataCaptureSpec,
     DeploymentSpec,
     ServerlessSpec,
     VariantSpec,
@@ -230,7 +229,6 @@ class ServiceStack(cdk.Stack):
     def _endpoint(
         self, spec: ServiceConfig, bucket: s3.IBucket, rollback: Sequence[cloudwatch.IAlarm]
     ) -> WeightedEndpoint:
-        capture = spec.data_capture
         deployment = spec.deployment
         step = deployment.step_size
         return WeightedEndpoint(
@@ -241,13 +239,7 @@ class ServiceStack(cdk.Stack):
             key=self.key,
             capture_bucket=bucket,
             capture_prefix=self.config.capture_prefix(self.service),
-            data_capture=DataCaptureSpec(
-                sampling_percentage=capture.sampling_percentage,
-                capture_input=capture.capture_input,
-                capture_output=capture.capture_output,
-            )
-            if capture.enabled
-            else None,
+            data_capture=spec.data_capture,
             deployment=DeploymentSpec(
                 strategy=deployment.strategy,
                 step_type=step.type if step else None,

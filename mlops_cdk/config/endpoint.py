@@ -14,15 +14,15 @@ from mlops_cdk.aws.facts import MAX_VARIANTS, has_local_nvme
 from mlops_cdk.aws.guardrails import first_step_problem, fleet_sizes
 from mlops_cdk.aws.instance_types import HOSTING_INSTANCE_TYPES
 from mlops_cdk.config.base import StrictModel
-from mlops_cdk.config.errors import FieldProblem, FieldProblems, Problems
+from mlops_cdk.config.errors import FieldProblem, Problems
 from mlops_cdk.config.schedules import cron_problem, time_zone_problem
-from mlops_cdk.props.endpoint import MetricsSpec
+from mlops_cdk.props.endpoint import DataCaptureSpec, MetricsSpec
 
 # MAX_VARIANTS and has_local_nvme: re-exported from mlops_cdk.aws.facts (one copy).
 __all__ = [
     "MAX_VARIANTS",
     "CapacitySize",
-    "DataCaptureConfig",
+    "DataCaptureSpec",
     "DeploymentConfig",
     "InstanceAutoscaling",
     "InstanceCapacity",
@@ -257,30 +257,6 @@ class VariantConfig(StrictModel):
         return self.serverless is not None
 
 
-class DataCaptureConfig(StrictModel):
-    enabled: bool = True
-    sampling_percentage: int = Field(20, ge=1, le=100)
-    capture_input: bool = True
-    capture_output: bool = True
-
-    @model_validator(mode="after")
-    def _something_captured(self) -> DataCaptureConfig:
-        if self.enabled and not (self.capture_input or self.capture_output):
-            raise FieldProblem("capture_input", "capture at least one of input or output")
-        # Fields given with a value other than their default (a dump of a valid file round-trips).
-        ignored = sorted(
-            name
-            for name in self.model_fields_set - {"enabled"}
-            if getattr(self, name) != type(self).model_fields[name].default
-        )
-        if not self.enabled and ignored:
-            # A setting that has no effect is refused, never silently ignored.
-            raise FieldProblems(
-                [(f, "has no effect while data capture is disabled: remove it") for f in ignored]
-            )
-        return self
-
-
 class CapacitySize(StrictModel):
     type: Literal["instance_count", "capacity_percent"]
     value: int = Field(ge=1)
@@ -334,7 +310,12 @@ class SmokeTestConfig(StrictModel):
 class ServingConfig(StrictModel):
     models: Annotated[list[ModelConfig], Field(min_length=1)]
     variants: Annotated[list[VariantConfig], Field(min_length=1)]
-    data_capture: DataCaptureConfig = Field(default_factory=DataCaptureConfig)
+    data_capture: DataCaptureSpec = Field(
+        default_factory=DataCaptureSpec,
+        description="Data capture of requests and responses: enabled (true), "
+        "sampling_percentage (1-100, default 20), capture_input, capture_output (at least one); "
+        "with enabled false the other fields are refused (they would have no effect).",
+    )
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
     smoke_test: SmokeTestConfig | None = Field(
         None, description="Sample request for the post-deployment smoke test."

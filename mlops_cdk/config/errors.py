@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mlops_cdk.props.errors import PropProblems
+
 
 class ConfigError(Exception):
     """Invalid configuration: each line names the file, the field path and the reason.
@@ -16,7 +18,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
-class FieldProblems(ValueError):  # noqa: N818 - read as "the problems are in fields X, Y"
+class FieldProblems(PropProblems):
     """Every problem one cross-field (model) validator found, each as ``(path, message)``.
 
     Pydantic reports model-validator errors at the model's own location; the error formatter
@@ -25,8 +27,9 @@ class FieldProblems(ValueError):  # noqa: N818 - read as "the problems are in fi
     """
 
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(message for _, message in self.problems))
+        super().__init__(problems)
+        # Pydantic prints the message: the reasons alone (the loader names each field).
+        self.args = ("; ".join(message for _, message in self.problems),)
 
 
 class FieldProblem(FieldProblems):

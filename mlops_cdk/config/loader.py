@@ -21,10 +21,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from mlops_cdk.config.errors import ConfigError, FieldProblems
+from mlops_cdk.config.errors import ConfigError
 from mlops_cdk.config.pipeline import PIPELINE_FILE, PipelineConfig
 from mlops_cdk.config.schema import ENV_NAME_PATTERN, EnvConfig
 from mlops_cdk.config.yaml_loader import read_yaml_mapping
+from mlops_cdk.props.errors import PropProblems
 
 # Conventional promotion order; other environments follow alphabetically.
 _PREFERRED_ORDER = ("dev", "stage", "prod")
@@ -152,7 +153,7 @@ def _error_lines(display: str, item: ErrorDetails, model: type[BaseModel]) -> li
     loc: list[int | str] = list(item["loc"])
     message = item["msg"]
     cause = (item.get("ctx") or {}).get("error")
-    if isinstance(cause, FieldProblems):
+    if isinstance(cause, PropProblems):  # a model's or a construct's props' own problems
         return [
             (_format_loc([*loc, *filter(None, path.split("."))]), text)
             for path, text in cause.problems

@@ -20,7 +20,7 @@ from mlops_cdk.aws.guardrails import describe_step, step_problem
 from mlops_cdk.aws.instance_types import is_gpu_instance_type
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
-from mlops_cdk.props.endpoint import MetricsSpec
+from mlops_cdk.props.endpoint import DataCaptureSpec, MetricsSpec
 
 __all__ = [
     "DataCaptureSpec",
@@ -96,19 +96,6 @@ class VariantSpec:
 
 
 @dataclass(frozen=True)
-class DataCaptureSpec:
-    sampling_percentage: int
-    capture_input: bool = True
-    capture_output: bool = True
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.sampling_percentage <= 100:
-            raise ValueError("data capture sampling_percentage must be 1-100")
-        if not (self.capture_input or self.capture_output):
-            raise ValueError("data capture must capture input, output or both")
-
-
-@dataclass(frozen=True)
 class DeploymentSpec:
     """Blue/green traffic shifting for endpoint updates."""
 
@@ -135,7 +122,8 @@ class WeightedEndpoint(Construct):
       finding is acknowledged with that reason instead. Without ``key``, a rotating
       customer-managed key is created when one is needed (``self.key``; None otherwise) whose
       use this account's IAM policies grant, and which allows grants only for AWS resources.
-    - Data capture (optional) to ``capture_bucket``/``capture_prefix``, KMS-encrypted.
+    - Data capture (optional; a spec with ``enabled=False`` is none) to
+      ``capture_bucket``/``capture_prefix``, KMS-encrypted.
     - The endpoint config has no physical name: any change is a new config (CloudFormation
       generates its name) and an in-place update of the endpoint, never a name collision.
     - The endpoint keeps the instance counts autoscaling has set across stack updates
@@ -168,6 +156,8 @@ class WeightedEndpoint(Construct):
         super().__init__(scope, construct_id)
         deployment = deployment or DeploymentSpec()
         metrics = metrics or MetricsSpec()
+        if data_capture is not None and not data_capture.enabled:
+            data_capture = None
         _validate(variants, data_capture, capture_bucket)
         _validate_deployment(variants, deployment, rollback_alarms)
         _validate_metrics(variants, metrics)

@@ -15,6 +15,7 @@ from mlops_cdk.aws.facts import (
     DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS,
     METRIC_PUBLISH_FREQUENCIES_SECONDS,
 )
+from mlops_cdk.props.errors import PropProblems
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,49 @@ class MetricsSpec:
     def __post_init__(self) -> None:
         if self.publish_frequency_seconds not in METRIC_PUBLISH_FREQUENCIES_SECONDS:
             allowed = ", ".join(str(f) for f in METRIC_PUBLISH_FREQUENCIES_SECONDS)
-            raise ValueError(
-                f"publish_frequency_seconds must be one of {allowed} (SageMaker MetricsConfig), "
-                f"got {self.publish_frequency_seconds}"
+            raise PropProblems(
+                [
+                    (
+                        "publish_frequency_seconds",
+                        f"must be one of {allowed} (SageMaker MetricsConfig), "
+                        f"got {self.publish_frequency_seconds}",
+                    )
+                ],
+                subject="metrics",
             )
 
     @property
     def is_default(self) -> bool:
         return self == MetricsSpec()
+
+
+@dataclass(frozen=True)
+class DataCaptureSpec:
+    """Data capture of the endpoint's requests and responses (``services.<name>.data_capture``):
+    ``sampling_percentage`` of the invocations (1-100), inputs and/or outputs, KMS-encrypted
+    under the service's capture prefix. ``enabled=False`` captures nothing; the other fields then
+    have no effect and are refused when they differ from their defaults (a setting that does
+    nothing is a mistake, not an option)."""
+
+    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+
+    sampling_percentage: int = 20
+    capture_input: bool = True
+    capture_output: bool = True
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        if isinstance(self.sampling_percentage, bool) or not 1 <= self.sampling_percentage <= 100:
+            problems.append(("sampling_percentage", "must be 1-100"))
+        if self.enabled and not (self.capture_input or self.capture_output):
+            problems.append(("capture_input", "capture at least one of input or output"))
+        if not self.enabled:
+            defaults = DataCaptureSpec()
+            problems += [
+                (name, "has no effect while data capture is disabled: remove it")
+                for name in ("capture_input", "capture_output", "sampling_percentage")
+                if getattr(self, name) != getattr(defaults, name)
+            ]
+        if problems:
+            raise PropProblems(problems, subject="data capture")

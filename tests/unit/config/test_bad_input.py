@@ -461,7 +461,7 @@ def test_metrics_publish_frequency_aws_rejects_is_one_line(tmp_path: Path) -> No
 
     (line,) = problems_in(tmp_path, changed(frequency))
     assert line == (
-        "config/dev.yaml: services.churn.metrics: publish_frequency_seconds must be one of "
+        "config/dev.yaml: services.churn.metrics.publish_frequency_seconds: must be one of "
         "10, 30, 60, 120, 180, 240, 300 (SageMaker MetricsConfig), got 45"
     )
 
@@ -501,3 +501,37 @@ def test_break_glass_role_is_one_line_naming_the_field(
         data.setdefault("storage", {})["break_glass_role_arn"] = arn
 
     assert problems_in(tmp_path, changed(set_role)) == [expected]
+
+
+def test_data_capture_problems_name_their_fields(tmp_path: Path) -> None:
+    """The construct's props (DataCaptureSpec) check themselves; the file names each field."""
+
+    def bad(data: dict[str, Any]) -> None:
+        churn(data)["data_capture"] = {
+            "sampling_percentage": 0,
+            "capture_input": False,
+            "capture_output": False,
+        }
+        churn(data).pop("drift", None)
+
+    assert problems_in(tmp_path, changed(bad)) == [
+        "config/dev.yaml: services.churn.data_capture.sampling_percentage: must be 1-100",
+        "config/dev.yaml: services.churn.data_capture.capture_input: capture at least one of "
+        "input or output",
+    ]
+
+
+def test_data_capture_wrong_type_and_unknown_key_are_one_line_each(tmp_path: Path) -> None:
+    def bad(data: dict[str, Any]) -> None:
+        churn(data)["data_capture"] = {"sampling_percentage": "half", "sampling_percentag": 5}
+
+    lines = problems_in(tmp_path, changed(bad))
+    assert lines[0].startswith(
+        "config/dev.yaml: services.churn.data_capture.sampling_percentage: Input should be a "
+        "valid integer"
+    )
+    assert lines[1].startswith(
+        "config/dev.yaml: services.churn.data_capture.sampling_percentag: unknown field (did you "
+        "mean 'sampling_percentage'?"
+    )
+    assert len(lines) == 2

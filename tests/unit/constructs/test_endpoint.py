@@ -337,8 +337,19 @@ def test_invalid_deployment_and_capture_specs() -> None:
         DeploymentSpec(strategy="canary")
     with pytest.raises(ValueError, match="1-100"):
         DataCaptureSpec(0)
-    with pytest.raises(ValueError, match="input, output or both"):
+    with pytest.raises(
+        ValueError, match="data capture: capture_input: capture at least one of input or output"
+    ):
         DataCaptureSpec(10, capture_input=False, capture_output=False)
+    with pytest.raises(ValueError, match="sampling_percentage: has no effect while data capture"):
+        DataCaptureSpec(50, enabled=False)
+    DataCaptureSpec(enabled=False)  # disabled, nothing else said: valid
+
+
+def test_a_disabled_capture_spec_captures_nothing() -> None:
+    stack = new_stack()
+    build(stack, AB, capture=DataCaptureSpec(enabled=False))
+    assert "DataCaptureConfig" not in config_props(Template.from_stack(stack))
 
 
 # --- Auto-rollback can act: the execution role may describe the rollback alarms --------------
@@ -402,7 +413,7 @@ def test_metrics_config_as_given() -> None:
 
 @pytest.mark.parametrize("frequency", [0, 5, 15, 59, 301, 600])
 def test_publish_frequency_outside_aws_values_is_refused(frequency: int) -> None:
-    with pytest.raises(ValueError, match="publish_frequency_seconds must be one of 10, 30, 60"):
+    with pytest.raises(ValueError, match="publish_frequency_seconds: must be one of 10, 30, 60"):
         MetricsSpec(publish_frequency_seconds=frequency)
 
 
