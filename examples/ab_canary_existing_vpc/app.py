@@ -31,6 +31,7 @@ from mlops_cdk.compliance import enable_compliance_gates
 from mlops_cdk.constructs import (
     AlarmThresholds,
     AlarmTopic,
+    CapacitySize,
     DeploymentSpec,
     EncryptionKey,
     EndpointAlarms,
@@ -130,7 +131,9 @@ class AbEndpointStack(cdk.Stack):
             ],
             # One instance per variant first, ten minutes of baking, then the rest.
             deployment=DeploymentSpec(
-                strategy="canary", step_type="instance_count", step_value=1, wait_seconds=600
+                strategy="canary",
+                canary_size=CapacitySize("instance_count", 1),
+                wait_seconds=600,
             ),
             rollback_alarms=alarms.for_kinds(["latency", "errors_5xx"]),
             # SageMaker reads the rollback alarms with the models' role (DescribeAlarms).

@@ -36,7 +36,6 @@ from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execut
 from mlops_cdk.constructs.dashboard import EndpointDashboard
 from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.endpoint import (
-    DeploymentSpec,
     ServerlessSpec,
     VariantSpec,
     WeightedEndpoint,
@@ -229,8 +228,6 @@ class ServiceStack(cdk.Stack):
     def _endpoint(
         self, spec: ServiceConfig, bucket: s3.IBucket, rollback: Sequence[cloudwatch.IAlarm]
     ) -> WeightedEndpoint:
-        deployment = spec.deployment
-        step = deployment.step_size
         return WeightedEndpoint(
             self,
             "Endpoint",
@@ -240,14 +237,7 @@ class ServiceStack(cdk.Stack):
             capture_bucket=bucket,
             capture_prefix=self.config.capture_prefix(self.service),
             data_capture=spec.data_capture,
-            deployment=DeploymentSpec(
-                strategy=deployment.strategy,
-                step_type=step.type if step else None,
-                step_value=step.value if step else None,
-                wait_seconds=deployment.wait_seconds,
-                termination_wait_seconds=deployment.termination_wait_seconds,
-                maximum_execution_timeout_seconds=deployment.maximum_execution_timeout_seconds,
-            ),
+            deployment=spec.deployment,
             rollback_alarms=rollback,
             execution_roles=[self.execution_role],
             metrics=spec.metrics,

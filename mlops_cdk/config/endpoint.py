@@ -16,14 +16,14 @@ from mlops_cdk.aws.instance_types import HOSTING_INSTANCE_TYPES
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem, Problems
 from mlops_cdk.config.schedules import cron_problem, time_zone_problem
-from mlops_cdk.props.endpoint import DataCaptureSpec, MetricsSpec
+from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
 
 # MAX_VARIANTS and has_local_nvme: re-exported from mlops_cdk.aws.facts (one copy).
 __all__ = [
     "MAX_VARIANTS",
     "CapacitySize",
     "DataCaptureSpec",
-    "DeploymentConfig",
+    "DeploymentSpec",
     "InstanceAutoscaling",
     "InstanceCapacity",
     "ModelConfig",
@@ -257,48 +257,6 @@ class VariantConfig(StrictModel):
         return self.serverless is not None
 
 
-class CapacitySize(StrictModel):
-    type: Literal["instance_count", "capacity_percent"]
-    value: int = Field(ge=1)
-
-    @model_validator(mode="after")
-    def _percent(self) -> CapacitySize:
-        if self.type == "capacity_percent" and self.value >= 100:
-            raise FieldProblem("value", "a percentage below 100 (100% is all-at-once)")
-        return self
-
-
-class DeploymentConfig(StrictModel):
-    """Blue/green deployment guardrails for endpoint updates."""
-
-    strategy: Literal["all_at_once", "canary", "linear"] = "all_at_once"
-    canary_size: CapacitySize | None = None
-    linear_step_size: CapacitySize | None = None
-    wait_seconds: int = Field(300, ge=0, le=3600, description="Baking time between steps.")
-    termination_wait_seconds: int = Field(300, ge=0, le=3600)
-    maximum_execution_timeout_seconds: int = Field(3600, ge=600, le=28800)
-
-    @model_validator(mode="after")
-    def _strategy_fields(self) -> DeploymentConfig:
-        problems = Problems()
-        if self.strategy == "canary" and self.canary_size is None:
-            problems.add("canary_size", "required for the canary strategy")
-        if self.strategy == "linear" and self.linear_step_size is None:
-            problems.add("linear_step_size", "required for the linear strategy")
-        if self.strategy != "canary" and self.canary_size is not None:
-            problems.add("canary_size", f"only used by the canary strategy, not {self.strategy}")
-        if self.strategy != "linear" and self.linear_step_size is not None:
-            problems.add(
-                "linear_step_size", f"only used by the linear strategy, not {self.strategy}"
-            )
-        problems.raise_any()
-        return self
-
-    @property
-    def step_size(self) -> CapacitySize | None:
-        return self.canary_size or self.linear_step_size
-
-
 class SmokeTestConfig(StrictModel):
     """One invocation the post-deployment smoke test sends to the endpoint."""
 
@@ -316,7 +274,12 @@ class ServingConfig(StrictModel):
         "sampling_percentage (1-100, default 20), capture_input, capture_output (at least one); "
         "with enabled false the other fields are refused (they would have no effect).",
     )
-    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+    deployment: DeploymentSpec = Field(
+        default_factory=DeploymentSpec,
+        description="Blue/green traffic shifting: strategy (all_at_once, canary with "
+        "canary_size, linear with linear_step_size), wait_seconds (the baking period, 0-3600), "
+        "termination_wait_seconds (0-3600), maximum_execution_timeout_seconds (600-28800).",
+    )
     smoke_test: SmokeTestConfig | None = Field(
         None, description="Sample request for the post-deployment smoke test."
     )

@@ -32,6 +32,7 @@ from mlops_cdk.constructs.dashboard import EndpointDashboard, EnvironmentOvervie
 from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.encryption import EncryptionKey
 from mlops_cdk.constructs.endpoint import (
+    CapacitySize,
     DataCaptureSpec,
     DeploymentSpec,
     MetricsSpec,
@@ -60,6 +61,7 @@ __all__ = [
     "AlarmThresholds",
     "AlarmTopic",
     "ArtifactStorage",
+    "CapacitySize",
     "ChangeTrail",
     "DataCaptureSpec",
     "DeploymentSpec",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -20,9 +20,10 @@ from mlops_cdk.aws.guardrails import describe_step, step_problem
 from mlops_cdk.aws.instance_types import is_gpu_instance_type
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
-from mlops_cdk.props.endpoint import DataCaptureSpec, MetricsSpec
+from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
 
 __all__ = [
+    "CapacitySize",
     "DataCaptureSpec",
     "DeploymentSpec",
     "MetricsSpec",
@@ -93,23 +94,6 @@ class VariantSpec:
     @property
     def local_nvme(self) -> bool:
         return self.instance_type is not None and has_local_nvme(self.instance_type)
-
-
-@dataclass(frozen=True)
-class DeploymentSpec:
-    """Blue/green traffic shifting for endpoint updates."""
-
-    strategy: Literal["all_at_once", "canary", "linear"] = "all_at_once"
-    step_type: Literal["instance_count", "capacity_percent"] | None = None
-    step_value: int | None = None
-    wait_seconds: int = 300
-    termination_wait_seconds: int = 300
-    maximum_execution_timeout_seconds: int = 3600
-
-    def __post_init__(self) -> None:
-        stepped = self.strategy != "all_at_once"
-        if stepped != (self.step_type is not None and self.step_value is not None):
-            raise ValueError(f"{self.strategy}: step_type/step_value are for canary and linear")
 
 
 class WeightedEndpoint(Construct):

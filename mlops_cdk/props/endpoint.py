@@ -9,7 +9,7 @@ errors as a YAML user.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from mlops_cdk.aws.facts import (
     DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS,
@@ -91,3 +91,99 @@ class DataCaptureSpec:
             ]
         if problems:
             raise PropProblems(problems, subject="data capture")
+
+
+# SageMaker API reference "TrafficRoutingConfig" / "BlueGreenUpdatePolicy": the baking period
+# (WaitIntervalInSeconds) and the termination wait are 0-3600 s; the whole update may take
+# 600-28800 s (MaximumExecutionTimeoutInSeconds).
+WAIT_SECONDS = (0, 3600)
+MAXIMUM_EXECUTION_TIMEOUT_SECONDS = (600, 28800)
+
+
+@dataclass(frozen=True)
+class CapacitySize:
+    """One canary or linear step: ``value`` instances (``instance_count``) or ``value`` % of the
+    variant's fleet (``capacity_percent``, below 100: 100 % is all at once). SageMaker API
+    reference, "CapacitySize"; what a step may be for a given fleet is checked against the
+    variants (``mlops_cdk.aws.guardrails``)."""
+
+    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+
+    type: Literal["instance_count", "capacity_percent"]
+    value: int
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        if self.type not in ("instance_count", "capacity_percent"):
+            problems.append(("type", "must be instance_count or capacity_percent"))
+        if isinstance(self.value, bool) or self.value < 1:
+            problems.append(("value", "must be at least 1"))
+        elif self.type == "capacity_percent" and self.value >= 100:
+            problems.append(("value", "a percentage below 100 (100% is all-at-once)"))
+        if problems:
+            raise PropProblems(problems, subject="capacity size")
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """Blue/green traffic shifting for endpoint updates (``services.<name>.deployment``):
+    ``all_at_once``, ``canary`` (``canary_size``) or ``linear`` (``linear_step_size``);
+    ``wait_seconds`` is the baking period (WaitIntervalInSeconds, required by SageMaker for every
+    strategy: rollback alarms are evaluated only during it)."""
+
+    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+
+    strategy: Literal["all_at_once", "canary", "linear"] = "all_at_once"
+    canary_size: CapacitySize | None = None
+    linear_step_size: CapacitySize | None = None
+    wait_seconds: int = 300
+    termination_wait_seconds: int = 300
+    maximum_execution_timeout_seconds: int = 3600
+
+    def __post_init__(self) -> None:
+        problems = self._strategy_problems() + self._time_problems()
+        if problems:
+            raise PropProblems(problems, subject="deployment")
+
+    def _strategy_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.strategy not in ("all_at_once", "canary", "linear"):
+            return [("strategy", "must be all_at_once, canary or linear")]
+        if self.strategy == "canary" and self.canary_size is None:
+            problems.append(("canary_size", "required for the canary strategy"))
+        if self.strategy == "linear" and self.linear_step_size is None:
+            problems.append(("linear_step_size", "required for the linear strategy"))
+        if self.strategy != "canary" and self.canary_size is not None:
+            problems.append(
+                ("canary_size", f"only used by the canary strategy, not {self.strategy}")
+            )
+        if self.strategy != "linear" and self.linear_step_size is not None:
+            problems.append(
+                ("linear_step_size", f"only used by the linear strategy, not {self.strategy}")
+            )
+        return problems
+
+    def _time_problems(self) -> list[tuple[str, str]]:
+        bounds = {
+            "wait_seconds": WAIT_SECONDS,
+            "termination_wait_seconds": WAIT_SECONDS,
+            "maximum_execution_timeout_seconds": MAXIMUM_EXECUTION_TIMEOUT_SECONDS,
+        }
+        return [
+            (name, f"must be {low}-{high} seconds")
+            for name, (low, high) in bounds.items()
+            if isinstance(getattr(self, name), bool) or not low <= getattr(self, name) <= high
+        ]
+
+    @property
+    def step_size(self) -> CapacitySize | None:
+        """The canary or linear step (None for all at once)."""
+        return self.canary_size or self.linear_step_size
+
+    @property
+    def step_type(self) -> Literal["instance_count", "capacity_percent"] | None:
+        return self.step_size.type if self.step_size else None
+
+    @property
+    def step_value(self) -> int | None:
+        return self.step_size.value if self.step_size else None

@@ -379,9 +379,14 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
             " all_at_once",
         ),
         ({"strategy": "blue"}, "services.svc.deployment.strategy: Input should be 'all_at_once'"),
+        ({"wait_seconds": -1}, "services.svc.deployment.wait_seconds: must be 0-3600 seconds"),
+        (
+            {"strategy": "linear", "linear_step_size": {"type": "instance_count", "value": 0}},
+            "services.svc.deployment.linear_step_size.value: must be at least 1",
+        ),
         (
             {"maximum_execution_timeout_seconds": 60},
-            "services.svc.deployment.maximum_execution_timeout_seconds: Input should be greater",
+            "services.svc.deployment.maximum_execution_timeout_seconds: must be 600-28800 seconds",
         ),
     ],
 )

@@ -16,6 +16,7 @@ from aws_cdk.assertions import Template
 from mlops_cdk.app.builder import create_app
 from mlops_cdk.constructs.autoscaling import ScalingSpec, VariantAutoscaling
 from mlops_cdk.constructs.endpoint import (
+    CapacitySize,
     DataCaptureSpec,
     DeploymentSpec,
     MetricsSpec,
@@ -28,8 +29,7 @@ from tests.helpers import TEST_ENV, cdk_context, new_stack
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 CANARY = DeploymentSpec(
     strategy="canary",
-    step_type="capacity_percent",
-    step_value=10,
+    canary_size=CapacitySize("capacity_percent", 10),
     wait_seconds=600,
     termination_wait_seconds=120,
     maximum_execution_timeout_seconds=3600,
@@ -163,7 +163,13 @@ def test_traffic_shares_are_stack_outputs(template: Template) -> None:
 
 def test_linear_and_all_at_once_routing() -> None:
     stack = new_stack()
-    build(stack, AB, deployment=DeploymentSpec("linear", "instance_count", 1, wait_seconds=60))
+    build(
+        stack,
+        AB,
+        deployment=DeploymentSpec(
+            "linear", linear_step_size=CapacitySize("instance_count", 1), wait_seconds=60
+        ),
+    )
     (endpoint,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Endpoint").values()
     routing = endpoint["Properties"]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
         "TrafficRoutingConfiguration"
@@ -189,12 +195,12 @@ def test_linear_and_all_at_once_routing() -> None:
     ("deployment", "alarms", "message"),
     [
         (
-            DeploymentSpec("canary", "instance_count", 2),
+            DeploymentSpec("canary", canary_size=CapacitySize("instance_count", 2)),
             False,
             "champion: canary: 2 of 2 instances = 100 %",
         ),
         (
-            DeploymentSpec("linear", "capacity_percent", 60),
+            DeploymentSpec("linear", linear_step_size=CapacitySize("capacity_percent", 60)),
             False,
             "champion: linear: 2 of 2 instances = 100 %",
         ),
@@ -214,7 +220,11 @@ def test_guardrails_sagemaker_would_reject(
 
 def test_small_percentages_round_up_to_a_valid_step() -> None:
     """5 % of 2 instances is one instance (50 %): within SageMaker's linear bounds."""
-    endpoint = build(new_stack(), AB, deployment=DeploymentSpec("linear", "capacity_percent", 5))
+    endpoint = build(
+        new_stack(),
+        AB,
+        deployment=DeploymentSpec("linear", linear_step_size=CapacitySize("capacity_percent", 5)),
+    )
     assert endpoint.deployment_steps == [
         "champion linear: 1 of 2 instances = 50 %",
         "challenger linear: 1 of 2 instances = 50 %",
@@ -333,8 +343,16 @@ def test_invalid_variant_spec(kwargs: dict[str, Any], message: str) -> None:
 
 
 def test_invalid_deployment_and_capture_specs() -> None:
-    with pytest.raises(ValueError, match="step_type/step_value"):
+    with pytest.raises(ValueError, match="canary_size: required for the canary strategy"):
         DeploymentSpec(strategy="canary")
+    with pytest.raises(ValueError, match="linear_step_size: only used by the linear strategy"):
+        DeploymentSpec(linear_step_size=CapacitySize("instance_count", 1))
+    with pytest.raises(ValueError, match="wait_seconds: must be 0-3600 seconds"):
+        DeploymentSpec(wait_seconds=3601)
+    with pytest.raises(ValueError, match="maximum_execution_timeout_seconds: must be 600-28800"):
+        DeploymentSpec(maximum_execution_timeout_seconds=599)
+    with pytest.raises(ValueError, match=r"value: a percentage below 100 \(100% is all-at-once\)"):
+        CapacitySize("capacity_percent", 100)
     with pytest.raises(ValueError, match="1-100"):
         DataCaptureSpec(0)
     with pytest.raises(
