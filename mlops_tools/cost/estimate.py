@@ -333,8 +333,7 @@ class _StackEstimator:
             int(self.literal(target["MaxCapacity"], f"{what} MaxCapacity")),
             actions,
         )
-        new_notes = [f"{self.stack}: {what}: {note}" for note in windows.notes]
-        self.notes += [note for note in new_notes if note not in self.notes]
+        self.notes += [f"{self.stack}: {what}: {note}" for note in windows.notes]
         return windows
 
     # -- SageMaker endpoints ----------------------------------------------------------------
@@ -351,24 +350,12 @@ class _StackEstimator:
             if "ServerlessConfig" in variant:
                 yield self.serverless_variant(logical_id, name, variant)
             else:
-                item = self.instance_variant(logical_id, name, variant)
-                counts = self._instance_counts(name, variant)
+                item, counts = self.instance_variant(logical_id, name, variant)
                 instances = [total + count for total, count in zip(instances, counts, strict=True)]
                 yield item
         yield from self.endpoint_traffic(logical_id, config_props)
         if any(instances):
             yield from self.endpoint_metrics(logical_id, config_props, instances)
-
-    def _instance_counts(
-        self, endpoint: str | None, variant: Mapping[str, Any]
-    ) -> tuple[float, float, float]:
-        """(idle, expected, peak) instance counts of an instance variant."""
-        name = str(variant.get("VariantName", "?"))
-        count = int(self.literal(variant.get("InitialInstanceCount", 1), f"variant {name} count"))
-        target = self._target(INSTANCE_COUNT, endpoint, name)
-        if target is None:
-            return float(count), float(count), float(count)
-        return self.windows(target, f"variant {name}").weighted(count)
 
     def endpoint_metrics(
         self, logical_id: str, config: Mapping[str, Any], instances: Sequence[float]
@@ -418,7 +405,8 @@ class _StackEstimator:
 
     def instance_variant(
         self, logical_id: str, endpoint: str | None, variant: Mapping[str, Any]
-    ) -> LineItem:
+    ) -> tuple[LineItem, tuple[float, float, float]]:
+        """The variant's hosting line, and its (idle, expected, peak) instance counts."""
         name = str(variant.get("VariantName", "?"))
         instance_type = str(
             self.literal(variant.get("InstanceType"), f"variant {name} InstanceType")
@@ -440,7 +428,7 @@ class _StackEstimator:
             low, middle, high = windows.weighted(count)
             shape = _bounds(windows, count)
         month = hourly * HOURS_PER_MONTH
-        return self.item(
+        item = self.item(
             logical_id,
             f"variant {name}: {instance_type} x {shape}",
             low * month,
@@ -448,6 +436,7 @@ class _StackEstimator:
             high * month,
             keys=[("sagemaker", f"{instance_type} hosting")],
         )
+        return item, (low, middle, high)
 
     def serverless_variant(
         self, logical_id: str, endpoint: str | None, variant: Mapping[str, Any]

@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_cdk.aws.cfn_values import allow_statements, condition_values, covers_action
+from mlops_cdk.aws.cfn_values import (
+    allow_statements,
+    as_list,
+    condition_values,
+    covers_action,
+    referenced_logical_id,
+)
 
 MODEL_TYPE = "AWS::SageMaker::Model"
 ENDPOINT_TYPE = "AWS::SageMaker::Endpoint"
@@ -84,6 +90,18 @@ class StackIndex:
 
     def of_type(self, cfn_type: str) -> list[Resource]:
         return self._by_type.get(cfn_type, [])
+
+    def policies_attached_to(self, role_id: str) -> list[Resource]:
+        """The ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy`` resources of this stack whose
+        ``Roles`` name the role ``role_id`` (a ``Ref`` to it)."""
+        return [
+            policy
+            for cfn_type in (POLICY_TYPE, MANAGED_POLICY_TYPE)
+            for policy in self.of_type(cfn_type)
+            if any(
+                referenced_logical_id(r) == role_id for r in as_list(policy.properties.get("Roles"))
+            )
+        ]
 
     def stage(self) -> StageIndex:
         """The index of every stack in this stack's ``cdk.Stage``."""

@@ -17,11 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id, references
+from mlops_cdk.aws.cfn_values import referenced_logical_id, references
 from mlops_cdk.compliance.sagemaker.index import (
-    MANAGED_POLICY_TYPE,
     MODEL_TYPE,
-    POLICY_TYPE,
     ROLE_TYPE,
     Resource,
     StackIndex,
@@ -55,16 +53,6 @@ ROLE_OF: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 }
 
 
-def attached_policies(index: StackIndex, role_id: str) -> set[str]:
-    """Policies and managed policies of the stack that attach to role ``role_id``."""
-    return {
-        policy.logical_id
-        for cfn_type in (POLICY_TYPE, MANAGED_POLICY_TYPE)
-        for policy in index.of_type(cfn_type)
-        if any(referenced_logical_id(r) == role_id for r in as_list(policy.properties.get("Roles")))
-    }
-
-
 def waits_for(index: StackIndex, resource: Resource) -> set[str]:
     """Every logical id ``resource`` waits for: DependsOn and references, transitively."""
     seen: set[str] = set()
@@ -84,7 +72,8 @@ def role_policies_first(resource: Resource, index: StackIndex) -> Compliance:
     role_id = referenced_logical_id(ROLE_OF[resource.type](resource.properties))
     if role_id is None or index.type_of(role_id) != ROLE_TYPE:
         return NOT_APPLICABLE
-    missing = attached_policies(index, role_id) - waits_for(index, resource)
+    attached = {policy.logical_id for policy in index.policies_attached_to(role_id)}
+    missing = attached - waits_for(index, resource)
     return NON_COMPLIANT if missing else COMPLIANT
 
 

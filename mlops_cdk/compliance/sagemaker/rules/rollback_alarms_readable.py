@@ -28,9 +28,7 @@ from mlops_cdk.aws.cfn_values import (
 )
 from mlops_cdk.compliance.sagemaker.index import (
     ENDPOINT_TYPE,
-    MANAGED_POLICY_TYPE,
     MODEL_TYPE,
-    POLICY_TYPE,
     ROLE_TYPE,
     Resource,
     StackIndex,
@@ -49,11 +47,8 @@ ACTION = "cloudwatch:DescribeAlarms"
 
 def _role_documents(index: StackIndex, role: Resource) -> list[Any]:
     documents = policy_documents(role)[1:]  # the role's inline policies
-    for cfn_type in (POLICY_TYPE, MANAGED_POLICY_TYPE):
-        for policy in index.of_type(cfn_type):
-            roles = as_list(policy.properties.get("Roles"))
-            if any(referenced_logical_id(r) == role.logical_id for r in roles):
-                documents += policy_documents(policy)
+    for policy in index.policies_attached_to(role.logical_id):
+        documents += policy_documents(policy)
     return documents
 
 
