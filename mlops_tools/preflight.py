@@ -12,10 +12,20 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
   (CloudFormation DescribeStacks; skipped when ``--bucket`` names it);
 - ``<service> registry``: the service's repository name, from its Registry stack's output
   ``ModelImageRepositoryName`` (skipped when ``--repository`` names it, with ``--service``);
-- ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest;
-- ``<service> model-data <model>``: S3 ListObjectsV2 returns the exact ``model_data_key`` (a
+- ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest (each
+  container's, ``<model>/<hostname>``, for a multi-container model); an image AWS provides
+  (``aws_image``) is looked up in AWS's registry account (``registryId``) from the committed
+  table (:mod:`mlops_cdk.aws.images`);
+- for a service of inference components (``inference_components``), the lines of a model that
+  components host name them: ``<service> image <model> (component <name>)``; every component
+  is one model on the shared fleet, so these are the checks of each component's image and data;
+- ``<service> model-data <model>``: S3 ListObjectsV2 returns the exact ``model_data_key`` (each
+  container's that has one; a
   listing, not HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS
   bucket);
+- ``<service> package <model>``: a model made from a registered model package
+  (``model_package``) is Approved and its image and artifact exist where the execution role
+  may read them (:mod:`mlops_tools.package_check`);
 - ``<service> retraining-pipeline``: with ``retraining.pipeline``, SageMaker DescribePipeline
   finds the pipeline and its definition declares every parameter the retraining function
   passes to StartPipelineExecution (:data:`RETRAINING_PIPELINE_PARAMETERS`);
@@ -49,7 +59,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,6 +75,14 @@ from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import ModelConfig
 from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
+from mlops_cdk.config.service import ServiceConfig, announces_approvals
+from mlops_cdk.props.model import AwsImageSpec
+from mlops_cdk.props.retraining_pipeline import (
+    RETRAINING_PARAMETERS,
+    ManagedPipelineSpec,
+    retraining_prefixes,
+)
+from mlops_tools.package_check import check_package, package_arn
 from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
@@ -96,7 +114,8 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 # parameter the definition does not declare never reaches a step. DescribePipeline returns the
 # definition as a JSON string whose "Parameters" list names them (API reference,
 # DescribePipeline; pipeline definition JSON schema).
-RETRAINING_PIPELINE_PARAMETERS = ("AlarmName", "EndpointName", "Reason")
+# Declared once beside the managed pipeline, which declares the same parameters.
+RETRAINING_PIPELINE_PARAMETERS = RETRAINING_PARAMETERS
 # The cost allocation tag the environment's budget filters on (``user:Environment$<env>``):
 # mlops_cdk.app.settings.ENVIRONMENT_TAG (a test keeps the two equal; the stacks module
 # imports aws_cdk, which the tools do not).
@@ -146,6 +165,56 @@ class Target:
     service: str
 
 
+@dataclass(frozen=True)
+class ModelPart:
+    """What one container of a model references: a single-container model is one part named
+    like the model; a multi-container model's parts are ``<model>/<hostname>`` (or
+    ``<model>/<index>`` without a hostname)."""
+
+    name: str
+    image_tag: str | None = None
+    image_digest: str | None = None
+    aws_image: AwsImageSpec | None = None
+    model_data_key: str | None = None
+
+
+def model_parts(models: Sequence[ModelConfig]) -> list[ModelPart]:
+    """Every container of ``models`` whose image or model data preflight checks."""
+    parts: list[ModelPart] = []
+    for model in models:
+        containers = model.container_specs()
+        for index, container in enumerate(containers):
+            label = container.hostname or str(index)
+            parts.append(
+                ModelPart(
+                    name=model.name if not model.containers else f"{model.name}/{label}",
+                    image_tag=container.image_tag,
+                    image_digest=container.image_digest,
+                    aws_image=container.aws_image,
+                    model_data_key=container.model_data_key,
+                )
+            )
+    return parts
+
+
+def hosted_parts(service: ServiceConfig) -> list[ModelPart]:
+    """:func:`model_parts` of ``service``'s models, each named with the inference components
+    that host it (``ranking-v1 (component ranker)``), if any."""
+    spec = service.inference_components
+    hosts: dict[str, list[str]] = {}
+    for component in spec.components if spec is not None else ():
+        hosts.setdefault(component.model, []).append(component.name)
+    parts = []
+    for model in service.models:
+        names = hosts.get(model.name, [])
+        suffix = f" (component{'s' if len(names) > 1 else ''} {', '.join(names)})"
+        parts += [
+            replace(part, name=part.name + suffix) if names else part
+            for part in model_parts([model])
+        ]
+    return parts
+
+
 def make_clients(session: Any, region: str) -> Clients:
     def client(service: str) -> Any:
         return session.client(service, region_name=region, config=_CLIENT_CONFIG)
@@ -185,13 +254,13 @@ def registry_host(account: str, region: str) -> str:
     return f"{account}.dkr.ecr.{region}.{suffix}"
 
 
-def image_uri(target: Target, model: ModelConfig) -> str:
+def image_uri(target: Target, model: ModelConfig | ModelPart) -> str:
     """The image the model references: ``<registry>/<repo>:<tag>`` or ``...@sha256:...``."""
     reference = f":{model.image_tag}" if model.image_tag is not None else f"@{model.image_digest}"
     return f"{registry_host(target.account, target.region)}/{target.repository}{reference}"
 
 
-def image_publish_commands(target: Target, model: ModelConfig) -> str:
+def image_publish_commands(target: Target, model: ModelConfig | ModelPart) -> str:
     """Shell commands that push a local image so that ``model``'s reference exists."""
     host = registry_host(target.account, target.region)
     login = (
@@ -213,7 +282,7 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code") or "")
 
 
-def check_image(ecr: EcrClient, target: Target, model: ModelConfig) -> CheckResult:
+def check_image(ecr: EcrClient, target: Target, model: ModelConfig | ModelPart) -> CheckResult:
     """Passes when ECR DescribeImages finds the model's tag or digest in the repository."""
     check = f"{target.service} image {model.name}"
     uri = image_uri(target, model)
@@ -247,7 +316,39 @@ def check_image(ecr: EcrClient, target: Target, model: ModelConfig) -> CheckResu
     )
 
 
-def check_model_data(s3: S3Client, target: Target, model: ModelConfig) -> CheckResult:
+def check_aws_image(ecr: EcrClient, target: Target, part: ModelPart) -> CheckResult:
+    """Passes when ECR DescribeImages, in the registry account AWS publishes the image from
+    (``registryId``, from the committed table :mod:`mlops_cdk.aws.images`), finds its tag."""
+    check = f"{target.service} image {part.name}"
+    assert part.aws_image is not None  # noqa: S101 - only AWS images are checked here
+    try:
+        image = part.aws_image.resolve(target.region)
+    except ValueError as exc:
+        return CheckResult(check, False, str(exc))
+    try:
+        response = ecr.describe_images(
+            registryId=image.account,
+            repositoryName=image.repository,
+            imageIds=[{"imageTag": image.tag}],
+        )
+    except ClientError as exc:
+        if _error_code(exc) not in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return CheckResult(check, False, aws_error("DescribeImages", exc))
+        response = {}
+    except BotoCoreError as exc:
+        return CheckResult(check, False, aws_error("DescribeImages", exc))
+    if response.get("imageDetails"):
+        return CheckResult(check, True, image.uri)
+    return CheckResult(
+        check,
+        False,
+        f"{image.uri} not found in AWS's registry {image.account}: choose another aws_image "
+        "version, or regenerate the table from a newer SageMaker SDK "
+        "(python -m mlops_cdk.aws.images.derive)",
+    )
+
+
+def check_model_data(s3: S3Client, target: Target, model: ModelConfig | ModelPart) -> CheckResult:
     """Passes when S3 ListObjectsV2 (prefix = the key, one result) returns exactly the key."""
     check = f"{target.service} model-data {model.name}"
     key = model.model_data_key
@@ -673,21 +774,30 @@ def run(
             repository=found or "",
             service=name,
         )
-        for model in config.services[name].models:
-            if found:
+        for part in hosted_parts(config.services[name]):
+            if part.aws_image is not None:
                 record(
                     _safely(
-                        f"{name} image {model.name}",
-                        partial(check_image, clients.ecr, target, model),
+                        f"{name} image {part.name}",
+                        partial(check_aws_image, clients.ecr, target, part),
                     )
                 )
-            if bucket:
+            elif found:
                 record(
                     _safely(
-                        f"{name} model-data {model.name}",
-                        partial(check_model_data, clients.s3, target, model),
+                        f"{name} image {part.name}",
+                        partial(check_image, clients.ecr, target, part),
                     )
                 )
+            if bucket and part.model_data_key is not None:
+                record(
+                    _safely(
+                        f"{name} model-data {part.name}",
+                        partial(check_model_data, clients.s3, target, part),
+                    )
+                )
+        for result in package_checks(config, clients, target):
+            record(result)
         for result in retraining_checks(config, clients, target):
             record(result)
     reserved = reservations(config, services)
@@ -699,6 +809,50 @@ def run(
     )
     if config.budget is not None and service is None:
         record(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
+    return results
+
+
+def registered_model_prefixes(config: EnvConfig, service: str) -> tuple[str, ...]:
+    """Where the execution role may read a package's artifact: the service's model prefix, and
+    the retraining pipeline's model output when the service has a package group."""
+    prefixes = [config.model_prefix(service)]
+    if announces_approvals(config.services[service]):
+        prefixes.append(retraining_prefixes(service)[0])
+    return tuple(prefixes)
+
+
+def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[CheckResult]:
+    """``<service> package <model>`` of every model made from a registered package: Approved,
+    image and artifact exist where the execution role may read them
+    (:mod:`mlops_tools.package_check`). Skipped when the repository or bucket is unknown (the
+    lookup's line says why)."""
+    results = []
+    for model in config.services[target.service].models:
+        if model.model_package is None or not (target.repository and target.bucket):
+            continue
+        arn = package_arn(
+            model,
+            env=config.name,
+            service=target.service,
+            account=target.account,
+            region=target.region,
+        )
+        check = f"{target.service} package {model.name}"
+
+        def step(arn: str = arn, check: str = check) -> CheckResult:
+            passed, detail = check_package(
+                clients.sagemaker,
+                clients.ecr,
+                clients.s3,
+                arn=arn,
+                account=target.account,
+                repository=target.repository,
+                bucket=target.bucket,
+                model_prefix=registered_model_prefixes(config, target.service),
+            )
+            return CheckResult(check, passed, detail)
+
+        results.append(_safely(check, step))
     return results
 
 
@@ -722,6 +876,8 @@ def retraining_checks(config: EnvConfig, clients: Clients, target: Target) -> li
                 ),
             )
         ]
+    if retraining.managed_pipeline is not None:
+        return managed_pipeline_checks(retraining.managed_pipeline, clients, target)
     job = retraining.training_job
     image = ((job.template.get("AlgorithmSpecification") or {}) if job else {}).get("TrainingImage")
     if not isinstance(image, str) or not target.repository:
@@ -732,6 +888,27 @@ def retraining_checks(config: EnvConfig, clients: Clients, target: Target) -> li
             partial(check_training_image, clients.ecr, target, image),
         )
     ]
+
+
+def managed_pipeline_checks(
+    managed: ManagedPipelineSpec, clients: Clients, target: Target
+) -> list[CheckResult]:
+    """The managed pipeline's training and evaluation images of the service's repository (the
+    pipeline itself comes with the service stack; an ``aws_image`` is AWS's to keep)."""
+    if not target.repository:
+        return []
+    results = []
+    for step in (managed.training, managed.evaluation):
+        if step.aws_image is not None:
+            continue
+        reference = f"@{step.image_digest}" if step.image_digest else f":{step.image_tag}"
+        results.append(
+            _safely(
+                f"{target.service} training-image",
+                partial(check_training_image, clients.ecr, target, IMAGE_PLACEHOLDER + reference),
+            )
+        )
+    return results
 
 
 def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:

@@ -17,7 +17,25 @@ endpoint (``<env>-<service>``), in order, one line each, prefixed with the servi
 3. ``weights``: the endpoint's variants are the service's configured variants and each one's
    share of traffic equals the configured share (within :data:`WEIGHT_TOLERANCE`);
 4. ``invocation``: one InvokeEndpoint with ``services.<service>.smoke_test`` returns HTTP 200
-   and a body.
+   and a body. For an asynchronous service (``services.<service>.async_inference``) the check
+   is ``async-invocation`` instead: the payload is uploaded under the service's input prefix
+   (the stack output ``AsyncInputLocation``), InvokeEndpointAsync is called, and the check
+   waits (``async_inference.smoke_timeout_seconds``) for the output object (PASS) or the
+   failure object (FAIL), naming its S3 location.
+
+A service of inference components (``services.<service>.inference_components``) has no
+weighted variants: ``weights`` is left out, and ``invocation <component>`` runs once per
+component, with ``InferenceComponentName`` = ``<endpoint>-<component>`` (as the stack names it,
+:func:`mlops_cdk.props.inference_components.component_name`). A component scaled to zero copies
+answers ``ValidationError`` "Inference Component has no capacity to process this request" (AWS
+Machine Learning blog, "Unlock cost savings with the new scale down to zero feature in SageMaker
+Inference", https://aws.amazon.com/blogs/machine-learning/unlock-cost-savings-with-the-new-scale-down-to-zero-feature-in-sagemaker-inference/);
+that failed request is what wakes it (``NoCapacityInvocationFailures``, "Scale an endpoint to
+zero instances",
+https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html: "the
+provisioning process takes several minutes"). It is a WARN line, not a FAIL: with
+``--timeout-seconds`` the component is invoked again every :data:`POLL_SECONDS` until a copy
+answers or the time is up.
 
 Without ``--service`` every service of the environment is tested in turn (the timeout applies
 to each), then one summary line. ``--endpoint-name`` overrides the endpoint of the one service
@@ -38,6 +56,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -55,6 +74,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import SmokeTestConfig
+from mlops_cdk.props.inference_components import component_name
 
 POLL_SECONDS = 15
 WEIGHT_TOLERANCE = 0.001
@@ -68,12 +88,18 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 # The service stack's output naming the endpoint configuration it deployed (a fixed logical id:
 # mlops_cdk.constructs.endpoint.ENDPOINT_CONFIG_OUTPUT; a test keeps the two equal).
 ENDPOINT_CONFIG_OUTPUT = "EndpointConfigName"
+# Output of an asynchronous service's stack: where requests go (s3://<bucket>/async/<svc>/input/).
+ASYNC_INPUT_OUTPUT = "AsyncInputLocation"
 # Stack statuses after which the stack's outputs describe what was deployed ("Stack status
 # codes", CloudFormation User Guide): the last create/update/import completed. Any other status
 # is a rollback, a failure or an operation still running.
 COMPLETE_STACK_STATUSES = frozenset(
     {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "IMPORT_COMPLETE"}
 )
+# What a component scaled to zero copies answers (see the module docstring), and the WARN line.
+NO_CAPACITY_CODE = "ValidationError"
+NO_CAPACITY_MESSAGE = "no capacity"
+NO_COPIES = "no copies: scaled to zero; the wake-up policy adds one, retry in a few minutes"
 NO_CREDENTIALS_HINT = (
     "no AWS credentials found: nothing was checked; configure credentials (aws configure, "
     "AWS_PROFILE=<profile>, aws sso login, or the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
@@ -352,14 +378,28 @@ def check_weights(
     return CheckResult(check, True, f"traffic shares match config: {detail}")
 
 
+def is_no_capacity(error: Exception) -> bool:
+    """Whether InvokeEndpoint failed because the inference component has no copies."""
+    if not isinstance(error, ClientError):
+        return False
+    info = error.response.get("Error", {})
+    message = str(info.get("Message") or "").lower()
+    return info.get("Code") == NO_CAPACITY_CODE and NO_CAPACITY_MESSAGE in message
+
+
 def check_invocation(
     runtime: RuntimeClient,
     name: str,
     smoke: SmokeTestConfig | None,
     service: str | None = None,
+    *,
+    component: str | None = None,
 ) -> CheckResult:
-    """Passes when one InvokeEndpoint with ``smoke``'s content type, accept and body returns
-    HTTP 200 and a non-empty body; shows the first :data:`PREVIEW_CHARS` characters of it.
+    """Passes when one InvokeEndpoint with ``smoke``'s content type, accept and body (and its
+    ``target_container``, for a direct-invocation endpoint; ``InferenceComponentName`` =
+    ``component`` for a component) returns HTTP 200 and a non-empty body; shows the first
+    :data:`PREVIEW_CHARS` characters of it. A component without copies is a WARN
+    (:data:`NO_COPIES`).
     ``service`` only names the config section to add when ``smoke`` is missing."""
     check = "invocation"
     if smoke is None:
@@ -370,15 +410,24 @@ def check_invocation(
             "(content_type, accept, body) to the environment's config; the pipeline's "
             "post-deployment check relies on it",
         )
+    # A direct-invocation endpoint answers only requests naming one container
+    # (TargetContainerHostname; "Invoke a multi-container endpoint with direct invocation").
+    target = getattr(smoke, "target_container", None)
+    container = {"TargetContainerHostname": target} if target else {}
+    if component is not None:
+        container["InferenceComponentName"] = component
     try:
         response = runtime.invoke_endpoint(
             EndpointName=name,
             ContentType=smoke.content_type,
             Accept=smoke.accept,
             Body=smoke.body.encode("utf-8"),
+            **container,
         )
         body = response["Body"].read()
     except (ClientError, BotoCoreError) as exc:
+        if component is not None and is_no_capacity(exc):
+            return CheckResult(check, True, f"{component}: {NO_COPIES}", warning=True)
         return CheckResult(check, False, aws_error("InvokeEndpoint", exc))
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if status != 200:
@@ -389,11 +438,163 @@ def check_invocation(
     preview = _one_line(text[:PREVIEW_CHARS]) + ("..." if len(text) > PREVIEW_CHARS else "")
     variant = response.get("InvokedProductionVariant")
     served = f", variant {variant}" if variant else ""
+    served += f", container {target}" if target else ""
+    served += f", component {component}" if component else ""
     return CheckResult(
         check,
         True,
         f"HTTP 200, {len(body)} bytes ({response.get('ContentType', '?')}{served}): {preview}",
     )
+
+
+def check_component_invocation(
+    runtime: RuntimeClient,
+    name: str,
+    component: tuple[str, str],
+    smoke: SmokeTestConfig | None,
+    *,
+    timeout_seconds: float = 0,
+    sleep: Sleep = time.sleep,
+    service: str | None = None,
+) -> CheckResult:
+    """``invocation <component>``: :func:`check_invocation` of one inference component
+    (``component``: its config name and the name the stack gave it). While it has no copies
+    (a WARN), it is invoked again every :data:`POLL_SECONDS`, up to ``timeout_seconds``: each
+    such request is one more ``NoCapacityInvocationFailures`` for the wake-up alarm."""
+    label, physical = component
+    waited = 0.0
+    while True:
+        result = check_invocation(runtime, name, smoke, service, component=physical)
+        if not result.warning or waited >= timeout_seconds:
+            break
+        pause = min(POLL_SECONDS, timeout_seconds - waited)
+        sleep(pause)
+        waited += pause
+    if result.warning and waited:
+        result = replace(result, detail=f"{result.detail} (still after {waited:.0f} s)")
+    return replace(result, check=f"invocation {label}")
+
+
+@dataclass(frozen=True)
+class AsyncSmoke:
+    """What the asynchronous check needs: an S3 client, the input prefix's location (None: the
+    stack has no ``AsyncInputLocation`` output), and how long to wait for the result."""
+
+    s3: Any
+    input_location: str | None
+    timeout_seconds: float
+    poll_seconds: float = POLL_SECONDS
+
+
+def _split_s3(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _object_exists(s3: Any, uri: str) -> bool:
+    bucket, key = _split_s3(uri)
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def _failure_preview(s3: Any, uri: str) -> str:
+    bucket, key = _split_s3(uri)
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except (ClientError, BotoCoreError) as exc:
+        return aws_error("GetObject", exc)
+    text = body.decode("utf-8", errors="replace")
+    return _one_line(text[:PREVIEW_CHARS]) + ("..." if len(text) > PREVIEW_CHARS else "")
+
+
+def check_async_invocation(
+    runtime: RuntimeClient,
+    name: str,
+    smoke: SmokeTestConfig | None,
+    settings: AsyncSmoke,
+    *,
+    sleep: Sleep = time.sleep,
+    service: str | None = None,
+) -> CheckResult:
+    """Uploads ``smoke``'s body under the input location, calls InvokeEndpointAsync, and waits
+    (bounded) for the output object (pass) or the failure object (fail)."""
+    check = "async-invocation"
+    if smoke is None:
+        return check_invocation(runtime, name, smoke, service)  # the same missing-config line
+    if settings.input_location is None:
+        return CheckResult(
+            check,
+            False,
+            f"the service stack has no output {ASYNC_INPUT_OUTPUT}: deploy the service stack "
+            "with its async_inference settings first",
+        )
+    bucket, prefix = _split_s3(settings.input_location)
+    key = f"{prefix}smoke-{uuid.uuid4().hex}"
+    try:
+        settings.s3.put_object(
+            Bucket=bucket, Key=key, Body=smoke.body.encode("utf-8"), ContentType=smoke.content_type
+        )
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(check, False, aws_error("PutObject", exc))
+    try:
+        response = runtime.invoke_endpoint_async(
+            EndpointName=name,
+            ContentType=smoke.content_type,
+            Accept=smoke.accept,
+            InputLocation=f"s3://{bucket}/{key}",
+        )
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(check, False, aws_error("InvokeEndpointAsync", exc))
+    return _wait_for_result(
+        settings, response.get("OutputLocation"), response.get("FailureLocation"), sleep
+    )
+
+
+def _wait_for_result(
+    settings: AsyncSmoke, output: str | None, failure: str | None, sleep: Sleep
+) -> CheckResult:
+    check, waited = "async-invocation", 0.0
+    while True:
+        try:
+            if output and _object_exists(settings.s3, output):
+                return CheckResult(check, True, f"output at {output} after {waited:.0f} s")
+            if failure and _object_exists(settings.s3, failure):
+                preview = _failure_preview(settings.s3, failure)
+                return CheckResult(check, False, f"failure at {failure}: {preview}")
+        except (ClientError, BotoCoreError) as exc:
+            return CheckResult(check, False, aws_error("HeadObject", exc))
+        if waited >= settings.timeout_seconds:
+            return CheckResult(
+                check,
+                False,
+                f"no output or failure object within {settings.timeout_seconds:.0f} s "
+                f"(output expected at {output})",
+            )
+        sleep(settings.poll_seconds)
+        waited += settings.poll_seconds
+
+
+def _async_smoke(
+    settings: Any, s3: Any, cloudformation: CloudFormationClient, stack_name: str | None
+) -> AsyncSmoke | None:
+    """The asynchronous check's settings for a service with ``async_inference`` (else None)."""
+    if settings is None:
+        return None
+    location = async_input_location(cloudformation, stack_name) if stack_name else None
+    return AsyncSmoke(
+        s3=s3, input_location=location, timeout_seconds=settings.smoke_timeout_seconds
+    )
+
+
+def async_input_location(cloudformation: CloudFormationClient, stack_name: str) -> str | None:
+    """The stack's ``AsyncInputLocation`` output (None when there is none)."""
+    stack, _error = describe_stack(cloudformation, stack_name)
+    return _outputs(stack).get(ASYNC_INPUT_OUTPUT) if stack else None
 
 
 def assumed_session(sts: StsClient, role_arn: str, session_name: str, region: str) -> Any:
@@ -474,6 +675,69 @@ def _deployed_step(
     return check_deployed_config(cloudformation, sagemaker, name, stack)
 
 
+Step = tuple[str, Callable[[], CheckResult]]
+
+
+def _variant_steps(
+    sagemaker: SageMakerClient,
+    runtime: RuntimeClient,
+    name: str,
+    *,
+    serving_weights: Mapping[str, float],
+    smoke: SmokeTestConfig | None,
+    async_smoke: AsyncSmoke | None,
+    sleep: Sleep,
+    service: str | None,
+) -> list[Step]:
+    """``weights`` then ``invocation`` (``async-invocation`` for an asynchronous endpoint)."""
+    invocation: Step = (
+        ("invocation", lambda: check_invocation(runtime, name, smoke, service))
+        if async_smoke is None
+        else (
+            "async-invocation",
+            partial(
+                check_async_invocation,
+                runtime,
+                name,
+                smoke,
+                async_smoke,
+                sleep=sleep,
+                service=service,
+            ),
+        )
+    )
+    return [("weights", lambda: check_weights(sagemaker, name, serving_weights)), invocation]
+
+
+def _component_steps(
+    runtime: RuntimeClient,
+    name: str,
+    *,
+    components: Sequence[tuple[str, str]],
+    smoke: SmokeTestConfig | None,
+    timeout_seconds: float,
+    sleep: Sleep,
+    service: str | None,
+) -> list[Step]:
+    """One ``invocation <component>`` per inference component."""
+    return [
+        (
+            f"invocation {component[0]}",
+            partial(
+                check_component_invocation,
+                runtime,
+                name,
+                component,
+                smoke,
+                timeout_seconds=timeout_seconds,
+                sleep=sleep,
+                service=service,
+            ),
+        )
+        for component in components
+    ]
+
+
 def run_checks(
     sagemaker: SageMakerClient,
     runtime: RuntimeClient,
@@ -486,14 +750,18 @@ def run_checks(
     service: str | None = None,
     cloudformation: CloudFormationClient | None = None,
     stack_name: str | None = None,
+    async_smoke: AsyncSmoke | None = None,
+    components: Sequence[tuple[str, str]] | None = None,
 ) -> list[CheckResult]:
     """The checks in order (``deployed-config`` only with ``cloudformation``: a WARN without
     ``stack_name``); stops after a result marked ``stop``. Prints each line, with the check
-    named ``<service> <check>`` when ``service`` is given.
+    named ``<service> <check>`` when ``service`` is given. With ``components`` (config name,
+    name the stack gave it), an endpoint of inference components: one ``invocation <component>``
+    each instead of ``weights`` and ``invocation``.
 
     An unexpected exception (say, a malformed AWS_* setting botocore rejects) is reported as
     that check's failure, on one line, rather than as a traceback."""
-    steps: list[tuple[str, Callable[[], CheckResult]]] = [
+    steps: list[Step] = [
         ("in-service", lambda: check_in_service(sagemaker, name, timeout_seconds, sleep)),
     ]
     if cloudformation is not None:
@@ -503,10 +771,27 @@ def run_checks(
                 partial(_deployed_step, cloudformation, sagemaker, name, stack_name),
             )
         )
-    steps += [
-        ("weights", lambda: check_weights(sagemaker, name, serving_weights)),
-        ("invocation", lambda: check_invocation(runtime, name, smoke, service)),
-    ]
+    if components is not None:
+        steps += _component_steps(
+            runtime,
+            name,
+            components=components,
+            smoke=smoke,
+            timeout_seconds=timeout_seconds,
+            sleep=sleep,
+            service=service,
+        )
+    else:
+        steps += _variant_steps(
+            sagemaker,
+            runtime,
+            name,
+            serving_weights=serving_weights,
+            smoke=smoke,
+            async_smoke=async_smoke,
+            sleep=sleep,
+            service=service,
+        )
     results: list[CheckResult] = []
     for check, step in steps:
         try:
@@ -603,8 +888,8 @@ def _load(config_dir: Path, env: str) -> EnvConfig:
     return config
 
 
-def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any, Any] | None:
-    """The SageMaker, runtime and CloudFormation clients (through ``--role-arn`` if given);
+def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any, Any, Any] | None:
+    """The SageMaker, runtime, CloudFormation and S3 clients (through ``--role-arn`` if given);
     None after printing the one line that says why they could not be made."""
     session = open_session(args.role_arn, env, region, assume_role, _CLIENT_CONFIG)
     if session is None:
@@ -613,10 +898,34 @@ def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any,
         sagemaker = session.client("sagemaker", region_name=region, config=_CLIENT_CONFIG)
         runtime = session.client("sagemaker-runtime", region_name=region, config=_CLIENT_CONFIG)
         cloudformation = session.client("cloudformation", region_name=region, config=_CLIENT_CONFIG)
+        s3 = session.client("s3", region_name=region, config=_CLIENT_CONFIG)
     except (BotoCoreError, ValueError) as exc:
         print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
         return None
-    return sagemaker, runtime, cloudformation
+    return sagemaker, runtime, cloudformation, s3
+
+
+def _serves(config: EnvConfig, service: str) -> bool:
+    """Whether ``service`` has an endpoint: weighted variants or inference components."""
+    spec = config.services[service]
+    return spec.has_endpoint or spec.inference_components is not None
+
+
+def _with_endpoints(config: EnvConfig, services: list[str]) -> list[str]:
+    """The services that have an endpoint; a SKIP line for each of batch jobs only."""
+    for name in services:
+        if not _serves(config, name):
+            print(f"SKIP {name}: batch jobs only, no endpoint (make batch-run)", flush=True)
+    return [name for name in services if _serves(config, name)]
+
+
+def components_of(config: EnvConfig, service: str, endpoint: str) -> list[tuple[str, str]] | None:
+    """(config name, name the stack gives it) of each of ``service``'s inference components
+    on ``endpoint``; None for a service of weighted variants."""
+    spec = config.services[service].inference_components
+    if spec is None:
+        return None
+    return [(c.name, component_name(endpoint, c.name)) for c in spec.components]
 
 
 def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int:
@@ -632,10 +941,13 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     if args.service is not None and (reason := unknown_service(config, args.service)):
         print(reason, file=sys.stderr)
         return EXIT_USAGE
-    if not config.services:
-        print(f"environment {config.name!r} has no services: no endpoint to smoke-test", flush=True)
+    services = _with_endpoints(
+        config, [args.service] if args.service is not None else list(config.services)
+    )
+    if not services:
+        what = "has no services" if not config.services else "has no endpoint in them"
+        print(f"environment {config.name!r} {what}: no endpoint to smoke-test", flush=True)
         return EXIT_OK
-    services: list[str] = [args.service] if args.service is not None else list(config.services)
     region: str = args.region or config.region
     via = f" as {args.role_arn}" if args.role_arn else ""
 
@@ -659,13 +971,17 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     clients = _clients(args, config.name, region)
     if clients is None:
         return EXIT_FAILED
-    sagemaker, runtime, cloudformation = clients
+    sagemaker, runtime, cloudformation, s3 = clients
 
     failed: list[str] = []
     for service in services:
         spec = config.services[service]
         if args.service is None:
             header(service)
+        stack_name = args.stack_name or (
+            None if args.endpoint_name else config.endpoint_name(service)
+        )
+        async_smoke = _async_smoke(spec.async_inference, s3, cloudformation, stack_name)
         results = run_checks(
             sagemaker,
             runtime,
@@ -677,8 +993,9 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
             service=service,
             cloudformation=cloudformation,
             # an endpoint named by --endpoint-name is not the service stack's
-            stack_name=args.stack_name
-            or (None if args.endpoint_name else config.endpoint_name(service)),
+            stack_name=stack_name,
+            async_smoke=async_smoke,
+            components=components_of(config, service, endpoint(service)),
         )
         if not results or not all(r.passed for r in results):
             failed.append(service)

@@ -19,7 +19,20 @@
    Then where the time goes, in-process, 1 vs 10 services: imports, config, construction,
    synthesis without the packs, and each compliance pack (--breakdown-runs 0 skips it).
 
+4. Modes: the marginal synth time of one more asynchronous service and of one more batch job
+   (a base service, then the base plus 10 of each; scripts/scale_configs.py ``mode_configs``),
+   through the pinned CLI. Target (issue 23): each <= 0.15 x the empty app's.
+
 Run one section alone with --skip for the others, e.g. `--skip synth --skip import`.
+
+By default (`make bench`) a quick run, under 2 minutes on 2 cores: section 1 with 3 runs and
+without the in-process breakdown, section 2 with 5 runs, section 4 with 3 copies per mode and one
+repetition; section 3 only with --full. It ends with an estimate, from its own measurements, of
+how long `make bench FULL=1` (--full: every section with the repetitions above) takes here.
+
+Everything it writes goes under one temporary folder, the children's TMPDIR included (jsii's
+own temporary folders too); it is removed at the end and when interrupted (Ctrl-C, SIGTERM):
+the running command's whole process group is stopped first.
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +53,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.scale_configs import write_scale_config  # noqa: E402
+from scripts.scale_configs import BASE, MODE_COPIES, mode_configs, write_scale_config  # noqa: E402
 
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
 SYNTH_TARGET = 2.0  # issue 11: every environment, all packs, at most 2.0x an empty app (not met)
@@ -62,9 +76,46 @@ def cli_context() -> str:
     return json.dumps(context)
 
 
+def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``command`` in a process group of its own: when the bench is interrupted, the whole
+    group (npx, the CDK CLI, the app, jsii's Node) is stopped before the folders go."""
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate()
+        except BaseException:
+            stop_group(process)
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def stop_group(process: subprocess.Popen[str]) -> None:
+    """SIGINT first (Python children run their cleanup), then SIGTERM, then SIGKILL."""
+    for sig, wait in ((signal.SIGINT, 5.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            os.killpg(process.pid, 0)  # the leader is gone; are others of its group left?
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        time.sleep(0.2)
+
+
 def timed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    result = run(command, env)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"benchmark command failed: {' '.join(command)}\n{result.stderr[-2000:]}")
@@ -262,6 +313,69 @@ def scale_bench(
     return ok, configs
 
 
+# --- 4. serving modes -----------------------------------------------------------------------
+
+
+def modes_bench(
+    env: dict[str, str],
+    work: Path,
+    *,
+    runs: int,
+    copies: int = MODE_COPIES,
+    empty_seconds: float | None = None,
+) -> tuple[bool, dict[str, float]]:
+    """Section 4: the marginal synth time of one more asynchronous service and of one more batch
+    job, through the pinned CLI (all packs): environments from scripts/scale_configs.py
+    (``mode_configs``: a base service, then the base plus MODE_COPIES async services, or plus
+    MODE_COPIES batch jobs on the base service), alternating with an empty app; medians.
+    Target (issue 23): each at most MARGINAL_TARGET x the empty app. Returns (targets met,
+    median seconds by label: empty, base and each mode's). With ``empty_seconds`` (the quick
+    run: section 1 measured the empty app and warmed the caches) neither is run again."""
+    empty_app = work / "empty_app.py"
+    empty_app.write_text(EMPTY_APP)
+    cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
+    cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
+    empty = ScaleCase(
+        "empty",
+        cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
+        cli_env,
+        work / "out-empty",
+        [],
+    )
+    cases = [empty] + [
+        ScaleCase(
+            label,
+            cdk_synth(work / f"out-{folder.name}"),
+            {**cli_env, "MLOPS_CONFIG_DIR": str(folder)},
+            work / f"out-{folder.name}",
+            [],
+        )
+        for label, folder in mode_configs(work / "configs", copies=copies).items()
+    ]
+    print(
+        f"\nmodes: npx cdk synth --quiet (all packs) of an empty app, a base service, and the base "
+        f"with {copies} more of each mode, {runs} alternating repetitions"
+    )
+    if empty_seconds is None:
+        timed(cases[1].command, cases[1].env)  # warm-up
+    else:
+        empty.times.append(empty_seconds)
+        cases.remove(empty)
+    for i in range(runs):
+        order = cases if i % 2 == 0 else cases[::-1]
+        print(f"  run {i + 1}/{runs}: " + "  ".join(f"{c.label} {c.run():.2f}s" for c in order))
+    cases = [empty, *(case for case in cases if case is not empty)]
+    base = cases[1].median
+    ok = True
+    print(f"  {'one more':<24}{'s':>9}   {'/ empty (CLI)':<20}target <= {MARGINAL_TARGET}")
+    for case in cases[2:]:
+        seconds = (case.median - base) / copies
+        met = seconds / empty.median <= MARGINAL_TARGET
+        ok = ok and met
+        print(f"  {case.label:<24}{seconds:>9.3f}   {seconds / empty.median:.3f} {verdict(met)}")
+    return ok, {case.label: case.median for case in cases}
+
+
 # --- where the time goes (in-process phases) ------------------------------------------------
 
 
@@ -353,8 +467,11 @@ def breakdown(env: dict[str, str], work: Path, configs: dict[int, Path], rounds:
         print(f"  {phase:<30}{one:>8.2f}{ten:>8.2f}{(ten - one) / 9:>19.3f}")
 
 
-def synth_bench(env: dict[str, str], work: Path, *, runs: int) -> tuple[bool, float]:
-    """Section 1; returns (target met, the empty app's seconds when run directly)."""
+def synth_bench(
+    env: dict[str, str], work: Path, *, runs: int, breakdown: bool = True
+) -> tuple[bool, float, float, float]:
+    """Section 1; returns (target met, the empty app's seconds when run directly, the full and
+    the empty app's medians through the CLI)."""
     empty_app = work / "empty_app.py"
     empty_app.write_text(EMPTY_APP)
     cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
@@ -371,7 +488,7 @@ def synth_bench(env: dict[str, str], work: Path, *, runs: int) -> tuple[bool, fl
         work / "out-empty",
         [],
     )
-    for case in (full, empty):  # warm-up: file caches, the CLI's own start
+    for case in (full, empty) if breakdown else (empty,):  # warm-up: caches, the CLI's start
         case.run()
         case.times.clear()
     for i in range(runs):
@@ -379,33 +496,49 @@ def synth_bench(env: dict[str, str], work: Path, *, runs: int) -> tuple[bool, fl
     ok = report("synth", full.times, empty.times, SYNTH_TARGET)
     direct_env = {**env, "CDK_OUTDIR": str(work / "out-direct"), "CDK_CONTEXT_JSON": cli_context()}
     empty_direct = statistics.median(
-        timed([sys.executable, "-c", EMPTY_APP], direct_env) for _ in range(3)
+        timed([sys.executable, "-c", EMPTY_APP], direct_env) for _ in range(3 if breakdown else 1)
     )
     print(f"  the empty app run directly (no CLI): {empty_direct:.2f}s")
+    if not breakdown:
+        return ok, empty_direct, full.median, empty.median
     phases = [phase_run(env, ROOT / "config", work / "phases") for _ in range(3)]
     print("  where the full app's time goes, in-process, median of 3 fresh interpreters (s):")
     for phase in phases[0]:
         print(f"    {phase:<30}{statistics.median(p[phase] for p in phases):>7.2f}")
     total = statistics.median(sum(p.values()) for p in phases)
     print(f"    {'total':<30}{total:>7.2f}")
-    return ok, empty_direct
+    return ok, empty_direct, full.median, empty.median
 
 
 def phase_run(env: dict[str, str], config_dir: Path, outdir: Path) -> dict[str, float]:
     """One fresh interpreter running :func:`phase_worker`."""
     shutil.rmtree(outdir, ignore_errors=True)
-    result = subprocess.run(
-        [sys.executable, __file__, "--phase-worker", str(config_dir), str(outdir)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run([sys.executable, __file__, "--phase-worker", str(config_dir), str(outdir)], env)
     if result.returncode != 0:
         sys.exit(f"phase worker failed ({config_dir}):\n{result.stderr[-2000:]}")
     phases: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
     return phases
+
+
+def full_estimate(m: dict[str, float]) -> float:
+    """Seconds `make bench FULL=1` would take, from the quick run's medians ``m``: the same
+    commands, counted with the full run's repetitions and sizes (service counts from the base
+    service's time plus the marginal seconds per service the modes section measured)."""
+    full, empty, base, direct = m["full"], m["empty"], m["base"], m["direct"]
+    per_service = max(m["per_service"], 0.0)
+    synth = 6 * (full + empty) + 3 * direct + 3 * full  # warm-up + 5 runs, direct, phases
+    imports = 16 * 2 * m["import"]
+    t = {n: base + (n - 1) * per_service for n in SCALE_SERVICES}
+    repetition = empty + sum(t.values())
+    scale = (empty + t[1]) + min(5, max(MIN_SCALE_RUNS, int(480 // repetition))) * repetition
+    scale += 3 * (t[1] + t[10]) + 3 * direct  # breakdown rounds, direct empty app
+    modes = base + 3 * (empty + base + 2 * (base + MODE_COPIES * per_service))
+    return synth + imports + scale + modes
+
+
+def interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM (and SIGHUP) unwind like Ctrl-C: the ``with`` blocks remove what they made."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def main() -> int:
@@ -413,8 +546,11 @@ def main() -> int:
         print(json.dumps(phase_worker(Path(sys.argv[2]), Path(sys.argv[3]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="alternating synth runs (default 5)")
-    parser.add_argument("--import-runs", type=int, default=15, help="import runs (default 15)")
+    parser.add_argument(
+        "--full", action="store_true", help="every section, full repetitions (make bench FULL=1)"
+    )
+    parser.add_argument("--runs", type=int, help="alternating synth runs (default 3, full 5)")
+    parser.add_argument("--import-runs", type=int, help="import runs (default 5, full 15)")
     parser.add_argument(
         "--scale-runs", type=int, default=5, help="scale repetitions, at most (default 5)"
     )
@@ -430,26 +566,50 @@ def main() -> int:
         default=3,
         help="rounds of the in-process breakdown of the scale time; 0: none (default 3)",
     )
-    parser.add_argument("--skip", choices=("synth", "import", "scale"), action="append", default=[])
+    parser.add_argument(
+        "--skip", choices=("synth", "import", "scale", "modes"), action="append", default=[]
+    )
+    parser.add_argument("--mode-runs", type=int, help="modes repetitions (default 1, full 3)")
+    parser.add_argument(
+        "--mode-copies", type=int, help=f"copies per mode (default 3, full {MODE_COPIES})"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when above a target")
     args = parser.parse_args()
-    started = time.perf_counter()
+    full_run = args.full
+    if not full_run and "scale" not in args.skip:
+        args.skip.append("scale")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlops-bench-") as root:
+            return bench(args, Path(root), full_run=full_run)
+    except KeyboardInterrupt as stop:
+        print(f"\nbench: interrupted ({stop or 'SIGINT'}); its temporary folder is removed")
+        return 130
 
+
+def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
+    started = time.perf_counter()
     python = sys.executable
     env = dict(os.environ)
     env["PATH"] = f"{Path(python).parent}{os.pathsep}{env.get('PATH', '')}"
-    node = subprocess.run(
-        ["node", "--version"], env=env, capture_output=True, text=True, check=False
-    )
+    env["TMPDIR"] = str(root / "tmp")  # the children's temporary folders go with ours
+    (root / "tmp").mkdir()
+    node = run(["node", "--version"], env)
     print(
         f"python {sys.version.split()[0]}, node {node.stdout.strip() or 'not found'}, "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; "
+        + ("full run" if full_run else "quick run (make bench FULL=1 for every section)")
     )
     ok = True
     empty_direct = 0.0
+    measured: dict[str, float] = {}
     if "synth" not in args.skip:
-        with tempfile.TemporaryDirectory(prefix="mlops-synth-") as out:
-            ok, empty_direct = synth_bench(env, Path(out), runs=args.runs)
+        (root / "synth").mkdir()
+        ok, empty_direct, measured["full"], measured["empty"] = synth_bench(
+            env, root / "synth", runs=args.runs or (5 if full_run else 3), breakdown=full_run
+        )
+        measured["direct"] = empty_direct
 
     if "import" not in args.skip:
         import_env = {**env, "PYTHONPATH": str(ROOT / "mlops_cdk" / "functions" / "retrain")}
@@ -458,30 +618,54 @@ def main() -> int:
             ("retrain", [python, "-c", "import retrain"]),
             ("boto3", [python, "-c", "import boto3"]),
             env=import_env,
-            runs=args.import_runs,
+            runs=args.import_runs or (15 if full_run else 5),
         )
         ok = report("import", handler, boto, IMPORT_TARGET) and ok
+        measured["import"] = statistics.median(handler + boto)
 
     if "scale" not in args.skip:
-        with tempfile.TemporaryDirectory(prefix="mlops-scale-") as work:
-            if not empty_direct:  # section 1 skipped: measure the direct empty app here
-                with tempfile.TemporaryDirectory() as out:
-                    synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
-                    timed([python, "-c", EMPTY_APP], synth_env)
-                    empty_direct = statistics.median(
-                        timed([python, "-c", EMPTY_APP], synth_env) for _ in range(3)
-                    )
-            scale_ok, configs = scale_bench(
-                env,
-                Path(work),
-                runs=max(args.scale_runs, MIN_SCALE_RUNS),
-                budget=args.scale_budget,
-                empty_direct=empty_direct,
+        work = root / "scale"
+        work.mkdir()
+        if not empty_direct:  # section 1 skipped: measure the direct empty app here
+            out = str(root / "out-direct")
+            synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
+            timed([python, "-c", EMPTY_APP], synth_env)
+            empty_direct = statistics.median(
+                timed([python, "-c", EMPTY_APP], synth_env) for _ in range(3)
             )
-            ok = scale_ok and ok
-            if args.breakdown_runs > 0:
-                breakdown(env, Path(work), configs, args.breakdown_runs)
+        scale_ok, configs = scale_bench(
+            env,
+            work,
+            runs=max(args.scale_runs, MIN_SCALE_RUNS),
+            budget=args.scale_budget,
+            empty_direct=empty_direct,
+        )
+        ok = scale_ok and ok
+        if args.breakdown_runs > 0:
+            breakdown(env, work, configs, args.breakdown_runs)
+    if "modes" not in args.skip:
+        copies = args.mode_copies or (MODE_COPIES if full_run else 3)
+        work = root / "modes"
+        work.mkdir()
+        modes_ok, medians = modes_bench(
+            env,
+            work,
+            runs=max(args.mode_runs or (3 if full_run else 1), 1),
+            copies=copies,
+            empty_seconds=None if full_run else measured.get("empty"),
+        )
+        ok = modes_ok and ok
+        others = [seconds for label, seconds in medians.items() if label not in ("empty", BASE)]
+        measured["base"] = medians[BASE]
+        measured["per_service"] = (statistics.mean(others) - medians[BASE]) / copies
     print(f"\nbench: {time.perf_counter() - started:.0f}s in all")
+    if not full_run:
+        needed = ("full", "empty", "direct", "import", "base", "per_service")
+        if all(key in measured for key in needed):
+            minutes = full_estimate(measured) / 60
+            print(f"bench: `make bench FULL=1` (every section) takes about {minutes:.0f} min here")
+        else:
+            print("bench: `make bench FULL=1` runs every section (estimate needs all sections)")
     return 0 if ok or not args.strict else 1
 
 

@@ -88,3 +88,61 @@ def write_scale_config(
             yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
         )
     return path
+
+
+# --- serving modes: what one more async service or batch job adds ------------------------------
+MODE_COPIES = 10  # copies per mode: the marginal cost is (t(base + copies) - t(base)) / copies
+BASE = "base"
+
+
+def _without_batch_jobs(service: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in service.items() if key != "batch_jobs"}
+
+
+def mode_configs(
+    directory: Path,
+    *,
+    copies: int = MODE_COPIES,
+    source: Path = SOURCE_CONFIG,
+    pipeline: Path | None = SOURCE_PIPELINE,
+) -> dict[str, Path]:
+    """Environment directories for the serving-mode benchmark, by label:
+
+    - ``base``: ``source``'s ``churn`` once (as ``svc-01``), without batch jobs;
+    - ``batch job``: the same service with ``copies`` copies of churn's first batch job;
+    - ``async service``: the base plus ``copies`` copies of the ``documents`` service (an
+      asynchronous endpoint) named ``doc-01`` ...
+
+    Each directory holds ``stage.yaml`` (and ``pipeline.yaml``, as :func:`write_scale_config`)."""
+    data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
+    services = data.get("services", {})
+    churn, documents = services.get(TEMPLATE_SERVICE), services.get("documents")
+    if churn is None or not churn.get("batch_jobs") or documents is None:
+        raise ValueError(f"{source} needs a 'churn' service with a batch job and 'documents'")
+    base = _renamed(_without_batch_jobs(churn), TEMPLATE_SERVICE, service_name(1))
+    job = _renamed(churn["batch_jobs"][0], TEMPLATE_SERVICE, service_name(1))
+    variants = {
+        BASE: {service_name(1): base},
+        "batch job": {
+            service_name(1): {
+                **base,
+                "batch_jobs": [{**job, "name": f"job-{i:02d}"} for i in range(1, copies + 1)],
+            }
+        },
+        "async service": {
+            service_name(1): base,
+            **{
+                f"doc-{i:02d}": _renamed(documents, "documents", f"doc-{i:02d}")
+                for i in range(1, copies + 1)
+            },
+        },
+    }
+    written: dict[str, Path] = {}
+    for label, chosen in variants.items():
+        folder = directory / label.replace(" ", "-")
+        written[label] = folder
+        write_scale_config(folder, 1, source=source, pipeline=pipeline)
+        (folder / "stage.yaml").write_text(
+            yaml.safe_dump({**data, "services": chosen}, sort_keys=False), encoding="utf-8"
+        )
+    return written

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import botocore.loaders
 import botocore.session
 import pytest
 
-from mlops_cdk.app.builder import build_app
-from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, load_environments
 from tests.helpers import CONFIG_DIR, Synthesized, cdk_context
+
+if TYPE_CHECKING:
+    from mlops_cdk.compliance import AcknowledgementRecord
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +48,8 @@ def synthesized(
     tmp_path_factory: pytest.TempPathFactory, env_configs: dict[str, EnvConfig]
 ) -> Synthesized:
     """Every environment, all compliance packs enforced (a finding fails this fixture)."""
+    from mlops_cdk.app.builder import build_app  # here: tests without it need no jsii
+
     outdir = tmp_path_factory.mktemp("cdk.out")
     app, stages = build_app(list(env_configs.values()), outdir=str(outdir), context=cdk_context())
     app.synth()
@@ -65,6 +73,9 @@ class SecondSynth:
 def second_synth(
     env_configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory
 ) -> SecondSynth:
+    from mlops_cdk.app.builder import build_app
+    from mlops_cdk.compliance import record_acknowledgements_only
+
     outdir = tmp_path_factory.mktemp("second-synth")
     with record_acknowledgements_only() as records:
         app, _ = build_app(
@@ -84,27 +95,73 @@ def second_synth(
     return SecondSynth(outdir=outdir, records=list(records), fired=fired)
 
 
-# Tests that synthesize whole environments (the session fixtures above, or an app of their
-# own), run the CLI/app in a subprocess, or clone the repository: `make test-fast` skips them.
+# Which tests `make test-fast` skips (marker ``slow``) follows from where a test lives and what
+# it uses, never from a list of test names:
+# - every test in a SLOW_FOLDERS folder (tests/unit/app: each module synthesizes stacks);
+# - every test using a SLOW_FIXTURES fixture, directly or through another fixture;
+# - modules and tests that say so themselves: ``pytestmark = pytest.mark.slow`` (a module-scoped
+#   synth of its own) or ``@pytest.mark.slow  # a subprocess``.
+# A test that is not marked slow and still starts a Python, Node, CDK CLI, make or git process
+# fails with a line saying to mark it (pytest_runtest_setup below), so the rule keeps holding.
+SLOW_FOLDERS = (Path(__file__).parent / "unit" / "app",)
 SLOW_FIXTURES = frozenset({"synthesized", "second_synth"})
-SLOW_MODULES = frozenset(
-    {
-        "test_app_entrypoint.py",
-        "test_documented_shapes.py",
-        "test_gates.py",
-        "test_pipeline.py",
-        "test_review_script.py",
-        "test_acknowledgement_audit.py",
-        "test_existing_vpc.py",
-        "test_service_scale.py",
-        "test_blast_radius.py",
-        "test_change_safety.py",
-    }
-)
+# Tests sharing the session synth run on one xdist worker, so it is built once per run.
+SYNTH_GROUP = "environments"
+HEAVY_PROGRAMS = frozenset({"node", "npx", "npm", "cdk", "make", "git", "pip", "uv"})
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & SLOW_FIXTURES or item.path.name in SLOW_MODULES:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & SLOW_FIXTURES or any(item.path.is_relative_to(f) for f in SLOW_FOLDERS):
             item.add_marker(pytest.mark.slow)
+        if uses & SLOW_FIXTURES and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(SYNTH_GROUP))
+
+
+def _heavy(args: Any) -> str | None:
+    """The program of a subprocess command line when it is one a fast test must not start."""
+    argv = shlex.split(args) if isinstance(args, str) else [os.fspath(a) for a in args]
+    if not argv or any(a.endswith("jsii-runtime.js") for a in argv):  # jsii's own Node
+        return None
+    program = Path(argv[0]).name
+    if program.startswith("python") or argv[0] == sys.executable or program in HEAVY_PROGRAMS:
+        return " ".join(argv[:4])
+    return None
+
+
+_CURRENT: list[pytest.Item] = []
+
+
+def _guarded(execute_child: Callable[..., None]) -> Callable[..., None]:
+    def execute(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        command = _heavy(args)
+        if _CURRENT and command is not None:
+            pytest.fail(
+                f"{_CURRENT[0].nodeid} starts `{command}`: mark it @pytest.mark.slow "
+                "(`make test-fast` runs no subprocesses)",
+                pytrace=False,
+            )
+        execute_child(self, args, *rest, **kwargs)
+
+    return execute
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    popen: Any = subprocess.Popen
+    popen._execute_child = _guarded(popen._execute_child)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """From setup to teardown of a test not marked slow, heavy subprocesses fail it."""
+    if item.get_closest_marker("slow") is None:
+        _CURRENT[:] = [item]
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    yield
+    _CURRENT.clear()

@@ -1,18 +1,23 @@
-"""Shared test helpers: project paths, CDK context, synthesized-app access."""
+"""Shared test helpers: project paths, CDK context, synthesized-app access.
+
+aws_cdk is imported where it is used, not here: the conftest imports this module, and a run of
+config or tool tests alone need not start jsii (its Node process) at all."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aws_cdk as cdk
-from aws_cdk import assertions
-from aws_cdk import aws_ec2 as ec2
+if TYPE_CHECKING:
+    import aws_cdk as cdk
+    from aws_cdk import assertions
+    from aws_cdk import aws_ec2 as ec2
 
-from mlops_cdk.app.stage import MlopsStage
+    from mlops_cdk.app.stage import MlopsStage
 
 ROOT = Path(__file__).resolve().parents[1]
 # The environments the suite synthesizes: fixtures, so users may edit or add config/ files
@@ -23,7 +28,21 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 # (environment, service) pairs of the fixture configs.
 SERVICES = (("dev", "churn"), ("stage", "churn"), ("stage", "fraud"), ("prod", "churn"),
             ("prod", "fraud"))  # fmt: skip
-TEST_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+TEST_ACCOUNT, TEST_REGION = "123456789012", "eu-west-1"
+
+
+@cache
+def _test_env() -> cdk.Environment:
+    import aws_cdk as cdk
+
+    return cdk.Environment(account=TEST_ACCOUNT, region=TEST_REGION)
+
+
+def __getattr__(name: str) -> Any:
+    """``TEST_ENV``: a fixed account/region for construct tests, built on first use."""
+    if name == "TEST_ENV":
+        return _test_env()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def cdk_context() -> dict[str, Any]:
@@ -35,18 +54,24 @@ def cdk_context() -> dict[str, Any]:
 
 def new_app() -> cdk.App:
     """An App with the project's feature flags (what `cdk init` gives any consuming app)."""
+    import aws_cdk as cdk
+
     return cdk.App(context=cdk_context())
 
 
 def new_stack(name: str = "Test") -> cdk.Stack:
     """A bare stack in a fixed account/region for construct tests."""
-    return cdk.Stack(new_app(), name, env=TEST_ENV)
+    import aws_cdk as cdk
+
+    return cdk.Stack(new_app(), name, env=_test_env())
 
 
 def imported_vpc(
     scope: cdk.Stack, construct_id: str = "Vpc", *, cidr: str | None = "10.0.0.0/16"
 ) -> ec2.IVpc:
     """An existing VPC with two isolated subnets, imported by ids (no lookup)."""
+    from aws_cdk import aws_ec2 as ec2
+
     return ec2.Vpc.from_vpc_attributes(
         scope,
         construct_id,
@@ -83,6 +108,8 @@ class Synthesized:
         return self._templates[key]
 
     def template(self, env: str, stack: str) -> assertions.Template:
+        from aws_cdk import assertions
+
         return assertions.Template.from_json(self.template_json(env, stack))
 
 

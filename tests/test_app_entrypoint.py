@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.helpers import CONFIG_DIR, ROOT, cdk_context
+
+pytestmark = pytest.mark.slow  # app.py and the CDK CLI in subprocesses
 
 
 def run_app(

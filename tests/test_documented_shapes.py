@@ -18,6 +18,7 @@ from mlops_cdk.config import EnvConfig, load_environments
 from tests.helpers import ROOT, cdk_context
 
 SHAPES = ROOT / "tests" / "fixtures" / "shapes"
+pytestmark = pytest.mark.slow  # a whole-environment synth per module
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,54 @@ def test_metrics_config_is_stated_as_configured(shapes: tuple[EnvConfig, MlopsSt
     }
     serverless = only(serving(shapes[1], "serverless"), "AWS::SageMaker::EndpointConfig")
     assert "MetricsConfig" not in serverless
+
+
+def test_managed_retraining_pipeline_and_model_package_group(
+    shapes: tuple[EnvConfig, MlopsStage],
+) -> None:
+    """Every managed_pipeline option reaches the definition; the group names its reader."""
+    template = serving(shapes[1], "retrained")
+    pipeline = only(template, "AWS::SageMaker::Pipeline")
+    assert pipeline["PipelineName"] == "shapes-retrained-train"
+    body = pipeline["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Join"][1]
+    text = "".join(part for part in body if isinstance(part, str))
+    for expected in (
+        '"EnableManagedSpotTraining":true',
+        '"MaxWaitTimeInSeconds":7200',
+        '"EnableNetworkIsolation":false',
+        '"Type":"LessThanOrEqualTo"',
+        '"RightValue":4.5',
+        '"ContainerArguments":["--metric","rmse"]',
+        "/training/retrained/holdout/",
+        '"SupportedResponseMIMETypes":["application/json"]',
+        "sagemaker-scikit-learn",
+    ):
+        assert expected in text
+    group = only(template, "AWS::SageMaker::ModelPackageGroup")
+    assert group["ModelPackageGroupName"] == "shapes-retrained"
+    assert "222222222222" in str(group["ModelPackageGroupPolicy"])
+
+
+def test_quality_checks_publish_what_the_quality_alarms_watch(
+    shapes: tuple[EnvConfig, MlopsStage],
+) -> None:
+    """Every quality_check option synthesizes (gates on, so the AlarmMetricPublished rule
+    accepted the alarms without published_by): the function scores the live variant only, and
+    the alarm watches the check's namespace, metric and dimensions."""
+    template = serving(shapes[1], "shadowed")
+    (function,) = [
+        f["Properties"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "quality.handler"
+    ]
+    env = function["Environment"]["Variables"]
+    assert (env["VARIANTS"], env["METRICS_NAMESPACE"]) == ("live", "Shapes/Quality")
+    assert env["DIMENSIONS"] == '{"Environment": "shapes", "Model": "shadowed"}'
+    alarms = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+    recall = next(a for a in alarms if a.get("MetricName") == "Recall")
+    assert recall["Namespace"] == "Shapes/Quality"
+    assert recall["Dimensions"] == [
+        {"Name": "Environment", "Value": "shapes"},
+        {"Name": "Model", "Value": "shadowed"},
+    ]
+    assert any(a.get("MetricName") == "NewMatchedLabels" for a in alarms)

@@ -23,11 +23,14 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.slow
+# One worker builds the wheel once for the module's tests (pytest-xdist --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("examples")]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/app.py"))
 TIMEOUT = 900
+GIT = shutil.which("git") or "git"
+MAKE = shutil.which("make") or "make"
 # Imports of what only the extras install fail in the examples' virtualenv.
 BLOCK_EXTRAS = """
 import sys
@@ -130,24 +133,19 @@ def test_the_extras_are_blocked_in_that_virtualenv(installed: InstalledPackage) 
     assert "pydantic is not a runtime dependency of mlops-cdk" in result.stderr
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
-def test_example_synthesizes_from_outside_the_repository(
-    installed: InstalledPackage, example: str, tmp_path: Path
-) -> None:
-    app_dir = tmp_path / example
-    shutil.copytree(ROOT / "examples" / example, app_dir)
-    outdir = tmp_path / "cdk.out"
-    context = json.loads((app_dir / "cdk.json").read_text())["context"]
-    env = {
-        # Node 24 (jsii) from the repository's virtualenv; nothing from the repository's tree.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        # What the CDK CLI passes: the output directory and cdk.json's context.
-        "CDK_OUTDIR": str(outdir),
-        "CDK_CONTEXT_JSON": json.dumps(context),
-    }
-    run([str(installed.python), "app.py"], cwd=app_dir, env=env)
+def documented_commands(example: str) -> list[str]:
+    """The commands the example's docstring gives (its `pip install`, `cdk synth`, `make example`
+    lines), so that the tests below run what a reader types."""
+    text = (ROOT / "examples" / example / "app.py").read_text()
+    return [
+        line.strip().split("#")[0].strip()
+        for line in text.split('"""')[1].splitlines()
+        if line.startswith("    ") and line.strip().split(" ")[0] in {"pip", "cdk", "make"}
+    ]
 
+
+def assert_synthesized_with_every_gate(outdir: Path) -> list[str]:
+    """The stacks of the cloud assembly in ``outdir``; every gate ran and passed."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = [
         name
@@ -165,3 +163,88 @@ def test_example_synthesizes_from_outside_the_repository(
         types = {resource["Type"] for resource in template["Resources"].values()}
         assert {"AWS::SageMaker::Model", "AWS::SageMaker::Endpoint"} <= types
         assert "AWS::IAM::Policy" not in types  # grants are managed policies
+    return stacks
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_documents_both_ways_to_run_it(example: str) -> None:
+    assert documented_commands(example) == [
+        "pip install /path/to/mlops-cdk",
+        "cdk synth",
+        f"make example NAME={example}",
+    ]
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_synthesizes_from_outside_the_repository(
+    installed: InstalledPackage, example: str, tmp_path: Path
+) -> None:
+    """`cdk synth` (the CDK CLI, which runs cdk.json's `python3 app.py`) in a copy of the
+    example, with the virtualenv that has the package active, as its docstring says."""
+    app_dir = tmp_path / example
+    shutil.copytree(ROOT / "examples" / example, app_dir)
+    tools = tmp_path / "bin"  # Node 24 and the pinned CDK CLI, nothing else of the repository
+    tools.mkdir()
+    (tools / "node").symlink_to(Path(sys.executable).parent / "node")
+    (tools / "cdk").symlink_to(ROOT / "node_modules" / ".bin" / "cdk")
+    env = {
+        # An active virtualenv: its bin/ first on PATH (python3 is the virtualenv's).
+        "PATH": os.pathsep.join([str(installed.python.parent), str(tools), "/usr/bin", "/bin"]),
+        "VIRTUAL_ENV": str(installed.python.parent.parent),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+    }
+    run(["cdk", "synth", "--quiet"], cwd=app_dir, env=env)
+    assert_synthesized_with_every_gate(app_dir / "cdk.out")
+
+
+def copy_of_the_checkout(target: Path) -> Path:
+    """What `make example` reads of a checkout (its Makefile, package and examples), committed
+    in a git repository of its own, with this checkout's installed .venv and node_modules."""
+    for name in ("Makefile", ".gitignore", "pyproject.toml"):
+        shutil.copy2(ROOT / name, target / name)
+    skip = shutil.ignore_patterns("__pycache__", "cdk.out")
+    for folder in ("mlops_cdk", "examples"):
+        shutil.copytree(ROOT / folder, target / folder, ignore=skip)
+    for folder in (".venv", "node_modules"):
+        (target / folder).symlink_to(ROOT / folder)
+    git = [GIT, "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    run([*git, "init", "--quiet"], cwd=target)
+    run([*git, "add", "--all"], cwd=target)
+    run([*git, "commit", "--quiet", "-m", "checkout"], cwd=target)
+    return target
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_make_example_runs_from_the_repository_and_leaves_nothing_untracked(
+    example: str, tmp_path: Path
+) -> None:
+    """`make example NAME=...` from a checkout, without installing the package; `-o install`:
+    this checkout's .venv and node_modules are installed already (the target's prerequisite)."""
+    checkout = copy_of_the_checkout(tmp_path)
+    status = [GIT, "status", "--porcelain", "--untracked-files=all"]
+    assert run(status, cwd=checkout).stdout == ""
+    # Not the outer make's variables either (under `make test` a nested make would print
+    # "Entering/Leaving directory" lines and inherit its flags).
+    outer = {"PYTHONPATH", "VIRTUAL_ENV", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+    environ = {k: v for k, v in os.environ.items() if k not in outer}
+    done = run([MAKE, "-o", "install", "example", f"NAME={example}"], cwd=checkout, env=environ)
+
+    stacks = assert_synthesized_with_every_gate(checkout / "examples" / example / "cdk.out")
+    assert done.stdout.splitlines()[-1] == (
+        f"example {example}: synthesized {','.join(sorted(stacks))} into "
+        f"examples/{example}/cdk.out/ (every gate passed)"
+    )
+    assert run(status, cwd=checkout).stdout == ""  # the output is ignored, nothing else is left
+
+
+def test_make_example_without_a_known_name_lists_the_examples() -> None:
+    done = subprocess.run(
+        [MAKE, "-o", "install", "example", "NAME=nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == f"usage: make example NAME=<{'|'.join(EXAMPLES)}>"

@@ -14,7 +14,8 @@ from tests.conftest import SecondSynth
 from tests.helpers import ROOT, SERVICES, Synthesized
 
 # Tests that share the session synth of every environment run on one xdist worker.
-pytestmark = pytest.mark.xdist_group("environments")
+# A synth of its own under the CLI (a subprocess): make test-fast skips the module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("environments")]
 
 NONCOMPLIANT_APP = """
 import aws_cdk as cdk

@@ -6,8 +6,18 @@ its attributes: no lookup, no AWS call at synth). A release shifts one instance 
 first, bakes for ten minutes and rolls back when a latency or 5xx alarm fires. Every
 cdk-nag pack plus the package's SageMaker pack runs at synth; a finding fails it.
 
-    pip install "mlops-cdk"      # aws-cdk-lib, constructs and cdk-nag come with it
-    cdk synth                    # or: python app.py (cdk.out/ without cdk.json's flags)
+Where the package is installed (in a virtualenv of yours, active: cdk.json runs `python3
+app.py`; the CDK CLI from `npm install -g aws-cdk`), in this folder or a copy of it:
+
+    pip install /path/to/mlops-cdk   # a checkout or its wheel (+ aws-cdk-lib, constructs, cdk-nag)
+    cdk synth                        # or: python app.py (cdk.out/ without cdk.json's flags)
+
+From a checkout of the repository, without installing the package (`make install` first):
+
+    make example NAME=ab_canary_existing_vpc   # this checkout's mlops_cdk and .venv
+
+Either way the output lands in cdk.out/ in this folder (in the repository, examples/.gitignore
+ignores it).
 
 Replace the account, region and the ids below with yours before `cdk deploy`. The artifact
 key's policy must let the models' execution role decrypt through S3 (it lives in the account
@@ -37,7 +47,8 @@ from mlops_cdk.constructs import (
     EndpointAlarms,
     EndpointDashboard,
     HostedModel,
-    ScalingSpec,
+    InstanceAutoscaling,
+    InstanceCapacity,
     VariantAutoscaling,
     VariantSpec,
     WeightedEndpoint,
@@ -125,8 +136,20 @@ class AbEndpointStack(cdk.Stack):
             self,
             "Endpoint",
             endpoint_name=endpoint_name,
+            models=models,
             variants=[
-                VariantSpec(variant, models[variant].model_name, weight, INSTANCE_TYPE, 2)
+                VariantSpec(
+                    name=variant,
+                    model=variant,
+                    initial_weight=weight,
+                    instance=InstanceCapacity(
+                        instance_type=INSTANCE_TYPE,
+                        initial_instance_count=2,
+                        autoscaling=InstanceAutoscaling(
+                            min_capacity=2, max_capacity=4, target_value=200
+                        ),
+                    ),
+                )
                 for variant, (_, weight) in VERSIONS.items()
             ],
             # One instance per variant first, ten minutes of baking, then the rest.
@@ -139,15 +162,16 @@ class AbEndpointStack(cdk.Stack):
             # SageMaker reads the rollback alarms with the models' role (DescribeAlarms).
             execution_roles=[m.role for m in models.values()][:1],
         )
-        for variant in VERSIONS:
-            VariantAutoscaling(
-                self,
-                f"Scaling-{variant}",
-                endpoint_name=endpoint_name,
-                variant_name=variant,
-                spec=ScalingSpec(min_capacity=2, max_capacity=4, target_value=200),
-                depends_on=self.endpoint.endpoint,
-            )
+        for spec in self.endpoint.variants:
+            if spec.scaling is not None:
+                VariantAutoscaling(
+                    self,
+                    f"Scaling-{spec.name}",
+                    endpoint_name=endpoint_name,
+                    variant_name=spec.name,
+                    scaling=spec.scaling,
+                    depends_on=self.endpoint.endpoint,
+                )
         EndpointDashboard(
             self,
             "Dashboard",

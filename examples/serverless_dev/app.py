@@ -6,8 +6,18 @@ repository and its artifact from an existing bucket. The model's execution role 
 granted exactly that image and that object; developers get InvokeEndpoint on this endpoint and
 nothing else. Every cdk-nag pack plus the package's SageMaker pack runs at synth.
 
-    pip install "mlops-cdk"
-    cdk synth                    # or: python app.py
+Where the package is installed (in a virtualenv of yours, active: cdk.json runs `python3
+app.py`; the CDK CLI from `npm install -g aws-cdk`), in this folder or a copy of it:
+
+    pip install /path/to/mlops-cdk   # a checkout or its wheel (+ aws-cdk-lib, constructs, cdk-nag)
+    cdk synth                        # or: python app.py (cdk.out/ without cdk.json's flags)
+
+From a checkout of the repository, without installing the package (`make install` first):
+
+    make example NAME=serverless_dev   # this checkout's mlops_cdk and .venv
+
+Either way the output lands in cdk.out/ in this folder (in the repository, examples/.gitignore
+ignores it).
 
 Replace the account, region and names below with yours before `cdk deploy`.
 """
@@ -23,7 +33,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.compliance import enable_compliance_gates
-from mlops_cdk.constructs import HostedModel, ServerlessSpec, VariantSpec, WeightedEndpoint
+from mlops_cdk.constructs import HostedModel, ServerlessCapacity, VariantSpec, WeightedEndpoint
 
 ENV = cdk.Environment(account="222222222222", region="eu-west-1")
 REPOSITORY = "churn-model"
@@ -48,12 +58,13 @@ class ServerlessDevStack(cdk.Stack):
         self.endpoint = WeightedEndpoint(
             self,
             "Endpoint",
+            models={"churn": model},
             variants=[
                 VariantSpec(
-                    "dev",
-                    model.model_name,
-                    1,
-                    serverless=ServerlessSpec(memory_size_mb=2048, max_concurrency=5),
+                    name="dev",
+                    model="churn",
+                    initial_weight=1,
+                    serverless=ServerlessCapacity(memory_size_mb=2048, max_concurrency=5),
                 )
             ],
         )

@@ -23,10 +23,12 @@ from mlops_cdk.app.settings import (
 )
 from mlops_cdk.aws.names import BUCKET_OUTPUT
 from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.service import announces_approvals
 from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
 from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_trail import ChangeTrail, trail_name_for
 from mlops_cdk.constructs.dashboard import EnvironmentOverview
+from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 
 # Output ids the pre-deploy check (mlops_tools/preflight.py) reads: top-level ids are the logical
 # ids, so they are stable.
@@ -81,6 +83,13 @@ class FoundationStack(cdk.Stack):
         self.role_path = service_role_path(config.name)
         self.encryption.grant_role_path(
             self.role_path, sid="ServiceRolesUse", via_services=SERVICE_ROLE_KEY_VIA
+        )
+        # The pipeline's smoke test uploads an asynchronous endpoint's request payload under the
+        # service's encrypted input prefix: the smoke roles (one per service, under their own
+        # path) may use the key through S3 only. Stated whether or not a service is
+        # asynchronous today, so adding one does not change this stack.
+        self.encryption.grant_role_path(
+            SMOKE_ROLE_PATH, sid="SmokeRolesUseThroughS3", via_services=["s3"]
         )
         if config.monitoring is not None:
             # CloudWatch alarms publish to each service's KMS-encrypted alarm topic.
@@ -162,7 +171,10 @@ class FoundationStack(cdk.Stack):
         """EventBridge rules of the services publish changes made outside the pipeline to
         their encrypted alarm topics; the trail they depend on, when this app creates it."""
         change = config.change_detection
-        if change is None:
+        approvals = config.monitoring is not None and any(
+            announces_approvals(spec) for spec in config.services.values()
+        )  # the services' approval notifications (mlops_cdk.constructs.promotion) too
+        if change is None and not approvals:
             return None
         self.encryption.grant_service_use(
             # Bounded to this account's topics by the encryption context SNS sends to KMS.
@@ -176,6 +188,8 @@ class FoundationStack(cdk.Stack):
             sid="EventBridgeDeadLetters",
             for_sqs_queues=True,
         )
+        if change is None:
+            return None
         if not change.creates_trail:
             cdk.CfnOutput(
                 self,

@@ -44,6 +44,8 @@ class ServiceRegistryStack(cdk.Stack):
         preflight_role_name: str | None = None,
         output_stacks: Sequence[str] = (),
         retraining_pipelines: Sequence[str] = (),
+        aws_image_repositories: Sequence[str] = (),
+        model_packages: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -79,6 +81,8 @@ class ServiceRegistryStack(cdk.Stack):
                 preflight_role_name=preflight_role_name,
                 output_stacks=output_stacks,
                 retraining_pipelines=retraining_pipelines,
+                aws_image_repositories=aws_image_repositories,
+                model_packages=model_packages,
             )
 
     def _preflight(
@@ -91,6 +95,8 @@ class ServiceRegistryStack(cdk.Stack):
         preflight_role_name: str | None,
         output_stacks: Sequence[str],
         retraining_pipelines: Sequence[str],
+        aws_image_repositories: Sequence[str],
+        model_packages: Sequence[str],
     ) -> PreflightAccess:
         """The pre-deploy check role, assumable by the pipeline's CodeBuild role only."""
         if preflight_role_name is None:
@@ -109,4 +115,6 @@ class ServiceRegistryStack(cdk.Stack):
             role_path=f"{PREFLIGHT_ROLE_PATH}{service}/",
             output_stacks=output_stacks,
             retraining_pipelines=retraining_pipelines,
+            aws_image_repositories=aws_image_repositories,
+            model_packages=model_packages,
         )

@@ -3,8 +3,9 @@ retraining, smoke-test role and dashboard (``<env>-<service>``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,12 +17,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.app.props import alarm_thresholds, quality_alarm
 from mlops_cdk.app.settings import log_retention, removal_policy
-from mlops_cdk.aws.names import endpoint_name_for
+from mlops_cdk.aws.names import endpoint_name_for, model_package_group_name
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.drift_check import baseline_key
-from mlops_cdk.config.endpoint import VariantConfig
+from mlops_cdk.config.endpoint import ModelConfig
 from mlops_cdk.config.pipeline import step_role_name
 from mlops_cdk.config.retraining import (
     BUCKET_PLACEHOLDER,
@@ -29,28 +29,40 @@ from mlops_cdk.config.retraining import (
     SERVICE_PLACEHOLDER,
     TrainingJobRetraining,
 )
-from mlops_cdk.config.service import ServiceConfig
-from mlops_cdk.constructs.alarms import EndpointAlarms
-from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
+from mlops_cdk.config.service import ServiceConfig, announces_approvals
+from mlops_cdk.constructs.alarms import AlarmThresholds, EndpointAlarms
+from mlops_cdk.constructs.async_access import (
+    AsyncExecutionAccess,
+    AsyncNotificationTopics,
+    AsyncOutput,
+    AsyncSubmitters,
+)
+from mlops_cdk.constructs.async_scaling import AsyncEndpointAlarms, AsyncEndpointScaling
+from mlops_cdk.constructs.autoscaling import VariantAutoscaling
+from mlops_cdk.constructs.batch_transform import BatchTransformJob, execution_widgets
 from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execution_role_name
 from mlops_cdk.constructs.dashboard import EndpointDashboard
 from mlops_cdk.constructs.drift_check import DriftCheck
-from mlops_cdk.constructs.endpoint import (
-    ServerlessSpec,
-    VariantSpec,
-    WeightedEndpoint,
-)
+from mlops_cdk.constructs.endpoint import WeightedEndpoint
+from mlops_cdk.constructs.inference_components import InferenceComponentEndpoint
 from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.constructs.model_registry import ModelPackageGroup
 from mlops_cdk.constructs.notifications import AlarmTopic
+from mlops_cdk.constructs.promotion import ApprovalNotification
+from mlops_cdk.constructs.quality_check import QualityCheck
 from mlops_cdk.constructs.retraining import (
     METRICS_NAMESPACE,
     InvokeFunctionAction,
     RetrainingFunction,
     substitute_placeholders,
 )
-from mlops_cdk.constructs.role_readiness import wait_for_role_policies
+from mlops_cdk.constructs.retraining_pipeline import PipelineImages, RetrainingPipeline
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
+from mlops_cdk.constructs.shadow import ShadowVariantAlarms
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH, SmokeTestAccess
+from mlops_cdk.props.async_inference import async_prefixes
+from mlops_cdk.props.batch import job_name_prefix, output_prefix, service_batch_prefix
+from mlops_cdk.props.retraining_pipeline import retraining_prefixes
 
 
 def _imported_bucket(stack: cdk.Stack, bucket: s3.IBucket) -> s3.IBucket:
@@ -101,40 +113,93 @@ class ServiceStack(cdk.Stack):
         self.config, self.service, self.spec = config, service, spec
         self.key, self.vpc, self.subnets, self.role_path = key, vpc, subnets, role_path
         self.endpoint_name = endpoint_name_for(self.stack_name)
-        self.execution_role = SageMakerExecutionRole(
+        self.execution_role = self._execution_role(spec, repository, bucket)
+        self.models = self._models(spec, repository, bucket)
+        self.topic, self.alarms = self._alarms(spec)
+        self._serving(spec, bucket)
+        self.training_role: iam.IRole | None = None
+        self.retraining_pipeline = self._managed_retraining(spec, bucket, repository)
+        self.retraining = self._retraining(spec, bucket, repository)
+        self.drift, self.quality = self._drift(spec, bucket), self._quality_check(spec, bucket)
+        self.change_rule, self.approvals = self._change_rule(), self._approval_notification(spec)
+        self.smoke_test = self._smoke_test(spec, pipeline_account)
+        self.async_parts = self._async_endpoint(spec, bucket)
+        self.dashboard = self._dashboard(spec)
+        self.shadow = self._shadow(spec)
+        self.batch_jobs = self._batch_jobs(spec, bucket)
+
+    def _execution_role(
+        self, spec: ServiceConfig, repository: ecr.IRepository, bucket: s3.IBucket
+    ) -> iam.IRole:
+        """The role the service's models (and batch jobs) run as: its repository, model and
+        capture prefixes, batch input/output and, with a package group, the artifacts the
+        retraining pipeline registers."""
+        service = self.service
+        return SageMakerExecutionRole(
             self,
             "SageMakerExecution",
             repository=repository,
             bucket=bucket,
-            model_prefix=config.model_prefix(service),
-            capture_prefix=config.capture_prefix(service),
-            key=key,
-            vpc=vpc,
-            path=role_path,
+            model_prefix=self.config.model_prefix(service),
+            capture_prefix=self.config.capture_prefix(service),
+            key=self.key,
+            vpc=self.vpc,
+            path=self.role_path,
+            batch_read_prefix=service_batch_prefix(service) if spec.batch_jobs else None,
+            batch_write_prefixes=[output_prefix(service, job.name) for job in spec.batch_jobs],
+            registered_model_prefix=retraining_prefixes(service)[0]
+            if announces_approvals(spec)
+            else None,
         ).role
-        self.models = self._models(spec, repository, bucket)
-        self.topic, self.alarms = self._alarms(spec)
-        rollback = self.alarms.for_kinds(self.thresholds.rollback_on) if self.alarms else []
-        self.endpoint = self._endpoint(spec, bucket, rollback)
-        self.autoscaling = self._autoscaling(spec)
-        self.training_role: iam.IRole | None = None
-        self.retraining = self._retraining(spec, bucket, repository)
-        self.drift = self._drift(spec, bucket)
-        self.change_rule = self._change_rule()
-        self.smoke_test = self._smoke_test(spec, pipeline_account)
-        self.dashboard = self._dashboard(spec)
-        self._functions_wait_for_their_roles()
 
-    def _functions_wait_for_their_roles(self) -> None:
-        """Lambda refuses a function in a VPC whose role may not manage network interfaces
-        (CreateFunction): each function waits for every policy of its role, not only for the
-        default policy CDK makes it wait for."""
-        for owner in (self.drift, self.retraining):
-            function = getattr(owner, "function", None)
-            if function is not None and function.role is not None:
-                resource = function.node.default_child
-                assert isinstance(resource, cdk.CfnResource)  # noqa: S101 - an L2 function
-                wait_for_role_policies(resource, function.role)
+    def _serving(self, spec: ServiceConfig, bucket: s3.IBucket) -> None:
+        """How the service serves: a weighted (real-time or asynchronous) endpoint with its
+        autoscaling, or inference components on a shared fleet."""
+        rollback = self.alarms.rollback_alarms if self.alarms else []
+        self.async_output = self._async_output(spec, bucket)
+        self._weighted_endpoint = (
+            self._endpoint(spec, bucket, rollback) if spec.has_endpoint else None
+        )
+        self.autoscaling = self._autoscaling(spec)
+        self.inference_components = self._inference_components(spec)
+
+    @property
+    def endpoint(self) -> WeightedEndpoint:
+        """The service's endpoint; a service of batch jobs only has none."""
+        if self._weighted_endpoint is None:
+            raise AttributeError(f"service {self.service!r} has no endpoint (batch jobs only)")
+        return self._weighted_endpoint
+
+    def _batch_jobs(self, spec: ServiceConfig, bucket: s3.IBucket) -> dict[str, BatchTransformJob]:
+        """One state machine per batch job (and its schedule); alarms notify the topic, and the
+        dashboard shows the executions (a dashboard of its own for a batch-only service)."""
+        jobs: dict[str, BatchTransformJob] = {}
+        for job in spec.batch_jobs:
+            model = self.models[job.model]
+            jobs[job.name] = BatchTransformJob(
+                self,
+                f"Batch-{job.name}",
+                spec=job,
+                service=self.service,
+                job_name_prefix=job_name_prefix(self.config.name, self.service, job.name),
+                model_name=model.model_name,
+                execution_role=self.execution_role,
+                key=self.key,
+                bucket=bucket,
+                role_path=self.role_path,
+                log_retention=log_retention(self.config),
+                removal_policy=removal_policy(self.config),
+                depends_on=model,
+            )
+            if self.topic is not None:
+                jobs[job.name].notify(cloudwatch_actions.SnsAction(self.topic.topic))
+        if jobs:
+            widgets = execution_widgets(list(jobs.values()))
+            if self.dashboard is not None:
+                self.dashboard.dashboard.add_widgets(*widgets)
+            else:
+                cloudwatch.Dashboard(self, "BatchDashboard", widgets=[widgets])
+        return jobs
 
     def _smoke_test(
         self, spec: ServiceConfig, pipeline_account: str | None
@@ -150,8 +215,98 @@ class ServiceStack(cdk.Stack):
             # and that role may assume only roles under this service's path.
             trusted_role_name=step_role_name("smoke", self.config.name, self.service),
             role_path=f"{SMOKE_ROLE_PATH}{self.service}/",
-            depends_on=self.endpoint.endpoint,
+            depends_on=self.inference_components.endpoint
+            if self.inference_components is not None
+            else self.endpoint.endpoint,
         )
+
+    def _async_output(self, spec: ServiceConfig, bucket: s3.IBucket) -> AsyncOutput | None:
+        """An asynchronous endpoint's topics, what its execution role may do, and where it
+        writes (``async/<service>/output/`` and ``.../failures/``)."""
+        if spec.async_inference is None:
+            return None
+        input_prefix, output_prefix, failure_prefix = async_prefixes(self.service)
+        topics = AsyncNotificationTopics(
+            self, "AsyncTopics", key=self.key, spec=spec.async_inference.notifications
+        )
+        access = AsyncExecutionAccess(
+            self,
+            "AsyncExecutionAccess",
+            role=self.execution_role,
+            bucket=bucket,
+            input_prefix=input_prefix,
+            output_prefix=output_prefix,
+            failure_prefix=failure_prefix,
+            topics=topics.topics,
+        )
+        cdk.CfnOutput(
+            self,
+            "AsyncInputLocation",
+            value=bucket.s3_url_for_object(input_prefix),
+            description="Where submitters put asynchronous requests (the smoke test reads it)",
+        )
+        return AsyncOutput(
+            bucket=bucket,
+            output_prefix=output_prefix,
+            failure_prefix=failure_prefix,
+            topics=topics,
+            max_concurrent_invocations_per_instance=(
+                spec.async_inference.max_concurrent_invocations_per_instance
+            ),
+            policies=[access.policy],
+        )
+
+    def _async_endpoint(self, spec: ServiceConfig, bucket: s3.IBucket) -> dict[str, Any]:
+        """Backlog scaling (to zero, woken by HasBacklogWithoutCapacity), the async alarms (to
+        the service topic; retraining on ``alarms.retrain_on``) and the submitters (the smoke
+        role included)."""
+        settings = spec.async_inference
+        if settings is None:
+            return {}
+        variant = spec.variants[0].name
+        parts: dict[str, Any] = {}
+        if settings.scaling is not None:
+            parts["scaling"] = AsyncEndpointScaling(
+                self,
+                "AsyncScaling",
+                endpoint_name=self.endpoint.endpoint_name,
+                variant_name=variant,
+                spec=settings.scaling,
+                depends_on=self.endpoint.endpoint,
+            )
+        if self.topic is not None:
+            alarms = AsyncEndpointAlarms(
+                self,
+                "AsyncAlarms",
+                endpoint_name=self.endpoint_name,
+                variant_name=variant,
+                spec=settings.alarms,
+            )
+            notify = cloudwatch_actions.SnsAction(self.topic.topic)
+            for alarm in alarms.all_alarms:
+                alarm.add_alarm_action(notify)
+                alarm.add_ok_action(notify)
+            if self.retraining is not None:
+                for alarm in alarms.for_kinds(settings.alarms.retrain_on):
+                    alarm.add_alarm_action(InvokeFunctionAction(self.retraining.function))
+            parts["alarms"] = alarms
+        smoke_roles = [self.smoke_test.role] if self.smoke_test is not None else []
+        if not (settings.submitters or smoke_roles):
+            return parts
+        input_prefix, output_prefix, failure_prefix = async_prefixes(self.service)
+        parts["submitters"] = AsyncSubmitters(
+            self,
+            "AsyncSubmitters",
+            endpoint_arn=self.endpoint.endpoint_arn,
+            bucket=bucket,
+            key=self.key,
+            input_prefix=input_prefix,
+            output_prefix=output_prefix,
+            failure_prefix=failure_prefix,
+            role_arns=settings.submitters,
+            roles=smoke_roles,
+        )
+        return parts
 
     def _dashboard(self, spec: ServiceConfig) -> EndpointDashboard | None:
         if self.alarms is None:
@@ -164,20 +319,25 @@ class ServiceStack(cdk.Stack):
             alarms=[
                 *self.alarms.all_alarms,
                 *(self.drift.alarms if self.drift else []),
+                *(self.quality.alarms if self.quality else []),
                 *(self.retraining.alarms if self.retraining else []),
                 *(self.change_rule.alarms if self.change_rule else []),
+                *(self.async_parts["alarms"].all_alarms if "alarms" in self.async_parts else []),
             ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
             watches=[
                 owner.watch
-                for owner in (self.drift, self.retraining, self.change_rule)
+                for owner in (self.drift, self.quality, self.retraining, self.change_rule)
                 if owner is not None
             ],
         )
 
     @property
-    def thresholds(self) -> Any:
-        return self.config.thresholds(self.service)
+    def thresholds(self) -> AlarmThresholds:
+        thresholds = self.config.thresholds(self.service)
+        if self.spec.async_inference is not None:  # no Invocations metric to watch
+            return dataclasses.replace(thresholds, no_invocations_minutes=None)
+        return thresholds
 
     def _models(
         self, spec: ServiceConfig, repository: ecr.IRepository, bucket: s3.IBucket
@@ -186,29 +346,113 @@ class ServiceStack(cdk.Stack):
         models: dict[str, HostedModel] = {}
         for model in spec.models:
             in_vpc = model.name not in serverless_models
+            placement: dict[str, Any] = {
+                "execution_role": self.execution_role,
+                "vpc": self.vpc if in_vpc else None,
+                "subnets": self.subnets if in_vpc else None,
+                "network_isolation": model.network_isolation,
+            }
+            if model.model_package is not None:
+                models[model.name] = self._package_model(model, placement)
+                continue
+            if model.containers:
+                models[model.name] = self._multi_container_model(
+                    model, repository, bucket, placement
+                )
+                continue
             image = (
-                repository.repository_uri_for_digest(model.image_digest)
+                model.aws_image.resolve(self.config.region).uri
+                if model.aws_image
+                else repository.repository_uri_for_digest(model.image_digest)
                 if model.image_digest
                 else repository.repository_uri_for_tag(model.image_tag)
             )
             models[model.name] = HostedModel(
                 self,
                 f"Model-{model.name}",
-                execution_role=self.execution_role,
                 image_uri=image,
-                model_data_url=bucket.s3_url_for_object(model.model_data_key),
+                model_data_url=bucket.s3_url_for_object(str(model.model_data_key)),
                 environment=model.environment,
-                vpc=self.vpc if in_vpc else None,
-                subnets=self.subnets if in_vpc else None,
-                network_isolation=model.network_isolation,
+                **placement,
             )
         return models
+
+    def _multi_container_model(
+        self,
+        model: ModelConfig,
+        repository: ecr.IRepository,
+        bucket: s3.IBucket,
+        placement: dict[str, Any],
+    ) -> HostedModel:
+        """An inference pipeline or directly invocable containers; the execution role already
+        pulls from the repository and reads the service's model prefix (no grants here)."""
+        return HostedModel(
+            self,
+            f"Model-{model.name}",
+            containers=model.containers,
+            inference_execution=model.inference_execution,
+            repository=repository,
+            bucket=bucket,
+            grants=False,
+            **placement,
+        )
+
+    def _package_model(self, model: ModelConfig, placement: dict[str, Any]) -> HostedModel:
+        """A model made from a pinned version of a model package group (the service's unless
+        the configuration names another group or an ARN). The execution role already pulls from
+        the service's repository and reads its model prefix (no grants here): preflight checks
+        that the package's image and artifact are there. The group and version are the model's
+        metadata (``MlopsModelPackage``), which the review report reads offline."""
+        package = model.model_package
+        assert package is not None  # noqa: S101 - only package models come here
+        default_group = model_package_group_name(self.config.name, self.service)
+        arn = package.package_arn(
+            region=self.config.region, account=self.config.account, default_group=default_group
+        )
+        hosted = HostedModel(
+            self,
+            f"Model-{model.name}",
+            model_package_arn=arn,
+            environment=model.environment,
+            grants=False,
+            **placement,
+        )
+        hosted.model.add_metadata(
+            "MlopsModelPackage",
+            {
+                "Group": package.group_name(default_group),
+                "Version": package.package_version,
+                "Account": package.account(self.config.account),
+                "Model": model.name,
+            },
+        )
+        return hosted
+
+    def _approval_notification(self, spec: ServiceConfig) -> ApprovalNotification | None:
+        """The service's topic hears of every approved version of its model package group,
+        with the ``make promote`` command; failed deliveries notify the same topic."""
+        if self.topic is None or not announces_approvals(spec):
+            return None
+        notification = ApprovalNotification(
+            self,
+            "Approvals",
+            topic=self.topic.topic,
+            key=self.key,
+            group_name=model_package_group_name(self.config.name, self.service),
+            env=self.config.name,
+            service=self.service,
+            removal_policy=removal_policy(self.config),
+        )
+        notification.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
+        return notification
 
     def _alarms(self, spec: ServiceConfig) -> tuple[AlarmTopic | None, EndpointAlarms | None]:
         monitoring = self.config.monitoring
         if monitoring is None:
             return None, None
         topic = AlarmTopic(self, "AlarmTopic", key=self.key, emails=monitoring.alarm_emails)
+        if not spec.has_endpoint:  # batch jobs only: their alarms notify the topic
+            return topic, None
         alarms = EndpointAlarms(
             self,
             "Alarms",
@@ -216,8 +460,8 @@ class ServiceStack(cdk.Stack):
             variants={
                 v.name: v.instance.instance_type if v.instance else None for v in spec.variants
             },
-            thresholds=alarm_thresholds(self.thresholds),
-            quality_alarms=[quality_alarm(a) for a in spec.quality_alarms],
+            thresholds=self.thresholds,
+            quality_alarms=spec.quality_alarms,
         )
         notify = cloudwatch_actions.SnsAction(topic.topic)
         for alarm in alarms.all_alarms:
@@ -232,7 +476,8 @@ class ServiceStack(cdk.Stack):
             self,
             "Endpoint",
             endpoint_name=self.endpoint_name,
-            variants=[self._variant_spec(v) for v in spec.variants],
+            variants=spec.variants,
+            models=self.models,
             key=self.key,
             capture_bucket=bucket,
             capture_prefix=self.config.capture_prefix(self.service),
@@ -241,24 +486,73 @@ class ServiceStack(cdk.Stack):
             rollback_alarms=rollback,
             execution_roles=[self.execution_role],
             metrics=spec.metrics,
+            async_output=self.async_output,
+            shadow_variants=spec.shadow_variants,
         )
+
+    def _shadow(self, spec: ServiceConfig) -> ShadowVariantAlarms | None:
+        """The shadow variant's alarms (to the service topic; never rollback or retraining
+        triggers) and its comparison with production on the service dashboard."""
+        if not spec.shadow_variants or self.topic is None:
+            return None
+        shadow = spec.shadow_variants[0]
+        if shadow.instance is None:  # refused by endpoint_problems: shadows run on instances
+            return None
+        parts = ShadowVariantAlarms(
+            self,
+            "Shadow",
+            endpoint_name=self.endpoint_name,
+            production=spec.variants[0].name,
+            shadow=shadow.name,
+            instance_type=shadow.instance.instance_type,
+            thresholds=self.thresholds,
+        )
+        notify = cloudwatch_actions.SnsAction(self.topic.topic)
+        for alarm in parts.all_alarms:
+            alarm.add_alarm_action(notify)
+            alarm.add_ok_action(notify)
+        if self.dashboard is not None:
+            self.dashboard.dashboard.add_widgets(*parts.widgets)
+        return parts
 
     def _autoscaling(self, spec: ServiceConfig) -> dict[str, VariantAutoscaling]:
         scaled: dict[str, VariantAutoscaling] = {}
-        for variant in spec.variants:
-            scaling = self._scaling(variant)
-            if scaling is not None:
-                scaling_spec, kind = scaling
+        for variant in (*spec.variants, *spec.shadow_variants):
+            if variant.scaling is not None:
                 scaled[variant.name] = VariantAutoscaling(
                     self,
                     f"Scaling-{variant.name}",
                     endpoint_name=self.endpoint.endpoint_name,
                     variant_name=variant.name,
-                    spec=scaling_spec,
-                    kind=kind,
+                    scaling=variant.scaling,
                     depends_on=self.endpoint.endpoint,
                 )
         return scaled
+
+    def _inference_components(self, spec: ServiceConfig) -> InferenceComponentEndpoint | None:
+        """Models as inference components on a shared fleet (endpoint ``<env>-<service>``):
+        copy scaling (to zero, woken on NoCapacityInvocationFailures), alarms to the service
+        topic, and a dashboard of the components."""
+        if spec.inference_components is None:
+            return None
+        fleet = InferenceComponentEndpoint(
+            self,
+            "InferenceComponents",
+            endpoint_name=self.endpoint_name,
+            spec=spec.inference_components,
+            models=self.models,
+            execution_role=self.execution_role,
+            key=self.key,
+            metrics=spec.metrics,
+            thresholds=self.thresholds,
+        )
+        if self.topic is not None:
+            notify = cloudwatch_actions.SnsAction(self.topic.topic)
+            for alarm in fleet.all_alarms:
+                alarm.add_alarm_action(notify)
+                alarm.add_ok_action(notify)
+        cloudwatch.Dashboard(self, "ComponentsDashboard", widgets=[fleet.widgets()])
+        return fleet
 
     def _drift(self, spec: ServiceConfig, bucket: s3.IBucket) -> DriftCheck | None:
         """The service's drift check; its alarms notify the topic, and retrain when the
@@ -297,10 +591,40 @@ class ServiceStack(cdk.Stack):
             check.alarm.add_alarm_action(InvokeFunctionAction(self.retraining.function))
         return check
 
+    def _quality_check(self, spec: ServiceConfig, bucket: s3.IBucket) -> QualityCheck | None:
+        """The service's quality check of its production variants' captured predictions
+        against the labels under ground-truth/<service>/; its label heartbeat and failure alarms
+        notify the topic. The quality alarms that watch its metrics are the service's
+        quality_alarms (they retrain like any other)."""
+        if spec.quality_check is None:
+            return None
+        check = QualityCheck(
+            self,
+            "Quality",
+            spec=spec.quality_check,
+            service=self.service,
+            endpoint_name=self.endpoint_name,
+            key=self.key,
+            vpc=self.vpc,
+            subnets=self.subnets,
+            bucket=bucket,
+            capture_prefix=self.config.capture_prefix(self.service),
+            variants=[v.name for v in spec.variants],
+            log_retention=log_retention(self.config),
+            removal_policy=removal_policy(self.config),
+            role_path=self.role_path,
+        )
+        if self.topic is not None:
+            notify = cloudwatch_actions.SnsAction(self.topic.topic)
+            for alarm in check.alarms:
+                alarm.add_alarm_action(notify)
+                alarm.add_ok_action(notify)
+        return check
+
     def _change_rule(self) -> EndpointChangeRule | None:
         """Notify the alarm topic of changes to this endpoint made outside the pipeline; the
         rule's failed deliveries and its dead-letter queue notify the same topic."""
-        if self.config.change_detection is None or self.topic is None:
+        if self.config.change_detection is None or self.topic is None or not self.spec.has_endpoint:
             return None
         rule = EndpointChangeRule(
             self,
@@ -343,6 +667,71 @@ class ServiceStack(cdk.Stack):
         )
         return self.training_role, template
 
+    def _managed_retraining(
+        self, spec: ServiceConfig, bucket: s3.IBucket, repository: ecr.IRepository
+    ) -> RetrainingPipeline | None:
+        """The service's model package group (``self.package_group``, with ``model_registry`` or
+        the managed pipeline) and the retraining pipeline this app deploys; its failures notify
+        the topic."""
+        self.package_group: ModelPackageGroup | None = None
+        if not announces_approvals(spec):
+            return None
+        group_name = model_package_group_name(self.config.name, self.service)
+        self.package_group = registry = ModelPackageGroup(
+            self,
+            "ModelRegistry",
+            group_name=group_name,
+            reader_accounts=spec.model_registry.reader_accounts if spec.model_registry else (),
+            removal_policy=removal_policy(self.config),
+        )
+        managed = spec.retraining.managed_pipeline if spec.retraining else None
+        if managed is None or managed.name is None:
+            return None
+        serving = managed.serving_model or spec.variants[0].model
+        model = next(m for m in spec.models if m.name == serving)
+        in_repository = [
+            image.aws_image is None for image in (managed.training, managed.evaluation, model)
+        ]
+        pipeline = RetrainingPipeline(
+            self,
+            "RetrainingPipeline",
+            spec=managed,
+            pipeline_name=managed.name,
+            service=self.service,
+            group_name=group_name,
+            images=PipelineImages(
+                training=self._image_uri(managed.training, repository),
+                evaluation=self._image_uri(managed.evaluation, repository),
+                serving=self._image_uri(model, repository),
+                repository=repository if any(in_repository) else None,
+            ),
+            bucket=bucket,
+            key=self.key,
+            vpc=self.vpc,
+            subnets=self.subnets,
+            role_path=self.role_path,
+        )
+        pipeline.node.add_dependency(registry)
+        if self.topic is not None:
+            notify = cloudwatch_actions.SnsAction(self.topic.topic)
+            pipeline.alarm.add_alarm_action(notify)
+            pipeline.alarm.add_ok_action(notify)
+            # Each failed or stopped execution, by ARN (EventBridge; the key admits it: a
+            # managed pipeline announces approvals, see Foundation._change_detection).
+            failures = pipeline.notify_failures(
+                self.topic.topic, removal_policy=removal_policy(self.config)
+            )
+            failures.watch.notify(notify)
+        return pipeline
+
+    def _image_uri(self, image: Any, repository: ecr.IRepository) -> str:
+        """An image AWS provides (``aws_image``), or a digest or tag of the repository."""
+        if image.aws_image is not None:
+            return str(image.aws_image.resolve(self.config.region).uri)
+        if image.image_digest:
+            return repository.repository_uri_for_digest(image.image_digest)
+        return repository.repository_uri_for_tag(image.image_tag)
+
     def _retraining(
         self, spec: ServiceConfig, bucket: s3.IBucket, repository: ecr.IRepository
     ) -> RetrainingFunction | None:
@@ -371,7 +760,7 @@ class ServiceStack(cdk.Stack):
             cooldown=cdk.Duration.minutes(retraining.cooldown_minutes),
             log_retention=log_retention(self.config),
             removal_policy=removal_policy(self.config),
-            pipeline_name=retraining.pipeline.name if retraining.pipeline else None,
+            pipeline_name=retraining.pipeline_name,
             training_job_template=template,
             training_job_prefix=job.job_prefix if job else None,
             training_role=training_role,
@@ -382,74 +771,6 @@ class ServiceStack(cdk.Stack):
         # A direct alarm action: the alarm invokes the function asynchronously with its state
         # change, only on transitions to ALARM (see README, "Retraining").
         invoke = InvokeFunctionAction(function.function)
-        triggers = [
-            *(self.alarms.quality[a.name] for a in spec.quality_alarms if a.retrain),
-            *self.alarms.for_kinds(self.thresholds.retrain_on),
-        ]
-        for alarm in triggers:
+        for alarm in self.alarms.retraining_triggers:
             alarm.add_alarm_action(invoke)
         return function
-
-    def _variant_spec(self, variant: VariantConfig) -> VariantSpec:
-        model_name = self.models[variant.model].model_name
-        if variant.serverless is not None:
-            return VariantSpec(
-                name=variant.name,
-                model_name=model_name,
-                initial_weight=variant.initial_weight,
-                serverless=ServerlessSpec(
-                    memory_size_mb=variant.serverless.memory_size_mb,
-                    max_concurrency=variant.serverless.max_concurrency,
-                    provisioned_concurrency=variant.serverless.provisioned_concurrency,
-                ),
-            )
-        assert variant.instance is not None  # noqa: S101 - schema: exactly one kind
-        return VariantSpec(
-            name=variant.name,
-            model_name=model_name,
-            initial_weight=variant.initial_weight,
-            instance_type=variant.instance.instance_type,
-            initial_instance_count=variant.instance.initial_instance_count,
-        )
-
-    @staticmethod
-    def _scaling(
-        variant: VariantConfig,
-    ) -> tuple[ScalingSpec, Literal["instances", "provisioned_concurrency"]] | None:
-        if variant.instance is not None and variant.instance.autoscaling is not None:
-            s = variant.instance.autoscaling
-            return (
-                ScalingSpec(
-                    min_capacity=s.min_capacity,
-                    max_capacity=s.max_capacity,
-                    target_value=s.target_value,
-                    metric=s.metric,
-                    scale_in_cooldown_seconds=s.scale_in_cooldown_seconds,
-                    scale_out_cooldown_seconds=s.scale_out_cooldown_seconds,
-                    scheduled=[
-                        ScheduledCapacity(
-                            name=a.name,
-                            cron=a.schedule,
-                            min_capacity=a.min_capacity,
-                            max_capacity=a.max_capacity,
-                            time_zone=a.time_zone,
-                        )
-                        for a in s.scheduled
-                    ],
-                ),
-                "instances",
-            )
-        if variant.serverless is not None and variant.serverless.autoscaling is not None:
-            p = variant.serverless.autoscaling
-            return (
-                ScalingSpec(
-                    min_capacity=p.min_capacity,
-                    max_capacity=p.max_capacity,
-                    target_value=p.target_utilization,
-                    metric="provisioned_concurrency_utilization",
-                    scale_in_cooldown_seconds=p.scale_in_cooldown_seconds,
-                    scale_out_cooldown_seconds=p.scale_out_cooldown_seconds,
-                ),
-                "provisioned_concurrency",
-            )
-        return None

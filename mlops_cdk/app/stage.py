@@ -13,9 +13,11 @@ from mlops_cdk.app.registry import ServiceRegistryStack
 from mlops_cdk.app.scanner_skips import ScannerSkips
 from mlops_cdk.app.service import ServiceStack
 from mlops_cdk.app.settings import removal_policy, resource_tags
+from mlops_cdk.aws.names import model_package_group_name
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.pipeline import step_role_name
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
+from mlops_cdk.config.service import ServiceConfig
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class MlopsStage(cdk.Stage):
             retraining_pipelines=[spec.retraining.pipeline.name]
             if spec.retraining is not None and spec.retraining.pipeline is not None
             else [],
+            aws_image_repositories=aws_image_repositories(spec, config.region),
+            model_packages=model_packages(config, name),
         )
         serving = ServiceStack(
             self,
@@ -100,3 +104,30 @@ class MlopsStage(cdk.Stage):
             pipeline_account=pipeline_account,
         )
         return ServiceStacks(registry=registry, serving=serving)
+
+
+def aws_image_repositories(spec: ServiceConfig, region: str) -> list[str]:
+    """ARNs of the repositories of the images AWS provides that the service's models use (the
+    pre-deploy check describes their pinned tags)."""
+    images = {
+        container.aws_image.resolve(region)
+        for model in spec.models
+        for container in model.container_specs()
+        if container.aws_image is not None
+    }
+    return sorted(image.repository_arn for image in images)
+
+
+def model_packages(config: EnvConfig, service: str) -> list[str]:
+    """ARNs of the versioned packages the service's models are created from (the pre-deploy
+    check describes them: approved, image and artifact)."""
+    group = model_package_group_name(config.name, service)
+    return sorted(
+        {
+            model.model_package.package_arn(
+                region=config.region, account=config.account, default_group=group
+            )
+            for model in config.services[service].models
+            if model.model_package is not None
+        }
+    )

@@ -6,6 +6,11 @@ SageMaker API reference, ``TrafficRoutingConfig``: ``CanarySize`` "must be less 
 total instance count". A ``CAPACITY_PERCENT`` size is rounded up to whole instances (developer
 guide, "Blue/Green Deployments": traffic shifting by capacity). ``WaitIntervalInSeconds`` (0-3600)
 is required and is the baking period during which auto-rollback alarms are evaluated.
+
+Rolling updates (API reference "RollingUpdatePolicy",
+https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_RollingUpdatePolicy.html):
+``MaximumBatchSize`` "must be between 5% to 50% of the variant's total instance count", rounded
+up to whole instances like the blue/green steps (so a one-instance fleet cannot roll).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Literal
 
-Strategy = Literal["all_at_once", "canary", "linear"]
+Strategy = Literal["all_at_once", "canary", "linear", "rolling"]
 
 StepType = Literal["INSTANCE_COUNT", "CAPACITY_PERCENT"]
 STEP_TYPES: frozenset[str] = frozenset({"INSTANCE_COUNT", "CAPACITY_PERCENT"})
@@ -25,6 +30,9 @@ STEP_TYPES: frozenset[str] = frozenset({"INSTANCE_COUNT", "CAPACITY_PERCENT"})
 CANARY_MAX_SHARE = Fraction(1, 2)
 LINEAR_MIN_SHARE = Fraction(1, 10)
 LINEAR_MAX_SHARE = Fraction(1, 2)
+# API reference "RollingUpdatePolicy": MaximumBatchSize 5-50 % of the variant's instance count.
+ROLLING_MIN_SHARE = Fraction(5, 100)
+ROLLING_MAX_SHARE = Fraction(1, 2)
 
 
 def effective_step(step_type: str, value: float, fleet: int) -> int:
@@ -54,14 +62,16 @@ def step_share(step_type: str, value: float, fleet: int) -> float:
 
 
 def step_within_limits(kind: str, step_type: str, value: float, fleet: int) -> bool:
-    """Whether a ``CANARY`` or ``LINEAR`` step of this size is valid on a fleet of ``fleet``
-    (compared exactly: 1 of 10 instances is exactly the 10 % minimum)."""
+    """Whether a ``CANARY`` or ``LINEAR`` step, or a ``ROLLING`` batch, of this size is valid on
+    a fleet of ``fleet`` (compared exactly: 1 of 10 instances is exactly the 10 % minimum)."""
     share = Fraction(effective_step(step_type, value, fleet), fleet)
     if kind.upper() == "CANARY":
         return 0 < share <= CANARY_MAX_SHARE
     if kind.upper() == "LINEAR":
         return LINEAR_MIN_SHARE <= share <= LINEAR_MAX_SHARE
-    raise ValueError(f"step kind must be CANARY or LINEAR, got {kind!r}")
+    if kind.upper() == "ROLLING":
+        return ROLLING_MIN_SHARE <= share <= ROLLING_MAX_SHARE
+    raise ValueError(f"step kind must be CANARY, LINEAR or ROLLING, got {kind!r}")
 
 
 def describe_step(strategy: str, step_type: str, value: float, fleet: int) -> str:
@@ -79,6 +89,8 @@ def step_problem(strategy: str, step_type: str, value: float, fleet: int) -> str
     described = describe_step(strategy, step_type, value, fleet)
     if strategy.lower() == "canary":
         return f"{described}; SageMaker allows a canary of at most 50 % of the variant's fleet"
+    if strategy.lower() == "rolling":
+        return f"{described}; SageMaker requires a rolling batch of 5-50 % of the variant's fleet"
     return f"{described}; SageMaker requires a linear step of 10-50 % of the variant's fleet"
 
 

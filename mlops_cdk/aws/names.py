@@ -19,3 +19,9 @@ def endpoint_name_for(stack_name: str) -> str:
     name = re.sub(r"[^a-zA-Z0-9-]+", "-", stack_name).strip("-")
     name = name[:MAX_ENDPOINT_NAME_LENGTH].rstrip("-")
     return name or "endpoint"
+
+
+def model_package_group_name(env: str, service: str) -> str:
+    """The SageMaker model package group of a service's registered model versions
+    (``<env>-<service>``; the retraining pipeline registers into it, promotion reads it)."""
+    return f"{env}-{service}"

@@ -93,7 +93,60 @@ MULTI_MODEL_LOADING_METRICS: frozenset[str] = frozenset(
         "ModelUnloadingTime",
     }
 )
-ENDPOINT_METRICS: frozenset[str] = ENDPOINT_INVOCATION_METRICS | MULTI_MODEL_LOADING_METRICS
+# "Alarms and logs for tracking metrics from asynchronous endpoints"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html), AWS/SageMaker:
+# with EndpointName only: the backlog and the oldest request's age; with EndpointName and
+# VariantName: the rest (note AWS's spelling "InvocationsProcesssed"). HasBacklogWithoutCapacity
+# (EndpointName) is the metric "Autoscale an asynchronous endpoint" scales up from zero on.
+APPROXIMATE_BACKLOG_SIZE = "ApproximateBacklogSize"
+APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = "ApproximateBacklogSizePerInstance"
+APPROXIMATE_AGE_OF_OLDEST_REQUEST = "ApproximateAgeOfOldestRequest"
+HAS_BACKLOG_WITHOUT_CAPACITY = "HasBacklogWithoutCapacity"
+INVOCATION_FAILURES = "InvocationFailures"
+ASYNC_ENDPOINT_METRICS: frozenset[str] = frozenset(
+    {
+        APPROXIMATE_BACKLOG_SIZE,
+        APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE,
+        APPROXIMATE_AGE_OF_OLDEST_REQUEST,
+        HAS_BACKLOG_WITHOUT_CAPACITY,
+        INVOCATION_FAILURES,
+        "ExpiredRequests",
+        "InvocationsProcesssed",
+        "NotificationFailures",
+        "RequestDownloadFailures",
+        "RequestDownloadLatency",  # microseconds
+        "ResponseUploadFailures",
+        "ResponseUploadLatency",  # microseconds
+        "TimeInBacklog",  # microseconds
+        "TotalProcessingTime",  # milliseconds
+    }
+)
+ENDPOINT_METRICS: frozenset[str] = (
+    ENDPOINT_INVOCATION_METRICS | MULTI_MODEL_LOADING_METRICS | ASYNC_ENDPOINT_METRICS
+)
+
+# --- Inference components (dimension InferenceComponentName) -------------------------------------
+
+# "Amazon SageMaker AI metrics in Amazon CloudWatch": the AWS/SageMaker invocation metrics are also
+# published per inference component ("Dimensions for endpoint invocation metrics":
+# InferenceComponentName), and /aws/sagemaker/InferenceComponents holds each component's
+# normalized utilization. "Scale an endpoint to zero instances"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html):
+# SageMaker emits NoCapacityInvocationFailures (AWS/SageMaker, InferenceComponentName) when a
+# request reaches an endpoint with no instance to serve it.
+INFERENCE_COMPONENT_DIMENSION = "InferenceComponentName"
+NO_CAPACITY_INVOCATION_FAILURES = "NoCapacityInvocationFailures"
+COMPONENT_INVOCATION_METRICS: frozenset[str] = ENDPOINT_INVOCATION_METRICS | {
+    NO_CAPACITY_INVOCATION_FAILURES
+}
+COMPONENT_UTILIZATION_METRICS: frozenset[str] = frozenset(
+    {
+        "CPUUtilizationNormalized",
+        "GPUMemoryUtilizationNormalized",
+        "GPUUtilizationNormalized",
+        "MemoryUtilizationNormalized",
+    }
+)
 
 # --- /aws/sagemaker/Endpoints: instance metrics (dimensions EndpointName, VariantName) ----------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -73,12 +74,31 @@ def _adapter(field: FieldInfo) -> TypeAdapter[Any]:
     annotation: Any = field.annotation
     if field.metadata:
         annotation = Annotated[annotation, *field.metadata]
-    return TypeAdapter(annotation)
+    return _type_adapter(annotation)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """``X`` for an annotation ``X`` or ``X | None`` where X is a model."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _type_adapter(annotation: Any) -> TypeAdapter[Any]:
+    """``TypeAdapter(annotation)``, built once per annotation: building one generates the
+    type's whole validation schema (for a props dataclass, pydantic also reads its source for
+    the field docstrings), several ms each, and a partial validation builds dozens."""
+    try:
+        return _ADAPTERS[annotation]
+    except KeyError:
+        adapter = _ADAPTERS[annotation] = TypeAdapter(annotation)
+        return adapter
+    except TypeError:  # pragma: no cover - an unhashable annotation: not cached
+        return TypeAdapter(annotation)
+
+
+def _model_in(annotation: Any) -> type[Any] | None:
+    """``X`` for an annotation ``X`` or ``X | None`` where X is a model or a construct's props
+    (a dataclass, :mod:`mlops_cdk.props`)."""
+    if isinstance(annotation, type) and (
+        issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)
+    ):
         return annotation
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         models = [m for m in map(_model_in, typing.get_args(annotation)) if m is not None]
@@ -89,13 +109,17 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 def _partial_value(annotation: Any, raw: Any) -> Any:
     """The best-effort value of an invalid field: its models built partially, else _INVALID."""
     model = _model_in(annotation)
+    if model is not None and not isinstance(raw, dict):
+        return _INVALID
+    if model is not None and issubclass(model, BaseModel):
+        return partial_model(model, raw)
     if model is not None:
-        return partial_model(model, raw) if isinstance(raw, dict) else _INVALID
+        return partial_props(model, raw)
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is dict and len(args) == 2 and isinstance(raw, dict):
         built = {key: _valid_or_partial(args[1], item) for key, item in raw.items()}
         return {key: item for key, item in built.items() if item is not _INVALID}
-    if origin is list and len(args) == 1 and isinstance(raw, list):
+    if origin in (list, tuple) and args and isinstance(raw, list):
         items = [_valid_or_partial(args[0], item) for item in raw]
         # Dropping an item would shift the indices the checks report: all or nothing.
         return _INVALID if any(item is _INVALID for item in items) else items
@@ -106,11 +130,11 @@ def _valid_or_partial(annotation: Any, raw: Any) -> Any:
     model = _model_in(annotation)
     if model is not None:
         try:
-            return model.model_validate(raw)
+            return _type_adapter(model).validate_python(raw)
         except ValidationError:
             return _partial_value(annotation, raw)
     try:
-        return TypeAdapter(annotation).validate_python(raw)
+        return _type_adapter(annotation).validate_python(raw)
     except ValidationError:
         return _INVALID
 
@@ -137,6 +161,29 @@ def _adapted(cls: type[BaseModel], name: str, raw: Any) -> Any:
         return _adapter(cls.model_fields[name]).validate_python(raw)
     except ValidationError:  # pragma: no cover - the field's validators passed
         return _INVALID
+
+
+def partial_props(cls: type[Any], data: dict[str, Any]) -> Any:
+    """An instance of the props dataclass ``cls`` built like :func:`partial_model`: each field
+    validated on its own, invalid fields left unset (reading one raises AttributeError), no
+    ``__post_init__``. For cross-field checks over what is valid; never built into constructs."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    instance = object.__new__(cls)
+    for field in dataclasses.fields(cls):
+        if field.name in data:
+            try:
+                value = _type_adapter(hints[field.name]).validate_python(data[field.name])
+            except ValidationError:
+                value = _partial_value(hints[field.name], data[field.name])
+        elif field.default is not dataclasses.MISSING:
+            value = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            value = field.default_factory()
+        else:
+            continue
+        if value is not _INVALID:
+            object.__setattr__(instance, field.name, value)  # frozen: set as __init__ does
+    return instance
 
 
 def partial_model(cls: type[M], data: dict[str, Any]) -> M:

@@ -15,12 +15,14 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from mlops_cdk.config.cross_file import cross_file_problems
 from mlops_cdk.config.errors import ConfigError
 from mlops_cdk.config.pipeline import PIPELINE_FILE, PipelineConfig
 from mlops_cdk.config.schema import ENV_NAME_PATTERN, EnvConfig
@@ -95,15 +97,18 @@ UNKNOWN_KEY_ERRORS = frozenset({"extra_forbidden", "unexpected_keyword_argument"
 
 
 def _step(annotation: Any, part: int | str) -> Any:
-    """The annotation one step down ``loc``: a model's field, a list item or a dict value."""
+    """The annotation one step down ``loc``: a model's or props' field, a list or tuple item
+    or a dict value."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         field = annotation.model_fields.get(str(part))
         return None if field is None else field.annotation
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):  # a props class
+        return typing.get_type_hints(annotation).get(str(part))
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):  # X | None: step into the non-None member
         members = [a for a in args if a is not type(None)]
         return _step(members[0], part) if len(members) == 1 else None
-    if origin is list and args:
+    if origin in (list, tuple) and args:
         return args[0]
     if origin is dict and len(args) == 2:
         return args[1]
@@ -241,7 +246,10 @@ def load_environment(
 
 
 def load_environments(config_dir: Path, only: str | None = None) -> list[EnvConfig]:
-    """Validate every environment (or just ``only``); all problems of all files are reported."""
+    """Validate every environment (or just ``only``); all problems of all files are reported.
+
+    Every environment read together is also checked against the others: what a file copied
+    from another still holds of it (:mod:`mlops_cdk.config.cross_file`)."""
     problems = ignored_files(config_dir) if config_dir.is_dir() else []
     known = known_environments(config_dir) if config_dir.is_dir() else []
     if not known:
@@ -258,6 +266,8 @@ def load_environments(config_dir: Path, only: str | None = None) -> list[EnvConf
             )
         except ConfigError as exc:
             problems.extend(exc.problems)
+    if only is None:
+        problems.extend(cross_file_problems(configs, partial(environment_file, config_dir)))
     if problems:
         raise ConfigError(problems)
     return configs

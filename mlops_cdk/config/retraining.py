@@ -1,5 +1,6 @@
 """``services.<name>.retraining``: what the retraining function starts when an alarm fires (a
-SageMaker pipeline, or a training job from a CreateTrainingJob template), its cooldown, and the
+team's own SageMaker pipeline, the pipeline this app deploys (``managed_pipeline``), or a
+training job from a CreateTrainingJob template), its cooldown, and the
 checks on a training-job template (its S3 URIs, placeholders and spot settings)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.props.retraining_pipeline import ManagedPipelineSpec
 
 
 class PipelineRetraining(StrictModel):
@@ -250,9 +252,31 @@ class RetrainingConfig(StrictModel):
     )
     pipeline: PipelineRetraining | None = None
     training_job: TrainingJobRetraining | None = None
+    managed_pipeline: ManagedPipelineSpec | None = Field(
+        None,
+        description='A retraining pipeline this app deploys (see README, "Managed retraining '
+        'pipeline"): name, training (image_tag | image_digest | aws_image, instance_type, '
+        "instance_count, volume_gb, max_runtime_seconds, hyperparameters, channels, "
+        "content_type, network_isolation, spot {max_wait_seconds, checkpoint_local_path}), "
+        "evaluation (image, instance_type, instance_count, volume_gb, max_runtime_seconds, "
+        "entrypoint, arguments, channel, metric {name, threshold, comparison}, "
+        "network_isolation), serving_model, content_types, response_types.",
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> RetrainingConfig:
-        if (self.pipeline is None) == (self.training_job is None):
-            raise FieldProblem("pipeline", "set exactly one of pipeline or training_job")
+        targets = [self.pipeline, self.training_job, self.managed_pipeline]
+        if sum(target is not None for target in targets) != 1:
+            raise FieldProblem(
+                "pipeline", "set exactly one of pipeline, training_job or managed_pipeline"
+            )
         return self
+
+    @property
+    def pipeline_name(self) -> str | None:
+        """The pipeline the retraining function starts: a team's own or the managed one."""
+        if self.pipeline is not None:
+            return self.pipeline.name
+        if self.managed_pipeline is not None:
+            return self.managed_pipeline.name
+        return None

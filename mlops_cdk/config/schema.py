@@ -6,6 +6,7 @@ Later sections (serving, monitoring, pipeline) are added to :class:`EnvConfig` a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from functools import partial
@@ -20,11 +21,12 @@ from mlops_cdk.aws.regions import REGIONS
 from mlops_cdk.config.base import StrictModel, partial_model
 from mlops_cdk.config.budget import BudgetConfig, budget_problems
 from mlops_cdk.config.change_detection import ChangeDetectionConfig
-from mlops_cdk.config.errors import FieldProblem, FieldProblems, Problems
+from mlops_cdk.config.env_names import names_environment
+from mlops_cdk.config.errors import FieldProblem, Problems
 from mlops_cdk.config.monitoring import (
     ENDPOINT_DIMENSIONS,
+    AlarmThresholds,
     MonitoringConfig,
-    OperationalThresholds,
 )
 from mlops_cdk.config.retraining import training_job_problems
 from mlops_cdk.config.service import (
@@ -33,7 +35,11 @@ from mlops_cdk.config.service import (
     ServiceConfig,
     derive_service_names,
     named_fields,
+    validated_thresholds,
 )
+from mlops_cdk.props.batch import MAX_JOB_NAME_PREFIX, job_name_prefix
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.inference_components import MAX_COMPONENT_NAME_LENGTH, component_name
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -330,7 +336,7 @@ class EnvConfig(AwsLocation):
         for service, spec in self.services.items():
             for field, value in named_fields(spec, f"services.{service}"):
                 for other in sorted(other_environments):
-                    if re.search(rf"(?<![a-z0-9]){re.escape(other)}(?![a-z0-9])", value.lower()):
+                    if names_environment(value, self.name, other):  # prod-eu-x names prod-eu
                         problems.append(
                             (field, f"{value!r} names environment {other!r}, not {self.name!r}: "
                                     "write {env} where the environment name goes")
@@ -350,9 +356,9 @@ class EnvConfig(AwsLocation):
         """The only data-capture prefix a service's endpoint may write."""
         return f"{self.storage.data_capture_prefix}{service}/"
 
-    def thresholds(self, service: str) -> OperationalThresholds:
+    def thresholds(self, service: str) -> AlarmThresholds:
         """The service's alarm thresholds: environment defaults with its overrides."""
-        defaults = self.monitoring.operational if self.monitoring else OperationalThresholds()
+        defaults = self.monitoring.operational if self.monitoring else AlarmThresholds()
         return self.services[service].thresholds(defaults)
 
     @field_validator("log_retention_days")
@@ -502,24 +508,75 @@ class EnvConfig(AwsLocation):
                 f"allows {MAX_ENDPOINT_NAME}: shorten the service name to at most "
                 f"{MAX_ENDPOINT_NAME - len(self.name) - 1} characters",
             )
+        self._check_component_names(problems, name, endpoint)
+        for index, job in enumerate(self.services[name].batch_jobs):
+            prefix = job_name_prefix(self.name, name, job.name)
+            if len(prefix) > MAX_JOB_NAME_PREFIX:
+                problems.add(
+                    f"services.{name}.batch_jobs[{index}].name",
+                    f"transform jobs are named {prefix!r}-<run>: at most {MAX_JOB_NAME_PREFIX} "
+                    "characters before the run's suffix (SageMaker allows 63): shorten the job "
+                    "or service name",
+                )
+
+    def _check_component_names(self, problems: Problems, name: str, endpoint: str) -> None:
+        """Components are named ``<env>-<service>-<component>``; CreateInferenceComponent
+        allows 63 characters (InferenceComponentName, "CreateInferenceComponent",
+        https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateInferenceComponent.html)."""
+        spec = self.services[name].inference_components
+        for index, component in enumerate(spec.components if spec else ()):
+            physical = component_name(endpoint, component.name)
+            if len(physical) > MAX_COMPONENT_NAME_LENGTH:
+                problems.add(
+                    f"services.{name}.inference_components.components[{index}].name",
+                    f"the component is named {physical!r}: {len(physical)} characters; "
+                    f"SageMaker allows {MAX_COMPONENT_NAME_LENGTH}: shorten the component or "
+                    "service name",
+                )
 
     def _check_service_storage(
         self, problems: Problems, where: str, name: str, service: ServiceConfig
     ) -> None:
         prefix = self.model_prefix(name)
         for index, model in enumerate(service.models):
-            if not model.model_data_key.startswith(prefix):
-                problems.add(
-                    f"{where}.models[{index}].model_data_key",
-                    f"must be under {prefix!r} (storage.model_artifacts_prefix + the service "
-                    "name: the only prefix the service's execution role can read)",
-                )
+            at = f"{where}.models[{index}]"
+            parts: list[tuple[str, Any]] = [
+                (f"{at}.containers[{i}]", c) for i, c in enumerate(model.containers)
+            ]
+            for path, container in parts or [(at, model)]:
+                key = container.model_data_key
+                if key is not None and not key.startswith(prefix):
+                    problems.add(
+                        f"{path}.model_data_key",
+                        f"must be under {prefix!r} (storage.model_artifacts_prefix + the service "
+                        "name: the only prefix the service's execution role can read)",
+                    )
+                image = container.aws_image
+                problem = image.region_problem(self.region) if image is not None else None
+                if problem is not None:
+                    problems.add(f"{path}.aws_image", problem)
         for index, arn in enumerate(service.publishers or []):
             if arn not in self.publishers:
                 problems.add(
                     f"{where}.publishers[{index}]",
                     f"{arn!r} is not one of the environment's publishers (a service can only "
                     "narrow the list: the bucket and key admit the environment's publishers)",
+                )
+        submitters = service.async_inference.submitters if service.async_inference else ()
+        for index, arn in enumerate(submitters):
+            account = ROLE_ARN_PATTERN.match(arn)
+            if account and account.group(1) != self.account:
+                problems.add(
+                    f"{where}.async_inference.submitters[{index}]",
+                    f"must be a role of this environment's account {self.account}: submitters "
+                    'are granted on the identity side (see README, "Asynchronous endpoints", '
+                    "for cross-account callers)",
+                )
+            elif account and arn not in self.publishers:
+                problems.add(
+                    f"{where}.async_inference.submitters[{index}]",
+                    f"{arn!r} is not one of the environment's publishers: the environment key "
+                    "admits only them (through S3) to write and read the request objects",
                 )
 
     def _check_production(self, problems: Problems, where: str, service: ServiceConfig) -> None:
@@ -536,6 +593,12 @@ class EnvConfig(AwsLocation):
                 continue
             if variant.instance.initial_instance_count < 2:
                 problems.add(f"{at}.instance.initial_instance_count", two)
+            if service.async_inference is not None:  # queued requests wait for instances
+                if service.async_inference.scaling is None:
+                    problems.add(
+                        f"{where}.async_inference.scaling", "production endpoints must autoscale"
+                    )
+                continue
             scaling = variant.instance.autoscaling
             if scaling is None:
                 problems.add(f"{at}.instance.autoscaling", "production variants must autoscale")
@@ -556,13 +619,13 @@ class EnvConfig(AwsLocation):
         except ValidationError as exc:
             if self.monitoring is not None:
                 try:  # defaults that are invalid on their own are reported where they are
-                    OperationalThresholds.model_validate(dict(self.monitoring.operational))
+                    validated_thresholds(dataclasses.asdict(self.monitoring.operational))
                 except ValidationError:
                     return
             for error in exc.errors():
                 cause = (error.get("ctx") or {}).get("error")
                 parts = [str(part) for part in error["loc"]]
-                if isinstance(cause, FieldProblems):
+                if isinstance(cause, PropProblems):  # the thresholds' own checks
                     for path, message in cause.problems:
                         problems.add(".".join([f"{where}.alarms", *parts, path]), message)
                 else:
@@ -570,7 +633,10 @@ class EnvConfig(AwsLocation):
                     problems.add(field, error["msg"].removeprefix("Value error, "))
             return
         drift = [service.drift] if service.drift is not None and service.drift.retrain else []
-        triggers = [a for a in service.quality_alarms if a.retrain] + thresholds.retrain_on + drift
+        async_alarms = service.async_inference.alarms if service.async_inference else None
+        triggers: list[object] = [a for a in service.quality_alarms if a.retrain]
+        triggers += [*thresholds.retrain_on, *drift]
+        triggers += list(async_alarms.retrain_on if async_alarms else ())
         if triggers and service.retraining is None:
             problems.add(
                 f"{where}.retraining",
@@ -583,11 +649,26 @@ class EnvConfig(AwsLocation):
                 "alarms.retrain_on or drift.retrain",
             )
         if self.monitoring is None:
-            if service.quality_alarms or service.retraining is not None or service.drift:
+            # Each of these alarms on failures (failed batch runs, an async backlog, components
+            # without capacity, checks that stop): their alarms need the service's topic.
+            alarmed = [
+                field
+                for field in (
+                    "quality_alarms",
+                    "retraining",
+                    "drift",
+                    "batch_jobs",
+                    "async_inference",
+                    "inference_components",
+                    "quality_check",
+                )
+                if getattr(service, field, None)
+            ]
+            if alarmed:
                 problems.add(
                     "monitoring",
-                    f"service {name!r} has alarms: configure the environment's monitoring "
-                    "(alarm_emails, operational defaults)",
+                    f"service {name!r} has alarms ({', '.join(alarmed)}): configure the "
+                    "environment's monitoring (alarm_emails, operational defaults)",
                 )
             return
         self._check_service_alarms(problems, where, name, service, thresholds)
@@ -619,7 +700,7 @@ class EnvConfig(AwsLocation):
         where: str,
         name: str,
         service: ServiceConfig,
-        thresholds: OperationalThresholds,
+        thresholds: AlarmThresholds,
     ) -> None:
         rollback = thresholds.rollback_on
         count = len(rollback) * len(service.variants)

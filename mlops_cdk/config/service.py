@@ -10,18 +10,30 @@ optionally, a narrower list of publishers. Each service becomes its own stacks
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
+import typing
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from pydantic import Field, create_model, model_validator
+from pydantic import Field, TypeAdapter, create_model, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.drift_check import DriftConfig
 from mlops_cdk.config.endpoint import ServingConfig
-from mlops_cdk.config.errors import FieldProblem
-from mlops_cdk.config.monitoring import MetricAlarmConfig, OperationalThresholds
+from mlops_cdk.config.errors import FieldProblem, Problems
+from mlops_cdk.config.monitoring import (
+    AlarmThresholds,
+    QualityAlarmSpec,
+    dimension_placeholder_problem,
+)
 from mlops_cdk.config.retraining import RetrainingConfig
+from mlops_cdk.props.alarms import AWS_NAMESPACE_PREFIXES
+from mlops_cdk.props.async_inference import AsyncInferenceSpec
+from mlops_cdk.props.batch import BatchJobSpec
+from mlops_cdk.props.inference_components import InferenceComponentsSpec
+from mlops_cdk.props.quality import SERVICE_DIMENSION, QualityCheckSpec
+from mlops_cdk.props.retraining_pipeline import ModelRegistrySpec
 
 # Lowercase letters, digits and single '-' between them; starts with a letter. Derived names
 # (endpoint ``<env>-<service>``, stacks, roles) are checked against AWS limits by EnvConfig.
@@ -34,8 +46,9 @@ OperationalOverrides: type[StrictModel] = create_model(  # type: ignore[call-ove
     __base__=StrictModel,
     __doc__="Overrides of monitoring.operational for one service (validated after merging).",
     **{
-        name: (Optional[field.annotation], None)  # noqa: UP045 - a runtime type expression
-        for name, field in OperationalThresholds.model_fields.items()
+        # The bare types: the bounds are checked after merging, at the override's path.
+        field.name: (Optional[typing.get_type_hints(AlarmThresholds)[field.name]], None)  # noqa: UP045 - a runtime type expression
+        for field in dataclasses.fields(AlarmThresholds)
     },
 )
 
@@ -48,15 +61,63 @@ class ServiceConfig(ServingConfig):
         default_factory=OperationalOverrides,
         description="Overrides of the environment's monitoring.operational thresholds.",
     )
-    quality_alarms: list[MetricAlarmConfig] = Field(default_factory=list)
+    quality_alarms: list[QualityAlarmSpec] = Field(default_factory=list)
     retraining: RetrainingConfig | None = None
     drift: DriftConfig | None = Field(
         None, description="The service's drift check of its data capture (see README)."
+    )
+    quality_check: QualityCheckSpec | None = Field(
+        None,
+        description="The service's quality check: captured predictions joined with labels "
+        "under ground-truth/<service>/, metrics published to CloudWatch (see README, "
+        '"Quality check").',
     )
     publishers: list[str] | None = Field(
         None,
         description="Roles that may push this service's images: a subset of the environment's "
         "publishers (default: all of them).",
+    )
+    model_registry: ModelRegistrySpec | None = Field(
+        None,
+        description="The service's model package group <env>-<service> (created whenever "
+        "retraining.managed_pipeline is set): reader_accounts may describe and list its "
+        'versions (see README, "Model package group").',
+    )
+
+    @model_validator(mode="after")
+    def _managed_pipeline_serves_a_model(self) -> ServiceConfig:
+        """The managed pipeline registers packages served by ``serving_model``'s image (default:
+        the first variant's model), a single-container model with an image of its own."""
+        managed = self.retraining.managed_pipeline if self.retraining else None
+        if managed is None:
+            return self
+        path = "retraining.managed_pipeline.serving_model"
+        name = managed.serving_model or (self.variants[0].model if self.variants else None)
+        models = {model.name: model for model in self.models}
+        model = models.get(name) if name else None
+        if model is None:
+            raise FieldProblem(
+                path,
+                f"unknown model {name!r} (models: {', '.join(models)})"
+                if name
+                else "name the model whose image serves registered versions",
+            )
+        if model.containers or model.model_package is not None:
+            raise FieldProblem(
+                path,
+                f"model {model.name!r} has no single image of its own (several containers or a "
+                "model package): name a model with image_tag, image_digest or aws_image",
+            )
+        return self
+
+    async_inference: AsyncInferenceSpec | None = Field(
+        None,
+        description="Makes the service's endpoint asynchronous (see README, \"Asynchronous "
+        'endpoints"): max_concurrent_invocations_per_instance (1-1000), submitters (role ARNs '
+        "of this account that may submit requests), notifications (success, error, "
+        "include_response), scaling (min_capacity 0-, max_capacity, target_backlog_per_instance, "
+        "cooldowns, scheduled), alarms (oldest_request_age_seconds, failed_invocations, "
+        "backlog_without_capacity_minutes, retrain_on), smoke_timeout_seconds.",
     )
 
     @model_validator(mode="after")
@@ -65,6 +126,56 @@ class ServiceConfig(ServingConfig):
         for index, name in enumerate(names):
             if names.index(name) != index:
                 raise FieldProblem(f"quality_alarms[{index}].name", f"duplicate alarm {name!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _placeholders_filled(self) -> ServiceConfig:
+        for index, alarm in enumerate(self.quality_alarms):
+            problem = dimension_placeholder_problem(alarm.dimensions)
+            if problem is not None:
+                raise FieldProblem(f"quality_alarms[{index}].dimensions", problem)
+        return self
+
+    @model_validator(mode="after")
+    def _quality_alarms_watch_published_metrics(self) -> ServiceConfig:
+        """A quality alarm on a custom namespace watches what this service's quality check
+        publishes (namespace, metric name, dimensions), or names its external publisher in
+        ``published_by``: an alarm on a metric nobody publishes never fires."""
+        check = self.quality_check
+        for index, alarm in enumerate(self.quality_alarms):
+            if alarm.namespace.startswith(AWS_NAMESPACE_PREFIXES):
+                continue
+            ours = check is not None and alarm.namespace == check.namespace
+            if alarm.published_by is not None:
+                if ours and check is not None and alarm.metric_name in check.published_metric_names:
+                    raise FieldProblem(
+                        f"quality_alarms[{index}].published_by",
+                        f"{alarm.namespace}/{alarm.metric_name} is published by this service's "
+                        "quality_check: remove published_by",
+                    )
+                continue
+            if not ours or check is None:
+                published = f" (its quality_check publishes {check.namespace})" if check else ""
+                raise FieldProblem(
+                    f"quality_alarms[{index}].published_by",
+                    f"namespace {alarm.namespace!r} is not published by AWS: say who puts this "
+                    "metric (e.g. 'the weekly evaluation step of the churn-retraining pipeline'), "
+                    f"or watch a metric of this service's quality_check{published}; otherwise "
+                    "the alarm watches a metric nobody publishes",
+                )
+            if alarm.metric_name not in check.published_metric_names:
+                raise FieldProblem(
+                    f"quality_alarms[{index}].metric_name",
+                    f"{alarm.metric_name!r} is not published by this service's quality_check "
+                    f"(it publishes {', '.join(check.published_metric_names)})",
+                )
+            expected = check.dimensions or {}
+            if dict(alarm.dimensions) != dict(expected):
+                raise FieldProblem(
+                    f"quality_alarms[{index}].dimensions",
+                    f"the quality_check publishes with dimensions {dict(expected)}: a metric with "
+                    "other dimensions is another metric, which nobody publishes",
+                )
         return self
 
     @model_validator(mode="after")
@@ -80,12 +191,264 @@ class ServiceConfig(ServingConfig):
             )
         return self
 
-    def thresholds(self, defaults: OperationalThresholds) -> OperationalThresholds:
-        """The environment's defaults with this service's overrides applied."""
+    @model_validator(mode="after")
+    def _quality_check_has_its_inputs(self) -> ServiceConfig:
+        """The quality check reads the captured responses (the predictions) of the variants it
+        scores."""
+        check = self.quality_check
+        if check is None:
+            return self
+        capture = self.data_capture
+        if not (capture.enabled and capture.capture_output):
+            raise FieldProblem(
+                "quality_check",
+                "the quality check joins labels with the endpoint's captured predictions: set "
+                "data_capture.enabled and data_capture.capture_output to true",
+            )
+        names = [v.name for v in self.variants]
+        for index, variant in enumerate(check.variants):
+            if variant not in names:
+                raise FieldProblem(
+                    f"quality_check.variants[{index}]",
+                    f"unknown variant {variant!r} (variants: {', '.join(names)})",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _async_fits(self) -> ServiceConfig:
+        """What an asynchronous endpoint cannot be here: serverless ("Autoscale an asynchronous
+        endpoint" scales instances, to zero included), several variants (the backlog metrics
+        scaling and alarms watch have the EndpointName dimension only: "Alarms and logs for
+        tracking metrics from asynchronous endpoints"), or a variant with its own real-time
+        autoscaling (async_inference.scaling replaces it)."""
+        if self.async_inference is None:
+            return self
+        problems = Problems()
+        if self.shadow_variants:  # "Shadow tests" > "Exclusions": asynchronous inference
+            problems.add("shadow_variants", "SageMaker runs no shadow on asynchronous endpoints")
+        if len(self.variants) > 1:
+            problems.add(
+                "variants",
+                f"{len(self.variants)} variants; an asynchronous endpoint here has one (its "
+                "backlog metrics, scaling and alarms are per endpoint, not per variant)",
+            )
+        for index, variant in enumerate(self.variants):
+            if variant.serverless is not None:
+                problems.add(
+                    f"variants[{index}].serverless",
+                    "asynchronous endpoints run on instances (they queue requests and scale "
+                    "instances, to zero included): use instance",
+                )
+            elif variant.instance is not None and variant.instance.autoscaling is not None:
+                problems.add(
+                    f"variants[{index}].instance.autoscaling",
+                    "an asynchronous endpoint scales on its backlog: move the bounds to "
+                    "async_inference.scaling",
+                )
+        problems.raise_any()
+        return self
+
+    @model_validator(mode="after")
+    def _containers_fit(self) -> ServiceConfig:
+        """What SageMaker refuses for multi-container models: on a serverless endpoint
+        ("Deploy models with Amazon SageMaker Serverless Inference", feature exclusions:
+        inference pipelines), and requests of the wrong kind: an endpoint configured for direct
+        invocation refuses a request without TargetContainerHostname, any other endpoint one
+        with it ("Invoke a multi-container endpoint with direct invocation",
+        https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-direct.html), so the
+        variants' models all are direct or none is, and the smoke test names a container that
+        every direct model has."""
+        models = {model.name: model for model in self.models}
+        served = [(i, v, models[v.model]) for i, v in enumerate(self.variants) if v.model in models]
+        problems = Problems()
+        for index, variant, model in served:
+            if variant.serverless is not None and model.containers:
+                problems.add(
+                    f"variants[{index}].serverless",
+                    f"model {model.name!r} has several containers; serverless endpoints do not "
+                    "support inference pipelines or multi-container models: use instance",
+                )
+        # "Shadow tests" > "Exclusions": no shadow on multiple-containers endpoints.
+        shadowed = [(f"variants[{i}]", v) for i, v in enumerate(self.variants)]
+        shadowed += [(f"shadow_variants[{i}]", v) for i, v in enumerate(self.shadow_variants)]
+        for path, variant in shadowed if self.shadow_variants else []:
+            if variant.model in models and models[variant.model].containers:
+                problems.add(
+                    f"{path}.model",
+                    f"model {variant.model!r} has several containers; SageMaker runs no shadow "
+                    "on multi-container endpoints",
+                )
+        direct = [model for _, _, model in served if model.is_direct]
+        if direct and len(direct) != len(served):
+            problems.add(
+                "variants",
+                "every variant's model must use direct invocation or none: SageMaker refuses "
+                "requests without a target container on direct endpoints and with one elsewhere",
+            )
+        target = self.smoke_test.target_container if self.smoke_test else None
+        if self.smoke_test is not None and direct and target is None:
+            problems.add(
+                "smoke_test.target_container", "required: the endpoint uses direct invocation"
+            )
+        if target is not None and not direct:
+            problems.add(
+                "smoke_test.target_container",
+                "only for an endpoint whose models use inference_execution direct",
+            )
+        for model in direct if target is not None else []:
+            hostnames = [c.hostname for c in model.containers]
+            if target not in hostnames:
+                problems.add(
+                    "smoke_test.target_container",
+                    f"{target!r} is not a container of model {model.name!r} "
+                    f"({', '.join(str(h) for h in hostnames)})",
+                )
+        problems.raise_any()
+        return self
+
+    batch_jobs: list[BatchJobSpec] = Field(
+        default_factory=list,
+        description='Batch transform jobs (see README, "Batch jobs"): name, model, '
+        "instance_type, instance_count, batch_strategy, split_type, content_type, accept, "
+        "assemble_with, max_payload_mb (0-100), max_concurrent_transforms, data_processing "
+        "(input_filter, output_filter, join_source), environment, timeout_minutes, "
+        "expected_minutes, schedule (EventBridge Scheduler cron() or rate()), time_zone.",
+    )
+
+    def _models_used_elsewhere(self) -> set[str]:
+        components = self.inference_components.components if self.inference_components else ()
+        return {job.model for job in self.batch_jobs} | {c.model for c in components}
+
+    @property
+    def has_endpoint(self) -> bool:
+        """False for a service of batch jobs only."""
+        return bool(self.variants)
+
+    @model_validator(mode="after")
+    def _batch_jobs_fit(self) -> ServiceConfig:
+        """Unique job names, known models; a service without variants has batch jobs and
+        nothing that needs an endpoint."""
+        problems = Problems()
+        models = [m.name for m in self.models]
+        seen: set[str] = set()
+        for index, job in enumerate(self.batch_jobs):
+            if job.name in seen:
+                problems.add(f"batch_jobs[{index}].name", f"duplicate batch job {job.name!r}")
+            seen.add(job.name)
+            if job.model not in models:
+                problems.add(
+                    f"batch_jobs[{index}].model",
+                    f"unknown model {job.model!r} (models: {', '.join(models)})",
+                )
+        if not self.variants and self.inference_components is None:
+            if not self.batch_jobs:
+                problems.add(
+                    "variants",
+                    "a service needs variants (an endpoint), inference_components or batch_jobs",
+                )
+            for name in ENDPOINT_ONLY_FIELDS:
+                if name in self.model_fields_set:
+                    problems.add(
+                        name,
+                        "applies to the service's endpoint, and this service has none (no "
+                        "variants, batch jobs only): remove it",
+                    )
+        problems.raise_any()
+        return self
+
+    inference_components: InferenceComponentsSpec | None = Field(
+        None,
+        description="Models hosted as inference components on one shared fleet instead of "
+        'weighted variants (see README, "Inference components"): fleet (instance_type, '
+        "initial_instance_count, managed_scaling {min_instance_count (0 allowed), "
+        "max_instance_count}, routing least_outstanding_requests | random) and components "
+        "(name, model, cpu_cores, memory_mb, accelerators, copies, autoscaling {min_copies (0 "
+        "allowed), max_copies, target_concurrent_requests_per_copy, high_resolution, cooldowns}, "
+        "deployment {batch_size, rollback_batch_size, wait_seconds, "
+        "maximum_execution_timeout_seconds, rollback_on_alarms}).",
+    )
+
+    @model_validator(mode="after")
+    def _components_fit(self) -> ServiceConfig:
+        """A service has weighted variants or inference components, not both; the settings of
+        a weighted endpoint do not apply to the fleet endpoint (async requests, data capture
+        and blue/green deployment are variant features here: components deploy rolling, each
+        on its own); a component hosts a single-container model of the service
+        ("CreateInferenceComponent": Specification has one ModelName or Container)."""
+        spec = self.inference_components
+        if spec is None:
+            return self
+        problems = Problems()
+        if self.variants:
+            problems.add(
+                "inference_components",
+                "a service hosts its models on weighted variants or as inference components on "
+                "a shared fleet, not both: remove variants or inference_components",
+            )
+        for name in COMPONENT_EXCLUDED_FIELDS:
+            if name in self.model_fields_set:
+                problems.add(
+                    name,
+                    "applies to an endpoint of weighted variants, not to inference components: "
+                    "remove it",
+                )
+        models = {model.name: model for model in self.models}
+        for index, component in enumerate(spec.components):
+            model = models.get(component.model)
+            if model is None:
+                problems.add(
+                    f"inference_components.components[{index}].model",
+                    f"unknown model {component.model!r} (models: {', '.join(models)})",
+                )
+            elif model.containers:
+                problems.add(
+                    f"inference_components.components[{index}].model",
+                    f"model {model.name!r} has several containers; a component hosts a "
+                    "single-container model here",
+                )
+        problems.raise_any()
+        return self
+
+    def thresholds(self, defaults: AlarmThresholds) -> AlarmThresholds:
+        """The environment's defaults with this service's overrides applied (validated as the
+        defaults are: a ValidationError names the overridden fields)."""
         overrides: dict[str, Any] = self.alarms.model_dump(exclude_unset=True, exclude_none=True)
-        return OperationalThresholds.model_validate(
-            {**defaults.model_dump(exclude_unset=True), **overrides}
-        )
+        return validated_thresholds({**dataclasses.asdict(defaults), **overrides})
+
+
+# Settings of an endpoint of weighted variants that a fleet of inference components does not
+# have (ServiceConfig._components_fit).
+COMPONENT_EXCLUDED_FIELDS = (
+    "data_capture",
+    "deployment",
+    "quality_alarms",
+    "retraining",
+    "drift",
+    "quality_check",
+    "async_inference",
+)
+
+# Settings that only an endpoint has: refused on a service of batch jobs only.
+ENDPOINT_ONLY_FIELDS = (
+    "shadow_variants",
+    "data_capture",
+    "deployment",
+    "smoke_test",
+    "metrics",
+    "alarms",
+    "quality_alarms",
+    "retraining",
+    "drift",
+    "quality_check",
+    "async_inference",
+)
+
+_THRESHOLDS = TypeAdapter(AlarmThresholds)
+
+
+def validated_thresholds(values: dict[str, Any]) -> AlarmThresholds:
+    """``values`` validated as alarm thresholds (pydantic's ValidationError when invalid)."""
+    return _THRESHOLDS.validate_python(values)
 
 
 # Placeholders for names derived from the environment and the service.
@@ -125,6 +488,15 @@ def derive_service_names(spec: Any, *, env: str, service: str) -> Any:
         if isinstance(job, dict):
             job.setdefault("job_prefix", f"{env}-{service}")
             job["job_prefix"] = _fill(job["job_prefix"], env, service)
+        managed = retraining.get("managed_pipeline")
+        if isinstance(managed, dict):
+            managed.setdefault("name", default_pipeline_name(env, service))
+            managed["name"] = _fill(managed["name"], env, service)
+    check = spec.get("quality_check")
+    if isinstance(check, dict):
+        dimensions = check.setdefault("dimensions", {SERVICE_DIMENSION: service})
+        if isinstance(dimensions, dict):
+            check["dimensions"] = {k: _fill(v, env, service) for k, v in dimensions.items()}
     alarms = spec.get("quality_alarms")
     if isinstance(alarms, list):
         for alarm in alarms:
@@ -142,6 +514,19 @@ def named_fields(spec: ServiceConfig, where: str) -> Iterator[tuple[str, str]]:
         yield f"{where}.retraining.pipeline.name", retraining.pipeline.name
     if retraining is not None and retraining.training_job is not None:
         yield f"{where}.retraining.training_job.job_prefix", retraining.training_job.job_prefix
+    if retraining is not None and retraining.managed_pipeline is not None:
+        name = str(retraining.managed_pipeline.name)
+        yield f"{where}.retraining.managed_pipeline.name", name
     for index, alarm in enumerate(spec.quality_alarms):
         for key, value in alarm.dimensions.items():
             yield f"{where}.quality_alarms[{index}].dimensions.{key}", value
+
+
+def announces_approvals(spec: ServiceConfig) -> bool:
+    """Whether the service has a model package group of its own (``model_registry``, or the
+    managed retraining pipeline that registers into it): its alarm topic then hears of every
+    approved version, with the ``make promote`` command (mlops_cdk.constructs.promotion)."""
+    retraining = spec.retraining
+    return spec.model_registry is not None or (
+        retraining is not None and retraining.managed_pipeline is not None
+    )

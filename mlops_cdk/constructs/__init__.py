@@ -16,15 +16,37 @@ A typical service::
                         bucket=bucket, model_data_key="models/churn/model.tar.gz", key=key,
                         vpc=vpc)
     endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn",
-                                variants=[VariantSpec("main", model.model_name, 1,
-                                                      "ml.m5.large", 2)])
+                                models={"churn": model},
+                                variants=[VariantSpec(name="main", model="churn",
+                                                      initial_weight=1,
+                                                      instance=InstanceCapacity(
+                                                          instance_type="ml.m5.large",
+                                                          initial_instance_count=2))])
     endpoint.grant_invoke(app_role)
     endpoint.metric_latency("main").create_alarm(stack, "Latency", threshold=250_000,
                                                  evaluation_periods=3)
 """
 
 from mlops_cdk.constructs.alarms import AlarmThresholds, EndpointAlarms, QualityAlarmSpec
-from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
+from mlops_cdk.constructs.async_access import (
+    AsyncExecutionAccess,
+    AsyncNotificationTopics,
+    AsyncOutput,
+    AsyncSubmitters,
+)
+from mlops_cdk.constructs.async_scaling import (
+    AsyncEndpointAlarms,
+    AsyncEndpointScaling,
+)
+from mlops_cdk.constructs.autoscaling import (
+    InstanceAutoscaling,
+    ProvisionedConcurrencyScaling,
+    ScheduledScaling,
+    VariantAutoscaling,
+)
+from mlops_cdk.constructs.batch_transform import (
+    BatchTransformJob,
+)
 from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_detection import EndpointChangeRule
 from mlops_cdk.constructs.change_trail import ChangeTrail
@@ -35,35 +57,121 @@ from mlops_cdk.constructs.endpoint import (
     CapacitySize,
     DataCaptureSpec,
     DeploymentSpec,
+    InstanceCapacity,
     MetricsSpec,
-    ServerlessSpec,
+    ServerlessCapacity,
     VariantSpec,
     WeightedEndpoint,
 )
+from mlops_cdk.constructs.event_notification import EventToTopic
+from mlops_cdk.constructs.function import (
+    AsyncInvocation,
+    FunctionPolicy,
+    VpcPlacement,
+    WatchedFunction,
+)
+from mlops_cdk.constructs.inference_components import (
+    InferenceComponentEndpoint,
+)
 from mlops_cdk.constructs.metrics import error_rate, instance_metric, variant_metric
 from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.constructs.model_registry import (
+    ModelPackageGroup,
+)
 from mlops_cdk.constructs.network import PrivateNetwork
 from mlops_cdk.constructs.notifications import AlarmTopic
 from mlops_cdk.constructs.preflight_access import PreflightAccess
+from mlops_cdk.constructs.promotion import (
+    ApprovalNotification,
+)
+from mlops_cdk.constructs.quality_check import (
+    QualityCheck,
+)
 from mlops_cdk.constructs.registry import ModelImageRepository
 from mlops_cdk.constructs.retraining import (
     InvokeFunctionAction,
     QueueDestination,
     RetrainingFunction,
 )
+from mlops_cdk.constructs.retraining_pipeline import (
+    PipelineImages,
+    RetrainingPipeline,
+)
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
+from mlops_cdk.constructs.scheduled import (
+    ScheduledInvocation,
+)
+from mlops_cdk.constructs.shadow import (
+    ShadowVariantAlarms,
+)
 from mlops_cdk.constructs.smoke_access import SmokeTestAccess
 from mlops_cdk.constructs.storage import ArtifactStorage
 from mlops_cdk.constructs.watch import FailureWatch
+from mlops_cdk.props.async_inference import (
+    AsyncAlarms,
+    AsyncInferenceSpec,
+    AsyncNotifications,
+    AsyncScaling,
+    AsyncScheduledCapacity,
+)
+from mlops_cdk.props.batch import (
+    BatchJobSpec,
+    DataProcessingSpec,
+)
+from mlops_cdk.props.inference_components import (
+    BatchSize,
+    CopyAutoscaling,
+    FleetSpec,
+    InferenceComponentSpec,
+    InferenceComponentsSpec,
+    ManagedInstanceScalingSpec,
+    RollingDeployment,
+)
+from mlops_cdk.props.model import (
+    AwsImageSpec,
+    ContainerSpec,
+    ModelPackageSpec,
+)
+from mlops_cdk.props.quality import (
+    QualityCheckSpec,
+)
+from mlops_cdk.props.retraining_pipeline import (
+    EvaluationSpec,
+    ManagedPipelineSpec,
+    MetricGateSpec,
+    ModelRegistrySpec,
+    SpotSpec,
+    TrainingSpec,
+)
 
 __all__ = [
     "AlarmThresholds",
     "AlarmTopic",
+    "ApprovalNotification",
     "ArtifactStorage",
+    "AsyncAlarms",
+    "AsyncEndpointAlarms",
+    "AsyncEndpointScaling",
+    "AsyncExecutionAccess",
+    "AsyncInferenceSpec",
+    "AsyncInvocation",
+    "AsyncNotificationTopics",
+    "AsyncNotifications",
+    "AsyncOutput",
+    "AsyncScaling",
+    "AsyncScheduledCapacity",
+    "AsyncSubmitters",
+    "AwsImageSpec",
+    "BatchJobSpec",
+    "BatchSize",
+    "BatchTransformJob",
     "CapacitySize",
     "ChangeTrail",
+    "ContainerSpec",
+    "CopyAutoscaling",
     "DataCaptureSpec",
+    "DataProcessingSpec",
     "DeploymentSpec",
     "DriftCheck",
     "EncryptionKey",
@@ -72,25 +180,51 @@ __all__ = [
     "EndpointDashboard",
     "EnvironmentBudget",
     "EnvironmentOverview",
+    "EvaluationSpec",
+    "EventToTopic",
     "FailureWatch",
+    "FleetSpec",
+    "FunctionPolicy",
     "FunctionRole",
     "HostedModel",
+    "InferenceComponentEndpoint",
+    "InferenceComponentSpec",
+    "InferenceComponentsSpec",
+    "InstanceAutoscaling",
+    "InstanceCapacity",
     "InvokeFunctionAction",
+    "ManagedInstanceScalingSpec",
+    "ManagedPipelineSpec",
+    "MetricGateSpec",
     "MetricsSpec",
     "ModelImageRepository",
+    "ModelPackageGroup",
+    "ModelPackageSpec",
+    "ModelRegistrySpec",
+    "PipelineImages",
     "PreflightAccess",
     "PrivateNetwork",
+    "ProvisionedConcurrencyScaling",
     "QualityAlarmSpec",
+    "QualityCheck",
+    "QualityCheckSpec",
     "QueueDestination",
     "RetrainingFunction",
+    "RetrainingPipeline",
+    "RollingDeployment",
     "SageMakerExecutionRole",
     "SageMakerTrainingRole",
-    "ScalingSpec",
-    "ScheduledCapacity",
-    "ServerlessSpec",
+    "ScheduledInvocation",
+    "ScheduledScaling",
+    "ServerlessCapacity",
+    "ShadowVariantAlarms",
     "SmokeTestAccess",
+    "SpotSpec",
+    "TrainingSpec",
     "VariantAutoscaling",
     "VariantSpec",
+    "VpcPlacement",
+    "WatchedFunction",
     "WeightedEndpoint",
     "error_rate",
     "instance_metric",

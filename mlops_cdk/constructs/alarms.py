@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -22,6 +20,7 @@ from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.aws.instance_types import gpus, vcpus
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, variant_metric
+from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
 
 __all__ = [
     "INSTANCE_NAMESPACE",
@@ -35,8 +34,6 @@ __all__ = [
     "variant_metric",
 ]
 
-MissingData = Literal["breaching", "not_breaching", "ignore", "missing"]
-Comparison = Literal["greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"]
 _MISSING: dict[str, cloudwatch.TreatMissingData] = {
     "breaching": cloudwatch.TreatMissingData.BREACHING,
     "not_breaching": cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -49,77 +46,6 @@ _COMPARISON: dict[str, cloudwatch.ComparisonOperator] = {
     "less_than": cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     "less_than_or_equal": cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
 }
-
-
-@dataclass(frozen=True)
-class AlarmThresholds:
-    """Per-variant operational alarm thresholds (1-minute periods). The defaults are the
-    project's (the configuration schema starts from the same values).
-
-    Utilization thresholds are percentages of the whole instance; :class:`EndpointAlarms`
-    scales them by the instance type's vCPU / GPU count."""
-
-    latency_ms: float = 1000
-    latency_statistic: str = "p99"
-    errors_5xx_percent: float = 1
-    errors_4xx_percent: float = 5
-    cpu_percent: float = 90
-    memory_percent: float = 85
-    disk_percent: float = 80
-    gpu_percent: float = 90
-    gpu_memory_percent: float = 90
-    no_invocations_minutes: int | None = None
-    evaluation_periods: int = 5
-    datapoints_to_alarm: int = 3
-
-    def __post_init__(self) -> None:
-        if self.latency_ms <= 0:
-            raise ValueError("AlarmThresholds: latency_ms must be > 0")
-        percents = {
-            "errors_5xx_percent": self.errors_5xx_percent,
-            "errors_4xx_percent": self.errors_4xx_percent,
-            "cpu_percent": self.cpu_percent,
-            "memory_percent": self.memory_percent,
-            "disk_percent": self.disk_percent,
-            "gpu_percent": self.gpu_percent,
-            "gpu_memory_percent": self.gpu_memory_percent,
-        }
-        for name, value in percents.items():
-            if not 0 < value <= 100:
-                raise ValueError(f"AlarmThresholds: {name} must be in (0, 100]")
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError("AlarmThresholds: need 1 <= datapoints_to_alarm <= evaluation_periods")
-        if self.no_invocations_minutes is not None and self.no_invocations_minutes < 5:
-            raise ValueError("AlarmThresholds: no_invocations_minutes must be >= 5")
-
-
-@dataclass(frozen=True)
-class QualityAlarmSpec:
-    """An alarm on a model-quality metric that AWS or a named publisher puts to CloudWatch.
-
-    ``published_by`` names who publishes a metric in a custom namespace (the acknowledgement of
-    the ``MlopsSageMaker-AlarmMetricPublished`` finding quotes it)."""
-
-    name: str
-    namespace: str
-    metric_name: str
-    threshold: float
-    comparison: Comparison
-    dimensions: Mapping[str, str] = field(default_factory=dict)
-    statistic: str = "Maximum"
-    period_minutes: int = 60
-    evaluation_periods: int = 1
-    missing_data: MissingData = "ignore"
-    description: str = ""
-    published_by: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.comparison not in _COMPARISON:
-            raise ValueError(f"quality alarm {self.name}: unknown comparison {self.comparison!r}")
-        if self.missing_data not in _MISSING:
-            raise ValueError(f"quality alarm {self.name}: unknown missing_data")
-        if self.period_minutes < 1 or self.evaluation_periods < 1:
-            raise ValueError(f"quality alarm {self.name}: periods must be >= 1")
 
 
 def utilization_threshold(percent_of_instance: float, units: int) -> float:
@@ -138,7 +64,8 @@ class EndpointAlarms(Construct):
     instance and are scaled by the type's vCPU / GPU count; an unknown type raises.
 
     ``alarms[(variant, kind)]`` holds the operational alarms, ``quality[name]`` the quality
-    ones; :meth:`for_kinds` selects alarms for deployment rollback or retraining.
+    ones; :meth:`for_kinds` selects operational alarms by kind, :attr:`rollback_alarms` and
+    :attr:`retraining_triggers` those the thresholds and quality alarms name.
     """
 
     def __init__(
@@ -159,6 +86,7 @@ class EndpointAlarms(Construct):
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
         for variant, instance_type in variants.items():
             self._variant_alarms(variant, instance_type)
+        self.quality_alarms = tuple(quality_alarms)
         self.quality: dict[str, cloudwatch.Alarm] = {}
         for spec in quality_alarms:
             self.quality[spec.name] = self._quality_alarm(spec)
@@ -304,6 +232,20 @@ class EndpointAlarms(Construct):
     def for_kinds(self, kinds: Sequence[str]) -> list[cloudwatch.Alarm]:
         """Operational alarms of these kinds, every variant, in a stable order."""
         return [alarm for (_, kind), alarm in self.alarms.items() if kind in kinds]
+
+    @property
+    def rollback_alarms(self) -> list[cloudwatch.Alarm]:
+        """The alarms deployment guardrails roll back on (``thresholds.rollback_on``)."""
+        return self.for_kinds(self.thresholds.rollback_on)
+
+    @property
+    def retraining_triggers(self) -> list[cloudwatch.Alarm]:
+        """Quality alarms marked ``retrain``, then the operational kinds in
+        ``thresholds.retrain_on``."""
+        return [
+            *(self.quality[spec.name] for spec in self.quality_alarms if spec.retrain),
+            *self.for_kinds(self.thresholds.retrain_on),
+        ]
 
     @property
     def all_alarms(self) -> list[cloudwatch.Alarm]:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
-
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
+
+from mlops_cdk.aws.variant_facts import describe_detection, scale_out_detection_seconds
+from mlops_cdk.props.scaling import (
+    InstanceAutoscaling,
+    ProvisionedConcurrencyScaling,
+    ScheduledScaling,
+)
+
+__all__ = [
+    "InstanceAutoscaling",
+    "ProvisionedConcurrencyScaling",
+    "ScheduledScaling",
+    "VariantAutoscaling",
+]
 
 # Application Auto Scaling's service-linked role for SageMaker (created by the service on
 # first use): no project-managed role or policy is needed.
@@ -18,63 +28,29 @@ _SERVICE_LINKED_ROLE = (
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
 
-_METRICS: dict[str, appscaling.PredefinedMetric] = {
+_INSTANCE_METRICS: dict[str, appscaling.PredefinedMetric] = {
     "invocations_per_instance": (
         appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE
     ),
     "concurrent_requests_high_resolution": (
         appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION
     ),
-    "provisioned_concurrency_utilization": (
-        appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION
-    ),
 }
-_DIMENSIONS = {
-    "instances": "sagemaker:variant:DesiredInstanceCount",
-    "provisioned_concurrency": "sagemaker:variant:DesiredProvisionedConcurrency",
-}
-
-
-@dataclass(frozen=True)
-class ScheduledCapacity:
-    """Bounds applied on a cron schedule (e.g. scale down outside working hours)."""
-
-    name: str
-    cron: str  # cron(min hour day-of-month month day-of-week year)
-    min_capacity: int
-    max_capacity: int
-    time_zone: str = "UTC"
-
-    def __post_init__(self) -> None:
-        if self.min_capacity > self.max_capacity:
-            raise ValueError(f"scheduled action {self.name}: min_capacity > max_capacity")
-
-
-@dataclass(frozen=True)
-class ScalingSpec:
-    min_capacity: int
-    max_capacity: int
-    target_value: float
-    metric: Literal[
-        "invocations_per_instance",
-        "concurrent_requests_high_resolution",
-        "provisioned_concurrency_utilization",
-    ] = "invocations_per_instance"
-    scale_in_cooldown_seconds: int = 300
-    scale_out_cooldown_seconds: int = 60
-    scheduled: Sequence[ScheduledCapacity] = ()
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.min_capacity <= self.max_capacity:
-            raise ValueError("autoscaling: need 1 <= min_capacity <= max_capacity")
-        if self.target_value <= 0:
-            raise ValueError("autoscaling: target_value must be > 0")
+_INSTANCES = "sagemaker:variant:DesiredInstanceCount"
+_PROVISIONED_CONCURRENCY = "sagemaker:variant:DesiredProvisionedConcurrency"
 
 
 class VariantAutoscaling(Construct):
     """Scalable target ``endpoint/<endpoint>/variant/<variant>`` with target tracking and
-    optional scheduled actions. ``kind`` selects the dimension: instance count, or provisioned
-    concurrency of a serverless variant."""
+    optional scheduled actions. The type of ``scaling`` selects the dimension and metric:
+    :class:`InstanceAutoscaling` scales the instance count on its ``metric``,
+    :class:`ProvisionedConcurrencyScaling` a serverless variant's provisioned concurrency on
+    its utilization (``target_utilization``).
+
+    On instances, ``scale_out_detection_seconds`` is how long a load increase must last before
+    the policy scales out, as the template implies it (the metric's period times the datapoints
+    the scale-out alarm needs: :mod:`mlops_cdk.aws.variant_facts`), also a stack output
+    ``ScaleOutDetection``; None for provisioned concurrency."""
 
     def __init__(
         self,
@@ -83,18 +59,10 @@ class VariantAutoscaling(Construct):
         *,
         endpoint_name: str,
         variant_name: str,
-        spec: ScalingSpec,
-        kind: Literal["instances", "provisioned_concurrency"] = "instances",
+        scaling: InstanceAutoscaling | ProvisionedConcurrencyScaling,
         depends_on: IDependable | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if (kind == "provisioned_concurrency") != (
-            spec.metric == "provisioned_concurrency_utilization"
-        ):
-            raise ValueError(
-                "VariantAutoscaling: provisioned concurrency scales on "
-                "provisioned_concurrency_utilization, instances on invocations or concurrency"
-            )
         stack = cdk.Stack.of(self)
         role = iam.Role.from_role_arn(
             self,
@@ -104,30 +72,56 @@ class VariantAutoscaling(Construct):
             ),
             mutable=False,
         )
+        on_instances = isinstance(scaling, InstanceAutoscaling)
         self.target = appscaling.ScalableTarget(
             self,
             "Target",
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
-            scalable_dimension=_DIMENSIONS[kind],
-            min_capacity=spec.min_capacity,
-            max_capacity=spec.max_capacity,
+            scalable_dimension=_INSTANCES if on_instances else _PROVISIONED_CONCURRENCY,
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
             role=role,
         )
         if depends_on is not None:
             self.target.node.add_dependency(depends_on)
-        self.policy = self.target.scale_to_track_metric(
-            "Tracking",
-            target_value=spec.target_value,
-            predefined_metric=_METRICS[spec.metric],
-            scale_in_cooldown=cdk.Duration.seconds(spec.scale_in_cooldown_seconds),
-            scale_out_cooldown=cdk.Duration.seconds(spec.scale_out_cooldown_seconds),
-        )
-        for action in spec.scheduled:
-            self.target.scale_on_schedule(
-                action.name,
-                schedule=appscaling.Schedule.expression(action.cron),
-                min_capacity=action.min_capacity,
-                max_capacity=action.max_capacity,
-                time_zone=cdk.TimeZone.of(action.time_zone),
+        self.policy = self._tracking(scaling)
+        self.scale_out_detection_seconds: int | None = None
+        if isinstance(scaling, InstanceAutoscaling):
+            self.scale_out_detection_seconds = scale_out_detection_seconds(scaling.metric)
+            cdk.CfnOutput(
+                self,
+                "ScaleOutDetection",
+                value=f"{variant_name}: {describe_detection(scaling.metric)}",
+                description=f"How long a load increase on variant {variant_name} lasts before "
+                "target tracking scales out (excludes instance start-up)",
             )
+        for action in scaling.scheduled if isinstance(scaling, InstanceAutoscaling) else ():
+            self._scheduled(action)
+
+    def _tracking(
+        self, scaling: InstanceAutoscaling | ProvisionedConcurrencyScaling
+    ) -> appscaling.TargetTrackingScalingPolicy:
+        if isinstance(scaling, InstanceAutoscaling):
+            target, metric = scaling.target_value, _INSTANCE_METRICS[scaling.metric]
+        else:
+            target = scaling.target_utilization
+            metric = (
+                appscaling.PredefinedMetric.SAGEMAKER_VARIANT_PROVISIONED_CONCURRENCY_UTILIZATION
+            )
+        return self.target.scale_to_track_metric(
+            "Tracking",
+            target_value=target,
+            predefined_metric=metric,
+            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+        )
+
+    def _scheduled(self, action: ScheduledScaling) -> None:
+        self.target.scale_on_schedule(
+            action.name,
+            schedule=appscaling.Schedule.expression(action.schedule),
+            min_capacity=action.min_capacity,
+            max_capacity=action.max_capacity,
+            time_zone=cdk.TimeZone.of(action.time_zone),
+        )

@@ -13,7 +13,10 @@ window again) and both failure kinds land in one KMS-encrypted queue.
 Nobody reads a queue unprompted, and a check that fails every hour publishes nothing that the
 drift alarm (missing data ignored) would notice. So the queue's depth and the function's errors
 are alarms (:class:`~mlops_cdk.constructs.watch.FailureWatch`), and a heartbeat alarm fires when
-no run has completed for ``heartbeat`` (missing data breaching).
+no run has completed for ``heartbeat`` (missing data breaching). The function, its queue, log
+group, security group, policy and watch are a
+:class:`~mlops_cdk.constructs.function.WatchedFunction`; the role, the schedule and the drift
+alarms are the check's own.
 """
 
 from __future__ import annotations
@@ -29,15 +32,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import (
-    acknowledge,
-    acknowledge_all,
-    acknowledge_wildcard_resource,
-)
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
 from mlops_cdk.aws.facts import (
     DRIFT_BASELINE_METRIC,
     DRIFT_CONTENT_TYPES,
@@ -47,11 +44,17 @@ from mlops_cdk.aws.facts import (
     DRIFT_PSI_METRIC,
     DRIFT_RECORDS_METRIC,
     DRIFT_SHARE_METRIC,
-    MAX_ASYNC_EVENT_AGE_SECONDS,
 )
-from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
-from mlops_cdk.constructs.retraining import RUNTIME, QueueDestination, failure_queue
-from mlops_cdk.constructs.watch import FailureWatch
+from mlops_cdk.constructs.function import (
+    MAX_ASYNC_EVENT_AGE,
+    AsyncInvocation,
+    FunctionParts,
+    FunctionPolicy,
+    VpcPlacement,
+    WatchedFunction,
+    via_service,
+)
+from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
 CODE_DIR = asset_dir("drift")
@@ -64,13 +67,12 @@ RECORDS_METRIC = DRIFT_RECORDS_METRIC
 MALFORMED_METRIC = DRIFT_MALFORMED_METRIC
 BASELINE_METRIC = DRIFT_BASELINE_METRIC
 CONTENT_TYPES = DRIFT_CONTENT_TYPES
-MAX_ASYNC_EVENT_AGE = cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS)
 # The heartbeat alarm evaluates hourly periods: CloudWatch caps Period x EvaluationPeriods at
 # 7 days for periods of an hour or more (PutMetricAlarm "Period", CloudWatch API Reference).
 MAX_HEARTBEAT_HOURS = 7 * 24
 
 
-class DriftCheck(Construct):
+class DriftCheck(FunctionParts, Construct):
     """The drift check of one endpoint.
 
     Reads ``capture_prefix`` (the endpoint's data capture) and ``baseline_key`` of ``bucket``
@@ -115,39 +117,75 @@ class DriftCheck(Construct):
         _check_props(every, window_hours, content_type, drifted_share_threshold, self.heartbeat)
         self.endpoint_name = endpoint_name
         self.every = every
-        self.log_group = logs.LogGroup(
-            self, "Logs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
-        )
-        self.failures = failure_queue(self, "Failures", key=key, removal_policy=removal_policy)
-        self.security_group = self._security_group(vpc)
         self.role = self._role(role_path)
-        environment = {
-            "BUCKET": bucket.bucket_name,
-            "CAPTURE_PREFIX": capture_prefix,
-            "ENDPOINT_NAME": endpoint_name,
-            "BASELINE_KEY": baseline_key,
-            "WINDOW_HOURS": str(window_hours),
-            "MIN_RECORDS": str(min_records),
-            "FEATURES": ",".join(features or ()),
-            "PSI_THRESHOLD": f"{psi_threshold:g}",
-            "CONTENT_TYPE": content_type,
-            "METRICS_NAMESPACE": METRICS_NAMESPACE,
-        }
-        self.function = self._function(environment, vpc, subnets, reserved_concurrency)
-        self.policy = self._function_policy(key, bucket, capture_prefix, baseline_key)
-        self.function.node.add_dependency(self.policy)
+        self.watched = self._watched_function(
+            key=key,
+            placement=VpcPlacement(
+                vpc,
+                subnets=subnets,
+                description="Drift check: HTTPS to the S3 and CloudWatch endpoints only",
+                egress="HTTPS to the S3 gateway and VPC interface endpoints (no internet route)",
+            ),
+            policy=self._function_policy(key, bucket, capture_prefix, baseline_key),
+            environment={
+                "BUCKET": bucket.bucket_name,
+                "CAPTURE_PREFIX": capture_prefix,
+                "ENDPOINT_NAME": endpoint_name,
+                "BASELINE_KEY": baseline_key,
+                "WINDOW_HOURS": str(window_hours),
+                "MIN_RECORDS": str(min_records),
+                "FEATURES": ",".join(features or ()),
+                "PSI_THRESHOLD": f"{psi_threshold:g}",
+                "CONTENT_TYPE": content_type,
+                "METRICS_NAMESPACE": METRICS_NAMESPACE,
+            },
+            reserved_concurrency=reserved_concurrency,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+        )
         self.schedule = self._schedule(key, role_path, every)
         self._alarms(drifted_share_threshold)
-        self._acknowledge(reserved_concurrency)
+        self._acknowledge()
 
-    def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
-        """The function's security group: HTTPS egress to the VPC's endpoints only."""
-        return https_egress_only_group(
+    def _watched_function(
+        self,
+        *,
+        key: kms.IKey,
+        placement: VpcPlacement,
+        policy: FunctionPolicy,
+        environment: dict[str, str],
+        reserved_concurrency: int | None,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
+    ) -> WatchedFunction:
+        """The function and its shared infrastructure, under the id "Default": its resources
+        keep the logical ids they had before the shared construct existed (see
+        :mod:`mlops_cdk.constructs.function`)."""
+        return WatchedFunction(
             self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Drift check: HTTPS to the S3 and CloudWatch endpoints only",
-            egress="HTTPS to the S3 gateway and VPC interface endpoints (no internet route)",
+            "Default",
+            subject=f"Drift check of {self.endpoint_name}",
+            description=f"Drift check of {self.endpoint_name}: PSI/KS of data capture vs baseline",
+            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
+            handler="drift.handler",
+            role=self.role,
+            key=key,
+            policy=policy,
+            invoked_by="only this service's schedule invokes the function (its role's policy), "
+            "once per period.",
+            vpc=placement,
+            environment=environment,
+            timeout=cdk.Duration.minutes(5),
+            memory_size=512,
+            reserved_concurrency=reserved_concurrency,
+            # A failed run is not retried: the next scheduled run reads the window again.
+            invocation=AsyncInvocation(
+                retry_attempts=0, max_event_age=_shorter(self.every, MAX_ASYNC_EVENT_AGE)
+            ),
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            failure_queue_id="Failures",
+            replay='See README "Drift check", "When the check fails".',
         )
 
     def _role(self, role_path: str) -> iam.Role:
@@ -163,49 +201,16 @@ class DriftCheck(Construct):
             ),
         )
 
-    def _function(
-        self,
-        environment: dict[str, str],
-        vpc: ec2.IVpc,
-        subnets: Sequence[ec2.ISubnet],
-        reserved_concurrency: int | None,
-    ) -> lambda_.Function:
-        """The drift function in the VPC: no retry, failed runs to the failure queue."""
-        return lambda_.Function(
-            self,
-            "Function",
-            description=f"Drift check of {self.endpoint_name}: PSI/KS of data capture vs baseline",
-            runtime=RUNTIME,
-            handler="drift.handler",
-            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
-            role=self.role.without_policy_updates(),
-            environment=environment,
-            timeout=cdk.Duration.minutes(5),
-            memory_size=512,
-            reserved_concurrent_executions=reserved_concurrency,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
-            security_groups=[self.security_group],
-            # A failed run is not retried: the next scheduled run reads the window again.
-            retry_attempts=0,
-            max_event_age=_shorter(self.every, MAX_ASYNC_EVENT_AGE),
-            on_failure=QueueDestination(self.failures),
-            tracing=lambda_.Tracing.DISABLED,
-        )
-
     def _function_policy(
         self, key: kms.IKey, bucket: s3.IBucket, capture_prefix: str, baseline_key: str
-    ) -> iam.ManagedPolicy:
+    ) -> FunctionPolicy:
+        """Read the capture and the baseline (decrypting through S3 only), publish drift
+        metrics (the shared construct adds logs, failure queue and VPC)."""
         stack = cdk.Stack.of(self)
         baseline_dir = baseline_key.rsplit("/", 1)[0] + "/"
         self.capture_objects = bucket.arn_for_objects(f"{capture_prefix}*")
-        return iam.ManagedPolicy(
-            self,
-            "Policy",
+        return FunctionPolicy(
             description="Drift check: read capture and baseline, publish drift metrics",
-            roles=[self.role],
             statements=[
                 iam.PolicyStatement(
                     sid="ReadCaptureAndBaseline",
@@ -231,7 +236,7 @@ class DriftCheck(Construct):
                     sid="DecryptThroughS3",
                     actions=["kms:Decrypt"],
                     resources=[key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": _via(stack, "s3")}},
+                    conditions={"StringEquals": {"kms:ViaService": via_service(stack, "s3")}},
                 ),
                 iam.PolicyStatement(
                     sid="PutDriftMetrics",
@@ -239,61 +244,24 @@ class DriftCheck(Construct):
                     resources=["*"],
                     conditions={"StringEquals": {"cloudwatch:namespace": METRICS_NAMESPACE}},
                 ),
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[self.log_group.log_group_arn],
-                ),
-                *_send_to_queue(stack, self.failures, key, sid="SendFailedInvocations"),
-                lambda_vpc_statement(),
             ],
+            wildcard_actions=f"cloudwatch:PutMetricData, limited to the {METRICS_NAMESPACE} "
+            "namespace by the cloudwatch:namespace condition",
         )
 
     def _schedule(self, key: kms.IKey, role_path: str, every: cdk.Duration) -> scheduler.Schedule:
-        stack = cdk.Stack.of(self)
-        self.scheduler_role = iam.Role(
+        scheduled = schedule_function(
             self,
-            "SchedulerRole",
-            path=role_path,
-            description=f"EventBridge Scheduler: run the drift check of {self.endpoint_name}",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            ),
+            function=self.function,
+            failures=self.failures,
+            key=key,
+            every=every,
+            role_path=role_path,
+            subject=f"drift check of {self.endpoint_name}",
+            invoke_sid="InvokeDriftCheck",
         )
-        self.scheduler_policy = iam.ManagedPolicy(
-            self,
-            "SchedulerPolicy",
-            description="Drift check schedule: invoke the function, dead-letter to the queue",
-            roles=[self.scheduler_role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="InvokeDriftCheck",
-                    actions=["lambda:InvokeFunction"],
-                    resources=[self.function.function_arn],
-                ),
-                *_send_to_queue(stack, self.failures, key, sid="DeadLetters"),
-            ],
-        )
-        target = scheduler_targets.LambdaInvoke(
-            self.function,
-            # An immutable view: the managed policy above is the role's only permission.
-            role=self.scheduler_role.without_policy_updates(),
-            dead_letter_queue=self.failures,
-            # Deliveries that fail (throttling) are retried within one period at most: a later
-            # delivery would overlap the next run.
-            retry_attempts=3,
-            max_event_age=_shorter(every, cdk.Duration.hours(24)),
-        )
-        schedule = scheduler.Schedule(
-            self,
-            "Schedule",
-            schedule=scheduler.ScheduleExpression.rate(every),
-            target=target,
-            description=f"Drift check of {self.endpoint_name}",
-        )
-        schedule.node.add_dependency(self.scheduler_policy)
-        return schedule
+        self.scheduler_role, self.scheduler_policy = scheduled.role, scheduled.policy
+        return scheduled.schedule
 
     def metric(
         self,
@@ -319,14 +287,6 @@ class DriftCheck(Construct):
     def _alarms(self, threshold: float) -> None:
         self._drift_alarms(threshold)
         self.heartbeat_alarm = self._heartbeat_alarm()
-        self.watch = FailureWatch(
-            self,
-            "Watch",
-            subject=f"Drift check of {self.endpoint_name}",
-            queues=[self.failures],
-            functions=[self.function],
-            replay='See README "Drift check", "When the check fails".',
-        )
 
     def _heartbeat_alarm(self) -> cloudwatch.Alarm:
         # BaselineUnavailable (0 or 1) is published by every run that completes, whatever the
@@ -380,41 +340,13 @@ class DriftCheck(Construct):
         """Every alarm of the check: drift, baseline, heartbeat, then the watch's."""
         return [self.alarm, self.baseline_alarm, self.heartbeat_alarm, *self.watch.alarms]
 
-    def _acknowledge(self, reserved_concurrency: int | None) -> None:
-        acknowledge_wildcard_resource(
-            self.policy,
-            "*",
-            "Only actions that take no resource ARN use '*': the ENI actions Lambda needs to "
-            "attach the function to the VPC, and cloudwatch:PutMetricData, limited to the "
-            f"{METRICS_NAMESPACE} namespace by the cloudwatch:namespace condition.",
-        )
+    def _acknowledge(self) -> None:
         acknowledge_wildcard_resource(
             self.policy,
             self.capture_objects,
             "Read-only access to this endpoint's data-capture prefix: SageMaker names capture "
             "objects by endpoint, variant, hour and a random suffix, unknown in advance.",
         )
-        acknowledge(
-            self.failures,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter queue of the schedule and the function's on-failure "
-            "destination (the end of both retry chains); a queue of its own would only move "
-            "failed records again.",
-        )
-        acknowledge_all(
-            self.function,
-            ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"),
-            "Failed asynchronous invocations go to an on-failure destination (KMS-encrypted "
-            "SQS) that keeps the full invocation record, instead of a legacy dead-letter queue.",
-        )
-        if reserved_concurrency is None:
-            acknowledge_all(
-                self.function,
-                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
-                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
-                "unreserved executions (new accounts); only this service's schedule invokes "
-                "the function (its role's policy), once per period.",
-            )
 
 
 def _check_props(
@@ -441,24 +373,4 @@ def _check_props(
         )
 
 
-def _shorter(a: cdk.Duration, b: cdk.Duration) -> cdk.Duration:
-    return a if a.to_seconds() <= b.to_seconds() else b
-
-
-def _via(stack: cdk.Stack, service: str) -> str:
-    return f"{service}.{stack.region}.amazonaws.com"
-
-
-def _send_to_queue(
-    stack: cdk.Stack, queue: sqs.IQueue, key: kms.IKey, *, sid: str
-) -> list[iam.PolicyStatement]:
-    """Send to a KMS-encrypted queue: the message and the data key SQS makes for it."""
-    return [
-        iam.PolicyStatement(sid=sid, actions=["sqs:SendMessage"], resources=[queue.queue_arn]),
-        iam.PolicyStatement(
-            sid=f"{sid}Encrypt",
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
-            resources=[key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": _via(stack, "sqs")}},
-        ),
-    ]
+_shorter = shorter

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import aws_cdk as cdk
@@ -15,19 +14,29 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
-from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH, MAX_VARIANTS, has_local_nvme
-from mlops_cdk.aws.guardrails import describe_step, step_problem
+from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
+from mlops_cdk.aws.guardrails import describe_step
 from mlops_cdk.aws.instance_types import is_gpu_instance_type
+from mlops_cdk.constructs.async_access import AsyncOutput
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
+from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.variants import (
+    InstanceCapacity,
+    ServerlessCapacity,
+    VariantSpec,
+    endpoint_problems,
+)
 
 __all__ = [
     "CapacitySize",
     "DataCaptureSpec",
     "DeploymentSpec",
+    "InstanceCapacity",
     "MetricsSpec",
-    "ServerlessSpec",
+    "ServerlessCapacity",
     "VariantSpec",
     "WeightedEndpoint",
 ]
@@ -48,59 +57,14 @@ _KMS_FINDINGS = (
 )
 
 
-@dataclass(frozen=True)
-class ServerlessSpec:
-    """A serverless variant: memory (1024-6144 MB in 1 GB steps) and concurrency."""
-
-    memory_size_mb: int
-    max_concurrency: int
-    provisioned_concurrency: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.memory_size_mb % 1024 or not 1024 <= self.memory_size_mb <= 6144:
-            raise ValueError("serverless memory_size_mb must be 1024-6144 in steps of 1024")
-        if self.max_concurrency < 1:
-            raise ValueError("serverless max_concurrency must be >= 1")
-        if self.provisioned_concurrency is not None and not (
-            1 <= self.provisioned_concurrency <= self.max_concurrency
-        ):
-            raise ValueError("serverless provisioned_concurrency must be 1..max_concurrency")
-
-
-@dataclass(frozen=True)
-class VariantSpec:
-    """One production variant. Exactly one of (instance_type + initial_instance_count) or
-    ``serverless``."""
-
-    name: str
-    model_name: str
-    initial_weight: float
-    instance_type: str | None = None
-    initial_instance_count: int | None = None
-    serverless: ServerlessSpec | None = None
-
-    def __post_init__(self) -> None:
-        if self.initial_weight < 0:
-            raise ValueError(f"variant {self.name}: initial_weight must be >= 0")
-        on_instances = self.instance_type is not None or self.initial_instance_count is not None
-        if on_instances == (self.serverless is not None):
-            raise ValueError(f"variant {self.name}: give instances or serverless, not both")
-        if on_instances:
-            if not (self.instance_type or "").startswith("ml."):
-                raise ValueError(f"variant {self.name}: instance types start with 'ml.'")
-            if (self.initial_instance_count or 0) < 1:
-                raise ValueError(f"variant {self.name}: initial_instance_count must be >= 1")
-
-    @property
-    def local_nvme(self) -> bool:
-        return self.instance_type is not None and has_local_nvme(self.instance_type)
-
-
 class WeightedEndpoint(Construct):
     """Endpoint config + endpoint, with an L2's conveniences (:meth:`grant_invoke`, per-variant
     ``metric_*`` methods).
 
-    - Variants and weights as given; each variant's share of traffic is a stack output.
+    - Variants and weights as given; each variant's share of traffic is a stack output. A
+      variant names its model by its key in ``models`` (a :class:`HostedModel`, or a SageMaker
+      model name). The variants are checked together with ``deployment``, ``data_capture`` and
+      ``metrics`` as the configuration checks them (:func:`endpoint_problems`).
     - Storage volumes encrypted with ``key``, except when a variant's instance type has local
       NVMe storage or the endpoint is serverless: SageMaker rejects a KmsKeyId there, so the
       finding is acknowledged with that reason instead. Without ``key``, a rotating
@@ -113,7 +77,15 @@ class WeightedEndpoint(Construct):
     - The endpoint keeps the instance counts autoscaling has set across stack updates
       (RetainAllVariantProperties) while weights come from the template (DesiredWeight is
       excluded from retention).
-    - ``deployment`` defaults to all-at-once blue/green with a 5-minute baking period.
+    - ``deployment`` defaults to all-at-once blue/green with a 5-minute baking period;
+      ``rolling`` becomes a RollingUpdatePolicy (one variant on instances only).
+    - ``shadow_variants`` (at most one, with exactly one production variant, on instances):
+      ShadowProductionVariants, which get a copy of live requests and answer nobody; same key,
+      data capture and models (VPC) as production ("Testing models with shadow variants",
+      https://docs.aws.amazon.com/sagemaker/latest/dg/model-shadow-deployment.html).
+    - A variant's ``fallback_instance_types`` become InstancePools (instance_type first,
+      priority 1), which replace its InstanceType ("Deploy to multiple instance types with
+      instance pools").
     - ``endpoint_name``: without it CloudFormation generates one (``self.endpoint_name`` is then
       a token). Give it when alarms on the endpoint's metrics roll a deployment back
       (``rollback_alarms``): the alarms need the name as a dimension before the endpoint
@@ -127,6 +99,7 @@ class WeightedEndpoint(Construct):
         construct_id: str,
         *,
         variants: Sequence[VariantSpec],
+        models: Mapping[str, HostedModel | str],
         endpoint_name: str | None = None,
         key: kms.IKey | None = None,
         deployment: DeploymentSpec | None = None,
@@ -136,21 +109,28 @@ class WeightedEndpoint(Construct):
         rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
         execution_roles: Sequence[iam.IRole] = (),
         metrics: MetricsSpec | None = None,
+        async_output: AsyncOutput | None = None,
+        shadow_variants: Sequence[VariantSpec] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         deployment = deployment or DeploymentSpec()
         metrics = metrics or MetricsSpec()
         if data_capture is not None and not data_capture.enabled:
             data_capture = None
-        _validate(variants, data_capture, capture_bucket)
-        _validate_deployment(variants, deployment, rollback_alarms)
-        _validate_metrics(variants, metrics)
+        _validate(variants, models, deployment, metrics, data_capture, shadows=shadow_variants)
+        _validate_inputs(deployment, rollback_alarms, data_capture, capture_bucket)
+        _validate_async(variants, async_output, shadow_variants)
+        self.async_output = async_output
         self._check_endpoint_props(endpoint_name, rollback_alarms, execution_roles)
-        self.variants = tuple(variants)
+        self.variants, self.shadow_variants = tuple(variants), tuple(shadow_variants)
+        self.model_names = {
+            key: model if isinstance(model, str) else model.model_name
+            for key, model in models.items()
+        }
         self.deployment = deployment
         self.metrics = metrics
         self.key: kms.IKey | None = key
-        if key is None and (self._volume_key_allowed or data_capture is not None):
+        if key is None and (self._volume_key_allowed or data_capture or async_output):
             self.key = kms.Key(
                 self,
                 "Key",
@@ -160,6 +140,8 @@ class WeightedEndpoint(Construct):
             )
         self.endpoint_config = self._endpoint_config(data_capture, capture_bucket, capture_prefix)
         self.endpoint = self._endpoint(endpoint_name, rollback_alarms)
+        for policy in async_output.policies if async_output else ():
+            self.endpoint.node.add_dependency(policy)
         self.endpoint_name: str = (
             endpoint_name if endpoint_name is not None else self.endpoint.attr_endpoint_name
         )
@@ -201,7 +183,7 @@ class WeightedEndpoint(Construct):
 
     @property
     def _nvme_variants(self) -> list[str]:
-        return [v.name for v in self.variants if v.local_nvme]
+        return [v.name for v in (*self.variants, *self.shadow_variants) if v.local_nvme]
 
     @property
     def _volume_key_allowed(self) -> bool:
@@ -219,7 +201,13 @@ class WeightedEndpoint(Construct):
         config = sagemaker.CfnEndpointConfig(
             self,
             "Config",
-            production_variants=[_variant_property(v) for v in self.variants],
+            production_variants=[
+                _variant_property(v, self.model_names[v.model]) for v in self.variants
+            ],
+            shadow_production_variants=[
+                _variant_property(v, self.model_names[v.model]) for v in self.shadow_variants
+            ]
+            or None,
             kms_key_id=self.key.key_arn if (self._volume_key_allowed and self.key) else None,
             data_capture_config=_capture_property(
                 data_capture, capture_bucket, capture_prefix, self.key
@@ -227,6 +215,10 @@ class WeightedEndpoint(Construct):
             # Stated for instance-backed configs (see MetricsSpec); serverless endpoints have no
             # instances, so none of it applies to them.
             metrics_config=None if serverless else _metrics_property(self.metrics),
+            # Results and failures encrypted with the endpoint's key (AsyncInferenceOutputConfig).
+            async_inference_config=self.async_output.property(self.key)
+            if self.async_output and self.key
+            else None,
         )
         if nvme:
             acknowledge_all(
@@ -273,13 +265,23 @@ class WeightedEndpoint(Construct):
                 value=f"{name} {_pct(share)}",
                 description=f"Initial traffic share of variant {name}",
             )
-        self.deployment_steps = _deployment_steps(self.variants, self.deployment)
+        for shadow in self.shadow_variants:
+            cdk.CfnOutput(
+                self,
+                f"Shadow{_output_id(shadow.name)}",
+                value=f"{shadow.name} shadows {self.variants[0].name}",
+                description="Shadow variant: gets a copy of live requests, answers nobody",
+            )
+        self.deployment_steps = _deployment_steps(
+            [*self.variants, *self.shadow_variants], self.deployment
+        )
         if self.deployment_steps:
             cdk.CfnOutput(
                 self,
                 "DeploymentSteps",
                 value="; ".join(self.deployment_steps),
-                description="First blue/green step per variant (capacity rounds up to instances)",
+                description="First blue/green step or rolling batch per variant (capacity "
+                "rounds up to instances)",
             )
 
     def _rollback_alarms_access(
@@ -308,7 +310,8 @@ class WeightedEndpoint(Construct):
 
     @property
     def variant_names(self) -> list[str]:
-        return [v.name for v in self.variants]
+        """Production variants, then the shadow variant (every name metrics can have)."""
+        return [v.name for v in (*self.variants, *self.shadow_variants)]
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call InvokeEndpoint on this endpoint (and nothing else): the action
@@ -481,19 +484,18 @@ class WeightedEndpoint(Construct):
         self, metric_name: str, variant: str | None, statistic: str, period: cdk.Duration
     ) -> cloudwatch.Metric:
         spec = self._variant(variant)
-        if spec.instance_type is None and metric_name not in _SERVERLESS_INSTANCE_METRICS:
+        instance_type = spec.instance.instance_type if spec.instance else None
+        if instance_type is None and metric_name not in _SERVERLESS_INSTANCE_METRICS:
             raise ValueError(
                 f"WeightedEndpoint: variant {spec.name} is serverless; SageMaker publishes no "
                 f"{metric_name} for it"
             )
         if (
-            spec.instance_type is not None
+            instance_type is not None
             and metric_name in _GPU_METRICS
-            and not is_gpu_instance_type(spec.instance_type)
+            and not is_gpu_instance_type(instance_type)
         ):
-            raise ValueError(
-                f"WeightedEndpoint: variant {spec.name} ({spec.instance_type}) has no GPU"
-            )
+            raise ValueError(f"WeightedEndpoint: variant {spec.name} ({instance_type}) has no GPU")
         return instance_metric(self.endpoint_name, spec.name, metric_name, statistic, period=period)
 
     def _variant(self, name: str | None) -> VariantSpec:
@@ -503,7 +505,7 @@ class WeightedEndpoint(Construct):
                     f"WeightedEndpoint: name a variant ({', '.join(self.variant_names)})"
                 )
             return self.variants[0]
-        for spec in self.variants:
+        for spec in (*self.variants, *self.shadow_variants):
             if spec.name == name:
                 return spec
         raise ValueError(
@@ -513,20 +515,44 @@ class WeightedEndpoint(Construct):
 
 def _validate(
     variants: Sequence[VariantSpec],
+    models: Mapping[str, HostedModel | str],
+    deployment: DeploymentSpec,
+    metrics: MetricsSpec,
     data_capture: DataCaptureSpec | None,
-    capture_bucket: s3.IBucket | None,
+    *,
+    shadows: Sequence[VariantSpec],
 ) -> None:
-    if not 1 <= len(variants) <= MAX_VARIANTS:
-        raise ValueError(f"WeightedEndpoint: 1 to {MAX_VARIANTS} variants, got {len(variants)}")
-    names = [v.name for v in variants]
-    if len(set(names)) != len(names):
-        raise ValueError(f"WeightedEndpoint: duplicate variant names in {names}")
-    if sum(v.initial_weight for v in variants) <= 0:
-        raise ValueError("WeightedEndpoint: all variant weights are 0")
-    if any(v.serverless for v in variants) and len(variants) > 1:
-        raise ValueError("WeightedEndpoint: a serverless variant must be the only variant")
-    if data_capture is not None and capture_bucket is None:
-        raise ValueError("WeightedEndpoint: data capture needs capture_bucket")
+    """The variants' own rules and the configuration's (:func:`endpoint_problems`)."""
+    if not variants:
+        raise ValueError("WeightedEndpoint: at least one variant")
+    problems = endpoint_problems(
+        variants,
+        models=list(models),
+        deployment=deployment,
+        data_capture=data_capture,
+        metrics=metrics,
+        shadow_variants=shadows,
+    )
+    if problems:
+        raise PropProblems(problems, subject="WeightedEndpoint")
+
+
+def _validate_async(
+    variants: Sequence[VariantSpec],
+    async_output: AsyncOutput | None,
+    shadow_variants: Sequence[VariantSpec],
+) -> None:
+    """An asynchronous endpoint here: one variant, on instances (see
+    :class:`mlops_cdk.props.async_inference.AsyncInferenceSpec`), and no shadow ("Shadow
+    tests" > "Exclusions": asynchronous inference)."""
+    if async_output is None:
+        return
+    if shadow_variants:
+        raise ValueError("WeightedEndpoint: SageMaker runs no shadow on asynchronous endpoints")
+    if len(variants) != 1 or variants[0].serverless is not None:
+        raise ValueError(
+            "WeightedEndpoint: an asynchronous endpoint has exactly one variant, on instances"
+        )
 
 
 def _metrics_property(spec: MetricsSpec) -> sagemaker.CfnEndpointConfig.MetricsConfigProperty:
@@ -537,39 +563,20 @@ def _metrics_property(spec: MetricsSpec) -> sagemaker.CfnEndpointConfig.MetricsC
     )
 
 
-def _validate_metrics(variants: Sequence[VariantSpec], metrics: MetricsSpec) -> None:
-    if any(v.serverless for v in variants) and not metrics.is_default:
-        raise ValueError(
-            "WeightedEndpoint: metrics (detailed observability, enhanced metrics, publish "
-            "frequency) apply to endpoints on instances; a serverless endpoint has none"
-        )
-
-
-def _validate_deployment(
-    variants: Sequence[VariantSpec],
+def _validate_inputs(
     deployment: DeploymentSpec,
     rollback_alarms: Sequence[cloudwatch.IAlarm],
+    data_capture: DataCaptureSpec | None,
+    capture_bucket: s3.IBucket | None,
 ) -> None:
+    """What the settings need from the construct's other inputs."""
+    if data_capture is not None and capture_bucket is None:
+        raise ValueError("WeightedEndpoint: data capture needs capture_bucket")
     if rollback_alarms and deployment.wait_seconds <= 0:
         raise ValueError(
             "WeightedEndpoint: rollback alarms are only evaluated during the baking period; "
             "set wait_seconds > 0"
         )
-    if deployment.step_type is None or deployment.step_value is None:
-        return
-    for v in variants:
-        if v.initial_instance_count is None:
-            if deployment.step_type == "instance_count":
-                raise ValueError(f"variant {v.name}: serverless variants take capacity_percent")
-            continue
-        problem = step_problem(
-            deployment.strategy,
-            deployment.step_type,
-            deployment.step_value,
-            v.initial_instance_count,
-        )
-        if problem is not None:
-            raise ValueError(f"WeightedEndpoint: variant {v.name}: {problem}")
 
 
 def _deployment_steps(variants: Sequence[VariantSpec], deployment: DeploymentSpec) -> list[str]:
@@ -582,10 +589,10 @@ def _deployment_steps(variants: Sequence[VariantSpec], deployment: DeploymentSpe
             deployment.strategy,
             deployment.step_type,
             deployment.step_value,
-            v.initial_instance_count,
+            v.instance.initial_instance_count,
         )
         for v in variants
-        if v.initial_instance_count is not None
+        if v.instance is not None
     ]
 
 
@@ -597,7 +604,9 @@ def _output_id(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
 
 
-def _variant_property(v: VariantSpec) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+def _variant_property(
+    v: VariantSpec, model_name: str
+) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
     serverless = None
     if v.serverless is not None:
         serverless = sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
@@ -605,12 +614,24 @@ def _variant_property(v: VariantSpec) -> sagemaker.CfnEndpointConfig.ProductionV
             max_concurrency=v.serverless.max_concurrency,
             provisioned_concurrency=v.serverless.provisioned_concurrency,
         )
+    instance = v.instance
+    pools = None
+    if instance is not None and instance.fallback_instance_types:
+        # InstancePools replace InstanceType; priority 1 is tried first.
+        pools = [
+            sagemaker.CfnEndpointConfig.InstancePoolProperty(instance_type=t, priority=p)
+            for p, t in enumerate(instance.instance_types, start=1)
+        ]
     return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
         variant_name=v.name,
-        model_name=v.model_name,
+        model_name=model_name,
         initial_variant_weight=v.initial_weight,
-        instance_type=v.instance_type,
-        initial_instance_count=v.initial_instance_count,
+        instance_type=instance.instance_type if instance and pools is None else None,
+        instance_pools=pools,
+        variant_instance_provision_timeout_in_seconds=instance.provision_timeout_seconds
+        if instance
+        else None,
+        initial_instance_count=instance.initial_instance_count if instance else None,
         serverless_config=serverless,
     )
 
@@ -635,9 +656,39 @@ def _capture_property(
     )
 
 
+def _capacity(size: CapacitySize | None) -> sagemaker.CfnEndpoint.CapacitySizeProperty | None:
+    if size is None:
+        return None
+    return sagemaker.CfnEndpoint.CapacitySizeProperty(type=size.type.upper(), value=size.value)
+
+
+def _rolling_property(spec: DeploymentSpec) -> sagemaker.CfnEndpoint.RollingUpdatePolicyProperty:
+    """RollingUpdatePolicy (API reference): batches of ``rolling_batch_size``, each baked for
+    ``wait_seconds``; without ``rollback_batch_size`` a rollback restores the whole old fleet
+    at once."""
+    batch = _capacity(spec.rolling_batch_size)
+    if batch is None:  # DeploymentSpec requires it for the rolling strategy
+        raise ValueError("WeightedEndpoint: a rolling update needs rolling_batch_size")
+    return sagemaker.CfnEndpoint.RollingUpdatePolicyProperty(
+        maximum_batch_size=batch,
+        wait_interval_in_seconds=spec.wait_seconds,
+        maximum_execution_timeout_in_seconds=spec.maximum_execution_timeout_seconds,
+        rollback_maximum_batch_size=_capacity(spec.rollback_batch_size),
+    )
+
+
 def _deployment_property(
     spec: DeploymentSpec, alarms: Sequence[cloudwatch.IAlarm]
 ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+    rollback = None
+    if alarms:
+        rollback = sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+            alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in alarms]
+        )
+    if spec.strategy == "rolling":
+        return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            rolling_update_policy=_rolling_property(spec), auto_rollback_configuration=rollback
+        )
     capacity = None
     if spec.step_type is not None and spec.step_value is not None:
         capacity = sagemaker.CfnEndpoint.CapacitySizeProperty(
@@ -651,11 +702,6 @@ def _deployment_property(
         canary_size=capacity if spec.strategy == "canary" else None,
         linear_step_size=capacity if spec.strategy == "linear" else None,
     )
-    rollback = None
-    if alarms:
-        rollback = sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
-            alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=a.alarm_name) for a in alarms]
-        )
     return sagemaker.CfnEndpoint.DeploymentConfigProperty(
         blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
             traffic_routing_configuration=routing,

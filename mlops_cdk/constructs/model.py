@@ -1,4 +1,5 @@
-"""A SageMaker model: registry image + artifact, in private subnets with its own security group."""
+"""A SageMaker model: registry image + artifact (or several containers: an inference pipeline or
+directly invocable containers), in private subnets with its own security group."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ from mlops_cdk.constructs.roles import (
     hosting_statements,
     image_pull_statements,
 )
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.model import (
+    INFERENCE_EXECUTION_MODES,
+    ContainerSpec,
+    InferenceExecution,
+    containers_problems,
+)
 
 
 class HostedModel(Construct):
@@ -42,6 +50,24 @@ class HostedModel(Construct):
     (``self.policy``): pulling from ``repository``; reading
     ``model_data_key`` (or every object under ``model_data_prefix``, which must contain the key);
     decrypting with ``key`` through S3 (SSE-KMS artifacts).
+
+    With ``containers`` (2-15 :class:`~mlops_cdk.props.model.ContainerSpec`, instead of the
+    image and model data arguments), the model is an inference pipeline (``inference_execution``
+    ``serial``, the default) or directly invocable containers (``direct``, each with a
+    hostname): each container's image is ``repository`` with its tag or digest, or the image
+    AWS provides in the stack's region (SageMaker pulls those with service-owned credentials:
+    the role needs no permission for them); its model data is its ``model_data_key`` in
+    ``bucket``. ``grants=False`` leaves the role's permissions to its owner (e.g. a service's
+    execution role that reads the whole model prefix).
+
+    With ``model_package_arn`` (a versioned package of a model registry, instead of the image,
+    model data and containers arguments), the model's one container is that package
+    (``ModelPackageName``): its inference specification names the image and the model data,
+    which SageMaker reads with the execution role when it creates the model. Their location is
+    known only to the registry: with ``repository`` the grants cover pulling from it, with
+    ``bucket`` and ``model_data_prefix`` reading under that prefix (a package registered
+    elsewhere, e.g. another account, needs that account's repository, bucket and key policies:
+    see docs/concepts/model-packages.md).
 
     With ``vpc``, the model runs in ``subnets`` (default: the VPC's isolated, else private
     subnets) behind ``security_groups`` or, by default, its own group that only allows HTTPS out
@@ -70,42 +96,78 @@ class HostedModel(Construct):
         subnets: Sequence[ec2.ISubnet] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         network_isolation: bool = True,
+        containers: Sequence[ContainerSpec] | None = None,
+        inference_execution: InferenceExecution | None = None,
+        grants: bool = True,
+        model_package_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.image_uri = _image(image_uri, repository, image_tag, image_digest)
-        self.model_data_url = _model_data(model_data_url, bucket, model_data_key, model_data_prefix)
         stack = cdk.Stack.of(self)
+        single = (image_uri, image_tag, image_digest, model_data_url, model_data_key, environment)
+        if model_package_arn is not None:
+            self.containers, data_keys = _package(model_package_arn, single, containers)
+        elif containers:
+            self.containers = _containers(
+                stack, list(containers), inference_execution, repository, bucket, single=single
+            )
+            data_keys = [c.model_data_key for c in containers if c.model_data_key is not None]
+            repository = repository if any(c.uses_repository for c in containers) else None
+        else:
+            self.containers, data_keys = _single(single, repository, bucket, model_data_prefix)
+        self.image_uri = str(self.containers[0].image or "")
+        self.model_data_url = self.containers[0].model_data_url
         self.created_role: iam.Role | None = None
         self.role: iam.IRole = (
             execution_role if execution_role is not None else self._created_role()
         )
         self.policy = self._grants(
             stack,
-            repository=repository,
-            bucket=bucket,
-            model_data_key=model_data_key,
+            repository=repository if grants else None,
+            bucket=bucket if grants else None,
+            model_data_keys=data_keys,
             model_data_prefix=model_data_prefix,
-            key=key,
+            key=key if grants else None,
             vpc=vpc,
         )
         self.security_group: ec2.SecurityGroup | None = None
-        self.model = sagemaker.CfnModel(
+        vpc_config = self._vpc_config(vpc, subnets, security_groups)
+        self.model = self._model(
+            bool(containers), inference_execution, vpc_config, network_isolation
+        )
+        wait_for_role_policies(self.model, self.role)
+        self.model_name: str = self.model.attr_model_name
+
+    def _model(
+        self,
+        containers: bool,
+        inference_execution: InferenceExecution | None,
+        vpc_config: sagemaker.CfnModel.VpcConfigProperty | None,
+        network_isolation: bool,
+    ) -> sagemaker.CfnModel:
+        """The model: one primary container, or ``Containers`` with their execution mode.
+
+        SageMaker checks the images and artifacts with the role when it creates the model: the
+        caller makes the model wait for every policy of the role (this construct's and any
+        other's)."""
+        if not containers and inference_execution is not None:
+            raise ValueError("HostedModel: inference_execution goes with containers")
+        mode = INFERENCE_EXECUTION_MODES[inference_execution or "serial"]
+        package = self.containers[0].model_package_name is not None
+        listed = containers or package  # a package: Containers, as the registry guide deploys it
+        return sagemaker.CfnModel(
             self,
             "Model",
             execution_role_arn=self.role.role_arn,
-            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=self.image_uri,
-                model_data_url=self.model_data_url,
-                environment=dict(sorted((environment or {}).items())) or None,
-                mode="SingleModel",
+            primary_container=None if listed else self.containers[0],
+            containers=self.containers if listed else None,
+            inference_execution_config=(
+                sagemaker.CfnModel.InferenceExecutionConfigProperty(mode=mode)
+                if containers and not package
+                else None
             ),
-            vpc_config=self._vpc_config(vpc, subnets, security_groups),
+            vpc_config=vpc_config,
             enable_network_isolation=network_isolation,
         )
-        # SageMaker checks the image and artifact with the role when it creates the model: the
-        # model waits for every policy of the role (this construct's and any other's).
-        wait_for_role_policies(self.model, self.role)
-        self.model_name: str = self.model.attr_model_name
 
     def _created_role(self) -> iam.Role:
         """An execution role for this model only (``self.created_role``)."""
@@ -155,7 +217,7 @@ class HostedModel(Construct):
         *,
         repository: ecr.IRepository | None,
         bucket: s3.IBucket | None,
-        model_data_key: str | None,
+        model_data_keys: Sequence[str],
         model_data_prefix: str | None,
         key: kms.IKey | None,
         vpc: ec2.IVpc | None,
@@ -173,8 +235,8 @@ class HostedModel(Construct):
         if repository is not None:
             statements += image_pull_statements(repository)
             star.append("ecr:GetAuthorizationToken")
-        if bucket is not None and model_data_key is not None:
-            statements += self._read_statements(bucket, model_data_key, model_data_prefix)
+        if bucket is not None and (model_data_keys or model_data_prefix is not None):
+            statements += self._read_statements(bucket, model_data_keys, model_data_prefix)
             if model_data_prefix is not None:
                 wildcards[bucket.arn_for_objects(f"{model_data_prefix}*")] = (
                     "Read-only access to the objects under this model's artifact prefix "
@@ -214,14 +276,14 @@ class HostedModel(Construct):
 
     @staticmethod
     def _read_statements(
-        bucket: s3.IBucket, model_data_key: str, model_data_prefix: str | None
+        bucket: s3.IBucket, model_data_keys: Sequence[str], model_data_prefix: str | None
     ) -> list[iam.PolicyStatement]:
         if model_data_prefix is None:
             return [
                 iam.PolicyStatement(
                     sid="ReadModelArtifact",
                     actions=["s3:GetObject"],
-                    resources=[bucket.arn_for_objects(model_data_key)],
+                    resources=[bucket.arn_for_objects(k) for k in dict.fromkeys(model_data_keys)],
                 )
             ]
         return [
@@ -286,3 +348,105 @@ def _model_data(
             f"HostedModel: model_data_key {model_data_key!r} is not under {model_data_prefix!r}"
         )
     return bucket.s3_url_for_object(model_data_key)
+
+
+def _definition(
+    image: str,
+    model_data_url: str | None,
+    environment: Mapping[str, str] | None,
+    hostname: str | None = None,
+    *,
+    primary: bool = True,
+) -> sagemaker.CfnModel.ContainerDefinitionProperty:
+    return sagemaker.CfnModel.ContainerDefinitionProperty(
+        image=image,
+        model_data_url=model_data_url,
+        environment=dict(sorted((environment or {}).items())) or None,
+        container_hostname=hostname,
+        mode="SingleModel" if primary else None,
+    )
+
+
+def _single(
+    single: tuple[
+        str | None, str | None, str | None, str | None, str | None, Mapping[str, str] | None
+    ],
+    repository: ecr.IRepository | None,
+    bucket: s3.IBucket | None,
+    model_data_prefix: str | None,
+) -> tuple[list[sagemaker.CfnModel.ContainerDefinitionProperty], list[str]]:
+    """The one container of a single-image model (``single``: image URI, tag, digest, model
+    data URL, model data key, environment) and the model data keys it reads."""
+    image_uri, image_tag, image_digest, model_data_url, model_data_key, environment = single
+    image = _image(image_uri, repository, image_tag, image_digest)
+    data = _model_data(model_data_url, bucket, model_data_key, model_data_prefix)
+    keys = [model_data_key] if model_data_key is not None else []
+    return [_definition(image, data, environment)], keys
+
+
+def _package(
+    arn: str,
+    single: tuple[
+        str | None, str | None, str | None, str | None, str | None, Mapping[str, str] | None
+    ],
+    containers: Sequence[ContainerSpec] | None,
+) -> tuple[list[sagemaker.CfnModel.ContainerDefinitionProperty], list[str]]:
+    """The one container of a model made from a registered model package: its
+    ``ModelPackageName`` (the package's inference specification supplies image and model data;
+    "Deploy a Model in the Registry (Boto3)",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-deploy.html), with an
+    optional environment (the SageMaker Python SDK's ``ModelPackage`` sends one the same way);
+    no model data keys (``single``: the single-image arguments, environment last)."""
+    environment = single[-1]
+    if containers or any(value is not None for value in single[:-1]):
+        raise ValueError(
+            "HostedModel: model_package_arn replaces image_uri, image_tag, image_digest, "
+            "model_data_url, model_data_key and containers"
+        )
+    definition = sagemaker.CfnModel.ContainerDefinitionProperty(
+        model_package_name=arn,
+        environment=dict(sorted((environment or {}).items())) or None,
+    )
+    return [definition], []
+
+
+def _containers(
+    stack: cdk.Stack,
+    containers: list[ContainerSpec],
+    inference_execution: InferenceExecution | None,
+    repository: ecr.IRepository | None,
+    bucket: s3.IBucket | None,
+    *,
+    single: tuple[object, ...],
+) -> list[sagemaker.CfnModel.ContainerDefinitionProperty]:
+    """The container definitions of a multi-container model (``single``: the single-container
+    arguments, which must all be unset)."""
+    if any(value is not None for value in single):
+        raise ValueError(
+            "HostedModel: containers replace image_uri, image_tag, image_digest, "
+            "model_data_url, model_data_key and environment"
+        )
+    problems = containers_problems(containers, inference_execution)
+    if problems:
+        raise PropProblems(problems, subject="HostedModel")
+    definitions = []
+    for index, container in enumerate(containers):
+        if container.aws_image is not None:
+            if cdk.Token.is_unresolved(stack.region):
+                raise ValueError("HostedModel: an AWS image needs a stack with an explicit region")
+            image = container.aws_image.resolve(stack.region).uri
+        elif repository is None:
+            raise ValueError(f"HostedModel: containers[{index}] needs repository")
+        elif container.image_digest is not None:
+            image = repository.repository_uri_for_digest(container.image_digest)
+        else:
+            image = repository.repository_uri_for_tag(container.image_tag)
+        data = None
+        if container.model_data_key is not None:
+            if bucket is None:
+                raise ValueError(f"HostedModel: containers[{index}].model_data_key needs bucket")
+            data = bucket.s3_url_for_object(container.model_data_key)
+        definitions.append(
+            _definition(image, data, container.environment, container.hostname, primary=False)
+        )
+    return definitions

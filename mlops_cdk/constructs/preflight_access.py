@@ -58,7 +58,13 @@ class PreflightAccess(Construct):
       the bucket and the repository;
     - ``sagemaker:DescribePipeline`` on each of ``retraining_pipelines`` (the service's
       retraining pipeline: does it exist, does it declare the parameters the retraining
-      function passes), when given."""
+      function passes), when given;
+    - ``ecr:DescribeImages`` on each of ``aws_image_repositories`` (ARNs of the repositories of
+      images AWS provides that the service's models use: does the pinned tag exist), when
+      given;
+    - ``sagemaker:DescribeModelPackage`` on each of ``model_packages`` (ARNs of the versioned
+      packages the service's models are created from: approved, image and artifact), when
+      given."""
 
     def __init__(
         self,
@@ -73,6 +79,8 @@ class PreflightAccess(Construct):
         role_path: str = PREFLIGHT_ROLE_PATH,
         output_stacks: Sequence[str] = (),
         retraining_pipelines: Sequence[str] = (),
+        aws_image_repositories: Sequence[str] = (),
+        model_packages: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -91,6 +99,22 @@ class PreflightAccess(Construct):
         self.policy = self._policy(
             repository, bucket, model_artifacts_prefix, other_stacks, retraining_pipelines
         )
+        if aws_image_repositories:
+            self.policy.add_statements(
+                iam.PolicyStatement(
+                    sid="DescribeAwsImages",
+                    actions=["ecr:DescribeImages"],
+                    resources=sorted(set(aws_image_repositories)),
+                )
+            )
+        if model_packages:
+            self.policy.add_statements(
+                iam.PolicyStatement(
+                    sid="DescribeModelPackages",
+                    actions=["sagemaker:DescribeModelPackage"],
+                    resources=sorted(set(model_packages)),
+                )
+            )
         self._acknowledge(other_stacks)
         self.role_arn_output = cdk.CfnOutput(
             self, "RoleArn", value=self.role.role_arn, description="Pre-deploy check role"

@@ -4,7 +4,8 @@ The code is ``mlops_cdk/functions/retrain/retrain.py`` (boto3 from the runtime, 
 bundled). It is idempotent per cooldown window, ignores non-ALARM transitions, rejects malformed
 events, and raises SageMaker errors so the asynchronous invocation retries and then lands in the
 KMS-encrypted on-failure queue, whose depth is an alarm, as are the function's errors
-(:class:`~mlops_cdk.constructs.watch.FailureWatch`).
+(:class:`~mlops_cdk.constructs.watch.FailureWatch`). The function and that infrastructure are a
+:class:`~mlops_cdk.constructs.function.WatchedFunction`.
 """
 
 from __future__ import annotations
@@ -20,66 +21,42 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import (
-    acknowledge,
-    acknowledge_all,
-    acknowledge_wildcard_resource,
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.aws.facts import RETRAINING_NAMESPACE
+from mlops_cdk.constructs.function import (
+    RUNTIME,
+    AsyncInvocation,
+    FunctionParts,
+    FunctionPolicy,
+    QueueDestination,
+    VpcPlacement,
+    WatchedFunction,
+    failure_queue,
 )
-from mlops_cdk.aws.facts import (
-    LAMBDA_PYTHON_RUNTIME,
-    MAX_ASYNC_EVENT_AGE_SECONDS,
-    RETRAINING_NAMESPACE,
-)
-from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
 from mlops_cdk.constructs.roles import FunctionRole
-from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
+__all__ = [
+    "CODE_DIR",
+    "INVOKED_BY",
+    "METRICS_NAMESPACE",
+    # Re-exported: they lived here before mlops_cdk.constructs.function.
+    "RUNTIME",
+    "InvokeFunctionAction",
+    "QueueDestination",
+    "RetrainingFunction",
+    "failure_queue",
+    "substitute_placeholders",
+]
+
 CODE_DIR = asset_dir("retrain")
-RUNTIME = lambda_.Runtime(LAMBDA_PYTHON_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 METRICS_NAMESPACE = RETRAINING_NAMESPACE
-
-
-def failure_queue(
-    scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: cdk.RemovalPolicy
-) -> sqs.Queue:
-    """A KMS-encrypted, TLS-only queue that keeps failed invocations for 14 days (SQS's
-    maximum retention) for an operator to inspect."""
-    return sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
-        removal_policy=removal_policy,
-    )
-
-
-@jsii.implements(lambda_.IDestination)
-class QueueDestination:
-    """An SQS on-failure destination bound by ARN only.
-
-    ``aws_lambda_destinations.SqsDestination`` also grants the function's role on the queue and
-    its key; with an immutable role from another stack CDK would put that grant into the
-    foundation's key policy behind the reader's back. The permissions are explicit instead:
-    ``sqs:SendMessage`` in the function's policy, and the role is named in the key policy.
-    """
-
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self.queue = queue
-
-    def bind(
-        self,
-        scope: Construct,
-        fn: lambda_.IFunction,
-        *,
-        type: lambda_.DestinationType | None = None,
-    ) -> lambda_.DestinationConfig:
-        return lambda_.DestinationConfig(destination=self.queue.queue_arn)
+INVOKED_BY = (
+    "runs are idempotent per cooldown window (SageMaker state and ClientRequestToken); only the "
+    "alarms named in the function's resource policy invoke it. Set reserved_concurrency to cap it."
+)
 
 
 @jsii.implements(cloudwatch.IAlarmAction)
@@ -120,7 +97,7 @@ def substitute_placeholders(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
-class RetrainingFunction(Construct):
+class RetrainingFunction(FunctionParts, Construct):
     """Give exactly one of ``pipeline_name`` or (``training_job_template`` +
     ``training_job_prefix`` + ``training_role``). A training job runs as ``training_role``
     (set as ``RoleArn`` by the function; the template has none), the only role the function
@@ -161,53 +138,74 @@ class RetrainingFunction(Construct):
             raise ValueError("RetrainingFunction: give pipeline_name or a training job template")
         if by_job and (not training_job_prefix or training_role is None):
             raise ValueError("RetrainingFunction: training jobs need a prefix and training_role")
-        subnets = list(subnets or vpc.isolated_subnets or vpc.private_subnets)
-        if not subnets:
-            raise ValueError("RetrainingFunction: the VPC has no private or isolated subnets")
         self.role = role if role is not None else self._created_role(endpoint_name, key)
-        self.log_group = logs.LogGroup(
-            self, "Logs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
-        )
-        self.failures = failure_queue(self, "OnFailure", key=key, removal_policy=removal_policy)
-        self.security_group = self._security_group(vpc)
         self.training_job_arn = self._training_job_arn(training_job_prefix)
-        environment = self._environment(
-            endpoint_name,
-            cooldown or cdk.Duration.hours(1),
-            pipeline_name=pipeline_name,
-            training_job_prefix=training_job_prefix,
-            training_job_template=training_job_template,
-            training_role=training_role,
+        self.watched = self._watched_function(
+            key=key,
+            placement=VpcPlacement(
+                vpc,
+                subnets=subnets,
+                description="Retraining function: HTTPS to the SageMaker API endpoint only",
+            ),
+            policy=self._policy(pipeline_name, training_role, training_job_template),
+            environment=self._environment(
+                endpoint_name,
+                cooldown or cdk.Duration.hours(1),
+                pipeline_name=pipeline_name,
+                training_job_prefix=training_job_prefix,
+                training_job_template=training_job_template,
+                training_role=training_role,
+            ),
+            reserved_concurrency=reserved_concurrency,
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            endpoint_name=endpoint_name,
         )
-        self.function = self._function(environment, vpc, subnets, reserved_concurrency)
-        self.policy = self._policy(pipeline_name, training_role, training_job_template)
-        # The function must not run before its permissions exist.
-        self.function.node.add_dependency(self.policy)
-        self.watch = FailureWatch(
+        self._acknowledge()
+
+    def _watched_function(
+        self,
+        *,
+        key: kms.IKey,
+        placement: VpcPlacement,
+        policy: FunctionPolicy,
+        environment: dict[str, str],
+        reserved_concurrency: int | None,
+        log_retention: logs.RetentionDays,
+        removal_policy: cdk.RemovalPolicy,
+        endpoint_name: str,
+    ) -> WatchedFunction:
+        """The function and its shared infrastructure, under the id "Default": its resources
+        keep the logical ids they had before the shared construct existed (see
+        :mod:`mlops_cdk.constructs.function`). Two retries, then the on-failure queue."""
+        return WatchedFunction(
             self,
-            "Watch",
+            "Default",
             subject=f"Retraining function of {endpoint_name}",
-            queues=[self.failures],
-            functions=[self.function],
+            description="Starts SageMaker retraining when a model alarm fires (idempotent)",
+            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
+            handler="retrain.handler",
+            role=self.role,
+            key=key,
+            policy=policy,
+            invoked_by=INVOKED_BY,
+            vpc=placement,
+            environment=environment,
+            # Off by default: Lambda refuses a reservation that leaves fewer than 100 unreserved
+            # executions (new accounts may have a quota of 10). Runs are idempotent anyway.
+            reserved_concurrency=reserved_concurrency,
+            invocation=AsyncInvocation(retry_attempts=2),
+            log_retention=log_retention,
+            removal_policy=removal_policy,
+            failure_queue_id="OnFailure",
             replay='See README "Monitoring and retraining", "When retraining fails".',
         )
-        self._acknowledge(by_pipeline, reserved_concurrency)
 
     def _created_role(self, endpoint_name: str, key: kms.IKey) -> iam.IRole:
         """A role of the function's own, with the IAM half of ``key``'s use."""
         return FunctionRole(
             self, "Role", description=f"Retraining function of {endpoint_name}", key=key
         ).role
-
-    def _security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
-        """HTTPS egress to the VPC's interface endpoints only."""
-        return https_egress_only_group(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            description="Retraining function: HTTPS to the SageMaker API endpoint only",
-            egress="HTTPS to VPC interface endpoints (isolated subnets: no internet route)",
-        )
 
     def _training_job_arn(self, training_job_prefix: str | None) -> str | None:
         """The ARN pattern of the training jobs the function may create (names lower-cased)."""
@@ -252,47 +250,14 @@ class RetrainingFunction(Construct):
             )
         return environment
 
-    def _function(
-        self,
-        environment: dict[str, str],
-        vpc: ec2.IVpc,
-        subnets: Sequence[ec2.ISubnet],
-        reserved_concurrency: int | None,
-    ) -> lambda_.Function:
-        """The function in the VPC: two retries, then the on-failure queue."""
-        return lambda_.Function(
-            self,
-            "Function",
-            description="Starts SageMaker retraining when a model alarm fires (idempotent)",
-            runtime=RUNTIME,
-            handler="retrain.handler",
-            code=lambda_.Code.from_asset(str(CODE_DIR), exclude=list(ASSET_EXCLUDE)),
-            # An immutable view: CDK's own grants must not edit a role in another stack.
-            role=iam.Role.from_role_arn(self, "RoleView", self.role.role_arn, mutable=False),
-            environment=environment,
-            timeout=cdk.Duration.seconds(60),
-            memory_size=256,
-            # Off by default: Lambda refuses a reservation that leaves fewer than 100 unreserved
-            # executions (new accounts may have a quota of 10). Runs are idempotent anyway.
-            reserved_concurrent_executions=reserved_concurrency,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnets=list(subnets)),
-            security_groups=[self.security_group],
-            retry_attempts=2,
-            max_event_age=cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS),
-            on_failure=QueueDestination(self.failures),
-            tracing=lambda_.Tracing.DISABLED,
-        )
-
     def _policy(
         self,
         pipeline_name: str | None,
         training_role: iam.IRole | None,
         training_job_template: Mapping[str, Any] | None,
-    ) -> iam.ManagedPolicy:
-        """Everything the function may do, attached to its role (never edited otherwise)."""
+    ) -> FunctionPolicy:
+        """Start retraining (the shared construct adds logs, the on-failure queue and the VPC's
+        actions); ``role`` may already use the key."""
         statements = self._retraining_statements(
             cdk.Stack.of(self),
             pipeline_name,
@@ -300,25 +265,14 @@ class RetrainingFunction(Construct):
             training_role,
             training_job_template,
         )
-        return iam.ManagedPolicy(
-            self,
-            "Policy",
+        return FunctionPolicy(
             description="Retraining function: start retraining, logs, on-failure queue, VPC",
-            roles=[self.role],
-            statements=[
-                *statements,
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[self.log_group.log_group_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="SendFailedInvocations",
-                    actions=["sqs:SendMessage"],
-                    resources=[self.failures.queue_arn],
-                ),
-                lambda_vpc_statement(),
-            ],
+            statements=statements,
+            wildcard_actions=""
+            if pipeline_name is not None
+            else "sagemaker:ListTrainingJobs (creating training jobs is scoped to one job-name "
+            "prefix)",
+            key_use_granted=True,
         )
 
     @property
@@ -370,40 +324,11 @@ class RetrainingFunction(Construct):
             ),
         ]
 
-    def _acknowledge(self, by_pipeline: bool, reserved_concurrency: int | None) -> None:
-        acknowledge_wildcard_resource(
-            self.policy,
-            "*",
-            "Only actions that take no resource ARN use '*': the ENI actions Lambda needs to "
-            "attach the function to the VPC"
-            + ("" if by_pipeline else ", and sagemaker:ListTrainingJobs")
-            + ". Starting retraining is scoped to one pipeline or one job-name prefix.",
-        )
+    def _acknowledge(self) -> None:
         if self.training_job_arn is not None:
             acknowledge_wildcard_resource(
                 self.policy,
                 self.training_job_arn,
                 "Training jobs are named <prefix>-<cooldown window start>; the prefix limits "
                 "the function to the jobs it creates.",
-            )
-        acknowledge(
-            self.failures,
-            "AwsSolutions-SQS3",
-            "This queue is the function's on-failure destination (the end of the retry "
-            "chain); a dead-letter queue of its own would only move failed records again.",
-        )
-        acknowledge_all(
-            self.function,
-            ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"),
-            "Failed asynchronous invocations go to an on-failure destination (KMS-encrypted "
-            "SQS) that keeps the full invocation record, instead of a legacy dead-letter queue.",
-        )
-        if reserved_concurrency is None:
-            acknowledge_all(
-                self.function,
-                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
-                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
-                "unreserved executions (new accounts), and runs are idempotent per cooldown "
-                "window (SageMaker state and ClientRequestToken); only the alarms named in the "
-                "function's resource policy invoke it. Set reserved_concurrency to cap it.",
             )

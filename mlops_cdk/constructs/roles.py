@@ -8,6 +8,8 @@ policy: no per-service principal is listed there."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
@@ -146,6 +148,9 @@ class SageMakerExecutionRole(Construct):
         key: kms.IKey,
         vpc: ec2.IVpc,
         path: str = "/",
+        batch_read_prefix: str | None = None,
+        batch_write_prefixes: Sequence[str] = (),
+        registered_model_prefix: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -171,6 +176,62 @@ class SageMakerExecutionRole(Construct):
             vpc=vpc,
         )
         self._acknowledge(model_objects, capture_objects)
+        if batch_read_prefix is not None:
+            self._batch_access(bucket, batch_read_prefix, batch_write_prefixes)
+        if registered_model_prefix is not None:
+            self._registered_models(bucket, registered_model_prefix)
+
+    def _registered_models(self, bucket: s3.IBucket, prefix: str) -> None:
+        """A model created from a registered package version reads the artifact the retraining
+        pipeline wrote (``ModelDataUrl`` of the package's inference specification, under
+        ``prefix``): read-only, that prefix only."""
+        objects = bucket.arn_for_objects(f"{prefix}*")
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="ReadRegisteredModels", actions=["s3:GetObject"], resources=[objects]
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.policy,
+            objects,
+            "Model artifacts the service's retraining pipeline writes (one key per pipeline "
+            "run), read by models created from its registered package versions.",
+        )
+
+    def _batch_access(
+        self, bucket: s3.IBucket, read_prefix: str, write_prefixes: Sequence[str]
+    ) -> None:
+        """Batch transform jobs run as this role: they list and read their input under
+        ``read_prefix`` (the service's batch prefix) and write their output under each of
+        ``write_prefixes`` (the jobs' output prefixes); the key statements are the policy's."""
+        read_objects = bucket.arn_for_objects(f"{read_prefix}*")
+        write_objects = [bucket.arn_for_objects(f"{prefix}*") for prefix in write_prefixes]
+        self.policy.add_statements(
+            iam.PolicyStatement(
+                sid="ReadBatchInput", actions=["s3:GetObject"], resources=[read_objects]
+            ),
+            iam.PolicyStatement(
+                sid="ListBatchInput",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [read_prefix, f"{read_prefix}*"]}},
+            ),
+        )
+        if write_objects:
+            self.policy.add_statements(
+                iam.PolicyStatement(
+                    sid="WriteBatchOutput",
+                    actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                    resources=write_objects,
+                )
+            )
+        for resource in (read_objects, *write_objects):
+            acknowledge_wildcard_resource(
+                self.policy,
+                resource,
+                "Batch transform input (read) and per-run output (write) of this service's "
+                "batch jobs: object keys are the data's, chosen per run.",
+            )
 
     def _policy(
         self,

@@ -126,16 +126,22 @@ class CapacitySize:
 
 @dataclass(frozen=True)
 class DeploymentSpec:
-    """Blue/green traffic shifting for endpoint updates (``services.<name>.deployment``):
-    ``all_at_once``, ``canary`` (``canary_size``) or ``linear`` (``linear_step_size``);
-    ``wait_seconds`` is the baking period (WaitIntervalInSeconds, required by SageMaker for every
-    strategy: rollback alarms are evaluated only during it)."""
+    """How endpoint updates replace the fleet (``services.<name>.deployment``): blue/green
+    traffic shifting ``all_at_once``, ``canary`` (``canary_size``) or ``linear``
+    (``linear_step_size``), or ``rolling`` (``rolling_batch_size``, optional
+    ``rollback_batch_size``: RollingUpdatePolicy, batch by batch without doubling the fleet;
+    SageMaker excludes serverless and multi-variant endpoints, see
+    :func:`mlops_cdk.props.variants.endpoint_problems`). ``wait_seconds`` is the baking period
+    (WaitIntervalInSeconds, required by SageMaker for every strategy: rollback alarms are
+    evaluated only during it); ``termination_wait_seconds`` applies to blue/green only."""
 
     __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
 
-    strategy: Literal["all_at_once", "canary", "linear"] = "all_at_once"
+    strategy: Literal["all_at_once", "canary", "linear", "rolling"] = "all_at_once"
     canary_size: CapacitySize | None = None
     linear_step_size: CapacitySize | None = None
+    rolling_batch_size: CapacitySize | None = None
+    rollback_batch_size: CapacitySize | None = None
     wait_seconds: int = 300
     termination_wait_seconds: int = 300
     maximum_execution_timeout_seconds: int = 3600
@@ -146,20 +152,29 @@ class DeploymentSpec:
             raise PropProblems(problems, subject="deployment")
 
     def _strategy_problems(self) -> list[tuple[str, str]]:
+        if self.strategy not in ("all_at_once", "canary", "linear", "rolling"):
+            return [("strategy", "must be all_at_once, canary, linear or rolling")]
         problems: list[tuple[str, str]] = []
-        if self.strategy not in ("all_at_once", "canary", "linear"):
-            return [("strategy", "must be all_at_once, canary or linear")]
-        if self.strategy == "canary" and self.canary_size is None:
-            problems.append(("canary_size", "required for the canary strategy"))
-        if self.strategy == "linear" and self.linear_step_size is None:
-            problems.append(("linear_step_size", "required for the linear strategy"))
-        if self.strategy != "canary" and self.canary_size is not None:
+        for name, owner in (
+            ("canary_size", "canary"),
+            ("linear_step_size", "linear"),
+            ("rolling_batch_size", "rolling"),
+        ):
+            if self.strategy == owner and getattr(self, name) is None:
+                problems.append((name, f"required for the {owner} strategy"))
+            if self.strategy != owner and getattr(self, name) is not None:
+                problems.append((name, f"only used by the {owner} strategy, not {self.strategy}"))
+        if self.strategy != "rolling" and self.rollback_batch_size is not None:
             problems.append(
-                ("canary_size", f"only used by the canary strategy, not {self.strategy}")
+                ("rollback_batch_size", f"only used by the rolling strategy, not {self.strategy}")
             )
-        if self.strategy != "linear" and self.linear_step_size is not None:
+        if self.strategy == "rolling" and self.termination_wait_seconds != 300:
             problems.append(
-                ("linear_step_size", f"only used by the linear strategy, not {self.strategy}")
+                (
+                    "termination_wait_seconds",
+                    "applies to blue/green updates; a rolling update has no old fleet to keep: "
+                    "remove it",
+                )
             )
         return problems
 
@@ -177,8 +192,8 @@ class DeploymentSpec:
 
     @property
     def step_size(self) -> CapacitySize | None:
-        """The canary or linear step (None for all at once)."""
-        return self.canary_size or self.linear_step_size
+        """The canary or linear step, or the rolling batch (None for all at once)."""
+        return self.canary_size or self.linear_step_size or self.rolling_batch_size
 
     @property
     def step_type(self) -> Literal["instance_count", "capacity_percent"] | None:

@@ -32,6 +32,7 @@ from mlops_tools.cost.assumptions import (
     SECONDS_PER_MONTH,
     Assumptions,
 )
+from mlops_tools.cost.batch import state_machine as batch_state_machine
 from mlops_tools.cost.prices import CostError, MissingPrice, PriceBook, PriceKey
 from mlops_tools.cost.schedule import ScheduledCapacity, Windows, capacity_windows
 from mlops_tools.review.services import Kind, group_stacks
@@ -79,6 +80,9 @@ FREE_TYPES = frozenset(
         "AWS::Lambda::Permission",
         "AWS::S3::BucketPolicy",
         "AWS::SageMaker::EndpointConfig",
+        # A component reserves part of its endpoint's instances; the instances are the charge
+        # (the fleet variant's line, ManagedInstanceScaling below).
+        "AWS::SageMaker::InferenceComponent",
         "AWS::SageMaker::Model",
         "AWS::SNS::Subscription",
         "AWS::SNS::Topic",
@@ -346,7 +350,12 @@ class _StackEstimator:
         config_props = config.get("Properties") or {}
         name = self.endpoint_name(logical_id)
         instances = [0.0, 0.0, 0.0]
-        for variant in config_props.get("ProductionVariants") or []:
+        # A shadow variant (ShadowProductionVariants) runs on instances of its own: priced too.
+        every = [
+            *(config_props.get("ProductionVariants") or []),
+            *(config_props.get("ShadowProductionVariants") or []),
+        ]
+        for variant in every:
             if "ServerlessConfig" in variant:
                 yield self.serverless_variant(logical_id, name, variant)
             else:
@@ -403,24 +412,59 @@ class _StackEstimator:
         matches = [t for rid, t in targets.items() if rid.endswith(f"/variant/{variant}")]
         return matches[0] if len(matches) == 1 else None
 
+    def _instance_types(self, variant: Mapping[str, Any], name: str) -> list[str]:
+        """The variant's InstanceType, or its InstancePools' types in priority order."""
+        pools = variant.get("InstancePools")
+        if isinstance(pools, list) and pools:
+            ordered = sorted(
+                pools, key=lambda p: float(self.literal(p.get("Priority"), "priority"))
+            )
+            return [
+                str(self.literal(p.get("InstanceType"), f"variant {name} pool")) for p in ordered
+            ]
+        return [str(self.literal(variant.get("InstanceType"), f"variant {name} InstanceType"))]
+
+    def _managed_range(self, variant: Mapping[str, Any], name: str) -> tuple[int, int] | None:
+        """(MinInstanceCount, MaxInstanceCount) of a variant with ManagedInstanceScaling
+        ENABLED: SageMaker adds and removes the fleet's instances as the inference components'
+        copies need them, down to the minimum (0: no instance, "Scale an endpoint to zero
+        instances", https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html;
+        "ProductionVariantManagedInstanceScaling",
+        https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantManagedInstanceScaling.html)."""
+        managed = variant.get("ManagedInstanceScaling")
+        if not isinstance(managed, Mapping) or managed.get("Status") != "ENABLED":
+            return None
+        what = f"variant {name} ManagedInstanceScaling"
+        count = int(self.literal(variant.get("InitialInstanceCount", 1), what))
+        low = int(self.literal(managed.get("MinInstanceCount", count), f"{what} minimum"))
+        high = int(self.literal(managed.get("MaxInstanceCount", count), f"{what} maximum"))
+        return low, high
+
     def instance_variant(
         self, logical_id: str, endpoint: str | None, variant: Mapping[str, Any]
     ) -> tuple[LineItem, tuple[float, float, float]]:
         """The variant's hosting line, and its (idle, expected, peak) instance counts."""
         name = str(variant.get("VariantName", "?"))
-        instance_type = str(
-            self.literal(variant.get("InstanceType"), f"variant {name} InstanceType")
-        )
+        types = self._instance_types(variant, name)
+        instance_type = types[0]  # priced at the first pool's type, the range shown
         count = int(self.literal(variant.get("InitialInstanceCount", 1), f"variant {name} count"))
-        hourly = self.price(
-            "sagemaker",
-            f"{instance_type} hosting",
-            "hour",
-            "AWS::SageMaker::Endpoint",
-            f"instance type {instance_type} (variant {name})",
-        )
+        hourly, *others = [
+            self.price(
+                "sagemaker",
+                f"{t} hosting",
+                "hour",
+                "AWS::SageMaker::Endpoint",
+                f"instance type {t} (variant {name})",
+            )
+            for t in types
+        ]
         target = self._target(INSTANCE_COUNT, endpoint, name)
-        if target is None:
+        managed = self._managed_range(variant, name)
+        if managed is not None:  # a fleet of inference components: SageMaker sizes it
+            low, high = (float(bound) for bound in managed)
+            middle = min(max(float(count), low), high)
+            shape = f"{count} (managed scaling {managed[0]}-{managed[1]})"
+        elif target is None:
             low = middle = high = float(count)
             shape = f"{count} (no autoscaling)"
         else:
@@ -428,6 +472,12 @@ class _StackEstimator:
             low, middle, high = windows.weighted(count)
             shape = _bounds(windows, count)
         month = hourly * HOURS_PER_MONTH
+        if others:  # instance pools: any type may run when the first has no capacity
+            rates = [hourly, *others]
+            instance_type = (
+                f"{' > '.join(types)} (pools; ${min(rates):.3f}-${max(rates):.3f} per "
+                f"instance-hour, priced at {types[0]})"
+            )
         item = self.item(
             logical_id,
             f"variant {name}: {instance_type} x {shape}",
@@ -842,6 +892,7 @@ HANDLERS: dict[str, Handler] = {
     "AWS::Logs::LogGroup": _StackEstimator.log_group,
     "AWS::S3::Bucket": _StackEstimator.bucket,
     "AWS::SageMaker::Endpoint": _StackEstimator.endpoint,
+    "AWS::StepFunctions::StateMachine": batch_state_machine,
 }
 
 __all__ = [

@@ -9,6 +9,7 @@ from typing import Any
 from mlops_tools.cost.estimate import EnvironmentCost, EstimateError, PartCost, estimate_environment
 from mlops_tools.cost.prices import CostError, PriceBook
 from mlops_tools.cost.render import usd
+from mlops_tools.review.batch import batch_cost_lines
 from mlops_tools.review.markdown import code, plain, table
 
 Templates = Mapping[str, Mapping[str, Any]]
@@ -66,7 +67,8 @@ def cost_section(
             *(_change_values(_total(old, f), _total(new, f), bold=True) for f in FIGURES),
         ]
     )
-    return [*lines, *table(HEADER, rows), ""]
+    batch = batch_cost_lines(old, new, before, after)
+    return [*lines, *table(HEADER, rows), "", *batch]
 
 
 def _part_names(cost: EnvironmentCost | None) -> set[str]:

@@ -444,7 +444,7 @@ class EndpointReview:
             lines += unit
         if not units:
             lines += ["No endpoint-config changes.", ""]
-        unused = self.unused_models(stacks)
+        unused = [*self.unused_models(stacks), *self.container_changes(stacks)]
         return [*lines, *unused, ""] if unused else lines
 
     def has_endpoints(self, stacks: Collection[str]) -> bool:
@@ -662,6 +662,10 @@ class EndpointReview:
             parts.append(f"still in the template, for a variant that is gone: {names}")
         return "; ".join(parts)
 
+    def container_changes(self, stacks: Collection[str] | None = None) -> list[str]:
+        """Multi-container models whose containers change (:func:`container_change_lines`)."""
+        return container_change_lines(self.before, self.after, stacks)
+
     def unused_models(self, stacks: Collection[str] | None = None) -> list[str]:
         """Models of the working tree (in ``stacks`` when given) that no endpoint config
         variant names."""
@@ -677,6 +681,44 @@ class EndpointReview:
                 f"- unused model: `{logical_id}`, no variant serves it (stack `{stack}`{was})"
             )
         return lines
+
+
+def _containers(side: Side, properties: Mapping[str, Any]) -> list[str]:
+    """Each container of a multi-container model: ``hostname: image (model data)``."""
+    texts = []
+    for index, container in enumerate(properties.get("Containers") or []):
+        if not isinstance(container, dict):
+            continue
+        name = container.get("ContainerHostname") or str(index)
+        data = container.get("ModelDataUrl")
+        image = side.values.text(container.get("Image"))
+        texts.append(f"{name}: {image}" + (f" ({side.values.text(data)})" if data else ""))
+    return texts
+
+
+def container_change_lines(
+    before: Side, after: Side, stacks: Collection[str] | None = None
+) -> list[str]:
+    """One line per multi-container model (inference pipeline or direct invocation) whose
+    containers differ between the base and the working tree."""
+    lines = []
+    keys = {(s, lid) for side in (before, after) for s, lid, _ in side.of_type(MODEL)}
+    for stack, logical_id in sorted(keys):
+        if stacks is not None and stack not in stacks:
+            continue
+        old = _containers(before, before.resource(stack, logical_id).get("Properties") or {})
+        new = _containers(after, after.resource(stack, logical_id).get("Properties") or {})
+        if old == new or not (old or new):
+            continue
+        mode = (after.resource(stack, logical_id).get("Properties") or {}).get(
+            "InferenceExecutionConfig", {}
+        )
+        how = f", {mode.get('Mode')}" if isinstance(mode, dict) and mode.get("Mode") else ""
+        lines.append(
+            f"- model containers: `{logical_id}` (stack `{stack}`{how}): "
+            f"{'; '.join(old) or MISSING} → {'; '.join(new) or MISSING}"
+        )
+    return lines
 
 
 def deployment_rows(

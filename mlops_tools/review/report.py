@@ -9,7 +9,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from mlops_tools.review.assembly import Acknowledgement
+from mlops_tools.review.async_endpoints import async_section
+from mlops_tools.review.batch import batch_section
 from mlops_tools.review.changes import PropertyChange, ResourceChange, diff_stacks, resources
+from mlops_tools.review.components import components_section
 from mlops_tools.review.cost import cost_section
 from mlops_tools.review.deployment import EndpointReview
 from mlops_tools.review.iam import (
@@ -20,6 +23,7 @@ from mlops_tools.review.iam import (
     statement_rows,
 )
 from mlops_tools.review.markdown import Values, code, plain, table
+from mlops_tools.review.packages import package_section
 from mlops_tools.review.security_groups import RULE_HEADER, rule_rows
 from mlops_tools.review.services import Group, group_stacks, stack_of_path
 
@@ -299,6 +303,10 @@ class _Report:
         ]
         if self.endpoints.has_endpoints(group.stacks):
             body += self.endpoints.section(group.stacks, level=3)
+        body += async_section(self.endpoints.before, self.endpoints.after, group.stacks)
+        body += components_section(self.before, self.after, group.stacks)
+        body += batch_section(self.before, self.after, self.changes, group.stacks)
+        body += package_section(self.before, self.after, group.stacks)
         body += _acknowledgements(self._acks(group))
         if status == "changed":
             return [*lines, f"Stacks: {stacks}.", "", *body]

@@ -1,5 +1,8 @@
 """Endpoint variants before/after: instance type, count, weight and traffic share of every
-ProductionVariant of an AWS::SageMaker::EndpointConfig, plus serverless config where present.
+ProductionVariant of an AWS::SageMaker::EndpointConfig, plus serverless config where present,
+and each variant's role when the endpoint has a shadow variant (ShadowProductionVariants): a
+shadow promoted by the reviewed config change reads ``shadow → production``. Instance pools
+show as their types in priority order (``ml.g5.xlarge > ml.g6.xlarge``).
 
 What a deploy does with those values on a running endpoint (counts kept, blue/green steps) is
 decided in ``deployment``; this module only renders the table it is given."""
@@ -14,6 +17,7 @@ from mlops_tools.review.markdown import MISSING, Values, before_after, code, num
 ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
 DEFAULT_WEIGHT = 1  # SageMaker's InitialVariantWeight when none is given
 NOT_APPLIED = " (not applied)"
+PRODUCTION, SHADOW = "production", "shadow"
 
 Steps = Mapping[str, str]  # variant name -> its blue/green step, e.g. "canary: 1 of 2 instances"
 
@@ -32,6 +36,9 @@ def variant_table(
     serverless = any("serverless" in v for v in [*before.values(), *after.values()])
     header = ["variant", "instance type", "count", "weight", "traffic share"]
     fields = ["instance type", "count", "weight", "share"]
+    if any(v.get("role") == SHADOW for v in [*before.values(), *after.values()]):
+        header.append("role")
+        fields.append("role")
     if serverless:
         header.append("serverless")
         fields.append("serverless")
@@ -58,6 +65,12 @@ def production_variants(resource: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [v for v in properties.get("ProductionVariants") or [] if isinstance(v, dict)]
 
 
+def shadow_variants(resource: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ShadowProductionVariants of an endpoint config resource (none: an empty list)."""
+    properties: Mapping[str, Any] = resource.get("Properties") or {}
+    return [v for v in properties.get("ShadowProductionVariants") or [] if isinstance(v, dict)]
+
+
 def traffic_shares(resource: Mapping[str, Any]) -> dict[str, str]:
     """Variant name -> its share of traffic (``"90 %"``, ``"?"`` when weights are not numbers)."""
     return {name: fields["share"] for name, fields in _variants(resource).items()}
@@ -74,14 +87,33 @@ def _variants(resource: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     for variant, weight in zip(variants, weights, strict=True):
         fields = {"weight": values.text(weight)}
         fields["share"] = f"{number(100 * weight / total)} %" if numeric else "?"
-        for field, key in (("instance type", "InstanceType"), ("count", "InitialInstanceCount")):
-            if key in variant:
-                fields[field] = values.text(variant[key])
-        config = variant.get("ServerlessConfig")
-        if isinstance(config, dict):
-            fields["serverless"] = _serverless(config, values)
+        _instance_fields(variant, fields, values)
+        fields["role"] = PRODUCTION
+        shown[values.text(variant.get("VariantName", MISSING))] = fields
+    for variant in shadow_variants(resource):
+        fields = {"weight": values.text(variant.get("InitialVariantWeight", DEFAULT_WEIGHT))}
+        fields["share"] = "copy of production"  # a shadow answers nobody
+        _instance_fields(variant, fields, values)
+        fields["role"] = SHADOW
         shown[values.text(variant.get("VariantName", MISSING))] = fields
     return shown
+
+
+def _instance_fields(variant: Mapping[str, Any], fields: dict[str, str], values: Values) -> None:
+    for field, key in (("instance type", "InstanceType"), ("count", "InitialInstanceCount")):
+        if key in variant:
+            fields[field] = values.text(variant[key])
+    pools = variant.get("InstancePools")
+    if isinstance(pools, list) and pools:
+        ordered = sorted(
+            (p for p in pools if isinstance(p, dict)), key=lambda p: str(p.get("Priority"))
+        )
+        fields["instance type"] = " > ".join(
+            values.text(p.get("InstanceType", MISSING)) for p in ordered
+        )
+    config = variant.get("ServerlessConfig")
+    if isinstance(config, dict):
+        fields["serverless"] = _serverless(config, values)
 
 
 def _serverless(config: Mapping[str, Any], values: Values) -> str:

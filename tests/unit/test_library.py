@@ -4,7 +4,9 @@ are, and that the facts the functions repeat match the package's."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
+import pkgutil
 import subprocess
 import sys
 import textwrap
@@ -14,6 +16,7 @@ import pytest
 from constructs import Construct
 
 import mlops_cdk.constructs
+import mlops_cdk.props
 from mlops_cdk.aws import facts
 from mlops_cdk.functions import ASSET_EXCLUDE, FUNCTIONS_DIR, asset_dir
 
@@ -88,6 +91,22 @@ def test_constructs_export_every_construct_and_spec() -> None:
         and value.__module__ == module.__name__
         and not name.startswith("_")
         and (issubclass(value, Construct) or dataclasses.is_dataclass(value))
+    }
+    # The props of every serving mode, too: a library user builds the constructs from them
+    # (field markers and problem types are the props' own machinery, not props).
+    props = [
+        importlib.import_module(f"mlops_cdk.props.{info.name}")
+        for info in pkgutil.iter_modules(mlops_cdk.props.__path__)
+        if info.name not in ("fields", "errors")
+    ]
+    public |= {
+        name
+        for module in props
+        for name, value in vars(module).items()
+        if inspect.isclass(value)
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
+        and dataclasses.is_dataclass(value)
     }
     assert public
     assert public <= exported, sorted(public - exported)

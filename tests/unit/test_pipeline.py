@@ -24,7 +24,8 @@ from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
 from mlops_cdk.config.pipeline import step_role_name
 from tests.helpers import CONFIG_DIR, ROOT, cdk_context, resources_of_type
 
-pytestmark = pytest.mark.xdist_group("pipeline")
+# The pipeline stack synthesized once for the module: make test-fast skips it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
 
 
 @dataclass(frozen=True)

@@ -989,6 +989,7 @@ def test_unknown_env(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert captured.out == ""
 
 
+@pytest.mark.slow  # a subprocess
 def test_default_config_dir_is_the_repositorys(tmp_path: Path) -> None:
     """Run from another directory: the default still finds the repository's config/."""
     done = subprocess.run(
@@ -1468,3 +1469,39 @@ def test_summary_counts_warnings_as_passed() -> None:
         smoke.CheckResult("c", False, "bad"),
     ]
     assert preflight.summary(results) == "2 of 3 checks passed (1 with a warning)"
+
+
+def managed_pipeline(data: dict[str, Any]) -> None:
+    """churn retrains with the managed pipeline: training image 1.0.0 (published), evaluation
+    image eval-9 (not published)."""
+    reserve("churn", 5)(data)
+    retraining = data["services"]["churn"]["retraining"]
+    del retraining["pipeline"]
+    retraining["managed_pipeline"] = {
+        "training": {"image_tag": "1.0.0", "instance_type": "ml.m5.xlarge"},
+        "evaluation": {
+            "image_tag": "eval-9",
+            "instance_type": "ml.m5.large",
+            "entrypoint": ["python3", "evaluate.py"],
+            "metric": {"name": "auc", "threshold": 0.8},
+        },
+    }
+
+
+@pytest.mark.usefixtures("published")
+def test_managed_pipeline_images_are_checked_not_the_pipeline(
+    tmp_path: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = write_config(tmp_path, OTHER_DIGEST, managed_pipeline)
+    assert run_main(config_dir, "--service", "churn") == 1
+    lines = result_lines(capsys.readouterr().out)
+    assert (
+        f"PASS churn training-image: {HOST}/{REPOSITORY}:1.0.0 (the training role comes with "
+        "the service stack)"
+    ) in lines
+    assert any(
+        line.startswith(f"FAIL churn training-image: {HOST}/{REPOSITORY}:eval-9 not found")
+        for line in lines
+    )
+    # The pipeline comes with the service stack: preflight does not look for it.
+    assert "DescribePipeline" not in answers.calls

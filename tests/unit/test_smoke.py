@@ -685,6 +685,7 @@ def test_unknown_env(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert captured.out == ""
 
 
+@pytest.mark.slow  # a subprocess
 def test_unknown_env_from_the_command_line() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mlops_tools.smoke", "--env", "nope"],
@@ -1198,6 +1199,7 @@ def test_stack_name_needs_a_service(config_dir: Path, capsys: pytest.CaptureFixt
     )
 
 
+@pytest.mark.slow  # a subprocess
 def test_finds_the_repository_config_from_any_directory(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mlops_tools.smoke", "--env", "nope"],

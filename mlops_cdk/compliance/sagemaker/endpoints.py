@@ -18,7 +18,26 @@ VARIANT_INSTANCE_COUNT = "sagemaker:variant:DesiredInstanceCount"
 
 
 def variants(props: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return list(props.get("ProductionVariants") or [])
+    """Every variant of an endpoint config: production, then shadow (a shadow variant runs on
+    instances and publishes metrics like any other)."""
+    return [
+        *(props.get("ProductionVariants") or []),
+        *(props.get("ShadowProductionVariants") or []),
+    ]
+
+
+def instance_types(variant: Mapping[str, Any]) -> list[Any]:
+    """The variant's instance types: its InstanceType, or its InstancePools' types in
+    priority order (pools replace InstanceType: "Deploy to multiple instance types with
+    instance pools"). Values as in the template (a token is not a string)."""
+    pools = variant.get("InstancePools")
+    if isinstance(pools, list) and pools:
+        ordered = sorted(
+            (p for p in pools if isinstance(p, dict)),
+            key=lambda p: number(p.get("Priority")) or 0.0,
+        )
+        return [p.get("InstanceType") for p in ordered]
+    return [variant.get("InstanceType")] if "InstanceType" in variant else []
 
 
 def instance_variants(props: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -52,7 +52,8 @@ class Resource:
 class StackIndex:
     """One synthesized stack: its resources by logical id and by type.
 
-    ``production`` says whether the stack's stage is a production environment; :meth:`stage`
+    ``production`` says whether the stack's stage is a production environment; ``account`` is the
+    stack's account when the app states one (else None); :meth:`stage`
     gives the index of every stack of that stage (built by the pack on first use)."""
 
     def __init__(
@@ -62,9 +63,11 @@ class StackIndex:
         *,
         production: bool = False,
         stage: Callable[[], StageIndex] | None = None,
+        account: str | None = None,
     ) -> None:
         self.template_path = template_path
         self.production = production
+        self.account = account  # the stack's account when the app states it, else None
         self._stage = stage
         self.resources: dict[str, Resource] = {
             str(logical_id): Resource(

@@ -99,12 +99,13 @@ class SageMakerChecks:
                 stage.stage_name in self._production_stages
                 or getattr(stage, "production", False) is True
             )
-            for _, template_path in members:
+            for stack_path, template_path in members:
                 index = StackIndex(
                     template_path,
                     _read_json(template_path),
                     production=production,
                     stage=partial(self._stage, stage_path),
+                    account=_stated_account(_construct_at(root, stack_path)),
                 )
                 self._members.setdefault(stage_path, []).append(index)
                 indexes.append(index)
@@ -165,6 +166,11 @@ def _construct_at(root: IConstruct, path: str) -> IConstruct:
     for part in filter(None, path.split("/")):
         node = node.node.find_child(part)
     return node
+
+
+def _stated_account(construct: IConstruct) -> str | None:
+    account = cdk.Stack.of(construct).account
+    return None if cdk.Token.is_unresolved(account) else account
 
 
 def _read_json(path: str) -> dict[str, Any]:

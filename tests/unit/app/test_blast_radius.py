@@ -43,6 +43,20 @@ def add_service_with_drift_check(data: dict[str, Any]) -> set[str]:
     return touched
 
 
+def add_quality_check(data: dict[str, Any]) -> set[str]:
+    """A quality check (function, schedule, heartbeat) lives in its service's stack only: the
+    other services' stacks do not change when one service gets one (or loses it)."""
+    fraud = data["services"]["fraud"]
+    fraud["quality_check"] = {
+        "problem": "binary",
+        "metrics": ["auc"],
+        "dimensions": {"Service": "fraud"},
+    }
+    alarm = fraud["quality_alarms"][0]
+    alarm.update(metric_name="AUC", dimensions={"Service": "fraud"}, published_by=None)
+    return {"prod-fraud"}
+
+
 def change_service(data: dict[str, Any]) -> set[str]:
     data["services"]["churn"]["variants"][0]["initial_weight"] = 50
     data["services"]["churn"]["alarms"] = {"latency_ms": 300}
@@ -62,7 +76,14 @@ def before(
 
 
 @pytest.mark.parametrize(
-    "change", [add_service, add_service_with_drift_check, change_service, remove_service]
+    "change",
+    [
+        add_service,
+        add_service_with_drift_check,
+        add_quality_check,
+        change_service,
+        remove_service,
+    ],
 )
 def test_other_stacks_are_byte_identical(
     before: dict[str, str],

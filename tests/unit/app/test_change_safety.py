@@ -8,6 +8,7 @@ is ``mlops_tools.review.changes`` (shared with ``make review``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,5 +108,5 @@ def test_model_version_change_replaces_only_that_model(
 
 def test_instance_capacity_schema_is_what_the_test_changes() -> None:
     # Guards the helpers above against a schema rename silently making them no-ops.
-    assert "instance_type" in InstanceCapacity.model_fields
+    assert "instance_type" in {f.name for f in dataclasses.fields(InstanceCapacity)}
     assert {"models", "variants"} <= set(ServingConfig.model_fields)

@@ -163,6 +163,14 @@ def test_key_policy_admits_alarms_and_the_service_role_path(
             ]
         },
     }
+    # The smoke roles (one per service under /mlops-smoke/) upload asynchronous requests:
+    # through S3 only, and whether or not a service is asynchronous (blast radius).
+    smoke = statements["SmokeRolesUseThroughS3"]
+    assert smoke["Principal"] == {"AWS": f"arn:aws:iam::{account}:root"}
+    assert smoke["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/mlops-smoke/*"},
+        "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+    }
     for statement in policy:
         assert "Fn::GetAtt" not in json.dumps(statement["Principal"]), statement["Sid"]
         assert "churn" not in json.dumps(statement)

@@ -204,3 +204,25 @@ def test_generated_scale_config_validates(tmp_path: Path) -> None:
     pipeline = load_pipeline(tmp_path, [config])
     assert pipeline is not None
     assert pipeline.stages == [config.name]
+
+
+def test_serving_mode_configs_of_the_bench_validate(tmp_path: Path) -> None:
+    """``make bench``'s modes section: the base, the base with 10 more batch jobs, and the
+    base with 10 more asynchronous services are valid environments that differ only so."""
+    from scripts.scale_configs import BASE, MODE_COPIES, mode_configs
+
+    configs = {
+        label: load_environment(folder / "stage.yaml")
+        for label, folder in mode_configs(tmp_path).items()
+    }
+    base = configs[BASE].services
+    assert list(base) == [service_name(1)]
+    assert not base[service_name(1)].batch_jobs
+    jobs = configs["batch job"].services[service_name(1)].batch_jobs
+    assert [job.name for job in jobs] == [f"job-{i:02d}" for i in range(1, MODE_COPIES + 1)]
+    async_services = configs["async service"].services
+    assert len(async_services) == MODE_COPIES + 1
+    assert all(
+        async_services[f"doc-{i:02d}"].async_inference is not None
+        for i in range(1, MODE_COPIES + 1)
+    )

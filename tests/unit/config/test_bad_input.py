@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from mlops_cdk.aws.schedules import cron_problem, time_zone_problem
 from mlops_cdk.config import ConfigError, load_environment, load_environments
 from mlops_cdk.config.context import availability_zones_key, context_problems
-from mlops_cdk.config.schedules import cron_problem, time_zone_problem
 from tests.helpers import CONFIG_DIR
 
 BASE_TEXT = (CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8")
@@ -275,9 +275,14 @@ def copy_as(tmp_path: Path, source: str, target: str, edit: Callable[[str], str]
 
 
 def test_a_copied_file_keeps_no_other_environments_names(tmp_path: Path) -> None:
-    """The README's "Add an environment": copy stage.yaml to qa.yaml; every name derived from
-    the environment follows the new file."""
-    folder = copy_as(tmp_path, "stage", "qa", lambda text: text)
+    """The README's "Add an environment": copy stage.yaml to qa.yaml (its own CIDR and alarm
+    e-mails: tests/unit/config/test_cross_file.py); every name derived from the environment
+    follows the new file."""
+
+    def own_range_and_recipients(text: str) -> str:
+        return text.replace("10.20.0.0/16", "10.40.0.0/16").replace("-stage-", "-qa-")
+
+    folder = copy_as(tmp_path, "stage", "qa", own_range_and_recipients)
     qa = next(env for env in load_environments(folder) if env.name == "qa")
     for name, service in qa.services.items():
         assert qa.endpoint_name(name) == f"qa-{name}"
@@ -355,7 +360,8 @@ def test_field_and_cross_field_problems_are_reported_together(tmp_path: Path) ->
         "max_capacity: 5 exceeds the autoscaling max_capacity 2",
         "config/dev.yaml: services.churn.deployment.strategyy: unknown field (did you mean "
         "'strategy'? allowed: canary_size, linear_step_size, maximum_execution_timeout_seconds, "
-        "strategy, termination_wait_seconds, wait_seconds)",
+        "rollback_batch_size, rolling_batch_size, strategy, termination_wait_seconds, "
+        "wait_seconds)",
         "config/dev.yaml: operators[0]: operators must be roles of this environment's account "
         "111111111111",
         "config/dev.yaml: services.churn.deployment.wait_seconds: rollback alarms are only "
@@ -535,3 +541,38 @@ def test_data_capture_wrong_type_and_unknown_key_are_one_line_each(tmp_path: Pat
         "mean 'sampling_percentage'?"
     )
     assert len(lines) == 2
+
+
+def test_component_name_longer_than_sagemaker_allows_is_one_line(tmp_path: Path) -> None:
+    """A component is named <env>-<service>-<component> (InferenceComponentName: at most 63
+    characters): the file names the component, rather than the construct raising at synth."""
+    service = "r" * 40  # dev-<40>: 44 characters, a valid endpoint name
+
+    def long_names(data: dict[str, Any]) -> None:
+        data["services"][service] = {
+            "models": [
+                {
+                    "name": "ranker-v1",
+                    "image_tag": "1.0.0",
+                    "model_data_key": f"models/{service}/m.tar.gz",
+                }
+            ],
+            "inference_components": {
+                "fleet": {
+                    "instance_type": "ml.m5.xlarge",
+                    "initial_instance_count": 1,
+                    "managed_scaling": {"min_instance_count": 0, "max_instance_count": 1},
+                },
+                "components": [
+                    {"name": "ranker", "model": "ranker-v1", "memory_mb": 1024},
+                    {"name": "r" * 20, "model": "ranker-v1", "memory_mb": 1024},
+                ],
+            },
+        }
+
+    name = f"dev-{service}-{'r' * 20}"
+    assert problems_in(tmp_path, changed(long_names)) == [
+        f"config/dev.yaml: services.{service}.inference_components.components[1].name: the "
+        f"component is named {name!r}: 65 characters; SageMaker allows 63: shorten the "
+        "component or service name"
+    ]

@@ -97,7 +97,8 @@ def test_training_job_retraining(tmp_path: Path) -> None:
                     "training_job": {"job_prefix": "j", "template": TEMPLATE},
                 }
             },
-            "services.svc.retraining.pipeline: set exactly one of pipeline or training_job",
+            "services.svc.retraining.pipeline: set exactly one of pipeline, training_job or "
+            "managed_pipeline",
         ),
         (
             {
@@ -142,8 +143,26 @@ def test_service_alarms_need_environment_monitoring(tmp_path: Path) -> None:
     data = config_with(SERVING, monitoring=MONITORING)
     del data["monitoring"]
     assert problem(tmp_path, data).startswith(
-        "config/dev.yaml: monitoring: service 'svc' has alarms: configure the environment's "
-        "monitoring"
+        "config/dev.yaml: monitoring: service 'svc' has alarms (quality_alarms, retraining): "
+        "configure the environment's monitoring"
+    )
+
+
+def test_batch_jobs_need_environment_monitoring(tmp_path: Path) -> None:
+    """A batch job alarms on failed, timed-out and aborted runs: without the environment's
+    monitoring there is no topic for them, so the configuration is refused in one line."""
+    data = config_with(SERVING, monitoring=MONITORING)
+    del data["monitoring"]
+    service = data["services"]["svc"]
+    service.pop("quality_alarms", None)
+    service.pop("retraining", None)
+    model = service["models"][0]["name"]
+    service["batch_jobs"] = [
+        {"name": "nightly", "model": model, "instance_type": "ml.m5.large", "instance_count": 1}
+    ]
+    assert problem(tmp_path, data) == (
+        "config/dev.yaml: monitoring: service 'svc' has alarms (batch_jobs): configure the "
+        "environment's monitoring (alarm_emails, operational defaults)"
     )
 
 

@@ -136,7 +136,11 @@ def test_valid_serving_config(tmp_path: Path) -> None:
             "config/dev.yaml: services.svc.variants[0].instance: set exactly one of instance or "
             "serverless",
         ),
-        ([], "config/dev.yaml: services.svc.variants: List should have at least 1 item"),
+        (
+            [],
+            "config/dev.yaml: services.svc.variants: a service needs variants (an endpoint), "
+            "inference_components or batch_jobs",
+        ),
     ],
 )
 def test_variant_rules(tmp_path: Path, variants: list[dict[str, Any]], expected: str) -> None:

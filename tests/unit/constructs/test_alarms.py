@@ -171,10 +171,13 @@ def test_thresholds_default_to_the_documented_values() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"latency_ms": 0}, "latency_ms must be > 0"),
-        ({"cpu_percent": 101}, "cpu_percent must be in"),
+        ({"latency_ms": 0}, "latency_ms: Input should be greater than 0"),
+        ({"cpu_percent": 101}, "cpu_percent: Input should be less than or equal to 100"),
         ({"evaluation_periods": 2, "datapoints_to_alarm": 3}, "datapoints_to_alarm"),
-        ({"no_invocations_minutes": 1}, "no_invocations_minutes must be >= 5"),
+        (
+            {"no_invocations_minutes": 1},
+            "no_invocations_minutes: Input should be greater than or equal to 5",
+        ),
     ],
 )
 def test_invalid_thresholds_are_refused(kwargs: dict[str, Any], message: str) -> None:
@@ -183,7 +186,7 @@ def test_invalid_thresholds_are_refused(kwargs: dict[str, Any], message: str) ->
 
 
 def test_invalid_quality_alarm_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown comparison"):
+    with pytest.raises(ValueError, match="comparison: Input should be 'greater_than'"):
         QualityAlarmSpec(
             name="q",
             namespace="AWS/X",

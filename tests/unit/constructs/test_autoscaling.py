@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from aws_cdk.assertions import Template
 
-from mlops_cdk.constructs.autoscaling import ScalingSpec, ScheduledCapacity, VariantAutoscaling
+from mlops_cdk.constructs.autoscaling import (
+    InstanceAutoscaling,
+    ProvisionedConcurrencyScaling,
+    ScheduledScaling,
+    VariantAutoscaling,
+)
 from tests.helpers import new_stack
 
 HIGH_RESOLUTION = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
@@ -15,27 +22,28 @@ SLR = (
 )
 
 
-def scaling_template(spec: ScalingSpec, kind: str = "instances") -> Template:
+def scaling_template(spec: InstanceAutoscaling | ProvisionedConcurrencyScaling) -> Template:
     stack = new_stack()
-    VariantAutoscaling(
-        stack,
-        "Scaling",
-        endpoint_name="ep",
-        variant_name="champion",
-        spec=spec,
-        kind=kind,  # type: ignore[arg-type]
-    )
+    VariantAutoscaling(stack, "Scaling", endpoint_name="ep", variant_name="champion", scaling=spec)
     return Template.from_stack(stack)
 
 
 def test_instance_count_target_tracking_with_cooldowns_and_schedule() -> None:
-    spec = ScalingSpec(
+    spec = InstanceAutoscaling(
         min_capacity=2,
         max_capacity=6,
         target_value=250,
         scale_in_cooldown_seconds=600,
         scale_out_cooldown_seconds=30,
-        scheduled=[ScheduledCapacity("Night", "cron(0 20 ? * MON-FRI *)", 2, 2, "Europe/Dublin")],
+        scheduled=(
+            ScheduledScaling(
+                name="Night",
+                schedule="cron(0 20 ? * MON-FRI *)",
+                min_capacity=2,
+                max_capacity=2,
+                time_zone="Europe/Dublin",
+            ),
+        ),
     )
     template = scaling_template(spec)
     (target,) = template.find_resources("AWS::ApplicationAutoScaling::ScalableTarget").values()
@@ -71,7 +79,9 @@ def test_instance_count_target_tracking_with_cooldowns_and_schedule() -> None:
 
 
 def test_high_resolution_concurrency_metric() -> None:
-    spec = ScalingSpec(1, 3, 5, metric="concurrent_requests_high_resolution")
+    spec = InstanceAutoscaling(
+        min_capacity=1, max_capacity=3, target_value=5, metric="concurrent_requests_high_resolution"
+    )
     scaling_template(spec).has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         {
@@ -84,8 +94,8 @@ def test_high_resolution_concurrency_metric() -> None:
 
 
 def test_serverless_provisioned_concurrency() -> None:
-    spec = ScalingSpec(1, 10, 0.7, metric="provisioned_concurrency_utilization")
-    template = scaling_template(spec, kind="provisioned_concurrency")
+    spec = ProvisionedConcurrencyScaling(min_capacity=1, max_capacity=10, target_utilization=0.7)
+    template = scaling_template(spec)
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {"ScalableDimension": "sagemaker:variant:DesiredProvisionedConcurrency"},
@@ -103,19 +113,41 @@ def test_serverless_provisioned_concurrency() -> None:
     )
 
 
-def test_metric_must_match_kind() -> None:
-    with pytest.raises(ValueError, match="provisioned concurrency scales on"):
-        scaling_template(ScalingSpec(1, 2, 1), kind="provisioned_concurrency")
+def test_the_props_type_selects_dimension_and_metric() -> None:
+    """Instance autoscaling never scales provisioned concurrency (and the reverse): the kind is
+    the props' type, so a mismatched metric cannot be written."""
+    template = scaling_template(InstanceAutoscaling(min_capacity=1, max_capacity=2, target_value=1))
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {"ScalableDimension": "sagemaker:variant:DesiredInstanceCount"},
+    )
+    assert "metric" not in {f.name for f in dataclasses.fields(ProvisionedConcurrencyScaling)}
 
 
 @pytest.mark.parametrize(
-    ("args", "message"), [((3, 2, 1.0), "min_capacity <= max_capacity"), ((1, 2, 0.0), "> 0")]
+    ("args", "message"),
+    [
+        ((3, 2, 1.0), "min_capacity: min_capacity is greater than max_capacity"),
+        ((1, 2, 0.0), "target_value: Input should be greater than 0"),
+    ],
 )
 def test_invalid_scaling_spec(args: tuple[int, int, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ScalingSpec(*args)
+        InstanceAutoscaling(min_capacity=args[0], max_capacity=args[1], target_value=args[2])
 
 
 def test_invalid_schedule() -> None:
-    with pytest.raises(ValueError, match="min_capacity > max_capacity"):
-        ScheduledCapacity("N", "cron(0 1 * * ? *)", 3, 2)
+    with pytest.raises(ValueError, match="min_capacity is greater than max_capacity"):
+        ScheduledScaling(name="N", schedule="cron(0 1 * * ? *)", min_capacity=3, max_capacity=2)
+    with pytest.raises(ValueError, match="schedule: 'cron\\(0 1 \\* \\* \\*\\)': "):
+        ScheduledScaling(name="N", schedule="cron(0 1 * * *)", min_capacity=1, max_capacity=2)
+
+
+def test_scheduled_max_within_the_autoscaling_max() -> None:
+    night = ScheduledScaling(
+        name="Night", schedule="cron(0 1 * * ? *)", min_capacity=1, max_capacity=5
+    )
+    with pytest.raises(
+        ValueError, match=r"scheduled\[0\].max_capacity: 5 exceeds the autoscaling max_capacity 2"
+    ):
+        InstanceAutoscaling(min_capacity=1, max_capacity=2, target_value=1, scheduled=(night,))

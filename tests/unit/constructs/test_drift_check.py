@@ -247,3 +247,42 @@ def test_failure_queue_and_function_errors_are_watched() -> None:
 def test_invalid_props(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build(**changes)
+
+
+def test_logical_ids_of_deployed_resources_are_kept() -> None:
+    """The function's infrastructure comes from WatchedFunction (under "Default"): the logical
+    ids stay those of the deployed stacks, so the queue and the log group are not replaced."""
+    stack, check = build()
+    assert check.security_group is not None
+    constructs = (
+        check.log_group,
+        check.failures,
+        check.security_group,
+        check.role,
+        check.function,
+        check.policy,
+        check.schedule,
+        *check.alarms,
+    )
+    assert {stack.get_logical_id(c.node.default_child) for c in constructs} == {  # type: ignore[arg-type]
+        "DriftLogsBBEDFA1D",
+        "DriftFailuresA4C2A91E",
+        "DriftSecurityGroupFC85451B",
+        "DriftRole8A5FB833",
+        "DriftFunctionC635B4D0",
+        "DriftPolicyDC7E85E5",
+        "DriftScheduleB935ADA8",
+        "DriftAlarmF34B5B00",
+        "DriftBaselineAlarmE8D60940",
+        "DriftHeartbeatAlarmBB6D1882",
+        "DriftWatchFailuresWaiting2B142822",
+        "DriftWatchFunctionErrors066CAF0C",
+    }
+
+
+def test_function_waits_for_its_policy(template: Template) -> None:
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    (invoke,) = template.find_resources("AWS::Lambda::EventInvokeConfig").values()
+    assert function["DependsOn"] == ["DriftPolicyDC7E85E5"]
+    assert invoke["DependsOn"] == ["DriftPolicyDC7E85E5"]
+    assert function["Properties"]["Role"] == {"Fn::GetAtt": ["DriftRole8A5FB833", "Arn"]}

@@ -14,17 +14,17 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Template
 
 from mlops_cdk.app.builder import create_app
-from mlops_cdk.constructs.autoscaling import ScalingSpec, VariantAutoscaling
+from mlops_cdk.constructs.autoscaling import InstanceAutoscaling, VariantAutoscaling
 from mlops_cdk.constructs.endpoint import (
     CapacitySize,
     DataCaptureSpec,
     DeploymentSpec,
     MetricsSpec,
-    ServerlessSpec,
     VariantSpec,
     WeightedEndpoint,
 )
 from tests.helpers import TEST_ENV, cdk_context, new_stack
+from tests.unit.constructs.variant_helpers import models_of, on_instances, serverless
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 CANARY = DeploymentSpec(
@@ -61,6 +61,7 @@ def build(
         "Endpoint",
         endpoint_name="test-endpoint",
         variants=variants,
+        models=models_of(variants),
         key=key,
         deployment=deployment,
         capture_bucket=bucket,
@@ -73,8 +74,8 @@ def build(
 
 
 AB = [
-    VariantSpec("champion", "model-a", 90, "ml.m5.large", 2),
-    VariantSpec("challenger", "model-b", 10, "ml.m5.large", 2),
+    on_instances("champion", "model-a", 90, "ml.m5.large", 2),
+    on_instances("challenger", "model-b", 10, "ml.m5.large", 2),
 ]
 
 
@@ -197,12 +198,12 @@ def test_linear_and_all_at_once_routing() -> None:
         (
             DeploymentSpec("canary", canary_size=CapacitySize("instance_count", 2)),
             False,
-            "champion: canary: 2 of 2 instances = 100 %",
+            "variant 'champion': canary: 2 of 2 instances = 100 %",
         ),
         (
             DeploymentSpec("linear", linear_step_size=CapacitySize("capacity_percent", 60)),
             False,
-            "champion: linear: 2 of 2 instances = 100 %",
+            "variant 'champion': linear: 2 of 2 instances = 100 %",
         ),
         (
             DeploymentSpec("all_at_once", wait_seconds=0),
@@ -237,13 +238,13 @@ def gated_synth(variants: list[VariantSpec]) -> dict[str, Any]:
     stack = cdk.Stack(app, "Gated", env=TEST_ENV)
     endpoint = build(stack, variants, deployment=DeploymentSpec())
     for v in variants:  # the project's pack requires a scalable target per instance variant
-        if v.instance_type:
+        if v.instance:
             VariantAutoscaling(
                 stack,
                 f"Scaling{v.name}",
                 endpoint_name=endpoint.endpoint_name,
                 variant_name=v.name,
-                spec=ScalingSpec(1, 2, 100),
+                scaling=InstanceAutoscaling(min_capacity=1, max_capacity=2, target_value=100),
                 depends_on=endpoint.endpoint,
             )
     assembly = app.synth()
@@ -254,8 +255,8 @@ def gated_synth(variants: list[VariantSpec]) -> dict[str, Any]:
 def test_nvme_instance_types_get_no_kms_key_and_a_reasoned_acknowledgement() -> None:
     template = gated_synth(
         [
-            VariantSpec("gpu", "m", 1, "ml.g5.xlarge", 1),
-            VariantSpec("cpu", "m", 1, "ml.m5.large", 1),
+            on_instances("gpu", "m", 1, "ml.g5.xlarge", 1),
+            on_instances("cpu", "m", 1, "ml.m5.large", 1),
         ]
     )
     (config,) = [
@@ -265,7 +266,7 @@ def test_nvme_instance_types_get_no_kms_key_and_a_reasoned_acknowledgement() -> 
 
 
 def test_serverless_variant() -> None:
-    template = gated_synth([VariantSpec("s", "m", 1, serverless=ServerlessSpec(2048, 10, 2))])
+    template = gated_synth([serverless("s", "m", 1, 2048, 10, provisioned_concurrency=2)])
     (config,) = [
         r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::EndpointConfig"
     ]
@@ -304,14 +305,17 @@ def test_an_unacknowledged_config_without_a_key_fails_the_gates() -> None:
 @pytest.mark.parametrize(
     ("variants", "message"),
     [
-        ([], "1 to 10 variants"),
-        ([VariantSpec(f"v{i}", "m", 1, "ml.m5.large", 1) for i in range(11)], "1 to 10 variants"),
-        ([VariantSpec("a", "m", 1, "ml.m5.large", 1)] * 2, "duplicate variant names"),
-        ([VariantSpec("a", "m", 0, "ml.m5.large", 1)], "all variant weights are 0"),
+        ([], "at least one variant"),
+        (
+            [on_instances(f"v{i}", "m", 1, "ml.m5.large", 1) for i in range(11)],
+            "variants: 11 variants; SageMaker allows at most 10",
+        ),
+        ([on_instances("a", "m", 1, "ml.m5.large", 1)] * 2, "duplicate variant name 'a'"),
+        ([on_instances("a", "m", 0, "ml.m5.large", 1)], "all initial weights are 0"),
         (
             [
-                VariantSpec("s", "m", 1, serverless=ServerlessSpec(2048, 5)),
-                VariantSpec("a", "m", 1, "ml.m5.large", 1),
+                serverless("s", "m", 1, 2048, 5),
+                on_instances("a", "m", 1, "ml.m5.large", 1),
             ],
             "serverless variant must be the only variant",
         ),
@@ -327,19 +331,37 @@ def test_invalid_endpoint_props(variants: list[VariantSpec], message: str) -> No
     [
         (
             {"initial_weight": -1, "instance_type": "ml.m5.large", "initial_instance_count": 1},
-            ">= 0",
+            "initial_weight: Input should be greater than or equal to 0",
         ),
-        ({"initial_weight": 1, "instance_type": "m5.large", "initial_instance_count": 1}, "ml."),
+        ({"initial_weight": 1, "instance_type": "m5.large", "initial_instance_count": 1}, "'ml.'"),
         (
             {"initial_weight": 1, "instance_type": "ml.m5.large", "initial_instance_count": 0},
-            ">= 1",
+            "initial_instance_count: Input should be greater than or equal to 1",
         ),
-        ({"initial_weight": 1}, "instances or serverless"),
     ],
 )
 def test_invalid_variant_spec(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        VariantSpec(name="v", model_name="m", **kwargs)
+        on_instances(
+            "v",
+            "m",
+            kwargs["initial_weight"],
+            kwargs["instance_type"],
+            kwargs["initial_instance_count"],
+        )
+
+
+def test_a_variant_has_one_capacity_kind() -> None:
+    with pytest.raises(ValueError, match="instance: set exactly one of instance or serverless"):
+        VariantSpec(name="v", model="m", initial_weight=1)
+
+
+def test_a_variant_names_a_model_of_the_endpoint() -> None:
+    variants = [on_instances("a", "churn-v2", 1, "ml.m5.large", 1)]
+    with pytest.raises(
+        ValueError, match=r"variants\[0\]\.model: unknown model 'churn-v2' \(models: churn-v1\)"
+    ):
+        WeightedEndpoint(new_stack(), "Endpoint", variants=variants, models={"churn-v1": "m"})
 
 
 def test_invalid_deployment_and_capture_specs() -> None:
@@ -398,7 +420,12 @@ def test_rollback_alarms_without_execution_roles_are_refused() -> None:
     alarm = cloudwatch.Alarm.from_alarm_name(stack, "A", "latency")
     with pytest.raises(ValueError, match=r"cloudwatch:DescribeAlarms\); give execution_roles"):
         WeightedEndpoint(
-            stack, "Endpoint", endpoint_name="e", variants=AB[:1], rollback_alarms=[alarm]
+            stack,
+            "Endpoint",
+            endpoint_name="e",
+            variants=AB[:1],
+            models=models_of(AB),
+            rollback_alarms=[alarm],
         )
 
 
@@ -436,12 +463,16 @@ def test_publish_frequency_outside_aws_values_is_refused(frequency: int) -> None
 
 
 def test_serverless_config_states_no_metrics_and_refuses_them() -> None:
-    serverless = [VariantSpec("only", "m", 1, serverless=ServerlessSpec(2048, 5))]
+    only = [serverless("only", "m", 1, 2048, 5)]
     stack = new_stack()
-    WeightedEndpoint(stack, "Endpoint", variants=serverless)
+    WeightedEndpoint(stack, "Endpoint", variants=only, models=models_of(only))
     (config,) = Template.from_stack(stack).find_resources("AWS::SageMaker::EndpointConfig").values()
     assert "MetricsConfig" not in config["Properties"]
     with pytest.raises(ValueError, match="a serverless endpoint has none"):
         WeightedEndpoint(
-            new_stack(), "Endpoint", variants=serverless, metrics=MetricsSpec(enhanced_metrics=True)
+            new_stack(),
+            "Endpoint",
+            variants=only,
+            models=models_of(only),
+            metrics=MetricsSpec(enhanced_metrics=True),
         )

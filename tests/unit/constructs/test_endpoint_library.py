@@ -13,17 +13,21 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs import (
-    ServerlessSpec,
-    VariantSpec,
+    CapacitySize,
+    DeploymentSpec,
+    InstanceAutoscaling,
+    ServerlessCapacity,
     WeightedEndpoint,
 )
 from tests.helpers import new_stack
+from tests.unit.constructs.variant_helpers import on_instances, serverless
 
 AB = [
-    VariantSpec("champion", "model-a", 90, "ml.m5.xlarge", 2),
-    VariantSpec("challenger", "model-b", 10, "ml.g5.xlarge", 1),
+    on_instances("champion", "model-a", 90, "ml.m5.xlarge", 2),
+    on_instances("challenger", "model-b", 10, "ml.g5.xlarge", 1),
 ]
-SERVERLESS = [VariantSpec("dev", "model", 1, serverless=ServerlessSpec(2048, 5))]
+SERVERLESS = [serverless("dev", "model", 1, 2048, 5)]
+MODELS = {"model-a": "model-a", "model-b": "model-b", "model": "model", "m": "m"}
 
 
 def resources(template: Template, resource_type: str) -> list[dict[str, Any]]:
@@ -33,7 +37,7 @@ def resources(template: Template, resource_type: str) -> list[dict[str, Any]]:
 def test_defaults_create_a_rotating_key_and_let_cloudformation_name_the_endpoint() -> None:
     stack = new_stack()
     endpoint = WeightedEndpoint(
-        stack, "Endpoint", variants=[VariantSpec("main", "m", 1, "ml.m5.large", 1)]
+        stack, "Endpoint", variants=[on_instances("main", "m", 1, "ml.m5.large", 1)], models=MODELS
     )
     template = Template.from_stack(stack)
     (key,) = resources(template, "AWS::KMS::Key")
@@ -57,7 +61,7 @@ def test_a_given_key_is_used_and_none_is_created() -> None:
     key = kms.Key.from_key_arn(
         stack, "Key", "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
     )
-    endpoint = WeightedEndpoint(stack, "Endpoint", variants=AB[:1], key=key)
+    endpoint = WeightedEndpoint(stack, "Endpoint", variants=AB[:1], models=MODELS, key=key)
     assert endpoint.key is key
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::KMS::Key", 0)
@@ -67,7 +71,7 @@ def test_a_given_key_is_used_and_none_is_created() -> None:
 
 def test_serverless_without_capture_needs_no_key() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", variants=SERVERLESS)
+    endpoint = WeightedEndpoint(stack, "Endpoint", variants=SERVERLESS, models=MODELS)
     assert endpoint.key is None
     Template.from_stack(stack).resource_count_is("AWS::KMS::Key", 0)
 
@@ -76,17 +80,21 @@ def test_rollback_alarms_need_an_explicit_endpoint_name() -> None:
     stack = new_stack()
     alarm = cloudwatch.Alarm.from_alarm_name(stack, "A", "latency")
     with pytest.raises(ValueError, match="give endpoint_name"):
-        WeightedEndpoint(stack, "Endpoint", variants=AB[:1], rollback_alarms=[alarm])
+        WeightedEndpoint(stack, "Endpoint", variants=AB[:1], models=MODELS, rollback_alarms=[alarm])
 
 
 def test_endpoint_name_length_is_checked() -> None:
     with pytest.raises(ValueError, match="1-63 characters"):
-        WeightedEndpoint(new_stack(), "Endpoint", variants=AB[:1], endpoint_name="e" * 64)
+        WeightedEndpoint(
+            new_stack(), "Endpoint", variants=AB[:1], models=MODELS, endpoint_name="e" * 64
+        )
 
 
 def test_grant_invoke_allows_invoke_endpoint_on_this_endpoint_only() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn", variants=AB)
+    endpoint = WeightedEndpoint(
+        stack, "Endpoint", endpoint_name="churn", variants=AB, models=MODELS
+    )
     role = iam.Role(stack, "App", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     grant = endpoint.grant_invoke(role)
     assert grant.success
@@ -106,7 +114,9 @@ def test_grant_invoke_allows_invoke_endpoint_on_this_endpoint_only() -> None:
 
 def test_grant_invoke_to_an_imported_role_and_a_user() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn", variants=AB)
+    endpoint = WeightedEndpoint(
+        stack, "Endpoint", endpoint_name="churn", variants=AB, models=MODELS
+    )
     endpoint.grant_invoke(
         iam.Role.from_role_arn(stack, "Api", "arn:aws:iam::123456789012:role/api")
     )
@@ -149,7 +159,9 @@ def metric_json(stack: cdk.Stack, metric: cloudwatch.Metric) -> dict[str, Any]:
 )
 def test_per_variant_metrics(method: str, namespace: str, name: str, statistic: str) -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn", variants=AB)
+    endpoint = WeightedEndpoint(
+        stack, "Endpoint", endpoint_name="churn", variants=AB, models=MODELS
+    )
     metric = getattr(endpoint, method)("challenger")
     assert metric_json(stack, metric) == {
         "namespace": namespace,
@@ -163,7 +175,7 @@ def test_per_variant_metrics(method: str, namespace: str, name: str, statistic: 
 
 def test_metric_options_and_generated_endpoint_name() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", variants=AB[:1])
+    endpoint = WeightedEndpoint(stack, "Endpoint", variants=AB[:1], models=MODELS)
     metric = endpoint.metric_latency(statistic="p99", period=cdk.Duration.minutes(5))
     assert metric_json(stack, metric) == {
         "namespace": "AWS/SageMaker",
@@ -181,7 +193,9 @@ def test_metric_options_and_generated_endpoint_name() -> None:
 
 def test_gpu_metrics_only_for_gpu_variants_and_error_rate() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn", variants=AB)
+    endpoint = WeightedEndpoint(
+        stack, "Endpoint", endpoint_name="churn", variants=AB, models=MODELS
+    )
     assert endpoint.metric_gpu_utilization("challenger").metric_name == "GPUUtilization"
     assert endpoint.metric_gpu_memory_utilization("challenger").metric_name == (
         "GPUMemoryUtilization"
@@ -194,7 +208,9 @@ def test_gpu_metrics_only_for_gpu_variants_and_error_rate() -> None:
 
 def test_serverless_variants_have_memory_but_no_cpu_metrics() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="dev", variants=SERVERLESS)
+    endpoint = WeightedEndpoint(
+        stack, "Endpoint", endpoint_name="dev", variants=SERVERLESS, models=MODELS
+    )
     assert endpoint.metric_memory_utilization().metric_name == "MemoryUtilization"
     assert endpoint.metric_invocations().metric_name == "Invocations"
     with pytest.raises(ValueError, match="serverless; SageMaker publishes no CPUUtilization"):
@@ -202,7 +218,9 @@ def test_serverless_variants_have_memory_but_no_cpu_metrics() -> None:
 
 
 def test_variant_must_be_named_when_there_are_several_and_must_exist() -> None:
-    endpoint = WeightedEndpoint(new_stack(), "Endpoint", endpoint_name="churn", variants=AB)
+    endpoint = WeightedEndpoint(
+        new_stack(), "Endpoint", endpoint_name="churn", variants=AB, models=MODELS
+    )
     assert endpoint.variant_names == ["champion", "challenger"]
     with pytest.raises(ValueError, match=r"name a variant \(champion, challenger\)"):
         endpoint.metric_invocations()
@@ -212,7 +230,9 @@ def test_variant_must_be_named_when_there_are_several_and_must_exist() -> None:
 
 def test_a_metric_makes_a_working_alarm() -> None:
     stack = new_stack()
-    endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn", variants=AB)
+    endpoint = WeightedEndpoint(
+        stack, "Endpoint", endpoint_name="churn", variants=AB, models=MODELS
+    )
     endpoint.metric_latency("champion", statistic="p99").create_alarm(
         stack, "Latency", threshold=250_000, evaluation_periods=3
     )
@@ -225,14 +245,41 @@ def test_a_metric_makes_a_working_alarm() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"memory_size_mb": 1000, "max_concurrency": 5}, "1024-6144 in steps of 1024"),
-        ({"memory_size_mb": 2048, "max_concurrency": 0}, "max_concurrency must be >= 1"),
+        ({"memory_size_mb": 1000, "max_concurrency": 5}, "memory_size_mb: Input should be 1024, "),
+        (
+            {"memory_size_mb": 2048, "max_concurrency": 0},
+            "max_concurrency: Input should be greater than or equal to 1",
+        ),
         (
             {"memory_size_mb": 2048, "max_concurrency": 2, "provisioned_concurrency": 3},
-            "provisioned_concurrency must be 1..max_concurrency",
+            "provisioned_concurrency: must not exceed max_concurrency",
         ),
     ],
 )
 def test_invalid_serverless_spec(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ServerlessSpec(**kwargs)
+        ServerlessCapacity(**kwargs)
+
+
+def test_library_users_get_the_configuration_errors() -> None:
+    """A library user of WeightedEndpoint gets the same errors as a YAML user: the canary's
+    bounds at every fleet size autoscaling allows, a serverless variant alone, min <= max."""
+    scaling = InstanceAutoscaling(min_capacity=1, max_capacity=4, target_value=100)
+    canary = DeploymentSpec(strategy="canary", canary_size=CapacitySize("instance_count", 1))
+    with pytest.raises(
+        ValueError,
+        match=r"deployment.canary_size.value: variant 'champion': canary: 1 of 1 instance = 100 %",
+    ):
+        WeightedEndpoint(
+            new_stack(),
+            "Endpoint",
+            variants=[on_instances("champion", "m", 1, "ml.m5.large", 2, autoscaling=scaling)],
+            models=MODELS,
+            deployment=canary,
+        )
+    with pytest.raises(ValueError, match=r"variants\[0\].serverless: SageMaker does not support "):
+        WeightedEndpoint(new_stack(), "Endpoint", variants=[*SERVERLESS, AB[0]], models=MODELS)
+    with pytest.raises(
+        ValueError, match="autoscaling: min_capacity: min_capacity is greater than max_capacity"
+    ):
+        InstanceAutoscaling(min_capacity=3, max_capacity=2, target_value=100)

@@ -274,3 +274,87 @@ def test_no_pipeline_statement_without_retraining_pipelines() -> None:
     found = statements(preflight_with_pipelines(new_stack("NoPipelines"), []))
     assert "DescribeRetrainingPipelines" not in found
     assert "DescribeOutputStacks" in found
+
+
+def test_describe_images_on_the_aws_image_repositories_the_models_use() -> None:
+    """A model on an image AWS provides: preflight may describe exactly that repository of
+    AWS's registry account (DescribeImages with registryId), and nothing else there."""
+    from mlops_cdk.app.stage import aws_image_repositories
+    from mlops_cdk.config.service import ServiceConfig
+
+    spec = ServiceConfig.model_validate(
+        {
+            "models": [
+                {
+                    "name": "m",
+                    "containers": [
+                        {"aws_image": {"framework": "xgboost", "version": "1.7-1"}},
+                        {"image_tag": "1.0.0", "model_data_key": "models/x/model.tar.gz"},
+                    ],
+                }
+            ],
+            "variants": [
+                {
+                    "name": "v",
+                    "model": "m",
+                    "initial_weight": 1,
+                    "instance": {"instance_type": "ml.m5.large", "initial_instance_count": 1},
+                }
+            ],
+        }
+    )
+    arns = aws_image_repositories(spec, "eu-west-1")
+    # eu-west-1's XGBoost registry (AWS "Docker Registry Paths and Example Code").
+    assert arns == ["arn:aws:ecr:eu-west-1:141502667606:repository/sagemaker-xgboost"]
+    stack = new_stack("AwsImages")
+    PreflightAccess(
+        stack,
+        "Preflight",
+        repository=ecr.Repository(stack, "Repo"),
+        bucket=s3.Bucket(stack, "Bucket"),
+        model_artifacts_prefix="models/",
+        trusted_account=TRUSTED,
+        trusted_role_name="pipeline-preflight",
+        aws_image_repositories=arns,
+    )
+    found = statements(Template.from_stack(stack))
+    assert found["DescribeAwsImages"]["Action"] == "ecr:DescribeImages"
+    assert found["DescribeAwsImages"]["Resource"] == arns[0]
+    assert "DescribeAwsImages" not in statements(
+        preflight_with_pipelines(new_stack("NoAwsImages"), [])
+    )
+
+
+def test_describe_model_package_on_exactly_the_packages_the_models_use(tmp_path: Path) -> None:
+    """A model made from a registered package version: preflight may describe exactly that
+    version (approved? image and artifact?), nothing else in the registry."""
+    from mlops_cdk.app.stage import model_packages
+    from mlops_cdk.config import load_environment
+
+    data = yaml.safe_load((Path("config") / "dev.yaml").read_text())
+    service = next(iter(data["services"].values()))
+    name = next(iter(data["services"]))
+    service["models"].append({"name": "pkg-v3", "model_package": {"version": 3}})
+    service["variants"].append(
+        {**service["variants"][0], "name": "pkg", "model": "pkg-v3", "initial_weight": 0}
+    )
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    config = load_environment(tmp_path / "dev.yaml")
+    arns = model_packages(config, name)
+    assert arns == [
+        f"arn:aws:sagemaker:{config.region}:{config.account}:model-package/dev-{name}/3"
+    ]
+    stack = new_stack("Packages")
+    PreflightAccess(
+        stack,
+        "Preflight",
+        repository=ecr.Repository(stack, "Repo"),
+        bucket=s3.Bucket(stack, "Bucket"),
+        model_artifacts_prefix="models/",
+        trusted_account=TRUSTED,
+        trusted_role_name="pipeline-preflight",
+        model_packages=arns,
+    )
+    found = statements(Template.from_stack(stack))["DescribeModelPackages"]
+    assert found["Action"] == "sagemaker:DescribeModelPackage"
+    assert found["Resource"] == arns[0]

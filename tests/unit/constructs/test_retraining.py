@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.retraining import RetrainingFunction, substitute_placeholders
+from mlops_cdk.constructs.roles import FunctionRole
 from tests.helpers import imported_vpc, new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -236,3 +237,61 @@ def test_reserved_concurrency_when_configured() -> None:
     template = function_template(pipeline_name="p", reserved_concurrency=2)
     (fn,) = template.find_resources("AWS::Lambda::Function").values()
     assert fn["Properties"]["ReservedConcurrentExecutions"] == 2
+
+
+def test_logical_ids_of_deployed_resources_are_kept() -> None:
+    """The function's infrastructure comes from WatchedFunction (under "Default"): the logical
+    ids stay those of the deployed stacks, so the queue and the log group are not replaced."""
+    stack = new_stack()
+    function = RetrainingFunction(
+        stack,
+        "Retraining",
+        key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+        vpc=imported_vpc(stack),
+        endpoint_name="dev-Serving",
+        pipeline_name="Churn-Retraining",
+    )
+    assert function.security_group is not None
+    constructs = (
+        function.log_group,
+        function.failures,
+        function.security_group,
+        function.function,
+        function.policy,
+        *function.alarms,
+    )
+    assert {stack.get_logical_id(c.node.default_child) for c in constructs} == {  # type: ignore[arg-type]
+        "RetrainingLogs69FBA9E0",
+        "RetrainingOnFailureD2C9F4DA",
+        "RetrainingSecurityGroupD030C85C",
+        "RetrainingFunctionD65F8A2D",
+        "RetrainingPolicyFE6F56C8",
+        "RetrainingWatchOnFailureWaiting6693F241",
+        "RetrainingWatchFunctionErrors5ABD74CE",
+    }
+
+
+def test_function_waits_for_every_policy_of_a_role_made_elsewhere() -> None:
+    """The stack no longer does it: the function's resource waits for its own policy and for
+    the key-use policy that FunctionRole attached to the role (CreateFunction checks the
+    role's network-interface permissions)."""
+    stack = new_stack()
+    role = FunctionRole(stack, "RetrainingRole", description="r", key=kms.Key(stack, "Key"))
+    function = RetrainingFunction(
+        stack,
+        "Retraining",
+        role=role.role,
+        key=kms.Key.from_key_arn(stack, "Imported", KEY_ARN),
+        vpc=imported_vpc(stack),
+        endpoint_name="dev-Serving",
+        pipeline_name="Churn-Retraining",
+    )
+    template = Template.from_stack(stack)
+    (resource,) = template.find_resources("AWS::Lambda::Function").values()
+    key_use = stack.get_logical_id(role.key_policy.node.default_child)  # type: ignore[arg-type]
+    own = stack.get_logical_id(function.policy.node.default_child)  # type: ignore[arg-type]
+    assert set(resource["DependsOn"]) == {own, key_use}
+    # The function sees the role by ARN (immutable): the given role is never edited.
+    assert resource["Properties"]["Role"] == {
+        "Fn::GetAtt": [stack.get_logical_id(role.role.node.default_child), "Arn"]  # type: ignore[arg-type]
+    }

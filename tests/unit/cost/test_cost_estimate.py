@@ -574,6 +574,7 @@ def test_cli_details_list_every_item_with_its_assumption(
     assert "[estimate]" in out  # the price list marks rows it could not confirm
 
 
+@pytest.mark.slow  # a subprocess
 def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     assembly = write_assembly(tmp_path, {"test-Foundation": FOUNDATION})
     result = subprocess.run(

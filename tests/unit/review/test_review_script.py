@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlops_cdk.config import known_environments
+
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "review.py"
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 PYTHON = str(VENV_PYTHON if VENV_PYTHON.exists() else sys.executable)
 GIT = shutil.which("git") or "git"
+pytestmark = pytest.mark.slow  # scripts/review.py in subprocesses
 
 
 def review(cwd: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
@@ -144,8 +147,10 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     existing = sorted(dev["services"])
     added = "review-added"
     service = copy.deepcopy(dev["services"][existing[0]])
-    for model in service["models"]:
-        model["model_data_key"] = model["model_data_key"].replace(f"/{existing[0]}/", f"/{added}/")
+    # Its artifacts under its own prefix: every model_data_key, of a model or of a container.
+    service["models"] = yaml.safe_load(
+        yaml.safe_dump(service["models"]).replace(f"models/{existing[0]}/", f"models/{added}/")
+    )
     dev["services"][added] = service
     dev_file.write_text(yaml.safe_dump(dev, sort_keys=False))
 
@@ -153,7 +158,11 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     result = review(clone, "--base", "HEAD", "--out", str(out), timeout=900)
 
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["dev.md", "prod.md", "stage.md"]
+    # One report per environment of config/, however many there are (README "Add an
+    # environment"): dev and stage changed above, every other one is unchanged.
+    environments = known_environments(clone / "config")
+    assert {"dev", "stage", "prod"} <= set(environments)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{env}.md" for env in environments)
 
     # stage: only the changed service's serving stack changes; one section per part.
     report = (out / "stage.md").read_text()
@@ -212,8 +221,9 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     assert "\n<details>\n" in new_service
     assert "`AWS::SageMaker::Endpoint`" in new_service.split("<details>", 1)[1]
 
-    report = (out / "prod.md").read_text()
-    assert "**No changes**" in report
-    assert "### Resources" not in report
+    for env in set(environments) - {"dev", "stage"}:
+        report = (out / f"{env}.md").read_text()
+        assert "**No changes**" in report, env
+        assert "### Resources" not in report, env
     # The base's worktree is gone again.
     assert git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1

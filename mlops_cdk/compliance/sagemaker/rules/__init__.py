@@ -34,6 +34,31 @@
   matched by a wildcard ARN without ``kms:ViaService``.
 - ``VpcEndpointPolicyBounded``: a VPC endpoint has no policy or allows every action on every
   resource without bounding the resources to an account.
+- ``AsyncOutputEncrypted``: an asynchronous endpoint config's results, failures or notifications
+  are not KMS-encrypted, or its results are written outside the app's buckets.
+- ``AsyncWakeFromZero``: an asynchronous endpoint's variant can scale to zero without a step
+  policy on ``HasBacklogWithoutCapacity`` that wakes it.
+- ``ModelImageSource``: a model's container image is neither in an ECR repository of its own
+  account nor one AWS provides, or the model has more than 15 containers.
+- ``TransformJobProtected``: a state machine runs a transform job without KMS keys for its volume
+  and output, or with a model that has no VPC or no network isolation.
+- ``BatchStateMachineAlarmed``: a state machine that runs transform jobs has no alarm with an
+  action on failed, timed-out or aborted executions.
+- ``ComponentFit``: an endpoint's inference components at their maximum copies need more vCPUs,
+  memory or accelerators than its fleet has at its maximum instance count.
+- ``ComponentWakeFromZero``: an inference component can scale to zero copies without a step
+  policy on ``NoCapacityInvocationFailures`` that wakes it.
+- ``ShadowVariantLimits``: an endpoint config has more than one shadow variant, other than one
+  production variant beside it, or a shadow on a serverless or asynchronous endpoint.
+- ``RollingUpdateExclusions``: a rolling update on a multi-variant or serverless endpoint, or a
+  batch outside 5-50 % of a fleet size the variant can have.
+- ``InstancePoolsValid``: a variant's instance pools (1-5, distinct priorities 1-5, no
+  InstanceType beside them) or provisioning timeout (300-3600 s) are outside SageMaker's limits.
+- ``PipelineJobsProtected``: a SageMaker pipeline's training or processing step has no KMS keys
+  for its volumes and outputs or no VPC, or its definition cannot be read from the template.
+- ``PipelineSpotCheckpointed``: a pipeline's managed spot training step has no
+  MaxWaitTimeInSeconds >= MaxRuntimeInSeconds or no checkpoint location.
+- ``PipelinePassesJobRolesOnly``: a pipeline's role may pass roles its steps do not run as.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -46,6 +71,11 @@ from mlops_cdk.compliance.sagemaker.rule import Rule
 from mlops_cdk.compliance.sagemaker.rules import (
     alarm_metric_published,
     alarm_topic_cloudwatch,
+    async_output_encrypted,
+    async_wake_from_zero,
+    batch_state_machine_alarmed,
+    component_fit,
+    component_wake_from_zero,
     data_capture_kms,
     deployment_step_size,
     endpoint_config_kms,
@@ -53,17 +83,25 @@ from mlops_cdk.compliance.sagemaker.rules import (
     endpoint_open_ingress,
     endpoint_private_dns,
     failure_destination_watched,
+    instance_pools_valid,
     key_grant_for_aws_resource,
     key_use_bounded,
     model_artifacts_write_once,
+    model_image_source,
     model_network_isolation,
     model_vpc,
     no_full_access,
+    pipeline_jobs_protected,
+    pipeline_passes_job_roles_only,
+    pipeline_spot_checkpointed,
     prod_deployment_config,
     prod_instance_count,
     role_policies_first,
     rollback_alarms_readable,
     rollback_baking_period,
+    rolling_update_exclusions,
+    shadow_variant_limits,
+    transform_job_protected,
     utilization_threshold,
     variant_autoscaling,
     vpc_endpoint_policy_bounded,
@@ -93,4 +131,17 @@ RULES: tuple[Rule, ...] = (
     model_artifacts_write_once.RULE,
     key_use_bounded.RULE,
     vpc_endpoint_policy_bounded.RULE,
+    async_output_encrypted.RULE,
+    async_wake_from_zero.RULE,
+    model_image_source.RULE,
+    transform_job_protected.RULE,
+    batch_state_machine_alarmed.RULE,
+    component_fit.RULE,
+    component_wake_from_zero.RULE,
+    shadow_variant_limits.RULE,
+    rolling_update_exclusions.RULE,
+    instance_pools_valid.RULE,
+    pipeline_jobs_protected.RULE,
+    pipeline_spot_checkpointed.RULE,
+    pipeline_passes_job_roles_only.RULE,
 )

@@ -5,7 +5,11 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from mlops_cdk.aws.sagemaker_metrics import (
+    COMPONENT_INVOCATION_METRICS,
+    COMPONENT_UTILIZATION_METRICS,
     ENDPOINT_METRICS,
+    INFERENCE_COMPONENT_DIMENSION,
+    INFERENCE_COMPONENT_NAMESPACE,
     INSTANCE_METRICS,
     INSTANCE_NAMESPACE,
     SAGEMAKER_NAMESPACE,
@@ -22,6 +26,23 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Rule,
 )
 
+INFERENCE_COMPONENT_TYPE = "AWS::SageMaker::InferenceComponent"
+
+
+def _component_published(index: StackIndex, namespace: str, name: str, component: object) -> bool:
+    """An inference component metric (``InferenceComponentName``) of a component this stage
+    defines, by its literal name."""
+    known = (
+        COMPONENT_INVOCATION_METRICS
+        if namespace == SAGEMAKER_NAMESPACE
+        else COMPONENT_UTILIZATION_METRICS
+    )
+    defined = {
+        resource.properties.get("InferenceComponentName")
+        for _, resource in index.stage().of_type(INFERENCE_COMPONENT_TYPE)
+    }
+    return name in known and isinstance(component, str) and component in defined
+
 
 def alarm_metric_published(alarm: Resource, index: StackIndex) -> Compliance:
     metrics = watched_metrics(alarm.properties)
@@ -31,7 +52,11 @@ def alarm_metric_published(alarm: Resource, index: StackIndex) -> Compliance:
         namespace, name = metric.namespace, metric.name
         if not isinstance(namespace, str) or not isinstance(name, str):
             continue  # a token: cannot tell
-        if namespace in (SAGEMAKER_NAMESPACE, INSTANCE_NAMESPACE):
+        component = metric.dimensions.get(INFERENCE_COMPONENT_DIMENSION)
+        if namespace in (SAGEMAKER_NAMESPACE, INFERENCE_COMPONENT_NAMESPACE) and component:
+            if not _component_published(index, namespace, name, component):
+                return NON_COMPLIANT
+        elif namespace in (SAGEMAKER_NAMESPACE, INSTANCE_NAMESPACE):
             known = ENDPOINT_METRICS if namespace == SAGEMAKER_NAMESPACE else INSTANCE_METRICS
             endpoint_name = metric.dimensions.get("EndpointName")
             if name not in known or stage_endpoint(index, endpoint_name) is None:
@@ -55,7 +80,10 @@ RULE = Rule(
     "(AWS/SageMaker endpoint invocation metrics, /aws/sagemaker/Endpoints instance "
     "metrics; see mlops_cdk/aws/sagemaker_metrics.py) with an EndpointName dimension "
     "naming an endpoint this stage defines (a literal EndpointName, or Fn::GetAtt in the same "
-    "stack): an alarm of one environment watching another's endpoint fails here. "
+    "stack), or an InferenceComponentName naming an inference component this stage defines "
+    "(AWS/SageMaker invocation metrics, NoCapacityInvocationFailures, "
+    "/aws/sagemaker/InferenceComponents utilization): an alarm of one environment watching "
+    "another's endpoint fails here. "
     "SageMaker Model Monitor namespaces fail: Model Monitor is closed to new customers "
     "and nothing in this app creates a monitoring schedule. Other AWS/ namespaces pass. "
     "A custom namespace passes when an IAM policy of this stage allows "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mlops_cdk.aws.facts import has_local_nvme
-from mlops_cdk.compliance.sagemaker.endpoints import variants
+from mlops_cdk.compliance.sagemaker.endpoints import instance_types, variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_CONFIG_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
@@ -18,7 +18,7 @@ def endpoint_config_kms(config: Resource, index: StackIndex) -> Compliance:
     del index
     found = variants(config.properties)
     if any("ServerlessConfig" in v for v in found) or any(
-        has_local_nvme(str(v.get("InstanceType", "ml.x.y"))) for v in found
+        has_local_nvme(str(t)) for v in found for t in instance_types(v)
     ):
         return NOT_APPLICABLE  # SageMaker rejects a KmsKeyId for these
     return COMPLIANT if config.properties.get("KmsKeyId") else NON_COMPLIANT

@@ -93,13 +93,33 @@ def _execution_roles(index: StackIndex, endpoint: Resource) -> list[Resource] | 
     return roles
 
 
+INFERENCE_COMPONENT_TYPE = "AWS::SageMaker::InferenceComponent"
+
+
+def _fleet_role(index: StackIndex, component: Resource) -> list[Resource] | None:
+    """An inference component's rollback alarms are read with the execution role of its
+    endpoint's config (``ExecutionRoleArn``), an endpoint of the same stack."""
+    endpoint = index.by_logical_id(
+        referenced_logical_id(component.properties.get("EndpointName")) or ""
+    )
+    if endpoint is None or endpoint.type != ENDPOINT_TYPE:
+        return None
+    config = index.stage().endpoint_config_of(index, endpoint)
+    role_id = referenced_logical_id((config.properties if config else {}).get("ExecutionRoleArn"))
+    role = index.by_logical_id(role_id or "")
+    return [role] if role is not None and role.type == ROLE_TYPE else None
+
+
 def rollback_alarms_readable(endpoint: Resource, index: StackIndex) -> Compliance:
     deployment = endpoint.properties.get("DeploymentConfig") or {}
     alarms = (deployment.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
     names = [a.get("AlarmName") for a in alarms if isinstance(a, dict) and a.get("AlarmName")]
     if not names:
         return NOT_APPLICABLE
-    roles = _execution_roles(index, endpoint)
+    if endpoint.type == INFERENCE_COMPONENT_TYPE:
+        roles = _fleet_role(index, endpoint)
+    else:
+        roles = _execution_roles(index, endpoint)
     if not roles:
         return NOT_APPLICABLE
     for role in roles:
@@ -116,7 +136,9 @@ RULE = Rule(
     "execution role has permission to perform the cloudwatch:DescribeAlarms action on the "
     "auto-rollback alarms you specify' (Auto-Rollback Configuration and Monitoring). Allow "
     "cloudwatch:DescribeAlarms on each rollback alarm's ARN to the execution role of every "
-    "model the endpoint serves (WeightedEndpoint does it given execution_roles).",
+    "model the endpoint serves (WeightedEndpoint does it given execution_roles), and for an "
+    "inference component's rollback alarms to its endpoint config's ExecutionRoleArn "
+    "(InferenceComponentEndpoint does it).",
     rollback_alarms_readable,
-    frozenset({ENDPOINT_TYPE}),
+    frozenset({ENDPOINT_TYPE, INFERENCE_COMPONENT_TYPE}),
 )

@@ -9,7 +9,7 @@ from typing import Any
 from mlops_cdk.aws.instance_types import UnknownInstanceType, gpus, vcpus
 from mlops_cdk.aws.sagemaker_metrics import INSTANCE_NAMESPACE, UTILIZATION_SUMMED
 from mlops_cdk.compliance.sagemaker.alarms import returned_expression, variant_of, watched_metrics
-from mlops_cdk.compliance.sagemaker.endpoints import number
+from mlops_cdk.compliance.sagemaker.endpoints import instance_types, number
 from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
@@ -45,9 +45,13 @@ def utilization_threshold(alarm: Resource, index: StackIndex) -> Compliance:
         if variant is None or "ServerlessConfig" in variant:
             continue  # a foreign endpoint (AlarmMetricPublished), or no instances to sum over
         try:
-            count = _summed_over(metric.name, variant.get("InstanceType"))
+            # With instance pools, one threshold must fit every type of the pool.
+            counts = {_summed_over(metric.name, t) for t in instance_types(variant) or [None]}
         except UnknownInstanceType:
             return NON_COMPLIANT
+        if len(counts) != 1:
+            return NON_COMPLIANT
+        count = counts.pop()
         if metric.returned:
             threshold = number(props.get("Threshold"))
             if threshold is None:

@@ -295,8 +295,9 @@ def test_drift_check_and_change_rule_pass_once_their_alarms_notify() -> None:
             assert fired(s) == set()
         else:
             assert fired(s) == {
-                "prod/S/Drift/Failures/Resource",
-                "prod/S/Drift/Function/Resource",
+                # the drift check's function infrastructure (WatchedFunction under "Default")
+                "prod/S/Drift/Default/Failures/Resource",
+                "prod/S/Drift/Default/Function/Resource",
                 "prod/S/Changes/DeadLetters/Resource",
                 "prod/S/Changes/Rule/Resource",
             }

@@ -1,4 +1,5 @@
-"""Application Auto Scaling schedule expressions and time zones, checked as AWS checks them.
+"""Application Auto Scaling and EventBridge Scheduler schedule expressions and time zones,
+checked as AWS checks them.
 
 Application Auto Scaling's cron format has six fields, ``[Minutes] [Hours] [Day_of_Month]
 [Month] [Day_of_Week] [Year]``, and time zones are canonical IANA names ("Schedule recurring
@@ -135,3 +136,33 @@ def time_zone_problem(name: str) -> str | None:
     close = difflib.get_close_matches(name, sorted(time_zones()), n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return f"{name!r} is not an IANA time zone name{hint}"
+
+
+# EventBridge Scheduler rate expressions: ``rate(value unit)``, unit minute(s), hour(s) or
+# day(s), singular for 1 and plural otherwise ("Schedule types on EventBridge Scheduler",
+# EventBridge Scheduler User Guide,
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html). Cron expressions
+# have the same six fields as Application Auto Scaling's (checked by :func:`cron_problem`).
+SCHEDULER_RATE = re.compile(r"^rate\((?P<value>[1-9]\d{0,5}) (?P<unit>minutes?|hours?|days?)\)$")
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
+
+
+def scheduler_expression_problem(expression: str) -> str | None:
+    """Why EventBridge Scheduler would reject a recurring ``cron(...)`` or ``rate(...)``
+    schedule expression, or None when it is valid."""
+    if expression.startswith("rate("):
+        match = SCHEDULER_RATE.match(expression)
+        if match is None:
+            return "expected rate(<value> minute(s)|hour(s)|day(s)), e.g. rate(1 day)"
+        if (match["value"] == "1") == match["unit"].endswith("s"):
+            return "the unit is singular for 1 and plural otherwise (rate(1 day), rate(2 days))"
+        return None
+    return cron_problem(expression)
+
+
+def rate_expression_minutes(expression: str) -> int | None:
+    """Minutes between runs of a valid ``rate(...)`` expression; None for anything else."""
+    match = SCHEDULER_RATE.match(expression)
+    if match is None:
+        return None
+    return int(match["value"]) * _UNIT_MINUTES[match["unit"].rstrip("s")]

@@ -1,0 +1,174 @@
+"""How a props field declares its bounds once, for both kinds of caller.
+
+A field's type carries its bounds as ``Annotated`` metadata from ``annotated_types`` (``Ge``,
+``Gt``, ``Le``, ``Lt``, ``MinLen``, ``MaxLen``), plus the markers below (a number, a pattern,
+a check of the value alone). Pydantic reads
+them when the configuration validates YAML into the props (its own messages, and the bounds
+appear in the JSON Schema); :func:`declared_problems` checks the same declarations when a
+library user constructs the props directly (``__post_init__``). Pure Python: pydantic is
+imported only by the markers' hooks, which only pydantic calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import annotated_types as at
+
+# How pydantic validates the props from YAML: unknown keys and non-finite numbers are refused,
+# and the docstring under a field is its description in the JSON Schema.
+PROPS_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False, "use_attribute_docstrings": True}
+# Numbers reach CloudFormation through jsii as JavaScript doubles: integers beyond 2**53 lose
+# precision silently, so they are refused.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def number_problem(value: object) -> str | None:
+    """Why ``value`` is not a usable number (a boolean, or an integer beyond 2**53), or None."""
+    if isinstance(value, bool):
+        return (
+            f"expected a number, got the boolean {str(value).lower()} (YAML reads "
+            "true/false, yes/no and on/off as booleans)"
+        )
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+        return f"{value} is too large (at most {MAX_SAFE_INTEGER})"
+    return None
+
+
+def _refuse_non_numbers(value: Any) -> Any:
+    problem = number_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+class _Number:
+    """Marker: a number, never a boolean (pydantic would read ``true`` as 1). Put it last in
+    ``Annotated[...]`` so that the bounds before it stay in the JSON Schema."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema  # noqa: PLC0415 - only pydantic calls this hook
+
+        return core_schema.no_info_before_validator_function(_refuse_non_numbers, handler(source))
+
+    def __repr__(self) -> str:
+        return "NUMBER"
+
+
+NUMBER = _Number()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Marker: a string matching ``regex`` (pydantic's check and JSON Schema ``pattern``)."""
+
+    regex: str
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema["pattern"] = self.regex
+        return schema
+
+
+@dataclass(frozen=True)
+class Check:
+    """Marker: ``problem(value)`` says why a value of this field is wrong, or None. Pydantic
+    reports it as the field's own error (like a bound); :func:`declared_problems` calls it for
+    a library user."""
+
+    problem: Callable[[Any], str | None]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema  # noqa: PLC0415 - only pydantic calls this hook
+
+        def check(value: Any) -> Any:
+            problem = self.problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+
+@cache
+def _declared(cls: Any) -> dict[str, tuple[Any, tuple[Any, ...]]]:
+    """Each field's bare type and its ``Annotated`` metadata."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    declared: dict[str, tuple[Any, tuple[Any, ...]]] = {}
+    for field in dataclasses.fields(cls):
+        hint = hints[field.name]
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None: X
+            members = [a for a in typing.get_args(hint) if a is not type(None)]
+            hint = members[0] if len(members) == 1 else hint
+        if typing.get_origin(hint) is typing.Annotated:
+            bare, *metadata = typing.get_args(hint)
+            declared[field.name] = (bare, tuple(metadata))
+        else:
+            declared[field.name] = (hint, ())
+    return declared
+
+
+def _bound_problem(meta: Any, value: Any) -> str | None:
+    checks: list[tuple[type[Any], str, Any]] = [
+        (at.Ge, "greater than or equal to", lambda b: value >= b),
+        (at.Gt, "greater than", lambda b: value > b),
+        (at.Le, "less than or equal to", lambda b: value <= b),
+        (at.Lt, "less than", lambda b: value < b),
+    ]
+    for kind, words, holds in checks:
+        if isinstance(meta, kind):
+            bound = getattr(meta, kind.__name__.lower())
+            return None if holds(bound) else f"Input should be {words} {bound}"
+    if isinstance(meta, at.MinLen) and len(value) < meta.min_length:
+        return f"should have at least {meta.min_length} characters"
+    if isinstance(meta, at.MaxLen) and len(value) > meta.max_length:
+        return f"should have at most {meta.max_length} characters"
+    if isinstance(meta, Pattern) and not re.search(meta.regex, value):
+        return f"String should match pattern '{meta.regex}'"
+    if isinstance(meta, Check):
+        return meta.problem(value)
+    return None
+
+
+def _literal_problem(bare: Any, value: Any) -> str | None:
+    if typing.get_origin(bare) is not typing.Literal:
+        return None
+    members = typing.get_args(bare)
+    if value in members:
+        return None
+    shown = [repr(m) for m in members]
+    listed = ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+    return f"Input should be {listed}"
+
+
+def declared_problems(props: Any) -> list[tuple[str, str]]:
+    """(field, message) for every value of ``props`` outside its declared type bounds: what
+    pydantic checks before ``__post_init__`` for the configuration, checked again for a
+    library user (a value of None is an unset optional field)."""
+    problems: list[tuple[str, str]] = []
+    cls: Any = type(props)
+    for name, (bare, metadata) in _declared(cls).items():
+        value = getattr(props, name)
+        if value is None:
+            continue
+        problem = _literal_problem(bare, value)
+        if problem is None and NUMBER in metadata:
+            problem = number_problem(value)
+        for meta in metadata:
+            if problem is None and not isinstance(meta, _Number):
+                problem = _bound_problem(meta, value)
+        if problem is not None:
+            problems.append((name, problem))
+    return problems
+
+
+def indexed(prefix: str, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``problems`` of a nested props, under ``prefix`` (``scheduled[0]``)."""
+    return [(f"{prefix}.{path}" if path else prefix, message) for path, message in problems]

@@ -1,0 +1,309 @@
+"""Props of a model's containers: an image (a tag or digest in the service's repository, or an
+image AWS provides), optional model data, environment and a hostname.
+
+Pure Python (no aws_cdk, pydantic or boto3): :class:`mlops_cdk.constructs.model.HostedModel`
+takes them and the configuration validates ``services.<name>.models[].containers`` (and a
+model's ``aws_image``) into the same classes, so each rule is declared once.
+
+AWS facts (SageMaker developer guide and API reference):
+
+- "Inference pipelines in Amazon SageMaker AI"
+  (https://docs.aws.amazon.com/sagemaker/latest/dg/inference-pipelines.html): "a linear sequence
+  of two to fifteen containers"; usable for real-time endpoints and batch transform.
+- "Create a multi-container endpoint (Boto 3)"
+  (https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-create.html): ``Containers``
+  instead of ``PrimaryContainer``, more than one container; ``ContainerHostname`` is required
+  for each container with direct invocation; ``InferenceExecutionConfig.Mode`` is ``Direct`` or
+  ``Serial`` (the default); "a limit of up to 15 containers".
+- CreateModel (botocore's service model): ``Containers`` 0-15 items; ``ContainerHostname``
+  matches ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``; ``Environment`` at most 100 entries, keys and
+  values at most 1024 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Literal
+
+from annotated_types import Ge
+
+from mlops_cdk.aws.images import ResolvedImage, image_problem, resolve
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Pattern, declared_problems
+
+MIN_PIPELINE_CONTAINERS = 2
+MAX_CONTAINERS = 15
+MAX_ENVIRONMENT_VARIABLES = 100
+IMAGE_TAG_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
+IMAGE_DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+HOSTNAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+_ENV_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$")
+InferenceExecution = Literal["serial", "direct"]
+# CloudFormation's InferenceExecutionConfig.Mode values.
+INFERENCE_EXECUTION_MODES: dict[str, str] = {"serial": "Serial", "direct": "Direct"}
+
+
+def image_tag_problem(value: str | None) -> str | None:
+    """Why ``value`` is not a release tag, or None."""
+    if value is None:
+        return None
+    if value == "latest":
+        return "'latest' does not pin a model version; use a release tag or digest"
+    if not re.match(IMAGE_TAG_PATTERN, value):
+        return f"{value!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)"
+    return None
+
+
+def image_digest_problem(value: str | None) -> str | None:
+    if value is None or re.match(IMAGE_DIGEST_PATTERN, value):
+        return None
+    return f"{value!r} is not an image digest (sha256: and 64 hex digits)"
+
+
+def model_data_key_problem(value: str | None) -> str | None:
+    """Why ``value`` is not a relative S3 key of a model archive, or None."""
+    if value is None or (not value.startswith("/") and value.endswith(".tar.gz")):
+        return None
+    return f"{value!r} must be a relative S3 key of a .tar.gz model archive"
+
+
+def environment_problem(value: Mapping[str, str]) -> str | None:
+    """Why ``value`` is not a container environment SageMaker accepts, or None."""
+    if len(value) > MAX_ENVIRONMENT_VARIABLES:
+        return f"at most {MAX_ENVIRONMENT_VARIABLES} container environment variables"
+    for key, item in value.items():
+        if not _ENV_KEY.match(key):
+            return f"{key!r} is not a valid environment variable name"
+        if len(item) > 1024:
+            return f"value of {key!r} is longer than 1024 characters"
+    return None
+
+
+@dataclass(frozen=True)
+class AwsImageSpec:
+    """An image AWS provides (``aws_image``), named by ``framework`` and ``version`` as the
+    SageMaker Python SDK names them (``xgboost`` ``1.7-1``, ``linear-learner`` ``1``,
+    ``sklearn`` ``1.2-1``, ``pytorch`` ``2.6.0``, ``tensorflow`` ``2.19.0``, ``huggingface``
+    ``4.51.3`` with ``base_framework`` ``pytorch2.6.0``); ``processor`` (cpu or gpu) and
+    ``py_version`` when the version has several. Resolved per region from the committed table
+    (:mod:`mlops_cdk.aws.images`)."""
+
+    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+
+    framework: str
+    version: str
+    processor: Literal["cpu", "gpu"] | None = None
+    py_version: str | None = None
+    base_framework: str | None = None
+
+    def __post_init__(self) -> None:
+        problem = image_problem(
+            self.framework,
+            self.version,
+            processor=self.processor,
+            py_version=self.py_version,
+            base_framework=self.base_framework,
+        )
+        if problem is not None:
+            raise PropProblems([(problem.field, problem.message)], subject="aws image")
+
+    def region_problem(self, region: str) -> str | None:
+        """Why the image cannot be used in ``region``, or None."""
+        problem = image_problem(
+            self.framework,
+            self.version,
+            processor=self.processor,
+            py_version=self.py_version,
+            base_framework=self.base_framework,
+            region=region,
+        )
+        return problem.message if problem is not None else None
+
+    def resolve(self, region: str) -> ResolvedImage:
+        return resolve(
+            self.framework,
+            self.version,
+            region,
+            processor=self.processor,
+            py_version=self.py_version,
+            base_framework=self.base_framework,
+        )
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container of a model: exactly one of ``image_tag`` / ``image_digest`` (in the
+    service's repository) or ``aws_image``; ``model_data_key`` (a ``.tar.gz`` in the artifact
+    bucket) when the image does not carry the model; ``environment``; ``hostname``
+    (ContainerHostname, required for direct invocation, unique within the model)."""
+
+    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+
+    image_tag: str | None = None
+    image_digest: str | None = None
+    aws_image: AwsImageSpec | None = None
+    model_data_key: str | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    hostname: str | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        for name, problem in (
+            ("image_tag", image_tag_problem(self.image_tag)),
+            ("image_digest", image_digest_problem(self.image_digest)),
+            ("model_data_key", model_data_key_problem(self.model_data_key)),
+            ("environment", environment_problem(self.environment)),
+        ):
+            if problem is not None:
+                problems.append((name, problem))
+        references = [self.image_tag, self.image_digest, self.aws_image]
+        if sum(reference is not None for reference in references) != 1:
+            problems.append(
+                ("image_tag", "set exactly one of image_tag or image_digest, or aws_image")
+            )
+        if self.hostname is not None and not re.match(HOSTNAME_PATTERN, self.hostname):
+            problems.append(
+                (
+                    "hostname",
+                    f"{self.hostname!r}: letters, digits and single '-' between them, at most 63 "
+                    "(CreateModel ContainerHostname)",
+                )
+            )
+        if problems:
+            raise PropProblems(problems, subject="container")
+
+    @property
+    def uses_repository(self) -> bool:
+        return self.aws_image is None
+
+    @property
+    def reference(self) -> str:
+        """``:<tag>``, ``@<digest>`` or the AWS image's ``framework version``."""
+        if self.aws_image is not None:
+            return f"{self.aws_image.framework} {self.aws_image.version}"
+        return f":{self.image_tag}" if self.image_tag is not None else f"@{self.image_digest}"
+
+
+def containers_problems(
+    containers: list[ContainerSpec], inference_execution: InferenceExecution | None
+) -> list[tuple[str, str]]:
+    """What AWS refuses in a multi-container model: 2-15 containers, a hostname per container
+    for direct invocation, unique hostnames."""
+    problems: list[tuple[str, str]] = []
+    if not MIN_PIPELINE_CONTAINERS <= len(containers) <= MAX_CONTAINERS:
+        problems.append(
+            (
+                "containers",
+                f"{len(containers)} containers; a multi-container model has "
+                f"{MIN_PIPELINE_CONTAINERS}-{MAX_CONTAINERS} (one container: use the model's own "
+                "image and model_data_key)",
+            )
+        )
+    seen: set[str] = set()
+    for index, container in enumerate(containers):
+        if container.hostname is None and inference_execution == "direct":
+            problems.append((f"containers[{index}].hostname", "required for direct invocation"))
+        if container.hostname is not None:
+            if container.hostname in seen:
+                problems.append(
+                    (f"containers[{index}].hostname", f"duplicate hostname {container.hostname!r}")
+                )
+            seen.add(container.hostname)
+    return problems
+
+
+# A model package group's name (ModelPackageGroupName: 1-63 letters, digits and single '-'
+# between them) and a versioned package's ARN ("The model packages used in the Model Registry
+# are versioned ... arn:aws:sagemaker:region:account:model-package/<group>/<version>": SageMaker
+# developer guide, "Model Registry Models, Model Versions, and Model Groups",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-models.html; API reference
+# ModelPackageSummary, ModelPackageArn and ModelPackageVersion >= 1,
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelPackageSummary.html).
+MODEL_PACKAGE_GROUP_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+MODEL_PACKAGE_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]{9,16}:[0-9]{12}:model-package/"
+    r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/[1-9][0-9]{0,8}$"
+)
+# The same, with its parts named (Python syntax: the JSON Schema gets the pattern above).
+_PACKAGE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]{9,16}:(?P<account>[0-9]{12}):model-package/"
+    r"(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9][0-9]{0,8})$"
+)
+
+
+# Region prefix -> ARN partition (the longest prefix first).
+_PARTITIONS = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("eusc-", "aws-eusc"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
+    return next((name for prefix, name in _PARTITIONS if region.startswith(prefix)), "aws")
+
+
+@dataclass(frozen=True)
+class ModelPackageSpec:
+    """A registered model version (``model_package``) instead of an image and an artifact:
+    ``version`` in the service's model package group (``group`` names another one), or the
+    versioned package's ``arn`` (another account's registry: cross-account deployment). Always
+    a pinned version: nothing resolves "latest approved" at synth time.
+
+    CreateModel takes it as a container's ``ModelPackageName`` ("Deploy a Model in the
+    Registry", https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-deploy.html:
+    ``Containers=[{'ModelPackageName': model_version_arn}]``); the package's inference
+    specification supplies the image and the model data."""
+
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
+
+    version: Annotated[int, Ge(1), NUMBER] | None = None
+    """Version in the model package group (1, 2, ...)."""
+    group: Annotated[str, Pattern(MODEL_PACKAGE_GROUP_PATTERN)] | None = None
+    """Model package group (default: the service's, <env>-<service>)."""
+    arn: Annotated[str, Pattern(MODEL_PACKAGE_ARN_PATTERN)] | None = None
+    """ARN of a versioned package, e.g. in another account (instead of version and group):
+    arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
+
+    def __post_init__(self) -> None:
+        problems = declared_problems(self)
+        if (self.version is None) == (self.arn is None):
+            problems.append(("version", "set exactly one of version (with optional group) or arn"))
+        if self.arn is not None and self.group is not None:
+            problems.append(("group", "the arn names the group: remove group"))
+        if problems:
+            raise PropProblems(problems, subject="model package")
+
+    def group_name(self, default_group: str) -> str:
+        """The package's group: the ARN's, ``group``, else ``default_group``."""
+        match = _PACKAGE_ARN.match(self.arn or "")
+        if match is not None:
+            return match["group"]
+        return self.group or default_group
+
+    @property
+    def package_version(self) -> int:
+        match = _PACKAGE_ARN.match(self.arn or "")
+        return int(match["version"]) if match is not None else int(self.version or 0)
+
+    def account(self, default_account: str) -> str:
+        """The account that owns the package (another one: cross-account deployment)."""
+        match = _PACKAGE_ARN.match(self.arn or "")
+        return match["account"] if match is not None else default_account
+
+    def package_arn(self, *, region: str, account: str, default_group: str) -> str:
+        """The versioned package's ARN, for ``ModelPackageName``."""
+        if self.arn is not None:
+            return self.arn
+        group = self.group_name(default_group)
+        return (
+            f"arn:{partition_of(region)}:sagemaker:{region}:{account}:model-package/"
+            f"{group}/{self.version}"
+        )

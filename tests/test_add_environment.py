@@ -1,0 +1,210 @@
+"""The runbook "Add an environment" (README; docs/runbooks/add-environment.md once the docs
+site holds it), followed literally on a copy of the repository: copy config/stage.yaml to
+config/qa.yaml, make the edits the steps name, add the cdk.context.json entry and the pipeline
+stage, commit, then `make synth ENV=qa` and every test module that reads config/ pass there.
+
+Slow (a synth and the review's end-to-end test in the copy, about 3.5 minutes on one core):
+`make test-fast` skips all but the check of the runbook's text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_cdk.config import load_environments
+from mlops_cdk.config.context import availability_zones_key
+
+# One worker builds the copy once for the module's tests (pytest-xdist --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("add-environment")
+
+ROOT = Path(__file__).resolve().parents[1]
+GIT = shutil.which("git") or "git"
+MAKE = shutil.which("make") or "make"
+TIMEOUT = 1800
+# Test modules that read the committed config/ (not the fixtures): found by what they open,
+# so a new one is run here too.
+READS_CONFIG = re.compile(r'COMMITTED_CONFIG_DIR|\b(ROOT|clone|parents\[\d\]) / "config"')
+
+
+@dataclass(frozen=True)
+class NewEnvironment:
+    """What the steps ask for: the values of the environment being added."""
+
+    name: str = "qa"
+    source: str = "stage"
+    account: str = "555555555555"
+    region: str = "eu-west-1"
+    cidr: str = "10.40.0.0/16"
+    alarm_email: str = "ml-qa-alerts@example.com"
+    zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+
+
+QA = NewEnvironment()
+
+
+def run(command: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, check=False, **kwargs
+    )
+    assert result.returncode == 0, f"{command}\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def runbook() -> str:
+    """The steps as written: the docs site's runbook once it exists, else the README's."""
+    docs = ROOT / "docs" / "runbooks" / "add-environment.md"
+    if docs.exists():
+        return docs.read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n## Add an environment\n")
+    end = readme.index("\n## ", start + 1)
+    return readme[start:end]
+
+
+def copy_repository(target: Path) -> Path:
+    """This working tree's files (tracked or not ignored), committed in a repository of their
+    own, with this checkout's installed .venv and node_modules."""
+    listed = run([GIT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT)
+    for name in listed.stdout.split("\0"):
+        source = ROOT / name
+        if name and source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    for folder in (".venv", "node_modules"):
+        (target / folder).symlink_to(ROOT / folder)
+    commit(target, "the repository")
+    return target
+
+
+def commit(repo: Path, message: str) -> None:
+    git = [GIT, "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    if not (repo / ".git").exists():
+        run([*git, "init", "--quiet"], repo)
+    run([*git, "add", "--all"], repo)
+    run([*git, "commit", "--quiet", "--no-verify", "-m", message], repo)
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name}: {old!r} not found"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def follow_the_steps(repo: Path, new: NewEnvironment) -> None:
+    """Every step of the runbook, in its order, as a person would type it."""
+    config = repo / "config"
+    source = load_environments(config, only=new.source)[0]
+    # 1. Copy the file.
+    shutil.copy(config / f"{new.source}.yaml", config / f"{new.name}.yaml")
+    path = config / f"{new.name}.yaml"
+    # 2. Edit what belongs to the new environment: the account id wherever it appears (the
+    #    account and every ARN of it: operators, in-account publishers), the region, the
+    #    VPC range and the alarm e-mails.
+    replace(path, source.account, new.account)
+    replace(path, f"region: {source.region}", f"region: {new.region}")
+    assert source.network.new_vpc is not None
+    replace(path, f"cidr: {source.network.new_vpc.cidr}", f"cidr: {new.cidr}")
+    assert source.monitoring is not None
+    for address in source.monitoring.alarm_emails:
+        replace(path, address, new.alarm_email)
+    # 3. cdk.context.json: the new account's zones in its region.
+    context_file = repo / "cdk.context.json"
+    context = json.loads(context_file.read_text(encoding="utf-8"))
+    context[availability_zones_key(new.account, new.region)] = list(new.zones)
+    context_file.write_text(json.dumps(context, indent=2) + "\n", encoding="utf-8")
+    # 4. config/pipeline.yaml: the new stage, after the one it was copied from.
+    pipeline = config / "pipeline.yaml"
+    stages = re.search(r"^stages: \[(.*)\]$", pipeline.read_text(), re.MULTILINE)
+    assert stages is not None
+    names = [s.strip() for s in stages.group(1).split(",")]
+    names.insert(names.index(new.source) + 1, new.name)
+    replace(pipeline, stages.group(0), f"stages: [{', '.join(names)}]")
+    # 5. `make diagram ENV=<name>`: synthesizes it (as `make synth ENV=<name>`) with every gate
+    #    and draws its committed picture; `-o install`: the copy's .venv and node_modules are
+    #    this checkout's, installed already. Then commit it all.
+    # Not the outer make's variables either (under `make test` a nested make would print
+    # "Entering/Leaving directory" lines and inherit its flags).
+    outer = {"PYTHONPATH", "VIRTUAL_ENV", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+    environ = {k: v for k, v in os.environ.items() if k not in outer}
+    run([MAKE, "-o", "install", "diagram", f"ENV={new.name}"], repo, env=environ)
+    commit(repo, f"add environment {new.name}")
+
+
+def test_the_runbook_names_every_field_and_file_the_steps_edit() -> None:
+    steps = runbook()
+    for named in (
+        "cp config/stage.yaml config/<name>.yaml",
+        "`account`",
+        "`region`",
+        "`network.new_vpc.cidr`",
+        "`operators`",
+        "`publishers`",
+        "`monitoring.alarm_emails`",
+        "`change_detection`",
+        "`production`",
+        "cdk.context.json",
+        '"availability-zones:account=<account>:region=<region>"',
+        "config/pipeline.yaml",
+        "`stages`",
+        "make synth ENV=<name>",
+        "make diagram ENV=<name>",
+        "make test",
+    ):
+        assert named in steps, named
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = copy_repository(tmp_path_factory.mktemp("repository"))
+    follow_the_steps(repo, QA)
+    return repo
+
+
+@pytest.mark.slow
+def test_the_new_environment_synthesizes_with_every_gate_and_has_its_picture(repo: Path) -> None:
+    assert (repo / "docs" / "images" / f"{QA.name}.svg").is_file()
+    assembly = repo / "cdk.out" / f"assembly-{QA.name}"  # one stage per environment
+    assert [p.name for p in (repo / "cdk.out").glob("assembly-*")] == [assembly.name]
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    stacks = {
+        artifact["properties"]["stackName"]: artifact
+        for artifact in manifest["artifacts"].values()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    assert f"{QA.name}-Foundation" in stacks
+    for name, artifact in stacks.items():
+        assert name.startswith(f"{QA.name}-")
+        assert artifact["environment"] == f"aws://{QA.account}/{QA.region}"
+    foundation = stacks[f"{QA.name}-Foundation"]["properties"]["templateFile"]
+    template = json.loads((assembly / foundation).read_text())
+    vpcs = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::VPC"]
+    assert [vpc["Properties"]["CidrBlock"] for vpc in vpcs] == [QA.cidr]
+
+
+@pytest.mark.slow
+def test_every_test_module_that_reads_config_passes_with_the_new_environment(repo: Path) -> None:
+    modules = sorted(
+        str(path.relative_to(repo))
+        for path in (repo / "tests").rglob("test_*.py")
+        if READS_CONFIG.search(path.read_text(encoding="utf-8"))
+        and path.name != Path(__file__).name
+    )
+    assert "tests/test_committed_config.py" in modules
+    assert "tests/unit/review/test_review_script.py" in modules  # its end-to-end run included
+    environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *modules, "-p", "no:cacheprovider", "--no-cov",
+         "-n", "0", "-q", "--basetemp", str(repo.parent / "pytest-in-copy")],
+        cwd=repo, env=environ, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-8000:]

@@ -1,0 +1,98 @@
+"""The managed retraining pipeline (``services.<name>.retraining.managed_pipeline``) and the
+model package group (``services.<name>.model_registry``): every bad setting is one line naming
+the file and the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlops_cdk.config import ConfigError, load_environment
+from tests.helpers import CONFIG_DIR
+
+BASE: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
+WHERE = "services.churn.retraining.managed_pipeline"
+
+
+def managed(**changes: Any) -> dict[str, Any]:
+    pipeline: dict[str, Any] = {
+        "training": {"image_tag": "train-1", "instance_type": "ml.m5.xlarge"},
+        "evaluation": {
+            "image_tag": "eval-1",
+            "instance_type": "ml.m5.large",
+            "entrypoint": ["python3", "evaluate.py"],
+            "metric": {"name": "auc", "threshold": 0.8},
+        },
+    }
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        target = pipeline
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[last] = value
+    data = copy.deepcopy(BASE)
+    retraining = data["services"]["churn"].setdefault("retraining", {})
+    retraining.pop("pipeline", None)
+    retraining.pop("training_job", None)
+    retraining["managed_pipeline"] = pipeline
+    return data
+
+
+def load(tmp_path: Path, data: dict[str, Any]) -> Any:
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return load_environment(path, display="config/dev.yaml")
+
+
+def problems_in(tmp_path: Path, data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as excinfo:
+        load(tmp_path, data)
+    return list(excinfo.value.problems)
+
+
+def test_a_managed_pipeline_loads_with_the_default_name(tmp_path: Path) -> None:
+    config = load(tmp_path, managed())
+    retraining = config.services["churn"].retraining
+    assert retraining.managed_pipeline.name == "dev-churn-retraining"
+    assert retraining.pipeline_name == "dev-churn-retraining"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"training__spot": {"max_wait_seconds": 60}}, "training", "max_wait_seconds"),
+        ({"training__image_digest": "sha256:" + "0" * 64}, "training", "exactly one of"),
+        ({"training__channels": ["a", "a"]}, "training", "unique"),
+        ({"training__instance_type": "m5.large"}, "training.instance_type", "pattern"),
+        ({"training__volume_gb": 0}, "training.volume_gb", "greater than or equal to 1"),
+        ({"evaluation__metric__comparison": "above"}, "evaluation.metric.comparison", "Input"),
+        ({"evaluation__entrypoint": []}, "evaluation", "evaluation.json"),
+        ({"serving_model": "nope"}, "serving_model", "unknown model 'nope'"),
+        ({"name": "bad name"}, "name", "not a pipeline name"),
+    ],
+)
+def test_bad_setting_is_one_line(
+    tmp_path: Path, changes: dict[str, Any], field: str, reason: str
+) -> None:
+    (problem,) = problems_in(tmp_path, managed(**changes))
+    assert problem.startswith(f"config/dev.yaml: {WHERE}.{field}")
+    assert reason in problem
+    assert "\n" not in problem
+
+
+def test_only_one_retraining_target(tmp_path: Path) -> None:
+    data = managed()
+    data["services"]["churn"]["retraining"]["pipeline"] = {"name": "x"}
+    (problem,) = problems_in(tmp_path, data)
+    assert "set exactly one of pipeline, training_job or managed_pipeline" in problem
+
+
+def test_reader_accounts_must_be_quoted_account_ids(tmp_path: Path) -> None:
+    data = managed()
+    data["services"]["churn"]["model_registry"] = {"reader_accounts": [123456789012]}
+    (problem,) = problems_in(tmp_path, data)
+    assert problem.startswith("config/dev.yaml: services.churn.model_registry.reader_accounts")

@@ -1,0 +1,130 @@
+"""HostedModel with several containers: an inference pipeline (Serial) or directly invocable
+containers (Direct, each with its hostname); images from the repository or AWS's registry of the
+stack's region; the single-container form is unchanged."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+
+from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.model import AwsImageSpec, ContainerSpec
+from tests.helpers import new_stack
+
+XGBOOST = AwsImageSpec(framework="xgboost", version="1.7-1")
+
+
+def build(stack: cdk.Stack, *, grants: bool = True, mode: str | None = "direct") -> HostedModel:
+    return HostedModel(
+        stack,
+        "Model",
+        repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
+        bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
+        containers=[
+            ContainerSpec(aws_image=XGBOOST, model_data_key="models/a/xgb.tar.gz", hostname="xgb"),
+            ContainerSpec(
+                image_tag="2.0.0",
+                model_data_key="models/a/own.tar.gz",
+                environment={"B": "2", "A": "1"},
+                hostname="own",
+            ),
+        ],
+        inference_execution=mode,  # type: ignore[arg-type]
+        grants=grants,
+    )
+
+
+def test_containers_with_their_images_data_hostnames_and_mode() -> None:
+    stack = new_stack()
+    build(stack)
+    (model,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Model").values()
+    props = model["Properties"]
+    assert "PrimaryContainer" not in props
+    assert props["InferenceExecutionConfig"] == {"Mode": "Direct"}
+    first, second = props["Containers"]
+    assert first == {
+        "ContainerHostname": "xgb",
+        "Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        "ModelDataUrl": "s3://artifacts/models/a/xgb.tar.gz",
+    }
+    assert second["ContainerHostname"] == "own"
+    assert second["Environment"] == {"A": "1", "B": "2"}
+    assert "models:2.0.0" in str(second["Image"])
+
+
+def test_pipeline_is_serial_by_default() -> None:
+    stack = new_stack()
+    build(stack, mode=None)
+    (model,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Model").values()
+    assert model["Properties"]["InferenceExecutionConfig"] == {"Mode": "Serial"}
+
+
+def test_grants_read_every_container_artifact_and_pull_only_from_the_repository() -> None:
+    stack = new_stack()
+    build(stack)
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    read = [str(resource) for resource in statements["ReadModelArtifact"]["Resource"]]
+    assert sorted(read) == [
+        "arn:aws:s3:::artifacts/models/a/own.tar.gz",
+        "arn:aws:s3:::artifacts/models/a/xgb.tar.gz",
+    ]
+    # AWS's images are pulled with service-owned credentials: no grant on AWS's registry.
+    assert "141502667606" not in str(statements["PullModelImages"])
+
+
+def test_without_grants_the_role_owner_grants() -> None:
+    stack = new_stack()
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    HostedModel(
+        stack,
+        "Model",
+        execution_role=role,
+        repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
+        bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
+        containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2")],
+        grants=False,
+    )
+    assert Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy") == {}
+
+
+def test_refuses_what_sagemaker_refuses() -> None:
+    stack = new_stack()
+    with pytest.raises(PropProblems, match=r"containers\[0\]\.hostname: required for direct"):
+        HostedModel(
+            stack,
+            "Direct",
+            image_uri=None,
+            repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
+            containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2", hostname="b")],
+            inference_execution="direct",
+        )
+    with pytest.raises(ValueError, match="containers replace image_uri"):
+        HostedModel(
+            stack,
+            "Both",
+            image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/r:1",
+            containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2")],
+        )
+    with pytest.raises(ValueError, match="inference_execution goes with containers"):
+        HostedModel(
+            stack,
+            "Single",
+            image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/r:1",
+            inference_execution="serial",
+        )
+
+
+def test_aws_image_needs_an_explicit_region() -> None:
+    stack = cdk.Stack(cdk.App(), "Agnostic")
+    with pytest.raises(ValueError, match="explicit region"):
+        HostedModel(
+            stack,
+            "Model",
+            containers=[ContainerSpec(aws_image=XGBOOST), ContainerSpec(aws_image=XGBOOST)],
+        )

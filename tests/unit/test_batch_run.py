@@ -1,0 +1,190 @@
+"""make batch-run against moto's Step Functions: the state machine found by name, the input
+passed (or the job's default), the job name and output location printed, --wait, bad input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3  # type: ignore[import-untyped, unused-ignore]
+import pytest
+from moto import mock_aws
+
+from mlops_cdk.config import load_environments
+from mlops_tools import batch_run
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+STAGE = load_environments(CONFIG_DIR, only="stage")[0]
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": STAGE.region,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "MOTO_ACCOUNT_ID": STAGE.account,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def machine() -> Iterator[str]:
+    """The stage churn/nightly state machine (a trivial definition: moto does not run it)."""
+    with mock_aws():
+        client = boto3.client("stepfunctions", region_name=STAGE.region)
+        created = client.create_state_machine(
+            name="stage-churn-nightly",
+            definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
+            roleArn=f"arn:aws:iam::{STAGE.account}:role/sfn",
+        )
+        yield str(created["stateMachineArn"])
+
+
+def run(*extra: str) -> int:
+    return batch_run.main(["--env", "stage", "--service", "churn", "--job", "nightly", *extra])
+
+
+def test_starts_the_jobs_state_machine_and_says_where_output_lands(
+    machine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert machine == batch_run.state_machine_arn(STAGE, "churn", "nightly")
+    assert run("--name", "run-1", "--bucket", "artifacts") == 0
+    out = capsys.readouterr().out.splitlines()
+    execution = out[0].removeprefix("execution: ")
+    assert execution.endswith(":stage-churn-nightly:run-1")
+    assert (
+        out[1] == f"transform job: {batch_run.transform_job_name('stage-churn-nightly', execution)}"
+    )
+    assert len(out[1].removeprefix("transform job: ")) <= 63
+    assert out[2] == "input: batch/churn/nightly/input/"
+    assert out[3] == "output: s3://artifacts/batch/churn/nightly/output/run-1/"
+    sfn = boto3.client("stepfunctions", region_name=STAGE.region)
+    described = sfn.describe_execution(executionArn=execution)
+    assert json.loads(described["input"]) == {}  # the state machine's default input
+
+
+def test_an_input_override_is_passed_to_the_execution(machine: str) -> None:
+    assert run("--name", "run-2", "--input", "batch/churn/backfill/2026-11/", "--bucket", "b") == 0
+    sfn = boto3.client("stepfunctions", region_name=STAGE.region)
+    (execution,) = sfn.list_executions(stateMachineArn=machine)["executions"]
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {"input": "batch/churn/backfill/2026-11/"}
+
+
+def test_without_a_bucket_the_key_prefix_is_printed(
+    machine: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto's CloudFormation needs extras not installed here: the lookup is tested below.
+    monkeypatch.setattr(batch_run, "bucket_name", lambda cloudformation, env: None)
+    assert run("--name", "run-3") == 0
+    assert (
+        "output: batch/churn/nightly/output/run-3/ (environment bucket)" in capsys.readouterr().out
+    )
+
+
+def test_wait_reports_the_final_status(
+    machine: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[str] = []
+
+    def failed(sfn: object, arn: str, timeout: int, sleep: object) -> dict[str, str]:
+        seen.append(arn)
+        return {
+            "status": "FAILED",
+            "error": "SageMaker.AmazonSageMakerException",
+            "cause": "ClientError: model not found",
+        }
+
+    monkeypatch.setattr(batch_run, "wait_for", failed)
+    assert run("--name", "run-4", "--bucket", "b", "--wait") == 1
+    out = capsys.readouterr().out
+    assert seen[0].endswith(":run-4")
+    assert "status: FAILED" in out
+    assert "model not found" in out
+
+
+def test_wait_polls_until_the_run_leaves_running() -> None:
+    answers = iter([{"status": "RUNNING"}, {"status": "RUNNING"}, {"status": "SUCCEEDED"}])
+    sleeps: list[float] = []
+
+    class Sfn:
+        def describe_execution(self, executionArn: str) -> dict[str, str]:  # noqa: N803
+            return next(answers)
+
+    assert batch_run.wait_for(Sfn(), "arn", 3600, sleeps.append) == {"status": "SUCCEEDED"}
+    assert sleeps == [batch_run.POLL_SECONDS, batch_run.POLL_SECONDS]
+
+
+def test_a_missing_state_machine_is_a_failure_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_aws():
+        assert run("--name", "x", "--bucket", "b") == 1
+    assert "FAIL StartExecution failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--input", "batch/fraud/nightly/input/"), "must be a key prefix under batch/churn/"),
+        (("--input", "batch/churn/../fraud/"), "must be a key prefix under batch/churn/"),
+        (("--input", "s3://b/batch/churn/x/"), "is a key prefix"),
+    ],
+)
+def test_input_outside_the_service_prefix_is_refused(
+    extra: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(*extra) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--env", "nope", "--service", "churn", "--job", "nightly"], "unknown environment"),
+        (["--env", "stage", "--service", "nope", "--job", "nightly"], "unknown service 'nope'"),
+        (["--env", "stage", "--service", "churn", "--job", "nope"], "no batch job 'nope'"),
+        (["--env", "stage", "--service", "fraud", "--job", "nightly"], "(jobs: none)"),
+    ],
+)
+def test_unknown_names_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert batch_run.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_bucket_comes_from_the_foundation_stack_output() -> None:
+    class CloudFormation:
+        def describe_stacks(self, StackName: str) -> dict[str, object]:  # noqa: N803
+            assert StackName == "stage-Foundation"
+            outputs = [{"OutputKey": batch_run.BUCKET_OUTPUT, "OutputValue": "stage-artifacts"}]
+            return {"Stacks": [{"Outputs": outputs}]}
+
+    assert batch_run.bucket_name(CloudFormation(), "stage") == "stage-artifacts"
+
+
+def test_smoke_skips_a_service_of_batch_jobs_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from mlops_tools import smoke
+
+    data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
+    churn = data["services"]["churn"]
+    data["services"] = {
+        "scoring": {
+            "models": [
+                {**m, "model_data_key": m["model_data_key"].replace("/churn/", "/scoring/")}
+                for m in churn["models"]
+                if m["name"] == "churn-v1"
+            ],
+            "batch_jobs": churn["batch_jobs"],
+        }
+    }
+    (tmp_path / "stage.yaml").write_text(yaml.safe_dump(data))
+    assert smoke.main(["--env", "stage", "--config-dir", str(tmp_path)]) == 0
+    assert "SKIP scoring: batch jobs only" in capsys.readouterr().out

@@ -1,0 +1,153 @@
+"""Preflight of models made from registered model packages (moto: SageMaker registry, ECR,
+S3): an approved package whose image is in the service's repository and whose artifact is
+under the service's model prefix passes; a pending or missing version, an image or artifact
+that does not exist, or one the execution role may not read fails with one line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from mlops_cdk.config import load_environments
+from mlops_cdk.props.model import ModelPackageSpec
+from mlops_tools import preflight
+from mlops_tools.package_check import check_package
+from tests.helpers import CONFIG_DIR
+
+ACCOUNT = "123456789012"  # moto's account
+REGION = "eu-west-1"
+REPOSITORY = "stage-churn-images"
+BUCKET = "stage-artifacts"
+PREFIX = "models/churn/"
+GROUP = "stage-churn"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        clients = {
+            name: boto3.client(name, region_name=REGION) for name in ("sagemaker", "ecr", "s3")
+        }
+        clients["ecr"].create_repository(repositoryName=REPOSITORY)
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "x", "size": 1, "digest": "sha256:" + "a" * 64},
+            "layers": [],
+        }
+        clients["ecr"].put_image(
+            repositoryName=REPOSITORY, imageManifest=json.dumps(manifest), imageTag="2.0.0"
+        )
+        clients["s3"].create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        clients["s3"].put_object(Bucket=BUCKET, Key=f"{PREFIX}2.0.0/model.tar.gz", Body=b"x")
+        clients["sagemaker"].create_model_package_group(ModelPackageGroupName=GROUP)
+        yield clients
+
+
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:2.0.0"
+ARTIFACT = f"s3://{BUCKET}/{PREFIX}2.0.0/model.tar.gz"
+
+
+def register(clients: dict[str, Any], status: str, image: str = IMAGE, data: str = ARTIFACT) -> str:
+    return str(
+        clients["sagemaker"].create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{"Image": image, "ModelDataUrl": data}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
+    )
+
+
+def check(clients: dict[str, Any], arn: str) -> tuple[bool, str]:
+    return check_package(
+        clients["sagemaker"],
+        clients["ecr"],
+        clients["s3"],
+        arn=arn,
+        account=ACCOUNT,
+        repository=REPOSITORY,
+        bucket=BUCKET,
+        model_prefix=PREFIX,
+    )
+
+
+def test_an_approved_package_with_its_image_and_artifact_passes(aws: dict[str, Any]) -> None:
+    arn = register(aws, "Approved")
+    assert check(aws, arn) == (True, f"{arn} is Approved; its image and artifact exist")
+
+
+def test_a_pending_package_fails(aws: dict[str, Any]) -> None:
+    arn = register(aws, "PendingManualApproval")
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert "is PendingManualApproval, not Approved" in detail
+
+
+@pytest.mark.parametrize(
+    ("image", "data", "message"),
+    [
+        (IMAGE.replace("2.0.0", "9.9.9"), ARTIFACT, "not found in ECR"),
+        (IMAGE, ARTIFACT.replace("2.0.0", "9.9.9"), "not found"),
+        (IMAGE.replace(ACCOUNT, "444444444444"), ARTIFACT, "the execution role cannot pull it"),
+        (IMAGE, f"s3://{BUCKET}/training-output/churn/model.tar.gz", "cannot read it"),
+    ],
+)
+def test_image_and_artifact_must_exist_where_the_role_reads(
+    aws: dict[str, Any], image: str, data: str, message: str
+) -> None:
+    arn = register(aws, "Approved", image=image, data=data)
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert message in detail
+
+
+def test_a_missing_version_fails(aws: dict[str, Any]) -> None:
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert "does not exist" in detail or "failed" in detail
+
+
+def test_preflight_checks_every_package_model_of_the_service(aws: dict[str, Any]) -> None:
+    """The config's package model (version 1 of <env>-<service> in the stage account) is
+    checked under its own line."""
+    register(aws, "Approved")
+    [config] = load_environments(CONFIG_DIR, only="stage")
+    churn = config.services["churn"]
+    package_model = churn.models[0].model_copy(
+        update={
+            "name": "churn-pkg-v1",
+            "image_tag": None,
+            "model_data_key": None,
+            "model_package": ModelPackageSpec(version=1),
+        }
+    )
+    services = {**config.services, "churn": churn.model_copy(update={"models": [package_model]})}
+    config = config.model_copy(update={"services": services, "account": ACCOUNT})
+    clients = preflight.Clients(None, aws["ecr"], aws["s3"], None, aws["sagemaker"], None)
+    target = preflight.Target(
+        env="stage",
+        account=ACCOUNT,
+        region=REGION,
+        bucket=BUCKET,
+        repository=REPOSITORY,
+        service="churn",
+    )
+    (result,) = preflight.package_checks(config, clients, target)
+    assert result.check == "churn package churn-pkg-v1"
+    assert result.passed, result.detail
