@@ -532,7 +532,7 @@ def full_estimate(m: dict[str, float]) -> float:
     repetition = empty + sum(t.values())
     scale = (empty + t[1]) + min(5, max(MIN_SCALE_RUNS, int(480 // repetition))) * repetition
     scale += 3 * (t[1] + t[10]) + 3 * direct  # breakdown rounds, direct empty app
-    modes = base + 3 * (empty + base + 2 * (base + MODE_COPIES * per_service))
+    modes = base + 3 * (empty + base + 4 * (base + MODE_COPIES * per_service))
     return synth + imports + scale + modes
 
 
@@ -571,7 +571,9 @@ def main() -> int:
     )
     parser.add_argument("--mode-runs", type=int, help="modes repetitions (default 1, full 3)")
     parser.add_argument(
-        "--mode-copies", type=int, help=f"copies per mode (default 3, full {MODE_COPIES})"
+        "--mode-copies",
+        type=int,
+        help=f"copies per mode (default {MODE_COPIES}: with fewer, noise swamps the figure)",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when above a target")
     args = parser.parse_args()
@@ -644,7 +646,7 @@ def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
         if args.breakdown_runs > 0:
             breakdown(env, work, configs, args.breakdown_runs)
     if "modes" not in args.skip:
-        copies = args.mode_copies or (MODE_COPIES if full_run else 3)
+        copies = args.mode_copies or MODE_COPIES
         work = root / "modes"
         work.mkdir()
         modes_ok, medians = modes_bench(

@@ -99,6 +99,40 @@ def _without_batch_jobs(service: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in service.items() if key != "batch_jobs"}
 
 
+def components_service(name: str, components: int = 5) -> dict[str, Any]:
+    """A service of ``components`` inference components (one model each: 1 vCPU, 2 GiB, up to
+    one copy) on an ml.m5.xlarge fleet of 0-2 instances."""
+    return {
+        "models": [
+            {
+                "name": f"m{i}",
+                "image_tag": "1.0.0",
+                "model_data_key": f"models/{name}/1.0.0/m{i}.tar.gz",
+            }
+            for i in range(1, components + 1)
+        ],
+        "inference_components": {
+            "fleet": {
+                "instance_type": "ml.m5.xlarge",
+                "initial_instance_count": 1,
+                "managed_scaling": {"min_instance_count": 0, "max_instance_count": 2},
+            },
+            "components": [
+                {
+                    "name": f"c{i}",
+                    "model": f"m{i}",
+                    "cpu_cores": 1,
+                    "memory_mb": 2048,
+                    "copies": 1,
+                    "autoscaling": {"min_copies": 0, "max_copies": 1},
+                }
+                for i in range(1, components + 1)
+            ],
+        },
+        "smoke_test": {"content_type": "application/json", "body": '{"items": [1, 2, 3]}'},
+    }
+
+
 def mode_configs(
     directory: Path,
     *,
@@ -111,7 +145,11 @@ def mode_configs(
     - ``base``: ``source``'s ``churn`` once (as ``svc-01``), without batch jobs;
     - ``batch job``: the same service with ``copies`` copies of churn's first batch job;
     - ``async service``: the base plus ``copies`` copies of the ``documents`` service (an
-      asynchronous endpoint) named ``doc-01`` ...
+      asynchronous endpoint) named ``doc-01`` ...;
+    - ``5-component service``: the base plus ``copies`` services of five inference components
+      each on a shared fleet that scales to zero (``ic-01`` ...);
+    - ``loop service``: the base plus ``copies`` copies of ``churn`` with its whole retraining
+      loop (quality check, managed pipeline, package group, approval rule), named ``loop-01`` ...
 
     Each directory holds ``stage.yaml`` (and ``pipeline.yaml``, as :func:`write_scale_config`)."""
     data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -133,6 +171,19 @@ def mode_configs(
             service_name(1): base,
             **{
                 f"doc-{i:02d}": _renamed(documents, "documents", f"doc-{i:02d}")
+                for i in range(1, copies + 1)
+            },
+        },
+        "5-component service": {
+            service_name(1): base,
+            **{f"ic-{i:02d}": components_service(f"ic-{i:02d}") for i in range(1, copies + 1)},
+        },
+        "loop service": {
+            service_name(1): base,
+            **{
+                f"loop-{i:02d}": _renamed(
+                    _without_batch_jobs(churn), TEMPLATE_SERVICE, f"loop-{i:02d}"
+                )
                 for i in range(1, copies + 1)
             },
         },

@@ -207,14 +207,16 @@ def test_generated_scale_config_validates(tmp_path: Path) -> None:
 
 
 def test_serving_mode_configs_of_the_bench_validate(tmp_path: Path) -> None:
-    """``make bench``'s modes section: the base, the base with 10 more batch jobs, and the
-    base with 10 more asynchronous services are valid environments that differ only so."""
+    """``make bench``'s modes section: the base, and the base with 10 more batch jobs,
+    asynchronous services, five-component services or services with the retraining loop, are
+    valid environments (with the pipeline's checks: a smoke test per service) that differ
+    only so."""
     from scripts.scale_configs import BASE, MODE_COPIES, mode_configs
 
-    configs = {
-        label: load_environment(folder / "stage.yaml")
-        for label, folder in mode_configs(tmp_path).items()
-    }
+    configs = {}
+    for label, folder in mode_configs(tmp_path).items():
+        configs[label] = load_environment(folder / "stage.yaml")
+        assert load_pipeline(folder, [configs[label]]) is not None  # its checks pass too
     base = configs[BASE].services
     assert list(base) == [service_name(1)]
     assert not base[service_name(1)].batch_jobs
@@ -224,5 +226,16 @@ def test_serving_mode_configs_of_the_bench_validate(tmp_path: Path) -> None:
     assert len(async_services) == MODE_COPIES + 1
     assert all(
         async_services[f"doc-{i:02d}"].async_inference is not None
+        for i in range(1, MODE_COPIES + 1)
+    )
+    components = configs["5-component service"].services
+    assert all(
+        len(components[f"ic-{i:02d}"].inference_components.components) == 5
+        for i in range(1, MODE_COPIES + 1)
+    )
+    loops = configs["loop service"].services
+    assert all(
+        loops[f"loop-{i:02d}"].quality_check is not None
+        and loops[f"loop-{i:02d}"].retraining.managed_pipeline is not None
         for i in range(1, MODE_COPIES + 1)
     )
