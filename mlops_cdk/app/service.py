@@ -44,6 +44,7 @@ from mlops_cdk.constructs.change_detection import EndpointChangeRule, cfn_execut
 from mlops_cdk.constructs.dashboard import EndpointDashboard
 from mlops_cdk.constructs.drift_check import DriftCheck
 from mlops_cdk.constructs.endpoint import WeightedEndpoint
+from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.inference_components import InferenceComponentEndpoint
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.model_registry import ModelPackageGroup
@@ -118,6 +119,7 @@ class ServiceStack(cdk.Stack):
         self.topic, self.alarms = self._alarms(spec)
         self._serving(spec, bucket)
         self.training_role: iam.IRole | None = None
+        self.pipeline_failures: EventToTopic | None = None
         self.retraining_pipeline = self._managed_retraining(spec, bucket, repository)
         self.retraining = self._retraining(spec, bucket, repository)
         self.drift, self.quality = self._drift(spec, bucket), self._quality_check(spec, bucket)
@@ -323,11 +325,19 @@ class ServiceStack(cdk.Stack):
                 *(self.retraining.alarms if self.retraining else []),
                 *(self.change_rule.alarms if self.change_rule else []),
                 *(self.async_parts["alarms"].all_alarms if "alarms" in self.async_parts else []),
+                *([self.retraining_pipeline.alarm] if self.retraining_pipeline else []),
             ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
             watches=[
                 owner.watch
-                for owner in (self.drift, self.quality, self.retraining, self.change_rule)
+                for owner in (
+                    self.drift,
+                    self.quality,
+                    self.retraining,
+                    self.change_rule,
+                    self.approvals,
+                    self.pipeline_failures,
+                )
                 if owner is not None
             ],
         )
@@ -722,6 +732,7 @@ class ServiceStack(cdk.Stack):
                 self.topic.topic, removal_policy=removal_policy(self.config)
             )
             failures.watch.notify(notify)
+            self.pipeline_failures = failures
         return pipeline
 
     def _image_uri(self, image: Any, repository: ecr.IRepository) -> str:

@@ -24,6 +24,7 @@ from mlops_tools.review.iam import (
 )
 from mlops_tools.review.markdown import Values, code, plain, table
 from mlops_tools.review.packages import package_section
+from mlops_tools.review.scaling import scaling_section
 from mlops_tools.review.security_groups import RULE_HEADER, rule_rows
 from mlops_tools.review.services import Group, group_stacks, stack_of_path
 
@@ -303,6 +304,7 @@ class _Report:
         ]
         if self.endpoints.has_endpoints(group.stacks):
             body += self.endpoints.section(group.stacks, level=3)
+        body += scaling_section(self.before, self.after, group.stacks)
         body += async_section(self.endpoints.before, self.endpoints.after, group.stacks)
         body += components_section(self.before, self.after, group.stacks)
         body += batch_section(self.before, self.after, self.changes, group.stacks)
