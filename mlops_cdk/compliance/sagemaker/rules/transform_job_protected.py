@@ -20,12 +20,16 @@ tell what it runs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mlops_cdk.aws.cfn_values import referenced_logical_id
 from mlops_cdk.aws.facts import has_local_nvme
+from mlops_cdk.compliance.sagemaker.definitions import (
+    UnreadableDefinition,
+    parse_definition,
+    reference,
+)
 from mlops_cdk.compliance.sagemaker.index import MODEL_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
@@ -35,13 +39,16 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Rule,
 )
 
+__all__ = [
+    "RULE",
+    "STATE_MACHINE_TYPE",
+    "TRANSFORM_INTEGRATION",
+    "UnreadableDefinition",
+    "definition_of",
+]
+
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 TRANSFORM_INTEGRATION = ":states:::sagemaker:createTransformJob"
-_MARK = "\u0000ref{}\u0000"
-
-
-class UnreadableDefinition(ValueError):  # noqa: N818 - "the definition is unreadable"
-    """A definition that is not JSON once its references are replaced by placeholders."""
 
 
 def definition_of(machine: Resource) -> tuple[dict[str, Any], list[Any]]:
@@ -50,26 +57,7 @@ def definition_of(machine: Resource) -> tuple[dict[str, Any], list[Any]]:
     body = machine.properties.get("DefinitionString")
     if body is None and isinstance(machine.properties.get("Definition"), dict):
         return dict(machine.properties["Definition"]), []
-    refs: list[Any] = []
-    if isinstance(body, dict) and "Fn::Join" in body:
-        separator, parts = body["Fn::Join"]
-        pieces = []
-        for part in parts:
-            if isinstance(part, str):
-                pieces.append(part)
-            else:
-                pieces.append(_MARK.format(len(refs)))
-                refs.append(part)
-        body = separator.join(pieces)
-    if not isinstance(body, str):
-        raise UnreadableDefinition("DefinitionString is neither a string nor an Fn::Join")
-    try:
-        parsed = json.loads(body.replace("\u0000", "\\u0000"))
-    except json.JSONDecodeError as exc:
-        raise UnreadableDefinition(str(exc)) from exc
-    if not isinstance(parsed, dict):
-        raise UnreadableDefinition("the definition is not an object")
-    return parsed, refs
+    return parse_definition(body, "DefinitionString")
 
 
 def _states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -98,17 +86,8 @@ def transform_tasks(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
-def _reference(value: Any, refs: list[Any]) -> Any:
-    """The template value a placeholder stands for (or the value itself)."""
-    if isinstance(value, str) and value.startswith("\u0000ref") and value.endswith("\u0000"):
-        index = value[4:-1]
-        if index.isdigit() and int(index) < len(refs):
-            return refs[int(index)]
-    return value
-
-
 def _model(name: Any, refs: list[Any], index: StackIndex) -> Resource | None:
-    value = _reference(name, refs)
+    value = reference(name, refs)
     logical_id = referenced_logical_id(value)
     if logical_id is not None:
         found = index.by_logical_id(logical_id)
