@@ -54,6 +54,7 @@ from mlops_cdk.constructs.function import (
     WatchedFunction,
     via_service,
 )
+from mlops_cdk.constructs.roles import lambda_role
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 
@@ -180,7 +181,7 @@ class DriftCheck(FunctionParts, Construct):
             reserved_concurrency=reserved_concurrency,
             # A failed run is not retried: the next scheduled run reads the window again.
             invocation=AsyncInvocation(
-                retry_attempts=0, max_event_age=_shorter(self.every, MAX_ASYNC_EVENT_AGE)
+                retry_attempts=0, max_event_age=shorter(self.every, MAX_ASYNC_EVENT_AGE)
             ),
             log_retention=log_retention,
             removal_policy=removal_policy,
@@ -190,15 +191,8 @@ class DriftCheck(FunctionParts, Construct):
 
     def _role(self, role_path: str) -> iam.Role:
         """The function's role, assumable by Lambda of this account only."""
-        return iam.Role(
-            self,
-            "Role",
-            path=role_path,
-            description=f"Drift check of endpoint {self.endpoint_name}",
-            assumed_by=iam.ServicePrincipal(
-                "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-            ),
+        return lambda_role(
+            self, description=f"Drift check of endpoint {self.endpoint_name}", path=role_path
         )
 
     def _function_policy(
@@ -371,6 +365,3 @@ def _check_props(
             f"DriftCheck: heartbeat must be whole hours, at least the time between runs and "
             f"at most {MAX_HEARTBEAT_HOURS} hours"
         )
-
-
-_shorter = shorter

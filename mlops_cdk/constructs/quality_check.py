@@ -48,6 +48,7 @@ from mlops_cdk.constructs.function import (
     WatchedFunction,
     via_service,
 )
+from mlops_cdk.constructs.roles import lambda_role
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 from mlops_cdk.props.quality import NEW_MATCHED_METRIC, QualityCheckSpec, ground_truth_prefix
@@ -179,15 +180,8 @@ class QualityCheck(FunctionParts, Construct):
 
     def _role(self, role_path: str) -> iam.Role:
         """The function's role, assumable by Lambda of this account only."""
-        return iam.Role(
-            self,
-            "Role",
-            path=role_path,
-            description=f"Quality check of endpoint {self.endpoint_name}",
-            assumed_by=iam.ServicePrincipal(
-                "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-            ),
+        return lambda_role(
+            self, description=f"Quality check of endpoint {self.endpoint_name}", path=role_path
         )
 
     def _function_policy(

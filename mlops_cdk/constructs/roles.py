@@ -301,6 +301,21 @@ class SageMakerExecutionRole(Construct):
         acknowledge_wildcard_resource(policy, log_group_arn, ENDPOINT_LOGS_REASON)
 
 
+def lambda_role(scope: Construct, *, description: str, path: str = "/") -> iam.Role:
+    """Role ``Role`` of ``scope`` for a Lambda function: assumable by Lambda of this account
+    only (``aws:SourceAccount``), under ``path``; its permissions are attached elsewhere."""
+    return iam.Role(
+        scope,
+        "Role",
+        path=path,
+        description=description,
+        assumed_by=iam.ServicePrincipal(
+            "lambda.amazonaws.com",
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(scope).account}},
+        ),
+    )
+
+
 class FunctionRole(Construct):
     """A role for a Lambda function whose other permissions are attached elsewhere (as managed
     policies next to the function). It may use ``key`` (for encrypted queues and logs) and lives
@@ -316,17 +331,7 @@ class FunctionRole(Construct):
         path: str = "/",
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        self.role = iam.Role(
-            self,
-            "Role",
-            path=path,
-            description=description,
-            assumed_by=iam.ServicePrincipal(
-                "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-            ),
-        )
+        self.role = lambda_role(self, description=description, path=path)
         self.key_policy = iam.ManagedPolicy(
             self,
             "KeyUse",
