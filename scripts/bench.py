@@ -25,10 +25,11 @@
 
 Run one section alone with --skip for the others, e.g. `--skip synth --skip import`.
 
-By default (`make bench`) a quick run, under 2 minutes on 2 cores: section 1 with 3 runs and
-without the in-process breakdown, section 2 with 5 runs, section 4 with 3 copies per mode and one
-repetition; section 3 only with --full. It ends with an estimate, from its own measurements, of
-how long `make bench FULL=1` (--full: every section with the repetitions above) takes here.
+By default (`make bench`) a quick run, under 2 minutes on 2 cores (89 s measured): section 1
+with 3 runs and without the in-process breakdown, section 2 with 5 runs, section 4 with
+MODE_COPIES (10) copies per mode and one repetition; section 3 only with --full. It ends with
+an estimate, from its own measurements, of how long `make bench FULL=1` (--full: every section
+with the repetitions above) takes here.
 
 Everything it writes goes under one temporary folder, the children's TMPDIR included (jsii's
 own temporary folders too); it is removed at the end and when interrupted (Ctrl-C, SIGTERM):

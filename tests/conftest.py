@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shlex
@@ -108,16 +109,57 @@ SLOW_FIXTURES = frozenset({"synthesized", "second_synth"})
 # Tests sharing the session synth run on one xdist worker, so it is built once per run.
 SYNTH_GROUP = "environments"
 HEAVY_PROGRAMS = frozenset({"node", "npx", "npm", "cdk", "make", "git", "pip", "uv"})
+# The xdist groups handed out first (pyproject: --no-loadscopereorder, so xdist gives out work in
+# collection order): the longest chains of one worker start at once, on different workers, and
+# everything else fills in around them. add-environment (a copy, a synth, then the config-reading
+# tests in the copy) is the longest; the session synth and the tests reading it next; then the
+# installed package of the examples. Measured with `pytest --durations` (issue 26).
+FIRST_GROUPS = ("add-environment", SYNTH_GROUP, "examples")
+
+
+def _groups(item: pytest.Item) -> list[str]:
+    """The item's xdist_group names, as pytest-xdist reads them."""
+    marks = item.iter_markers("xdist_group")
+    return sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+
+
+def _rank(item: pytest.Item) -> int:
+    groups = _groups(item)
+    return min((FIRST_GROUPS.index(g) for g in groups if g in FIRST_GROUPS), default=99)
+
+
+def _pin_to_group(item: pytest.Item, groups: list[str]) -> None:
+    """What pytest-xdist's --dist loadgroup does on a worker, on pytest 9.2's structured node ids.
+
+    xdist 3.8 suffixes ``@<group>`` to ``item._nodeid``, which pytest 9.2 no longer reads (it keeps
+    a ``NodeId`` in ``item._id``): every group was silently spread over both workers, and the
+    session synth built on each (pytest-dev/pytest-xdist#1386, fix pending in #1388). The suffix
+    goes on the structured id instead; nothing changes where xdist or pytest did it already."""
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest < 9.2: xdist's own suffix works
+        return
+    suffix = f"@{'_'.join(groups)}"
+    current: object = getattr(item, "_id", None)
+    if isinstance(current, NodeId) and not item.nodeid.endswith(suffix):
+        item._id = NodeId.parse(item.nodeid + suffix)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         uses = set(getattr(item, "fixturenames", ()))
         if uses & SLOW_FIXTURES or any(item.path.is_relative_to(f) for f in SLOW_FOLDERS):
             item.add_marker(pytest.mark.slow)
-        if uses & SLOW_FIXTURES and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(SYNTH_GROUP))
+        if uses & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.fixture_synth)
+            if item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(SYNTH_GROUP))
+    items.sort(key=_rank)  # stable: the rest keep their order
+    if getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        for item in items:
+            if groups := _groups(item):
+                _pin_to_group(item, groups)
 
 
 def _heavy(args: Any) -> str | None:
@@ -151,6 +193,14 @@ def _guarded(execute_child: Callable[..., None]) -> Callable[..., None]:
 def pytest_configure(config: pytest.Config) -> None:
     popen: Any = subprocess.Popen
     popen._execute_child = _guarded(popen._execute_child)
+    # Full (generation 2) garbage collections walk every object the imports made (aws_cdk, boto3,
+    # moto, pydantic: millions): at Python's default (700, 10, 10) they took 2-3 s of CPU per
+    # ~900 tests. Ten times rarer, and none of the collection-time objects (gc.freeze below).
+    gc.set_threshold(700, 10, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.freeze()  # what import and collection made lives for the whole run
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -23,8 +23,10 @@ from typing import Any
 
 import pytest
 
-# One worker builds the wheel once for the module's tests (pytest-xdist --dist loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("examples")]
+pytestmark = pytest.mark.slow
+# One worker builds the wheel once for the tests that use it (pytest-xdist --dist loadgroup); the
+# `make example` tests need no wheel and run on whichever worker is free.
+WITH_THE_WHEEL = pytest.mark.xdist_group("examples")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/app.py"))
@@ -80,7 +82,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
     (wheel,) = dist.glob("mlops_cdk-*.whl")
 
     venv = work / "venv"
-    run([sys.executable, "-m", "venv", str(venv)])
+    # Without a pip of its own (ensurepip takes seconds): this checkout's pip installs into it.
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
     site_packages = Path(
         run(
@@ -91,10 +94,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
         sysconfig.get_paths()["purelib"] + "\n"
     )
     (site_packages / "sitecustomize.py").write_text(BLOCK_EXTRAS)
-    run([str(python), "-m", "pip", "install", "--no-deps", "--quiet", str(wheel)])
+    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--quiet",
+         str(wheel)])  # fmt: skip
     return InstalledPackage(python=python, site_packages=site_packages)
 
 
+@WITH_THE_WHEEL
 def test_the_wheel_holds_the_package_and_its_function_assets(installed: InstalledPackage) -> None:
     result = run(
         [
@@ -120,6 +125,7 @@ def test_the_wheel_holds_the_package_and_its_function_assets(installed: Installe
     assert not (installed.site_packages / "examples").exists()
 
 
+@WITH_THE_WHEEL
 def test_the_extras_are_blocked_in_that_virtualenv(installed: InstalledPackage) -> None:
     """Else the examples' test would not show that they need the runtime dependencies only."""
     result = subprocess.run(
@@ -175,6 +181,7 @@ def test_every_example_documents_both_ways_to_run_it(example: str) -> None:
     ]
 
 
+@WITH_THE_WHEEL
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_example_synthesizes_from_outside_the_repository(
     installed: InstalledPackage, example: str, tmp_path: Path

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 
-from mlops_cdk.app.scanner_skips import ScannerSkips
+from mlops_cdk.app.scanner_skips import add_scanner_skips
 from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.compliance import enable_compliance_gates
 from mlops_cdk.config import EnvConfig, PipelineConfig
@@ -40,7 +40,7 @@ def create_app(
     if compliance_gates:
         enable_compliance_gates(app)
     # Other IaC scanners read their skips from template metadata (scanner_skips.py).
-    cdk.Aspects.of(app).add(ScannerSkips())
+    add_scanner_skips(app)
     return app
 
 

@@ -222,7 +222,7 @@ class PipelineStack(cdk.Stack):
         https://docs.aws.amazon.com/dtconsole/latest/userguide/set-up-sns.html) describes. The
         notification rule is an L1 so that CDK adds no unconditioned publish statement. CodeStar
         Notifications publishes no metric of failed deliveries: a rule whose target is unusable
-        shows as such in the console only (README "Pipeline")."""
+        shows as such in the console only (docs/pipeline.md)."""
         key = kms.Key(
             self,
             "NotificationKey",

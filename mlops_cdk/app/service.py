@@ -580,17 +580,10 @@ class ServiceStack(cdk.Stack):
             capture_prefix=self.config.capture_prefix(self.service),
             baseline_key=baseline_key(self.service),
             endpoint_name=self.endpoint_name,
-            every=cdk.Duration.minutes(drift.period_minutes),
+            spec=drift,
             log_retention=log_retention(self.config),
             removal_policy=removal_policy(self.config),
             role_path=self.role_path,
-            window_hours=drift.window_hours,
-            min_records=drift.min_records,
-            features=drift.features,
-            psi_threshold=drift.psi_threshold,
-            drifted_share_threshold=drift.drifted_share_threshold,
-            content_type=drift.content_type,
-            heartbeat=cdk.Duration.hours(drift.heartbeat),
         )
         if self.topic is not None:  # drift, heartbeat and failure alarms alike
             notify = cloudwatch_actions.SnsAction(self.topic.topic)
@@ -768,19 +761,18 @@ class ServiceStack(cdk.Stack):
             vpc=self.vpc,
             subnets=self.subnets,
             endpoint_name=self.endpoint_name,
-            cooldown=cdk.Duration.minutes(retraining.cooldown_minutes),
+            spec=retraining,
             log_retention=log_retention(self.config),
             removal_policy=removal_policy(self.config),
             pipeline_name=retraining.pipeline_name,
             training_job_template=template,
             training_job_prefix=job.job_prefix if job else None,
             training_role=training_role,
-            reserved_concurrency=retraining.reserved_concurrency,
         )
         if self.topic is not None:  # its on-failure queue and its errors
             function.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
         # A direct alarm action: the alarm invokes the function asynchronously with its state
-        # change, only on transitions to ALARM (see README, "Retraining").
+        # change, only on transitions to ALARM (docs/concepts/monitoring.md).
         invoke = InvokeFunctionAction(function.function)
         for alarm in self.alarms.retraining_triggers:
             alarm.add_alarm_action(invoke)

@@ -10,7 +10,7 @@ from constructs import Construct
 
 from mlops_cdk.app.foundation import FoundationStack
 from mlops_cdk.app.registry import ServiceRegistryStack
-from mlops_cdk.app.scanner_skips import ScannerSkips
+from mlops_cdk.app.scanner_skips import add_scanner_skips
 from mlops_cdk.app.service import ServiceStack
 from mlops_cdk.app.settings import removal_policy, resource_tags
 from mlops_cdk.aws.names import model_package_group_name
@@ -57,7 +57,7 @@ class MlopsStage(cdk.Stage):
         self.config = config
         self.production = config.production  # read by the SageMaker compliance pack
         # App-level aspects do not reach into a Stage: other scanners' skips are added here.
-        cdk.Aspects.of(self).add(ScannerSkips())
+        add_scanner_skips(self)
         self.foundation = FoundationStack(self, "Foundation", config=config)
         self.services: dict[str, ServiceStacks] = {
             name: self._service(name, pipeline_account) for name in config.services

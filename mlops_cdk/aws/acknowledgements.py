@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import aws_cdk as cdk
 from constructs import IConstruct
@@ -61,7 +62,27 @@ def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
     if _recorder is not None:
         _recorder.append(AcknowledgementRecord(scope.node.path, full_id, reason))
         return
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=full_id, reason=reason))
+    _validations(scope).acknowledge(cdk.Acknowledgment(id=full_id, reason=reason))
+
+
+# A construct's Validations and Stack, looked up once per construct object: each lookup is a
+# round trip to jsii's Node process, and a policy gets several acknowledgements (synth time).
+_VALIDATIONS: WeakKeyDictionary[IConstruct, cdk.Validations] = WeakKeyDictionary()
+_STACKS: WeakKeyDictionary[IConstruct, cdk.Stack] = WeakKeyDictionary()
+
+
+def _validations(scope: IConstruct) -> cdk.Validations:
+    found = _VALIDATIONS.get(scope)
+    if found is None:
+        found = _VALIDATIONS[scope] = cdk.Validations.of(scope)
+    return found
+
+
+def _stack(scope: IConstruct) -> cdk.Stack:
+    found = _STACKS.get(scope)
+    if found is None:
+        found = _STACKS[scope] = cdk.Stack.of(scope)
+    return found
 
 
 def qualified_finding_id(finding_id: str) -> str:
@@ -77,7 +98,9 @@ def qualified_finding_id(finding_id: str) -> str:
 
 def nag_resource_string(scope: IConstruct, value: str) -> str:
     """Render an IAM resource the way cdk-nag names it in granular ids (``<Logical.Attr>``)."""
-    return render_resource_value(cdk.Stack.of(scope).resolve(value), strict=True)
+    # A string holds a token only as its "${Token[...]}" marker: a literal needs no resolving.
+    literal = "${Token[" not in value
+    return render_resource_value(value if literal else _stack(scope).resolve(value), strict=True)
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:

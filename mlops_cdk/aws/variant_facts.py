@@ -34,8 +34,9 @@ Sources (AWS documentation; each fact below names its page):
   Application Auto Scaling creates for a target-tracking policy needs before it scales out is
   NOT stated on the pages found ("How target tracking scaling for Application Auto Scaling
   works" says only that it creates and manages the alarms); 3 is the value those managed alarms
-  are observed with (``DescribeAlarms`` on a deployed policy shows it): see README, "Fast
-  autoscaling".
+  are observed with (``DescribeAlarms`` on a deployed policy shows it): see
+  docs/concepts/serving-modes.md, "Shadow variants, fast autoscaling, instance pools, rolling
+  updates".
 """
 
 from __future__ import annotations

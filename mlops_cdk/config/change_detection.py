@@ -1,5 +1,5 @@
-"""``change_detection``: notice endpoint changes made outside the pipeline (see README, "Changes
-made outside the pipeline").
+"""``change_detection``: notice endpoint changes made outside the pipeline (see
+docs/concepts/change-detection.md).
 
 EventBridge receives ``AWS API Call via CloudTrail`` events only while a CloudTrail trail with
 logging is enabled in the account and region ("AWS service events delivered via AWS CloudTrail",

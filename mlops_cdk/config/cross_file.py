@@ -1,6 +1,6 @@
 """Checks across environment files: what a file copied from another one still holds.
 
-A new environment starts as a copy of another's file (README, "Add an environment"). What the
+A new environment starts as a copy of another's file (docs/runbooks/add-environment.md). What the
 copy keeps of the original by mistake is reported, one line per pair of files, on the file that
 comes later in promotion order (a copy usually does), naming the other file and the field:
 

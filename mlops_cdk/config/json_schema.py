@@ -5,8 +5,8 @@ them: ``python -m mlops_cdk.config.json_schema`` (``make schema``) writes
 
 Every committed YAML file names its schema in a first-line comment,
 ``# yaml-language-server: $schema=schema/environment.schema.json``, a path relative to the
-YAML file (yaml-language-server README, "Using modeline", which also says it supports drafts
-04, 07, 2019-09 and 2020-12: https://github.com/redhat-developer/yaml-language-server#using-modeline;
+YAML file (the yaml-language-server project's section on modelines, which also says it
+supports drafts 04, 07, 2019-09 and 2020-12: https://github.com/redhat-developer/yaml-language-server#using-modeline;
 nvim-lspconfig's yamlls notes: "the relative filepath is the path relative to the open yaml
 file", https://github.com/neovim/nvim-lspconfig/blob/master/doc/configs.md#yamlls). VS Code's
 YAML extension (Red Hat) and other editors using that server then complete keys, show the

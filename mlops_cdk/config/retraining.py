@@ -1,18 +1,22 @@
 """``services.<name>.retraining``: what the retraining function starts when an alarm fires (a
 team's own SageMaker pipeline, the pipeline this app deploys (``managed_pipeline``), or a
-training job from a CreateTrainingJob template), its cooldown, and the
-checks on a training-job template (its S3 URIs, placeholders and spot settings)."""
+training job from a CreateTrainingJob template), and the checks on a training-job template (its
+S3 URIs, placeholders and spot settings). The function's own settings (cooldown, reserved
+concurrency) are its props, :class:`~mlops_cdk.props.retraining.RetrainingSpec`, declared once."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.extended_props import extended_props_config
+from mlops_cdk.props.retraining import RetrainingSpec
 from mlops_cdk.props.retraining_pipeline import ManagedPipelineSpec
 
 
@@ -239,38 +243,31 @@ def training_job_problems(
     return problems
 
 
-class RetrainingConfig(StrictModel):
-    cooldown_minutes: int = Field(60, ge=5, le=10080, description="At most one run per window.")
-    reserved_concurrency: int | None = Field(
-        None,
-        ge=1,
-        le=1000,
-        description="Reserved concurrency of the retraining function. Off by default: Lambda "
-        "refuses a reservation that leaves fewer than 100 unreserved executions (or the whole "
-        "quota where it is lower, as in new accounts); idempotency comes from SageMaker state "
-        "and the request token.",
-    )
+@dataclass(frozen=True, kw_only=True)
+class RetrainingConfig(RetrainingSpec):
+    """The retraining function's cooldown and reserved concurrency (its props, RetrainingSpec)
+    and what it starts: exactly one of pipeline, training_job or managed_pipeline."""
+
+    __pydantic_config__: ClassVar[Any] = extended_props_config(RetrainingSpec)
+
     pipeline: PipelineRetraining | None = None
     training_job: TrainingJobRetraining | None = None
-    managed_pipeline: ManagedPipelineSpec | None = Field(
-        None,
-        description='A retraining pipeline this app deploys (see README, "Managed retraining '
-        'pipeline"): name, training (image_tag | image_digest | aws_image, instance_type, '
-        "instance_count, volume_gb, max_runtime_seconds, hyperparameters, channels, "
-        "content_type, network_isolation, spot {max_wait_seconds, checkpoint_local_path}), "
-        "evaluation (image, instance_type, instance_count, volume_gb, max_runtime_seconds, "
-        "entrypoint, arguments, channel, metric {name, threshold, comparison}, "
-        "network_isolation), serving_model, content_types, response_types.",
-    )
+    managed_pipeline: ManagedPipelineSpec | None = None
+    """A retraining pipeline this app deploys (see docs/concepts/retraining-pipeline.md):
+    name, training (image_tag | image_digest | aws_image, instance_type, instance_count,
+    volume_gb, max_runtime_seconds, hyperparameters, channels, content_type, network_isolation,
+    spot {max_wait_seconds, checkpoint_local_path}), evaluation (image, instance_type,
+    instance_count, volume_gb, max_runtime_seconds, entrypoint, arguments, channel, metric
+    {name, threshold, comparison}, network_isolation), serving_model, content_types,
+    response_types."""
 
-    @model_validator(mode="after")
-    def _one_target(self) -> RetrainingConfig:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         targets = [self.pipeline, self.training_job, self.managed_pipeline]
         if sum(target is not None for target in targets) != 1:
             raise FieldProblem(
                 "pipeline", "set exactly one of pipeline, training_job or managed_pipeline"
             )
-        return self
 
     @property
     def pipeline_name(self) -> str | None:

@@ -302,8 +302,7 @@ class EnvConfig(AwsLocation):
             raise FieldProblem(
                 field,
                 "an environment now hosts several model services: move the endpoint's "
-                "settings under services.<name> (see README, 'Configuration reference'):\n"
-                + _NEW_SHAPE,
+                "settings under services.<name> (see docs/configuration.md):\n" + _NEW_SHAPE,
             )
         return data
 
@@ -569,8 +568,8 @@ class EnvConfig(AwsLocation):
                 problems.add(
                     f"{where}.async_inference.submitters[{index}]",
                     f"must be a role of this environment's account {self.account}: submitters "
-                    'are granted on the identity side (see README, "Asynchronous endpoints", '
-                    "for cross-account callers)",
+                    "are granted on the identity side (see docs/concepts/serving-modes.md, "
+                    '"Asynchronous endpoints", for cross-account callers)',
                 )
             elif account and arn not in self.publishers:
                 problems.add(

@@ -64,13 +64,14 @@ class ServiceConfig(ServingConfig):
     quality_alarms: list[QualityAlarmSpec] = Field(default_factory=list)
     retraining: RetrainingConfig | None = None
     drift: DriftConfig | None = Field(
-        None, description="The service's drift check of its data capture (see README)."
+        None,
+        description="The service's drift check of its data capture (see docs/concepts/drift.md).",
     )
     quality_check: QualityCheckSpec | None = Field(
         None,
         description="The service's quality check: captured predictions joined with labels "
-        "under ground-truth/<service>/, metrics published to CloudWatch (see README, "
-        '"Quality check").',
+        "under ground-truth/<service>/, metrics published to CloudWatch (see "
+        "docs/concepts/quality.md).",
     )
     publishers: list[str] | None = Field(
         None,
@@ -81,7 +82,7 @@ class ServiceConfig(ServingConfig):
         None,
         description="The service's model package group <env>-<service> (created whenever "
         "retraining.managed_pipeline is set): reader_accounts may describe and list its "
-        'versions (see README, "Model package group").',
+        'versions (see docs/concepts/retraining-pipeline.md, "Model package group").',
     )
 
     @model_validator(mode="after")
@@ -112,9 +113,10 @@ class ServiceConfig(ServingConfig):
 
     async_inference: AsyncInferenceSpec | None = Field(
         None,
-        description="Makes the service's endpoint asynchronous (see README, \"Asynchronous "
-        'endpoints"): max_concurrent_invocations_per_instance (1-1000), submitters (role ARNs '
-        "of this account that may submit requests), notifications (success, error, "
+        description="Makes the service's endpoint asynchronous (see "
+        'docs/concepts/serving-modes.md, "Asynchronous endpoints"): '
+        "max_concurrent_invocations_per_instance (1-1000), submitters (role ARNs of this "
+        "account that may submit requests), notifications (success, error, "
         "include_response), scaling (min_capacity 0-, max_capacity, target_backlog_per_instance, "
         "cooldowns, scheduled), alarms (oldest_request_age_seconds, failed_invocations, "
         "backlog_without_capacity_minutes, retrain_on), smoke_timeout_seconds.",
@@ -308,8 +310,9 @@ class ServiceConfig(ServingConfig):
 
     batch_jobs: list[BatchJobSpec] = Field(
         default_factory=list,
-        description='Batch transform jobs (see README, "Batch jobs"): name, model, '
-        "instance_type, instance_count, batch_strategy, split_type, content_type, accept, "
+        description="Batch transform jobs (see docs/concepts/serving-modes.md, "
+        '"Batch jobs"): name, model, instance_type, instance_count, batch_strategy, '
+        "split_type, content_type, accept, "
         "assemble_with, max_payload_mb (0-100), max_concurrent_transforms, data_processing "
         "(input_filter, output_filter, join_source), environment, timeout_minutes, "
         "expected_minutes, schedule (EventBridge Scheduler cron() or rate()), time_zone.",
@@ -359,7 +362,8 @@ class ServiceConfig(ServingConfig):
     inference_components: InferenceComponentsSpec | None = Field(
         None,
         description="Models hosted as inference components on one shared fleet instead of "
-        'weighted variants (see README, "Inference components"): fleet (instance_type, '
+        'weighted variants (see docs/concepts/serving-modes.md, "Inference components"): '
+        "fleet (instance_type, "
         "initial_instance_count, managed_scaling {min_instance_count (0 allowed), "
         "max_instance_count}, routing least_outstanding_requests | random) and components "
         "(name, model, cpu_cores, memory_mb, accelerators, copies, autoscaling {min_copies (0 "

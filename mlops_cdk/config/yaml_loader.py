@@ -34,6 +34,31 @@ _StrictLoader.add_constructor(
     _construct_mapping,
 )
 
+# libyaml's parser (PyYAML's CSafeLoader: the C parser with the same SafeConstructor and
+# resolver, so the same values) reads a committed environment file about 5x faster. It reads
+# only the files that parse: a file with any problem is read again by the pure-Python loader,
+# whose messages (and line/column marks) are the ones users see.
+_FastStrictLoader: type[Any] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CStrictLoader(yaml.CSafeLoader):
+        """:class:`_StrictLoader` on libyaml's parser."""
+
+    _CStrictLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+        _construct_mapping,
+    )
+    _FastStrictLoader = _CStrictLoader
+
+
+def _load(text: str) -> Any:
+    if _FastStrictLoader is not None:
+        try:
+            return yaml.load(text, Loader=_FastStrictLoader)  # noqa: S506 - a CSafeLoader
+        except yaml.YAMLError:
+            pass  # the pure-Python loader below says what is wrong, and where
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
 
 def decode_utf8(raw: bytes, display: str) -> str:
     """The text of a UTF-8 file (a UTF-8 byte-order mark is allowed); anything else is one
@@ -59,7 +84,7 @@ def read_yaml_mapping(path: Path, display: str) -> dict[str, Any]:
         raise ConfigError([f"{display}: cannot read file: {exc.strerror}"]) from None
     text = decode_utf8(raw, display)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{display}:{mark.line + 1}:{mark.column + 1}" if mark else display

@@ -119,6 +119,7 @@ from mlops_cdk.props.batch import (
     BatchJobSpec,
     DataProcessingSpec,
 )
+from mlops_cdk.props.drift import DriftSpec
 from mlops_cdk.props.inference_components import (
     BatchSize,
     CopyAutoscaling,
@@ -136,6 +137,7 @@ from mlops_cdk.props.model import (
 from mlops_cdk.props.quality import (
     QualityCheckSpec,
 )
+from mlops_cdk.props.retraining import RetrainingSpec
 from mlops_cdk.props.retraining_pipeline import (
     EvaluationSpec,
     ManagedPipelineSpec,
@@ -174,6 +176,7 @@ __all__ = [
     "DataProcessingSpec",
     "DeploymentSpec",
     "DriftCheck",
+    "DriftSpec",
     "EncryptionKey",
     "EndpointAlarms",
     "EndpointChangeRule",
@@ -211,6 +214,7 @@ __all__ = [
     "QueueDestination",
     "RetrainingFunction",
     "RetrainingPipeline",
+    "RetrainingSpec",
     "RollingDeployment",
     "SageMakerExecutionRole",
     "SageMakerTrainingRole",

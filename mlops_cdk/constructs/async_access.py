@@ -140,8 +140,8 @@ class AsyncSubmitters(Construct):
 
     Granted on the identity side: one customer-managed policy attached to each role (also to
     roles made elsewhere, given as ARNs). The key policy must already admit the roles for S3
-    use (the environment's publishers are admitted; see README "Asynchronous endpoints" for
-    cross-account callers)."""
+    use (the environment's publishers are admitted; see docs/concepts/serving-modes.md,
+    "Asynchronous endpoints", for cross-account callers)."""
 
     def __init__(
         self,

@@ -214,7 +214,7 @@ class EndpointChangeRule(Construct):
             subject=f"Change notifications of {endpoint_name}",
             queues=[self.dead_letters],
             rules=[self.rule],
-            replay='See README "Changes made outside the pipeline".',
+            replay="See docs/concepts/change-detection.md.",
         )
         acknowledge(
             self.dead_letters,

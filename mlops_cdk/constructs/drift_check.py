@@ -57,6 +57,22 @@ from mlops_cdk.constructs.function import (
 from mlops_cdk.constructs.roles import lambda_role
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
+from mlops_cdk.props.drift import MAX_HEARTBEAT_HOURS, DriftSpec
+
+__all__ = [
+    "BASELINE_METRIC",
+    "CODE_DIR",
+    "CONTENT_TYPES",
+    "KS_METRIC",
+    "MALFORMED_METRIC",
+    "MAX_HEARTBEAT_HOURS",
+    "METRICS_NAMESPACE",
+    "PSI_METRIC",
+    "RECORDS_METRIC",
+    "SHARE_METRIC",
+    "DriftCheck",
+    "DriftSpec",
+]
 
 CODE_DIR = asset_dir("drift")
 METRICS_NAMESPACE = DRIFT_NAMESPACE
@@ -68,9 +84,6 @@ RECORDS_METRIC = DRIFT_RECORDS_METRIC
 MALFORMED_METRIC = DRIFT_MALFORMED_METRIC
 BASELINE_METRIC = DRIFT_BASELINE_METRIC
 CONTENT_TYPES = DRIFT_CONTENT_TYPES
-# The heartbeat alarm evaluates hourly periods: CloudWatch caps Period x EvaluationPeriods at
-# 7 days for periods of an hour or more (PutMetricAlarm "Period", CloudWatch API Reference).
-MAX_HEARTBEAT_HOURS = 7 * 24
 
 
 class DriftCheck(FunctionParts, Construct):
@@ -78,11 +91,13 @@ class DriftCheck(FunctionParts, Construct):
 
     Reads ``capture_prefix`` (the endpoint's data capture) and ``baseline_key`` of ``bucket``
     and nothing else, decrypts through S3 only, and puts metrics in :data:`METRICS_NAMESPACE`
-    only. Runs ``every`` hour(s) over the last ``window_hours`` whole hours. Exposes the
-    function, its role, the schedule, the failure queue, ``alarm`` (share of drifted features
-    at least ``drifted_share_threshold``; missing data ignored), ``baseline_alarm`` (the
-    baseline could not be read), ``heartbeat_alarm`` (no run completed for ``heartbeat``,
-    default two periods) and ``watch`` (:class:`~mlops_cdk.constructs.watch.FailureWatch`:
+    only. Its settings are ``spec`` (:class:`~mlops_cdk.props.drift.DriftSpec`, which checks
+    itself; default ``DriftSpec()``): runs ``every`` (``spec.schedule``) over the last
+    ``spec.window_hours`` whole hours. Exposes the function, its role, the schedule, the
+    failure queue, ``alarm`` (share of drifted features at least
+    ``spec.drifted_share_threshold``; missing data ignored), ``baseline_alarm`` (the baseline
+    could not be read), ``heartbeat_alarm`` (no run completed for ``heartbeat``, default two
+    periods) and ``watch`` (:class:`~mlops_cdk.constructs.watch.FailureWatch`:
     records in the failure queue, function errors); ``alarms`` lists them all.
 
     ``role_path`` must be a path the key policy admits (the function and the schedule decrypt
@@ -100,24 +115,17 @@ class DriftCheck(FunctionParts, Construct):
         capture_prefix: str,
         baseline_key: str,
         endpoint_name: str,
-        every: cdk.Duration,
+        spec: DriftSpec | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         role_path: str = "/",
-        window_hours: int = 24,
-        min_records: int = 500,
-        features: Sequence[str] | None = None,
-        psi_threshold: float = 0.2,
-        drifted_share_threshold: float = 0.3,
-        content_type: str = "text/csv",
         reserved_concurrency: int | None = None,
-        heartbeat: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.heartbeat = heartbeat or cdk.Duration.hours(2 * (every.to_minutes() // 60 or 1))
-        _check_props(every, window_hours, content_type, drifted_share_threshold, self.heartbeat)
+        self.spec = spec = spec if spec is not None else DriftSpec()
+        self.every = cdk.Duration.minutes(spec.period_minutes)
+        self.heartbeat = cdk.Duration.hours(spec.heartbeat)
         self.endpoint_name = endpoint_name
-        self.every = every
         self.role = self._role(role_path)
         self.watched = self._watched_function(
             key=key,
@@ -133,19 +141,19 @@ class DriftCheck(FunctionParts, Construct):
                 "CAPTURE_PREFIX": capture_prefix,
                 "ENDPOINT_NAME": endpoint_name,
                 "BASELINE_KEY": baseline_key,
-                "WINDOW_HOURS": str(window_hours),
-                "MIN_RECORDS": str(min_records),
-                "FEATURES": ",".join(features or ()),
-                "PSI_THRESHOLD": f"{psi_threshold:g}",
-                "CONTENT_TYPE": content_type,
+                "WINDOW_HOURS": str(spec.window_hours),
+                "MIN_RECORDS": str(spec.min_records),
+                "FEATURES": ",".join(spec.features or ()),
+                "PSI_THRESHOLD": f"{spec.psi_threshold:g}",
+                "CONTENT_TYPE": spec.content_type,
                 "METRICS_NAMESPACE": METRICS_NAMESPACE,
             },
             reserved_concurrency=reserved_concurrency,
             log_retention=log_retention,
             removal_policy=removal_policy,
         )
-        self.schedule = self._schedule(key, role_path, every)
-        self._alarms(drifted_share_threshold)
+        self.schedule = self._schedule(key, role_path, self.every)
+        self._alarms(spec.drifted_share_threshold)
         self._acknowledge()
 
     def _watched_function(
@@ -186,7 +194,7 @@ class DriftCheck(FunctionParts, Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
             failure_queue_id="Failures",
-            replay='See README "Drift check", "When the check fails".',
+            replay='See docs/runbooks/replay-failures.md, "When the drift check fails".',
         )
 
     def _role(self, role_path: str) -> iam.Role:
@@ -340,28 +348,4 @@ class DriftCheck(FunctionParts, Construct):
             self.capture_objects,
             "Read-only access to this endpoint's data-capture prefix: SageMaker names capture "
             "objects by endpoint, variant, hour and a random suffix, unknown in advance.",
-        )
-
-
-def _check_props(
-    every: cdk.Duration,
-    window_hours: int,
-    content_type: str,
-    drifted_share_threshold: float,
-    heartbeat: cdk.Duration,
-) -> None:
-    minutes = every.to_minutes()
-    if minutes % 60 or not 60 <= minutes <= 24 * 60:
-        raise ValueError("DriftCheck: run every 1-24 whole hours")
-    if window_hours * 60 < minutes:
-        raise ValueError("DriftCheck: the window must cover the time between runs")
-    if content_type not in CONTENT_TYPES:
-        raise ValueError(f"DriftCheck: content_type must be one of {CONTENT_TYPES}")
-    if not 0 < drifted_share_threshold <= 1:
-        raise ValueError("DriftCheck: drifted_share_threshold must be in (0, 1]")
-    beat = heartbeat.to_minutes()
-    if beat % 60 or not minutes <= beat <= MAX_HEARTBEAT_HOURS * 60:
-        raise ValueError(
-            f"DriftCheck: heartbeat must be whole hours, at least the time between runs and "
-            f"at most {MAX_HEARTBEAT_HOURS} hours"
         )

@@ -13,8 +13,8 @@ attaches a group policy allowing ``sagemaker:DescribeModelPackage``,
 ``sagemaker:ListModelPackages`` and ``sagemaker:DescribeModelPackageGroup`` on the group's ARN
 and ``model-package/<group>/*``; deploying a version from another account ("Deploy a Model
 Version from a Different Account") also needs the reader to pull the image and read the model
-artifact, and use the KMS key that encrypts it: those grants are not made here (README, "Model
-package group").
+artifact, and use the KMS key that encrypts it: those grants are not made here
+(docs/concepts/retraining-pipeline.md, "Model package group").
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ class QualityCheck(FunctionParts, Construct):
             ),
             log_retention=log_retention,
             removal_policy=removal_policy,
-            replay='See docs "Quality check" and "Replay failed runs" (as the drift check).',
+            replay='See docs/runbooks/replay-failures.md, "When the quality check fails".',
         )
 
     def _role(self, role_path: str) -> iam.Role:

@@ -37,6 +37,7 @@ from mlops_cdk.constructs.function import (
 )
 from mlops_cdk.constructs.roles import FunctionRole
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
+from mlops_cdk.props.retraining import RetrainingSpec
 
 __all__ = [
     "CODE_DIR",
@@ -47,6 +48,7 @@ __all__ = [
     "InvokeFunctionAction",
     "QueueDestination",
     "RetrainingFunction",
+    "RetrainingSpec",
     "failure_queue",
     "substitute_placeholders",
 ]
@@ -109,7 +111,8 @@ class RetrainingFunction(FunctionParts, Construct):
     (stateful) stack without a dependency cycle. Without ``role``, one is created here
     (``self.role``) with the IAM half of key use; ``key``'s policy must then let this account's
     IAM policies grant its use (KMS's default key policy does). ``subnets`` defaults to the
-    VPC's isolated (else private) subnets.
+    VPC's isolated (else private) subnets. ``spec`` (:class:`RetrainingSpec`, which checks
+    itself; default ``RetrainingSpec()``): the cooldown window and reserved concurrency.
     """
 
     def __init__(
@@ -122,16 +125,16 @@ class RetrainingFunction(FunctionParts, Construct):
         endpoint_name: str,
         role: iam.IRole | None = None,
         subnets: Sequence[ec2.ISubnet] | None = None,
-        cooldown: cdk.Duration | None = None,
+        spec: RetrainingSpec | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         pipeline_name: str | None = None,
         training_job_template: Mapping[str, Any] | None = None,
         training_job_prefix: str | None = None,
         training_role: iam.IRole | None = None,
-        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.spec = spec = spec if spec is not None else RetrainingSpec()
         by_pipeline = pipeline_name is not None
         by_job = training_job_template is not None
         if by_pipeline == by_job:
@@ -150,13 +153,13 @@ class RetrainingFunction(FunctionParts, Construct):
             policy=self._policy(pipeline_name, training_role, training_job_template),
             environment=self._environment(
                 endpoint_name,
-                cooldown or cdk.Duration.hours(1),
+                spec.cooldown_seconds,
                 pipeline_name=pipeline_name,
                 training_job_prefix=training_job_prefix,
                 training_job_template=training_job_template,
                 training_role=training_role,
             ),
-            reserved_concurrency=reserved_concurrency,
+            reserved_concurrency=spec.reserved_concurrency,
             log_retention=log_retention,
             removal_policy=removal_policy,
             endpoint_name=endpoint_name,
@@ -198,7 +201,7 @@ class RetrainingFunction(FunctionParts, Construct):
             log_retention=log_retention,
             removal_policy=removal_policy,
             failure_queue_id="OnFailure",
-            replay='See README "Monitoring and retraining", "When retraining fails".',
+            replay='See docs/runbooks/replay-failures.md, "When retraining fails".',
         )
 
     def _created_role(self, endpoint_name: str, key: kms.IKey) -> iam.IRole:
@@ -220,7 +223,7 @@ class RetrainingFunction(FunctionParts, Construct):
     def _environment(
         self,
         endpoint_name: str,
-        cooldown: cdk.Duration,
+        cooldown_seconds: int,
         *,
         pipeline_name: str | None,
         training_job_prefix: str | None,
@@ -230,7 +233,7 @@ class RetrainingFunction(FunctionParts, Construct):
         """The function's settings: the endpoint, the cooldown, what it starts."""
         environment = {
             "ENDPOINT_NAME": endpoint_name,
-            "COOLDOWN_SECONDS": str(int(cooldown.to_seconds())),
+            "COOLDOWN_SECONDS": str(cooldown_seconds),
             "METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
         if pipeline_name is not None:

@@ -262,7 +262,7 @@ class ModelRegistrySpec:
     """The service's model package group: ``reader_accounts`` (12-digit ids) may describe and
     list its packages and create models from them (the group's resource policy). Their access
     to the image repository, the artifact bucket and the KMS key is granted separately (see
-    README, "Model package group")."""
+    docs/concepts/retraining-pipeline.md, "Model package group")."""
 
     __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 

@@ -6,7 +6,7 @@ changes them ("Scheduled scaling for Application Auto Scaling", Application Auto
 Guide). Over a week, each interval between two firings therefore has the capacity bounds the
 earlier action left.
 
-Simplifications (stated in the README, "Cost"):
+Simplifications (stated in docs/cost.md):
 
 - Only weekly-periodic schedules are expanded: day-of-month ``*``/``?``, month ``*``, year
   ``*``, and minute, hour and day-of-week as values, ranges, lists and steps. Anything else

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -63,6 +65,16 @@ TRAINING_JOB_TEMPLATE: dict[str, Any] = {
     "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
     "HyperParameters": {"epochs": "5"},
 }
+
+
+@pytest.fixture(scope="session")
+def scipy_stats() -> ModuleType:
+    """``scipy.stats``, the reference implementation the statistics tests compare against.
+
+    It costs about 0.9 s of CPU to import, so it is imported by the first test that asks, not at
+    collection by every xdist worker; such tests are marked ``xdist_group("scipy")`` so that one
+    worker imports it."""
+    return importlib.import_module("scipy.stats")
 
 
 class Clock:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import copy
 import math
+from types import ModuleType
 from typing import Any
 
 import drift_stats as ds
 import numpy as np
 import pytest
-from scipy import stats
 
 RNG_SEED = 20260501
 
@@ -172,34 +172,39 @@ def test_missing_values_count_as_their_own_bucket(reference: ds.NumericReference
 # --- KS against scipy ------------------------------------------------------------------------
 
 
+@pytest.mark.xdist_group("scipy")  # one worker imports scipy (conftest scipy_stats)
 @pytest.mark.parametrize("shift", [0.0, 1.0, 4.0, 15.0])
 def test_streaming_ks_equals_scipy_on_the_reference_sample(
-    rng: np.random.Generator, training: np.ndarray, shift: float
+    rng: np.random.Generator, training: np.ndarray, shift: float, scipy_stats: ModuleType
 ) -> None:
     reference = ds.numeric_reference(training.tolist(), max_ks_points=5000)
     window = rng.normal(50.0 + shift, 10.0, 2000)
     _, ks = window_psi_and_ks(reference, window)
     # All 5000 training values are distinct: the reference sample is the training data.
-    assert ks == pytest.approx(stats.ks_2samp(training, window).statistic, abs=1e-12)
+    assert ks == pytest.approx(scipy_stats.ks_2samp(training, window).statistic, abs=1e-12)
 
 
-def test_streaming_ks_with_ties_equals_scipy(rng: np.random.Generator) -> None:
+@pytest.mark.xdist_group("scipy")  # one worker imports scipy (conftest scipy_stats)
+def test_streaming_ks_with_ties_equals_scipy(
+    rng: np.random.Generator, scipy_stats: ModuleType
+) -> None:
     training = rng.integers(0, 20, 3000).astype(float)
     window = rng.integers(3, 25, 1500).astype(float)
     reference = ds.numeric_reference(training.tolist())
     _, ks = window_psi_and_ks(reference, window)
-    assert ks == pytest.approx(stats.ks_2samp(training, window).statistic, abs=1e-12)
+    assert ks == pytest.approx(scipy_stats.ks_2samp(training, window).statistic, abs=1e-12)
     assert ds.ks_statistic(training.tolist(), window.tolist()) == pytest.approx(ks, abs=1e-12)
 
 
+@pytest.mark.xdist_group("scipy")  # one worker imports scipy (conftest scipy_stats)
 def test_sketched_reference_approximates_the_training_ks(
-    rng: np.random.Generator, training: np.ndarray
+    rng: np.random.Generator, training: np.ndarray, scipy_stats: ModuleType
 ) -> None:
     reference = ds.numeric_reference(training.tolist(), max_ks_points=500)
     assert len(reference.ks_values) == 500
     window = rng.normal(53.0, 10.0, 2000)
     _, ks = window_psi_and_ks(reference, window)
-    assert ks == pytest.approx(stats.ks_2samp(training, window).statistic, abs=2 / 500)
+    assert ks == pytest.approx(scipy_stats.ks_2samp(training, window).statistic, abs=2 / 500)
 
 
 def test_ks_statistic_of_identical_and_disjoint_samples() -> None:

@@ -5,11 +5,11 @@ Mann-Whitney U for AUC), over many random data sets including ties and imbalance
 from __future__ import annotations
 
 import math
+from types import ModuleType
 
 import numpy as np
 import pytest
 import quality_metrics as qm
-from scipy.stats import mannwhitneyu
 
 
 def test_hand_computed_binary_case() -> None:
@@ -74,8 +74,9 @@ def _np_binary(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, float,
     return float(np.mean(labels == predicted)), precision, recall, f1
 
 
+@pytest.mark.xdist_group("scipy")  # one worker imports scipy (conftest scipy_stats)
 @pytest.mark.parametrize("seed", range(40))
-def test_binary_metrics_match_the_references(seed: int) -> None:
+def test_binary_metrics_match_the_references(seed: int, scipy_stats: ModuleType) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 400))
     labels = (rng.random(n) < rng.uniform(0.05, 0.95)).astype(int)
@@ -99,7 +100,7 @@ def test_binary_metrics_match_the_references(seed: int) -> None:
     assert got["f1"] == pytest.approx(f1)
     positives, negatives = scores[labels == 1], scores[labels == 0]
     if len(positives) and len(negatives):
-        u = mannwhitneyu(positives, negatives, alternative="two-sided").statistic
+        u = scipy_stats.mannwhitneyu(positives, negatives, alternative="two-sided").statistic
         assert got["auc"] == pytest.approx(u / (len(positives) * len(negatives)))
     else:
         assert got["auc"] is None

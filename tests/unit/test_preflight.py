@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,7 @@ def session_for(account: str | None) -> Any:
     (moto keeps one backend per account and maps assumed-role credentials to it)."""
     if account is None:
         return boto3
-    credentials = boto3.client("sts", region_name=REGION).assume_role(
+    credentials = setup_client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup"
     )["Credentials"]
     return boto3.Session(
@@ -208,8 +209,24 @@ def session_for(account: str | None) -> Any:
     )
 
 
+@cache
+def _setup_client(service: str) -> Any:
+    """One default-session client per service for the tests' own setup calls: moto resets its
+    backends per test (``aws``), so a client kept across tests sees a fresh account each time,
+    and building a client (0.005-0.01 s) was most of these tests' setup time."""
+    return boto3.client(service, region_name=REGION)
+
+
+def setup_client(service: str, session: Any = boto3) -> Any:
+    """A client for setting up moto state: the shared one for the default session, else a new
+    one of ``session`` (a per-test assumed role)."""
+    if session is boto3:
+        return _setup_client(service)
+    return session.client(service, region_name=REGION)
+
+
 def create_bucket(session: Any = boto3, name: str = BUCKET) -> None:
-    session.client("s3", region_name=REGION).create_bucket(
+    setup_client("s3", session).create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
     )
 
@@ -218,7 +235,7 @@ def push_image(
     tag: str, session: Any = boto3, layer: str = "a", repository: str = REPOSITORY
 ) -> str:
     """An image manifest pushed under ``tag`` (creating the repository); returns its digest."""
-    ecr = session.client("ecr", region_name=REGION)
+    ecr = setup_client("ecr", session)
     existing = {r["repositoryName"] for r in ecr.describe_repositories()["repositories"]}
     if repository not in existing:
         ecr.create_repository(repositoryName=repository)
@@ -247,7 +264,7 @@ def create_pipeline(
         "Parameters": [{"Name": p, "Type": "String", "DefaultValue": "-"} for p in parameters],
         "Steps": [],
     }
-    boto3.client("sagemaker", region_name=REGION).create_pipeline(
+    setup_client("sagemaker").create_pipeline(
         PipelineName=name,
         PipelineDefinition=json.dumps(definition),
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
@@ -256,7 +273,7 @@ def create_pipeline(
 
 
 def put_model(key: str, session: Any = boto3) -> None:
-    session.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=b"tar")
+    setup_client("s3", session).put_object(Bucket=BUCKET, Key=key, Body=b"tar")
 
 
 def instance() -> dict[str, Any]:
@@ -453,7 +470,7 @@ def test_each_service_uses_its_own_repository(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """fraud's image exists in churn's repository only: the check looks in fraud's."""
-    boto3.client("ecr", region_name=REGION).batch_delete_image(
+    setup_client("ecr").batch_delete_image(
         repositoryName=FRAUD_REPOSITORY, imageIds=[{"imageTag": "3.0.0"}]
     )
     push_image("3.0.0", layer="c")
@@ -473,7 +490,7 @@ def test_empty_repository_and_bucket_fail_with_publish_commands(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     create_bucket()
-    boto3.client("ecr", region_name=REGION).create_repository(repositoryName=REPOSITORY)
+    setup_client("ecr").create_repository(repositoryName=REPOSITORY)
     assert run_main(write_config(tmp_path), "--service", "churn") == 1
     tag_uri = f"{HOST}/{REPOSITORY}:1.0.0"
     release = f"{HOST}/{REPOSITORY}:<release tag>"
@@ -638,7 +655,7 @@ def test_bucket_override_still_reads_the_registry_stacks(
 ) -> None:
     answers.stacks[STACK] = None  # not asked
     create_bucket(name="elsewhere")
-    boto3.client("s3", region_name=REGION).put_object(Bucket="elsewhere", Key=TAG_KEY, Body=b"")
+    setup_client("s3").put_object(Bucket="elsewhere", Key=TAG_KEY, Body=b"")
     push_image("1.0.0")
     assert run_main(write_config(tmp_path), "--bucket", "elsewhere") == 1  # churn-v2 missing
     assert result_lines(capsys.readouterr().out)[:3] == [

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -240,12 +241,20 @@ def deployed_line(service: str = "churn", endpoint: str = ENDPOINT) -> str:
     )
 
 
+@cache
+def _setup_sagemaker() -> Any:
+    """One default-session SageMaker client for the tests' own setup calls: moto resets its
+    backends per test (``aws``), so the client kept across tests sees a fresh account each
+    time, and building a SageMaker client (about 0.01 s) was a large part of a test's setup."""
+    return boto3.client("sagemaker", region_name=REGION)
+
+
 def deploy(
     variants: Sequence[tuple[str, float]], name: str = ENDPOINT, session: Any = None
 ) -> None:
     """A model, an endpoint config with these (variant, weight) pairs and an endpoint in moto
     (in the account of ``session``'s credentials; by default moto's default account)."""
-    client = (session or boto3).client("sagemaker", region_name=REGION)
+    client = session.client("sagemaker", region_name=REGION) if session else _setup_sagemaker()
     client.create_model(
         ModelName=f"{name}-model",
         ExecutionRoleArn=EXECUTION_ROLE,

@@ -57,6 +57,34 @@ def add_quality_check(data: dict[str, Any]) -> set[str]:
     return {"prod-fraud"}
 
 
+def add_retraining_loop(data: dict[str, Any]) -> set[str]:
+    """The whole retraining loop for fraud: its quality check, and a retraining pipeline this app
+    deploys (roles, pipeline, model package group, approval rule) instead of its own pipeline.
+    Only fraud's stack changes: no other service's function, group or rule."""
+    add_quality_check(data)
+    fraud = data["services"]["fraud"]
+    fraud["retraining"] = {
+        "cooldown_minutes": 360,
+        "managed_pipeline": {
+            "training": {
+                "image_tag": "train-3.1.0",
+                "instance_type": "ml.m5.xlarge",
+                "channels": ["train", "validation"],
+                "max_runtime_seconds": 7200,
+                "spot": {"max_wait_seconds": 14400},
+            },
+            "evaluation": {
+                "image_tag": "eval-3.1.0",
+                "instance_type": "ml.m5.large",
+                "entrypoint": ["python3", "/opt/ml/code/evaluate.py"],
+                "channel": "test",
+                "metric": {"name": "auc", "threshold": 0.9, "comparison": "greater_than"},
+            },
+        },
+    }
+    return {"prod-fraud"}
+
+
 def change_service(data: dict[str, Any]) -> set[str]:
     data["services"]["churn"]["variants"][0]["initial_weight"] = 50
     data["services"]["churn"]["alarms"] = {"latency_ms": 300}
@@ -81,6 +109,7 @@ def before(
         add_service,
         add_service_with_drift_check,
         add_quality_check,
+        add_retraining_loop,
         change_service,
         remove_service,
     ],
@@ -100,3 +129,19 @@ def test_other_stacks_are_byte_identical(
         assert after.get(stack) == before.get(stack), f"{stack} changed"
     # and the change really changed something (the test cannot pass vacuously)
     assert any(after.get(stack) != before.get(stack) for stack in touched)
+    for stack, types in ADDS.get(change, {}).items():
+        resources = json.loads(after[stack])["Resources"].values()
+        assert types <= {r["Type"] for r in resources}, stack
+
+
+# What a change must add where it lands (it is not enough that the stack changed).
+ADDS: dict[Callable[[dict[str, Any]], set[str]], dict[str, set[str]]] = {
+    add_retraining_loop: {
+        "prod-fraud": {
+            "AWS::SageMaker::Pipeline",
+            "AWS::SageMaker::ModelPackageGroup",
+            "AWS::Events::Rule",
+            "AWS::Lambda::Function",
+        }
+    },
+}

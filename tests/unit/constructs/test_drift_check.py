@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,13 +14,22 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
+from mlops_cdk.aws.facts import DRIFT_CONTENT_TYPES
 from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE, DriftCheck
+from mlops_cdk.props.drift import DriftSpec
+from mlops_cdk.props.errors import PropProblems
 from tests.helpers import imported_vpc, new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+SPEC = DriftSpec(window_hours=6, features=["tenure", "plan"], content_type="application/json")
 
 
 def build(**changes: Any) -> tuple[cdk.Stack, DriftCheck]:
+    """A drift check with SPEC and the test props, ``changes`` replacing some of them (a
+    DriftSpec field changes the spec)."""
+    spec_fields = {f.name for f in dataclasses.fields(DriftSpec)}
+    spec = dataclasses.replace(SPEC, **{k: v for k, v in changes.items() if k in spec_fields})
+    changes = {k: v for k, v in changes.items() if k not in spec_fields}
     stack = new_stack()
     vpc = imported_vpc(stack)
     props: dict[str, Any] = {
@@ -29,13 +40,10 @@ def build(**changes: Any) -> tuple[cdk.Stack, DriftCheck]:
         "capture_prefix": "data-capture/churn/",
         "baseline_key": "baselines/churn/baseline.json",
         "endpoint_name": "dev-churn",
-        "every": cdk.Duration.hours(1),
+        "spec": spec,
         "log_retention": logs.RetentionDays.TWO_WEEKS,
         "removal_policy": cdk.RemovalPolicy.DESTROY,
         "role_path": "/mlops/dev/",
-        "window_hours": 6,
-        "features": ["tenure", "plan"],
-        "content_type": "application/json",
         **changes,
     }
     return stack, DriftCheck(stack, "Drift", **props)
@@ -154,7 +162,7 @@ def alarm_properties(stack: cdk.Stack, check: DriftCheck) -> dict[str, dict[str,
 
 
 def test_alarms_are_derived_from_the_settings() -> None:
-    stack, check = build(drifted_share_threshold=0.5, every=cdk.Duration.hours(6))
+    stack, check = build(drifted_share_threshold=0.5, schedule="rate(6 hours)")
     alarms = {
         props["MetricName"]: props
         for alarm_id, props in alarm_properties(stack, check).items()
@@ -175,18 +183,19 @@ def test_alarms_are_derived_from_the_settings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("every", "heartbeat", "hours"),
+    ("schedule", "heartbeat_hours", "hours"),
     [
-        (cdk.Duration.hours(1), None, 2),  # default: two periods
-        (cdk.Duration.hours(24), None, 48),
-        (cdk.Duration.hours(6), cdk.Duration.hours(6), 6),
-        (cdk.Duration.hours(1), cdk.Duration.hours(168), 168),
+        ("rate(1 hour)", None, 2),  # default: two periods
+        ("rate(1 day)", None, 48),
+        ("rate(6 hours)", 6, 6),
+        ("rate(1 hour)", 168, 168),
     ],
 )
 def test_heartbeat_alarm_fires_when_no_run_completed(
-    every: cdk.Duration, heartbeat: cdk.Duration | None, hours: int
+    schedule: str, heartbeat_hours: int | None, hours: int
 ) -> None:
-    stack, check = build(every=every, heartbeat=heartbeat, window_hours=24)
+    stack, check = build(schedule=schedule, heartbeat_hours=heartbeat_hours, window_hours=24)
+    assert check.heartbeat.to_hours() == hours
     beat = alarm_properties(stack, check)["HeartbeatAlarm"]
     # BaselineUnavailable (0 or 1) is published by every completed run: its sample count
     assert (beat["Namespace"], beat["MetricName"]) == (METRICS_NAMESPACE, "BaselineUnavailable")
@@ -232,21 +241,49 @@ def test_failure_queue_and_function_errors_are_watched() -> None:
 
 
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "field", "message"),
     [
-        ({"every": cdk.Duration.hours(6), "heartbeat": cdk.Duration.hours(5)}, "heartbeat"),
-        ({"heartbeat": cdk.Duration.minutes(90)}, "heartbeat must be whole hours"),
-        ({"heartbeat": cdk.Duration.hours(169)}, "at most 168 hours"),
-        ({"every": cdk.Duration.minutes(30)}, "whole hours"),
-        ({"every": cdk.Duration.hours(25)}, "whole hours"),
-        ({"every": cdk.Duration.hours(6), "window_hours": 3}, "cover the time between runs"),
-        ({"content_type": "text/xml"}, "content_type"),
-        ({"drifted_share_threshold": 0}, "drifted_share_threshold"),
+        ({"schedule": "rate(6 hours)", "heartbeat_hours": 5}, "heartbeat_hours", "shorter than"),
+        ({"heartbeat_hours": 169}, "heartbeat_hours", "less than or equal to 168"),
+        ({"heartbeat_hours": 0}, "heartbeat_hours", "greater than or equal to 1"),
+        ({"schedule": "rate(30 minutes)"}, "schedule", "whole number of hours"),
+        ({"schedule": "rate(25 hours)"}, "schedule", "whole number of hours"),
+        ({"schedule": "rate(1 hours)"}, "schedule", "singular for 1"),
+        ({"schedule": "cron(0 * * * ? *)"}, "schedule", "not an EventBridge Scheduler rate"),
+        ({"schedule": "rate(6 hours)", "window_hours": 3}, "window_hours", "shorter than"),
+        ({"window_hours": 169}, "window_hours", "less than or equal to 168"),
+        ({"min_records": 0}, "min_records", "greater than or equal to 1"),
+        ({"min_records": True}, "min_records", "expected a number, got the boolean true"),
+        ({"features": ["a", "a"]}, "features", "lists a more than once"),
+        ({"features": ["a,b"]}, "features", "not a feature name"),
+        ({"psi_threshold": 0}, "psi_threshold", "greater than 0"),
+        ({"content_type": "text/xml"}, "content_type", "'text/csv' or 'application/json'"),
+        ({"drifted_share_threshold": 0}, "drifted_share_threshold", "greater than 0"),
+        ({"drifted_share_threshold": 1.5}, "drifted_share_threshold", "less than or equal to 1"),
     ],
 )
-def test_invalid_props(changes: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_a_library_user_gets_the_configurations_checks(
+    changes: dict[str, Any], field: str, message: str
+) -> None:
+    """DriftSpec checks itself: building a DriftCheck with bad settings fails before any
+    resource, with the field and the message a configuration file gets."""
+    with pytest.raises(PropProblems) as excinfo:
         build(**changes)
+    ((path, text),) = excinfo.value.problems
+    assert path == field
+    assert message in text
+    assert str(excinfo.value).startswith(f"drift check: {field}: ")
+
+
+def test_default_spec_runs_hourly_over_a_day() -> None:
+    _, check = build(spec=DriftSpec())
+    assert (check.every.to_hours(), check.heartbeat.to_hours()) == (1, 2)
+    assert check.spec == DriftSpec(window_hours=24, schedule="rate(1 hour)")
+
+
+def test_content_types_are_the_functions() -> None:
+    content_type = typing.get_type_hints(DriftSpec)["content_type"]
+    assert typing.get_args(content_type) == DRIFT_CONTENT_TYPES
 
 
 def test_logical_ids_of_deployed_resources_are_kept() -> None:

@@ -13,6 +13,8 @@ from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.retraining import RetrainingFunction, substitute_placeholders
 from mlops_cdk.constructs.roles import FunctionRole
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.retraining import RetrainingSpec
 from tests.helpers import imported_vpc, new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -24,7 +26,7 @@ TEMPLATE = {
 }
 
 
-def function_template(**mode: Any) -> Template:
+def function_template(spec: RetrainingSpec | None = None, **mode: Any) -> Template:
     stack = new_stack()
     vpc = imported_vpc(stack)
     role = iam.Role(stack, "FnRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -44,7 +46,7 @@ def function_template(**mode: Any) -> Template:
         vpc=vpc,
         subnets=vpc.isolated_subnets,
         endpoint_name="dev-Serving",
-        cooldown=cdk.Duration.minutes(90),
+        spec=spec or RetrainingSpec(cooldown_minutes=90),
         log_retention=logs.RetentionDays.TWO_WEEKS,
         removal_policy=cdk.RemovalPolicy.DESTROY,
         **mode,
@@ -234,9 +236,33 @@ def test_invalid_modes(mode: dict[str, Any], message: str) -> None:
 
 
 def test_reserved_concurrency_when_configured() -> None:
-    template = function_template(pipeline_name="p", reserved_concurrency=2)
+    template = function_template(RetrainingSpec(reserved_concurrency=2), pipeline_name="p")
     (fn,) = template.find_resources("AWS::Lambda::Function").values()
     assert fn["Properties"]["ReservedConcurrentExecutions"] == 2
+    assert fn["Properties"]["Environment"]["Variables"]["COOLDOWN_SECONDS"] == "3600"
+
+
+@pytest.mark.parametrize(
+    ("settings", "field", "message"),
+    [
+        ({"cooldown_minutes": 4}, "cooldown_minutes", "greater than or equal to 5"),
+        ({"cooldown_minutes": 10081}, "cooldown_minutes", "less than or equal to 10080"),
+        ({"cooldown_minutes": True}, "cooldown_minutes", "got the boolean true"),
+        ({"reserved_concurrency": 0}, "reserved_concurrency", "greater than or equal to 1"),
+        ({"reserved_concurrency": 1001}, "reserved_concurrency", "less than or equal to 1000"),
+    ],
+)
+def test_a_library_user_gets_the_configurations_checks(
+    settings: dict[str, Any], field: str, message: str
+) -> None:
+    """RetrainingSpec checks itself: the bounds a configuration file gets hold for a library
+    user too, before any resource is made."""
+    with pytest.raises(PropProblems) as excinfo:
+        function_template(RetrainingSpec(**settings), pipeline_name="p")
+    ((path, text),) = excinfo.value.problems
+    assert path == field
+    assert message in text
+    assert str(excinfo.value).startswith(f"retraining: {field}: ")
 
 
 def test_logical_ids_of_deployed_resources_are_kept() -> None:

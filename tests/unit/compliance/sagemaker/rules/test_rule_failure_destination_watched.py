@@ -285,7 +285,6 @@ def test_drift_check_and_change_rule_pass_once_their_alarms_notify() -> None:
             capture_prefix="data-capture/churn/",
             baseline_key="baselines/churn/baseline.json",
             endpoint_name="prod-churn",
-            every=cdk.Duration.hours(1),
         )
         topic = sns.Topic.from_topic_arn(s, "Topic", TOPIC)
         change = EndpointChangeRule(s, "Changes", topic=topic, key=key, endpoint_name="prod-churn")
