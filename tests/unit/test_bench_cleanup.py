@@ -25,14 +25,22 @@ def test_an_interrupted_bench_leaves_no_temporary_folder(tmp_path: Path, sig: in
         "TMPDIR": str(tmp),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
-    bench = subprocess.Popen(
-        [sys.executable, "scripts/bench.py", "--skip", "synth", "--skip", "import"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # A shell without job control starts background commands with SIGINT ignored, and an
+    # ignored signal stays ignored across exec (Python then installs no KeyboardInterrupt): under
+    # `.ci/run &` the bench would never see the Ctrl-C this test sends. A handled signal is reset
+    # to the default at exec, so the bench starts with SIGINT as a terminal's Ctrl-C delivers it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        bench = subprocess.Popen(
+            [sys.executable, "scripts/bench.py", "--skip", "synth", "--skip", "import"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         deadline = time.monotonic() + 120
         # the modes section has written its configs and started `npx cdk synth`
@@ -41,10 +49,7 @@ def test_an_interrupted_bench_leaves_no_temporary_folder(tmp_path: Path, sig: in
         assert list(tmp.glob("mlops-bench-*")), "the bench made no temporary folder"
         time.sleep(2)  # the CLI and the app are running, writing into the folder
         bench.send_signal(sig)
-        # Generous: alone this takes ~8 s (stopping the CLI's process group at most ~9 s), but it
-        # once exceeded 60 s in a fresh-clone CI run (cause not found, not reproduced: the other
-        # worker was running the add-environment copy); the assertions below are what matter.
-        out, _ = bench.communicate(timeout=300)
+        out, _ = bench.communicate(timeout=60)
     finally:
         if bench.poll() is None:
             bench.kill()
