@@ -195,12 +195,16 @@ class ScannerSkips:
         if not isinstance(node, cdk.CfnResource):
             return
         rules = self.rules(node)
-        if not rules:
-            return
-        resource = Resource(node)
-        entries = [{"id": s.check_id, "comment": s.reason} for s in rules if s.applies(resource)]
-        if entries:
-            node.add_metadata(SCANNER, {"skip": entries})
+        if rules:
+            write(node, rules)
+
+
+def write(node: cdk.CfnResource, rules: tuple[Skip, ...]) -> None:
+    """The skips of ``rules`` (of ``node``'s type) that apply to it, as its checkov metadata."""
+    resource = Resource(node)
+    entries = [{"id": s.check_id, "comment": s.reason} for s in rules if s.applies(resource)]
+    if entries:
+        node.add_metadata(SCANNER, {"skip": entries})
 
 
 def add_scanner_skips(scope: cdk.Stage) -> None:
@@ -228,12 +232,11 @@ class _WholeScope:
             # A stage nested deeper (the pipeline stack's) is its own, too.
             nested = any(isinstance(construct, cdk.Stage) for construct in found)
             for construct in found:
-                if (
-                    isinstance(construct, cdk.CfnResource)
-                    and skips.rules(construct)
-                    and (not nested or cdk.Stage.of(construct) is self._scope)
-                ):
-                    skips.visit(construct)
+                if not isinstance(construct, cdk.CfnResource):
+                    continue
+                rules = skips.rules(construct)
+                if rules and (not nested or cdk.Stage.of(construct) is self._scope):
+                    write(construct, rules)
 
 
 # The properties the conditions read, per type, from the L1's public attributes.

@@ -33,7 +33,8 @@ from mlops_cdk.compliance.sagemaker.rule import (
 SCALING_POLICY_TYPE = "AWS::ApplicationAutoScaling::ScalingPolicy"
 
 
-def _reaches_zero(props: Mapping[str, Any]) -> bool:
+def reaches_zero(props: Mapping[str, Any]) -> bool:
+    """The scalable target's minimum, or a scheduled minimum, is 0."""
     bounds = [props.get("MinCapacity")] + [
         (action.get("ScalableTargetAction") or {}).get("MinCapacity")
         for action in as_list(props.get("ScheduledActions"))
@@ -53,30 +54,30 @@ def _is_async_endpoint(resource_id: str, index: StackIndex) -> bool:
     return False
 
 
-def _wake_policies(target: Resource, index: StackIndex) -> set[str]:
-    """Step policies of ``target`` (by logical id)."""
-    return {
+def woken_by(target: Resource, index: StackIndex, metric_name: str) -> bool:
+    """Some alarm on ``metric_name`` has a step scaling policy of ``target`` as an action."""
+    policies = {
         policy.logical_id
         for policy in index.of_type(SCALING_POLICY_TYPE)
         if policy.properties.get("PolicyType") == "StepScaling"
         and referenced_logical_id(policy.properties.get("ScalingTargetId")) == target.logical_id
     }
+    return any(
+        alarm.properties.get("MetricName") == metric_name
+        and {referenced_logical_id(a) for a in as_list(alarm.properties.get("AlarmActions"))}
+        & policies
+        for alarm in index.of_type(ALARM_TYPE)
+    )
 
 
 def async_wake_from_zero(target: Resource, index: StackIndex) -> Compliance:
     props = target.properties
-    if props.get("ScalableDimension") != VARIANT_INSTANCE_COUNT or not _reaches_zero(props):
+    if props.get("ScalableDimension") != VARIANT_INSTANCE_COUNT or not reaches_zero(props):
         return NOT_APPLICABLE
     if not _is_async_endpoint(render_resource_value(props.get("ResourceId")), index):
         return NOT_APPLICABLE
-    policies = _wake_policies(target, index)
-    for alarm in index.of_type(ALARM_TYPE):
-        if alarm.properties.get("MetricName") != HAS_BACKLOG_WITHOUT_CAPACITY:
-            continue
-        actions = {referenced_logical_id(a) for a in as_list(alarm.properties.get("AlarmActions"))}
-        if actions & policies:
-            return COMPLIANT
-    return NON_COMPLIANT
+    woken = woken_by(target, index, HAS_BACKLOG_WITHOUT_CAPACITY)
+    return COMPLIANT if woken else NON_COMPLIANT
 
 
 RULE = Rule(

@@ -11,14 +11,8 @@ alone never leaves zero.
 
 from __future__ import annotations
 
-from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id
 from mlops_cdk.aws.sagemaker_metrics import NO_CAPACITY_INVOCATION_FAILURES
-from mlops_cdk.compliance.sagemaker.index import (
-    ALARM_TYPE,
-    SCALABLE_TARGET_TYPE,
-    Resource,
-    StackIndex,
-)
+from mlops_cdk.compliance.sagemaker.index import SCALABLE_TARGET_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -26,26 +20,17 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-from mlops_cdk.compliance.sagemaker.rules.async_wake_from_zero import (
-    _reaches_zero,
-    _wake_policies,
-)
+from mlops_cdk.compliance.sagemaker.rules.async_wake_from_zero import reaches_zero, woken_by
 
 COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
 
 def component_wake_from_zero(target: Resource, index: StackIndex) -> Compliance:
     props = target.properties
-    if props.get("ScalableDimension") != COPY_COUNT_DIMENSION or not _reaches_zero(props):
+    if props.get("ScalableDimension") != COPY_COUNT_DIMENSION or not reaches_zero(props):
         return NOT_APPLICABLE
-    policies = _wake_policies(target, index)
-    for alarm in index.of_type(ALARM_TYPE):
-        if alarm.properties.get("MetricName") != NO_CAPACITY_INVOCATION_FAILURES:
-            continue
-        actions = {referenced_logical_id(a) for a in as_list(alarm.properties.get("AlarmActions"))}
-        if actions & policies:
-            return COMPLIANT
-    return NON_COMPLIANT
+    woken = woken_by(target, index, NO_CAPACITY_INVOCATION_FAILURES)
+    return COMPLIANT if woken else NON_COMPLIANT
 
 
 RULE = Rule(
