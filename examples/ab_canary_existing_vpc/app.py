@@ -49,6 +49,7 @@ from mlops_cdk.constructs import (
     HostedModel,
     InstanceAutoscaling,
     InstanceCapacity,
+    ModelSpec,
     VariantAutoscaling,
     VariantSpec,
     WeightedEndpoint,
@@ -99,10 +100,11 @@ class AbEndpointStack(cdk.Stack):
             models[variant] = HostedModel(
                 self,
                 f"Model-{variant}",
+                spec=ModelSpec(
+                    image_tag=version, model_data_key=f"models/churn/{version}/model.tar.gz"
+                ),
                 repository=repository,
-                image_tag=version,
                 bucket=bucket,
-                model_data_key=f"models/churn/{version}/model.tar.gz",
                 key=artifact_key,
                 execution_role=role,
                 vpc=vpc,

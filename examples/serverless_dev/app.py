@@ -33,7 +33,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.compliance import enable_compliance_gates
-from mlops_cdk.constructs import HostedModel, ServerlessCapacity, VariantSpec, WeightedEndpoint
+from mlops_cdk.constructs import (
+    HostedModel,
+    ModelSpec,
+    ServerlessCapacity,
+    VariantSpec,
+    WeightedEndpoint,
+)
 
 ENV = cdk.Environment(account="222222222222", region="eu-west-1")
 REPOSITORY = "churn-model"
@@ -49,11 +55,13 @@ class ServerlessDevStack(cdk.Stack):
         model = HostedModel(
             self,
             "Model",
+            spec=ModelSpec(
+                image_tag=version,
+                model_data_key=f"models/churn/{version}/model.tar.gz",
+                network_isolation=False,  # not supported by serverless endpoints
+            ),
             repository=ecr.Repository.from_repository_name(self, "Images", REPOSITORY),
-            image_tag=version,
             bucket=s3.Bucket.from_bucket_name(self, "Artifacts", BUCKET),
-            model_data_key=f"models/churn/{version}/model.tar.gz",
-            network_isolation=False,  # not supported by serverless endpoints
         )
         self.endpoint = WeightedEndpoint(
             self,

@@ -352,91 +352,46 @@ class ServiceStack(cdk.Stack):
     def _models(
         self, spec: ServiceConfig, repository: ecr.IRepository, bucket: s3.IBucket
     ) -> dict[str, HostedModel]:
+        """One model per ``models[]`` entry, its props as validated. The execution role
+        already pulls from the repository and reads the service's model prefix (no grants
+        here): preflight checks that the images and artifacts are there. Serverless models
+        run outside the VPC."""
         serverless_models = {v.model for v in spec.variants if v.is_serverless}
+        default_group = model_package_group_name(self.config.name, self.service)
         models: dict[str, HostedModel] = {}
         for model in spec.models:
             in_vpc = model.name not in serverless_models
-            placement: dict[str, Any] = {
-                "execution_role": self.execution_role,
-                "vpc": self.vpc if in_vpc else None,
-                "subnets": self.subnets if in_vpc else None,
-                "network_isolation": model.network_isolation,
-            }
-            if model.model_package is not None:
-                models[model.name] = self._package_model(model, placement)
-                continue
-            if model.containers:
-                models[model.name] = self._multi_container_model(
-                    model, repository, bucket, placement
-                )
-                continue
-            image = (
-                model.aws_image.resolve(self.config.region).uri
-                if model.aws_image
-                else repository.repository_uri_for_digest(model.image_digest)
-                if model.image_digest
-                else repository.repository_uri_for_tag(model.image_tag)
-            )
             models[model.name] = HostedModel(
                 self,
                 f"Model-{model.name}",
-                image_uri=image,
-                model_data_url=bucket.s3_url_for_object(str(model.model_data_key)),
-                environment=model.environment,
-                **placement,
+                spec=model,
+                repository=repository,
+                bucket=bucket,
+                model_package_group=default_group,
+                execution_role=self.execution_role,
+                vpc=self.vpc if in_vpc else None,
+                subnets=self.subnets if in_vpc else None,
+                grants=False,
             )
+            if model.model_package is not None:
+                self._package_metadata(models[model.name], model, default_group)
         return models
 
-    def _multi_container_model(
-        self,
-        model: ModelConfig,
-        repository: ecr.IRepository,
-        bucket: s3.IBucket,
-        placement: dict[str, Any],
-    ) -> HostedModel:
-        """An inference pipeline or directly invocable containers; the execution role already
-        pulls from the repository and reads the service's model prefix (no grants here)."""
-        return HostedModel(
-            self,
-            f"Model-{model.name}",
-            containers=model.containers,
-            inference_execution=model.inference_execution,
-            repository=repository,
-            bucket=bucket,
-            grants=False,
-            **placement,
-        )
-
-    def _package_model(self, model: ModelConfig, placement: dict[str, Any]) -> HostedModel:
+    def _package_metadata(self, hosted: HostedModel, model: ModelConfig, group: str) -> None:
         """A model made from a pinned version of a model package group (the service's unless
-        the configuration names another group or an ARN). The execution role already pulls from
-        the service's repository and reads its model prefix (no grants here): preflight checks
-        that the package's image and artifact are there. The group and version are the model's
+        the configuration names another group or an ARN) carries the group and version as
         metadata (``MlopsModelPackage``), which the review report reads offline."""
         package = model.model_package
         assert package is not None  # noqa: S101 - only package models come here
-        default_group = model_package_group_name(self.config.name, self.service)
-        arn = package.package_arn(
-            region=self.config.region, account=self.config.account, default_group=default_group
-        )
-        hosted = HostedModel(
-            self,
-            f"Model-{model.name}",
-            model_package_arn=arn,
-            environment=model.environment,
-            grants=False,
-            **placement,
-        )
         hosted.model.add_metadata(
             "MlopsModelPackage",
             {
-                "Group": package.group_name(default_group),
+                "Group": package.group_name(group),
                 "Version": package.package_version,
                 "Account": package.account(self.config.account),
                 "Model": model.name,
             },
         )
-        return hosted
 
     def _approval_notification(self, spec: ServiceConfig) -> ApprovalNotification | None:
         """The service's topic hears of every approved version of its model package group,

@@ -4,24 +4,18 @@ autoscaling. Rules that need the rest of the environment (production, storage pr
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from mlops_cdk.aws.facts import MAX_VARIANTS, has_local_nvme
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import Problems
+from mlops_cdk.config.extended_props import extended_props_config
 from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
-from mlops_cdk.props.model import (
-    AwsImageSpec,
-    ContainerSpec,
-    InferenceExecution,
-    ModelPackageSpec,
-    containers_problems,
-    environment_problem,
-    image_tag_problem,
-    model_data_key_problem,
-)
+from mlops_cdk.props.fields import Pattern
+from mlops_cdk.props.model import ModelSpec
 from mlops_cdk.props.scaling import (
     InstanceAutoscaling,
     ProvisionedConcurrencyScaling,
@@ -52,131 +46,21 @@ __all__ = [
     "VariantSpec",
     "has_local_nvme",
 ]
-_NAME = NAME_PATTERN  # SageMaker variant/model name characters
-_IMAGE_TAG = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"
-_IMAGE_DIGEST = r"^sha256:[0-9a-f]{64}$"
 
 
-class ModelConfig(StrictModel):
+@dataclass(frozen=True, kw_only=True)
+class ModelConfig(ModelSpec):
     """One model version: an image (this environment's repository, or ``aws_image``) plus an
     artifact; or ``containers`` (2-15: an inference pipeline, or directly invocable containers,
-    see :mod:`mlops_cdk.props.model`)."""
+    see :mod:`mlops_cdk.props.model`); or a registered ``model_package``."""
 
-    name: str = Field(pattern=_NAME, description="Model name, referenced by variants.")
-    image_tag: str | None = Field(None, pattern=_IMAGE_TAG)
-    image_digest: str | None = Field(None, pattern=_IMAGE_DIGEST)
-    aws_image: AwsImageSpec | None = Field(
-        None,
-        description="An image AWS provides instead of the service's repository: framework "
-        "(xgboost, linear-learner, sklearn, pytorch, tensorflow, huggingface), version, and "
-        "processor (cpu/gpu), py_version, base_framework (Hugging Face) when needed.",
-    )
-    model_data_key: str | None = Field(
-        None,
-        description="S3 key of model.tar.gz under the artifacts prefix (required, except with "
-        "containers: each container has its own).",
-    )
-    environment: dict[str, str] = Field(default_factory=dict)
-    network_isolation: bool = Field(True, description="No network access for the container.")
-    containers: list[ContainerSpec] = Field(
-        default_factory=list,
-        description="2-15 containers instead of the model's own image: each with image_tag, "
-        "image_digest or aws_image, optional model_data_key, environment and hostname.",
-    )
-    inference_execution: InferenceExecution | None = Field(
-        None,
-        description="How the containers run (InferenceExecutionConfig): serial (an inference "
-        "pipeline, the default) or direct (each container invoked by its hostname).",
-    )
-    model_package: ModelPackageSpec | None = Field(
-        None,
-        description="A registered model version instead of image and artifact: version (in "
-        "the service's model package group <env>-<service>, or group), or the package's arn "
-        "(another account's registry). Pinned: make promote writes it.",
-    )
+    # The settings are HostedModel's props (ModelSpec: declared once, with their checks); the
+    # file adds the name that variants, inference components and batch jobs reference.
 
-    @field_validator("image_tag")
-    @classmethod
-    def _not_latest(cls, value: str | None) -> str | None:
-        problem = image_tag_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
+    __pydantic_config__: ClassVar[Any] = extended_props_config(ModelSpec)
 
-    @field_validator("model_data_key")
-    @classmethod
-    def _tarball(cls, value: str | None) -> str | None:
-        problem = model_data_key_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("environment")
-    @classmethod
-    def _env_vars(cls, value: dict[str, str]) -> dict[str, str]:
-        problem = environment_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
-
-    @model_validator(mode="after")
-    def _one_image_reference(self) -> ModelConfig:
-        problems = Problems()
-        if self.model_package is not None:
-            self._package_only(problems)
-        elif self.containers:
-            for name in ("image_tag", "image_digest", "aws_image", "model_data_key"):
-                if getattr(self, name) is not None:
-                    problems.add(name, "a model with containers sets it in each container")
-            if self.environment:
-                problems.add("environment", "a model with containers sets it in each container")
-            for path, message in containers_problems(self.containers, self.inference_execution):
-                problems.add(path, message)
-        else:
-            if self.inference_execution is not None:
-                problems.add("inference_execution", "applies to a model with containers")
-            if sum(r is not None for r in (self.image_tag, self.image_digest, self.aws_image)) != 1:
-                problems.add(
-                    "image_tag",
-                    "set exactly one of image_tag or image_digest, or aws_image (or a "
-                    "model_package instead)",
-                )
-            if self.model_data_key is None:
-                problems.add("model_data_key", "required: the model archive's S3 key")
-        problems.raise_any()
-        return self
-
-    def _package_only(self, problems: Problems) -> None:
-        """A model made from a registered package sets none of the image settings."""
-        for name in ("image_tag", "image_digest", "aws_image", "model_data_key"):
-            if getattr(self, name) is not None:
-                problems.add(name, "a model_package brings its own image and model data")
-        if self.containers:
-            problems.add("containers", "a model_package brings its own containers")
-        if self.inference_execution is not None:
-            problems.add("inference_execution", "applies to a model with containers")
-
-    def container_specs(self) -> list[ContainerSpec]:
-        """The model's containers; a single-container model as one; none for a registered
-        model package (its inference specification names them)."""
-        if self.model_package is not None:
-            return []
-        if self.containers:
-            return list(self.containers)
-        return [
-            ContainerSpec(
-                image_tag=self.image_tag,
-                image_digest=self.image_digest,
-                aws_image=self.aws_image,
-                model_data_key=self.model_data_key,
-                environment=dict(self.environment),
-            )
-        ]
-
-    @property
-    def is_direct(self) -> bool:
-        """A multi-container model whose containers are invoked one at a time, by hostname."""
-        return bool(self.containers) and self.inference_execution == "direct"
+    name: Annotated[str, Pattern(NAME_PATTERN)]
+    """Model name, referenced by variants."""
 
 
 class SmokeTestConfig(StrictModel):

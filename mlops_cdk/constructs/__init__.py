@@ -12,9 +12,10 @@ shadow the ``constructs`` library that aws-cdk-lib imports.
 
 A typical service::
 
-    model = HostedModel(stack, "Model", repository=repo, image_tag="1.0.0",
-                        bucket=bucket, model_data_key="models/churn/model.tar.gz", key=key,
-                        vpc=vpc)
+    model = HostedModel(stack, "Model",
+                        spec=ModelSpec(image_tag="1.0.0",
+                                       model_data_key="models/churn/model.tar.gz"),
+                        repository=repo, bucket=bucket, key=key, vpc=vpc)
     endpoint = WeightedEndpoint(stack, "Endpoint", endpoint_name="churn",
                                 models={"churn": model},
                                 variants=[VariantSpec(name="main", model="churn",
@@ -133,6 +134,7 @@ from mlops_cdk.props.model import (
     AwsImageSpec,
     ContainerSpec,
     ModelPackageSpec,
+    ModelSpec,
 )
 from mlops_cdk.props.quality import (
     QualityCheckSpec,
@@ -204,6 +206,7 @@ __all__ = [
     "ModelPackageGroup",
     "ModelPackageSpec",
     "ModelRegistrySpec",
+    "ModelSpec",
     "PipelineImages",
     "PreflightAccess",
     "PrivateNetwork",

@@ -23,57 +23,51 @@ from mlops_cdk.constructs.roles import (
     hosting_statements,
     image_pull_statements,
 )
-from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.model import (
-    INFERENCE_EXECUTION_MODES,
-    ContainerSpec,
-    InferenceExecution,
-    containers_problems,
-)
+from mlops_cdk.props.model import INFERENCE_EXECUTION_MODES, ContainerSpec, ModelSpec
 
 
 class HostedModel(Construct):
     """``AWS::SageMaker::Model`` with no physical name (CloudFormation generates one, so a new
     model version is a replacement, never a name collision).
 
-    The image is ``image_uri``, or ``repository`` with ``image_tag`` or ``image_digest``. The
-    model data is ``model_data_url``, or ``model_data_key`` in ``bucket``; none means the image
-    carries the model.
+    What it serves is ``spec`` (:class:`~mlops_cdk.props.model.ModelSpec`, the same props the
+    configuration's ``models[]`` validate into), exactly one of:
+
+    - an image and its model data: ``image_tag`` or ``image_digest`` in ``repository``, or an
+      ``aws_image`` (resolved in the stack's region; SageMaker pulls those with service-owned
+      credentials, so the role needs no permission for them), and ``model_data_key`` in
+      ``bucket``;
+    - ``containers`` (2-15): an inference pipeline (``inference_execution`` ``serial``, the
+      default) or directly invocable containers (``direct``, each with a hostname), each
+      image and model data as above;
+    - ``model_package``: a pinned version of a model registry's package group (the
+      ``ModelPackageName`` of the model's one container: its inference specification names
+      the image and the model data). A version alone belongs to ``model_package_group``.
+
+    Without ``spec``, bring an image by URI: ``image_uri`` (any registry), with optional
+    ``model_data_url``, ``environment`` and ``network_isolation`` (default on); with ``spec``
+    these come from it.
 
     The execution role is ``execution_role`` (bring your own) or, without it, a role created
     here (``self.role``) that may write the endpoint's logs and metrics and, in a VPC, manage
     its network interfaces. The model waits for every policy attached to its role in this stack
     (:func:`~mlops_cdk.constructs.role_readiness.wait_for_role_policies`), since SageMaker checks
     the image and the artifact with the role when it creates the model. Whichever role it is,
-    when given ``repository``, ``bucket`` and
-    ``key``, this construct grants it exactly what the model needs, in one managed policy
-    (``self.policy``): pulling from ``repository``; reading
-    ``model_data_key`` (or every object under ``model_data_prefix``, which must contain the key);
-    decrypting with ``key`` through S3 (SSE-KMS artifacts).
-
-    With ``containers`` (2-15 :class:`~mlops_cdk.props.model.ContainerSpec`, instead of the
-    image and model data arguments), the model is an inference pipeline (``inference_execution``
-    ``serial``, the default) or directly invocable containers (``direct``, each with a
-    hostname): each container's image is ``repository`` with its tag or digest, or the image
-    AWS provides in the stack's region (SageMaker pulls those with service-owned credentials:
-    the role needs no permission for them); its model data is its ``model_data_key`` in
-    ``bucket``. ``grants=False`` leaves the role's permissions to its owner (e.g. a service's
-    execution role that reads the whole model prefix).
-
-    With ``model_package_arn`` (a versioned package of a model registry, instead of the image,
-    model data and containers arguments), the model's one container is that package
-    (``ModelPackageName``): its inference specification names the image and the model data,
-    which SageMaker reads with the execution role when it creates the model. Their location is
-    known only to the registry: with ``repository`` the grants cover pulling from it, with
-    ``bucket`` and ``model_data_prefix`` reading under that prefix (a package registered
+    this construct grants it exactly what the model needs, in one managed policy
+    (``self.policy``): pulling from ``repository`` (when an image is in it); reading the model
+    data keys in ``bucket`` (or every object under ``model_data_prefix``, which must contain
+    them); decrypting with ``key`` through S3 (SSE-KMS artifacts). A model package's image and
+    data are known only to the registry: with ``repository`` the grants cover pulling from it,
+    with ``bucket`` and ``model_data_prefix`` reading under that prefix (a package registered
     elsewhere, e.g. another account, needs that account's repository, bucket and key policies:
-    see docs/concepts/model-packages.md).
+    see docs/concepts/model-packages.md). ``grants=False`` leaves the role's permissions to its
+    owner (e.g. a service's execution role that reads the whole model prefix).
 
     With ``vpc``, the model runs in ``subnets`` (default: the VPC's isolated, else private
     subnets) behind ``security_groups`` or, by default, its own group that only allows HTTPS out
     (isolated subnets: that reaches the VPC endpoints and S3 only). Serverless endpoints
-    support neither VPC config nor network isolation: pass ``vpc=None`` and
-    ``network_isolation=False`` for them.
+    support neither VPC config nor network isolation: give them no ``vpc`` and
+    ``network_isolation=False``.
     """
 
     def __init__(
@@ -81,39 +75,39 @@ class HostedModel(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        spec: ModelSpec | None = None,
         image_uri: str | None = None,
-        repository: ecr.IRepository | None = None,
-        image_tag: str | None = None,
-        image_digest: str | None = None,
         model_data_url: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        network_isolation: bool | None = None,
+        repository: ecr.IRepository | None = None,
         bucket: s3.IBucket | None = None,
-        model_data_key: str | None = None,
         model_data_prefix: str | None = None,
         key: kms.IKey | None = None,
+        model_package_group: str | None = None,
         execution_role: iam.IRole | None = None,
-        environment: Mapping[str, str] | None = None,
         vpc: ec2.IVpc | None = None,
         subnets: Sequence[ec2.ISubnet] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        network_isolation: bool = True,
-        containers: Sequence[ContainerSpec] | None = None,
-        inference_execution: InferenceExecution | None = None,
         grants: bool = True,
-        model_package_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        single = (image_uri, image_tag, image_digest, model_data_url, model_data_key, environment)
-        if model_package_arn is not None:
-            self.containers, data_keys = _package(model_package_arn, single, containers)
-        elif containers:
-            self.containers = _containers(
-                stack, list(containers), inference_execution, repository, bucket, single=single
-            )
-            data_keys = [c.model_data_key for c in containers if c.model_data_key is not None]
-            repository = repository if any(c.uses_repository for c in containers) else None
+        if model_data_prefix is not None and bucket is None:
+            raise ValueError("HostedModel: model_data_prefix goes with bucket")
+        if spec is None:
+            self.containers = _by_uri(image_uri, model_data_url, environment)
+            data_keys: list[str] = []
+            isolation = network_isolation is not False
         else:
-            self.containers, data_keys = _single(single, repository, bucket, model_data_prefix)
+            _spec_only(image_uri, model_data_url, environment, network_isolation)
+            self.containers, data_keys = _from_spec(
+                stack, spec, repository, bucket, model_package_group
+            )
+            repository = repository if _pulls_from_repository(spec) else None
+            isolation = spec.network_isolation
+        _under_prefix(data_keys, model_data_prefix)
+        self.spec: ModelSpec | None = spec
         self.image_uri = str(self.containers[0].image or "")
         self.model_data_url = self.containers[0].model_data_url
         self.created_role: iam.Role | None = None
@@ -131,29 +125,26 @@ class HostedModel(Construct):
         )
         self.security_group: ec2.SecurityGroup | None = None
         vpc_config = self._vpc_config(vpc, subnets, security_groups)
-        self.model = self._model(
-            bool(containers), inference_execution, vpc_config, network_isolation
-        )
+        self.model = self._model(spec, isolation, vpc_config)
         wait_for_role_policies(self.model, self.role)
         self.model_name: str = self.model.attr_model_name
 
     def _model(
         self,
-        containers: bool,
-        inference_execution: InferenceExecution | None,
-        vpc_config: sagemaker.CfnModel.VpcConfigProperty | None,
+        spec: ModelSpec | None,
         network_isolation: bool,
+        vpc_config: sagemaker.CfnModel.VpcConfigProperty | None,
     ) -> sagemaker.CfnModel:
-        """The model: one primary container, or ``Containers`` with their execution mode.
+        """The model: one primary container, or ``Containers`` with their execution mode (a
+        registered package: ``Containers``, as the registry guide deploys it).
 
         SageMaker checks the images and artifacts with the role when it creates the model: the
         caller makes the model wait for every policy of the role (this construct's and any
         other's)."""
-        if not containers and inference_execution is not None:
-            raise ValueError("HostedModel: inference_execution goes with containers")
-        mode = INFERENCE_EXECUTION_MODES[inference_execution or "serial"]
-        package = self.containers[0].model_package_name is not None
-        listed = containers or package  # a package: Containers, as the registry guide deploys it
+        containers = spec is not None and bool(spec.containers)
+        listed = containers or (spec is not None and spec.model_package is not None)
+        execution = spec.inference_execution if spec is not None else None
+        mode = INFERENCE_EXECUTION_MODES[execution or "serial"]
         return sagemaker.CfnModel(
             self,
             "Model",
@@ -162,7 +153,7 @@ class HostedModel(Construct):
             containers=self.containers if listed else None,
             inference_execution_config=(
                 sagemaker.CfnModel.InferenceExecutionConfigProperty(mode=mode)
-                if containers and not package
+                if containers
                 else None
             ),
             vpc_config=vpc_config,
@@ -303,51 +294,56 @@ class HostedModel(Construct):
         ]
 
 
-def _image(
+def _spec_only(
     image_uri: str | None,
-    repository: ecr.IRepository | None,
-    image_tag: str | None,
-    image_digest: str | None,
-) -> str:
-    if (image_uri is None) == (repository is None):
-        raise ValueError("HostedModel: give image_uri or repository (with image_tag or digest)")
-    if image_uri is not None:
-        if image_tag is not None or image_digest is not None:
-            raise ValueError("HostedModel: image_tag/image_digest go with repository")
-        return image_uri
-    assert repository is not None  # noqa: S101 - checked above
-    if (image_tag is None) == (image_digest is None):
-        raise ValueError("HostedModel: give exactly one of image_tag or image_digest")
-    if image_digest is not None:
-        return repository.repository_uri_for_digest(image_digest)
-    return repository.repository_uri_for_tag(image_tag)
-
-
-def _model_data(
     model_data_url: str | None,
-    bucket: s3.IBucket | None,
-    model_data_key: str | None,
-    model_data_prefix: str | None,
-) -> str | None:
-    if model_data_url is not None:
-        if bucket is not None or model_data_key is not None:
-            raise ValueError("HostedModel: give model_data_url or bucket + model_data_key")
-        if model_data_prefix is not None:
-            raise ValueError("HostedModel: model_data_prefix goes with bucket + model_data_key")
-        return model_data_url
-    if (bucket is None) != (model_data_key is None):
-        raise ValueError("HostedModel: bucket and model_data_key go together")
-    if bucket is None or model_data_key is None:
-        if model_data_prefix is not None:
-            raise ValueError("HostedModel: model_data_prefix goes with bucket + model_data_key")
-        return None
-    if model_data_prefix is not None and not (
-        cdk.Token.is_unresolved(model_data_key) or model_data_key.startswith(model_data_prefix)
-    ):
-        raise ValueError(
-            f"HostedModel: model_data_key {model_data_key!r} is not under {model_data_prefix!r}"
+    environment: Mapping[str, str] | None,
+    network_isolation: bool | None,
+) -> None:
+    given = [
+        name
+        for name, value in (
+            ("image_uri", image_uri),
+            ("model_data_url", model_data_url),
+            ("environment", environment),
+            ("network_isolation", network_isolation),
         )
-    return bucket.s3_url_for_object(model_data_key)
+        if value is not None
+    ]
+    if given:
+        raise ValueError(
+            f"HostedModel: spec declares the model's image, data, environment and network "
+            f"isolation: remove {', '.join(given)}"
+        )
+
+
+def _by_uri(
+    image_uri: str | None, model_data_url: str | None, environment: Mapping[str, str] | None
+) -> list[sagemaker.CfnModel.ContainerDefinitionProperty]:
+    """The one container of a model brought by URI (no ``spec``)."""
+    if image_uri is None:
+        raise ValueError(
+            "HostedModel: give spec (an image in the repository, containers or a model "
+            "package) or image_uri"
+        )
+    return [_definition(image_uri, model_data_url, environment)]
+
+
+def _under_prefix(model_data_keys: Sequence[str], model_data_prefix: str | None) -> None:
+    """The grants read ``model_data_prefix``: every model data key must be under it."""
+    for key in model_data_keys:
+        if model_data_prefix is not None and not key.startswith(model_data_prefix):
+            raise ValueError(
+                f"HostedModel: model_data_key {key!r} is not under {model_data_prefix!r}"
+            )
+
+
+def _pulls_from_repository(spec: ModelSpec) -> bool:
+    """Whether an image of ``spec`` is in the service's repository (a model package's may
+    be: the registry names it)."""
+    if spec.model_package is not None:
+        return True
+    return any(container.uses_repository for container in spec.container_specs())
 
 
 def _definition(
@@ -367,86 +363,84 @@ def _definition(
     )
 
 
-def _single(
-    single: tuple[
-        str | None, str | None, str | None, str | None, str | None, Mapping[str, str] | None
-    ],
+def _from_spec(
+    stack: cdk.Stack,
+    spec: ModelSpec,
     repository: ecr.IRepository | None,
     bucket: s3.IBucket | None,
-    model_data_prefix: str | None,
+    model_package_group: str | None,
 ) -> tuple[list[sagemaker.CfnModel.ContainerDefinitionProperty], list[str]]:
-    """The one container of a single-image model (``single``: image URI, tag, digest, model
-    data URL, model data key, environment) and the model data keys it reads."""
-    image_uri, image_tag, image_digest, model_data_url, model_data_key, environment = single
-    image = _image(image_uri, repository, image_tag, image_digest)
-    data = _model_data(model_data_url, bucket, model_data_key, model_data_prefix)
-    keys = [model_data_key] if model_data_key is not None else []
-    return [_definition(image, data, environment)], keys
+    """The container definitions of ``spec`` and the model data keys they read."""
+    if spec.model_package is not None:
+        return [_package(stack, spec, model_package_group)], []
+    containers = spec.container_specs()
+    definitions = [
+        _container(
+            stack,
+            container,
+            repository,
+            bucket,
+            where=f"containers[{index}]" if spec.containers else "spec",
+            primary=not spec.containers,
+        )
+        for index, container in enumerate(containers)
+    ]
+    return definitions, [c.model_data_key for c in containers if c.model_data_key is not None]
 
 
 def _package(
-    arn: str,
-    single: tuple[
-        str | None, str | None, str | None, str | None, str | None, Mapping[str, str] | None
-    ],
-    containers: Sequence[ContainerSpec] | None,
-) -> tuple[list[sagemaker.CfnModel.ContainerDefinitionProperty], list[str]]:
+    stack: cdk.Stack, spec: ModelSpec, model_package_group: str | None
+) -> sagemaker.CfnModel.ContainerDefinitionProperty:
     """The one container of a model made from a registered model package: its
     ``ModelPackageName`` (the package's inference specification supplies image and model data;
     "Deploy a Model in the Registry (Boto3)",
     https://docs.aws.amazon.com/sagemaker/latest/dg/model-registry-deploy.html), with an
-    optional environment (the SageMaker Python SDK's ``ModelPackage`` sends one the same way);
-    no model data keys (``single``: the single-image arguments, environment last)."""
-    environment = single[-1]
-    if containers or any(value is not None for value in single[:-1]):
+    optional environment (the SageMaker Python SDK's ``ModelPackage`` sends one the same
+    way)."""
+    package = spec.model_package
+    assert package is not None  # noqa: S101 - only package models come here
+    if package.arn is None and package.group is None and model_package_group is None:
         raise ValueError(
-            "HostedModel: model_package_arn replaces image_uri, image_tag, image_digest, "
-            "model_data_url, model_data_key and containers"
+            "HostedModel: model_package version needs its group: set model_package.group or "
+            "model_package_group"
         )
-    definition = sagemaker.CfnModel.ContainerDefinitionProperty(
-        model_package_name=arn,
-        environment=dict(sorted((environment or {}).items())) or None,
+    if package.arn is None and cdk.Token.is_unresolved(stack.region):
+        raise ValueError(
+            "HostedModel: a model package version needs a stack with an explicit region"
+        )
+    arn = package.package_arn(
+        region=stack.region, account=stack.account, default_group=model_package_group or ""
     )
-    return [definition], []
+    return sagemaker.CfnModel.ContainerDefinitionProperty(
+        model_package_name=arn,
+        environment=dict(sorted(spec.environment.items())) or None,
+    )
 
 
-def _containers(
+def _container(
     stack: cdk.Stack,
-    containers: list[ContainerSpec],
-    inference_execution: InferenceExecution | None,
+    container: ContainerSpec,
     repository: ecr.IRepository | None,
     bucket: s3.IBucket | None,
     *,
-    single: tuple[object, ...],
-) -> list[sagemaker.CfnModel.ContainerDefinitionProperty]:
-    """The container definitions of a multi-container model (``single``: the single-container
-    arguments, which must all be unset)."""
-    if any(value is not None for value in single):
-        raise ValueError(
-            "HostedModel: containers replace image_uri, image_tag, image_digest, "
-            "model_data_url, model_data_key and environment"
-        )
-    problems = containers_problems(containers, inference_execution)
-    if problems:
-        raise PropProblems(problems, subject="HostedModel")
-    definitions = []
-    for index, container in enumerate(containers):
-        if container.aws_image is not None:
-            if cdk.Token.is_unresolved(stack.region):
-                raise ValueError("HostedModel: an AWS image needs a stack with an explicit region")
-            image = container.aws_image.resolve(stack.region).uri
-        elif repository is None:
-            raise ValueError(f"HostedModel: containers[{index}] needs repository")
-        elif container.image_digest is not None:
-            image = repository.repository_uri_for_digest(container.image_digest)
-        else:
-            image = repository.repository_uri_for_tag(container.image_tag)
-        data = None
-        if container.model_data_key is not None:
-            if bucket is None:
-                raise ValueError(f"HostedModel: containers[{index}].model_data_key needs bucket")
-            data = bucket.s3_url_for_object(container.model_data_key)
-        definitions.append(
-            _definition(image, data, container.environment, container.hostname, primary=False)
-        )
-    return definitions
+    where: str,
+    primary: bool,
+) -> sagemaker.CfnModel.ContainerDefinitionProperty:
+    """One container's definition: its image (the repository's tag or digest, or the image
+    AWS provides in the stack's region) and model data in ``bucket``."""
+    if container.aws_image is not None:
+        if cdk.Token.is_unresolved(stack.region):
+            raise ValueError("HostedModel: an AWS image needs a stack with an explicit region")
+        image = container.aws_image.resolve(stack.region).uri
+    elif repository is None:
+        raise ValueError(f"HostedModel: {where} needs repository (an image tag or digest)")
+    elif container.image_digest is not None:
+        image = repository.repository_uri_for_digest(container.image_digest)
+    else:
+        image = repository.repository_uri_for_tag(container.image_tag)
+    data = None
+    if container.model_data_key is not None:
+        if bucket is None:
+            raise ValueError(f"HostedModel: {where} needs bucket (a model_data_key)")
+        data = bucket.s3_url_for_object(container.model_data_key)
+    return _definition(image, data, container.environment, container.hostname, primary=primary)

@@ -31,7 +31,7 @@ from annotated_types import Ge
 
 from mlops_cdk.aws.images import ResolvedImage, image_problem, resolve
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Pattern, declared_problems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, Pattern, declared_problems
 
 MIN_PIPELINE_CONTAINERS = 2
 MAX_CONTAINERS = 15
@@ -56,12 +56,6 @@ def image_tag_problem(value: str | None) -> str | None:
     return None
 
 
-def image_digest_problem(value: str | None) -> str | None:
-    if value is None or re.match(IMAGE_DIGEST_PATTERN, value):
-        return None
-    return f"{value!r} is not an image digest (sha256: and 64 hex digits)"
-
-
 def model_data_key_problem(value: str | None) -> str | None:
     """Why ``value`` is not a relative S3 key of a model archive, or None."""
     if value is None or (not value.startswith("/") and value.endswith(".tar.gz")):
@@ -79,6 +73,14 @@ def environment_problem(value: Mapping[str, str]) -> str | None:
         if len(item) > 1024:
             return f"value of {key!r} is longer than 1024 characters"
     return None
+
+
+# A model's and a container's image and data settings, declared once: the bounds pydantic
+# checks (and the JSON Schema shows) and :func:`declared_problems` checks for a library user.
+ImageTag = Annotated[str, Pattern(IMAGE_TAG_PATTERN), Check(image_tag_problem)]
+ImageDigest = Annotated[str, Pattern(IMAGE_DIGEST_PATTERN)]
+ModelDataKey = Annotated[str, Check(model_data_key_problem)]
+ContainerEnvironment = Annotated[dict[str, str], Check(environment_problem)]
 
 
 @dataclass(frozen=True)
@@ -141,23 +143,15 @@ class ContainerSpec:
 
     __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
 
-    image_tag: str | None = None
-    image_digest: str | None = None
+    image_tag: ImageTag | None = None
+    image_digest: ImageDigest | None = None
     aws_image: AwsImageSpec | None = None
-    model_data_key: str | None = None
-    environment: dict[str, str] = field(default_factory=dict)
+    model_data_key: ModelDataKey | None = None
+    environment: ContainerEnvironment = field(default_factory=dict)
     hostname: str | None = None
 
     def __post_init__(self) -> None:
-        problems: list[tuple[str, str]] = []
-        for name, problem in (
-            ("image_tag", image_tag_problem(self.image_tag)),
-            ("image_digest", image_digest_problem(self.image_digest)),
-            ("model_data_key", model_data_key_problem(self.model_data_key)),
-            ("environment", environment_problem(self.environment)),
-        ):
-            if problem is not None:
-                problems.append((name, problem))
+        problems = declared_problems(self)
         references = [self.image_tag, self.image_digest, self.aws_image]
         if sum(reference is not None for reference in references) != 1:
             problems.append(
@@ -307,3 +301,119 @@ class ModelPackageSpec:
             f"arn:{partition_of(region)}:sagemaker:{region}:{account}:model-package/"
             f"{group}/{self.version}"
         )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model serves, declared once for :class:`~mlops_cdk.constructs.model.HostedModel`
+    and the configuration's ``services.<name>.models[]``: exactly one of
+
+    - an image (``image_tag`` or ``image_digest`` in the service's repository, or
+      ``aws_image``) with its ``model_data_key`` and ``environment``;
+    - ``containers`` (2-15: an inference pipeline, ``inference_execution`` ``serial``, or
+      directly invocable containers, ``direct``);
+    - ``model_package``: a pinned version of a model registry's package group.
+
+    ``network_isolation``: no network access for the containers (serverless endpoints support
+    neither it nor a VPC)."""
+
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
+
+    image_tag: ImageTag | None = None
+    """Release tag of the image in the service's repository (never 'latest')."""
+    image_digest: ImageDigest | None = None
+    """Digest of the image in the service's repository (sha256:...)."""
+    aws_image: AwsImageSpec | None = None
+    """An image AWS provides instead of the service's repository: framework (xgboost,
+    linear-learner, sklearn, pytorch, tensorflow, huggingface), version, and processor
+    (cpu/gpu), py_version, base_framework (Hugging Face) when needed."""
+    model_data_key: ModelDataKey | None = None
+    """S3 key of model.tar.gz under the artifacts prefix (required, except with containers:
+    each container has its own)."""
+    environment: ContainerEnvironment = field(default_factory=dict)
+    """Environment variables of the container."""
+    network_isolation: bool = True
+    """No network access for the container."""
+    containers: list[ContainerSpec] = field(default_factory=list)
+    """2-15 containers instead of the model's own image: each with image_tag, image_digest or
+    aws_image, optional model_data_key, environment and hostname."""
+    inference_execution: InferenceExecution | None = None
+    """How the containers run (InferenceExecutionConfig): serial (an inference pipeline, the
+    default) or direct (each container invoked by its hostname)."""
+    model_package: ModelPackageSpec | None = None
+    """A registered model version instead of image and artifact: version (in the service's
+    model package group <env>-<service>, or group), or the package's arn (another account's
+    registry). Pinned: make promote writes it."""
+
+    def __post_init__(self) -> None:
+        problems = declared_problems(self)
+        if not problems:
+            if self.model_package is not None:
+                problems = self._package_problems()
+            elif self.containers:
+                problems = self._containers_problems()
+            else:
+                problems = self._image_problems()
+        if problems:
+            raise PropProblems(problems, subject="model")
+
+    def _package_problems(self) -> list[tuple[str, str]]:
+        """A model made from a registered package sets none of the image settings."""
+        problems = [
+            (name, "a model_package brings its own image and model data")
+            for name in ("image_tag", "image_digest", "aws_image", "model_data_key")
+            if getattr(self, name) is not None
+        ]
+        if self.containers:
+            problems.append(("containers", "a model_package brings its own containers"))
+        if self.inference_execution is not None:
+            problems.append(("inference_execution", "applies to a model with containers"))
+        return problems
+
+    def _containers_problems(self) -> list[tuple[str, str]]:
+        problems = [
+            (name, "a model with containers sets it in each container")
+            for name in ("image_tag", "image_digest", "aws_image", "model_data_key")
+            if getattr(self, name) is not None
+        ]
+        if self.environment:
+            problems.append(("environment", "a model with containers sets it in each container"))
+        return problems + containers_problems(self.containers, self.inference_execution)
+
+    def _image_problems(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.inference_execution is not None:
+            problems.append(("inference_execution", "applies to a model with containers"))
+        if sum(r is not None for r in (self.image_tag, self.image_digest, self.aws_image)) != 1:
+            problems.append(
+                (
+                    "image_tag",
+                    "set exactly one of image_tag or image_digest, or aws_image (or a "
+                    "model_package instead)",
+                )
+            )
+        if self.model_data_key is None:
+            problems.append(("model_data_key", "required: the model archive's S3 key"))
+        return problems
+
+    def container_specs(self) -> list[ContainerSpec]:
+        """The model's containers; a single-container model as one; none for a registered
+        model package (its inference specification names them)."""
+        if self.model_package is not None:
+            return []
+        if self.containers:
+            return list(self.containers)
+        return [
+            ContainerSpec(
+                image_tag=self.image_tag,
+                image_digest=self.image_digest,
+                aws_image=self.aws_image,
+                model_data_key=self.model_data_key,
+                environment=dict(self.environment),
+            )
+        ]
+
+    @property
+    def is_direct(self) -> bool:
+        """A multi-container model whose containers are invoked one at a time, by hostname."""
+        return bool(self.containers) and self.inference_execution == "direct"

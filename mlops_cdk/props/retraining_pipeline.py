@@ -34,7 +34,7 @@ from annotated_types import Ge, Le
 
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Pattern, declared_problems
-from mlops_cdk.props.model import AwsImageSpec, image_digest_problem, image_tag_problem
+from mlops_cdk.props.model import AwsImageSpec, ImageDigest, ImageTag
 
 # The parameters the retraining function passes to StartPipelineExecution
 # (mlops_cdk/functions/retrain/retrain.py, _run_pipeline): a pipeline that it starts must
@@ -84,12 +84,7 @@ def _image_problems(spec: Any) -> list[tuple[str, str]]:
     given = [n for n in ("image_tag", "image_digest", "aws_image") if getattr(spec, n) is not None]
     if len(given) != 1:
         return [("image_tag", "set exactly one of image_tag, image_digest or aws_image")]
-    problems: list[tuple[str, str]] = []
-    for name, check in (("image_tag", image_tag_problem), ("image_digest", image_digest_problem)):
-        problem = check(getattr(spec, name))
-        if problem is not None:
-            problems.append((name, problem))
-    return problems
+    return []  # the tag's and digest's own checks: their declarations (ImageTag, ImageDigest)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,8 +116,8 @@ class TrainingSpec:
 
     __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
-    image_tag: str | None = None
-    image_digest: str | None = None
+    image_tag: ImageTag | None = None
+    image_digest: ImageDigest | None = None
     aws_image: AwsImageSpec | None = None
     instance_type: Annotated[str, Pattern(_INSTANCE_TYPE)]
     instance_count: Annotated[int, Ge(1), Le(100), NUMBER] = 1
@@ -201,8 +196,8 @@ class EvaluationSpec:
 
     __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
-    image_tag: str | None = None
-    image_digest: str | None = None
+    image_tag: ImageTag | None = None
+    image_digest: ImageDigest | None = None
     aws_image: AwsImageSpec | None = None
     instance_type: Annotated[str, Pattern(_INSTANCE_TYPE)]
     instance_count: Annotated[int, Ge(1), Le(100), NUMBER] = 1

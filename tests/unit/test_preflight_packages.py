@@ -5,6 +5,7 @@ that does not exist, or one the execution role may not read fails with one line.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -129,13 +130,12 @@ def test_preflight_checks_every_package_model_of_the_service(aws: dict[str, Any]
     register(aws, "Approved")
     [config] = load_environments(CONFIG_DIR, only="stage")
     churn = config.services["churn"]
-    package_model = churn.models[0].model_copy(
-        update={
-            "name": "churn-pkg-v1",
-            "image_tag": None,
-            "model_data_key": None,
-            "model_package": ModelPackageSpec(version=1),
-        }
+    package_model = dataclasses.replace(
+        churn.models[0],
+        name="churn-pkg-v1",
+        image_tag=None,
+        model_data_key=None,
+        model_package=ModelPackageSpec(version=1),
     )
     services = {**config.services, "churn": churn.model_copy(update={"models": [package_model]})}
     config = config.model_copy(update={"services": services, "account": ACCOUNT})

@@ -14,6 +14,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.model import AwsImageSpec, ModelSpec
 from tests.helpers import imported_vpc, new_stack
 
 
@@ -81,6 +83,8 @@ def test_model_name_is_the_generated_attribute() -> None:
 
 # --- the library's conveniences: image and artifact from objects, grants, created role ---------
 
+SPEC = ModelSpec(image_tag="1.0.0", model_data_key="models/churn/v1/model.tar.gz")
+XGBOOST = AwsImageSpec(framework="xgboost", version="1.7-1")
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
 
@@ -88,13 +92,15 @@ def library_model(
     *, role: bool = False, prefix: str | None = None, vpc: bool = True, **kwargs: Any
 ) -> tuple[cdk.Stack, HostedModel]:
     stack = new_stack()
+    image = {"image_tag": kwargs.pop("image_tag", "1.0.0")}
+    if "image_digest" in kwargs:
+        image = {"image_digest": kwargs.pop("image_digest")}
     model = HostedModel(
         stack,
         "Model",
+        spec=ModelSpec(**image, model_data_key="models/churn/v1/model.tar.gz"),
         repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
-        image_tag=kwargs.pop("image_tag", "1.0.0"),
         bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
-        model_data_key="models/churn/v1/model.tar.gz",
         model_data_prefix=prefix,
         key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
         execution_role=iam.Role.from_role_arn(
@@ -159,7 +165,7 @@ def test_a_created_role_gets_hosting_and_exactly_the_models_image_artifact_and_k
 
 
 def test_a_given_role_is_only_granted_the_models_needs() -> None:
-    stack, model = library_model(role=True, image_tag=None, image_digest="sha256:" + "a" * 64)
+    stack, model = library_model(role=True, image_digest="sha256:" + "a" * 64)
     assert model.created_role is None
     found = statements(stack, model)
     assert set(found) == {
@@ -206,11 +212,18 @@ def test_bring_your_own_security_groups() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({}, "give image_uri or repository"),
-        ({"image_uri": "i", "image_tag": "1"}, "go with repository"),
-        ({"image_uri": "i", "model_data_url": "s3://b/k", "model_data_key": "k"}, "or bucket"),
-        ({"image_uri": "i", "model_data_key": "k"}, "bucket and model_data_key go together"),
-        ({"image_uri": "i", "model_data_prefix": "p/"}, "goes with bucket"),
+        ({}, "give spec .* or image_uri"),
+        ({"image_uri": "i", "model_data_prefix": "p/"}, "model_data_prefix goes with bucket"),
+        ({"spec": SPEC, "image_uri": "i"}, "spec declares .*: remove image_uri"),
+        (
+            {"spec": SPEC, "environment": {"A": "1"}, "network_isolation": False},
+            "remove environment, network_isolation",
+        ),
+        ({"spec": SPEC}, r"spec needs repository \(an image tag or digest\)"),
+        (
+            {"spec": ModelSpec(aws_image=XGBOOST, model_data_key="m/x.tar.gz")},
+            r"spec needs bucket \(a model_data_key\)",
+        ),
     ],
 )
 def test_invalid_model_props(kwargs: dict[str, Any], message: str) -> None:
@@ -218,8 +231,23 @@ def test_invalid_model_props(kwargs: dict[str, Any], message: str) -> None:
         HostedModel(new_stack(), "M", **kwargs)
 
 
-def test_repository_needs_exactly_one_image_reference() -> None:
-    stack = new_stack()
-    repository = ecr.Repository.from_repository_name(stack, "Repo", "models")
-    with pytest.raises(ValueError, match="exactly one of image_tag or image_digest"):
-        HostedModel(stack, "M", repository=repository)
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "model: image_tag: set exactly one of image_tag or image_digest, or aws_image"),
+        ({"image_tag": "latest"}, "image_tag: 'latest' does not pin a model version"),
+        ({"image_tag": "1", "image_digest": "sha1:x"}, "image_digest: String should match"),
+        ({"image_tag": "1", "model_data_key": "/abs.tar.gz"}, "model_data_key: '/abs.tar.gz'"),
+        (
+            {"image_tag": "1", "model_data_key": "m.tar.gz", "inference_execution": "direct"},
+            "inference_execution: applies to a model with containers",
+        ),
+        ({"image_tag": "1"}, "model_data_key: required: the model archive's S3 key"),
+    ],
+)
+def test_a_library_user_gets_the_configurations_model_errors(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    """ModelSpec is what the configuration's models[] validate into: the same checks."""
+    with pytest.raises(PropProblems, match=message):
+        ModelSpec(**kwargs)

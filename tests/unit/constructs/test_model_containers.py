@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.model import AwsImageSpec, ContainerSpec
+from mlops_cdk.props.model import AwsImageSpec, ContainerSpec, ModelSpec
 from tests.helpers import new_stack
 
 XGBOOST = AwsImageSpec(framework="xgboost", version="1.7-1")
@@ -25,16 +25,20 @@ def build(stack: cdk.Stack, *, grants: bool = True, mode: str | None = "direct")
         "Model",
         repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
         bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
-        containers=[
-            ContainerSpec(aws_image=XGBOOST, model_data_key="models/a/xgb.tar.gz", hostname="xgb"),
-            ContainerSpec(
-                image_tag="2.0.0",
-                model_data_key="models/a/own.tar.gz",
-                environment={"B": "2", "A": "1"},
-                hostname="own",
-            ),
-        ],
-        inference_execution=mode,  # type: ignore[arg-type]
+        spec=ModelSpec(
+            containers=[
+                ContainerSpec(
+                    aws_image=XGBOOST, model_data_key="models/a/xgb.tar.gz", hostname="xgb"
+                ),
+                ContainerSpec(
+                    image_tag="2.0.0",
+                    model_data_key="models/a/own.tar.gz",
+                    environment={"B": "2", "A": "1"},
+                    hostname="own",
+                ),
+            ],
+            inference_execution=mode,  # type: ignore[arg-type]
+        ),
         grants=grants,
     )
 
@@ -87,7 +91,7 @@ def test_without_grants_the_role_owner_grants() -> None:
         execution_role=role,
         repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
         bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
-        containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2")],
+        spec=ModelSpec(containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2")]),
         grants=False,
     )
     assert Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy") == {}
@@ -96,27 +100,23 @@ def test_without_grants_the_role_owner_grants() -> None:
 def test_refuses_what_sagemaker_refuses() -> None:
     stack = new_stack()
     with pytest.raises(PropProblems, match=r"containers\[0\]\.hostname: required for direct"):
-        HostedModel(
-            stack,
-            "Direct",
-            image_uri=None,
-            repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
+        ModelSpec(
             containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2", hostname="b")],
             inference_execution="direct",
         )
-    with pytest.raises(ValueError, match="containers replace image_uri"):
-        HostedModel(
-            stack,
-            "Both",
-            image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/r:1",
-            containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2")],
+    with pytest.raises(PropProblems, match="image_tag: a model with containers sets it in each"):
+        ModelSpec(
+            image_tag="1", containers=[ContainerSpec(image_tag="1"), ContainerSpec(image_tag="2")]
         )
-    with pytest.raises(ValueError, match="inference_execution goes with containers"):
+    with pytest.raises(PropProblems, match="containers: 1 containers; a multi-container model"):
+        ModelSpec(containers=[ContainerSpec(image_tag="1")])
+    with pytest.raises(ValueError, match=r"containers\[1\] needs repository"):
         HostedModel(
             stack,
-            "Single",
-            image_uri="123456789012.dkr.ecr.eu-west-1.amazonaws.com/r:1",
-            inference_execution="serial",
+            "NoRepository",
+            spec=ModelSpec(
+                containers=[ContainerSpec(aws_image=XGBOOST), ContainerSpec(image_tag="2")]
+            ),
         )
 
 
@@ -126,5 +126,7 @@ def test_aws_image_needs_an_explicit_region() -> None:
         HostedModel(
             stack,
             "Model",
-            containers=[ContainerSpec(aws_image=XGBOOST), ContainerSpec(aws_image=XGBOOST)],
+            spec=ModelSpec(
+                containers=[ContainerSpec(aws_image=XGBOOST), ContainerSpec(aws_image=XGBOOST)]
+            ),
         )
