@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import aws_cdk as cdk
@@ -32,8 +32,9 @@ class Resource:
     of its type read, as the template will show it. Each is read through jsii the first time a
     condition asks, then kept (a path-only condition never resolves a policy document)."""
 
-    def __init__(self, node: cdk.CfnResource) -> None:
+    def __init__(self, node: cdk.CfnResource, stack: cdk.Stack | None = None) -> None:
         self.node = node
+        self.stack = stack  # the node's stack, when the caller knows it (else Stack.of)
 
     @cached_property
     def path(self) -> str:
@@ -41,7 +42,7 @@ class Resource:
 
     @cached_property
     def props(self) -> dict[str, Any]:
-        return resolved_properties(self.node)
+        return resolved_properties(self.node, self.stack)
 
 
 @dataclass(frozen=True)
@@ -199,9 +200,10 @@ class ScannerSkips:
             write(node, rules)
 
 
-def write(node: cdk.CfnResource, rules: tuple[Skip, ...]) -> None:
-    """The skips of ``rules`` (of ``node``'s type) that apply to it, as its checkov metadata."""
-    resource = Resource(node)
+def write(node: cdk.CfnResource, rules: tuple[Skip, ...], stack: cdk.Stack | None = None) -> None:
+    """The skips of ``rules`` (of ``node``'s type) that apply to it, as its checkov metadata
+    (``stack``: ``node``'s stack, if known)."""
+    resource = Resource(node, stack)
     entries = [{"id": s.check_id, "comment": s.reason} for s in rules if s.applies(resource)]
     if entries:
         node.add_metadata(SCANNER, {"skip": entries})
@@ -231,12 +233,21 @@ class _WholeScope:
             found = child.node.find_all()
             # A stage nested deeper (the pipeline stack's) is its own, too.
             nested = any(isinstance(construct, cdk.Stage) for construct in found)
+            # Without nested stages or stacks, every resource found is in the stack `child`:
+            # known here, it need not be looked up per resource (a round trip to jsii each).
+            stack = (
+                child
+                if isinstance(child, cdk.Stack)
+                and not nested
+                and not any(isinstance(c, cdk.NestedStack) for c in found)
+                else None
+            )
             for construct in found:
                 if not isinstance(construct, cdk.CfnResource):
                     continue
                 rules = skips.rules(construct)
                 if rules and (not nested or cdk.Stage.of(construct) is self._scope):
-                    write(construct, rules)
+                    write(construct, rules, stack)
 
 
 # The properties the conditions read, per type, from the L1's public attributes.
@@ -249,14 +260,29 @@ _PROPERTIES = {
 }
 
 
-def resolved_properties(node: cdk.CfnResource) -> dict[str, Any]:
+def resolved_properties(node: cdk.CfnResource, stack: cdk.Stack | None = None) -> dict[str, Any]:
     """The property a condition reads, as the template will show it (tokens resolved), when
-    the node is the L1 class that has it (aws-cdk-lib's own providers are plain CfnResources)."""
+    the node is the L1 class that has it (aws-cdk-lib's own providers are plain CfnResources).
+    ``stack`` is ``node``'s stack when the caller knows it (else looked up)."""
     if type(node) is cdk.CfnResource:
+        name, attribute = "", ""
+    else:
+        name, attribute = _property_of_class(type(node))
+    if not attribute:
         return {}
-    static = getattr(type(node), "CFN_RESOURCE_TYPE_NAME", "")
-    name, attribute = _PROPERTIES.get(static if isinstance(static, str) else "", ("", ""))
-    if not attribute or not hasattr(type(node), attribute):
+    value = getattr(node, attribute)
+    if value is None:  # not set: nothing to resolve (resolving None gives None)
         return {}
-    value = cdk.Stack.of(node).resolve(getattr(node, attribute))
+    value = (stack or cdk.Stack.of(node)).resolve(value)
     return {} if value is None else {name: value}
+
+
+@cache
+def _property_of_class(cls: type) -> tuple[str, str]:
+    """(template name, attribute) of the property the conditions read of an L1 class, or
+    empty strings; per class, as reading ``CFN_RESOURCE_TYPE_NAME`` is a round trip to jsii."""
+    static = getattr(cls, "CFN_RESOURCE_TYPE_NAME", "")
+    name, attribute = _PROPERTIES.get(static if isinstance(static, str) else "", ("", ""))
+    if not attribute or not hasattr(cls, attribute):
+        return "", ""
+    return name, attribute

@@ -7,7 +7,7 @@ SageMaker pack).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
@@ -51,6 +51,28 @@ def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
 
     The reason must say why the finding does not apply or what compensates for it.
     """
+    acknowledge_each(scope, [(finding_id, reason)])
+
+
+def acknowledge_each(scope: IConstruct, acknowledgements: Sequence[tuple[str, str]]) -> None:
+    """:func:`acknowledge` for each ``(finding id, reason)`` pair, all on ``scope``.
+
+    Every pair is checked first, then all go in one call of ``Validations.acknowledge``, which
+    takes any number and files each as if acknowledged alone: one jsii round trip instead of
+    one per finding."""
+    checked = [(_checked(scope, f, reason), reason) for f, reason in acknowledgements]
+    if _recorder is not None:
+        path = scope.node.path
+        _recorder.extend(AcknowledgementRecord(path, f, reason) for f, reason in checked)
+        return
+    if checked:
+        _validations(scope).acknowledge(
+            *(cdk.Acknowledgment(id=f, reason=reason) for f, reason in checked)
+        )
+
+
+def _checked(scope: IConstruct, finding_id: str, reason: str) -> str:
+    """The qualified id of one acknowledgement; ValueError for several ids or a vague reason."""
     if "," in finding_id or not finding_id.strip():
         raise ValueError(f"acknowledge one finding id per call, got {finding_id!r}")
     if len(reason.strip()) < MIN_REASON_LENGTH:
@@ -58,11 +80,7 @@ def acknowledge(scope: IConstruct, finding_id: str, reason: str) -> None:
             f"acknowledgement of {finding_id} on {scope.node.path} needs a concrete reason "
             f"(at least {MIN_REASON_LENGTH} characters), got {reason!r}"
         )
-    full_id = qualified_finding_id(finding_id)
-    if _recorder is not None:
-        _recorder.append(AcknowledgementRecord(scope.node.path, full_id, reason))
-        return
-    _validations(scope).acknowledge(cdk.Acknowledgment(id=full_id, reason=reason))
+    return qualified_finding_id(finding_id)
 
 
 # A construct's Validations and Stack, looked up once per construct object: each lookup is a
@@ -98,15 +116,36 @@ def qualified_finding_id(finding_id: str) -> str:
 
 def nag_resource_string(scope: IConstruct, value: str) -> str:
     """Render an IAM resource the way cdk-nag names it in granular ids (``<Logical.Attr>``)."""
+    return nag_resource_strings(scope, (value,))[0]
+
+
+def nag_resource_strings(scope: IConstruct, values: Sequence[str]) -> list[str]:
+    """:func:`nag_resource_string` of each value; the values holding tokens are resolved
+    together, in one round trip to jsii (a list resolves element by element)."""
     # A string holds a token only as its "${Token[...]}" marker: a literal needs no resolving.
-    literal = "${Token[" not in value
-    return render_resource_value(value if literal else _stack(scope).resolve(value), strict=True)
+    tokens = [value for value in values if "${Token[" in value]
+    resolved = iter(_stack(scope).resolve(tokens) if tokens else ())
+    return [
+        render_resource_value(next(resolved) if "${Token[" in value else value, strict=True)
+        for value in values
+    ]
 
 
 def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str) -> None:
     """Acknowledge ``AwsSolutions-IAM5`` for one wildcard resource of the policy ``scope``."""
-    acknowledge(
-        scope, f"AwsSolutions-IAM5[Resource::{nag_resource_string(scope, resource)}]", reason
+    acknowledge_wildcard_resources(scope, {resource: reason})
+
+
+def acknowledge_wildcard_resources(scope: IConstruct, reasons: Mapping[str, str]) -> None:
+    """:func:`acknowledge_wildcard_resource` for each ``{resource: reason}``: each a separate
+    single-finding acknowledgement, in two round trips to jsii for all of them."""
+    rendered = nag_resource_strings(scope, list(reasons))
+    acknowledge_each(
+        scope,
+        [
+            (f"AwsSolutions-IAM5[Resource::{resource}]", reason)
+            for resource, reason in zip(rendered, reasons.values(), strict=True)
+        ],
     )
 
 
@@ -114,7 +153,6 @@ def acknowledge_all(scope: IConstruct, finding_ids: tuple[str, ...], reason: str
     """Acknowledge several packs' ids for the same underlying finding, with one reason.
 
     The packs report the same control under different ids (e.g. S3 replication in HIPAA and
-    NIST); each id is still a separate, single-finding acknowledgement.
+    NIST); each id is still a separate, single-finding acknowledgement (all in one jsii call).
     """
-    for finding_id in finding_ids:
-        acknowledge(scope, finding_id, reason)
+    acknowledge_each(scope, [(finding_id, reason) for finding_id in finding_ids])

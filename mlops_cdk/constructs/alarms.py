@@ -22,6 +22,8 @@ from mlops_cdk.aws.instance_types import gpus, vcpus
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, variant_metric
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
 
+FIVE_MINUTES = cdk.Duration.minutes(5)  # made once: each Duration is a round trip to jsii
+
 __all__ = [
     "INSTANCE_NAMESPACE",
     "ONE_MINUTE",
@@ -150,7 +152,7 @@ class EndpointAlarms(Construct):
             variant,
             "Invocations",
             "Sum",
-            period=cdk.Duration.minutes(5),
+            period=FIVE_MINUTES,
         ).create_alarm(
             scope_v,
             "NoInvocations",

@@ -18,6 +18,7 @@ from mlops_cdk.constructs.alarms import error_rate, variant_metric
 from mlops_cdk.constructs.watch import FailureWatch
 
 WIDTH = 12
+FIVE_MINUTES = cdk.Duration.minutes(5)  # made once: each Duration is a jsii round trip
 
 
 class EndpointDashboard(Construct):
@@ -62,9 +63,16 @@ class EndpointDashboard(Construct):
         def per_variant(
             metric: str, statistic: str, namespace: str = SAGEMAKER_NAMESPACE
         ) -> list[cloudwatch.IMetric]:
+            # The label is given to the Metric itself (as `.with_(label=...)` would set it): one
+            # jsii object per line instead of two.
             return [
-                variant_metric(endpoint_name, v, metric, statistic, namespace=namespace).with_(
-                    label=f"{v} {metric} {statistic}"
+                variant_metric(
+                    endpoint_name,
+                    v,
+                    metric,
+                    statistic,
+                    namespace=namespace,
+                    label=f"{v} {metric} {statistic}",
                 )
                 for v in variant_names
             ]
@@ -115,7 +123,7 @@ class EndpointDashboard(Construct):
                     metric_name=RETRAIN_DECISION_METRIC,
                     dimensions_map={"Decision": decision},
                     statistic="Sum",
-                    period=cdk.Duration.minutes(5),
+                    period=FIVE_MINUTES,
                     label=decision,
                 )
                 for decision in RETRAIN_DECISIONS
@@ -140,7 +148,7 @@ class EnvironmentOverview(Construct):
                 expression=f'SEARCH(\'{schema} MetricName="{metric}" '
                 f"EndpointName=\"{endpoint_prefix}\"', '{statistic}', 300)",
                 label=label,
-                period=cdk.Duration.minutes(5),
+                period=FIVE_MINUTES,
                 using_metrics={},
             )
 

@@ -104,10 +104,11 @@ class EventToTopic(Construct):
             "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
             "ArnEquals": {"aws:SourceArn": self.rule.rule_arn},
         }
+        events_principal = iam.ServicePrincipal("events.amazonaws.com")  # one object for both
         topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"{sid}Publish",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                principals=[events_principal],
                 actions=["sns:Publish"],
                 resources=[topic.topic_arn],
                 conditions=source,
@@ -116,7 +117,7 @@ class EventToTopic(Construct):
         self.dead_letters.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"{sid}DeadLetters",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                principals=[events_principal],
                 actions=["sqs:SendMessage"],
                 resources=[self.dead_letters.queue_arn],
                 conditions=source,

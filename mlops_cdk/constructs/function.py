@@ -46,7 +46,7 @@ from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import (
     acknowledge,
-    acknowledge_all,
+    acknowledge_each,
     acknowledge_wildcard_resource,
 )
 from mlops_cdk.aws.facts import LAMBDA_PYTHON_RUNTIME, MAX_ASYNC_EVENT_AGE_SECONDS
@@ -56,6 +56,9 @@ from mlops_cdk.constructs.watch import FailureWatch
 
 RUNTIME = lambda_.Runtime(LAMBDA_PYTHON_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 MAX_ASYNC_EVENT_AGE = cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS)
+# Durations made once: each cdk.Duration.<unit>() call is a round trip to jsii (immutable).
+FAILURE_RETENTION = cdk.Duration.days(14)  # SQS's maximum message retention
+DEFAULT_TIMEOUT = cdk.Duration.seconds(60)
 # Where invocations that failed every attempt go: a queue (asynchronous invocations), or nowhere
 # (a function only invoked synchronously: its caller gets the error).
 FailureDestination = Literal["queue", "none"]
@@ -73,7 +76,7 @@ def failure_queue(
         encryption=sqs.QueueEncryption.KMS,
         encryption_master_key=key,
         enforce_ssl=True,
-        retention_period=cdk.Duration.days(14),
+        retention_period=FAILURE_RETENTION,
         removal_policy=removal_policy,
     )
 
@@ -285,7 +288,7 @@ class WatchedFunction(Construct):
             # another (stateful) stack; the function's policy attaches to the role itself.
             role=iam.Role.from_role_arn(self, "RoleView", self.role.role_arn, mutable=False),
             environment=dict(environment or {}),
-            timeout=timeout or cdk.Duration.seconds(60),
+            timeout=timeout or DEFAULT_TIMEOUT,
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrency,
             log_group=self.log_group,
@@ -328,11 +331,12 @@ class WatchedFunction(Construct):
         """The function (and its invoke config and permissions) waits for its policy, and its
         resource for every policy of its role, wherever made: Lambda refuses a function in a VPC
         whose role may not manage network interfaces (CreateFunction)."""
-        self.function.node.add_dependency(self.policy)
-        resource = self.function.node.default_child
+        node, role = self.function.node, self.function.role  # each read is a jsii round trip
+        node.add_dependency(self.policy)
+        resource = node.default_child
         assert isinstance(resource, cdk.CfnResource)  # noqa: S101 - an L2 function
-        assert self.function.role is not None  # noqa: S101 - given to the function
-        wait_for_role_policies(resource, self.function.role)
+        assert role is not None  # noqa: S101 - given to the function
+        wait_for_role_policies(resource, role)
 
     def _acknowledge(
         self,
@@ -359,22 +363,33 @@ class WatchedFunction(Construct):
                 "destination, and the dead-letter queue of what invokes it): a dead-letter queue "
                 "of its own would only move failed records again.",
             )
-        acknowledge_all(
-            self.function,
-            ("HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"),
+        dlq = (
             "Failed asynchronous invocations go to an on-failure destination (KMS-encrypted "
             "SQS) that keeps the full invocation record, instead of a legacy dead-letter queue."
             if self.failure_queue is not None
             else "Invoked synchronously only: the caller receives the error (a dead-letter "
-            "queue applies to asynchronous invocations).",
+            "queue applies to asynchronous invocations)."
         )
-        if reserved_concurrency is None:
-            acknowledge_all(
-                self.function,
-                ("HIPAA.Security-LambdaConcurrency", "NIST.800.53.R5-LambdaConcurrency"),
-                "No reservation by default: Lambda refuses one that leaves fewer than 100 "
-                f"unreserved executions (new accounts); {invoked_by}",
-            )
+        concurrency = (
+            "No reservation by default: Lambda refuses one that leaves fewer than 100 "
+            f"unreserved executions (new accounts); {invoked_by}"
+        )
+        # Both packs' ids of each finding, acknowledged on the function in one jsii call.
+        acknowledge_each(
+            self.function,
+            [
+                ("HIPAA.Security-LambdaDLQ", dlq),
+                ("NIST.800.53.R5-LambdaDLQ", dlq),
+                *(
+                    [
+                        ("HIPAA.Security-LambdaConcurrency", concurrency),
+                        ("NIST.800.53.R5-LambdaConcurrency", concurrency),
+                    ]
+                    if reserved_concurrency is None
+                    else []
+                ),
+            ],
+        )
 
 
 class FunctionParts:

@@ -38,7 +38,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resources
 from mlops_cdk.constructs.function import (
     MAX_ASYNC_EVENT_AGE,
     AsyncInvocation,
@@ -54,6 +54,9 @@ from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 from mlops_cdk.props.quality import NEW_MATCHED_METRIC, QualityCheckSpec, ground_truth_prefix
 
 CODE_DIR = asset_dir("quality")
+# Durations made once: each cdk.Duration.<unit>() call is a round trip to jsii (immutable).
+TIMEOUT = cdk.Duration.minutes(10)
+ONE_HOUR = cdk.Duration.hours(1)
 
 
 class QualityCheck(FunctionParts, Construct):
@@ -166,7 +169,7 @@ class QualityCheck(FunctionParts, Construct):
             "once per period.",
             vpc=placement,
             environment=environment,
-            timeout=cdk.Duration.minutes(10),
+            timeout=TIMEOUT,
             memory_size=1024,
             reserved_concurrency=reserved_concurrency,
             # A failed run is not retried: the next scheduled run reads the window again.
@@ -249,16 +252,12 @@ class QualityCheck(FunctionParts, Construct):
 
     def _heartbeat_alarm(self) -> cloudwatch.Alarm:
         hours = self.spec.label_heartbeat_hours
-        for readable in self.readable_objects:
-            acknowledge_wildcard_resource(
-                self.policy,
-                readable,
-                "Read-only access to this service's data-capture and ground-truth prefixes: "
-                "SageMaker and the label deliveries name objects by hour and a random suffix.",
-            )
-        return self.metric(
-            NEW_MATCHED_METRIC, statistic="Sum", period=cdk.Duration.hours(1)
-        ).create_alarm(
+        reason = (
+            "Read-only access to this service's data-capture and ground-truth prefixes: "
+            "SageMaker and the label deliveries name objects by hour and a random suffix."
+        )
+        acknowledge_wildcard_resources(self.policy, dict.fromkeys(self.readable_objects, reason))
+        return self.metric(NEW_MATCHED_METRIC, statistic="Sum", period=ONE_HOUR).create_alarm(
             self,
             "LabelHeartbeatAlarm",
             alarm_description=f"Quality check of {self.endpoint_name}: no new ground-truth label "

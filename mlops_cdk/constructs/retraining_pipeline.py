@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import aws_cdk as cdk
@@ -43,7 +44,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import acknowledge_all, acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_all, acknowledge_wildcard_resources
 from mlops_cdk.aws.facts import TRAINING_LOG_GROUP, has_local_nvme
 from mlops_cdk.aws.pipeline_events import execution_failure_pattern
 from mlops_cdk.constructs.encryption import key_use_statements
@@ -133,9 +134,7 @@ class RetrainingPipeline(Construct):
             pipeline_description=f"Retraining of {service}: train, evaluate, register if "
             f"{spec.evaluation.metric.name} meets its threshold (pending approval)",
             role_arn=self.role.role_arn,
-            pipeline_definition={
-                "PipelineDefinitionBody": cdk.Stack.of(self).to_json_string(definition)
-            },
+            pipeline_definition={"PipelineDefinitionBody": self._stack.to_json_string(definition)},
         )
         # SageMaker checks the role when the pipeline is created or updated.
         self.pipeline.node.add_dependency(policy, *self._job_policies)
@@ -158,6 +157,30 @@ class RetrainingPipeline(Construct):
             "one distributed training or processing job), not a CIDR range.",
         )
 
+    # --- values read through jsii once (each read is a round trip; the value never changes)
+
+    @cached_property
+    def _stack(self) -> cdk.Stack:
+        return cdk.Stack.of(self)
+
+    @cached_property
+    def _bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    @cached_property
+    def _report_objects(self) -> str:
+        """The evaluation reports of every execution (the service's reports prefix)."""
+        _, reports, _ = retraining_prefixes(self.service)
+        return self.bucket.arn_for_objects(f"{reports}*")
+
+    @cached_property
+    def _key_arn(self) -> str:
+        return self.key.key_arn
+
+    @cached_property
+    def _security_group_id(self) -> str:
+        return self.security_group.security_group_id
+
     # --- roles ---------------------------------------------------------------------------
 
     def _job_role(
@@ -165,7 +188,7 @@ class RetrainingPipeline(Construct):
     ) -> iam.IRole:
         """The training role of the service's prefixes, plus what evaluation needs: read the
         trained models, write reports, processing logs."""
-        models, reports, checkpoints = retraining_prefixes(self.service)
+        models, _, checkpoints = retraining_prefixes(self.service)
         training = SageMakerTrainingRole(
             self,
             "JobRole",
@@ -179,8 +202,8 @@ class RetrainingPipeline(Construct):
             path=role_path,
         )
         model_objects = self.bucket.arn_for_objects(f"{models}*")
-        report_objects = self.bucket.arn_for_objects(f"{reports}*")
-        logs = cdk.Stack.of(self).format_arn(
+        report_objects = self._report_objects
+        logs = self._stack.format_arn(
             service="logs",
             resource="log-group",
             resource_name=f"{PROCESSING_LOG_GROUP}:*",
@@ -218,19 +241,21 @@ class RetrainingPipeline(Construct):
                 ),
             ],
         )
-        for resource, reason in (
-            (model_objects, "Models this service's training jobs wrote (named per job)."),
-            (report_objects, "Evaluation reports, one folder per pipeline execution."),
-            (logs, f"SageMaker writes processing job logs to {PROCESSING_LOG_GROUP}."),
-        ):
-            acknowledge_wildcard_resource(evaluation, resource, reason)
+        acknowledge_wildcard_resources(
+            evaluation,
+            {
+                model_objects: "Models this service's training jobs wrote (named per job).",
+                report_objects: "Evaluation reports, one folder per pipeline execution.",
+                logs: f"SageMaker writes processing job logs to {PROCESSING_LOG_GROUP}.",
+            },
+        )
         self._job_policies: list[Construct] = [training.policy, evaluation]
         return training.role
 
     def _pipeline_role(self, group_name: str, role_path: str) -> tuple[iam.IRole, Construct]:
         """Start this pipeline's jobs (with its key and security group), register into its
         group, read its evaluation reports (JsonGet), pass the job role only."""
-        stack = cdk.Stack.of(self)
+        stack = self._stack
         role = iam.Role(
             self,
             "Role",
@@ -253,7 +278,6 @@ class RetrainingPipeline(Construct):
         packages = stack.format_arn(
             service="sagemaker", resource="model-package", resource_name=f"{group_name.lower()}/*"
         )
-        _, reports, _ = retraining_prefixes(self.service)
         policy = iam.ManagedPolicy(
             self,
             "RolePolicy",
@@ -273,7 +297,7 @@ class RetrainingPipeline(Construct):
                 iam.PolicyStatement(
                     sid="ReadEvaluationReports",
                     actions=["s3:GetObject"],
-                    resources=[self.bucket.arn_for_objects(f"{reports}*")],
+                    resources=[self._report_objects],
                 ),
                 iam.PolicyStatement(
                     sid="PassJobRoleToSageMaker",
@@ -290,20 +314,19 @@ class RetrainingPipeline(Construct):
             jobs["processing-job"]: "As for training jobs: named by Pipelines, created only "
             "with this stack's key and security group.",
             packages: "Versions of this service's model package group only.",
-            self.bucket.arn_for_objects(f"{reports}*"): "JsonGet reads the evaluation report "
+            self._report_objects: "JsonGet reads the evaluation report "
             "of each execution (one folder per execution).",
         }
-        for resource, reason in reasons.items():
-            acknowledge_wildcard_resource(policy, resource, reason)
+        acknowledge_wildcard_resources(policy, reasons)
         return role, policy
 
     def _job_statements(self, jobs: dict[str, str]) -> list[iam.PolicyStatement]:
         """Create jobs only with the key on their volumes and in this pipeline's security
         group; describe, stop and tag the pipeline's jobs."""
         conditions = {
-            "StringEquals": {"sagemaker:VolumeKmsKey": self.key.key_arn},
+            "StringEquals": {"sagemaker:VolumeKmsKey": self._key_arn},
             "ForAllValues:StringEquals": {
-                "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id]
+                "sagemaker:VpcSecurityGroupIds": [self._security_group_id]
             },
         }
         return [
@@ -339,7 +362,7 @@ class RetrainingPipeline(Construct):
         pipeline's key; the returned notification's ``watch`` holds its alarms, without
         actions (the owner's)."""
         # SageMaker pipeline ARNs use the lower-cased name (the pattern ignores case anyway).
-        pipeline_arn = cdk.Stack.of(self).format_arn(
+        pipeline_arn = self._stack.format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.pipeline_name.lower()
         )
         execution = events.EventField.from_path("$.detail.pipelineExecutionArn")
@@ -411,12 +434,12 @@ class RetrainingPipeline(Construct):
         }
 
     def _s3(self, prefix: str) -> str:
-        return f"s3://{self.bucket.bucket_name}/{prefix}"
+        return f"s3://{self._bucket_name}/{prefix}"
 
     def _vpc_config(self) -> dict[str, Any]:
         return {
             "Subnets": self.subnet_ids,
-            "SecurityGroupIds": [self.security_group.security_group_id],
+            "SecurityGroupIds": [self._security_group_id],
         }
 
     def _resources(self, instance_type: str, count: int, volume_gb: int) -> dict[str, Any]:
@@ -428,7 +451,7 @@ class RetrainingPipeline(Construct):
             "VolumeSizeInGB": volume_gb,
         }
         if not has_local_nvme(instance_type):
-            resources["VolumeKmsKeyId"] = self.key.key_arn
+            resources["VolumeKmsKeyId"] = self._key_arn
         return resources
 
     def _training_step(self, image: str) -> dict[str, Any]:
@@ -440,7 +463,7 @@ class RetrainingPipeline(Construct):
             "RoleArn": self.job_role.role_arn,
             "HyperParameters": dict(training.hyperparameters),
             "InputDataConfig": [self._channel(name) for name in training.channels],
-            "OutputDataConfig": {"S3OutputPath": self._s3(models), "KmsKeyId": self.key.key_arn},
+            "OutputDataConfig": {"S3OutputPath": self._s3(models), "KmsKeyId": self._key_arn},
             "ResourceConfig": self._resources(
                 training.instance_type, training.instance_count, training.volume_gb
             ),
@@ -514,7 +537,7 @@ class RetrainingPipeline(Construct):
                         },
                     }
                 ],
-                "KmsKeyId": self.key.key_arn,
+                "KmsKeyId": self._key_arn,
             },
             "NetworkConfig": {
                 "EnableNetworkIsolation": evaluation.network_isolation,

@@ -27,6 +27,8 @@ from constructs import Construct
 
 from mlops_cdk.constructs.function import send_to_queue_statements
 
+ONE_DAY = cdk.Duration.hours(24)  # made once: each Duration is a round trip to jsii
+
 
 @dataclass(frozen=True)
 class ScheduledInvocation:
@@ -87,7 +89,7 @@ def schedule_function(
         # Deliveries that fail (throttling) are retried within one period at most: a later
         # delivery would overlap the next run.
         retry_attempts=3,
-        max_event_age=shorter(every, cdk.Duration.hours(24)),
+        max_event_age=shorter(every, ONE_DAY),
     )
     schedule = scheduler.Schedule(
         scope,

@@ -27,7 +27,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 EVENTS_NAMESPACE = "AWS/Events"
 FAILED_INVOCATIONS_METRIC = "FailedInvocations"
@@ -73,16 +73,15 @@ class FailureWatch(Construct):
         self.subject = subject
         self.alarms: list[cloudwatch.Alarm] = []
         self.metrics: list[tuple[str, cloudwatch.Metric]] = []
+        self._alarm_ids: set[str] = set()  # of the alarms, its only children: no jsii lookups
         hint = f" {replay.strip()}" if replay.strip() else ""
-
-        def label(what: str, watched: IConstruct, of: Sequence[object]) -> str:
-            return f"{subject}: {what}" + (f" ({watched.node.id})" if len(of) > 1 else "")
 
         for queue in queues:
             self._watch(
-                queue,
+                queue.node.id,
                 "Waiting",
-                label=label("failed invocations waiting", queue, queues),
+                what="failed invocations waiting",
+                many=len(queues) > 1,
                 metric=queue.metric_approximate_number_of_messages_visible(
                     statistic="Maximum", period=PERIOD
                 ),
@@ -93,9 +92,10 @@ class FailureWatch(Construct):
             )
         for function in functions:
             self._watch(
-                function,
+                function.node.id,
                 "Errors",
-                label=label("function errors", function, functions),
+                what="function errors",
+                many=len(functions) > 1,
                 metric=function.metric_errors(statistic="Sum", period=PERIOD),
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 threshold=1,
@@ -104,9 +104,10 @@ class FailureWatch(Construct):
             )
         for rule in rules:
             self._watch(
-                rule,
+                rule.node.id,
                 "FailedInvocations",
-                label=label("undelivered events", rule, rules),
+                what="undelivered events",
+                many=len(rules) > 1,
                 metric=rule_failures(rule),
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 threshold=1,
@@ -116,18 +117,24 @@ class FailureWatch(Construct):
 
     def _watch(
         self,
-        watched: IConstruct,
+        watched_id: str,
         kind: str,
         *,
-        label: str,
+        what: str,
+        many: bool,
         metric: cloudwatch.Metric,
         comparison: cloudwatch.ComparisonOperator,
         threshold: float,
         description: str,
     ) -> None:
-        alarm_id = f"{watched.node.id}{kind}"
-        if self.node.try_find_child(alarm_id) is not None:
+        """An alarm on ``metric``, named after the watched construct (``watched_id``, its id read
+        once through jsii) and ``kind``; the dashboard label says ``what`` of which, when there
+        are ``many`` of its kind."""
+        label = f"{self.subject}: {what}" + (f" ({watched_id})" if many else "")
+        alarm_id = f"{watched_id}{kind}"
+        if alarm_id in self._alarm_ids:
             alarm_id = f"{alarm_id}{len(self.alarms) + 1}"
+        self._alarm_ids.add(alarm_id)
         self.alarms.append(
             cloudwatch.Alarm(
                 self,

@@ -65,9 +65,9 @@ def test_only_resources_with_rules_are_visited(monkeypatch: pytest.MonkeyPatch) 
     visited: list[str] = []
     original = scanner_skips.write
 
-    def write(node: Any, rules: Any) -> None:
+    def write(node: Any, rules: Any, stack: Any = None) -> None:
         visited.append(node.node.path)
-        original(node, rules)
+        original(node, rules, stack)
 
     monkeypatch.setattr(scanner_skips, "write", write)
     template = _stage_template(whole_scope=True)
