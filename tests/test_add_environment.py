@@ -3,8 +3,17 @@ site holds it), followed literally on a copy of the repository: copy config/stag
 config/qa.yaml, make the edits the steps name, add the cdk.context.json entry and the pipeline
 stage, commit, then `make synth ENV=qa` and every test module that reads config/ pass there.
 
-Slow (a synth and the review's end-to-end test in the copy, about 3.5 minutes on one core):
-`make test-fast` skips all but the check of the runbook's text.
+How that proves the whole suite stays green with the new environment: every test module that
+reads config/ runs in the copy (whole modules, the review's end-to-end run of both sides of
+every environment included); the other modules do not read config/ (READS_CONFIG below), and
+the tests of the session synth read tests/fixtures/ only, which the steps leave unchanged
+(checked), so their result in this run stands for the copy. The new environment passes every gate,
+aws-cdk-lib's built-in CloudFormation Validate plugin included, in step 5 (`make diagram`); the
+review's end-to-end run in the copy leaves that plugin out (CDK_VALIDATION=false, see that test:
+the reports read templates and acknowledgements, the same either way).
+
+Slow (a synth and the review's end-to-end test in the copy, about 45 s of CPU): `make
+test-fast` skips all but the check of the runbook's text.
 """
 
 from __future__ import annotations
@@ -137,7 +146,9 @@ def follow_the_steps(repo: Path, new: NewEnvironment) -> None:
     #    this checkout's, installed already. Then commit it all.
     # Not the outer make's variables either (under `make test` a nested make would print
     # "Entering/Leaving directory" lines and inherit its flags).
-    outer = {"PYTHONPATH", "VIRTUAL_ENV", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
+    # CDK_VALIDATION: every gate, the built-in template validation too, whatever the caller set.
+    outer = {"PYTHONPATH", "VIRTUAL_ENV", "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES",
+             "CDK_VALIDATION"}  # fmt: skip
     environ = {k: v for k, v in os.environ.items() if k not in outer}
     run([MAKE, "-o", "install", "diagram", f"ENV={new.name}"], repo, env=environ)
     commit(repo, f"add environment {new.name}")
