@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from mlops_cdk.app.builder import add_environments, add_pipeline, create_app
 from mlops_cdk.config import ConfigError
 from mlops_cdk.config.context import context_problems
 from mlops_cdk.config.loader import environment_file, load_config_dir
@@ -31,13 +30,23 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    # The files first: a configuration error is reported before the CDK (Node, jsii) starts.
+    try:
+        all_configs, pipeline = load_config_dir(CONFIG_DIR)
+    except ConfigError as exc:
+        return _report(exc)
+    from mlops_cdk.app.builder import (  # noqa: PLC0415 - starts jsii: only once the files are valid
+        add_environments,
+        add_pipeline,
+        create_app,
+    )
+
     app = create_app()
     env_name = app.node.try_get_context("env")  # `-c env=dev`; none means every environment
     pipeline_mode = str(app.node.try_get_context("pipeline") or "").lower() in ("true", "1")
     try:
         if pipeline_mode and env_name:
             raise ConfigError(["-c pipeline=true builds every stage: drop -c env"])
-        all_configs, pipeline = load_config_dir(CONFIG_DIR)
         if pipeline_mode and pipeline is None:
             raise ConfigError([f"-c pipeline=true needs {CONFIG_DIR.name}/pipeline.yaml"])
         configs = [c for c in all_configs if c.name == env_name] if env_name else all_configs
@@ -52,9 +61,7 @@ def main() -> int:
         if lookups:
             raise ConfigError(lookups)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"configuration error: {problem}", file=sys.stderr)
-        return 2
+        return _report(exc)
     if pipeline_mode and pipeline is not None:
         add_pipeline(app, pipeline, all_configs)
     else:
@@ -71,6 +78,12 @@ def main() -> int:
         )
         return 3
     return 0
+
+
+def _report(exc: ConfigError) -> int:
+    for problem in exc.problems:
+        print(f"configuration error: {problem}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

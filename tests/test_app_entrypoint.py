@@ -23,9 +23,10 @@ def run_app(
     *,
     context: dict[str, Any] | None = None,
     through_cli: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """app.py as the CLI runs it (CDK_OUTDIR, CDK_CONTEXT_JSON), on the fixture configs."""
-    environ = dict(os.environ)
+    environ = {**os.environ, **(extra_env or {})}
     context = {**(context if context is not None else cdk_context())}
     if env:
         context["env"] = env
@@ -75,6 +76,21 @@ def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -
     assert f"{tmp_path.name}/dev.yaml: network.new_vpc.cidr: " in lines[0]
     assert "Traceback" not in result.stderr
     assert not (ROOT / "cdk.out.test-entrypoint" / "manifest.json").exists()
+
+
+def test_a_file_error_is_reported_before_the_cdk_starts(tmp_path: Path) -> None:
+    """The files are read first: with no Node to start (JSII_NODE names none), a file error is
+    still its one line; a valid file then needs the CDK (and fails without Node)."""
+    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    data["log_retention_days"] = 13
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    no_node = {"JSII_NODE": str(tmp_path / "no-node")}
+    result = run_app("dev", config_dir=tmp_path, extra_env=no_node)
+    assert result.returncode == 2
+    assert [line.split(": ")[2] for line in error_lines(result)] == ["log_retention_days"]
+    assert "Traceback" not in result.stderr
+    (tmp_path / "dev.yaml").write_text((CONFIG_DIR / "dev.yaml").read_text())
+    assert run_app("dev", config_dir=tmp_path, extra_env=no_node).returncode not in (0, 2)
 
 
 def test_run_directly_says_to_use_the_cli() -> None:
