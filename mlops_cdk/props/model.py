@@ -357,13 +357,17 @@ class ModelSpec:
         if problems:
             raise PropProblems(problems, subject="model")
 
-    def _package_problems(self) -> list[tuple[str, str]]:
-        """A model made from a registered package sets none of the image settings."""
-        problems = [
-            (name, "a model_package brings its own image and model data")
+    def _image_settings_set(self, why: str) -> list[tuple[str, str]]:
+        """``why`` for each of the model's own image settings that is set."""
+        return [
+            (name, why)
             for name in ("image_tag", "image_digest", "aws_image", "model_data_key")
             if getattr(self, name) is not None
         ]
+
+    def _package_problems(self) -> list[tuple[str, str]]:
+        """A model made from a registered package sets none of the image settings."""
+        problems = self._image_settings_set("a model_package brings its own image and model data")
         if self.containers:
             problems.append(("containers", "a model_package brings its own containers"))
         if self.inference_execution is not None:
@@ -371,11 +375,7 @@ class ModelSpec:
         return problems
 
     def _containers_problems(self) -> list[tuple[str, str]]:
-        problems = [
-            (name, "a model with containers sets it in each container")
-            for name in ("image_tag", "image_digest", "aws_image", "model_data_key")
-            if getattr(self, name) is not None
-        ]
+        problems = self._image_settings_set("a model with containers sets it in each container")
         if self.environment:
             problems.append(("environment", "a model with containers sets it in each container"))
         return problems + containers_problems(self.containers, self.inference_execution)
