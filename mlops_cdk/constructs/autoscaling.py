@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
@@ -36,6 +38,10 @@ _INSTANCE_METRICS: dict[str, appscaling.PredefinedMetric] = {
         appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION
     ),
 }
+# A Duration is an immutable value: one per number of seconds, shared by every policy (making
+# one is a jsii round trip; services mostly use the same cooldowns).
+_seconds = cache(cdk.Duration.seconds)
+
 _INSTANCES = "sagemaker:variant:DesiredInstanceCount"
 _PROVISIONED_CONCURRENCY = "sagemaker:variant:DesiredProvisionedConcurrency"
 
@@ -113,8 +119,8 @@ class VariantAutoscaling(Construct):
             "Tracking",
             target_value=target,
             predefined_metric=metric,
-            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
-            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+            scale_in_cooldown=_seconds(scaling.scale_in_cooldown_seconds),
+            scale_out_cooldown=_seconds(scaling.scale_out_cooldown_seconds),
         )
 
     def _scheduled(self, action: ScheduledScaling) -> None:

@@ -88,12 +88,13 @@ def deny_grants_not_for_aws_resources() -> iam.PolicyStatement:
 
 def key_use_statements(key: kms.IKey) -> list[iam.PolicyStatement]:
     """The IAM half of key use (the key policy must admit the principal too)."""
+    key_arn = key.key_arn  # read once: each read is a jsii round trip
     return [
-        iam.PolicyStatement(sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[key.key_arn]),
+        iam.PolicyStatement(sid="UseKey", actions=list(KEY_USE_ACTIONS), resources=[key_arn]),
         iam.PolicyStatement(
             sid="KeyGrantsForAwsResources",
             actions=["kms:CreateGrant"],
-            resources=[key.key_arn],
+            resources=[key_arn],
             conditions=GRANT_FOR_AWS_RESOURCE,
         ),
     ]

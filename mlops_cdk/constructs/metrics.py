@@ -18,6 +18,7 @@ method only when you know what SageMaker sends.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -43,7 +44,34 @@ def variant_metric(
     label: str | None = None,
     unit: cloudwatch.Unit | None = None,
 ) -> cloudwatch.Metric:
-    """``metric_name`` of one variant (dimensions ``EndpointName``, ``VariantName``)."""
+    """``metric_name`` of one variant (dimensions ``EndpointName``, ``VariantName``).
+
+    The same metric is the same (immutable) object: a service's alarms, rates and dashboard ask
+    for the same metrics, and making one is a jsii round trip."""
+    return _metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        endpoint_name=endpoint_name,
+        variant=variant,
+        statistic=statistic,
+        period=period,
+        label=label,
+        unit=unit,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _metric(
+    *,
+    namespace: str,
+    metric_name: str,
+    endpoint_name: str,
+    variant: str,
+    statistic: str,
+    period: cdk.Duration,
+    label: str | None,
+    unit: cloudwatch.Unit | None,
+) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=namespace,
         metric_name=metric_name,
@@ -87,7 +115,18 @@ def error_rate(
 ) -> cloudwatch.MathExpression:
     """Errors as a percentage of invocations; 0 when there is no traffic.
 
-    Metric ids are unique per variant and error kind, so several rates can share a graph."""
+    Metric ids are unique per variant and error kind, so several rates can share a graph. The
+    same rate is one (immutable) object, as :func:`variant_metric`: an alarm and the dashboard
+    graph ask for the same rates."""
+    return _error_rate(
+        endpoint_name=endpoint_name, variant=variant, errors_metric=errors_metric, period=period
+    )
+
+
+@lru_cache(maxsize=1024)
+def _error_rate(
+    *, endpoint_name: str, variant: str, errors_metric: str, period: cdk.Duration
+) -> cloudwatch.MathExpression:
     suffix = re.sub(r"[^a-z0-9]", "_", f"{variant}_{errors_metric}".lower())
     errors, invocations = f"err_{suffix}", f"inv_{suffix}"
     return cloudwatch.MathExpression(

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resources
 from mlops_cdk.constructs.network import https_egress_only_group
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import (
@@ -255,14 +255,13 @@ class HostedModel(Construct):
             roles=[self.role],
             statements=statements,
         )
-        if star:
-            acknowledge_wildcard_resource(
-                policy,
-                "*",
-                "Only actions that take no resource ARN use '*': " + ", ".join(star) + ".",
-            )
-        for resource, reason in wildcards.items():
-            acknowledge_wildcard_resource(policy, resource, reason)
+        if star:  # first, as before the object wildcards
+            wildcards = {
+                "*": "Only actions that take no resource ARN use '*': " + ", ".join(star) + ".",
+                **wildcards,
+            }
+        # One call for all (each call is a resolve and an acknowledge, jsii round trips).
+        acknowledge_wildcard_resources(policy, wildcards)
         return policy
 
     @staticmethod

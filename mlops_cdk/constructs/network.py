@@ -19,6 +19,8 @@ only, and bound what they reach:
 
 from __future__ import annotations
 
+from functools import cache
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -286,8 +288,15 @@ def https_egress_only_group(
     group = ec2.SecurityGroup(
         scope, construct_id, vpc=vpc, description=description, allow_all_outbound=False
     )
-    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), egress)
+    group.add_egress_rule(*_https_anywhere(), egress)
     return group
+
+
+@cache
+def _https_anywhere() -> tuple[ec2.IPeer, ec2.Port]:
+    """Any IPv4 address, TCP 443: values (not constructs), made once and shared by every group
+    (each is a jsii round trip)."""
+    return ec2.Peer.any_ipv4(), ec2.Port.tcp(443)
 
 
 def _same_account_statement(account: str) -> iam.PolicyStatement:

@@ -21,6 +21,7 @@ synthesized templates for the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
@@ -68,52 +69,102 @@ class _StackWaits:
             return
         stack = cdk.Stack.of(node)
         policies = StackPolicies(stack)
-        names: dict[int, list[Any]] = {}  # by role object: several resources share a role
-        for resource, role in self._waits:
-            if id(role) not in names:
-                names[id(role)] = role_names(stack, role)
-            for policy in policies.attached_to(names[id(role)]):
-                resource.node.add_dependency(policy)
+        # Each call into the CDK runtime is a jsii round trip: every role's names are resolved
+        # in one call (several resources share a role), every attached policy's document in
+        # another, and each resource gets all its policies in one (variadic) add_dependency.
+        roles = list({id(role): role for _, role in self._waits}.values())
+        names = dict(zip(map(id, roles), role_names(stack, roles), strict=True))
+        attached = [policies.attached_to(names[id(role)]) for _, role in self._waits]
+        rendered = policies.rendered([index for indexes in attached for index in indexes])
+        for (resource, _), indexes in zip(self._waits, attached, strict=True):
+            dependencies = [policies.policy(index) for index in indexes if index in rendered]
+            if dependencies:  # CloudFormation's DependsOn is rendered sorted: order is moot
+                resource.node.add_dependency(*dependencies)
 
 
-def role_names(stack: cdk.Stack, role: iam.IRole) -> list[Any]:
-    """How the policies of ``stack`` name ``role`` (resolved): its name, and ``Ref`` of the role
-    for a view of a role of this stack (``Role.from_role_arn(..., role.role_arn)``), which names
-    it through its ARN while policies attach to the role itself."""
-    names = [stack.resolve(role.role_name)]
-    arn = stack.resolve(role.role_arn)
-    if isinstance(arn, dict) and isinstance(arn.get("Fn::GetAtt"), list):
-        names.append({"Ref": arn["Fn::GetAtt"][0]})
+def role_names(stack: cdk.Stack, roles: Sequence[iam.IRole]) -> list[list[Any]]:
+    """How the policies of ``stack`` name each of ``roles`` (resolved): its name, and ``Ref`` of
+    the role for a view of a role of this stack (``Role.from_role_arn(..., role.role_arn)``),
+    which names it through its ARN while policies attach to the role itself."""
+    # A role made here (``iam.Role``) is named by its ARN as ``Fn::GetAtt`` of the same logical
+    # id its name is a ``Ref`` to (or, across environments, by a physical ARN): its ARN adds no
+    # name, so it is not read (a round trip each).
+    resolved = resolve_each(
+        stack,
+        [
+            {"name": role.role_name}
+            if isinstance(role, iam.Role)
+            else {"name": role.role_name, "arn": role.role_arn}
+            for role in roles
+        ],
+    )
+    names = []
+    for role in resolved:
+        names.append([role["name"]])
+        arn = role.get("arn")
+        if isinstance(arn, dict) and isinstance(arn.get("Fn::GetAtt"), list):
+            names[-1].append({"Ref": arn["Fn::GetAtt"][0]})
     return names
+
+
+def resolve_each(stack: cdk.Stack, values: Sequence[Any]) -> list[Any]:
+    """``[stack.resolve(value) for value in values]`` in one call into the CDK runtime. By
+    position in an object, not as an array: resolving an array drops the elements that resolve
+    to ``undefined``, which would shift the others."""
+    if not values:
+        return []
+    resolved = stack.resolve({str(index): value for index, value in enumerate(values)}) or {}
+    return [resolved.get(str(index)) for index in range(len(values))]
 
 
 class StackPolicies:
     """The policies (``AWS::IAM::Policy``, ``AWS::IAM::ManagedPolicy``) of ``stack`` as they will
     be rendered, read once: their roles now, whether they are rendered (a policy with no
-    statement is not) the first time a role of theirs is asked for."""
+    statement is not) for the policies asked about."""
 
     def __init__(self, stack: cdk.Stack) -> None:
         self._stack = stack
-        self._policies: list[tuple[iam.CfnPolicy | iam.CfnManagedPolicy, list[Any]]] = [
-            (construct, stack.resolve(construct.roles) or [])
-            for construct in stack.node.find_all()
+        found = stack.node.find_all()  # the stack first, then its descendants
+        # Not a nested stage's or stack's policy. ``isinstance`` is answered in Python, while
+        # ``Stack.of`` is a round trip per policy: asked only when the stack nests one.
+        nests = any(isinstance(construct, cdk.Stack | cdk.Stage) for construct in found[1:])
+        policies = [
+            construct
+            for construct in found
             if isinstance(construct, iam.CfnPolicy | iam.CfnManagedPolicy)
-            and cdk.Stack.of(construct) is stack  # not a nested stage's or stack's policy
+            and (not nests or cdk.Stack.of(construct) is stack)
         ]
-        self._rendered: dict[int, bool] = {}
+        roles = resolve_each(stack, [policy.roles for policy in policies])
+        self._policies = [
+            (policy, policy_roles or [])
+            for policy, policy_roles in zip(policies, roles, strict=True)
+        ]
 
-    def attached_to(self, role_names: list[Any]) -> list[cdk.CfnResource]:
-        """The rendered policies attached to the role whose resolved name is in ``role_names``."""
+    def policy(self, index: int) -> iam.CfnPolicy | iam.CfnManagedPolicy:
+        return self._policies[index][0]
+
+    def attached_to(self, role_names: list[Any]) -> list[int]:
+        """The indexes of the policies attached to the role whose resolved name is in
+        ``role_names``, rendered or not."""
         return [
-            policy
-            for index, (policy, roles) in enumerate(self._policies)
-            if any(name in roles for name in role_names) and self._is_rendered(index)
+            index
+            for index, (_, roles) in enumerate(self._policies)
+            if any(name in roles for name in role_names)
         ]
 
-    def _is_rendered(self, index: int) -> bool:
-        if index not in self._rendered:
-            document = self._stack.resolve(self._policies[index][0].policy_document) or {}
-            self._rendered[index] = not isinstance(document, dict) or bool(
-                document.get("Statement")
-            )
-        return self._rendered[index]
+    def rendered(self, indexes: Iterable[int]) -> set[int]:
+        """Those of ``indexes`` whose policy is rendered: its document, resolved, has a
+        statement (all documents resolved in one call)."""
+        asked = sorted(set(indexes))
+        documents = resolve_each(
+            self._stack, [self.policy(index).policy_document for index in asked]
+        )
+        return {
+            index
+            for index, document in zip(asked, documents, strict=True)
+            if _has_statement(document or {})
+        }
+
+
+def _has_statement(document: Any) -> bool:
+    return not isinstance(document, dict) or bool(document.get("Statement"))

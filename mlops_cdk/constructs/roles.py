@@ -18,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resources
 from mlops_cdk.aws.facts import (
     SAGEMAKER_ENDPOINT_NAMESPACES,
     TRAINING_LOG_GROUP,
@@ -175,35 +175,36 @@ class SageMakerExecutionRole(Construct):
             key=key,
             vpc=vpc,
         )
-        self._acknowledge(model_objects, capture_objects)
+        wildcards = self._wildcards(model_objects, capture_objects)
         if batch_read_prefix is not None:
-            self._batch_access(bucket, batch_read_prefix, batch_write_prefixes)
+            wildcards |= self._batch_access(bucket, batch_read_prefix, batch_write_prefixes)
         if registered_model_prefix is not None:
-            self._registered_models(bucket, registered_model_prefix)
+            wildcards |= self._registered_models(bucket, registered_model_prefix)
+        # All in one call: each call is a resolve and an acknowledge (jsii round trips).
+        acknowledge_wildcard_resources(self.policy, wildcards)
 
-    def _registered_models(self, bucket: s3.IBucket, prefix: str) -> None:
+    def _registered_models(self, bucket: s3.IBucket, prefix: str) -> dict[str, str]:
         """A model created from a registered package version reads the artifact the retraining
         pipeline wrote (``ModelDataUrl`` of the package's inference specification, under
-        ``prefix``): read-only, that prefix only."""
+        ``prefix``): read-only, that prefix only. Returns the wildcard's reason."""
         objects = bucket.arn_for_objects(f"{prefix}*")
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="ReadRegisteredModels", actions=["s3:GetObject"], resources=[objects]
             )
         )
-        acknowledge_wildcard_resource(
-            self.policy,
-            objects,
-            "Model artifacts the service's retraining pipeline writes (one key per pipeline "
-            "run), read by models created from its registered package versions.",
-        )
+        return {
+            objects: "Model artifacts the service's retraining pipeline writes (one key per "
+            "pipeline run), read by models created from its registered package versions."
+        }
 
     def _batch_access(
         self, bucket: s3.IBucket, read_prefix: str, write_prefixes: Sequence[str]
-    ) -> None:
+    ) -> dict[str, str]:
         """Batch transform jobs run as this role: they list and read their input under
         ``read_prefix`` (the service's batch prefix) and write their output under each of
-        ``write_prefixes`` (the jobs' output prefixes); the key statements are the policy's."""
+        ``write_prefixes`` (the jobs' output prefixes); the key statements are the policy's.
+        Returns the wildcards' reasons."""
         read_objects = bucket.arn_for_objects(f"{read_prefix}*")
         write_objects = [bucket.arn_for_objects(f"{prefix}*") for prefix in write_prefixes]
         self.policy.add_statements(
@@ -225,13 +226,11 @@ class SageMakerExecutionRole(Construct):
                     resources=write_objects,
                 )
             )
-        for resource in (read_objects, *write_objects):
-            acknowledge_wildcard_resource(
-                self.policy,
-                resource,
-                "Batch transform input (read) and per-run output (write) of this service's "
-                "batch jobs: object keys are the data's, chosen per run.",
-            )
+        return dict.fromkeys(
+            (read_objects, *write_objects),
+            "Batch transform input (read) and per-run output (write) of this service's "
+            "batch jobs: object keys are the data's, chosen per run.",
+        )
 
     def _policy(
         self,
@@ -274,31 +273,21 @@ class SageMakerExecutionRole(Construct):
         policy.attach_to_role(self.role)
         return policy
 
-    def _acknowledge(self, model_objects: str, capture_objects: str) -> None:
-        """The policy's wildcards: resource-less actions, the service's prefixes, its logs."""
-        policy = self.policy
+    def _wildcards(self, model_objects: str, capture_objects: str) -> dict[str, str]:
+        """The reasons for the policy's wildcards: resource-less actions, the service's
+        prefixes, its logs."""
         log_group_arn = endpoint_log_group_arn(cdk.Stack.of(self))
-        acknowledge_wildcard_resource(
-            policy,
-            "*",
-            "Only actions that take no resource ARN use '*': ecr:GetAuthorizationToken, "
+        return {
+            "*": "Only actions that take no resource ARN use '*': ecr:GetAuthorizationToken, "
             "ec2:Describe* and cloudwatch:PutMetricData (limited to SageMaker's metric "
             "namespaces by condition); the ENI actions are limited to this VPC by ec2:Vpc.",
-        )
-        acknowledge_wildcard_resource(
-            policy,
-            model_objects,
-            "Read-only access to objects under this service's model-artifact prefix; model "
-            "tarball keys are chosen per model version in the config.",
-        )
-        acknowledge_wildcard_resource(
-            policy,
-            capture_objects,
-            "Write-only access under this service's data-capture prefix: SageMaker names "
-            "capture objects "
+            model_objects: "Read-only access to objects under this service's model-artifact "
+            "prefix; model tarball keys are chosen per model version in the config.",
+            capture_objects: "Write-only access under this service's data-capture prefix: "
+            "SageMaker names capture objects "
             "by endpoint, variant and timestamp, which cannot be listed in advance.",
-        )
-        acknowledge_wildcard_resource(policy, log_group_arn, ENDPOINT_LOGS_REASON)
+            log_group_arn: ENDPOINT_LOGS_REASON,
+        }
 
 
 def lambda_role(scope: Construct, *, description: str, path: str = "/") -> iam.Role:
@@ -396,13 +385,15 @@ class SageMakerTrainingRole(Construct):
             statements=[*statements, *key_use_statements(key)],
             roles=[self.role],
         )
-        acknowledge_wildcard_resource(
+        acknowledge_wildcard_resources(  # one call: each is a resolve and an acknowledge
             self.policy,
-            "*",
-            "Only actions that take no resource ARN use '*': " + ", ".join(star_reason) + ".",
+            {
+                "*": "Only actions that take no resource ARN use '*': "
+                + ", ".join(star_reason)
+                + ".",
+                **wildcards,
+            },
         )
-        for resource, reason in wildcards.items():
-            acknowledge_wildcard_resource(self.policy, resource, reason)
 
     @staticmethod
     def _s3_statements(

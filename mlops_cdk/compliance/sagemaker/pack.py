@@ -76,20 +76,30 @@ class SageMakerChecks:
         return [f"{PACK_NAME}-{rule.rule_id}" for rule in self._rules]
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        # ``context`` reaches Python as a proxy of several jsii interfaces, whose attribute
+        # access reads a property twice (``hasattr``, then ``getattr``: jsii's
+        # ``InterfaceDynamicProxy``); ``jsii.get`` reads it once, as generated bindings do.
+        templates: list[cdk.PolicyValidationStack] = jsii.get(context, "stackTemplates")
+        # Each stack's account comes with its template (``accountId``: the stack's account
+        # unless it is a token), so no stack is looked up in the tree for it: a stage's first
+        # stack only, for the stage (each step of a lookup is a jsii round trip).
         stacks = self.read_stacks(
-            context.app_construct,
-            [(s.stack_construct_path, s.template_path) for s in context.stack_templates],
+            jsii.get(context, "appConstruct"),
+            [(s.stack_construct_path, s.template_path, s.account_id) for s in templates],
         )
         return report(self.evaluate(stacks))
 
-    def read_stacks(self, root: IConstruct, stacks: Sequence[tuple[str, str]]) -> list[StackIndex]:
-        """Index each (stack construct path, template path); stacks whose templates share a
-        directory share a cloud assembly, so a stage: its production flag is read once."""
+    def read_stacks(
+        self, root: IConstruct, stacks: Sequence[tuple[str, str, str | None]]
+    ) -> list[StackIndex]:
+        """Index each (stack construct path, template path, stated account); stacks whose
+        templates share a directory share a cloud assembly, so a stage: its production flag is
+        read once."""
         self._members, self._stages = {}, {}
-        by_directory: dict[Path, list[tuple[str, str]]] = {}
-        for stack_path, template_path in stacks:
+        by_directory: dict[Path, list[tuple[str, str, str | None]]] = {}
+        for stack_path, template_path, account in stacks:
             by_directory.setdefault(Path(template_path).parent, []).append(
-                (stack_path, template_path)
+                (stack_path, template_path, account)
             )
         indexes = []
         for members in by_directory.values():
@@ -99,13 +109,13 @@ class SageMakerChecks:
                 stage.stage_name in self._production_stages
                 or getattr(stage, "production", False) is True
             )
-            for stack_path, template_path in members:
+            for _, template_path, account in members:
                 index = StackIndex(
                     template_path,
                     _read_json(template_path),
                     production=production,
                     stage=partial(self._stage, stage_path),
-                    account=_stated_account(_construct_at(root, stack_path)),
+                    account=account,
                 )
                 self._members.setdefault(stage_path, []).append(index)
                 indexes.append(index)
@@ -166,11 +176,6 @@ def _construct_at(root: IConstruct, path: str) -> IConstruct:
     for part in filter(None, path.split("/")):
         node = node.node.find_child(part)
     return node
-
-
-def _stated_account(construct: IConstruct) -> str | None:
-    account = cdk.Stack.of(construct).account
-    return None if cdk.Token.is_unresolved(account) else account
 
 
 def _read_json(path: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ attached to that role, wherever the policy comes from (issue: CreateModel raced 
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
@@ -91,3 +92,18 @@ def test_an_immutable_view_of_a_role_of_the_stack_finds_the_roles_policies() -> 
     wait_for_role_policies(bucket, view)
     (thing,) = Template.from_stack(stack).find_resources("AWS::S3::Bucket").values()
     assert thing["DependsOn"] == [stack.get_logical_id(policy.node.default_child)]  # type: ignore[arg-type]
+
+
+def test_a_nested_stacks_policies_are_not_the_stacks_own() -> None:
+    """A nested stack's constructs are found in its parent's tree: their policies are the nested
+    stack's, and a resource of the parent cannot wait for them (only the parent's own)."""
+    stack = new_stack()
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    statements = [iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"])]
+    own = iam.ManagedPolicy(stack, "Grants", roles=[role], statements=statements)
+    nested = cdk.NestedStack(stack, "Nested")
+    iam.ManagedPolicy(nested, "NestedGrants", roles=[role], statements=statements)
+    bucket = s3.CfnBucket(stack, "Thing")
+    wait_for_role_policies(bucket, role)
+    (thing,) = Template.from_stack(stack).find_resources("AWS::S3::Bucket").values()
+    assert thing["DependsOn"] == [stack.get_logical_id(own.node.default_child)]  # type: ignore[arg-type]
