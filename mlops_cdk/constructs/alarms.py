@@ -19,10 +19,8 @@ from constructs import Construct
 from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.aws.instance_types import gpus, vcpus
-from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, variant_metric
+from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE, error_rate, variant_metric
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
-
-FIVE_MINUTES = cdk.Duration.minutes(5)  # made once: each Duration is a round trip to jsii
 
 __all__ = [
     "INSTANCE_NAMESPACE",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
@@ -15,10 +14,10 @@ from mlops_cdk.aws.facts import (
     SAGEMAKER_NAMESPACE,
 )
 from mlops_cdk.constructs.alarms import error_rate, variant_metric
+from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.watch import FailureWatch
 
 WIDTH = 12
-FIVE_MINUTES = cdk.Duration.minutes(5)  # made once: each Duration is a jsii round trip
 
 
 class EndpointDashboard(Construct):

@@ -30,7 +30,10 @@ from mlops_cdk.aws.facts import (
     VARIANT_DIMENSION,
 )
 
+# Periods made once and shared: a Duration is an immutable value, and each one made is a jsii
+# round trip.
 ONE_MINUTE = cdk.Duration.minutes(1)
+FIVE_MINUTES = cdk.Duration.minutes(5)
 
 
 def variant_metric(

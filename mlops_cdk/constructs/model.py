@@ -330,8 +330,10 @@ def _by_uri(
 
 def _under_prefix(model_data_keys: Sequence[str], model_data_prefix: str | None) -> None:
     """The grants read ``model_data_prefix``: every model data key must be under it."""
+    if model_data_prefix is None:
+        return
     for key in model_data_keys:
-        if model_data_prefix is not None and not key.startswith(model_data_prefix):
+        if not key.startswith(model_data_prefix):
             raise ValueError(
                 f"HostedModel: model_data_key {key!r} is not under {model_data_prefix!r}"
             )
