@@ -22,7 +22,7 @@ STAMP_TOOLS := $(VENV)/.stamp-tools
 STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
 
-.PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint lint-code lint-templates bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
+.PHONY: help install install-dev install-tools lock scan synth synth-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
   baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram
 
 help: ## List the targets
@@ -163,15 +163,25 @@ lint-code: install-dev ## The code half of lint: ruff (check, format), mypy --st
 	done
 	for app in examples/*/app.py; do $(PY) -m mypy --config-file pyproject.toml $$app; done
 
-# checkov's virtualenv installs beside the synths (scan would otherwise install it last).
-lint-templates: install-dev synth synth-pipeline $(STAMP_SCAN) ## The templates half of lint: cfn-lint, Control Tower, checkov, the docs site
+# The templates half's four checks are prerequisites, so that `make lint`'s -j2 runs them side by
+# side once the synths are done (each waits for both synths; checkov's virtualenv installs
+# beside the synths, scan would otherwise install it last). The docs need no synth.
+lint-templates: lint-cfn lint-controls lint-scan lint-docs ## The templates half of lint: cfn-lint, Control Tower, checkov, the docs site
+
+lint-cfn: install-dev synth synth-pipeline
 	@echo "lint: cfn-lint over cdk.out and cdk.out.pipeline"
 	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
 	  'cdk.out.pipeline/**/*.template.json'
+
+lint-controls: install-dev synth synth-pipeline
 	@echo "lint: Control Tower proactive controls (cfn-guard)"
 	$(MAKE) --no-print-directory controls
+
+lint-scan: synth synth-pipeline $(STAMP_SCAN)
 	@echo "lint: checkov"
 	$(MAKE) --no-print-directory scan
+
+lint-docs: install-dev
 	$(MAKE) --no-print-directory docs
 
 # The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).

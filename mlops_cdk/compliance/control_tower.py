@@ -31,6 +31,7 @@ from typing import Any
 CONTROL_ID = re.compile(r"\[(CT\.[A-Z0-9]+\.PR\.\d+)\]")
 _CONTROL_FORMAT = re.compile(r"^CT\.[A-Z0-9]+\.PR\.\d+$")
 _RESOURCE_TYPE_FORMAT = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+_NAMED_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
 _RESOURCE_PATH = re.compile(r"^/Resources/([^/\[]+)(/Properties)?")
 MIN_TEXT_LENGTH = 20
 
@@ -344,10 +345,36 @@ def chunks(items: Sequence[Path], count: int) -> list[list[Path]]:
     return [list(items[i::count]) for i in range(count)]
 
 
-def guard_command(binary: Path, rules: Path, templates: Sequence[Path]) -> list[str]:
-    """One cfn-guard run over many templates (``-d`` repeated): rules parse once per run."""
+def rule_files_for(rules: Path, resource_types: Iterable[str]) -> list[Path]:
+    """The Guard files under ``rules`` that can fail a template holding ``resource_types``.
+
+    Every Control Tower rule selects the resources it reports on by type, a type the file names
+    as a string (``let S3_BUCKET_TYPE = "AWS::S3::Bucket"``, then ``Resources.*[ Type ==
+    %S3_BUCKET_TYPE ]``); a rule none of whose types is in any template only skips. Leaving
+    those files out changes no failure (a test runs both ways) and makes a run over this app's
+    templates about three times faster: about 60 of the 237 files name a type it deploys. A
+    file that names no type outside its comments is kept."""
+    present = set(resource_types)
+    chosen: list[Path] = []
+    for guard in sorted(rules.rglob("*.guard")):
+        code = "\n".join(
+            line
+            for line in guard.read_text(encoding="utf-8").splitlines()
+            if not line.lstrip().startswith("#")
+        )
+        named = set(_NAMED_TYPE.findall(code))
+        if not named or named & present:
+            chosen.append(guard)
+    return chosen
+
+
+def guard_command(binary: Path, rules: Sequence[Path], templates: Sequence[Path]) -> list[str]:
+    """One cfn-guard run over many templates (``-d`` repeated) with the rule files or folders
+    ``rules`` (``-r`` repeated): rules parse once per run."""
     command = [str(binary), "validate", "--structured", "--show-summary", "none"]
-    command += ["--output-format", "json", "--rules", str(rules)]
+    command += ["--output-format", "json"]
+    for rule in rules:
+        command += ["--rules", str(rule)]
     for template in templates:
         command += ["--data", str(template)]
     return command

@@ -14,6 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
 from mlops_cdk.compliance.control_tower import (
@@ -32,6 +33,7 @@ from mlops_cdk.compliance.control_tower import (
     load_exceptions,
     parse_exceptions,
     parse_guard_output,
+    rule_files_for,
 )
 from mlops_cdk.constructs.change_trail import ChangeTrail
 from mlops_cdk.constructs.encryption import EncryptionKey
@@ -225,6 +227,26 @@ def test_chunks_deal_templates_to_jobs() -> None:
     assert chunks(paths[:1], 4) == [[paths[0]]]
 
 
+def test_rule_files_are_those_naming_a_deployed_resource_type(tmp_path: Path) -> None:
+    (tmp_path / "s3").mkdir()
+    bucket = tmp_path / "s3" / "ct-s3-pr-1.guard"
+    bucket.write_text('# Reports on:\n#   AWS::S3::Bucket\nlet T = "AWS::S3::Bucket"\n')
+    notebook = tmp_path / "ct-sagemaker-pr-1.guard"
+    # A type in a comment only does not count; the code names another.
+    notebook.write_text('#   AWS::S3::Bucket\nlet T = "AWS::SageMaker::NotebookInstance"\n')
+    typeless = tmp_path / "ct-any-pr-1.guard"
+    typeless.write_text("# AWS::SQS::Queue\nrule any when Resources exists { Resources !empty }\n")
+    two = tmp_path / "ct-two-pr-1.guard"
+    two.write_text("let A = 'AWS::SQS::Queue'\nlet B = 'AWS::SNS::Topic'\n")
+    assert rule_files_for(tmp_path, {"AWS::S3::Bucket", "AWS::SNS::Topic"}) == [
+        typeless,
+        two,
+        bucket,
+    ]
+    assert rule_files_for(tmp_path, set()) == [typeless]
+    assert rule_files_for(tmp_path, {"AWS::SageMaker::NotebookInstance"}) == [typeless, notebook]
+
+
 @needs_package
 def test_the_committed_exceptions_load_and_name_bundled_controls() -> None:
     entries = load_exceptions(EXCEPTIONS, known_controls=known_controls(RULES))
@@ -250,7 +272,7 @@ def run_rules(templates: list[Path], *rule_files: str) -> list[Failure]:
     for rule in rule_files:
         source = next(RULES.rglob(rule))
         (rules_dir / rule).write_text(source.read_text())
-    command = guard_command(guard_binary(PACKAGE_DIR), rules_dir, templates)
+    command = guard_command(guard_binary(PACKAGE_DIR), [rules_dir], templates)
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode in GUARD_OK_CODES, result.stderr[-2000:]
     types = {
@@ -312,6 +334,34 @@ def test_guard_passes_the_change_trail_bucket_kms_and_events(tmp_path: Path) -> 
 
 
 @needs_package
+@pytest.mark.slow  # runs the cfn-guard binary twice over every bundled rule
+def test_the_rule_files_left_out_change_no_failure(tmp_path: Path) -> None:
+    """The rule files naming no type of the templates only skip: the same failures either way."""
+    stack = new_stack("Mixed")
+    kms.Key(stack, "CdkDefault")
+    s3.Bucket(stack, "Plain", encryption=s3.BucketEncryption.S3_MANAGED)
+    sqs.Queue(stack, "Queue", encryption=sqs.QueueEncryption.UNENCRYPTED)
+    template = write_template(stack, tmp_path)
+    types = {
+        str(template): {
+            k: v["Type"] for k, v in json.loads(template.read_text())["Resources"].items()
+        }
+    }
+    chosen = rule_files_for(RULES, types[str(template)].values())
+    assert 0 < len(chosen) < len(list(RULES.rglob("*.guard"))) / 4
+
+    def failures(rules: list[Path]) -> set[Failure]:
+        command = guard_command(guard_binary(PACKAGE_DIR), rules, [template])
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode in GUARD_OK_CODES, result.stderr[-2000:]
+        return set(parse_guard_output(json.loads(result.stdout), stacks={}, resource_types=types))
+
+    everything = failures([RULES])
+    assert {f.control.split(".")[1] for f in everything} >= {"KMS", "S3", "SQS"}
+    assert failures(chosen) == everything
+
+
+@needs_package
 @pytest.mark.slow  # runs the CLI and the cfn-guard binary
 def test_cli_lists_unexpected_failures_and_stale_exceptions(tmp_path: Path) -> None:
     stack = new_stack("Cli")
@@ -338,7 +388,7 @@ def test_cli_lists_unexpected_failures_and_stale_exceptions(tmp_path: Path) -> N
     ), result.stdout
     assert any(line.startswith("STALE exception CT.SQS.PR.1") for line in lines)
     assert "1 templates" in lines[-1]
-    assert " s, 1 cfn-guard runs)" in lines[-1]
+    assert " s, 1 cfn-guard runs, " in lines[-1]
 
 
 @pytest.mark.slow  # runs the bundled cfn-guard
