@@ -76,9 +76,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
             ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
     dist = work / "dist"
-    run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)]
-    )
+    # Without build isolation: the build backend is the pinned setuptools of requirements-dev.lock
+    # (pyproject.toml's [build-system]), not whatever the index serves while the tests run.
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+         "-w", str(dist), str(source)])  # fmt: skip
     (wheel,) = dist.glob("mlops_cdk-*.whl")
 
     venv = work / "venv"
