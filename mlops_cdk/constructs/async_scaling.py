@@ -31,17 +31,16 @@ from mlops_cdk.aws.sagemaker_metrics import (
     HAS_BACKLOG_WITHOUT_CAPACITY,
     INVOCATION_FAILURES,
 )
+from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
 from mlops_cdk.props.async_inference import AsyncAlarmKind, AsyncAlarms, AsyncScaling
 
-ONE_MINUTE = cdk.Duration.minutes(1)
-FIVE_MINUTES = cdk.Duration.minutes(5)
 # Application Auto Scaling's service-linked role for SageMaker (created on first use).
 _SERVICE_LINKED_ROLE = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
 )
 # The AWS example's wake-up policy: +1 instance while a backlog waits without capacity.
-WAKE_COOLDOWN = cdk.Duration.minutes(5)
+WAKE_COOLDOWN = FIVE_MINUTES
 
 
 def endpoint_metric(

@@ -58,6 +58,7 @@ from constructs import Construct, IDependable
 
 from mlops_cdk.aws.acknowledgements import acknowledge, acknowledge_wildcard_resource
 from mlops_cdk.aws.facts import has_local_nvme
+from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.props.batch import (
     MAX_JOB_NAME_PREFIX,
     MAX_TRANSFORM_JOB_NAME,
@@ -71,7 +72,7 @@ THROTTLING_RETRIES = 5
 THROTTLING_BACKOFF_SECONDS = 30
 SAGEMAKER_ERROR = "SageMaker.AmazonSageMakerException"
 EVENTS_RULE = "StepFunctionsGetEventsForSageMakerTransformJobsRule"
-PERIOD = cdk.Duration.minutes(5)
+PERIOD = FIVE_MINUTES
 # Actions of Step Functions' CloudWatch Logs delivery (no resource-level permissions):
 # "Logging Step Functions executions in CloudWatch Logs", IAM policies.
 LOG_DELIVERY_ACTIONS = (

@@ -45,6 +45,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
     INFERENCE_COMPONENT_DIMENSION as COMPONENT_DIMENSION,
 )
 from mlops_cdk.aws.sagemaker_metrics import NO_CAPACITY_INVOCATION_FAILURES
+from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.props.alarms import AlarmThresholds
@@ -60,7 +61,6 @@ from mlops_cdk.props.inference_components import (
 
 FLEET_VARIANT = "AllTraffic"
 COPY_COUNT_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
-ONE_MINUTE = cdk.Duration.minutes(1)
 DESCRIBE_ALARMS_ACTION = "cloudwatch:DescribeAlarms"
 ENDPOINT_CONFIG_OUTPUT = "EndpointConfigName"  # the smoke test reads it (see constructs.endpoint)
 _SERVICE_LINKED_ROLE = (
@@ -258,7 +258,7 @@ class InferenceComponentEndpoint(Construct):
                 datapoints_to_alarm=t.datapoints_to_alarm,
             ),
             "no_capacity": component_metric(
-                name, NO_CAPACITY_INVOCATION_FAILURES, "Sum", cdk.Duration.minutes(5)
+                name, NO_CAPACITY_INVOCATION_FAILURES, "Sum", FIVE_MINUTES
             ).create_alarm(
                 self,
                 f"NoCapacity-{component.name}",

@@ -49,6 +49,7 @@ from mlops_cdk.aws.facts import TRAINING_LOG_GROUP, has_local_nvme
 from mlops_cdk.aws.pipeline_events import execution_failure_pattern
 from mlops_cdk.constructs.encryption import key_use_statements
 from mlops_cdk.constructs.event_notification import EventToTopic
+from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.network import https_egress_only_group
 from mlops_cdk.constructs.roles import SageMakerTrainingRole
 from mlops_cdk.props.retraining_pipeline import (
@@ -406,7 +407,7 @@ class RetrainingPipeline(Construct):
                 metric_name=EXECUTION_FAILED_METRIC,
                 dimensions_map={"PipelineName": self.pipeline_name},
                 statistic="Sum",
-                period=cdk.Duration.minutes(5),
+                period=FIVE_MINUTES,
             ),
             threshold=1,
             evaluation_periods=1,

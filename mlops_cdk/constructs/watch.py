@@ -29,10 +29,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from mlops_cdk.constructs.metrics import FIVE_MINUTES
+
 EVENTS_NAMESPACE = "AWS/Events"
 FAILED_INVOCATIONS_METRIC = "FailedInvocations"
 RULE_DIMENSION = "RuleName"
-PERIOD = cdk.Duration.minutes(5)
+PERIOD = FIVE_MINUTES
 
 
 def rule_failures(rule: events.IRule, period: cdk.Duration = PERIOD) -> cloudwatch.Metric:
