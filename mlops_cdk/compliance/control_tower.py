@@ -30,8 +30,8 @@ from typing import Any
 
 CONTROL_ID = re.compile(r"\[(CT\.[A-Z0-9]+\.PR\.\d+)\]")
 _CONTROL_FORMAT = re.compile(r"^CT\.[A-Z0-9]+\.PR\.\d+$")
-_RESOURCE_TYPE_FORMAT = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
-_NAMED_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
+_NAMED_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")  # as Guard files name them
+_RESOURCE_TYPE_FORMAT = re.compile(rf"^{_NAMED_TYPE.pattern}$")
 _RESOURCE_PATH = re.compile(r"^/Resources/([^/\[]+)(/Properties)?")
 MIN_TEXT_LENGTH = 20
 

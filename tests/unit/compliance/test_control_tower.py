@@ -33,6 +33,7 @@ from mlops_cdk.compliance.control_tower import (
     load_exceptions,
     parse_exceptions,
     parse_guard_output,
+    resource_types_of,
     rule_files_for,
 )
 from mlops_cdk.constructs.change_trail import ChangeTrail
@@ -275,10 +276,7 @@ def run_rules(templates: list[Path], *rule_files: str) -> list[Failure]:
     command = guard_command(guard_binary(PACKAGE_DIR), [rules_dir], templates)
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode in GUARD_OK_CODES, result.stderr[-2000:]
-    types = {
-        str(t): {k: v["Type"] for k, v in json.loads(t.read_text())["Resources"].items()}
-        for t in templates
-    }
+    types = {str(t): resource_types_of(t) for t in templates}
     return parse_guard_output(json.loads(result.stdout), stacks={}, resource_types=types)
 
 
@@ -342,11 +340,7 @@ def test_the_rule_files_left_out_change_no_failure(tmp_path: Path) -> None:
     s3.Bucket(stack, "Plain", encryption=s3.BucketEncryption.S3_MANAGED)
     sqs.Queue(stack, "Queue", encryption=sqs.QueueEncryption.UNENCRYPTED)
     template = write_template(stack, tmp_path)
-    types = {
-        str(template): {
-            k: v["Type"] for k, v in json.loads(template.read_text())["Resources"].items()
-        }
-    }
+    types = {str(template): resource_types_of(template)}
     chosen = rule_files_for(RULES, types[str(template)].values())
     assert 0 < len(chosen) < len(list(RULES.rglob("*.guard"))) / 4
 
