@@ -43,3 +43,33 @@ def test_the_oldest_supported_python_is_the_one_ci_and_the_locks_target() -> Non
     assert project["project"]["requires-python"] == ">=3.11"
     assert "--python-version 3.11" in MAKEFILE
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_project_installs_are_byte_compiled_on_every_core() -> None:
+    # pip compiles what it installs one file after another; the two big installs skip that
+    # and compile what they wrote with compileall on every core (-j0).
+    for stamp, lock, since in (
+        ("$(STAMP_DEPS)", "requirements.lock", "$(STAMP_PIP)"),
+        ("$(STAMP_DEV)", "requirements-dev.lock", "$(STAMP_DEPS)"),
+    ):
+        recipe = _rule(stamp).split("\n", 1)[1]
+        assert f"$(PY) $(PIP_INSTALL) -r {lock}" in recipe
+        assert recipe.index(lock) < recipe.index(f"$(call compile_new,$(PY),{since})")
+    assert re.search(
+        r"^PIP_INSTALL := -m pip install .*--no-compile --require-hashes$", MAKEFILE, re.M
+    )
+    compile_new = re.search(r"^define compile_new$(.*?)^endef$", MAKEFILE, re.M | re.S)
+    assert compile_new
+    assert "-m compileall -q -j0" in compile_new.group(1)
+
+
+def test_install_dev_installs_checkovs_virtualenv_alongside() -> None:
+    assert _rule("installed-dev").splitlines()[0].split(":", 1)[1].split() == [
+        "install",
+        "$(STAMP_DEV)",
+        "$(STAMP_SCAN)",
+    ]
+    # Side by side when this make is not one job of a parallel make already.
+    assert "$(if $(filter -j%,$(MAKEFLAGS)),,-j2 --output-sync=line) installed-dev" in _rule(
+        "install-dev"
+    )
