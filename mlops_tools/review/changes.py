@@ -18,11 +18,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from cfnlint.schema import (  # type: ignore[import-untyped]
-    PROVIDER_SCHEMA_MANAGER,
-    ResourceNotFoundError,
-)
-
 from mlops_cdk.aws.cfn_values import export_key, imports, is_intrinsic, references
 
 Action = Literal["unchanged", "update", "replace", "added", "removed"]
@@ -70,6 +65,13 @@ def create_only(resource_type: str) -> frozenset[str]:
 
 @cache
 def _create_only_paths(resource_type: str) -> tuple[tuple[str, ...], ...]:
+    # Imported when first needed: cfn-lint brings sympy, networkx and numpy (about 0.5 s), which
+    # every process importing the review (each test worker's collection too) would pay.
+    from cfnlint.schema import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        PROVIDER_SCHEMA_MANAGER,
+        ResourceNotFoundError,
+    )
+
     try:
         schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(SCHEMA_REGION, resource_type).schema
     except ResourceNotFoundError:
