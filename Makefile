@@ -50,12 +50,10 @@ PIP_INSTALL := -m pip install --quiet --no-compile --require-hashes
 # $(call compile_new,PYTHON,STAMP): byte-compile the site-packages entries written after STAMP.
 define compile_new
 	@site=$$($(1) -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
-	  new=$$(find "$$site" -mindepth 1 -maxdepth 1 -newer $(2) \( -type d -o -name '*.py' \)); \
-	  if [ -n "$$new" ]; then \
-	    echo "install: byte-compiling $$(echo "$$new" | wc -l) new entries of $$site (every core)"; \
-	    $(1) -m compileall -q -j0 $$new > /dev/null \
-	      || echo "install: some files did not byte-compile (as with pip, they are read from source)"; \
-	  fi
+	  echo "install: byte-compiling what pip wrote into $$site (every core)"; \
+	  find "$$site" -mindepth 1 -maxdepth 1 -newer $(2) \( -type d -o -name '*.py' \) -print0 \
+	    | xargs -0 -r $(1) -m compileall -q -j0 > /dev/null \
+	    || echo "install: some files did not byte-compile (as with pip, they are read from source)"
 endef
 
 $(STAMP_DEPS): requirements.lock $(STAMP_PIP)
