@@ -10,6 +10,9 @@ on (the ground floor: it imports nothing else of the package).
 - :mod:`.sagemaker_metrics`: the endpoint metrics and their units and dimensions.
 - :mod:`.cfn_values`: reading synthesized template values (Ref, GetAtt, policy statements).
 - :mod:`.acknowledgements`: how a compliance finding is acknowledged on a construct (one id, a
-  reason); the only module here that imports aws_cdk, so this package's ``__init__`` imports
-  none of its modules (the tools import facts without starting jsii).
+  reason).
+- :mod:`.resolve`: many values resolved in one call into the CDK runtime.
+
+Those two are the only modules here that import aws_cdk, so this package's ``__init__`` imports
+none of its modules (the tools import facts without starting jsii).
 """

@@ -16,6 +16,7 @@ import aws_cdk as cdk
 from constructs import IConstruct
 
 from mlops_cdk.aws.cfn_values import render_resource_value
+from mlops_cdk.aws.resolve import resolve_each
 
 MIN_REASON_LENGTH = 40
 
@@ -121,10 +122,10 @@ def nag_resource_string(scope: IConstruct, value: str) -> str:
 
 def nag_resource_strings(scope: IConstruct, values: Sequence[str]) -> list[str]:
     """:func:`nag_resource_string` of each value; the values holding tokens are resolved
-    together, in one round trip to jsii (a list resolves element by element)."""
+    together, in one round trip to jsii (:func:`resolve_each`)."""
     # A string holds a token only as its "${Token[...]}" marker: a literal needs no resolving.
     tokens = [value for value in values if "${Token[" in value]
-    resolved = iter(_stack(scope).resolve(tokens) if tokens else ())
+    resolved = iter(resolve_each(_stack(scope), tokens))
     return [
         render_resource_value(next(resolved) if "${Token[" in value else value, strict=True)
         for value in values

@@ -30,6 +30,8 @@ import jsii
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
+from mlops_cdk.aws.resolve import resolve_each
+
 
 def wait_for_role_policies(resource: cdk.CfnResource, role: iam.IRole) -> None:
     """Make ``resource`` depend on every IAM policy and managed policy of its stack that is
@@ -105,16 +107,6 @@ def role_names(stack: cdk.Stack, roles: Sequence[iam.IRole]) -> list[list[Any]]:
         if isinstance(arn, dict) and isinstance(arn.get("Fn::GetAtt"), list):
             names[-1].append({"Ref": arn["Fn::GetAtt"][0]})
     return names
-
-
-def resolve_each(stack: cdk.Stack, values: Sequence[Any]) -> list[Any]:
-    """``[stack.resolve(value) for value in values]`` in one call into the CDK runtime. By
-    position in an object, not as an array: resolving an array drops the elements that resolve
-    to ``undefined``, which would shift the others."""
-    if not values:
-        return []
-    resolved = stack.resolve({str(index): value for index, value in enumerate(values)}) or {}
-    return [resolved.get(str(index)) for index in range(len(values))]
 
 
 class StackPolicies:
