@@ -5,6 +5,7 @@ config or tool tests alone need not start jsii (its Node process) at all."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -114,6 +115,20 @@ class Synthesized:
 
 
 _ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def imports_of(path: Path) -> set[str]:
+    """The absolute imports of a Python file: each imported module, and ``module.name`` for each
+    name imported from one (``from a import b`` gives ``a`` and ``a.b``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
 
 
 def normalize_asset_hashes(value: Any) -> Any:

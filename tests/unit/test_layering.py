@@ -6,7 +6,6 @@ cdk-nag, our rule pack nor the configuration."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 import textwrap
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, imports_of
 
 PACKAGE = ROOT / "mlops_cdk"
 # A part may import only the parts on its floor's list (and itself).
@@ -31,18 +30,6 @@ ALLOWED: dict[str, set[str]] = {
 def part_of(module: str) -> str | None:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[0] == "mlops_cdk" else None
-
-
-def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
 
 
 def violations(part: str) -> list[str]:

@@ -4,13 +4,12 @@ silently go unchecked: these tests fail first."""
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, imports_of
 
 CHECKED = ("mlops_cdk", "mlops_tools", "examples")
 
@@ -33,18 +32,11 @@ def _followed() -> set[str]:
 def imported_aws_cdk_modules(path: Path) -> set[str]:
     """The aws_cdk modules ``path`` imports (``from aws_cdk import aws_iam`` names the module
     aws_cdk.aws_iam; a class imported from a module names that module)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "aws_cdk")
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "aws_cdk":
-            found.add(node.module or "")
-            found.update(
-                f"{node.module}.{a.name}"
-                for a in node.names
-                if a.name.startswith(("aws_", "interfaces", "pipelines"))
-            )
-    return found
+    return {
+        name
+        for name in imports_of(path)
+        if name.split(".")[0] == "aws_cdk" and importlib.util.find_spec(name) is not None
+    }
 
 
 def test_aws_cdk_modules_are_skipped_unless_followed() -> None:
