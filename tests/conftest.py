@@ -20,6 +20,8 @@ import pytest
 
 from mlops_cdk.config import EnvConfig, load_environments
 from tests.helpers import CONFIG_DIR, Synthesized, cdk_context
+from tests.untraced import coverage_tracer
+from tests.untraced import install as install_untraced
 
 if TYPE_CHECKING:
     from mlops_cdk.compliance import AcknowledgementRecord
@@ -191,6 +193,9 @@ def _guarded(execute_child: Callable[..., None]) -> Callable[..., None]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    controller = config.getoption("numprocesses", None) and not hasattr(config, "workerinput")
+    if coverage_tracer() is not None and not controller:
+        install_untraced()  # tests/untraced.py: coverage pauses inside jsii, botocore and moto
     popen: Any = subprocess.Popen
     popen._execute_child = _guarded(popen._execute_child)
     # Full (generation 2) garbage collections walk every object the imports made (aws_cdk, boto3,
