@@ -1,21 +1,24 @@
 """Coverage's tracer paused inside library calls that run none of the measured code.
 
 On Python 3.11 coverage.py measures with a C trace function (``sys.settrace``). While a trace
-function is installed, CPython runs every frame, measured or not, in its slow tracing mode: the
-fast tests took about 50 s more CPU under coverage, and a run that measured nothing at all cost
-the same. Much of that is in libraries whose code is never measured: jsii's kernel round trips
-(with typeguard's check of every CDK call's arguments) and botocore and moto (sessions, clients,
-the in-process AWS behind every call).
+function is installed, CPython runs every frame, measured or not, in its slow tracing mode (CPython
+issue 93516: coverage's overhead about doubled from 3.10 to 3.11; ``sys.monitoring``, which avoids
+it, needs 3.12): the fast tests took about 50 s more CPU under coverage, and a run that measured
+nothing at all cost the same. Much of that is in libraries whose code is never measured: jsii's
+kernel round trips (with typeguard's check of every CDK call's arguments) and botocore and moto
+(sessions, clients, the in-process AWS behind every call).
 
 :func:`install` wraps those entry points so that coverage's tracer is paused for their duration:
 ``CTracer.stop()`` only clears a flag (the next trace event uninstalls the tracer) and
 ``CTracer.start()`` installs it again, without touching the tracer's record of the frames it has
-entered, so that record stays balanced. Callbacks from Node into Python objects (the
-compliance packs, aspects, lazy values) run measured code: they are traced again for their
-duration. Without coverage (``make test-fast``) each wrapper only reads ``sys.gettrace()``.
+entered, so that record stays balanced. (Not ``sys.settrace(sys.gettrace())``: that would reinstall
+the tracer as a Python-level trace function, much slower: coverage.py issue 397.) Callbacks from
+Node into Python objects (the compliance packs, aspects, lazy values) run measured code: they are
+traced again for their duration. tests/conftest.py installs this only in a process that runs
+tests under coverage's tracer: ``make test-fast`` wraps nothing.
 
-What coverage records is unchanged: tests/unit/test_untraced.py compares it line by line and arc
-by arc on a sample; the whole suite's JSON report was identical with and without this.
+What coverage records is unchanged: tests/unit/test_untraced.py compares it line by line and arc by
+arc on a sample; the whole suite's JSON report was identical with and without this.
 """
 
 from __future__ import annotations
