@@ -9,7 +9,6 @@ optionally, a narrower list of publishers. Each service becomes its own stacks
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 import typing
@@ -478,36 +477,42 @@ def derive_service_names(spec: Any, *, env: str, service: str) -> Any:
     """A service's raw settings with derived names filled in (placeholders, defaults).
 
     Runs before validation, so anything that is not the expected shape is left for the
-    schema to report."""
+    schema to report. ``spec`` is not changed: the mappings on the paths it fills are copied
+    (not the whole spec: this runs on every validation of an environment, and a partial
+    validation of a file with problems runs it once per field)."""
     if not isinstance(spec, dict):
         return spec
-    spec = copy.deepcopy(spec)
+    spec = dict(spec)
     retraining = spec.get("retraining")
     if isinstance(retraining, dict):
-        pipeline = retraining.get("pipeline")
-        if isinstance(pipeline, dict):
-            pipeline.setdefault("name", default_pipeline_name(env, service))
-            pipeline["name"] = _fill(pipeline["name"], env, service)
-        job = retraining.get("training_job")
-        if isinstance(job, dict):
-            job.setdefault("job_prefix", f"{env}-{service}")
-            job["job_prefix"] = _fill(job["job_prefix"], env, service)
-        managed = retraining.get("managed_pipeline")
-        if isinstance(managed, dict):
-            managed.setdefault("name", default_pipeline_name(env, service))
-            managed["name"] = _fill(managed["name"], env, service)
+        retraining = spec["retraining"] = dict(retraining)
+        pipeline_name = default_pipeline_name(env, service)
+        for section, field, default in (
+            ("pipeline", "name", pipeline_name),
+            ("training_job", "job_prefix", f"{env}-{service}"),
+            ("managed_pipeline", "name", pipeline_name),
+        ):
+            settings = retraining.get(section)
+            if isinstance(settings, dict):
+                settings = retraining[section] = dict(settings)
+                settings[field] = _fill(settings.get(field, default), env, service)
     check = spec.get("quality_check")
     if isinstance(check, dict):
-        dimensions = check.setdefault("dimensions", {SERVICE_DIMENSION: service})
+        dimensions = check.get("dimensions", {SERVICE_DIMENSION: service})
         if isinstance(dimensions, dict):
-            check["dimensions"] = {k: _fill(v, env, service) for k, v in dimensions.items()}
+            dimensions = {k: _fill(v, env, service) for k, v in dimensions.items()}
+        spec["quality_check"] = {**check, "dimensions": dimensions}
     alarms = spec.get("quality_alarms")
     if isinstance(alarms, list):
-        for alarm in alarms:
-            dimensions = alarm.get("dimensions") if isinstance(alarm, dict) else None
-            if isinstance(dimensions, dict):
-                alarm["dimensions"] = {k: _fill(v, env, service) for k, v in dimensions.items()}
+        spec["quality_alarms"] = [_alarm_filled(alarm, env, service) for alarm in alarms]
     return spec
+
+
+def _alarm_filled(alarm: Any, env: str, service: str) -> Any:
+    dimensions = alarm.get("dimensions") if isinstance(alarm, dict) else None
+    if not isinstance(dimensions, dict):
+        return alarm
+    return {**alarm, "dimensions": {k: _fill(v, env, service) for k, v in dimensions.items()}}
 
 
 def named_fields(spec: ServiceConfig, where: str) -> Iterator[tuple[str, str]]:
