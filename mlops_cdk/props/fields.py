@@ -12,6 +12,7 @@ imported only by the markers' hooks, which only pydantic calls.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import types
 import typing
@@ -115,17 +116,20 @@ def _declared(cls: Any) -> dict[str, tuple[Any, tuple[Any, ...]]]:
     return declared
 
 
+# annotated_types' bounds: (kind, attribute, what the message says, the check).
+_BOUNDS: tuple[tuple[type[Any], str, str, Callable[[Any, Any], bool]], ...] = (
+    (at.Ge, "ge", "greater than or equal to", operator.ge),
+    (at.Gt, "gt", "greater than", operator.gt),
+    (at.Le, "le", "less than or equal to", operator.le),
+    (at.Lt, "lt", "less than", operator.lt),
+)
+
+
 def _bound_problem(meta: Any, value: Any) -> str | None:
-    checks: list[tuple[type[Any], str, Any]] = [
-        (at.Ge, "greater than or equal to", lambda b: value >= b),
-        (at.Gt, "greater than", lambda b: value > b),
-        (at.Le, "less than or equal to", lambda b: value <= b),
-        (at.Lt, "less than", lambda b: value < b),
-    ]
-    for kind, words, holds in checks:
+    for kind, attribute, words, holds in _BOUNDS:
         if isinstance(meta, kind):
-            bound = getattr(meta, kind.__name__.lower())
-            return None if holds(bound) else f"Input should be {words} {bound}"
+            bound = getattr(meta, attribute)
+            return None if holds(value, bound) else f"Input should be {words} {bound}"
     if isinstance(meta, at.MinLen) and len(value) < meta.min_length:
         return f"should have at least {meta.min_length} characters"
     if isinstance(meta, at.MaxLen) and len(value) > meta.max_length:
