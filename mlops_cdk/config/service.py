@@ -498,21 +498,20 @@ def derive_service_names(spec: Any, *, env: str, service: str) -> Any:
                 settings[field] = _fill(settings.get(field, default), env, service)
     check = spec.get("quality_check")
     if isinstance(check, dict):
-        dimensions = check.get("dimensions", {SERVICE_DIMENSION: service})
-        if isinstance(dimensions, dict):
-            dimensions = {k: _fill(v, env, service) for k, v in dimensions.items()}
-        spec["quality_check"] = {**check, "dimensions": dimensions}
+        defaulted = {**check, "dimensions": check.get("dimensions", {SERVICE_DIMENSION: service})}
+        spec["quality_check"] = _dimensions_filled(defaulted, env, service)
     alarms = spec.get("quality_alarms")
     if isinstance(alarms, list):
-        spec["quality_alarms"] = [_alarm_filled(alarm, env, service) for alarm in alarms]
+        spec["quality_alarms"] = [_dimensions_filled(alarm, env, service) for alarm in alarms]
     return spec
 
 
-def _alarm_filled(alarm: Any, env: str, service: str) -> Any:
-    dimensions = alarm.get("dimensions") if isinstance(alarm, dict) else None
+def _dimensions_filled(settings: Any, env: str, service: str) -> Any:
+    """``settings`` (a quality check or alarm) with placeholders in its dimensions filled."""
+    dimensions = settings.get("dimensions") if isinstance(settings, dict) else None
     if not isinstance(dimensions, dict):
-        return alarm
-    return {**alarm, "dimensions": {k: _fill(v, env, service) for k, v in dimensions.items()}}
+        return settings
+    return {**settings, "dimensions": {k: _fill(v, env, service) for k, v in dimensions.items()}}
 
 
 def named_fields(spec: ServiceConfig, where: str) -> Iterator[tuple[str, str]]:
