@@ -16,10 +16,8 @@ from pathlib import Path
 import coverage
 import pytest
 
+from tests.helpers import ROOT
 from tests.untraced import JSII_CALLS, install, untraced
-
-ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow  # coverage runs in subprocesses
 
 MEASURED = """\
 def outer(library, callback, failing):
@@ -100,6 +98,7 @@ def run_sample(tmp_path: Path, mode: str) -> tuple[dict[str, object], coverage.C
     return json.loads(done.stdout), data
 
 
+@pytest.mark.slow  # coverage runs in subprocesses
 def test_coverage_records_the_same_lines_and_arcs_with_the_library_untraced(
     tmp_path: Path,
 ) -> None:
@@ -121,7 +120,8 @@ def test_coverage_records_the_same_lines_and_arcs_with_the_library_untraced(
     }
 
 
-def test_without_coverage_the_wrapper_only_calls_through() -> None:
+def test_the_library_runs_without_a_tracer_and_its_result_comes_back() -> None:
+    # Under `make test` coverage's tracer is paused for the call; under test-fast there is none.
     def library(value: int) -> int:
         assert sys.gettrace() is None
         return value + 1
