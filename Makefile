@@ -159,14 +159,20 @@ example: install ## Synthesize examples/NAME/ (every gate on) with this checkout
 	cd examples/$(NAME) && rm -rf cdk.out && PYTHONPATH='$(CURDIR)' cdk synth --quiet --app '$(CURDIR)/$(PY) app.py' --output cdk.out
 	@echo "example $(NAME): synthesized $$(ls examples/$(NAME)/cdk.out/*.template.json | xargs -n1 basename | sed 's/\.template\.json$$//' | paste -sd, -) into examples/$(NAME)/cdk.out/ (every gate passed)"
 
+# The test runs write bytecode (__pycache__/, ignored by git) even where PYTHONDONTWRITEBYTECODE
+# is set (an empty value unsets it): otherwise each xdist worker, and each Python the tests
+# start, compiles the package again and pytest rewrites the asserts of every test module again,
+# on every run. Collecting the fast tests in one process: 10.4-11.6 s -> 4.8-6.3 s.
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
+
 test: install-dev ## The whole test suite with coverage
-	$(PY) -m pytest
+	$(TEST_ENV) $(PY) -m pytest
 
 # CDK_VALIDATION=false: aws-cdk-lib's built-in CloudFormation Validate plugin (a WebAssembly
 # engine, ~3 s of CPU to start in every process that synthesizes) stays off in the inner loop only;
 # `make test`, `make synth` and `make lint` run it on every template.
 test-fast: install-dev ## Unit tests without whole-environment synths or subprocesses (no coverage; CDK's built-in template validation off)
-	CDK_VALIDATION=false $(PY) -m pytest -m 'not slow' --no-cov -q
+	$(TEST_ENV) CDK_VALIDATION=false $(PY) -m pytest -m 'not slow' --no-cov -q
 
 # Two halves on the two cores: the code (ruff, mypy: single-threaded, about a minute cold) beside
 # the templates (the synths, cfn-lint, Control Tower, checkov, the docs). Each line comes out
