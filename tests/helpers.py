@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 if TYPE_CHECKING:
     import aws_cdk as cdk
     from aws_cdk import assertions
@@ -44,6 +46,25 @@ def __getattr__(name: str) -> Any:
     if name == "TEST_ENV":
         return _test_env()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# libyaml's emitter and parser (PyYAML's C classes, same representer, constructor and resolver):
+# the same YAML as yaml.safe_dump / yaml.safe_load, 4x and 15x faster on an environment file. The
+# tests write and read hundreds of configuration files (tests/unit/test_yaml_helpers.py pins that
+# the text and the data are the same).
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def yaml_text(data: Any, *, sort_keys: bool = True) -> str:
+    """``yaml.safe_dump(data, sort_keys=sort_keys)``, through libyaml when PyYAML has it."""
+    text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=sort_keys)
+    return text
+
+
+def yaml_data(text: str) -> Any:
+    """``yaml.safe_load(text)``, through libyaml when PyYAML has it."""
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader (C or Python)
 
 
 def cdk_context() -> dict[str, Any]:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.helpers import CONFIG_DIR, ROOT, cdk_context
+from tests.helpers import CONFIG_DIR, ROOT, cdk_context, yaml_data, yaml_text
 
 pytestmark = pytest.mark.slow  # app.py and the CDK CLI in subprocesses
 
@@ -65,9 +64,9 @@ def test_unknown_environment_is_one_line_without_traceback() -> None:
 
 
 def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -> None:
-    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    data = yaml_data((CONFIG_DIR / "dev.yaml").read_text())
     data["network"]["new_vpc"]["cidr"] = "10.0.0.0/33"
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "dev.yaml").write_text(yaml_text(data))
     result = run_app("dev", config_dir=tmp_path)
     assert result.returncode == 2
     lines = error_lines(result)
@@ -81,9 +80,9 @@ def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -
 def test_a_file_error_is_reported_before_the_cdk_starts(tmp_path: Path) -> None:
     """The files are read first: with no Node to start (JSII_NODE names none), a file error is
     still its one line; a valid file then needs the CDK (and fails without Node)."""
-    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    data = yaml_data((CONFIG_DIR / "dev.yaml").read_text())
     data["log_retention_days"] = 13
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "dev.yaml").write_text(yaml_text(data))
     no_node = {"JSII_NODE": str(tmp_path / "no-node")}
     result = run_app("dev", config_dir=tmp_path, extra_env=no_node)
     assert result.returncode == 2
@@ -120,12 +119,12 @@ def test_missing_availability_zones_are_a_configuration_error_naming_the_key(
 
 
 def test_environment_and_pipeline_problems_are_reported_in_one_run(tmp_path: Path) -> None:
-    data = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text())
+    data = yaml_data((CONFIG_DIR / "dev.yaml").read_text())
     data["log_retention_days"] = 13
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
-    pipeline = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
+    (tmp_path / "dev.yaml").write_text(yaml_text(data))
+    pipeline = yaml_data((CONFIG_DIR / "pipeline.yaml").read_text())
     pipeline["brnach"] = "main"
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(pipeline))
+    (tmp_path / "pipeline.yaml").write_text(yaml_text(pipeline))
     (tmp_path / "qa.yml").write_text("account: '111111111111'\n")
     result = run_app(None, tmp_path)
     assert result.returncode == 2

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from mlops_cdk.config import load_environments
 from mlops_tools import batch_run
+from tests.helpers import yaml_data, yaml_text
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 STAGE = load_environments(CONFIG_DIR, only="stage")[0]
@@ -169,11 +170,10 @@ def test_the_bucket_comes_from_the_foundation_stack_output() -> None:
 def test_smoke_skips_a_service_of_batch_jobs_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import yaml
 
     from mlops_tools import smoke
 
-    data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
+    data = yaml_data((CONFIG_DIR / "stage.yaml").read_text())
     churn = data["services"]["churn"]
     data["services"] = {
         "scoring": {
@@ -185,6 +185,6 @@ def test_smoke_skips_a_service_of_batch_jobs_only(
             "batch_jobs": churn["batch_jobs"],
         }
     }
-    (tmp_path / "stage.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "stage.yaml").write_text(yaml_text(data))
     assert smoke.main(["--env", "stage", "--config-dir", str(tmp_path)]) == 0
     assert "SKIP scoring: batch jobs only" in capsys.readouterr().out

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environment
 from mlops_cdk.config.drift_check import baseline_key, rate_minutes
+from tests.helpers import yaml_text
 from tests.unit.config.test_serving_validation import SERVING, config_with
 
 MONITORING: dict[str, Any] = {"alarm_emails": ["team@example.com"]}
@@ -21,7 +21,7 @@ WHERE = "config/dev.yaml: services.svc"
 
 def load(tmp_path: Path, data: dict[str, Any]) -> EnvConfig:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml_text(data))
     return load_environment(path, display="config/dev.yaml")
 
 

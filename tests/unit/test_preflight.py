@@ -23,7 +23,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -31,6 +30,7 @@ from moto import mock_aws
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.endpoint import ModelConfig
 from mlops_tools import preflight, smoke
+from tests.helpers import yaml_text
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -365,7 +365,7 @@ def write_config(
         mutate(data)
     config_dir = tmp_path / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "dev.yaml").write_text(yaml.safe_dump(data))
+    (config_dir / "dev.yaml").write_text(yaml_text(data))
     return config_dir
 
 

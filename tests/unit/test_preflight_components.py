@@ -11,13 +11,13 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 from moto import mock_aws
 
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.service import ServiceConfig
 from mlops_tools import preflight
+from tests.helpers import yaml_text
 
 REGION = "eu-west-1"
 ACCOUNT = "111111111111"
@@ -169,6 +169,6 @@ def preflight_config(tmp_path: Path) -> EnvConfig:
         "monitoring": {"alarm_emails": ["ml-alerts@example.com"]},  # components alarm
         "services": {"ranking": ranking_data()},
     }
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    (tmp_path / "dev.yaml").write_text(yaml_text(data), encoding="utf-8")
     [config] = load_environments(tmp_path, only="dev")
     return config

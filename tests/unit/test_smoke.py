@@ -23,7 +23,6 @@ from typing import Any
 import boto3
 import pytest
 import requests
-import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
@@ -35,6 +34,7 @@ from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.config.endpoint import SmokeTestConfig
 from mlops_tools import smoke
+from tests.helpers import yaml_text
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -126,7 +126,7 @@ def write_config(tmp_path: Path, mutate: Callable[[dict[str, Any]], None] | None
         mutate(data)
     config_dir = tmp_path / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "stage.yaml").write_text(yaml.safe_dump(data))
+    (config_dir / "stage.yaml").write_text(yaml_text(data))
     return config_dir
 
 

@@ -22,7 +22,6 @@ from typing import Any
 import boto3
 import pytest
 import requests
-import yaml
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
@@ -31,6 +30,7 @@ from moto import mock_aws
 from mlops_cdk.config import load_environments
 from mlops_cdk.config.endpoint import SmokeTestConfig
 from mlops_tools import smoke
+from tests.helpers import yaml_text
 
 REGION = "eu-west-1"
 ENDPOINT = "dev-ranking"
@@ -264,7 +264,7 @@ def test_the_component_names_are_the_stacks(tmp_path: Path) -> None:
 def write_config(tmp_path: Path) -> Path:
     config_dir = tmp_path / "config"
     config_dir.mkdir()
-    (config_dir / "dev.yaml").write_text(yaml.safe_dump(ranking_data()))
+    (config_dir / "dev.yaml").write_text(yaml_text(ranking_data()))
     return config_dir
 
 

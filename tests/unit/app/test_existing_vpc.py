@@ -5,17 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from aws_cdk.assertions import Template
 
 from mlops_cdk.app.builder import build_app
 from mlops_cdk.config import load_environment
-from tests.helpers import CONFIG_DIR, cdk_context
+from tests.helpers import CONFIG_DIR, cdk_context, yaml_data, yaml_text
 
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Template]:
-    data = yaml.safe_load((CONFIG_DIR / "stage.yaml").read_text())
+    data = yaml_data((CONFIG_DIR / "stage.yaml").read_text())
     # One service is enough: the network is what this test is about.
     data["services"] = {"churn": data["services"]["churn"]}
     data["network"] = {
@@ -28,7 +27,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Templ
         }
     }
     folder: Path = tmp_path_factory.mktemp("config")
-    (folder / "shared.yaml").write_text(yaml.safe_dump(data))
+    (folder / "shared.yaml").write_text(yaml_text(data))
     config = load_environment(folder / "shared.yaml")
     app, stages = build_app([config], outdir=str(folder / "out"), context=cdk_context())
     app.synth()  # every compliance pack runs here

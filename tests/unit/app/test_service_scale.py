@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from aws_cdk import assertions
 
 from mlops_cdk.app.builder import build_app
@@ -27,7 +26,7 @@ from mlops_cdk.aws.instance_types import gpus
 from mlops_cdk.config import EnvConfig, load_environment, load_environments, load_pipeline
 from mlops_cdk.config.endpoint import MAX_VARIANTS
 from scripts.scale_configs import service_name, write_scale_config
-from tests.helpers import cdk_context
+from tests.helpers import cdk_context, yaml_data
 
 pytestmark = pytest.mark.xdist_group("scale")
 
@@ -178,7 +177,7 @@ def test_retraining_and_smoke_test_are_built(scale_synth: ScaleSynth) -> None:
 def test_operational_retraining_triggers_with_many_variants() -> None:
     """Every variant has a ``Latency`` alarm: the invoke permissions must not collide (CDK's
     LambdaAction names them after the alarm's id only)."""
-    data = yaml.safe_load(FIXTURE.read_text())
+    data = yaml_data(FIXTURE.read_text())
     data["services"][SERVICE]["alarms"]["retrain_on"] = ["latency", "errors_5xx", "errors_4xx"]
     config = EnvConfig.model_validate({"name": FIXTURE.stem, **data})
     _, stages = build_app(

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.aws.instance_specs import covered, instance_spec
 from mlops_cdk.aws.instance_types import UnknownInstanceType
-from tests.helpers import COMMITTED_CONFIG_DIR
+from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data
 
 
 def _hosting_types(node: Any, under_batch: bool = False) -> set[str]:
@@ -30,7 +29,7 @@ def _hosting_types(node: Any, under_batch: bool = False) -> set[str]:
 def test_every_committed_hosting_type_is_covered() -> None:
     used: set[str] = set()
     for path in sorted(COMMITTED_CONFIG_DIR.glob("*.yaml")):
-        used |= _hosting_types(yaml.safe_load(path.read_text()))
+        used |= _hosting_types(yaml_data(path.read_text()))
     assert used, "no instance types found"
     assert sorted(t for t in used if not covered(t)) == []
 

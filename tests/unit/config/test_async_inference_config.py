@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.props.async_inference import (
     AsyncInferenceSpec,
@@ -16,11 +15,11 @@ from mlops_cdk.props.async_inference import (
     async_prefixes,
 )
 from mlops_cdk.props.errors import PropProblems
-from tests.helpers import COMMITTED_CONFIG_DIR
+from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data
 from tests.unit.config.test_bad_input import problems_in
 
 AT = "services.documents.async_inference"
-BASE: dict[str, Any] = yaml.safe_load((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
+BASE: dict[str, Any] = yaml_data((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
 
 
 def documents(data: dict[str, Any]) -> dict[str, Any]:

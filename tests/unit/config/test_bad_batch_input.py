@@ -10,13 +10,12 @@ from typing import Any
 
 import botocore.session  # type: ignore[import-untyped, unused-ignore]
 import pytest
-import yaml
 
 from mlops_cdk.aws.instance_types import TRANSFORM_INSTANCE_TYPES
 from mlops_cdk.config import ConfigError, load_environment
-from tests.helpers import CONFIG_DIR
+from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
-BASE: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
+BASE: dict[str, Any] = yaml_data((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
 JOB = "services.churn.batch_jobs[0]"
 
 
@@ -31,7 +30,7 @@ def with_job(**changes: Any) -> dict[str, Any]:
 
 def problems_in(tmp_path: Path, data: dict[str, Any]) -> list[str]:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml_text(data, sort_keys=False), encoding="utf-8")
     with pytest.raises(ConfigError) as excinfo:
         load_environment(path, display="config/dev.yaml")
     return excinfo.value.problems
@@ -45,7 +44,7 @@ def test_transform_types_match_installed_botocore() -> None:
 
 def test_a_valid_job_loads(tmp_path: Path) -> None:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(with_job(schedule="rate(1 day)")), encoding="utf-8")
+    path.write_text(yaml_text(with_job(schedule="rate(1 day)")), encoding="utf-8")
     (job,) = load_environment(path).services["churn"].batch_jobs
     assert job.schedule == "rate(1 day)"
     assert job.minutes_per_run == 60
@@ -118,7 +117,7 @@ def batch_only(**extra: Any) -> dict[str, Any]:
 
 def test_a_service_of_batch_jobs_only_loads(tmp_path: Path) -> None:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(batch_only()), encoding="utf-8")
+    path.write_text(yaml_text(batch_only()), encoding="utf-8")
     service = load_environment(path).services["churn"]
     assert not service.has_endpoint
     assert service.variants == []

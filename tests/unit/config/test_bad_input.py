@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.aws.schedules import cron_problem, time_zone_problem
 from mlops_cdk.config import ConfigError, load_environment, load_environments
 from mlops_cdk.config.context import availability_zones_key, context_problems
-from tests.helpers import CONFIG_DIR
+from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
 BASE_TEXT = (CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8")
-BASE: dict[str, Any] = yaml.safe_load(BASE_TEXT)
+BASE: dict[str, Any] = yaml_data(BASE_TEXT)
 SCHEDULED = "services.churn.variants[0].instance.autoscaling.scheduled[0]"
 
 
@@ -26,7 +25,7 @@ def problems_in(
 ) -> list[str]:
     path = tmp_path / f"{name}.yaml"
     if isinstance(content, dict):
-        path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        path.write_text(yaml_text(content, sort_keys=False), encoding="utf-8")
     elif isinstance(content, bytes):
         path.write_bytes(content)
     else:
@@ -239,7 +238,7 @@ def test_placeholders_derive_names_from_the_environment(tmp_path: Path) -> None:
         churn(data)["retraining"]["pipeline"] = {}
 
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(changed(placeholders)), encoding="utf-8")
+    path.write_text(yaml_text(changed(placeholders)), encoding="utf-8")
     service = load_environment(path).services["churn"]
     assert service.quality_alarms[0].dimensions == {
         "EndpointName": "dev-churn",
@@ -421,7 +420,7 @@ def test_an_existing_vpc_needs_no_zone_lookup(tmp_path: Path) -> None:
         }
         data["region"] = "eu-central-1"
 
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(changed(existing)), encoding="utf-8")
+    (tmp_path / "dev.yaml").write_text(yaml_text(changed(existing)), encoding="utf-8")
     (config,) = load_environments(tmp_path)
     assert context_problems([config], {}.get, str) == []
 
@@ -445,7 +444,7 @@ def test_gpu_threshold_on_a_gpu_service_is_accepted(tmp_path: Path) -> None:
         churn(data).setdefault("alarms", {})["gpu_memory_percent"] = 80
 
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(changed(gpu_service), sort_keys=False), encoding="utf-8")
+    path.write_text(yaml_text(changed(gpu_service), sort_keys=False), encoding="utf-8")
     assert load_environment(path).thresholds("churn").gpu_memory_percent == 80
 
 

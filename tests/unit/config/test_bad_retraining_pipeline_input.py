@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environment
-from tests.helpers import CONFIG_DIR
+from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
-BASE: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
+BASE: dict[str, Any] = yaml_data((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
 WHERE = "services.churn.retraining.managed_pipeline"
 
 
@@ -44,7 +43,7 @@ def managed(**changes: Any) -> dict[str, Any]:
 
 def load(tmp_path: Path, data: dict[str, Any]) -> Any:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml_text(data, sort_keys=False), encoding="utf-8")
     return load_environment(path, display="config/dev.yaml")
 
 

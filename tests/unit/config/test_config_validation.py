@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environment, load_environments
-from tests.helpers import CONFIG_DIR, ENVIRONMENTS
+from tests.helpers import CONFIG_DIR, ENVIRONMENTS, yaml_text
 
 VALID: dict[str, Any] = {
     "account": "123456789012",
@@ -26,7 +25,7 @@ VALID: dict[str, Any] = {
 
 def write(tmp_path: Path, data: Any, name: str = "dev") -> Path:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    path.write_text(yaml_text(data) if not isinstance(data, str) else data)
     return path
 
 
@@ -223,7 +222,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
-    text = yaml.safe_dump(VALID) + "region: us-east-1\n"
+    text = yaml_text(VALID) + "region: us-east-1\n"
     problems = problems_for(tmp_path, text)
     assert len(problems) == 1
     assert "duplicate key 'region'" in problems[0]

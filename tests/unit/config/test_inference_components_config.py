@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import load_environment
-from tests.helpers import COMMITTED_CONFIG_DIR
+from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data
 from tests.unit.config.test_bad_input import problems_in
 
 AT = "services.ranking.inference_components"
-BASE: dict[str, Any] = yaml.safe_load((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
+BASE: dict[str, Any] = yaml_data((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
 
 
 def edited(path: str, value: Any) -> dict[str, Any]:

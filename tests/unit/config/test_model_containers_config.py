@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environment
-from tests.helpers import COMMITTED_CONFIG_DIR
+from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data, yaml_text
 
-BASE: dict[str, Any] = yaml.safe_load((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
+BASE: dict[str, Any] = yaml_data((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
 MODEL = "config/dev.yaml: services.churn.models[0]"
 PRE = {"hostname": "pre", "aws_image": {"framework": "sklearn", "version": "1.2-1"}}
 MAIN = {"hostname": "main", "image_tag": "1.0.0", "model_data_key": "models/churn/1/m.tar.gz"}
@@ -22,7 +21,7 @@ MAIN = {"hostname": "main", "image_tag": "1.0.0", "model_data_key": "models/chur
 
 def problems(tmp_path: Path, data: dict[str, Any]) -> list[str]:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml_text(data, sort_keys=False), encoding="utf-8")
     with pytest.raises(ConfigError) as excinfo:
         load_environment(path, display="config/dev.yaml")
     assert all("\n" not in line for line in excinfo.value.problems)
@@ -165,7 +164,7 @@ def test_direct_endpoint_needs_the_smoke_tests_target_container(tmp_path: Path) 
     ]
     smoke["target_container"] = "main"
     path = tmp_path / "ok.yaml"
-    path.write_text(yaml.safe_dump(with_model(direct, smoke_test=smoke)), encoding="utf-8")
+    path.write_text(yaml_text(with_model(direct, smoke_test=smoke)), encoding="utf-8")
     assert load_environment(path).services["churn"].models[0].is_direct
 
 

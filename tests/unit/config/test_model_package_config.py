@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import load_environment
+from tests.helpers import yaml_text
 from tests.unit.config.test_bad_input import changed, churn, problems_in
 
 WHERE = "config/dev.yaml: services.churn.models[0]"
@@ -27,7 +27,7 @@ def with_package(package: Any, **model: Any) -> dict[str, Any]:
 
 def test_a_pinned_version_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(with_package({"version": 4})))
+    path.write_text(yaml_text(with_package({"version": 4})))
     model = load_environment(path).services["churn"].models[0]
     assert model.model_package is not None
     assert model.model_package.package_version == 4

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environment
+from tests.helpers import yaml_text
 from tests.unit.config.test_serving_validation import SERVING, config_with, instance_variant
 
 QUALITY = {
@@ -35,7 +35,7 @@ TEMPLATE = {
 
 def load(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> Any:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml_text(data))
     return load_environment(path, display=f"config/{name}.yaml")
 
 

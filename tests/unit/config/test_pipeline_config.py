@@ -7,22 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environments, load_pipeline
 from mlops_cdk.config.pipeline import step_role_name
-from tests.helpers import CONFIG_DIR
+from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
-VALID = yaml.safe_load((CONFIG_DIR / "pipeline.yaml").read_text())
+VALID = yaml_data((CONFIG_DIR / "pipeline.yaml").read_text())
 
 
 def problems(tmp_path: Path, data: dict[str, Any], drop_smoke: str | None = None) -> list[str]:
     for env in ("dev", "stage", "prod"):
-        config = yaml.safe_load((CONFIG_DIR / f"{env}.yaml").read_text())
+        config = yaml_data((CONFIG_DIR / f"{env}.yaml").read_text())
         if env == drop_smoke:
             del config["services"]["churn"]["smoke_test"]
-        (tmp_path / f"{env}.yaml").write_text(yaml.safe_dump(config))
-    (tmp_path / "pipeline.yaml").write_text(yaml.safe_dump(data))
+        (tmp_path / f"{env}.yaml").write_text(yaml_text(config))
+    (tmp_path / "pipeline.yaml").write_text(yaml_text(data))
     environments = load_environments(tmp_path)
     with pytest.raises(ConfigError) as excinfo:
         load_pipeline(tmp_path, environments)

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, EnvConfig, load_environment
 from mlops_cdk.props.quality import QualityCheckSpec
-from tests.helpers import CONFIG_DIR
+from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
-BASE: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
+BASE: dict[str, Any] = yaml_data((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
 CHECK = {"problem": "binary", "metrics": ["auc", "accuracy"], "label_heartbeat_hours": 24}
 ALARM = {
     "name": "auc",
@@ -43,7 +42,7 @@ def with_check(edit: Callable[[dict[str, Any]], None] | None = None) -> dict[str
 
 def write(tmp_path: Path, data: dict[str, Any]) -> Path:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml_text(data, sort_keys=False), encoding="utf-8")
     return path
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environment
 from mlops_cdk.config.endpoint import has_local_nvme
+from tests.helpers import yaml_text
 from tests.unit.config.test_config_validation import VALID
 
 SERVICE = "svc"
@@ -59,7 +59,7 @@ def config_with(serving: dict[str, Any], **top: Any) -> dict[str, Any]:
 
 def problems(tmp_path: Path, data: dict[str, Any], name: str = "dev") -> list[str]:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(yaml_text(data))
     with pytest.raises(ConfigError) as excinfo:
         load_environment(path, display=f"config/{name}.yaml")
     return excinfo.value.problems
@@ -78,7 +78,7 @@ def serving(**changes: Any) -> dict[str, Any]:
 
 def test_valid_serving_config(tmp_path: Path) -> None:
     path = tmp_path / "dev.yaml"
-    path.write_text(yaml.safe_dump(config_with(SERVING)))
+    path.write_text(yaml_text(config_with(SERVING)))
     config = load_environment(path)
     assert config.services["svc"] is not None
     assert [v.name for v in config.services["svc"].variants] == ["a", "b"]

@@ -8,7 +8,6 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-import yaml
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
@@ -18,7 +17,7 @@ from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.compliance import record_acknowledgements_only
 from mlops_cdk.config import load_environments
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH, PreflightAccess
-from tests.helpers import TEST_ENV, cdk_context, new_app, new_stack
+from tests.helpers import TEST_ENV, cdk_context, new_app, new_stack, yaml_data, yaml_text
 
 TRUSTED = "999999999999"
 RUNNER = "mlops-pipeline-preflight-dev-churn"
@@ -215,7 +214,7 @@ def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> Non
         }
 
     (tmp_path / "dev.yaml").write_text(
-        yaml.safe_dump(
+        yaml_text(
             {
                 "account": "111111111111",
                 "region": "eu-west-1",
@@ -331,14 +330,14 @@ def test_describe_model_package_on_exactly_the_packages_the_models_use(tmp_path:
     from mlops_cdk.app.stage import model_packages
     from mlops_cdk.config import load_environment
 
-    data = yaml.safe_load((Path("config") / "dev.yaml").read_text())
+    data = yaml_data((Path("config") / "dev.yaml").read_text())
     service = next(iter(data["services"].values()))
     name = next(iter(data["services"]))
     service["models"].append({"name": "pkg-v3", "model_package": {"version": 3}})
     service["variants"].append(
         {**service["variants"][0], "name": "pkg", "model": "pkg-v3", "initial_weight": 0}
     )
-    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "dev.yaml").write_text(yaml_text(data))
     config = load_environment(tmp_path / "dev.yaml")
     arns = model_packages(config, name)
     assert arns == [

@@ -9,18 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_cdk.config import ConfigError, load_environment
-from tests.helpers import CONFIG_DIR
+from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
-PROD: dict[str, Any] = yaml.safe_load((CONFIG_DIR / "prod.yaml").read_text())
+PROD: dict[str, Any] = yaml_data((CONFIG_DIR / "prod.yaml").read_text())
 JOB = "services.churn.retraining.training_job"
 
 
 def load(tmp_path: Path, data: dict[str, Any], name: str = "prod") -> Any:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yaml_text(data, sort_keys=False))
     return load_environment(path, display=f"config/{name}.yaml")
 
 

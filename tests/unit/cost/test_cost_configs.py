@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mlops_tools.cost.cli import estimate_assembly
 from mlops_tools.cost.prices import PriceBook, PriceKey
-from tests.helpers import COMMITTED_CONFIG_DIR, CONFIG_DIR, ROOT, Synthesized
+from tests.helpers import COMMITTED_CONFIG_DIR, CONFIG_DIR, ROOT, Synthesized, yaml_data
 
 CONFIG_FILES = sorted(
     [
@@ -37,7 +36,7 @@ def instance_types(value: Any) -> Iterator[str]:
 
 @pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_hosting_instance_type_of_every_config_has_a_price(path: Path) -> None:
-    data = yaml.safe_load(path.read_text())
+    data = yaml_data(path.read_text())
     if "services" not in data:
         pytest.skip("not an environment file")
     prices = PriceBook.load()

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mlops_cdk.config import known_environments
+from tests.helpers import yaml_data, yaml_text
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "review.py"
@@ -136,7 +136,7 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     shutil.copy2(ROOT / "app.py", clone / "app.py")
 
     stage_file = clone / "config" / "stage.yaml"
-    stage = yaml.safe_load(stage_file.read_text())
+    stage = yaml_data(stage_file.read_text())
     names = sorted(stage["services"])
     assert len(names) >= 2, "stage needs two services for this test"
     changed = names[-1]
@@ -144,19 +144,19 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
     old = variant["initial_weight"]
     new = old + 2
     variant["initial_weight"] = new
-    stage_file.write_text(yaml.safe_dump(stage, sort_keys=False))
+    stage_file.write_text(yaml_text(stage, sort_keys=False))
 
     dev_file = clone / "config" / "dev.yaml"
-    dev = yaml.safe_load(dev_file.read_text())
+    dev = yaml_data(dev_file.read_text())
     existing = sorted(dev["services"])
     added = "review-added"
     service = copy.deepcopy(dev["services"][existing[0]])
     # Its artifacts under its own prefix: every model_data_key, of a model or of a container.
-    service["models"] = yaml.safe_load(
-        yaml.safe_dump(service["models"]).replace(f"models/{existing[0]}/", f"models/{added}/")
+    service["models"] = yaml_data(
+        yaml_text(service["models"]).replace(f"models/{existing[0]}/", f"models/{added}/")
     )
     dev["services"][added] = service
-    dev_file.write_text(yaml.safe_dump(dev, sort_keys=False))
+    dev_file.write_text(yaml_text(dev, sort_keys=False))
 
     out = tmp_path / "review"
     # Both sides without aws-cdk-lib's built-in CloudFormation Validate plugin (CDK_VALIDATION=
