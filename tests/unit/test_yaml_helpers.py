@@ -14,7 +14,7 @@ from tests.helpers import COMMITTED_CONFIG_DIR, CONFIG_DIR, ROOT, yaml_data, yam
 
 FILES = sorted(
     [*COMMITTED_CONFIG_DIR.glob("*.yaml"), *CONFIG_DIR.rglob("*.yaml")],
-    key=lambda path: str(path),
+    key=str,
 )
 
 
