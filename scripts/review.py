@@ -104,8 +104,9 @@ class Synth:
             env["CDK_CONTEXT_JSON"] = context_json(self.tree)
         except (OSError, ValueError) as exc:
             raise ReviewError(f"{self.label}: cannot read its CDK context: {exc}", 1) from exc
+        # As cdk.json runs it: optimized (-O), without jsii's Python-side type checks.
         self.process = subprocess.Popen(
-            [sys.executable, "app.py"],
+            [sys.executable, "-O", "app.py"],
             cwd=self.tree,
             env=env,
             stdout=subprocess.PIPE,

@@ -19,7 +19,7 @@ import botocore.session
 import pytest
 
 from mlops_cdk.config import EnvConfig, load_environments
-from tests.helpers import CONFIG_DIR, Synthesized, cdk_context
+from tests.helpers import CONFIG_DIR, ROOT, Synthesized, cdk_context
 from tests.untraced import coverage_tracer
 from tests.untraced import install as install_untraced
 
@@ -61,11 +61,14 @@ def synthesized(
 
 @dataclass(frozen=True)
 class SecondSynth:
-    """The same commit synthesized again, with acknowledgements recorded but not applied.
+    """The same commit synthesized again, with acknowledgements recorded but not applied, in
+    another Python run optimized (``python -O``, as cdk.json runs the app: no jsii type checks,
+    no asserts).
 
     Acknowledgements are construct metadata, never template content, so its templates must be
-    byte-identical to the first synth's (determinism), and its validation report shows which
-    acknowledged findings still fire (the acknowledgement audit)."""
+    byte-identical to the first synth's (determinism, and optimized mode changes nothing), and
+    its validation report shows which acknowledged findings still fire (the acknowledgement
+    audit)."""
 
     outdir: Path
     records: list[AcknowledgementRecord]
@@ -73,21 +76,17 @@ class SecondSynth:
 
 
 @pytest.fixture(scope="session")
-def second_synth(
-    env_configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory
-) -> SecondSynth:
-    from mlops_cdk.app.builder import build_app
-    from mlops_cdk.compliance import record_acknowledgements_only
+def second_synth(tmp_path_factory: pytest.TempPathFactory) -> SecondSynth:
+    from mlops_cdk.compliance import AcknowledgementRecord
+    from tests.second_synth import RECORDS
 
     outdir = tmp_path_factory.mktemp("second-synth")
-    with record_acknowledgements_only() as records:
-        app, _ = build_app(
-            list(env_configs.values()),
-            outdir=str(outdir),
-            context=cdk_context(),
-            fail_on_findings=False,
-        )
-        app.synth()
+    done = subprocess.run(
+        [sys.executable, "-O", "-m", "tests.second_synth", str(outdir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-6000:]
+    records = json.loads((outdir / RECORDS).read_text())
     report = json.loads((outdir / "validation-report.json").read_text())
     fired = {
         (construct["constructPath"], violation["ruleName"])
@@ -95,7 +94,9 @@ def second_synth(
         for violation in plugin["violations"]
         for construct in violation["violatingConstructs"]
     }
-    return SecondSynth(outdir=outdir, records=list(records), fired=fired)
+    return SecondSynth(
+        outdir=outdir, records=[AcknowledgementRecord(**r) for r in records], fired=fired
+    )
 
 
 # Which tests `make test-fast` skips (marker ``slow``) follows from where a test lives and what
