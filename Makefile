@@ -45,23 +45,24 @@ $(STAMP_PIP): requirements-pip.lock | $(PY)
 # pip byte-compiles what it installs one file after another: installing with --no-compile, then
 # compiling the new files with `compileall -j0` on every core is faster (requirements.lock on 2
 # cores: 31 s -> 5 s + 13 s). The .pyc files matter: without them every process would compile
-# what it imports, each time, wherever PYTHONDONTWRITEBYTECODE is set. The app's dependencies are
-# compiled for `python -O` too (.opt-1.pyc): cdk.json runs the app optimized (docs/development.md).
+# what it imports, each time, wherever PYTHONDONTWRITEBYTECODE is set. The modules the app imports
+# are compiled for `python -O` too (.opt-1.pyc): cdk.json runs the app optimized (about a third of
+# aws-cdk-lib: 7 s, where all of it would take 22 s; scripts/compile_optimized.py).
 PIP_INSTALL := -m pip install --quiet --no-compile --require-hashes
-# $(call compile_new,PYTHON,STAMP[,LEVELS]): byte-compile the site-packages entries written after
-# STAMP, at the optimization LEVELS given (compileall's -o; default: the interpreter's, 0).
+# $(call compile_new,PYTHON,STAMP): byte-compile the site-packages entries written after STAMP.
 define compile_new
 	@site=$$($(1) -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
 	  echo "install: byte-compiling what pip wrote into $$site (every core)"; \
 	  find "$$site" -mindepth 1 -maxdepth 1 -newer $(2) \( -type d -o -name '*.py' \) -print0 \
-	    | xargs -0 -r $(1) -m compileall -q -j0 $(3) > /dev/null \
+	    | xargs -0 -r $(1) -m compileall -q -j0 > /dev/null \
 	    || echo "install: some files did not byte-compile (as with pip, they are read from source)"
 endef
 
 $(STAMP_DEPS): requirements.lock $(STAMP_PIP)
 	@echo "install: Python dependencies from requirements.lock (aws-cdk-lib, cdk-nag, Node 24 wheel; a few minutes the first time)"
 	$(PY) $(PIP_INSTALL) -r requirements.lock
-	$(call compile_new,$(PY),$(STAMP_PIP),-o 0 -o 1)
+	$(call compile_new,$(PY),$(STAMP_PIP))
+	$(PY) scripts/compile_optimized.py
 	touch $@
 
 $(STAMP_DEV): requirements-dev.lock $(STAMP_DEPS)
