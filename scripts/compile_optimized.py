@@ -29,7 +29,8 @@ APP_MODULES = (
 
 
 def imported_files() -> list[str]:
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:  # run as a script: scripts/ is on the path, not the project
+        sys.path.insert(0, str(ROOT))
     for name in APP_MODULES:
         __import__(name)
     site = Path(sysconfig.get_path("purelib")).resolve()
