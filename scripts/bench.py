@@ -25,11 +25,14 @@
 
 Run one section alone with --skip for the others, e.g. `--skip synth --skip import`.
 
-By default (`make bench`) a quick run, under 2 minutes on 2 cores (89 s measured): section 1
-with 3 runs and without the in-process breakdown, section 2 with 5 runs, section 4 with
-MODE_COPIES (10) copies per mode and one repetition; section 3 only with --full. It ends with
-an estimate, from its own measurements, of how long `make bench FULL=1` (--full: every section
-with the repetitions above) takes here.
+By default (`make bench`) a quick run that ends within about 2 minutes on 2 cores: section 1
+without the in-process breakdown, section 2 with 5 runs, section 4 with MODE_COPIES (10) copies
+per mode and one repetition; section 3 only with --full. Section 1 runs one pair first and its
+other two last, each only while the budget (--budget, QUICK_BUDGET seconds from the start) still
+holds the last pair's time, so a slower machine gets fewer repetitions rather than a longer
+wait (89 s with all three on the machine of issue 26; 188 s on one twice as slow before the
+budget). It ends with an estimate, from its own measurements, of how long `make bench FULL=1`
+(--full: every section with the repetitions above) takes here.
 
 Everything it writes goes under one temporary folder, the children's TMPDIR included (jsii's
 own temporary folders too); it is removed at the end and when interrupted (Ctrl-C, SIGTERM):
@@ -65,6 +68,10 @@ LINEARITY_TARGET = 1.2  # t30 / linear extrapolation from t1 and t10
 CFN_MAX_RESOURCES = 500  # per template
 CFN_MAX_OUTPUTS = 200
 MIN_SCALE_RUNS = 3
+# `make bench` (the quick run) ends within about 2 minutes: section 1 repeats only while this many
+# seconds from the start allow, once at least (its first pair, the import and the modes sections
+# run whatever the machine's speed).
+QUICK_BUDGET = 105.0
 
 
 def cli_context() -> str:
@@ -468,47 +475,75 @@ def breakdown(env: dict[str, str], work: Path, configs: dict[int, Path], rounds:
         print(f"  {phase:<30}{one:>8.2f}{ten:>8.2f}{(ten - one) / 9:>19.3f}")
 
 
-def synth_bench(
-    env: dict[str, str], work: Path, *, runs: int, breakdown: bool = True
-) -> tuple[bool, float, float, float]:
-    """Section 1; returns (target met, the empty app's seconds when run directly, the full and
-    the empty app's medians through the CLI)."""
-    empty_app = work / "empty_app.py"
-    empty_app.write_text(EMPTY_APP)
-    cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
-    cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
-    print(
-        "synth: full app (all environments, all packs) vs empty app, both via npx cdk synth "
-        "into a fresh output folder each run (as make synth)"
-    )
-    full = ScaleCase("full", cdk_synth(work / "out-full"), cli_env, work / "out-full", [])
-    empty = ScaleCase(
-        "empty",
-        cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
-        cli_env,
-        work / "out-empty",
-        [],
-    )
-    for case in (full, empty) if breakdown else (empty,):  # warm-up: caches, the CLI's start
-        case.run()
-        case.times.clear()
-    for i in range(runs):
-        print(f"  run {i + 1}/{runs}: full {full.run():.2f}s  empty {empty.run():.2f}s")
-    ok = report("synth", full.times, empty.times, SYNTH_TARGET)
-    direct_env = {**env, "CDK_OUTDIR": str(work / "out-direct"), "CDK_CONTEXT_JSON": cli_context()}
-    empty_direct = statistics.median(
-        timed([sys.executable, "-c", EMPTY_APP], direct_env) for _ in range(3 if breakdown else 1)
-    )
-    print(f"  the empty app run directly (no CLI): {empty_direct:.2f}s")
-    if not breakdown:
+class SynthSection:
+    """Section 1, in two halves so that a quick run can fit it to its time budget: ``runs``
+    alternating pairs (full app, empty app) now, more later while the budget lasts, then
+    :meth:`finish` reports."""
+
+    def __init__(self, env: dict[str, str], work: Path, *, total: int) -> None:
+        empty_app = work / "empty_app.py"
+        empty_app.write_text(EMPTY_APP)
+        cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
+        cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
+        self.env, self.work, self.total = env, work, total
+        print(
+            "synth: full app (all environments, all packs) vs empty app, both via npx cdk synth "
+            "into a fresh output folder each run (as make synth)"
+        )
+        self.full = ScaleCase("full", cdk_synth(work / "out-full"), cli_env, work / "out-full", [])
+        self.empty = ScaleCase(
+            "empty",
+            cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
+            cli_env,
+            work / "out-empty",
+            [],
+        )
+
+    def warm_up(self, *, full: bool) -> None:
+        """Caches and the CLI's first start; the full app too when ``full``."""
+        for case in (self.full, self.empty) if full else (self.empty,):
+            case.run()
+            case.times.clear()
+
+    def pairs(self, count: int, *, deadline: float | None = None) -> None:
+        """Up to ``count`` more pairs, without passing ``total``; with ``deadline``
+        (time.perf_counter()), another pair only if the last one's time still fits before it."""
+        for _ in range(count):
+            done = len(self.full.times)
+            if done >= self.total:
+                return
+            last = self.full.times[-1] + self.empty.times[-1] if done else 0.0
+            if deadline is not None and done and time.perf_counter() + last > deadline:
+                print(f"synth: {done} of {self.total} runs: the quick run's time budget is spent")
+                return
+            full, empty = self.full.run(), self.empty.run()
+            print(f"  run {done + 1}/{self.total}: full {full:.2f}s  empty {empty:.2f}s")
+
+    def finish(self, *, breakdown: bool) -> tuple[bool, float, float, float]:
+        """The verdict; returns (target met, the empty app's seconds when run directly, the
+        full and the empty app's medians through the CLI)."""
+        full, empty, work = self.full, self.empty, self.work
+        ok = report("synth", full.times, empty.times, SYNTH_TARGET)
+        direct_env = {
+            **self.env,
+            "CDK_OUTDIR": str(work / "out-direct"),
+            "CDK_CONTEXT_JSON": cli_context(),
+        }
+        empty_direct = statistics.median(
+            timed([sys.executable, "-c", EMPTY_APP], direct_env)
+            for _ in range(3 if breakdown else 1)
+        )
+        print(f"  the empty app run directly (no CLI): {empty_direct:.2f}s")
+        if breakdown:
+            phases = [phase_run(self.env, ROOT / "config", work / "phases") for _ in range(3)]
+            print(
+                "  where the full app's time goes, in-process, median of 3 fresh interpreters (s):"
+            )
+            for phase in phases[0]:
+                print(f"    {phase:<30}{statistics.median(p[phase] for p in phases):>7.2f}")
+            total = statistics.median(sum(p.values()) for p in phases)
+            print(f"    {'total':<30}{total:>7.2f}")
         return ok, empty_direct, full.median, empty.median
-    phases = [phase_run(env, ROOT / "config", work / "phases") for _ in range(3)]
-    print("  where the full app's time goes, in-process, median of 3 fresh interpreters (s):")
-    for phase in phases[0]:
-        print(f"    {phase:<30}{statistics.median(p[phase] for p in phases):>7.2f}")
-    total = statistics.median(sum(p.values()) for p in phases)
-    print(f"    {'total':<30}{total:>7.2f}")
-    return ok, empty_direct, full.median, empty.median
 
 
 def phase_run(env: dict[str, str], config_dir: Path, outdir: Path) -> dict[str, float]:
@@ -576,6 +611,13 @@ def main() -> int:
         type=int,
         help=f"copies per mode (default {MODE_COPIES}: with fewer, noise swamps the figure)",
     )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=QUICK_BUDGET,
+        help="the quick run's seconds: section 1's runs after the first fit in them, at least one "
+        f"(default {QUICK_BUDGET:.0f}; not with --full)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when above a target")
     args = parser.parse_args()
     full_run = args.full
@@ -589,6 +631,45 @@ def main() -> int:
     except KeyboardInterrupt as stop:
         print(f"\nbench: interrupted ({stop or 'SIGINT'}); its temporary folder is removed")
         return 130
+
+
+def import_bench(env: dict[str, str], *, runs: int) -> tuple[bool, float]:
+    """Section 2; returns (target met, the median of every import run)."""
+    import_env = {**env, "PYTHONPATH": str(ROOT / "mlops_cdk" / "functions" / "retrain")}
+    print("import: retrain handler vs bare boto3")
+    handler, boto = alternate(
+        ("retrain", [sys.executable, "-c", "import retrain"]),
+        ("boto3", [sys.executable, "-c", "import boto3"]),
+        env=import_env,
+        runs=runs,
+    )
+    return report("import", handler, boto, IMPORT_TARGET), statistics.median(handler + boto)
+
+
+def scale_section(
+    args: argparse.Namespace, env: dict[str, str], root: Path, *, empty_direct: float
+) -> bool:
+    """Section 3 and its breakdown; returns whether its targets are met."""
+    python = sys.executable
+    work = root / "scale"
+    work.mkdir()
+    if not empty_direct:  # section 1 skipped: measure the direct empty app here
+        out = str(root / "out-direct")
+        synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
+        timed([python, "-c", EMPTY_APP], synth_env)
+        empty_direct = statistics.median(
+            timed([python, "-c", EMPTY_APP], synth_env) for _ in range(3)
+        )
+    ok, configs = scale_bench(
+        env,
+        work,
+        runs=max(args.scale_runs, MIN_SCALE_RUNS),
+        budget=args.scale_budget,
+        empty_direct=empty_direct,
+    )
+    if args.breakdown_runs > 0:
+        breakdown(env, work, configs, args.breakdown_runs)
+    return ok
 
 
 def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
@@ -607,45 +688,26 @@ def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
     ok = True
     empty_direct = 0.0
     measured: dict[str, float] = {}
+    # The quick run: one pair of section 1 first, its other pairs last, while the budget lasts.
+    deadline = None if full_run else started + args.budget
+    synth = None
     if "synth" not in args.skip:
         (root / "synth").mkdir()
-        ok, empty_direct, measured["full"], measured["empty"] = synth_bench(
-            env, root / "synth", runs=args.runs or (5 if full_run else 3), breakdown=full_run
-        )
-        measured["direct"] = empty_direct
+        synth = SynthSection(env, root / "synth", total=args.runs or (5 if full_run else 3))
+        synth.warm_up(full=full_run)
+        synth.pairs(synth.total if full_run else 1)
+        measured["empty"] = synth.empty.median
+        if full_run:
+            ok, empty_direct, measured["full"], measured["empty"] = synth.finish(breakdown=True)
+            measured["direct"] = empty_direct
 
     if "import" not in args.skip:
-        import_env = {**env, "PYTHONPATH": str(ROOT / "mlops_cdk" / "functions" / "retrain")}
-        print("import: retrain handler vs bare boto3")
-        handler, boto = alternate(
-            ("retrain", [python, "-c", "import retrain"]),
-            ("boto3", [python, "-c", "import boto3"]),
-            env=import_env,
-            runs=args.import_runs or (15 if full_run else 5),
+        import_ok, measured["import"] = import_bench(
+            env, runs=args.import_runs or (15 if full_run else 5)
         )
-        ok = report("import", handler, boto, IMPORT_TARGET) and ok
-        measured["import"] = statistics.median(handler + boto)
-
+        ok = import_ok and ok
     if "scale" not in args.skip:
-        work = root / "scale"
-        work.mkdir()
-        if not empty_direct:  # section 1 skipped: measure the direct empty app here
-            out = str(root / "out-direct")
-            synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
-            timed([python, "-c", EMPTY_APP], synth_env)
-            empty_direct = statistics.median(
-                timed([python, "-c", EMPTY_APP], synth_env) for _ in range(3)
-            )
-        scale_ok, configs = scale_bench(
-            env,
-            work,
-            runs=max(args.scale_runs, MIN_SCALE_RUNS),
-            budget=args.scale_budget,
-            empty_direct=empty_direct,
-        )
-        ok = scale_ok and ok
-        if args.breakdown_runs > 0:
-            breakdown(env, work, configs, args.breakdown_runs)
+        ok = scale_section(args, env, root, empty_direct=empty_direct) and ok
     if "modes" not in args.skip:
         copies = args.mode_copies or MODE_COPIES
         work = root / "modes"
@@ -661,6 +723,12 @@ def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
         others = [seconds for label, seconds in medians.items() if label not in ("empty", BASE)]
         measured["base"] = medians[BASE]
         measured["per_service"] = (statistics.mean(others) - medians[BASE]) / copies
+    if synth is not None and not full_run:
+        print(f"\nsynth (continued): more runs while the quick run's {args.budget:.0f} s last")
+        synth.pairs(synth.total, deadline=deadline)
+        synth_ok, empty_direct, measured["full"], measured["empty"] = synth.finish(breakdown=False)
+        measured["direct"] = empty_direct
+        ok = synth_ok and ok
     print(f"\nbench: {time.perf_counter() - started:.0f}s in all")
     if not full_run:
         needed = ("full", "empty", "direct", "import", "base", "per_service")
