@@ -30,9 +30,10 @@ without the in-process breakdown, section 2 with 5 runs, section 4 with MODE_COP
 per mode and one repetition; section 3 only with --full. Section 1 runs one pair first and its
 other two last, each only while the budget (--budget, QUICK_BUDGET seconds from the start) still
 holds the last pair's time, so a slower machine gets fewer repetitions rather than a longer
-wait (89 s with all three on the machine of issue 26; 188 s on one twice as slow before the
-budget). It ends with an estimate, from its own measurements, of how long `make bench FULL=1`
-(--full: every section with the repetitions above) takes here.
+wait (the quick run took 89 s with all three runs on the machine of the earlier figures, and
+188 s on one twice as slow before the budget; 109 s there with it). It ends with an
+estimate, from its own measurements, of how long `make bench FULL=1` (--full: every section
+with the repetitions above) takes here.
 
 Everything it writes goes under one temporary folder, the children's TMPDIR included (jsii's
 own temporary folders too); it is removed at the end and when interrupted (Ctrl-C, SIGTERM):
@@ -476,9 +477,9 @@ def breakdown(env: dict[str, str], work: Path, configs: dict[int, Path], rounds:
 
 
 class SynthSection:
-    """Section 1, in two halves so that a quick run can fit it to its time budget: ``runs``
-    alternating pairs (full app, empty app) now, more later while the budget lasts, then
-    :meth:`finish` reports."""
+    """Section 1, in two halves so that a quick run can fit it to its time budget: some of its
+    ``total`` alternating pairs (full app, empty app) first, the others later while the budget
+    lasts (:meth:`pairs`), then :meth:`finish` reports."""
 
     def __init__(self, env: dict[str, str], work: Path, *, total: int) -> None:
         empty_app = work / "empty_app.py"
