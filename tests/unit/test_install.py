@@ -6,8 +6,15 @@ the oldest supported) and its bundled pip, which exercises the whole path."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
+
+import pytest
 
 from tests.helpers import ROOT
 
@@ -45,25 +52,41 @@ def test_the_oldest_supported_python_is_the_one_ci_and_the_locks_target() -> Non
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
-def test_the_project_installs_are_byte_compiled_on_every_core() -> None:
-    # pip compiles what it installs one file after another; the two big installs skip that
-    # and compile what they wrote with compileall on every core (-j0).
-    for stamp, lock, since in (
-        ("$(STAMP_DEPS)", "requirements.lock", "$(STAMP_PIP)"),
-        ("$(STAMP_DEV)", "requirements-dev.lock", "$(STAMP_DEPS)"),
-    ):
-        recipe = _rule(stamp).split("\n", 1)[1]
-        assert f"$(PY) $(PIP_INSTALL) -r {lock}" in recipe
-        assert recipe.index(lock) < recipe.index(f"$(call compile_new,$(PY),{since})")
-    # The modules the app imports also for optimized mode: cdk.json runs it under `python -O`.
-    deps = _rule("$(STAMP_DEPS)")
-    assert deps.index("$(call compile_new") < deps.index("$(PY) scripts/compile_optimized.py")
+def test_the_project_installs_compile_nothing() -> None:
+    # pip would compile every file it installs, one after another, most of them never imported:
+    # Python compiles what it imports, once (the next test).
     assert re.search(
         r"^PIP_INSTALL := -m pip install .*--no-compile --require-hashes$", MAKEFILE, re.M
     )
-    compile_new = re.search(r"^define compile_new$(.*?)^endef$", MAKEFILE, re.M | re.S)
-    assert compile_new
-    assert "-m compileall -q -j0" in compile_new.group(1)
+    for stamp, lock in (("$(STAMP_DEPS)", "requirements.lock"),
+                        ("$(STAMP_DEV)", "requirements-dev.lock")):  # fmt: skip
+        recipe = _rule(stamp).split("\n", 1)[1]
+        assert f"$(PY) $(PIP_INSTALL) -r {lock}" in recipe
+        assert "compileall" not in recipe
+
+
+@pytest.mark.slow  # make in a subprocess
+def test_every_python_the_makefile_runs_writes_bytecode(tmp_path: Path) -> None:
+    """Where the machine sets PYTHONDONTWRITEBYTECODE (this one and its CI do), the Pythons that
+    make starts still keep what they compile, plain and optimized (cdk.json runs the app with -O),
+    so that the next run reads it instead of compiling it again."""
+    module = tmp_path / "probe_module.py"
+    module.write_text("VALUE = 1\n")
+    probe = f'import sys; sys.path.insert(0, "{tmp_path}"); import probe_module'
+    recipe = f"probe: ; @$(PY) -c '{probe}' && $(PY) -O -c '{probe}'"
+    result = subprocess.run(
+        [shutil.which("make") or "make", "--no-print-directory", "--eval", recipe, "probe"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    cached = sorted(p.name for p in (tmp_path / "__pycache__").iterdir())
+    tag = sys.implementation.cache_tag
+    assert cached == [f"probe_module.{tag}.opt-1.pyc", f"probe_module.{tag}.pyc"]
 
 
 def test_install_dev_installs_checkovs_virtualenv_alongside() -> None:
