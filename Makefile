@@ -55,7 +55,7 @@ $(STAMP_PIP): requirements-pip.lock | $(PY)
 PIP_INSTALL := -m pip install --quiet --no-compile --require-hashes
 
 $(STAMP_DEPS): requirements.lock $(STAMP_PIP)
-	@echo "install: Python dependencies from requirements.lock (aws-cdk-lib, cdk-nag, Node 24 wheel; a few minutes the first time)"
+	@echo "install: Python dependencies from requirements.lock (aws-cdk-lib, cdk-nag, the Node 24 wheel)"
 	$(PY) $(PIP_INSTALL) -r requirements.lock
 	touch $@
 
