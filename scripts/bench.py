@@ -219,23 +219,30 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "not met"
 
 
-def scale_bench(
-    env: dict[str, str], work: Path, *, runs: int, budget: float, empty_direct: float
-) -> tuple[bool, dict[int, Path]]:
-    """Section 3; returns (targets met, config directory per service count)."""
+def cli_cases(env: dict[str, str], work: Path) -> tuple[dict[str, str], ScaleCase]:
+    """What every CLI section starts from: the environment for the pinned CLI (without the
+    direct run's CDK_OUTDIR and CDK_CONTEXT_JSON, the CLI sets those) and the empty app's case,
+    its app written into ``work``."""
     empty_app = work / "empty_app.py"
     empty_app.write_text(EMPTY_APP)
     cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
     cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
-    cases = [
-        ScaleCase(
-            "empty",
-            cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
-            cli_env,
-            work / "out-empty",
-            [],
-        )
-    ]
+    empty = ScaleCase(
+        "empty",
+        cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
+        cli_env,
+        work / "out-empty",
+        [],
+    )
+    return cli_env, empty
+
+
+def scale_bench(
+    env: dict[str, str], work: Path, *, runs: int, budget: float, empty_direct: float
+) -> tuple[bool, dict[int, Path]]:
+    """Section 3; returns (targets met, config directory per service count)."""
+    cli_env, empty_case = cli_cases(env, work)
+    cases = [empty_case]
     configs: dict[int, Path] = {}
     for count in SCALE_SERVICES:
         configs[count] = work / f"config-{count}"
@@ -340,17 +347,7 @@ def modes_bench(
     Target (issue 23): each at most MARGINAL_TARGET x the empty app. Returns (targets met,
     median seconds by label: empty, base and each mode's). With ``empty_seconds`` (the quick
     run: section 1 measured the empty app and warmed the caches) neither is run again."""
-    empty_app = work / "empty_app.py"
-    empty_app.write_text(EMPTY_APP)
-    cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
-    cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
-    empty = ScaleCase(
-        "empty",
-        cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
-        cli_env,
-        work / "out-empty",
-        [],
-    )
+    cli_env, empty = cli_cases(env, work)
     cases = [empty] + [
         ScaleCase(
             label,
@@ -482,23 +479,13 @@ class SynthSection:
     lasts (:meth:`pairs`), then :meth:`finish` reports."""
 
     def __init__(self, env: dict[str, str], work: Path, *, total: int) -> None:
-        empty_app = work / "empty_app.py"
-        empty_app.write_text(EMPTY_APP)
-        cli_env = {k: v for k, v in env.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
-        cli_env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{cli_env['PATH']}"
+        cli_env, self.empty = cli_cases(env, work)
         self.env, self.work, self.total = env, work, total
         print(
             "synth: full app (all environments, all packs) vs empty app, both via npx cdk synth "
             "into a fresh output folder each run (as make synth)"
         )
         self.full = ScaleCase("full", cdk_synth(work / "out-full"), cli_env, work / "out-full", [])
-        self.empty = ScaleCase(
-            "empty",
-            cdk_synth(work / "out-empty", "--app", f"{sys.executable} {empty_app}"),
-            cli_env,
-            work / "out-empty",
-            [],
-        )
 
     def warm_up(self, *, full: bool) -> None:
         """Caches and the CLI's first start; the full app too when ``full``."""
