@@ -83,8 +83,8 @@ def test_a_finding_fails_cdk_synth_under_the_cli(tmp_path: Path) -> None:
 def test_the_cli_runs_the_app_optimized_as_the_second_synth_does() -> None:
     """cdk.json runs the app under ``python -O`` (jsii's Python-side type checks off; see
     docs/development.md), and the second synth runs that way so that the test below shows
-    optimized mode changes nothing in the templates (tests/unit/test_install.py: the install
-    compiles the app's dependencies for it)."""
+    optimized mode changes nothing in the templates (tests/unit/test_install.py: the Pythons make
+    runs keep their optimized bytecode too)."""
     command = json.loads((ROOT / "cdk.json").read_text())["app"].split()
     assert command[1:] == ["-O", "app.py"]
 
