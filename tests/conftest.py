@@ -19,7 +19,7 @@ import botocore.session
 import pytest
 
 from mlops_cdk.config import EnvConfig, load_environments
-from tests.helpers import CONFIG_DIR, ROOT, Synthesized, cdk_context
+from tests.helpers import CONFIG_DIR, ROOT, Synthesized, cdk_context, config_reading_modules
 from tests.untraced import coverage_tracer
 from tests.untraced import install as install_untraced
 
@@ -205,7 +205,28 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(700, 10, 100)
 
 
+# A test marked reruns_config_tests (tests/test_add_environment.py) runs every test module that
+# reads config/ again, in a copy of this checkout with one environment more. In a session that
+# runs it, the end-to-end tests (marker e2e) of those modules run there only: the copy holds these
+# same files, so its run covers this one, and each such run synthesizes every environment twice
+# (the review's: about 23 s of CPU). Without that test (`pytest tests/unit/review`, `-k review`,
+# or the copy deselected), they run here as always.
+IN_THE_COPY_ONLY = (
+    "runs in the add-environment copy (tests/test_add_environment.py) with every environment "
+    "of config/ and one more"
+)
+
+
+def run_in_the_copy_only(items: list[pytest.Item]) -> list[pytest.Item]:
+    if not any(item.get_closest_marker("reruns_config_tests") for item in items):
+        return []
+    rerun = set(config_reading_modules(ROOT))
+    return [item for item in items if item.get_closest_marker("e2e") and item.path in rerun]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
+    for item in run_in_the_copy_only(session.items):  # the selected tests, -m and -k applied
+        item.add_marker(pytest.mark.skip(reason=IN_THE_COPY_ONLY))
     gc.freeze()  # what import and collection made lives for the whole run
 
 

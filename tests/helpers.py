@@ -32,6 +32,22 @@ ENVIRONMENTS = ("dev", "stage", "prod")
 SERVICES = (("dev", "churn"), ("stage", "churn"), ("stage", "fraud"), ("prod", "churn"),
             ("prod", "fraud"))  # fmt: skip
 TEST_ACCOUNT, TEST_REGION = "123456789012", "eu-west-1"
+# Test modules that read the committed config/ (not the fixtures), found by what they open, so a
+# new one is found too: tests/test_add_environment.py runs them again in a copy of the checkout
+# with one environment more.
+READS_CONFIG = re.compile(r'COMMITTED_CONFIG_DIR|\b(ROOT|clone|parents\[\d\]) / "config"')
+ADD_ENVIRONMENT_TEST = "test_add_environment.py"
+
+
+def config_reading_modules(root: Path) -> list[Path]:
+    """The test modules under ``root``/tests that read ``root``/config, sorted; not the
+    add-environment test's own module, which runs them."""
+    return sorted(
+        path
+        for path in (root / "tests").rglob("test_*.py")
+        if path.name != ADD_ENVIRONMENT_TEST
+        and READS_CONFIG.search(path.read_text(encoding="utf-8"))
+    )
 
 
 @cache

@@ -5,15 +5,17 @@ stage, commit, then `make synth ENV=qa` and every test module that reads config/
 
 How that proves the whole suite stays green with the new environment: every test module that
 reads config/ runs in the copy (whole modules, the review's end-to-end run of both sides of
-every environment included); the other modules do not read config/ (READS_CONFIG below), and
-the tests of the session synth read tests/fixtures/ only, which the steps leave unchanged
-(checked), so their result in this run stands for the copy. The new environment passes every gate,
-aws-cdk-lib's built-in CloudFormation Validate plugin included, in step 5 (`make diagram`); the
-review's end-to-end run in the copy leaves that plugin out (CDK_VALIDATION=false, see that test:
-the reports read templates and acknowledgements, the same either way).
+every environment included); the other modules do not read config/ (READS_CONFIG in
+tests/helpers.py), and the tests of the session synth read tests/fixtures/ only, which the steps
+leave unchanged (checked), so their result in this run stands for the copy. The new environment
+passes every gate, aws-cdk-lib's built-in CloudFormation Validate plugin included, in step 5
+(`make diagram`); the review's end-to-end run in the copy leaves that plugin out
+(CDK_VALIDATION=false, see that test: the reports read templates and acknowledgements, the same
+either way). In a session that runs the copy, that end-to-end test runs there only, not also in
+this checkout (tests/conftest.py IN_THE_COPY_ONLY): the copy's run covers this one.
 
 Slow (a synth and the review's end-to-end test in the copy, about 45 s of CPU): `make
-test-fast` skips all but the check of the runbook's text.
+test-fast` skips all but the checks of the runbook's text and of that selection.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from mlops_cdk.config import load_environments
 from mlops_cdk.config.context import availability_zones_key
+from tests.conftest import IN_THE_COPY_ONLY, run_in_the_copy_only
+from tests.helpers import ADD_ENVIRONMENT_TEST, config_reading_modules
 
 # One worker builds the copy once for the tests using it (pytest-xdist --dist loadgroup); the
 # group goes out first (tests/conftest.py FIRST_GROUPS). The long test comes first and the quick
@@ -43,9 +47,6 @@ ROOT = Path(__file__).resolve().parents[1]
 GIT = shutil.which("git") or "git"
 MAKE = shutil.which("make") or "make"
 TIMEOUT = 1800
-# Test modules that read the committed config/ (not the fixtures): found by what they open,
-# so a new one is run here too.
-READS_CONFIG = re.compile(r'COMMITTED_CONFIG_DIR|\b(ROOT|clone|parents\[\d\]) / "config"')
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,41 @@ def test_the_runbook_names_every_field_and_file_the_steps_edit() -> None:
         assert named in steps, named
 
 
+@dataclass(frozen=True)
+class Collected:
+    """What run_in_the_copy_only reads of a collected test: its file and its markers."""
+
+    path: Path
+    markers: tuple[str, ...] = ()
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return getattr(pytest.mark, name).mark if name in self.markers else None
+
+
+def in_the_copy_only(*items: Collected) -> list[Collected]:
+    return cast(list[Collected], run_in_the_copy_only(cast(list[pytest.Item], list(items))))
+
+
+def test_with_the_copy_in_the_session_the_e2e_tests_of_config_modules_run_there_only() -> None:
+    review = ROOT / "tests" / "unit" / "review" / "test_review_script.py"
+    other = ROOT / "tests" / "unit" / "review" / "test_review_report.py"
+    assert review in config_reading_modules(ROOT)
+    assert other not in config_reading_modules(ROOT)
+    copy = Collected(Path(__file__), ("slow", "reruns_config_tests"))
+    e2e = Collected(review, ("slow", "e2e"))
+    assert in_the_copy_only(copy, e2e, Collected(review, ("slow",))) == [e2e]
+    assert in_the_copy_only(e2e, Collected(review, ("slow",))) == []  # no copy: runs here
+    assert in_the_copy_only(copy, Collected(other, ("e2e",))) == []  # not run in the copy
+
+
+def test_the_review_e2e_test_is_marked_and_the_skip_says_where_it_runs() -> None:
+    from tests.unit.review import test_review_script
+
+    marks = {m.name for m in test_review_script.test_changes_are_grouped_per_service.pytestmark}
+    assert "e2e" in marks
+    assert f"tests/{ADD_ENVIRONMENT_TEST}" in IN_THE_COPY_ONLY
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = copy_repository(tmp_path_factory.mktemp("repository"))
@@ -185,14 +221,11 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.reruns_config_tests
 @IN_THE_COPY
 def test_every_test_module_that_reads_config_passes_with_the_new_environment(repo: Path) -> None:
-    modules = sorted(
-        str(path.relative_to(repo))
-        for path in (repo / "tests").rglob("test_*.py")
-        if READS_CONFIG.search(path.read_text(encoding="utf-8"))
-        and path.name != Path(__file__).name
-    )
+    assert Path(__file__).name == ADD_ENVIRONMENT_TEST  # left out: it would run itself
+    modules = [str(path.relative_to(repo)) for path in config_reading_modules(repo)]
     assert "tests/test_committed_config.py" in modules
     assert "tests/unit/review/test_review_script.py" in modules  # its end-to-end run included
     environ = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH"}}
