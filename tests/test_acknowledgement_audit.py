@@ -87,6 +87,9 @@ def test_one_finding_per_acknowledgement(ours: list[Acknowledgement]) -> None:
 def test_no_acknowledgement_is_stale(second_synth: SecondSynth) -> None:
     records, fired = second_synth.records, second_synth.fired
     assert records
+    # The second synth runs without aws-cdk-lib's built-in validator (tests/conftest.py), so
+    # none of its findings fire there: an acknowledgement of one would need it back.
+    assert not [r for r in records if r.finding_id.startswith(CDK_BUILT_IN_PREFIX)]
     stale = [
         r
         for r in records
