@@ -236,11 +236,13 @@ def test_every_test_module_that_reads_config_passes_with_the_new_environment(rep
     run([GIT, "diff", "--quiet", "HEAD~1", "HEAD", "--", "tests/fixtures"], repo)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *modules, "-p", "no:cacheprovider", "--no-cov",
-         "-m", "not fixture_synth", "-n", "0", "-q",
+         "-m", "not fixture_synth", "-n", "0", "-q", "-rs",
          "--basetemp", str(repo.parent / "pytest-in-copy")],
         cwd=repo, env=environ, capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-8000:]
+    # The review's end-to-end run, which this session leaves to the copy, ran there.
+    assert IN_THE_COPY_ONLY not in done.stdout, done.stdout[-8000:]
 
 
 @pytest.mark.slow
