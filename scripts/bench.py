@@ -131,6 +131,18 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def empty_app_direct(
+    env: dict[str, str], outdir: Path, *, runs: int, warm_up: bool = False
+) -> float:
+    """The empty app's seconds run directly (no CLI: its own output folder and the CLI's
+    context), the median of ``runs``; after one untimed run when ``warm_up``."""
+    direct_env = {**env, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": cli_context()}
+    command = [sys.executable, "-c", EMPTY_APP]
+    if warm_up:
+        timed(command, direct_env)
+    return statistics.median(timed(command, direct_env) for _ in range(runs))
+
+
 def alternate(
     a: tuple[str, list[str]], b: tuple[str, list[str]], *, env: dict[str, str], runs: int
 ) -> tuple[list[float], list[float]]:
@@ -512,15 +524,7 @@ class SynthSection:
         full and the empty app's medians through the CLI)."""
         full, empty, work = self.full, self.empty, self.work
         ok = report("synth", full.times, empty.times, SYNTH_TARGET)
-        direct_env = {
-            **self.env,
-            "CDK_OUTDIR": str(work / "out-direct"),
-            "CDK_CONTEXT_JSON": cli_context(),
-        }
-        empty_direct = statistics.median(
-            timed([sys.executable, "-c", EMPTY_APP], direct_env)
-            for _ in range(3 if breakdown else 1)
-        )
+        empty_direct = empty_app_direct(self.env, work / "out-direct", runs=3 if breakdown else 1)
         print(f"  the empty app run directly (no CLI): {empty_direct:.2f}s")
         if breakdown:
             phases = [phase_run(self.env, ROOT / "config", work / "phases") for _ in range(3)]
@@ -638,16 +642,10 @@ def scale_section(
     args: argparse.Namespace, env: dict[str, str], root: Path, *, empty_direct: float
 ) -> bool:
     """Section 3 and its breakdown; returns whether its targets are met."""
-    python = sys.executable
     work = root / "scale"
     work.mkdir()
     if not empty_direct:  # section 1 skipped: measure the direct empty app here
-        out = str(root / "out-direct")
-        synth_env = {**env, "CDK_OUTDIR": out, "CDK_CONTEXT_JSON": cli_context()}
-        timed([python, "-c", EMPTY_APP], synth_env)
-        empty_direct = statistics.median(
-            timed([python, "-c", EMPTY_APP], synth_env) for _ in range(3)
-        )
+        empty_direct = empty_app_direct(env, root / "out-direct", runs=3, warm_up=True)
     ok, configs = scale_bench(
         env,
         work,

@@ -196,8 +196,9 @@ def in_the_copy_only(*items: Collected) -> list[Collected]:
 def test_with_the_copy_in_the_session_the_e2e_tests_of_config_modules_run_there_only() -> None:
     review = ROOT / "tests" / "unit" / "review" / "test_review_script.py"
     other = ROOT / "tests" / "unit" / "review" / "test_review_report.py"
-    assert review in config_reading_modules(ROOT)
-    assert other not in config_reading_modules(ROOT)
+    rerun = config_reading_modules(ROOT)
+    assert review in rerun
+    assert other not in rerun
     copy = Collected(Path(__file__), ("slow", "reruns_config_tests"))
     e2e = Collected(review, ("slow", "e2e"))
     assert in_the_copy_only(copy, e2e, Collected(review, ("slow",))) == [e2e]
