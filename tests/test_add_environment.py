@@ -2,6 +2,8 @@
 site holds it), followed literally on a copy of the repository: copy config/stage.yaml to
 config/qa.yaml, make the edits the steps name, add the cdk.context.json entry and the pipeline
 stage, commit, then `make synth ENV=qa` and every test module that reads config/ pass there.
+Where the repository has a `qa` already (a user who followed the runbook with its example name),
+the copy gets the next free name, account and VPC range instead (new_environment).
 
 How that proves the whole suite stays green with the new environment: every test module that
 reads config/ runs in the copy (whole modules, the review's end-to-end run of both sides of
@@ -27,6 +29,8 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from ipaddress import ip_network
+from itertools import chain, count
 from pathlib import Path
 from typing import Any, cast
 
@@ -35,7 +39,7 @@ import pytest
 from mlops_cdk.config import load_environments
 from mlops_cdk.config.context import availability_zones_key
 from tests.conftest import IN_THE_COPY_ONLY, run_in_the_copy_only
-from tests.helpers import ADD_ENVIRONMENT_TEST, config_reading_modules
+from tests.helpers import ADD_ENVIRONMENT_TEST, CONFIG_DIR, config_reading_modules
 
 # One worker builds the copy once for the tests using it (pytest-xdist --dist loadgroup); the
 # group goes out first (tests/conftest.py FIRST_GROUPS). The long test comes first and the quick
@@ -62,7 +66,27 @@ class NewEnvironment:
     zones: tuple[str, ...] = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 
 
-QA = NewEnvironment()
+def new_environment(config_dir: Path) -> NewEnvironment:
+    """The runbook's example (``qa``, with the values above) where ``config_dir`` has no such
+    environment yet; else the next free name (``qa2``, ...), account and VPC range, with that
+    name's alarm address. A user who has followed the runbook with its example name keeps the
+    suite green: this test adds another environment beside theirs."""
+    existing = load_environments(config_dir)
+    names = {env.name for env in existing}
+    accounts = {env.account for env in existing}
+    ranges = [ip_network(env.network.new_vpc.cidr) for env in existing if env.network.new_vpc]
+    example = NewEnvironment()
+    candidates = chain([example.name], (f"qa{i}" for i in count(2)))
+    name = next(n for n in candidates if n not in names)
+    account = next(a for a in (str(int(example.account) + i) for i in count()) if a not in accounts)
+    cidr = next(
+        c
+        for c in (f"10.{i}.0.0/16" for i in range(int(example.cidr.split(".")[1]), 256))
+        if not any(ip_network(c).overlaps(r) for r in ranges)
+    )
+    return NewEnvironment(
+        name=name, account=account, cidr=cidr, alarm_email=f"ml-{name}-alerts@example.com"
+    )
 
 
 def run(command: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -113,9 +137,9 @@ def replace(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def follow_the_steps(repo: Path, new: NewEnvironment) -> None:
-    """Every step of the runbook, in its order, as a person would type it."""
-    config = repo / "config"
+def write_environment_file(config: Path, new: NewEnvironment) -> None:
+    """Steps 1 and 2: copy the source environment's file, then edit what belongs to the new
+    environment."""
     source = load_environments(config, only=new.source)[0]
     # 1. Copy the file.
     shutil.copy(config / f"{new.source}.yaml", config / f"{new.name}.yaml")
@@ -130,6 +154,12 @@ def follow_the_steps(repo: Path, new: NewEnvironment) -> None:
     assert source.monitoring is not None
     for address in source.monitoring.alarm_emails:
         replace(path, address, new.alarm_email)
+
+
+def follow_the_steps(repo: Path, new: NewEnvironment) -> None:
+    """Every step of the runbook, in its order, as a person would type it."""
+    config = repo / "config"
+    write_environment_file(config, new)  # steps 1 and 2
     # 3. cdk.context.json: the new account's zones in its region.
     context_file = repo / "cdk.context.json"
     context = json.loads(context_file.read_text(encoding="utf-8"))
@@ -178,6 +208,22 @@ def test_the_runbook_names_every_field_and_file_the_steps_edit() -> None:
         assert named in steps, named
 
 
+def test_the_steps_add_an_environment_beside_one_the_runbook_added_already(tmp_path: Path) -> None:
+    """The runbook's example name, `qa`, then (where a user has added `qa`) the next free name,
+    account and VPC range: the environments still load together, every cross-file check on."""
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)  # dev, stage, prod: none of the values below
+    first = new_environment(config)
+    assert first == NewEnvironment()
+    write_environment_file(config, first)
+    second = new_environment(config)
+    assert (second.name, second.account, second.cidr, second.alarm_email) == (
+        "qa2", "555555555556", "10.41.0.0/16", "ml-qa2-alerts@example.com"
+    )  # fmt: skip
+    write_environment_file(config, second)
+    assert {env.name for env in load_environments(config)} >= {"qa", "qa2"}
+
+
 @dataclass(frozen=True)
 class Collected:
     """What run_in_the_copy_only reads of a collected test: its file and its markers."""
@@ -215,9 +261,14 @@ def test_the_review_e2e_test_is_marked_and_the_skip_says_where_it_runs() -> None
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def added() -> NewEnvironment:
+    return new_environment(ROOT / "config")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory, added: NewEnvironment) -> Path:
     repo = copy_repository(tmp_path_factory.mktemp("repository"))
-    follow_the_steps(repo, QA)
+    follow_the_steps(repo, added)
     return repo
 
 
@@ -248,9 +299,11 @@ def test_every_test_module_that_reads_config_passes_with_the_new_environment(rep
 
 @pytest.mark.slow
 @IN_THE_COPY
-def test_the_new_environment_synthesizes_with_every_gate_and_has_its_picture(repo: Path) -> None:
-    assert (repo / "docs" / "images" / f"{QA.name}.svg").is_file()
-    assembly = repo / "cdk.out" / f"assembly-{QA.name}"  # one stage per environment
+def test_the_new_environment_synthesizes_with_every_gate_and_has_its_picture(
+    repo: Path, added: NewEnvironment
+) -> None:
+    assert (repo / "docs" / "images" / f"{added.name}.svg").is_file()
+    assembly = repo / "cdk.out" / f"assembly-{added.name}"  # one stage per environment
     assert [p.name for p in (repo / "cdk.out").glob("assembly-*")] == [assembly.name]
     manifest = json.loads((assembly / "manifest.json").read_text())
     stacks = {
@@ -258,11 +311,11 @@ def test_the_new_environment_synthesizes_with_every_gate_and_has_its_picture(rep
         for artifact in manifest["artifacts"].values()
         if artifact["type"] == "aws:cloudformation:stack"
     }
-    assert f"{QA.name}-Foundation" in stacks
+    assert f"{added.name}-Foundation" in stacks
     for name, artifact in stacks.items():
-        assert name.startswith(f"{QA.name}-")
-        assert artifact["environment"] == f"aws://{QA.account}/{QA.region}"
-    foundation = stacks[f"{QA.name}-Foundation"]["properties"]["templateFile"]
+        assert name.startswith(f"{added.name}-")
+        assert artifact["environment"] == f"aws://{added.account}/{added.region}"
+    foundation = stacks[f"{added.name}-Foundation"]["properties"]["templateFile"]
     template = json.loads((assembly / foundation).read_text())
     vpcs = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::VPC"]
-    assert [vpc["Properties"]["CidrBlock"] for vpc in vpcs] == [QA.cidr]
+    assert [vpc["Properties"]["CidrBlock"] for vpc in vpcs] == [added.cidr]
