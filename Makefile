@@ -170,16 +170,21 @@ test-fast: install-dev ## Unit tests without whole-environment synths or subproc
 lint: install-dev ## ruff, mypy (strict), cfn-lint, Control Tower controls and checkov over cdk.out and the pipeline, the docs site (strict)
 	$(MAKE) --no-print-directory -j2 --output-sync=line lint-code lint-templates
 
+# The scripts import the Lambda functions' modules as top-level modules (drift, quality, retrain),
+# as they run, and each other as scripts.<name>.
+FUNCTION_DIRS := mlops_cdk/functions/drift:mlops_cdk/functions/quality:mlops_cdk/functions/retrain
+
 lint-code: install-dev ## The code half of lint: ruff (check, format), mypy --strict
 	@echo "lint: ruff (check, format)"
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	@echo "lint: mypy --strict (package, Lambda functions, examples)"
+	@echo "lint: mypy --strict (package, Lambda functions, scripts, examples)"
 	$(PY) -m mypy
 	for fn in retrain drift quality; do \
 	  MYPYPATH=mlops_cdk/functions/$$fn $(PY) -m mypy --config-file pyproject.toml \
 	    --explicit-package-bases mlops_cdk/functions/$$fn/*.py; \
 	done
+	MYPYPATH=$(FUNCTION_DIRS) $(PY) -m mypy --config-file pyproject.toml --explicit-package-bases scripts/*.py
 	for app in examples/*/app.py; do $(PY) -m mypy --config-file pyproject.toml $$app; done
 
 # The templates half's four checks are prerequisites, so that `make lint`'s -j2 runs them side by

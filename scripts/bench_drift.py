@@ -27,12 +27,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "mlops_cdk" / "functions" / "drift"))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # scripts.baseline, scripts.drift_data
 
-import baseline as baseline_script  # noqa: E402
 import drift  # noqa: E402
-import drift_data  # noqa: E402
-from botocore.response import StreamingBody  # noqa: E402
+from botocore.response import StreamingBody  # type: ignore[import-untyped, unused-ignore]  # noqa: E402
+
+from scripts import baseline as baseline_script  # noqa: E402
+from scripts import drift_data  # noqa: E402
 
 BUCKET = "bench"
 ENDPOINT = "bench-churn"
@@ -136,7 +137,7 @@ def run_in_memory(objects: dict[str, bytes], repeats: int) -> tuple[float, int, 
 
 
 def run_moto(objects: dict[str, bytes]) -> float:
-    import boto3
+    import boto3  # type: ignore[import-untyped, unused-ignore]
     from moto import mock_aws
 
     os.environ.update(

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "mlops_cdk" / "functions" / "quality"))
 
 import quality  # noqa: E402
-from botocore.response import StreamingBody  # noqa: E402
+from botocore.response import StreamingBody  # type: ignore[import-untyped, unused-ignore]  # noqa: E402
 
 BUCKET = "bench"
 ENDPOINT = "bench-churn"
@@ -176,7 +176,7 @@ def run_in_memory(objects: dict[str, bytes], repeats: int) -> tuple[float, int, 
 
 
 def run_moto(objects: dict[str, bytes]) -> float:
-    import boto3
+    import boto3  # type: ignore[import-untyped, unused-ignore]
     from moto import mock_aws
 
     os.environ.update(

@@ -20,7 +20,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "mlops_cdk" / "functions" / "drift"))
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))  # scripts.baseline, scripts.drift_data
 
 REGION = "eu-west-1"
 BUCKET = "demo-artifacts"
@@ -57,7 +57,7 @@ def _configure_env() -> None:
 
 def _write_window(s3: Any, data: list[Any], label: str) -> None:
     """The window's records over its three hours and two variants, as capture files."""
-    import drift_data
+    from scripts import drift_data
 
     hours = [NOW.replace(minute=0) - timedelta(hours=h) for h in (3, 2, 1)]
     chunks = [data[i::6] for i in range(6)]
@@ -102,11 +102,12 @@ def main(argv: list[str]) -> int:
     verbose = "-v" in argv or "--verbose" in argv
     _configure_env()
 
-    import baseline as baseline_script
-    import boto3
+    import boto3  # type: ignore[import-untyped, unused-ignore]
     import drift
-    import drift_data
     from moto import mock_aws
+
+    from scripts import baseline as baseline_script
+    from scripts import drift_data
 
     drift._now = lambda: NOW  # a fixed clock: the window is 07:00-10:00
     problems = 0

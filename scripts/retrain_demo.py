@@ -27,7 +27,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moto.events.utils import EventMessageType
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = ROOT / "mlops_cdk" / "functions" / "retrain"
@@ -83,7 +86,7 @@ def main(argv: list[str]) -> int:
     verbose = "-v" in argv or "--verbose" in argv
     _configure_env()
 
-    import boto3
+    import boto3  # type: ignore[import-untyped, unused-ignore]
     import retrain
     from moto import mock_aws
 
@@ -133,7 +136,7 @@ def _step(number: int, text: str) -> None:
 
 def walk_the_loop(alarm_template: dict[str, Any]) -> bool:
     """Labels -> metric -> alarm -> pipeline -> package -> approval -> promotion diff."""
-    import boto3
+    import boto3  # type: ignore[import-untyped, unused-ignore]
     import retrain
     from moto.events.models import EventPattern
 
@@ -223,7 +226,7 @@ def walk_the_loop(alarm_template: dict[str, Any]) -> bool:
     sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     status = sagemaker.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"]
     _step(6, f"a reviewer approves version {version}: {status}")
-    approval: dict[str, Any] = {
+    approval: EventMessageType = {
         "version": "0",
         "id": "demo",
         "detail-type": "SageMaker Model Package State Change",

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.helpers import ROOT, imports_of
 
-CHECKED = ("mlops_cdk", "mlops_tools", "examples")
+CHECKED = ("mlops_cdk", "mlops_tools", "scripts", "examples")
 
 
 def _overrides() -> list[dict[str, Any]]:
