@@ -214,7 +214,7 @@ controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over c
 	@test -f cdk.out.pipeline/manifest.json || $(MAKE) --no-print-directory synth-pipeline
 	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
-bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (about 2 min; FULL=1: also 1/10/30 services, 10-15 min, estimated at the end of each quick run; STRICT=1: exit 1 when a target is missed)
+bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (about 2 min; FULL=1: also 1/10/30 services and the test loop, 10-15 min plus about 4, estimated at the end of each quick run; STRICT=1: exit 1 when a target is missed)
 	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(FULL)),--full,) $(if $(filter 1 true yes,$(STRICT)),--strict,)
 
 retrain-demo: install-dev ## Walk the retraining loop on moto: labels, alarm, pipeline, package, approval, promotion diff

@@ -22,18 +22,20 @@
 4. Modes: the marginal synth time of one more asynchronous service and of one more batch job
    (a base service, then the base plus 10 of each; scripts/scale_configs.py ``mode_configs``),
    through the pinned CLI. Target (issue 23): each <= 0.15 x the empty app's.
+5. Tests: `make test-fast` three times and `make test` once, as a developer runs them
+   (scripts/bench_tests.py), wall and CPU seconds. Targets (issue 26): 20 s and 90 s.
 
 Run one section alone with --skip for the others, e.g. `--skip synth --skip import`.
 
 By default (`make bench`) a quick run that ends within about 2 minutes on 2 cores: section 1
 without the in-process breakdown, section 2 with 5 runs, section 4 with MODE_COPIES (10) copies
-per mode and one repetition; section 3 only with --full. Section 1 runs one pair first and its
-other two last, each only while the budget (--budget, QUICK_BUDGET seconds from the start) still
-holds the last pair's time, so a slower machine gets fewer repetitions rather than a longer
-wait (the quick run took 89 s with all three runs on the machine of the earlier figures, and
-188 s on one twice as slow before the budget; 109 s there with it). It ends with an
-estimate, from its own measurements, of how long `make bench FULL=1` (--full: every section
-with the repetitions above) takes here.
+per mode and one repetition; sections 3 and 5 only with --full. Section 1 runs one pair first
+and its other two last, each only while the budget (--budget, QUICK_BUDGET seconds from the
+start) still holds the last pair's time, so a slower machine gets fewer repetitions rather than
+a longer wait (the quick run took 89 s with all three runs on the machine of the earlier
+figures, and 188 s on one twice as slow before the budget; 109 s there with it). It ends with
+an estimate, from its own measurements, of how long `make bench FULL=1` (--full: every section
+with the repetitions above) takes here, the test loop aside.
 
 Everything it writes goes under one temporary folder, the children's TMPDIR included (jsii's
 own temporary folders too); it is removed at the end and when interrupted (Ctrl-C, SIGTERM):
@@ -58,6 +60,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.bench_tests import FAST_RUNS, loop_section  # noqa: E402
 from scripts.scale_configs import BASE, MODE_COPIES, mode_configs, write_scale_config  # noqa: E402
 
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
@@ -595,7 +598,13 @@ def main() -> int:
         help="rounds of the in-process breakdown of the scale time; 0: none (default 3)",
     )
     parser.add_argument(
-        "--skip", choices=("synth", "import", "scale", "modes"), action="append", default=[]
+        "--skip",
+        choices=("synth", "import", "scale", "modes", "tests"),
+        action="append",
+        default=[],
+    )
+    parser.add_argument(
+        "--test-runs", type=int, default=FAST_RUNS, help=f"`make test-fast` runs ({FAST_RUNS})"
     )
     parser.add_argument("--mode-runs", type=int, help="modes repetitions (default 1, full 3)")
     parser.add_argument(
@@ -613,8 +622,8 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when above a target")
     args = parser.parse_args()
     full_run = args.full
-    if not full_run and "scale" not in args.skip:
-        args.skip.append("scale")
+    if not full_run:
+        args.skip.extend(section for section in ("scale", "tests") if section not in args.skip)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, interrupt)
     try:
@@ -715,15 +724,26 @@ def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
         synth_ok, empty_direct, measured["full"], measured["empty"] = synth.finish(breakdown=False)
         measured["direct"] = empty_direct
         ok = synth_ok and ok
+    if "tests" not in args.skip:
+        (root / "tests").mkdir()
+        ok = loop_section(run, env, root / "tests", fast_runs=max(args.test_runs, 1)) and ok
     print(f"\nbench: {time.perf_counter() - started:.0f}s in all")
     if not full_run:
-        needed = ("full", "empty", "direct", "import", "base", "per_service")
-        if all(key in measured for key in needed):
-            minutes = full_estimate(measured) / 60
-            print(f"bench: `make bench FULL=1` (every section) takes about {minutes:.0f} min here")
-        else:
-            print("bench: `make bench FULL=1` runs every section (estimate needs all sections)")
+        print_full_estimate(measured)
     return 0 if ok or not args.strict else 1
+
+
+def print_full_estimate(measured: dict[str, float]) -> None:
+    """The quick run's last line: how long `make bench FULL=1` takes here."""
+    needed = ("full", "empty", "direct", "import", "base", "per_service")
+    if all(key in measured for key in needed):
+        minutes = full_estimate(measured) / 60
+        print(
+            f"bench: `make bench FULL=1` (every section) takes about {minutes:.0f} min here, "
+            f"plus its test loop: `make test-fast` {FAST_RUNS} times and `make test` once"
+        )
+    else:
+        print("bench: `make bench FULL=1` runs every section (estimate needs all sections)")
 
 
 if __name__ == "__main__":
