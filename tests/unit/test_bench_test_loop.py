@@ -4,6 +4,7 @@ writing nothing outside the bench's folder; the quick run leaves it out."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,8 @@ def test_only_the_full_run_has_the_test_loop(
         return True
 
     monkeypatch.setattr(scripts.bench, "loop_section", section)
+    # main() makes SIGTERM and SIGHUP unwind like Ctrl-C: not in this test process
+    monkeypatch.setattr(signal, "signal", lambda signum, handler: None)
     skips = ["--skip", "synth", "--skip", "import", "--skip", "modes", "--skip", "scale"]
     monkeypatch.setattr(sys, "argv", ["bench.py", *skips, *argv])
     assert scripts.bench.main() == 0
