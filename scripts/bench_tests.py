@@ -26,6 +26,8 @@ TEST_FAST_TARGET = 20.0  # seconds of wall time, on 2 cores (issue 26)
 TEST_TARGET = 90.0
 FAST_RUNS = 3
 MAKE = ("make", "--no-print-directory")
+# scripts/bench.py's ``run``: a command and its environment, in a process group of its own.
+Runner = Callable[[list[str], dict[str, str]], CompletedProcess[str]]
 
 
 def children_cpu() -> float:
@@ -44,8 +46,8 @@ class LoopTarget:
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
 
-    def time(self, run: Callable[[list[str], dict[str, str]], CompletedProcess[str]],
-             env: dict[str, str]) -> None:  # fmt: skip
+    def measure(self, run: Runner, env: dict[str, str]) -> None:
+        """One run of the command: its wall seconds and its process tree's CPU seconds."""
         cpu, start = children_cpu(), time.perf_counter()
         result = run(list(self.command), env)
         wall = time.perf_counter() - start
@@ -67,16 +69,15 @@ class LoopTarget:
         return ok
 
 
-def loop_targets(fast: Sequence[str] = (*MAKE, "test-fast"),
-                 whole: Sequence[str] = (*MAKE, "test")) -> list[LoopTarget]:  # fmt: skip
+def loop_targets() -> list[LoopTarget]:
     return [
-        LoopTarget("make test-fast", fast, TEST_FAST_TARGET),
-        LoopTarget("make test", whole, TEST_TARGET),
+        LoopTarget("make test-fast", (*MAKE, "test-fast"), TEST_FAST_TARGET),
+        LoopTarget("make test", (*MAKE, "test"), TEST_TARGET),
     ]
 
 
 def loop_section(
-    run: Callable[[list[str], dict[str, str]], CompletedProcess[str]],
+    run: Runner,
     env: dict[str, str],
     work: Path,
     *,
@@ -97,8 +98,8 @@ def loop_section(
         "runs them (wall; CPU of the whole process tree)"
     )
     for i in range(fast_runs):
-        fast.time(run, loop_env)
+        fast.measure(run, loop_env)
         print(f"  run {i + 1}/{fast_runs}: {fast.label} {fast.walls[-1]:.1f}s")
-    whole.time(run, loop_env)
+    whole.measure(run, loop_env)
     print(f"  run 1/1: {whole.label} {whole.walls[-1]:.1f}s")
     return all([fast.report(), whole.report()])

@@ -89,7 +89,7 @@ def test_the_cpu_of_the_process_tree_is_counted(tmp_path: Path) -> None:
     burn = [sys.executable, "-c", "import subprocess, sys; subprocess.run([sys.executable, "
             "'-c', 'sum(i * i for i in range(3_000_000))'], check=True)"]  # fmt: skip
     target = LoopTarget("burn", burn, target=60.0)
-    target.time(scripts.bench.run, {"PATH": "/usr/bin:/bin"})
+    target.measure(scripts.bench.run, {"PATH": "/usr/bin:/bin"})
     assert target.cpus[0] > 0.1  # the grandchild's work, waited for by its parent
     assert target.walls[0] >= target.cpus[0] * 0.5
 
