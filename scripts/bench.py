@@ -130,7 +130,9 @@ def timed(command: list[str], env: dict[str, str]) -> float:
     result = run(command, env)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
-        sys.exit(f"benchmark command failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+        # both streams: the CDK CLI reports on stderr, pytest (the test-loop section) on stdout
+        tail = (result.stdout + result.stderr)[-3000:]
+        sys.exit(f"benchmark command failed: {' '.join(command)}\n{tail}")
     return elapsed
 
 
@@ -726,7 +728,7 @@ def bench(args: argparse.Namespace, root: Path, *, full_run: bool) -> int:
         ok = synth_ok and ok
     if "tests" not in args.skip:
         (root / "tests").mkdir()
-        ok = loop_section(run, env, root / "tests", fast_runs=max(args.test_runs, 1)) and ok
+        ok = loop_section(timed, env, root / "tests", fast_runs=max(args.test_runs, 1)) and ok
     print(f"\nbench: {time.perf_counter() - started:.0f}s in all")
     if not full_run:
         print_full_estimate(measured)

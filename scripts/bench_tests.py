@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import resource
 import statistics
-import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from subprocess import CompletedProcess
 
 TEST_FAST_TARGET = 20.0  # seconds of wall time, on 2 cores (issue 26)
 TEST_TARGET = 90.0
 FAST_RUNS = 3
 MAKE = ("make", "--no-print-directory")
-# scripts/bench.py's ``run``: a command and its environment, in a process group of its own.
-Runner = Callable[[list[str], dict[str, str]], CompletedProcess[str]]
+# scripts/bench.py's ``timed``: a command's wall seconds (the bench stops when it fails), run
+# with its environment in a process group of its own.
+Timer = Callable[[list[str], dict[str, str]], float]
 
 
 def children_cpu() -> float:
@@ -46,15 +44,10 @@ class LoopTarget:
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
 
-    def measure(self, run: Runner, env: dict[str, str]) -> None:
+    def measure(self, timed: Timer, env: dict[str, str]) -> None:
         """One run of the command: its wall seconds and its process tree's CPU seconds."""
-        cpu, start = children_cpu(), time.perf_counter()
-        result = run(list(self.command), env)
-        wall = time.perf_counter() - start
-        if result.returncode != 0:
-            tail = (result.stdout + result.stderr)[-3000:]
-            sys.exit(f"benchmark command failed: {' '.join(self.command)}\n{tail}")
-        self.walls.append(wall)
+        cpu = children_cpu()
+        self.walls.append(timed(list(self.command), env))
         self.cpus.append(children_cpu() - cpu)
 
     def report(self) -> bool:
@@ -77,7 +70,7 @@ def loop_targets() -> list[LoopTarget]:
 
 
 def loop_section(
-    run: Runner,
+    timed: Timer,
     env: dict[str, str],
     work: Path,
     *,
@@ -85,7 +78,7 @@ def loop_section(
     targets: list[LoopTarget] | None = None,
 ) -> bool:
     """Section 5: ``fast_runs`` runs of the first target, then one of the second; returns
-    whether both medians meet their targets. ``run`` is scripts/bench.py's (a process group
+    whether both medians meet their targets. ``timed`` is scripts/bench.py's (a process group
     of its own, stopped whole when the bench is interrupted)."""
     fast, whole = targets or loop_targets()
     loop_env = {
@@ -98,8 +91,8 @@ def loop_section(
         "runs them (wall; CPU of the whole process tree)"
     )
     for i in range(fast_runs):
-        fast.measure(run, loop_env)
+        fast.measure(timed, loop_env)
         print(f"  run {i + 1}/{fast_runs}: {fast.label} {fast.walls[-1]:.1f}s")
-    whole.measure(run, loop_env)
+    whole.measure(timed, loop_env)
     print(f"  run 1/1: {whole.label} {whole.walls[-1]:.1f}s")
     return all([fast.report(), whole.report()])
