@@ -170,9 +170,13 @@ test-fast: install-dev ## Unit tests without whole-environment synths or subproc
 lint: install-dev ## ruff, mypy (strict), cfn-lint, Control Tower controls and checkov over cdk.out and the pipeline, the docs site (strict)
 	$(MAKE) --no-print-directory -j2 --output-sync=line lint-code lint-templates
 
-# The scripts import the Lambda functions' modules as top-level modules (drift, quality, retrain),
-# as they run, and each other as scripts.<name>.
-FUNCTION_DIRS := mlops_cdk/functions/drift:mlops_cdk/functions/quality:mlops_cdk/functions/retrain
+# The Lambda functions, each checked alone (its modules are top-level, as Lambda runs them). The
+# scripts import those modules the same way (drift, quality, retrain), and each other as
+# scripts.<name>: every function folder on MYPYPATH.
+FUNCTIONS := retrain drift quality
+EMPTY :=
+SPACE := $(EMPTY) $(EMPTY)
+FUNCTION_DIRS := $(subst $(SPACE),:,$(addprefix mlops_cdk/functions/,$(FUNCTIONS)))
 
 lint-code: install-dev ## The code half of lint: ruff (check, format), mypy --strict
 	@echo "lint: ruff (check, format)"
@@ -180,7 +184,7 @@ lint-code: install-dev ## The code half of lint: ruff (check, format), mypy --st
 	$(PY) -m ruff format --check .
 	@echo "lint: mypy --strict (package, Lambda functions, scripts, examples)"
 	$(PY) -m mypy
-	for fn in retrain drift quality; do \
+	for fn in $(FUNCTIONS); do \
 	  MYPYPATH=mlops_cdk/functions/$$fn $(PY) -m mypy --config-file pyproject.toml \
 	    --explicit-package-bases mlops_cdk/functions/$$fn/*.py; \
 	done
