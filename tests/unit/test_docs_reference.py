@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,8 @@ import yaml
 
 from mlops_cdk.compliance.control_tower import load_exceptions
 from mlops_cdk.compliance.sagemaker.rules import RULES
-from mlops_cdk.config.loader import load_environments
-from tests.helpers import ROOT
+from mlops_cdk.config.loader import known_environments, load_environments
+from tests.helpers import CONFIG_DIR, ROOT
 
 SCHEMAS = ROOT / "config" / "schema"
 
@@ -178,20 +179,26 @@ def test_the_first_model_of_the_readme_and_the_tutorial_is_a_valid_environment(
     tmp_path: Path,
 ) -> None:
     """The smallest environment both documents show, and the README's variant, batch job and
-    asynchronous endpoint added to it, load as they are written."""
+    asynchronous endpoint added to it, load as they are written: as ``sandbox.yaml`` beside
+    dev, stage and prod (the fixture copies of the committed files), where both documents tell
+    a newcomer to create it, so the checks across files run too (a network range or an alarm
+    address another environment already uses)."""
     readme, tutorial = yaml_blocks(ROOT / "README.md"), yaml_blocks(ROOT / "docs" / "tutorial.md")
     assert readme[0] == tutorial[0]
     base, variant, batch, asynchronous = readme[:4]
     head = base.split("services:\n")[0] + batch.split("services:\n")[0]
     jobs = batch.split("batch_jobs:\n")[1]
     full = f"{head}services:\n  churn:\n{variant}    batch_jobs:\n{jobs}{asynchronous}"
+    committed = sorted(CONFIG_DIR.glob("*.yaml"))
     for name, text in (("first", base), ("sandbox", full)):
         folder = tmp_path / name
         folder.mkdir()
+        for path in committed:
+            shutil.copyfile(path, folder / path.name)
         (folder / "sandbox.yaml").write_text(text, encoding="utf-8")
-        (env,) = load_environments(folder)
-        assert env.name == "sandbox"
-    services = env.services
+        loaded = {env.name: env for env in load_environments(folder)}
+        assert sorted(loaded) == sorted([*known_environments(CONFIG_DIR), "sandbox"])
+    services = loaded["sandbox"].services
     assert sorted(services) == ["churn", "documents"]
     assert [v.name for v in services["churn"].variants] == ["main", "challenger"]
     assert [j.name for j in services["churn"].batch_jobs] == ["nightly"]
