@@ -91,9 +91,9 @@ $(STAMP_SCAN): requirements-scan.lock
 	$(SCAN_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-scan.lock
 	touch $@
 
-scan: $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (synthesized if absent): any finding neither fixed nor skipped with a reason fails
-	@test -f cdk.out/manifest.json || $(MAKE) --no-print-directory synth
-	@test -f cdk.out.pipeline/manifest.json || $(MAKE) --no-print-directory synth-pipeline
+scan: $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): any finding neither fixed nor skipped with a reason fails
+	@$(CURRENT) --label scan || $(MAKE) --no-print-directory synth
+	@$(CURRENT_PIPELINE) --label scan || $(MAKE) --no-print-directory synth-pipeline
 	for dir in cdk.out cdk.out.pipeline; do \
 	  $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d $$dir; \
 	done
@@ -127,6 +127,12 @@ installed-dev: install $(STAMP_DEV) $(STAMP_SCAN)
 	@:
 
 install-tools: $(STAMP_TOOLS) ## Only what `make preflight`/`make smoke` need (requirements-tools.lock)
+
+# Whether cdk.out shows the working tree's environments now (ENV's only, when set): the tools
+# that read it without a synth of their own synthesize again when it is absent, lacks an
+# environment, or is older than config/, the package, app.py, cdk.json, the context or a lock.
+CURRENT = $(PY) scripts/assembly_current.py cdk.out $(if $(ENV),--env '$(ENV)',)
+CURRENT_PIPELINE = $(PY) scripts/assembly_current.py cdk.out.pipeline --pipeline
 
 # cdk.out/ is removed first: the CLI adds to it, so an environment deleted from config/ would
 # otherwise linger there for `make lint` to check. The pipeline has a folder of its own.
@@ -213,9 +219,9 @@ lint-docs: install-dev
 	$(MAKE) --no-print-directory docs
 
 # The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).
-controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (synthesized if absent): failures not in control_tower_exceptions.yaml, or stale entries, fail
-	@test -f cdk.out/manifest.json || $(MAKE) --no-print-directory synth
-	@test -f cdk.out.pipeline/manifest.json || $(MAKE) --no-print-directory synth-pipeline
+controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): failures not in control_tower_exceptions.yaml, or stale entries, fail
+	@$(CURRENT) --label controls || $(MAKE) --no-print-directory synth
+	@$(CURRENT_PIPELINE) --label controls || $(MAKE) --no-print-directory synth-pipeline
 	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
 bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (about 2 min; FULL=1: also 1/10/30 services and the test loop, 10-15 min plus about 4, estimated at the end of each quick run; STRICT=1: exit 1 when a target is missed)
@@ -251,8 +257,8 @@ cost: synth ## Monthly cost per environment and service from cdk.out (ENV=dev fo
 cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (cdk.out.pipeline/)
 	$(PY) -m mlops_tools.cost cdk.out.pipeline --env top-level
 
-inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized if absent): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
-	@test -f cdk.out/manifest.json || $(MAKE) --no-print-directory synth
+inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized again if absent or out of date): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
+	@$(CURRENT) --label inventory || $(MAKE) --no-print-directory synth
 	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env '$(ENV)',) \
 	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(filter 1 true yes,$(MARKDOWN)),--markdown,)
 
