@@ -91,8 +91,8 @@ $(STAMP_SCAN): requirements-scan.lock
 	$(SCAN_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-scan.lock
 	touch $@
 
-scan: $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): any finding neither fixed nor skipped with a reason fails
-	@$(CURRENT) --label scan || $(MAKE) --no-print-directory synth
+scan: install $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): any finding neither fixed nor skipped with a reason fails
+	@$(CURRENT) --label scan || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
 	@$(CURRENT_PIPELINE) --label scan || $(MAKE) --no-print-directory synth-pipeline
 	for dir in cdk.out cdk.out.pipeline; do \
 	  $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d $$dir; \
@@ -130,7 +130,8 @@ install-tools: $(STAMP_TOOLS) ## Only what `make preflight`/`make smoke` need (r
 
 # Whether cdk.out shows the working tree's environments now (ENV's only, when set): the tools
 # that read it without a synth of their own synthesize again when it is absent, lacks an
-# environment, or is older than config/, the package, app.py, cdk.json, the context or a lock.
+# environment, or is older than config/, the package, app.py, cdk.json, the context or a lock
+# (exit 1); an unknown ENV stops them (exit 2) before a synth would remove cdk.out.
 CURRENT = $(PY) scripts/assembly_current.py cdk.out $(if $(ENV),--env '$(ENV)',)
 CURRENT_PIPELINE = $(PY) scripts/assembly_current.py cdk.out.pipeline --pipeline
 
@@ -220,7 +221,7 @@ lint-docs: install-dev
 
 # The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).
 controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): failures not in control_tower_exceptions.yaml, or stale entries, fail
-	@$(CURRENT) --label controls || $(MAKE) --no-print-directory synth
+	@$(CURRENT) --label controls || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
 	@$(CURRENT_PIPELINE) --label controls || $(MAKE) --no-print-directory synth-pipeline
 	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
@@ -258,7 +259,7 @@ cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (
 	$(PY) -m mlops_tools.cost cdk.out.pipeline --env top-level
 
 inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized again if absent or out of date): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
-	@$(CURRENT) --label inventory || $(MAKE) --no-print-directory synth
+	@$(CURRENT) --label inventory || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
 	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env '$(ENV)',) \
 	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(filter 1 true yes,$(MARKDOWN)),--markdown,)
 

@@ -5,11 +5,14 @@ without synthesizing first (``make inventory``, ``make controls``, ``make scan``
 It is out of date when it is missing, when it lacks an environment asked for (``--env``; all of
 ``config/``'s without it), when it holds an environment ``config/`` no longer has (without
 ``--env``; neither check for the pipeline's assembly, ``--pipeline``), or when an input of the
-synth changed after it was written: a file of ``config/``,
-``app.py``, ``cdk.json``, ``cdk.context.json``, the package ``mlops_cdk/`` (the Lambda sources
-included: they are assets) or a lock file (the aws-cdk-lib version). Exit 0 when current; else
-one line on stderr saying why (the caller then synthesizes) and exit 1. Only file times, the
-manifest and the names of ``config/``'s files are read: it takes about a second at most.
+synth changed after it was written: a file of ``config/``, ``app.py``, ``cdk.json``,
+``cdk.context.json``, the package ``mlops_cdk/`` (the Lambda sources included: they are assets)
+or a lock file (the aws-cdk-lib version). Only file times, the manifest and the names of
+``config/``'s files are read: it takes about a second at most.
+
+Exit 0 when current; else one line on stderr saying why and exit 1 (the caller synthesizes);
+exit 2 when ``--env`` names no environment of ``config/`` (the caller stops, leaving ``cdk.out``
+as it is).
 
 ``python scripts/assembly_current.py [--env ENV | --pipeline] [--label WHAT] [cdk.out]``
 """
@@ -88,6 +91,16 @@ def _environments_differ(outdir: Path, root: Path, env: str | None) -> str | Non
     return None
 
 
+def unknown_environment(root: Path, env: str) -> str | None:
+    """Why ``env`` cannot be synthesized, when it is not one of ``config/``'s (None: it is)."""
+    from mlops_cdk.config import known_environments
+
+    known = known_environments(root / "config")
+    if env in known:
+        return None
+    return f"unknown environment {env!r}; known environments: {', '.join(known)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", default="cdk.out", type=Path)
@@ -97,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="cdk.out", help="who asks, for the message")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.env and (unknown := unknown_environment(args.root, args.env)):
+        print(f"{args.label}: {unknown}", file=sys.stderr)
+        return 2  # nothing to synthesize: cdk.out stays as it is
     reason = out_of_date(args.outdir, args.root, args.env or None, pipeline=args.pipeline)
     if reason is None:
         return 0

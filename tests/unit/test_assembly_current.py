@@ -125,6 +125,17 @@ def test_main_says_why_in_one_line_and_exits_1_when_out_of_date(
     assert capsys.readouterr() == ("", "")
 
 
+def test_an_unknown_environment_stops_the_caller_before_a_synth_removes_cdk_out(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = assembly(root, "dev", "stage", "prod")
+    argv = [str(out), "--root", str(root), "--label", "inventory", "--env", "prdo"]
+    assert assembly_current.main(argv) == 2  # the Makefile synthesizes on 1 only
+    assert capsys.readouterr().err == (
+        "inventory: unknown environment 'prdo'; known environments: dev, stage, prod\n"
+    )
+
+
 def test_env_and_pipeline_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         assembly_current.main(["--env", "dev", "--pipeline"])
