@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,16 @@ from tests.helpers import CONFIG_DIR, ROOT, cdk_context, yaml_data, yaml_text
 pytestmark = pytest.mark.slow  # app.py and the CDK CLI in subprocesses
 
 
+@pytest.fixture(autouse=True, scope="module")
+def cdk_outdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the CLI has the app write (``CDK_OUTDIR``): a folder of the test run, so that
+    nothing is left in the checkout."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDK_OUTDIR", str(outdir))
+        yield outdir
+
+
 def run_app(
     env: str | None,
     config_dir: Path = CONFIG_DIR,
@@ -24,13 +35,13 @@ def run_app(
     through_cli: bool = True,
     extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """app.py as the CLI runs it (CDK_OUTDIR, CDK_CONTEXT_JSON), on the fixture configs."""
+    """app.py as the CLI runs it (CDK_OUTDIR: see cdk_outdir; CDK_CONTEXT_JSON), on the
+    fixture configs."""
     environ = {**os.environ, **(extra_env or {})}
     context = {**(context if context is not None else cdk_context())}
     if env:
         context["env"] = env
     environ["CDK_CONTEXT_JSON"] = json.dumps(context)
-    environ["CDK_OUTDIR"] = str(ROOT / "cdk.out.test-entrypoint")
     if not through_cli:
         del environ["CDK_OUTDIR"], environ["CDK_CONTEXT_JSON"]
     environ["MLOPS_CONFIG_DIR"] = str(config_dir)
@@ -63,7 +74,9 @@ def test_unknown_environment_is_one_line_without_traceback() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -> None:
+def test_invalid_config_names_file_and_field_without_traceback(
+    tmp_path: Path, cdk_outdir: Path
+) -> None:
     data = yaml_data((CONFIG_DIR / "dev.yaml").read_text())
     data["network"]["new_vpc"]["cidr"] = "10.0.0.0/33"
     (tmp_path / "dev.yaml").write_text(yaml_text(data))
@@ -74,7 +87,7 @@ def test_invalid_config_names_file_and_field_without_traceback(tmp_path: Path) -
     assert lines[0].startswith("configuration error: ")
     assert f"{tmp_path.name}/dev.yaml: network.new_vpc.cidr: " in lines[0]
     assert "Traceback" not in result.stderr
-    assert not (ROOT / "cdk.out.test-entrypoint" / "manifest.json").exists()
+    assert not (cdk_outdir / "manifest.json").exists()
 
 
 def test_a_file_error_is_reported_before_the_cdk_starts(tmp_path: Path) -> None:
