@@ -91,16 +91,6 @@ def _environments_differ(outdir: Path, root: Path, env: str | None) -> str | Non
     return None
 
 
-def unknown_environment(root: Path, env: str) -> str | None:
-    """Why ``env`` cannot be synthesized, when it is not one of ``config/``'s (None: it is)."""
-    from mlops_cdk.config import known_environments
-
-    known = known_environments(root / "config")
-    if env in known:
-        return None
-    return f"unknown environment {env!r}; known environments: {', '.join(known)}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", nargs="?", default="cdk.out", type=Path)
@@ -110,9 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="cdk.out", help="who asks, for the message")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.env and (unknown := unknown_environment(args.root, args.env)):
-        print(f"{args.label}: {unknown}", file=sys.stderr)
-        return 2  # nothing to synthesize: cdk.out stays as it is
+    if args.env:
+        from mlops_cdk.config.loader import unknown_environment
+
+        if unknown := unknown_environment(args.root / "config", args.env):
+            print(f"{args.label}: {unknown}", file=sys.stderr)
+            return 2  # nothing to synthesize: cdk.out stays as it is
     reason = out_of_date(args.outdir, args.root, args.env or None, pipeline=args.pipeline)
     if reason is None:
         return 0

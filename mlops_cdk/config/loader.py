@@ -245,6 +245,14 @@ def load_environment(
     return config
 
 
+def unknown_environment(config_dir: Path, name: str) -> str | None:
+    """The one line saying ``name`` is none of ``config_dir``'s environments (None: it is one)."""
+    known = known_environments(config_dir) if config_dir.is_dir() else []
+    if name in known:
+        return None
+    return f"unknown environment {name!r}; known environments: {', '.join(known)}"
+
+
 def load_environments(config_dir: Path, only: str | None = None) -> list[EnvConfig]:
     """Validate every environment (or just ``only``); all problems of all files are reported.
 
@@ -254,8 +262,8 @@ def load_environments(config_dir: Path, only: str | None = None) -> list[EnvConf
     known = known_environments(config_dir) if config_dir.is_dir() else []
     if not known:
         raise ConfigError([*problems, f"{config_dir}: no environment files (<name>.yaml) found"])
-    if only is not None and only not in known:
-        raise ConfigError([f"unknown environment {only!r}; known environments: {', '.join(known)}"])
+    if only is not None and (unknown := unknown_environment(config_dir, only)):
+        raise ConfigError([unknown])
     selected = [only] if only is not None else known
     configs: list[EnvConfig] = []
     for name in selected:
