@@ -181,19 +181,19 @@ def test_the_first_model_of_the_readme_and_the_tutorial_is_a_valid_environment(
     """The smallest environment both documents show, and the README's variant, batch job and
     asynchronous endpoint added to it, load as they are written: as ``sandbox.yaml`` beside
     dev, stage and prod (the fixture copies of the committed files), where both documents tell
-    a newcomer to create it, so the checks across files run too (a network range or an alarm
-    address another environment already uses)."""
+    a newcomer to create it, so the checks across files run too (a network range another
+    environment already uses, an address naming another environment)."""
     readme, tutorial = yaml_blocks(ROOT / "README.md"), yaml_blocks(ROOT / "docs" / "tutorial.md")
     assert readme[0] == tutorial[0]
     base, variant, batch, asynchronous = readme[:4]
     head = base.split("services:\n")[0] + batch.split("services:\n")[0]
     jobs = batch.split("batch_jobs:\n")[1]
     full = f"{head}services:\n  churn:\n{variant}    batch_jobs:\n{jobs}{asynchronous}"
-    committed = sorted(CONFIG_DIR.glob("*.yaml"))
+    neighbours = sorted(CONFIG_DIR.glob("*.yaml"))
     for name, text in (("first", base), ("sandbox", full)):
         folder = tmp_path / name
         folder.mkdir()
-        for path in committed:
+        for path in neighbours:
             shutil.copyfile(path, folder / path.name)
         (folder / "sandbox.yaml").write_text(text, encoding="utf-8")
         loaded = {env.name: env for env in load_environments(folder)}
