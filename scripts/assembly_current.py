@@ -101,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.env:
-        from mlops_cdk.config.loader import unknown_environment
+        from mlops_cdk.config.loader import known_environments, unknown_environment
 
-        if unknown := unknown_environment(args.root / "config", args.env):
+        known = known_environments(args.root / "config")
+        if unknown := unknown_environment(args.env, known):
             print(f"{args.label}: {unknown}", file=sys.stderr)
             return 2  # nothing to synthesize: cdk.out stays as it is
     reason = out_of_date(args.outdir, args.root, args.env or None, pipeline=args.pipeline)

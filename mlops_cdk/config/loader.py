@@ -245,9 +245,8 @@ def load_environment(
     return config
 
 
-def unknown_environment(config_dir: Path, name: str) -> str | None:
-    """The one line saying ``name`` is none of ``config_dir``'s environments (None: it is one)."""
-    known = known_environments(config_dir) if config_dir.is_dir() else []
+def unknown_environment(name: str, known: Sequence[str]) -> str | None:
+    """The one line saying ``name`` is none of the ``known`` environments (None: it is one)."""
     if name in known:
         return None
     return f"unknown environment {name!r}; known environments: {', '.join(known)}"
@@ -262,7 +261,7 @@ def load_environments(config_dir: Path, only: str | None = None) -> list[EnvConf
     known = known_environments(config_dir) if config_dir.is_dir() else []
     if not known:
         raise ConfigError([*problems, f"{config_dir}: no environment files (<name>.yaml) found"])
-    if only is not None and (unknown := unknown_environment(config_dir, only)):
+    if only is not None and (unknown := unknown_environment(only, known)):
         raise ConfigError([unknown])
     selected = [only] if only is not None else known
     configs: list[EnvConfig] = []
