@@ -92,8 +92,8 @@ $(STAMP_SCAN): requirements-scan.lock
 	touch $@
 
 scan: install $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): any finding neither fixed nor skipped with a reason fails
-	@$(CURRENT) --label scan || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
-	@$(CURRENT_PIPELINE) --label scan || $(MAKE) --no-print-directory synth-pipeline
+	@$(SYNTH_IF_STALE)
+	@$(SYNTH_PIPELINE_IF_STALE)
 	for dir in cdk.out cdk.out.pipeline; do \
 	  $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d $$dir; \
 	done
@@ -132,8 +132,11 @@ install-tools: $(STAMP_TOOLS) ## Only what `make preflight`/`make smoke` need (r
 # that read it without a synth of their own synthesize again when it is absent, lacks an
 # environment, or is older than config/, the package, app.py, cdk.json, the context or a lock
 # (exit 1); an unknown ENV stops them (exit 2) before a synth would remove cdk.out.
-CURRENT = $(PY) scripts/assembly_current.py cdk.out $(if $(ENV),--env '$(ENV)',)
-CURRENT_PIPELINE = $(PY) scripts/assembly_current.py cdk.out.pipeline --pipeline
+# Each names the target that runs it ($@) in its message.
+SYNTH_IF_STALE = $(PY) scripts/assembly_current.py cdk.out $(if $(ENV),--env '$(ENV)',) --label $@ \
+  || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
+SYNTH_PIPELINE_IF_STALE = $(PY) scripts/assembly_current.py cdk.out.pipeline --pipeline --label $@ \
+  || $(MAKE) --no-print-directory synth-pipeline
 
 # cdk.out/ is removed first: the CLI adds to it, so an environment deleted from config/ would
 # otherwise linger there for `make lint` to check. The pipeline has a folder of its own.
@@ -221,8 +224,8 @@ lint-docs: install-dev
 
 # The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).
 controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): failures not in control_tower_exceptions.yaml, or stale entries, fail
-	@$(CURRENT) --label controls || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
-	@$(CURRENT_PIPELINE) --label controls || $(MAKE) --no-print-directory synth-pipeline
+	@$(SYNTH_IF_STALE)
+	@$(SYNTH_PIPELINE_IF_STALE)
 	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
 bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (about 2 min; FULL=1: also 1/10/30 services and the test loop, 10-15 min plus about 4, estimated at the end of each quick run; STRICT=1: exit 1 when a target is missed)
@@ -259,7 +262,7 @@ cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (
 	$(PY) -m mlops_tools.cost cdk.out.pipeline --env top-level
 
 inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized again if absent or out of date): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
-	@$(CURRENT) --label inventory || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
+	@$(SYNTH_IF_STALE)
 	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env '$(ENV)',) \
 	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(filter 1 true yes,$(MARKDOWN)),--markdown,)
 
