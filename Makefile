@@ -274,20 +274,32 @@ diagram: synth ## Regenerate docs/images/<env>.svg (what each environment deploy
 review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
 	$(PY) scripts/review.py --base '$(BASE)' --out review
 
-diff: install ## cdk diff for ENV's stacks, or SERVICE=x's two stacks only (needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make diff ENV=<environment> [SERVICE=<service>]" >&2; exit 2; }
-	npx cdk diff -c env=$(ENV) $(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)','$(ENV)/*')
+# What ENV=, SERVICE= (its two stacks) or STACK= (one) select, checked first: a name config/ does
+# not hold is one line naming it, before the synth the CDK CLI would run first (about 8 s) to say
+# `No stacks match`. $(1): every stack of ENV, in the command's own words.
+CHECK_SELECTION = @$(PY) scripts/stack_selection.py --env '$(ENV)' \
+  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(STACK),--stack '$(STACK)',)
+SELECTION = $(if $(STACK),'$(ENV)/$(STACK)',$(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)',$(1)))
+SELECTION_USAGE = ENV=<environment> [SERVICE=<service> | STACK=Foundation|<service>-Registry|<service>]
+
+diff: install ## cdk diff for ENV's stacks, SERVICE=x's two stacks or one STACK= (needs AWS credentials)
+	@test -n "$(ENV)" || { echo "usage: make diff $(SELECTION_USAGE)" >&2; exit 2; }
+	@test -z "$(SERVICE)" || test -z "$(STACK)" || { echo "make diff: give SERVICE= or STACK=, not both" >&2; exit 2; }
+	$(CHECK_SELECTION)
+	npx cdk diff -c env=$(ENV) $(call SELECTION,'$(ENV)/*')
 
 deploy: install ## cdk deploy every stack of ENV, SERVICE=x's stacks or one STACK= (with dependencies; needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<environment> [SERVICE=<service> | STACK=Foundation|<service>-Registry|<service>]" >&2; exit 2; }
+	@test -n "$(ENV)" || { echo "usage: make deploy $(SELECTION_USAGE)" >&2; exit 2; }
 	@test -z "$(SERVICE)" || test -z "$(STACK)" || { echo "make deploy: give SERVICE= or STACK=, not both" >&2; exit 2; }
-	npx cdk deploy -c env=$(ENV) \
-	  $(if $(STACK),'$(ENV)/$(STACK)',$(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)',--all)) \
+	$(CHECK_SELECTION)
+	npx cdk deploy -c env=$(ENV) $(call SELECTION,--all) \
 	  $(if $(filter prod,$(ENV)),--require-approval broadening,)
 
-destroy: install ## cdk destroy every stack of ENV (refuses prod)
+destroy: install ## cdk destroy every stack of ENV (refuses prod and every environment with production: true)
 	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>" >&2; exit 2; }
 	@test "$(ENV)" != "prod" || { echo "refusing to destroy prod" >&2; exit 2; }
+	@test -z "$(SERVICE)$(STACK)" || { echo "make destroy removes every stack of ENV: drop SERVICE= and STACK=" >&2; exit 2; }
+	$(CHECK_SELECTION) --not-production
 	npx cdk destroy -c env=$(ENV) --all
 
 deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (once; it then self-mutates)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mlops_cdk.config import ConfigError
 from mlops_cdk.config.context import context_problems
-from mlops_cdk.config.loader import environment_file, load_config_dir
+from mlops_cdk.config.loader import environment_file, load_config_dir, unknown_environment
 
 # MLOPS_CONFIG_DIR points at another folder of <env>.yaml files (tests, forks).
 CONFIG_DIR = Path(os.environ.get("MLOPS_CONFIG_DIR") or Path(__file__).resolve().parent / "config")
@@ -49,10 +49,10 @@ def main() -> int:
             raise ConfigError(["-c pipeline=true builds every stage: drop -c env"])
         if pipeline_mode and pipeline is None:
             raise ConfigError([f"-c pipeline=true needs {CONFIG_DIR.name}/pipeline.yaml"])
+        known = [c.name for c in all_configs]
+        if env_name and (unknown := unknown_environment(str(env_name), known)):
+            raise ConfigError([unknown])
         configs = [c for c in all_configs if c.name == env_name] if env_name else all_configs
-        if not configs:
-            known = ", ".join(c.name for c in all_configs)
-            raise ConfigError([f"unknown environment {env_name!r}; known environments: {known}"])
         lookups = context_problems(
             all_configs if pipeline_mode else configs,
             app.node.try_get_context,
