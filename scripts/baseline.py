@@ -153,18 +153,22 @@ def publish_command(out: Path, key: str, env: str | None, bucket: str | None) ->
 
 
 def _configured_features(env: str, service: str, config_dir: Path) -> list[str]:
-    """The service's drift.features in config/<env>.yaml (the service must exist)."""
+    """The service's drift.features in config/<env>.yaml; the environment and the service must
+    exist, whether or not the features are taken from there."""
     from mlops_cdk.config import ConfigError, load_environment  # imports aws-cdk-lib
+    from mlops_cdk.config.loader import environment_file, known_environments, unknown_environment
 
-    path = config_dir / f"{env}.yaml"
+    if unknown := unknown_environment(env, known_environments(config_dir)):
+        raise BadInput(f"ENV: {unknown}")
+    shown = environment_file(config_dir, env)
     try:
-        config = load_environment(path, display=str(path))
+        config = load_environment(config_dir / f"{env}.yaml", display=shown)
     except ConfigError as err:
         raise BadInput(str(err).splitlines()[0]) from None
     spec = config.services.get(service)
     if spec is None:
         known = ", ".join(config.services) or "none"
-        raise BadInput(f"SERVICE: {service!r} is not a service of {path} (services: {known})")
+        raise BadInput(f"SERVICE: {service!r} is not a service of {shown} (services: {known})")
     return list(spec.drift.features or []) if spec.drift else []
 
 
@@ -191,8 +195,9 @@ def main(argv: Sequence[str], now: datetime | None = None) -> int:
         if not 2 <= args.bins <= ds.MAX_BINS:
             raise BadInput(f"--bins: {args.bins} is not between 2 and {ds.MAX_BINS}")
         features = _names(args.features)
-        if not features and args.env:
-            features = _configured_features(args.env, args.service, args.config_dir)
+        if args.env:
+            configured = _configured_features(args.env, args.service, args.config_dir)
+            features = features or configured
         baseline = build(
             service=args.service,
             path=args.data,

@@ -173,3 +173,24 @@ def test_unknown_service_of_the_environment(
     err = capsys.readouterr().err
     assert "'recs' is not a service of" in err
     assert "churn, fraud" in err
+
+
+def test_the_service_is_checked_when_the_features_are_given_too(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(tmp_path, "--service", "recs", "--data", str(train), "--env", "stage",
+               "--config-dir", str(CONFIG_DIR), "--features", "tenure")  # fmt: skip
+    assert code == 2
+    assert "'recs' is not a service of" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_environment_is_the_loaders_line(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(tmp_path, "--service", "churn", "--data", str(train), "--env", "prdo",
+               "--config-dir", str(CONFIG_DIR))  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "baseline: ENV: unknown environment 'prdo'; known environments: dev, stage, prod\n"
+    )
