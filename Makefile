@@ -145,7 +145,9 @@ SYNTH_PIPELINE_IF_STALE = $(PY) scripts/assembly_current.py cdk.out.pipeline --p
 # acknowledged findings); any other output, and a failure's, comes through as it is.
 SYNTH_ENVS = $(or $(ENV),$(subst $() ,$(comma) ,$(sort $(basename $(notdir $(filter-out %/pipeline.yaml,$(wildcard config/*.yaml)))))))
 comma := ,
+# ENV= naming no environment is one line before cdk.out is removed (scripts/stack_selection.py).
 synth: install ## Synthesize every environment (or ENV=dev) into a fresh cdk.out/, all gates on
+	$(if $(ENV),@$(PY) scripts/stack_selection.py --env '$(ENV)')
 	rm -rf cdk.out
 	@echo "synth: $(SYNTH_ENVS), every compliance gate on (npx cdk synth --quiet: 20-30 s on 2 cores)"
 	npx cdk synth --quiet --output cdk.out $(if $(ENV),-c env=$(ENV),) 2>&1 \

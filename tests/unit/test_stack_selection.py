@@ -1,6 +1,6 @@
-"""scripts/stack_selection.py: what `make deploy`, `make diff` and `make destroy` select is
-checked against the configuration before the CDK starts (the fixture environments; a copy where
-a test needs another file)."""
+"""scripts/stack_selection.py: what `make deploy`, `make diff` and `make destroy` select (and
+the environment of `make synth ENV=`) is checked against the configuration before the CDK starts
+(the fixture environments; a copy where a test needs another file)."""
 
 from __future__ import annotations
 
@@ -127,11 +127,15 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
         (["diff", "ENV=prdo"], "ENV=prdo: unknown environment"),
         (["destroy", "ENV=dve"], "ENV=dve: unknown environment"),
         (["destroy", "ENV=dev", "SERVICE=churn"], "make destroy removes every stack of ENV"),
+        (["synth", "ENV=prdo"], "ENV=prdo: unknown environment"),
+        (["cost", "ENV=prdo"], "ENV=prdo: unknown environment"),
     ],
 )
 def test_the_make_targets_stop_before_the_cdk_starts(args: list[str], line: str) -> None:
-    """Nothing reaches `npx cdk` (no credentials here: it would fail later, after a synth)."""
+    """Nothing reaches `npx cdk` (no credentials here: it would fail later, after a synth), and
+    `make synth` keeps the cdk.out it has (make echoes each command before running it)."""
     done = make(*args)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines()[0].startswith(line), done.stderr
     assert "npx cdk" not in done.stdout
+    assert "rm -rf" not in done.stdout
