@@ -6,7 +6,9 @@ starts.
 Without it, a typo in ``SERVICE=`` or ``STACK=`` surfaced after a whole synth of the environment
 (about 8 s) as the CDK CLI's ``No stacks match the name(s) dev/churn-registry``, in the stack
 names the app derives rather than the names the user typed. Here it is one line naming the
-variable, the file and what it does hold.
+variable, the file and what it does hold. The CLI errs only when no pattern matches: given
+several, it silently skips one that matches nothing (aws/aws-cdk#16150, "'deploy' and 'diff'
+silently does nothing when given unknown stack name"), so the check does not rest on it.
 
 An environment's stacks (``mlops_cdk.app.stage``): ``Foundation``, then per service
 ``<service>-Registry`` and ``<service>``.
