@@ -278,9 +278,10 @@ review: install-dev ## Review reports per environment (review/<env>.md) of the w
 
 # What ENV=, SERVICE= (its two stacks) or STACK= (one) select, checked first: a name config/ does
 # not hold is one line naming it, before the synth the CDK CLI would run first (about 8 s) to say
-# `No stacks match`. $(1): every stack of ENV, in the command's own words.
+# `No stacks match`.
 CHECK_SELECTION = @$(PY) scripts/stack_selection.py --env '$(ENV)' \
   $(if $(SERVICE),--service '$(SERVICE)',) $(if $(STACK),--stack '$(STACK)',)
+# The stacks for the CDK CLI; $(1): every stack of ENV, in the command's own words.
 SELECTION = $(if $(STACK),'$(ENV)/$(STACK)',$(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)',$(1)))
 SELECTION_USAGE = ENV=<environment> [SERVICE=<service> | STACK=Foundation|<service>-Registry|<service>]
 
