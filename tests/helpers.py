@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import shutil
+import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -27,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # without breaking tests (tests/test_committed_config.py checks config/ itself).
 CONFIG_DIR = ROOT / "tests" / "fixtures" / "config"
 COMMITTED_CONFIG_DIR = ROOT / "config"
+MAKE = shutil.which("make") or "make"
 ENVIRONMENTS = ("dev", "stage", "prod")
 # (environment, service) pairs of the fixture configs.
 SERVICES = (("dev", "churn"), ("stage", "churn"), ("stage", "fraud"), ("prod", "churn"),
@@ -47,6 +52,22 @@ def config_reading_modules(root: Path) -> list[Path]:
         for path in (root / "tests").rglob("test_*.py")
         if path.name != ADD_ENVIRONMENT_TEST
         and READS_CONFIG.search(path.read_text(encoding="utf-8"))
+    )
+
+
+def run_make(
+    *args: str, env: Mapping[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """``make --no-print-directory ARGS`` in this checkout, its output captured, never raising;
+    ``env``: variables set on top of this process's environment."""
+    return subprocess.run(
+        [MAKE, "--no-print-directory", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

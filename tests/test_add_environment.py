@@ -39,7 +39,7 @@ import pytest
 from mlops_cdk.config import load_environments
 from mlops_cdk.config.context import availability_zones_key
 from tests.conftest import IN_THE_COPY_ONLY, run_in_the_copy_only
-from tests.helpers import ADD_ENVIRONMENT_TEST, CONFIG_DIR, config_reading_modules
+from tests.helpers import ADD_ENVIRONMENT_TEST, CONFIG_DIR, MAKE, config_reading_modules
 
 # One worker builds the copy once for the tests using it (pytest-xdist --dist loadgroup); the
 # group goes out first (tests/conftest.py FIRST_GROUPS). The long test comes first and the quick
@@ -49,7 +49,6 @@ IN_THE_COPY = pytest.mark.xdist_group("add-environment")
 
 ROOT = Path(__file__).resolve().parents[1]
 GIT = shutil.which("git") or "git"
-MAKE = shutil.which("make") or "make"
 TIMEOUT = 1800
 
 

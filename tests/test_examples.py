@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import MAKE
+
 pytestmark = pytest.mark.slow
 # One worker builds the wheel once for the tests that use it (pytest-xdist --dist loadgroup); the
 # `make example` tests need no wheel and run on whichever worker is free.
@@ -32,7 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/app.py"))
 TIMEOUT = 900
 GIT = shutil.which("git") or "git"
-MAKE = shutil.which("make") or "make"
 # Imports of what only the extras install fail in the examples' virtualenv.
 BLOCK_EXTRAS = """
 import sys

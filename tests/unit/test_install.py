@@ -6,17 +6,14 @@ the oldest supported) and its bundled pip, which exercises the whole path."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, run_make
 
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 
@@ -74,15 +71,7 @@ def test_every_python_the_makefile_runs_writes_bytecode(tmp_path: Path) -> None:
     module.write_text("VALUE = 1\n")
     probe = f'import sys; sys.path.insert(0, "{tmp_path}"); import probe_module'
     recipe = f"probe: ; @$(PY) -c '{probe}' && $(PY) -O -c '{probe}'"
-    result = subprocess.run(
-        [shutil.which("make") or "make", "--no-print-directory", "--eval", recipe, "probe"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_make("--eval", recipe, "probe", env={"PYTHONDONTWRITEBYTECODE": "1"}, timeout=60)
     assert result.returncode == 0, result.stderr
     cached = sorted(p.name for p in (tmp_path / "__pycache__").iterdir())
     tag = sys.implementation.cache_tag

@@ -4,27 +4,18 @@ line. Read from `make -n` (nothing runs; the prerequisites are installed already
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import run_make
 
-MAKE = shutil.which("make") or "make"
 BATCH_RUN = ["batch-run", "ENV=dev", "SERVICE=churn", "JOB=x"]
 PROMOTE = ["promote", "ENV=dev", "SERVICE=churn", "VERSION=3"]
 
 
 def dry_run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [MAKE, "-n", "--no-print-directory", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    return run_make("-n", *args, timeout=60)
 
 
 pytestmark = pytest.mark.slow  # make in a subprocess

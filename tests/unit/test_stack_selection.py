@@ -4,9 +4,7 @@ the environment of `make synth ENV=`) is checked against the configuration befor
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -15,9 +13,8 @@ import pytest
 from mlops_cdk.config import load_environments
 from mlops_cdk.config.loader import environment_file
 from scripts import stack_selection
-from tests.helpers import CONFIG_DIR, ROOT, Synthesized
+from tests.helpers import CONFIG_DIR, Synthesized, run_make
 
-MAKE = shutil.which("make") or "make"
 SERVICES = {config.name: list(config.services) for config in load_environments(CONFIG_DIR)}
 
 
@@ -105,18 +102,6 @@ def test_service_and_stack_together_are_refused() -> None:
     assert exit_.value.code == 2
 
 
-def make(*args: str, config_dir: Path = CONFIG_DIR) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [MAKE, "--no-print-directory", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-        env={**os.environ, "MLOPS_CONFIG_DIR": str(config_dir)},
-    )
-
-
 @pytest.fixture(scope="module")
 def with_live(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture environments and ``live``, a production one by another name than prod."""
@@ -145,7 +130,7 @@ def test_the_make_targets_stop_before_the_cdk_starts(
 ) -> None:
     """Nothing reaches `npx cdk` (no credentials here: it would fail later, after a synth), and
     `make synth` keeps the cdk.out it has (make echoes each command before running it)."""
-    done = make(*args, config_dir=with_live)
+    done = run_make(*args, env={"MLOPS_CONFIG_DIR": str(with_live)})
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines()[0].startswith(line), done.stderr
     assert "npx cdk" not in done.stdout
