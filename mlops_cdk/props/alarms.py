@@ -13,7 +13,14 @@ from typing import Annotated, Any, ClassVar, Literal
 from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, Pattern, declared_problems
+from mlops_cdk.props.fields import (
+    NUMBER,
+    PROPS_CONFIG,
+    Check,
+    Pattern,
+    checked_types,
+    declared_problems,
+)
 
 STATISTIC = re.compile(r"^(SampleCount|Average|Sum|Minimum|Maximum|p\d{1,2}(\.\d{1,2})?)$")
 OPERATIONAL_ALARMS = (
@@ -63,6 +70,7 @@ def dimensions_problem(value: dict[str, str]) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class AlarmThresholds:
     """Per-variant alarms on SageMaker endpoint metrics (1-minute periods). Utilization
     thresholds are percentages of the whole instance; :class:`EndpointAlarms` scales them by
@@ -113,6 +121,7 @@ class AlarmThresholds:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class QualityAlarmSpec:
     """A model-quality alarm on a metric that AWS or a named publisher puts to CloudWatch.
 

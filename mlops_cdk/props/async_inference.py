@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from mlops_cdk.aws.schedules import cron_problem, time_zone_problem
 from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, checked_types, declared_problems
 
 # SageMaker API reference, AsyncInferenceClientConfig: 1-1000.
 MAX_CONCURRENT_INVOCATIONS = (1, 1000)
@@ -49,17 +50,14 @@ ASYNC_ALARM_KINDS: tuple[AsyncAlarmKind, ...] = (
 )
 
 
-def _not_int(value: object) -> bool:
-    return isinstance(value, bool) or not isinstance(value, int)
-
-
 @dataclass(frozen=True)
+@checked_types
 class AsyncNotifications:
     """Success and error notifications of the endpoint, each to its own encrypted topic of the
     service (``success`` / ``error``, both on by default). ``include_response`` adds the
     inference response (when at most 128 KB) to the notifications."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     success: bool = True
     error: bool = True
@@ -74,18 +72,22 @@ class AsyncNotifications:
 
 
 @dataclass(frozen=True)
+@checked_types
 class AsyncScheduledCapacity:
     """Autoscaling bounds applied on a schedule (``cron(...)`` in ``time_zone``); 0 allowed."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     name: str
     schedule: str
-    min_capacity: int
-    max_capacity: int
+    min_capacity: Annotated[int, NUMBER]
+    max_capacity: Annotated[int, NUMBER]
     time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject=f"scheduled action {self.name}")
         problems: list[tuple[str, str]] = []
         if not _ACTION_NAME.match(self.name):
             problems.append(("name", "1-32 letters and digits, starting with a letter"))
@@ -95,9 +97,9 @@ class AsyncScheduledCapacity:
         zone = time_zone_problem(self.time_zone)
         if zone is not None:
             problems.append(("time_zone", zone))
-        if _not_int(self.min_capacity) or self.min_capacity < 0:
+        if self.min_capacity < 0:
             problems.append(("min_capacity", "must be 0 or more"))
-        elif _not_int(self.max_capacity) or not 1 <= self.max_capacity <= MAX_ASYNC_INSTANCES:
+        elif not 1 <= self.max_capacity <= MAX_ASYNC_INSTANCES:
             problems.append(("max_capacity", f"must be 1-{MAX_ASYNC_INSTANCES}"))
         elif self.min_capacity > self.max_capacity:
             problems.append(("min_capacity", "min_capacity is greater than max_capacity"))
@@ -106,27 +108,31 @@ class AsyncScheduledCapacity:
 
 
 @dataclass(frozen=True)
+@checked_types
 class AsyncScaling:
     """Instance count of the endpoint's variant: target tracking on the backlog per instance
     (``target_backlog_per_instance``), scale to zero when ``min_capacity`` is 0 (with the step
     policy that wakes the endpoint on ``HasBacklogWithoutCapacity``), scheduled bounds."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
-    max_capacity: int
-    min_capacity: int = 0
-    target_backlog_per_instance: float = 5.0
-    scale_in_cooldown_seconds: int = 600
-    scale_out_cooldown_seconds: int = 60
+    max_capacity: Annotated[int, NUMBER]
+    min_capacity: Annotated[int, NUMBER] = 0
+    target_backlog_per_instance: Annotated[float, NUMBER] = 5.0
+    scale_in_cooldown_seconds: Annotated[int, NUMBER] = 600
+    scale_out_cooldown_seconds: Annotated[int, NUMBER] = 60
     scheduled: tuple[AsyncScheduledCapacity, ...] = ()
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject="async scaling")
         problems = self._bound_problems()
         if not self.target_backlog_per_instance > 0:
             problems.append(("target_backlog_per_instance", "must be greater than 0"))
         for name in ("scale_in_cooldown_seconds", "scale_out_cooldown_seconds"):
             value = getattr(self, name)
-            if _not_int(value) or not 0 <= value <= 86400:
+            if not 0 <= value <= 86400:
                 problems.append((name, "must be 0-86400 seconds"))
         names = [action.name for action in self.scheduled]
         for position, action in enumerate(self.scheduled):
@@ -143,9 +149,9 @@ class AsyncScaling:
             raise PropProblems(problems, subject="async scaling")
 
     def _bound_problems(self) -> list[tuple[str, str]]:
-        if _not_int(self.max_capacity) or not 1 <= self.max_capacity <= MAX_ASYNC_INSTANCES:
+        if not 1 <= self.max_capacity <= MAX_ASYNC_INSTANCES:
             return [("max_capacity", f"must be 1-{MAX_ASYNC_INSTANCES}")]
-        if _not_int(self.min_capacity) or self.min_capacity < 0:
+        if self.min_capacity < 0:
             return [("min_capacity", "must be 0 or more")]
         if self.min_capacity > self.max_capacity:
             return [("min_capacity", "min_capacity is greater than max_capacity")]
@@ -158,20 +164,24 @@ class AsyncScaling:
 
 
 @dataclass(frozen=True)
+@checked_types
 class AsyncAlarms:
     """Alarm thresholds of an asynchronous endpoint: the age of the oldest queued request
     (seconds), failed invocations per 5 minutes, and minutes a backlog may wait without any
     instance before it alarms (the wake-up policy should have added one by then).
     ``retrain_on``: kinds whose alarm also starts retraining."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
-    oldest_request_age_seconds: int = 1800
-    failed_invocations: int = 1
-    backlog_without_capacity_minutes: int = 15
+    oldest_request_age_seconds: Annotated[int, NUMBER] = 1800
+    failed_invocations: Annotated[int, NUMBER] = 1
+    backlog_without_capacity_minutes: Annotated[int, NUMBER] = 15
     retrain_on: tuple[AsyncAlarmKind, ...] = ()
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject="async alarms")
         bounds = {
             "oldest_request_age_seconds": (60, 86400),
             "failed_invocations": (1, 1_000_000),
@@ -180,7 +190,7 @@ class AsyncAlarms:
         problems = [
             (name, f"must be {low}-{high}")
             for name, (low, high) in bounds.items()
-            if _not_int(getattr(self, name)) or not low <= getattr(self, name) <= high
+            if not low <= getattr(self, name) <= high
         ]
         problems += [
             (f"retrain_on[{i}]", f"{kind!r} is not one of {', '.join(ASYNC_ALARM_KINDS)}")
@@ -192,6 +202,7 @@ class AsyncAlarms:
 
 
 @dataclass(frozen=True)
+@checked_types
 class AsyncInferenceSpec:
     """An asynchronous endpoint (its presence makes the service's endpoint asynchronous).
 
@@ -201,20 +212,23 @@ class AsyncInferenceSpec:
     - ``notifications``, ``scaling`` (None: a fixed fleet of the variant's initial count),
       ``alarms``; ``smoke_timeout_seconds``: how long the smoke test waits for the result."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
-    max_concurrent_invocations_per_instance: int | None = None
+    max_concurrent_invocations_per_instance: Annotated[int, NUMBER] | None = None
     submitters: tuple[str, ...] = ()
     notifications: AsyncNotifications = field(default_factory=AsyncNotifications)
     scaling: AsyncScaling | None = None
     alarms: AsyncAlarms = field(default_factory=AsyncAlarms)
-    smoke_timeout_seconds: int = 900
+    smoke_timeout_seconds: Annotated[int, NUMBER] = 900
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject="async inference")
         problems: list[tuple[str, str]] = []
         concurrency = self.max_concurrent_invocations_per_instance
         low, high = MAX_CONCURRENT_INVOCATIONS
-        if concurrency is not None and (_not_int(concurrency) or not low <= concurrency <= high):
+        if concurrency is not None and not low <= concurrency <= high:
             problems.append(
                 (
                     "max_concurrent_invocations_per_instance",
@@ -226,7 +240,7 @@ class AsyncInferenceSpec:
                 problems.append((f"submitters[{position}]", f"{arn!r} is not an IAM role ARN"))
             elif self.submitters.index(arn) != position:
                 problems.append((f"submitters[{position}]", f"duplicate {arn!r}"))
-        if _not_int(self.smoke_timeout_seconds) or not 60 <= self.smoke_timeout_seconds <= 3600:
+        if not 60 <= self.smoke_timeout_seconds <= 3600:
             problems.append(("smoke_timeout_seconds", "must be 60-3600"))
         if problems:
             raise PropProblems(problems, subject="async inference")

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from mlops_cdk.aws.instance_types import TRANSFORM_INSTANCE_TYPES
 from mlops_cdk.aws.schedules import scheduler_expression_problem, time_zone_problem
 from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, checked_types, declared_problems
 
 # Job names become S3 prefixes, IAM resource patterns and transform-job names: lowercase
 # letters, digits and single '-', starting with a letter, at most 20 characters.
@@ -75,12 +76,13 @@ def output_prefix(service: str, job: str) -> str:
 
 
 @dataclass(frozen=True)
+@checked_types
 class DataProcessingSpec:
     """CreateTransformJob ``DataProcessing``: ``input_filter`` selects what is sent to the
     model, ``join_source: Input`` joins each input record with its result, ``output_filter``
     selects what is written (JSONPath, at most 63 characters each)."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     input_filter: str | None = None
     output_filter: str | None = None
@@ -108,33 +110,37 @@ class DataProcessingSpec:
 
 
 @dataclass(frozen=True)
+@checked_types
 class BatchJobSpec:
     """One batch transform job of a service: ``model`` (a model of the service) scores
     everything under the job's input prefix on ``instance_count`` x ``instance_type``, at most
     ``timeout_minutes`` per run; ``schedule`` (optional) starts it with EventBridge Scheduler,
     ``expected_minutes`` (default: the timeout) is what ``make cost`` counts per run."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     name: str
     model: str
     instance_type: str
-    instance_count: int = 1
+    instance_count: Annotated[int, NUMBER] = 1
     batch_strategy: Literal["MultiRecord", "SingleRecord"] = "MultiRecord"
     split_type: Literal["None", "Line", "RecordIO", "TFRecord"] = "Line"
     content_type: str = "text/csv"
     accept: str = "text/csv"
     assemble_with: Literal["None", "Line"] = "Line"
-    max_payload_mb: int = 6
-    max_concurrent_transforms: int = 1
+    max_payload_mb: Annotated[int, NUMBER] = 6
+    max_concurrent_transforms: Annotated[int, NUMBER] = 1
     data_processing: DataProcessingSpec = field(default_factory=DataProcessingSpec)
     environment: dict[str, str] = field(default_factory=dict)
-    timeout_minutes: int = 60
-    expected_minutes: int | None = None
+    timeout_minutes: Annotated[int, NUMBER] = 60
+    expected_minutes: Annotated[int, NUMBER] | None = None
     schedule: str | None = None
     time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject=f"batch job {self.name!r}")
         problems = self._name_problems() + self._resource_problems() + self._payload_problems()
         problems += self._time_problems() + self._environment_problems()
         if problems:
@@ -156,7 +162,7 @@ class BatchJobSpec:
                 ("instance_type", f"{self.instance_type!r} is not a SageMaker batch transform "
                                   f"instance type{hint}")
             )  # fmt: skip
-        if isinstance(self.instance_count, bool) or self.instance_count < 1:
+        if self.instance_count < 1:
             problems.append(("instance_count", "must be at least 1"))
         return problems
 

@@ -19,7 +19,7 @@ from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
 from mlops_cdk.aws.schedules import SCHEDULER_RATE, rate_expression_minutes
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, declared_problems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, checked_types, declared_problems
 
 # EventBridge Scheduler rate expressions: ``rate(value unit)``, a positive value and a unit of
 # minutes, hours or days ("Schedule types in EventBridge Scheduler", EventBridge Scheduler User
@@ -81,6 +81,7 @@ def features_problem(value: list[str]) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class DriftSpec:
     """A scheduled drift check: every ``schedule`` it reads the last ``window_hours`` of data
     capture and, from ``min_records`` records on, publishes per-feature PSI/KS and the share of

@@ -9,16 +9,18 @@ errors as a YAML user.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from mlops_cdk.aws.facts import (
     DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS,
     METRIC_PUBLISH_FREQUENCIES_SECONDS,
 )
 from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, checked_types, declared_problems
 
 
 @dataclass(frozen=True)
+@checked_types
 class MetricsSpec:
     """What the endpoint publishes to CloudWatch beyond its standard metrics (the endpoint
     config's ``MetricsConfig``; SageMaker API reference "MetricsConfig",
@@ -36,13 +38,16 @@ class MetricsSpec:
     are published either way."""
 
     # The configuration validates YAML into this class (pydantic): unknown keys are refused.
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     detailed_observability: bool = False
     enhanced_metrics: bool = False
-    publish_frequency_seconds: int = DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS
+    publish_frequency_seconds: Annotated[int, NUMBER] = DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject="metrics")
         if self.publish_frequency_seconds not in METRIC_PUBLISH_FREQUENCIES_SECONDS:
             allowed = ", ".join(str(f) for f in METRIC_PUBLISH_FREQUENCIES_SECONDS)
             raise PropProblems(
@@ -62,6 +67,7 @@ class MetricsSpec:
 
 
 @dataclass(frozen=True)
+@checked_types
 class DataCaptureSpec:
     """Data capture of the endpoint's requests and responses (``services.<name>.data_capture``):
     ``sampling_percentage`` of the invocations (1-100), inputs and/or outputs, KMS-encrypted
@@ -69,16 +75,19 @@ class DataCaptureSpec:
     have no effect and are refused when they differ from their defaults (a setting that does
     nothing is a mistake, not an option)."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
-    sampling_percentage: int = 20
+    sampling_percentage: Annotated[int, NUMBER] = 20
     capture_input: bool = True
     capture_output: bool = True
     enabled: bool = True
 
     def __post_init__(self) -> None:
+        declared = declared_problems(self)  # NUMBER: no booleans, nothing infinite
+        if declared:
+            raise PropProblems(declared, subject="data capture")
         problems: list[tuple[str, str]] = []
-        if isinstance(self.sampling_percentage, bool) or not 1 <= self.sampling_percentage <= 100:
+        if not 1 <= self.sampling_percentage <= 100:
             problems.append(("sampling_percentage", "must be 1-100"))
         if self.enabled and not (self.capture_input or self.capture_output):
             problems.append(("capture_input", "capture at least one of input or output"))
@@ -101,30 +110,30 @@ MAXIMUM_EXECUTION_TIMEOUT_SECONDS = (600, 28800)
 
 
 @dataclass(frozen=True)
+@checked_types
 class CapacitySize:
     """One canary or linear step: ``value`` instances (``instance_count``) or ``value`` % of the
     variant's fleet (``capacity_percent``, below 100: 100 % is all at once). SageMaker API
     reference, "CapacitySize"; what a step may be for a given fleet is checked against the
     variants (``mlops_cdk.aws.guardrails``)."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     type: Literal["instance_count", "capacity_percent"]
-    value: int
+    value: Annotated[int, NUMBER]
 
     def __post_init__(self) -> None:
-        problems: list[tuple[str, str]] = []
-        if self.type not in ("instance_count", "capacity_percent"):
-            problems.append(("type", "must be instance_count or capacity_percent"))
-        if isinstance(self.value, bool) or self.value < 1:
-            problems.append(("value", "must be at least 1"))
-        elif self.type == "capacity_percent" and self.value >= 100:
-            problems.append(("value", "a percentage below 100 (100% is all-at-once)"))
+        problems = declared_problems(self)  # the type's members; NUMBER: booleans
+        if not problems and self.value < 1:
+            problems = [("value", "must be at least 1")]
+        elif not problems and self.type == "capacity_percent" and self.value >= 100:
+            problems = [("value", "a percentage below 100 (100% is all-at-once)")]
         if problems:
             raise PropProblems(problems, subject="capacity size")
 
 
 @dataclass(frozen=True)
+@checked_types
 class DeploymentSpec:
     """How endpoint updates replace the fleet (``services.<name>.deployment``): blue/green
     traffic shifting ``all_at_once``, ``canary`` (``canary_size``) or ``linear``
@@ -135,25 +144,24 @@ class DeploymentSpec:
     (WaitIntervalInSeconds, required by SageMaker for every strategy: rollback alarms are
     evaluated only during it); ``termination_wait_seconds`` applies to blue/green only."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     strategy: Literal["all_at_once", "canary", "linear", "rolling"] = "all_at_once"
     canary_size: CapacitySize | None = None
     linear_step_size: CapacitySize | None = None
     rolling_batch_size: CapacitySize | None = None
     rollback_batch_size: CapacitySize | None = None
-    wait_seconds: int = 300
-    termination_wait_seconds: int = 300
-    maximum_execution_timeout_seconds: int = 3600
+    wait_seconds: Annotated[int, NUMBER] = 300
+    termination_wait_seconds: Annotated[int, NUMBER] = 300
+    maximum_execution_timeout_seconds: Annotated[int, NUMBER] = 3600
 
     def __post_init__(self) -> None:
-        problems = self._strategy_problems() + self._time_problems()
+        problems = declared_problems(self)  # strategy's members; NUMBER: booleans
+        problems = problems or self._strategy_problems() + self._time_problems()
         if problems:
             raise PropProblems(problems, subject="deployment")
 
     def _strategy_problems(self) -> list[tuple[str, str]]:
-        if self.strategy not in ("all_at_once", "canary", "linear", "rolling"):
-            return [("strategy", "must be all_at_once, canary, linear or rolling")]
         problems: list[tuple[str, str]] = []
         for name, owner in (
             ("canary_size", "canary"),
@@ -187,7 +195,7 @@ class DeploymentSpec:
         return [
             (name, f"must be {low}-{high} seconds")
             for name, (low, high) in bounds.items()
-            if isinstance(getattr(self, name), bool) or not low <= getattr(self, name) <= high
+            if not low <= getattr(self, name) <= high
         ]
 
     @property

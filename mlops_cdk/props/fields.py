@@ -12,16 +12,19 @@ imported only by the markers' hooks, which only pydantic calls.
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import annotated_types as at
+
+from mlops_cdk.props.errors import PropProblems
 
 # How pydantic validates the props from YAML: unknown keys and non-finite numbers are refused,
 # and the docstring under a field is its description in the JSON Schema.
@@ -29,6 +32,7 @@ PROPS_CONFIG: Any = {"extra": "forbid", "allow_inf_nan": False, "use_attribute_d
 # Numbers reach CloudFormation through jsii as JavaScript doubles: integers beyond 2**53 lose
 # precision silently, so they are refused.
 MAX_SAFE_INTEGER = 2**53 - 1
+_NOT_FINITE = "must be a finite number"
 
 
 def number_problem(value: object) -> str | None:
@@ -144,18 +148,120 @@ def _bound_problem(meta: Any, value: Any) -> str | None:
 def _literal_problem(bare: Any, value: Any) -> str | None:
     if typing.get_origin(bare) is not typing.Literal:
         return None
-    members = typing.get_args(bare)
-    if value in members:
-        return None
-    shown = [repr(m) for m in members]
-    listed = ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
-    return f"Input should be {listed}"
+    return None if value in typing.get_args(bare) else f"Input should be {_members(bare)}"
+
+
+def _members(literal: Any) -> str:
+    """A ``Literal``'s members in words: ``'a', 'b' or 'c'``."""
+    shown = [repr(m) for m in typing.get_args(literal)]
+    return ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+
+
+# What a value of each plain type must be, in pydantic's words.
+_PLAIN: dict[type[Any], str] = {
+    bool: "a valid boolean",
+    int: "a valid integer",
+    float: "a valid number",
+    str: "a valid string",
+}
+
+
+def _expected(hint: type[Any]) -> str:
+    """``hint`` in words: "a valid integer", "a tuple or list", "an InstanceAutoscaling"."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Literal:
+        return _members(hint)
+    if origin in (tuple, list, dict, Mapping):
+        return "a valid dictionary" if origin in (dict, Mapping) else "a tuple or list"
+    name = hint.__name__
+    return _PLAIN.get(hint, f"an {name}" if name[0] in "AEIOU" else f"a {name}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _type_problem(hint: Any, value: Any) -> tuple[str, str] | None:
+    """(where, why) ``value`` is not of the declared ``hint`` (its items too: ``[2]``,
+    ``['key']``), or None."""
+    if typing.get_origin(hint) is typing.Annotated:
+        hint = typing.get_args(hint)[0]
+    origin = typing.get_origin(hint)
+    if origin in (tuple, list, dict, Mapping):
+        return _items_problem(hint, value)
+    if origin is typing.Literal:  # the type of a member; which member is the class's check
+        fits = any(type(value) is type(member) for member in typing.get_args(hint))
+    elif hint is float:  # a bool is an int, to Python: NUMBER refuses it
+        fits = isinstance(value, int | float)
+    else:  # a class; anything else (a union of several types, Any) is left to the class
+        fits = not isinstance(hint, type) or hint is Any or isinstance(value, hint)
+    return None if fits else ("", f"Input should be {_expected(hint)}, got {_shown(value)}")
+
+
+def _items_problem(hint: Any, value: Any) -> tuple[str, str] | None:
+    """A tuple, list or mapping ``hint``: ``value``'s kind, then its first wrong item."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    items: list[tuple[str, Any, Any]]
+    if isinstance(value, Mapping) and origin in (dict, Mapping):
+        key_hint, item_hint = args or (Any, Any)
+        items = [
+            (f"[{key!r}]", each_hint, each)
+            for key, item in value.items()
+            for each_hint, each in ((key_hint, key), (item_hint, item))
+        ]
+    elif isinstance(value, tuple | list) and origin in (tuple, list):
+        hints = args[:1] * len(value) if origin is list or args[1:] == (...,) else args
+        items = [(f"[{i}]", h, item) for i, (h, item) in enumerate(zip(hints, value, strict=False))]
+    else:
+        return "", f"Input should be {_expected(hint)}, got {_shown(value)}"
+    for where, each_hint, each in items:
+        problem = _type_problem(each_hint, each)
+        if problem is not None:
+            return where + problem[0], problem[1]
+    return None
+
+
+def wrong_types(props: Any) -> list[tuple[str, str]]:
+    """(field, message) for every value of ``props`` that is not of its declared type (a value
+    of None is an unset optional field)."""
+    problems: list[tuple[str, str]] = []
+    cls: Any = type(props)
+    for name, (bare, _metadata) in _declared(cls).items():
+        value = getattr(props, name)
+        problem = None if value is None else _type_problem(bare, value)
+        if problem is not None:
+            problems.append((name + problem[0], problem[1]))
+    return problems
+
+
+_Props = typing.TypeVar("_Props")
+
+
+def checked_types(cls: type[_Props]) -> type[_Props]:
+    """Class decorator of a props dataclass, below ``@dataclass``: before the class's own
+    ``__post_init__`` checks, a value of the wrong type raises :class:`PropProblems` naming the
+    class and the field (``InstanceCapacity: initial_instance_count: Input should be a valid
+    integer, got str '2'``). Without it a library user's wrong type ends in a TypeError from a
+    bound or a check (``'>=' not supported between instances of 'str' and 'int'``). The
+    configuration never reaches it: pydantic has converted or refused each value by then."""
+    own: Callable[[Any], None] = getattr(cls, "__post_init__", lambda _: None)
+
+    def post_init(self: Any) -> None:
+        problems = wrong_types(self)
+        if problems:
+            raise PropProblems(problems, subject=type(self).__name__)
+        own(self)
+
+    cls.__post_init__ = post_init  # type: ignore[attr-defined]
+    return cls
 
 
 def declared_problems(props: Any) -> list[tuple[str, str]]:
-    """(field, message) for every value of ``props`` outside its declared type bounds: what
+    """(field, message) for every value of ``props`` outside its declared bounds: what
     pydantic checks before ``__post_init__`` for the configuration, checked again for a
-    library user (a value of None is an unset optional field)."""
+    library user (a value of None is an unset optional field; the types are checked before,
+    by :func:`checked_types`)."""
     problems: list[tuple[str, str]] = []
     cls: Any = type(props)
     for name, (bare, metadata) in _declared(cls).items():
@@ -165,6 +271,8 @@ def declared_problems(props: Any) -> list[tuple[str, str]]:
         problem = _literal_problem(bare, value)
         if problem is None and NUMBER in metadata:
             problem = number_problem(value)
+            if isinstance(value, float) and not math.isfinite(value):  # float("inf"): pydantic's
+                problem = _NOT_FINITE  # allow_inf_nan refuses it in the configuration
         for meta in metadata:
             if problem is None and not isinstance(meta, _Number):
                 problem = _bound_problem(meta, value)

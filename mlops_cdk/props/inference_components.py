@@ -52,6 +52,7 @@ from mlops_cdk.props.fields import (
     PROPS_CONFIG,
     Check,
     Pattern,
+    checked_types,
     declared_problems,
     indexed,
 )
@@ -65,6 +66,7 @@ MAX_COMPONENTS = 20  # what one service's stack holds here (each has its scaling
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class ManagedInstanceScalingSpec:
     """The fleet's instance range (ManagedInstanceScaling, Status ENABLED): SageMaker adds and
     removes instances as component copies need them; ``min_instance_count`` 0 lets the fleet
@@ -86,6 +88,7 @@ class ManagedInstanceScalingSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class FleetSpec:
     """The shared fleet: one production variant without a model."""
 
@@ -114,6 +117,7 @@ class FleetSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class CopyAutoscaling:
     """Target tracking on a component's copy count, concurrent requests per copy: the 10-second
     predefined metric (``high_resolution``, default) or ``ConcurrentRequestsPerCopy`` each
@@ -138,6 +142,7 @@ class CopyAutoscaling:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class BatchSize:
     """One rolling batch: ``value`` copies (``copy_count``) or ``value`` % of the copy count
     (``capacity_percent``, 5-50 as AWS documents)."""
@@ -156,6 +161,7 @@ class BatchSize:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class RollingDeployment:
     """How a component's update rolls out (RollingUpdatePolicy): batches of ``batch_size``,
     each baked for ``wait_seconds`` while the rollback alarms (the component's error alarm, with
@@ -180,6 +186,7 @@ class RollingDeployment:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class InferenceComponentSpec:
     """One model hosted as a component: what each copy reserves (``cpu_cores``, ``memory_mb``,
     ``accelerators``), the initial ``copies``, copy autoscaling and the rolling deployment."""
@@ -225,6 +232,7 @@ class InferenceComponentSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class InferenceComponentsSpec:
     """A service's shared fleet and the components on it. The components' reservations at their
     maximum copies must fit the fleet at its maximum size (:func:`fit_problems`)."""

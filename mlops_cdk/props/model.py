@@ -31,7 +31,14 @@ from annotated_types import Ge
 
 from mlops_cdk.aws.images import ResolvedImage, image_problem, resolve
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, Pattern, declared_problems
+from mlops_cdk.props.fields import (
+    NUMBER,
+    PROPS_CONFIG,
+    Check,
+    Pattern,
+    checked_types,
+    declared_problems,
+)
 
 MIN_PIPELINE_CONTAINERS = 2
 MAX_CONTAINERS = 15
@@ -84,6 +91,7 @@ ContainerEnvironment = Annotated[dict[str, str], Check(environment_problem)]
 
 
 @dataclass(frozen=True)
+@checked_types
 class AwsImageSpec:
     """An image AWS provides (``aws_image``), named by ``framework`` and ``version`` as the
     SageMaker Python SDK names them (``xgboost`` ``1.7-1``, ``linear-learner`` ``1``,
@@ -92,7 +100,7 @@ class AwsImageSpec:
     ``py_version`` when the version has several. Resolved per region from the committed table
     (:mod:`mlops_cdk.aws.images`)."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     framework: str
     version: str
@@ -135,13 +143,14 @@ class AwsImageSpec:
 
 
 @dataclass(frozen=True)
+@checked_types
 class ContainerSpec:
     """One container of a model: exactly one of ``image_tag`` / ``image_digest`` (in the
     service's repository) or ``aws_image``; ``model_data_key`` (a ``.tar.gz`` in the artifact
     bucket) when the image does not carry the model; ``environment``; ``hostname``
     (ContainerHostname, required for direct invocation, unique within the model)."""
 
-    __pydantic_config__: ClassVar[Any] = {"extra": "forbid"}
+    __pydantic_config__: ClassVar[Any] = PROPS_CONFIG
 
     image_tag: ImageTag | None = None
     image_digest: ImageDigest | None = None
@@ -245,6 +254,7 @@ def partition_of(region: str) -> str:
 
 
 @dataclass(frozen=True)
+@checked_types
 class ModelPackageSpec:
     """A registered model version (``model_package``) instead of an image and an artifact:
     ``version`` in the service's model package group (``group`` names another one), or the
@@ -304,6 +314,7 @@ class ModelPackageSpec:
 
 
 @dataclass(frozen=True)
+@checked_types
 class ModelSpec:
     """What a model serves, declared once for :class:`~mlops_cdk.constructs.model.HostedModel`
     and the configuration's ``services.<name>.models[]``: exactly one of

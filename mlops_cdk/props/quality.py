@@ -17,7 +17,7 @@ from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
 from mlops_cdk.aws.schedules import rate_expression_minutes
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, declared_problems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, checked_types, declared_problems
 
 Problem = Literal["binary", "multiclass", "regression"]
 QualityMetric = Literal["accuracy", "precision", "recall", "f1", "auc", "rmse", "mae"]
@@ -86,6 +86,7 @@ def dimensions_problem(value: dict[str, str]) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class QualityCheckSpec:
     """A scheduled quality check: every ``schedule`` it joins the labels delivered under
     ``ground-truth/<service>/`` in the last ``window_hours`` with the predictions captured in the

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar
 from annotated_types import Ge, Le
 
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, declared_problems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, checked_types, declared_problems
 
 MIN_COOLDOWN = 5  # minutes
 MAX_COOLDOWN = 7 * 24 * 60  # minutes: one week
@@ -27,6 +27,7 @@ MAX_RESERVED_CONCURRENCY = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class RetrainingSpec:
     """How the retraining function runs: at most one retraining per ``cooldown_minutes``
     window (runs are idempotent per window), with ``reserved_concurrency`` if set."""

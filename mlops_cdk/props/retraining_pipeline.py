@@ -33,7 +33,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from annotated_types import Ge, Le
 
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Pattern, declared_problems
+from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Pattern, checked_types, declared_problems
 from mlops_cdk.props.model import AwsImageSpec, ImageDigest, ImageTag
 
 # The parameters the retraining function passes to StartPipelineExecution
@@ -88,6 +88,7 @@ def _image_problems(spec: Any) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class SpotSpec:
     """Managed spot training: wait at most ``max_wait_seconds`` for capacity plus run time
     (at least the training's ``max_runtime_seconds``); checkpoints go to
@@ -107,6 +108,7 @@ class SpotSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class TrainingSpec:
     """The training step: the image (a tag or digest of the service's repository, or an
     ``aws_image``), ``instance_count`` x ``instance_type`` with ``volume_gb`` each, at most
@@ -165,6 +167,7 @@ class TrainingSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class MetricGateSpec:
     """The metric the evaluation step reports and the threshold a new model must meet to be
     registered: ``evaluation.json`` holds ``{"metrics": {"<name>": {"value": <number>}}}``
@@ -188,6 +191,7 @@ class MetricGateSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class EvaluationSpec:
     """The evaluation (processing) step: the team's image runs ``entrypoint`` (+
     ``arguments``) with the trained model in ``/opt/ml/processing/model`` and the
@@ -222,6 +226,7 @@ class EvaluationSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class ManagedPipelineSpec:
     """A retraining pipeline this app deploys: train, evaluate, and register the model in the
     service's model package group (PendingManualApproval, the evaluation report attached) when
@@ -253,6 +258,7 @@ class ManagedPipelineSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class ModelRegistrySpec:
     """The service's model package group: ``reader_accounts`` (12-digit ids) may describe and
     list its packages and create models from them (the group's resource policy). Their access

@@ -24,6 +24,7 @@ from mlops_cdk.props.fields import (
     PROPS_CONFIG,
     Check,
     Pattern,
+    checked_types,
     declared_problems,
     indexed,
 )
@@ -35,6 +36,7 @@ def _schedule_problem(value: str) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class ScheduledScaling:
     """A scheduled change of the autoscaling bounds, e.g. scale down at night in dev."""
 
@@ -57,6 +59,7 @@ class ScheduledScaling:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class InstanceAutoscaling:
     """Target tracking on the variant's instance count."""
 
@@ -112,6 +115,7 @@ class InstanceAutoscaling:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class ProvisionedConcurrencyScaling:
     """Target tracking on a serverless variant's provisioned concurrency (metric
     ``SageMakerVariantProvisionedConcurrencyUtilization``)."""

@@ -28,7 +28,14 @@ from mlops_cdk.aws.variant_facts import (
 )
 from mlops_cdk.props.endpoint import DataCaptureSpec, DeploymentSpec, MetricsSpec
 from mlops_cdk.props.errors import PropProblems
-from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, Pattern, declared_problems
+from mlops_cdk.props.fields import (
+    NUMBER,
+    PROPS_CONFIG,
+    Check,
+    Pattern,
+    checked_types,
+    declared_problems,
+)
 from mlops_cdk.props.scaling import InstanceAutoscaling, ProvisionedConcurrencyScaling
 
 NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,30}$"  # SageMaker variant/model name characters
@@ -47,6 +54,7 @@ def instance_type_problem(value: str) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class InstanceCapacity:
     """A variant on instances: type, initial count and optional autoscaling."""
 
@@ -138,6 +146,7 @@ def _same_shape_problem(first: str, fallback: str) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class ServerlessCapacity:
     """A serverless variant: memory, concurrency and optional provisioned concurrency (which
     ``autoscaling`` scales)."""
@@ -175,6 +184,7 @@ class ServerlessCapacity:
 
 
 @dataclass(frozen=True, kw_only=True)
+@checked_types
 class VariantSpec:
     """A production variant: a model, its capacity (instances or serverless) and a weight."""
 

@@ -132,6 +132,18 @@ def test_boolean_in_an_integer_field_is_refused(tmp_path: Path) -> None:
     assert line.startswith("config/dev.yaml: log_retention_days: expected a number")
 
 
+def test_boolean_in_a_deployment_setting_is_refused_not_read_as_one_second(tmp_path: Path) -> None:
+    """The deployment's settings are checked by hand in their props, after pydantic, which had
+    read ``true`` as 1 (a one-second baking period)."""
+    old = "wait_seconds: 300"
+    assert old in BASE_TEXT
+    (line,) = problems_in(tmp_path, BASE_TEXT.replace(old, "wait_seconds: true", 1))
+    assert line.startswith(
+        "config/dev.yaml: services.churn.deployment.wait_seconds: expected a number, got the "
+        "boolean true"
+    )
+
+
 # --- schedules and time zones --------------------------------------------------------------
 
 
