@@ -22,11 +22,27 @@ Sources (AWS documentation page titles):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # --- SageMaker hosting limits ---------------------------------------------------------------
 
 MAX_VARIANTS = 10  # CreateEndpointConfig: ProductionVariants has 1-10 items
 MAX_ENDPOINT_NAME_LENGTH = 63  # CreateEndpoint: EndpointName
+# botocore's SageMaker service model, shape EndpointName (a test compares them): letters and
+# digits, single or repeated hyphens between them.
+ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def endpoint_name_problem(name: str) -> str | None:
+    """Why SageMaker would refuse ``name`` as an endpoint name (CreateEndpoint), or None."""
+    if ENDPOINT_NAME_PATTERN.match(name):
+        return None
+    return (
+        f"{name!r} is not an endpoint name: 1-{MAX_ENDPOINT_NAME_LENGTH} letters, digits and "
+        "hyphens, starting and ending with a letter or digit"
+    )
+
+
 # SageMaker API reference, "MetricsConfig": MetricPublishFrequencyInSeconds, default 60.
 METRIC_PUBLISH_FREQUENCIES_SECONDS: tuple[int, ...] = (10, 30, 60, 120, 180, 240, 300)
 DEFAULT_METRIC_PUBLISH_FREQUENCY_SECONDS = 60
@@ -97,3 +113,19 @@ def baseline_key(service: str) -> str:
 # The runtime of every function this package deploys (boto3 comes from it: nothing is bundled).
 LAMBDA_PYTHON_RUNTIME = "python3.14"
 MAX_ASYNC_EVENT_AGE_SECONDS = 6 * 3600  # Lambda keeps an asynchronous event at most 6 hours
+
+
+# SNS API reference, "Subscribe": "For the email protocol, the endpoint is an email address".
+# The subscription stays pending until its owner confirms it, so a typo goes unnoticed.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_addresses_problem(addresses: Sequence[str]) -> str | None:
+    """Why ``addresses`` cannot each be an SNS e-mail subscription (one that is no address, or
+    one listed twice: CDK names a subscription after its address), or None."""
+    for address in addresses:
+        if not _EMAIL.match(address):
+            return f"{address!r} is not an e-mail address"
+    if len(set(addresses)) != len(addresses):
+        return "lists an address twice"
+    return None

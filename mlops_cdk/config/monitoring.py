@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from pydantic import Field, field_validator
 
+from mlops_cdk.aws.facts import email_addresses_problem
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
 
@@ -21,7 +22,6 @@ __all__ = [
     "dimension_placeholder_problem",
 ]
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ENDPOINT_DIMENSIONS = ("EndpointName", "Endpoint")
 
 
@@ -49,9 +49,7 @@ class MonitoringConfig(StrictModel):
     @field_validator("alarm_emails")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
-        for email in value:
-            if not _EMAIL.match(email):
-                raise ValueError(f"{email!r} is not an e-mail address")
-        if len(set(value)) != len(value):
-            raise ValueError("lists an address twice")
+        problem = email_addresses_problem(value)  # AlarmTopic's own check
+        if problem is not None:
+            raise ValueError(problem)
         return value

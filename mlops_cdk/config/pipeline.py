@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from mlops_cdk.aws.facts import email_addresses_problem
 from mlops_cdk.config.errors import FieldProblem
-from mlops_cdk.config.monitoring import _EMAIL as EMAIL_PATTERN
 from mlops_cdk.config.schema import ENV_NAME_PATTERN, AwsLocation, EnvConfig
 
 PIPELINE_FILE = "pipeline"  # config/pipeline.yaml: not an environment
@@ -43,12 +43,9 @@ class PipelineConfig(AwsLocation):
     @field_validator("alarm_emails")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
-        # The same rule as an environment's monitoring.alarm_emails.
-        for email in value:
-            if not EMAIL_PATTERN.match(email):
-                raise ValueError(f"{email!r} is not an e-mail address")
-        if len(set(value)) != len(value):
-            raise ValueError("lists an address twice")
+        problem = email_addresses_problem(value)  # as monitoring.alarm_emails
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("stages")

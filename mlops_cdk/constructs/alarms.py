@@ -21,6 +21,7 @@ from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.aws.instance_types import gpus, vcpus
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE, error_rate, variant_metric
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
+from mlops_cdk.props.fields import checked_arguments
 
 __all__ = [
     "INSTANCE_NAMESPACE",
@@ -68,6 +69,7 @@ class EndpointAlarms(Construct):
     :attr:`retraining_triggers` those the thresholds and quality alarms name.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -34,6 +34,7 @@ from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
 from mlops_cdk.props.async_inference import AsyncNotifications
+from mlops_cdk.props.fields import checked_arguments
 
 INVOKE_ASYNC_ACTIONS = ("sagemaker:InvokeEndpointAsync",)
 SUBMIT_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:PutObject")
@@ -45,6 +46,7 @@ class AsyncNotificationTopics(Construct):
     """The success and error topics of an asynchronous endpoint (each only when ``spec`` asks
     for it): encrypted with ``key``, TLS only. ``topics`` lists those created."""
 
+    @checked_arguments
     def __init__(
         self, scope: Construct, construct_id: str, *, key: kms.IKey, spec: AsyncNotifications
     ) -> None:
@@ -79,6 +81,7 @@ class AsyncExecutionAccess(Construct):
     ``failure_prefix`` of ``bucket``, publish to ``topics``. A managed policy attached to the
     role (the key permissions are the role's own); the endpoint must depend on ``policy``."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -143,6 +146,7 @@ class AsyncSubmitters(Construct):
     use (the environment's publishers are admitted; see docs/concepts/serving-modes.md,
     "Asynchronous endpoints", for cross-account callers)."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -33,6 +33,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
 )
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
 from mlops_cdk.props.async_inference import AsyncAlarmKind, AsyncAlarms, AsyncScaling
+from mlops_cdk.props.fields import checked_arguments
 
 # Application Auto Scaling's service-linked role for SageMaker (created on first use).
 _SERVICE_LINKED_ROLE = (
@@ -69,6 +70,7 @@ class AsyncEndpointScaling(Construct):
     policy that wakes the endpoint from zero (whenever some bound lets it reach zero), and the
     scheduled bounds of ``spec``."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -141,6 +143,7 @@ class AsyncEndpointAlarms(Construct):
     5 minutes; a backlog waited without any instance for ``backlog_without_capacity_minutes``
     (the wake-up policy did not add one). No data (no traffic) is not breaching."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from mlops_cdk.aws.variant_facts import describe_detection, scale_out_detection_seconds
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.scaling import (
     InstanceAutoscaling,
     ProvisionedConcurrencyScaling,
@@ -58,6 +59,7 @@ class VariantAutoscaling(Construct):
     the scale-out alarm needs: :mod:`mlops_cdk.aws.variant_facts`), also a stack output
     ``ScaleOutDetection``; None for provisioned concurrency."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

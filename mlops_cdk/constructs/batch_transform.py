@@ -67,6 +67,7 @@ from mlops_cdk.props.batch import (
     output_prefix,
     service_batch_prefix,
 )
+from mlops_cdk.props.fields import checked_arguments
 
 THROTTLING_RETRIES = 5
 THROTTLING_BACKOFF_SECONDS = 30
@@ -103,6 +104,7 @@ class BatchTransformJob(Construct):
     only role the state machine may pass). ``role_path`` must be a path the key policy admits.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

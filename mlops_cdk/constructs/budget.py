@@ -29,6 +29,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from mlops_cdk.props.fields import checked_arguments
+
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 
 
@@ -39,6 +41,7 @@ class EnvironmentBudget(Construct):
     topic created here, encrypted with ``key`` (whose policy this construct extends: the key
     must be defined in this app) and subscribed by ``emails``."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -50,6 +50,7 @@ from constructs import Construct
 from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.constructs.retraining import failure_queue
 from mlops_cdk.constructs.watch import FailureWatch
+from mlops_cdk.props.fields import checked_arguments
 
 WATCHED_CALLS = (
     "DeleteEndpoint",
@@ -164,6 +165,7 @@ class EndpointChangeRule(Construct):
     dead-letter queue), without actions: ``alarms`` lists them for the owner to notify.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -38,6 +38,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
+from mlops_cdk.props.fields import checked_arguments
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
@@ -55,6 +56,7 @@ class ChangeTrail(Construct):
     this trail only) and lets ``readers`` (role ARNs of this account) decrypt log files through
     S3."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -16,6 +16,7 @@ from mlops_cdk.aws.facts import (
 from mlops_cdk.constructs.alarms import error_rate, variant_metric
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.watch import FailureWatch
+from mlops_cdk.props.fields import checked_arguments
 
 WIDTH = 12
 
@@ -26,6 +27,7 @@ class EndpointDashboard(Construct):
     graph of what every ``watches`` watches (records in failure queues, function errors,
     undelivered events) when there are any."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -137,6 +139,7 @@ class EnvironmentOverview(Construct):
     ``endpoint_prefix`` (``<env>-``), so services come and go without changing this template.
     ("Use search expressions in graphs", CloudWatch user guide.)"""
 
+    @checked_arguments
     def __init__(self, scope: Construct, construct_id: str, *, endpoint_prefix: str) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_prefix = endpoint_prefix

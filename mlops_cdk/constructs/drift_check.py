@@ -58,6 +58,7 @@ from mlops_cdk.constructs.roles import lambda_role
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 from mlops_cdk.props.drift import MAX_HEARTBEAT_HOURS, DriftSpec
+from mlops_cdk.props.fields import checked_arguments
 
 __all__ = [
     "BASELINE_METRIC",
@@ -103,6 +104,7 @@ class DriftCheck(FunctionParts, Construct):
     ``role_path`` must be a path the key policy admits (the function and the schedule decrypt
     and write the encrypted queue and read SSE-KMS objects with ``key``)."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

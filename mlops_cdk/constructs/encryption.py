@@ -23,6 +23,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from mlops_cdk.props.fields import checked_arguments
+
 # Administrative actions the account (through IAM) keeps, so the key can never become
 # unmanageable. Cryptographic use is deliberately not among them: IAM policies alone cannot
 # grant encrypt/decrypt; only the principals this construct names in the key policy can.
@@ -175,6 +177,7 @@ class EncryptionKey(Construct):
     (:func:`deny_grants_not_for_aws_resources`, Control Tower's CT.KMS.PR.3).
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
-from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
+from mlops_cdk.aws.facts import endpoint_name_problem
 from mlops_cdk.aws.guardrails import describe_step
 from mlops_cdk.aws.instance_types import is_gpu_instance_type
 from mlops_cdk.constructs.async_access import AsyncOutput
@@ -23,6 +23,7 @@ from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
 from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.variants import (
     InstanceCapacity,
     ServerlessCapacity,
@@ -93,6 +94,7 @@ class WeightedEndpoint(Construct):
       never collide.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -168,14 +170,10 @@ class WeightedEndpoint(Construct):
                 "WeightedEndpoint: SageMaker reads the rollback alarms with the models' execution "
                 "role (cloudwatch:DescribeAlarms); give execution_roles"
             )
-        if (
-            endpoint_name is not None
-            and not cdk.Token.is_unresolved(endpoint_name)
-            and not 1 <= len(endpoint_name) <= MAX_ENDPOINT_NAME_LENGTH
-        ):
-            raise ValueError(
-                f"WeightedEndpoint: endpoint names have 1-{MAX_ENDPOINT_NAME_LENGTH} characters"
-            )
+        if endpoint_name is not None and not cdk.Token.is_unresolved(endpoint_name):
+            problem = endpoint_name_problem(endpoint_name)
+            if problem is not None:
+                raise PropProblems([("endpoint_name", problem)], subject="WeightedEndpoint")
 
     @property
     def _serverless(self) -> bool:

@@ -36,6 +36,7 @@ from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.constructs.change_detection import TopicTarget
 from mlops_cdk.constructs.function import failure_queue
 from mlops_cdk.constructs.watch import FailureWatch
+from mlops_cdk.props.fields import checked_arguments
 
 
 class EventToTopic(Construct):
@@ -47,6 +48,7 @@ class EventToTopic(Construct):
 
     Exposes ``rule``, ``dead_letters``, ``watch`` and ``alarms``."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

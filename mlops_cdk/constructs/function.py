@@ -53,6 +53,7 @@ from mlops_cdk.aws.facts import LAMBDA_PYTHON_RUNTIME, MAX_ASYNC_EVENT_AGE_SECON
 from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.watch import FailureWatch
+from mlops_cdk.props.fields import checked_arguments
 
 RUNTIME = lambda_.Runtime(LAMBDA_PYTHON_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 MAX_ASYNC_EVENT_AGE = cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS)
@@ -186,6 +187,7 @@ class WatchedFunction(Construct):
     the function: the reason it needs no reserved concurrency unless ``reserved_concurrency`` is
     set."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

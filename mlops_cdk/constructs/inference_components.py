@@ -40,7 +40,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
-from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH, SAGEMAKER_NAMESPACE, has_local_nvme
+from mlops_cdk.aws.facts import SAGEMAKER_NAMESPACE, endpoint_name_problem, has_local_nvme
 from mlops_cdk.aws.sagemaker_metrics import (
     INFERENCE_COMPONENT_DIMENSION as COMPONENT_DIMENSION,
 )
@@ -51,6 +51,7 @@ from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.props.alarms import AlarmThresholds
 from mlops_cdk.props.endpoint import MetricsSpec
 from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.inference_components import (
     MAX_COMPONENT_NAME_LENGTH,
     BatchSize,
@@ -96,6 +97,7 @@ class InferenceComponentEndpoint(Construct):
     name. ``key``: the storage volumes' key (refused by SageMaker with local NVMe storage, then
     acknowledged instead)."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -431,8 +433,9 @@ def _validate(
 ) -> None:
     problems: list[tuple[str, str]] = []
     literal = not cdk.Token.is_unresolved(endpoint_name)
-    if literal and not 1 <= len(endpoint_name) <= MAX_ENDPOINT_NAME_LENGTH:
-        problems.append(("endpoint_name", f"1-{MAX_ENDPOINT_NAME_LENGTH} characters"))
+    name_problem = endpoint_name_problem(endpoint_name) if literal else None
+    if name_problem is not None:
+        problems.append(("endpoint_name", name_problem))
     if not literal:
         problems.append(
             ("endpoint_name", "a literal name (scaling and alarms name the components)")

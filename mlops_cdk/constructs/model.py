@@ -23,6 +23,7 @@ from mlops_cdk.constructs.roles import (
     hosting_statements,
     image_pull_statements,
 )
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.model import INFERENCE_EXECUTION_MODES, ContainerSpec, ModelSpec
 
 
@@ -70,6 +71,7 @@ class HostedModel(Construct):
     ``network_isolation=False``.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

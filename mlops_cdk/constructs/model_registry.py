@@ -26,6 +26,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from mlops_cdk.props.fields import checked_arguments
+
 # What a reader account may do with the group's packages (the cross-account guide's actions).
 READER_ACTIONS = (
     "sagemaker:DescribeModelPackage",
@@ -39,6 +41,7 @@ class ModelPackageGroup(Construct):
     """The group ``group_name`` (``mlops_cdk.aws.names.model_package_group_name``); with
     ``reader_accounts``, a resource policy that lets those accounts read its packages."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

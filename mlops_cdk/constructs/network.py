@@ -29,6 +29,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge
+from mlops_cdk.props.fields import checked_arguments
 
 # Interface endpoints SageMaker hosting needs with no route to the internet.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
@@ -65,6 +66,7 @@ class PrivateNetwork(Construct):
     endpoints.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -11,6 +11,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from mlops_cdk.aws.facts import email_addresses_problem
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import checked_arguments
+
 
 class AlarmTopic(Construct):
     """SNS topic encrypted with ``key`` (whose policy must let cloudwatch.amazonaws.com use it,
@@ -23,6 +27,7 @@ class AlarmTopic(Construct):
     SNS developer guide's access-policy examples and the CloudWatch guide's confused-deputy
     prevention advise."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -32,6 +37,9 @@ class AlarmTopic(Construct):
         emails: Sequence[str] = (),
         display_name: str = "ML endpoint alarms",
     ) -> None:
+        problem = email_addresses_problem(emails)
+        if problem is not None:
+            raise PropProblems([("emails", problem)], subject=type(self).__name__)
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(
             self, "Topic", display_name=display_name, master_key=key, enforce_ssl=True

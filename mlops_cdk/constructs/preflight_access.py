@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.props.fields import checked_arguments
 
 PREFLIGHT_ROLE_PATH = "/mlops-preflight/"
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -66,6 +67,7 @@ class PreflightAccess(Construct):
       packages the service's models are created from: approved, image and artifact), when
       given."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

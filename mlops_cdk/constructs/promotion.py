@@ -35,6 +35,7 @@ from constructs import Construct
 
 from mlops_cdk.aws.model_package_events import approval_event_pattern, promotion_command
 from mlops_cdk.constructs.event_notification import EventToTopic
+from mlops_cdk.props.fields import checked_arguments
 
 __all__ = ["ApprovalNotification", "approval_event_pattern", "promotion_command"]
 
@@ -48,6 +49,7 @@ class ApprovalNotification(Construct):
     events.amazonaws.com use them. ``watch`` holds the alarms (failed invocations, events
     waiting in the dead-letter queue), without actions: ``alarms`` lists them for the owner."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

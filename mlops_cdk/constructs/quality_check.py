@@ -51,6 +51,7 @@ from mlops_cdk.constructs.function import (
 from mlops_cdk.constructs.roles import lambda_role
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.quality import NEW_MATCHED_METRIC, QualityCheckSpec, ground_truth_prefix
 
 CODE_DIR = asset_dir("quality")
@@ -68,6 +69,7 @@ class QualityCheck(FunctionParts, Construct):
     ``role_path`` must be a path the key policy admits (the function and the schedule use
     ``key`` for the queue, the logs and the SSE-KMS objects they read)."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -10,6 +10,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from mlops_cdk.props.fields import checked_arguments
+
 # "IAM permissions for pushing an image to an Amazon ECR private repository" (ECR user guide).
 PUSH_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
@@ -30,6 +32,7 @@ class ModelImageRepository(Construct):
     ``removal_policy`` says otherwise (DESTROY also empties it). Exposes ``repository``.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -37,6 +37,7 @@ from mlops_cdk.constructs.function import (
 )
 from mlops_cdk.constructs.roles import FunctionRole
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.retraining import RetrainingSpec
 
 __all__ = [
@@ -115,6 +116,7 @@ class RetrainingFunction(FunctionParts, Construct):
     itself; default ``RetrainingSpec()``): the cooldown window and reserved concurrency.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -52,6 +52,7 @@ from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.network import https_egress_only_group
 from mlops_cdk.constructs.roles import SageMakerTrainingRole
+from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.retraining_pipeline import (
     CONDITION_TYPES,
     EVALUATION_REPORT,
@@ -96,6 +97,7 @@ class RetrainingPipeline(Construct):
     role. ``alarm`` fires when an execution fails (its action is the owner's);
     :meth:`notify_failures` tells a topic of each execution that failed or was stopped."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

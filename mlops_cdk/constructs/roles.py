@@ -25,6 +25,7 @@ from mlops_cdk.aws.facts import (
     TRAINING_NAMESPACE,
 )
 from mlops_cdk.constructs.encryption import key_use_statements
+from mlops_cdk.props.fields import checked_arguments
 
 # SageMaker publishes endpoint metrics to these namespaces.
 SAGEMAKER_METRIC_NAMESPACES = SAGEMAKER_ENDPOINT_NAMESPACES
@@ -136,6 +137,7 @@ class SageMakerExecutionRole(Construct):
     managed policies. ``path`` is the IAM path the key policy admits.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -310,6 +312,7 @@ class FunctionRole(Construct):
     policies next to the function). It may use ``key`` (for encrypted queues and logs) and lives
     under ``path``, which the key policy admits."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,
@@ -346,6 +349,7 @@ class SageMakerTrainingRole(Construct):
     ``repository`` when the job's image is there; with ``vpc``, manage network interfaces in it.
     ``path`` is the IAM path the key policy admits."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

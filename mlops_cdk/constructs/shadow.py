@@ -16,6 +16,7 @@ from constructs import Construct
 
 from mlops_cdk.constructs.alarms import EndpointAlarms, error_rate, variant_metric
 from mlops_cdk.props.alarms import AlarmThresholds
+from mlops_cdk.props.fields import checked_arguments
 
 WIDTH = 12
 
@@ -25,6 +26,7 @@ class ShadowVariantAlarms(Construct):
     thresholds, none of them a rollback or retraining trigger) and ``widgets``: latency and
     error rate of shadow and production side by side."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

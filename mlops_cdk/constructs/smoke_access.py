@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from mlops_cdk.constructs.preflight_access import checked_role_path, one_role_of
+from mlops_cdk.props.fields import checked_arguments
 
 SMOKE_ROLE_PATH = "/mlops-smoke/"
 
@@ -20,6 +21,7 @@ class SmokeTestAccess(Construct):
     stack's ARN: the deployed endpoint configuration). Outputs the role ARN and the endpoint
     name."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

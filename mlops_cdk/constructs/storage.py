@@ -34,6 +34,7 @@ from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
 from mlops_cdk.aws.facts import BASELINES_PREFIX
+from mlops_cdk.props.fields import checked_arguments
 
 # Deny object-creating writes (PutObject, CompleteMultipartUpload, CopyObject) that carry no
 # If-None-Match header; the parts of a multipart upload are not object-creating and pass.
@@ -59,6 +60,7 @@ class ArtifactStorage(Construct):
     (DESTROY also empties the buckets). Exposes ``bucket`` and ``access_log_bucket``.
     """
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

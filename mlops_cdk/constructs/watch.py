@@ -30,6 +30,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
+from mlops_cdk.props.fields import checked_arguments
 
 EVENTS_NAMESPACE = "AWS/Events"
 FAILED_INVOCATIONS_METRIC = "FailedInvocations"
@@ -56,6 +57,7 @@ class FailureWatch(Construct):
     Exposes ``alarms`` (in the order given: queues, functions, rules) and ``metrics`` (label,
     metric) for dashboards."""
 
+    @checked_arguments
     def __init__(
         self,
         scope: Construct,

@@ -12,12 +12,13 @@ imported only by the markers' hooks, which only pydantic calls.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -166,14 +167,18 @@ _PLAIN: dict[type[Any], str] = {
 }
 
 
-def _expected(hint: type[Any]) -> str:
+def _expected(hint: Any) -> str:
     """``hint`` in words: "a valid integer", "a tuple or list", "an InstanceAutoscaling"."""
     origin = typing.get_origin(hint)
     if origin is typing.Literal:
         return _members(hint)
-    if origin in (tuple, list, dict, Mapping):
-        return "a valid dictionary" if origin in (dict, Mapping) else "a tuple or list"
-    name = hint.__name__
+    if origin in _SEQUENCES or origin in _MAPPINGS:
+        return "a valid dictionary" if origin in _MAPPINGS else "a tuple or list"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_expected(member) for member in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
+    name = getattr(hint, "__name__", repr(hint))
     return _PLAIN.get(hint, f"an {name}" if name[0] in "AEIOU" else f"a {name}")
 
 
@@ -182,41 +187,54 @@ def _shown(value: Any) -> str:
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _type_problem(hint: Any, value: Any) -> tuple[str, str] | None:
-    """(where, why) ``value`` is not of the declared ``hint`` (its items too: ``[2]``,
-    ``['key']``), or None."""
+_SEQUENCES: tuple[Any, ...] = (tuple, list, Sequence)
+_MAPPINGS: tuple[Any, ...] = (dict, Mapping)
+# What never stands for an object of a CDK interface (kms.IKey, ec2.IVpc: typing Protocols,
+# which isinstance cannot check).
+_PLAIN_DATA = (str, bytes, int, float, list, tuple, dict, type(None))
+
+
+def type_problem(hint: Any, value: Any) -> tuple[str, str] | None:
+    """(where, why) ``value`` is not of the type ``hint`` declares (its items too: ``[2]``,
+    ``['key']``), or None. ``X | None`` is X or None; a sequence is a tuple or list, never a
+    string; a CDK interface is any object but plain data; a ``Literal`` is a value of its
+    members' type (which member, the caller's own check says)."""
     if typing.get_origin(hint) is typing.Annotated:
         hint = typing.get_args(hint)[0]
     origin = typing.get_origin(hint)
-    if origin in (tuple, list, dict, Mapping):
+    if origin in _SEQUENCES or origin in _MAPPINGS:
         return _items_problem(hint, value)
-    if origin is typing.Literal:  # the type of a member; which member is the class's check
+    if origin is typing.Literal:
         fits = any(type(value) is type(member) for member in typing.get_args(hint))
+    elif origin in (typing.Union, types.UnionType):
+        fits = any(type_problem(member, value) is None for member in typing.get_args(hint))
     elif hint is float:  # a bool is an int, to Python: NUMBER refuses it
         fits = isinstance(value, int | float)
-    else:  # a class; anything else (a union of several types, Any) is left to the class
+    elif getattr(hint, "_is_protocol", False):
+        fits = not isinstance(value, _PLAIN_DATA)
+    else:  # a class; anything else (Any, a callable's signature) is left to the caller
         fits = not isinstance(hint, type) or hint is Any or isinstance(value, hint)
     return None if fits else ("", f"Input should be {_expected(hint)}, got {_shown(value)}")
 
 
 def _items_problem(hint: Any, value: Any) -> tuple[str, str] | None:
-    """A tuple, list or mapping ``hint``: ``value``'s kind, then its first wrong item."""
+    """A sequence or mapping ``hint``: ``value``'s kind, then its first wrong item."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     items: list[tuple[str, Any, Any]]
-    if isinstance(value, Mapping) and origin in (dict, Mapping):
+    if isinstance(value, Mapping) and origin in _MAPPINGS:
         key_hint, item_hint = args or (Any, Any)
         items = [
             (f"[{key!r}]", each_hint, each)
             for key, item in value.items()
             for each_hint, each in ((key_hint, key), (item_hint, item))
         ]
-    elif isinstance(value, tuple | list) and origin in (tuple, list):
-        hints = args[:1] * len(value) if origin is list or args[1:] == (...,) else args
+    elif isinstance(value, tuple | list) and origin in _SEQUENCES:
+        hints = args[:1] * len(value) if origin is not tuple or args[1:] == (...,) else args
         items = [(f"[{i}]", h, item) for i, (h, item) in enumerate(zip(hints, value, strict=False))]
     else:
         return "", f"Input should be {_expected(hint)}, got {_shown(value)}"
     for where, each_hint, each in items:
-        problem = _type_problem(each_hint, each)
+        problem = type_problem(each_hint, each)
         if problem is not None:
             return where + problem[0], problem[1]
     return None
@@ -229,7 +247,7 @@ def wrong_types(props: Any) -> list[tuple[str, str]]:
     cls: Any = type(props)
     for name, (bare, _metadata) in _declared(cls).items():
         value = getattr(props, name)
-        problem = None if value is None else _type_problem(bare, value)
+        problem = None if value is None else type_problem(bare, value)
         if problem is not None:
             problems.append((name + problem[0], problem[1]))
     return problems
@@ -255,6 +273,34 @@ def checked_types(cls: type[_Props]) -> type[_Props]:
 
     cls.__post_init__ = post_init  # type: ignore[attr-defined]
     return cls
+
+
+_Init = typing.TypeVar("_Init", bound=Callable[..., None])
+
+
+def checked_arguments(init: _Init) -> _Init:
+    """Decorator of a construct's ``__init__``: a keyword argument of the wrong type raises
+    :class:`PropProblems` naming the construct and the argument (``AlarmTopic: emails: Input
+    should be a tuple or list, got str 'ml-oncall@example.com'``) before anything is built.
+    Without it the mistake surfaces later and elsewhere: a string iterated as a list of
+    one-letter addresses, a dict where a props dataclass belongs as an AttributeError, a
+    number where a name belongs as jsii's page-long deserialization error."""
+    hints: dict[str, Any] = {}
+
+    @functools.wraps(init)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not hints:
+            hints.update(typing.get_type_hints(init))
+        problems: list[tuple[str, str]] = []
+        for name, value in kwargs.items():
+            problem = type_problem(hints[name], value) if name in hints else None
+            if problem is not None:
+                problems.append((name + problem[0], problem[1]))
+        if problems:
+            raise PropProblems(problems, subject=type(self).__name__)
+        init(self, *args, **kwargs)
+
+    return typing.cast(_Init, checked)
 
 
 def declared_problems(props: Any) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
+from mlops_cdk.aws.facts import ENDPOINT_NAME_PATTERN, MAX_ENDPOINT_NAME_LENGTH
 from mlops_cdk.aws.guardrails import (
     describe_step,
     effective_step,
@@ -28,6 +29,15 @@ def test_hosting_types_match_installed_botocore() -> None:
     model = botocore.session.get_session().get_service_model("sagemaker")
     enum = set(model.shape_for("ProductionVariantInstanceType").enum)
     assert set(HOSTING_INSTANCE_TYPES) == enum
+
+
+def test_endpoint_name_rule_is_botocores() -> None:
+    """mlops_cdk.aws.facts.ENDPOINT_NAME_PATTERN is the EndpointName shape's pattern (which AWS
+    matches against the whole name) and its length."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    shape = model.shape_for("EndpointName")
+    assert ENDPOINT_NAME_PATTERN.pattern == f"^{shape.metadata['pattern']}$"
+    assert shape.metadata["max"] == MAX_ENDPOINT_NAME_LENGTH
 
 
 @pytest.mark.parametrize(

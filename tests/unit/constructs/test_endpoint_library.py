@@ -83,11 +83,23 @@ def test_rollback_alarms_need_an_explicit_endpoint_name() -> None:
         WeightedEndpoint(stack, "Endpoint", variants=AB[:1], models=MODELS, rollback_alarms=[alarm])
 
 
-def test_endpoint_name_length_is_checked() -> None:
-    with pytest.raises(ValueError, match="1-63 characters"):
+@pytest.mark.parametrize("name", ["e" * 64, "", "churn_v1", "churn.v1", "-churn", "churn-"])
+def test_endpoint_name_is_checked(name: str) -> None:
+    """CreateEndpoint's EndpointName: letters, digits and hyphens between them, 1-63."""
+    with pytest.raises(
+        ValueError,
+        match=r"^WeightedEndpoint: endpoint_name: .* is not an endpoint name: 1-63 letters, ",
+    ):
         WeightedEndpoint(
-            new_stack(), "Endpoint", variants=AB[:1], models=MODELS, endpoint_name="e" * 64
+            new_stack(), "Endpoint", variants=AB[:1], models=MODELS, endpoint_name=name
         )
+
+
+def test_repeated_hyphens_make_an_endpoint_name() -> None:
+    endpoint = WeightedEndpoint(
+        new_stack(), "Endpoint", variants=AB[:1], models=MODELS, endpoint_name="churn--v1"
+    )
+    assert endpoint.endpoint.endpoint_name == "churn--v1"
 
 
 def test_grant_invoke_allows_invoke_endpoint_on_this_endpoint_only() -> None:

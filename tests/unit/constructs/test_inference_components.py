@@ -168,6 +168,20 @@ def test_a_library_user_gets_the_same_fit_message() -> None:
         )
 
 
+def test_the_endpoint_name_is_checked() -> None:
+    stack = cdk.Stack(cdk.App(), "S", env=TEST_ENV)
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    with pytest.raises(PropProblems, match=r"endpoint_name: 'dev_ranking' is not an endpoint name"):
+        InferenceComponentEndpoint(
+            stack,
+            "IC",
+            endpoint_name="dev_ranking",
+            spec=_spec(),
+            models={"m1": "model-one", "m2": "model-two"},
+            execution_role=role,
+        )
+
+
 def test_an_unknown_model_is_refused() -> None:
     stack = cdk.Stack(cdk.App(), "S", env=TEST_ENV)
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
