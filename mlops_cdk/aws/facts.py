@@ -21,6 +21,7 @@ Sources (AWS documentation page titles):
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Sequence
 
@@ -128,4 +129,58 @@ def email_addresses_problem(addresses: Sequence[str]) -> str | None:
             return f"{address!r} is not an e-mail address"
     if len(set(addresses)) != len(addresses):
         return "lists an address twice"
+    return None
+
+
+# --- The environment's bucket and network -----------------------------------------------------
+
+# A key prefix of the package's bucket layout: a relative path ending in '/', of the characters
+# S3 calls safe in object keys ("Naming Amazon S3 objects", S3 user guide).
+S3_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")
+# An IAM role ARN (paths allowed); assumed-role sessions are matched by their role ARN.
+ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+# The VPC sizes the package lays out: isolated /22 subnets in 2-6 zones need at least a /24
+# (VPC CIDR blocks are /16 to /28: "VPC CIDR blocks", Amazon VPC user guide).
+VPC_PREFIX_LENGTHS = (16, 24)
+
+
+def s3_prefix_problem(prefix: str) -> str | None:
+    """Why ``prefix`` is not a key prefix of the bucket layout, or None."""
+    if S3_PREFIX_PATTERN.match(prefix):
+        return None
+    return (
+        f"{prefix!r} must be a relative S3 key prefix ending in '/' "
+        "(letters, digits, !_.*'()- and '/' between parts)"
+    )
+
+
+def role_arn_problem(arn: str) -> str | None:
+    """Why ``arn`` is not an IAM role ARN, or None."""
+    if ROLE_ARN_PATTERN.match(arn):
+        return None
+    return f"{arn!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
+
+
+def vpc_cidr_problem(cidr: str) -> str | None:
+    """Why the package cannot lay out a VPC on ``cidr``, or None."""
+    try:
+        network = ipaddress.IPv4Network(cidr)
+    except ValueError:
+        return f"{cidr!r} is not an IPv4 CIDR block (e.g. 10.20.0.0/16)"
+    low, high = VPC_PREFIX_LENGTHS
+    if not network.is_private:
+        return f"{network} is not a private (RFC 1918) range"
+    if not low <= network.prefixlen <= high:
+        return f"prefix /{network.prefixlen} must be between /{low} and /{high}"
+    return None
+
+
+def prefixes_overlap_problem(model_artifacts_prefix: str, data_capture_prefix: str) -> str | None:
+    """The two prefixes may not overlap: the execution role reads one and writes the other."""
+    a, b = model_artifacts_prefix, data_capture_prefix
+    if a.startswith(b) or b.startswith(a):
+        return (
+            "model_artifacts_prefix and data_capture_prefix must not overlap, "
+            "so the execution role can read one and write the other"
+        )
     return None

@@ -15,7 +15,14 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
+from mlops_cdk.aws.facts import (
+    MAX_ENDPOINT_NAME_LENGTH,
+    ROLE_ARN_PATTERN,
+    prefixes_overlap_problem,
+    role_arn_problem,
+    s3_prefix_problem,
+    vpc_cidr_problem,
+)
 from mlops_cdk.aws.instance_types import UnknownInstanceType, gpus
 from mlops_cdk.aws.regions import REGIONS
 from mlops_cdk.config.base import StrictModel, partial_model
@@ -48,12 +55,9 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
-_S3_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")
 _SUBNET_ID = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
 _ROUTE_TABLE_ID = r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$"
 _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
-# An IAM role ARN (paths allowed); assumed-role sessions are matched by their role ARN.
-ROLE_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 
 
 def account_id(value: Any) -> Any:
@@ -83,10 +87,9 @@ class NewVpcConfig(StrictModel):
     @field_validator("cidr")
     @classmethod
     def _private_and_sized(cls, value: IPv4Network) -> IPv4Network:
-        if not value.is_private:
-            raise ValueError(f"{value} is not a private (RFC 1918) range")
-        if not 16 <= value.prefixlen <= 24:
-            raise ValueError(f"prefix /{value.prefixlen} must be between /16 and /24")
+        problem = vpc_cidr_problem(str(value))  # PrivateNetwork's own check
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -160,31 +163,24 @@ class StorageConfig(StrictModel):
     @field_validator("break_glass_role_arn")
     @classmethod
     def _break_glass_role(cls, value: str | None) -> str | None:
-        if value is not None and not ROLE_ARN_PATTERN.match(value):
-            raise ValueError(
-                f"{value!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)"
-            )
+        problem = None if value is None else role_arn_problem(value)  # ArtifactStorage's check
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("model_artifacts_prefix", "data_capture_prefix")
     @classmethod
     def _valid_prefix(cls, value: str) -> str:
-        if not _S3_PREFIX_PATTERN.match(value):
-            raise ValueError(
-                f"{value!r} must be a relative S3 key prefix ending in '/' "
-                "(letters, digits, !_.*'()- and '/' between parts)"
-            )
+        problem = s3_prefix_problem(value)  # ArtifactStorage's own check
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
     def _disjoint_prefixes(self) -> StorageConfig:
-        a, b = self.model_artifacts_prefix, self.data_capture_prefix
-        if a.startswith(b) or b.startswith(a):
-            raise FieldProblem(
-                "data_capture_prefix",
-                "model_artifacts_prefix and data_capture_prefix must not overlap, "
-                "so the execution role can read one and write the other",
-            )
+        problem = prefixes_overlap_problem(self.model_artifacts_prefix, self.data_capture_prefix)
+        if problem is not None:
+            raise FieldProblem("data_capture_prefix", problem)
         return self
 
 

@@ -29,6 +29,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge
+from mlops_cdk.aws.facts import vpc_cidr_problem
+from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
 
 # Interface endpoints SageMaker hosting needs with no route to the internet.
@@ -87,6 +89,9 @@ class PrivateNetwork(Construct):
             raise ValueError("PrivateNetwork: give exactly one of cidr or existing_vpc")
         if existing_vpc is None and max_azs < 2:
             raise ValueError("PrivateNetwork: max_azs must be at least 2 (multi-AZ endpoints)")
+        cidr_problem = None if cidr is None else vpc_cidr_problem(cidr)  # the configuration's
+        if cidr_problem is not None:
+            raise PropProblems([("cidr", cidr_problem)], subject="PrivateNetwork")
         self.vpc: ec2.IVpc
         if existing_vpc is not None:
             self.vpc = existing_vpc

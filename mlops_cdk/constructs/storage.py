@@ -33,7 +33,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
-from mlops_cdk.aws.facts import BASELINES_PREFIX
+from mlops_cdk.aws.facts import (
+    BASELINES_PREFIX,
+    prefixes_overlap_problem,
+    role_arn_problem,
+    s3_prefix_problem,
+)
+from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
 
 # Deny object-creating writes (PutObject, CompleteMultipartUpload, CopyObject) that carry no
@@ -45,6 +51,27 @@ WRITE_ONCE_CONDITIONS: dict[str, Any] = {
 # On a versioned bucket DeleteObject adds a delete marker; DeleteObjectVersion removes a version.
 DELETE_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion")
 AUTO_DELETE_PROVIDER_ID = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
+SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+
+def _check_layout(model_artifacts: str, data_capture: str, baselines: str) -> None:
+    """The prefixes' own rules, the configuration's for storage (a token is left alone)."""
+    prefixes = {
+        "model_artifacts_prefix": model_artifacts,
+        "data_capture_prefix": data_capture,
+        "baselines_prefix": baselines,
+    }
+    problems = [
+        (name, problem)
+        for name, prefix in prefixes.items()
+        if not cdk.Token.is_unresolved(prefix)
+        and (problem := s3_prefix_problem(prefix)) is not None
+    ]
+    overlap = None if problems else prefixes_overlap_problem(model_artifacts, data_capture)
+    if overlap is not None:
+        problems.append(("data_capture_prefix", overlap))
+    if problems:
+        raise PropProblems(problems, subject="ArtifactStorage")
 
 
 class ArtifactStorage(Construct):
@@ -75,7 +102,19 @@ class ArtifactStorage(Construct):
         baselines_prefix: str = BASELINES_PREFIX,
         break_glass_role_arn: str | None = None,
     ) -> None:
+        _check_layout(model_artifacts_prefix, data_capture_prefix, baselines_prefix)
+        if break_glass_role_arn is not None and not cdk.Token.is_unresolved(break_glass_role_arn):
+            problem = role_arn_problem(break_glass_role_arn)
+            if problem is not None:
+                raise PropProblems([("break_glass_role_arn", problem)], subject="ArtifactStorage")
         super().__init__(scope, construct_id)
+        # Both buckets refuse ACLs (BUCKET_OWNER_ENFORCED), so access logs are delivered under
+        # the log bucket's policy ("If the target bucket ... uses the bucket owner enforced
+        # setting ..., permissions can only be granted using policies": S3 API reference,
+        # PutBucketLogging). aws-cdk-lib does so behind this feature flag, which `cdk init` sets;
+        # set here, an app without it (an older cdk.json, a bare cdk.App()) gets the same
+        # buckets instead of "objectOwnership must be set to ObjectWriter".
+        self.node.set_context(SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, True)
         self.model_artifacts_prefix = model_artifacts_prefix
         self.data_capture_prefix = data_capture_prefix
         self.baselines_prefix = baselines_prefix

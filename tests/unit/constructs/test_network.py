@@ -11,6 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.constructs.network import INTERFACE_ENDPOINTS, PrivateNetwork
+from mlops_cdk.props.errors import PropProblems
 from tests.helpers import imported_vpc, new_stack
 
 EXPECTED_SERVICES = {
@@ -230,3 +231,20 @@ def test_imported_vpc_without_endpoints() -> None:
 def test_invalid_props(props: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         network_stack(**props)
+
+
+@pytest.mark.parametrize(
+    ("cidr", "problem"),
+    [
+        ("8.8.0.0/16", "8.8.0.0/16 is not a private (RFC 1918) range"),
+        ("10.0.0.0/28", "prefix /28 must be between /16 and /24"),
+        ("10.0.0/16", "'10.0.0/16' is not an IPv4 CIDR block (e.g. 10.20.0.0/16)"),
+    ],
+)
+def test_a_library_user_gets_the_configurations_cidr_checks(cidr: str, problem: str) -> None:
+    """The rules of network.new_vpc.cidr, the construct's own: not CDK's "1 of /22 exceeds
+    remaining space" or "InvalidIpAddress" from deep inside the VPC."""
+    stack = new_stack()
+    with pytest.raises(PropProblems) as raised:
+        PrivateNetwork(stack, "Network", key=kms.Key(stack, "Key"), cidr=cidr)
+    assert str(raised.value) == f"PrivateNetwork: cidr: {problem}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -10,6 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.constructs.storage import ArtifactStorage
+from mlops_cdk.props.errors import PropProblems
 from tests.helpers import new_stack
 
 BLOCK_ALL = {
@@ -286,3 +288,64 @@ def test_restricting_writers_refuses_bad_input(
     _, storage = protected_storage(cdk.RemovalPolicy.RETAIN)
     with pytest.raises(ValueError, match=message):
         storage.restrict_prefix_writers(prefix, writers, sid="X")
+
+
+def test_an_app_without_the_log_policy_flag_gets_the_same_buckets(template: Template) -> None:
+    """A consuming app whose cdk.json predates @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy
+    (or a bare cdk.App()): the log bucket still takes deliveries under its policy, never the
+    LogDeliveryWrite ACL that its BUCKET_OWNER_ENFORCED ownership refuses."""
+    stack = cdk.Stack(
+        cdk.App(), "Test", env=cdk.Environment(account="123456789012", region="eu-west-1")
+    )
+    ArtifactStorage(
+        stack,
+        "Artifacts",
+        key=kms.Key(stack, "Key"),
+        model_artifacts_prefix="models/",
+        data_capture_prefix="capture/",
+        noncurrent_version_expiry=cdk.Duration.days(30),
+        access_log_expiry=cdk.Duration.days(90),
+    )
+    bare = Template.from_stack(stack)
+    for buckets in (bare, template):
+        assert all(
+            "AccessControl" not in bucket["Properties"]
+            for bucket in buckets.find_resources("AWS::S3::Bucket").values()
+        )
+    delivery = Match.object_like({"Principal": {"Service": "logging.s3.amazonaws.com"}})
+    bare.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {"PolicyDocument": {"Statement": Match.array_with([delivery])}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "line"),
+    [
+        (
+            {"model_artifacts_prefix": "/models"},
+            "ArtifactStorage: model_artifacts_prefix: '/models' must be a relative S3 key prefix "
+            "ending in '/'",
+        ),
+        (
+            {"baselines_prefix": "baselines"},
+            "ArtifactStorage: baselines_prefix: 'baselines' must be a relative S3 key prefix",
+        ),
+        (
+            {"model_artifacts_prefix": "data/", "data_capture_prefix": "data/capture/"},
+            "ArtifactStorage: data_capture_prefix: model_artifacts_prefix and data_capture_prefix "
+            "must not overlap",
+        ),
+        (
+            {"break_glass_role_arn": "admin"},
+            "ArtifactStorage: break_glass_role_arn: 'admin' is not an IAM role ARN",
+        ),
+    ],
+)
+def test_a_library_user_gets_the_configurations_storage_checks(
+    props: dict[str, Any], line: str
+) -> None:
+    stack = new_stack()
+    with pytest.raises(PropProblems) as raised:
+        ArtifactStorage(stack, "Artifacts", key=kms.Key(stack, "Key"), **props)
+    assert str(raised.value).startswith(line)
