@@ -53,7 +53,7 @@ from mlops_cdk.aws.facts import LAMBDA_PYTHON_RUNTIME, MAX_ASYNC_EVENT_AGE_SECON
 from mlops_cdk.constructs.network import https_egress_only_group, lambda_vpc_statement
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.watch import FailureWatch
-from mlops_cdk.props.fields import checked_arguments
+from mlops_cdk.props.fields import checked_arguments, checked_types
 
 RUNTIME = lambda_.Runtime(LAMBDA_PYTHON_RUNTIME, lambda_.RuntimeFamily.PYTHON)
 MAX_ASYNC_EVENT_AGE = cdk.Duration.seconds(MAX_ASYNC_EVENT_AGE_SECONDS)
@@ -127,6 +127,7 @@ def send_to_queue_statements(
 
 
 @dataclass(frozen=True)
+@checked_types
 class FunctionPolicy:
     """The function's permissions: one customer-managed policy named ``description``, holding
     ``statements`` and then what the shared infrastructure needs (write its own log group, send
@@ -146,6 +147,7 @@ class FunctionPolicy:
 
 
 @dataclass(frozen=True)
+@checked_types
 class VpcPlacement:
     """Where the function runs: ``subnets`` of ``vpc`` (default: its isolated subnets, else its
     private ones), behind a security group of its own with no ingress and HTTPS egress only
@@ -164,6 +166,7 @@ class VpcPlacement:
 
 
 @dataclass(frozen=True)
+@checked_types
 class AsyncInvocation:
     """How asynchronous invocations are handled: ``retry_attempts`` (0 to 2) retries of an
     event that failed, kept at most ``max_event_age`` (60 s to 6 h), then ``on_failure``."""

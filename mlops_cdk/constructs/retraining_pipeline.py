@@ -52,7 +52,7 @@ from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.network import https_egress_only_group
 from mlops_cdk.constructs.roles import SageMakerTrainingRole
-from mlops_cdk.props.fields import checked_arguments
+from mlops_cdk.props.fields import checked_arguments, checked_types
 from mlops_cdk.props.retraining_pipeline import (
     CONDITION_TYPES,
     EVALUATION_REPORT,
@@ -78,6 +78,7 @@ EXECUTION_FAILED_METRIC = "ExecutionFailed"
 
 
 @dataclass(frozen=True)
+@checked_types
 class PipelineImages:
     """Image URIs of the steps: ``training``, ``evaluation`` and ``serving`` (the image of the
     registered package); ``repository`` when any is in the service's repository (pull grant)."""

@@ -121,6 +121,17 @@ def _declared(cls: Any) -> dict[str, tuple[Any, tuple[Any, ...]]]:
     return declared
 
 
+@cache
+def _optional(cls: Any) -> frozenset[str]:
+    """The fields that may be None (``X | None``)."""
+    hints = typing.get_type_hints(cls)
+    return frozenset(
+        field.name
+        for field in dataclasses.fields(cls)
+        if type(None) in typing.get_args(hints[field.name])
+    )
+
+
 # annotated_types' bounds: (kind, attribute, what the message says, the check).
 _BOUNDS: tuple[tuple[type[Any], str, str, Callable[[Any, Any], bool]], ...] = (
     (at.Ge, "ge", "greater than or equal to", operator.ge),
@@ -241,13 +252,19 @@ def _items_problem(hint: Any, value: Any) -> tuple[str, str] | None:
 
 
 def wrong_types(props: Any) -> list[tuple[str, str]]:
-    """(field, message) for every value of ``props`` that is not of its declared type (a value
-    of None is an unset optional field)."""
+    """(field, message) for every value of ``props`` that is not of its declared type (None only
+    where the field is optional: ``X | None``)."""
     problems: list[tuple[str, str]] = []
     cls: Any = type(props)
+    optional = _optional(cls)
     for name, (bare, _metadata) in _declared(cls).items():
         value = getattr(props, name)
-        problem = None if value is None else type_problem(bare, value)
+        if value is not None:
+            problem = type_problem(bare, value)
+        elif name not in optional:
+            problem = ("", f"Input should be {_expected(bare)}, got None")
+        else:
+            problem = None
         if problem is not None:
             problems.append((name + problem[0], problem[1]))
     return problems

@@ -17,6 +17,8 @@ from pydantic import TypeAdapter, ValidationError
 
 import mlops_cdk.props
 from mlops_cdk.config import load_environments
+from mlops_cdk.constructs.function import AsyncInvocation
+from mlops_cdk.constructs.retraining_pipeline import PipelineImages
 from mlops_cdk.props.async_inference import AsyncScaling
 from mlops_cdk.props.batch import BatchJobSpec
 from mlops_cdk.props.endpoint import DeploymentSpec
@@ -30,7 +32,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # A value no field declares: every field must refuse it.
 NOTHING_DECLARED = object()
 # One value of each kind a caller might pass by mistake.
-WRONG: tuple[Any, ...] = ("x", 7, 2.5, True, [], {}, NOTHING_DECLARED, ("ml.m5.large", 5))
+WRONG: tuple[Any, ...] = ("x", 7, 2.5, True, [], {}, None, NOTHING_DECLARED, ("ml.m5.large", 5))
 
 
 def props_classes() -> set[type[Any]]:
@@ -153,6 +155,22 @@ def make(cls: type[Any], **kwargs: Any) -> Any:
             ),
             "VariantSpec: instance: Input should be an InstanceCapacity, got dict "
             "{'instance_type': 'ml.m5.xlarge', 'in...",
+        ),
+        (
+            lambda: make(InstanceCapacity, instance_type=None, initial_instance_count=1),
+            "InstanceCapacity: instance_type: Input should be a valid string, got None",
+        ),
+        (
+            lambda: make(AsyncInvocation, retry_attempts="2"),
+            "AsyncInvocation: retry_attempts: Input should be a valid integer, got str '2'",
+        ),
+        (
+            lambda: make(AsyncInvocation, on_failure=None),
+            "AsyncInvocation: on_failure: Input should be 'queue' or 'none', got None",
+        ),
+        (
+            lambda: make(PipelineImages, training=1, evaluation="e", serving="s"),
+            "PipelineImages: training: Input should be a valid string, got int 1",
         ),
         (
             lambda: make(InstanceAutoscaling, min_capacity=1, max_capacity=4, target_value="100"),
