@@ -33,6 +33,7 @@ from mlops_cdk.props.batch import BatchJobSpec
 from mlops_cdk.props.inference_components import InferenceComponentsSpec
 from mlops_cdk.props.quality import SERVICE_DIMENSION, QualityCheckSpec
 from mlops_cdk.props.retraining_pipeline import ModelRegistrySpec
+from mlops_cdk.props.variants import container_problems
 
 # Lowercase letters, digits and single '-' between them; starts with a letter. Derived names
 # (endpoint ``<env>-<service>``, stacks, roles) are checked against AWS limits by EnvConfig.
@@ -251,41 +252,15 @@ class ServiceConfig(ServingConfig):
 
     @model_validator(mode="after")
     def _containers_fit(self) -> ServiceConfig:
-        """What SageMaker refuses for multi-container models: on a serverless endpoint
-        ("Deploy models with Amazon SageMaker Serverless Inference", feature exclusions:
-        inference pipelines), and requests of the wrong kind: an endpoint configured for direct
-        invocation refuses a request without TargetContainerHostname, any other endpoint one
-        with it ("Invoke a multi-container endpoint with direct invocation",
-        https://docs.aws.amazon.com/sagemaker/latest/dg/multi-container-direct.html), so the
-        variants' models all are direct or none is, and the smoke test names a container that
-        every direct model has."""
+        """What SageMaker refuses of multi-container models (WeightedEndpoint's own check,
+        :func:`mlops_cdk.props.variants.container_problems`), and a smoke test that names a
+        container every direct model has."""
         models = {model.name: model for model in self.models}
-        served = [(i, v, models[v.model]) for i, v in enumerate(self.variants) if v.model in models]
         problems = Problems()
-        for index, variant, model in served:
-            if variant.serverless is not None and model.containers:
-                problems.add(
-                    f"variants[{index}].serverless",
-                    f"model {model.name!r} has several containers; serverless endpoints do not "
-                    "support inference pipelines or multi-container models: use instance",
-                )
-        # "Shadow tests" > "Exclusions": no shadow on multiple-containers endpoints.
-        shadowed = [(f"variants[{i}]", v) for i, v in enumerate(self.variants)]
-        shadowed += [(f"shadow_variants[{i}]", v) for i, v in enumerate(self.shadow_variants)]
-        for path, variant in shadowed if self.shadow_variants else []:
-            if variant.model in models and models[variant.model].containers:
-                problems.add(
-                    f"{path}.model",
-                    f"model {variant.model!r} has several containers; SageMaker runs no shadow "
-                    "on multi-container endpoints",
-                )
-        direct = [model for _, _, model in served if model.is_direct]
-        if direct and len(direct) != len(served):
-            problems.add(
-                "variants",
-                "every variant's model must use direct invocation or none: SageMaker refuses "
-                "requests without a target container on direct endpoints and with one elsewhere",
-            )
+        for path, message in container_problems(self.variants, self.shadow_variants, models):
+            problems.add(path, message)
+        served = [models[v.model] for v in self.variants if v.model in models]
+        direct = [model for model in served if model.is_direct]
         target = self.smoke_test.target_container if self.smoke_test else None
         if self.smoke_test is not None and direct and target is None:
             problems.add(

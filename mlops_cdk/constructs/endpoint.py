@@ -28,6 +28,7 @@ from mlops_cdk.props.variants import (
     InstanceCapacity,
     ServerlessCapacity,
     VariantSpec,
+    container_problems,
     endpoint_problems,
 )
 
@@ -531,6 +532,8 @@ def _validate(
         metrics=metrics,
         shadow_variants=shadows,
     )
+    specs = {name: None if isinstance(m, str) else m.spec for name, m in models.items()}
+    problems += container_problems(variants, shadows, specs)
     if problems:
         raise PropProblems(problems, subject="WeightedEndpoint")
 

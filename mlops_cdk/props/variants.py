@@ -12,7 +12,7 @@ at most MaxConcurrency.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -36,6 +36,7 @@ from mlops_cdk.props.fields import (
     checked_types,
     declared_problems,
 )
+from mlops_cdk.props.model import ModelSpec
 from mlops_cdk.props.scaling import InstanceAutoscaling, ProvisionedConcurrencyScaling
 
 NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,30}$"  # SageMaker variant/model name characters
@@ -240,6 +241,53 @@ def endpoint_problems(
         *_rolling_problems(variants, shadow_variants, deployment),
         *_step_size_problems([*variants, *shadow_variants], deployment),
     ]
+
+
+def container_problems(
+    variants: Sequence[VariantSpec],
+    shadows: Sequence[VariantSpec],
+    models: Mapping[str, ModelSpec | None],
+) -> list[tuple[str, str]]:
+    """What SageMaker refuses of multi-container models on an endpoint (``models``: each name's
+    spec, None where only a name is known): none on a serverless variant ("Deploy models with
+    Amazon SageMaker Serverless Inference", feature exclusions: inference pipelines), none
+    shadowed ("Shadow tests" > "Exclusions": multiple containers), and the variants' models all
+    use direct invocation or none does (an endpoint configured for it refuses a request
+    without TargetContainerHostname, any other endpoint one with it: "Invoke a multi-container
+    endpoint with direct invocation")."""
+    problems: list[tuple[str, str]] = []
+    served = [(i, v, m) for i, v in enumerate(variants) if (m := models.get(v.model)) is not None]
+    for index, variant, model in served:
+        if variant.serverless is not None and model.containers:
+            problems.append(
+                (
+                    f"variants[{index}].serverless",
+                    f"model {variant.model!r} has several containers; serverless endpoints do "
+                    "not support inference pipelines or multi-container models: use instance",
+                )
+            )
+    shadowed = [(f"variants[{i}]", v) for i, v in enumerate(variants)]
+    shadowed += [(f"shadow_variants[{i}]", v) for i, v in enumerate(shadows)]
+    for path, variant in shadowed if shadows else []:
+        shadowed_model = models.get(variant.model)
+        if shadowed_model is not None and shadowed_model.containers:
+            problems.append(
+                (
+                    f"{path}.model",
+                    f"model {variant.model!r} has several containers; SageMaker runs no shadow "
+                    "on multi-container endpoints",
+                )
+            )
+    direct = [model for _, _, model in served if model.is_direct]
+    if direct and len(direct) != len(served):
+        problems.append(
+            (
+                "variants",
+                "every variant's model must use direct invocation or none: SageMaker refuses "
+                "requests without a target container on direct endpoints and with one elsewhere",
+            )
+        )
+    return problems
 
 
 def _shadow_problems(

@@ -11,10 +11,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
+from mlops_cdk.constructs.endpoint import WeightedEndpoint
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.model import AwsImageSpec, ContainerSpec, ModelSpec
+from mlops_cdk.props.variants import VariantSpec
 from tests.helpers import new_stack
+from tests.unit.constructs.variant_helpers import on_instances, serverless
 
 XGBOOST = AwsImageSpec(framework="xgboost", version="1.7-1")
 
@@ -130,3 +133,64 @@ def test_aws_image_needs_an_explicit_region() -> None:
                 containers=[ContainerSpec(aws_image=XGBOOST), ContainerSpec(aws_image=XGBOOST)]
             ),
         )
+
+
+@pytest.mark.parametrize(
+    ("variants", "shadows", "line"),
+    [
+        (
+            [serverless("main", "pipeline", 1, 2048, 5)],
+            [],
+            "variants[0].serverless: model 'pipeline' has several containers; serverless "
+            "endpoints do not support inference pipelines or multi-container models",
+        ),
+        (
+            [on_instances("main", "pipeline", 1, "ml.m5.large", 1)],
+            [on_instances("shadow", "single", 1, "ml.m5.large", 1)],
+            "variants[0].model: model 'pipeline' has several containers; SageMaker runs no "
+            "shadow on multi-container endpoints",
+        ),
+        (
+            [
+                on_instances("a", "pipeline", 1, "ml.m5.large", 1),
+                on_instances("b", "single", 1, "ml.m5.large", 1),
+            ],
+            [],
+            "variants: every variant's model must use direct invocation or none",
+        ),
+    ],
+)
+def test_the_endpoint_refuses_what_sagemaker_refuses_of_multi_container_models(
+    variants: list[VariantSpec], shadows: list[VariantSpec], line: str
+) -> None:
+    """The configuration's rules, WeightedEndpoint's own: a library user learns at synth, not
+    from CreateEndpointConfig."""
+    stack = new_stack()
+    pipeline = build(stack)  # direct invocation
+    single = HostedModel(
+        stack,
+        "Single",
+        repository=ecr.Repository.from_repository_name(stack, "Repo2", "single"),
+        bucket=s3.Bucket.from_bucket_name(stack, "Bucket2", "artifacts"),
+        spec=ModelSpec(image_tag="1.0.0", model_data_key="models/single.tar.gz"),
+    )
+    with pytest.raises(PropProblems) as raised:
+        WeightedEndpoint(
+            stack,
+            "Endpoint",
+            variants=variants,
+            shadow_variants=shadows,
+            models={"pipeline": pipeline, "single": single},
+        )
+    assert str(raised.value).startswith(f"WeightedEndpoint: {line}")
+
+
+def test_a_model_given_by_name_is_not_judged() -> None:
+    """Only a HostedModel's spec says what it holds: a model named by a string passes."""
+    stack = new_stack()
+    WeightedEndpoint(
+        stack,
+        "Endpoint",
+        variants=[serverless("main", "elsewhere", 1, 2048, 5)],
+        models={"elsewhere": "a-model-created-elsewhere"},
+    )
