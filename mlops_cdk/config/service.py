@@ -27,7 +27,7 @@ from mlops_cdk.config.monitoring import (
     dimension_placeholder_problem,
 )
 from mlops_cdk.config.retraining import RetrainingConfig
-from mlops_cdk.props.alarms import AWS_NAMESPACE_PREFIXES
+from mlops_cdk.props.alarms import AWS_NAMESPACE_PREFIXES, duplicate_alarm_problems
 from mlops_cdk.props.async_inference import AsyncInferenceSpec
 from mlops_cdk.props.batch import BatchJobSpec
 from mlops_cdk.props.inference_components import InferenceComponentsSpec
@@ -124,10 +124,8 @@ class ServiceConfig(ServingConfig):
 
     @model_validator(mode="after")
     def _unique_alarms(self) -> ServiceConfig:
-        names = [a.name for a in self.quality_alarms]
-        for index, name in enumerate(names):
-            if names.index(name) != index:
-                raise FieldProblem(f"quality_alarms[{index}].name", f"duplicate alarm {name!r}")
+        for path, message in duplicate_alarm_problems(self.quality_alarms)[:1]:
+            raise FieldProblem(path, message)  # EndpointAlarms' own check
         return self
 
     @model_validator(mode="after")

@@ -20,7 +20,8 @@ from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.aws.instance_types import gpus, vcpus
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE, error_rate, variant_metric
-from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
+from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec, duplicate_alarm_problems
+from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
 
 __all__ = [
@@ -80,9 +81,12 @@ class EndpointAlarms(Construct):
         thresholds: AlarmThresholds | None = None,
         quality_alarms: Sequence[QualityAlarmSpec] = (),
     ) -> None:
-        super().__init__(scope, construct_id)
         if not variants:
             raise ValueError("EndpointAlarms: at least one variant")
+        duplicates = duplicate_alarm_problems(quality_alarms)
+        if duplicates:
+            raise PropProblems(duplicates, subject="EndpointAlarms")
+        super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name
         self.thresholds = thresholds or AlarmThresholds()
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -171,3 +172,13 @@ class QualityAlarmSpec:
                 ("published_by", f"{self.namespace!r} is published by AWS: remove published_by")
             ]
         return []
+
+
+def duplicate_alarm_problems(alarms: Sequence[QualityAlarmSpec]) -> list[tuple[str, str]]:
+    """Each quality alarm named again (its name is its construct id and its alarm's)."""
+    names = [alarm.name for alarm in alarms]
+    return [
+        (f"quality_alarms[{index}].name", f"duplicate alarm {name!r}")
+        for index, name in enumerate(names)
+        if names.index(name) != index
+    ]

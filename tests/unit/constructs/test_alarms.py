@@ -9,6 +9,7 @@ from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.alarms import AlarmThresholds, EndpointAlarms, QualityAlarmSpec
+from mlops_cdk.props.errors import PropProblems
 from tests.helpers import new_stack
 
 
@@ -194,3 +195,25 @@ def test_invalid_quality_alarm_is_refused() -> None:
             threshold=1,
             comparison="above",  # type: ignore[arg-type]
         )
+
+
+def test_a_quality_alarm_named_twice_is_one_line() -> None:
+    """Its name is its construct id: CDK would say "There is already a Construct with name
+    'Quality-auc'"; the configuration's rule, the construct's own."""
+    auc = QualityAlarmSpec(
+        name="auc",
+        namespace="Custom/Quality",
+        metric_name="auc",
+        threshold=0.7,
+        comparison="less_than",
+        published_by="the weekly evaluation of the churn model",
+    )
+    with pytest.raises(PropProblems) as raised:
+        EndpointAlarms(
+            new_stack(),
+            "Alarms",
+            endpoint_name="churn",
+            variants={"main": "ml.m5.xlarge"},
+            quality_alarms=[auc, auc],
+        )
+    assert str(raised.value) == "EndpointAlarms: quality_alarms[1].name: duplicate alarm 'auc'"
