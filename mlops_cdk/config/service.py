@@ -30,7 +30,10 @@ from mlops_cdk.config.retraining import RetrainingConfig
 from mlops_cdk.props.alarms import AWS_NAMESPACE_PREFIXES, duplicate_alarm_problems
 from mlops_cdk.props.async_inference import AsyncInferenceSpec
 from mlops_cdk.props.batch import BatchJobSpec
-from mlops_cdk.props.inference_components import InferenceComponentsSpec
+from mlops_cdk.props.inference_components import (
+    InferenceComponentsSpec,
+    component_model_problems,
+)
 from mlops_cdk.props.quality import SERVICE_DIMENSION, QualityCheckSpec
 from mlops_cdk.props.retraining_pipeline import ModelRegistrySpec
 from mlops_cdk.props.variants import container_problems
@@ -369,19 +372,8 @@ class ServiceConfig(ServingConfig):
                     "remove it",
                 )
         models = {model.name: model for model in self.models}
-        for index, component in enumerate(spec.components):
-            model = models.get(component.model)
-            if model is None:
-                problems.add(
-                    f"inference_components.components[{index}].model",
-                    f"unknown model {component.model!r} (models: {', '.join(models)})",
-                )
-            elif model.containers:
-                problems.add(
-                    f"inference_components.components[{index}].model",
-                    f"model {model.name!r} has several containers; a component hosts a "
-                    "single-container model here",
-                )
+        for path, message in component_model_problems(spec, models):  # the construct's check
+            problems.add(f"inference_components.{path}", message)
         problems.raise_any()
         return self
 

@@ -57,6 +57,7 @@ from mlops_cdk.props.inference_components import (
     BatchSize,
     InferenceComponentSpec,
     InferenceComponentsSpec,
+    component_model_problems,
     component_name,
 )
 
@@ -440,9 +441,9 @@ def _validate(
         problems.append(
             ("endpoint_name", "a literal name (scaling and alarms name the components)")
         )
+    specs = {name: None if isinstance(m, str) else m.spec for name, m in models.items()}
+    problems += component_model_problems(spec, specs)
     for index, component in enumerate(spec.components):
-        if component.model not in models:
-            problems.append((f"components[{index}].model", f"unknown model {component.model!r}"))
         name = component_name(endpoint_name, component.name)
         if literal and len(name) > MAX_COMPONENT_NAME_LENGTH:
             problems.append(

@@ -39,6 +39,7 @@ AWS facts relied on (SageMaker developer guide and API reference):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -56,6 +57,7 @@ from mlops_cdk.props.fields import (
     declared_problems,
     indexed,
 )
+from mlops_cdk.props.model import ModelSpec
 from mlops_cdk.props.variants import NAME_PATTERN, instance_type_problem
 
 # Component names are short: the component is named ``<endpoint>-<name>`` (CreateInferenceComponent
@@ -329,3 +331,26 @@ def _copy_problem(component: InferenceComponentSpec, spec: Any) -> tuple[str, st
 def component_name(endpoint_name: str, component: str) -> str:
     """The physical name of a component: ``<endpoint>-<component>``."""
     return f"{endpoint_name}-{component}"
+
+
+def component_model_problems(
+    spec: InferenceComponentsSpec, models: Mapping[str, ModelSpec | None]
+) -> list[tuple[str, str]]:
+    """Each component's model: one of ``models`` (each name's spec, None where only a name is
+    known), with a single container ("CreateInferenceComponent": Specification has one
+    ModelName or Container)."""
+    problems: list[tuple[str, str]] = []
+    for index, component in enumerate(spec.components):
+        path = f"components[{index}].model"
+        if component.model not in models:
+            known = ", ".join(models)
+            problems.append((path, f"unknown model {component.model!r} (models: {known})"))
+        elif (model := models[component.model]) is not None and model.containers:
+            problems.append(
+                (
+                    path,
+                    f"model {component.model!r} has several containers; a component hosts a "
+                    "single-container model here",
+                )
+            )
+    return problems

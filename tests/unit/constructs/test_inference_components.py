@@ -7,10 +7,13 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from mlops_cdk.constructs.inference_components import InferenceComponentEndpoint
+from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.inference_components import (
     CopyAutoscaling,
@@ -19,6 +22,7 @@ from mlops_cdk.props.inference_components import (
     InferenceComponentsSpec,
     ManagedInstanceScalingSpec,
 )
+from mlops_cdk.props.model import ContainerSpec, ModelSpec
 from tests.helpers import TEST_ENV
 
 
@@ -194,3 +198,35 @@ def test_an_unknown_model_is_refused() -> None:
             models={"m1": "model-one"},
             execution_role=role,
         )
+
+
+def test_a_component_hosts_a_single_container_model() -> None:
+    """CreateInferenceComponent's Specification has one ModelName or Container: the
+    configuration's rule, the construct's own, for a HostedModel of several containers."""
+    stack = cdk.Stack(cdk.App(), "S", env=TEST_ENV)
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    pipeline = HostedModel(
+        stack,
+        "Pipeline",
+        repository=ecr.Repository.from_repository_name(stack, "Repo", "models"),
+        bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "artifacts"),
+        spec=ModelSpec(
+            containers=[
+                ContainerSpec(image_tag="1.0.0", model_data_key="models/a.tar.gz"),
+                ContainerSpec(image_tag="2.0.0", model_data_key="models/b.tar.gz"),
+            ]
+        ),
+    )
+    with pytest.raises(PropProblems) as raised:
+        InferenceComponentEndpoint(
+            stack,
+            "IC",
+            endpoint_name="ep",
+            spec=_spec(),
+            models={"m1": pipeline, "m2": "model-two"},
+            execution_role=role,
+        )
+    assert str(raised.value) == (
+        "InferenceComponentEndpoint: components[0].model: model 'm1' has several containers; "
+        "a component hosts a single-container model here"
+    )
