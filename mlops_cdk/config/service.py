@@ -36,7 +36,7 @@ from mlops_cdk.props.inference_components import (
 )
 from mlops_cdk.props.quality import SERVICE_DIMENSION, QualityCheckSpec
 from mlops_cdk.props.retraining_pipeline import ModelRegistrySpec
-from mlops_cdk.props.variants import container_problems
+from mlops_cdk.props.variants import async_endpoint_problems, container_problems
 
 # Lowercase letters, digits and single '-' between them; starts with a letter. Derived names
 # (endpoint ``<env>-<service>``, stacks, roles) are checked against AWS limits by EnvConfig.
@@ -219,35 +219,13 @@ class ServiceConfig(ServingConfig):
 
     @model_validator(mode="after")
     def _async_fits(self) -> ServiceConfig:
-        """What an asynchronous endpoint cannot be here: serverless ("Autoscale an asynchronous
-        endpoint" scales instances, to zero included), several variants (the backlog metrics
-        scaling and alarms watch have the EndpointName dimension only: "Alarms and logs for
-        tracking metrics from asynchronous endpoints"), or a variant with its own real-time
-        autoscaling (async_inference.scaling replaces it)."""
+        """What an asynchronous endpoint cannot be (WeightedEndpoint's own check,
+        :func:`mlops_cdk.props.variants.async_endpoint_problems`)."""
         if self.async_inference is None:
             return self
         problems = Problems()
-        if self.shadow_variants:  # "Shadow tests" > "Exclusions": asynchronous inference
-            problems.add("shadow_variants", "SageMaker runs no shadow on asynchronous endpoints")
-        if len(self.variants) > 1:
-            problems.add(
-                "variants",
-                f"{len(self.variants)} variants; an asynchronous endpoint here has one (its "
-                "backlog metrics, scaling and alarms are per endpoint, not per variant)",
-            )
-        for index, variant in enumerate(self.variants):
-            if variant.serverless is not None:
-                problems.add(
-                    f"variants[{index}].serverless",
-                    "asynchronous endpoints run on instances (they queue requests and scale "
-                    "instances, to zero included): use instance",
-                )
-            elif variant.instance is not None and variant.instance.autoscaling is not None:
-                problems.add(
-                    f"variants[{index}].instance.autoscaling",
-                    "an asynchronous endpoint scales on its backlog: move the bounds to "
-                    "async_inference.scaling",
-                )
+        for path, message in async_endpoint_problems(self.variants, self.shadow_variants):
+            problems.add(path, message)
         problems.raise_any()
         return self
 

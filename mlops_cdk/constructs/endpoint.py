@@ -28,6 +28,7 @@ from mlops_cdk.props.variants import (
     InstanceCapacity,
     ServerlessCapacity,
     VariantSpec,
+    async_endpoint_problems,
     container_problems,
     endpoint_problems,
 )
@@ -543,17 +544,10 @@ def _validate_async(
     async_output: AsyncOutput | None,
     shadow_variants: Sequence[VariantSpec],
 ) -> None:
-    """An asynchronous endpoint here: one variant, on instances (see
-    :class:`mlops_cdk.props.async_inference.AsyncInferenceSpec`), and no shadow ("Shadow
-    tests" > "Exclusions": asynchronous inference)."""
-    if async_output is None:
-        return
-    if shadow_variants:
-        raise ValueError("WeightedEndpoint: SageMaker runs no shadow on asynchronous endpoints")
-    if len(variants) != 1 or variants[0].serverless is not None:
-        raise ValueError(
-            "WeightedEndpoint: an asynchronous endpoint has exactly one variant, on instances"
-        )
+    """An asynchronous endpoint here (:func:`async_endpoint_problems`)."""
+    problems = [] if async_output is None else async_endpoint_problems(variants, shadow_variants)
+    if problems:
+        raise PropProblems(problems, subject="WeightedEndpoint")
 
 
 def _metrics_property(spec: MetricsSpec) -> sagemaker.CfnEndpointConfig.MetricsConfigProperty:

@@ -243,6 +243,46 @@ def endpoint_problems(
     ]
 
 
+def async_endpoint_problems(
+    variants: Sequence[VariantSpec], shadows: Sequence[VariantSpec]
+) -> list[tuple[str, str]]:
+    """What an asynchronous endpoint cannot be here: shadowed ("Shadow tests" > "Exclusions":
+    asynchronous inference), of several variants (the backlog metrics that scaling and alarms
+    watch have the EndpointName dimension only: "Alarms and logs for tracking metrics from
+    asynchronous endpoints"), serverless ("Autoscale an asynchronous endpoint" scales
+    instances, to zero included), or a variant with its own real-time autoscaling (the
+    asynchronous scaling replaces it)."""
+    problems: list[tuple[str, str]] = []
+    if shadows:
+        problems.append(("shadow_variants", "SageMaker runs no shadow on asynchronous endpoints"))
+    if len(variants) > 1:
+        problems.append(
+            (
+                "variants",
+                f"{len(variants)} variants; an asynchronous endpoint here has one (its backlog "
+                "metrics, scaling and alarms are per endpoint, not per variant)",
+            )
+        )
+    for index, variant in enumerate(variants):
+        if variant.serverless is not None:
+            problems.append(
+                (
+                    f"variants[{index}].serverless",
+                    "asynchronous endpoints run on instances (they queue requests and scale "
+                    "instances, to zero included): use instance",
+                )
+            )
+        elif variant.instance is not None and variant.instance.autoscaling is not None:
+            problems.append(
+                (
+                    f"variants[{index}].instance.autoscaling",
+                    "an asynchronous endpoint scales on its backlog: move the bounds to "
+                    "async_inference.scaling",
+                )
+            )
+    return problems
+
+
 def container_problems(
     variants: Sequence[VariantSpec],
     shadows: Sequence[VariantSpec],

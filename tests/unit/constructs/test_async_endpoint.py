@@ -25,8 +25,11 @@ from mlops_cdk.props.async_inference import (
     AsyncScaling,
     async_prefixes,
 )
+from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.scaling import InstanceAutoscaling
+from mlops_cdk.props.variants import VariantSpec
 from tests.helpers import new_stack, resources_of_type
-from tests.unit.constructs.variant_helpers import models_of, on_instances
+from tests.unit.constructs.variant_helpers import models_of, on_instances, serverless
 
 INPUT, OUTPUT, FAILURES = async_prefixes("documents")
 VARIANT = on_instances("primary", "m", 1, "ml.m5.large", 1)
@@ -96,10 +99,58 @@ def test_only_the_asked_topics_and_responses() -> None:
     assert len(resources_of_type(template, "AWS::SNS::Topic")) == 1
 
 
+@pytest.mark.parametrize(
+    ("variants", "shadows", "line"),
+    [
+        (
+            [VARIANT],
+            [on_instances("shadow", "m", 1, "ml.m5.large", 1)],
+            "shadow_variants: SageMaker runs no shadow on asynchronous endpoints",
+        ),
+        (
+            [serverless("primary", "m", 1, 2048, 5)],
+            [],
+            "variants[0].serverless: asynchronous endpoints run on instances",
+        ),
+        (
+            [
+                on_instances(
+                    "primary",
+                    "m",
+                    1,
+                    "ml.m5.large",
+                    1,
+                    autoscaling=InstanceAutoscaling(
+                        min_capacity=1, max_capacity=2, target_value=100
+                    ),
+                )
+            ],
+            [],
+            "variants[0].instance.autoscaling: an asynchronous endpoint scales on its backlog",
+        ),
+    ],
+)
+def test_an_async_endpoint_refuses_what_the_configuration_refuses(
+    variants: list[VariantSpec], shadows: list[VariantSpec], line: str
+) -> None:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Bucket")
+    with pytest.raises(PropProblems) as raised:
+        WeightedEndpoint(
+            stack,
+            "Endpoint",
+            variants=variants,
+            shadow_variants=shadows,
+            models={"m": "m"},
+            async_output=AsyncOutput(bucket=bucket, output_prefix=OUTPUT, failure_prefix=FAILURES),
+        )
+    assert str(raised.value).startswith(f"WeightedEndpoint: {line}")
+
+
 def test_an_async_endpoint_has_one_instance_variant() -> None:
     stack = new_stack()
     bucket = s3.Bucket(stack, "Bucket")
-    with pytest.raises(ValueError, match="exactly one variant, on instances"):
+    with pytest.raises(ValueError, match=r"^WeightedEndpoint: variants: 2 variants; an asynch"):
         WeightedEndpoint(
             stack,
             "Endpoint",
