@@ -1,12 +1,14 @@
-"""How a props field declares its bounds once, for both kinds of caller.
+"""How a props field declares its type and bounds once, for both kinds of caller.
 
 A field's type carries its bounds as ``Annotated`` metadata from ``annotated_types`` (``Ge``,
 ``Gt``, ``Le``, ``Lt``, ``MinLen``, ``MaxLen``), plus the markers below (a number, a pattern,
 a check of the value alone). Pydantic reads
 them when the configuration validates YAML into the props (its own messages, and the bounds
-appear in the JSON Schema); :func:`declared_problems` checks the same declarations when a
-library user constructs the props directly (``__post_init__``). Pure Python: pydantic is
-imported only by the markers' hooks, which only pydantic calls.
+appear in the JSON Schema). For a library user who constructs the props directly,
+:func:`checked_types` checks each value against its declared type first and
+:func:`declared_problems` the same bounds (``__post_init__``); :func:`checked_arguments` checks
+a construct's keyword arguments against their annotations. Pure Python: pydantic is imported
+only by the markers' hooks, which only pydantic calls.
 """
 
 from __future__ import annotations
