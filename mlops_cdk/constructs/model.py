@@ -23,8 +23,16 @@ from mlops_cdk.constructs.roles import (
     hosting_statements,
     image_pull_statements,
 )
+from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
-from mlops_cdk.props.model import INFERENCE_EXECUTION_MODES, ContainerSpec, ModelSpec
+from mlops_cdk.props.model import (
+    INFERENCE_EXECUTION_MODES,
+    ContainerSpec,
+    ModelSpec,
+    environment_problem,
+    image_uri_problem,
+    model_data_url_problem,
+)
 
 
 class HostedModel(Construct):
@@ -327,6 +335,20 @@ def _by_uri(
             "HostedModel: give spec (an image in the repository, containers or a model "
             "package) or image_uri"
         )
+    literal = [
+        (name, check(value))
+        for name, value, check in (
+            ("image_uri", image_uri, image_uri_problem),
+            ("model_data_url", model_data_url, model_data_url_problem),
+        )
+        if value is not None and not cdk.Token.is_unresolved(value)
+    ]
+    problems = [(name, problem) for name, problem in literal if problem is not None]
+    environment_issue = environment_problem(environment or {})
+    if environment_issue is not None:
+        problems.append(("environment", environment_issue))
+    if problems:
+        raise PropProblems(problems, subject="HostedModel")
     return [_definition(image_uri, model_data_url, environment)]
 
 

@@ -82,6 +82,31 @@ def environment_problem(value: Mapping[str, str]) -> str | None:
     return None
 
 
+# botocore's SageMaker model (a test compares them): shape ContainerImage, no whitespace and at
+# most 255 characters; shape Url, https:// or s3:// and at most 1024.
+IMAGE_URI_PATTERN = re.compile(r"^[\S]+$")
+MAX_IMAGE_URI_LENGTH = 255
+MODEL_DATA_URL_PATTERN = re.compile(r"^(https|s3)://([^/]+)/?(.*)$")
+MAX_MODEL_DATA_URL_LENGTH = 1024
+
+
+def image_uri_problem(value: str) -> str | None:
+    """Why SageMaker would refuse ``value`` as a container's Image, or None."""
+    if IMAGE_URI_PATTERN.match(value) and len(value) <= MAX_IMAGE_URI_LENGTH:
+        return None
+    return f"{value!r} is not an image URI (no spaces, at most {MAX_IMAGE_URI_LENGTH} characters)"
+
+
+def model_data_url_problem(value: str) -> str | None:
+    """Why SageMaker would refuse ``value`` as a container's ModelDataUrl, or None."""
+    if MODEL_DATA_URL_PATTERN.match(value) and len(value) <= MAX_MODEL_DATA_URL_LENGTH:
+        return None
+    return (
+        f"{value!r} is not a model data URL (s3://bucket/key or https://..., at most "
+        f"{MAX_MODEL_DATA_URL_LENGTH} characters)"
+    )
+
+
 # A model's and a container's image and data settings, declared once: the bounds pydantic
 # checks (and the JSON Schema shows) and :func:`declared_problems` checks for a library user.
 ImageTag = Annotated[str, Pattern(IMAGE_TAG_PATTERN), Check(image_tag_problem)]

@@ -20,6 +20,12 @@ from mlops_cdk.aws.instance_types import (
     is_gpu_instance_type,
     vcpus,
 )
+from mlops_cdk.props.model import (
+    IMAGE_URI_PATTERN,
+    MAX_IMAGE_URI_LENGTH,
+    MAX_MODEL_DATA_URL_LENGTH,
+    MODEL_DATA_URL_PATTERN,
+)
 
 
 def test_hosting_types_match_installed_botocore() -> None:
@@ -95,3 +101,12 @@ def test_step_bounds() -> None:
     assert step_problem("linear", "instance_count", 1, 11) is not None
     assert first_step_problem("canary", "instance_count", 2, fleet_sizes([4, 3, 8])) is not None
     assert list(fleet_sizes([2, 4, 3])) == [2, 3, 4]
+
+
+def test_container_image_and_model_data_url_rules_are_botocores() -> None:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    image, url = model.shape_for("ContainerImage"), model.shape_for("Url")
+    assert IMAGE_URI_PATTERN.pattern == f"^{image.metadata['pattern']}$"
+    assert image.metadata["max"] == MAX_IMAGE_URI_LENGTH
+    assert MODEL_DATA_URL_PATTERN.pattern == f"^{url.metadata['pattern']}$"
+    assert url.metadata["max"] == MAX_MODEL_DATA_URL_LENGTH

@@ -251,3 +251,45 @@ def test_a_library_user_gets_the_configurations_model_errors(
     """ModelSpec is what the configuration's models[] validate into: the same checks."""
     with pytest.raises(PropProblems, match=message):
         ModelSpec(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("props", "line"),
+    [
+        (
+            {"image_uri": "repo/image latest"},
+            "image_uri: 'repo/image latest' is not an image URI (no spaces, at most 255 "
+            "characters)",
+        ),
+        ({"image_uri": "r/" + "i" * 254}, "image_uri: 'r/iii"),
+        (
+            {"image_uri": "i", "model_data_url": "http://models.example.com/m.tar.gz"},
+            "model_data_url: 'http://models.example.com/m.tar.gz' is not a model data URL "
+            "(s3://bucket/key or https://..., at most 1024 characters)",
+        ),
+        (
+            {"image_uri": "i", "environment": {"MODEL-NAME": "churn"}},
+            "environment: 'MODEL-NAME' is not a valid environment variable name",
+        ),
+    ],
+)
+def test_a_model_by_uri_gets_what_sagemaker_accepts_checked(
+    props: dict[str, Any], line: str
+) -> None:
+    """CreateModel's Image, ModelDataUrl and Environment rules (botocore's service model),
+    which a spec's images and keys already had: not a failed deploy."""
+    with pytest.raises(PropProblems) as raised:
+        HostedModel(new_stack(), "M", **props)
+    assert str(raised.value).startswith(f"HostedModel: {line}")
+
+
+def test_a_token_uri_is_left_to_cloudformation() -> None:
+    stack = new_stack()
+    repository = ecr.Repository(stack, "Repo")
+    bucket = s3.Bucket(stack, "Bucket")
+    HostedModel(
+        stack,
+        "M",
+        image_uri=repository.repository_uri_for_tag("1.0.0"),
+        model_data_url=bucket.s3_url_for_object("models/m.tar.gz"),
+    )
