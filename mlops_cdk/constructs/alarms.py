@@ -19,6 +19,7 @@ from constructs import Construct
 from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.aws.instance_types import gpus, vcpus
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE, error_rate, variant_metric
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec, duplicate_alarm_problems
 from mlops_cdk.props.errors import PropProblems
@@ -76,7 +77,7 @@ class EndpointAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         variants: Mapping[str, str | None],
         thresholds: AlarmThresholds | None = None,
         quality_alarms: Sequence[QualityAlarmSpec] = (),

@@ -31,6 +31,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
     HAS_BACKLOG_WITHOUT_CAPACITY,
     INVOCATION_FAILURES,
 )
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
 from mlops_cdk.props.async_inference import AsyncAlarmKind, AsyncAlarms, AsyncScaling
 from mlops_cdk.props.fields import checked_arguments
@@ -76,7 +77,7 @@ class AsyncEndpointScaling(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         variant_name: str,
         spec: AsyncScaling,
         depends_on: IDependable | None = None,
@@ -149,7 +150,7 @@ class AsyncEndpointAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         variant_name: str,
         spec: AsyncAlarms,
     ) -> None:

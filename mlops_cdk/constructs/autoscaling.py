@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from mlops_cdk.aws.variant_facts import describe_detection, scale_out_detection_seconds
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.scaling import (
     InstanceAutoscaling,
@@ -65,7 +66,7 @@ class VariantAutoscaling(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         variant_name: str,
         scaling: InstanceAutoscaling | ProvisionedConcurrencyScaling,
         depends_on: IDependable | None = None,

@@ -48,6 +48,7 @@ from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.retraining import failure_queue
 from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.props.fields import checked_arguments
@@ -173,7 +174,7 @@ class EndpointChangeRule(Construct):
         *,
         topic: sns.ITopic,
         key: kms.IKey,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         endpoint_config_names: Sequence[str] = (),
         model_names: Sequence[str] = (),
         excluded_role_names: Sequence[str] = (),

@@ -14,6 +14,7 @@ from mlops_cdk.aws.facts import (
     SAGEMAKER_NAMESPACE,
 )
 from mlops_cdk.constructs.alarms import error_rate, variant_metric
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.props.fields import checked_arguments
@@ -33,7 +34,7 @@ class EndpointDashboard(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         variant_names: Sequence[str],
         alarms: Sequence[cloudwatch.IAlarm],
         retraining_namespace: str | None = None,

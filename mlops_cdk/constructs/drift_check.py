@@ -45,6 +45,7 @@ from mlops_cdk.aws.facts import (
     DRIFT_RECORDS_METRIC,
     DRIFT_SHARE_METRIC,
 )
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.function import (
     MAX_ASYNC_EVENT_AGE,
     AsyncInvocation,
@@ -116,7 +117,7 @@ class DriftCheck(FunctionParts, Construct):
         bucket: s3.IBucket,
         capture_prefix: str,
         baseline_key: str,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         spec: DriftSpec | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,

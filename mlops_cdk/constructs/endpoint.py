@@ -14,9 +14,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
-from mlops_cdk.aws.facts import endpoint_name_problem
 from mlops_cdk.aws.guardrails import describe_step
 from mlops_cdk.aws.instance_types import is_gpu_instance_type
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.async_access import AsyncOutput
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
@@ -104,7 +104,7 @@ class WeightedEndpoint(Construct):
         *,
         variants: Sequence[VariantSpec],
         models: Mapping[str, HostedModel | str],
-        endpoint_name: str | None = None,
+        endpoint_name: EndpointName | None = None,
         key: kms.IKey | None = None,
         deployment: DeploymentSpec | None = None,
         capture_bucket: s3.IBucket | None = None,
@@ -161,7 +161,8 @@ class WeightedEndpoint(Construct):
         rollback_alarms: Sequence[cloudwatch.IAlarm],
         execution_roles: Sequence[iam.IRole],
     ) -> None:
-        """Rollback alarms need a known endpoint name and roles to read them; the name's length."""
+        """Rollback alarms need a known endpoint name and roles to read them (the name itself is
+        checked by its annotation, :data:`~mlops_cdk.constructs.arguments.EndpointName`)."""
         if rollback_alarms and endpoint_name is None:
             raise ValueError(
                 "WeightedEndpoint: rollback alarms watch the endpoint's metrics by name; give "
@@ -172,10 +173,6 @@ class WeightedEndpoint(Construct):
                 "WeightedEndpoint: SageMaker reads the rollback alarms with the models' execution "
                 "role (cloudwatch:DescribeAlarms); give execution_roles"
             )
-        if endpoint_name is not None and not cdk.Token.is_unresolved(endpoint_name):
-            problem = endpoint_name_problem(endpoint_name)
-            if problem is not None:
-                raise PropProblems([("endpoint_name", problem)], subject="WeightedEndpoint")
 
     @property
     def _serverless(self) -> bool:

@@ -40,11 +40,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all
-from mlops_cdk.aws.facts import SAGEMAKER_NAMESPACE, endpoint_name_problem, has_local_nvme
+from mlops_cdk.aws.facts import SAGEMAKER_NAMESPACE, has_local_nvme
 from mlops_cdk.aws.sagemaker_metrics import (
     INFERENCE_COMPONENT_DIMENSION as COMPONENT_DIMENSION,
 )
 from mlops_cdk.aws.sagemaker_metrics import NO_CAPACITY_INVOCATION_FAILURES
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
@@ -104,7 +105,7 @@ class InferenceComponentEndpoint(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         spec: InferenceComponentsSpec,
         models: Mapping[str, HostedModel | str],
         execution_role: iam.IRole,
@@ -433,10 +434,7 @@ def _validate(
     endpoint_name: str, spec: InferenceComponentsSpec, models: Mapping[str, HostedModel | str]
 ) -> None:
     problems: list[tuple[str, str]] = []
-    literal = not cdk.Token.is_unresolved(endpoint_name)
-    name_problem = endpoint_name_problem(endpoint_name) if literal else None
-    if name_problem is not None:
-        problems.append(("endpoint_name", name_problem))
+    literal = not cdk.Token.is_unresolved(endpoint_name)  # its form: EndpointName
     if not literal:
         problems.append(
             ("endpoint_name", "a literal name (scaling and alarms name the components)")

@@ -39,6 +39,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resources
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.function import (
     MAX_ASYNC_EVENT_AGE,
     AsyncInvocation,
@@ -77,7 +78,7 @@ class QualityCheck(FunctionParts, Construct):
         *,
         spec: QualityCheckSpec,
         service: str,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         key: kms.IKey,
         vpc: ec2.IVpc,
         subnets: Sequence[ec2.ISubnet],

@@ -25,6 +25,7 @@ from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
 from mlops_cdk.aws.facts import RETRAINING_NAMESPACE
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.function import (
     RUNTIME,
     AsyncInvocation,
@@ -124,7 +125,7 @@ class RetrainingFunction(FunctionParts, Construct):
         *,
         key: kms.IKey,
         vpc: ec2.IVpc,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         role: iam.IRole | None = None,
         subnets: Sequence[ec2.ISubnet] | None = None,
         spec: RetrainingSpec | None = None,

@@ -15,6 +15,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from mlops_cdk.constructs.alarms import EndpointAlarms, error_rate, variant_metric
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.props.alarms import AlarmThresholds
 from mlops_cdk.props.fields import checked_arguments
 
@@ -32,7 +33,7 @@ class ShadowVariantAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         production: str,
         shadow: str,
         instance_type: str,

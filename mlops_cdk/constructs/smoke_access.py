@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
+from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.preflight_access import checked_role_path, one_role_of
 from mlops_cdk.props.fields import checked_arguments
 
@@ -27,7 +28,7 @@ class SmokeTestAccess(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        endpoint_name: str,
+        endpoint_name: EndpointName,
         trusted_account: str,
         trusted_role_name: str,
         role_path: str = SMOKE_ROLE_PATH,

@@ -294,13 +294,31 @@ def checked_types(cls: type[_Props]) -> type[_Props]:
     return cls
 
 
+def _check_problem(hint: Any, value: Any) -> tuple[str, str] | None:
+    """What the :class:`Check` markers of ``hint`` (``Annotated[X, Check(...)]``, or that
+    ``| None``) say of a value of the right type."""
+    if value is None:
+        return None
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint = members[0] if len(members) == 1 else hint
+    if typing.get_origin(hint) is not typing.Annotated:
+        return None
+    for meta in typing.get_args(hint)[1:]:
+        problem = meta.problem(value) if isinstance(meta, Check) else None
+        if problem is not None:
+            return "", problem
+    return None
+
+
 _Init = typing.TypeVar("_Init", bound=Callable[..., None])
 
 
 def checked_arguments(init: _Init) -> _Init:
-    """Decorator of a construct's ``__init__``: a keyword argument of the wrong type raises
-    :class:`PropProblems` naming the construct and the argument (``AlarmTopic: emails: Input
-    should be a tuple or list, got str 'ml-oncall@example.com'``) before anything is built.
+    """Decorator of a construct's ``__init__``: a keyword argument of the wrong type, or one
+    its annotation's :class:`Check` refuses, raises :class:`PropProblems` naming the construct
+    and the argument (``AlarmTopic: emails: Input should be a tuple or list, got str
+    'ml-oncall@example.com'``) before anything is built.
     Without it the mistake surfaces later and elsewhere: a string iterated as a list of
     one-letter addresses, a dict where a props dataclass belongs as an AttributeError, a
     number where a name belongs as jsii's page-long deserialization error."""
@@ -309,10 +327,11 @@ def checked_arguments(init: _Init) -> _Init:
     @functools.wraps(init)
     def checked(self: Any, *args: Any, **kwargs: Any) -> None:
         if not hints:
-            hints.update(typing.get_type_hints(init))
+            hints.update(typing.get_type_hints(init, include_extras=True))
         problems: list[tuple[str, str]] = []
         for name, value in kwargs.items():
-            problem = type_problem(hints[name], value) if name in hints else None
+            hint = hints.get(name, Any)
+            problem = type_problem(hint, value) or _check_problem(hint, value)
             if problem is not None:
                 problems.append((name + problem[0], problem[1]))
         if problems:

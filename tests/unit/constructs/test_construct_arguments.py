@@ -8,6 +8,7 @@ import inspect
 import typing
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -118,3 +119,30 @@ def test_a_tuple_or_a_list_is_a_sequence() -> None:
     key = kms.Key(stack, "Key")
     AlarmTopic(stack, "Tuple", key=key, emails=("a@example.com",))
     AlarmTopic(stack, "List", key=key, emails=["a@example.com"])
+
+
+def test_every_construct_that_names_an_endpoint_checks_the_name() -> None:
+    """An alarm, a scaling policy, a dashboard or a permission on a name no endpoint can have
+    (CreateEndpoint's EndpointName) watches or allows nothing: refused before anything is
+    built; a token is left to CloudFormation."""
+    stack = new_stack()
+    token = cdk.Fn.import_value("EndpointName")
+    named = [
+        cls
+        for cls in exported_constructs()
+        if "endpoint_name" in inspect.signature(cls.__init__).parameters
+    ]
+    assert len(named) >= 12
+    for cls in named:
+        with pytest.raises(PropProblems) as raised:
+            cls(stack, "X", endpoint_name="churn_v1")
+        assert str(raised.value) == (
+            f"{cls.__name__}: endpoint_name: 'churn_v1' is not an endpoint name: 1-63 letters, "
+            "digits and hyphens, starting and ending with a letter or digit"
+        )
+        try:  # the other arguments are missing: the check must let the token through first
+            cls(stack, "Y", endpoint_name=token)
+        except PropProblems as error:
+            pytest.fail(f"{cls.__name__}: {error}")
+        except Exception:  # noqa: S110 - passed the check: the construct's own error
+            pass
