@@ -20,7 +20,7 @@ from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.async_access import AsyncOutput
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
 from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
-from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.constructs.model import HostedModel, model_specs
 from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
@@ -530,8 +530,7 @@ def _validate(
         metrics=metrics,
         shadow_variants=shadows,
     )
-    specs = {name: None if isinstance(m, str) else m.spec for name, m in models.items()}
-    problems += container_problems(variants, shadows, specs)
+    problems += container_problems(variants, shadows, model_specs(models))
     if problems:
         raise PropProblems(problems, subject="WeightedEndpoint")
 

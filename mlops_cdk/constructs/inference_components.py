@@ -47,7 +47,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
 from mlops_cdk.aws.sagemaker_metrics import NO_CAPACITY_INVOCATION_FAILURES
 from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
-from mlops_cdk.constructs.model import HostedModel
+from mlops_cdk.constructs.model import HostedModel, model_specs
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.props.alarms import AlarmThresholds
 from mlops_cdk.props.endpoint import MetricsSpec
@@ -439,8 +439,7 @@ def _validate(
         problems.append(
             ("endpoint_name", "a literal name (scaling and alarms name the components)")
         )
-    specs = {name: None if isinstance(m, str) else m.spec for name, m in models.items()}
-    problems += component_model_problems(spec, specs)
+    problems += component_model_problems(spec, model_specs(models))
     for index, component in enumerate(spec.components):
         name = component_name(endpoint_name, component.name)
         if literal and len(name) > MAX_COMPONENT_NAME_LENGTH:

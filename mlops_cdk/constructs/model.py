@@ -303,6 +303,12 @@ class HostedModel(Construct):
         ]
 
 
+def model_specs(models: Mapping[str, HostedModel | str]) -> dict[str, ModelSpec | None]:
+    """What each model of an endpoint holds: a :class:`HostedModel`'s spec, None for a model
+    named by a string (or brought by URI), whose contents are not known here."""
+    return {name: None if isinstance(m, str) else m.spec for name, m in models.items()}
+
+
 def _spec_only(
     image_uri: str | None,
     model_data_url: str | None,

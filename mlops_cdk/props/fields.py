@@ -105,33 +105,25 @@ class Check:
         return core_schema.no_info_after_validator_function(check, handler(source))
 
 
+def _split(hint: Any) -> tuple[Any, tuple[Any, ...], bool]:
+    """``hint``'s bare type, its ``Annotated`` metadata and whether it may be None
+    (``Annotated[X, ...] | None``)."""
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None: X
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(members) < len(typing.get_args(hint))
+        hint = members[0] if len(members) == 1 else hint
+    if typing.get_origin(hint) is typing.Annotated:
+        bare, *metadata = typing.get_args(hint)
+        return bare, tuple(metadata), optional
+    return hint, (), optional
+
+
 @cache
-def _declared(cls: Any) -> dict[str, tuple[Any, tuple[Any, ...]]]:
-    """Each field's bare type and its ``Annotated`` metadata."""
+def _declared(cls: Any) -> dict[str, tuple[Any, tuple[Any, ...], bool]]:
+    """Each field's bare type, its ``Annotated`` metadata and whether it may be None."""
     hints = typing.get_type_hints(cls, include_extras=True)
-    declared: dict[str, tuple[Any, tuple[Any, ...]]] = {}
-    for field in dataclasses.fields(cls):
-        hint = hints[field.name]
-        if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None: X
-            members = [a for a in typing.get_args(hint) if a is not type(None)]
-            hint = members[0] if len(members) == 1 else hint
-        if typing.get_origin(hint) is typing.Annotated:
-            bare, *metadata = typing.get_args(hint)
-            declared[field.name] = (bare, tuple(metadata))
-        else:
-            declared[field.name] = (hint, ())
-    return declared
-
-
-@cache
-def _optional(cls: Any) -> frozenset[str]:
-    """The fields that may be None (``X | None``)."""
-    hints = typing.get_type_hints(cls)
-    return frozenset(
-        field.name
-        for field in dataclasses.fields(cls)
-        if type(None) in typing.get_args(hints[field.name])
-    )
+    return {field.name: _split(hints[field.name]) for field in dataclasses.fields(cls)}
 
 
 # annotated_types' bounds: (kind, attribute, what the message says, the check).
@@ -258,12 +250,11 @@ def wrong_types(props: Any) -> list[tuple[str, str]]:
     where the field is optional: ``X | None``)."""
     problems: list[tuple[str, str]] = []
     cls: Any = type(props)
-    optional = _optional(cls)
-    for name, (bare, _metadata) in _declared(cls).items():
+    for name, (bare, _metadata, optional) in _declared(cls).items():
         value = getattr(props, name)
         if value is not None:
             problem = type_problem(bare, value)
-        elif name not in optional:
+        elif not optional:
             problem = ("", f"Input should be {_expected(bare)}, got None")
         else:
             problem = None
@@ -294,31 +285,25 @@ def checked_types(cls: type[_Props]) -> type[_Props]:
     return cls
 
 
-def _check_problem(hint: Any, value: Any) -> tuple[str, str] | None:
-    """What the :class:`Check` markers of ``hint`` (``Annotated[X, Check(...)]``, or that
-    ``| None``) say of a value of the right type."""
-    if value is None:
-        return None
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        members = [a for a in typing.get_args(hint) if a is not type(None)]
-        hint = members[0] if len(members) == 1 else hint
-    if typing.get_origin(hint) is not typing.Annotated:
-        return None
-    for meta in typing.get_args(hint)[1:]:
-        problem = meta.problem(value) if isinstance(meta, Check) else None
-        if problem is not None:
-            return "", problem
-    return None
+def _argument_problem(hint: Any, value: Any) -> tuple[str, str] | None:
+    """(where, why) ``value`` is not of the type ``hint`` declares or, being of it, is outside
+    the bounds its ``Annotated`` metadata declares; or None."""
+    problem = type_problem(hint, value)
+    if problem is not None or value is None:
+        return problem
+    bare, metadata, _optional = _split(hint)
+    bounds = _value_problem(bare, metadata, value)
+    return None if bounds is None else ("", bounds)
 
 
 _Init = typing.TypeVar("_Init", bound=Callable[..., None])
 
 
 def checked_arguments(init: _Init) -> _Init:
-    """Decorator of a construct's ``__init__``: a keyword argument of the wrong type, or one
-    its annotation's :class:`Check` refuses, raises :class:`PropProblems` naming the construct
-    and the argument (``AlarmTopic: emails: Input should be a tuple or list, got str
-    'ml-oncall@example.com'``) before anything is built.
+    """Decorator of a construct's ``__init__``: a keyword argument of the wrong type, or outside
+    its annotation's bounds (``Annotated[str, Check(...)]``, as a props field's), raises
+    :class:`PropProblems` naming the construct and the argument (``AlarmTopic: emails: Input
+    should be a tuple or list, got str 'ml-oncall@example.com'``) before anything is built.
     Without it the mistake surfaces later and elsewhere: a string iterated as a list of
     one-letter addresses, a dict where a props dataclass belongs as an AttributeError, a
     number where a name belongs as jsii's page-long deserialization error."""
@@ -330,8 +315,7 @@ def checked_arguments(init: _Init) -> _Init:
             hints.update(typing.get_type_hints(init, include_extras=True))
         problems: list[tuple[str, str]] = []
         for name, value in kwargs.items():
-            hint = hints.get(name, Any)
-            problem = type_problem(hint, value) or _check_problem(hint, value)
+            problem = _argument_problem(hints.get(name, Any), value)
             if problem is not None:
                 problems.append((name + problem[0], problem[1]))
         if problems:
@@ -348,21 +332,26 @@ def declared_problems(props: Any) -> list[tuple[str, str]]:
     by :func:`checked_types`)."""
     problems: list[tuple[str, str]] = []
     cls: Any = type(props)
-    for name, (bare, metadata) in _declared(cls).items():
+    for name, (bare, metadata, _optional) in _declared(cls).items():
         value = getattr(props, name)
-        if value is None:
-            continue
-        problem = _literal_problem(bare, value)
-        if problem is None and NUMBER in metadata:
-            problem = number_problem(value)
-            if isinstance(value, float) and not math.isfinite(value):  # float("inf"): pydantic's
-                problem = _NOT_FINITE  # allow_inf_nan refuses it in the configuration
-        for meta in metadata:
-            if problem is None and not isinstance(meta, _Number):
-                problem = _bound_problem(meta, value)
+        problem = None if value is None else _value_problem(bare, metadata, value)
         if problem is not None:
             problems.append((name, problem))
     return problems
+
+
+def _value_problem(bare: Any, metadata: tuple[Any, ...], value: Any) -> str | None:
+    """Why ``value`` (of the right type) is outside what ``bare`` and ``metadata`` declare: a
+    ``Literal``'s members, :data:`NUMBER`, the bounds, patterns and checks; or None."""
+    problem = _literal_problem(bare, value)
+    if problem is None and NUMBER in metadata:
+        problem = number_problem(value)
+        if isinstance(value, float) and not math.isfinite(value):  # float("inf"): pydantic's
+            problem = _NOT_FINITE  # allow_inf_nan refuses it in the configuration
+    for meta in metadata:
+        if problem is None and not isinstance(meta, _Number):
+            problem = _bound_problem(meta, value)
+    return problem
 
 
 def indexed(prefix: str, problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
