@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from mlops_cdk.aws.facts import email_addresses_problem
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec
+from mlops_cdk.props.fields import Check
 
 __all__ = [
     "ENDPOINT_DIMENSIONS",
@@ -23,6 +25,9 @@ __all__ = [
 ]
 
 ENDPOINT_DIMENSIONS = ("EndpointName", "Endpoint")
+# E-mail addresses told of alarms (an environment's) or failures (the pipeline's): AlarmTopic's
+# own rule, one address each, none twice.
+AlarmEmails = Annotated[list[str], Check(email_addresses_problem)]
 
 
 def dimension_placeholder_problem(dimensions: Mapping[str, str]) -> str | None:
@@ -43,13 +48,5 @@ class MonitoringConfig(StrictModel):
     """Environment-wide monitoring: who is notified, and the default alarm thresholds every
     service starts from (``services.<name>.alarms`` overrides them field by field)."""
 
-    alarm_emails: list[str] = Field(default_factory=list)
+    alarm_emails: AlarmEmails = Field(default_factory=list)
     operational: AlarmThresholds = Field(default_factory=AlarmThresholds)
-
-    @field_validator("alarm_emails")
-    @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        problem = email_addresses_problem(value)  # AlarmTopic's own check
-        if problem is not None:
-            raise ValueError(problem)
-        return value

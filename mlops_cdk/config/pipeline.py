@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from mlops_cdk.aws.facts import email_addresses_problem
 from mlops_cdk.config.errors import FieldProblem
+from mlops_cdk.config.monitoring import AlarmEmails
 from mlops_cdk.config.schema import ENV_NAME_PATTERN, AwsLocation, EnvConfig
 
 PIPELINE_FILE = "pipeline"  # config/pipeline.yaml: not an environment
@@ -34,19 +34,11 @@ class PipelineConfig(AwsLocation):
         default_factory=lambda: ["prod"], description="Stages that wait for a person's approval."
     )
     smoke_tests: bool = Field(True, description="Run the smoke test after each stage.")
-    alarm_emails: list[str] = Field(
+    alarm_emails: AlarmEmails = Field(
         min_length=1,
         description="Told when an execution or an action (a smoke test) fails and when a stage "
         "waits for approval.",
     )
-
-    @field_validator("alarm_emails")
-    @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        problem = email_addresses_problem(value)  # as monitoring.alarm_emails
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
     @field_validator("stages")
     @classmethod

@@ -46,6 +46,7 @@ from mlops_cdk.config.service import (
 )
 from mlops_cdk.props.batch import MAX_JOB_NAME_PREFIX, job_name_prefix
 from mlops_cdk.props.errors import PropProblems
+from mlops_cdk.props.fields import Check
 from mlops_cdk.props.inference_components import MAX_COMPONENT_NAME_LENGTH, component_name
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -55,6 +56,7 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+S3Prefix = Annotated[str, Check(s3_prefix_problem)]
 _SUBNET_ID = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
 _ROUTE_TABLE_ID = r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$"
 _TAG_PATTERN = re.compile(r"^[\w\s.:/=+@-]*$")
@@ -81,16 +83,10 @@ def region_name(value: str) -> str:
 class NewVpcConfig(StrictModel):
     """A VPC this project creates: isolated subnets only, no internet or NAT gateway."""
 
-    cidr: IPv4Network = Field(description="VPC CIDR block, a private range from /16 to /24.")
+    cidr: Annotated[IPv4Network, Check(lambda network: vpc_cidr_problem(str(network)))] = Field(
+        description="VPC CIDR block, a private range from /16 to /24."
+    )  # PrivateNetwork's own rule
     max_azs: int = Field(2, ge=2, le=6, description="Availability zones to spread subnets over.")
-
-    @field_validator("cidr")
-    @classmethod
-    def _private_and_sized(cls, value: IPv4Network) -> IPv4Network:
-        problem = vpc_cidr_problem(str(value))  # PrivateNetwork's own check
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
 
 class ExistingVpcConfig(StrictModel):
@@ -150,31 +146,18 @@ class RegistryConfig(StrictModel):
 class StorageConfig(StrictModel):
     """Model artifact / data capture bucket layout and lifecycle."""
 
-    model_artifacts_prefix: str = Field("models/", description="Key prefix SageMaker reads.")
-    data_capture_prefix: str = Field("data-capture/", description="Key prefix SageMaker writes.")
+    # ArtifactStorage's own rules: the prefixes, their overlap, the break-glass role.
+    model_artifacts_prefix: S3Prefix = Field("models/", description="Key prefix SageMaker reads.")
+    data_capture_prefix: S3Prefix = Field(
+        "data-capture/", description="Key prefix SageMaker writes."
+    )
     noncurrent_version_expiry_days: int = Field(90, ge=1, le=3650)
     access_log_expiry_days: int = Field(365, ge=1, le=3650)
-    break_glass_role_arn: str | None = Field(
+    break_glass_role_arn: Annotated[str, Check(role_arn_problem)] | None = Field(
         None,
         description="IAM role of this account that alone may delete model artifacts and "
         "captured data (none: nobody, until the bucket policy is changed).",
     )
-
-    @field_validator("break_glass_role_arn")
-    @classmethod
-    def _break_glass_role(cls, value: str | None) -> str | None:
-        problem = None if value is None else role_arn_problem(value)  # ArtifactStorage's check
-        if problem is not None:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("model_artifacts_prefix", "data_capture_prefix")
-    @classmethod
-    def _valid_prefix(cls, value: str) -> str:
-        problem = s3_prefix_problem(value)  # ArtifactStorage's own check
-        if problem is not None:
-            raise ValueError(problem)
-        return value
 
     @model_validator(mode="after")
     def _disjoint_prefixes(self) -> StorageConfig:
