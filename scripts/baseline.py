@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import codecs
 import csv
+import io
 import json
+import os
 import re
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,23 +67,44 @@ def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
         raise BadInput(
             f"{path}:{line}: the file is not UTF-8 (byte 0x{raw[err.start]:02x}): save it as UTF-8"
         ) from None
-    rows = [row for row in csv.reader(text.splitlines()) if any(v.strip() for v in row)]
-    if not rows:
+    records = list(_records(path, text))
+    if not records:
         raise BadInput(f"{path}: the file is empty: expected a header line and data rows")
-    header = [name.strip() for name in rows[0]]
+    (first, names), data = records[0], records[1:]
+    header = [name.strip() for name in names]
     if not all(header) or len(set(header)) != len(header):
-        raise BadInput(f"{path}:1: the header needs distinct, non-empty column names: {rows[0]}")
+        raise BadInput(
+            f"{path}:{first}: the header needs distinct, non-empty column names: {names}"
+        )
     if all(ds.parse_number(name) is not None for name in header):
-        raise BadInput(f"{path}:1: the first line is all numbers: the file needs a header line")
-    data = rows[1:]
+        raise BadInput(
+            f"{path}:{first}: the first line is all numbers: the file needs a header line"
+        )
     if not data:
         raise BadInput(f"{path}: only a header line: no data rows")
-    for number, row in enumerate(data, start=2):
+    for line, row in data:
         if len(row) != len(header):
             raise BadInput(
-                f"{path}:{number}: {len(row)} values, the header has {len(header)} columns"
+                f"{path}:{line}: {len(row)} values, the header has {len(header)} columns"
             )
-    return header, data
+    return header, [row for _, row in data]
+
+
+def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank records with the file line each starts on (a quoted value may span
+    lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for row in reader:
+            if any(v.strip() for v in row):
+                yield line, row
+            line = reader.line_num + 1
+    except csv.Error as err:
+        reason = str(err)
+        if "field limit" in reason:
+            reason = f"a value longer than {csv.field_size_limit()} characters: unterminated quote?"
+        raise BadInput(f"{path}:{line}: {reason}") from None
 
 
 def _check_known(names: Sequence[str], columns: Sequence[str], option: str) -> None:
@@ -104,6 +127,7 @@ def build(
     path: Path,
     exclude: Sequence[str] = (),
     features: Sequence[str] = (),
+    features_from: str = "--features",
     categorical: Sequence[str] = (),
     bins: int = ds.DEFAULT_BINS,
     now: datetime | None = None,
@@ -113,8 +137,13 @@ def build(
     columns = [c for c in header if c not in exclude]
     if not columns:
         raise BadInput("--exclude: leaves no payload column")
-    _check_known(features, columns, "--features")
+    _check_known(features, columns, features_from)
     _check_known(categorical, columns, "--categorical")
+    if outside := [n for n in categorical if features and n not in features]:
+        raise BadInput(
+            f"--categorical: {', '.join(outside)} {'is' if len(outside) == 1 else 'are'} "
+            f"not among the features ({', '.join(features)})"
+        )
     references: dict[str, ds.Reference] = {}
     for name in features or columns:
         index = header.index(name)
@@ -152,9 +181,10 @@ def publish_command(out: Path, key: str, env: str | None, bucket: str | None) ->
     return f"aws s3 cp {shlex.quote(str(out))} {destination}"
 
 
-def _configured_features(env: str, service: str, config_dir: Path) -> list[str]:
-    """The service's drift.features in config/<env>.yaml; the environment and the service must
-    exist, whether or not the features are taken from there."""
+def _configured_features(env: str, service: str, config_dir: Path) -> tuple[str, list[str]]:
+    """Where the service's drift.features are (``config/<env>.yaml: services.<service>.drift.
+    features``) and what they are; the environment and the service must exist, whether or not
+    the features are taken from there."""
     from mlops_cdk.config import ConfigError, load_environment  # imports aws-cdk-lib
     from mlops_cdk.config.loader import environment_file, known_environments, unknown_environment
 
@@ -169,7 +199,54 @@ def _configured_features(env: str, service: str, config_dir: Path) -> list[str]:
     if spec is None:
         known = ", ".join(config.services) or "none"
         raise BadInput(f"SERVICE: {service!r} is not a service of {shown} (services: {known})")
-    return list(spec.drift.features or []) if spec.drift else []
+    where = f"{shown}: services.{service}.drift.features"
+    return where, list(spec.drift.features or []) if spec.drift else []
+
+
+def _features(args: argparse.Namespace) -> tuple[list[str], str]:
+    """The features to keep and where they come from: --features, which must keep every
+    configured drift feature (the drift check refuses a baseline without one), else the
+    configured ones."""
+    features = _names(args.features)
+    if not args.env:
+        return features, "--features"
+    where, configured = _configured_features(args.env, args.service, args.config_dir)
+    if not features:
+        return configured, where
+    if missing := [n for n in configured if n not in features]:
+        raise BadInput(
+            f"--features: leaves out {', '.join(missing)}, which {where} checks for drift "
+            "(the check refuses a baseline without them)"
+        )
+    return features, "--features"
+
+
+def _check_out(out: Path, data: Path) -> None:
+    if out.is_dir():
+        raise BadInput(f"--out: {out} is a folder: give a file, e.g. {out / 'baseline.json'}")
+    try:
+        same = out.exists() and os.path.samefile(out, data)
+    except OSError:
+        same = False  # no data file: reading it says so
+    if same:
+        raise BadInput(f"--out: {out} is the data file: the baseline would overwrite it")
+
+
+def write_baseline(out: Path, text: str) -> None:
+    """``text`` to ``out`` whole or not at all (a temporary file next to it, then renamed)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise BadInput(f"--out: {out.parent} is a file, not a folder") from None
+    except OSError as err:
+        raise BadInput(f"--out: cannot create the folder of {out}: {err.strerror}") from None
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, out)
+    except OSError as err:
+        temporary.unlink(missing_ok=True)
+        raise BadInput(f"--out: cannot write {out}: {err.strerror or err}") from None
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -194,27 +271,27 @@ def main(argv: Sequence[str], now: datetime | None = None) -> int:
             raise BadInput(f"SERVICE: {args.service!r} is not a service name")
         if not 2 <= args.bins <= ds.MAX_BINS:
             raise BadInput(f"--bins: {args.bins} is not between 2 and {ds.MAX_BINS}")
-        features = _names(args.features)
-        if args.env:
-            configured = _configured_features(args.env, args.service, args.config_dir)
-            features = features or configured
+        out = (
+            args.out or Path(".baselines") / (args.env or "local") / args.service / "baseline.json"
+        )
+        _check_out(out, args.data)
+        features, features_from = _features(args)
         baseline = build(
             service=args.service,
             path=args.data,
             exclude=_names(args.exclude),
             features=features,
+            features_from=features_from,
             categorical=_names(args.categorical),
             bins=args.bins,
             now=now,
         )
+        document: dict[str, Any] = baseline.to_json()
+        write_baseline(out, json.dumps(document, indent=1) + "\n")
     except BadInput as err:
         print(f"baseline: {err}", file=sys.stderr)
         return 2
     key = f"baselines/{args.service}/baseline.json"  # mlops_cdk.config.drift_check.baseline_key
-    out = args.out or Path(".baselines") / (args.env or "local") / args.service / "baseline.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = baseline.to_json()
-    out.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     print(f"baseline of {args.service}: {baseline.row_count} rows of {args.data} -> {out}")
     for name, reference in baseline.features.items():
         detail = (

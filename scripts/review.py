@@ -3,13 +3,16 @@
 
     python scripts/review.py --base origin/main [--out review]
 
-Synthesizes the base ref (in a temporary git worktree outside the repository, always removed)
-and the working tree, offline, with this interpreter and the Node next to it, then writes
-<out>/<env>.md for every environment on either side, grouped per service: a table of every
-stack (<env>-Foundation, <env>-<service>-Registry, <env>-<service>), then one section per
-service and one for the Foundation (mlops_tools/review/report.py). Exit codes: 0 reports written
-(also when they show replacements: the reports are informational), 1 a side failed to
-synthesize, 2 usage or git errors. Errors are one line on stderr.
+Synthesizes the base ref (in a temporary git worktree outside the repository, always removed,
+also on Ctrl-C or SIGTERM, with the synth processes) and the working tree, offline, with this
+interpreter and the Node next to it, then writes <out>/<env>.md for every environment on either
+side, grouped per service: a table of every stack (<env>-Foundation, <env>-<service>-Registry,
+<env>-<service>), then one section per service and one for the Foundation
+(mlops_tools/review/report.py). <out> then holds exactly this run's reports (a new folder next to
+it replaces it; a failed or interrupted run removes the earlier reports); it must be new or hold
+reports only. Exit codes: 0 reports written (also when they show replacements: the reports are
+informational), 1 a side failed to synthesize, 2 usage or git errors, 130 / 143 interrupted
+(SIGINT / SIGTERM). Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +38,26 @@ sys.path.insert(0, str(ROOT))
 SYNTH_TIMEOUT_SECONDS = 1800
 # Variables that would make both sides synthesize the same thing or write to the same place.
 SCRUBBED_ENV = ("MLOPS_CONFIG_DIR", "PYTHONPATH", "CDK_OUTDIR", "CDK_CONTEXT_JSON", "CDK_CONTEXT")
+REPORT_HEADING = "# Review of `"  # the first line of every report (mlops_tools/review/report.py)
 
 
 class ReviewError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class Terminated(BaseException):
+    """SIGTERM (a CI cancellation), raised like KeyboardInterrupt so that cleanups run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.exit_code = 128 + signum
+
+
+def _terminated(signum: int, _frame: FrameType | None) -> NoReturn:
+    signal.signal(signum, signal.SIG_IGN)  # a second one must not cut the cleanup short
+    raise Terminated(signum)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,7 +125,8 @@ class Synth:
             env["CDK_CONTEXT_JSON"] = context_json(self.tree)
         except (OSError, ValueError) as exc:
             raise ReviewError(f"{self.label}: cannot read its CDK context: {exc}", 1) from exc
-        # As cdk.json runs it: optimized (-O), without jsii's Python-side type checks.
+        # As cdk.json runs it: optimized (-O), without jsii's Python-side type checks; in its
+        # own process group, so that stop() ends its Node process too.
         self.process = subprocess.Popen(
             [sys.executable, "-O", "app.py"],
             cwd=self.tree,
@@ -112,6 +134,7 @@ class Synth:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
 
     def wait(self) -> None:
@@ -130,7 +153,8 @@ class Synth:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 
@@ -194,26 +218,93 @@ def write_reports(base: str, commit: str, base_out: Path, head_out: Path, out: P
     return written
 
 
+def is_report(path: Path) -> bool:
+    if path.suffix != ".md" or path.is_symlink() or not path.is_file():
+        return False
+    with path.open(encoding="utf-8", errors="replace") as file:
+        return file.readline().startswith(REPORT_HEADING)
+
+
+def check_out(out: Path) -> None:
+    """``out`` is new or a folder of reports only: a run replaces it as a whole."""
+    if out.exists() and not out.is_dir():
+        raise ReviewError(f"--out: {out} is a file, not a folder", 2)
+    if out.exists() and (other := next((p for p in out.iterdir() if not is_report(p)), None)):
+        raise ReviewError(
+            f"--out: {out} holds {other.name}, which is not a review report: give a new folder "
+            "or one of review reports only (it is replaced as a whole)",
+            2,
+        )
+
+
+def remove_reports(out: Path) -> None:
+    """The reports in ``out``, then ``out`` when nothing else is left."""
+    for path in out.iterdir() if out.is_dir() else ():
+        if is_report(path):
+            path.unlink(missing_ok=True)
+    with suppress(OSError):
+        out.rmdir()
+
+
+@contextmanager
+def replacing(out: Path) -> Iterator[Path]:
+    """A new folder next to ``out`` for the reports, which replaces ``out`` when the block
+    succeeds; when it fails (or is interrupted) ``out`` loses its earlier reports too, so
+    none passes for this run's."""
+    check_out(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # as a plain mkdir would (mkdtemp's is private)
+    except OSError as exc:
+        raise ReviewError(f"cannot write {out}: {exc.strerror or exc}", 2) from exc
+    try:
+        yield staging
+        check_out(out)  # again: something else may have been put there meanwhile
+        swap(staging, out)
+    except BaseException:
+        remove_reports(out)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def swap(staging: Path, out: Path) -> None:
+    earlier = staging.with_name(f"{staging.name}.earlier")
+    try:
+        if out.exists():
+            out.rename(earlier)
+        staging.rename(out)
+    except OSError as exc:
+        raise ReviewError(f"cannot write {out}: {exc.strerror or exc}", 2) from exc
+    finally:
+        shutil.rmtree(earlier, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="review", description=__doc__.split("\n")[0])
     parser.add_argument("--base", required=True, help="git ref to compare against")
     parser.add_argument("--out", default="review", type=Path, help="report folder (review/)")
     args = parser.parse_args(argv)
 
-    commit = resolve(args.base)
-    if not has_app(commit):
-        raise ReviewError(f"base {args.base!r} has no app.py: nothing to synthesize", 1)
-    with tempfile.TemporaryDirectory(prefix="mlops-review-") as scratch:
-        base_out, head_out = synthesize(args.base, commit, Path(scratch))
-        written = write_reports(args.base, commit, base_out, head_out, args.out)
+    with replacing(args.out) as staging:
+        commit = resolve(args.base)
+        if not has_app(commit):
+            raise ReviewError(f"base {args.base!r} has no app.py: nothing to synthesize", 1)
+        with tempfile.TemporaryDirectory(prefix="mlops-review-") as scratch:
+            base_out, head_out = synthesize(args.base, commit, Path(scratch))
+            written = write_reports(args.base, commit, base_out, head_out, staging)
     for path in written:
-        print(f"review: wrote {path}")
+        print(f"review: wrote {args.out / path.name}")
     if not written:
         print("review: no environments on either side; nothing written")
     return 0
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         sys.exit(main())
     except ReviewError as error:
@@ -221,3 +312,5 @@ if __name__ == "__main__":
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Terminated as terminated:
+        sys.exit(terminated.exit_code)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -194,3 +195,170 @@ def test_an_unknown_environment_is_the_loaders_line(
     assert capsys.readouterr().err == (
         "baseline: ENV: unknown environment 'prdo'; known environments: dev, stage, prod\n"
     )
+
+
+def stage_config(tmp_path: Path, features: str) -> Path:
+    """A copy of the fixture config/ whose stage fraud service configures drift ``features``."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    text = (CONFIG_DIR / "stage.yaml").read_text()
+    drift = "      content_type: application/json\n      retrain: true\n"
+    assert text.count(drift) == 1
+    (config_dir / "stage.yaml").write_text(
+        text.replace(drift, f"{drift}      features: [{features}]\n")
+    )
+    return config_dir
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("baseline: "), err
+    return err
+
+
+def test_features_that_leave_out_configured_ones_are_refused(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = stage_config(tmp_path, "plan, tenure, charges")
+    code = run(tmp_path, "--service", "fraud", "--data", str(train), "--env", "stage",
+               "--config-dir", str(config_dir), "--features", "plan,zip")  # fmt: skip
+    assert code == 2
+    err = one_line_error(capsys)
+    assert "--features: leaves out tenure, charges" in err, err
+    assert "stage.yaml: services.fraud.drift.features" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_features_that_cover_the_configured_ones_are_kept(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = stage_config(tmp_path, "plan")
+    code = run(tmp_path, "--service", "fraud", "--data", str(train), "--env", "stage",
+               "--config-dir", str(config_dir), "--features", "plan,zip")  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    document = json.loads((tmp_path / "out" / "baseline.json").read_text())
+    assert set(document["features"]) == {"plan", "zip"}
+
+
+def test_an_unknown_configured_feature_names_the_config_file(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_dir = stage_config(tmp_path, "plan, monthly_charges")
+    code = run(tmp_path, "--service", "fraud", "--data", str(train), "--env", "stage",
+               "--config-dir", str(config_dir))  # fmt: skip
+    assert code == 2
+    err = one_line_error(capsys)
+    assert "stage.yaml: services.fraud.drift.features: unknown feature 'monthly_charges'" in err
+    assert "--features" not in err, err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--features", "plan", "--categorical", "tenure"],
+        ["--features", "plan,charges", "--categorical", "charges,zip"],
+    ],
+)
+def test_categorical_outside_the_features_is_refused(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert run(tmp_path, "--service", "churn", "--data", str(train), *args) == 2
+    err = one_line_error(capsys)
+    assert "--categorical: " in err, err
+    assert "is not among the features" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+# A stray quote on line 2: the field runs on to the csv module's field size limit.
+STRAY_QUOTE = b"a,b,c,d\n" + b'1,"a,10,0\n' + b"2,b,20,1\n" * 20_000
+LINE_NUMBERS = {
+    # Blank lines are lines: the ragged row is line 5 of the file, the third record.
+    "blank lines": (b"a,b\n\n1,2\n\n3\n", "train.csv:5: 1 values, the header has 2 columns"),
+    # A quoted value over two lines: the ragged row starts on line 4.
+    "multi-line value": (b'a,b\n"x\ny",2\n3\n', "train.csv:4: 1 values, the header has 2 columns"),
+    "a header after blank lines": (b"\n\n1,2\n", "train.csv:3: the first line is all numbers"),
+    "stray quote": (STRAY_QUOTE, "train.csv:2: "),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LINE_NUMBERS))
+def test_errors_name_the_line_of_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    content, message = LINE_NUMBERS[case]
+    path = tmp_path / "train.csv"
+    path.write_bytes(content)
+    assert run(tmp_path, "--service", "churn", "--data", str(path)) == 2
+    err = one_line_error(capsys)
+    assert message in err, err
+    if case == "stray quote":
+        assert "unterminated quote?" in err, err
+
+
+def test_a_multi_line_value_is_one_category(tmp_path: Path) -> None:
+    path = tmp_path / "train.csv"
+    path.write_bytes(b'a,b\r\n"x\r\ny",1\r\n"x\r\ny",2\r\n')
+    assert run(tmp_path, "--service", "churn", "--data", str(path)) == 0
+    document = json.loads((tmp_path / "out" / "baseline.json").read_text())
+    reference = ds.parse_baseline(document).features["a"]
+    assert isinstance(reference, ds.CategoricalReference)
+    assert list(reference.frequencies) == ["x\r\ny"]
+
+
+def test_out_is_not_the_data_file(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "link.csv"
+    link.symlink_to(train)
+    for out in (train, tmp_path / "." / "train.csv", link):
+        code = script.main(["--service", "churn", "--data", str(train), "--out", str(out)])
+        assert code == 2
+        err = one_line_error(capsys)
+        assert f"--out: {out} is the data file" in err, err
+        assert train.read_text() == TRAIN
+
+
+def test_out_is_not_a_folder(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    code = script.main(["--service", "churn", "--data", str(train), "--out", str(folder)])
+    assert code == 2
+    assert f"--out: {folder} is a folder" in one_line_error(capsys)
+    assert list(folder.iterdir()) == []
+
+
+def test_out_under_a_file_is_one_line(
+    tmp_path: Path, train: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = train / "b.json"
+    code = script.main(["--service", "churn", "--data", str(train), "--out", str(out)])
+    assert code == 2
+    assert f"--out: {train} is a file, not a folder" in one_line_error(capsys)
+    assert train.read_text() == TRAIN
+
+
+@pytest.mark.slow  # a subprocess, to limit its file size
+def test_a_failed_write_leaves_the_earlier_baseline(tmp_path: Path, train: Path) -> None:
+    """The file size limit (RLIMIT_FSIZE) stops the write half-way, as a full disk would."""
+    out = tmp_path / "out" / "baseline.json"
+    out.parent.mkdir()
+    out.write_text("earlier\n")
+    limited = (
+        "import resource, runpy, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", limited, str(ROOT / "scripts" / "baseline.py"),
+         "--service", "churn", "--data", str(train), "--out", str(out)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"baseline: --out: cannot write {out}: File too large\n"
+    assert out.read_text() == "earlier\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["baseline.json"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -238,3 +241,141 @@ def test_changes_are_grouped_per_service(tmp_path: Path) -> None:
         assert "### Resources" not in report, env
     # The base's worktree is gone again.
     assert git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+# A stand-in for app.py: a cloud assembly with one empty stage per name in environments.txt.
+STUB_APP = """\
+import json, os, pathlib
+out = pathlib.Path(os.environ["CDK_OUTDIR"])
+artifacts = {}
+for env in pathlib.Path("environments.txt").read_text().split():
+    (out / env).mkdir(parents=True)
+    (out / env / "manifest.json").write_text('{"artifacts": {}}')
+    properties = {"directoryName": env, "displayName": env}
+    artifacts[env] = {"type": "cdk:cloud-assembly", "properties": properties}
+(out / "manifest.json").write_text(json.dumps({"artifacts": artifacts}))
+"""
+
+
+def stub_repo(tmp_path: Path, app: str, environments: str = "dev") -> Path:
+    """A repository whose HEAD has ``app`` as app.py, with scripts/review.py of this tree."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    git(repo, "init", "--quiet")
+    (repo / "app.py").write_text(app)
+    (repo / "environments.txt").write_text(environments)
+    git(repo, "add", "app.py", "environments.txt")
+    git(repo, "commit", "--quiet", "-m", "stub app")
+    shutil.copy2(SCRIPT, repo / "scripts" / "review.py")
+    return repo
+
+
+def stub_review(repo: Path, out: Path, **environ: str) -> subprocess.CompletedProcess[str]:
+    """scripts/review.py of ``repo`` against HEAD, the review tools from this tree."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **environ}
+    return review(repo, "--base", "HEAD", "--out", str(out), env=env)
+
+
+def test_the_output_holds_exactly_the_last_runs_reports(tmp_path: Path) -> None:
+    repo = stub_repo(tmp_path, STUB_APP)
+    out = tmp_path / "reports" / "review"
+    (repo / "environments.txt").write_text("dev sandbox")
+    result = stub_review(repo, out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["dev.md", "sandbox.md"]
+    assert result.stdout == f"review: wrote {out}/dev.md\nreview: wrote {out}/sandbox.md\n"
+
+    (repo / "environments.txt").write_text("dev")  # sandbox removed again
+    result = stub_review(repo, out)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["dev.md"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["review"]  # no staging folder left
+
+    (repo / "app.py").write_text("import sys\nsys.exit('broken app')\n")
+    result = stub_review(repo, out)
+    assert result.returncode == 1
+    assert result.stderr == "review: the working tree failed to synthesize (exit 1): broken app\n"
+    assert list(out.parent.iterdir()) == []  # no report of an earlier run passes for this one's
+
+
+def test_an_output_folder_with_other_files_is_refused(tmp_path: Path) -> None:
+    repo = stub_repo(tmp_path, STUB_APP)
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "index.md").write_text("# Hand-written\n")
+    (out / "dev.md").write_text("# Review of `dev` against `HEAD`\n")
+    result = stub_review(repo, out)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"review: --out: {out} holds index.md, which is not a review report: "
+        "give a new folder or one of review reports only (it is replaced as a whole)\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["dev.md", "index.md"]
+    assert (out / "index.md").read_text() == "# Hand-written\n"
+    result = stub_review(repo, out / "index.md")
+    assert result.returncode == 2
+    assert result.stderr == f"review: --out: {out}/index.md is a file, not a folder\n"
+
+
+# A synthesis that takes its time and has a child of its own (as jsii's Node process is): says
+# they started (a file named by each process id), then sleeps.
+SLOW_APP = """\
+import os, pathlib, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+for pid in (child.pid, os.getpid()):
+    pathlib.Path(os.environ["REVIEW_TEST_STARTED"], str(pid)).touch()
+time.sleep(300)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_sigterm_removes_the_worktree_the_temporary_folders_and_the_synths(
+    tmp_path: Path,
+) -> None:
+    """As a CI cancellation does: SIGTERM to the review process alone, mid-synthesis."""
+    repo = stub_repo(tmp_path, SLOW_APP)
+    started, temp, out = tmp_path / "started", tmp_path / "tmp", tmp_path / "review"
+    started.mkdir()
+    temp.mkdir()
+    out.mkdir()
+    (out / "dev.md").write_text("# Review of `dev` against `HEAD`\n")  # an earlier run's
+    env = {**os.environ, "TMPDIR": str(temp), "REVIEW_TEST_STARTED": str(started)}
+    process = subprocess.Popen(
+        [PYTHON, "scripts/review.py", "--base", "HEAD", "--out", str(out)],
+        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    synths: list[int] = []
+    try:
+        assert wait_until(lambda: len(list(started.iterdir())) == 4, 60), process.poll()
+        synths = [int(p.name) for p in started.iterdir()]
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 128 + signal.SIGTERM, stderr
+        assert stderr == ""
+        assert wait_until(lambda: not any(alive(pid) for pid in synths), 10)
+        assert git(repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+        assert list(temp.iterdir()) == []
+        assert list(tmp_path.glob(".review*")) == []  # no staging folder next to the output
+        assert not out.exists()  # the earlier run's report does not pass for this one's
+    finally:
+        process.kill()
+        process.wait()
+        for pid in synths:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
