@@ -19,7 +19,9 @@ status; the exit code is then 0 only when it succeeded.
 
 Exit codes: 0 started (or succeeded with ``--wait``); 1 an AWS call failed, no credentials, or
 the run failed / did not finish in time; 2 bad input (unknown environment, service or job,
-input outside the service's prefix, invalid configuration).
+input outside the service's prefix, invalid configuration, an empty ``--name``, ``--bucket`` or
+``--role-arn``, a ``--timeout-seconds`` that is not a finite number >= 0), before anything
+starts.
 """
 
 from __future__ import annotations
@@ -49,10 +51,19 @@ from mlops_cdk.props.batch import (
     output_prefix,
     service_batch_prefix,
 )
-from mlops_tools.smoke import assumed_session, aws_error, open_session
+from mlops_cdk.props.model import partition_of
+from mlops_tools.smoke import (
+    CheckResult,
+    assumed_session,
+    aws_error,
+    non_empty,
+    non_negative,
+    open_session,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS = 30
+DEFAULT_TIMEOUT_SECONDS = 6 * 3600
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 BUCKET_OUTPUT = "ModelArtifactBucketName"  # the Foundation stack's output
 RUNNING = "RUNNING"
@@ -67,7 +78,8 @@ class UsageError(ValueError):
 
 def state_machine_arn(config: EnvConfig, service: str, job: str) -> str:
     name = job_name_prefix(config.name, service, job)
-    return f"arn:aws:states:{config.region}:{config.account}:stateMachine:{name}"
+    partition = partition_of(config.region)  # arn:aws-cn:... in China
+    return f"arn:{partition}:states:{config.region}:{config.account}:stateMachine:{name}"
 
 
 def transform_job_name(prefix: str, execution_arn: str) -> str:
@@ -126,7 +138,7 @@ def bucket_name(cloudformation: Any, env: str) -> str | None:
 
 
 def wait_for(
-    sfn: Any, execution_arn: str, timeout_seconds: int, sleep: Callable[[float], None]
+    sfn: Any, execution_arn: str, timeout_seconds: float, sleep: Callable[[float], None]
 ) -> dict[str, Any]:
     """DescribeExecution until the run leaves RUNNING or the timeout passes."""
     deadline = time.monotonic() + timeout_seconds
@@ -137,20 +149,36 @@ def wait_for(
         sleep(POLL_SECONDS)
 
 
-def run(args: argparse.Namespace, sleep: Callable[[float], None] = time.sleep) -> int:
-    config, default_input = select(Path(args.config_dir), args.env, args.service, args.job)
-    source = checked_input(args.service, args.input, default_input)
-    name = args.name or default_execution_name()
+def _clients(role_arn: str | None, env: str, region: str) -> tuple[Any, Any] | None:
+    """The Step Functions and CloudFormation clients (through ``role_arn`` if given), made
+    before anything starts; None after printing the one line that says why not (a malformed
+    AWS_* setting botocore rejects, as smoke and preflight report it)."""
     session = open_session(
-        args.role_arn,
-        config.name,
-        config.region,
+        role_arn,
+        env,
+        region,
         lambda sts, arn, env, region: assumed_session(sts, arn, f"mlops-batch-{env}", region),
         _CLIENT_CONFIG,
     )
     if session is None:
+        return None
+    try:
+        sfn = session.client("stepfunctions", region_name=region, config=_CLIENT_CONFIG)
+        cloudformation = session.client("cloudformation", region_name=region, config=_CLIENT_CONFIG)
+    except (BotoCoreError, ValueError) as exc:
+        print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
+        return None
+    return sfn, cloudformation
+
+
+def run(args: argparse.Namespace, sleep: Callable[[float], None] = time.sleep) -> int:
+    config, default_input = select(Path(args.config_dir), args.env, args.service, args.job)
+    source = checked_input(args.service, args.input, default_input)
+    name = default_execution_name() if args.name is None else args.name
+    clients = _clients(args.role_arn, config.name, config.region)
+    if clients is None:
         return EXIT_FAILED
-    sfn = session.client("stepfunctions", region_name=config.region, config=_CLIENT_CONFIG)
+    sfn, cloudformation = clients
     machine = state_machine_arn(config, args.service, args.job)
     try:
         started = sfn.start_execution(
@@ -162,10 +190,7 @@ def run(args: argparse.Namespace, sleep: Callable[[float], None] = time.sleep) -
         print(f"FAIL {aws_error('StartExecution', exc)}", flush=True)
         return EXIT_FAILED
     execution = str(started["executionArn"])
-    bucket = args.bucket or bucket_name(
-        session.client("cloudformation", region_name=config.region, config=_CLIENT_CONFIG),
-        config.name,
-    )
+    bucket = bucket_name(cloudformation, config.name) if args.bucket is None else args.bucket
     key = f"{output_prefix(args.service, args.job)}{name}/"
     prefix = job_name_prefix(config.name, args.service, args.job)
     print(f"execution: {execution}")
@@ -184,10 +209,26 @@ def run(args: argparse.Namespace, sleep: Callable[[float], None] = time.sleep) -
     if status == "SUCCEEDED":
         return EXIT_OK
     if status == RUNNING:
-        print(f"FAIL still running after {args.timeout_seconds} s (the run goes on)")
+        print(f"FAIL still running after {args.timeout_seconds:g} s (the run goes on)")
     else:
-        print(f"FAIL {described.get('error', '')}: {described.get('cause', '')}".rstrip(": "))
+        print(f"FAIL {failure(described, execution)}")
     return EXIT_FAILED
+
+
+def failure(described: dict[str, Any], execution: str) -> str:
+    """Why a run ended: its error and cause; without either (an ABORTED or TIMED_OUT run has
+    none: DescribeExecution's ``error`` and ``cause`` are optional, AWS Step Functions API
+    Reference, DescribeExecution,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html),
+    its final status and the execution, and where its events are."""
+    parts = (described.get("error"), described.get("cause"))
+    reason = ": ".join(str(part) for part in parts if part)
+    if reason:
+        return reason
+    return (
+        f"execution {execution} ended {described['status']} with no error or cause reported; "
+        f"its events: aws stepfunctions get-execution-history --execution-arn {execution}"
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -196,19 +237,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--service", required=True)
     p.add_argument("--job", required=True)
     p.add_argument("--input", help="S3 key prefix under batch/<service>/ (default: the job's)")
-    p.add_argument("--name", help="execution name (default: manual-<UTC time>-<random>)")
     p.add_argument(
-        "--bucket", help=f"environment bucket (default: the Foundation's {BUCKET_OUTPUT})"
+        "--name", type=non_empty, help="execution name (default: manual-<UTC time>-<random>)"
+    )
+    p.add_argument(
+        "--bucket",
+        type=non_empty,
+        help=f"environment bucket (default: the Foundation's {BUCKET_OUTPUT})",
     )
     p.add_argument("--wait", action="store_true", help="wait for the run to end")
-    p.add_argument("--timeout-seconds", type=int, default=6 * 3600)
-    p.add_argument("--role-arn", help="assume this role for the calls")
+    p.add_argument(
+        "--timeout-seconds",
+        type=non_negative,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help=f"with --wait, wait up to N s (default: {DEFAULT_TIMEOUT_SECONDS})",
+    )
+    p.add_argument("--role-arn", type=non_empty, help="assume this role for the calls")
     p.add_argument("--config-dir", default=str(DEFAULT_CONFIG_DIR))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         return run(args)
     except UsageError as exc:

@@ -31,9 +31,20 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 
 from mlops_cdk.aws.names import model_package_group_name
 from mlops_cdk.config.endpoint import ModelConfig
+from mlops_tools.smoke import aws_error
 
 APPROVED = "Approved"
 COMPLETED = "Completed"
+# DescribeModelPackage declares no errors of its own (SageMaker API Reference,
+# "DescribeModelPackage",
+# https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeModelPackage.html): a
+# version that is not registered is answered with the common ValidationException ("Common
+# Errors", https://docs.aws.amazon.com/sagemaker/latest/APIReference/CommonErrors.html; moto
+# does the same), ResourceNotFound by the Describe calls that declare it. Matched by code only:
+# S3's and ECR's errors are reported by their own calls, never as a missing package.
+PACKAGE_NOT_FOUND_CODES = frozenset({"ValidationException", "ResourceNotFound"})
+# ECR DescribeImages: the image (or its repository) is not there (API reference, Errors).
+IMAGE_NOT_FOUND_CODES = frozenset({"ImageNotFoundException", "RepositoryNotFoundException"})
 _IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
     r"(?P<repository>[^:@]+)(:(?P<tag>[^@]+))?(@(?P<digest>sha256:[0-9a-f]{64}))?$"
@@ -94,11 +105,16 @@ def _image_problems(
     try:
         found = ecr.describe_images(repositoryName=repository, imageIds=[image_id])
     except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code") or "")
-        if code not in ("ImageNotFoundException", "RepositoryNotFoundException"):
-            return [f"DescribeImages failed for {image}: {code}"]
+        if _code(exc) not in IMAGE_NOT_FOUND_CODES:
+            return [f"image {image}: {aws_error('DescribeImages', exc)}"]
         found = {}
+    except BotoCoreError as exc:
+        return [f"image {image}: {aws_error('DescribeImages', exc)}"]
     return [] if found.get("imageDetails") else [f"image {image} not found in ECR"]
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "")
 
 
 def _artifact_problems(
@@ -110,7 +126,10 @@ def _artifact_problems(
         where = " or ".join(f"s3://{bucket}/{prefix}" for prefix in prefixes)
         return [f"artifact {url} is not under {where}: the execution role cannot read it"]
     key = match["key"]
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    try:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    except (ClientError, BotoCoreError) as exc:  # NoSuchBucket included: the bucket's fault
+        return [f"artifact {url}: {aws_error('ListObjectsV2', exc)}"]
     if any(item.get("Key") == key for item in listed.get("Contents", [])):
         return []
     return [f"artifact {url} not found"]
@@ -127,26 +146,28 @@ def check_package(
     bucket: str,
     model_prefix: str | tuple[str, ...],
 ) -> tuple[bool, str]:
-    """(passed, detail) of one package model."""
+    """(passed, detail) of one package model. Each call's error names that call
+    (DescribeModelPackage, DescribeImages, ListObjectsV2) and its error code."""
     try:
         description = sagemaker.describe_model_package(ModelPackageName=arn)
-        problems = package_problems(
-            description,
-            account=account,
-            repository=repository,
-            bucket=bucket,
-            model_prefix=model_prefix,
-            ecr=ecr,
-            s3=s3,
-        )
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, message = str(error.get("Code") or ""), str(error.get("Message") or "")
-        if "does not exist" in message or "Could not find" in message or code == "ResourceNotFound":
-            return False, f"{arn} does not exist: register it, or correct the model's version"
-        return False, f"DescribeModelPackage {arn} failed: {code} {message}".strip()
+        if _code(exc) in PACKAGE_NOT_FOUND_CODES:
+            return False, (
+                f"{arn} not found ({aws_error('DescribeModelPackage', exc)}): register it, or "
+                "correct the model's version"
+            )
+        return False, f"{arn}: {aws_error('DescribeModelPackage', exc)}"
     except BotoCoreError as exc:
-        return False, f"DescribeModelPackage {arn} failed: {exc}"
+        return False, f"{arn}: {aws_error('DescribeModelPackage', exc)}"
+    problems = package_problems(
+        description,
+        account=account,
+        repository=repository,
+        bucket=bucket,
+        model_prefix=model_prefix,
+        ecr=ecr,
+        s3=s3,
+    )
     if problems:
         return False, f"{arn} " + "; ".join(problems)
     return True, f"{arn} is {APPROVED}; its image and artifact exist"

@@ -9,7 +9,8 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 ``--service`` every service of the environment is checked. One line each:
 
 - ``foundation``: the bucket name, from the Foundation stack's output ``ModelArtifactBucketName``
-  (CloudFormation DescribeStacks; skipped when ``--bucket`` names it);
+  (CloudFormation DescribeStacks of ``<env>-Foundation``, or of ``--stack-name``; skipped when
+  ``--bucket`` names it, which ``--stack-name`` cannot go with);
 - ``<service> registry``: the service's repository name, from its Registry stack's output
   ``ModelImageRepositoryName`` (skipped when ``--repository`` names it, with ``--service``);
 - ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest (each
@@ -87,6 +88,7 @@ from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
     aws_error,
+    non_empty,
     open_session,
     parse_arguments,
     unknown_service,
@@ -740,6 +742,8 @@ def run(
     repository is unknown is skipped (the failed lookup's line says why)."""
     if repository is not None and service is None:
         raise ValueError("repository names one service's repository: give service too")
+    if stack_name is not None and bucket is not None:
+        raise ValueError("stack_name names the stack read for the bucket: not with bucket")
     services = [service] if service is not None else list(config.services)
     results: list[CheckResult] = []
 
@@ -916,12 +920,6 @@ def assume_role(sts: StsClient, role_arn: str, env: str, region: str) -> Any:
     return assumed_session(sts, role_arn, f"mlops-preflight-{env}", region)
 
 
-def _name(value: str) -> str:
-    if not value.strip():
-        raise argparse.ArgumentTypeError("must not be empty")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mlops_tools.preflight",
@@ -932,7 +930,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", required=True, help="environment name (config/<env>.yaml)")
     parser.add_argument(
         "--service",
-        type=_name,
+        type=non_empty,
         help="service to check (services.<name>; default: every service of the environment)",
     )
     parser.add_argument(
@@ -941,20 +939,26 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="config directory (default: the repository's config/)",
     )
-    parser.add_argument("--role-arn", type=_name, help="assume this role for the AWS calls")
-    parser.add_argument(
+    parser.add_argument("--role-arn", type=non_empty, help="assume this role for the AWS calls")
+    # --stack-name only names the stack whose output gives the bucket: with --bucket it would
+    # be read for nothing, so argparse refuses the pair ("not allowed with argument").
+    foundation = parser.add_mutually_exclusive_group()
+    foundation.add_argument(
         "--bucket",
-        type=_name,
+        type=non_empty,
         help=f"artifact bucket (default: the Foundation stack's {BUCKET_OUTPUT})",
     )
     parser.add_argument(
         "--repository",
-        type=_name,
+        type=non_empty,
         help="the service's ECR repository, only with --service (default: the "
         f"<env>-<service>{REGISTRY_STACK_SUFFIX} stack's {REPOSITORY_OUTPUT})",
     )
-    parser.add_argument(
-        "--stack-name", type=_name, help="Foundation stack (default: <env>-Foundation)"
+    foundation.add_argument(
+        "--stack-name",
+        type=non_empty,
+        help="Foundation stack whose output names the bucket (default: <env>-Foundation; not "
+        "with --bucket)",
     )
     return parser
 

@@ -54,6 +54,7 @@ endpoint and read its own stack's outputs).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 import uuid
@@ -627,14 +628,15 @@ def open_session(
         session: Any = boto3.Session(region_name=region)
         if session.get_credentials() is None:
             raise NoCredentialsError()
-        if role_arn:
+        if role_arn is not None:  # an empty ARN fails AssumeRole: never the caller's identity
             sts = session.client("sts", region_name=region, config=config)
             session = assume(sts, role_arn, env, region)
     except NoCredentialsError:
         print(NO_CREDENTIALS_HINT, file=sys.stderr, flush=True)
         return None
     except (ClientError, BotoCoreError, ValueError) as exc:
-        step, operation = ("assume-role", "AssumeRole") if role_arn else ("session", "Session")
+        assuming = role_arn is not None
+        step, operation = ("assume-role", "AssumeRole") if assuming else ("session", "Session")
         print(CheckResult(step, False, aws_error(operation, exc)).line(), flush=True)
         return None
     return session
@@ -820,14 +822,24 @@ def unknown_service(config: EnvConfig, service: str) -> str | None:
     return f"unknown service {service!r} in environment {config.name!r}; {known}"
 
 
-def _non_negative(value: str) -> float:
+def non_negative(value: str) -> float:
+    """An argparse type (shared by the operator tools): a finite number >= 0 (``nan`` and
+    ``inf`` would make a bounded wait endless)."""
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be >= 0")
+    if not math.isfinite(number) or number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a finite number >= 0")
     return number
+
+
+def non_empty(value: str) -> str:
+    """An argparse type (shared by the operator tools): a name that is not empty (an empty
+    ``--role-arn`` would otherwise run as the caller, an empty name fall back to the default)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -838,20 +850,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--env", required=True, help="environment name (config/<env>.yaml)")
     parser.add_argument(
-        "--service", help="service to test (services.<name>; default: every service in turn)"
+        "--service",
+        type=non_empty,
+        help="service to test (services.<name>; default: every service in turn)",
     )
     parser.add_argument(
         "--endpoint-name",
+        type=non_empty,
         help="endpoint to test (only with --service; default: the one deployed for the "
         "service, <env>-<service>)",
     )
     parser.add_argument(
         "--stack-name",
+        type=non_empty,
         help="stack whose output EndpointConfigName names the deployed endpoint configuration "
         "(only with --service; default: the service stack, <env>-<service>)",
     )
-    parser.add_argument("--role-arn", help="assume this role for the AWS calls")
-    parser.add_argument("--region", help="AWS region (default: the environment's region)")
+    parser.add_argument("--role-arn", type=non_empty, help="assume this role for the AWS calls")
+    parser.add_argument(
+        "--region", type=non_empty, help="AWS region (default: the environment's region)"
+    )
     parser.add_argument(
         "--config-dir",
         default=DEFAULT_CONFIG_DIR,
@@ -861,7 +879,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout-seconds",
         default=0.0,
-        type=_non_negative,
+        type=non_negative,
         help=f"wait up to N s per endpoint (polling every {POLL_SECONDS} s) while it is "
         "Creating/Updating/SystemUpdating (default: 0, no waiting)",
     )
@@ -928,6 +946,14 @@ def components_of(config: EnvConfig, service: str, endpoint: str) -> list[tuple[
     return [(c.name, component_name(endpoint, c.name)) for c in spec.components]
 
 
+def _stack_name(args: argparse.Namespace, config: EnvConfig, service: str) -> str | None:
+    """``--stack-name``, else the service stack; None for an endpoint named by
+    ``--endpoint-name`` (it is not the service stack's)."""
+    if args.stack_name is not None:
+        return str(args.stack_name)
+    return None if args.endpoint_name is not None else config.endpoint_name(service)
+
+
 def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int:
     args = _parse(argv)
     if isinstance(args, int):
@@ -948,11 +974,13 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
         what = "has no services" if not config.services else "has no endpoint in them"
         print(f"environment {config.name!r} {what}: no endpoint to smoke-test", flush=True)
         return EXIT_OK
-    region: str = args.region or config.region
-    via = f" as {args.role_arn}" if args.role_arn else ""
+    region: str = config.region if args.region is None else args.region
+    via = f" as {args.role_arn}" if args.role_arn is not None else ""
 
     def endpoint(service: str) -> str:
-        return str(args.endpoint_name or endpoint_name_for(config.endpoint_name(service)))
+        if args.endpoint_name is not None:
+            return str(args.endpoint_name)
+        return endpoint_name_for(config.endpoint_name(service))
 
     def header(service: str) -> None:
         print(
@@ -978,9 +1006,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
         spec = config.services[service]
         if args.service is None:
             header(service)
-        stack_name = args.stack_name or (
-            None if args.endpoint_name else config.endpoint_name(service)
-        )
+        stack_name = _stack_name(args, config, service)
         async_smoke = _async_smoke(spec.async_inference, s3, cloudformation, stack_name)
         results = run_checks(
             sagemaker,

@@ -15,6 +15,16 @@ ACKNOWLEDGED_RULES_METADATA_KEY = "aws:cdk:acknowledged-rules"
 # Validations.acknowledge() records a cdk-nag id as "Annotation::<id>".
 ANNOTATION_NAMESPACE = "Annotation::"
 
+# What json.loads returns for each JSON value, named as JSON names it.
+_JSON_TYPES = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+    type(None): "null",
+}
+
 NESTED_ASSEMBLY = "cdk:cloud-assembly"
 STACK = "aws:cloudformation:stack"
 
@@ -106,8 +116,12 @@ def acknowledgements(metadata: Mapping[str, list[Any]]) -> frozenset[Acknowledge
 
 
 def _json(path: Path) -> dict[str, Any]:
+    """A manifest, metadata file or template: a JSON object, else :class:`AssemblyError`."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise AssemblyError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        found = _JSON_TYPES.get(type(data), type(data).__name__)
+        raise AssemblyError(f"cannot read {path}: it is {found}, not a JSON object")
     return data

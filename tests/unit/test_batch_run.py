@@ -188,3 +188,82 @@ def test_smoke_skips_a_service_of_batch_jobs_only(
     (tmp_path / "stage.yaml").write_text(yaml_text(data))
     assert smoke.main(["--env", "stage", "--config-dir", str(tmp_path)]) == 0
     assert "SKIP scoring: batch jobs only" in capsys.readouterr().out
+
+
+# --- bad settings and options: one line, nothing started ---------------------------------------
+
+
+def executions(machine: str) -> list[dict[str, object]]:
+    sfn = boto3.client("stepfunctions", region_name=STAGE.region)
+    return list(sfn.list_executions(stateMachineArn=machine)["executions"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ("AWS_ENDPOINT_URL=not-a-url", "ValueError: Invalid endpoint: not-a-url"),
+        ("AWS_DEFAULTS_MODE=bogus", "InvalidDefaultsMode: Client configured with invalid"),
+    ],
+)
+def test_a_malformed_aws_setting_is_one_line_as_smoke_says_it(
+    setting: str,
+    error: str,
+    machine: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    variable, _, value = setting.partition("=")
+    monkeypatch.setenv(variable, value)
+    assert run("--name", "bad-setting", "--bucket", "b") == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"FAIL clients: Creating clients failed: {error}")
+    assert len(captured.out.splitlines()) == 1
+    assert captured.err == ""
+    monkeypatch.delenv(variable)
+    assert executions(machine) == []
+
+
+def test_the_state_machine_arn_is_in_the_regions_partition() -> None:
+    china = STAGE.model_copy(update={"region": "cn-north-1"})
+    assert batch_run.state_machine_arn(china, "churn", "nightly") == (
+        f"arn:aws-cn:states:cn-north-1:{STAGE.account}:stateMachine:stage-churn-nightly"
+    )
+    assert batch_run.state_machine_arn(STAGE, "churn", "nightly").startswith("arn:aws:states:")
+
+
+@pytest.mark.parametrize("option", ["--role-arn", "--name", "--bucket"])
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_option_is_a_usage_error(
+    option: str, value: str, machine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = {"--name": ["--bucket", "b"], "--bucket": ["--name", "n"]}.get(option, [])
+    assert run(*extra, option, value) == 2
+    captured = capsys.readouterr()
+    assert f"error: argument {option}: must not be empty" in captured.err
+    assert captured.out == ""
+    assert executions(machine) == []
+
+
+@pytest.mark.parametrize("value", ["-5", "nan", "inf", "soon"])
+def test_a_bad_timeout_is_a_usage_error_before_anything_starts(
+    value: str, machine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("--name", "t", "--bucket", "b", "--wait", "--timeout-seconds", value) == 2
+    captured = capsys.readouterr()
+    assert f"error: argument --timeout-seconds: {value!r} " in captured.err
+    assert captured.out == ""
+    assert executions(machine) == []
+
+
+@pytest.mark.parametrize("status", ["FAILED", "ABORTED", "TIMED_OUT"])
+def test_a_run_that_ends_without_error_or_cause_says_its_status_and_execution(
+    status: str, machine: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(batch_run, "wait_for", lambda *_: {"status": status})
+    assert run("--name", "run-5", "--bucket", "b", "--wait") == 1
+    out = capsys.readouterr().out.splitlines()
+    execution = out[0].removeprefix("execution: ")
+    assert out[-1] == (
+        f"FAIL execution {execution} ended {status} with no error or cause reported; its "
+        f"events: aws stepfunctions get-execution-history --execution-arn {execution}"
+    )

@@ -689,6 +689,21 @@ def test_stack_name_option(
     assert answers.described[0] == "dev-Foundation-blue"
 
 
+def test_stack_name_with_bucket_is_refused_not_ignored(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--stack-name only names the stack read for the bucket: with --bucket it would be
+    silently unused."""
+    assert run_main(published, "--bucket", BUCKET, "--stack-name", "dev-Foundation-blue") == 2
+    captured = capsys.readouterr()
+    assert "error: argument --stack-name: not allowed with argument --bucket" in captured.err
+    assert captured.out == ""
+    assert answers.calls == []
+    [config] = load_environments(published, only="dev")
+    with pytest.raises(ValueError, match="stack_name names the stack read for the bucket"):
+        preflight.run(config, clients=None, stack_name="s", bucket="b")  # type: ignore[arg-type]
+
+
 def test_output_ids_are_the_stacks() -> None:
     from mlops_cdk.app import foundation, registry
     from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 from mlops_cdk.config import load_environments
@@ -151,3 +152,104 @@ def test_preflight_checks_every_package_model_of_the_service(aws: dict[str, Any]
     (result,) = preflight.package_checks(config, clients, target)
     assert result.check == "churn package churn-pkg-v1"
     assert result.passed, result.detail
+
+
+# --- each call's errors are its own: S3's and ECR's are never the package's ---------------------
+
+
+def test_a_missing_bucket_is_not_a_missing_package(aws: dict[str, Any]) -> None:
+    """S3 answers NoSuchBucket "The specified bucket does not exist": the line names
+    ListObjectsV2 and the code, not the (registered) package."""
+    missing = "stage-artifacts-gone"
+    arn = register(aws, "Approved", data=ARTIFACT.replace(BUCKET, missing))
+    passed, detail = check_package(
+        aws["sagemaker"],
+        aws["ecr"],
+        aws["s3"],
+        arn=arn,
+        account=ACCOUNT,
+        repository=REPOSITORY,
+        bucket=missing,
+        model_prefix=PREFIX,
+    )
+    assert not passed
+    assert detail == (
+        f"{arn} artifact {ARTIFACT.replace(BUCKET, missing)}: ListObjectsV2 failed: "
+        "NoSuchBucket: The specified bucket does not exist"
+    )
+
+
+def _failing(client: Any, event: str, error: Exception) -> None:
+    """``client``'s call ``event`` (moto-backed otherwise) raises ``error``."""
+
+    def fail(**_: Any) -> None:
+        raise error
+
+    client.meta.events.register(f"before-call.{event}", fail)
+
+
+@pytest.mark.parametrize(
+    ("client", "event", "error", "expected"),
+    [
+        (
+            "s3",
+            "s3.ListObjectsV2",
+            ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "L"),
+            f"artifact {ARTIFACT}: ListObjectsV2 failed: AccessDenied: Access Denied",
+        ),
+        (
+            "s3",
+            "s3.ListObjectsV2",
+            EndpointConnectionError(endpoint_url="https://s3.eu-west-1.amazonaws.com"),
+            f"artifact {ARTIFACT}: ListObjectsV2 failed: EndpointConnectionError: Could not "
+            'connect to the endpoint URL: "https://s3.eu-west-1.amazonaws.com"',
+        ),
+        (
+            "ecr",
+            "ecr.DescribeImages",
+            EndpointConnectionError(endpoint_url="https://api.ecr.eu-west-1.amazonaws.com"),
+            f"image {IMAGE}: DescribeImages failed: EndpointConnectionError: Could not connect "
+            'to the endpoint URL: "https://api.ecr.eu-west-1.amazonaws.com"',
+        ),
+        (
+            "ecr",
+            "ecr.DescribeImages",
+            ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "D"),
+            f"image {IMAGE}: DescribeImages failed: AccessDeniedException: no",
+        ),
+    ],
+)
+def test_s3_and_ecr_errors_name_their_call_and_code(
+    aws: dict[str, Any], client: str, event: str, error: Exception, expected: str
+) -> None:
+    arn = register(aws, "Approved")
+    _failing(aws[client], event, error)
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert detail == f"{arn} {expected}"
+
+
+def test_a_missing_version_names_describe_model_package_and_the_code(
+    aws: dict[str, Any],
+) -> None:
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert detail == (
+        f"{arn} not found (DescribeModelPackage failed: ValidationException: Model package "
+        f"{arn} not found): register it, or correct the model's version"
+    )
+
+
+def test_describe_model_package_errors_are_its_own(aws: dict[str, Any]) -> None:
+    arn = register(aws, "Approved")
+    denied = ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "the version does not exist"}},
+        "DescribeModelPackage",
+    )
+    _failing(aws["sagemaker"], "sagemaker.DescribeModelPackage", denied)
+    passed, detail = check(aws, arn)
+    assert not passed  # matched on the code: not taken for a missing version by its text
+    assert detail == (
+        f"{arn}: DescribeModelPackage failed: AccessDeniedException: the version does not exist"
+    )

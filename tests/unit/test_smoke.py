@@ -770,6 +770,36 @@ def test_bad_timeout_is_a_usage_error(
     assert "--timeout-seconds" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("endpoint")
+@pytest.mark.parametrize("value", ["nan", "inf", "Infinity", "NaN"])
+def test_a_timeout_that_is_not_finite_is_a_usage_error(
+    value: str, run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # nan: ``waited >= nan`` is never true, so the wait for a Creating endpoint never ended
+    assert run_main("--timeout-seconds", value) == 2
+    captured = capsys.readouterr()
+    assert (
+        f"error: argument --timeout-seconds: {value!r} must be a finite number >= 0" in captured.err
+    )
+    assert captured.out == ""
+
+
+@pytest.mark.usefixtures("endpoint")
+@pytest.mark.parametrize(
+    "option", ["--role-arn", "--endpoint-name", "--stack-name", "--region", "--service"]
+)
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_option_is_a_usage_error(
+    option: str, value: str, run_main: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not the default: an empty --role-arn ran as the caller's own identity, an empty
+    --endpoint-name, --stack-name or --region tested the default one."""
+    assert run_main(option, value) == 2
+    captured = capsys.readouterr()
+    assert f"error: argument {option}: must not be empty" in captured.err
+    assert captured.out == ""
+
+
 def test_help_lists_the_service_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert smoke.main(["--help"]) == 0
     out = capsys.readouterr().out

@@ -337,6 +337,29 @@ def test_cli_usage_errors_exit_2(
     assert capsys.readouterr().err.startswith(message)
 
 
+@pytest.mark.parametrize(
+    "flag", ["--requests-per-month", "--request-kb", "--bucket-gb", "--pipeline-runs-per-month"]
+)
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "Infinity", "many"])
+def test_cli_an_assumption_must_be_a_finite_number_at_least_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    """As the price file requires of a price: a negative, nan or inf volume printed a
+    negative or nan total."""
+    assembly = write_assembly(
+        tmp_path, {"test-svc": service_template(), "test-Foundation": FOUNDATION}
+    )
+    assert main([str(assembly), f"{flag}={value}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.splitlines()
+    reason = "is not a number" if value == "many" else "must be a finite number >= 0"
+    assert err == [
+        f"cost: argument {flag}: {value!r} {reason} (python -m mlops_tools.cost --help lists "
+        "the options)"
+    ]
+
+
 def test_cli_an_environment_agnostic_stack_cannot_be_priced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from mlops_tools.review.assembly import (
     Acknowledgement,
     AssemblyError,
     read_assembly,
+    read_top_level_stacks,
 )
 
 
@@ -91,3 +93,49 @@ def test_reads_environments_stacks_templates_and_acknowledgements(tmp_path: Path
 def test_a_missing_assembly_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AssemblyError, match=r"cannot read .*manifest\.json"):
         read_assembly(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "found"), [("[]", "an array"), ('"x"', "a string"), ("null", "null")]
+)
+def test_a_manifest_that_is_not_a_json_object_is_one_clear_error(
+    tmp_path: Path, content: str, found: str
+) -> None:
+    (tmp_path / "manifest.json").write_text(content)
+    with pytest.raises(AssemblyError) as raised:
+        read_assembly(tmp_path)
+    assert str(raised.value) == (
+        f"cannot read {tmp_path / 'manifest.json'}: it is {found}, not a JSON object"
+    )
+
+
+def test_a_template_that_is_not_a_json_object_names_the_file(tmp_path: Path) -> None:
+    write(
+        tmp_path / "manifest.json",
+        {
+            "artifacts": {
+                "dev-Foundation": {
+                    "type": "aws:cloudformation:stack",
+                    "properties": {"templateFile": "dev-Foundation.template.json"},
+                }
+            }
+        },
+    )
+    (tmp_path / "dev-Foundation.template.json").write_text("[1]")
+    with pytest.raises(AssemblyError, match=r"dev-Foundation\.template\.json: it is an array"):
+        read_top_level_stacks(tmp_path)
+
+
+@pytest.mark.parametrize("tool", ["mlops_tools.cost", "mlops_tools.inventory"])
+def test_the_tools_say_it_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tool: str
+) -> None:
+    (tmp_path / "manifest.json").write_text("[]")
+    main = importlib.import_module(f"{tool}.cli").main
+    assert main([str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"{tool.rsplit('.', 1)[1]}: cannot read {tmp_path / 'manifest.json'}: it is an array, "
+        "not a JSON object"
+    ]
