@@ -104,7 +104,10 @@ def main(argv: list[str]) -> int:
         for number, (label, event, expected) in enumerate(_scenario(alarm), start=1):
             logs = io.StringIO()
             with contextlib.redirect_stdout(logs):
-                result = retrain.handler(event, None)
+                try:
+                    result = retrain.handler(event, None)
+                except retrain.MalformedEventError as err:  # raised: retried, then the queue
+                    result = {"decision": "rejected", "reason": f"raised: {err}"}
             detail = result.get("pipeline_execution_arn") or result.get("reason", "")
             mark = "ok" if result["decision"] == expected else f"UNEXPECTED (want {expected})"
             mismatches += result["decision"] != expected

@@ -72,6 +72,7 @@ __all__ = [
     "PSI_METRIC",
     "RECORDS_METRIC",
     "SHARE_METRIC",
+    "UNREADABLE_SHARE",
     "DriftCheck",
     "DriftSpec",
 ]
@@ -86,6 +87,8 @@ RECORDS_METRIC = DRIFT_RECORDS_METRIC
 MALFORMED_METRIC = DRIFT_MALFORMED_METRIC
 BASELINE_METRIC = DRIFT_BASELINE_METRIC
 CONTENT_TYPES = DRIFT_CONTENT_TYPES
+# The capture alarm fires when at least this share of a window's captured lines is unreadable.
+UNREADABLE_SHARE = 0.5
 
 
 class DriftCheck(FunctionParts, Construct):
@@ -99,7 +102,8 @@ class DriftCheck(FunctionParts, Construct):
     failure queue, ``alarm`` (share of drifted features at least
     ``spec.drifted_share_threshold``; missing data ignored), ``baseline_alarm`` (the baseline
     could not be read), ``heartbeat_alarm`` (no run completed for ``heartbeat``, default two
-    periods) and ``watch`` (:class:`~mlops_cdk.constructs.watch.FailureWatch`:
+    periods), ``capture_alarm`` (at least :data:`UNREADABLE_SHARE` of the window's captured
+    lines could not be read) and ``watch`` (:class:`~mlops_cdk.constructs.watch.FailureWatch`:
     records in the failure queue, function errors); ``alarms`` lists them all.
 
     ``role_path`` must be a path the key policy admits (the function and the schedule decrypt
@@ -292,6 +296,7 @@ class DriftCheck(FunctionParts, Construct):
     def _alarms(self, threshold: float) -> None:
         self._drift_alarms(threshold)
         self.heartbeat_alarm = self._heartbeat_alarm()
+        self.capture_alarm = self._capture_alarm()
 
     def _heartbeat_alarm(self) -> cloudwatch.Alarm:
         # BaselineUnavailable (0 or 1) is published by every run that completes, whatever the
@@ -313,6 +318,35 @@ class DriftCheck(FunctionParts, Construct):
             datapoints_to_alarm=hours,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+
+    def _capture_alarm(self) -> cloudwatch.Alarm:
+        # A run that cannot read the capture completes (every line malformed is counted, not
+        # raised), so neither the heartbeat nor the watch fires, and the drift alarm ignores the
+        # missing share: clients sending a content type the check does not parse would leave it
+        # blind. The share of the window's lines it could not read; 0 when it read none.
+        # Metric math's IF ("Metric math syntax and functions", CloudWatch User Guide,
+        # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+        share = cloudwatch.MathExpression(
+            expression="IF(malformed + used > 0, malformed / (malformed + used), 0)",
+            using_metrics={
+                "malformed": self.metric(MALFORMED_METRIC),
+                "used": self.metric(RECORDS_METRIC),
+            },
+            period=self.every,
+            label="Share of captured lines the drift check could not read",
+        )
+        return share.create_alarm(
+            self,
+            "CaptureAlarm",
+            alarm_description=f"Drift check of {self.endpoint_name}: at least "
+            f"{UNREADABLE_SHARE:.0%} of the window's captured requests could not be read as "
+            "rows of the baseline's features (the run's log shows the first one); drift is not "
+            "checked on them",
+            threshold=UNREADABLE_SHARE,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
     def _drift_alarms(self, threshold: float) -> None:
@@ -342,8 +376,15 @@ class DriftCheck(FunctionParts, Construct):
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
-        """Every alarm of the check: drift, baseline, heartbeat, then the watch's."""
-        return [self.alarm, self.baseline_alarm, self.heartbeat_alarm, *self.watch.alarms]
+        """Every alarm of the check: drift, baseline, heartbeat, unreadable capture, then the
+        watch's."""
+        return [
+            self.alarm,
+            self.baseline_alarm,
+            self.heartbeat_alarm,
+            self.capture_alarm,
+            *self.watch.alarms,
+        ]
 
     def _acknowledge(self) -> None:
         acknowledge_wildcard_resource(

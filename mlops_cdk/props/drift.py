@@ -105,7 +105,8 @@ class DriftSpec:
     drifted_share_threshold: Annotated[float, Gt(0), Le(1), NUMBER] = 0.3
     """The drift alarm fires when at least this share of features drifted."""
     content_type: Literal["text/csv", "application/json"] = "text/csv"
-    """How the endpoint's request payloads are parsed."""
+    """How request payloads captured as BASE64 (a content type other than text/csv and
+    application/json) are parsed; a request captured as CSV or JSON is parsed as such."""
     heartbeat_hours: Annotated[int, Ge(1), Le(MAX_HEARTBEAT_HOURS), NUMBER] | None = None
     """The heartbeat alarm fires when no run completed for this many hours (default: two
     periods of the schedule; at least one period)."""

@@ -353,3 +353,147 @@ def test_configuration_errors_raise(
 def test_capture_prefix_without_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAPTURE_PREFIX", "data-capture/churn")
     assert drift.load_settings().capture_prefix == CAPTURE_PREFIX
+
+
+# --- each record parsed as it was captured; lines that cannot be rows -------------------------
+
+
+def b64_line(payload: str, observed: str) -> str:
+    """A record captured as BASE64 (a content type the endpoint config does not list)."""
+    return capture_line(payload, observed, "BASE64")
+
+
+@pytest.mark.parametrize("content_type", ["text/csv", "application/json"])
+def test_each_record_is_parsed_as_its_capture_says(
+    aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch, content_type: str
+) -> None:
+    s3, cloudwatch = aws
+    baseline = put_baseline(s3, training_rows())
+    monkeypatch.setenv("CONTENT_TYPE", content_type)
+    rows = training_rows(200, seed=9)
+
+    def as_json(r: tuple[float, float, str]) -> str:
+        return json.dumps(dict(zip(COLUMNS, r, strict=True)))
+
+    fallback = csv_payload if content_type == "text/csv" else as_json
+    lines = (
+        [capture_line(csv_payload(r)) for r in rows[:50]]
+        + [capture_line(as_json(r), "application/json", "JSON") for r in rows[50:100]]
+        + [b64_line(as_json(r), "Application/JSON; charset=utf-8") for r in rows[100:130]]
+        + [b64_line(csv_payload(r), "text/csv;charset=utf-8") for r in rows[130:160]]
+        # Another content type: its base64 payload is read as CONTENT_TYPE says.
+        + [b64_line(fallback(r), "application/octet-stream") for r in rows[160:]]
+    )
+    put_capture(s3, capture_key("champion", HOURS[1]), lines)
+
+    result = drift.handler({}, None)
+
+    assert (result["records"], result["malformed"]) == (200, 0)
+    for index, name in enumerate(COLUMNS):
+        acc = ds.accumulator(baseline.features[name])
+        for row in rows:
+            acc.add(row[index])
+        assert metric(cloudwatch, "PSI", name) == pytest.approx(acc.psi())
+    assert result["drifted"] == []
+
+
+def test_payload_text_says_the_media_type() -> None:
+    payload = '{"tenure": 1}'
+    assert drift.payload_text(capture_line(payload, "text/csv", "JSON").encode(), "text/csv") == (
+        payload,
+        "application/json",
+    )
+    observed = b64_line(payload, " application/json ; charset=UTF-8").encode()
+    assert drift.payload_text(observed, "text/csv") == (payload, "application/json")
+    other = b64_line("1,2,x", "application/x-npy").encode()
+    assert drift.payload_text(other, "text/csv") == ("1,2,x", "text/csv")
+
+
+@pytest.mark.parametrize(
+    "make_payload",
+    [
+        lambda r: json.dumps({"inputs": [[r[0], r[1], r[2]]]}),  # TF Serving's columnar format
+        lambda r: json.dumps({"data": dict(zip(COLUMNS, r, strict=True))}),
+        lambda r: json.dumps({"instances": [{"Tenure": r[0], "Charges": r[1]}]}),
+    ],
+)
+def test_json_object_without_a_baseline_column_is_malformed(
+    aws: tuple[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    make_payload: Callable[[tuple[float, float, str]], str],
+) -> None:
+    s3, cloudwatch = aws
+    put_baseline(s3, training_rows())
+    monkeypatch.setenv("CONTENT_TYPE", "application/json")
+    rows = training_rows(60, seed=10)
+    # Some columns missing is a legal row: those features count as missing.
+    partial = [json.dumps({"tenure": r[0], "plan": r[2]}) for r in rows]
+    lines = [capture_line(p, "application/json", "JSON") for p in partial]
+    lines += [capture_line(make_payload(r), "application/json", "JSON") for r in rows]
+    put_capture(s3, capture_key("champion", HOURS[1]), lines)
+
+    result = drift.handler({}, None)
+
+    assert (result["records"], result["malformed"]) == (60, 60)
+    assert metric(cloudwatch, "MalformedRecords") == 60
+
+
+def test_oversized_csv_field_and_deeply_nested_json_are_malformed_lines(
+    aws: tuple[Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, cloudwatch = aws
+    put_baseline(s3, training_rows())
+    good = [capture_line(csv_payload(r)) for r in training_rows(80, seed=11)]
+    deep = "[" * 100_000 + "]" * 100_000
+    bad = [
+        capture_line('1,2,"' + "x" * 200_000 + '"'),  # over csv.field_size_limit() (128 KiB)
+        capture_line(deep, "application/json", "JSON"),
+        deep,  # the capture line itself
+        capture_line(json.dumps({"tenure": 10**400, "plan": "pro"}), "application/json", "JSON"),
+    ]
+    put_capture(s3, capture_key("champion", HOURS[1]), good[:40] + bad + good[40:])
+
+    result = drift.handler({}, None)  # no exception
+
+    # The last bad line is a row: its 400-digit tenure is beyond the float range, so missing.
+    assert (result["status"], result["records"], result["malformed"]) == ("checked", 81, 3)
+    assert metric(cloudwatch, "MalformedRecords") == 3
+    with pytest.raises(drift.MalformedError, match="CSV payload cannot be read"):
+        drift.csv_rows('1,2,"' + "x" * 200_000 + '"', 3)
+    with pytest.raises(drift.MalformedError, match="not JSON"):
+        drift.json_rows(deep, COLUMNS)
+    assert [line["level"] for line in logs(capsys)] == ["warning", "info"]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "infinity"])
+def test_a_non_finite_psi_threshold_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PSI_THRESHOLD", value)
+    with pytest.raises(drift.ConfigError, match="PSI_THRESHOLD must be a finite number"):
+        drift.load_settings()
+
+
+def test_a_window_of_only_malformed_lines_is_an_error_not_a_quiet_window(
+    aws: tuple[Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    s3, cloudwatch = aws
+    put_baseline(s3, training_rows())
+    two_values = [capture_line(f"{r[0]},{r[1]}") for r in training_rows(70, seed=12)]
+    put_capture(s3, capture_key("champion", HOURS[1]), two_values)
+
+    result = drift.handler({}, None)  # no exception: the next run would fail the same way
+
+    assert (result["status"], result["records"], result["malformed"]) == (
+        "unreadable_capture",
+        0,
+        70,
+    )
+    assert metric(cloudwatch, "RecordsUsed") == 0
+    assert metric(cloudwatch, "MalformedRecords") == 70
+    assert metric(cloudwatch, "BaselineUnavailable") == 0
+    assert metric(cloudwatch, "DriftedFeatureShare") is None
+    warning, summary = logs(capsys)
+    assert warning["level"] == "warning"
+    assert (summary["level"], summary["status"]) == ("error", "unreadable_capture")
+    assert "every captured line in the window was malformed" in summary["message"]

@@ -94,6 +94,13 @@ def test_parse_number_and_category() -> None:
     assert ds.category(None) is None
 
 
+def test_an_integer_beyond_the_float_range_is_missing_not_a_crash() -> None:
+    # json.loads reads a 400-digit number as an int, which float() refuses (OverflowError).
+    assert ds.parse_number(10**400) is None
+    assert ds.parse_number(-(10**400)) is None
+    assert ds.parse_number(2**53) == 2.0**53
+
+
 # --- PSI against numpy -----------------------------------------------------------------------
 
 

@@ -343,6 +343,8 @@ def test_regression_and_multiclass_problems(
         ("DIMENSIONS", "{", "DIMENSIONS is not JSON"),
         ("WINDOW_HOURS", "0", "WINDOW_HOURS must be >= 1"),
         ("THRESHOLD", "high", "THRESHOLD must be a float"),
+        ("THRESHOLD", "nan", "THRESHOLD must be a finite number"),
+        ("THRESHOLD", "inf", "THRESHOLD must be a finite number"),
         ("BUCKET", "", "BUCKET is required"),
     ],
 )
@@ -380,3 +382,159 @@ def test_metric_names_match_the_props() -> None:
         quality.MALFORMED_METRIC,
     ) == props.COUNT_METRICS
     assert {k: tuple(v) for k, v in quality.PROBLEMS.items()} == props.PROBLEM_METRICS
+
+
+# --- responses, labels and values that used to be misread or crash the run -------------------
+
+
+def prediction(response: Any, problem: str) -> Any:
+    """The prediction the check reads from a captured JSON response."""
+    return quality.parse_prediction(json.loads(capture("e", json.dumps(response))), problem)
+
+
+@pytest.mark.parametrize(
+    ("response", "problem", "expected"),
+    [
+        # SageMaker Autopilot: probability is that of predicted_label, not of class 1.
+        ({"predictions": [{"predicted_label": "0", "probability": 0.9}]}, "binary", 0.1),
+        ({"predicted_label": "1", "probability": 0.8}, "binary", 0.8),
+        ({"predicted_label": 1.0, "probability": 0.8}, "binary", 0.8),
+        ({"predicted_label": "gold", "probability": 0.6}, "multiclass", "gold"),
+        ({"predicted_label": "2", "probability": 0.6}, "multiclass", "2"),
+        ({"predicted_label": 3.5, "probability": 0.6}, "regression", 3.5),
+        (
+            {"predicted_label": "0", "probabilities": [0.3, 0.7], "labels": ["1", "0"]},
+            "binary",
+            0.3,
+        ),
+        (
+            {
+                "predicted_label": "b",
+                "probability": 0.5,
+                "probabilities": [0.2, 0.5, 0.3],
+                "labels": ["a", "b", "c"],
+            },
+            "multiclass",
+            "b",
+        ),
+        # Otherwise the key order is kept: a key before "probability" wins.
+        ({"score": 0.3, "predicted_label": 1, "probability": 0.9}, "binary", 0.3),
+        ({"probability": 0.9}, "binary", 0.9),
+        ({"predicted_label": "1"}, "binary", 1.0),
+    ],
+)
+def test_predicted_label_with_its_probability(response: Any, problem: str, expected: Any) -> None:
+    assert prediction(response, problem) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"predicted_label": "yes", "probability": 0.9},  # binary labels are 0/1
+        {"predicted_label": "1", "probability": 1.5},
+        {"predicted_label": "1", "probabilities": [0.5], "labels": ["0", "1"]},
+        {"predicted_label": "1", "probabilities": [0.5, 0.5], "labels": ["0", "0"]},
+    ],
+)
+def test_unreadable_predicted_label_responses_are_malformed(response: Any) -> None:
+    with pytest.raises(quality.MalformedError):
+        prediction(response, "binary")
+
+
+def test_autopilot_binary_responses_score_a_perfect_model_perfectly(aws: tuple[Any, Any]) -> None:
+    s3, cloudwatch = aws
+    truth = [i % 2 for i in range(10)]
+    responses = [{"predictions": [{"predicted_label": str(t), "probability": 0.9}]} for t in truth]
+    put_lines(
+        s3,
+        capture_key("champion", 2),
+        [capture(f"e{i}", json.dumps(r), inference_id=f"a{i}") for i, r in enumerate(responses)],
+    )
+    put_lines(
+        s3,
+        label_key(2),
+        [json.dumps({"inference_id": f"a{i}", "label": t}) for i, t in enumerate(truth)],
+    )
+    result = quality.handler({}, None)
+    assert result["scores"] == {"auc": 1.0, "accuracy": 1.0, "f1": 1.0}
+    assert published(cloudwatch)["Accuracy"] == 1.0
+
+
+def test_a_decimal_string_with_an_integer_value_is_that_class() -> None:
+    def label(raw: Any) -> Any:
+        return quality.typed(raw, "multiclass", "label")
+
+    assert label("1.0") == label(1) == label(1.0) == label("1") == label(" 1.00 ") == "1"
+    assert label("-2.0") == label(-2) == "-2"
+    assert label("-0.0") == label(0) == "0"
+    assert label("+3") == "3"
+    for other in ("1.5", "gold", "1.0.0", "0x1", "1_0", "inf", "nan"):
+        assert label(other) == other
+
+
+def test_multiclass_label_1_0_matches_prediction_1(
+    aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3, _ = aws
+    monkeypatch.setenv("PROBLEM", "multiclass")
+    monkeypatch.setenv("METRICS", "accuracy")
+    put_lines(
+        s3,
+        capture_key("champion", 2),
+        [capture(f"e{i}", "1", inference_id=f"m{i}", encoding="CSV") for i in range(5)],
+    )
+    put_lines(
+        s3, label_key(2), [json.dumps({"inference_id": f"m{i}", "label": "1.0"}) for i in range(5)]
+    )
+    assert quality.handler({}, None)["scores"] == {"accuracy": 1.0}
+
+
+def test_deeply_nested_and_oversized_lines_are_malformed_not_raised(aws: tuple[Any, Any]) -> None:
+    s3, _ = aws
+    deep = "[" * 100_000 + "]" * 100_000
+    put_lines(
+        s3,
+        capture_key("champion", 2),
+        [
+            deep,  # no ids: parsed, and nested too deeply
+            capture("e-deep", deep, inference_id="deep"),
+            capture("e-big", json.dumps({"score": 10**400}), inference_id="big"),
+        ]
+        + [capture(f"e{i}", "0.8", inference_id=f"ok-{i}") for i in range(5)],
+    )
+    put_lines(
+        s3,
+        label_key(2),
+        [deep, json.dumps({"inference_id": "huge", "label": 10**400})]
+        + [json.dumps({"inference_id": i, "label": 1}) for i in ("deep", "big")]
+        + [json.dumps({"inference_id": f"ok-{i}", "label": 1}) for i in range(5)],
+    )
+
+    result = quality.handler({}, None)
+
+    assert (result["status"], result["matched"]) == ("checked", 5)
+    assert (result["malformed_labels"], result["malformed_captures"]) == (2, 3)
+    with pytest.raises(quality.MalformedError):
+        quality.parse_label(deep.encode(), "binary")
+
+
+def test_a_blown_up_regression_model_publishes_the_largest_value_cloudwatch_takes(
+    aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3, cloudwatch = aws
+    monkeypatch.setenv("PROBLEM", "regression")
+    monkeypatch.setenv("METRICS", "rmse,mae")
+    put_lines(
+        s3,
+        capture_key("champion", 2),
+        [capture(f"e{i}", "1e200", inference_id=f"r{i}", encoding="CSV") for i in range(5)],
+    )
+    put_lines(
+        s3, label_key(2), [json.dumps({"inference_id": f"r{i}", "label": 0}) for i in range(5)]
+    )
+
+    result = quality.handler({}, None)
+
+    assert result["scores"] == pytest.approx({"rmse": 1e200, "mae": 1e200})
+    values = published(cloudwatch)
+    assert values["RMSE"] == values["MAE"] == qm.CLOUDWATCH_MAX

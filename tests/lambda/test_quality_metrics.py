@@ -154,3 +154,21 @@ def test_wrong_inputs_are_refused() -> None:
         qm.rmse([], [])
     with pytest.raises(ValueError, match="binary or macro"):
         qm.precision_recall_f1([1], [1], average="micro")
+
+
+def test_huge_errors_give_huge_values_not_overflow_errors() -> None:
+    assert qm.rmse([0.0], [1e200]) == 1e200
+    assert qm.rmse([0.0, 0.0, 1.0], [1e200, -1e200, 1.0]) == pytest.approx(1e200 * math.sqrt(2 / 3))
+    assert qm.rmse([-1.7e308], [1.7e308]) == math.inf  # the error itself is beyond a float
+    assert qm.compute("regression", ["rmse"], [0.0], [1e300]) == {"rmse": 1e300}
+
+
+def test_publishable_values_are_within_cloudwatch_range() -> None:
+    assert qm.CLOUDWATCH_MAX == 2.0**359
+    for value in (0.0, 0.5, -3.0, 1e100, qm.CLOUDWATCH_MAX, qm.CLOUDWATCH_MIN):
+        assert qm.publishable(value) == value
+    assert qm.publishable(1e200) == qm.publishable(math.inf) == qm.CLOUDWATCH_MAX
+    assert qm.publishable(-math.inf) == -qm.CLOUDWATCH_MAX
+    assert qm.publishable(1e-200) == qm.publishable(-1e-200) == 0.0
+    with pytest.raises(ValueError, match="NaN"):
+        qm.publishable(math.nan)

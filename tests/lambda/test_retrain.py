@@ -192,7 +192,9 @@ def test_non_alarm_states_are_ignored(
     assert (line["decision"], line["level"]) == ("ignored", "info")
 
 
-# 4. Malformed events are rejected with exactly one error line and no SageMaker call.
+# 4. Malformed events are rejected with exactly one error line and no SageMaker call, then
+# raised: only alarm actions invoke the function, so Lambda's retries and the on-failure queue
+# (alarmed) must tell someone that their contract changed.
 MALFORMED: list[Any] = [
     None,
     "ALARM",
@@ -216,9 +218,9 @@ MALFORMED: list[Any] = [
 def test_malformed_events_are_rejected(event: Any, sagemaker: Any, read_logs: Logs) -> None:
     calls = capture_params(retrain._sagemaker(), "StartPipelineExecution")
 
-    result = retrain.handler(event, None)
+    with pytest.raises(retrain.MalformedEventError):
+        retrain.handler(event, None)
 
-    assert result["decision"] == "rejected"
     assert calls == []
     assert executions(sagemaker) == []
     line = only(read_logs())
@@ -230,9 +232,10 @@ def test_rejected_does_not_need_configuration(
     monkeypatch: pytest.MonkeyPatch, read_logs: Logs
 ) -> None:
     monkeypatch.setenv("RETRAIN_MODE", "bogus")
-    result = retrain.handler({"alarmData": {}}, None)
-    assert result["decision"] == "rejected"
-    assert only(read_logs())["mode"] == "bogus"
+    with pytest.raises(retrain.MalformedEventError, match="alarmName"):
+        retrain.handler({"alarmData": {}}, None)
+    line = only(read_logs())
+    assert (line["decision"], line["mode"]) == ("rejected", "bogus")
 
 
 # 5. SageMaker errors are logged as "failed" and re-raised (async retry / on-failure dest).
@@ -254,6 +257,8 @@ def test_throttling_is_raised_and_logged(make_event: Event, read_logs: Logs) -> 
     stubber.add_client_error(
         "start_pipeline_execution", service_error_code="ThrottlingException", http_status_code=400
     )
+    # After a failed start the function looks again: still no run, so the error is raised.
+    stubber.add_response("list_pipeline_executions", {"PipelineExecutionSummaries": []})
 
     with pytest.raises(ClientError) as excinfo:
         retrain.handler(make_event("ALARM"), None)
@@ -405,17 +410,77 @@ def test_concurrent_invocations_send_the_same_token(
     assert len(tokens) == 2
 
 
-def test_token_is_deterministic_per_pipeline_alarm_and_window() -> None:
-    token = retrain.request_token("p", "a", 7)
-    assert token == retrain.request_token("p", "a", 7)
+def test_token_is_deterministic_per_pipeline_and_window() -> None:
+    token = retrain.request_token("p", 7)
+    assert token == retrain.request_token("p", 7)
     assert 32 <= len(token) <= 128
-    others = {
-        retrain.request_token("p", "a", 8),
-        retrain.request_token("p", "b", 7),
-        retrain.request_token("q", "a", 7),
-    }
+    others = {retrain.request_token("p", 8), retrain.request_token("q", 7)}
     assert token not in others
-    assert len(others) == 3
+    assert len(others) == 2
+
+
+@pytest.mark.usefixtures("pipeline")
+def test_different_alarms_in_one_window_send_the_same_token(
+    clock: Clock, make_event: Event
+) -> None:
+    # Drift and quality alarms firing together: both pass the list check before either starts.
+    client = retrain._sagemaker()
+    starts = capture_params(client, "StartPipelineExecution")
+    barrier = threading.Barrier(2, timeout=10)
+
+    def both_listed(**_: Any) -> None:
+        barrier.wait()
+
+    client.meta.events.register("after-call.sagemaker.ListPipelineExecutions", both_listed)
+    threads = [
+        threading.Thread(target=retrain.handler, args=(make_event(name=name), None))
+        for name in ("svc-Drift-Alarm", "svc-Quality-Accuracy")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    client.meta.events.unregister("after-call.sagemaker.ListPipelineExecutions", both_listed)
+
+    assert len(starts) == 2
+    alarms = {
+        p["Value"] for s in starts for p in s["PipelineParameters"] if p["Name"] == "AlarmName"
+    }
+    assert alarms == {"svc-Drift-Alarm", "svc-Quality-Accuracy"}
+    # moto does not deduplicate tokens: SageMaker's idempotency is asserted on the token.
+    assert starts[0]["ClientRequestToken"] == starts[1]["ClientRequestToken"]
+    window = int(clock.now.timestamp()) // COOLDOWN
+    assert starts[0]["ClientRequestToken"] == retrain.request_token(PIPELINE_NAME, window)
+
+
+def test_failed_start_is_a_duplicate_when_a_run_now_blocks(
+    clock: Clock, make_event: Event, read_logs: Logs
+) -> None:
+    # The concurrent invocation won: its run shows up when the function looks again.
+    _, stubber = stubbed_client()
+    arn = f"{PIPELINE_ARN}/execution/concurrent"
+    stubber.add_response("list_pipeline_executions", {"PipelineExecutionSummaries": []})
+    stubber.add_client_error("start_pipeline_execution", service_error_code="ValidationException")
+    stubber.add_response(
+        "list_pipeline_executions",
+        {
+            "PipelineExecutionSummaries": [
+                {
+                    "PipelineExecutionArn": arn,
+                    "PipelineExecutionStatus": "Executing",
+                    "StartTime": clock.now,
+                }
+            ]
+        },
+    )
+
+    result = retrain.handler(make_event("ALARM"), None)
+
+    stubber.assert_no_pending_responses()
+    assert (result["decision"], result["pipeline_execution_arn"]) == ("duplicate", arn)
+    line = only(read_logs())
+    assert (line["decision"], line["level"]) == ("duplicate", "info")
+    assert "ValidationException" in line["reason"]
 
 
 def test_token_changes_only_at_window_boundary(clock: Clock, make_event: Event) -> None:
@@ -565,7 +630,8 @@ def test_log_lines_are_emf(
     retrain.handler(make_event("ALARM"), None)
     retrain.handler(make_event("ALARM"), None)
     retrain.handler(make_event("OK"), None)
-    retrain.handler({"nope": 1}, None)
+    with pytest.raises(retrain.MalformedEventError):
+        retrain.handler({"nope": 1}, None)
 
     lines = read_logs()
     assert [line["decision"] for line in lines] == ["started", "duplicate", "ignored", "rejected"]

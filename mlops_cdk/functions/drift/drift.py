@@ -6,7 +6,9 @@ objects ``<capture prefix><endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl``, one
 line: ``{"captureData": {"endpointInput": {"observedContentType", "mode", "data", "encoding"},
 "endpointOutput": {...}}, "eventMetadata": {"eventId", "inferenceTime"}, "eventVersion"}``.
 ``encoding`` is ``CSV`` or ``JSON`` for the content types the endpoint config lists
-(``CaptureContentTypeHeader``) and ``BASE64`` otherwise.
+(``CaptureContentTypeHeader``) and ``BASE64`` otherwise. Each request is parsed as what it was
+captured as: CSV or JSON, a BASE64 one by its ``observedContentType`` when that is text/csv or
+application/json, else as ``CONTENT_TYPE`` says.
 
 The window is the last ``WINDOW_HOURS`` whole hours before the current hour (the current hour's
 files are still being written). Objects are streamed line by line, so memory stays bounded by
@@ -22,6 +24,7 @@ import binascii
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,6 +105,8 @@ def _number(name: str, kind: type[int] | type[float], low: float) -> Any:
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf" too; "nan" < low is False
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < low:
         raise ConfigError(f"{name} must be >= {low}, got {raw!r}")
     return value
@@ -170,32 +175,52 @@ def capture_keys(s3: Any, settings: Settings, now: datetime) -> Iterator[str]:
 
 
 Row = Sequence[Any] | Mapping[str, Any]
+# What each capture encoding holds: the endpoint config captures text/csv as CSV and
+# application/json as JSON (CaptureContentTypeHeader, mlops_cdk/constructs/endpoint.py), any
+# other content type as BASE64 ("Capture data from real-time endpoint", SageMaker Developer
+# Guide, https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html).
+ENCODING_TYPES = {"CSV": "text/csv", "JSON": "application/json"}
 
 
-def payload_text(line: bytes) -> str:
-    """The request payload of one capture line, decoded."""
+def media_type(content_type: Any) -> str:
+    """The media type of a Content-Type value, without parameters such as ``; charset=utf-8``
+    and in lower case (type and subtype are case-insensitive: RFC 9110, section 8.3.1,
+    https://www.rfc-editor.org/rfc/rfc9110#section-8.3.1)."""
+    return str(content_type or "").split(";", 1)[0].strip().lower()
+
+
+def payload_text(line: bytes, content_type: str) -> tuple[str, str]:
+    """The request payload of one capture line, decoded, and its media type: the record's
+    ``encoding`` (CSV or JSON) says it; a BASE64 record's ``observedContentType`` does when it
+    is text/csv or application/json, else it is ``content_type`` (CONTENT_TYPE)."""
     try:
         record = json.loads(line)
         captured = record["captureData"]["endpointInput"]
         data, encoding = captured["data"], str(captured.get("encoding", "")).upper()
-    except (ValueError, KeyError, TypeError) as err:
+        observed = media_type(captured.get("observedContentType"))
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
+        # RecursionError: CPython's json parser raises it for a document nested too deeply.
         raise MalformedError(f"not a capture record with endpointInput ({err})") from None
     if not isinstance(data, str):
         raise MalformedError("endpointInput.data is not a string")
-    if encoding in ("CSV", "JSON"):
-        return data
+    if encoding in ENCODING_TYPES:
+        return data, ENCODING_TYPES[encoding]
     if encoding == "BASE64":
         try:
-            return base64.b64decode(data, validate=True).decode("utf-8")
+            text = base64.b64decode(data, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as err:
             raise MalformedError(f"endpointInput.data is not base64 UTF-8 ({err})") from None
+        return text, observed if observed in CONTENT_TYPES else content_type
     raise MalformedError(f"unknown endpointInput.encoding {encoding!r}")
 
 
 def csv_rows(text: str, width: int) -> list[Sequence[str]]:
     """Rows of a CSV payload (one per line, no header), each ``width`` values wide."""
     if '"' in text:
-        rows: list[Sequence[str]] = [r for r in csv.reader(io.StringIO(text)) if r]
+        try:
+            rows: list[Sequence[str]] = [r for r in csv.reader(io.StringIO(text)) if r]
+        except csv.Error as err:  # e.g. a field larger than csv.field_size_limit()
+            raise MalformedError(f"CSV payload cannot be read ({err})") from None
     else:
         rows = [line.split(",") for line in text.splitlines() if line.strip()]
     if not rows:
@@ -206,39 +231,49 @@ def csv_rows(text: str, width: int) -> list[Sequence[str]]:
     return rows
 
 
-def json_rows(text: str, width: int) -> list[Row]:
-    """Rows of a JSON payload: an object of feature values, a list of values (in the
-    baseline's column order), a list of either, or ``{"instances": [...]}`` of either
-    (``{"features": [...]}`` items too)."""
+def _json_items(text: str) -> list[Any]:
+    """The row items of a JSON payload (see json_rows)."""
     try:
         document = json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # RecursionError: nested too deeply
         raise MalformedError(f"payload is not JSON ({err})") from None
     if isinstance(document, dict) and isinstance(document.get("instances"), list):
         document = document["instances"]
     if isinstance(document, dict):
-        items: list[Any] = [document]
-    elif (
-        isinstance(document, list)
-        and document
-        and all(isinstance(i, dict | list) for i in document)
-    ):
-        items = document
-    elif isinstance(document, list) and document:
-        items = [document]  # one row of values
-    else:
-        raise MalformedError("JSON payload has no rows")
+        return [document]
+    if isinstance(document, list) and document:
+        if all(isinstance(i, dict | list) for i in document):
+            return document
+        return [document]  # one row of values
+    raise MalformedError("JSON payload has no rows")
+
+
+def json_rows(text: str, columns: Sequence[str]) -> list[Row]:
+    """Rows of a JSON payload: an object of feature values (holding at least one of the
+    baseline's ``columns``), a list of values (in the baseline's column order), a list of
+    either, or ``{"instances": [...]}`` of either (``{"features": [...]}`` items too)."""
     rows: list[Row] = []
-    for item in items:
+    for item in _json_items(text):
         row = (
             item["features"]
             if isinstance(item, dict) and isinstance(item.get("features"), list)
             else item
         )
-        if isinstance(row, list) and len(row) != width:
-            raise MalformedError(f"JSON row has {len(row)} values, the baseline has {width}")
+        if isinstance(row, list) and len(row) != len(columns):
+            raise MalformedError(f"JSON row has {len(row)} values, the baseline has {len(columns)}")
+        if isinstance(row, dict) and not any(name in row for name in columns):
+            # e.g. TF Serving's {"inputs": ...} or {"data": {...}}: not a row of missing values
+            raise MalformedError("JSON object holds none of the baseline's columns")
         rows.append(row)
     return rows
+
+
+def parse_line(line: bytes, content_type: str, columns: Sequence[str]) -> list[Row]:
+    """The rows of one capture line, parsed as what its request was captured as."""
+    text, media = payload_text(line, content_type)
+    if media == "text/csv":
+        return list(csv_rows(text, len(columns)))
+    return json_rows(text, columns)
 
 
 # --- the check -------------------------------------------------------------------------------
@@ -289,9 +324,7 @@ def scan(
 ) -> WindowStats:
     """Stream the window's capture lines into the accumulators."""
     stats = WindowStats()
-    width = len(baseline.columns)
     positions = {name: baseline.columns.index(name) for name in features}
-    to_rows = csv_rows if settings.content_type == "text/csv" else json_rows
     for key in capture_keys(s3, settings, now):
         stats.objects += 1
         body = s3.get_object(Bucket=settings.bucket, Key=key)["Body"]
@@ -299,7 +332,7 @@ def scan(
             if not line.strip():
                 continue
             try:
-                rows = to_rows(payload_text(line), width)
+                rows = parse_line(line, settings.content_type, baseline.columns)
             except MalformedError as err:
                 stats.malformed += 1
                 if stats.sample is None:
@@ -345,6 +378,26 @@ def publish(settings: Settings, metrics: list[dict[str, Any]]) -> None:
         )
 
 
+def _too_few(stats: WindowStats, min_records: int) -> tuple[str, str, str]:
+    """(status, level, message) of a window with fewer than ``min_records`` records: an error
+    when every captured line was malformed (the check is blind, e.g. the wrong content type),
+    else a quiet window."""
+    if stats.records == 0 and stats.malformed > 0:
+        return (
+            "unreadable_capture",
+            "error",
+            f"every captured line in the window was malformed ({stats.malformed}): drift is not "
+            "checked; check the content type and the payload's columns against the baseline "
+            "(the first malformed line is logged above)",
+        )
+    return (
+        "insufficient_records",
+        "info",
+        f"{stats.records} records in the window, fewer than {min_records}: only the record "
+        "count is published",
+    )
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Lambda entry point (an EventBridge Scheduler invocation; the event is not used)."""
     del event
@@ -387,15 +440,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     }
     if stats.records < settings.min_records:
         publish(settings, metrics)
-        _log(
-            "info",
-            f"{stats.records} records in the window, fewer than {settings.min_records}: "
-            "only the record count is published",
-            status="insufficient_records",
-            **summary,
-            **context_fields,
-        )
-        return {"status": "insufficient_records", **summary}
+        status, level, message = _too_few(stats, settings.min_records)
+        _log(level, message, status=status, **summary, **context_fields)
+        return {"status": status, **summary}
 
     scores: dict[str, dict[str, float]] = {}
     for name, acc in features.items():

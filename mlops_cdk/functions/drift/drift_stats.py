@@ -47,12 +47,15 @@ class BaselineError(ValueError):
 
 
 def parse_number(value: Any) -> float | None:
-    """A finite float, or None for a missing value (empty, null, NaN, infinite, non-numeric
-    text). Booleans are not numbers."""
+    """A finite float, or None for a missing value (empty, null, NaN, infinite or beyond the
+    float range, non-numeric text). Booleans are not numbers."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a JSON integer beyond the float range, as "1e400" reads as inf
+            return None
     else:
         text = str(value).strip()
         if not text:

@@ -25,8 +25,13 @@ read).
 Capture layout and record format as in ``functions/drift/drift.py``: the prediction is the
 response (``captureData.endpointOutput``): a number, a string, a one-element list, ``[p0, p1]``
 probabilities (binary: p1), or an object with one of ``predictions``, ``prediction``,
-``score``, ``probability``, ``predicted_label``, ``label`` (unwrapped recursively); a CSV
-response's first value.
+``score``, ``probability``, ``predicted_label``, ``label`` (the first one present, unwrapped
+recursively); a CSV response's first value. An object with ``predicted_label`` and
+``probability`` (the probability of the predicted label, as SageMaker Autopilot writes it),
+and none of the keys before ``probability``, is read as a whole: binary p1 = ``probability``
+when the predicted label is 1, else 1 - ``probability``; multiclass and regression
+``predicted_label``. With ``probabilities`` and ``labels`` lists as well (or instead of
+``probability``), binary takes the probability of label 1, multiclass the most probable label.
 
 The run reads the labels delivered in the last ``WINDOW_HOURS`` whole hours, then the capture
 of the last ``WINDOW_HOURS + LABEL_DELAY_HOURS`` hours (a label arrives after its prediction).
@@ -51,7 +56,13 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-from quality_metrics import BINARY_METRICS, MULTICLASS_METRICS, REGRESSION_METRICS, compute
+from quality_metrics import (
+    BINARY_METRICS,
+    MULTICLASS_METRICS,
+    REGRESSION_METRICS,
+    compute,
+    publishable,
+)
 
 PROBLEMS = {
     "binary": BINARY_METRICS,
@@ -73,10 +84,13 @@ NEW_MATCHED_METRIC = "NewMatchedLabels"
 UNMATCHED_METRIC = "UnmatchedLabels"
 MALFORMED_METRIC = "MalformedRecords"
 PREDICTION_KEYS = ("predictions", "prediction", "score", "probability", "predicted_label", "label")
+_KEYS_BEFORE_PROBABILITY = PREDICTION_KEYS[: PREDICTION_KEYS.index("probability")]
 METRICS_PER_CALL = 500
 _INFERENCE_ID = re.compile(rb'"inferenceId"\s*:\s*"([^"]*)"')
 _EVENT_ID = re.compile(rb'"eventId"\s*:\s*"([^"]*)"')
 SAMPLE_CHARS = 500
+# A decimal number with an integer value: sign, the digits without leading zeros, ".0..."
+_INTEGRAL = re.compile(r"([+-]?)0*([0-9]+?)(?:\.0*)?")
 
 _clients: dict[str, Any] = {}
 
@@ -138,6 +152,8 @@ def _number(name: str, kind: type[int] | type[float], low: float) -> Any:
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf" too; "nan" < low is False
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < low:
         raise ConfigError(f"{name} must be >= {low}, got {raw!r}")
     return value
@@ -248,7 +264,7 @@ def _scalar(text: str, encoding: str) -> Any:
     if encoding == "JSON" or stripped[:1] in ("{", "["):
         try:
             return json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a document nested too deeply
             if encoding == "JSON":
                 raise MalformedError("payload is not JSON") from None
     first = stripped.splitlines()[0].split(",")[0].strip() if stripped else ""
@@ -260,8 +276,53 @@ def _scalar(text: str, encoding: str) -> Any:
         return first
 
 
+def _labelled(value: Mapping[str, Any]) -> bool:
+    """Whether a response object is read by ``_from_labelled``: it holds ``predicted_label``
+    with ``probability`` or with ``probabilities`` and ``labels``, and none of the keys that
+    come before ``probability`` in PREDICTION_KEYS."""
+    if "predicted_label" not in value or any(k in value for k in _KEYS_BEFORE_PROBABILITY):
+        return False
+    lists = isinstance(value.get("probabilities"), list) and isinstance(value.get("labels"), list)
+    return "probability" in value or lists
+
+
+def _from_lists(probabilities: list[Any], labels: list[Any], problem: str) -> Any:
+    """Binary: the probability of label 1; multiclass: the label with the highest one."""
+    if not labels or len(labels) != len(probabilities):
+        raise MalformedError("probabilities and labels are not one per label")
+    numbers = [_number_of(p, "probability") for p in probabilities]
+    if problem == "multiclass":
+        return labels[max(range(len(numbers)), key=numbers.__getitem__)]
+    ones = [n for n, lb in zip(numbers, labels, strict=True) if typed(lb, problem, "label") == 1]
+    if len(ones) != 1:
+        raise MalformedError("labels do not hold class 1 once")
+    return ones[0]
+
+
+def _from_labelled(value: Mapping[str, Any], problem: str) -> Any:
+    """The prediction of a SageMaker Autopilot style response: ``probability`` is the
+    probability of ``predicted_label`` (not of class 1), ``probabilities`` those of ``labels``
+    ("Configure inference output in generated containers", SageMaker Developer Guide,
+    https://docs.aws.amazon.com/sagemaker/latest/dg/autopilot-automate-model-development-container-output.html).
+    Binary: p(class 1); multiclass: the most probable label; regression: predicted_label."""
+    probabilities, labels = value.get("probabilities"), value.get("labels")
+    if problem == "regression":
+        return value["predicted_label"]
+    if isinstance(probabilities, list) and isinstance(labels, list):
+        return _from_lists(probabilities, labels, problem)
+    if problem == "multiclass":
+        return value["predicted_label"]
+    probability = _number_of(value["probability"], "probability")
+    if not 0 <= probability <= 1:
+        raise MalformedError(f"probability {probability!r} is not between 0 and 1")
+    predicted_one = typed(value["predicted_label"], problem, "label") == 1
+    return probability if predicted_one else 1 - probability
+
+
 def _unwrap(value: Any, problem: str) -> Any:
     for _ in range(5):
+        if isinstance(value, Mapping) and _labelled(value):
+            return _from_labelled(value, problem)
         if isinstance(value, Mapping):
             key = next((k for k in PREDICTION_KEYS if k in value), None)
             if key is None:
@@ -281,14 +342,20 @@ def _unwrap(value: Any, problem: str) -> Any:
 
 
 def _class(value: Any) -> str:
-    """A class label as text: 1, 1.0 and "1" are one class."""
+    """A class label as text: 1, 1.0, "1" and "1.0" are one class (a decimal string with an
+    integer value is that integer; other strings are as they are)."""
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, int | float | str) and str(value).strip():
-        return str(value).strip()
-    raise MalformedError(f"{value!r} is not a class label")
+    if not isinstance(value, int | float | str) or not str(value).strip():
+        raise MalformedError(f"{value!r:.100} is not a class label")
+    text = str(value).strip()
+    integral = _INTEGRAL.fullmatch(text)
+    if integral is None:
+        return text
+    sign, digits = integral.groups()
+    return f"-{digits}" if sign == "-" and digits != "0" else digits
 
 
 def _number_of(value: Any, what: str) -> float:
@@ -296,8 +363,8 @@ def _number_of(value: Any, what: str) -> float:
         return float(value)
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise MalformedError(f"{what} {value!r} is not a number") from None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond float range
+        raise MalformedError(f"{what} {value!r:.100} is not a number") from None
     if not math.isfinite(number):
         raise MalformedError(f"{what} {value!r} is not finite")
     return number
@@ -320,7 +387,7 @@ def parse_label(line: bytes, problem: str) -> tuple[str, Any]:
     """(id, label) of one ground-truth line, in our format or Model Monitor's."""
     try:
         record = json.loads(line)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:  # RecursionError: a document nested too deeply
         raise MalformedError(f"not JSON ({err})") from None
     if not isinstance(record, dict):
         raise MalformedError("not a JSON object")
@@ -458,7 +525,7 @@ def _join_object(  # noqa: PLR0917 - the run's state, passed along
         try:
             record = json.loads(line)
             inference, event = capture_ids(record)
-        except (ValueError, AttributeError) as err:
+        except (ValueError, AttributeError, RecursionError) as err:
             joined.malformed("capture", key, line, MalformedError(f"not a capture record ({err})"))
             continue
         identifier = inference if inference in labels else event if event in labels else None
@@ -479,7 +546,7 @@ def _metric(name: str, value: float, unit: str, settings: Settings, now: datetim
     return {
         "MetricName": name,
         "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(settings.dimensions.items())],
-        "Value": value,
+        "Value": publishable(value),  # e.g. a blown-up RMSE: the bound, not a refused call
         "Unit": unit,
         "Timestamp": now,
     }

@@ -10,7 +10,9 @@ the usual ones, checked against numpy/scipy in tests/lambda/test_quality_metrics
   a ratio whose denominator is 0 counts as 0 (scikit-learn's ``zero_division=0``);
 - AUC: area under the ROC curve of binary scores, the Mann-Whitney U statistic over
   ``n_pos * n_neg`` with tied scores given their average rank (so ties count one half);
-- RMSE and MAE: root mean squared and mean absolute error of regression predictions.
+- RMSE and MAE: root mean squared and mean absolute error of regression predictions (huge
+  errors give huge values, never an OverflowError; ``publishable`` brings a value into the
+  range CloudWatch accepts).
 """
 
 from __future__ import annotations
@@ -112,13 +114,35 @@ def auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
 
 
 def rmse(labels: Sequence[float], predicted: Sequence[float]) -> float:
+    """Root mean squared error, without overflow: ``(t - p) ** 2`` raises OverflowError from
+    about 1.3e154 on, math.hypot scales instead (infinite only when an error itself is)."""
     n = _check(labels, predicted)
-    return math.sqrt(sum((t - p) ** 2 for t, p in zip(labels, predicted, strict=True)) / n)
+    root_n = math.sqrt(n)
+    return math.hypot(*((t - p) / root_n for t, p in zip(labels, predicted, strict=True)))
 
 
 def mae(labels: Sequence[float], predicted: Sequence[float]) -> float:
     n = _check(labels, predicted)
     return sum(abs(t - p) for t, p in zip(labels, predicted, strict=True)) / n
+
+
+# PutMetricData refuses NaN, infinities and "values that are either too small or too large":
+# "Values must be in the range of -2^360 to 2^360" ("Value", MetricDatum, CloudWatch API
+# Reference, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html).
+# Earlier versions of that page gave magnitudes of 8.515920e-109 to 1.174271e+108 (2^-359 to
+# 2^359; not verifiable offline): the published range is the narrower one.
+CLOUDWATCH_MAX = 2.0**359
+CLOUDWATCH_MIN = 2.0**-359
+
+
+def publishable(value: float) -> float:
+    """``value`` as CloudWatch accepts it: beyond +-2^359 (infinity included) the bound, so that
+    an alarm still fires on a blown-up error; a non-zero magnitude below 2^-359 is 0."""
+    if math.isnan(value):
+        raise ValueError("NaN cannot be published")  # no metric here is ever NaN
+    if abs(value) < CLOUDWATCH_MIN:
+        return 0.0
+    return max(-CLOUDWATCH_MAX, min(CLOUDWATCH_MAX, value))
 
 
 def compute(

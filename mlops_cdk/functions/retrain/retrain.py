@@ -1,7 +1,9 @@
 """Retraining trigger: a CloudWatch alarm action that starts SageMaker retraining.
 
 Every invocation ends in exactly one decision (started, duplicate, ignored, rejected,
-failed), logged as one JSON line on stdout in CloudWatch Embedded Metric Format.
+failed), logged as one JSON line on stdout in CloudWatch Embedded Metric Format. A rejected
+(malformed) event and a failure are raised after their line, so that Lambda retries them and
+sends them to the on-failure destination.
 """
 
 from __future__ import annotations
@@ -189,9 +191,12 @@ def _window(now: datetime, cooldown: int) -> tuple[int, datetime]:
     return index, datetime.fromtimestamp(index * cooldown, UTC)
 
 
-def request_token(pipeline_name: str, alarm_name: str, window: int) -> str:
-    """Deterministic ClientRequestToken (64 hex chars) for one alarm and window."""
-    key = "\x1f".join(("retrain-v1", pipeline_name, alarm_name, str(window)))
+def request_token(pipeline_name: str, window: int) -> str:
+    """Deterministic ClientRequestToken (64 hex chars) for one pipeline and cooldown window.
+
+    Not the alarm's name: two alarms firing together (drift and quality) send the same token,
+    so at most one run starts per window."""
+    key = "\x1f".join(("retrain-v2", pipeline_name, str(window)))
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -256,17 +261,10 @@ def _blocking_execution(
     return None
 
 
-def _run_pipeline(settings: Settings, alarm: Alarm, ctx: dict[str, Any]) -> dict[str, Any]:
-    """Start the retraining pipeline unless a run is active or within the cooldown."""
-    client = _sagemaker()
-    now = _now()
-    pipeline = settings.pipeline_name
-    blocking = _blocking_execution(client, pipeline, now, settings.cooldown_seconds)
-    if blocking is not None:
-        arn, why = blocking
-        return _emit("duplicate", "info", why, ctx, pipeline_execution_arn=arn)
-    window, window_start = _window(now, settings.cooldown_seconds)
-    token = request_token(pipeline, alarm.name, window)
+def _start_request(
+    settings: Settings, alarm: Alarm, window_start: datetime, token: str
+) -> dict[str, Any]:
+    """The StartPipelineExecution request for this alarm and cooldown window."""
     parameters = [
         {"Name": "AlarmName", "Value": alarm.name[:PARAMETER_VALUE_MAX]},
         {"Name": "Reason", "Value": alarm.reason[:PARAMETER_VALUE_MAX]},
@@ -279,13 +277,43 @@ def _run_pipeline(settings: Settings, alarm: Alarm, ctx: dict[str, Any]) -> dict
         f"Retraining triggered by CloudWatch alarm {alarm.name} "
         f"(ALARM at {alarm.timestamp or 'unknown time'}): {alarm.reason}"
     )[:EXECUTION_DESCRIPTION_MAX]
-    response = client.start_pipeline_execution(
-        PipelineName=pipeline,
-        PipelineExecutionDisplayName=f"retrain-{window_start.strftime(WINDOW_FORMAT)}",
-        PipelineParameters=parameters,
-        PipelineExecutionDescription=description,
-        ClientRequestToken=token,
-    )
+    return {
+        "PipelineName": settings.pipeline_name,
+        "PipelineExecutionDisplayName": f"retrain-{window_start.strftime(WINDOW_FORMAT)}",
+        "PipelineParameters": parameters,
+        "PipelineExecutionDescription": description,
+        "ClientRequestToken": token,
+    }
+
+
+def _run_pipeline(settings: Settings, alarm: Alarm, ctx: dict[str, Any]) -> dict[str, Any]:
+    """Start the retraining pipeline unless a run is active or within the cooldown."""
+    client = _sagemaker()
+    now = _now()
+    pipeline = settings.pipeline_name
+    blocking = _blocking_execution(client, pipeline, now, settings.cooldown_seconds)
+    if blocking is not None:
+        arn, why = blocking
+        return _emit("duplicate", "info", why, ctx, pipeline_execution_arn=arn)
+    window, window_start = _window(now, settings.cooldown_seconds)
+    token = request_token(pipeline, window)
+    try:
+        response = client.start_pipeline_execution(
+            **_start_request(settings, alarm, window_start, token)
+        )
+    except ClientError as err:
+        # A concurrent invocation (another alarm) may have started this window's run with the
+        # same token and other parameters. What SageMaker does with a reused token and other
+        # parameters is not documented, only "An idempotent operation completes no more than
+        # once" (StartPipelineExecution, ClientRequestToken, SageMaker API Reference,
+        # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_StartPipelineExecution.html):
+        # so an error is a duplicate when a run now blocks this one, and raised otherwise.
+        blocking = _blocking_execution(client, pipeline, _now(), settings.cooldown_seconds)
+        if blocking is None:
+            raise
+        arn, why = blocking
+        why = f"{why}; StartPipelineExecution failed ({_error_code(err)}): a concurrent start"
+        return _emit("duplicate", "info", why, ctx, pipeline_execution_arn=arn)
     return _emit(
         "started",
         "info",
@@ -358,7 +386,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         alarm = _parse_event(event)
     except MalformedEventError as err:
-        return _emit("rejected", "error", f"malformed event: {err}", ctx)
+        # Only alarm actions invoke the function, asynchronously: a malformed event means their
+        # contract changed. Raised, the invocation is retried and then lands in the on-failure
+        # queue, whose depth is alarmed ("Asynchronous invocation", AWS Lambda Developer Guide,
+        # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
+        _emit("rejected", "error", f"malformed event: {err}", ctx)
+        raise
     if alarm.state != "ALARM":
         return _emit("ignored", "info", f"alarm state is {alarm.state}", ctx)
     try:

@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from mlops_cdk.aws.facts import DRIFT_CONTENT_TYPES
-from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE, DriftCheck
+from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE, UNREADABLE_SHARE, DriftCheck
 from mlops_cdk.props.drift import DriftSpec
 from mlops_cdk.props.errors import PropProblems
 from tests.helpers import imported_vpc, new_stack
@@ -213,6 +213,33 @@ def test_heartbeat_alarm_fires_when_no_run_completed(
     assert f"no run completed in the last {hours} hours" in beat["AlarmDescription"]
 
 
+def test_capture_alarm_fires_when_most_of_the_window_is_unreadable() -> None:
+    """A run whose lines are all malformed completes (no error, a heartbeat) and publishes no
+    share: only this alarm tells that the check is blind."""
+    stack, check = build(schedule="rate(6 hours)")
+    alarm = alarm_properties(stack, check)["CaptureAlarm"]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        UNREADABLE_SHARE,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert (alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (1, "notBreaching")
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    (expression,) = (q for q in queries.values() if "Expression" in q)
+    assert expression["Expression"] == (
+        "IF(malformed + used > 0, malformed / (malformed + used), 0)"
+    )
+    assert expression["ReturnData"] is True
+    for query_id, metric_name in (("malformed", "MalformedRecords"), ("used", "RecordsUsed")):
+        stat = queries[query_id]["MetricStat"]
+        assert stat["Metric"] == {
+            "Namespace": METRICS_NAMESPACE,
+            "MetricName": metric_name,
+            "Dimensions": [{"Name": "EndpointName", "Value": "dev-churn"}],
+        }
+        assert (stat["Period"], queries[query_id]["ReturnData"]) == (6 * 3600, False)
+    assert alarm["AlarmDescription"].startswith("Drift check of dev-churn: at least 50% ")
+
+
 def test_failure_queue_and_function_errors_are_watched() -> None:
     stack, check = build()
     alarms = alarm_properties(stack, check)
@@ -220,6 +247,7 @@ def test_failure_queue_and_function_errors_are_watched() -> None:
         "Alarm",
         "BaselineAlarm",
         "HeartbeatAlarm",
+        "CaptureAlarm",
         "FailuresWaiting",
         "FunctionErrors",
     }
@@ -312,6 +340,7 @@ def test_logical_ids_of_deployed_resources_are_kept() -> None:
         "DriftAlarmF34B5B00",
         "DriftBaselineAlarmE8D60940",
         "DriftHeartbeatAlarmBB6D1882",
+        "DriftCaptureAlarmD1F23575",
         "DriftWatchFailuresWaiting2B142822",
         "DriftWatchFunctionErrors066CAF0C",
     }
