@@ -52,12 +52,11 @@ from mlops_cdk.props.batch import (
     service_batch_prefix,
 )
 from mlops_cdk.props.model import partition_of
+from mlops_tools.arguments import non_empty, non_negative
 from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
     aws_error,
-    non_empty,
-    non_negative,
     open_session,
 )
 

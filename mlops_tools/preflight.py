@@ -83,12 +83,12 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
     retraining_prefixes,
 )
+from mlops_tools.arguments import non_empty
 from mlops_tools.package_check import check_package, package_arn
 from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
     aws_error,
-    non_empty,
     open_session,
     parse_arguments,
     unknown_service,

@@ -54,7 +54,6 @@ endpoint and read its own stack's outputs).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 import uuid
@@ -76,6 +75,7 @@ from mlops_cdk.aws.names import endpoint_name_for
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import SmokeTestConfig
 from mlops_cdk.props.inference_components import component_name
+from mlops_tools.arguments import non_empty, non_negative
 
 POLL_SECONDS = 15
 WEIGHT_TOLERANCE = 0.001
@@ -820,26 +820,6 @@ def unknown_service(config: EnvConfig, service: str) -> str | None:
         else f"environment {config.name!r} has no services"
     )
     return f"unknown service {service!r} in environment {config.name!r}; {known}"
-
-
-def non_negative(value: str) -> float:
-    """An argparse type (shared by the operator tools): a finite number >= 0 (``nan`` and
-    ``inf`` would make a bounded wait endless)."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not math.isfinite(number) or number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be a finite number >= 0")
-    return number
-
-
-def non_empty(value: str) -> str:
-    """An argparse type (shared by the operator tools): a name that is not empty (an empty
-    ``--role-arn`` would otherwise run as the caller, an empty name fall back to the default)."""
-    if not value.strip():
-        raise argparse.ArgumentTypeError("must not be empty")
-    return value
 
 
 def _parser() -> argparse.ArgumentParser:

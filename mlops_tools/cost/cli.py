@@ -11,13 +11,13 @@ or unreadable value on its own line); 2 usage, an unreadable assembly or an unkn
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import NoReturn
 
+from mlops_tools.arguments import non_negative
 from mlops_tools.cost.assumptions import Assumptions
 from mlops_tools.cost.estimate import EnvironmentCost, EstimateError, estimate_environment
 from mlops_tools.cost.prices import CostError, PriceBook
@@ -107,18 +107,6 @@ def estimate_assembly(
     return costs
 
 
-def assumption(value: str) -> float:
-    """An assumption flag's value: a finite number >= 0 (as the price file requires of a
-    price); a negative, nan or inf volume would print a meaningless total."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not math.isfinite(number) or number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be a finite number >= 0")
-    return number
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # one line: the usage of some twenty assumption flags spans as many lines
@@ -135,7 +123,7 @@ def _parser() -> _Parser:
     for spec in fields(Assumptions):
         parser.add_argument(
             f"--{spec.name.replace('_', '-')}",
-            type=assumption,
+            type=non_negative,
             default=getattr(defaults, spec.name),
             help=f"assumption (default {getattr(defaults, spec.name):g})",
         )
