@@ -43,6 +43,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ClientError,
 )
 
+from mlops_cdk.aws.images import partition_of
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.props.batch import (
     MAX_TRANSFORM_JOB_NAME,
@@ -51,7 +52,6 @@ from mlops_cdk.props.batch import (
     output_prefix,
     service_batch_prefix,
 )
-from mlops_cdk.props.model import partition_of
 from mlops_tools.arguments import non_empty, non_negative
 from mlops_tools.smoke import (
     CheckResult,

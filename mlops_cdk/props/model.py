@@ -29,7 +29,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge
 
-from mlops_cdk.aws.images import ResolvedImage, image_problem, resolve
+from mlops_cdk.aws.images import ResolvedImage, image_problem, partition_of, resolve
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import (
     NUMBER,
@@ -259,23 +259,6 @@ _PACKAGE_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]{9,16}:(?P<account>[0-9]{12}):model-package/"
     r"(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9][0-9]{0,8})$"
 )
-
-
-# Region prefix -> ARN partition (the longest prefix first).
-_PARTITIONS = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-iso-", "aws-iso"),
-    ("eusc-", "aws-eusc"),
-)
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
-    return next((name for prefix, name in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ _PARTITIONS = (
 
 
 def partition_of(region: str) -> str:
+    """The ARN partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
     return next((name for prefix, name in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
