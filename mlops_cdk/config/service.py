@@ -224,7 +224,8 @@ class ServiceConfig(ServingConfig):
         if self.async_inference is None:
             return self
         problems = Problems()
-        for path, message in async_endpoint_problems(self.variants, self.shadow_variants):
+        models = {model.name: model for model in self.models}
+        for path, message in async_endpoint_problems(self.variants, self.shadow_variants, models):
             problems.add(path, message)
         problems.raise_any()
         return self

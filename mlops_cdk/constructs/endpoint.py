@@ -123,7 +123,7 @@ class WeightedEndpoint(Construct):
             data_capture = None
         _validate(variants, models, deployment, metrics, data_capture, shadows=shadow_variants)
         _validate_inputs(deployment, rollback_alarms, data_capture, capture_bucket)
-        _validate_async(variants, async_output, shadow_variants)
+        _validate_async(variants, models, async_output, shadow_variants)
         self.async_output = async_output
         self._check_endpoint_props(endpoint_name, rollback_alarms, execution_roles)
         self.variants, self.shadow_variants = tuple(variants), tuple(shadow_variants)
@@ -537,11 +537,16 @@ def _validate(
 
 def _validate_async(
     variants: Sequence[VariantSpec],
+    models: Mapping[str, HostedModel | str],
     async_output: AsyncOutput | None,
     shadow_variants: Sequence[VariantSpec],
 ) -> None:
     """An asynchronous endpoint here (:func:`async_endpoint_problems`)."""
-    problems = [] if async_output is None else async_endpoint_problems(variants, shadow_variants)
+    problems = (
+        []
+        if async_output is None
+        else async_endpoint_problems(variants, shadow_variants, model_specs(models))
+    )
     if problems:
         raise PropProblems(problems, subject="WeightedEndpoint")
 

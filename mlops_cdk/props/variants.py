@@ -244,15 +244,22 @@ def endpoint_problems(
 
 
 def async_endpoint_problems(
-    variants: Sequence[VariantSpec], shadows: Sequence[VariantSpec]
+    variants: Sequence[VariantSpec],
+    shadows: Sequence[VariantSpec],
+    models: Mapping[str, ModelSpec | None] | None = None,
 ) -> list[tuple[str, str]]:
     """What an asynchronous endpoint cannot be here: shadowed ("Shadow tests" > "Exclusions":
     asynchronous inference), of several variants (the backlog metrics that scaling and alarms
     watch have the EndpointName dimension only: "Alarms and logs for tracking metrics from
     asynchronous endpoints"), serverless ("Autoscale an asynchronous endpoint" scales
-    instances, to zero included), or a variant with its own real-time autoscaling (the
-    asynchronous scaling replaces it)."""
-    problems: list[tuple[str, str]] = []
+    instances, to zero included), a variant with its own real-time autoscaling (the
+    asynchronous scaling replaces it), or serving a model that uses direct invocation
+    (``models``: each name's spec, None where only a name is known): an endpoint configured for
+    it refuses a request without TargetContainerHostname ("Invoke a multi-container endpoint
+    with direct invocation"), and InvokeEndpointAsync has no such parameter (SageMaker Runtime
+    API Reference, InvokeEndpointAsync; botocore's InvokeEndpointAsyncInput, which a test
+    reads), so every request would fail."""
+    problems = _async_model_problems(variants, models or {})
     if shadows:
         problems.append(("shadow_variants", "SageMaker runs no shadow on asynchronous endpoints"))
     if len(variants) > 1:
@@ -281,6 +288,21 @@ def async_endpoint_problems(
                 )
             )
     return problems
+
+
+def _async_model_problems(
+    variants: Sequence[VariantSpec], models: Mapping[str, ModelSpec | None]
+) -> list[tuple[str, str]]:
+    return [
+        (
+            f"variants[{index}].model",
+            f"model {variant.model!r} uses direct invocation, which needs a target container "
+            "in every request; asynchronous requests (InvokeEndpointAsync) cannot name one: "
+            "use serial invocation (an inference pipeline) or a real-time endpoint",
+        )
+        for index, variant in enumerate(variants)
+        if (model := models.get(variant.model)) is not None and model.is_direct
+    ]
 
 
 def container_problems(

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
+from mlops_cdk.config import load_environment
 from mlops_cdk.props.async_inference import (
     AsyncInferenceSpec,
     AsyncScaling,
     async_prefixes,
 )
 from mlops_cdk.props.errors import PropProblems
-from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data
+from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data, yaml_text
 from tests.unit.config.test_bad_input import problems_in
 
 AT = "services.documents.async_inference"
@@ -143,6 +144,45 @@ def test_two_variants_on_an_async_endpoint_are_refused(tmp_path: Path) -> None:
     variants.append({**variants[0], "name": "challenger"})
     [problem] = problems_in(tmp_path, data)
     assert problem.startswith("config/dev.yaml: services.documents.variants: 2 variants; an ")
+
+
+@pytest.mark.parametrize(("execution", "refused"), [("direct", True), ("serial", False)])
+def test_a_direct_invocation_model_on_an_async_endpoint_is_refused(
+    tmp_path: Path, execution: str, refused: bool
+) -> None:
+    """InvokeEndpointAsync cannot name the target container a direct endpoint requires."""
+    data = copy.deepcopy(BASE)
+    service = documents(data)
+    service["models"][0] = {
+        "name": "documents-v1",
+        "inference_execution": execution,
+        "containers": [
+            {
+                "hostname": "pre",
+                "image_tag": "1.0.0",
+                "model_data_key": "models/documents/1.0.0/pre.tar.gz",
+            },
+            {
+                "hostname": "main",
+                "image_tag": "1.0.0",
+                "model_data_key": "models/documents/1.0.0/model.tar.gz",
+            },
+        ],
+    }
+    if execution == "direct":
+        service["smoke_test"]["target_container"] = "main"
+    expected = (
+        "config/dev.yaml: services.documents.variants[0].model: model 'documents-v1' uses direct "
+        "invocation, which needs a target container in every request; asynchronous requests "
+        "(InvokeEndpointAsync) cannot name one: use serial invocation (an inference pipeline) "
+        "or a real-time endpoint"
+    )
+    if refused:
+        assert problems_in(tmp_path, data) == [expected]
+    else:  # an inference pipeline is served asynchronously like any model
+        path = tmp_path / "dev.yaml"
+        path.write_text(yaml_text(data, sort_keys=False), encoding="utf-8")
+        assert load_environment(path).services["documents"].models[0].is_direct is False
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,14 @@ stack's region; the single-container form is unchanged."""
 from __future__ import annotations
 
 import aws_cdk as cdk
+import botocore.session
 import pytest
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
+from mlops_cdk.constructs.async_access import AsyncOutput
 from mlops_cdk.constructs.endpoint import WeightedEndpoint
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.errors import PropProblems
@@ -194,3 +196,40 @@ def test_a_model_given_by_name_is_not_judged() -> None:
         variants=[serverless("main", "elsewhere", 1, 2048, 5)],
         models={"elsewhere": "a-model-created-elsewhere"},
     )
+
+
+@pytest.mark.parametrize(("mode", "refused"), [("direct", True), ("serial", False)])
+def test_an_async_endpoint_refuses_a_direct_invocation_model(mode: str, refused: bool) -> None:
+    """InvokeEndpointAsync cannot name the target container a direct endpoint requires; an
+    inference pipeline (serial) is served asynchronously like any model."""
+    stack = new_stack()
+    variant = on_instances("main", "pipeline", 1, "ml.m5.large", 1)
+    bucket = s3.Bucket(stack, "Output")
+
+    def endpoint() -> WeightedEndpoint:
+        return WeightedEndpoint(
+            stack,
+            "Endpoint",
+            variants=[variant],
+            models={"pipeline": build(stack, mode=mode)},
+            async_output=AsyncOutput(bucket=bucket, output_prefix="out/", failure_prefix="err/"),
+        )
+
+    if not refused:
+        endpoint()
+        return
+    with pytest.raises(PropProblems) as raised:
+        endpoint()
+    assert str(raised.value) == (
+        "WeightedEndpoint: variants[0].model: model 'pipeline' uses direct invocation, which "
+        "needs a target container in every request; asynchronous requests (InvokeEndpointAsync) "
+        "cannot name one: use serial invocation (an inference pipeline) or a real-time endpoint"
+    )
+
+
+def test_async_requests_cannot_name_a_target_container() -> None:
+    """What the refusal above rests on, read from botocore's service model."""
+    model = botocore.session.get_session().get_service_model("sagemaker-runtime")
+    assert "TargetContainerHostname" in model.operation_model("InvokeEndpoint").input_shape.members
+    members = model.operation_model("InvokeEndpointAsync").input_shape.members
+    assert "TargetContainerHostname" not in members
