@@ -6,7 +6,9 @@ and region (:mod:`mlops_cdk.constructs.batch_transform`), and prints, one line e
 
 - the execution ARN;
 - the transform job's name: ``<env>-<service>-<job>-`` plus the start of the MD5 of the
-  execution ARN (what the state machine computes, so the job can be found before it exists);
+  execution ARN (what the state machine computes, so the job can be found before it exists; a
+  redrive of the run names its job after ``<ARN>:<redrive count>``, see
+  :func:`transform_job_name`, and writes to the same output);
 - where the output lands: ``s3://<bucket>/batch/<service>/<job>/output/<execution name>/``
   (the bucket from ``--bucket`` or the Foundation stack's output ``ModelArtifactBucketName``;
   without either, the key prefix in the environment's bucket).
@@ -46,9 +48,10 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 from mlops_cdk.aws.images import partition_of
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.props.batch import (
-    MAX_TRANSFORM_JOB_NAME,
     input_prefix,
+    job_name_hash_input,
     job_name_prefix,
+    job_name_suffix_length,
     output_prefix,
     service_batch_prefix,
 )
@@ -81,10 +84,12 @@ def state_machine_arn(config: EnvConfig, service: str, job: str) -> str:
     return f"arn:{partition}:states:{config.region}:{config.account}:stateMachine:{name}"
 
 
-def transform_job_name(prefix: str, execution_arn: str) -> str:
-    """The name the state machine gives the run's transform job."""
-    suffix = min(32, MAX_TRANSFORM_JOB_NAME - len(prefix) - 1)
-    return f"{prefix}-{hashlib.md5(execution_arn.encode()).hexdigest()[:suffix]}"  # noqa: S324 - a name, not security
+def transform_job_name(prefix: str, execution_arn: str, redrive_count: int = 0) -> str:
+    """The name the state machine gives the run's transform job; ``redrive_count`` is the
+    execution's (DescribeExecution ``redriveCount``): each redrive of a run starts a job of its
+    own (:func:`mlops_cdk.constructs.batch_transform.job_name_expression`)."""
+    digest = hashlib.md5(job_name_hash_input(execution_arn, redrive_count).encode()).hexdigest()  # noqa: S324 - a name, not security
+    return f"{prefix}-{digest[: job_name_suffix_length(prefix)]}"
 
 
 def checked_input(service: str, value: str | None, default: str) -> str:

@@ -16,11 +16,12 @@ the service's execution role to SageMaker only, and ``events:PutTargets/PutRule/
 on the managed rule ``StepFunctionsGetEventsForSageMakerTransformJobsRule``.
 
 Each run:
-- gets a unique job name ``<prefix>-<hex>``: the MD5 of the execution ARN, cut to fit
-  TransformJobName's 63 characters (so a retried call reuses the name);
+- gets a unique job name ``<prefix>-<hex>``: the MD5 of the execution ARN (from the n-th redrive
+  on, of ``<ARN>:<n>``), cut to fit TransformJobName's 63 characters, computed by the Transform
+  state itself (a retried call in the same attempt reuses the name, a redrive gets a new one);
 - reads ``input`` from the execution input (an S3 key prefix under the service's
   ``batch/<service>/``; anything else fails the run) or the job's ``.../input/``;
-- writes to ``batch/<service>/<job>/output/<execution name>/``, encrypted with the
+- writes to ``batch/<service>/<job>/output/<execution name>/`` (a redrive too), encrypted with the
   environment key (``TransformOutput.KmsKeyId``), as is the instances' storage volume
   (``VolumeKmsKeyId``, except on instance types with local NVMe storage, which AWS encrypts
   itself and for which it refuses a key);
@@ -64,6 +65,7 @@ from mlops_cdk.props.batch import (
     MAX_TRANSFORM_JOB_NAME,
     BatchJobSpec,
     input_prefix,
+    job_name_suffix_length,
     output_prefix,
     service_batch_prefix,
 )
@@ -88,9 +90,35 @@ LOG_DELIVERY_ACTIONS = (
 )
 
 
-def job_name_suffix_length(prefix: str) -> int:
-    """Hex characters of the execution hash after ``<prefix>-`` (at most MD5's 32)."""
-    return min(32, MAX_TRANSFORM_JOB_NAME - len(prefix) - 1)
+_EXECUTION = "$states.context.Execution"
+
+
+def job_name_expression(prefix: str) -> str:
+    """JSONata of a transform job's name: ``<prefix>-`` and the start of the MD5 of
+    :func:`~mlops_cdk.props.batch.job_name_hash_input` (what make batch-run predicts).
+
+    A redrive "continues the failed execution from the unsuccessful step"; the successful steps
+    "are not rerun", and redriven executions "use the same state machine definition and
+    execution ARN" ("Restarting state machine executions with redrive in Step Functions",
+    https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html). A name
+    assigned in ``Prepare`` or hashed from the ARN alone would come back unchanged, and
+    CreateTransformJob refuses it ("The name must be unique within an AWS Region in an AWS
+    account", SageMaker API Reference, CreateTransformJob,
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateTransformJob.html).
+    So the Transform state computes it in its own Arguments, from ``Execution.RedriveCount``
+    of the Context object ("Accessing execution data from the Context object in Step
+    Functions", https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html;
+    0 until the first redrive: "If you have not yet redriven an execution, the redriveCount is
+    0", AWS Step Functions API Reference, DescribeExecution,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html).
+    Within one attempt the name stays the same, so the call made again after throttling
+    cannot start a second job."""
+    redrives = f"{_EXECUTION}.RedriveCount"
+    hashed = f"({redrives} > 0 ? {_EXECUTION}.Id & ':' & $string({redrives}) : {_EXECUTION}.Id)"
+    return (
+        f"{{% '{prefix}-' & $substring($hash({hashed}, 'MD5'), 0, "
+        f"{job_name_suffix_length(prefix)}) %}}"
+    )
 
 
 class BatchTransformJob(Construct):
@@ -178,7 +206,6 @@ class BatchTransformJob(Construct):
         spec, service = self.spec, self.service
         allowed = service_batch_prefix(service)
         root = f"s3://{bucket.bucket_name}/"
-        suffix = job_name_suffix_length(self.job_name_prefix)
         return {
             "Comment": f"Batch transform {spec.name} of {service}: one transform job per run",
             "QueryLanguage": "JSONata",
@@ -188,8 +215,6 @@ class BatchTransformJob(Construct):
                 "Prepare": {
                     "Type": "Pass",
                     "Assign": {
-                        "jobName": f"{{% '{self.job_name_prefix}-' & $substring($hash("
-                        f"$states.context.Execution.Id, 'MD5'), 0, {suffix}) %}}",
                         "input": "{% $exists($states.input.input) ? $states.input.input : '"
                         f"{input_prefix(service, spec.name)}' %}}",
                         "attempt": 0,
@@ -254,7 +279,7 @@ class BatchTransformJob(Construct):
         if not has_local_nvme(spec.instance_type):
             resources["VolumeKmsKeyId"] = key.key_arn
         arguments: dict[str, Any] = {
-            "TransformJobName": "{% $jobName %}",
+            "TransformJobName": job_name_expression(self.job_name_prefix),
             "ModelName": model_name,
             "BatchStrategy": spec.batch_strategy,
             "MaxPayloadInMB": spec.max_payload_mb,
@@ -269,6 +294,11 @@ class BatchTransformJob(Construct):
                 "ContentType": spec.content_type,
                 "SplitType": spec.split_type,
             },
+            # Per execution, so a redrive writes where its first attempt did: its job stores
+            # each input object's result at the same ``<object>.out`` key, replacing what the
+            # failed attempt uploaded ("Batch transform doesn't upload partially processed
+            # objects", SageMaker API Reference, TransformOutput,
+            # https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TransformOutput.html).
             "TransformOutput": {
                 "S3OutputPath": f"{{% '{root}{output_prefix(self.service, spec.name)}' & "
                 "$states.context.Execution.Name & '/' %}",

@@ -49,6 +49,21 @@ MIN_JOB_NAME_SUFFIX = 12
 MAX_JOB_NAME_PREFIX = MAX_TRANSFORM_JOB_NAME - 1 - MIN_JOB_NAME_SUFFIX
 
 
+def job_name_suffix_length(prefix: str) -> int:
+    """Hex characters of the hash after ``<prefix>-`` (at most MD5's 32)."""
+    return min(32, MAX_TRANSFORM_JOB_NAME - len(prefix) - 1)
+
+
+def job_name_hash_input(execution_arn: str, redrive_count: int) -> str:
+    """What the job name of an attempt of an execution hashes: the execution ARN, and from its
+    first redrive on ``<ARN>:<redrive count>``. A redrive keeps the ARN, so the count tells its
+    job from the failed attempt's. An execution name must not contain ':' (AWS Step Functions
+    API Reference, StartExecution ``name``,
+    https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html), so
+    no other execution's ARN reads ``<ARN>:<n>``."""
+    return f"{execution_arn}:{redrive_count}" if redrive_count > 0 else execution_arn
+
+
 def job_name_prefix(env: str, service: str, job: str) -> str:
     """What every transform job of a batch job is named after (and the only jobs its state
     machine may create, describe and stop)."""

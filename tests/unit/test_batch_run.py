@@ -3,7 +3,9 @@ passed (or the job's default), the job name and output location printed, --wait,
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from mlops_cdk.config import load_environments
+from mlops_cdk.props.batch import MAX_JOB_NAME_PREFIX
 from mlops_tools import batch_run
 from tests.helpers import yaml_data, yaml_text
 
@@ -221,6 +224,29 @@ def test_a_malformed_aws_setting_is_one_line_as_smoke_says_it(
     assert captured.err == ""
     monkeypatch.delenv(variable)
     assert executions(machine) == []
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - what the state machine hashes
+
+
+def test_a_redriven_run_names_a_new_job_and_the_first_attempt_keeps_its_name() -> None:
+    arn = f"arn:aws:states:{STAGE.region}:{STAGE.account}:execution:stage-churn-nightly:run-1"
+    prefix = "stage-churn-nightly"
+    first = batch_run.transform_job_name(prefix, arn)
+    # The first attempt: the MD5 of the execution ARN, as before redrives were counted.
+    assert first == batch_run.transform_job_name(prefix, arn, 0) == f"{prefix}-{md5(arn)}"
+    # A redrive keeps the ARN; its job is named after "<ARN>:<redrive count>".
+    redriven = [batch_run.transform_job_name(prefix, arn, n) for n in (1, 2)]
+    assert redriven == [f"{prefix}-{md5(f'{arn}:1')}", f"{prefix}-{md5(f'{arn}:2')}"]
+    assert len({first, *redriven}) == 3
+    # CreateTransformJob TransformJobName: 1-63 characters of this pattern (botocore).
+    pattern = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+    longest = "p" * MAX_JOB_NAME_PREFIX
+    for n in (0, 1, 12):
+        name = batch_run.transform_job_name(longest, arn, n)
+        assert len(name) == 63
+        assert pattern.fullmatch(name)
 
 
 def test_the_state_machine_arn_is_in_the_regions_partition() -> None:

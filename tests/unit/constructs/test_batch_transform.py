@@ -14,8 +14,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from mlops_cdk.constructs.batch_transform import BatchTransformJob
-from mlops_cdk.props.batch import BatchJobSpec, DataProcessingSpec
+from mlops_cdk.constructs.batch_transform import BatchTransformJob, job_name_expression
+from mlops_cdk.props.batch import MAX_JOB_NAME_PREFIX, BatchJobSpec, DataProcessingSpec
 from tests.helpers import new_stack
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -90,13 +90,27 @@ def test_runs_one_transform_job_and_waits(template: Template) -> None:
     assert task["TimeoutSeconds"] == 3600
 
 
-def test_job_name_is_unique_per_execution_and_fits_sagemaker(template: Template) -> None:
-    prepare = definition(template)["States"]["Prepare"]["Assign"]
-    # 63 - len("dev-churn-nightly-") = 45, capped at MD5's 32 hex characters
-    assert prepare["jobName"] == (
-        "{% 'dev-churn-nightly-' & $substring($hash($states.context.Execution.Id, 'MD5'), 0, 32) %}"
+def test_job_name_is_computed_by_the_transform_state_from_the_redrive_count(
+    template: Template,
+) -> None:
+    states = definition(template)["States"]
+    # A redrive reruns the failed Transform state, not Prepare (whose variables it keeps): the
+    # name is computed in Transform's own Arguments, from the execution ARN on the first
+    # attempt and from "<ARN>:<redrive count>" after. 63 - len("dev-churn-nightly-") = 45,
+    # capped at MD5's 32 hex characters.
+    assert "jobName" not in states["Prepare"]["Assign"]
+    assert states["Transform"]["Arguments"]["TransformJobName"] == (
+        "{% 'dev-churn-nightly-' & $substring($hash(($states.context.Execution.RedriveCount > 0"
+        " ? $states.context.Execution.Id & ':' & $string($states.context.Execution.RedriveCount)"
+        " : $states.context.Execution.Id), 'MD5'), 0, 32) %}"
     )
-    assert "batch/churn/nightly/input/" in prepare["input"]
+    assert "batch/churn/nightly/input/" in states["Prepare"]["Assign"]["input"]
+
+
+def test_the_longest_prefix_leaves_twelve_hex_characters() -> None:
+    expression = job_name_expression("p" * MAX_JOB_NAME_PREFIX)
+    assert expression.endswith(", 0, 12) %}")
+    assert "RedriveCount" in expression
 
 
 def test_input_outside_the_service_prefix_fails_the_run(template: Template) -> None:
