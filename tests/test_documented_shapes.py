@@ -6,6 +6,7 @@ capture, default retraining pipeline name); a finding of any pack fails the synt
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +144,33 @@ def test_quality_checks_publish_what_the_quality_alarms_watch(
         {"Name": "Model", "Value": "shadowed"},
     ]
     assert any(a.get("MetricName") == "NewMatchedLabels" for a in alarms)
+
+
+def watched_metrics(alarm: dict[str, Any]) -> set[str]:
+    """The metric names an alarm watches: its own, or those of its metric math."""
+    props = alarm["Properties"]
+    if "MetricName" in props:
+        return {props["MetricName"]}
+    return {m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m}
+
+
+def test_asynchronous_service_rolls_back_on_a_rate_of_processed_invocations(
+    shapes: tuple[EnvConfig, MlopsStage],
+) -> None:
+    """An asynchronous endpoint publishes no Invocations ("Alarms and logs for tracking metrics
+    from asynchronous endpoints"): the service's rollback alarm (rollback_on: errors_5xx) is
+    the 5XX rate of InvocationsProcesssed, so a release answering 5XX rolls back; no alarm of the
+    service watches a metric the endpoint does not publish, and the dashboard graphs
+    InvocationsProcesssed."""
+    template = serving(shapes[1], "documents")
+    endpoint = only(template, "AWS::SageMaker::Endpoint")
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    rollback = endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    (rollback_alarm,) = [alarms[a["AlarmName"]["Ref"]] for a in rollback]
+    assert watched_metrics(rollback_alarm) == {"Invocation5XXErrors", "InvocationsProcesssed"}
+    not_published = {"Invocations", "InvocationsPerInstance", "OverheadLatency"}
+    assert not set().union(*map(watched_metrics, alarms.values())) & not_published
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert '\\"InvocationsProcesssed per variant\\"' in body
+    assert '\\"Invocations\\"' not in body

@@ -328,6 +328,7 @@ class ServiceStack(cdk.Stack):
                 *([self.retraining_pipeline.alarm] if self.retraining_pipeline else []),
             ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
+            asynchronous=spec.async_inference is not None,
             watches=[
                 owner.watch
                 for owner in (
@@ -345,7 +346,12 @@ class ServiceStack(cdk.Stack):
     @property
     def thresholds(self) -> AlarmThresholds:
         thresholds = self.config.thresholds(self.service)
-        if self.spec.async_inference is not None:  # no Invocations metric to watch
+        if self.spec.async_inference is not None:
+            # An asynchronous endpoint publishes no Invocations metric ("Alarms and logs for
+            # tracking metrics from asynchronous endpoints",
+            # https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html) and
+            # EndpointAlarms refuses a no-invocations alarm for it: the environment's default
+            # does not apply (the async alarms watch the backlog).
             return dataclasses.replace(thresholds, no_invocations_minutes=None)
         return thresholds
 
@@ -427,6 +433,7 @@ class ServiceStack(cdk.Stack):
             },
             thresholds=self.thresholds,
             quality_alarms=spec.quality_alarms,
+            asynchronous=spec.async_inference is not None,
         )
         notify = cloudwatch_actions.SnsAction(topic.topic)
         for alarm in alarms.all_alarms:

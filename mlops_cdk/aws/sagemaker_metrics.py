@@ -19,7 +19,7 @@ The rules of :mod:`mlops_cdk.compliance.sagemaker` use these facts; nothing here
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 
@@ -103,6 +103,10 @@ APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = "ApproximateBacklogSizePerInstance"
 APPROXIMATE_AGE_OF_OLDEST_REQUEST = "ApproximateAgeOfOldestRequest"
 HAS_BACKLOG_WITHOUT_CAPACITY = "HasBacklogWithoutCapacity"
 INVOCATION_FAILURES = "InvocationFailures"
+# "Number of async invocations processed by the endpoint" (Count, Sum; EndpointName and
+# VariantName): what counts an asynchronous variant's requests, as Invocations does a real-time
+# one's.
+INVOCATIONS_PROCESSED: Final = "InvocationsProcesssed"
 ASYNC_ENDPOINT_METRICS: frozenset[str] = frozenset(
     {
         APPROXIMATE_BACKLOG_SIZE,
@@ -111,7 +115,7 @@ ASYNC_ENDPOINT_METRICS: frozenset[str] = frozenset(
         HAS_BACKLOG_WITHOUT_CAPACITY,
         INVOCATION_FAILURES,
         "ExpiredRequests",
-        "InvocationsProcesssed",
+        INVOCATIONS_PROCESSED,
         "NotificationFailures",
         "RequestDownloadFailures",
         "RequestDownloadLatency",  # microseconds
@@ -123,6 +127,13 @@ ASYNC_ENDPOINT_METRICS: frozenset[str] = frozenset(
 )
 ENDPOINT_METRICS: frozenset[str] = (
     ENDPOINT_INVOCATION_METRICS | MULTI_MODEL_LOADING_METRICS | ASYNC_ENDPOINT_METRICS
+)
+# The same page: "Any metric not listed below is not published if the endpoint is enabled for
+# asynchronous inference. Such metrics include (but are not limited to): OverheadLatency,
+# Invocations, InvocationsPerInstance". Of the real-time invocation metrics it lists only
+# Invocation4XXErrors, Invocation5XXErrors and ModelLatency.
+NOT_PUBLISHED_FOR_ASYNC_ENDPOINTS: frozenset[str] = frozenset(
+    {"Invocations", "InvocationsPerInstance", "OverheadLatency"}
 )
 
 # --- Inference components (dimension InferenceComponentName) -------------------------------------

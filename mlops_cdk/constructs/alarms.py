@@ -5,6 +5,17 @@ Missing-data treatment is chosen per alarm:
 - CPU / memory / disk / GPU: MISSING (keep the last state while instances come and go);
 - no invocations: BREACHING (absent data is exactly the condition);
 - quality / drift: from the config (default IGNORE: monitoring runs publish hourly or daily).
+
+An asynchronous endpoint (``asynchronous=True``) publishes no ``Invocations`` ("Alarms and logs
+for tracking metrics from asynchronous endpoints", SageMaker developer guide,
+https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html: "Any metric not
+listed below is not published if the endpoint is enabled for asynchronous inference. Such
+metrics include (but are not limited to): OverheadLatency, Invocations,
+InvocationsPerInstance"): its error rates divide by ``InvocationsProcesssed``, and a
+no-invocations alarm is refused (it would be in ALARM for ever). ``ModelLatency``,
+``Invocation4XXErrors`` and ``Invocation5XXErrors`` are published for it as for a real-time
+endpoint, and the instance metrics too ("Amazon SageMaker Asynchronous Inference also includes
+host-level metrics").
 """
 
 from __future__ import annotations
@@ -20,7 +31,14 @@ from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.aws.facts import INSTANCE_NAMESPACE, SAGEMAKER_NAMESPACE
 from mlops_cdk.aws.instance_types import gpus, vcpus
 from mlops_cdk.constructs.arguments import EndpointName
-from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE, error_rate, variant_metric
+from mlops_cdk.constructs.metrics import (
+    FIVE_MINUTES,
+    INVOCATIONS,
+    ONE_MINUTE,
+    error_rate,
+    invocation_count,
+    variant_metric,
+)
 from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec, duplicate_alarm_problems
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
@@ -65,6 +83,9 @@ class EndpointAlarms(Construct):
     which gets no instance-utilization alarms). ``thresholds`` defaults to
     :class:`AlarmThresholds`'s values. Utilization thresholds are percentages of the whole
     instance and are scaled by the type's vCPU / GPU count; an unknown type raises.
+    ``asynchronous``: the endpoint serves asynchronous inference, so its 5XX / 4XX rates divide
+    by ``InvocationsProcesssed`` (it publishes no ``Invocations``) and ``thresholds`` may not
+    ask for a no-invocations alarm.
 
     ``alarms[(variant, kind)]`` holds the operational alarms, ``quality[name]`` the quality
     ones; :meth:`for_kinds` selects operational alarms by kind, :attr:`rollback_alarms` and
@@ -81,14 +102,25 @@ class EndpointAlarms(Construct):
         variants: Mapping[str, str | None],
         thresholds: AlarmThresholds | None = None,
         quality_alarms: Sequence[QualityAlarmSpec] = (),
+        asynchronous: bool = False,
     ) -> None:
         if not variants:
             raise ValueError("EndpointAlarms: at least one variant")
-        duplicates = duplicate_alarm_problems(quality_alarms)
-        if duplicates:
-            raise PropProblems(duplicates, subject="EndpointAlarms")
+        problems = duplicate_alarm_problems(quality_alarms)
+        if asynchronous and thresholds and thresholds.no_invocations_minutes is not None:
+            problems.append(
+                (
+                    "thresholds.no_invocations_minutes",
+                    "an asynchronous endpoint publishes no Invocations metric, so the alarm "
+                    "would be in ALARM for ever: leave it unset (AsyncEndpointAlarms watches "
+                    "the backlog)",
+                )
+            )
+        if problems:
+            raise PropProblems(problems, subject="EndpointAlarms")
         super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name
+        self.asynchronous = asynchronous
         self.thresholds = thresholds or AlarmThresholds()
         self.alarms: dict[tuple[str, str], cloudwatch.Alarm] = {}
         for variant, instance_type in variants.items():
@@ -102,6 +134,7 @@ class EndpointAlarms(Construct):
         """The operational alarms of one variant, into ``self.alarms[(variant, kind)]``."""
         endpoint_name, t = self.endpoint_name, self.thresholds
         not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
+        invocations = invocation_count(asynchronous=self.asynchronous)
         scope_v = Construct(self, f"Variant-{variant}")
         # (kind, construct id, metric, description, threshold, missing-data treatment)
         above: list[
@@ -119,7 +152,7 @@ class EndpointAlarms(Construct):
                 (
                     kind,
                     kind.title().replace("_", ""),
-                    error_rate(endpoint_name, variant, metric),
+                    error_rate(endpoint_name, variant, metric, invocations=invocations),
                     f"{metric} above {limit:g}% of invocations",
                     limit,
                     not_breaching,
@@ -155,7 +188,7 @@ class EndpointAlarms(Construct):
         return variant_metric(
             self.endpoint_name,
             variant,
-            "Invocations",
+            INVOCATIONS,
             "Sum",
             period=FIVE_MINUTES,
         ).create_alarm(

@@ -15,7 +15,7 @@ from mlops_cdk.aws.facts import (
 )
 from mlops_cdk.constructs.alarms import error_rate, variant_metric
 from mlops_cdk.constructs.arguments import EndpointName
-from mlops_cdk.constructs.metrics import FIVE_MINUTES
+from mlops_cdk.constructs.metrics import FIVE_MINUTES, invocation_count
 from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.props.fields import checked_arguments
 
@@ -26,7 +26,12 @@ class EndpointDashboard(Construct):
     """Graphs per variant plus the state of every alarm given, retraining decisions when
     ``retraining_namespace`` is set (the function's embedded-metric-format namespace), and one
     graph of what every ``watches`` watches (records in failure queues, function errors,
-    undelivered events) when there are any."""
+    undelivered events) when there are any.
+
+    ``asynchronous``: the endpoint serves asynchronous inference, which publishes no
+    ``Invocations`` ("Alarms and logs for tracking metrics from asynchronous endpoints",
+    https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html): traffic is
+    graphed as ``InvocationsProcesssed`` and the error rates divide by it."""
 
     @checked_arguments
     def __init__(
@@ -39,9 +44,10 @@ class EndpointDashboard(Construct):
         alarms: Sequence[cloudwatch.IAlarm],
         retraining_namespace: str | None = None,
         watches: Sequence[FailureWatch] = (),
+        asynchronous: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        widgets = self._variant_widgets(endpoint_name, variant_names)
+        widgets = self._variant_widgets(endpoint_name, variant_names, asynchronous=asynchronous)
         if retraining_namespace is not None:
             widgets.append(self._retraining_widget(retraining_namespace))
         failures = [metric.with_(label=label) for w in watches for label, metric in w.metrics]
@@ -58,9 +64,10 @@ class EndpointDashboard(Construct):
 
     @staticmethod
     def _variant_widgets(
-        endpoint_name: str, variant_names: Sequence[str]
+        endpoint_name: str, variant_names: Sequence[str], *, asynchronous: bool
     ) -> list[cloudwatch.IWidget]:
         """Traffic, latency, errors, instances and utilization, one line per variant."""
+        invocations = invocation_count(asynchronous=asynchronous)
 
         def per_variant(
             metric: str, statistic: str, namespace: str = SAGEMAKER_NAMESPACE
@@ -81,8 +88,8 @@ class EndpointDashboard(Construct):
 
         return [
             cloudwatch.GraphWidget(
-                title="Invocations per variant",
-                left=per_variant("Invocations", "Sum"),
+                title=f"{invocations} per variant",
+                left=per_variant(invocations, "Sum"),
                 width=WIDTH,
             ),
             cloudwatch.GraphWidget(
@@ -93,8 +100,11 @@ class EndpointDashboard(Construct):
             cloudwatch.GraphWidget(
                 title="Errors (% of invocations)",
                 left=[
-                    *(error_rate(endpoint_name, v, "Invocation5XXErrors") for v in variant_names),
-                    *(error_rate(endpoint_name, v, "Invocation4XXErrors") for v in variant_names),
+                    *(
+                        error_rate(endpoint_name, v, errors, invocations=invocations)
+                        for errors in ("Invocation5XXErrors", "Invocation4XXErrors")
+                        for v in variant_names
+                    ),
                 ],
                 width=WIDTH,
             ),

@@ -10,6 +10,15 @@ are counts (unit None; the error metrics send a 1 per error response), ``ModelLa
 ``CPUUtilization`` is summed over vCPUs (0-400 % on four vCPUs) and ``GPUUtilization`` /
 ``GPUMemoryUtilization`` over GPUs.
 
+An asynchronous endpoint publishes neither ``Invocations``, ``InvocationsPerInstance`` nor
+``OverheadLatency`` ("Alarms and logs for tracking metrics from asynchronous endpoints",
+https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html: "Any metric not
+listed below is not published if the endpoint is enabled for asynchronous inference"); it counts
+its requests in ``InvocationsProcesssed`` (AWS's spelling; ``EndpointName`` and ``VariantName``,
+a count, Sum) and publishes ``Invocation4XXErrors``, ``Invocation5XXErrors`` and
+``ModelLatency`` as real-time endpoints do. :func:`invocation_count` names the metric to divide
+by.
+
 No ``unit`` is set on these metrics: CloudWatch uses a metric's unit as a filter (datapoints
 published with another unit are ignored, and an alarm would see none); pass ``unit=`` to a
 method only when you know what SageMaker sends.
@@ -19,6 +28,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final, Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -29,11 +39,22 @@ from mlops_cdk.aws.facts import (
     SAGEMAKER_NAMESPACE,
     VARIANT_DIMENSION,
 )
+from mlops_cdk.aws.sagemaker_metrics import INVOCATIONS_PROCESSED
 
 # Periods made once and shared: a Duration is an immutable value, and each one made is a jsii
 # round trip.
 ONE_MINUTE = cdk.Duration.minutes(1)
 FIVE_MINUTES = cdk.Duration.minutes(5)
+
+INVOCATIONS: Final = "Invocations"
+# The metric that counts a variant's requests: Invocations (real-time, serverless), or
+# InvocationsProcesssed (asynchronous endpoints, which publish no Invocations).
+InvocationCount = Literal["Invocations", "InvocationsProcesssed"]
+
+
+def invocation_count(*, asynchronous: bool) -> InvocationCount:
+    """``InvocationsProcesssed`` for an asynchronous endpoint, else ``Invocations``."""
+    return INVOCATIONS_PROCESSED if asynchronous else INVOCATIONS
 
 
 def variant_metric(
@@ -115,30 +136,46 @@ def error_rate(
     errors_metric: str,
     *,
     period: cdk.Duration = ONE_MINUTE,
+    invocations: InvocationCount = INVOCATIONS,
 ) -> cloudwatch.MathExpression:
-    """Errors as a percentage of invocations; 0 when there is no traffic.
+    """Errors as a percentage of ``invocations`` (the request count: ``Invocations``, or
+    ``InvocationsProcesssed`` for an asynchronous endpoint, see :func:`invocation_count`); 0
+    when there is no traffic.
 
     Metric ids are unique per variant and error kind, so several rates can share a graph. The
     same rate is one (immutable) object, as :func:`variant_metric`: an alarm and the dashboard
     graph ask for the same rates."""
+    if invocations not in (INVOCATIONS, INVOCATIONS_PROCESSED):
+        raise ValueError(
+            f"error_rate: invocations: {invocations!r} is not {INVOCATIONS} or "
+            f"{INVOCATIONS_PROCESSED}"
+        )
     return _error_rate(
-        endpoint_name=endpoint_name, variant=variant, errors_metric=errors_metric, period=period
+        endpoint_name=endpoint_name,
+        variant=variant,
+        errors_metric=errors_metric,
+        period=period,
+        invocations=invocations,
     )
 
 
 @lru_cache(maxsize=1024)
 def _error_rate(
-    *, endpoint_name: str, variant: str, errors_metric: str, period: cdk.Duration
+    *,
+    endpoint_name: str,
+    variant: str,
+    errors_metric: str,
+    period: cdk.Duration,
+    invocations: InvocationCount,
 ) -> cloudwatch.MathExpression:
     suffix = re.sub(r"[^a-z0-9]", "_", f"{variant}_{errors_metric}".lower())
-    errors, invocations = f"err_{suffix}", f"inv_{suffix}"
+    # The ids are the same whichever metric counts the requests.
+    errors, count = f"err_{suffix}", f"inv_{suffix}"
     return cloudwatch.MathExpression(
-        expression=f"IF({invocations} > 0, 100 * {errors} / {invocations}, 0)",
+        expression=f"IF({count} > 0, 100 * {errors} / {count}, 0)",
         using_metrics={
             errors: variant_metric(endpoint_name, variant, errors_metric, "Sum", period=period),
-            invocations: variant_metric(
-                endpoint_name, variant, "Invocations", "Sum", period=period
-            ),
+            count: variant_metric(endpoint_name, variant, invocations, "Sum", period=period),
         },
         period=period,
         label=f"{variant} {errors_metric} %",

@@ -217,3 +217,59 @@ def test_a_quality_alarm_named_twice_is_one_line() -> None:
             quality_alarms=[auc, auc],
         )
     assert str(raised.value) == "EndpointAlarms: quality_alarms[1].name: duplicate alarm 'auc'"
+
+
+# "Alarms and logs for tracking metrics from asynchronous endpoints": "Any metric not listed
+# below is not published if the endpoint is enabled for asynchronous inference. Such metrics
+# include (but are not limited to): OverheadLatency, Invocations, InvocationsPerInstance".
+NOT_PUBLISHED_FOR_ASYNC = {"Invocations", "InvocationsPerInstance", "OverheadLatency"}
+
+
+def watched(props: dict[str, Any]) -> set[str]:
+    """The metric names an alarm watches: its own, or those of its metric math."""
+    if "MetricName" in props:
+        return {props["MetricName"]}
+    return {m["MetricStat"]["Metric"]["MetricName"] for m in props["Metrics"] if "MetricStat" in m}
+
+
+def test_an_asynchronous_endpoints_error_rates_divide_by_invocations_processed() -> None:
+    """Its 5XX / 4XX rates divide by InvocationsProcesssed (Invocations never has data there,
+    so the rates, the rollback alarm among them, could never fire); the alarms keep the
+    construct ids, and so the logical ids, a real-time endpoint's have."""
+    templates = {}
+    for asynchronous in (False, True):
+        stack = new_stack()
+        EndpointAlarms(
+            stack, "Alarms", endpoint_name="ep", variants={"primary": "ml.m5.large"},
+            asynchronous=asynchronous,
+        )  # fmt: skip
+        templates[asynchronous] = Template.from_stack(stack)
+    template = templates[True]
+    for errors in ("Invocation5XXErrors", "Invocation4XXErrors"):
+        props = alarm_with(template, f"primary: {errors} above")
+        assert watched(props) == {errors, "InvocationsProcesssed"}
+        suffix = f"primary_{errors.lower()}"
+        (expression,) = [m["Expression"] for m in props["Metrics"] if "Expression" in m]
+        assert expression == f"IF(inv_{suffix} > 0, 100 * err_{suffix} / inv_{suffix}, 0)"
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert not set().union(*(watched(a["Properties"]) for a in alarms.values())) & (
+        NOT_PUBLISHED_FOR_ASYNC
+    )
+    assert set(alarms) == set(templates[False].find_resources("AWS::CloudWatch::Alarm"))
+
+
+def test_an_asynchronous_endpoint_refuses_a_no_invocations_alarm() -> None:
+    with pytest.raises(PropProblems) as raised:
+        EndpointAlarms(
+            new_stack(),
+            "Alarms",
+            endpoint_name="ep",
+            variants={"primary": "ml.m5.large"},
+            thresholds=AlarmThresholds(no_invocations_minutes=30),
+            asynchronous=True,
+        )
+    assert str(raised.value) == (
+        "EndpointAlarms: thresholds.no_invocations_minutes: an asynchronous endpoint publishes "
+        "no Invocations metric, so the alarm would be in ALARM for ever: leave it unset "
+        "(AsyncEndpointAlarms watches the backlog)"
+    )

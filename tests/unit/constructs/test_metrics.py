@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 
-from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
+from mlops_cdk.constructs.metrics import (
+    ONE_MINUTE,
+    error_rate,
+    instance_metric,
+    invocation_count,
+    variant_metric,
+)
 
 
 def _stat(metric: cloudwatch.IMetric) -> cloudwatch.MetricStatConfig:
@@ -50,3 +57,22 @@ def test_an_error_rate_is_errors_over_invocations_and_made_once() -> None:
     )
     assert error_rate("ep", "champion", "Invocation5XXErrors") is rate
     assert error_rate("ep", "champion", "Invocation4XXErrors") is not rate
+
+
+def test_an_asynchronous_error_rate_divides_by_invocations_processed() -> None:
+    """An asynchronous endpoint publishes no Invocations ("Alarms and logs for tracking metrics
+    from asynchronous endpoints"): its requests are counted in InvocationsProcesssed."""
+    assert invocation_count(asynchronous=False) == "Invocations"
+    assert invocation_count(asynchronous=True) == "InvocationsProcesssed"
+    rate = error_rate("ep", "primary", "Invocation5XXErrors", invocations="InvocationsProcesssed")
+    assert rate is not error_rate("ep", "primary", "Invocation5XXErrors")
+    assert _stat(rate.using_metrics["inv_primary_invocation5xxerrors"]).metric_name == (
+        "InvocationsProcesssed"
+    )
+    with pytest.raises(ValueError, match="'InvocationsPerInstance' is not Invocations or"):
+        error_rate(
+            "ep",
+            "primary",
+            "Invocation5XXErrors",
+            invocations="InvocationsPerInstance",  # type: ignore[arg-type]
+        )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
@@ -110,3 +112,40 @@ def test_dashboard_without_watches_has_no_failure_graph() -> None:
     EndpointDashboard(stack, "Dashboard", endpoint_name="ep", variant_names=["v"], alarms=[])
     (dashboard,) = Template.from_stack(stack).find_resources("AWS::CloudWatch::Dashboard").values()
     assert "Failures:" not in json.dumps(dashboard["Properties"]["DashboardBody"])
+
+
+def dashboard_widgets(stack: Stack) -> dict[str, set[str]]:
+    """Each metric graph's title and the metric names it graphs (metric math's included)."""
+    (dashboard,) = Template.from_stack(stack).find_resources("AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]
+    parts = body["Fn::Join"][1] if isinstance(body, dict) else [body]
+    widgets = json.loads("".join(p if isinstance(p, str) else "token" for p in parts))["widgets"]
+    graphs = [w["properties"] for w in widgets if "metrics" in w["properties"]]
+    # A metric line is [namespace, name, dimension, value, ..., options]; an expression [options].
+    return {g["title"]: {m[1] for m in g["metrics"] if isinstance(m[0], str)} for g in graphs}
+
+
+@pytest.mark.parametrize(
+    ("asynchronous", "invocations"), [(False, "Invocations"), (True, "InvocationsProcesssed")]
+)
+def test_dashboard_graphs_the_invocations_the_endpoint_publishes(
+    asynchronous: bool, invocations: str
+) -> None:
+    """An asynchronous endpoint publishes no Invocations ("Alarms and logs for tracking metrics
+    from asynchronous endpoints"): its traffic is InvocationsProcesssed, and the error rates
+    divide by it."""
+    stack = new_stack()
+    EndpointDashboard(
+        stack, "Dashboard", endpoint_name="ep", variant_names=["primary"], alarms=[],
+        asynchronous=asynchronous,
+    )  # fmt: skip
+    widgets = dashboard_widgets(stack)
+    assert widgets[f"{invocations} per variant"] == {invocations}
+    assert widgets["Errors (% of invocations)"] == {
+        "Invocation5XXErrors",
+        "Invocation4XXErrors",
+        invocations,
+    }
+    if asynchronous:
+        graphed = set().union(*widgets.values())
+        assert not graphed & {"Invocations", "InvocationsPerInstance", "OverheadLatency"}

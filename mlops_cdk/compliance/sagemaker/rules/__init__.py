@@ -19,7 +19,8 @@
 - ``RollbackBakingPeriod``: an endpoint has rollback alarms but no baking period.
 - ``KeyGrantForAwsResource``: a key policy allows kms:CreateGrant to principals other than AWS
   services without ``kms:GrantIsForAWSResource``.
-- ``AlarmMetricPublished``: an alarm watches a metric that nothing publishes.
+- ``AlarmMetricPublished``: an alarm watches a metric that nothing publishes (such as
+  ``Invocations`` of an asynchronous endpoint).
 - ``RolePoliciesFirst``: a resource AWS validates with a role at creation (model, function in a
   VPC, state machine, pipeline) does not wait for every policy attached to that role.
 - ``RollbackAlarmsReadable``: an endpoint's rollback alarms are not describable by its models'

@@ -1,4 +1,17 @@
-"""AlarmMetricPublished: an alarm watches a metric that nothing publishes."""
+"""AlarmMetricPublished: an alarm watches a metric that nothing publishes.
+
+An asynchronous endpoint (its endpoint config has ``AsyncInferenceConfig``) publishes neither
+``Invocations``, ``InvocationsPerInstance`` nor ``OverheadLatency``: "Alarms and logs for tracking
+metrics from asynchronous endpoints" (SageMaker developer guide,
+https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html) says "Any metric not
+listed below is not published if the endpoint is enabled for asynchronous inference. Such metrics
+include (but are not limited to): OverheadLatency, Invocations, InvocationsPerInstance". An alarm
+on one of them, or an error rate that divides by ``Invocations``, never fires there: the endpoint
+counts its requests in ``InvocationsProcesssed``. The rule tells when the alarm's
+``EndpointName`` resolves to an endpoint of the stage (as for every SageMaker metric) whose
+endpoint config it can find (a ``Fn::GetAtt`` in the endpoint's stack, or a literal config name
+of the stage).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +25,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
     INFERENCE_COMPONENT_NAMESPACE,
     INSTANCE_METRICS,
     INSTANCE_NAMESPACE,
+    NOT_PUBLISHED_FOR_ASYNC_ENDPOINTS,
     SAGEMAKER_NAMESPACE,
     is_aws_published_namespace,
     is_model_monitor_namespace,
@@ -44,6 +58,23 @@ def _component_published(index: StackIndex, namespace: str, name: str, component
     return name in known and isinstance(component, str) and component in defined
 
 
+def _endpoint_publishes(
+    index: StackIndex, namespace: str, name: str, endpoint_name: object
+) -> bool:
+    """The endpoint ``endpoint_name`` names publishes the metric: a documented one, the
+    endpoint is the stage's, and an asynchronous endpoint's metric is not one it lacks."""
+    known = ENDPOINT_METRICS if namespace == SAGEMAKER_NAMESPACE else INSTANCE_METRICS
+    found = stage_endpoint(index, endpoint_name)
+    if name not in known or found is None:
+        return False
+    if namespace == SAGEMAKER_NAMESPACE and name in NOT_PUBLISHED_FOR_ASYNC_ENDPOINTS:
+        stage, stack, endpoint = found
+        config = stage.endpoint_config_of(stack, endpoint)
+        if config is not None and config.properties.get("AsyncInferenceConfig"):
+            return False
+    return True
+
+
 def alarm_metric_published(alarm: Resource, index: StackIndex) -> Compliance:
     metrics = watched_metrics(alarm.properties)
     if not metrics:
@@ -57,9 +88,8 @@ def alarm_metric_published(alarm: Resource, index: StackIndex) -> Compliance:
             if not _component_published(index, namespace, name, component):
                 return NON_COMPLIANT
         elif namespace in (SAGEMAKER_NAMESPACE, INSTANCE_NAMESPACE):
-            known = ENDPOINT_METRICS if namespace == SAGEMAKER_NAMESPACE else INSTANCE_METRICS
             endpoint_name = metric.dimensions.get("EndpointName")
-            if name not in known or stage_endpoint(index, endpoint_name) is None:
+            if not _endpoint_publishes(index, namespace, name, endpoint_name):
                 return NON_COMPLIANT
         elif is_model_monitor_namespace(namespace):
             return NON_COMPLIANT
@@ -83,7 +113,12 @@ RULE = Rule(
     "stack), or an InferenceComponentName naming an inference component this stage defines "
     "(AWS/SageMaker invocation metrics, NoCapacityInvocationFailures, "
     "/aws/sagemaker/InferenceComponents utilization): an alarm of one environment watching "
-    "another's endpoint fails here. "
+    "another's endpoint fails here. An asynchronous endpoint (endpoint config with "
+    "AsyncInferenceConfig) publishes no Invocations, InvocationsPerInstance or "
+    "OverheadLatency: an alarm on one of them (a metric-math alarm's metrics included, such as "
+    "an error rate divided by Invocations) fails; divide by InvocationsProcesssed (AWS's "
+    "spelling) instead (EndpointAlarms(asynchronous=True) does), see "
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html. "
     "SageMaker Model Monitor namespaces fail: Model Monitor is closed to new customers "
     "and nothing in this app creates a monitoring schedule. Other AWS/ namespaces pass. "
     "A custom namespace passes when an IAM policy of this stage allows "

@@ -197,8 +197,10 @@ def endpoint(
     deployment: sm.CfnEndpoint.DeploymentConfigProperty | None = None,
     scaling: tuple[int, int] | None = None,
     prefix: str = "",
+    asynchronous: bool = False,
 ) -> sm.CfnEndpoint:
-    """An endpoint ``name`` with one variant ``champion`` (and its scalable target)."""
+    """An endpoint ``name`` with one variant ``champion`` (and its scalable target), serving
+    asynchronous inference (an encrypted output path) when ``asynchronous``."""
     variant = sm.CfnEndpointConfig.ProductionVariantProperty(
         variant_name="champion",
         model_name="m",
@@ -217,6 +219,13 @@ def endpoint(
         production_variants=[variant],
         kms_key_id=KEY,
         metrics_config=None if serverless else METRICS,
+        async_inference_config=sm.CfnEndpointConfig.AsyncInferenceConfigProperty(
+            output_config=sm.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+                s3_output_path="s3://b/async/output", kms_key_id=KEY
+            )
+        )
+        if asynchronous
+        else None,
     )
     ep = sm.CfnEndpoint(
         scope,

@@ -1,6 +1,6 @@
 """AlarmMetricPublished: an alarm on a metric nothing publishes (unknown SageMaker metric, an
-endpoint of no stack in the stage, Model Monitor, a custom namespace no policy of the stage may
-publish to) is non-compliant."""
+endpoint of no stack in the stage, a metric an asynchronous endpoint does not publish, Model
+Monitor, a custom namespace no policy of the stage may publish to) is non-compliant."""
 
 from __future__ import annotations
 
@@ -83,6 +83,74 @@ def test_alarm_metric_published_checks_every_metric_of_metric_math(
     )
     rate.create_alarm(s, "A", threshold=1, evaluation_periods=1)
     assert fires(s, "prod/S/A/Resource", "AlarmMetricPublished") is expected
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "asynchronous", "expected"),
+    [
+        # "Any metric not listed below is not published if the endpoint is enabled for
+        # asynchronous inference. Such metrics include ... OverheadLatency, Invocations,
+        # InvocationsPerInstance" (async-inference-monitor).
+        ("AWS/SageMaker", "Invocations", True, True),
+        ("AWS/SageMaker", "InvocationsPerInstance", True, True),
+        ("AWS/SageMaker", "OverheadLatency", True, True),
+        ("AWS/SageMaker", "Invocations", False, False),
+        ("AWS/SageMaker", "OverheadLatency", False, False),
+        # Listed for asynchronous endpoints: common metrics, async metrics, host metrics.
+        ("AWS/SageMaker", "InvocationsProcesssed", True, False),
+        ("AWS/SageMaker", "Invocation5XXErrors", True, False),
+        ("AWS/SageMaker", "ModelLatency", True, False),
+        ("/aws/sagemaker/Endpoints", "CPUUtilization", True, False),
+    ],
+)
+def test_an_asynchronous_endpoint_publishes_no_invocations(
+    namespace: str, metric: str, asynchronous: bool, expected: bool
+) -> None:
+    s = stage_stack()
+    endpoint(s, asynchronous=asynchronous)
+    alarm(s, namespace=namespace, metric=metric, dimensions=variant_dimensions())
+    assert fires(s, "prod/S/Alarm", "AlarmMetricPublished") is expected
+
+
+@pytest.mark.parametrize(
+    ("invocations", "expected"), [("Invocations", True), ("InvocationsProcesssed", False)]
+)
+def test_an_asynchronous_error_rate_divides_by_what_it_publishes(
+    invocations: str, expected: bool
+) -> None:
+    """The metric-math alarm's metrics count: a 5XX rate of Invocations never has data."""
+    s = stage_stack()
+    ep = endpoint(s, asynchronous=True)
+
+    def metric(name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name=name,
+            dimensions_map=variant_dimensions(ep.attr_endpoint_name),
+        )
+
+    rate = cloudwatch.MathExpression(
+        expression="IF(inv > 0, 100 * err / inv, 0)",
+        using_metrics={"err": metric("Invocation5XXErrors"), "inv": metric(invocations)},
+    )
+    rate.create_alarm(s, "A", threshold=1, evaluation_periods=1)
+    assert fires(s, "prod/S/A/Resource", "AlarmMetricPublished") is expected
+
+
+def test_an_asynchronous_endpoint_of_another_stack_of_the_stage_is_told() -> None:
+    """The alarm names the endpoint by its literal name; the endpoint's own stack has its
+    config (Fn::GetAtt), as the stage's other rules resolve it."""
+    root = app()
+    serving = stage_stack(root, stack="Serving")
+    endpoint(serving, asynchronous=True)
+    monitoring = sibling(serving, "Monitoring")
+    alarm(monitoring, "Traffic", namespace="AWS/SageMaker", metric="Invocations",
+          dimensions=variant_dimensions())  # fmt: skip
+    alarm(monitoring, "Processed", namespace="AWS/SageMaker", metric="InvocationsProcesssed",
+          dimensions=variant_dimensions())  # fmt: skip
+    found = findings(root)
+    assert ("AlarmMetricPublished", "prod/Monitoring/Traffic") in found
+    assert ("AlarmMetricPublished", "prod/Monitoring/Processed") not in found
 
 
 def _put_metric_statement(condition: dict[str, Any] | None) -> iam.PolicyStatement:
