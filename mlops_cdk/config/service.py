@@ -27,7 +27,11 @@ from mlops_cdk.config.monitoring import (
     dimension_placeholder_problem,
 )
 from mlops_cdk.config.retraining import RetrainingConfig
-from mlops_cdk.props.alarms import AWS_NAMESPACE_PREFIXES, duplicate_alarm_problems
+from mlops_cdk.props.alarms import (
+    AWS_NAMESPACE_PREFIXES,
+    NO_INVOCATIONS_ON_ASYNC,
+    duplicate_alarm_problems,
+)
 from mlops_cdk.props.async_inference import AsyncInferenceSpec
 from mlops_cdk.props.batch import BatchJobSpec
 from mlops_cdk.props.inference_components import (
@@ -227,6 +231,8 @@ class ServiceConfig(ServingConfig):
         models = {model.name: model for model in self.models}
         for path, message in async_endpoint_problems(self.variants, self.shadow_variants, models):
             problems.add(path, message)
+        if self.alarms.no_invocations_minutes is not None:  # EndpointAlarms refuses it too
+            problems.add("alarms.no_invocations_minutes", NO_INVOCATIONS_ON_ASYNC)
         problems.raise_any()
         return self
 

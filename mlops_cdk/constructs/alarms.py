@@ -39,7 +39,12 @@ from mlops_cdk.constructs.metrics import (
     invocation_count,
     variant_metric,
 )
-from mlops_cdk.props.alarms import AlarmThresholds, QualityAlarmSpec, duplicate_alarm_problems
+from mlops_cdk.props.alarms import (
+    NO_INVOCATIONS_ON_ASYNC,
+    AlarmThresholds,
+    QualityAlarmSpec,
+    duplicate_alarm_problems,
+)
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
 
@@ -108,14 +113,7 @@ class EndpointAlarms(Construct):
             raise ValueError("EndpointAlarms: at least one variant")
         problems = duplicate_alarm_problems(quality_alarms)
         if asynchronous and thresholds and thresholds.no_invocations_minutes is not None:
-            problems.append(
-                (
-                    "thresholds.no_invocations_minutes",
-                    "an asynchronous endpoint publishes no Invocations metric, so the alarm "
-                    "would be in ALARM for ever: leave it unset (AsyncEndpointAlarms watches "
-                    "the backlog)",
-                )
-            )
+            problems.append(("thresholds.no_invocations_minutes", NO_INVOCATIONS_ON_ASYNC))
         if problems:
             raise PropProblems(problems, subject="EndpointAlarms")
         super().__init__(scope, construct_id)

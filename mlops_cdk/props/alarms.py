@@ -174,6 +174,17 @@ class QualityAlarmSpec:
         return []
 
 
+# SageMaker publishes no Invocations metric for an asynchronous endpoint ("Alarms and logs for
+# tracking metrics from asynchronous endpoints", SageMaker Developer Guide,
+# https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html): a
+# no-invocations alarm there (missing data breaching) would never leave ALARM.
+NO_INVOCATIONS_ON_ASYNC = (
+    "an asynchronous endpoint publishes no Invocations metric, so the alarm would be in ALARM "
+    "for ever: leave it unset (the asynchronous endpoint's own alarms watch the backlog and "
+    "the failed invocations)"
+)
+
+
 def duplicate_alarm_problems(alarms: Sequence[QualityAlarmSpec]) -> list[tuple[str, str]]:
     """Each quality alarm named again (its name is its construct id and its alarm's)."""
     names = [alarm.name for alarm in alarms]

@@ -146,6 +146,17 @@ def test_two_variants_on_an_async_endpoint_are_refused(tmp_path: Path) -> None:
     assert problem.startswith("config/dev.yaml: services.documents.variants: 2 variants; an ")
 
 
+def test_a_no_invocations_alarm_on_an_async_endpoint_is_refused(tmp_path: Path) -> None:
+    """It was dropped without a word: an asynchronous endpoint publishes no Invocations."""
+    data = edited("alarms", {"no_invocations_minutes": 30})
+    assert problems_in(tmp_path, data) == [
+        "config/dev.yaml: services.documents.alarms.no_invocations_minutes: an asynchronous "
+        "endpoint publishes no Invocations metric, so the alarm would be in ALARM for ever: "
+        "leave it unset (the asynchronous endpoint's own alarms watch the backlog and the "
+        "failed invocations)"
+    ]
+
+
 @pytest.mark.parametrize(("execution", "refused"), [("direct", True), ("serial", False)])
 def test_a_direct_invocation_model_on_an_async_endpoint_is_refused(
     tmp_path: Path, execution: str, refused: bool

@@ -270,6 +270,6 @@ def test_an_asynchronous_endpoint_refuses_a_no_invocations_alarm() -> None:
         )
     assert str(raised.value) == (
         "EndpointAlarms: thresholds.no_invocations_minutes: an asynchronous endpoint publishes "
-        "no Invocations metric, so the alarm would be in ALARM for ever: leave it unset "
-        "(AsyncEndpointAlarms watches the backlog)"
+        "no Invocations metric, so the alarm would be in ALARM for ever: leave it unset (the "
+        "asynchronous endpoint's own alarms watch the backlog and the failed invocations)"
     )
