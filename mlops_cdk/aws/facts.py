@@ -75,9 +75,20 @@ SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 # Both: what an execution role may publish for its endpoint.
 SAGEMAKER_ENDPOINT_NAMESPACES: tuple[str, str] = (SAGEMAKER_NAMESPACE, INSTANCE_NAMESPACE)
-# Training jobs write their logs to this log group and their metrics to this namespace.
+# Each job type writes its logs to one log group ("Log groups and streams that Amazon SageMaker
+# AI sends to Amazon CloudWatch Logs",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html) and its instance
+# metrics to the namespace of the same name ("Amazon SageMaker AI metrics in Amazon CloudWatch",
+# "SageMaker AI job metrics": "The /aws/sagemaker/ProcessingJobs, /aws/sagemaker/TrainingJobs,
+# and /aws/sagemaker/TransformJobs namespaces include the following metrics for processing jobs,
+# training jobs, and batch transform jobs",
+# https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html#cloudwatch-metrics-jobs).
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TRAINING_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+PROCESSING_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
+TRANSFORM_LOG_GROUP = "/aws/sagemaker/TransformJobs"
+TRANSFORM_NAMESPACE = "/aws/sagemaker/TransformJobs"
 # Endpoint metric dimensions.
 ENDPOINT_DIMENSION = "EndpointName"
 VARIANT_DIMENSION = "VariantName"

@@ -19,10 +19,13 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html): t
 execution role needs ``iam:PassRole`` for the role its steps run as, Create and Describe for
 each job type, and ``s3:GetObject`` for ``JsonGet``. Jobs a pipeline starts are named
 ``pipelines-<execution id>-<step>-<suffix>``, so the role may create jobs under that prefix only
-with this stack's KMS key on the volumes and this pipeline's security group (condition keys
-``sagemaker:VolumeKmsKey`` and ``sagemaker:VpcSecurityGroupIds``, "Actions, resources, and
-condition keys for Amazon SageMaker AI",
+in this pipeline's security group and with this stack's KMS key on the volumes, or without a
+volume key on the spec's instance types with local NVMe storage, which refuse one (condition
+keys ``sagemaker:VpcSecurityGroupIds``, ``sagemaker:VolumeKmsKey`` and
+``sagemaker:InstanceTypes``, "Actions, resources, and condition keys for Amazon SageMaker AI",
 https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
+The job role also runs the evaluation processing job in the VPC, for which SageMaker wants the
+network actions unscoped (:func:`~mlops_cdk.constructs.roles.processing_vpc_network_statement`).
 """
 
 from __future__ import annotations
@@ -45,13 +48,23 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_all, acknowledge_wildcard_resources
-from mlops_cdk.aws.facts import TRAINING_LOG_GROUP, has_local_nvme
+from mlops_cdk.aws.facts import (
+    PROCESSING_LOG_GROUP,
+    PROCESSING_NAMESPACE,
+    TRAINING_LOG_GROUP,
+    has_local_nvme,
+)
 from mlops_cdk.aws.pipeline_events import execution_failure_pattern
 from mlops_cdk.constructs.encryption import key_use_statements
 from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
 from mlops_cdk.constructs.network import https_egress_only_group
-from mlops_cdk.constructs.roles import SageMakerTrainingRole
+from mlops_cdk.constructs.roles import (
+    PROCESSING_VPC_REASON,
+    SageMakerTrainingRole,
+    job_log_and_metric_statements,
+    processing_vpc_network_statement,
+)
 from mlops_cdk.props.fields import checked_arguments, checked_types
 from mlops_cdk.props.retraining_pipeline import (
     CONDITION_TYPES,
@@ -66,7 +79,6 @@ from mlops_cdk.props.retraining_pipeline import (
 PIPELINE_VERSION = "2020-12-01"
 TRAIN, EVALUATE, CHECK, REGISTER, FAIL = "Train", "Evaluate", "CheckMetric", "Register", "Fail"
 REPORT_FILE = "EvaluationReport"
-PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 # Pipelines name the jobs they start pipelines-<execution id>-<step name>-<suffix>.
 PIPELINE_JOB_PREFIX = "pipelines-"
 # "Monitor Amazon SageMaker AI with Amazon CloudWatch", "SageMaker Pipelines Metrics"
@@ -190,8 +202,9 @@ class RetrainingPipeline(Construct):
     def _job_role(
         self, repository: ecr.IRepository | None, vpc: ec2.IVpc, role_path: str
     ) -> iam.IRole:
-        """The training role of the service's prefixes, plus what evaluation needs: read the
-        trained models, write reports, processing logs."""
+        """The training role of the service's prefixes, plus what evaluation (a processing job
+        in the VPC) needs: read the trained models, write reports, processing logs and metrics,
+        the network actions a processing job needs unscoped."""
         models, _, checkpoints = retraining_prefixes(self.service)
         training = SageMakerTrainingRole(
             self,
@@ -205,56 +218,57 @@ class RetrainingPipeline(Construct):
             vpc=vpc,
             path=role_path,
         )
-        model_objects = self.bucket.arn_for_objects(f"{models}*")
-        report_objects = self._report_objects
-        logs = self._stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{PROCESSING_LOG_GROUP}:*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
+        statements, reasons = self._evaluation_statements(models)
         evaluation = iam.ManagedPolicy(
             self,
             "EvaluationPolicy",
             description=f"Evaluation step of {self.service}: read models, write reports",
             roles=[training.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="ReadTrainedModels", actions=["s3:GetObject"], resources=[model_objects]
-                ),
-                iam.PolicyStatement(
-                    sid="ListTrainedModels",
-                    actions=["s3:ListBucket"],
-                    resources=[self.bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{models}*"]}},
-                ),
-                iam.PolicyStatement(
-                    sid="WriteEvaluationReports",
-                    actions=["s3:AbortMultipartUpload", "s3:PutObject"],
-                    resources=[report_objects],
-                ),
-                iam.PolicyStatement(
-                    sid="ProcessingLogs",
-                    actions=[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogStreams",
-                        "logs:PutLogEvents",
-                    ],
-                    resources=[logs],
-                ),
-            ],
+            statements=statements,
         )
-        acknowledge_wildcard_resources(
-            evaluation,
-            {
-                model_objects: "Models this service's training jobs wrote (named per job).",
-                report_objects: "Evaluation reports, one folder per pipeline execution.",
-                logs: f"SageMaker writes processing job logs to {PROCESSING_LOG_GROUP}.",
-            },
-        )
+        acknowledge_wildcard_resources(evaluation, reasons)
         self._job_policies: list[Construct] = [training.policy, evaluation]
         return training.role
+
+    def _evaluation_statements(
+        self, models: str
+    ) -> tuple[list[iam.PolicyStatement], dict[str, str]]:
+        """The evaluation step's statements and the reasons for their wildcards."""
+        model_objects = self.bucket.arn_for_objects(f"{models}*")
+        report_objects = self._report_objects
+        observability, logs = job_log_and_metric_statements(
+            self._stack,
+            sid="Processing",
+            log_group=PROCESSING_LOG_GROUP,
+            namespace=PROCESSING_NAMESPACE,
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadTrainedModels", actions=["s3:GetObject"], resources=[model_objects]
+            ),
+            iam.PolicyStatement(
+                sid="ListTrainedModels",
+                actions=["s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{models}*"]}},
+            ),
+            iam.PolicyStatement(
+                sid="WriteEvaluationReports",
+                actions=["s3:AbortMultipartUpload", "s3:PutObject"],
+                resources=[report_objects],
+            ),
+            *observability,
+            # The Evaluate step always runs in the VPC (_vpc_config).
+            processing_vpc_network_statement(),
+        ]
+        reasons = {
+            model_objects: "Models this service's training jobs wrote (named per job).",
+            report_objects: "Evaluation reports, one folder per pipeline execution.",
+            logs: f"SageMaker writes processing job logs to {PROCESSING_LOG_GROUP}.",
+            "*": "cloudwatch:PutMetricData takes no resource (limited to the namespace "
+            f"{PROCESSING_NAMESPACE} by condition). {PROCESSING_VPC_REASON}",
+        }
+        return statements, reasons
 
     def _pipeline_role(self, group_name: str, role_path: str) -> tuple[iam.IRole, Construct]:
         """Start this pipeline's jobs (with its key and security group), register into its
@@ -314,9 +328,10 @@ class RetrainingPipeline(Construct):
         )
         reasons = {
             jobs["training-job"]: "Pipelines name the jobs they start pipelines-<execution>-"
-            "<step>-<suffix>; creating one requires this stack's key and security group.",
+            "<step>-<suffix>; creating one requires this stack's security group and key (no "
+            "key only on the spec's local-NVMe instance types).",
             jobs["processing-job"]: "As for training jobs: named by Pipelines, created only "
-            "with this stack's key and security group.",
+            "with this stack's security group and key (or on the spec's local-NVMe types).",
             packages: "Versions of this service's model package group only.",
             self._report_objects: "JsonGet reads the evaluation report "
             "of each execution (one folder per execution).",
@@ -325,21 +340,64 @@ class RetrainingPipeline(Construct):
         return role, policy
 
     def _job_statements(self, jobs: dict[str, str]) -> list[iam.PolicyStatement]:
-        """Create jobs only with the key on their volumes and in this pipeline's security
-        group; describe, stop and tag the pipeline's jobs."""
-        conditions = {
-            "StringEquals": {"sagemaker:VolumeKmsKey": self._key_arn},
-            "ForAllValues:StringEquals": {
-                "sagemaker:VpcSecurityGroupIds": [self._security_group_id]
-            },
-        }
-        return [
-            iam.PolicyStatement(
-                sid="CreatePipelineJobs",
-                actions=["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"],
-                resources=list(jobs.values()),
-                conditions=conditions,
-            ),
+        """Create jobs only in this pipeline's security group and with the key on their volumes
+        or, for the spec's instance types with local NVMe storage, which take no volume key
+        (:meth:`_resources`), without one and on those types only; describe, stop and tag the
+        pipeline's jobs.
+
+        CreateTrainingJob and CreateProcessingJob take the condition keys
+        ``sagemaker:VolumeKmsKey`` (ARN), ``sagemaker:InstanceTypes`` and
+        ``sagemaker:VpcSecurityGroupIds`` (ArrayOfString) ("Actions, resources, and condition
+        keys for Amazon SageMaker AI",
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
+        A request without a volume key has no ``sagemaker:VolumeKmsKey``, and "If the key that
+        you specify in a policy condition is not present in the request context, the values do
+        not match and the condition is false" ("IAM JSON policy elements: Condition operators",
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html),
+        so such jobs need a statement of their own: ``Null`` ``true`` for the missing key,
+        ``Null`` ``false`` and ``ForAllValues:StringEquals`` for the instance types (``Null``
+        because "The ForAllValues set operator also returns true if there are no context keys
+        in the request", "Single-valued vs. multivalued context keys",
+        https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html)."""
+        create = ["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"]
+        in_group = {"sagemaker:VpcSecurityGroupIds": [self._security_group_id]}
+        in_vpc = {"sagemaker:VpcSecurityGroupIds": "false"}  # ForAllValues passes an empty set
+        types = (self.spec.training.instance_type, self.spec.evaluation.instance_type)
+        nvme_types = sorted({t for t in types if not _takes_volume_key(t)})
+        statements = []
+        if any(_takes_volume_key(t) for t in types):
+            statements.append(
+                iam.PolicyStatement(
+                    sid="CreatePipelineJobs",
+                    actions=create,
+                    resources=list(jobs.values()),
+                    conditions={
+                        "StringEquals": {"sagemaker:VolumeKmsKey": self._key_arn},
+                        "Null": in_vpc,
+                        "ForAllValues:StringEquals": in_group,
+                    },
+                )
+            )
+        if nvme_types:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="CreatePipelineJobsOnLocalNvme",
+                    actions=create,
+                    resources=list(jobs.values()),
+                    conditions={
+                        "Null": {
+                            "sagemaker:VolumeKmsKey": "true",
+                            "sagemaker:InstanceTypes": "false",
+                            **in_vpc,
+                        },
+                        "ForAllValues:StringEquals": {
+                            "sagemaker:InstanceTypes": nvme_types,
+                            **in_group,
+                        },
+                    },
+                )
+            )
+        statements.append(
             iam.PolicyStatement(
                 sid="FollowPipelineJobs",
                 actions=[
@@ -350,8 +408,9 @@ class RetrainingPipeline(Construct):
                     "sagemaker:StopTrainingJob",
                 ],
                 resources=list(jobs.values()),
-            ),
-        ]
+            )
+        )
+        return statements
 
     def notify_failures(
         self,
@@ -454,7 +513,7 @@ class RetrainingPipeline(Construct):
             "InstanceType": instance_type,
             "VolumeSizeInGB": volume_gb,
         }
-        if not has_local_nvme(instance_type):
+        if _takes_volume_key(instance_type):
             resources["VolumeKmsKeyId"] = self._key_arn
         return resources
 
@@ -639,6 +698,16 @@ class RetrainingPipeline(Construct):
                 },
             },
         }
+
+
+def _takes_volume_key(instance_type: str) -> bool:
+    """Whether a job on ``instance_type`` gets ``VolumeKmsKeyId``: "You can't request a
+    VolumeKmsKeyId when using an instance type with local storage" (SageMaker API reference,
+    "ResourceConfig" and "ProcessingClusterConfig",
+    https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ResourceConfig.html). The
+    definition (:meth:`RetrainingPipeline._resources`) and the pipeline role's conditions
+    (:meth:`RetrainingPipeline._job_statements`) both ask this, so they cannot disagree."""
+    return not has_local_nvme(instance_type)
 
 
 def _input(name: str, uri: Any) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from mlops_cdk.aws.facts import (
     SAGEMAKER_ENDPOINT_NAMESPACES,
     TRAINING_LOG_GROUP,
     TRAINING_NAMESPACE,
+    TRANSFORM_LOG_GROUP,
+    TRANSFORM_NAMESPACE,
 )
 from mlops_cdk.constructs.encryption import key_use_statements
 from mlops_cdk.props.fields import checked_arguments
@@ -56,9 +58,30 @@ IMAGE_PULL_ACTIONS = (
 )
 
 
+# "How to use SageMaker AI execution roles", CreateProcessingJob API: Execution Role Permissions
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createprocessingjob-perms).
+PROCESSING_VPC_REASON = (
+    "AWS requires these ENI and describe actions unscoped for a processing job in a VPC: "
+    '"If you specify a private VPC for your processing job, add the following permissions. '
+    "Don't scope in the policy with any conditions or resource filters. Otherwise, the "
+    'validation checks that occur during the creation of the processing job fail." '
+    "(How to use SageMaker AI execution roles, CreateProcessingJob API: Execution Role "
+    "Permissions)."
+)
+
+
 def vpc_network_statements(stack: cdk.Stack, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:
-    """What SageMaker needs to attach a job's or a model's containers to ``vpc``: describe the
-    network (no resource-level permissions) and manage network interfaces in that VPC only."""
+    """What SageMaker needs to attach a training job's, a transform job's or a model's
+    containers to ``vpc``: describe the network (no resource-level permissions) and manage
+    network interfaces in that VPC only.
+
+    "How to use SageMaker AI execution roles"
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html), sections
+    "CreateTrainingJob API: Execution Role Permissions" ("If you specify a private VPC for your
+    training job, add the following permissions") and "CreateModel API: Execution Role
+    Permissions" (the same for a model) list these actions without asking for them unscoped,
+    so the ENI actions keep the ``ec2:Vpc`` condition. Processing jobs are the exception:
+    :func:`processing_vpc_network_statement`."""
     return [
         iam.PolicyStatement(
             sid="DescribeNetwork", actions=list(DESCRIBE_NETWORK_ACTIONS), resources=["*"]
@@ -76,6 +99,58 @@ def vpc_network_statements(stack: cdk.Stack, vpc: ec2.IVpc) -> list[iam.PolicySt
             },
         ),
     ]
+
+
+def processing_vpc_network_statement() -> iam.PolicyStatement:
+    """What a role that runs processing jobs in a VPC needs: the actions the CreateProcessingJob
+    section of "How to use SageMaker AI execution roles" lists, unconditioned and on every
+    resource, as it demands (:data:`PROCESSING_VPC_REASON`); SageMaker validates the role when
+    the processing job is created. Acknowledge ``*`` with that reason."""
+    return iam.PolicyStatement(
+        sid="ProcessingJobNetworkUnscoped",
+        actions=sorted((*ENI_ACTIONS, *DESCRIBE_NETWORK_ACTIONS)),
+        resources=["*"],
+    )
+
+
+def job_log_and_metric_statements(
+    stack: cdk.Stack, *, sid: str, log_group: str, namespace: str
+) -> tuple[list[iam.PolicyStatement], str]:
+    """Statements ``<sid>Logs`` and ``<sid>Metrics`` for the jobs of one type: write their log
+    streams in ``log_group`` (SageMaker's, one per job type) and publish to ``namespace`` only;
+    and the log group's ARN (a wildcard to acknowledge).
+
+    The ARN ends in ``:*``: "Use the second version, with the trailing :*, to refer to the ARN
+    when specifying permissions in IAM policies for all other API actions" ("Overview of
+    managing access permissions to your CloudWatch Logs resources",
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html);
+    it also covers the group's log streams (``log-group:<name>:log-stream:<stream>``).
+    ``cloudwatch:PutMetricData`` takes no resource; ``cloudwatch:namespace`` limits it."""
+    log_group_arn = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=f"{log_group}:*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    statements = [
+        iam.PolicyStatement(
+            sid=f"{sid}Logs",
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            resources=[log_group_arn],
+        ),
+        iam.PolicyStatement(
+            sid=f"{sid}Metrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+        ),
+    ]
+    return statements, log_group_arn
 
 
 def endpoint_log_group_arn(stack: cdk.Stack) -> str:
@@ -133,8 +208,10 @@ class SageMakerExecutionRole(Construct):
 
     It may: pull images from ``repository`` only; read objects under ``model_prefix`` and write
     objects under ``capture_prefix`` of ``bucket`` (nothing of other services); use ``key``;
-    write its own endpoint logs and metrics; manage the network interfaces of ``vpc``. No
-    managed policies. ``path`` is the IAM path the key policy admits.
+    write its own endpoint logs and metrics; manage the network interfaces of ``vpc``. With
+    ``batch_read_prefix`` its transform jobs also read their input and write their output,
+    logs and metrics (:meth:`_batch_access`). No managed policies. ``path`` is the IAM path the
+    key policy admits.
     """
 
     @checked_arguments
@@ -204,11 +281,18 @@ class SageMakerExecutionRole(Construct):
         self, bucket: s3.IBucket, read_prefix: str, write_prefixes: Sequence[str]
     ) -> dict[str, str]:
         """Batch transform jobs run as this role: they list and read their input under
-        ``read_prefix`` (the service's batch prefix) and write their output under each of
-        ``write_prefixes`` (the jobs' output prefixes); the key statements are the policy's.
-        Returns the wildcards' reasons."""
+        ``read_prefix`` (the service's batch prefix), write their output under each of
+        ``write_prefixes`` (the jobs' output prefixes), their logs to the transform jobs' log
+        group and their instance metrics to its namespace (:data:`TRANSFORM_LOG_GROUP`); the key
+        statements are the policy's. Returns the wildcards' reasons."""
         read_objects = bucket.arn_for_objects(f"{read_prefix}*")
         write_objects = [bucket.arn_for_objects(f"{prefix}*") for prefix in write_prefixes]
+        observability, log_group_arn = job_log_and_metric_statements(
+            cdk.Stack.of(self),
+            sid="TransformJob",
+            log_group=TRANSFORM_LOG_GROUP,
+            namespace=TRANSFORM_NAMESPACE,
+        )
         self.policy.add_statements(
             iam.PolicyStatement(
                 sid="ReadBatchInput", actions=["s3:GetObject"], resources=[read_objects]
@@ -228,11 +312,16 @@ class SageMakerExecutionRole(Construct):
                     resources=write_objects,
                 )
             )
-        return dict.fromkeys(
-            (read_objects, *write_objects),
-            "Batch transform input (read) and per-run output (write) of this service's "
-            "batch jobs: object keys are the data's, chosen per run.",
-        )
+        self.policy.add_statements(*observability)
+        return {
+            **dict.fromkeys(
+                (read_objects, *write_objects),
+                "Batch transform input (read) and per-run output (write) of this service's "
+                "batch jobs: object keys are the data's, chosen per run.",
+            ),
+            log_group_arn: "SageMaker writes every transform job's log streams to the one log "
+            f"group {TRANSFORM_LOG_GROUP}; streams are named per job and instance.",
+        }
 
     def _policy(
         self,
@@ -450,34 +539,17 @@ class SageMakerTrainingRole(Construct):
 
     def _log_and_metric_statements(self, wildcards: dict[str, str]) -> list[iam.PolicyStatement]:
         """Training logs (adds the log group's reason to ``wildcards``) and metrics."""
-        log_group_arn = cdk.Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{TRAINING_LOG_GROUP}:*",
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        statements, log_group_arn = job_log_and_metric_statements(
+            cdk.Stack.of(self),
+            sid="Training",
+            log_group=TRAINING_LOG_GROUP,
+            namespace=TRAINING_METRIC_NAMESPACE,
         )
         wildcards[log_group_arn] = (
             "SageMaker writes every training job's log streams to the one log group "
             f"{TRAINING_LOG_GROUP}; streams are named per job and instance."
         )
-        return [
-            iam.PolicyStatement(
-                sid="TrainingLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                ],
-                resources=[log_group_arn],
-            ),
-            iam.PolicyStatement(
-                sid="TrainingMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": TRAINING_METRIC_NAMESPACE}},
-            ),
-        ]
+        return statements
 
     def _image_and_network_statements(
         self, repository: ecr.IRepository | None, vpc: ec2.IVpc | None, star_reason: list[str]

@@ -37,7 +37,9 @@ from tests.helpers import imported_vpc, new_stack
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
 
-def spec(*, spot: bool = False, **training: Any) -> ManagedPipelineSpec:
+def spec(
+    *, spot: bool = False, evaluation_instance_type: str = "ml.m5.large", **training: Any
+) -> ManagedPipelineSpec:
     return ManagedPipelineSpec(
         training=TrainingSpec(
             image_tag="train-1",
@@ -51,7 +53,7 @@ def spec(*, spot: bool = False, **training: Any) -> ManagedPipelineSpec:
         ),
         evaluation=EvaluationSpec(
             image_tag="eval-1",
-            instance_type="ml.m5.large",
+            instance_type=evaluation_instance_type,
             entrypoint=("python3", "/opt/ml/code/evaluate.py"),
             metric=MetricGateSpec(name="auc", threshold=0.8),
         ),
@@ -209,6 +211,154 @@ def test_pipeline_jobs_are_created_only_with_the_key_and_group(template: Templat
     assert create["Condition"]["StringEquals"] == {"sagemaker:VolumeKmsKey": KEY_ARN}
     assert "sagemaker:VpcSecurityGroupIds" in create["Condition"]["ForAllValues:StringEquals"]
     assert all("pipelines-*" in json.dumps(r) for r in create["Resource"])
+
+
+def role_statements(template: Template, role_prefix: str) -> dict[str, dict[str, Any]]:
+    """The statements, by Sid, of every managed policy attached to the role whose logical id
+    starts with ``role_prefix``."""
+    (role_id,) = [r for r in template.find_resources("AWS::IAM::Role") if r.startswith(role_prefix)]
+    return {
+        s["Sid"]: s
+        for policy in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    }
+
+
+# "How to use SageMaker AI execution roles", CreateProcessingJob API: Execution Role Permissions.
+PROCESSING_VPC_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+}
+
+
+def test_job_role_has_the_processing_network_actions_unscoped(template: Template) -> None:
+    """The Evaluate step is a processing job in the VPC: its role needs the ENI and describe
+    actions with no condition and on "*", or CreateProcessingJob's validation fails."""
+    unscoped = [
+        s
+        for s in role_statements(template, "RetrainingJobRole").values()
+        if s["Resource"] == "*" and "Condition" not in s
+    ]
+    granted = {action for s in unscoped for action in _values(s["Action"])}
+    assert granted >= PROCESSING_VPC_ACTIONS
+
+
+def test_processing_logs_and_metrics_of_the_evaluation_step(template: Template) -> None:
+    statements = role_statements(template, "RetrainingJobRole")
+    assert ":log-group:/aws/sagemaker/ProcessingJobs:*" in json.dumps(
+        statements["ProcessingLogs"]["Resource"]
+    )
+    metrics = statements["ProcessingMetrics"]
+    assert metrics["Action"] == "cloudwatch:PutMetricData"
+    assert metrics["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/ProcessingJobs"}
+    }
+    # The training part of the same role keeps its own log group and namespace.
+    assert statements["TrainingMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs"}
+    }
+
+
+def _values(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, list[Any]]) -> bool:
+    """IAM's evaluation of one condition key ("IAM JSON policy elements: Condition operators"
+    and "Single-valued vs. multivalued context keys"), for the operators the role uses."""
+    present = key in context
+    if operator == "Null":  # "true": the key is absent from the request context
+        return (str(expected) == "true") != present
+    if operator == "StringEquals":  # an absent key does not match
+        return present and any(v in _values(expected) for v in context[key])
+    if operator == "ForAllValues:StringEquals":  # true when the key is absent
+        return all(v in _values(expected) for v in context.get(key, []))
+    raise AssertionError(f"the test does not evaluate {operator}")
+
+
+def allowed(statements: list[dict[str, Any]], action: str, context: dict[str, list[Any]]) -> bool:
+    """Whether an Allow statement grants ``action`` for a request with ``context``."""
+    return any(
+        s["Effect"] == "Allow"
+        and action in _values(s["Action"])
+        and all(
+            _condition_holds(operator, key, expected, context)
+            for operator, keys in s.get("Condition", {}).items()
+            for key, expected in keys.items()
+        )
+        for s in statements
+    )
+
+
+def create_request(step: dict[str, Any]) -> tuple[str, dict[str, list[Any]]]:
+    """The action and the request context of the job a step creates (its ``Arguments`` are the
+    CreateTrainingJob / CreateProcessingJob request)."""
+    args = step["Arguments"]
+    if step["Type"] == "Training":
+        action, resources, network = "sagemaker:CreateTrainingJob", args["ResourceConfig"], args
+    else:
+        action = "sagemaker:CreateProcessingJob"
+        resources = args["ProcessingResources"]["ClusterConfig"]
+        network = args["NetworkConfig"]
+    context = {
+        "sagemaker:InstanceTypes": [resources["InstanceType"]],
+        "sagemaker:VpcSecurityGroupIds": network["VpcConfig"]["SecurityGroupIds"],
+    }
+    if "VolumeKmsKeyId" in resources:
+        context["sagemaker:VolumeKmsKey"] = [resources["VolumeKmsKeyId"]]
+    return action, context
+
+
+# Instance types of the cases below with local NVMe storage (Amazon EC2 instance store).
+LOCAL_NVME = {"ml.g5.xlarge", "ml.p4d.24xlarge", "ml.g4dn.xlarge", "ml.m5d.large"}
+
+
+@pytest.mark.parametrize(
+    ("training_type", "evaluation_type"),
+    [
+        ("ml.m5.xlarge", "ml.m5.large"),  # EBS volumes: the key on both
+        ("ml.g5.xlarge", "ml.m5.large"),  # local NVMe training: no key there
+        ("ml.p4d.24xlarge", "ml.g4dn.xlarge"),  # local NVMe only
+        ("ml.m5.xlarge", "ml.m5d.large"),
+    ],
+)
+def test_pipeline_role_may_create_the_jobs_its_definition_starts(
+    training_type: str, evaluation_type: str
+) -> None:
+    """The pipeline role's conditions against what the definition sends: each job it creates
+    is allowed; without the key on an EBS type, on an instance type the spec does not use
+    without a key, in another security group or outside any VPC, it is not."""
+    pipeline = spec(instance_type=training_type, evaluation_instance_type=evaluation_type)
+    stack, built = build(pipeline)
+    images = PipelineImages(training="train:1", evaluation="eval:1", serving="serve:1")
+    steps = stack.resolve(built.definition("dev-churn", images))["Steps"][:2]
+    statements = list(role_statements(Template.from_stack(stack), "RetrainingRole").values())
+    for step in steps:
+        action, context = create_request(step)
+        instance_type = context["sagemaker:InstanceTypes"][0]
+        assert ("sagemaker:VolumeKmsKey" in context) == (instance_type not in LOCAL_NVME)
+        assert allowed(statements, action, context), (step["Name"], context)
+        elsewhere = {**context, "sagemaker:VpcSecurityGroupIds": ["sg-0123456789abcdef0"]}
+        assert not allowed(statements, action, elsewhere)
+        outside = {k: v for k, v in context.items() if k != "sagemaker:VpcSecurityGroupIds"}
+        assert not allowed(statements, action, outside)  # ForAllValues alone would pass it
+        if "sagemaker:VolumeKmsKey" in context:
+            unkeyed = {k: v for k, v in context.items() if k != "sagemaker:VolumeKmsKey"}
+            assert not allowed(statements, action, unkeyed)
+            assert not allowed(statements, action, {**context, "sagemaker:VolumeKmsKey": ["k"]})
+        else:
+            other_type = {**context, "sagemaker:InstanceTypes": ["ml.m5.24xlarge"]}
+            assert not allowed(statements, action, other_type)
+            untyped = {k: v for k, v in context.items() if k != "sagemaker:InstanceTypes"}
+            assert not allowed(statements, action, untyped)
 
 
 def test_pipeline_waits_for_its_policies_and_has_a_failure_alarm(template: Template) -> None:

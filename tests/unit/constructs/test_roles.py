@@ -17,6 +17,18 @@ from tests.helpers import imported_vpc, new_stack
 
 @pytest.fixture(scope="module")
 def template() -> Template:
+    return execution_template()
+
+
+@pytest.fixture(scope="module")
+def batch() -> Template:
+    """The role of a service with batch jobs: its transform jobs run as it."""
+    return execution_template(
+        batch_read_prefix="batch/churn/", batch_write_prefixes=["batch/churn/score/output/"]
+    )
+
+
+def execution_template(**options: Any) -> Template:
     stack = new_stack("Test")
     key = EncryptionKey(
         stack, "Key", alias="alias/t", description="t", removal_policy=cdk.RemovalPolicy.DESTROY
@@ -42,6 +54,7 @@ def template() -> Template:
         key=key.key,
         vpc=vpc,
         path="/mlops/test/",
+        **options,
     )
     return Template.from_stack(stack)
 
@@ -166,3 +179,29 @@ def test_key_use_is_in_the_roles_own_policy_and_the_role_has_the_path(
     assert not any("Execution" in sid for sid in sids)
     (role,) = template.find_resources("AWS::IAM::Role").values()
     assert role["Properties"]["Path"] == "/mlops/test/"
+
+
+def test_transform_jobs_write_their_logs_and_metrics(batch: Template) -> None:
+    """Batch transform jobs log to /aws/sagemaker/TransformJobs and publish their instance
+    metrics to the namespace of that name ("Log groups and streams that Amazon SageMaker AI
+    sends to Amazon CloudWatch Logs"; "SageMaker AI job metrics")."""
+    s = statements(batch)
+    logs = s["TransformJobLogs"]
+    assert join(logs["Resource"]).endswith(
+        ":logs:eu-west-1:123456789012:log-group:/aws/sagemaker/TransformJobs:*"
+    )
+    assert set(logs["Action"]) >= {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert s["TransformJobMetrics"]["Action"] == "cloudwatch:PutMetricData"
+    assert s["TransformJobMetrics"]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/TransformJobs"}
+    }
+    assert {"ReadBatchInput", "ListBatchInput", "WriteBatchOutput"} <= set(s)
+
+
+def test_endpoint_role_keeps_its_eni_actions_in_its_vpc(batch: Template) -> None:
+    """Hosting and transform jobs take the scoped ENI statement (the CreateModel section of "How
+    to use SageMaker AI execution roles" does not ask for it unscoped): only processing-job
+    roles get the unconditioned one."""
+    for statement in statements(batch).values():
+        if "ec2:CreateNetworkInterface" in statement["Action"]:
+            assert "ArnEquals" in statement["Condition"], statement["Sid"]
