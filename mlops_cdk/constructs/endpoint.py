@@ -16,10 +16,20 @@ from constructs import Construct
 from mlops_cdk.aws.acknowledgements import acknowledge_all
 from mlops_cdk.aws.guardrails import describe_step
 from mlops_cdk.aws.instance_types import is_gpu_instance_type
+from mlops_cdk.aws.sagemaker_metrics import (
+    INVOCATIONS_PROCESSED,
+    NOT_PUBLISHED_FOR_ASYNC_ENDPOINTS,
+)
 from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.async_access import AsyncOutput
 from mlops_cdk.constructs.encryption import iam_delegated_key_policy
-from mlops_cdk.constructs.metrics import ONE_MINUTE, error_rate, instance_metric, variant_metric
+from mlops_cdk.constructs.metrics import (
+    ONE_MINUTE,
+    error_rate,
+    instance_metric,
+    invocation_count,
+    variant_metric,
+)
 from mlops_cdk.constructs.model import HostedModel, model_specs
 from mlops_cdk.props.endpoint import CapacitySize, DataCaptureSpec, DeploymentSpec, MetricsSpec
 from mlops_cdk.props.errors import PropProblems
@@ -346,7 +356,15 @@ class WeightedEndpoint(Construct):
         unit: cloudwatch.Unit | None = None,
     ) -> cloudwatch.Metric:
         """An ``AWS/SageMaker`` metric of one variant (``variant`` may be omitted when the
-        endpoint has one)."""
+        endpoint has one). An asynchronous endpoint refuses the metrics SageMaker does not
+        publish for it (``Invocations``, ``InvocationsPerInstance``, ``OverheadLatency``: a graph
+        or alarm on them would show nothing)."""
+        if self.async_output is not None and metric_name in NOT_PUBLISHED_FOR_ASYNC_ENDPOINTS:
+            raise ValueError(
+                f"WeightedEndpoint {self.endpoint_name}: SageMaker publishes no {metric_name} "
+                f"for an asynchronous endpoint; it publishes {INVOCATIONS_PROCESSED} and the "
+                "backlog metrics instead"
+            )
         return variant_metric(
             self.endpoint_name,
             self._variant(variant).name,
@@ -421,9 +439,14 @@ class WeightedEndpoint(Construct):
     def metric_error_rate_5xx(
         self, variant: str | None = None, *, period: cdk.Duration = ONE_MINUTE
     ) -> cloudwatch.MathExpression:
-        """5xx errors as a percentage of invocations (0 without traffic)."""
+        """5xx errors as a percentage of invocations (0 without traffic): of processed
+        invocations on an asynchronous endpoint."""
         return error_rate(
-            self.endpoint_name, self._variant(variant).name, "Invocation5XXErrors", period=period
+            self.endpoint_name,
+            self._variant(variant).name,
+            "Invocation5XXErrors",
+            period=period,
+            invocations=invocation_count(asynchronous=self.async_output is not None),
         )
 
     def metric_cpu_utilization(

@@ -241,3 +241,38 @@ def test_submitters_may_submit_to_this_endpoint_only() -> None:
     assert statements["InvokeEndpointAsync"]["Action"] == "sagemaker:InvokeEndpointAsync"
     assert "kms:ViaService" in statements["UseKeyThroughS3"]["Condition"]["StringEquals"]
     assert policy["Properties"]["Roles"] == ["caller"]
+
+
+def _async_endpoint() -> WeightedEndpoint:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Bucket")
+    return WeightedEndpoint(
+        stack,
+        "Endpoint",
+        endpoint_name="dev-documents",
+        variants=[VARIANT],
+        models={"m": "m"},
+        async_output=AsyncOutput(bucket=bucket, output_prefix=OUTPUT, failure_prefix=FAILURES),
+    )
+
+
+@pytest.mark.parametrize(
+    "accessor", ["metric_invocations", "metric_invocations_per_instance", "metric_overhead_latency"]
+)
+def test_an_async_endpoint_refuses_the_metrics_it_does_not_publish(accessor: str) -> None:
+    """A graph or alarm on them would show nothing ("Alarms and logs for tracking metrics from
+    asynchronous endpoints": "Any metric not listed below is not published")."""
+    endpoint = _async_endpoint()
+    with pytest.raises(
+        ValueError, match=r"^WeightedEndpoint dev-documents: SageMaker publishes no"
+    ):
+        getattr(endpoint, accessor)()
+    assert endpoint.metric_latency().metric_name == "ModelLatency"  # published for both
+
+
+def test_an_async_endpoints_error_rate_is_of_processed_invocations() -> None:
+    rate = _async_endpoint().metric_error_rate_5xx()
+    assert {m.metric_name for m in rate.using_metrics.values()} == {  # type: ignore[attr-defined]
+        "Invocation5XXErrors",
+        "InvocationsProcesssed",
+    }
