@@ -23,6 +23,11 @@ import jsii
 from constructs import Construct, IConstruct
 
 from mlops_cdk.constructs.network import LAMBDA_VPC_ACTIONS
+from mlops_cdk.constructs.roles import (
+    DESCRIBE_NETWORK_ACTIONS,
+    ENI_ACTIONS,
+    PROCESSING_NETWORK_SID,
+)
 
 SCANNER = "checkov"
 
@@ -88,6 +93,24 @@ def _star_only_writes(resource: Resource) -> bool:
     return bool(star) and all(set(_as_list(s.get("Action"))) <= _STAR_ONLY_ACTIONS for s in star)
 
 
+# A processing job in a VPC: SageMaker wants these unscoped (roles.PROCESSING_VPC_REASON).
+_PROCESSING_NETWORK_ACTIONS = frozenset({*ENI_ACTIONS, *DESCRIBE_NETWORK_ACTIONS})
+
+
+def _processing_job_network(resource: Resource) -> bool:
+    """The policy's statements on "*" are the processing job's network statement (its Sid and
+    the documented actions only) and actions without resource-level permissions."""
+    star = [s for s in _statements(resource.props) if "*" in _as_list(s.get("Resource"))]
+    network = [s for s in star if s.get("Sid") == PROCESSING_NETWORK_SID]
+    return (
+        bool(network)
+        and all(set(_as_list(s.get("Action"))) <= _PROCESSING_NETWORK_ACTIONS for s in network)
+        and all(
+            set(_as_list(s.get("Action"))) <= _STAR_ONLY_ACTIONS for s in star if s not in network
+        )
+    )
+
+
 _CDK_PIPELINE_BUILD_ACTIONS = frozenset(
     {"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}
 )
@@ -145,6 +168,15 @@ SKIPS = (
          "the only statements on '*' list actions without resource-level permissions: the "
          "function's VPC network interfaces (as in AWSLambdaVPCAccessExecutionRole) and "
          "PutMetricData, which is limited by a cloudwatch:namespace condition"),
+    *(
+        Skip(check, "AWS::IAM::ManagedPolicy", _processing_job_network,
+             "a processing job in a VPC: SageMaker validates that its role may create and "
+             "delete network interfaces and their permissions on '*' without conditions ("
+             "'How to use SageMaker AI execution roles', CreateProcessingJob: \"Don't scope in "
+             "the policy with any conditions or resource filters\"); every other statement on "
+             "'*' lists only actions without resource-level permissions")
+        for check in ("CKV_AWS_109", "CKV_AWS_111")
+    ),
     Skip("CKV_AWS_111", "AWS::IAM::Policy", _cdk_pipelines_asset_role,
          "CDK Pipelines writes this asset-publishing policy (CodeBuild build actions on '*'); "
          "it cannot be narrowed from this app, and the role can only assume the bootstrap "

@@ -231,7 +231,8 @@ class ServiceConfig(ServingConfig):
         models = {model.name: model for model in self.models}
         for path, message in async_endpoint_problems(self.variants, self.shadow_variants, models):
             problems.add(path, message)
-        if self.alarms.no_invocations_minutes is not None:  # EndpointAlarms refuses it too
+        overrides = self.alarms.model_dump(exclude_none=True)
+        if "no_invocations_minutes" in overrides:  # EndpointAlarms refuses it too
             problems.add("alarms.no_invocations_minutes", NO_INVOCATIONS_ON_ASYNC)
         problems.raise_any()
         return self

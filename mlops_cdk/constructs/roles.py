@@ -101,13 +101,16 @@ def vpc_network_statements(stack: cdk.Stack, vpc: ec2.IVpc) -> list[iam.PolicySt
     ]
 
 
+PROCESSING_NETWORK_SID = "ProcessingJobNetworkUnscoped"
+
+
 def processing_vpc_network_statement() -> iam.PolicyStatement:
     """What a role that runs processing jobs in a VPC needs: the actions the CreateProcessingJob
     section of "How to use SageMaker AI execution roles" lists, unconditioned and on every
     resource, as it demands (:data:`PROCESSING_VPC_REASON`); SageMaker validates the role when
     the processing job is created. Acknowledge ``*`` with that reason."""
     return iam.PolicyStatement(
-        sid="ProcessingJobNetworkUnscoped",
+        sid=PROCESSING_NETWORK_SID,
         actions=sorted((*ENI_ACTIONS, *DESCRIBE_NETWORK_ACTIONS)),
         resources=["*"],
     )

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from mlops_cdk.app.scanner_skips import ScannerSkips
+from mlops_cdk.constructs.roles import PROCESSING_NETWORK_SID, processing_vpc_network_statement
 from tests.helpers import TEST_ENV, cdk_context
 
 
@@ -101,3 +102,25 @@ def test_only_the_access_log_bucket_skips_access_logging() -> None:
     other = stack()
     s3.Bucket(other, "Data")
     assert skipped(other, "AWS::S3::Bucket") == set()
+
+
+@pytest.mark.parametrize(
+    ("sid", "actions", "expected"),
+    [
+        # the evaluation job's role (a processing job in a VPC): CKV_AWS_109 and _111 skipped
+        (PROCESSING_NETWORK_SID, None, {"CKV_AWS_109", "CKV_AWS_111"}),
+        # the same actions under another Sid are not the documented exception
+        ("Other", None, set()),
+        # the Sid with one more write action is reported
+        (PROCESSING_NETWORK_SID, ["ec2:CreateNetworkInterface", "ec2:DeleteVpc"], set()),
+    ],
+)
+def test_processing_job_network_statement_is_skipped_only_as_documented(
+    sid: str, actions: list[str] | None, expected: set[str]
+) -> None:
+    s = stack()
+    network = processing_vpc_network_statement()
+    statement = iam.PolicyStatement(sid=sid, actions=actions or network.actions, resources=["*"])
+    metrics = iam.PolicyStatement(actions=["cloudwatch:PutMetricData"], resources=["*"])
+    iam.ManagedPolicy(s, "P", statements=[statement, metrics])
+    assert skipped(s, "AWS::IAM::ManagedPolicy") == expected
