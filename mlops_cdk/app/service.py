@@ -283,6 +283,7 @@ class ServiceStack(cdk.Stack):
                 endpoint_name=self.endpoint_name,
                 variant_name=variant,
                 spec=settings.alarms,
+                notifications=settings.notifications.success or settings.notifications.error,
             )
             notify = cloudwatch_actions.SnsAction(self.topic.topic)
             for alarm in alarms.all_alarms:

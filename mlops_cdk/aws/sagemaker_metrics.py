@@ -103,6 +103,7 @@ APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = "ApproximateBacklogSizePerInstance"
 APPROXIMATE_AGE_OF_OLDEST_REQUEST = "ApproximateAgeOfOldestRequest"
 HAS_BACKLOG_WITHOUT_CAPACITY = "HasBacklogWithoutCapacity"
 INVOCATION_FAILURES = "InvocationFailures"
+NOTIFICATION_FAILURES = "NotificationFailures"
 # "Number of async invocations processed by the endpoint" (Count, Sum; EndpointName and
 # VariantName): what counts an asynchronous variant's requests, as Invocations does a real-time
 # one's.
@@ -116,7 +117,7 @@ ASYNC_ENDPOINT_METRICS: frozenset[str] = frozenset(
         INVOCATION_FAILURES,
         "ExpiredRequests",
         INVOCATIONS_PROCESSED,
-        "NotificationFailures",
+        NOTIFICATION_FAILURES,
         "RequestDownloadFailures",
         "RequestDownloadLatency",  # microseconds
         "ResponseUploadFailures",

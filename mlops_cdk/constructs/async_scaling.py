@@ -30,6 +30,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
     APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE,
     HAS_BACKLOG_WITHOUT_CAPACITY,
     INVOCATION_FAILURES,
+    NOTIFICATION_FAILURES,
 )
 from mlops_cdk.constructs.arguments import EndpointName
 from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
@@ -142,7 +143,10 @@ class AsyncEndpointAlarms(Construct):
     """Alarms of an asynchronous endpoint (``by_kind``): the oldest queued request is older
     than ``oldest_request_age_seconds``; ``failed_invocations`` or more invocations failed in
     5 minutes; a backlog waited without any instance for ``backlog_without_capacity_minutes``
-    (the wake-up policy did not add one). No data (no traffic) is not breaching."""
+    (the wake-up policy did not add one). With ``notifications`` (the endpoint has a success or
+    error topic), ``notification_alarm``: SageMaker could not publish a notification in 5
+    minutes (callers waiting for it never learn the result; not an invocation failure). No data
+    (no traffic) is not breaching."""
 
     @checked_arguments
     def __init__(
@@ -153,13 +157,26 @@ class AsyncEndpointAlarms(Construct):
         endpoint_name: EndpointName,
         variant_name: str,
         spec: AsyncAlarms,
+        notifications: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
+        self.by_kind = self._kind_alarms(endpoint_name, variant_name, spec)
+        self.notification_alarm = (
+            self._notification_alarm(endpoint_name, variant_name) if notifications else None
+        )
+        self.all_alarms = [
+            *self.by_kind.values(),
+            *([self.notification_alarm] if self.notification_alarm else []),
+        ]
+
+    def _kind_alarms(
+        self, endpoint_name: str, variant_name: str, spec: AsyncAlarms
+    ) -> dict[AsyncAlarmKind, cloudwatch.Alarm]:
         not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
         at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         minutes = spec.backlog_without_capacity_minutes
-        self.by_kind: dict[AsyncAlarmKind, cloudwatch.Alarm] = {
+        return {
             "oldest_request_age": cloudwatch.Alarm(
                 self,
                 "OldestRequestAge",
@@ -198,7 +215,25 @@ class AsyncEndpointAlarms(Construct):
                 treat_missing_data=not_breaching,
             ),
         }
-        self.all_alarms = list(self.by_kind.values())
+
+    def _notification_alarm(self, endpoint_name: str, variant_name: str) -> cloudwatch.Alarm:
+        # NotificationFailures: "When an issue occurs publishing notifications" (Count, Sum;
+        # EndpointName and VariantName), "Alarms and logs for tracking metrics from asynchronous
+        # endpoints", https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html.
+        return cloudwatch.Alarm(
+            self,
+            "NotificationFailures",
+            alarm_description=f"{endpoint_name}: SageMaker could not publish one or more "
+            "success or error notifications in 5 minutes (the topics' key policy or the "
+            "execution role's sns:Publish); callers waiting for them never learn the result",
+            metric=endpoint_metric(
+                endpoint_name, NOTIFICATION_FAILURES, "Sum", FIVE_MINUTES, variant_name
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
     def for_kinds(self, kinds: tuple[AsyncAlarmKind, ...]) -> list[cloudwatch.Alarm]:
         return [self.by_kind[kind] for kind in kinds]

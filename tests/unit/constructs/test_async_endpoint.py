@@ -224,6 +224,37 @@ def test_alarms_watch_the_async_metrics() -> None:
     assert alarms.for_kinds(("failed_invocations",)) == [alarms.by_kind["failed_invocations"]]
 
 
+@pytest.mark.parametrize("notifications", [True, False])
+def test_failed_notifications_are_an_alarm_when_there_are_topics(notifications: bool) -> None:
+    """NotificationFailures is not an invocation failure: without this alarm nobody is told
+    that callers waiting for a notification never get it."""
+    stack = new_stack()
+    alarms = AsyncEndpointAlarms(
+        stack, "Alarms", endpoint_name="ep", variant_name="primary", spec=AsyncAlarms(),
+        notifications=notifications,
+    )  # fmt: skip
+    found = [
+        a["Properties"]
+        for a in resources_of_type(
+            Template.from_stack(stack).to_json(), "AWS::CloudWatch::Alarm"
+        ).values()
+        if a["Properties"]["MetricName"] == "NotificationFailures"
+    ]
+    assert (alarms.notification_alarm is not None) == notifications
+    assert len(alarms.all_alarms) == 3 + notifications
+    if notifications:
+        [alarm] = found
+        assert alarm["Dimensions"] == [
+            {"Name": "EndpointName", "Value": "ep"},
+            {"Name": "VariantName", "Value": "primary"},
+        ]
+        assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Sum", 300, 1)
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+    else:
+        assert found == []
+
+
 def test_submitters_may_submit_to_this_endpoint_only() -> None:
     stack = new_stack()
     AsyncSubmitters(
