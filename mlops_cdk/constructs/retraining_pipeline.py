@@ -439,8 +439,8 @@ class RetrainingPipeline(Construct):
             f"list-pipeline-execution-steps --pipeline-execution-arn {execution} (each step's "
             f"FailureReason; the {FAIL} step gives the measured "
             f"{self.spec.evaluation.metric.name} against its threshold); the evaluation report "
-            f"is under {self._s3(reports)}<execution id>/, job logs in "
-            f"{TRAINING_LOG_GROUP} and {PROCESSING_LOG_GROUP}. Stopped: someone called "
+            f"is in {self._s3(reports)} under the execution's id (the ARN's last part), "
+            f"job logs in {TRAINING_LOG_GROUP} and {PROCESSING_LOG_GROUP}. Stopped: someone called "
             "StopPipelineExecution."
         )
         return EventToTopic(

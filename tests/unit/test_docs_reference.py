@@ -115,7 +115,10 @@ def test_every_rule_of_the_pack_has_a_section_with_its_finding_and_fix(
         assert f"\n## {rule.rule_id}\n" in page, rule.rule_id
         assert f"[`{rule.rule_id}`](#{rule.rule_id.lower()})" in page
         assert f"`MlopsSageMaker-{rule.rule_id}`" in page
-        assert " ".join(rule.explanation.split())[:60].replace("<", "&lt;") in page
+        assert (
+            " ".join(rule.explanation.split())[:60].replace("<", "&lt;").replace(">", "&gt;")
+            in page
+        )
 
 
 def test_a_rule_cites_the_aws_documentation_of_its_module() -> None:

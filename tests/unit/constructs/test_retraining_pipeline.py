@@ -19,6 +19,7 @@ from aws_cdk.assertions import Template
 from moto.events.models import EventPattern
 
 from mlops_cdk.aws.pipeline_events import execution_failure_pattern
+from mlops_cdk.compliance.sagemaker.rules.event_input_placeholders import unknown_placeholders
 from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.model_registry import READER_ACTIONS, ModelPackageGroup
 from mlops_cdk.constructs.retraining_pipeline import PipelineImages, RetrainingPipeline
@@ -479,7 +480,9 @@ def test_failure_rule_tells_the_topic_which_execution_and_where_to_look(
     assert f"execution {EXECUTION_ARN} ended Failed" in text
     assert f"list-pipeline-execution-steps --pipeline-execution-arn {EXECUTION_ARN}" in text
     assert "dev-churn-retraining" in text
-    assert "s3://artifacts/retraining/churn/evaluation/<execution id>/" in text
+    assert "s3://artifacts/retraining/churn/evaluation/ under the execution's id" in text
+    # EventBridge reads every <...> as a variable: the only ones are the two input paths
+    assert unknown_placeholders(transformer) == []
 
 
 def test_failure_rule_has_an_encrypted_dead_letter_queue_and_alarms(

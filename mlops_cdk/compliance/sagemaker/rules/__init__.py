@@ -60,6 +60,8 @@
 - ``PipelineSpotCheckpointed``: a pipeline's managed spot training step has no
   MaxWaitTimeInSeconds >= MaxRuntimeInSeconds or no checkpoint location.
 - ``PipelinePassesJobRolesOnly``: a pipeline's role may pass roles its steps do not run as.
+- ``EventInputPlaceholders``: an EventBridge rule's input template holds a ``<...>`` that is
+  neither one of its input paths nor a predefined variable.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -83,6 +85,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     endpoint_config_metrics,
     endpoint_open_ingress,
     endpoint_private_dns,
+    event_input_placeholders,
     failure_destination_watched,
     instance_pools_valid,
     key_grant_for_aws_resource,
@@ -145,4 +148,5 @@ RULES: tuple[Rule, ...] = (
     pipeline_jobs_protected.RULE,
     pipeline_spot_checkpointed.RULE,
     pipeline_passes_job_roles_only.RULE,
+    event_input_placeholders.RULE,
 )
