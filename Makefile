@@ -44,7 +44,7 @@ ifeq ($(shell test -e $(STAMP_NODE) && ! test -x $(VENV)/bin/node && echo broken
 $(shell rm -f $(STAMP_NODE))
 endif
 
-.PHONY: help install install-dev installed-dev install-tools lock scan synth synth-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
+.PHONY: help install install-dev installed-dev install-tools lock scan synth synth-pipeline gates-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
   baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram
 
 help: ## List the targets
@@ -100,6 +100,11 @@ lock: | $(PY) ## Refresh requirements{-pip,,-dev,-scan,-tools}.lock (hashes) fro
 # checkov in a virtualenv of its own: its pins conflict with the project's boto3.
 SCAN_VENV := .venv-scan
 STAMP_SCAN := $(SCAN_VENV)/.stamp-scan
+# The template gates' commands, each with its configuration, shared by make lint (lint-cfn,
+# controls, scan: cdk.out and cdk.out.pipeline) and gates-pipeline (cdk.out.pipeline only).
+CFN_LINT = $(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml --
+CHECKOV = $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation
+CONTROLS = $(PY) scripts/control_tower.py
 $(STAMP_SCAN): requirements-scan.lock
 	@echo "install: checkov into $(SCAN_VENV) from requirements-scan.lock (for make scan / lint)"
 	$(PYTHON) -m venv $(SCAN_VENV)
@@ -110,9 +115,7 @@ $(STAMP_SCAN): requirements-scan.lock
 scan: install $(STAMP_SCAN) ## checkov over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): any finding neither fixed nor skipped with a reason fails
 	@$(SYNTH_IF_STALE)
 	@$(SYNTH_PIPELINE_IF_STALE)
-	for dir in cdk.out cdk.out.pipeline; do \
-	  $(SCAN_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -d $$dir; \
-	done
+	for dir in cdk.out cdk.out.pipeline; do $(CHECKOV) -d $$dir; done
 
 # The wheel ships node, npm and npx under site-packages; npm/npx are scripts that must be
 # reached through links to their real location, so link them into .venv/bin.
@@ -174,6 +177,23 @@ synth-pipeline: install ## Synthesize the deployment pipeline stack (config/pipe
 	rm -rf cdk.out.pipeline
 	npx cdk synth --quiet -c pipeline=true --output cdk.out.pipeline
 
+# The pipeline's Synth step runs this after `make synth-pipeline` (mlops_cdk/app/pipeline.py,
+# SYNTH_COMMANDS): the template gates of make lint (cfn-lint, the Control Tower proactive controls,
+# checkov), with the same configuration, over cdk.out.pipeline only (the pipeline and every
+# stage's stacks), so that a template failing them fails the build before any stage deploys; the
+# pipeline starts on every push whether CI passed or not. No cdk.out is synthesized (about 30 s
+# and not what the pipeline deploys); cdk.out.pipeline is synthesized again only if absent or out
+# of date. --allow-stale: an exception of control_tower_exceptions.yaml for an environment that is
+# not a stage covers nothing here (make lint, over both folders, still fails on a stale one).
+gates-pipeline: install-dev ## cfn-lint, Control Tower controls and checkov over cdk.out.pipeline only (what the pipeline's Synth step runs after synth-pipeline)
+	@$(SYNTH_PIPELINE_IF_STALE)
+	@echo "gates-pipeline: cfn-lint over cdk.out.pipeline"
+	$(CFN_LINT) 'cdk.out.pipeline/**/*.template.json'
+	@echo "gates-pipeline: Control Tower proactive controls (cfn-guard) over cdk.out.pipeline"
+	$(CONTROLS) --allow-stale cdk.out.pipeline
+	@echo "gates-pipeline: checkov over cdk.out.pipeline"
+	$(CHECKOV) -d cdk.out.pipeline
+
 # An example (examples/NAME/) from this checkout, without installing the package: the CDK CLI
 # runs in its folder (its cdk.json's context) with this .venv's Python and this checkout's
 # mlops_cdk on PYTHONPATH. Output: examples/NAME/cdk.out/, ignored by examples/.gitignore.
@@ -226,8 +246,7 @@ lint-templates: lint-cfn lint-controls lint-scan lint-docs ## The templates half
 
 lint-cfn: install-dev synth synth-pipeline
 	@echo "lint: cfn-lint over cdk.out and cdk.out.pipeline"
-	$(VENV)/bin/cfn-lint --config-file .cfnlintrc.yaml -- 'cdk.out/**/*.template.json' \
-	  'cdk.out.pipeline/**/*.template.json'
+	$(CFN_LINT) 'cdk.out/**/*.template.json' 'cdk.out.pipeline/**/*.template.json'
 
 lint-controls: install-dev synth synth-pipeline
 	@echo "lint: Control Tower proactive controls (cfn-guard)"
@@ -244,7 +263,7 @@ lint-docs: install-dev
 controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): failures not in control_tower_exceptions.yaml, or stale entries, fail
 	@$(SYNTH_IF_STALE)
 	@$(SYNTH_PIPELINE_IF_STALE)
-	$(PY) scripts/control_tower.py cdk.out cdk.out.pipeline
+	$(CONTROLS) cdk.out cdk.out.pipeline
 
 bench: install-dev ## Synth time vs an empty CDK app, import time, cost per serving mode (about 2 min; FULL=1: also 1/10/30 services and the test loop, 10-15 min plus about 4, estimated at the end of each quick run; STRICT=1: exit 1 when a target is missed)
 	$(PY) scripts/bench.py $(if $(call flag,FULL),--full,) $(if $(call flag,STRICT),--strict,)

@@ -1,12 +1,14 @@
 """CDK Pipelines: promote every environment in order from the tooling account.
 
 Source (CodeConnections, a full clone) -> Synth (installs the pinned toolchain, ``make test``,
-gated synth into ``cdk.out.pipeline``) -> self-mutation -> assets -> one stage per environment
+gated synth into ``cdk.out.pipeline``, then cfn-lint, the Control Tower controls and checkov over
+it: ``make gates-pipeline``) -> self-mutation -> assets -> one stage per environment
 (the same ``MlopsStage`` as app.py): Foundation, then per service (all services in parallel) its
 image repository, the pre-deploy check of its images and model artifacts (``make preflight``),
 its serving stack and its smoke test; a manual approval precedes the configured stages (prod).
 Failed executions and actions (a smoke test) and waiting approvals are e-mailed to
-``alarm_emails`` through a KMS-encrypted topic.
+``alarm_emails`` through a KMS-encrypted topic. Every CodeBuild project logs to one log group of
+the stack, encrypted with a key of its own and kept as long as the longest-kept environment's.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codestarnotifications as notifications
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
 from constructs import Construct
 
+from mlops_cdk.app.settings import log_retention
 from mlops_cdk.app.stage import MlopsStage
 from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.config.pipeline import PipelineStep, step_role_name
 from mlops_cdk.constructs.encryption import (
+    KEY_ADMIN_ACTIONS,
     deny_grants_not_for_aws_resources,
     iam_delegated_key_policy,
 )
@@ -38,8 +43,11 @@ from mlops_cdk.constructs.storage import ArtifactStorage
 
 PIPELINE_STACK_ID = "MlopsPipeline"
 # The same pinned toolchain as a developer's machine: make installs Python deps, Node 24 and
-# the CDK CLI, runs the whole suite, then the gated synth of the pipeline and its stages.
-SYNTH_COMMANDS = ("make test", "make synth-pipeline")
+# the CDK CLI, runs the whole suite, then the gated synth of the pipeline and its stages (the
+# cdk-nag packs), then the template gates `make lint` runs in CI (cfn-lint, the Control Tower
+# proactive controls, checkov) over that assembly only: the pipeline starts on every push to the
+# branch whether CI passed or not, so a template failing them would otherwise reach the stages.
+SYNTH_COMMANDS = ("make test", "make synth-pipeline", "make gates-pipeline")
 # Where `make synth-pipeline` writes the cloud assembly (Makefile): the Synth step publishes this
 # folder. A folder its commands do not write fails the build with "no matching base directory
 # path found" (aws/aws-cdk#25842). tests/unit/test_pipeline.py reads the Makefile to check it.
@@ -109,6 +117,7 @@ class PipelineStack(cdk.Stack):
         )
         cross_account = any(by_name[n].account != config.account for n in config.stages)
         self.artifact_key, self.artifacts = self._artifact_storage()
+        self.build_logs = self._build_logs([by_name[name] for name in config.stages])
         self.step_roles = Construct(self, "StepRoles")
         self.pipeline = self._code_pipeline(cross_account)
         self.stages: dict[str, MlopsStage] = {}
@@ -146,6 +155,72 @@ class PipelineStack(cdk.Stack):
         )
         return key, storage
 
+    def _build_logs(self, environments: Sequence[EnvConfig]) -> logs.LogGroup:
+        """The log group of every CodeBuild project of the pipeline. Without one, CodeBuild
+        writes to groups it creates at run time (``/aws/codebuild/<project>``): outside the
+        stack, kept forever and encrypted with no key of ours. Its logs tell what was built and
+        deployed to every stage, so it keeps them as long as the longest-kept of those
+        environments (``log_retention_days``; prod's 365 days) and is retained with the stack,
+        like the artifacts.
+
+        The key is the group's own: the account administers it (no cryptographic use through
+        IAM: nobody reads the logs but through CloudWatch Logs), and CloudWatch Logs of this
+        region may use it for this account's log groups only. "Encrypt log data in CloudWatch
+        Logs using AWS Key Management Service" (Amazon CloudWatch Logs User Guide,
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html):
+        the key policy must allow the service principal ``logs.<region>.amazonaws.com``, and
+        ``kms:EncryptionContext:aws:logs:arn`` (the log group's ARN) bounds its use. A pattern,
+        not this group's ARN: the group's generated name would make the key depend on the group
+        that depends on it. aws-cdk-lib's ``LogGroup`` adds no statement for the key itself."""
+        longest = max(environments, key=lambda env: env.log_retention_days)
+        key = kms.Key(
+            self,
+            "BuildLogKey",
+            description="Pipeline CodeBuild logs (CloudWatch Logs)",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,  # the retained group's logs stay readable
+            policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="KeyAdministrationByAccount",
+                        principals=[iam.AccountRootPrincipal()],
+                        actions=list(KEY_ADMIN_ACTIONS),
+                        resources=["*"],
+                    ),
+                    deny_grants_not_for_aws_resources(),  # Control Tower CT.KMS.PR.3
+                    iam.PolicyStatement(
+                        sid="CloudWatchLogsForThisAccount",
+                        principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                        actions=[
+                            "kms:Decrypt",
+                            "kms:Describe*",
+                            "kms:Encrypt",
+                            "kms:GenerateDataKey*",
+                            "kms:ReEncrypt*",
+                        ],
+                        resources=["*"],
+                        conditions={
+                            "ArnLike": {
+                                "kms:EncryptionContext:aws:logs:arn": self.format_arn(
+                                    service="logs",
+                                    resource="log-group",
+                                    resource_name="*",
+                                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                                )
+                            }
+                        },
+                    ),
+                ]
+            ),
+        )
+        return logs.LogGroup(
+            self,
+            "BuildLogs",
+            encryption_key=key,
+            retention=log_retention(longest),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
     def _code_pipeline(self, cross_account: bool) -> pipelines.CodePipeline:
         return pipelines.CodePipeline(
             self,
@@ -182,6 +257,15 @@ class PipelineStack(cdk.Stack):
                             }
                         },
                     }
+                ),
+                # Every project logs to the stack's group (CodeBuildOptions.logging: "Information
+                # about logs for CodeBuild projects. ... Default: - no log configuration is set",
+                # https://docs.aws.amazon.com/cdk/api/v2/python/aws_cdk.pipelines/CodeBuildOptions.html):
+                # codebuild.Project then sets LogsConfig.CloudWatchLogs.GroupName and grants its
+                # role the group's write actions (logGroup.grantWrite, aws-codebuild/lib/project.ts;
+                # CloudWatchLoggingOptions, https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_codebuild.CloudWatchLoggingOptions.html).
+                logging=codebuild.LoggingOptions(
+                    cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.build_logs)
                 ),
             ),
         )

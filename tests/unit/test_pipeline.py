@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from mlops_cdk.app.pipeline import (
     PIPELINE_STACK_ID,
     SYNTH_COMMANDS,
 )
+from mlops_cdk.aws.cfn_values import as_list
 from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
 from mlops_cdk.config.pipeline import step_role_name
-from tests.helpers import CONFIG_DIR, ROOT, cdk_context, resources_of_type
+from tests.helpers import CONFIG_DIR, ROOT, cdk_context, resources_of_type, run_make
 
 # The pipeline stack synthesized once for the module: make test-fast skips it.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pipeline")]
@@ -168,10 +170,90 @@ def buildspec(template: dict[str, Any], name_part: str) -> dict[str, Any]:
     raise AssertionError(f"no CodeBuild project like {name_part}")
 
 
-def test_synth_step_runs_the_tests_and_the_gated_synth(synth: PipelineSynth) -> None:
+def test_synth_step_runs_the_tests_the_gated_synth_then_the_template_gates(
+    synth: PipelineSynth,
+) -> None:
+    """The pipeline starts on every push, CI or not: CI's template gates (cfn-lint, Control
+    Tower, checkov) run in the Synth step too, over what it synthesized."""
     commands = buildspec(synth.template, "Synth")["phases"]["build"]["commands"]
     assert commands == list(SYNTH_COMMANDS)
-    assert "make test" in commands
+    assert commands == ["make test", "make synth-pipeline", "make gates-pipeline"]
+
+
+def test_every_make_target_the_synth_step_runs_is_in_the_makefile() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for command in SYNTH_COMMANDS:
+        make, target = command.split()
+        assert make == "make"
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), target
+
+
+def stub(path: Path, name: str) -> Path:
+    """An executable that prints ``ARGV <name> <its arguments as JSON>`` and succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"#!{sys.executable}\nimport json, sys\nprint('ARGV {name} ' + json.dumps(sys.argv[1:]))\n"
+    )
+    path.chmod(0o755)
+    return path
+
+
+def gate_commands(tmp_path: Path, *args: str) -> list[tuple[str, list[str]]]:
+    """(tool, argv) of each command a make target runs, with stand-ins for the venv's Python,
+    cfn-lint and checkov (so the freshness checks pass and nothing is synthesized)."""
+    python = stub(tmp_path / "python", "python")
+    venv, scan = tmp_path / "venv", tmp_path / "scan"
+    stub(venv / "bin" / "cfn-lint", "cfn-lint")
+    stub(scan / "bin" / "checkov", "checkov")
+    done = run_make(
+        *args, f"PY={python}", f"VENV={venv}", f"SCAN_VENV={scan}", env={"ENV": ""}, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ran = []
+    for line in done.stdout.splitlines():
+        if line.startswith("ARGV "):
+            tool, argv = line[5:].split(" ", 1)
+            ran.append((tool, json.loads(argv)))
+    return ran
+
+
+def test_gates_pipeline_runs_the_three_lint_tools_over_the_pipeline_assembly_only(
+    tmp_path: Path,
+) -> None:
+    """`make gates-pipeline` runs cfn-lint, the Control Tower controls and checkov with the
+    configuration `make lint` gives them, over cdk.out.pipeline only: no cdk.out (no synth of
+    the environments, which the pipeline does not deploy from)."""
+    gates = gate_commands(tmp_path, "-o", "install-dev", "gates-pipeline")
+    assert [tool for tool, _ in gates] == ["python", "cfn-lint", "python", "checkov"]
+    (_, fresh), (_, cfn_lint), (_, controls), (_, checkov) = gates
+    assert fresh[:3] == ["scripts/assembly_current.py", "cdk.out.pipeline", "--pipeline"]
+    assert cfn_lint == [
+        "--config-file",
+        ".cfnlintrc.yaml",
+        "--",
+        "cdk.out.pipeline/**/*.template.json",
+    ]
+    assert controls == ["scripts/control_tower.py", "--allow-stale", "cdk.out.pipeline"]
+    assert checkov[-2:] == ["-d", "cdk.out.pipeline"]
+    assert not any(
+        word == "cdk.out" or word.startswith("cdk.out/") for _, argv in gates for word in argv
+    )
+    # The same tools and options as make lint's (lint-cfn, controls, scan), which check both.
+    lint_cfn = gate_commands(tmp_path, "-o", "install-dev", "-o", "synth", "-o", "synth-pipeline",
+                             "lint-cfn")  # fmt: skip
+    assert lint_cfn == [
+        ("cfn-lint", ["--config-file", ".cfnlintrc.yaml", "--", "cdk.out/**/*.template.json",
+                      "cdk.out.pipeline/**/*.template.json"])
+    ]  # fmt: skip
+    lint_controls = gate_commands(tmp_path, "-o", "install-dev", "controls")
+    assert lint_controls[-1] == (
+        "python",
+        ["scripts/control_tower.py", "cdk.out", "cdk.out.pipeline"],
+    )
+    scan = gate_commands(
+        tmp_path, "-o", "install", "-o", f"{tmp_path / 'scan' / '.stamp-scan'}", "scan"
+    )
+    assert [argv for tool, argv in scan if tool == "checkov"][-1] == checkov
 
 
 def test_self_mutation_is_on(synth: PipelineSynth) -> None:
@@ -214,6 +296,80 @@ def test_artifacts_are_encrypted_versioned_and_logged(synth: PipelineSynth) -> N
     assert artifacts["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     key = artifact_key(synth.template)
     assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def build_log_group(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (group,) = resources_of_type(template, "AWS::Logs::LogGroup").items()
+    return group
+
+
+def test_every_codebuild_project_logs_to_the_pipelines_log_group(synth: PipelineSynth) -> None:
+    """Synth, self-mutation, asset publishing and every pre-deploy check and smoke test: none
+    writes to a group CodeBuild would create at run time (no retention, no key of ours), and
+    each project's role may write to the stack's group."""
+    group_id, _ = build_log_group(synth.template)
+    projects = resources_of_type(synth.template, "AWS::CodeBuild::Project")
+    for kind in ("Synth", "SelfMutation", "FileAsset", "Preflight", "Smoke"):
+        assert any(kind in logical_id for logical_id in projects), kind
+    policies = list(resources_of_type(synth.template, "AWS::IAM::Policy").values())
+    for logical_id, project in projects.items():
+        assert project["Properties"].get("LogsConfig") == {
+            "CloudWatchLogs": {"GroupName": {"Ref": group_id}, "Status": "ENABLED"}
+        }, logical_id
+        (role_id, _) = project["Properties"]["ServiceRole"]["Fn::GetAtt"]
+        writes = {
+            action
+            for policy in policies
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Allow"
+            and statement.get("Resource") == {"Fn::GetAtt": [group_id, "Arn"]}
+            for action in as_list(statement["Action"])
+        }
+        assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= writes, logical_id
+
+
+def test_build_logs_are_encrypted_kept_as_long_as_the_longest_stage_and_retained(
+    synth: PipelineSynth, env_configs: dict[str, EnvConfig]
+) -> None:
+    _, group = build_log_group(synth.template)
+    longest = max(env_configs[name].log_retention_days for name in synth.config.stages)
+    assert group["Properties"]["RetentionInDays"] == longest
+    assert group["DeletionPolicy"] == group["UpdateReplacePolicy"] == "Retain"
+    (key_id, attribute) = group["Properties"]["KmsKeyId"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    assert key_id.startswith("BuildLogKey")  # not the artifact or the notification key
+    key = synth.template["Resources"][key_id]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"  # the retained group's logs stay readable
+
+
+def test_build_log_key_admits_cloudwatch_logs_for_this_accounts_log_groups_only(
+    synth: PipelineSynth,
+) -> None:
+    """As "Encrypt log data in CloudWatch Logs using AWS Key Management Service" (CloudWatch
+    Logs User Guide) requires: the key policy admits logs.<region>.amazonaws.com, bounded by
+    the log group ARN in the encryption context; no other principal may use the key, and
+    grants are for AWS resources only."""
+    _, group = build_log_group(synth.template)
+    key_id = group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]
+    statements = synth.template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
+    region, account = synth.config.region, synth.config.account
+    (logs,) = [
+        s for s in statements if s.get("Principal") == {"Service": f"logs.{region}.amazonaws.com"}
+    ]
+    assert logs["Effect"] == "Allow"
+    assert logs["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account}:log-group:*"
+        }
+    }
+    assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"} <= set(logs["Action"])
+    others = [s for s in statements if s is not logs and s["Effect"] == "Allow"]
+    assert all(
+        not {"kms:Encrypt", "kms:Decrypt", "kms:*"} & set(as_list(s["Action"])) for s in others
+    )
+    assert any(s.get("Sid") == "DenyGrantsNotForAwsResources" for s in statements)
 
 
 def test_target_accounts_deploy_roles_can_read_the_artifacts(
