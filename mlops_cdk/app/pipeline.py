@@ -34,6 +34,7 @@ from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.config.pipeline import PipelineStep, step_role_name
 from mlops_cdk.constructs.encryption import (
     KEY_ADMIN_ACTIONS,
+    cloudwatch_logs_key_statement,
     deny_grants_not_for_aws_resources,
     iam_delegated_key_policy,
 )
@@ -188,28 +189,7 @@ class PipelineStack(cdk.Stack):
                         resources=["*"],
                     ),
                     deny_grants_not_for_aws_resources(),  # Control Tower CT.KMS.PR.3
-                    iam.PolicyStatement(
-                        sid="CloudWatchLogsForThisAccount",
-                        principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                        actions=[
-                            "kms:Decrypt",
-                            "kms:Describe*",
-                            "kms:Encrypt",
-                            "kms:GenerateDataKey*",
-                            "kms:ReEncrypt*",
-                        ],
-                        resources=["*"],
-                        conditions={
-                            "ArnLike": {
-                                "kms:EncryptionContext:aws:logs:arn": self.format_arn(
-                                    service="logs",
-                                    resource="log-group",
-                                    resource_name="*",
-                                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                                )
-                            }
-                        },
-                    ),
+                    cloudwatch_logs_key_statement(self),
                 ]
             ),
         )

@@ -225,31 +225,7 @@ class EncryptionKey(Construct):
 
     def _allow_cloudwatch_logs(self) -> None:
         """CloudWatch Logs of this region may use the key for this account's log groups."""
-        stack = cdk.Stack.of(self)
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsForThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Decrypt",
-                    "kms:Describe*",
-                    "kms:Encrypt",
-                    "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
+        self.key.add_to_resource_policy(cloudwatch_logs_key_statement(cdk.Stack.of(self)))
 
     def grant_use(self, role: iam.IRole, *, sid: str) -> None:
         """Let ``role`` encrypt, decrypt and make data keys, and create grants for AWS resources
@@ -390,3 +366,32 @@ class EncryptionKey(Construct):
                 conditions=conditions,
             )
         )
+
+
+def cloudwatch_logs_key_statement(stack: cdk.Stack) -> iam.PolicyStatement:
+    """A key policy statement: CloudWatch Logs of ``stack``'s region may use the key for the log
+    groups of ``stack``'s account ("Encrypt log data in CloudWatch Logs using AWS Key
+    Management Service", CloudWatch Logs User Guide: the ``kms:EncryptionContext:aws:logs:arn``
+    condition)."""
+    return iam.PolicyStatement(
+        sid="CloudWatchLogsForThisAccount",
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+        actions=[
+            "kms:Decrypt",
+            "kms:Describe*",
+            "kms:Encrypt",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+        ],
+        resources=["*"],
+        conditions={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            }
+        },
+    )
