@@ -76,12 +76,11 @@ from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import ModelConfig
 from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
-from mlops_cdk.config.service import ServiceConfig, announces_approvals
+from mlops_cdk.config.service import ServiceConfig
 from mlops_cdk.props.model import AwsImageSpec
 from mlops_cdk.props.retraining_pipeline import (
     RETRAINING_PARAMETERS,
     ManagedPipelineSpec,
-    retraining_prefixes,
 )
 from mlops_tools.arguments import non_empty
 from mlops_tools.package_check import check_package, package_arn
@@ -816,15 +815,6 @@ def run(
     return results
 
 
-def registered_model_prefixes(config: EnvConfig, service: str) -> tuple[str, ...]:
-    """Where the execution role may read a package's artifact: the service's model prefix, and
-    the retraining pipeline's model output when the service has a package group."""
-    prefixes = [config.model_prefix(service)]
-    if announces_approvals(config.services[service]):
-        prefixes.append(retraining_prefixes(service)[0])
-    return tuple(prefixes)
-
-
 def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[CheckResult]:
     """``<service> package <model>`` of every model made from a registered package: Approved,
     image and artifact exist where the execution role may read them
@@ -852,7 +842,7 @@ def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[
                 account=target.account,
                 repository=target.repository,
                 bucket=target.bucket,
-                model_prefix=registered_model_prefixes(config, target.service),
+                model_prefix=config.package_artifact_prefixes(target.service),
             )
             return CheckResult(check, passed, detail)
 

@@ -46,6 +46,7 @@ class ServiceRegistryStack(cdk.Stack):
         retraining_pipelines: Sequence[str] = (),
         aws_image_repositories: Sequence[str] = (),
         model_packages: Sequence[str] = (),
+        package_artifact_prefixes: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -83,6 +84,7 @@ class ServiceRegistryStack(cdk.Stack):
                 retraining_pipelines=retraining_pipelines,
                 aws_image_repositories=aws_image_repositories,
                 model_packages=model_packages,
+                package_artifact_prefixes=package_artifact_prefixes,
             )
 
     def _preflight(
@@ -97,6 +99,7 @@ class ServiceRegistryStack(cdk.Stack):
         retraining_pipelines: Sequence[str],
         aws_image_repositories: Sequence[str],
         model_packages: Sequence[str],
+        package_artifact_prefixes: Sequence[str],
     ) -> PreflightAccess:
         """The pre-deploy check role, assumable by the pipeline's CodeBuild role only."""
         if preflight_role_name is None:
@@ -117,4 +120,5 @@ class ServiceRegistryStack(cdk.Stack):
             retraining_pipelines=retraining_pipelines,
             aws_image_repositories=aws_image_repositories,
             model_packages=model_packages,
+            package_artifact_prefixes=package_artifact_prefixes,
         )

@@ -89,6 +89,7 @@ class MlopsStage(cdk.Stage):
             else [],
             aws_image_repositories=aws_image_repositories(spec, config.region),
             model_packages=model_packages(config, name),
+            package_artifact_prefixes=config.package_artifact_prefixes(name),
         )
         serving = ServiceStack(
             self,

@@ -40,6 +40,7 @@ from mlops_cdk.config.service import (
     RESERVED_SERVICE_NAMES,
     SERVICE_NAME_PATTERN,
     ServiceConfig,
+    announces_approvals,
     derive_service_names,
     named_fields,
     validated_thresholds,
@@ -48,6 +49,7 @@ from mlops_cdk.props.batch import MAX_JOB_NAME_PREFIX, job_name_prefix
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import Check
 from mlops_cdk.props.inference_components import MAX_COMPONENT_NAME_LENGTH, component_name
+from mlops_cdk.props.retraining_pipeline import retraining_prefixes
 
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -329,6 +331,15 @@ class EnvConfig(AwsLocation):
     def model_prefix(self, service: str) -> str:
         """The only model-artifact prefix a service's execution role may read."""
         return f"{self.storage.model_artifacts_prefix}{service}/"
+
+    def package_artifact_prefixes(self, service: str) -> tuple[str, ...]:
+        """Where a registered model package's artifact of ``service`` may be: its model prefix,
+        and the managed retraining pipeline's model output when the service has a package group
+        of its own (the pipeline registers what it trains there)."""
+        prefixes = [self.model_prefix(service)]
+        if announces_approvals(self.services[service]):
+            prefixes.append(retraining_prefixes(service)[0])
+        return tuple(prefixes)
 
     def capture_prefix(self, service: str) -> str:
         """The only data-capture prefix a service's endpoint may write."""

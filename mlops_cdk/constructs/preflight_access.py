@@ -50,9 +50,11 @@ class PreflightAccess(Construct):
     ``python -m mlops_tools.preflight`` checks before the Serving stack is deployed:
 
     - ``ecr:DescribeImages`` on ``repository`` (does the image tag/digest exist);
-    - ``s3:ListBucket`` on ``bucket``, for keys under ``model_artifacts_prefix`` only (does the
-      model archive exist). Deliberately no ``s3:GetObject``/``HeadObject``: listing needs no
-      ``kms:Decrypt`` on the SSE-KMS bucket, so the role is not named in the key policy;
+    - ``s3:ListBucket`` on ``bucket``, for keys under ``model_artifacts_prefix`` and
+      ``package_artifact_prefixes`` only (does the model archive exist: a registered package's
+      may be where the retraining pipeline wrote it). Deliberately no ``s3:GetObject`` /
+      ``HeadObject``: listing needs no ``kms:Decrypt`` on the SSE-KMS bucket, so the role is
+      not named in the key policy;
     - ``lambda:GetAccountSettings`` (unreserved concurrency; the action takes no resource);
     - ``cloudformation:DescribeStacks`` on the stack this construct is in and on the stacks
       named in ``output_stacks`` (e.g. the environment's Foundation stack), whose outputs name
@@ -83,6 +85,7 @@ class PreflightAccess(Construct):
         retraining_pipelines: Sequence[str] = (),
         aws_image_repositories: Sequence[str] = (),
         model_packages: Sequence[str] = (),
+        package_artifact_prefixes: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -98,9 +101,8 @@ class PreflightAccess(Construct):
             assumed_by=one_role_of(trusted_account, trusted_role_name, stack.partition),
             max_session_duration=cdk.Duration.hours(1),
         )
-        self.policy = self._policy(
-            repository, bucket, model_artifacts_prefix, other_stacks, retraining_pipelines
-        )
+        prefixes = list(dict.fromkeys([model_artifacts_prefix, *package_artifact_prefixes]))
+        self.policy = self._policy(repository, bucket, prefixes, other_stacks, retraining_pipelines)
         if aws_image_repositories:
             self.policy.add_statements(
                 iam.PolicyStatement(
@@ -126,7 +128,7 @@ class PreflightAccess(Construct):
         self,
         repository: ecr.IRepository,
         bucket: s3.IBucket,
-        model_artifacts_prefix: str,
+        artifact_prefixes: Sequence[str],
         other_stacks: Sequence[str],
         retraining_pipelines: Sequence[str],
     ) -> iam.ManagedPolicy:
@@ -149,7 +151,9 @@ class PreflightAccess(Construct):
                     resources=[bucket.bucket_arn],
                     conditions={
                         "StringLike": {
-                            "s3:prefix": [model_artifacts_prefix, f"{model_artifacts_prefix}*"]
+                            "s3:prefix": [
+                                pattern for p in artifact_prefixes for pattern in (p, f"{p}*")
+                            ]
                         }
                     },
                 ),

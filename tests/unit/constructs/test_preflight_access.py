@@ -222,7 +222,11 @@ def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> Non
                 "log_retention_days": 14,
                 "network": {"new_vpc": {"cidr": "10.10.0.0/16"}},
                 "publishers": ["arn:aws:iam::111111111111:role/publisher"],
-                "services": {"churn": service("churn"), "fraud": service("fraud")},
+                "services": {
+                    "churn": service("churn"),
+                    # a package group of its own: a package's artifact may be the pipeline's
+                    "fraud": {**service("fraud"), "model_registry": {}},
+                },
             }
         )
     )
@@ -235,9 +239,11 @@ def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> Non
         assert registry.preflight is not None
         template = Template.from_stack(registry)
         found = statements(template)
-        assert found["ListModelArtifacts"]["Condition"] == {
-            "StringLike": {"s3:prefix": [f"models/{name}/", f"models/{name}/*"]}
-        }
+        listed = [f"models/{name}/", f"models/{name}/*"]
+        if name == "fraud":  # where make preflight looks for a registered package's artifact
+            listed += ["retraining/fraud/models/", "retraining/fraud/models/*"]
+        assert config.package_artifact_prefixes(name) == tuple(listed[::2])
+        assert found["ListModelArtifacts"]["Condition"] == {"StringLike": {"s3:prefix": listed}}
         repository = logical_id(template, "AWS::ECR::Repository")
         assert found["DescribeModelImages"]["Resource"] == {"Fn::GetAtt": [repository, "Arn"]}
 
