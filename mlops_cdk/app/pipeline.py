@@ -429,13 +429,12 @@ class PipelineStack(cdk.Stack):
         return pipelines.CodeBuildStep(
             f"Smoke-{env}-{service}",
             input=self.source,
+            # No ENDPOINT_NAME: the tool's default is the service stack's endpoint, and naming
+            # one switches off what it reads from that stack (the deployed config's check, an
+            # async service's input location).
             commands=[
-                f'make smoke ENV={env} SERVICE={service} ROLE_ARN="$SMOKE_ROLE_ARN" '
-                'ENDPOINT_NAME="$ENDPOINT_NAME" TIMEOUT=900'
+                f'make smoke ENV={env} SERVICE={service} ROLE_ARN="$SMOKE_ROLE_ARN" TIMEOUT=900'
             ],
-            env_from_cfn_outputs={
-                "SMOKE_ROLE_ARN": serving.smoke_test.role_arn_output,
-                "ENDPOINT_NAME": serving.smoke_test.endpoint_name_output,
-            },
+            env_from_cfn_outputs={"SMOKE_ROLE_ARN": serving.smoke_test.role_arn_output},
             role=self._step_role("smoke", stage, service, SMOKE_ROLE_PATH),
         )

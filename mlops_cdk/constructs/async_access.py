@@ -137,8 +137,9 @@ class AsyncExecutionAccess(Construct):
 
 class AsyncSubmitters(Construct):
     """Roles of this account that may submit requests to one asynchronous endpoint, and nobody
-    else: write request objects under ``input_prefix``, read results under ``output_prefix``
-    and ``failure_prefix`` of ``bucket`` (SSE-KMS with ``key``: only through S3), and call
+    else: write request objects under ``input_prefix``, read (and list, so that a result not
+    written yet is a 404, not a 403) results under ``output_prefix`` and ``failure_prefix`` of
+    ``bucket`` (SSE-KMS with ``key``: only through S3), and call
     ``sagemaker:InvokeEndpointAsync`` on ``endpoint_arn`` only.
 
     Granted on the identity side: one customer-managed policy attached to each role (also to
@@ -187,6 +188,24 @@ class AsyncSubmitters(Construct):
                     sid="WriteRequests", actions=list(SUBMIT_OBJECT_ACTIONS), resources=[inputs]
                 ),
                 iam.PolicyStatement(sid="ReadResults", actions=["s3:GetObject"], resources=results),
+                # Polling for a result that is not there yet: without s3:ListBucket, S3 answers
+                # 403 instead of 404 for a missing key (HeadObject / GetObject, "Permissions",
+                # Amazon S3 API Reference,
+                # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+                iam.PolicyStatement(
+                    sid="ListResults",
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={
+                        "StringLike": {
+                            "s3:prefix": [
+                                f"{p}{suffix}"
+                                for p in (output_prefix, failure_prefix)
+                                for suffix in ("", "*")
+                            ]
+                        }
+                    },
+                ),
                 iam.PolicyStatement(
                     sid="UseKeyThroughS3",
                     actions=list(SUBMIT_KEY_ACTIONS),

@@ -272,6 +272,13 @@ def test_submitters_may_submit_to_this_endpoint_only() -> None:
     assert statements["InvokeEndpointAsync"]["Action"] == "sagemaker:InvokeEndpointAsync"
     assert "kms:ViaService" in statements["UseKeyThroughS3"]["Condition"]["StringEquals"]
     assert policy["Properties"]["Roles"] == ["caller"]
+    # a result not written yet must be a 404, not a 403: listing under the result prefixes only
+    listing = statements["ListResults"]
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": [OUTPUT, f"{OUTPUT}*", FAILURES, f"{FAILURES}*"]}
+    }
+    assert "Fn::GetAtt" in listing["Resource"]  # the bucket, not its objects
 
 
 def _async_endpoint() -> WeightedEndpoint:
