@@ -151,6 +151,7 @@ class FoundationStack(cdk.Stack):
                 log_retention=retention,
                 removal_policy=policy,
                 existing_vpc=vpc,
+                secondary_cidrs=[str(c) for c in existing.secondary_cidrs],
                 create_endpoints=existing.create_endpoints,
                 runtime_endpoint_prefix=f"{config.name}-",
             )

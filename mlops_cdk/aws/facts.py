@@ -186,6 +186,30 @@ def vpc_cidr_problem(cidr: str) -> str | None:
     return None
 
 
+# A VPC's CIDR blocks, its secondary ones included, are /16 to /28 ("VPC CIDR blocks", Amazon VPC
+# User Guide, https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html).
+VPC_BLOCK_PREFIX_LENGTHS = (16, 28)
+
+
+def secondary_cidrs_problem(primary: str, secondaries: Sequence[str]) -> str | None:
+    """Why ``secondaries`` cannot be an imported VPC's secondary CIDR blocks beside
+    ``primary``, or None: each an IPv4 block of /16 to /28, none overlapping another."""
+    low, high = VPC_BLOCK_PREFIX_LENGTHS
+    seen: list[ipaddress.IPv4Network] = []
+    for cidr in (primary, *secondaries):
+        try:
+            network = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            return f"{cidr!r} is not an IPv4 CIDR block (e.g. 100.64.0.0/16)"
+        if not low <= network.prefixlen <= high:
+            return f"{network}: a VPC's CIDR blocks are /{low} to /{high}"
+        clash = next((other for other in seen if network.overlaps(other)), None)
+        if clash is not None:
+            return f"{network} overlaps {clash}"
+        seen.append(network)
+    return None
+
+
 def prefixes_overlap_problem(model_artifacts_prefix: str, data_capture_prefix: str) -> str | None:
     """The two prefixes may not overlap: the execution role reads one and writes the other."""
     a, b = model_artifacts_prefix, data_capture_prefix

@@ -21,6 +21,7 @@ from mlops_cdk.aws.facts import (
     prefixes_overlap_problem,
     role_arn_problem,
     s3_prefix_problem,
+    secondary_cidrs_problem,
     vpc_cidr_problem,
 )
 from mlops_cdk.aws.instance_types import UnknownInstanceType, gpus
@@ -96,6 +97,11 @@ class ExistingVpcConfig(StrictModel):
 
     vpc_id: str = Field(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
     cidr: IPv4Network = Field(description="The VPC's primary CIDR block.")
+    secondary_cidrs: list[IPv4Network] = Field(
+        default_factory=list,
+        description="The VPC's secondary CIDR blocks that hold private subnets: the endpoints "
+        "admit HTTPS from them too.",
+    )
     availability_zones: list[str] = Field(min_length=2)
     private_subnet_ids: list[Annotated[str, Field(pattern=_SUBNET_ID)]]
     route_table_ids: list[Annotated[str, Field(pattern=r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")]] = (
@@ -104,6 +110,15 @@ class ExistingVpcConfig(StrictModel):
     create_endpoints: bool = Field(
         True, description="Create the VPC endpoints here (turn off if the VPC already has them)."
     )
+
+    @model_validator(mode="after")
+    def _secondary_cidrs_fit(self) -> ExistingVpcConfig:
+        """PrivateNetwork's own rule."""
+        secondaries = [str(c) for c in self.secondary_cidrs]
+        problem = secondary_cidrs_problem(str(self.cidr), secondaries)
+        if problem is not None:
+            raise FieldProblem("secondary_cidrs", problem)
+        return self
 
     @model_validator(mode="after")
     def _one_subnet_per_zone(self) -> ExistingVpcConfig:

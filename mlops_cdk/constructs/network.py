@@ -19,6 +19,7 @@ only, and bound what they reach:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import aws_cdk as cdk
@@ -29,7 +30,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge
-from mlops_cdk.aws.facts import vpc_cidr_problem
+from mlops_cdk.aws.facts import secondary_cidrs_problem, vpc_cidr_problem
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
 
@@ -60,8 +61,9 @@ class PrivateNetwork(Construct):
 
     Adds, unless ``create_endpoints`` is false: interface endpoints with private DNS for
     :data:`INTERFACE_ENDPOINTS`, behind one security group that admits HTTPS from the VPC CIDR
-    only, and an S3 gateway endpoint; every endpoint's policy admits only principals of this
-    account: the runtime endpoint invokes this account's endpoints named
+    (and an imported VPC's ``secondary_cidrs``) only, and an S3 gateway endpoint; every
+    endpoint's policy admits only principals of this account: the runtime endpoint invokes this
+    account's endpoints named
     ``runtime_endpoint_prefix*`` only, the S3 endpoint reaches this account's buckets and ECR's
     layer bucket only. VPC flow logs go to a log group encrypted with ``key`` (kept
     ``log_retention``, one year by default). Exposes ``vpc``, ``subnets``, the flow log and the
@@ -80,6 +82,7 @@ class PrivateNetwork(Construct):
         cidr: str | None = None,
         max_azs: int = 2,
         existing_vpc: ec2.IVpc | None = None,
+        secondary_cidrs: Sequence[str] = (),
         create_endpoints: bool = True,
         runtime_endpoint_prefix: str = "",
     ) -> None:
@@ -93,6 +96,7 @@ class PrivateNetwork(Construct):
         if cidr_problem is not None:
             raise PropProblems([("cidr", cidr_problem)], subject="PrivateNetwork")
         self.vpc: ec2.IVpc
+        self.secondary_cidrs = self._checked_secondary_cidrs(existing_vpc, secondary_cidrs)
         if existing_vpc is not None:
             self.vpc = existing_vpc
             # Imported VPCs carry their CIDR as a literal; security group rules stay reviewable.
@@ -108,6 +112,20 @@ class PrivateNetwork(Construct):
         self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
         if create_endpoints:
             self._add_endpoints()
+
+    @staticmethod
+    def _checked_secondary_cidrs(
+        existing_vpc: ec2.IVpc | None, secondary_cidrs: Sequence[str]
+    ) -> tuple[str, ...]:
+        """An imported VPC's secondary blocks (its private subnets may be in them)."""
+        if not secondary_cidrs:
+            return ()
+        if existing_vpc is None:
+            raise ValueError("PrivateNetwork: secondary_cidrs come with existing_vpc only")
+        problem = secondary_cidrs_problem(existing_vpc.vpc_cidr_block, secondary_cidrs)
+        if problem is not None:
+            raise PropProblems([("secondary_cidrs", problem)], subject="PrivateNetwork")
+        return tuple(secondary_cidrs)
 
     def _isolated_vpc(self, cidr: str, max_azs: int) -> ec2.Vpc:
         """A VPC of isolated subnets only: no internet gateway, no NAT."""
@@ -195,6 +213,14 @@ class PrivateNetwork(Construct):
             ec2.Port.tcp(443),
             "HTTPS from the VPC CIDR",
         )
+        # "The security group attached to the VPC endpoint must allow incoming connections on
+        # port 443 from the private subnet of the VPC" ("Amazon ECR interface VPC endpoints
+        # (AWS PrivateLink)", https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html):
+        # an imported VPC's private subnets may lie in a secondary block.
+        for secondary in self.secondary_cidrs:
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(secondary), ec2.Port.tcp(443), "HTTPS from a secondary VPC CIDR"
+            )
         for endpoint_id, service in INTERFACE_ENDPOINTS.items():
             endpoint = self.vpc.add_interface_endpoint(
                 endpoint_id,

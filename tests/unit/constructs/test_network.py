@@ -248,3 +248,58 @@ def test_a_library_user_gets_the_configurations_cidr_checks(cidr: str, problem: 
     with pytest.raises(PropProblems) as raised:
         PrivateNetwork(stack, "Network", key=kms.Key(stack, "Key"), cidr=cidr)
     assert str(raised.value) == f"PrivateNetwork: cidr: {problem}"
+
+
+def test_an_imported_vpcs_secondary_blocks_reach_the_endpoints() -> None:
+    """Private subnets in a secondary block (e.g. 100.64.0.0/16) call the interface endpoints
+    too: without an ingress rule for it every call times out."""
+    stack = new_stack("Secondary")
+    vpc = imported_vpc(stack, cidr="10.50.0.0/16")
+    PrivateNetwork(
+        stack,
+        "Network",
+        key=kms.Key(stack, "Key"),
+        existing_vpc=vpc,
+        secondary_cidrs=["100.64.0.0/16"],
+    )
+    (group,) = (
+        Template.from_stack(stack)
+        .find_resources(
+            "AWS::EC2::SecurityGroup",
+            {
+                "Properties": {
+                    "GroupDescription": Match.string_like_regexp("VPC interface endpoints")
+                }
+            },
+        )
+        .values()
+    )
+    ingress = {
+        (r["CidrIp"], r["FromPort"], r["ToPort"])
+        for r in group["Properties"]["SecurityGroupIngress"]
+    }
+    assert ingress == {("10.50.0.0/16", 443, 443), ("100.64.0.0/16", 443, 443)}
+
+
+@pytest.mark.parametrize(
+    ("secondaries", "problem"),
+    [
+        (["10.50.128.0/20"], "10.50.128.0/20 overlaps 10.50.0.0/16"),
+        (["100.64.0.0/12"], "100.64.0.0/12: a VPC's CIDR blocks are /16 to /28"),
+        (["100.64.0/16"], "'100.64.0/16' is not an IPv4 CIDR block (e.g. 100.64.0.0/16)"),
+    ],
+)
+def test_secondary_blocks_are_checked(secondaries: list[str], problem: str) -> None:
+    stack = new_stack("BadSecondary")
+    vpc = imported_vpc(stack, cidr="10.50.0.0/16")
+    with pytest.raises(PropProblems) as raised:
+        PrivateNetwork(
+            stack, "Network", key=kms.Key(stack, "Key"), existing_vpc=vpc,
+            secondary_cidrs=secondaries,
+        )  # fmt: skip
+    assert str(raised.value) == f"PrivateNetwork: secondary_cidrs: {problem}"
+
+
+def test_secondary_blocks_come_with_an_imported_vpc_only() -> None:
+    with pytest.raises(ValueError, match="secondary_cidrs come with existing_vpc only"):
+        network_stack(cidr="10.10.0.0/16", secondary_cidrs=["100.64.0.0/16"])
