@@ -163,7 +163,6 @@ class AsyncSubmitters(Construct):
         roles: Sequence[iam.IRole] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         self.roles = [
             *roles,
             *(
@@ -178,43 +177,9 @@ class AsyncSubmitters(Construct):
             "Policy",
             description="Submit requests to this service's asynchronous endpoint, read results",
             roles=self.roles,
-            statements=[
-                iam.PolicyStatement(
-                    sid="InvokeEndpointAsync",
-                    actions=list(INVOKE_ASYNC_ACTIONS),
-                    resources=[endpoint_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="WriteRequests", actions=list(SUBMIT_OBJECT_ACTIONS), resources=[inputs]
-                ),
-                iam.PolicyStatement(sid="ReadResults", actions=["s3:GetObject"], resources=results),
-                # Polling for a result that is not there yet: without s3:ListBucket, S3 answers
-                # 403 instead of 404 for a missing key (HeadObject / GetObject, "Permissions",
-                # Amazon S3 API Reference,
-                # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
-                iam.PolicyStatement(
-                    sid="ListResults",
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={
-                        "StringLike": {
-                            "s3:prefix": [
-                                f"{p}{suffix}"
-                                for p in (output_prefix, failure_prefix)
-                                for suffix in ("", "*")
-                            ]
-                        }
-                    },
-                ),
-                iam.PolicyStatement(
-                    sid="UseKeyThroughS3",
-                    actions=list(SUBMIT_KEY_ACTIONS),
-                    resources=[key.key_arn],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}
-                    },
-                ),
-            ],
+            statements=self._statements(
+                endpoint_arn, bucket, key, inputs, results, (output_prefix, failure_prefix)
+            ),
         )
         for resource in (inputs, *results):
             acknowledge_wildcard_resource(
@@ -223,6 +188,51 @@ class AsyncSubmitters(Construct):
                 "Objects under this service's asynchronous input (write) or result (read) "
                 "prefixes: their names are per request.",
             )
+
+    def _statements(  # noqa: PLR0917 - the policy's parts
+        self,
+        endpoint_arn: str,
+        bucket: s3.IBucket,
+        key: kms.IKey,
+        inputs: str,
+        results: list[str],
+        result_prefixes: tuple[str, str],
+    ) -> list[iam.PolicyStatement]:
+        """Invoke, write requests, read and list results, use the key through S3."""
+        stack = cdk.Stack.of(self)
+        return [
+            iam.PolicyStatement(
+                sid="InvokeEndpointAsync",
+                actions=list(INVOKE_ASYNC_ACTIONS),
+                resources=[endpoint_arn],
+            ),
+            iam.PolicyStatement(
+                sid="WriteRequests", actions=list(SUBMIT_OBJECT_ACTIONS), resources=[inputs]
+            ),
+            iam.PolicyStatement(sid="ReadResults", actions=["s3:GetObject"], resources=results),
+            # Polling for a result that is not there yet: without s3:ListBucket, S3 answers
+            # 403 instead of 404 for a missing key (HeadObject / GetObject, "Permissions",
+            # Amazon S3 API Reference,
+            # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+            iam.PolicyStatement(
+                sid="ListResults",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={
+                    "StringLike": {
+                        "s3:prefix": [
+                            f"{p}{suffix}" for p in result_prefixes for suffix in ("", "*")
+                        ]
+                    }
+                },
+            ),
+            iam.PolicyStatement(
+                sid="UseKeyThroughS3",
+                actions=list(SUBMIT_KEY_ACTIONS),
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            ),
+        ]
 
 
 @dataclass(frozen=True)
