@@ -41,7 +41,6 @@ import errno
 import math
 import os
 import re
-import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -60,6 +59,7 @@ from mlops_cdk.config import (
 from mlops_cdk.config.loader import environment_file
 from mlops_cdk.config.service import ServiceConfig
 from mlops_cdk.props.model import MODEL_PACKAGE_GROUP_PATTERN, ModelPackageSpec
+from mlops_tools.files import write_atomically
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -368,27 +368,6 @@ def validate(config_dir: Path, env: str, text: str) -> EnvConfig:
         )
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """``text`` into ``path`` through a temporary file in its directory that replaces it
-    (``os.replace``, atomic on POSIX; the file's mode kept): when writing fails (a full
-    disk), ``path`` is left as it was and the temporary file removed; raises OSError (a
-    read-only file is not replaced: PermissionError)."""
-    target = path.resolve()
-    if not os.access(target, os.W_OK):
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        shutil.copymode(target, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def diff(old: str, new: str, env: str) -> str:
     return "".join(
         difflib.unified_diff(
@@ -541,6 +520,8 @@ def _write(args: argparse.Namespace, path: Path, old: str, new: str) -> int:
     """``new`` written unless ``--dry-run`` (one line if that fails), then the diff."""
     if not args.dry_run:
         try:
+            if not os.access(path.resolve(), os.W_OK):  # a read-only file is not replaced
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
             write_atomically(path, new)
         except OSError as exc:
             shown = environment_file(args.config_dir, args.env)

@@ -35,6 +35,8 @@ sys.path.insert(1, str(ROOT))  # mlops_cdk, for --env
 
 import drift_stats as ds  # noqa: E402 - the Lambda's module, by path
 
+from mlops_tools.files import write_atomically  # noqa: E402 - after ROOT is on sys.path
+
 # services.<name> (mlops_cdk/config/service.py, SERVICE_NAME_PATTERN)
 SERVICE_NAME = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*$")
 BUCKET_OUTPUT = "ModelArtifactBucketName"  # mlops_cdk/app/foundation.py
@@ -240,12 +242,9 @@ def write_baseline(out: Path, text: str) -> None:
         raise BadInput(f"--out: {out.parent} is a file, not a folder") from None
     except OSError as err:
         raise BadInput(f"--out: cannot create the folder of {out}: {err.strerror}") from None
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, out)
+        write_atomically(out, text)
     except OSError as err:
-        temporary.unlink(missing_ok=True)
         raise BadInput(f"--out: cannot write {out}: {err.strerror or err}") from None
 
 
