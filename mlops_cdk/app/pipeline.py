@@ -33,10 +33,10 @@ from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.config.pipeline import PipelineStep, step_role_name
 from mlops_cdk.constructs.encryption import (
-    KEY_ADMIN_ACTIONS,
     cloudwatch_logs_key_statement,
     deny_grants_not_for_aws_resources,
     iam_delegated_key_policy,
+    key_administration_statement,
 )
 from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
@@ -182,12 +182,7 @@ class PipelineStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.RETAIN,  # the retained group's logs stay readable
             policy=iam.PolicyDocument(
                 statements=[
-                    iam.PolicyStatement(
-                        sid="KeyAdministrationByAccount",
-                        principals=[iam.AccountRootPrincipal()],
-                        actions=list(KEY_ADMIN_ACTIONS),
-                        resources=["*"],
-                    ),
+                    key_administration_statement(),
                     deny_grants_not_for_aws_resources(),  # Control Tower CT.KMS.PR.3
                     cloudwatch_logs_key_statement(self),
                 ]

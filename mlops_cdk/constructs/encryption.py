@@ -58,6 +58,17 @@ GRANT_FOR_AWS_RESOURCE = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 DENY_GRANTS_SID = "DenyGrantsNotForAwsResources"
 
 
+def key_administration_statement() -> iam.PolicyStatement:
+    """The account administers the key (:data:`KEY_ADMIN_ACTIONS`), never uses it by this
+    statement."""
+    return iam.PolicyStatement(
+        sid="KeyAdministrationByAccount",
+        principals=[iam.AccountRootPrincipal()],
+        actions=list(KEY_ADMIN_ACTIONS),
+        resources=["*"],
+    )
+
+
 def deny_grants_not_for_aws_resources() -> iam.PolicyStatement:
     """An explicit Deny of ``kms:CreateGrant`` to everyone, unless an AWS service integrated
     with KMS asks on the caller's behalf (``kms:GrantIsForAWSResource``) or the caller is an
@@ -110,12 +121,7 @@ def iam_delegated_key_policy() -> iam.PolicyDocument:
     root = iam.AccountRootPrincipal()
     return iam.PolicyDocument(
         statements=[
-            iam.PolicyStatement(
-                sid="KeyAdministrationByAccount",
-                principals=[root],
-                actions=list(KEY_ADMIN_ACTIONS),
-                resources=["*"],
-            ),
+            key_administration_statement(),
             iam.PolicyStatement(
                 sid="KeyUseThroughIam",
                 principals=[root],
@@ -206,12 +212,7 @@ class EncryptionKey(Construct):
         """Administration by the account, grants only for AWS resources, and the deny."""
         return iam.PolicyDocument(
             statements=[
-                iam.PolicyStatement(
-                    sid="KeyAdministrationByAccount",
-                    principals=[iam.AccountRootPrincipal()],
-                    actions=list(KEY_ADMIN_ACTIONS),
-                    resources=["*"],
-                ),
+                key_administration_statement(),
                 iam.PolicyStatement(
                     sid="GrantsOnlyForAwsResources",
                     principals=[iam.AccountRootPrincipal()],
