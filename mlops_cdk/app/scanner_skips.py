@@ -81,6 +81,11 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _on_every_resource(resource: Resource) -> list[dict[str, Any]]:
+    """The policy's statements whose resources include "*"."""
+    return [s for s in _statements(resource.props) if "*" in _as_list(s.get("Resource"))]
+
+
 # Actions AWS only authorizes on "*" (no resource-level permissions): a Lambda function's
 # network interfaces in a VPC (the AWSLambdaVPCAccessExecutionRole managed policy uses "*") and
 # CloudWatch PutMetricData (scoped by the cloudwatch:namespace condition instead).
@@ -89,7 +94,7 @@ _STAR_ONLY_ACTIONS = frozenset({*LAMBDA_VPC_ACTIONS, "cloudwatch:PutMetricData"}
 
 def _star_only_writes(resource: Resource) -> bool:
     """Every statement on "*" lists only actions that have no resource-level permissions."""
-    star = [s for s in _statements(resource.props) if "*" in _as_list(s.get("Resource"))]
+    star = _on_every_resource(resource)
     return bool(star) and all(set(_as_list(s.get("Action"))) <= _STAR_ONLY_ACTIONS for s in star)
 
 
@@ -100,7 +105,7 @@ _PROCESSING_NETWORK_ACTIONS = frozenset({*ENI_ACTIONS, *DESCRIBE_NETWORK_ACTIONS
 def _processing_job_network(resource: Resource) -> bool:
     """The policy's statements on "*" are the processing job's network statement (its Sid and
     the documented actions only) and actions without resource-level permissions."""
-    star = [s for s in _statements(resource.props) if "*" in _as_list(s.get("Resource"))]
+    star = _on_every_resource(resource)
     network = [s for s in star if s.get("Sid") == PROCESSING_NETWORK_SID]
     return (
         bool(network)
@@ -121,7 +126,7 @@ def _cdk_pipelines_asset_role(resource: Resource) -> bool:
     CodeBuild build actions aws-cdk-lib's pipelines module writes."""
     if "/Assets/" not in resource.path:
         return False
-    star = [s for s in _statements(resource.props) if "*" in _as_list(s.get("Resource"))]
+    star = _on_every_resource(resource)
     return bool(star) and all(
         set(_as_list(s.get("Action"))) <= _CDK_PIPELINE_BUILD_ACTIONS for s in star
     )
