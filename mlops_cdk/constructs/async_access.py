@@ -33,6 +33,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.constructs.roles import list_under
 from mlops_cdk.props.async_inference import AsyncNotifications
 from mlops_cdk.props.fields import checked_arguments
 
@@ -214,18 +215,7 @@ class AsyncSubmitters(Construct):
             # 403 instead of 404 for a missing key (HeadObject / GetObject, "Permissions",
             # Amazon S3 API Reference,
             # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
-            iam.PolicyStatement(
-                sid="ListResults",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={
-                    "StringLike": {
-                        "s3:prefix": [
-                            f"{p}{suffix}" for p in result_prefixes for suffix in ("", "*")
-                        ]
-                    }
-                },
-            ),
+            list_under("ListResults", bucket, result_prefixes),
             iam.PolicyStatement(
                 sid="UseKeyThroughS3",
                 actions=list(SUBMIT_KEY_ACTIONS),

@@ -55,7 +55,7 @@ from mlops_cdk.constructs.function import (
     WatchedFunction,
     via_service,
 )
-from mlops_cdk.constructs.roles import lambda_role
+from mlops_cdk.constructs.roles import lambda_role, list_under
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 from mlops_cdk.props.drift import MAX_HEARTBEAT_HOURS, DriftSpec
@@ -226,21 +226,7 @@ class DriftCheck(FunctionParts, Construct):
                     actions=["s3:GetObject"],
                     resources=[self.capture_objects, bucket.arn_for_objects(baseline_key)],
                 ),
-                iam.PolicyStatement(
-                    sid="ListCaptureAndBaseline",
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={
-                        "StringLike": {
-                            "s3:prefix": [
-                                capture_prefix,
-                                f"{capture_prefix}*",
-                                baseline_dir,
-                                f"{baseline_dir}*",
-                            ]
-                        }
-                    },
-                ),
+                list_under("ListCaptureAndBaseline", bucket, [capture_prefix, baseline_dir]),
                 iam.PolicyStatement(
                     sid="DecryptThroughS3",
                     actions=["kms:Decrypt"],

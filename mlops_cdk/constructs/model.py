@@ -22,6 +22,7 @@ from mlops_cdk.constructs.roles import (
     endpoint_log_group_arn,
     hosting_statements,
     image_pull_statements,
+    list_under,
 )
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
@@ -292,14 +293,7 @@ class HostedModel(Construct):
                 actions=["s3:GetObject"],
                 resources=[bucket.arn_for_objects(f"{model_data_prefix}*")],
             ),
-            iam.PolicyStatement(
-                sid="ListModelArtifacts",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={
-                    "StringLike": {"s3:prefix": [model_data_prefix, f"{model_data_prefix}*"]}
-                },
-            ),
+            list_under("ListModelArtifacts", bucket, [model_data_prefix]),
         ]
 
 

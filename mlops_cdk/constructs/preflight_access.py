@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
+from mlops_cdk.constructs.roles import list_under
 from mlops_cdk.props.fields import checked_arguments
 
 PREFLIGHT_ROLE_PATH = "/mlops-preflight/"
@@ -145,18 +146,7 @@ class PreflightAccess(Construct):
                     actions=["ecr:DescribeImages"],
                     resources=[repository.repository_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="ListModelArtifacts",
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={
-                        "StringLike": {
-                            "s3:prefix": [
-                                pattern for p in artifact_prefixes for pattern in (p, f"{p}*")
-                            ]
-                        }
-                    },
-                ),
+                list_under("ListModelArtifacts", bucket, artifact_prefixes),
                 iam.PolicyStatement(
                     sid="LambdaAccountSettings",
                     actions=["lambda:GetAccountSettings"],

@@ -49,7 +49,7 @@ from mlops_cdk.constructs.function import (
     WatchedFunction,
     via_service,
 )
-from mlops_cdk.constructs.roles import lambda_role
+from mlops_cdk.constructs.roles import lambda_role, list_under
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 from mlops_cdk.props.fields import checked_arguments
@@ -209,21 +209,7 @@ class QualityCheck(FunctionParts, Construct):
                     actions=["s3:GetObject"],
                     resources=self.readable_objects,
                 ),
-                iam.PolicyStatement(
-                    sid="ListCaptureAndLabels",
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={
-                        "StringLike": {
-                            "s3:prefix": [
-                                capture_prefix,
-                                f"{capture_prefix}*",
-                                labels_prefix,
-                                f"{labels_prefix}*",
-                            ]
-                        }
-                    },
-                ),
+                list_under("ListCaptureAndLabels", bucket, [capture_prefix, labels_prefix]),
                 iam.PolicyStatement(
                     sid="DecryptThroughS3",
                     actions=["kms:Decrypt"],

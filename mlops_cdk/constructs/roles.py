@@ -70,6 +70,17 @@ PROCESSING_VPC_REASON = (
 )
 
 
+def list_under(sid: str, bucket: s3.IBucket, prefixes: Sequence[str]) -> iam.PolicyStatement:
+    """``s3:ListBucket`` on ``bucket`` for keys under ``prefixes`` only: each prefix and what is
+    below it (``StringLike`` ``s3:prefix`` ``p``, ``p*``, in that order)."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["s3:ListBucket"],
+        resources=[bucket.bucket_arn],
+        conditions={"StringLike": {"s3:prefix": [x for p in prefixes for x in (p, f"{p}*")]}},
+    )
+
+
 def vpc_network_statements(stack: cdk.Stack, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:
     """What SageMaker needs to attach a training job's, a transform job's or a model's
     containers to ``vpc``: describe the network (no resource-level permissions) and manage
@@ -300,12 +311,7 @@ class SageMakerExecutionRole(Construct):
             iam.PolicyStatement(
                 sid="ReadBatchInput", actions=["s3:GetObject"], resources=[read_objects]
             ),
-            iam.PolicyStatement(
-                sid="ListBatchInput",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [read_prefix, f"{read_prefix}*"]}},
-            ),
+            list_under("ListBatchInput", bucket, [read_prefix]),
         )
         if write_objects:
             self.policy.add_statements(
@@ -350,12 +356,7 @@ class SageMakerExecutionRole(Construct):
                 actions=["s3:GetObject"],
                 resources=[model_objects],
             ),
-            iam.PolicyStatement(
-                sid="ListModelArtifacts",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [model_prefix, f"{model_prefix}*"]}},
-            ),
+            list_under("ListModelArtifacts", bucket, [model_prefix]),
             iam.PolicyStatement(
                 sid="WriteDataCapture",
                 actions=["s3:PutObject"],
@@ -499,7 +500,7 @@ class SageMakerTrainingRole(Construct):
         reason for each object wildcard."""
         data_objects = bucket.arn_for_objects(f"{data_prefix}*")
         output_objects = bucket.arn_for_objects(f"{output_prefix}*")
-        listed = [data_prefix, f"{data_prefix}*"]
+        listed = [data_prefix]
         statements = [
             iam.PolicyStatement(
                 sid="ReadTrainingData", actions=["s3:GetObject"], resources=[data_objects]
@@ -525,19 +526,12 @@ class SageMakerTrainingRole(Construct):
                     resources=[checkpoint_objects],
                 )
             )
-            listed += [checkpoint_prefix, f"{checkpoint_prefix}*"]
+            listed.append(checkpoint_prefix)
             wildcards[checkpoint_objects] = (
                 "Checkpoints of this service's training jobs: SageMaker copies them to S3 and "
                 "back when a spot job resumes; their names are chosen by the training code."
             )
-        statements.append(
-            iam.PolicyStatement(
-                sid="ListTrainingPrefixes",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": listed}},
-            )
-        )
+        statements.append(list_under("ListTrainingPrefixes", bucket, listed))
         return statements, wildcards
 
     def _log_and_metric_statements(self, wildcards: dict[str, str]) -> list[iam.PolicyStatement]:
