@@ -8,9 +8,12 @@ Facts this relies on:
   :class:`mlops_cdk.constructs.change_trail.ChangeTrail` and ``change_detection.trail``.
 - SageMaker's CloudTrail entries carry the request's ``endpointName``, ``endpointConfigName``
   and ``modelName`` under ``requestParameters`` ("Understand SageMaker AI log file entries",
-  Amazon SageMaker Developer Guide); ``userIdentity.invokedBy`` names the AWS service that made
-  a call on someone's behalf and ``userIdentity.sessionContext.sessionIssuer`` the role whose
-  session made it ("CloudTrail userIdentity element", AWS CloudTrail User Guide).
+  Amazon SageMaker Developer Guide); ``errorCode`` is present only when the request returned
+  an error ("CloudTrail record contents", AWS CloudTrail User Guide), so a refused or invalid
+  call, which changed nothing, carries it and is left out; ``userIdentity.invokedBy`` names
+  the AWS service that made a call on someone's behalf and
+  ``userIdentity.sessionContext.sessionIssuer`` the role whose session made it ("CloudTrail
+  userIdentity element", AWS CloudTrail User Guide).
 - Application Auto Scaling scales a variant by calling UpdateEndpointWeightsAndCapacities with
   its service-linked role ``AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint`` (service
   principal ``sagemaker.application-autoscaling.amazonaws.com``; "Amazon SageMaker AI and
@@ -98,8 +101,9 @@ def change_event_pattern(
     model_names: Sequence[str] = (),
     excluded_role_names: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The event pattern (as EventBridge reads it) for the watched calls on these resources,
-    made by anyone but CloudFormation, Application Auto Scaling and ``excluded_role_names``."""
+    """The event pattern (as EventBridge reads it) for the watched calls on these resources
+    that succeeded (no ``errorCode``), made by anyone but CloudFormation, Application Auto
+    Scaling and ``excluded_role_names``."""
     resources: list[dict[str, Any]] = [{"endpointName": [endpoint_name]}]
     if endpoint_config_names:
         resources.append({"endpointConfigName": list(endpoint_config_names)})
@@ -111,6 +115,7 @@ def change_event_pattern(
         "detail": {
             "eventSource": ["sagemaker.amazonaws.com"],
             "eventName": list(WATCHED_CALLS),
+            "errorCode": [{"exists": False}],
             "requestParameters": {"$or": resources},
             "userIdentity": {
                 "$or": _absent_or_none_of("invokedBy", EXCLUDED_SERVICES),

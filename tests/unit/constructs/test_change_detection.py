@@ -179,6 +179,24 @@ def test_pipeline_cloudformation_and_autoscaling_do_not_match(
     assert not pattern.matches_event(cloudtrail_event(*NOT_MATCHING[case]))
 
 
+@pytest.mark.parametrize(
+    ("error_code", "message"),
+    [
+        ("AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized"),
+        ("ValidationException", "Could not find endpoint"),
+    ],
+)
+def test_a_call_that_returned_an_error_changed_nothing_and_does_not_match(
+    pattern: EventPattern, error_code: str, message: str
+) -> None:
+    """CloudTrail records refused and invalid calls too, with ``errorCode`` and
+    ``errorMessage`` ("CloudTrail record contents"): the endpoint did not change."""
+    event = cloudtrail_event(*MATCHING["someone deletes the endpoint"])
+    assert pattern.matches_event(event)
+    event["detail"].update(errorCode=error_code, errorMessage=message)
+    assert not pattern.matches_event(event)
+
+
 def test_other_detail_types_do_not_match(pattern: EventPattern) -> None:
     event = cloudtrail_event(*MATCHING["an IAM user updates the endpoint"])
     state_change = copy.deepcopy(event)
