@@ -258,7 +258,8 @@ class EnvConfig(AwsLocation):
     publishers: list[str] = Field(
         default_factory=list,
         description="IAM role ARNs (e.g. the CI role) that may push model images and write "
-        "model artifacts (with the key); nobody else can.",
+        "model artifacts, drift baselines and ground-truth labels (with the key); nobody else "
+        "can.",
     )
     operators: list[str] = Field(
         default_factory=list,

@@ -17,6 +17,9 @@ https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce
   removes a version) by anyone but the optional break-glass role (and, for a bucket that is
   emptied when its stack is deleted, CDK's auto-delete function). A bucket policy cannot stop
   lifecycle expirations: the noncurrent-version rule still removes old versions;
+- publishers alone write model artifacts, drift baselines and ground-truth labels
+  (:meth:`ArtifactStorage.grant_publishers`): an Allow for them, which a writer in another
+  account needs ("Bucket policy examples": cross-account uploads), and a Deny for everyone else;
 - a service that narrows its publishers (:meth:`ArtifactStorage.restrict_prefix_writers`) gets
   a deny of writes under its own prefix to every other principal.
 """
@@ -41,6 +44,7 @@ from mlops_cdk.aws.facts import (
 )
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
+from mlops_cdk.props.quality import GROUND_TRUTH_PREFIX
 
 # Deny object-creating writes (PutObject, CompleteMultipartUpload, CopyObject) that carry no
 # If-None-Match header; the parts of a multipart upload are not object-creating and pass.
@@ -54,12 +58,13 @@ AUTO_DELETE_PROVIDER_ID = "Custom::S3AutoDeleteObjectsCustomResourceProvider"
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 
-def _check_layout(model_artifacts: str, data_capture: str, baselines: str) -> None:
+def _check_layout(model_artifacts: str, data_capture: str, baselines: str, labels: str) -> None:
     """The prefixes' own rules, the configuration's for storage (a token is left alone)."""
     prefixes = {
         "model_artifacts_prefix": model_artifacts,
         "data_capture_prefix": data_capture,
         "baselines_prefix": baselines,
+        "labels_prefix": labels,
     }
     problems = [
         (name, problem)
@@ -79,8 +84,10 @@ class ArtifactStorage(Construct):
 
     ``model_artifacts_prefix`` is where model tarballs live (read by SageMaker);
     ``data_capture_prefix`` is where endpoints write captured requests/responses;
-    ``baselines_prefix`` is where drift baselines live (read by each service's drift check).
-    Publishers alone write model artifacts and baselines (:meth:`grant_publishers`); model
+    ``baselines_prefix`` is where drift baselines live (read by each service's drift check);
+    ``labels_prefix`` is where ground-truth labels are delivered (``<prefix><service>/``, read
+    by each service's quality check). Publishers alone write model artifacts, baselines and
+    labels (:meth:`grant_publishers`); model
     artifacts are write-once, and they and the captured data can be deleted only by
     ``break_glass_role_arn`` (an existing role; none: by nobody, until the bucket policy is
     changed). Retained when its stack is deleted unless ``removal_policy`` says otherwise
@@ -100,9 +107,10 @@ class ArtifactStorage(Construct):
         noncurrent_version_expiry: cdk.Duration | None = None,
         access_log_expiry: cdk.Duration | None = None,
         baselines_prefix: str = BASELINES_PREFIX,
+        labels_prefix: str = GROUND_TRUTH_PREFIX,
         break_glass_role_arn: str | None = None,
     ) -> None:
-        _check_layout(model_artifacts_prefix, data_capture_prefix, baselines_prefix)
+        _check_layout(model_artifacts_prefix, data_capture_prefix, baselines_prefix, labels_prefix)
         if break_glass_role_arn is not None and not cdk.Token.is_unresolved(break_glass_role_arn):
             problem = role_arn_problem(break_glass_role_arn)
             if problem is not None:
@@ -118,6 +126,7 @@ class ArtifactStorage(Construct):
         self.model_artifacts_prefix = model_artifacts_prefix
         self.data_capture_prefix = data_capture_prefix
         self.baselines_prefix = baselines_prefix
+        self.labels_prefix = labels_prefix
         destroy = removal_policy == cdk.RemovalPolicy.DESTROY
         self.access_log_bucket = self._access_log_bucket(
             removal_policy, access_log_expiry or cdk.Duration.days(365)
@@ -208,14 +217,15 @@ class ArtifactStorage(Construct):
             )
 
     def grant_publishers(self, role_arns: Sequence[str]) -> None:
-        """Only ``role_arns`` (existing roles, any account) may write under the model-artifact
-        and baselines prefixes: an Allow for them (cross-account writers need it) and a Deny for
-        every other principal, so no IAM policy in this account can grant it either. The key
-        must let them encrypt through S3 too (``EncryptionKey.grant_publishers``)."""
+        """Only ``role_arns`` (existing roles, any account) may write under the model-artifact,
+        baselines and labels prefixes: an Allow for them (cross-account writers need it) and a
+        Deny for every other principal, so no IAM policy in this account can grant it either.
+        The key must let them encrypt through S3 too (``EncryptionKey.grant_publishers``)."""
         if not role_arns:
             return
         self._publishers_only(role_arns, self.model_artifacts_prefix, "ModelArtifacts")
         self._publishers_only(role_arns, self.baselines_prefix, "Baselines")
+        self._publishers_only(role_arns, self.labels_prefix, "Labels")
 
     def _publishers_only(self, role_arns: Sequence[str], prefix: str, label: str) -> None:
         arns = sorted(role_arns)

@@ -190,6 +190,31 @@ def test_only_publishers_write_baselines() -> None:
     assert listing["Condition"]["StringLike"] == {"s3:prefix": ["baselines/", "baselines/*"]}
 
 
+@pytest.mark.parametrize("prefix", ["ground-truth/", "labels/delivered/"])
+def test_only_publishers_write_labels_which_cross_account_publishers_can(prefix: str) -> None:
+    """The quality check's labels (``<labels_prefix><service>/``) are delivered with a
+    publisher's credentials: a publisher in another account needs the bucket policy's Allow,
+    and nobody else may write them (they decide accuracy alarms and retraining)."""
+    stack = new_stack("Labels")
+    storage = ArtifactStorage(stack, "Artifacts", key=kms.Key(stack, "Key"), labels_prefix=prefix)
+    assert storage.labels_prefix == prefix
+    storage.grant_publishers(PUBLISHERS)
+    by_sid: dict[str, Any] = bucket_statements(stack, storage)
+    allow = by_sid["PublishersWriteLabels"]
+    assert allow["Effect"] == "Allow"
+    principals = json.dumps(allow["Principal"])
+    assert ":iam::444444444444:root" in principals  # the other account's publisher
+    assert ":iam::123456789012:root" in principals
+    assert "s3:PutObject" in allow["Action"]
+    assert allow["Condition"] == {"ArnEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
+    assert json.dumps(allow["Resource"]).endswith(f'"/{prefix}*"]]}}')
+    deny = by_sid["OnlyPublishersWriteLabels"]
+    assert (deny["Effect"], deny["Action"]) == ("Deny", "s3:PutObject")
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(PUBLISHERS)}}
+    listing = by_sid["PublishersListLabels"]
+    assert listing["Condition"]["StringLike"] == {"s3:prefix": [prefix, f"{prefix}*"]}
+
+
 # --- issue 21: write-once artifacts, no deletes, per-service writers -------------------------
 
 BREAK_GLASS = "arn:aws:iam::123456789012:role/break-glass"
@@ -335,6 +360,10 @@ def test_an_app_without_the_log_policy_flag_gets_the_same_buckets(template: Temp
             {"model_artifacts_prefix": "data/", "data_capture_prefix": "data/capture/"},
             "ArtifactStorage: data_capture_prefix: model_artifacts_prefix and data_capture_prefix "
             "must not overlap",
+        ),
+        (
+            {"labels_prefix": "/ground-truth/"},
+            "ArtifactStorage: labels_prefix: '/ground-truth/' must be a relative S3 key prefix",
         ),
         (
             {"break_glass_role_arn": "admin"},
