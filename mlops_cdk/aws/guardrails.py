@@ -94,6 +94,13 @@ def step_problem(strategy: str, step_type: str, value: float, fleet: int) -> str
     return f"{described}; SageMaker requires a linear step of 10-50 % of the variant's fleet"
 
 
+def step_count(step_type: str, value: float, fleet: int) -> int:
+    """How many linear steps or rolling batches move a fleet of ``fleet`` instances, each
+    with its baking period ("For each step, there is a baking period": "Use linear traffic
+    shifting"; a rolling update bakes each batch): 10 % of 20 instances is 10 steps."""
+    return math.ceil(fleet / effective_step(step_type, value, fleet))
+
+
 def fleet_sizes(counts: Iterable[int]) -> range:
     """Every fleet size between the smallest and largest of ``counts`` (initial count,
     autoscaling and scheduled bounds): the step must be valid whatever the fleet is when a

@@ -158,6 +158,7 @@ class DeploymentSpec:
     def __post_init__(self) -> None:
         problems = declared_problems(self)  # strategy's members; NUMBER: booleans
         problems = problems or self._strategy_problems() + self._time_problems()
+        problems = problems or self._timeout_problems()
         if problems:
             raise PropProblems(problems, subject="deployment")
 
@@ -197,6 +198,41 @@ class DeploymentSpec:
             for name, (low, high) in bounds.items()
             if not low <= getattr(self, name) <= high
         ]
+
+    @property
+    def minimum_bakes(self) -> int:
+        """The fewest baking periods an update waits through: one for all at once and canary;
+        for linear and rolling one per step ("For each step, there is a baking period") and at
+        least two steps, a step being at most half the fleet ("Use linear traffic shifting",
+        "Use rolling deployments"). How many steps a fleet takes is checked with the variants
+        (:func:`mlops_cdk.props.variants.endpoint_problems`)."""
+        return 2 if self.strategy in ("linear", "rolling") else 1
+
+    def waits(self, bakes: int) -> int:
+        """Seconds an update of ``bakes`` baking periods waits, termination wait included."""
+        termination = 0 if self.strategy == "rolling" else self.termination_wait_seconds
+        return bakes * self.wait_seconds + termination
+
+    def timeout_problem(self, bakes: int) -> str | None:
+        """Why the timeout cannot cover ``bakes`` baking periods and the termination wait:
+        "the timeout value should be larger than the total waiting time specified in
+        TerminationWaitInSeconds and WaitIntervalInSeconds" (SageMaker API reference,
+        BlueGreenUpdatePolicy; a rolling update's timeout covers "the total deployment")."""
+        waits = self.waits(bakes)
+        if self.maximum_execution_timeout_seconds > waits:
+            return None
+        spelled = f"{bakes} baking period{'s' if bakes > 1 else ''} of {self.wait_seconds} s"
+        if self.strategy != "rolling" and self.termination_wait_seconds:
+            spelled += f" + {self.termination_wait_seconds} s termination wait"
+        return (
+            f"{self.maximum_execution_timeout_seconds} s is not more than the update's waits "
+            f"({spelled} = {waits} s): the update would time out and roll back; raise it "
+            f"(at most {MAXIMUM_EXECUTION_TIMEOUT_SECONDS[1]}) or shorten the waits"
+        )
+
+    def _timeout_problems(self) -> list[tuple[str, str]]:
+        problem = self.timeout_problem(self.minimum_bakes)
+        return [] if problem is None else [("maximum_execution_timeout_seconds", problem)]
 
     @property
     def step_size(self) -> CapacitySize | None:

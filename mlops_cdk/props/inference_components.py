@@ -34,7 +34,8 @@ AWS facts relied on (SageMaker developer guide and API reference):
 - "Define a scaling policy"
   (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-add-code-define.html):
   the predefined ``SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution`` metric is
-  published every 10 seconds (``ConcurrentRequestsPerCopy`` each minute otherwise).
+  published every 10 seconds; otherwise ``ConcurrentRequestsPerCopy`` (also emitted every 10
+  seconds) read at a 60-second period, its maximum.
 """
 
 from __future__ import annotations
@@ -183,8 +184,29 @@ class RollingDeployment:
             problems.append(
                 ("wait_seconds", "rollback alarms are watched during the baking period: set it > 0")
             )
+        problems = problems or self._timeout_problems()
         if problems:
             raise PropProblems(problems, subject="rolling deployment")
+
+    def _timeout_problems(self) -> list[tuple[str, str]]:
+        """The update bakes each batch, so it needs longer than the fewest batches' waits:
+        ``ceil(100 / value)`` batches of ``value`` %, at least one of copies (how many depends on
+        the copy count then). "Maximum execution timeout for the deployment" and "the length
+        of the baking period ... for each batch" (InferenceComponentRollingUpdatePolicy)."""
+        size = self.batch_size
+        batches = -(-100 // size.value) if size.type == "capacity_percent" else 1
+        waits = batches * self.wait_seconds
+        if self.maximum_execution_timeout_seconds > waits:
+            return []
+        return [
+            (
+                "maximum_execution_timeout_seconds",
+                f"{self.maximum_execution_timeout_seconds} s is not more than the update's waits "
+                f"({batches} batch{'es' if batches > 1 else ''} baked {self.wait_seconds} s = "
+                f"{waits} s): the update would time out and roll back; raise it (at most 28800) "
+                "or shorten wait_seconds",
+            )
+        ]
 
 
 @dataclass(frozen=True, kw_only=True)

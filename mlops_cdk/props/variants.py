@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from annotated_types import Ge, Le
 
 from mlops_cdk.aws.facts import MAX_VARIANTS, has_local_nvme
-from mlops_cdk.aws.guardrails import first_step_problem, fleet_sizes
+from mlops_cdk.aws.guardrails import first_step_problem, fleet_sizes, step_count, step_problem
 from mlops_cdk.aws.instance_types import HOSTING_INSTANCE_TYPES, UnknownInstanceType, gpus, vcpus
 from mlops_cdk.aws.variant_facts import (
     MAX_INSTANCE_POOLS,
@@ -240,6 +240,7 @@ def endpoint_problems(
         *_serverless_problems(variants, deployment, data_capture, metrics),
         *_rolling_problems(variants, shadow_variants, deployment),
         *_step_size_problems([*variants, *shadow_variants], deployment),
+        *_timeout_problems([*variants, *shadow_variants], deployment),
     ]
 
 
@@ -499,6 +500,29 @@ def _serverless_problems(
             )
         )
     return problems
+
+
+def _timeout_problems(
+    variants: Sequence[VariantSpec], deployment: DeploymentSpec
+) -> list[tuple[str, str]]:
+    """A linear or rolling update bakes once per step, and the largest fleet autoscaling allows
+    takes the most steps: the timeout must outlast them and the termination wait
+    (:meth:`DeploymentSpec.timeout_problem`). Left to the step check where a step is invalid."""
+    step = deployment.step_size
+    if step is None or deployment.strategy not in ("linear", "rolling"):
+        return []
+    for variant in variants:
+        if variant.instance is None:
+            continue
+        largest = max(fleet_sizes(variant.instance.fleet_bounds()))
+        if step_problem(deployment.strategy, step.type, step.value, largest) is not None:
+            continue
+        bakes = step_count(step.type, step.value, largest)
+        problem = deployment.timeout_problem(bakes)
+        if problem is not None:
+            where = f"variant {variant.name!r} at {largest} instances"
+            return [("deployment.maximum_execution_timeout_seconds", f"{where}: {problem}")]
+    return []
 
 
 def _step_field(deployment: DeploymentSpec) -> str:

@@ -11,6 +11,7 @@ from mlops_cdk.aws.guardrails import (
     effective_step,
     first_step_problem,
     fleet_sizes,
+    step_count,
     step_problem,
 )
 from mlops_cdk.aws.instance_types import (
@@ -91,6 +92,23 @@ def test_unknown_types_are_refused_not_guessed() -> None:
 )
 def test_effective_step_rounds_up(step_type: str, value: int, fleet: int, instances: int) -> None:
     assert effective_step(step_type, value, fleet) == instances
+
+
+@pytest.mark.parametrize(
+    ("step_type", "value", "fleet", "steps"),
+    [
+        ("CAPACITY_PERCENT", 10, 20, 10),  # 2 instances a step
+        ("CAPACITY_PERCENT", 10, 19, 10),  # 2, 2, ... 1
+        ("CAPACITY_PERCENT", 5, 2, 2),  # 5 % of 2 rounds up to 1 instance
+        ("CAPACITY_PERCENT", 50, 3, 2),  # 2 then 1
+        ("INSTANCE_COUNT", 3, 10, 4),
+        ("INSTANCE_COUNT", 1, 1, 1),
+    ],
+)
+def test_step_count_is_one_baking_period_per_step(
+    step_type: str, value: int, fleet: int, steps: int
+) -> None:
+    assert step_count(step_type, value, fleet) == steps
 
 
 def test_step_bounds() -> None:

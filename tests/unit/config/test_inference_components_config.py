@@ -85,6 +85,13 @@ def test_the_committed_components_share_a_fleet_that_scales_to_zero() -> None:
             "(% of the copy count)",
         ),
         (
+            "inference_components.components.1.deployment",
+            {"batch_size": {"type": "capacity_percent", "value": 10}, "wait_seconds": 300},
+            f"{AT}.components[1].deployment.maximum_execution_timeout_seconds: 1800 s is not more "
+            "than the update's waits (10 batches baked 300 s = 3000 s): the update would time "
+            "out and roll back; raise it (at most 28800) or shorten wait_seconds",
+        ),
+        (
             "inference_components.fleet.routing",
             "round_robin",
             f"{AT}.fleet.routing: Input should be 'least_outstanding_requests' or 'random'",

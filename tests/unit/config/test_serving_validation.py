@@ -392,6 +392,24 @@ def test_serverless_rules(tmp_path: Path, changes: dict[str, Any], expected: str
             {"maximum_execution_timeout_seconds": 60},
             "services.svc.deployment.maximum_execution_timeout_seconds: must be 600-28800 seconds",
         ),
+        (
+            {
+                "strategy": "linear",
+                "linear_step_size": {"type": "capacity_percent", "value": 10},
+                "wait_seconds": 3600,
+                "termination_wait_seconds": 3600,
+                "maximum_execution_timeout_seconds": 10800,
+            },
+            "services.svc.deployment.maximum_execution_timeout_seconds: 10800 s is not more than "
+            "the update's waits (2 baking periods of 3600 s + 3600 s termination wait = 10800 s)"
+            ": the update would time out and roll back; raise it (at most 28800) or shorten the "
+            "waits",
+        ),
+        (
+            {"wait_seconds": 3000, "termination_wait_seconds": 600},
+            "services.svc.deployment.maximum_execution_timeout_seconds: 3600 s is not more than "
+            "the update's waits (1 baking period of 3000 s + 600 s termination wait = 3600 s)",
+        ),
     ],
 )
 def test_deployment_rules(tmp_path: Path, deployment: dict[str, Any], expected: str) -> None:
@@ -399,6 +417,32 @@ def test_deployment_rules(tmp_path: Path, deployment: dict[str, Any], expected: 
     assert_one(
         problems(tmp_path, config_with(serving(deployment=deployment, variants=one_variant))),
         f"config/dev.yaml: {expected}",
+    )
+
+
+def test_the_timeout_must_outlast_every_step_of_the_largest_fleet(tmp_path: Path) -> None:
+    """Linear 10 % of 20 instances is 10 steps, each baked: 10 x 900 s + 600 s."""
+    deployment = {
+        "strategy": "linear",
+        "linear_step_size": {"type": "capacity_percent", "value": 10},
+        "wait_seconds": 900,
+        "termination_wait_seconds": 600,
+        "maximum_execution_timeout_seconds": 7200,
+    }
+    scaling = {"min_capacity": 2, "max_capacity": 20, "target_value": 100}
+    variants = [instance_variant("a", 1, **scaling)]
+    assert_one(
+        problems(tmp_path, config_with(serving(deployment=deployment, variants=variants))),
+        "config/dev.yaml: services.svc.deployment.maximum_execution_timeout_seconds: variant 'a' "
+        "at 20 instances: 7200 s is not more than the update's waits (10 baking periods of 900 "
+        "s + 600 s termination wait = 9600 s): the update would time out and roll back; raise "
+        "it (at most 28800) or shorten the waits",
+    )
+    deployment["maximum_execution_timeout_seconds"] = 9601
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml_text(config_with(serving(deployment=deployment, variants=variants))))
+    assert load_environment(path).services["svc"].deployment.maximum_execution_timeout_seconds == (
+        9601
     )
 
 

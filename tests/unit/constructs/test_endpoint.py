@@ -373,6 +373,13 @@ def test_invalid_deployment_and_capture_specs() -> None:
         DeploymentSpec(wait_seconds=3601)
     with pytest.raises(ValueError, match="maximum_execution_timeout_seconds: must be 600-28800"):
         DeploymentSpec(maximum_execution_timeout_seconds=599)
+    with pytest.raises(ValueError, match=r"\(2 baking periods of 600 s = 1200 s\)"):
+        DeploymentSpec(
+            strategy="rolling",
+            rolling_batch_size=CapacitySize("instance_count", 1),
+            wait_seconds=600,
+            maximum_execution_timeout_seconds=1200,
+        )
     with pytest.raises(ValueError, match=r"value: a percentage below 100 \(100% is all-at-once\)"):
         CapacitySize("capacity_percent", 100)
     with pytest.raises(ValueError, match="1-100"):
