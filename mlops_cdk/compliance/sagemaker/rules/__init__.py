@@ -16,6 +16,8 @@
   the metric over the instance's vCPUs/GPUs.
 - ``DeploymentStepSize``: a canary / linear step breaks SageMaker's 50 % / 10-50 % limits for
   some instance count the variant can scale to.
+- ``DeploymentTimeout``: an endpoint's update policy gives the update no more time than its
+  baking periods and termination wait.
 - ``RollbackBakingPeriod``: an endpoint has rollback alarms but no baking period.
 - ``KeyGrantForAwsResource``: a key policy allows kms:CreateGrant to principals other than AWS
   services without ``kms:GrantIsForAWSResource``.
@@ -81,6 +83,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     component_wake_from_zero,
     data_capture_kms,
     deployment_step_size,
+    deployment_timeout,
     endpoint_config_kms,
     endpoint_config_metrics,
     endpoint_open_ingress,
@@ -125,6 +128,7 @@ RULES: tuple[Rule, ...] = (
     alarm_topic_cloudwatch.RULE,
     utilization_threshold.RULE,
     deployment_step_size.RULE,
+    deployment_timeout.RULE,
     rollback_baking_period.RULE,
     key_grant_for_aws_resource.RULE,
     alarm_metric_published.RULE,

@@ -23,7 +23,7 @@ from mlops_cdk.compliance.sagemaker.rule import (
 )
 
 
-def _fleet_sizes(variant: Mapping[str, Any], target: Mapping[str, Any] | None) -> range:
+def variant_fleet_sizes(variant: Mapping[str, Any], target: Mapping[str, Any] | None) -> range:
     """Every instance count the variant can have: its initial count and its scaling range."""
     counts = [
         int(c)
@@ -59,7 +59,7 @@ def deployment_step_size(endpoint: Resource, index: StackIndex) -> Compliance:
                 return NON_COMPLIANT  # a serverless variant has no instances to count
             continue
         target = targets.get(str(variant.get("VariantName")))
-        for fleet in _fleet_sizes(variant, target):
+        for fleet in variant_fleet_sizes(variant, target):
             if not step_within_limits(kind, step_type, value, fleet):
                 return NON_COMPLIANT
     return COMPLIANT

@@ -18,7 +18,7 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-from mlops_cdk.compliance.sagemaker.rules.deployment_step_size import _fleet_sizes
+from mlops_cdk.compliance.sagemaker.rules.deployment_step_size import variant_fleet_sizes
 
 
 def rolling_update_exclusions(endpoint: Resource, index: StackIndex) -> Compliance:
@@ -37,7 +37,7 @@ def rolling_update_exclusions(endpoint: Resource, index: StackIndex) -> Complian
     if len(found) != 1 or "ServerlessConfig" in found[0]:
         return NON_COMPLIANT  # guardrails "Exclusions": multi-variant and serverless
     target = scalable_targets(endpoint, index).get(str(found[0].get("VariantName")))
-    sizes = _fleet_sizes(found[0], target)
+    sizes = variant_fleet_sizes(found[0], target)
     if not sizes or any(not step_within_limits("ROLLING", step_type, value, n) for n in sizes):
         return NON_COMPLIANT
     return COMPLIANT
