@@ -49,6 +49,7 @@ from mlops_tools.review.variants import (
     DEFAULT_WEIGHT,
     ENDPOINT_CONFIG,
     production_variants,
+    shadow_variants,
     traffic_shares,
     variant_table,
 )
@@ -233,6 +234,14 @@ class Side:
         """The endpoint config resource ``endpoint`` serves."""
         return self.resource(endpoint.stack, endpoint.config_id) if endpoint else {}
 
+    def variant_names(self, endpoint: Endpoint) -> frozenset[str]:
+        """The names of the production and shadow variants of the config ``endpoint`` serves."""
+        config = self.config(endpoint)
+        return frozenset(
+            self.values.text(v.get("VariantName", MISSING))
+            for v in (*production_variants(config), *shadow_variants(config))
+        )
+
     def variants(self, endpoint: Endpoint | None) -> dict[str, dict[str, Any]]:
         """Variant name -> its ProductionVariant, of the config ``endpoint`` serves."""
         return {
@@ -318,6 +327,18 @@ class Side:
                         yield stack, variant["ModelName"]
 
 
+def _update_policy(endpoint: Endpoint) -> str | None:
+    """``BlueGreen CANARY`` / ``rolling``: the update policy an endpoint states; None without
+    one (SageMaker's default all-at-once update)."""
+    deployment = endpoint.deployment
+    blue_green = deployment.get("BlueGreenUpdatePolicy")
+    if isinstance(blue_green, dict):
+        routing = blue_green.get("TrafficRoutingConfiguration") or {}
+        kind = routing.get("Type") if isinstance(routing, dict) else None
+        return f"blue/green {kind}" if isinstance(kind, str) else "blue/green"
+    return "rolling" if isinstance(deployment.get("RollingUpdatePolicy"), dict) else None
+
+
 def _dimension_lists(alarm: Mapping[str, Any]) -> Iterator[Any]:
     """The Dimensions of an alarm's metric, or of each metric of its metric math."""
     yield alarm.get("Dimensions")
@@ -399,6 +420,49 @@ class EndpointReview:
             "scaling policies), nothing else; deploy.",
             "> 2. Release 2: the instance type change / variant removal, with the autoscaling "
             "back (for the variants that remain); deploy.",
+            "",
+        ]
+
+    def variant_names_warning(self, label: Callable[[str], str] | None = None) -> list[str]:
+        """A warning block when an update under a blue/green or rolling update policy changes
+        the endpoint's variant names (production and shadow): "When doing a blue/green or
+        rolling deployment, your new endpoint configuration must have the same variant name as
+        the old endpoint configuration" (SageMaker developer guide, deployment guardrails:
+        *Exclusions*). What SageMaker then does is not stated there."""
+        items = []
+        for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
+            pair = self._running(key)
+            if pair is None:
+                continue
+            old, new = pair
+            policy = _update_policy(new)
+            if policy is None:
+                continue
+            before, after = self.before.variant_names(old), self.after.variant_names(new)
+            if before == after:
+                continue
+            changed = [
+                f"{what} {', '.join(code(n) for n in sorted(names))}"
+                for what, names in (("adds", after - before), ("removes", before - after))
+                if names
+            ]
+            where = f"{label(key[0])}: " if label else ""
+            items.append(
+                f"> - {where}`{key[0]}` / `{key[1]}` (endpoint `{old.name}`, {policy}): "
+                f"{' and '.join(changed)}"
+            )
+        if not items:
+            return []
+        return [
+            "> [!WARNING]",
+            '> **Variant names change under an update policy.** "When doing a blue/green or '
+            "rolling deployment, your new endpoint configuration must have the same variant name "
+            'as the old endpoint configuration" (SageMaker developer guide, deployment '
+            "guardrails: *Exclusions*). The page does not say whether SageMaker refuses such an "
+            "update or runs it without the policy's steps and rollback alarms; the earlier "
+            "stages of the pipeline deploy the same change first.",
+            ">",
+            *items,
             "",
         ]
 

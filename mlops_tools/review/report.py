@@ -247,9 +247,14 @@ class _Report:
     # -- warnings ---------------------------------------------------------------------------
 
     def warnings(self) -> list[str]:
-        """Blocks before every section: stateful resources replaced or removed, and endpoint
-        updates that autoscaling makes fail (a two-step release), each naming its part."""
-        return [*self._stateful(), *self.endpoints.two_step_warning(self._label)]
+        """Blocks before every section: stateful resources replaced or removed, endpoint
+        updates that autoscaling makes fail (a two-step release) and variant names changed
+        under an update policy, each naming its part."""
+        return [
+            *self._stateful(),
+            *self.endpoints.two_step_warning(self._label),
+            *self.endpoints.variant_names_warning(self._label),
+        ]
 
     def _stateful(self) -> list[str]:
         """A caution block listing stateful resources that are replaced or removed."""

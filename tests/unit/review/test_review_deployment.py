@@ -340,6 +340,57 @@ def test_a_target_naming_the_endpoint_through_getatt_counts() -> None:
     assert "variant `champion` changes instance type" in render(before, after)
 
 
+# -- variant names under an update policy ----------------------------------------------------
+
+NAMES = "**Variant names change under an update policy.**"
+
+
+def test_adding_or_removing_a_variant_under_a_canary_is_a_warning_naming_them() -> None:
+    before = serving([variant("champion"), variant("challenger")])
+    after = serving([variant("champion"), variant("pkg-v4", model="ModelA")])
+    top = render(before, after).split("## ", 1)[0]
+    assert NAMES in top
+    assert "must have the same variant name as the old endpoint configuration" in top
+    assert (
+        "> - service `churn`: `dev-churn` / `Endpoint` (endpoint `dev-churn`, blue/green "
+        "CANARY): adds `pkg-v4` and removes `challenger`"
+    ) in top
+
+
+def test_a_shadow_added_under_a_rolling_policy_is_named() -> None:
+    rolling = endpoint(None)
+    rolling["Properties"]["DeploymentConfig"] = {
+        "RollingUpdatePolicy": {
+            "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            "WaitIntervalInSeconds": 300,
+        }
+    }
+    before = serving([variant("champion")], endpoint_resource=rolling)
+    after = serving([variant("champion")], endpoint_resource=rolling)
+    shadowed = after[SERVING]["Resources"]["Config"]["Properties"]
+    shadowed["ShadowProductionVariants"] = [variant("candidate")]
+    top = render(before, after).split("## ", 1)[0]
+    assert "(endpoint `dev-churn`, rolling): adds `candidate`" in top
+
+
+@pytest.mark.parametrize("case", ["same-names", "no-policy", "new-endpoint"])
+def test_no_variant_name_warning(case: str) -> None:
+    before = serving([variant("champion"), variant("challenger")])
+    after = serving([variant("champion"), variant("pkg-v4")])
+    if case == "same-names":  # a new model in the same variant: what the canary guards
+        after = serving([variant("champion", model="ModelB"), variant("challenger")])
+        after[SERVING]["Resources"]["ModelB"] = model("img:2")
+    elif case == "no-policy":  # SageMaker's default update
+        before = serving([variant("champion")], endpoint_resource=endpoint(None))
+        after = serving([variant("champion"), variant("b")], endpoint_resource=endpoint(None))
+    elif case == "new-endpoint":
+        after = serving(
+            [variant("champion"), variant("pkg-v4")],
+            endpoint_resource=endpoint(name="dev-churn-2"),
+        )
+    assert NAMES not in render(before, after)
+
+
 @pytest.mark.parametrize(
     "case",
     ["count-only", "other-variant", "added-target", "provisioned-concurrency", "new-endpoint"],
