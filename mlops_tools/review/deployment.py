@@ -234,20 +234,14 @@ class Side:
         """The endpoint config resource ``endpoint`` serves."""
         return self.resource(endpoint.stack, endpoint.config_id) if endpoint else {}
 
-    def variant_names(self, endpoint: Endpoint) -> frozenset[str]:
-        """The names of the production and shadow variants of the config ``endpoint`` serves."""
+    def variants(
+        self, endpoint: Endpoint | None, *, shadows: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Variant name -> its ProductionVariant, of the config ``endpoint`` serves (and its
+        shadow variants with ``shadows``)."""
         config = self.config(endpoint)
-        return frozenset(
-            self.values.text(v.get("VariantName", MISSING))
-            for v in (*production_variants(config), *shadow_variants(config))
-        )
-
-    def variants(self, endpoint: Endpoint | None) -> dict[str, dict[str, Any]]:
-        """Variant name -> its ProductionVariant, of the config ``endpoint`` serves."""
-        return {
-            self.values.text(v.get("VariantName", MISSING)): v
-            for v in production_variants(self.config(endpoint))
-        }
+        found = [*production_variants(config), *(shadow_variants(config) if shadows else ())]
+        return {self.values.text(v.get("VariantName", MISSING)): v for v in found}
 
     def scaling(self, endpoint: Endpoint, variant: str, dimension: str | None = None) -> list[Ref]:
         """Scalable targets of a variant (of ``dimension``, else any) and their policies."""
@@ -327,6 +321,19 @@ class Side:
                         yield stack, variant["ModelName"]
 
 
+def _instance_types(variant: Mapping[str, Any]) -> Any:
+    """A variant's instance type, or its instance pools' types in priority order (a tuple):
+    changing either changes the type autoscaling blocks ("Update endpoints that use auto
+    scaling")."""
+    pools = variant.get("InstancePools")
+    if isinstance(pools, list) and pools:
+        ordered = sorted(
+            (p for p in pools if isinstance(p, dict)), key=lambda p: str(p.get("Priority"))
+        )
+        return tuple(p.get("InstanceType", MISSING) for p in ordered)
+    return variant.get("InstanceType")
+
+
 def _update_policy(endpoint: Endpoint) -> str | None:
     """``BlueGreen CANARY`` / ``rolling``: the update policy an endpoint states; None without
     one (SageMaker's default all-at-once update)."""
@@ -383,15 +390,16 @@ class EndpointReview:
             if pair is None:
                 continue
             old, new = pair
-            before, after = self.before.variants(old), self.after.variants(new)
+            before = self.before.variants(old, shadows=True)
+            after = self.after.variants(new, shadows=True)
             for name in sorted(before):
                 autoscaling = self.before.scaling(old, name, INSTANCE_COUNT_DIMENSION)
                 if not autoscaling:
                     continue
                 if name not in after:
                     change = "is removed or renamed"
-                elif before[name].get("InstanceType") != after[name].get("InstanceType"):
-                    a, b = before[name].get("InstanceType"), after[name].get("InstanceType")
+                elif _instance_types(before[name]) != _instance_types(after[name]):
+                    a, b = _instance_types(before[name]), _instance_types(after[name])
                     change = (
                         f"changes instance type {self._type(a, self.before)} → "
                         f"{self._type(b, self.after)}"
@@ -438,7 +446,8 @@ class EndpointReview:
             policy = _update_policy(new)
             if policy is None:
                 continue
-            before, after = self.before.variant_names(old), self.after.variant_names(new)
+            before = frozenset(self.before.variants(old, shadows=True))
+            after = frozenset(self.after.variants(new, shadows=True))
             if before == after:
                 continue
             changed = [
@@ -468,6 +477,8 @@ class EndpointReview:
 
     @staticmethod
     def _type(value: Any, side: Side) -> str:
+        if isinstance(value, tuple):  # instance pools, in priority order
+            return code(" > ".join(side.values.text(v) for v in value))
         return code(side.values.text(value)) if value is not None else MISSING
 
     # -- the variants section ---------------------------------------------------------------

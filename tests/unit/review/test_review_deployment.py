@@ -327,6 +327,36 @@ def test_removing_an_autoscaled_variant_is_a_two_step_release_even_if_scaling_go
     ) in top
 
 
+def pooled(name: str, *types: str) -> dict[str, Any]:
+    pools = [{"InstanceType": t, "Priority": i} for i, t in enumerate(types, start=1)]
+    found = {k: v for k, v in variant(name).items() if k != "InstanceType"}
+    return {**found, "InstancePools": pools}
+
+
+def test_changing_an_autoscaled_variants_instance_pools_is_a_two_step_release() -> None:
+    before = serving([pooled("champion", "ml.m5.large", "ml.m6i.large")], **scaled("champion"))
+    after = serving([pooled("champion", "ml.c5.large", "ml.m6i.large")], **scaled("champion"))
+    top = render(before, after).split("## ", 1)[0]
+    assert TWO_STEP in top
+    assert (
+        "variant `champion` changes instance type `ml.m5.large > ml.m6i.large` → "
+        "`ml.c5.large > ml.m6i.large`"
+    ) in top
+    same = serving([pooled("champion", "ml.m5.large", "ml.m6i.large")], **scaled("champion"))
+    assert TWO_STEP not in render(before, same)
+
+
+def test_removing_an_autoscaled_shadow_is_a_two_step_release() -> None:
+    before = serving([variant("champion")], **scaled("candidate"))
+    before[SERVING]["Resources"]["Config"]["Properties"]["ShadowProductionVariants"] = [
+        variant("candidate")
+    ]
+    after = serving([variant("champion")])
+    top = render(before, after).split("## ", 1)[0]
+    assert TWO_STEP in top
+    assert "variant `candidate` is removed or renamed" in top
+
+
 def test_a_target_naming_the_endpoint_through_getatt_counts() -> None:
     resource_id = {
         "Fn::Join": [
