@@ -33,9 +33,10 @@ Inference", https://aws.amazon.com/blogs/machine-learning/unlock-cost-savings-wi
 that failed request is what wakes it (``NoCapacityInvocationFailures``, "Scale an endpoint to
 zero instances",
 https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html: "the
-provisioning process takes several minutes"). It is a WARN line, not a FAIL: with
-``--timeout-seconds`` the component is invoked again every :data:`POLL_SECONDS` until a copy
-answers or the time is up.
+provisioning process takes several minutes"). Without ``--timeout-seconds`` it is a WARN line;
+with it the component is invoked again every :data:`POLL_SECONDS` until a copy answers, and a
+component that still has none when the time is up FAILs (the pipeline waits 900 s: a release
+that never answered is not proven).
 
 Without ``--service`` every service of the environment is tested in turn (the timeout applies
 to each), then one summary line. ``--endpoint-name`` overrides the endpoint of the one service
@@ -461,7 +462,8 @@ def check_component_invocation(
     """``invocation <component>``: :func:`check_invocation` of one inference component
     (``component``: its config name and the name the stack gave it). While it has no copies
     (a WARN), it is invoked again every :data:`POLL_SECONDS`, up to ``timeout_seconds``: each
-    such request is one more ``NoCapacityInvocationFailures`` for the wake-up alarm."""
+    such request is one more ``NoCapacityInvocationFailures`` for the wake-up alarm. Still none
+    after a positive ``timeout_seconds``: a failure."""
     label, physical = component
     waited = 0.0
     while True:
@@ -471,8 +473,17 @@ def check_component_invocation(
         pause = min(POLL_SECONDS, timeout_seconds - waited)
         sleep(pause)
         waited += pause
-    if result.warning and waited:
-        result = replace(result, detail=f"{result.detail} (still after {waited:.0f} s)")
+    if result.warning and timeout_seconds > 0:
+        # Waited as asked and no copy came up: the release is unproven and the wake-up path
+        # (alarm -> step policy -> a copy in "several minutes") did not work in that time.
+        result = CheckResult(
+            result.check,
+            False,
+            f"{physical}: still no copies after {waited:.0f} s of requests (each one a "
+            "NoCapacityInvocationFailures for the wake-up alarm): the component did not wake; "
+            "see its WakeFromZero alarm and `aws application-autoscaling "
+            "describe-scaling-activities --service-namespace sagemaker`",
+        )
     return replace(result, check=f"invocation {label}")
 
 

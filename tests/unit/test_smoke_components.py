@@ -212,7 +212,7 @@ def test_with_a_timeout_the_component_is_invoked_again_until_a_copy_answers() ->
     assert slept == [smoke.POLL_SECONDS, smoke.POLL_SECONDS]
 
 
-def test_the_retries_are_bounded_by_the_timeout() -> None:
+def test_the_retries_are_bounded_by_the_timeout_and_a_component_still_cold_fails() -> None:
     runtime = runtime_client()
     slept: list[float] = []
     with Stubber(runtime) as stub:
@@ -228,8 +228,12 @@ def test_the_retries_are_bounded_by_the_timeout() -> None:
         )
         stub.assert_no_pending_responses()
     assert slept == [15, 5]
-    assert result.warning
-    assert result.detail.endswith("retry in a few minutes (still after 20 s)")
+    assert not result.passed  # waited as asked: the release never answered
+    assert not result.warning
+    assert result.line().startswith(
+        "FAIL invocation ranker: dev-ranking-ranker: still no copies after 20 s of requests"
+    )
+    assert "the component did not wake" in result.line()
 
 
 def test_another_validation_error_is_a_failure() -> None:
