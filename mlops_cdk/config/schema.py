@@ -655,7 +655,9 @@ class EnvConfig(AwsLocation):
             )
         if self.monitoring is None:
             # Each of these alarms on failures (failed batch runs, an async backlog, components
-            # without capacity, checks that stop): their alarms need the service's topic.
+            # without capacity, checks that stop): their alarms need the service's topic. The
+            # model registry announces each approved version there (with the `make promote`
+            # command) and alarms on undelivered announcements: without a topic, none is made.
             alarmed = [
                 field
                 for field in (
@@ -666,6 +668,7 @@ class EnvConfig(AwsLocation):
                     "async_inference",
                     "inference_components",
                     "quality_check",
+                    "model_registry",
                 )
                 if getattr(service, field, None)
             ]

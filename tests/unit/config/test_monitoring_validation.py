@@ -166,6 +166,21 @@ def test_batch_jobs_need_environment_monitoring(tmp_path: Path) -> None:
     )
 
 
+def test_a_model_registry_needs_environment_monitoring(tmp_path: Path) -> None:
+    """Approved versions are announced on the service's alarm topic: without monitoring there
+    is none, and the announcement would be silently left out."""
+    data = config_with(SERVING, monitoring=MONITORING)
+    del data["monitoring"]
+    service = data["services"]["svc"]
+    service.pop("quality_alarms", None)
+    service.pop("retraining", None)
+    service["model_registry"] = {}
+    assert problem(tmp_path, data) == (
+        "config/dev.yaml: monitoring: service 'svc' has alarms (model_registry): configure the "
+        "environment's monitoring (alarm_emails, operational defaults)"
+    )
+
+
 def test_previous_single_endpoint_shape_shows_the_new_one(tmp_path: Path) -> None:
     data = config_with(SERVING)
     data["serving"] = data.pop("services")["svc"]
