@@ -222,6 +222,8 @@ def test_each_service_registry_has_its_own_preflight_role(tmp_path: Path) -> Non
                 "log_retention_days": 14,
                 "network": {"new_vpc": {"cidr": "10.10.0.0/16"}},
                 "publishers": ["arn:aws:iam::111111111111:role/publisher"],
+                # a model registry announces approved versions on the alarm topic
+                "monitoring": {"alarm_emails": ["ml-dev@example.com"]},
                 "services": {
                     "churn": service("churn"),
                     # a package group of its own: a package's artifact may be the pipeline's
