@@ -13,7 +13,11 @@ with AmazonSageMakerFullAccess). Its role gets what the Step Functions IAM page 
 https://docs.aws.amazon.com/step-functions/latest/dg/sagemaker-iam.html): create, describe and
 stop jobs (here only ``transform-job/<prefix>-*``), ``sagemaker:ListTags``, ``iam:PassRole`` of
 the service's execution role to SageMaker only, and ``events:PutTargets/PutRule/DescribeRule``
-on the managed rule ``StepFunctionsGetEventsForSageMakerTransformJobsRule``.
+on the managed rule ``StepFunctionsGetEventsForSageMakerTransformJobsRule``; and
+``sagemaker:AddTags`` on its jobs, which that page leaves out: a ``.sync`` run tags the job it
+creates (``MANAGED_BY_AWS``), and without it every run fails with AccessDeniedException on
+``sagemaker:AddTags`` (aws/aws-cdk#26012; aws-cdk-lib's own ``SageMakerCreateTransformJob``
+grants it since aws/aws-cdk#27264).
 
 Each run:
 - gets a unique job name ``<prefix>-<hex>``: the MD5 of the execution ARN (from the n-th redrive
@@ -362,6 +366,7 @@ class BatchTransformJob(Construct):
             iam.PolicyStatement(
                 sid="RunThisJobsTransformJobs",
                 actions=[
+                    "sagemaker:AddTags",
                     "sagemaker:CreateTransformJob",
                     "sagemaker:DescribeTransformJob",
                     "sagemaker:StopTransformJob",

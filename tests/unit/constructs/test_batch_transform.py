@@ -12,6 +12,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.batch_transform import BatchTransformJob, job_name_expression
@@ -162,6 +164,14 @@ def test_role_runs_only_this_jobs_transform_jobs_and_passes_only_the_execution_r
     by_sid = {s["Sid"]: s for s in statements(template, "this job's transform jobs")}
     jobs = json.dumps(by_sid["RunThisJobsTransformJobs"]["Resource"])
     assert "transform-job/dev-churn-nightly-*" in jobs
+    # a .sync run tags the job it creates (MANAGED_BY_AWS): without AddTags it fails at once
+    # (aws/aws-cdk#26012), as aws-cdk-lib's own task knows (read below)
+    assert set(by_sid["RunThisJobsTransformJobs"]["Action"]) == {
+        "sagemaker:AddTags",
+        "sagemaker:CreateTransformJob",
+        "sagemaker:DescribeTransformJob",
+        "sagemaker:StopTransformJob",
+    }
     passing = by_sid["PassExecutionRoleToSageMaker"]
     assert passing["Resource"] == ROLE_ARN
     assert passing["Condition"] == {
@@ -231,3 +241,47 @@ def test_without_a_schedule_there_is_no_schedule_or_queue() -> None:
 def test_a_prefix_too_long_for_unique_job_names_is_refused() -> None:
     with pytest.raises(ValueError, match=r"job_name_prefix .* at most 50"):
         build(job_name_prefix="x" * 51)
+
+
+def sagemaker_actions(statements: list[dict[str, Any]]) -> set[str]:
+    return {
+        action
+        for statement in statements
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+        if action.startswith("sagemaker:")
+    }
+
+
+def test_the_role_has_every_sagemaker_action_aws_cdk_libs_transform_task_grants(
+    template: Template,
+) -> None:
+    """aws-cdk-lib's SageMakerCreateTransformJob (RUN_JOB) is the reference for what a .sync
+    transform run calls: every SageMaker action its role gets, ours has too."""
+    stack = new_stack()
+    task = tasks.SageMakerCreateTransformJob(
+        stack,
+        "Reference",
+        transform_job_name="j",
+        model_name="m",
+        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
+        transform_input=tasks.TransformInput(
+            transform_data_source=tasks.TransformDataSource(
+                s3_data_source=tasks.TransformS3DataSource(s3_uri="s3://b/in/")
+            )
+        ),
+        transform_output=tasks.TransformOutput(s3_output_path="s3://b/out/"),
+    )
+    sfn.StateMachine(stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(task))
+    machine_policies = [
+        policy
+        for policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+        if "MachineRole" in json.dumps(policy["Properties"]["Roles"])
+    ]
+    reference = sagemaker_actions(
+        [s for p in machine_policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    )
+    ours = sagemaker_actions(statements(template, "this job's transform jobs"))
+    assert "sagemaker:AddTags" in reference
+    assert reference <= ours, sorted(reference - ours)
