@@ -29,7 +29,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge
 
-from mlops_cdk.aws.images import ResolvedImage, image_problem, partition_of, resolve
+from mlops_cdk.aws.images import (
+    ResolvedImage,
+    image_problem,
+    partition_of,
+    repository_of,
+    resolve,
+)
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import (
     NUMBER,
@@ -143,6 +149,17 @@ class AwsImageSpec:
         )
         if problem is not None:
             raise PropProblems([(problem.field, problem.message)], subject="aws image")
+
+    @property
+    def repository(self) -> str:
+        """The image's repository, the same in every region (``pytorch-inference``)."""
+        return repository_of(
+            self.framework,
+            self.version,
+            processor=self.processor,
+            py_version=self.py_version,
+            base_framework=self.base_framework,
+        )
 
     def region_problem(self, region: str) -> str | None:
         """Why the image cannot be used in ``region``, or None."""

@@ -32,6 +32,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Le
 
+from mlops_cdk.aws.images import serves_training
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Pattern, checked_types, declared_problems
 from mlops_cdk.props.model import AwsImageSpec, ImageDigest, ImageTag
@@ -79,11 +80,24 @@ def retraining_prefixes(service: str) -> tuple[str, str, str]:
     return f"{root}models/", f"{root}evaluation/", f"{root}checkpoints/"
 
 
-def _image_problems(spec: Any) -> list[tuple[str, str]]:
-    """Exactly one of image_tag, image_digest (the service's repository) or aws_image."""
+def _image_problems(spec: Any, *, training: bool = False) -> list[tuple[str, str]]:
+    """Exactly one of image_tag, image_digest (the service's repository) or aws_image; for the
+    training step, an ``aws_image`` that can train (AWS keeps deep learning frameworks'
+    training images apart from the inference ones the table holds: a training job started on
+    ``pytorch-inference`` fails at its first run, which nothing checks before)."""
     given = [n for n in ("image_tag", "image_digest", "aws_image") if getattr(spec, n) is not None]
     if len(given) != 1:
         return [("image_tag", "set exactly one of image_tag, image_digest or aws_image")]
+    image = spec.aws_image
+    if training and image is not None and not serves_training(repository := image.repository):
+        return [
+            (
+                "aws_image",
+                f"{image.framework} {image.version} is AWS's inference image ({repository}), "
+                "which cannot run a training job: build the training image into the service's "
+                "repository (FROM AWS's training image) and set image_tag or image_digest",
+            )
+        ]
     return []  # the tag's and digest's own checks: their declarations (ImageTag, ImageDigest)
 
 
@@ -132,7 +146,8 @@ class TrainingSpec:
     spot: SpotSpec | None = None
 
     def __post_init__(self) -> None:
-        problems = declared_problems(self) + _image_problems(self) + self._channel_problems()
+        problems = declared_problems(self) + _image_problems(self, training=True)
+        problems += self._channel_problems()
         problems += self._hyperparameter_problems()
         spot = self.spot
         if spot is not None and spot.max_wait_seconds < self.max_runtime_seconds:

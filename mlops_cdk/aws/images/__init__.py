@@ -198,6 +198,40 @@ def image_problem(
     return None
 
 
+# The SageMaker Python SDK keeps deep learning frameworks' inference and training images in
+# separate repositories (``pytorch-inference`` / ``pytorch-training``, ``tensorflow-inference``,
+# ``huggingface-pytorch-inference``, ...); the committed table holds the inference ones. Images
+# of the built-in algorithms, XGBoost and scikit-learn serve every scope from one repository.
+INFERENCE_ONLY_SUFFIX = "-inference"
+
+
+def repository_of(
+    framework: str,
+    version: str,
+    *,
+    processor: str | None = None,
+    py_version: str | None = None,
+    base_framework: str | None = None,
+) -> str:
+    """The repository of the table's image for these settings (in every region); raises
+    :class:`ImageProblem` for settings the table does not have."""
+    image = _resolve(
+        framework,
+        version,
+        processor=processor,
+        py_version=py_version,
+        base_framework=base_framework,
+        region=None,
+    )
+    return image.repository
+
+
+def serves_training(repository: str) -> bool:
+    """Whether an image of the table's ``repository`` can also run a training job: not an
+    inference-only repository (``<name>-inference``)."""
+    return not repository.endswith(INFERENCE_ONLY_SUFFIX)
+
+
 def resolve(
     framework: str,
     version: str,

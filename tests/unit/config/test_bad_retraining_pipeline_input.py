@@ -83,6 +83,37 @@ def test_bad_setting_is_one_line(
     assert "\n" not in problem
 
 
+PYTORCH = {"framework": "pytorch", "version": "2.6.0", "processor": "gpu", "py_version": "py312"}
+
+
+def test_a_training_step_on_an_inference_only_aws_image_is_refused(tmp_path: Path) -> None:
+    """The committed table holds AWS's inference images; a deep learning framework's training
+    image is another repository (pytorch-training), so a training job on pytorch-inference
+    would fail at its first run."""
+    data = managed(training__aws_image=PYTORCH)
+    del data["services"]["churn"]["retraining"]["managed_pipeline"]["training"]["image_tag"]
+    (problem,) = problems_in(tmp_path, data)
+    assert problem == (
+        f"config/dev.yaml: {WHERE}.training.aws_image: pytorch 2.6.0 is AWS's inference image "
+        "(pytorch-inference), which cannot run a training job: build the training image into "
+        "the service's repository (FROM AWS's training image) and set image_tag or image_digest"
+    )
+
+
+@pytest.mark.parametrize(
+    "image",
+    [{"framework": "xgboost", "version": "1.7-1"}, {"framework": "sklearn", "version": "1.2-1"}],
+)
+def test_an_aws_image_that_serves_every_scope_can_train(
+    tmp_path: Path, image: dict[str, str]
+) -> None:
+    data = managed(training__aws_image=image, evaluation__aws_image=PYTORCH)
+    pipeline = data["services"]["churn"]["retraining"]["managed_pipeline"]
+    del pipeline["training"]["image_tag"], pipeline["evaluation"]["image_tag"]
+    training = load(tmp_path, data).services["churn"].retraining.managed_pipeline.training
+    assert training.aws_image.repository.startswith("sagemaker-")
+
+
 def test_only_one_retraining_target(tmp_path: Path) -> None:
     data = managed()
     data["services"]["churn"]["retraining"]["pipeline"] = {"name": "x"}
