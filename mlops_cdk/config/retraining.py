@@ -96,6 +96,25 @@ class TrainingJobRetraining(StrictModel):
         return value
 
     @model_validator(mode="after")
+    def _image_named(self) -> TrainingJobRetraining:
+        """An image of the service's repository names a tag or a digest, and not ``latest``:
+        the repository's tags are immutable ("Preventing image tags from being overwritten in
+        Amazon ECR"), so ``latest`` (what a bare reference means to docker) could be pushed
+        once and never moved to a newer image: retraining would stay on the first one."""
+        image = (self.template.get("AlgorithmSpecification") or {}).get("TrainingImage")
+        if not self.uses_image_repository or not isinstance(image, str):
+            return self
+        reference = image[len(IMAGE_PLACEHOLDER) :]
+        if reference in ("", ":latest"):
+            raise FieldProblem(
+                "template.AlgorithmSpecification.TrainingImage",
+                f"{image!r} is the repository's 'latest', which its immutable tags let be pushed "
+                "only once: name the image's own tag ({image_repository}:<tag>) or digest "
+                "({image_repository}@sha256:...)",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _spot(self) -> TrainingJobRetraining:
         """Managed spot training as CreateTrainingJob takes it (SageMaker API reference,
         CreateTrainingJob and StoppingCondition; developer guide "Managed Spot Training in

@@ -58,6 +58,20 @@ def test_valid_monitoring(tmp_path: Path) -> None:
     assert config.services["svc"].quality_alarms[0].missing_data == "ignore"
 
 
+@pytest.mark.parametrize("image", ["{image_repository}", "{image_repository}:latest"])
+def test_a_training_image_of_the_repository_names_its_own_tag(tmp_path: Path, image: str) -> None:
+    """The repository's tags are immutable: 'latest' could be pushed once and never move."""
+    template = {**TEMPLATE, "AlgorithmSpecification": {"TrainingImage": image}}
+    retraining = {"training_job": {"job_prefix": "retrain", "template": template}}
+    data = config_with(SERVING, monitoring=monitoring(retraining=retraining))
+    assert problem(tmp_path, data) == (
+        "config/dev.yaml: services.svc.retraining.training_job.template.AlgorithmSpecification."
+        f"TrainingImage: {image!r} is the repository's 'latest', which its immutable tags let be "
+        "pushed only once: name the image's own tag ({image_repository}:<tag>) or digest "
+        "({image_repository}@sha256:...)"
+    )
+
+
 def test_training_job_retraining(tmp_path: Path) -> None:
     retraining = {"training_job": {"job_prefix": "retrain", "template": TEMPLATE}}
     config = load(tmp_path, config_with(SERVING, monitoring=monitoring(retraining=retraining)))
