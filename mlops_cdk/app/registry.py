@@ -39,6 +39,7 @@ class ServiceRegistryStack(cdk.Stack):
         removal_policy: cdk.RemovalPolicy,
         max_tagged_images: int,
         untagged_expiry_days: int,
+        keep_tags: Sequence[str] = (),
         termination_protection: bool = False,
         pipeline_account: str | None = None,
         preflight_role_name: str | None = None,
@@ -63,15 +64,11 @@ class ServiceRegistryStack(cdk.Stack):
             removal_policy=removal_policy,
             max_tagged_images=max_tagged_images,
             untagged_expiry_days=untagged_expiry_days,
+            keep_tags=keep_tags,
         )
         self.images.grant_publishers(publishers)
         self.repository = self.images.repository
-        self.repository_output = cdk.CfnOutput(
-            self,
-            REPOSITORY_OUTPUT,
-            value=self.repository.repository_name,
-            description=f"Push the images of service {service} here (publishers only)",
-        )
+        self.repository_output = self._repository_output(service)
         self.preflight: PreflightAccess | None = None
         if pipeline_account is not None:
             self.preflight = self._preflight(
@@ -86,6 +83,14 @@ class ServiceRegistryStack(cdk.Stack):
                 model_packages=model_packages,
                 package_artifact_prefixes=package_artifact_prefixes,
             )
+
+    def _repository_output(self, service: str) -> cdk.CfnOutput:
+        return cdk.CfnOutput(
+            self,
+            REPOSITORY_OUTPUT,
+            value=self.repository.repository_name,
+            description=f"Push the images of service {service} here (publishers only)",
+        )
 
     def _preflight(
         self,

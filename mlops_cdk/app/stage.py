@@ -79,6 +79,7 @@ class MlopsStage(cdk.Stage):
             removal_policy=removal_policy(config),
             max_tagged_images=config.registry.max_tagged_images,
             untagged_expiry_days=config.registry.untagged_expiry_days,
+            keep_tags=spec.repository_image_tags(),
             termination_protection=config.termination_protection,
             pipeline_account=pipeline_account,
             preflight_role_name=step_role_name("preflight", config.name, name),

@@ -156,7 +156,12 @@ class NetworkConfig(StrictModel):
 class RegistryConfig(StrictModel):
     """Model image repository lifecycle."""
 
-    max_tagged_images: int = Field(30, ge=1, le=1000, description="Tagged images kept.")
+    max_tagged_images: int = Field(
+        30,
+        ge=1,
+        le=1000,
+        description="Newest tagged images kept; tags the configuration names are never expired.",
+    )
     untagged_expiry_days: int = Field(7, ge=1, le=365, description="Days before untagged expire.")
 
 

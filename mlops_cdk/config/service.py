@@ -26,7 +26,7 @@ from mlops_cdk.config.monitoring import (
     QualityAlarmSpec,
     dimension_placeholder_problem,
 )
-from mlops_cdk.config.retraining import RetrainingConfig
+from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER, RetrainingConfig
 from mlops_cdk.props.alarms import (
     AWS_NAMESPACE_PREFIXES,
     NO_INVOCATIONS_ON_ASYNC,
@@ -287,6 +287,24 @@ class ServiceConfig(ServingConfig):
     def has_endpoint(self) -> bool:
         """False for a service of batch jobs only."""
         return bool(self.variants)
+
+    def repository_image_tags(self) -> tuple[str, ...]:
+        """The tags of the service's repository this configuration names (its models'
+        containers, the managed pipeline's steps, a retraining training job's image), sorted:
+        the repository's lifecycle never expires them."""
+        tags = {c.image_tag for m in self.models for c in m.container_specs() if c.image_tag}
+        managed = self.retraining.managed_pipeline if self.retraining else None
+        if managed is not None:
+            tags |= {s.image_tag for s in (managed.training, managed.evaluation) if s.image_tag}
+        job = self.retraining.training_job if self.retraining else None
+        image = (
+            (job.template.get("AlgorithmSpecification") or {}).get("TrainingImage") if job else None
+        )
+        if job is not None and job.uses_image_repository and isinstance(image, str):
+            reference = image[len(IMAGE_PLACEHOLDER) :]
+            if reference.startswith(":"):
+                tags.add(reference[1:])
+        return tuple(sorted(tags))
 
     @model_validator(mode="after")
     def _batch_jobs_fit(self) -> ServiceConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -11,6 +12,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from mlops_cdk.props.fields import checked_arguments
+from mlops_cdk.props.model import IMAGE_TAG_PATTERN
+
+IMAGE_TAG = re.compile(IMAGE_TAG_PATTERN)
 
 # "IAM permissions for pushing an image to an Amazon ECR private repository" (ECR user guide).
 PUSH_ACTIONS = (
@@ -28,8 +32,14 @@ class ModelImageRepository(Construct):
 
     Encrypted with ``key``, or without it with ECR's AWS-managed key. Lifecycle: untagged
     images expire after ``untagged_expiry_days``; of tagged images, the newest
-    ``max_tagged_images`` are kept. Retained when its stack is deleted unless
-    ``removal_policy`` says otherwise (DESTROY also empties it). Exposes ``repository``.
+    ``max_tagged_images`` are kept, and never those of ``keep_tags`` (the tags the deployed
+    configuration names: a model's image is pulled again at every instance launch, so an
+    expired one breaks scale-out, instance replacement and a revert). Each kept tag has a rule
+    of its own ahead of the count, since "an image that matches the tagging requirements of a
+    higher priority rule cannot be expired by a rule with a lower priority" (ECR lifecycle
+    policy evaluation rules; "Lifecycle policy properties in Amazon ECR"). Retained when its
+    stack is deleted unless ``removal_policy`` says otherwise (DESTROY also empties it).
+    Exposes ``repository``.
     """
 
     @checked_arguments
@@ -42,10 +52,14 @@ class ModelImageRepository(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         max_tagged_images: int = 30,
         untagged_expiry_days: int = 7,
+        keep_tags: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         if max_tagged_images < 1 or untagged_expiry_days < 1:
             raise ValueError("ModelImageRepository: image counts and expiry days must be >= 1")
+        kept = sorted(set(keep_tags))
+        if any(not IMAGE_TAG.fullmatch(tag) for tag in kept):
+            raise ValueError(f"ModelImageRepository: keep_tags: not image tags: {kept}")
         self.repository = ecr.Repository(
             self,
             "Repository",
@@ -62,8 +76,18 @@ class ModelImageRepository(Construct):
                     tag_status=ecr.TagStatus.UNTAGGED,
                     max_image_age=cdk.Duration.days(untagged_expiry_days),
                 ),
+                *(
+                    ecr.LifecycleRule(
+                        rule_priority=2 + index,
+                        description=f"Keep {tag}: in use",
+                        tag_status=ecr.TagStatus.TAGGED,
+                        tag_pattern_list=[tag],
+                        max_image_count=1,  # one image per tag: the tags are immutable
+                    )
+                    for index, tag in enumerate(kept)
+                ),
                 ecr.LifecycleRule(
-                    rule_priority=2,
+                    rule_priority=2 + len(kept),
                     description=f"Keep the newest {max_tagged_images} tagged images",
                     tag_status=ecr.TagStatus.TAGGED,
                     tag_pattern_list=["*"],

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cdk.config import ConfigError, load_environment
+from mlops_cdk.config import ConfigError, load_environment, load_environments
 from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
 BASE: dict[str, Any] = yaml_data((CONFIG_DIR / "dev.yaml").read_text(encoding="utf-8"))
@@ -112,6 +112,23 @@ def test_an_aws_image_that_serves_every_scope_can_train(
     del pipeline["training"]["image_tag"], pipeline["evaluation"]["image_tag"]
     training = load(tmp_path, data).services["churn"].retraining.managed_pipeline.training
     assert training.aws_image.repository.startswith("sagemaker-")
+
+
+def test_the_repository_keeps_every_tag_the_service_names(tmp_path: Path) -> None:
+    """Models' containers and the managed pipeline's steps (a digest names no tag)."""
+    data = managed(evaluation__image_digest="sha256:" + "1" * 64)
+    del data["services"]["churn"]["retraining"]["managed_pipeline"]["evaluation"]["image_tag"]
+    spec = load(tmp_path, data).services["churn"]
+    models = {c.image_tag for m in spec.models for c in m.container_specs() if c.image_tag}
+    assert spec.repository_image_tags() == tuple(sorted(models | {"train-1"}))
+
+
+def test_a_training_jobs_tag_is_kept_too() -> None:
+    (prod,) = load_environments(CONFIG_DIR, only="prod")
+    job = prod.services["churn"].retraining.training_job
+    image = job.template["AlgorithmSpecification"]["TrainingImage"]
+    assert image == "{image_repository}:train-1.1.0"
+    assert "train-1.1.0" in prod.services["churn"].repository_image_tags()
 
 
 def test_only_one_retraining_target(tmp_path: Path) -> None:

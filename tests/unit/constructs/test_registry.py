@@ -69,12 +69,42 @@ def test_lifecycle_expires_untagged_and_keeps_newest_tagged(template: Template) 
     assert all(rule["action"] == {"type": "expire"} for rule in rules.values())
 
 
+def test_tags_in_use_are_never_expired_by_the_count() -> None:
+    """One rule per kept tag, ahead of the count rule: ECR never lets a lower-priority rule
+    expire an image a higher-priority rule's tag requirements match."""
+    stack = new_stack("Kept")
+    ModelImageRepository(
+        stack, "Images", max_tagged_images=12, keep_tags=["train-1.1.0", "1.0.0", "1.0.0"]
+    )
+    (repo,) = Template.from_stack(stack).find_resources("AWS::ECR::Repository").values()
+    policy = json.loads(repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"])
+    rules = sorted(policy["rules"], key=lambda rule: rule["rulePriority"])
+    assert [r["rulePriority"] for r in rules] == [1, 2, 3, 4]
+    assert [r["selection"].get("tagPatternList") for r in rules] == [
+        None,
+        ["1.0.0"],
+        ["train-1.1.0"],
+        ["*"],  # the count comes last
+    ]
+    for kept in rules[1:3]:
+        assert kept["selection"]["countType"] == "imageCountMoreThan"
+        assert kept["selection"]["countNumber"] == 1  # one image per (immutable) tag
+        assert kept["description"].endswith(": in use")
+    assert rules[3]["selection"]["countNumber"] == 12
+
+
 def test_destroy_empties_the_repository_on_delete() -> None:
     template = repository_template(cdk.RemovalPolicy.DESTROY)
     template.has_resource(
         "AWS::ECR::Repository",
         {"DeletionPolicy": "Delete", "Properties": {"EmptyOnDelete": True}},
     )
+
+
+def test_a_kept_tag_must_be_an_image_tag() -> None:
+    stack = new_stack("BadTag")
+    with pytest.raises(ValueError, match="keep_tags: not image tags"):
+        ModelImageRepository(stack, "Images", keep_tags=["1.0.0", "v*"])
 
 
 def test_invalid_lifecycle_props() -> None:
