@@ -178,6 +178,8 @@ class ServiceStack(cdk.Stack):
         jobs: dict[str, BatchTransformJob] = {}
         for job in spec.batch_jobs:
             model = self.models[job.model]
+            if job.instance_count > 1:
+                model.allow_distributed_jobs()
             jobs[job.name] = BatchTransformJob(
                 self,
                 f"Batch-{job.name}",

@@ -15,7 +15,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resources
-from mlops_cdk.constructs.network import https_egress_only_group
+from mlops_cdk.constructs.network import allow_within_group, https_egress_only_group
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import (
     ENDPOINT_LOGS_REASON,
@@ -135,6 +135,7 @@ class HostedModel(Construct):
             vpc=vpc,
         )
         self.security_group: ec2.SecurityGroup | None = None
+        self._within_group = False
         vpc_config = self._vpc_config(vpc, subnets, security_groups)
         self.model = self._model(spec, isolation, vpc_config)
         wait_for_role_policies(self.model, self.role)
@@ -183,6 +184,18 @@ class HostedModel(Construct):
             ),
         )
         return self.created_role
+
+    def allow_distributed_jobs(self) -> None:
+        """Let the instances of one job running this model on several instances (a batch
+        transform with ``instance_count`` > 1) reach each other through the model's own group:
+        "In distributed batch transform, you must allow communication between the different
+        containers in the same batch transform job" ("Give Batch Transform Jobs Access to
+        Resources in Your Amazon VPC"). Groups given as ``security_groups`` are their owner's
+        to open. Once per model, however many jobs ask."""
+        if self.security_group is None or self._within_group:
+            return
+        allow_within_group(self.security_group, "Distributed batch transform within the group")
+        self._within_group = True
 
     def _vpc_config(
         self,

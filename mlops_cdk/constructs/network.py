@@ -29,7 +29,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import acknowledge
+from mlops_cdk.aws.acknowledgements import acknowledge, acknowledge_all
 from mlops_cdk.aws.facts import secondary_cidrs_problem, vpc_cidr_problem
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import checked_arguments
@@ -323,6 +323,22 @@ def https_egress_only_group(
     )
     group.add_egress_rule(*_https_anywhere(), egress)
     return group
+
+
+def allow_within_group(group: ec2.SecurityGroup, description: str) -> None:
+    """Let the members of ``group`` reach each other (ingress and egress, any port): the
+    instances of one distributed training, processing or batch transform job ("you must allow
+    communication between the different containers in the same job": "Give SageMaker AI
+    Training Jobs Access to Resources in Your Amazon VPC"; "Give Batch Transform Jobs Access to
+    Resources in Your Amazon VPC"). The source is the group itself, never a CIDR range."""
+    group.add_ingress_rule(group, ec2.Port.all_traffic(), description)
+    group.add_egress_rule(group, ec2.Port.all_traffic(), description)
+    acknowledge_all(
+        group,
+        ("HIPAA.Security-EC2RestrictedCommonPorts", "NIST.800.53.R5-EC2RestrictedCommonPorts"),
+        "The only ingress rule's source is this security group itself (the instances of one "
+        "distributed training, processing or batch transform job), not a CIDR range.",
+    )
 
 
 @cache

@@ -47,7 +47,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops_cdk.aws.acknowledgements import acknowledge_all, acknowledge_wildcard_resources
+from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resources
 from mlops_cdk.aws.facts import (
     PROCESSING_LOG_GROUP,
     PROCESSING_NAMESPACE,
@@ -58,7 +58,7 @@ from mlops_cdk.aws.pipeline_events import execution_failure_pattern
 from mlops_cdk.constructs.encryption import key_use_statements
 from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.metrics import FIVE_MINUTES
-from mlops_cdk.constructs.network import https_egress_only_group
+from mlops_cdk.constructs.network import allow_within_group, https_egress_only_group
 from mlops_cdk.constructs.roles import (
     PROCESSING_VPC_REASON,
     SageMakerTrainingRole,
@@ -160,18 +160,7 @@ class RetrainingPipeline(Construct):
         """The instances of a distributed job talk to each other ("Give SageMaker AI Training
         Jobs Access to Resources in Your Amazon VPC": the group must allow traffic between its
         own members)."""
-        group = self.security_group
-        group.add_ingress_rule(group, ec2.Port.all_traffic(), "Distributed jobs within the group")
-        group.add_egress_rule(group, ec2.Port.all_traffic(), "Distributed jobs within the group")
-        acknowledge_all(
-            group,
-            (
-                "HIPAA.Security-EC2RestrictedCommonPorts",
-                "NIST.800.53.R5-EC2RestrictedCommonPorts",
-            ),
-            "The only ingress rule's source is this security group itself (the instances of "
-            "one distributed training or processing job), not a CIDR range.",
-        )
+        allow_within_group(self.security_group, "Distributed jobs within the group")
 
     # --- values read through jsii once (each read is a round trip; the value never changes)
 

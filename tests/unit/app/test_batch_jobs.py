@@ -49,6 +49,7 @@ def test_a_batch_only_service_passes_every_gate(
                 "name": "weekly",
                 "model": model["name"],
                 "instance_type": "ml.m5.xlarge",
+                "instance_count": 2,  # distributed: the model's group opens to itself
                 "schedule": "rate(7 days)",
                 "data_processing": {"input_filter": "$[1:]", "join_source": "Input"},
             }
@@ -62,6 +63,9 @@ def test_a_batch_only_service_passes_every_gate(
     assert "AWS::Scheduler::Schedule" in built
     assert "AWS::CloudWatch::Dashboard" in built
     assert "AWS::SNS::Topic" in built
+    resources = templates["prod-scoring"]["Resources"].values()
+    (ingress,) = [r for r in resources if r["Type"] == "AWS::EC2::SecurityGroupIngress"]
+    assert ingress["Properties"]["SourceSecurityGroupId"] == ingress["Properties"]["GroupId"]
 
 
 def test_adding_a_batch_job_changes_only_its_services_stack(

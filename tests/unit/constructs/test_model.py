@@ -63,6 +63,24 @@ def test_model_security_group_has_no_ingress_and_https_egress_only() -> None:
     ] == [("tcp", 443, 443)]
 
 
+def test_a_distributed_job_opens_the_models_group_to_itself_once() -> None:
+    """A batch transform on several instances: its containers must reach each other
+    ("Give Batch Transform Jobs Access to Resources in Your Amazon VPC")."""
+    stack = new_stack()
+    model = HostedModel(stack, "M", image_uri="i", vpc=imported_vpc(stack))
+    model.allow_distributed_jobs()
+    model.allow_distributed_jobs()  # a second job of several instances: nothing more
+    template = Template.from_stack(stack)
+    group_id = stack.resolve(model.security_group.security_group_id)  # type: ignore[union-attr]
+    (ingress,) = template.find_resources("AWS::EC2::SecurityGroupIngress").values()
+    assert ingress["Properties"]["SourceSecurityGroupId"] == group_id
+    assert ingress["Properties"]["GroupId"] == group_id
+    assert ingress["Properties"]["IpProtocol"] == "-1"
+    (egress,) = template.find_resources("AWS::EC2::SecurityGroupEgress").values()
+    assert egress["Properties"]["DestinationSecurityGroupId"] == group_id
+    assert egress["Properties"]["IpProtocol"] == "-1"
+
+
 def test_model_without_vpc_has_no_vpc_config() -> None:
     template = model_template(in_vpc=False, isolation=False)
     (model,) = template.find_resources("AWS::SageMaker::Model").values()
