@@ -234,14 +234,23 @@ class EndpointAlarms(Construct):
         endpoint_name: str, variant: str, instance_type: str | None, t: AlarmThresholds
     ) -> list[tuple[str, str, cloudwatch.IMetric, str, float, cloudwatch.TreatMissingData]]:
         """(kind, id, metric, description, threshold, missing) for the instance metrics."""
+        memory: tuple[str, str, float, int, str] = (
+            "memory", "MemoryUtilization", t.memory_percent, 1, ""
+        )  # fmt: skip
         if instance_type is None:
-            return []  # serverless: no instances, no instance-utilization metrics
-        cpus, gpu_count = vcpus(instance_type), gpus(instance_type)
-        specs: list[tuple[str, str, float, int, str]] = [
-            ("cpu", "CPUUtilization", t.cpu_percent, cpus, "vCPU"),
-            ("memory", "MemoryUtilization", t.memory_percent, 1, ""),
-            ("disk", "DiskUtilization", t.disk_percent, 1, ""),
-        ]
+            # Serverless: no instances, but "In the aws/sagemaker/Endpoints namespace, they can
+            # use the MemoryUtilization metric" ("Monitor a serverless endpoint"): the only
+            # utilization alarm, and the one that tells a too-small memory_size_mb.
+            specs = [memory]
+            gpu_count = 0
+        else:
+            cpus, gpu_count = vcpus(instance_type), gpus(instance_type)
+            specs = [
+                ("cpu", "CPUUtilization", t.cpu_percent, cpus, "vCPU"),
+                memory,
+                ("disk", "DiskUtilization", t.disk_percent, 1, ""),
+            ]
+        host = "instance" if instance_type is not None else "serverless memory size"
         if gpu_count:
             specs += [
                 ("gpu", "GPUUtilization", t.gpu_percent, gpu_count, "GPU"),
@@ -260,7 +269,7 @@ class EndpointAlarms(Construct):
                     variant_metric(
                         endpoint_name, variant, metric, "Average", namespace=INSTANCE_NAMESPACE
                     ),
-                    f"{metric} above {percent:g}% of the instance{scaled}",
+                    f"{metric} above {percent:g}% of the {host}{scaled}",
                     threshold,
                     cloudwatch.TreatMissingData.MISSING,
                 )

@@ -56,7 +56,8 @@ def test_alarm_set_per_variant(built: tuple[Template, EndpointAlarms]) -> None:
     expected = {
         *(("champion", k) for k in traffic | instance),
         *(("challenger", k) for k in traffic | instance | gpu),
-        *(("sls", k) for k in traffic),  # serverless: no instance metrics exist
+        # serverless: no instances, but MemoryUtilization ("Monitor a serverless endpoint")
+        *(("sls", k) for k in traffic | {"memory"}),
     }
     assert set(alarms.alarms) == expected
     assert set(alarms.quality) == {"auc"}
@@ -72,6 +73,7 @@ def test_alarm_set_per_variant(built: tuple[Template, EndpointAlarms]) -> None:
         ("challenger: GPUUtilization above 90% of the instance (360 summed over 4 GPUs)", 360),
         ("challenger: GPUMemoryUtilization above 90% of the instance (360 summed", 360),
         ("champion: MemoryUtilization above 85% of the instance", 85),
+        ("sls: MemoryUtilization above 85% of the serverless memory size", 85),
     ],
 )
 def test_utilization_thresholds_are_scaled_to_the_instance(
