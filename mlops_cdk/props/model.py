@@ -76,6 +76,19 @@ def model_data_key_problem(value: str | None) -> str | None:
     return f"{value!r} must be a relative S3 key of a .tar.gz model archive"
 
 
+# ContainerDefinition.Environment: "The maximum length of each key and value in the Environment
+# map is 1024 bytes. The maximum length of all keys and values in the map, combined, is 32 KB.
+# If you pass multiple containers to a CreateModel request, then the maximum length of all of
+# their maps, combined, is also 32 KB" (SageMaker API reference, ContainerDefinition).
+MAX_ENVIRONMENT_ENTRY_BYTES = 1024
+MAX_ENVIRONMENT_BYTES = 32 * 1024
+
+
+def environment_bytes(value: Mapping[str, str]) -> int:
+    """The length of all keys and values of one environment, in UTF-8 bytes."""
+    return sum(len(k.encode("utf-8")) + len(v.encode("utf-8")) for k, v in value.items())
+
+
 def environment_problem(value: Mapping[str, str]) -> str | None:
     """Why ``value`` is not a container environment SageMaker accepts, or None."""
     if len(value) > MAX_ENVIRONMENT_VARIABLES:
@@ -83,8 +96,17 @@ def environment_problem(value: Mapping[str, str]) -> str | None:
     for key, item in value.items():
         if not _ENV_KEY.match(key):
             return f"{key!r} is not a valid environment variable name"
-        if len(item) > 1024:
-            return f"value of {key!r} is longer than 1024 characters"
+        if len(item.encode("utf-8")) > MAX_ENVIRONMENT_ENTRY_BYTES:
+            return (
+                f"value of {key!r} is {len(item.encode('utf-8'))} bytes (UTF-8); SageMaker "
+                f"allows {MAX_ENVIRONMENT_ENTRY_BYTES}"
+            )
+    total = environment_bytes(value)
+    if total > MAX_ENVIRONMENT_BYTES:
+        return (
+            f"keys and values are {total} bytes (UTF-8) together; SageMaker allows "
+            f"{MAX_ENVIRONMENT_BYTES} (32 KB) per model"
+        )
     return None
 
 
@@ -235,7 +257,11 @@ def containers_problems(
     containers: list[ContainerSpec], inference_execution: InferenceExecution | None
 ) -> list[tuple[str, str]]:
     """What AWS refuses in a multi-container model: 2-15 containers, a hostname per container
-    for direct invocation, unique hostnames."""
+    for direct invocation and for none or all of a serial pipeline's ("If you specify a value
+    for the ContainerHostName for any ContainerDefinition that is part of an inference
+    pipeline, you must specify a value for the ContainerHostName parameter of every
+    ContainerDefinition in that pipeline": ContainerDefinition), unique hostnames, and at most
+    32 KB of environment across the containers (:data:`MAX_ENVIRONMENT_BYTES`)."""
     problems: list[tuple[str, str]] = []
     if not MIN_PIPELINE_CONTAINERS <= len(containers) <= MAX_CONTAINERS:
         problems.append(
@@ -247,15 +273,33 @@ def containers_problems(
             )
         )
     seen: set[str] = set()
+    named = any(container.hostname is not None for container in containers)
     for index, container in enumerate(containers):
         if container.hostname is None and inference_execution == "direct":
             problems.append((f"containers[{index}].hostname", "required for direct invocation"))
+        elif container.hostname is None and named:
+            problems.append(
+                (
+                    f"containers[{index}].hostname",
+                    "another container of the pipeline names its hostname: SageMaker then "
+                    "requires one for every container",
+                )
+            )
         if container.hostname is not None:
             if container.hostname in seen:
                 problems.append(
                     (f"containers[{index}].hostname", f"duplicate hostname {container.hostname!r}")
                 )
             seen.add(container.hostname)
+    total = sum(environment_bytes(container.environment) for container in containers)
+    if total > MAX_ENVIRONMENT_BYTES:
+        problems.append(
+            (
+                "containers",
+                f"the containers' environments are {total} bytes (UTF-8) together; SageMaker "
+                f"allows {MAX_ENVIRONMENT_BYTES} (32 KB) for all of a model's containers",
+            )
+        )
     return problems
 
 

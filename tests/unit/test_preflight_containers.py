@@ -36,14 +36,20 @@ def test_parts_of_a_pipeline_are_named_by_hostname() -> None:
         name="m2",
         containers=[
             ContainerSpec(aws_image=XGBOOST, model_data_key="models/churn/x.tar.gz", hostname="x"),
-            ContainerSpec(image_digest="sha256:" + "a" * 64),
+            ContainerSpec(image_digest="sha256:" + "a" * 64, hostname="y"),
         ],
     )
-    parts = preflight.model_parts([single, pipeline])
+    unnamed = ModelConfig(  # a serial pipeline names every hostname or none
+        name="m3",
+        containers=[ContainerSpec(image_tag="2"), ContainerSpec(image_tag="3")],
+    )
+    parts = preflight.model_parts([single, pipeline, unnamed])
     assert [(p.name, p.image_tag, p.model_data_key) for p in parts] == [
         ("m1", "1", "models/churn/m.tar.gz"),
         ("m2/x", None, "models/churn/x.tar.gz"),
-        ("m2/1", None, None),
+        ("m2/y", None, None),
+        ("m3/0", "2", None),
+        ("m3/1", "3", None),
     ]
     assert parts[1].aws_image == XGBOOST
 

@@ -66,6 +66,35 @@ def test_committed_dev_churn_is_a_two_container_serial_pipeline() -> None:
             {"containers": [PRE, {**MAIN, "hostname": "pre"}]},
             f"{MODEL}.containers[1].hostname: duplicate hostname 'pre'",
         ),
+        (  # a serial pipeline names every hostname or none (ContainerDefinition)
+            {"containers": [PRE, {**MAIN, "hostname": None}]},
+            f"{MODEL}.containers[1].hostname: another container of the pipeline names its "
+            "hostname: SageMaker then requires one for every container",
+        ),
+        (  # 1024 bytes per value: 600 two-byte characters are 1200 bytes
+            {"containers": [PRE, {**MAIN, "environment": {"LABEL": "é" * 600}}]},
+            f"{MODEL}.containers[1].environment: value of 'LABEL' is 1200 bytes (UTF-8); "
+            "SageMaker allows 1024",
+        ),
+        (  # 32 KB for all of a model's containers
+            {
+                "containers": [
+                    {**PRE, "environment": {f"A{i}": "x" * 1000 for i in range(20)}},
+                    {**MAIN, "environment": {f"B{i}": "x" * 1000 for i in range(20)}},
+                ]
+            },
+            f"{MODEL}.containers: the containers' environments are 40100 bytes (UTF-8) together; "
+            "SageMaker allows 32768 (32 KB) for all of a model's containers",
+        ),
+        (  # 32 KB for one container's map
+            {
+                "image_tag": "1.0.0",
+                "model_data_key": "models/churn/m.tar.gz",
+                "environment": {f"K{i:02d}": "x" * 1000 for i in range(40)},
+            },
+            f"{MODEL}.environment: keys and values are 40120 bytes (UTF-8) together; SageMaker "
+            "allows 32768 (32 KB) per model",
+        ),
         (
             {"containers": [PRE, {**MAIN, "image_tag": "latest"}]},
             f"{MODEL}.containers[1].image_tag: 'latest' does not pin",
