@@ -554,8 +554,33 @@ def _validate(
         shadow_variants=shadows,
     )
     problems += container_problems(variants, shadows, model_specs(models))
+    problems += _serverless_model_problems(variants, models)
     if problems:
         raise PropProblems(problems, subject="WeightedEndpoint")
+
+
+def _serverless_model_problems(
+    variants: Sequence[VariantSpec], models: Mapping[str, HostedModel | str]
+) -> list[tuple[str, str]]:
+    """A serverless variant's :class:`HostedModel` has neither a VPC config nor network
+    isolation: serverless endpoints support neither ("Deploy models with Amazon SageMaker
+    Serverless Inference", feature exclusions), and CreateEndpointConfig would refuse it (the
+    configuration checks a model's ``network_isolation`` itself)."""
+    problems = []
+    for index, variant in enumerate(variants):
+        model = models.get(variant.model)
+        if variant.serverless is None or not isinstance(model, HostedModel):
+            continue
+        if model.model.vpc_config is not None or model.model.enable_network_isolation is True:
+            problems.append(
+                (
+                    f"variants[{index}].serverless",
+                    f"model {variant.model!r} has a VPC config or network isolation, which "
+                    "serverless endpoints do not support: build it without vpc and with "
+                    "network_isolation=False",
+                )
+            )
+    return problems
 
 
 def _validate_async(

@@ -15,11 +15,12 @@ from aws_cdk.assertions import Template
 from mlops_cdk.constructs import (
     CapacitySize,
     DeploymentSpec,
+    HostedModel,
     InstanceAutoscaling,
     ServerlessCapacity,
     WeightedEndpoint,
 )
-from tests.helpers import new_stack
+from tests.helpers import imported_vpc, new_stack
 from tests.unit.constructs.variant_helpers import on_instances, serverless
 
 AB = [
@@ -74,6 +75,27 @@ def test_serverless_without_capture_needs_no_key() -> None:
     endpoint = WeightedEndpoint(stack, "Endpoint", variants=SERVERLESS, models=MODELS)
     assert endpoint.key is None
     Template.from_stack(stack).resource_count_is("AWS::KMS::Key", 0)
+
+
+@pytest.mark.parametrize(
+    "model_props",
+    [{"network_isolation": True}, {"network_isolation": False, "vpc": True}],
+)
+def test_a_serverless_variants_model_has_no_vpc_and_no_isolation(
+    model_props: dict[str, Any],
+) -> None:
+    """Serverless endpoints support neither ("Deploy models with Amazon SageMaker Serverless
+    Inference"): a library user gets the line YAML users get, not a failed deploy."""
+    stack = new_stack()
+    vpc = imported_vpc(stack) if model_props.pop("vpc", False) else None
+    model = HostedModel(stack, "Model", image_uri="i", vpc=vpc, **model_props)
+    with pytest.raises(
+        ValueError,
+        match=r"variants\[0\].serverless: model 'model' has a VPC config or network isolation",
+    ):
+        WeightedEndpoint(stack, "Endpoint", variants=SERVERLESS, models={"model": model})
+    plain = HostedModel(stack, "Plain", image_uri="i", network_isolation=False)
+    WeightedEndpoint(stack, "Served", variants=SERVERLESS, models={"model": plain})
 
 
 def test_rollback_alarms_need_an_explicit_endpoint_name() -> None:
