@@ -121,6 +121,10 @@ class AlarmThresholds:
             raise PropProblems(problems, subject="alarm thresholds")
 
 
+# CloudWatch PutMetricAlarm: Period x EvaluationPeriods at most 604,800 s (7 days).
+MAX_ALARM_WINDOW_MINUTES = 7 * 24 * 60
+
+
 @dataclass(frozen=True, kw_only=True)
 @checked_types
 class QualityAlarmSpec:
@@ -158,9 +162,27 @@ class QualityAlarmSpec:
     def __post_init__(self) -> None:
         problems = declared_problems(self)
         if not problems:
-            problems = self._publisher_problems()
+            problems = self._publisher_problems() + self._window_problems()
         if problems:
             raise PropProblems(problems, subject=f"quality alarm {self.name}")
+
+    def _window_problems(self) -> list[tuple[str, str]]:
+        """ "Period multiplied by EvaluationPeriods can't be more than 604,800 seconds. For
+        alarms with a period of less than one hour (3,600 seconds), the total evaluation period
+        can't be longer than one day (86,400 seconds)" (CloudWatch API reference,
+        PutMetricAlarm, Period): CloudFormation would refuse the alarm. The declared bounds keep
+        periods under an hour within a day (59 x 24 = 1,416 minutes), so the week is checked."""
+        window = self.period_minutes * self.evaluation_periods
+        if window <= MAX_ALARM_WINDOW_MINUTES:
+            return []
+        return [
+            (
+                "evaluation_periods",
+                f"{self.evaluation_periods} periods of {self.period_minutes} minutes are "
+                f"{window} minutes; CloudWatch evaluates at most {MAX_ALARM_WINDOW_MINUTES} "
+                "(7 days)",
+            )
+        ]
 
     def _publisher_problems(self) -> list[tuple[str, str]]:
         # A custom namespace without published_by must be published by this app: the pack's

@@ -91,6 +91,11 @@ def test_training_job_retraining(tmp_path: Path) -> None:
             {"quality_alarms": [{**QUALITY, "comparison": "above"}]},
             "services.svc.quality_alarms[0].comparison: Input should be 'greater_than'",
         ),
+        (  # CloudWatch: Period x EvaluationPeriods at most 7 days (PutMetricAlarm)
+            {"quality_alarms": [{**QUALITY, "period_minutes": 1440, "evaluation_periods": 8}]},
+            "services.svc.quality_alarms[0].evaluation_periods: 8 periods of 1440 minutes are "
+            "11520 minutes; CloudWatch evaluates at most 10080 (7 days)",
+        ),
         (
             {"quality_alarms": [{**QUALITY, "statistic": "p100x"}]},
             "services.svc.quality_alarms[0].statistic: 'p100x' is not a CloudWatch statistic",
