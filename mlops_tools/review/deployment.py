@@ -475,6 +475,44 @@ class EndpointReview:
             "",
         ]
 
+    def serverless_switch_warning(self, label: Callable[[str], str] | None = None) -> list[str]:
+        """A warning block when an update would turn a running instance-backed endpoint
+        serverless: "Updating a real-time inference endpoint to an on-demand serverless
+        endpoint or a serverless endpoint with provisioned concurrency is currently not
+        supported" (SageMaker developer guide, *Update a serverless endpoint*)."""
+        items = []
+        for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
+            pair = self._running(key)
+            if pair is None:
+                continue
+            old, new = pair
+            before = self.before.variants(old).values()
+            after = self.after.variants(new)
+            if all("ServerlessConfig" in v for v in before):
+                continue
+            turned = sorted(name for name, v in after.items() if "ServerlessConfig" in v)
+            if turned:
+                where = f"{label(key[0])}: " if label else ""
+                names = ", ".join(code(name) for name in turned)
+                items.append(
+                    f"> - {where}`{key[0]}` / `{key[1]}` (endpoint `{old.name}`): instances → "
+                    f"serverless ({names})"
+                )
+        if not items:
+            return []
+        return [
+            "> [!WARNING]",
+            '> **An instance-backed endpoint cannot become serverless.** "Updating a real-time '
+            "inference endpoint to an on-demand serverless endpoint or a serverless endpoint "
+            'with provisioned concurrency is currently not supported" (SageMaker developer '
+            "guide: *Update a serverless endpoint*): this update fails and the stack rolls "
+            "back. Serve the serverless variant from a new endpoint (a service of its own), "
+            "move the callers, then remove the old service.",
+            ">",
+            *items,
+            "",
+        ]
+
     @staticmethod
     def _type(value: Any, side: Side) -> str:
         if isinstance(value, tuple):  # instance pools, in priority order

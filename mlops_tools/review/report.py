@@ -248,12 +248,14 @@ class _Report:
 
     def warnings(self) -> list[str]:
         """Blocks before every section: stateful resources replaced or removed, endpoint
-        updates that autoscaling makes fail (a two-step release) and variant names changed
-        under an update policy, each naming its part."""
+        updates that autoscaling makes fail (a two-step release), variant names changed under
+        an update policy and instance-backed endpoints turned serverless, each naming its
+        part."""
         return [
             *self._stateful(),
             *self.endpoints.two_step_warning(self._label),
             *self.endpoints.variant_names_warning(self._label),
+            *self.endpoints.serverless_switch_warning(self._label),
         ]
 
     def _stateful(self) -> list[str]:

@@ -403,6 +403,28 @@ def test_a_shadow_added_under_a_rolling_policy_is_named() -> None:
     assert "(endpoint `dev-churn`, rolling): adds `candidate`" in top
 
 
+SERVERLESS = "**An instance-backed endpoint cannot become serverless.**"
+
+
+def serverless_variant(name: str) -> dict[str, Any]:
+    found = {
+        k: v for k, v in variant(name).items() if k not in ("InstanceType", "InitialInstanceCount")
+    }
+    return {**found, "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}
+
+
+def test_turning_a_running_endpoint_serverless_is_a_warning() -> None:
+    before = serving([variant("champion")], endpoint_resource=endpoint(None))
+    after = serving([serverless_variant("champion")], endpoint_resource=endpoint(None))
+    top = render(before, after).split("## ", 1)[0]
+    assert SERVERLESS in top
+    assert "is currently not supported" in top
+    assert "(endpoint `dev-churn`): instances → serverless (`champion`)" in top
+    back = render(after, before)  # serverless -> instances: supported
+    assert SERVERLESS not in back
+    assert SERVERLESS not in render(after, after)
+
+
 @pytest.mark.parametrize("case", ["same-names", "no-policy", "new-endpoint"])
 def test_no_variant_name_warning(case: str) -> None:
     before = serving([variant("champion"), variant("challenger")])
