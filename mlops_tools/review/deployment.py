@@ -477,9 +477,9 @@ class EndpointReview:
 
     def serverless_switch_warning(self, label: Callable[[str], str] | None = None) -> list[str]:
         """A warning block when an update would turn a running instance-backed endpoint
-        serverless: "Updating a real-time inference endpoint to an on-demand serverless
-        endpoint or a serverless endpoint with provisioned concurrency is currently not
-        supported" (SageMaker developer guide, *Update a serverless endpoint*)."""
+        serverless: the note of *Update a serverless endpoint* (SageMaker developer guide)
+        says updating a real-time endpoint to a serverless one, on-demand or with provisioned
+        concurrency, is currently not supported."""
         items = []
         for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
             pair = self._running(key)
@@ -502,11 +502,10 @@ class EndpointReview:
             return []
         return [
             "> [!WARNING]",
-            '> **An instance-backed endpoint cannot become serverless.** "Updating a real-time '
-            "inference endpoint to an on-demand serverless endpoint or a serverless endpoint "
-            'with provisioned concurrency is currently not supported" (SageMaker developer '
-            "guide: *Update a serverless endpoint*): this update fails and the stack rolls "
-            "back. Serve the serverless variant from a new endpoint (a service of its own), "
+            "> **An instance-backed endpoint cannot become serverless.** Updating a real-time "
+            "endpoint to a serverless one, on-demand or with provisioned concurrency, is "
+            "currently not supported (SageMaker developer guide: *Update a serverless "
+            "endpoint*, note): this update fails and the stack rolls back. Serve the serverless variant from a new endpoint (a service of its own), "
             "move the callers, then remove the old service.",
             ">",
             *items,
