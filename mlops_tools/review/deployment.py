@@ -505,8 +505,9 @@ class EndpointReview:
             "> **An instance-backed endpoint cannot become serverless.** Updating a real-time "
             "endpoint to a serverless one, on-demand or with provisioned concurrency, is "
             "currently not supported (SageMaker developer guide: *Update a serverless "
-            "endpoint*, note): this update fails and the stack rolls back. Serve the serverless variant from a new endpoint (a service of its own), "
-            "move the callers, then remove the old service.",
+            "endpoint*, note): this update fails and the stack rolls back. Serve the "
+            "serverless variant from a new endpoint (a service of its own), move the callers, "
+            "then remove the old service.",
             ">",
             *items,
             "",
