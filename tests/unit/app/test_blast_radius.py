@@ -60,7 +60,8 @@ def add_quality_check(data: dict[str, Any]) -> set[str]:
 def add_retraining_loop(data: dict[str, Any]) -> set[str]:
     """The whole retraining loop for fraud: its quality check, and a retraining pipeline this app
     deploys (roles, pipeline, model package group, approval rule) instead of its own pipeline.
-    Only fraud's stack changes: no other service's function, group or rule."""
+    Only fraud's stacks change: its registry keeps the pipeline's training and evaluation
+    images from expiring; no other service's function, group or rule."""
     add_quality_check(data)
     fraud = data["services"]["fraud"]
     fraud["retraining"] = {
@@ -82,7 +83,7 @@ def add_retraining_loop(data: dict[str, Any]) -> set[str]:
             },
         },
     }
-    return {"prod-fraud"}
+    return {"prod-fraud", "prod-fraud-Registry"}
 
 
 def change_service(data: dict[str, Any]) -> set[str]:
