@@ -85,11 +85,17 @@ class FoundationStack(cdk.Stack):
             self.role_path, sid="ServiceRolesUse", via_services=SERVICE_ROLE_KEY_VIA
         )
         # The pipeline's smoke test uploads an asynchronous endpoint's request payload under the
-        # service's encrypted input prefix: the smoke roles (one per service, under their own
-        # path) may use the key through S3 only. Stated whether or not a service is
-        # asynchronous today, so adding one does not change this stack.
+        # service's encrypted input prefix and reads the result: the smoke roles (one per
+        # service, under their own path) may encrypt a new object and decrypt one
+        # (GenerateDataKey, Decrypt: SSE-KMS uploads, multipart ones included, and reads),
+        # through S3 only, and create no grant. Stated whether or not a service is asynchronous
+        # today, so adding one does not change this stack.
         self.encryption.grant_role_path(
-            SMOKE_ROLE_PATH, sid="SmokeRolesUseThroughS3", via_services=["s3"]
+            SMOKE_ROLE_PATH,
+            sid="SmokeRolesUseThroughS3",
+            via_services=["s3"],
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            grants=False,
         )
         if config.monitoring is not None:
             # CloudWatch alarms publish to each service's KMS-encrypted alarm topic.

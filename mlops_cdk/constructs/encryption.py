@@ -246,7 +246,13 @@ class EncryptionKey(Construct):
         )
 
     def grant_role_path(
-        self, path: str, *, sid: str, via_services: Sequence[str] | None = None
+        self,
+        path: str,
+        *,
+        sid: str,
+        via_services: Sequence[str] | None = None,
+        actions: Sequence[str] = KEY_USE_ACTIONS,
+        grants: bool = True,
     ) -> None:
         """Admit every role of this account under IAM ``path`` (e.g. ``/mlops/dev/``): the key
         policy names the path once, so roles added later (one per model service) need only
@@ -255,7 +261,9 @@ class EncryptionKey(Construct):
 
         ``via_services`` (e.g. ``["s3", "sqs"]``) limits their key use to requests those AWS
         services make on their behalf in this region (``kms:ViaService``): no direct
-        Encrypt/Decrypt calls. Grants stay limited to AWS resources either way."""
+        Encrypt/Decrypt calls. ``actions`` narrows the key use (default: every use action);
+        ``grants=False`` leaves out ``kms:CreateGrant``, which only roles that start SageMaker
+        jobs or create AWS resources need. Grants stay limited to AWS resources either way."""
         stack = cdk.Stack.of(self)
         role_pattern = stack.format_arn(
             service="iam", region="", resource="role", resource_name=f"{path.strip('/')}/*"
@@ -264,6 +272,8 @@ class EncryptionKey(Construct):
             {"ArnLike": {"aws:PrincipalArn": role_pattern}},
             sid=sid,
             use_conditions=_via_services(stack, via_services),
+            actions=actions,
+            grants=grants,
         )
 
     def _allow_root_use(
@@ -272,20 +282,24 @@ class EncryptionKey(Construct):
         *,
         sid: str,
         use_conditions: dict[str, Any] | None = None,
+        actions: Sequence[str] = KEY_USE_ACTIONS,
+        grants: bool = True,
     ) -> None:
-        """Key use (further bounded by ``use_conditions``), and grants for AWS resources only,
-        for the principals the condition selects (the account root is the principal: IAM must
-        allow the same)."""
+        """Key use (``actions``, further bounded by ``use_conditions``), and grants for AWS
+        resources only (unless ``grants`` is false), for the principals the condition selects
+        (the account root is the principal: IAM must allow the same)."""
         root = iam.AccountRootPrincipal()
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=sid,
                 principals=[root],
-                actions=list(KEY_USE_ACTIONS),
+                actions=list(actions),
                 resources=["*"],
                 conditions={**principal_condition, **(use_conditions or {})},
             )
         )
+        if not grants:
+            return
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"{sid}Grants",

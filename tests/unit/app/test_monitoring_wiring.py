@@ -171,6 +171,9 @@ def test_key_policy_admits_alarms_and_the_service_role_path(
         "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/mlops-smoke/*"},
         "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
     }
+    # upload (GenerateDataKey, multipart too) and read (Decrypt) only, and no grants
+    assert sorted(smoke["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert "SmokeRolesUseThroughS3Grants" not in statements
     for statement in policy:
         assert "Fn::GetAtt" not in json.dumps(statement["Principal"]), statement["Sid"]
         assert "churn" not in json.dumps(statement)

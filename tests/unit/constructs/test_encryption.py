@@ -235,3 +235,17 @@ def test_role_path_use_only_through_the_named_services() -> None:
 def test_role_path_without_services_keeps_its_single_condition() -> None:
     by_sid = key_statements(lambda key: key.grant_role_path("/mlops/dev/", sid="Path"))
     assert set(by_sid["Path"]["Condition"]) == {"ArnLike"}  # type: ignore[arg-type]
+
+
+def test_role_path_use_narrowed_to_some_actions_and_no_grants() -> None:
+    by_sid = key_statements(
+        lambda key: key.grant_role_path(
+            "/mlops-smoke/",
+            sid="Smoke",
+            via_services=["s3"],
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            grants=False,
+        )
+    )
+    assert by_sid["Smoke"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert "SmokeGrants" not in by_sid
