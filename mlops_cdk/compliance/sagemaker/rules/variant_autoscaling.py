@@ -1,4 +1,7 @@
-"""VariantAutoscaling: an instance variant of a production endpoint has no scalable target."""
+"""VariantAutoscaling: an instance production variant of a production endpoint has no scalable
+target. Shadow variants are left out: AWS documents registering a production variant
+("Register a model": "the resource identifier for the model (specifically, the production
+variant)"), not a shadow, whose fleet is its instance count, as the configuration treats it."""
 
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ def variant_autoscaling(endpoint: Resource, index: StackIndex) -> Compliance:
     config = endpoint_config_of(endpoint, index)
     if config is None:
         return NON_COMPLIANT  # cannot tell which variants exist
-    names = [v["VariantName"] for v in instance_variants(config.properties)]
+    production = {"ProductionVariants": config.properties.get("ProductionVariants") or []}
+    names = [v["VariantName"] for v in instance_variants(production)]
     if not names:
         return NOT_APPLICABLE
     scaled = scalable_targets(endpoint, index)
@@ -34,7 +38,7 @@ def variant_autoscaling(endpoint: Resource, index: StackIndex) -> Compliance:
 
 RULE = Rule(
     "VariantAutoscaling",
-    "An instance variant of the production endpoint has no scalable target.",
+    "An instance production variant of the production endpoint has no scalable target.",
     "Without autoscaling a traffic spike degrades the endpoint instead of adding instances.",
     variant_autoscaling,
     frozenset({ENDPOINT_TYPE}),

@@ -3,7 +3,9 @@ endpoint name or Fn::GetAtt) is non-compliant; serverless variants and other sta
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_sagemaker as sm
 
 from tests.unit.compliance.sagemaker.pack_helpers import (
@@ -39,3 +41,47 @@ def test_serverless_endpoint_needs_no_scalable_target() -> None:
     config = endpoint_config(s, serverless=True, kms=False, capture_kms=None)
     sm.CfnEndpoint(s, "Endpoint", endpoint_config_name=config.attr_endpoint_config_name)
     assert rules_for(s, "S/Endpoint") == set()
+
+
+SHADOW = {
+    "VariantName": "candidate",
+    "ModelName": "m2",
+    "InitialVariantWeight": 1,
+    "InstanceType": "ml.m5.large",
+    "InitialInstanceCount": 2,
+}
+
+
+def with_shadow(s: cdk.Stack) -> None:
+    config = s.node.find_child("Config")
+    assert isinstance(config, sm.CfnEndpointConfig)
+    config.add_property_override("ShadowProductionVariants", [SHADOW])
+
+
+@pytest.mark.parametrize("shadow_scaled", [False, True])
+def test_a_production_shadow_variant_needs_no_scalable_target(shadow_scaled: bool) -> None:
+    """AWS documents registering production variants; the configuration does not require a
+    shadow to autoscale, so neither does the pack (the rule used to fail synthesis)."""
+    s = stack("prod")
+    guarded_endpoint(s, scaled=True)
+    with_shadow(s)
+    if shadow_scaled:
+        appscaling.CfnScalableTarget(
+            s,
+            "ShadowTarget",
+            service_namespace="sagemaker",
+            resource_id="endpoint/ep/variant/candidate",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=2,
+            max_capacity=4,
+        )
+    found = rules_for(s, f"{s.node.path}/Endpoint", production_stages=("prod",))
+    assert "VariantAutoscaling" not in found
+
+
+def test_an_unscaled_production_variant_beside_a_shadow_still_fires() -> None:
+    s = stack("prod")
+    guarded_endpoint(s, scaled=False)
+    with_shadow(s)
+    found = rules_for(s, f"{s.node.path}/Endpoint", production_stages=("prod",))
+    assert "VariantAutoscaling" in found
