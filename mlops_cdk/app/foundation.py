@@ -81,22 +81,7 @@ class FoundationStack(cdk.Stack):
         self.network = self._network(config, key, retention, policy)
         self.storage = self._storage(config, policy)
         self.role_path = service_role_path(config.name)
-        self.encryption.grant_role_path(
-            self.role_path, sid="ServiceRolesUse", via_services=SERVICE_ROLE_KEY_VIA
-        )
-        # The pipeline's smoke test uploads an asynchronous endpoint's request payload under the
-        # service's encrypted input prefix and reads the result: the smoke roles (one per
-        # service, under their own path) may encrypt a new object and decrypt one
-        # (GenerateDataKey, Decrypt: SSE-KMS uploads, multipart ones included, and reads),
-        # through S3 only, and create no grant. Stated whether or not a service is asynchronous
-        # today, so adding one does not change this stack.
-        self.encryption.grant_role_path(
-            SMOKE_ROLE_PATH,
-            sid="SmokeRolesUseThroughS3",
-            via_services=["s3"],
-            actions=("kms:Decrypt", "kms:GenerateDataKey"),
-            grants=False,
-        )
+        self._grant_role_paths()
         if config.monitoring is not None:
             # CloudWatch alarms publish to each service's KMS-encrypted alarm topic.
             self.encryption.grant_service_use(
@@ -129,6 +114,25 @@ class FoundationStack(cdk.Stack):
             ),
             access_log_expiry=cdk.Duration.days(config.storage.access_log_expiry_days),
             break_glass_role_arn=config.storage.break_glass_role_arn,
+        )
+
+    def _grant_role_paths(self) -> None:
+        """The environment's roles (``/mlops/<env>/``) use the key through the services that
+        act for them. The pipeline's smoke test uploads an asynchronous endpoint's request
+        payload under the service's encrypted input prefix and reads the result: the smoke
+        roles (one per service, under their own path) may encrypt a new object and decrypt one
+        (GenerateDataKey, Decrypt: SSE-KMS uploads, multipart ones included, and reads), through
+        S3 only, and create no grant. Stated whether or not a service is asynchronous today, so
+        adding one does not change this stack."""
+        self.encryption.grant_role_path(
+            self.role_path, sid="ServiceRolesUse", via_services=SERVICE_ROLE_KEY_VIA
+        )
+        self.encryption.grant_role_path(
+            SMOKE_ROLE_PATH,
+            sid="SmokeRolesUseThroughS3",
+            via_services=["s3"],
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            grants=False,
         )
 
     def _network(
