@@ -505,22 +505,28 @@ def _serverless_problems(
 def _timeout_problems(
     variants: Sequence[VariantSpec], deployment: DeploymentSpec
 ) -> list[tuple[str, str]]:
-    """A linear or rolling update bakes once per step, and the largest fleet autoscaling allows
-    takes the most steps: the timeout must outlast them and the termination wait
-    (:meth:`DeploymentSpec.timeout_problem`). Left to the step check where a step is invalid."""
+    """A linear or rolling update bakes once per step, at whatever fleet size autoscaling has
+    left the variant: the timeout must outlast the most steps any size takes (percentages round
+    up to whole instances, so a smaller fleet can take more: 30 % of 10 instances is 4 steps,
+    of 11 is 3) and the termination wait (:meth:`DeploymentSpec.timeout_problem`). Sizes whose
+    step is invalid are left to the step check."""
     step = deployment.step_size
     if step is None or deployment.strategy not in ("linear", "rolling"):
         return []
     for variant in variants:
         if variant.instance is None:
             continue
-        largest = max(fleet_sizes(variant.instance.fleet_bounds()))
-        if step_problem(deployment.strategy, step.type, step.value, largest) is not None:
+        steps = {
+            fleet: step_count(step.type, step.value, fleet)
+            for fleet in fleet_sizes(variant.instance.fleet_bounds())
+            if step_problem(deployment.strategy, step.type, step.value, fleet) is None
+        }
+        if not steps:
             continue
-        bakes = step_count(step.type, step.value, largest)
-        problem = deployment.timeout_problem(bakes)
+        fleet = max(steps, key=lambda size: (steps[size], size))
+        problem = deployment.timeout_problem(steps[fleet])
         if problem is not None:
-            where = f"variant {variant.name!r} at {largest} instances"
+            where = f"variant {variant.name!r} at {fleet} instances"
             return [("deployment.maximum_execution_timeout_seconds", f"{where}: {problem}")]
     return []
 

@@ -446,6 +446,29 @@ def test_the_timeout_must_outlast_every_step_of_the_largest_fleet(tmp_path: Path
     )
 
 
+def test_a_smaller_fleet_may_take_more_steps(tmp_path: Path) -> None:
+    """30 % of 10 instances is 3 + 3 + 3 + 1 (4 steps), of 11 is 4 + 4 + 3 (3 steps)."""
+    deployment = {
+        "strategy": "linear",
+        "linear_step_size": {"type": "capacity_percent", "value": 30},
+        "wait_seconds": 600,
+        "termination_wait_seconds": 0,
+        "maximum_execution_timeout_seconds": 2000,
+    }
+    scaling = {"min_capacity": 2, "max_capacity": 11, "target_value": 100}
+    assert_one(
+        problems(
+            tmp_path,
+            config_with(
+                serving(deployment=deployment, variants=[instance_variant("a", 1, **scaling)])
+            ),
+        ),
+        "config/dev.yaml: services.svc.deployment.maximum_execution_timeout_seconds: variant 'a' "
+        "at 10 instances: 2000 s is not more than the update's waits (4 baking periods of 600 s "
+        "= 2400 s)",
+    )
+
+
 def test_a_step_too_large_for_every_variant_names_each_variant(tmp_path: Path) -> None:
     deployment = {"strategy": "canary", "canary_size": {"type": "instance_count", "value": 3}}
     found = problems(tmp_path, config_with(serving(deployment=deployment)))

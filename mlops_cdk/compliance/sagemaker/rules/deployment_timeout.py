@@ -49,7 +49,8 @@ def _policy(deployment: Mapping[str, Any]) -> tuple[str, Any, Any, float] | None
 
 
 def _most_bakes(kind: str, step: Any, endpoint: Resource, index: StackIndex) -> int | None:
-    """Baking periods of the update: one, or one per step at the largest fleet (None: unknown)."""
+    """Baking periods of the update: one, or one per step at the fleet size that takes the
+    most steps (None: unknown)."""
     if kind not in ("LINEAR", "ROLLING"):
         return 1
     step_type = step.get("Type") if isinstance(step, dict) else None
@@ -88,8 +89,9 @@ RULE = Rule(
     'waiting time specified in TerminationWaitInSeconds and WaitIntervalInSeconds"; a rolling '
     'update\'s MaximumExecutionTimeoutInSeconds is "the time limit for the total deployment". '
     "An update bakes once for ALL_AT_ONCE and CANARY and once per step for LINEAR and rolling "
-    'batches ("For each step, there is a baking period"), counted at the largest fleet the '
-    "variant's scalable target allows (10 % of 20 instances is 10 steps). An update that "
+    'batches ("For each step, there is a baking period"), counted at every fleet size the '
+    "variant's scalable target allows (10 % of 20 instances is 10 steps; percentages round up, "
+    "so 30 % of 10 instances is 4 steps, of 11 is 3). An update that "
     "cannot finish in time rolls back. Raise MaximumExecutionTimeoutInSeconds (at most 28800) "
     "or shorten the waits.",
     deployment_timeout,

@@ -1,5 +1,6 @@
 """DeploymentTimeout: an update policy whose MaximumExecutionTimeoutInSeconds does not exceed
-its baking periods (one, or one per linear step or rolling batch at the largest fleet) plus the
+its baking periods (one, or one per linear step or rolling batch at the fleet size that takes
+the most steps) plus the
 termination wait is non-compliant."""
 
 from __future__ import annotations
@@ -68,6 +69,19 @@ def rolling(
             blue_green("LINEAR", ("CAPACITY_PERCENT", 10), wait=900, termination=600, timeout=9601),
             2,
             (2, 20),
+            False,
+        ),
+        # 30 % of 10 instances is 4 steps, of 11 is 3: the most steps are at 10, not at 11
+        (
+            blue_green("LINEAR", ("CAPACITY_PERCENT", 30), wait=600, termination=0, timeout=2000),
+            2,
+            (2, 11),
+            True,
+        ),
+        (
+            blue_green("LINEAR", ("CAPACITY_PERCENT", 30), wait=600, termination=0, timeout=2401),
+            2,
+            (2, 11),
             False,
         ),
         # the same step on a fleet of 2: 2 steps
