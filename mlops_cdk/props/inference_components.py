@@ -184,29 +184,23 @@ class RollingDeployment:
             problems.append(
                 ("wait_seconds", "rollback alarms are watched during the baking period: set it > 0")
             )
-        problems = problems or self._timeout_problems()
         if problems:
             raise PropProblems(problems, subject="rolling deployment")
 
-    def _timeout_problems(self) -> list[tuple[str, str]]:
-        """The update bakes each batch, so it needs longer than the fewest batches' waits:
-        ``ceil(100 / value)`` batches of ``value`` %, at least one of copies (how many depends on
-        the copy count then). "Maximum execution timeout for the deployment" and "the length
-        of the baking period ... for each batch" (InferenceComponentRollingUpdatePolicy)."""
-        size = self.batch_size
-        batches = -(-100 // size.value) if size.type == "capacity_percent" else 1
+    def timeout_problem(self, batches: int, copies: int) -> str | None:
+        """Why the timeout cannot cover ``batches`` baked batches (at ``copies`` copies):
+        "Maximum execution timeout for the deployment", each batch baked ``wait_seconds``
+        (InferenceComponentRollingUpdatePolicy)."""
         waits = batches * self.wait_seconds
         if self.maximum_execution_timeout_seconds > waits:
-            return []
-        return [
-            (
-                "maximum_execution_timeout_seconds",
-                f"{self.maximum_execution_timeout_seconds} s is not more than the update's waits "
-                f"({batches} batch{'es' if batches > 1 else ''} baked {self.wait_seconds} s = "
-                f"{waits} s): the update would time out and roll back; raise it (at most 28800) "
-                "or shorten wait_seconds",
-            )
-        ]
+            return None
+        return (
+            f"at {copies} {'copy' if copies == 1 else 'copies'}: "
+            f"{self.maximum_execution_timeout_seconds} s is not more than the update's waits "
+            f"({batches} batch{'es' if batches > 1 else ''} baked {self.wait_seconds} s = "
+            f"{waits} s): the update would time out and roll back; raise it (at most 28800) "
+            "or shorten wait_seconds"
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,8 +237,29 @@ class InferenceComponentSpec:
                     f"{scaling.max_copies}]",
                 )
             )
+        problems = problems or self._timeout_problems()
         if problems:
             raise PropProblems(problems, subject=f"inference component {self.name}")
+
+    def _timeout_problems(self) -> list[tuple[str, str]]:
+        """The update bakes each batch, at whatever copy count autoscaling has left: the
+        timeout must outlast the most batches any count takes (a percentage batch is at least
+        one copy, rounded up: 10 % of 4 copies is 4 batches of 1)."""
+        low = max(1, self.autoscaling.min_copies) if self.autoscaling else self.copies
+        size, worst = self.deployment.batch_size, None
+        for copies in range(low, self.max_copies + 1):
+            per_batch = (
+                -(-copies * size.value // 100) if size.type == "capacity_percent" else size.value
+            )
+            batches = -(-copies // per_batch)
+            if worst is None or batches > worst[0]:
+                worst = (batches, copies)
+        if worst is None:
+            return []
+        problem = self.deployment.timeout_problem(*worst)
+        return (
+            [] if problem is None else [("deployment.maximum_execution_timeout_seconds", problem)]
+        )
 
     @property
     def max_copies(self) -> int:

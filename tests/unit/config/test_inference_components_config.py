@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mlops_cdk.config import load_environment
-from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data
+from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data, yaml_text
 from tests.unit.config.test_bad_input import problems_in
 
 AT = "services.ranking.inference_components"
@@ -84,12 +84,19 @@ def test_the_committed_components_share_a_fleet_that_scales_to_zero() -> None:
             f"{AT}.components[1].deployment.batch_size.value: a capacity_percent batch is 5-50 "
             "(% of the copy count)",
         ),
-        (
-            "inference_components.components.1.deployment",
-            {"batch_size": {"type": "capacity_percent", "value": 10}, "wait_seconds": 300},
-            f"{AT}.components[1].deployment.maximum_execution_timeout_seconds: 1800 s is not more "
-            "than the update's waits (10 batches baked 300 s = 3000 s): the update would time "
-            "out and roll back; raise it (at most 28800) or shorten wait_seconds",
+        (  # ranker scales to 4 copies: 4 batches of 1, each baked 600 s
+            "inference_components.components.0.deployment",
+            {"batch_size": {"type": "copy_count", "value": 1}, "wait_seconds": 600},
+            f"{AT}.components[0].deployment.maximum_execution_timeout_seconds: at 4 copies: 1800 "
+            "s is not more than the update's waits (4 batches baked 600 s = 2400 s): the update "
+            "would time out and roll back; raise it (at most 28800) or shorten wait_seconds",
+        ),
+        (  # a percentage batch is at least one copy: 10 % of 4 copies is 4 batches of 1
+            "inference_components.components.0.deployment",
+            {"batch_size": {"type": "capacity_percent", "value": 10}, "wait_seconds": 450},
+            f"{AT}.components[0].deployment.maximum_execution_timeout_seconds: at 4 copies: 1800 "
+            "s is not more than the update's waits (4 batches baked 450 s = 1800 s): the update "
+            "would time out and roll back; raise it (at most 28800) or shorten wait_seconds",
         ),
         (
             "inference_components.fleet.routing",
@@ -108,6 +115,17 @@ def test_bad_component_settings_are_one_line_each(
     tmp_path: Path, path: str, value: Any, problem: str
 ) -> None:
     assert problems_in(tmp_path, edited(path, value)) == [f"config/dev.yaml: {problem}"]
+
+
+def test_a_percentage_batch_counts_the_copies_not_the_percentage(tmp_path: Path) -> None:
+    """reranker scales to 2 copies: 10 % batches are 2 batches of 1 (600 s), not 10."""
+    deployment = {"batch_size": {"type": "capacity_percent", "value": 10}, "wait_seconds": 300}
+    data = edited("inference_components.components.1.deployment", deployment)
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml_text(data), encoding="utf-8")
+    spec = load_environment(path).services["ranking"].inference_components
+    assert spec is not None
+    assert spec.components[1].deployment.batch_size.value == 10
 
 
 def test_variants_and_components_are_refused_together(tmp_path: Path) -> None:
