@@ -16,6 +16,7 @@ from mlops_cdk.props.inference_components import (
     InferenceComponentSpec,
     InferenceComponentsSpec,
     ManagedInstanceScalingSpec,
+    RollingDeployment,
 )
 from mlops_tools.review.components import components_section
 from mlops_tools.review.report import render_report
@@ -33,6 +34,8 @@ def ranker(max_copies: int = 4, memory_mb: int = 2048) -> InferenceComponentSpec
         cpu_cores=1,
         memory_mb=memory_mb,
         autoscaling=CopyAutoscaling(min_copies=0, max_copies=max_copies),
+        # up to 6 batches of one copy, each baked 300 s: more than the default 1800 s
+        deployment=RollingDeployment(maximum_execution_timeout_seconds=3600),
     )
 
 
