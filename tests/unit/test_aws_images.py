@@ -176,3 +176,33 @@ def test_containers_are_two_to_fifteen_with_unique_hostnames_for_direct() -> Non
     assert containers_problems([named, named], "direct") == [
         ("containers[1].hostname", "duplicate hostname 'a'")
     ]
+
+
+def _repositories(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["repository"]} if isinstance(node.get("repository"), str) else set()
+        return found.union(*(_repositories(v) for k, v in node.items() if k != "repository"))
+    return set()
+
+
+def test_every_repository_of_the_table_is_classified_for_training() -> None:
+    """A new repository in the table fails here until someone decides whether a training job
+    can run on it (training steps refuse inference-only images)."""
+    trains = {
+        "linear-learner",
+        "sagemaker-pytorch",
+        "sagemaker-scikit-learn",
+        "sagemaker-tensorflow",
+        "sagemaker-xgboost",
+        "xgboost",
+    }
+    inference_only = {
+        "huggingface-pytorch-inference",
+        "huggingface-tensorflow-inference",
+        "pytorch-inference",
+        "sagemaker-tensorflow-serving",  # TensorFlow Serving
+        "tensorflow-inference",
+    }
+    repositories = _repositories(images.table()["frameworks"])
+    assert repositories == trains | inference_only
+    assert {r for r in repositories if images.serves_training(r)} == trains

@@ -200,9 +200,10 @@ def image_problem(
 
 # The SageMaker Python SDK keeps deep learning frameworks' inference and training images in
 # separate repositories (``pytorch-inference`` / ``pytorch-training``, ``tensorflow-inference``,
-# ``huggingface-pytorch-inference``, ...); the committed table holds the inference ones. Images
-# of the built-in algorithms, XGBoost and scikit-learn serve every scope from one repository.
-INFERENCE_ONLY_SUFFIX = "-inference"
+# ``huggingface-pytorch-inference``, ``sagemaker-tensorflow-serving``: TensorFlow Serving);
+# the committed table holds the inference ones. Images of the built-in algorithms, XGBoost,
+# scikit-learn and the early framework containers serve every scope from one repository.
+INFERENCE_ONLY_SUFFIXES = ("-inference", "-serving")
 
 
 def repository_of(
@@ -228,8 +229,8 @@ def repository_of(
 
 def serves_training(repository: str) -> bool:
     """Whether an image of the table's ``repository`` can also run a training job: not an
-    inference-only repository (``<name>-inference``)."""
-    return not repository.endswith(INFERENCE_ONLY_SUFFIX)
+    inference-only repository (``<name>-inference``, ``<name>-serving``)."""
+    return not repository.endswith(INFERENCE_ONLY_SUFFIXES)
 
 
 def resolve(
