@@ -22,8 +22,10 @@ Sources (AWS documentation page titles):
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 # --- SageMaker hosting limits ---------------------------------------------------------------
 
@@ -118,6 +120,69 @@ BASELINE_FILE = "baseline.json"
 def baseline_key(service: str) -> str:
     """The S3 key of a service's drift baseline: ``baselines/<service>/baseline.json``."""
     return f"{BASELINES_PREFIX}{service}/{BASELINE_FILE}"
+
+
+# --- Amazon ECR -----------------------------------------------------------------------------------
+
+# Service quotas, "Lifecycle policy length": 30,720 characters, not adjustable.
+ECR_LIFECYCLE_POLICY_MAX_CHARS = 30_720
+
+
+def ecr_lifecycle_policy_text(
+    keep_tags: Sequence[str], max_tagged_images: int, untagged_expiry_days: int
+) -> str:
+    """The lifecycle policy text a model repository gets, as aws-cdk-lib renders it (untagged
+    images expire; each kept tag has a rule of its own; then the newest N tagged are kept):
+    what its length is checked on (a test compares it with the synthesized template)."""
+    untagged = {
+        "tagStatus": "untagged",
+        "countType": "sinceImagePushed",
+        "countNumber": untagged_expiry_days,
+        "countUnit": "days",
+    }
+    rules: list[tuple[str, dict[str, Any]]] = [("Expire untagged images", untagged)]
+    for tag in sorted(set(keep_tags)):
+        rules.append((f"Keep {tag}: in use", _tagged([tag], 1)))
+    rules.append(
+        (f"Keep the newest {max_tagged_images} tagged images", _tagged(["*"], max_tagged_images))
+    )
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "rulePriority": priority,
+                    "description": description,
+                    "selection": selection,
+                    "action": {"type": "expire"},
+                }
+                for priority, (description, selection) in enumerate(rules, start=1)
+            ]
+        },
+        separators=(",", ":"),
+    )
+
+
+def _tagged(patterns: list[str], count: int) -> dict[str, Any]:
+    return {
+        "tagStatus": "tagged",
+        "tagPatternList": patterns,
+        "countType": "imageCountMoreThan",
+        "countNumber": count,
+    }
+
+
+def ecr_lifecycle_problem(
+    keep_tags: Sequence[str], max_tagged_images: int, untagged_expiry_days: int
+) -> str | None:
+    """Why ECR would refuse the repository's lifecycle policy (its length), or None."""
+    length = len(ecr_lifecycle_policy_text(keep_tags, max_tagged_images, untagged_expiry_days))
+    if length <= ECR_LIFECYCLE_POLICY_MAX_CHARS:
+        return None
+    return (
+        f"keeping {len(set(keep_tags))} image tags makes the repository's lifecycle policy "
+        f"{length} characters (a rule per tag); ECR allows {ECR_LIFECYCLE_POLICY_MAX_CHARS}: "
+        "name fewer distinct image tags"
+    )
 
 
 # --- AWS Lambda --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from mlops_cdk.aws.facts import (
     MAX_ENDPOINT_NAME_LENGTH,
     ROLE_ARN_PATTERN,
+    ecr_lifecycle_problem,
     prefixes_overlap_problem,
     role_arn_problem,
     s3_prefix_problem,
@@ -416,6 +417,7 @@ class EnvConfig(AwsLocation):
             checks += [
                 partial(self._check_service_name, name=name),
                 partial(self._check_service_storage, where=where, name=name, service=service),
+                partial(self._check_service_images, where=where, service=service),
                 partial(self._check_service_monitoring, where=where, name=name, service=service),
             ]
             if self.production:
@@ -543,6 +545,18 @@ class EnvConfig(AwsLocation):
                     f"SageMaker allows {MAX_COMPONENT_NAME_LENGTH}: shorten the component or "
                     "service name",
                 )
+
+    def _check_service_images(self, problems: Problems, where: str, service: ServiceConfig) -> None:
+        """The service's repository keeps every image tag the service names, a lifecycle rule
+        each (``ModelImageRepository``): ECR bounds the policy's length."""
+        registry = self.registry
+        problem = ecr_lifecycle_problem(
+            service.repository_image_tags(),
+            registry.max_tagged_images,
+            registry.untagged_expiry_days,
+        )
+        if problem is not None:
+            problems.add(where, problem)
 
     def _check_service_storage(
         self, problems: Problems, where: str, name: str, service: ServiceConfig

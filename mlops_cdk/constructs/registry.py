@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from mlops_cdk.aws.facts import ecr_lifecycle_problem
 from mlops_cdk.props.fields import checked_arguments
 from mlops_cdk.props.model import IMAGE_TAG_PATTERN
 
@@ -60,6 +61,9 @@ class ModelImageRepository(Construct):
         kept = sorted(set(keep_tags))
         if any(not IMAGE_TAG.fullmatch(tag) for tag in kept):
             raise ValueError(f"ModelImageRepository: keep_tags: not image tags: {kept}")
+        problem = ecr_lifecycle_problem(kept, max_tagged_images, untagged_expiry_days)
+        if problem is not None:
+            raise ValueError(f"ModelImageRepository: keep_tags: {problem}")
         self.repository = ecr.Repository(
             self,
             "Repository",

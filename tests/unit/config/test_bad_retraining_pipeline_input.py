@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mlops_cdk.aws import facts
 from mlops_cdk.config import ConfigError, load_environment, load_environments
 from tests.helpers import CONFIG_DIR, yaml_data, yaml_text
 
@@ -125,10 +126,25 @@ def test_the_repository_keeps_every_tag_the_service_names(tmp_path: Path) -> Non
 
 def test_a_training_jobs_tag_is_kept_too() -> None:
     (prod,) = load_environments(CONFIG_DIR, only="prod")
-    job = prod.services["churn"].retraining.training_job
-    image = job.template["AlgorithmSpecification"]["TrainingImage"]
+    retraining = prod.services["churn"].retraining
+    assert retraining is not None and retraining.training_job is not None
+    image = retraining.training_job.template["AlgorithmSpecification"]["TrainingImage"]
     assert image == "{image_repository}:train-1.1.0"
     assert "train-1.1.0" in prod.services["churn"].repository_image_tags()
+
+
+def test_a_lifecycle_policy_too_long_for_ecr_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit itself is tested with the construct; here, that the configuration reports
+    it in one line naming the service (the limit lowered to what churn's tags need)."""
+    monkeypatch.setattr(facts, "ECR_LIFECYCLE_POLICY_MAX_CHARS", 500)
+    (problem,) = problems_in(tmp_path, managed())
+    assert problem.startswith(
+        "config/dev.yaml: services.churn: keeping 3 image tags makes the repository's lifecycle "
+        "policy "
+    )
+    assert problem.endswith("ECR allows 500: name fewer distinct image tags")
 
 
 def test_only_one_retraining_target(tmp_path: Path) -> None:

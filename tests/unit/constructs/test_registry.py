@@ -9,6 +9,7 @@ import pytest
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
+from mlops_cdk.aws.facts import ECR_LIFECYCLE_POLICY_MAX_CHARS, ecr_lifecycle_policy_text
 from mlops_cdk.constructs.registry import ModelImageRepository
 from tests.helpers import new_stack
 
@@ -147,3 +148,23 @@ def test_only_publishers_push() -> None:
     assert deny["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": ["arn:aws:iam::444444444444:role/ci"]}
     }
+
+
+def test_the_lifecycle_policy_text_is_what_the_length_check_measures() -> None:
+    stack = new_stack("Measured")
+    ModelImageRepository(
+        stack, "Images", max_tagged_images=30, untagged_expiry_days=7, keep_tags=["b", "a"]
+    )
+    (repo,) = Template.from_stack(stack).find_resources("AWS::ECR::Repository").values()
+    text = repo["Properties"]["LifecyclePolicy"]["LifecyclePolicyText"]
+    assert text == ecr_lifecycle_policy_text(["a", "b"], 30, 7)
+
+
+def test_a_lifecycle_policy_over_ecrs_length_is_refused() -> None:
+    """Service quotas, "Lifecycle policy length": 30,720 characters (a rule per kept tag)."""
+    tags = [f"{i:03d}-" + "x" * 120 for i in range(80)]
+    assert len(ecr_lifecycle_policy_text(tags, 30, 7)) > ECR_LIFECYCLE_POLICY_MAX_CHARS
+    stack = new_stack("TooLong")
+    with pytest.raises(ValueError, match="keeping 80 image tags makes the repository's lifecycle"):
+        ModelImageRepository(stack, "Images", keep_tags=tags)
+    ModelImageRepository(stack, "Fits", keep_tags=tags[:40])
