@@ -35,8 +35,9 @@ class ModelImageRepository(Construct):
     images expire after ``untagged_expiry_days``; of tagged images, the newest
     ``max_tagged_images`` are kept, and never those of ``keep_tags`` (the tags the deployed
     configuration names: a model's image is pulled again at every instance launch, so an
-    expired one breaks scale-out, instance replacement and a revert). Each kept tag has a rule
-    of its own ahead of the count, since "an image that matches the tagging requirements of a
+    expired one breaks scale-out and instance replacement; a tag no longer named, which a
+    revert would need, is kept only among the newest ``max_tagged_images``). Each kept tag has
+    a rule of its own ahead of the count, since "an image that matches the tagging requirements of a
     higher priority rule cannot be expired by a rule with a lower priority" (ECR lifecycle
     policy evaluation rules; "Lifecycle policy properties in Amazon ECR"). Retained when its
     stack is deleted unless ``removal_policy`` says otherwise (DESTROY also empties it).
