@@ -238,9 +238,10 @@ class EndpointAlarms(Construct):
             "memory", "MemoryUtilization", t.memory_percent, 1, ""
         )  # fmt: skip
         if instance_type is None:
-            # Serverless: no instances, but "In the aws/sagemaker/Endpoints namespace, they can
-            # use the MemoryUtilization metric" ("Monitor a serverless endpoint"): the only
-            # utilization alarm, and the one that tells a too-small memory_size_mb.
+            # Serverless: no instances, but "Monitor a serverless endpoint" lists
+            # MemoryUtilization among the metrics serverless endpoints publish (in
+            # /aws/sagemaker/Endpoints): the only utilization alarm, and the one that tells a
+            # too-small memory_size_mb.
             specs = [memory]
             gpu_count = 0
         else:
