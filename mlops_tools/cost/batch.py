@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,18 +122,11 @@ def batch_runs(
         tasks = transform_tasks(json.loads(text))
     except json.JSONDecodeError:
         return [], ["definition not readable"]
-    notes = []
+    notes: list[str] = []
     expected = ((resource.get("Metadata") or {}).get(METADATA_KEY) or {}).get(
         "ExpectedMinutesPerRun"
     )
-    runs, how = 1.0, "started by hand: 1 run/month assumed"
-    for schedule in _schedules_of(resources, logical_id):
-        expression = str(schedule.get("ScheduleExpression", ""))
-        zone = schedule.get("ScheduleExpressionTimezone")
-        try:
-            runs, how = runs_per_month(expression, zone), f"{expression} {zone or 'UTC'}"
-        except UnsupportedSchedule as exc:
-            notes.append(f"{exc}; 1 run/month assumed")
+    runs, how = _runs(_schedules_of(resources, logical_id), notes)
     found = []
     for task in tasks:
         request = task.get("Arguments") or task.get("Parameters") or {}
@@ -176,3 +169,23 @@ def state_machine(estimator: Any, logical_id: str, props: Mapping[str, Any]) -> 
             assumption=f"{run.how}; {'expected' if run.expected else 'timeout'} minutes per "
             "run; billed per instance-hour at the hosting rate",
         )
+
+
+def _runs(schedules: Sequence[Mapping[str, Any]], notes: list[str]) -> tuple[float, str]:
+    """Runs per month: the sum over the job's enabled schedules (a disabled one starts
+    nothing); without any, one run started by hand."""
+    enabled = [s for s in schedules if s.get("State", "ENABLED") != "DISABLED"]
+    if not enabled:
+        return 1.0, "started by hand: 1 run/month assumed"
+    total, hows = 0.0, []
+    for schedule in enabled:
+        expression = str(schedule.get("ScheduleExpression", ""))
+        zone = schedule.get("ScheduleExpressionTimezone")
+        try:
+            total += runs_per_month(expression, zone)
+            hows.append(f"{expression} {zone or 'UTC'}")
+        except UnsupportedSchedule as exc:
+            notes.append(f"{exc}; 1 run/month assumed")
+            total += 1.0
+            hows.append(f"{expression} (1 run/month assumed)")
+    return total, " + ".join(hows)

@@ -791,7 +791,13 @@ class _StackEstimator:
             0,
             0,
             keys=[],
-            assumption="the first trail's management events are free"
+            # "First copy of management events to S3 per Region at no charge" (AWS
+            # Prescriptive Guidance, cost model, citing CloudTrail pricing); further copies are
+            # charged per 100,000 events, and an account under Control Tower has an
+            # organisation trail already: this trail is then a second copy.
+            assumption="free only as the region's first copy of management events; with an "
+            "organisation trail (Control Tower) it is a second copy, charged per 100,000 "
+            "events: not estimated (prefer change_detection.trail: existing)"
             + ("; data events are selected and not estimated" if data_events else ""),
         )
 

@@ -99,3 +99,19 @@ def test_a_job_started_by_hand_is_one_run_a_month() -> None:
     line = batch_line({"Machine": machine()})
     assert line.expected == pytest.approx(2 * HOURLY * 0.5)
     assert "1 run/month" in line.assumption
+
+
+def test_every_enabled_schedule_adds_its_runs_and_a_disabled_one_none() -> None:
+    weekdays, weekend = schedule("cron(0 2 ? * MON-FRI *)"), schedule("cron(0 2 ? * SAT,SUN *)")
+    paused = schedule("rate(1 hour)")
+    paused["Properties"]["State"] = "DISABLED"
+    line = batch_line(
+        {"Machine": machine(), "Weekdays": weekdays, "Weekend": weekend, "Paused": paused}
+    )
+    runs = 730 * 60 / (7 * 24 * 60) * 7  # five weekdays and two weekend days: every day
+    assert line.expected == pytest.approx(2 * HOURLY * 0.5 * runs)
+    assert "MON-FRI" in line.assumption
+    assert "SAT,SUN" in line.assumption
+    assert "rate(1 hour)" not in line.assumption
+    only_paused = batch_line({"Machine": machine(), "Paused": paused})
+    assert "started by hand" in only_paused.assumption

@@ -510,6 +510,8 @@ def test_shared_resources_each_on_their_own_line() -> None:
     assert items["Nat"].expected == pytest.approx(0.05 * HOURS_PER_MONTH + 10 * 0.05)
     assert items["Budget"].idle == pytest.approx(0.02 * HOURS_PER_MONTH / 24)
     assert items["Trail"].expected == 0
+    # free only as the region's first copy: under Control Tower it is a second one
+    assert "organisation trail (Control Tower) it is a second copy" in items["Trail"].assumption
     assert items["Trail"].assumption.endswith("data events are selected and not estimated")
     # 2 GB a month kept 365 days: 2 x 0.5 ingestion + 2 x 12.0 months x 0.03 storage
     assert items["FlowLogs"].expected == pytest.approx(2 * 0.5 + 2 * 365 / (730 / 24) * 0.03)
