@@ -127,7 +127,8 @@ def test_the_repository_keeps_every_tag_the_service_names(tmp_path: Path) -> Non
 def test_a_training_jobs_tag_is_kept_too() -> None:
     (prod,) = load_environments(CONFIG_DIR, only="prod")
     retraining = prod.services["churn"].retraining
-    assert retraining is not None and retraining.training_job is not None
+    assert retraining is not None
+    assert retraining.training_job is not None
     image = retraining.training_job.template["AlgorithmSpecification"]["TrainingImage"]
     assert image == "{image_repository}:train-1.1.0"
     assert "train-1.1.0" in prod.services["churn"].repository_image_tags()
