@@ -379,17 +379,20 @@ class EndpointReview:
         stack, logical_id = ref
         return code(logical_id if stack == endpoint.stack else f"{stack}/{logical_id}")
 
+    def _running_pairs(self) -> Iterator[tuple[Ref, Endpoint, Endpoint]]:
+        """(key, before, after) of every endpoint updated in place, in key order."""
+        for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
+            pair = self._running(key)
+            if pair is not None:
+                yield key, *pair
+
     # -- the warning at the top -------------------------------------------------------------
 
     def two_step_warning(self, label: Callable[[str], str] | None = None) -> list[str]:
         """A warning block when autoscaling in the base makes this update fail; ``label``
         names the part of the environment a stack belongs to (e.g. its service)."""
         items = []
-        for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
-            pair = self._running(key)
-            if pair is None:
-                continue
-            old, new = pair
+        for key, old, new in self._running_pairs():
             before = self.before.variants(old, shadows=True)
             after = self.after.variants(new, shadows=True)
             for name in sorted(before):
@@ -438,11 +441,7 @@ class EndpointReview:
         the old endpoint configuration" (SageMaker developer guide, deployment guardrails:
         *Exclusions*). What SageMaker then does is not stated there."""
         items = []
-        for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
-            pair = self._running(key)
-            if pair is None:
-                continue
-            old, new = pair
+        for key, old, new in self._running_pairs():
             policy = _update_policy(new)
             if policy is None:
                 continue
@@ -481,11 +480,7 @@ class EndpointReview:
         says updating a real-time endpoint to a serverless one, on-demand or with provisioned
         concurrency, is currently not supported."""
         items = []
-        for key in sorted(self.before.endpoints.keys() & self.after.endpoints.keys()):
-            pair = self._running(key)
-            if pair is None:
-                continue
-            old, new = pair
+        for key, old, new in self._running_pairs():
             before = self.before.variants(old).values()
             after = self.after.variants(new)
             if all("ServerlessConfig" in v for v in before):

@@ -253,6 +253,8 @@ def blue_green(
     *,
     wait: int | None = 300,
     rollback_alarms: tuple[str, ...] = (),
+    termination: int | None = None,
+    timeout: int | None = None,
 ) -> sm.CfnEndpoint.DeploymentConfigProperty:
     size = sm.CfnEndpoint.CapacitySizeProperty(type=step[0], value=step[1]) if step else None
     return sm.CfnEndpoint.DeploymentConfigProperty(
@@ -262,7 +264,9 @@ def blue_green(
                 wait_interval_in_seconds=wait,
                 canary_size=size if kind == "CANARY" else None,
                 linear_step_size=size if kind == "LINEAR" else None,
-            )
+            ),
+            termination_wait_in_seconds=termination,
+            maximum_execution_timeout_in_seconds=timeout,
         ),
         auto_rollback_configuration=sm.CfnEndpoint.AutoRollbackConfigProperty(
             alarms=[sm.CfnEndpoint.AlarmProperty(alarm_name=a) for a in rollback_alarms]

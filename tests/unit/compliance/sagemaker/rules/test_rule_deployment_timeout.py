@@ -8,25 +8,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk import aws_sagemaker as sm
 
-from tests.unit.compliance.sagemaker.pack_helpers import endpoint, fires, stage_stack
-
-
-def blue_green(
-    kind: str, step: tuple[str, int] | None, *, wait: int, termination: int, timeout: int | None
-) -> sm.CfnEndpoint.DeploymentConfigProperty:
-    size = sm.CfnEndpoint.CapacitySizeProperty(type=step[0], value=step[1]) if step else None
-    return sm.CfnEndpoint.DeploymentConfigProperty(
-        blue_green_update_policy=sm.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-            traffic_routing_configuration=sm.CfnEndpoint.TrafficRoutingConfigProperty(
-                type=kind,
-                wait_interval_in_seconds=wait,
-                canary_size=size if kind == "CANARY" else None,
-                linear_step_size=size if kind == "LINEAR" else None,
-            ),
-            termination_wait_in_seconds=termination,
-            maximum_execution_timeout_in_seconds=timeout,
-        )
-    )
+from tests.unit.compliance.sagemaker.pack_helpers import blue_green, endpoint, fires, stage_stack
 
 
 def rolling(
