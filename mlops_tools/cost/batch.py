@@ -96,9 +96,11 @@ def _referenced(value: Any) -> str | None:
     return None
 
 
-def _schedules_of(
+def schedules_of(
     resources: Mapping[str, Mapping[str, Any]], logical_id: str
 ) -> list[Mapping[str, Any]]:
+    """The properties of the EventBridge Scheduler schedules whose target is ``logical_id``
+    (a state machine, a function)."""
     return [
         resource.get("Properties") or {}
         for resource in resources.values()
@@ -126,7 +128,7 @@ def batch_runs(
     expected = ((resource.get("Metadata") or {}).get(METADATA_KEY) or {}).get(
         "ExpectedMinutesPerRun"
     )
-    runs, how = _runs(_schedules_of(resources, logical_id), notes)
+    runs, how = runs_of(schedules_of(resources, logical_id), notes)
     found = []
     for task in tasks:
         request = task.get("Arguments") or task.get("Parameters") or {}
@@ -171,7 +173,7 @@ def state_machine(estimator: Any, logical_id: str, props: Mapping[str, Any]) -> 
         )
 
 
-def _runs(schedules: Sequence[Mapping[str, Any]], notes: list[str]) -> tuple[float, str]:
+def runs_of(schedules: Sequence[Mapping[str, Any]], notes: list[str]) -> tuple[float, str]:
     """Runs per month: the sum over the job's enabled schedules (a disabled one starts
     nothing); without any, one run started by hand."""
     enabled = [s for s in schedules if s.get("State", "ENABLED") != "DISABLED"]

@@ -32,6 +32,7 @@ from mlops_tools.cost.assumptions import (
     SECONDS_PER_MONTH,
     Assumptions,
 )
+from mlops_tools.cost.batch import runs_of, schedules_of
 from mlops_tools.cost.batch import state_machine as batch_state_machine
 from mlops_tools.cost.prices import CostError, MissingPrice, PriceBook, PriceKey
 from mlops_tools.cost.schedule import ScheduledCapacity, Windows, capacity_windows
@@ -760,10 +761,16 @@ class _StackEstimator:
         timeout = int(self.literal(props.get("Timeout", 3), "Timeout"))
         per_request = self.price("lambda", "requests", "1000000 requests", rtype, "requests")
         per_gb_second = self.price("lambda", "duration", "GB-second", rtype, "duration")
-        invocations = a.lambda_invocations_per_month
+        invocations, how = a.lambda_invocations_per_month, "invocations/month"
+        schedules = schedules_of(self.resources, logical_id)
+        if any(s.get("State", "ENABLED") != "DISABLED" for s in schedules):
+            # A scheduled check (drift, quality) runs as often as its schedule says.
+            notes: list[str] = []
+            invocations, expression = runs_of(schedules, notes)
+            how = f"invocations/month ({expression})"
         cost = invocations * (per_request / 1_000_000 + memory_gb * timeout * per_gb_second)
         keys = [("lambda", "requests"), ("lambda", "duration")]
-        assumption = f"{invocations:,.0f} invocations/month x {timeout} s (its timeout)"
+        assumption = f"{invocations:,.0f} {how} x {timeout} s (its timeout)"
         variables = (props.get("Environment") or {}).get("Variables") or {}
         if "METRICS_NAMESPACE" in variables:
             metrics = a.custom_metrics_per_function

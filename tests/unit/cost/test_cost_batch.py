@@ -115,3 +115,35 @@ def test_every_enabled_schedule_adds_its_runs_and_a_disabled_one_none() -> None:
     assert "rate(1 hour)" not in line.assumption
     only_paused = batch_line({"Machine": machine(), "Paused": paused})
     assert "started by hand" in only_paused.assumption
+
+
+def test_a_scheduled_function_runs_as_often_as_its_schedule() -> None:
+    """The drift and quality checks run every hour: 730 invocations a month, not the
+    assumption for functions started by events."""
+    function = {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 512, "Timeout": 300}}
+    hourly = {
+        "Type": "AWS::Scheduler::Schedule",
+        "Properties": {
+            "ScheduleExpression": "rate(1 hour)",
+            "Target": {"Arn": {"Fn::GetAtt": ["Check", "Arn"]}},
+        },
+    }
+    cost = estimate_environment(
+        "test",
+        {"test-svc": {"Resources": {"Check": function, "Hourly": hourly}}},
+        region=REGION,
+        prices=PriceBook.load(),
+        assumptions=Assumptions(),
+    )
+    (line,) = [i for i in cost.part("svc").items if i.resource.endswith("Check")]
+    assert line.assumption.startswith("730 invocations/month (rate(1 hour) UTC) x 300 s")
+    unscheduled = estimate_environment(
+        "test",
+        {"test-svc": {"Resources": {"Check": function}}},
+        region=REGION,
+        prices=PriceBook.load(),
+        assumptions=Assumptions(),
+    )
+    (other,) = [i for i in unscheduled.part("svc").items if i.resource.endswith("Check")]
+    assert other.assumption.startswith("100 invocations/month x 300 s")
+    assert line.expected == pytest.approx(other.expected * 7.3)
