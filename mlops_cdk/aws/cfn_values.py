@@ -191,3 +191,10 @@ def condition_values(statement: dict[str, Any], key: str) -> list[tuple[str, lis
             if isinstance(condition_key, str) and condition_key.lower() == key.lower():
                 found.append((str(operator), as_list(values)))
     return found
+
+
+def number(value: Any) -> float | None:
+    """A template value as a number, or None for a token, a string or a boolean."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

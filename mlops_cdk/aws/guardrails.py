@@ -101,6 +101,21 @@ def step_count(step_type: str, value: float, fleet: int) -> int:
     return math.ceil(fleet / effective_step(step_type, value, fleet))
 
 
+def most_steps(
+    strategy: str, step_type: str, value: float, sizes: Iterable[int]
+) -> tuple[int, int] | None:
+    """(steps, fleet size) of the size, among ``sizes``, whose update takes the most steps
+    (each baked), the larger size on a tie; sizes where the step is out of SageMaker's
+    bounds are left out (the step check reports them); None when none is left. Percentages
+    round up, so a smaller fleet can take more: 30 % of 10 instances is 4 steps, of 11 is 3."""
+    counted = [
+        (step_count(step_type, value, fleet), fleet)
+        for fleet in sizes
+        if step_within_limits(strategy, step_type, value, fleet)
+    ]
+    return max(counted, default=None)
+
+
 def fleet_sizes(counts: Iterable[int]) -> range:
     """Every fleet size between the smallest and largest of ``counts`` (initial count,
     autoscaling and scheduled bounds): the step must be valid whatever the fleet is when a

@@ -41,7 +41,10 @@ Sources (AWS documentation; each fact below names its page):
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from mlops_cdk.aws.cfn_values import number
 
 # --- shadow variants ---------------------------------------------------------------------------
 
@@ -54,6 +57,21 @@ MAX_INSTANCE_POOLS = 5
 PROVISION_TIMEOUT_SECONDS = (300, 3600)
 
 # Rolling batch sizes: ROLLING_MIN_SHARE / ROLLING_MAX_SHARE in mlops_cdk/aws/guardrails.py.
+
+
+def instance_types(variant: Mapping[str, Any]) -> list[Any]:
+    """A ProductionVariant's instance types, as its template states them: its InstanceType,
+    or its InstancePools' types in priority order (pools replace InstanceType). Values as in
+    the template (a token is not a string)."""
+    pools = variant.get("InstancePools")
+    if isinstance(pools, list) and pools:
+        ordered = sorted(
+            (p for p in pools if isinstance(p, dict)),
+            key=lambda p: number(p.get("Priority")) or 0.0,
+        )
+        return [p.get("InstanceType") for p in ordered]
+    return [variant.get("InstanceType")] if "InstanceType" in variant else []
+
 
 # --- scale-out detection -----------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
+from mlops_cdk.aws.guardrails import step_count
 from mlops_cdk.aws.instance_specs import instance_spec
 from mlops_cdk.aws.instance_types import UnknownInstanceType
 from mlops_cdk.props.errors import PropProblems
@@ -246,17 +247,17 @@ class InferenceComponentSpec:
         timeout must outlast the most batches any count takes (a percentage batch is at least
         one copy, rounded up: 10 % of 4 copies is 4 batches of 1)."""
         low = max(1, self.autoscaling.min_copies) if self.autoscaling else self.copies
-        size, worst = self.deployment.batch_size, None
-        for copies in range(low, self.max_copies + 1):
-            per_batch = (
-                -(-copies * size.value // 100) if size.type == "capacity_percent" else size.value
-            )
-            batches = -(-copies // per_batch)
-            if worst is None or batches > worst[0]:
-                worst = (batches, copies)
-        if worst is None:
+        size = self.deployment.batch_size
+        # A copy is to a component what an instance is to a variant's fleet.
+        step_type = "CAPACITY_PERCENT" if size.type == "capacity_percent" else "INSTANCE_COUNT"
+        counted = [
+            (step_count(step_type, size.value, copies), copies)
+            for copies in range(low, self.max_copies + 1)
+        ]
+        if not counted:
             return []
-        problem = self.deployment.timeout_problem(*worst)
+        # the fewest copies that take the most batches
+        problem = self.deployment.timeout_problem(*max(counted, key=lambda c: c[0]))
         return (
             [] if problem is None else [("deployment.maximum_execution_timeout_seconds", problem)]
         )

@@ -19,7 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from annotated_types import Ge, Le
 
 from mlops_cdk.aws.facts import MAX_VARIANTS, has_local_nvme
-from mlops_cdk.aws.guardrails import first_step_problem, fleet_sizes, step_count, step_problem
+from mlops_cdk.aws.guardrails import first_step_problem, fleet_sizes, most_steps
 from mlops_cdk.aws.instance_types import HOSTING_INSTANCE_TYPES, UnknownInstanceType, gpus, vcpus
 from mlops_cdk.aws.variant_facts import (
     MAX_INSTANCE_POOLS,
@@ -516,15 +516,12 @@ def _timeout_problems(
     for variant in variants:
         if variant.instance is None:
             continue
-        steps = {
-            fleet: step_count(step.type, step.value, fleet)
-            for fleet in fleet_sizes(variant.instance.fleet_bounds())
-            if step_problem(deployment.strategy, step.type, step.value, fleet) is None
-        }
-        if not steps:
+        sizes = fleet_sizes(variant.instance.fleet_bounds())
+        most = most_steps(deployment.strategy, step.type, step.value, sizes)
+        if most is None:
             continue
-        fleet = max(steps, key=lambda size: (steps[size], size))
-        problem = deployment.timeout_problem(steps[fleet])
+        steps, fleet = most
+        problem = deployment.timeout_problem(steps)
         if problem is not None:
             where = f"variant {variant.name!r} at {fleet} instances"
             return [("deployment.maximum_execution_timeout_seconds", f"{where}: {problem}")]

@@ -37,6 +37,7 @@ from typing import Any
 
 from mlops_cdk.aws.cfn_values import imports, is_intrinsic, references
 from mlops_cdk.aws.guardrails import STEP_TYPES, effective_step
+from mlops_cdk.aws.variant_facts import instance_types
 from mlops_tools.review.changes import (
     EMPTY_TEMPLATE,
     ResourceChange,
@@ -321,17 +322,10 @@ class Side:
                         yield stack, variant["ModelName"]
 
 
-def _instance_types(variant: Mapping[str, Any]) -> Any:
-    """A variant's instance type, or its instance pools' types in priority order (a tuple):
-    changing either changes the type autoscaling blocks ("Update endpoints that use auto
-    scaling")."""
-    pools = variant.get("InstancePools")
-    if isinstance(pools, list) and pools:
-        ordered = sorted(
-            (p for p in pools if isinstance(p, dict)), key=lambda p: str(p.get("Priority"))
-        )
-        return tuple(p.get("InstanceType", MISSING) for p in ordered)
-    return variant.get("InstanceType")
+def _instance_types(variant: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A variant's instance types (its instance pools' in priority order): changing them
+    changes the type autoscaling blocks ("Update endpoints that use auto scaling")."""
+    return tuple(instance_types(variant))
 
 
 def _update_policy(endpoint: Endpoint) -> str | None:
@@ -509,10 +503,9 @@ class EndpointReview:
         ]
 
     @staticmethod
-    def _type(value: Any, side: Side) -> str:
-        if isinstance(value, tuple):  # instance pools, in priority order
-            return code(" > ".join(side.values.text(v) for v in value))
-        return code(side.values.text(value)) if value is not None else MISSING
+    def _type(types: tuple[Any, ...], side: Side) -> str:
+        """``ml.m5.large``, or instance pools in priority order (``a > b``)."""
+        return code(" > ".join(side.values.text(t) for t in types)) if types else MISSING
 
     # -- the variants section ---------------------------------------------------------------
 

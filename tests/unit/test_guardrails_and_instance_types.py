@@ -11,6 +11,7 @@ from mlops_cdk.aws.guardrails import (
     effective_step,
     first_step_problem,
     fleet_sizes,
+    most_steps,
     step_count,
     step_problem,
 )
@@ -128,3 +129,13 @@ def test_container_image_and_model_data_url_rules_are_botocores() -> None:
     assert image.metadata["max"] == MAX_IMAGE_URI_LENGTH
     assert MODEL_DATA_URL_PATTERN.pattern == f"^{url.metadata['pattern']}$"
     assert url.metadata["max"] == MAX_MODEL_DATA_URL_LENGTH
+
+
+def test_most_steps_is_the_size_that_bakes_most_often() -> None:
+    # 30 % of 10 instances is 4 steps, of 11 only 3: the smaller fleet takes the most
+    assert most_steps("LINEAR", "CAPACITY_PERCENT", 30, range(2, 12)) == (4, 10)
+    # a tie goes to the larger fleet: 50 % of 3 and of 4 instances are both 2 steps
+    assert most_steps("LINEAR", "CAPACITY_PERCENT", 50, [3, 4]) == (2, 4)
+    # 1 instance cannot take a linear step at all: left to the step check
+    assert most_steps("LINEAR", "INSTANCE_COUNT", 1, range(1, 3)) == (2, 2)
+    assert most_steps("LINEAR", "INSTANCE_COUNT", 1, [1]) is None

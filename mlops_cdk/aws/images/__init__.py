@@ -176,13 +176,12 @@ def image_problem(
     """What is wrong with the image's settings (and ``region``, when given), or None."""
     try:
         if region is None:
-            _resolve(
+            repository_of(
                 framework,
                 version,
                 processor=processor,
                 py_version=py_version,
                 base_framework=base_framework,
-                region=None,
             )
         else:
             resolve(

@@ -26,28 +26,8 @@ def variants(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def instance_types(variant: Mapping[str, Any]) -> list[Any]:
-    """The variant's instance types: its InstanceType, or its InstancePools' types in
-    priority order (pools replace InstanceType: "Deploy to multiple instance types with
-    instance pools"). Values as in the template (a token is not a string)."""
-    pools = variant.get("InstancePools")
-    if isinstance(pools, list) and pools:
-        ordered = sorted(
-            (p for p in pools if isinstance(p, dict)),
-            key=lambda p: number(p.get("Priority")) or 0.0,
-        )
-        return [p.get("InstanceType") for p in ordered]
-    return [variant.get("InstanceType")] if "InstanceType" in variant else []
-
-
 def instance_variants(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [v for v in variants(props) if "ServerlessConfig" not in v]
-
-
-def number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 def serves_only_serverless(model: Resource, index: StackIndex) -> bool:

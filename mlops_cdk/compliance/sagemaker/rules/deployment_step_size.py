@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mlops_cdk.aws.cfn_values import number
 from mlops_cdk.aws.sagemaker_metrics import STEP_TYPES, step_within_limits
-from mlops_cdk.compliance.sagemaker.endpoints import (
-    endpoint_config_of,
-    number,
-    scalable_targets,
-    variants,
-)
+from mlops_cdk.compliance.sagemaker.endpoints import endpoint_config_of, scalable_targets, variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlops_cdk.aws.guardrails import STEP_TYPES, step_count, step_within_limits
-from mlops_cdk.compliance.sagemaker.endpoints import (
-    endpoint_config_of,
-    number,
-    scalable_targets,
-    variants,
-)
+from mlops_cdk.aws.cfn_values import number
+from mlops_cdk.aws.guardrails import STEP_TYPES, most_steps
+from mlops_cdk.compliance.sagemaker.endpoints import endpoint_config_of, scalable_targets, variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
@@ -59,14 +55,13 @@ def _most_bakes(kind: str, step: Any, endpoint: Resource, index: StackIndex) -> 
     if step_type not in STEP_TYPES or value is None or config is None:
         return None  # DeploymentStepSize and RollingUpdateExclusions judge the step
     targets = scalable_targets(endpoint, index)
-    bakes = [
-        step_count(step_type, value, fleet)
+    most = [
+        most_steps(kind, step_type, value, variant_fleet_sizes(variant, target))
         for variant in variants(config.properties)
         if "ServerlessConfig" not in variant
-        for fleet in variant_fleet_sizes(variant, targets.get(str(variant.get("VariantName"))))
-        if step_within_limits(kind, step_type, value, fleet)
+        for target in [targets.get(str(variant.get("VariantName")))]
     ]
-    return max(bakes, default=None)
+    return max((steps for steps, _ in filter(None, most)), default=None)
 
 
 def deployment_timeout(endpoint: Resource, index: StackIndex) -> Compliance:

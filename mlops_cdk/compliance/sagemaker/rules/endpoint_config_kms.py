@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from mlops_cdk.aws.facts import has_local_nvme
-from mlops_cdk.compliance.sagemaker.endpoints import instance_types, variants
+from mlops_cdk.aws.variant_facts import instance_types
+from mlops_cdk.compliance.sagemaker.endpoints import variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_CONFIG_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

@@ -12,9 +12,8 @@ instances and are not judged.
 
 from __future__ import annotations
 
-from mlops_cdk.aws.cfn_values import as_list
+from mlops_cdk.aws.cfn_values import as_list, number
 from mlops_cdk.aws.facts import METRIC_PUBLISH_FREQUENCIES_SECONDS
-from mlops_cdk.compliance.sagemaker.endpoints import number
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_CONFIG_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

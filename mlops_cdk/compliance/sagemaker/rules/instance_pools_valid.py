@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlops_cdk.aws.cfn_values import number
 from mlops_cdk.aws.variant_facts import MAX_INSTANCE_POOLS, PROVISION_TIMEOUT_SECONDS
-from mlops_cdk.compliance.sagemaker.endpoints import number, variants
+from mlops_cdk.compliance.sagemaker.endpoints import variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_CONFIG_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

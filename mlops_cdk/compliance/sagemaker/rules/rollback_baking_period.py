@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlops_cdk.compliance.sagemaker.endpoints import number
+from mlops_cdk.aws.cfn_values import number
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

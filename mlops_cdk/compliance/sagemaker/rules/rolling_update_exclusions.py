@@ -3,13 +3,9 @@ batch outside 5-50 % of a fleet size the variant can have."""
 
 from __future__ import annotations
 
+from mlops_cdk.aws.cfn_values import number
 from mlops_cdk.aws.guardrails import STEP_TYPES, step_within_limits
-from mlops_cdk.compliance.sagemaker.endpoints import (
-    endpoint_config_of,
-    number,
-    scalable_targets,
-    variants,
-)
+from mlops_cdk.compliance.sagemaker.endpoints import endpoint_config_of, scalable_targets, variants
 from mlops_cdk.compliance.sagemaker.index import ENDPOINT_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from mlops_cdk.aws.cfn_values import number
 from mlops_cdk.aws.instance_types import UnknownInstanceType, gpus, vcpus
 from mlops_cdk.aws.sagemaker_metrics import INSTANCE_NAMESPACE, UTILIZATION_SUMMED
+from mlops_cdk.aws.variant_facts import instance_types
 from mlops_cdk.compliance.sagemaker.alarms import returned_expression, variant_of, watched_metrics
-from mlops_cdk.compliance.sagemaker.endpoints import instance_types, number
 from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
