@@ -74,7 +74,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 from mlops_cdk.aws.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import ModelConfig
-from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER
+from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER, repository_image_id
 from mlops_cdk.config.schema import REGISTRY_STACK_SUFFIX
 from mlops_cdk.config.service import ServiceConfig
 from mlops_cdk.props.model import AwsImageSpec
@@ -444,27 +444,11 @@ def check_retraining_pipeline(
     )
 
 
-def training_image_id(image: str) -> dict[str, str] | None:
-    """The ECR image id of a ``{image_repository}[:tag|@digest]`` training image (no tag:
-    ``latest``, as docker resolves it), or None for an image outside the service's repository
-    or one that cannot be parsed."""
-    if not image.startswith(IMAGE_PLACEHOLDER):
-        return None
-    reference = image[len(IMAGE_PLACEHOLDER) :]
-    if not reference:
-        return {"imageTag": "latest"}
-    if reference.startswith("@") and len(reference) > 1:
-        return {"imageDigest": reference[1:]}
-    if reference.startswith(":") and len(reference) > 1 and "/" not in reference:
-        return {"imageTag": reference[1:]}
-    return None
-
-
 def check_training_image(ecr: EcrClient, target: Target, image: str) -> CheckResult:
     """Passes when ECR DescribeImages finds the retraining job's image in the service's
     repository; an image elsewhere (another registry or account) is a WARN line."""
     check = f"{target.service} training-image"
-    image_id = training_image_id(image)
+    image_id = repository_image_id(image)
     if image_id is None:
         return CheckResult(
             check,

@@ -34,6 +34,24 @@ BUCKET_PLACEHOLDER = "{bucket}"
 IMAGE_PLACEHOLDER = "{image_repository}"
 SERVICE_PLACEHOLDER = "{service}"  # the service's name, so a copied service keeps working
 TEMPLATE_PLACEHOLDERS = (BUCKET_PLACEHOLDER, IMAGE_PLACEHOLDER, SERVICE_PLACEHOLDER)
+
+
+def repository_image_id(image: str) -> dict[str, str] | None:
+    """The ECR image id of a ``{image_repository}[:tag|@digest]`` training image (no tag:
+    ``latest``, as docker resolves it), or None for an image outside the service's repository
+    or one that cannot be parsed."""
+    if not image.startswith(IMAGE_PLACEHOLDER):
+        return None
+    reference = image[len(IMAGE_PLACEHOLDER) :]
+    if not reference:
+        return {"imageTag": "latest"}
+    if reference.startswith("@") and len(reference) > 1:
+        return {"imageDigest": reference[1:]}
+    if reference.startswith(":") and len(reference) > 1 and "/" not in reference:
+        return {"imageTag": reference[1:]}
+    return None
+
+
 _TEMPLATE_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 _ROOT_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$")
 # CreateTrainingJob: MaxRuntimeInSeconds defaults to one day (API reference, StoppingCondition).
@@ -101,11 +119,8 @@ class TrainingJobRetraining(StrictModel):
         the repository's tags are immutable ("Preventing image tags from being overwritten in
         Amazon ECR"), so ``latest`` (what a bare reference means to docker) could be pushed
         once and never moved to a newer image: retraining would stay on the first one."""
-        image = (self.template.get("AlgorithmSpecification") or {}).get("TrainingImage")
-        if not self.uses_image_repository or not isinstance(image, str):
-            return self
-        reference = image[len(IMAGE_PLACEHOLDER) :]
-        if reference in ("", ":latest"):
+        image = self.image
+        if image is not None and repository_image_id(image) == {"imageTag": "latest"}:
             raise FieldProblem(
                 "template.AlgorithmSpecification.TrainingImage",
                 f"{image!r} is the repository's 'latest', which its immutable tags let be pushed "
@@ -158,10 +173,15 @@ class TrainingJobRetraining(StrictModel):
         return self
 
     @property
+    def image(self) -> str | None:
+        """``AlgorithmSpecification.TrainingImage`` as written (None when it is not text)."""
+        image = (self.template.get("AlgorithmSpecification") or {}).get("TrainingImage")
+        return image if isinstance(image, str) else None
+
+    @property
     def uses_image_repository(self) -> bool:
         """Whether the training image is the service's repository (``{image_repository}``)."""
-        image = (self.template.get("AlgorithmSpecification") or {}).get("TrainingImage")
-        return isinstance(image, str) and image.startswith(IMAGE_PLACEHOLDER)
+        return self.image is not None and self.image.startswith(IMAGE_PLACEHOLDER)
 
     @property
     def uses_vpc(self) -> bool:

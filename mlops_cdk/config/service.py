@@ -26,7 +26,7 @@ from mlops_cdk.config.monitoring import (
     QualityAlarmSpec,
     dimension_placeholder_problem,
 )
-from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER, RetrainingConfig
+from mlops_cdk.config.retraining import RetrainingConfig, repository_image_id
 from mlops_cdk.props.alarms import (
     AWS_NAMESPACE_PREFIXES,
     NO_INVOCATIONS_ON_ASYNC,
@@ -297,13 +297,9 @@ class ServiceConfig(ServingConfig):
         if managed is not None:
             tags |= {s.image_tag for s in (managed.training, managed.evaluation) if s.image_tag}
         job = self.retraining.training_job if self.retraining else None
-        image = (
-            (job.template.get("AlgorithmSpecification") or {}).get("TrainingImage") if job else None
-        )
-        if job is not None and job.uses_image_repository and isinstance(image, str):
-            reference = image[len(IMAGE_PLACEHOLDER) :]
-            if reference.startswith(":"):
-                tags.add(reference[1:])
+        image_id = repository_image_id(job.image) if job is not None and job.image else None
+        if image_id is not None and "imageTag" in image_id:
+            tags.add(image_id["imageTag"])
         return tuple(sorted(tags))
 
     @model_validator(mode="after")

@@ -1397,13 +1397,13 @@ def test_training_job_image(
 
 
 def test_training_image_references() -> None:
-    assert preflight.training_image_id("{image_repository}") == {"imageTag": "latest"}
-    assert preflight.training_image_id("{image_repository}:t-1") == {"imageTag": "t-1"}
-    assert preflight.training_image_id("{image_repository}@" + OTHER_DIGEST) == {
+    assert preflight.repository_image_id("{image_repository}") == {"imageTag": "latest"}
+    assert preflight.repository_image_id("{image_repository}:t-1") == {"imageTag": "t-1"}
+    assert preflight.repository_image_id("{image_repository}@" + OTHER_DIGEST) == {
         "imageDigest": OTHER_DIGEST
     }
-    assert preflight.training_image_id("{image_repository}x") is None
-    assert preflight.training_image_id("public.ecr.aws/x/y:1") is None
+    assert preflight.repository_image_id("{image_repository}x") is None
+    assert preflight.repository_image_id("public.ecr.aws/x/y:1") is None
 
 
 # --- the budget's cost allocation tag ------------------------------------------------------
