@@ -329,15 +329,12 @@ def _instance_types(variant: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _update_policy(endpoint: Endpoint) -> str | None:
-    """``BlueGreen CANARY`` / ``rolling``: the update policy an endpoint states; None without
-    one (SageMaker's default all-at-once update)."""
-    deployment = endpoint.deployment
-    blue_green = deployment.get("BlueGreenUpdatePolicy")
-    if isinstance(blue_green, dict):
-        routing = blue_green.get("TrafficRoutingConfiguration") or {}
-        kind = routing.get("Type") if isinstance(routing, dict) else None
-        return f"blue/green {kind}" if isinstance(kind, str) else "blue/green"
-    return "rolling" if isinstance(deployment.get("RollingUpdatePolicy"), dict) else None
+    """``blue/green CANARY`` / ``rolling``: the update policy an endpoint states (read by
+    :func:`blue_green`); None without one (SageMaker's default all-at-once update)."""
+    routing = blue_green(endpoint)
+    if routing is None:
+        return "rolling"
+    return None if routing.default else f"blue/green {routing.strategy}"
 
 
 def _dimension_lists(alarm: Mapping[str, Any]) -> Iterator[Any]:
