@@ -128,7 +128,10 @@ def batch_runs(
     expected = ((resource.get("Metadata") or {}).get(METADATA_KEY) or {}).get(
         "ExpectedMinutesPerRun"
     )
-    runs, how = runs_of(schedules_of(resources, logical_id), notes)
+    runs, how = runs_of(schedules_of(resources, logical_id), notes) or (
+        1.0,
+        "started by hand: 1 run/month assumed",
+    )
     found = []
     for task in tasks:
         request = task.get("Arguments") or task.get("Parameters") or {}
@@ -173,12 +176,13 @@ def state_machine(estimator: Any, logical_id: str, props: Mapping[str, Any]) -> 
         )
 
 
-def runs_of(schedules: Sequence[Mapping[str, Any]], notes: list[str]) -> tuple[float, str]:
-    """Runs per month: the sum over the job's enabled schedules (a disabled one starts
-    nothing); without any, one run started by hand."""
+def runs_of(schedules: Sequence[Mapping[str, Any]], notes: list[str]) -> tuple[float, str] | None:
+    """(runs per month, how): the sum over the enabled schedules (a disabled one starts
+    nothing), or None when none is enabled; a schedule not understood counts one run and
+    adds to ``notes``."""
     enabled = [s for s in schedules if s.get("State", "ENABLED") != "DISABLED"]
     if not enabled:
-        return 1.0, "started by hand: 1 run/month assumed"
+        return None
     total, hows = 0.0, []
     for schedule in enabled:
         expression = str(schedule.get("ScheduleExpression", ""))

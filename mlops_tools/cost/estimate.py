@@ -762,11 +762,12 @@ class _StackEstimator:
         per_request = self.price("lambda", "requests", "1000000 requests", rtype, "requests")
         per_gb_second = self.price("lambda", "duration", "GB-second", rtype, "duration")
         invocations, how = a.lambda_invocations_per_month, "invocations/month"
-        schedules = schedules_of(self.resources, logical_id)
-        if any(s.get("State", "ENABLED") != "DISABLED" for s in schedules):
-            # A scheduled check (drift, quality) runs as often as its schedule says.
-            notes: list[str] = []
-            invocations, expression = runs_of(schedules, notes)
+        # A scheduled check (drift, quality) runs as often as its schedule says.
+        notes: list[str] = []
+        scheduled = runs_of(schedules_of(self.resources, logical_id), notes)
+        self.notes.extend(f"{self.stack}/{logical_id}: {note}" for note in notes)
+        if scheduled is not None:
+            invocations, expression = scheduled
             how = f"invocations/month ({expression})"
         cost = invocations * (per_request / 1_000_000 + memory_gb * timeout * per_gb_second)
         keys = [("lambda", "requests"), ("lambda", "duration")]
