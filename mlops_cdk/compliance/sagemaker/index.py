@@ -17,6 +17,8 @@ from mlops_cdk.aws.cfn_values import (
     as_list,
     condition_values,
     covers_action,
+    export_key,
+    intrinsic,
     referenced_logical_id,
 )
 
@@ -52,9 +54,11 @@ class Resource:
 class StackIndex:
     """One synthesized stack: its resources by logical id and by type.
 
-    ``production`` says whether the stack's stage is a production environment; ``account`` is the
-    stack's account when the app states one (else None); :meth:`stage`
-    gives the index of every stack of that stage (built by the pack on first use)."""
+    ``production`` says whether the stack's stage is a production environment; ``account`` and
+    ``region`` are the stack's when the app states them, ``stack_name`` its CloudFormation name
+    when known (else None); :meth:`stage` gives the index of every stack of that stage (built by
+    the pack on first use). It is the :class:`~mlops_cdk.aws.resolved_length.Place` its values
+    resolve in."""
 
     def __init__(
         self,
@@ -64,11 +68,22 @@ class StackIndex:
         production: bool = False,
         stage: Callable[[], StageIndex] | None = None,
         account: str | None = None,
+        region: str | None = None,
+        stack_name: str | None = None,
     ) -> None:
         self.template_path = template_path
         self.production = production
         self.account = account  # the stack's account when the app states it, else None
+        self.region = region
+        self.stack_name = stack_name
         self._stage = stage
+        self.exports: dict[str, Any] = {
+            export_key(output["Export"]["Name"]): output.get("Value")
+            for output in (template.get("Outputs") or {}).values()
+            if isinstance(output, dict)
+            and isinstance(output.get("Export"), dict)
+            and "Name" in output["Export"]
+        }
         self.resources: dict[str, Resource] = {
             str(logical_id): Resource(
                 str(logical_id),
@@ -110,6 +125,14 @@ class StackIndex:
         """The index of every stack in this stack's ``cdk.Stage``."""
         return self._stage() if self._stage else StageIndex([self])
 
+    def resource_at(self, logical_id: str) -> tuple[str, Mapping[str, Any]] | None:
+        found = self.resources.get(logical_id)
+        return (found.type, found.properties) if found else None
+
+    def exported(self, name: str) -> tuple[StackIndex, Any] | None:
+        """The stack of this stage exporting ``name``, and the exported value."""
+        return self.stage().exported(name)
+
 
 class StageIndex:
     """Endpoints, endpoint configs and IAM policies of every stack in one ``cdk.Stage``.
@@ -120,9 +143,42 @@ class StageIndex:
     def __init__(self, stacks: Sequence[StackIndex]) -> None:
         self.stacks = tuple(stacks)
         self._namespaces: tuple[frozenset[str], tuple[str, ...]] | None = None
+        self._attached: dict[tuple[int, str], list[Resource]] | None = None
 
     def of_type(self, cfn_type: str) -> list[tuple[StackIndex, Resource]]:
         return [(stack, r) for stack in self.stacks for r in stack.of_type(cfn_type)]
+
+    def exported(self, name: str) -> tuple[StackIndex, Any] | None:
+        for stack in self.stacks:
+            if name in stack.exports:
+                return stack, stack.exports[name]
+        return None
+
+    def role_of(self, stack: StackIndex, value: Any) -> tuple[StackIndex, str] | None:
+        """The role of the stage an entry of a policy's ``Roles`` names: a ``Ref`` to a role of
+        ``stack``, or an import of one exported by another stack."""
+        found = intrinsic(value)
+        if found is not None and found[0] == "Fn::ImportValue":
+            exported = self.exported(export_key(found[1]))
+            return None if exported is None else self.role_of(*exported)
+        logical_id = referenced_logical_id(value)
+        if logical_id is not None and stack.type_of(logical_id) == ROLE_TYPE:
+            return stack, logical_id
+        return None
+
+    def policies_attached(self, stack: StackIndex, role: Resource) -> list[Resource]:
+        """The ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy`` resources of the stage
+        attached to ``role`` of ``stack`` (by a ``Ref`` in its stack or an import elsewhere)."""
+        if self._attached is None:
+            self._attached = {}
+            for cfn_type in (POLICY_TYPE, MANAGED_POLICY_TYPE):
+                for owner, policy in self.of_type(cfn_type):
+                    for entry in as_list(policy.properties.get("Roles")):
+                        found = self.role_of(owner, entry)
+                        if found is not None:
+                            key = (id(found[0]), found[1])
+                            self._attached.setdefault(key, []).append(policy)
+        return self._attached.get((id(stack), role.logical_id), [])
 
     def endpoints_named(self, name: str) -> list[tuple[StackIndex, Resource]]:
         """Endpoints of the stage whose literal ``EndpointName`` is ``name``."""

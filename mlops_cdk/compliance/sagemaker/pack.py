@@ -38,6 +38,17 @@ class Finding:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class StackFile:
+    """A stack as the validation context gives it: construct path, template file, and the
+    account and region the app states for it (None when they are tokens)."""
+
+    construct_path: str
+    template_path: str
+    account: str | None = None
+    region: str | None = None
+
+
 @jsii.implements(cdk.IPolicyValidationPlugin)
 class SageMakerChecks:
     """``cdk.Validations.of(app).add_plugins(SageMakerChecks(app, ...))``.
@@ -80,42 +91,43 @@ class SageMakerChecks:
         # access reads a property twice (``hasattr``, then ``getattr``: jsii's
         # ``InterfaceDynamicProxy``); ``jsii.get`` reads it once, as generated bindings do.
         templates: list[cdk.PolicyValidationStack] = jsii.get(context, "stackTemplates")
-        # Each stack's account comes with its template (``accountId``: the stack's account
-        # unless it is a token), so no stack is looked up in the tree for it: a stage's first
-        # stack only, for the stage (each step of a lookup is a jsii round trip).
+        # Each stack's account and region come with its template (``accountId``, ``region``:
+        # the stack's unless a token), so no stack is looked up in the tree for them: a stage's
+        # first stack only, for the stage (each step of a lookup is a jsii round trip).
         stacks = self.read_stacks(
             jsii.get(context, "appConstruct"),
-            [(s.stack_construct_path, s.template_path, s.account_id) for s in templates],
+            [
+                StackFile(s.stack_construct_path, s.template_path, s.account_id, s.region)
+                for s in templates
+            ],
         )
         return report(self.evaluate(stacks))
 
-    def read_stacks(
-        self, root: IConstruct, stacks: Sequence[tuple[str, str, str | None]]
-    ) -> list[StackIndex]:
-        """Index each (stack construct path, template path, stated account); stacks whose
-        templates share a directory share a cloud assembly, so a stage: its production flag is
-        read once."""
+    def read_stacks(self, root: IConstruct, stacks: Sequence[StackFile]) -> list[StackIndex]:
+        """Index each stack; stacks whose templates share a directory share a cloud assembly,
+        so a stage: its production flag and its manifest's stack names are read once."""
         self._members, self._stages = {}, {}
-        by_directory: dict[Path, list[tuple[str, str, str | None]]] = {}
-        for stack_path, template_path, account in stacks:
-            by_directory.setdefault(Path(template_path).parent, []).append(
-                (stack_path, template_path, account)
-            )
+        by_directory: dict[Path, list[StackFile]] = {}
+        for stack in stacks:
+            by_directory.setdefault(Path(stack.template_path).parent, []).append(stack)
         indexes = []
-        for members in by_directory.values():
-            stage = cdk.Stage.of(_construct_at(root, members[0][0]))
+        for directory, members in by_directory.items():
+            stage = cdk.Stage.of(_construct_at(root, members[0].construct_path))
             stage_path = stage.node.path if stage is not None else ""
             production = stage is not None and (
                 stage.stage_name in self._production_stages
                 or getattr(stage, "production", False) is True
             )
-            for _, template_path, account in members:
+            names = _stack_names(directory)
+            for member in members:
                 index = StackIndex(
-                    template_path,
-                    _read_json(template_path),
+                    member.template_path,
+                    _read_json(member.template_path),
                     production=production,
                     stage=partial(self._stage, stage_path),
-                    account=account,
+                    account=member.account,
+                    region=member.region,
+                    stack_name=names.get(Path(member.template_path).name),
                 )
                 self._members.setdefault(stage_path, []).append(index)
                 indexes.append(index)
@@ -176,6 +188,19 @@ def _construct_at(root: IConstruct, path: str) -> IConstruct:
     for part in filter(None, path.split("/")):
         node = node.node.find_child(part)
     return node
+
+
+def _stack_names(assembly: Path) -> dict[str, str]:
+    """Template file name -> CloudFormation stack name, from a cloud assembly's manifest."""
+    manifest = assembly / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    names = {}
+    for artifact_id, artifact in (_read_json(str(manifest)).get("artifacts") or {}).items():
+        properties = artifact.get("properties") or {}
+        if "templateFile" in properties:  # no stackName: the stack is named as its artifact
+            names[str(properties["templateFile"])] = str(properties.get("stackName", artifact_id))
+    return names
 
 
 def _read_json(path: str) -> dict[str, Any]:

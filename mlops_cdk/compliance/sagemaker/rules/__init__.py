@@ -64,6 +64,8 @@
 - ``PipelinePassesJobRolesOnly``: a pipeline's role may pass roles its steps do not run as.
 - ``EventInputPlaceholders``: an EventBridge rule's input template holds a ``<...>`` that is
   neither one of its input paths nor a predefined variable.
+- ``IamPolicyLimits``: a managed policy over 6,144 characters, a role's inline policies over
+  10,240, its trust policy over 2,048, or more than 10 managed policies on one role.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -90,6 +92,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     endpoint_private_dns,
     event_input_placeholders,
     failure_destination_watched,
+    iam_policy_limits,
     instance_pools_valid,
     key_grant_for_aws_resource,
     key_use_bounded,
@@ -153,4 +156,5 @@ RULES: tuple[Rule, ...] = (
     pipeline_spot_checkpointed.RULE,
     pipeline_passes_job_roles_only.RULE,
     event_input_placeholders.RULE,
+    iam_policy_limits.RULE,
 )
