@@ -1,4 +1,4 @@
-"""IamPolicyLimits: a role or policy that IAM would refuse at deploy time for its size or its
+"""IamPolicyLimits: a role or policy that IAM can refuse at deploy time for its size or its
 number of attached policies ("IAM and AWS STS quotas, name requirements, and character limits",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
 
@@ -12,7 +12,9 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
 IAM does not count white space. Sizes are what the documents can grow to once CloudFormation
 resolves their references (:mod:`mlops_cdk.aws.resolved_length`), so a policy that grows with
 the services, models or batch jobs of a configuration is refused at synth, not halfway through
-a deploy ("Cannot exceed quota for PolicySize: 6144", "... PoliciesPerRole: 10"). CDK splits
+a deploy. The size is an upper bound: a policy within a few percent of a limit may be refused
+although its real names are shorter; the finding is then acknowledged with the reason. At deploy,
+IAM says "Cannot exceed quota for PolicySize: 6144" or "... PoliciesPerRole: 10". CDK splits
 only its own default policies (into ``OverflowPolicy`` managed policies); this package attaches
 customer-managed policies, which nothing splits.
 """
@@ -75,10 +77,10 @@ def iam_policy_limits(resource: Resource, stack: StackIndex) -> Compliance:
 
 RULE = Rule(
     "IamPolicyLimits",
-    "IAM would refuse this role or policy at deploy time: a managed policy over 6,144 "
+    "IAM can refuse this role or policy at deploy time: a managed policy over 6,144 "
     "characters, a role's inline policies over 10,240 or its trust policy over 2,048, or more "
-    "than 10 managed policies attached to one role (sizes once references resolve, white space "
-    "aside).",
+    "than 10 managed policies attached to one role (sizes with each reference at the longest "
+    "it can resolve to, white space aside).",
     "Split what grows (one policy per concern, or per batch job or model) or give the work to "
     "another role; wildcards only where the resources cannot be named. Where the account's "
     "quota for managed policies per role or trust policy length has been raised (Service "
