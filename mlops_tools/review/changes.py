@@ -234,6 +234,31 @@ def changed_exports(
     return result
 
 
+def changing_exports(
+    before: Mapping[str, Mapping[str, Any]],
+    after: Mapping[str, Mapping[str, Any]],
+    changes: Mapping[str, Mapping[str, ResourceChange]],
+) -> frozenset[str]:
+    """Exports whose value changes, over all stacks (stack name -> template on each side, the
+    changes as :func:`diff_stacks` found them), through imports of changing exports too."""
+    found: frozenset[str] = frozenset()
+    stacks = sorted(before.keys() | after.keys())
+    while True:
+        now = frozenset(
+            name
+            for stack in stacks
+            for name in changed_exports(
+                before.get(stack, EMPTY_TEMPLATE),
+                after.get(stack, EMPTY_TEMPLATE),
+                changes.get(stack, {}),
+                found,
+            )
+        )
+        if now <= found:
+            return found
+        found |= now
+
+
 def diff_stacks(
     before: Mapping[str, Mapping[str, Any]], after: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, dict[str, ResourceChange]]:

@@ -39,9 +39,8 @@ from mlops_cdk.aws.cfn_values import imports, is_intrinsic, references
 from mlops_cdk.aws.guardrails import STEP_TYPES, effective_step
 from mlops_cdk.aws.variant_facts import instance_types
 from mlops_tools.review.changes import (
-    EMPTY_TEMPLATE,
     ResourceChange,
-    changed_exports,
+    changing_exports,
     exports,
     resources,
 )
@@ -352,7 +351,7 @@ class EndpointReview:
     def __init__(self, before: Templates, after: Templates, changes: Changes) -> None:
         self.before, self.after = Side(before), Side(after)
         self.changes = changes
-        self.changed_imports = _changed_imports(before, after, changes)
+        self.changed_imports = changing_exports(before, after, changes)
 
     def _action(self, stack: str, logical_id: str) -> str:
         change = self.changes.get(stack, {}).get(logical_id)
@@ -895,23 +894,3 @@ def _without_weights(properties: Mapping[str, Any]) -> dict[str, Any]:
         for variant in properties.get("ProductionVariants") or []
     ]
     return {**properties, "ProductionVariants": variants}
-
-
-def _changed_imports(before: Templates, after: Templates, changes: Changes) -> frozenset[str]:
-    """Exports whose value changes, over all stacks (as ``changes.diff_stacks`` found them)."""
-    found: frozenset[str] = frozenset()
-    stacks = sorted(before.keys() | after.keys())
-    while True:
-        now = frozenset(
-            name
-            for stack in stacks
-            for name in changed_exports(
-                before.get(stack, EMPTY_TEMPLATE),
-                after.get(stack, EMPTY_TEMPLATE),
-                changes.get(stack, {}),
-                found,
-            )
-        )
-        if now <= found:
-            return found
-        found |= now

@@ -15,6 +15,7 @@ from mlops_tools.review.changes import PropertyChange, ResourceChange, diff_stac
 from mlops_tools.review.components import components_section
 from mlops_tools.review.cost import cost_section
 from mlops_tools.review.deployment import EndpointReview
+from mlops_tools.review.exports_in_use import exports_in_use_warning
 from mlops_tools.review.iam import (
     POLICY_TYPES,
     STATEMENT_HEADER,
@@ -247,12 +248,14 @@ class _Report:
     # -- warnings ---------------------------------------------------------------------------
 
     def warnings(self) -> list[str]:
-        """Blocks before every section: stateful resources replaced or removed, endpoint
+        """Blocks before every section: stateful resources replaced or removed, exports in use
+        that change or go (the deploy stops at their stack), endpoint
         updates that autoscaling makes fail (a two-step release), variant names changed under
         an update policy and instance-backed endpoints turned serverless, each naming its
         part."""
         return [
             *self._stateful(),
+            *exports_in_use_warning(self.before, self.after, self.changes, self._label),
             *self.endpoints.two_step_warning(self._label),
             *self.endpoints.variant_names_warning(self._label),
             *self.endpoints.serverless_switch_warning(self._label),
