@@ -338,12 +338,14 @@ deploy: install ## cdk deploy every stack of ENV, SERVICE=x's stacks or one STAC
 	npx cdk deploy -c env="$$ENV" $(call SELECTION,--all) \
 	  $(if $(filter prod,$(ENV)),--require-approval broadening,)
 
-destroy: install ## cdk destroy every stack of ENV (refuses prod and every environment with production: true)
-	@test -n "$${ENV-}" || { echo "usage: make destroy ENV=<environment>" >&2; exit 2; }
+# SERVICE=: a service leaving the configuration, destroyed while the configuration still holds it
+# (no deploy deletes a stack that leaves the app; `cdk destroy` then no longer knows it).
+destroy: install ## cdk destroy every stack of ENV, SERVICE=x's two stacks or one STACK= (refuses prod and every environment with production: true)
+	@test -n "$${ENV-}" || { echo "usage: make destroy $(SELECTION_USAGE)" >&2; exit 2; }
 	@test "$${ENV-}" != "prod" || { echo "refusing to destroy prod" >&2; exit 2; }
-	@test -z "$${SERVICE-}$${STACK-}" || { echo "make destroy removes every stack of ENV: drop SERVICE= and STACK=" >&2; exit 2; }
+	@test -z "$${SERVICE-}" || test -z "$${STACK-}" || { echo "make destroy: give SERVICE= or STACK=, not both" >&2; exit 2; }
 	$(CHECK_SELECTION) --not-production
-	npx cdk destroy -c env="$$ENV" --all
+	npx cdk destroy -c env="$$ENV" $(call SELECTION,--all)
 
 deploy-pipeline: install ## Deploy the pipeline stack to the tooling account (once; it then self-mutates)
 	npx cdk deploy -c pipeline=true MlopsPipeline --require-approval broadening

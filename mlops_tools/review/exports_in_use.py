@@ -28,13 +28,15 @@ Changes = Mapping[str, Mapping[str, ResourceChange]]
 @dataclass(frozen=True)
 class ExportInUse:
     """``stack``'s export ``name`` changes value (or is ``removed``) while ``importers`` (stacks
-    of the base) import it; ``dropped`` are the importers whose new template no longer does."""
+    of the base) import it; ``dropped`` are the importers whose new template no longer does,
+    ``leaving`` those that leave the app (no deploy deletes them)."""
 
     stack: str
     name: str
     removed: bool
     importers: tuple[str, ...]
-    dropped: tuple[str, ...]
+    dropped: tuple[str, ...] = ()
+    leaving: tuple[str, ...] = ()
 
 
 def exports_in_use(before: Templates, after: Templates, changes: Changes) -> list[ExportInUse]:
@@ -50,8 +52,11 @@ def exports_in_use(before: Templates, after: Templates, changes: Changes) -> lis
                 continue
             importers = tuple(s for s in sorted(imported) if s != stack and name in imported[s])
             if importers:
-                dropped = tuple(s for s in importers if name not in still.get(s, set()))
-                found.append(ExportInUse(stack, name, name not in kept, importers, dropped))
+                leaving = tuple(s for s in importers if s not in after)
+                dropped = tuple(s for s in importers if s in after and name not in still[s])
+                found.append(
+                    ExportInUse(stack, name, name not in kept, importers, dropped, leaving)
+                )
     return found
 
 
@@ -72,12 +77,8 @@ def exports_in_use_warning(
             f"{code(values.label(export.name))}, which {importers} "
             f"{'imports' if len(export.importers) == 1 else 'import'}"
         )
-        if export.removed and export.dropped == export.importers:
-            line += (
-                ": none imports it after this release, so deploy them first and alone "
-                "(`cdk deploy --exclusively`), or keep the export one more release "
-                "(`Stack.export_value`)"
-            )
+        if export.removed and len(export.dropped) + len(export.leaving) == len(export.importers):
+            line += ": none imports it after this release, so " + _first(export)
         items.append(line + ".")
     return [
         "> [!WARNING]",
@@ -91,3 +92,16 @@ def exports_in_use_warning(
         *items,
         "",
     ]
+
+
+def _first(export: ExportInUse) -> str:
+    """What to do before this release, when no importer keeps the removed export."""
+    steps = []
+    if export.leaving:
+        steps.append(f"delete {', '.join(code(s) for s in export.leaving)} first (leaving the app)")
+    if export.dropped:
+        steps.append(
+            f"deploy {', '.join(code(s) for s in export.dropped)} first and alone "
+            "(`cdk deploy --exclusively`)"
+        )
+    return "; ".join(steps) + ", or keep the export one more release (`Stack.export_value`)"

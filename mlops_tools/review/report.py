@@ -190,8 +190,8 @@ class _Report:
                     items.append(f"- stack `{stack}`{where} is new.")
                 elif stack not in self.after:
                     items.append(
-                        f"- stack `{stack}`{where} is removed: each of its resources is deleted "
-                        "or orphaned."
+                        f"- stack `{stack}`{where} leaves the app: once destroyed, each of its "
+                        "resources is deleted or orphaned."
                     )
         return [*lines, *items, ""] if items else lines
 
@@ -200,7 +200,7 @@ class _Report:
         side = self.after if status == "added" else self.before
         number = sum(len(resources(side[stack])) for stack in group.stacks)
         noun = "stacks" if len(group.stacks) > 1 else "stack"
-        fate = ", each deleted or orphaned" if status == "removed" else ""
+        fate = ", each deleted or orphaned once destroyed" if status == "removed" else ""
         return (
             f"**{group.label} {status}**: {noun} {', '.join(code(s) for s in group.stacks)} "
             f"({number} {_plural(number, 'resource')}{fate})."
@@ -254,11 +254,39 @@ class _Report:
         an update policy and instance-backed endpoints turned serverless, each naming its
         part."""
         return [
+            *self._left_the_app(),
             *self._stateful(),
             *exports_in_use_warning(self.before, self.after, self.changes, self._label),
             *self.endpoints.two_step_warning(self._label),
             *self.endpoints.variant_names_warning(self._label),
             *self.endpoints.serverless_switch_warning(self._label),
+        ]
+
+    def _left_the_app(self) -> list[str]:
+        """A warning naming the stacks that leave the app, in the order to delete them: no
+        deploy deletes them."""
+        items = []
+        for group in self.groups:
+            gone = [stack for stack in group.stacks if stack not in self.after]
+            if gone:  # a service's serving stack depends on its registry: it goes first
+                order = ", then ".join(code(stack) for stack in reversed(gone))
+                items.append(f"> - {self._label(gone[0])}: {order}")
+        if not items:
+            return []
+        return [
+            "> [!WARNING]",
+            "> **Stacks leave the app, and no deploy deletes them.** `cdk deploy` and CDK "
+            "Pipelines leave a stack that is no longer in the app deployed, and its endpoints "
+            "running and billed (aws/aws-cdk-cli#787, aws/aws-cdk#10190). Delete each in "
+            "CloudFormation with the environment's credentials, in this order "
+            "(`aws cloudformation delete-stack --stack-name <stack>`, then "
+            "`aws cloudformation wait stack-delete-complete --stack-name <stack>`); turn off "
+            "termination protection first where the environment sets it. Before the merge, "
+            f"`make destroy ENV={self.environment} SERVICE=<service>` run on the base does the "
+            "same for a whole service.",
+            ">",
+            *items,
+            "",
         ]
 
     def _stateful(self) -> list[str]:
@@ -273,7 +301,8 @@ class _Report:
             where = f"`{stack}` / `{change.logical_id}` (`{old_type}`)"
             if change.action == "removed":
                 fate = _fate("DeletionPolicy", old.get("DeletionPolicy"))
-                items.append(f"> - {part}: **Removed** {where}: it {fate}")
+                when = f"when `{stack}` is destroyed, " if stack not in self.after else ""
+                items.append(f"> - {part}: **Removed** {where}: {when}it {fate}")
                 continue
             new = self._resource(self.after, stack, change.logical_id)
             fate = _fate("UpdateReplacePolicy", new.get("UpdateReplacePolicy"))

@@ -121,7 +121,9 @@ def with_live(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["deploy", "ENV=dev", "SERVICE=chrun"], "SERVICE=chrun: "),
         (["diff", "ENV=dev", "STACK=fraud"], "STACK=fraud: "),
         (["destroy", "ENV=live"], "ENV=live: "),
-        (["destroy", "ENV=dev", "SERVICE=churn"], "make destroy removes every stack of ENV"),
+        (["destroy", "ENV=live", "SERVICE=churn"], "ENV=live: "),
+        (["destroy", "ENV=dev", "SERVICE=churn", "STACK=x"], "make destroy: give SERVICE= or"),
+        (["destroy", "ENV=dev", "SERVICE=chrun"], "SERVICE=chrun: "),
         (["synth", "ENV=prdo"], "ENV=prdo: unknown environment"),
     ],
 )

@@ -45,7 +45,7 @@ def test_a_replaced_resource_changes_the_export_its_importers_hold() -> None:
     after = copy.deepcopy(before)
     after[FOUNDATION]["Resources"]["Data"] = bucket("b")  # BucketName is create-only
     assert found(before, after) == [
-        ExportInUse(FOUNDATION, EXPORT, False, ("dev-churn", "dev-fraud"), ())
+        ExportInUse(FOUNDATION, EXPORT, False, ("dev-churn", "dev-fraud"))
     ]
     report = render_report("dev", "origin/main", before, after)
     assert "> [!WARNING]\n> **This release stops at the stack that exports" in report
@@ -78,7 +78,7 @@ def test_a_removed_export_whose_importers_drop_it_says_to_deploy_them_first() ->
     report = render_report("dev", "origin/main", before, after)
     assert (
         "`dev-Foundation` removes export `dev-Foundation:Data`, which `dev-churn` imports: "
-        "none imports it after this release, so deploy them first and alone "
+        "none imports it after this release, so deploy `dev-churn` first and alone "
         "(`cdk deploy --exclusively`), or keep the export one more release "
         "(`Stack.export_value`)." in report
     )
@@ -94,7 +94,23 @@ def test_a_removed_export_that_one_importer_keeps_has_no_shortcut() -> None:
     assert found(before, after)[0].dropped == ("dev-churn",)
     report = render_report("dev", "origin/main", before, after)
     assert "which `dev-churn`, `dev-fraud` import." in report
-    assert "deploy them first" not in report
+    assert "first and alone" not in report
+
+
+def test_an_importer_that_leaves_the_app_is_deleted_first() -> None:
+    before = {FOUNDATION: exporting(), "dev-churn": importing(), "dev-fraud": importing()}
+    after = {FOUNDATION: exporting(exported=False), "dev-churn": importing(imports=False)}
+    assert found(before, after) == [
+        ExportInUse(
+            FOUNDATION, EXPORT, True, ("dev-churn", "dev-fraud"), ("dev-churn",), ("dev-fraud",)
+        )
+    ]
+    report = render_report("dev", "origin/main", before, after)
+    assert (
+        "none imports it after this release, so delete `dev-fraud` first (leaving the app); "
+        "deploy `dev-churn` first and alone (`cdk deploy --exclusively`), or keep the export "
+        "one more release (`Stack.export_value`)." in report
+    )
 
 
 def test_nothing_is_said_without_a_deployed_importer_or_a_change() -> None:

@@ -384,10 +384,13 @@ def test_a_new_environment_or_stack_is_everything_added() -> None:
     ]
     assert "#### Added (1)" in report
     gone = render(after, {})
-    assert "- **service `churn` removed**: stack `dev-churn` (1 resource, each deleted or " in gone
     assert (
-        "> - service `churn`: **Removed** `dev-churn` / `Data` (`AWS::S3::Bucket`): it **will be "
-        "deleted**"
+        "- **service `churn` removed**: stack `dev-churn` (1 resource, each deleted or orphaned "
+        "once destroyed)."
+    ) in gone
+    assert (
+        "> - service `churn`: **Removed** `dev-churn` / `Data` (`AWS::S3::Bucket`): when "
+        "`dev-churn` is destroyed, it **will be deleted**"
     ) in gone
 
 
@@ -539,12 +542,19 @@ def test_a_service_removed_as_a_whole_warns_about_its_repository() -> None:
     top = report[: report.index("\n## ")]
     assert (
         "- **service `fraud` removed**: stacks `dev-fraud-Registry`, `dev-fraud` (2 resources, "
-        "each deleted or orphaned)."
+        "each deleted or orphaned once destroyed)."
     ) in top.splitlines()
     assert (
         "> - service `fraud`: **Removed** `dev-fraud-Registry` / `Repository` "
-        "(`AWS::ECR::Repository`): it is **orphaned**: kept, unmanaged (DeletionPolicy `Retain`)"
+        "(`AWS::ECR::Repository`): when `dev-fraud-Registry` is destroyed, it is **orphaned**: "
+        "kept, unmanaged (DeletionPolicy `Retain`)"
     ) in top.splitlines()
+    # No deploy deletes a stack that leaves the app: destroy it while the config holds it.
+    warning = top[top.index("**Stacks leave the app, and no deploy deletes them.**") :]
+    assert "(aws/aws-cdk-cli#787, aws/aws-cdk#10190)" in warning
+    assert "`aws cloudformation delete-stack --stack-name <stack>`" in warning
+    assert "`make destroy ENV=dev SERVICE=<service>` run on the base" in warning
+    assert "> - service `fraud`: `dev-fraud`, then `dev-fraud-Registry`" in warning.splitlines()
     assert overview(report)[3:] == [
         "| `dev-fraud-Registry` | `fraud` | **removed** | 0 | 1 | 0 | 0 |",
         "| `dev-fraud` | `fraud` | **removed** | 0 | 1 | 0 | 0 |",
@@ -582,8 +592,9 @@ def test_from_the_single_endpoint_layout_the_old_stack_is_a_part_of_its_own() ->
     )
     assert (
         "- **stack `dev-Serving` removed**: stack `dev-Serving` (1 resource, each deleted or "
-        "orphaned)."
+        "orphaned once destroyed)."
     ) in top
+    assert "> - stack `dev-Serving`: `dev-Serving`" in top
     assert overview(report) == [
         "| `dev-Foundation` | Foundation | unchanged | — | — | — | — |",
         "| `dev-churn-Registry` | `churn` | **new** | 1 | 0 | 0 | 0 |",
