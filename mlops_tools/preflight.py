@@ -37,6 +37,9 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``lambda-concurrency``: Lambda GetAccountSettings' unreserved concurrency leaves room for the
   checked services' retraining functions' reservations
   (``services.<service>.retraining.reserved_concurrency``, summed), if any;
+- ``quota <type> for <use>``: each SageMaker instance quota the checked services use
+  (endpoints, batch jobs, retraining), read with Service Quotas: FAIL below what a deploy or
+  one run needs, WARN below the most they can use at once (:mod:`mlops_tools.instance_quotas`);
 - ``budget-tag`` (without ``--service``: the budget belongs to the Foundation stack): with a
   ``budget``, Cost Explorer ListCostAllocationTags reports the tag the budget filters on
   (``Environment``) as ``Active``; an inactive tag makes the budget count nothing.
@@ -83,6 +86,7 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
 )
 from mlops_tools.arguments import non_empty
+from mlops_tools.instance_quotas import check_instance_quotas
 from mlops_tools.package_check import check_package, package_arn
 from mlops_tools.smoke import (
     CheckResult,
@@ -152,6 +156,7 @@ class Clients:
     lambda_: LambdaClient
     sagemaker: SageMakerClient
     ce: CostExplorerClient
+    service_quotas: Any = None  # None: the instance quotas are not checked
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,7 @@ def make_clients(session: Any, region: str) -> Clients:
         client("lambda"),
         client("sagemaker"),
         client("ce"),  # botocore resolves Cost Explorer's global endpoint from any region
+        client("service-quotas"),
     )
 
 
@@ -787,16 +793,41 @@ def run(
             record(result)
         for result in retraining_checks(config, clients, target):
             record(result)
+    for result in account_checks(config, clients, services, whole=service is None):
+        record(result)
+    return results
+
+
+def account_checks(
+    config: EnvConfig, clients: Clients, services: Sequence[str], *, whole: bool
+) -> list[CheckResult]:
+    """What the account must allow the ``services``: Lambda concurrency for their retraining
+    functions, SageMaker instance quotas (with a Service Quotas client), and (``whole``
+    environment, with a budget) the budget's cost allocation tag."""
     reserved = reservations(config, services)
-    record(
+    results = [
         _safely(
             "lambda-concurrency",
             lambda: check_lambda_concurrency(clients.lambda_, reserved, config.region),
         )
-    )
-    if config.budget is not None and service is None:
-        record(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
+    ]
+    if clients.service_quotas is not None:
+        results += _quota_results(clients.service_quotas, config, services)
+    if config.budget is not None and whole:
+        results.append(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
     return results
+
+
+def _quota_results(client: Any, config: EnvConfig, services: Sequence[str]) -> list[CheckResult]:
+    """:func:`check_instance_quotas`, an unexpected error as one FAIL line (``_safely``)."""
+    found: list[list[CheckResult]] = []
+
+    def step() -> CheckResult:
+        found.append(check_instance_quotas(client, config, services))
+        return CheckResult("quotas", True, "")
+
+    failed = _safely("quotas", step)
+    return found[0] if found else [failed]
 
 
 def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[CheckResult]:

@@ -57,6 +57,8 @@ class PreflightAccess(Construct):
       ``HeadObject``: listing needs no ``kms:Decrypt`` on the SSE-KMS bucket, so the role is
       not named in the key policy;
     - ``lambda:GetAccountSettings`` (unreserved concurrency; the action takes no resource);
+    - ``servicequotas:ListServiceQuotas`` and ``ListAWSDefaultServiceQuotas`` (SageMaker's
+      instance quotas, applied and default; no resource either);
     - ``cloudformation:DescribeStacks`` on the stack this construct is in and on the stacks
       named in ``output_stacks`` (e.g. the environment's Foundation stack), whose outputs name
       the bucket and the repository;
@@ -153,6 +155,14 @@ class PreflightAccess(Construct):
                     resources=["*"],
                 ),
                 iam.PolicyStatement(
+                    sid="SageMakerInstanceQuotas",
+                    actions=[
+                        "servicequotas:ListAWSDefaultServiceQuotas",
+                        "servicequotas:ListServiceQuotas",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
                     sid="DescribeOutputStacks",
                     actions=["cloudformation:DescribeStacks"],
                     resources=[stack.stack_id, *other_stacks],
@@ -173,9 +183,10 @@ class PreflightAccess(Construct):
         acknowledge_wildcard_resource(
             self.policy,
             "*",
-            "Only lambda:GetAccountSettings uses '*': it reads the account's concurrency limits "
-            "and takes no resource ARN. Every other statement names one repository, one bucket "
-            "prefix or this stack.",
+            "Only lambda:GetAccountSettings and Service Quotas' two list actions use '*': they "
+            "read the account's concurrency limits and SageMaker's instance quotas and take no "
+            "resource ARN. Every other statement names one repository, one bucket prefix or "
+            "this stack.",
         )
 
 

@@ -64,6 +64,23 @@ CHURN_PASS = f"PASS churn registry: stack {CHURN_STACK}: ModelImageRepositoryNam
 FRAUD_PASS = (
     f"PASS fraud registry: stack {FRAUD_STACK}: ModelImageRepositoryName={FRAUD_REPOSITORY}"
 )
+VARIANTS = {"churn": ("champion", "challenger"), "fraud": ("primary",)}
+
+
+def quota_pass(*services: str) -> str:
+    """The quota line of ``services``' one-instance ml.m5.large variants (20 in the account)."""
+    uses = [f"{s} variant {v}: 1, +1 while an update runs" for s in services for v in VARIANTS[s]]
+    return (
+        f"PASS quota ml.m5.large for endpoint usage: 20 instances; needed {len(uses)}, up to "
+        f"{2 * len(uses)} ({'; '.join(uses)}); other use in the account counts too"
+    )
+
+
+QUOTA_ALL, QUOTA_CHURN, QUOTA_FRAUD = (
+    quota_pass("churn", "fraud"),
+    quota_pass("churn"),
+    quota_pass("fraud"),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +131,21 @@ class Answers:
             {"TagKey": "Environment", "Type": "UserDefined", "Status": "Active"}
         ]
     )
+    # Service Quotas' applied values (ListServiceQuotas); defaults are the same
+    quotas: dict[str, float] = field(
+        default_factory=lambda: {"ml.m5.large for endpoint usage": 20.0}
+    )
     calls: list[str] = field(default_factory=list)
     described: list[str] = field(default_factory=list)
+
+    def list_quotas(self, **_: Any) -> tuple[AWSResponse, Any]:
+        """A ``before-call`` handler: ListServiceQuotas' (and the defaults') one page."""
+        quotas = [
+            {"QuotaName": name, "Value": value, "QuotaCode": f"L-{index:08X}"}
+            for index, (name, value) in enumerate(self.quotas.items())
+        ]
+        response = {"Quotas": quotas, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse("", 200, {}, None), response
 
     def describe_stacks(self, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
         """A ``before-call`` handler: DescribeStacks' answer for the requested StackName
@@ -170,6 +200,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
             clients.lambda_,
             clients.sagemaker,
             clients.ce,
+            clients.service_quotas,
         ):
             client.meta.events.register(
                 "before-parameter-build", lambda model, **_: answers.calls.append(model.name)
@@ -177,6 +208,10 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
         clients.cloudformation.meta.events.register_first(
             "before-call.cloudformation.DescribeStacks", answers.describe_stacks
         )
+        for operation in ("ListServiceQuotas", "ListAWSDefaultServiceQuotas"):
+            clients.service_quotas.meta.events.register_first(
+                f"before-call.service-quotas.{operation}", answers.list_quotas
+            )
         settings = Stubber(clients.lambda_)
         settings.add_response("get_account_settings", {"AccountLimit": dict(answers.lambda_limit)})
         settings.activate()
@@ -429,6 +464,7 @@ def test_every_service_published_passes(
         f"PASS fraud image fraud-v1: {HOST}/{FRAUD_REPOSITORY}:3.0.0",
         f"PASS fraud model-data fraud-v1: s3://{BUCKET}/{FRAUD_KEY}",
         NO_RESERVATION,
+        QUOTA_ALL,
     ]
     # read-only: Describe*, List*, Get* and nothing else
     assert answers.calls == [
@@ -442,9 +478,10 @@ def test_every_service_published_passes(
         "DescribeImages",
         "ListObjectsV2",
         "GetAccountSettings",
+        "ListServiceQuotas",
     ]
     assert answers.described == [STACK, CHURN_STACK, FRAUD_STACK]
-    assert out.splitlines()[-1] == "10 of 10 checks passed"
+    assert out.splitlines()[-1] == "11 of 11 checks passed"
 
 
 def test_one_service_checks_only_its_own(
@@ -462,6 +499,7 @@ def test_one_service_checks_only_its_own(
         f"PASS fraud image fraud-v1: {HOST}/{FRAUD_REPOSITORY}:3.0.0",
         f"PASS fraud model-data fraud-v1: s3://{BUCKET}/{FRAUD_KEY}",
         NO_RESERVATION,
+        QUOTA_FRAUD,
     ]
     assert answers.described == [STACK, FRAUD_STACK]
 
@@ -510,6 +548,7 @@ def test_empty_repository_and_bucket_fail_with_publish_commands(
         f"with: aws s3api put-object --if-none-match '*' --bucket {BUCKET} --key {DIGEST_KEY} "
         "--body <local model.tar.gz>",
         NO_RESERVATION,
+        QUOTA_CHURN,
     ]
 
 
@@ -535,6 +574,7 @@ def test_only_the_missing_artifacts_fail(
         "PASS fraud image fraud-v1",
         "FAIL fraud model-data fraud-v1",
         "PASS lambda-concurrency",
+        "PASS quota ml.m5.large for endpoint usage",
     ]
 
 
@@ -576,12 +616,14 @@ def test_missing_stacks_fail_and_say_what_to_deploy(
         f"FAIL churn registry: stack {CHURN_STACK} does not exist; {DEPLOY_CHURN}",
         f"FAIL fraud registry: stack {FRAUD_STACK} does not exist; {DEPLOY_FRAUD}",
         NO_RESERVATION,  # independent of the stacks: still reported
+        QUOTA_ALL,
     ]
     assert answers.calls == [
         "DescribeStacks",
         "DescribeStacks",
         "DescribeStacks",
         "GetAccountSettings",
+        "ListServiceQuotas",
     ]
 
 
@@ -603,6 +645,7 @@ def test_registry_stack_output_names_the_repository(
         "FAIL fraud registry",
         "PASS fraud model-data fraud-v1",  # the bucket is known: still checked
         "PASS lambda-concurrency",
+        "PASS quota ml.m5.large for endpoint usage",
     ]
     assert lines[6] == f"FAIL fraud registry: stack {FRAUD_STACK} does not exist; {DEPLOY_FRAUD}"
 
@@ -619,6 +662,7 @@ def test_missing_foundation_skips_only_the_model_data_checks(
         "PASS churn image churn-v1",
         "PASS churn image churn-v2",
         "PASS lambda-concurrency",
+        "PASS quota ml.m5.large for endpoint usage",
     ]
 
 
@@ -644,7 +688,7 @@ def test_overrides_skip_the_stack_lookups(
     args = ("--service", "churn", "--bucket", BUCKET, "--repository", REPOSITORY)
     assert run_main(published, *args) == 0
     lines = result_lines(capsys.readouterr().out)
-    assert len(lines) == 5
+    assert len(lines) == 6
     assert not any("foundation" in line or "registry" in line for line in lines)
     assert "DescribeStacks" not in answers.calls
 
@@ -807,6 +851,7 @@ def test_access_denied_on_the_registry_stack(
         "PASS fraud image fraud-v1",
         "PASS fraud model-data fraud-v1",
         "PASS lambda-concurrency",
+        "PASS quota ml.m5.large for endpoint usage",
     ]
 
 
@@ -850,6 +895,7 @@ def test_unexpected_error_in_a_lookup_is_one_line(
         "FAIL churn model-data churn-v2: bucket dev-artifacts does not exist; "
         f"{DEPLOY} (or check --bucket)",
         NO_RESERVATION,
+        QUOTA_CHURN,
     ]
 
 
@@ -958,8 +1004,8 @@ def test_reservation_comes_from_the_config(
     answers.lambda_limit.update(ConcurrentExecutions=50, UnreservedConcurrentExecutions=50)
     assert run_main(config_dir) == 1
     lines = result_lines(capsys.readouterr().out)
-    assert all(line.startswith("PASS ") for line in lines[:-1])
-    assert lines[-1].startswith(
+    assert all(line.startswith("PASS ") for line in lines[:-2])
+    assert lines[-2].startswith(
         "FAIL lambda-concurrency: 50 unreserved concurrent executions; the retraining "
         "function's reservation of 5 (service churn) leaves 45, but AWS keeps at least 50 "
         "unreserved"
@@ -982,14 +1028,14 @@ def test_reservations_are_summed_over_the_services(
     }
     answers.lambda_limit.update(UnreservedConcurrentExecutions=110)
     assert run_main(config_dir) == 1
-    assert result_lines(capsys.readouterr().out)[-1].startswith(
+    assert result_lines(capsys.readouterr().out)[-2].startswith(
         "FAIL lambda-concurrency: 110 unreserved concurrent executions; the retraining "
         "functions' reservations of 15 (churn 5, fraud 10) leave 95, but AWS keeps at least "
         "100 unreserved"
     )
     # one service: only its own function's reservation
     assert run_main(config_dir, "--service", "churn") == 0
-    assert result_lines(capsys.readouterr().out)[-1] == (
+    assert result_lines(capsys.readouterr().out)[-2] == (
         "PASS lambda-concurrency: 110 unreserved concurrent executions; the retraining "
         "function's reservation of 5 (service churn) leaves 105 (Lambda keeps at least 100 "
         "unreserved)"
@@ -1005,7 +1051,7 @@ def test_services_without_a_reservation_are_not_counted(
     assert preflight.reservations(config, ["churn", "fraud"]) == {"fraud": 10}
     assert preflight.reservations(config, ["churn"]) == {}
     assert run_main(config_dir, "--service", "churn") == 0
-    assert result_lines(capsys.readouterr().out)[-1] == NO_RESERVATION
+    assert result_lines(capsys.readouterr().out)[-2:] == [NO_RESERVATION, QUOTA_CHURN]
 
 
 # --- bad input: exit 2, no traceback; nothing to check: exit 0 -----------------------------------
@@ -1206,7 +1252,7 @@ def test_role_arn_is_assumed_and_its_credentials_used(
     assert used[0] != "testing"
     out = capsys.readouterr().out
     assert out.splitlines()[0].endswith(f" as {ROLE_ARN}")
-    assert len(result_lines(out)) == 7
+    assert len(result_lines(out)) == 8
     assert all(line.startswith("PASS ") for line in result_lines(out))
 
 
@@ -1304,7 +1350,7 @@ def test_retraining_pipeline_missing_a_parameter_fails(
         "AlarmName, EndpointName, Reason: add them to the definition as string parameters "
         "(ParameterString)"
     ) in result_lines(out)
-    assert out.splitlines()[-1] == "7 of 8 checks passed"
+    assert out.splitlines()[-1] == "8 of 9 checks passed"
 
 
 def test_missing_retraining_pipeline_fails(
@@ -1427,7 +1473,7 @@ def test_active_budget_tag_passes(
     assert run_main(config_dir) == 0
     out = capsys.readouterr().out
     assert result_lines(out)[-1] == "PASS budget-tag: cost allocation tag Environment is Active"
-    assert out.splitlines()[-1] == "11 of 11 checks passed"
+    assert out.splitlines()[-1] == "12 of 12 checks passed"
     assert answers.calls[-1] == "ListCostAllocationTags"
 
 
@@ -1461,7 +1507,7 @@ def test_inactive_or_unknown_budget_tag_fails(
     assert run_main(config_dir) == 1
     out = capsys.readouterr().out
     assert result_lines(out)[-1].startswith(expected)
-    assert out.splitlines()[-1] == "10 of 11 checks passed"
+    assert out.splitlines()[-1] == "11 of 12 checks passed"
 
 
 def test_budget_tag_is_not_checked_for_one_service(

@@ -26,6 +26,8 @@ READ_ONLY_ACTIONS = {
     "s3:ListBucket",
     "lambda:GetAccountSettings",
     "cloudformation:DescribeStacks",
+    "servicequotas:ListAWSDefaultServiceQuotas",
+    "servicequotas:ListServiceQuotas",
 }
 
 
@@ -123,6 +125,16 @@ def test_exact_statements(template: Template) -> None:
             "Sid": "LambdaAccountSettings",
             "Effect": "Allow",
             "Action": "lambda:GetAccountSettings",
+            "Resource": "*",
+        },
+        # preflight's instance quotas (mlops_tools.instance_quotas): applied, else default
+        "SageMakerInstanceQuotas": {
+            "Sid": "SageMakerInstanceQuotas",
+            "Effect": "Allow",
+            "Action": [
+                "servicequotas:ListAWSDefaultServiceQuotas",
+                "servicequotas:ListServiceQuotas",
+            ],
             "Resource": "*",
         },
         "DescribeOutputStacks": {

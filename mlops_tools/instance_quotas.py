@@ -1,0 +1,227 @@
+"""The SageMaker instance quotas an environment's services need: preflight's ``quota`` lines.
+
+SageMaker counts every instance it runs against an account-level quota per instance type and
+use, named ``<type> for endpoint usage``, ``... for transform job usage``, ``... for training job
+usage``, ``... for spot training job usage`` and ``... for processing job usage`` (Service
+Quotas, service code ``sagemaker``; new accounts hold 0 for many GPU types). A request over it
+fails with ResourceLimitExceeded ("The account-level service limit 'ml.g5.xlarge for endpoint
+usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1
+Instances"): the serving stack rolls back once CreateEndpoint fails, a batch or retraining run
+fails as it starts. Counted from the configuration, per quota, over the services checked:
+
+- **endpoint usage**: each instance-backed variant (production and shadow, asynchronous ones
+  too) and each inference-component fleet. Its initial count is required (creation); at most it
+  runs its largest count (autoscaling or scheduled maximum) plus a second fleet while an update
+  shifts traffic: "If no update policy is specified, SageMaker uses a blue/green deployment ...
+  SageMaker creates a new fleet during the deployment while maintaining the old fleet"
+  (DeploymentConfig, BlueGreenUpdatePolicy), one batch of instances under a rolling update
+  (RollingUpdatePolicy: "reducing the amount of additional instances needed"). Fallback
+  instance pools are used only when the first type has no capacity: their quotas are not
+  counted;
+- **transform job usage**: one run of a batch job is required; every job at once at most;
+- **training job usage** (``spot training job usage`` with managed spot) and **processing job
+  usage** (the managed pipeline's evaluation): one retraining run of each service.
+
+ListServiceQuotas gives the account's applied values; "If the applied quota value is not
+available for a quota, the quota is not retrieved" (Service Quotas API reference), so the
+default (ListAWSDefaultServiceQuotas) stands in. What other endpoints and jobs of the account
+already use counts against the same quotas and is not known here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
+    BotoCoreError,
+    ClientError,
+)
+
+from mlops_cdk.aws.guardrails import effective_step
+from mlops_cdk.config import EnvConfig
+from mlops_cdk.config.service import ServiceConfig
+from mlops_cdk.props.variants import VariantSpec
+from mlops_tools.smoke import CheckResult, aws_error
+
+SERVICE_CODE = "sagemaker"
+ENDPOINT, TRANSFORM, TRAINING, SPOT_TRAINING, PROCESSING = (
+    "endpoint usage",
+    "transform job usage",
+    "training job usage",
+    "spot training job usage",
+    "processing job usage",
+)
+
+
+@dataclass
+class Need:
+    """Instances of one quota: ``required`` for sure (endpoints created, one run of the largest
+    job), ``peak`` at worst (autoscaling maxima, an update's second fleet, every job at once),
+    and who needs them."""
+
+    quota: str
+    required: int = 0
+    peak: int = 0
+    uses: list[str] = field(default_factory=list)
+
+
+def quota_name(instance_type: str, use: str) -> str:
+    return f"{instance_type} for {use}"
+
+
+def _variant_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, int, str]]:
+    """(quota, required, peak, use) of each instance-backed variant and component fleet."""
+    deployment = spec.deployment
+    variants: list[VariantSpec] = [*spec.variants, *spec.shadow_variants]
+    for variant in variants:
+        instance = variant.instance
+        if instance is None:
+            continue
+        most = max(instance.fleet_bounds())
+        batch = deployment.rolling_batch_size if deployment.strategy == "rolling" else None
+        extra = most if batch is None else effective_step(batch.type, batch.value, most)
+        use = f"{service} variant {variant.name}: {instance.initial_instance_count}"
+        use += f"-{most}" if most != instance.initial_instance_count else ""
+        use += f", +{extra} while an update runs"
+        yield (
+            quota_name(instance.instance_type, ENDPOINT),
+            instance.initial_instance_count,
+            most + extra,
+            use,
+        )
+    components = spec.inference_components
+    if components is not None:
+        fleet = components.fleet
+        most = fleet.managed_scaling.max_instance_count
+        use = (
+            f"{service} components' fleet: {fleet.initial_instance_count}-{most}, "
+            f"+{most} while an update runs"
+        )
+        yield quota_name(fleet.instance_type, ENDPOINT), fleet.initial_instance_count, 2 * most, use
+
+
+def _job_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, str]]:
+    """(quota, instances of one run, use) of each batch job and retraining job."""
+    for job in spec.batch_jobs:
+        use = f"{service} batch job {job.name}: {job.instance_count}"
+        yield quota_name(job.instance_type, TRANSFORM), job.instance_count, use
+    retraining = spec.retraining
+    if retraining is None:
+        return
+    if retraining.training_job is not None:
+        template = retraining.training_job.template
+        resources = template.get("ResourceConfig") or {}
+        instance_type, count = resources.get("InstanceType"), resources.get("InstanceCount", 1)
+        if isinstance(instance_type, str) and isinstance(count, int):
+            use = SPOT_TRAINING if template.get("EnableManagedSpotTraining") else TRAINING
+            yield quota_name(instance_type, use), count, f"{service} retraining job: {count}"
+    managed = retraining.managed_pipeline
+    if managed is not None:
+        training = managed.training
+        use = SPOT_TRAINING if training.spot is not None else TRAINING
+        count = training.instance_count
+        yield quota_name(training.instance_type, use), count, f"{service} training step: {count}"
+        evaluation = managed.evaluation
+        count = evaluation.instance_count
+        yield (
+            quota_name(evaluation.instance_type, PROCESSING),
+            count,
+            f"{service} evaluation step: {count}",
+        )
+
+
+def instance_needs(config: EnvConfig, services: Iterable[str]) -> dict[str, Need]:
+    """Quota name -> what ``services`` of ``config`` need of it, in first-use order."""
+    needs: dict[str, Need] = {}
+    for service in services:
+        spec = config.services[service]
+        for quota, required, peak, use in _variant_needs(service, spec):
+            need = needs.setdefault(quota, Need(quota))
+            need.required += required  # every endpoint runs at once
+            need.peak += peak
+            need.uses.append(use)
+        for quota, count, use in _job_needs(service, spec):
+            need = needs.setdefault(quota, Need(quota))
+            need.required = max(need.required, count)  # one run of the largest job
+            need.peak += count  # every job at once
+            need.uses.append(use)
+    return needs
+
+
+def _quotas(client: Any, operation: str) -> dict[str, tuple[float, str]]:
+    """Quota name -> (value, code) over every page of ``operation``."""
+    found: dict[str, tuple[float, str]] = {}
+    for page in client.get_paginator(operation).paginate(ServiceCode=SERVICE_CODE):
+        for quota in page.get("Quotas", []):
+            if "QuotaName" in quota and "Value" in quota:
+                found[quota["QuotaName"]] = (float(quota["Value"]), quota.get("QuotaCode", ""))
+    return found
+
+
+def account_quotas(client: Any, names: Iterable[str]) -> dict[str, tuple[float, str]]:
+    """The applied value (else the default) and code of each quota ``names`` lists that
+    SageMaker has in the client's region."""
+    wanted = set(names)
+    found = {k: v for k, v in _quotas(client, "list_service_quotas").items() if k in wanted}
+    if wanted - found.keys():
+        defaults = _quotas(client, "list_aws_default_service_quotas")
+        found |= {k: v for k, v in defaults.items() if k in wanted - found.keys()}
+    return found
+
+
+def _request(region: str, code: str, value: int) -> str:
+    return (
+        f"aws service-quotas request-service-quota-increase --region {region} "
+        f"--service-code {SERVICE_CODE} --quota-code {code} --desired-value {value}"
+    )
+
+
+def quota_result(need: Need, found: tuple[float, str] | None, region: str) -> CheckResult:
+    """PASS within the quota; FAIL when the required instances exceed it (a deploy or every
+    run fails); WARN when only the peak does (scale-out stops, an update or overlapping runs
+    fail), or when SageMaker has no such quota in the region."""
+    check = f"quota {need.quota}"
+    uses = "; ".join(need.uses)
+    if found is None:
+        return CheckResult(
+            check,
+            True,
+            f"no such quota in {region}: SageMaker may not offer the type for this use there "
+            f"({uses})",
+            warning=True,
+        )
+    value, code = found
+    summary = f"{value:g} instances; needed {need.required}, up to {need.peak} ({uses})"
+    if value < need.required:
+        return CheckResult(
+            check,
+            False,
+            f"{summary}: SageMaker would refuse with ResourceLimitExceeded; request an increase "
+            f"({_request(region, code, need.peak)}), or use another instance type",
+        )
+    if value < need.peak:
+        return CheckResult(
+            check,
+            True,
+            f"{summary}: scale-out, an update's second fleet or overlapping runs beyond "
+            f"{value:g} fail ({_request(region, code, need.peak)})",
+            warning=True,
+        )
+    return CheckResult(check, True, f"{summary}; other use in the account counts too")
+
+
+def check_instance_quotas(
+    client: Any, config: EnvConfig, services: Iterable[str]
+) -> list[CheckResult]:
+    """One line per quota the services need (none without instances), or one FAIL line when
+    Service Quotas cannot be read."""
+    needs = instance_needs(config, services)
+    if not needs:
+        return []
+    try:
+        found = account_quotas(client, needs)
+    except (ClientError, BotoCoreError) as exc:
+        return [CheckResult("quotas", False, aws_error("ListServiceQuotas", exc))]
+    return [quota_result(need, found.get(name), config.region) for name, need in needs.items()]
