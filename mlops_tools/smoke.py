@@ -23,6 +23,12 @@ endpoint (``<env>-<service>``), in order, one line each, prefixed with the servi
    waits (``async_inference.smoke_timeout_seconds``) for the output object (PASS) or the
    failure object (FAIL), naming its S3 location.
 
+Then, with ``monitoring.alarm_emails``, ``alarm-subscriptions``: each address is a confirmed
+e-mail subscription of the service's alarm topic (the stack output ``AlarmTopicArn``,
+ListSubscriptionsByTopic). A missing one FAILs: SNS deletes a subscription left unconfirmed for
+48 hours, the stack does not recreate it, and the alarms reach nobody. An unconfirmed one is a
+WARN.
+
 A service of inference components (``services.<service>.inference_components``) has no
 weighted variants: ``weights`` is left out, and ``invocation <component>`` runs once per
 component, with ``InferenceComponentName`` = ``<endpoint>-<component>`` (as the stack names it,
@@ -72,7 +78,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     NoCredentialsError,
 )
 
-from mlops_cdk.aws.names import endpoint_name_for
+from mlops_cdk.aws.names import ALARM_TOPIC_OUTPUT, endpoint_name_for
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import SmokeTestConfig
 from mlops_cdk.props.inference_components import component_name
@@ -821,6 +827,88 @@ def run_checks(
     return results
 
 
+def check_alarm_subscriptions(
+    cloudformation: CloudFormationClient, sns: Any, stack_name: str, emails: Sequence[str]
+) -> CheckResult:
+    """Every address of ``monitoring.alarm_emails`` is a confirmed e-mail subscription of the
+    service's alarm topic (the stack output :data:`ALARM_TOPIC_OUTPUT`). Until an address
+    follows the link in SNS's confirmation e-mail nothing reaches it, and "Amazon SNS
+    automatically deletes unconfirmed subscriptions after 48 hours" (SNS developer guide,
+    "Delete an Amazon SNS subscription and topic"), without CloudFormation noticing: the
+    alarms then reach nobody. A missing subscription FAILs, a pending one is a WARN."""
+    check = "alarm-subscriptions"
+    stack, error = describe_stack(cloudformation, stack_name)
+    if error is not None:
+        return CheckResult(check, False, aws_error("DescribeStacks", error))
+    topic = _outputs(stack).get(ALARM_TOPIC_OUTPUT) if stack is not None else None
+    if not topic:
+        return CheckResult(
+            check,
+            True,
+            f"not checked: stack {stack_name} has no output {ALARM_TOPIC_OUTPUT} (deployed "
+            "before it existed)",
+            warning=True,
+        )
+    try:
+        pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
+        found = {
+            str(sub.get("Endpoint", "")).lower(): str(sub.get("SubscriptionArn", ""))
+            for page in pages
+            for sub in page.get("Subscriptions", [])
+            if sub.get("Protocol") == "email"
+        }
+    except (ClientError, BotoCoreError) as exc:
+        return CheckResult(check, False, aws_error("ListSubscriptionsByTopic", exc))
+    missing = [e for e in emails if e.lower() not in found]
+    pending = [e for e in emails if found.get(e.lower()) == "PendingConfirmation"]
+    if missing:
+        return CheckResult(
+            check,
+            False,
+            f"alarms reach nobody at {', '.join(missing)}: no subscription on {topic} (SNS "
+            "deletes one left unconfirmed for 48 hours, and the stack does not recreate it); "
+            f"subscribe again: aws sns subscribe --topic-arn {topic} --protocol email "
+            "--notification-endpoint <address>, then follow the link in SNS's e-mail",
+        )
+    if pending:
+        return CheckResult(
+            check,
+            True,
+            f"{', '.join(pending)} not confirmed: nothing reaches them until the link in SNS's "
+            "e-mail is followed, and SNS deletes an unconfirmed subscription after 48 hours",
+            warning=True,
+        )
+    return CheckResult(check, True, f"{len(emails)} confirmed e-mail subscription(s) on {topic}")
+
+
+def _alarm_results(
+    service: str,
+    emails: Sequence[str],
+    stack_name: str | None,
+    cloudformation: CloudFormationClient,
+    sns: Any,
+) -> list[CheckResult]:
+    """The ``alarm-subscriptions`` line of a service with alarm e-mails and a known stack."""
+    if not emails or stack_name is None:
+        return []
+    step = partial(check_alarm_subscriptions, cloudformation, sns, stack_name, emails)
+    return [_printed(service, "alarm-subscriptions", step)]
+
+
+def _printed(service: str, check: str, step: Callable[[], CheckResult]) -> CheckResult:
+    """``step``'s result named ``<service> <check>``, printed; an unexpected error is its one
+    FAIL line (the CLI contract)."""
+    try:
+        result = step()
+    except Exception as exc:
+        result = CheckResult(
+            check, False, _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+        )
+    result = replace(result, check=f"{service} {result.check}")
+    print(result.line(), flush=True)
+    return result
+
+
 def unknown_service(config: EnvConfig, service: str) -> str | None:
     """Why ``service`` cannot be checked in ``config``'s environment, or None if it can."""
     if service in config.services:
@@ -897,9 +985,11 @@ def _load(config_dir: Path, env: str) -> EnvConfig:
     return config
 
 
-def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any, Any, Any] | None:
-    """The SageMaker, runtime, CloudFormation and S3 clients (through ``--role-arn`` if given);
-    None after printing the one line that says why they could not be made."""
+def _clients(
+    args: argparse.Namespace, env: str, region: str
+) -> tuple[Any, Any, Any, Any, Any] | None:
+    """The SageMaker, runtime, CloudFormation, S3 and SNS clients (through ``--role-arn`` if
+    given); None after printing the one line that says why they could not be made."""
     session = open_session(args.role_arn, env, region, assume_role, _CLIENT_CONFIG)
     if session is None:
         return None
@@ -908,10 +998,11 @@ def _clients(args: argparse.Namespace, env: str, region: str) -> tuple[Any, Any,
         runtime = session.client("sagemaker-runtime", region_name=region, config=_CLIENT_CONFIG)
         cloudformation = session.client("cloudformation", region_name=region, config=_CLIENT_CONFIG)
         s3 = session.client("s3", region_name=region, config=_CLIENT_CONFIG)
+        sns = session.client("sns", region_name=region, config=_CLIENT_CONFIG)
     except (BotoCoreError, ValueError) as exc:
         print(CheckResult("clients", False, aws_error("Creating clients", exc)).line(), flush=True)
         return None
-    return sagemaker, runtime, cloudformation, s3
+    return sagemaker, runtime, cloudformation, s3, sns
 
 
 def _serves(config: EnvConfig, service: str) -> bool:
@@ -990,7 +1081,8 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
     clients = _clients(args, config.name, region)
     if clients is None:
         return EXIT_FAILED
-    sagemaker, runtime, cloudformation, s3 = clients
+    sagemaker, runtime, cloudformation, s3, sns = clients
+    emails = config.monitoring.alarm_emails if config.monitoring is not None else []
 
     failed: list[str] = []
     for service in services:
@@ -1014,6 +1106,7 @@ def main(argv: Sequence[str] | None = None, *, sleep: Sleep = time.sleep) -> int
             async_smoke=async_smoke,
             components=components_of(config, service, endpoint(service)),
         )
+        results += _alarm_results(service, emails, stack_name, cloudformation, sns)
         if not results or not all(r.passed for r in results):
             failed.append(service)
     if args.service is None:

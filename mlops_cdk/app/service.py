@@ -18,7 +18,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops_cdk.app.settings import log_retention, removal_policy
-from mlops_cdk.aws.names import endpoint_name_for, model_package_group_name
+from mlops_cdk.aws.names import (
+    ALARM_TOPIC_OUTPUT,
+    endpoint_name_for,
+    model_package_group_name,
+)
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.drift_check import baseline_key
 from mlops_cdk.config.endpoint import ModelConfig
@@ -222,6 +226,7 @@ class ServiceStack(cdk.Stack):
             depends_on=self.inference_components.endpoint
             if self.inference_components is not None
             else self.endpoint.endpoint,
+            alarm_topic=self.topic.topic if self.topic is not None else None,
         )
 
     def _async_output(self, spec: ServiceConfig, bucket: s3.IBucket) -> AsyncOutput | None:
@@ -425,6 +430,14 @@ class ServiceStack(cdk.Stack):
         if monitoring is None:
             return None, None
         topic = AlarmTopic(self, "AlarmTopic", key=self.key, emails=monitoring.alarm_emails)
+        # SNS deletes an e-mail subscription left unconfirmed for 48 hours, and CloudFormation
+        # does not notice: the smoke test lists the topic's subscriptions after each deploy.
+        cdk.CfnOutput(
+            self,
+            ALARM_TOPIC_OUTPUT,
+            value=topic.topic.topic_arn,
+            description="Alarm topic (the smoke test checks its e-mail subscriptions)",
+        )
         if not spec.has_endpoint:  # batch jobs only: their alarms notify the topic
             return topic, None
         alarms = EndpointAlarms(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from constructs import Construct, IDependable
 
 from mlops_cdk.constructs.arguments import EndpointName
@@ -19,8 +20,9 @@ class SmokeTestAccess(Construct):
     trusted by one role only: ``trusted_role_name`` (path-less) in ``trusted_account``, the
     pipeline's CodeBuild role of this smoke test (see ``one_role_of``); allowed only to
     describe and invoke ``endpoint_name`` and to read this stack's outputs (DescribeStacks on this
-    stack's ARN: the deployed endpoint configuration). Outputs the role ARN and the endpoint
-    name."""
+    stack's ARN: the deployed endpoint configuration), and with ``alarm_topic`` to list that
+    topic's subscriptions (are the alarm e-mails confirmed). Outputs the role ARN and the
+    endpoint name."""
 
     @checked_arguments
     def __init__(
@@ -33,6 +35,7 @@ class SmokeTestAccess(Construct):
         trusted_role_name: str,
         role_path: str = SMOKE_ROLE_PATH,
         depends_on: IDependable | None = None,
+        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -52,20 +55,7 @@ class SmokeTestAccess(Construct):
             "Policy",
             description="Describe and invoke one endpoint",
             roles=[self.role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="SmokeTestEndpoint",
-                    actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
-                    resources=[endpoint_arn],
-                ),
-                # The smoke test compares the stack's output EndpointConfigName with the
-                # endpoint's (DescribeStacks): this stack only, by its ARN (AWS::StackId).
-                iam.PolicyStatement(
-                    sid="DescribeOwnStack",
-                    actions=["cloudformation:DescribeStacks"],
-                    resources=[stack.stack_id],
-                ),
-            ],
+            statements=_statements(stack, endpoint_arn, alarm_topic),
         )
         if depends_on is not None:
             self.node.add_dependency(depends_on)
@@ -75,3 +65,32 @@ class SmokeTestAccess(Construct):
         self.endpoint_name_output = cdk.CfnOutput(
             self, "EndpointName", value=endpoint_name, description="Endpoint to smoke-test"
         )
+
+
+def _statements(
+    stack: cdk.Stack, endpoint_arn: str, alarm_topic: sns.ITopic | None
+) -> list[iam.PolicyStatement]:
+    """Describe and invoke the endpoint; read this stack's outputs (the smoke test compares
+    its EndpointConfigName with the endpoint's: this stack only, by its ARN); list the alarm
+    topic's subscriptions, if any (are the alarm e-mails confirmed)."""
+    statements = [
+        iam.PolicyStatement(
+            sid="SmokeTestEndpoint",
+            actions=["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"],
+            resources=[endpoint_arn],
+        ),
+        iam.PolicyStatement(
+            sid="DescribeOwnStack",
+            actions=["cloudformation:DescribeStacks"],
+            resources=[stack.stack_id],
+        ),
+    ]
+    if alarm_topic is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ListAlarmSubscriptions",
+                actions=["sns:ListSubscriptionsByTopic"],
+                resources=[alarm_topic.topic_arn],
+            )
+        )
+    return statements

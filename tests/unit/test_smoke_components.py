@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -272,15 +273,21 @@ def write_config(tmp_path: Path) -> Path:
     return config_dir
 
 
-def describe_stacks(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+def describe_stacks(
+    params: dict[str, Any], topic: str | None = None, **_: Any
+) -> tuple[AWSResponse, Any]:
+    """The service stack: its endpoint configuration, and ``topic`` as its alarm topic."""
     name = params["body"]["StackName"]
+    outputs = [{"OutputKey": "EndpointConfigName", "OutputValue": f"{name}-config"}]
+    if topic is not None:
+        outputs.append({"OutputKey": "AlarmTopicArn", "OutputValue": topic})
     return AWSResponse("", 200, {}, None), {
         "Stacks": [
             {
                 "StackName": name,
                 "CreationTime": datetime.now(UTC),
                 "StackStatus": "UPDATE_COMPLETE",
-                "Outputs": [{"OutputKey": "EndpointConfigName", "OutputValue": f"{name}-config"}],
+                "Outputs": outputs,
             }
         ],
         "ResponseMetadata": {"HTTPStatusCode": 200},
@@ -314,6 +321,9 @@ def test_main_invokes_each_component_and_checks_no_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deploy_fleet()
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="dev-ranking-alarms")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-alerts@example.com")
     recorded: list[str | None] = []
     real = smoke._clients
 
@@ -321,7 +331,7 @@ def test_main_invokes_each_component_and_checks_no_weights(
         made = real(args, env, region)
         assert made is not None
         made[2].meta.events.register_first(
-            "before-call.cloudformation.DescribeStacks", describe_stacks
+            "before-call.cloudformation.DescribeStacks", partial(describe_stacks, topic=topic)
         )
         made[1].meta.events.register(
             "before-send.sagemaker-runtime.InvokeEndpoint",
@@ -341,6 +351,7 @@ def test_main_invokes_each_component_and_checks_no_weights(
         "PASS ranking deployed-config",
         "PASS ranking invocation ranker",
         "PASS ranking invocation reranker",
+        "PASS ranking alarm-subscriptions",  # moto confirms e-mail subscriptions at once
         "1 of 1 service passed",
     ]
     assert recorded == ["dev-ranking-ranker", "dev-ranking-reranker"]

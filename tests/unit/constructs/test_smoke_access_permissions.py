@@ -1,11 +1,13 @@
 """SmokeTestAccess's permissions: describe and invoke one endpoint, read its own stack's outputs
-(the deployed endpoint configuration), nothing else."""
+(the deployed endpoint configuration) and, given one, list its alarm topic's subscriptions;
+nothing else."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from mlops_cdk.constructs.smoke_access import SmokeTestAccess
@@ -35,3 +37,19 @@ def test_reads_only_its_own_stack_and_one_endpoint() -> None:
     endpoint = found["SmokeTestEndpoint"]
     assert endpoint["Action"] == ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
     assert str(endpoint["Resource"]).endswith(":endpoint/dev-churn")
+
+
+def test_with_an_alarm_topic_it_lists_that_topics_subscriptions_only() -> None:
+    stack = new_stack("Serving")
+    topic = sns.Topic(stack, "Alarms")
+    SmokeTestAccess(
+        stack,
+        "SmokeTest",
+        endpoint_name="Dev-Churn",
+        trusted_account="999999999999",
+        trusted_role_name="mlops-pipeline-smoke-dev-churn",
+        alarm_topic=topic,
+    )
+    listing = statements(stack)["ListAlarmSubscriptions"]
+    assert listing["Action"] == "sns:ListSubscriptionsByTopic"
+    assert listing["Resource"] == {"Ref": stack.get_logical_id(topic.node.default_child)}
