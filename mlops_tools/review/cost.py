@@ -68,7 +68,21 @@ def cost_section(
         ]
     )
     batch = batch_cost_lines(old, new, before, after)
-    return [*lines, *table(HEADER, rows), "", *batch]
+    return [*lines, *table(HEADER, rows), "", *_leaving(old, new), *batch]
+
+
+def _leaving(old: EnvironmentCost | None, new: EnvironmentCost | None) -> list[str]:
+    """A line for the parts that leave the app: no deploy deletes their stacks, so their cost
+    stays until someone does (the report's warning lists them)."""
+    gone = sorted(_part_names(old) - _part_names(new))
+    if not gone or new is None:
+        return []
+    names = ", ".join(code(name) for name in gone)
+    return [
+        f"The working tree's figures leave out {names}: no deploy deletes their stacks, so their "
+        "cost stays until they are deleted (the warning above lists them).",
+        "",
+    ]
 
 
 def _part_names(cost: EnvironmentCost | None) -> set[str]:

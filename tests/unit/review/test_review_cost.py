@@ -78,6 +78,18 @@ def test_an_added_service_is_new() -> None:
     assert f"new: {2 * HOURLY * 730:,.2f}" in churn
 
 
+def test_a_removed_service_keeps_its_cost_until_its_stacks_are_deleted() -> None:
+    before = {"prod-Foundation": FOUNDATION, "prod-churn": service(2, 2)}
+    after = {"prod-Foundation": FOUNDATION}
+    lines = cost_section("prod", before, after, region="eu-west-1")
+    assert (
+        "The working tree's figures leave out `churn`: no deploy deletes their stacks, so their "
+        "cost stays until they are deleted (the warning above lists them)."
+    ) in lines
+    unchanged = cost_section("prod", before, before, region="eu-west-1")
+    assert not any(line.startswith("The working tree's figures leave out") for line in unchanged)
+
+
 def test_a_missing_price_is_a_warning_naming_it_not_a_zero() -> None:
     before = {"prod-churn": service(2, 2)}
     after = {"prod-churn": service(2, 2, "ml.p5.48xlarge")}
