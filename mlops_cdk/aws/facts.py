@@ -31,6 +31,9 @@ from typing import Any
 
 MAX_VARIANTS = 10  # CreateEndpointConfig: ProductionVariants has 1-10 items
 MAX_ENDPOINT_NAME_LENGTH = 63  # CreateEndpoint: EndpointName
+# PutRule: EventPattern is a string of at most 4,096 characters (botocore's events service
+# model, shape EventPattern; a test compares it with the installed botocore).
+EVENT_PATTERN_MAX_CHARS = 4_096
 # botocore's SageMaker service model, shape EndpointName (a test compares them): letters and
 # digits, single or repeated hyphens between them.
 ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

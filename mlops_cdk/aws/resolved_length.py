@@ -362,6 +362,11 @@ def _resolved(value: Any, place: Place) -> Any:
     return value
 
 
+def json_length(value: Any, place: Place) -> int:
+    """The most characters ``value`` can take as compact JSON once deployed."""
+    return len(json.dumps(_resolved(value, place), separators=(",", ":"), ensure_ascii=False))
+
+
 def policy_size(document: Any, place: Place) -> int:
     """The most characters IAM can count in ``document`` once deployed (white space aside)."""
     text = json.dumps(_resolved(document, place), separators=(",", ":"), ensure_ascii=False)

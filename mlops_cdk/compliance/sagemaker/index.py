@@ -37,6 +37,7 @@ ROLE_TYPE = "AWS::IAM::Role"
 POLICY_TYPE = "AWS::IAM::Policy"
 MANAGED_POLICY_TYPE = "AWS::IAM::ManagedPolicy"
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
+EVENT_RULE_TYPE = "AWS::Events::Rule"
 COMPOSITE_ALARM_TYPE = "AWS::CloudWatch::CompositeAlarm"
 IAM_TYPES = frozenset({ROLE_TYPE, POLICY_TYPE, MANAGED_POLICY_TYPE})
 

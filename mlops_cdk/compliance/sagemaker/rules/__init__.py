@@ -64,6 +64,8 @@
 - ``PipelinePassesJobRolesOnly``: a pipeline's role may pass roles its steps do not run as.
 - ``EventInputPlaceholders``: an EventBridge rule's input template holds a ``<...>`` that is
   neither one of its input paths nor a predefined variable.
+- ``EventPatternSize``: an EventBridge rule's event pattern can be longer than PutRule's 4,096
+  characters.
 - ``IamPolicyLimits``: a managed policy over 6,144 characters, a role's inline policies over
   10,240, its trust policy over 2,048, or more than 10 managed policies on one role.
 
@@ -91,6 +93,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     endpoint_open_ingress,
     endpoint_private_dns,
     event_input_placeholders,
+    event_pattern_size,
     failure_destination_watched,
     iam_policy_limits,
     instance_pools_valid,
@@ -157,4 +160,5 @@ RULES: tuple[Rule, ...] = (
     pipeline_passes_job_roles_only.RULE,
     event_input_placeholders.RULE,
     iam_policy_limits.RULE,
+    event_pattern_size.RULE,
 )

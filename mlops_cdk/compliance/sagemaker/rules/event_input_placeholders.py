@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlops_cdk.compliance.sagemaker.index import Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import EVENT_RULE_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -29,7 +29,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Rule,
 )
 
-EVENT_RULE_TYPE = "AWS::Events::Rule"
 PREDEFINED_VARIABLES = frozenset(
     {
         "aws.events.rule-arn",
