@@ -19,15 +19,20 @@ def statements(stack: cdk.Stack) -> dict[str, dict[str, Any]]:
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
-def test_reads_only_its_own_stack_and_one_endpoint() -> None:
-    stack = new_stack("Serving")
-    SmokeTestAccess(
+def access(stack: cdk.Stack, **kwargs: Any) -> SmokeTestAccess:
+    return SmokeTestAccess(
         stack,
         "SmokeTest",
         endpoint_name="Dev-Churn",
         trusted_account="999999999999",
         trusted_role_name="mlops-pipeline-smoke-dev-churn",
+        **kwargs,
     )
+
+
+def test_reads_only_its_own_stack_and_one_endpoint() -> None:
+    stack = new_stack("Serving")
+    access(stack)
     found = statements(stack)
     assert set(found) == {"SmokeTestEndpoint", "DescribeOwnStack"}
     own = found["DescribeOwnStack"]
@@ -42,14 +47,7 @@ def test_reads_only_its_own_stack_and_one_endpoint() -> None:
 def test_with_an_alarm_topic_it_lists_that_topics_subscriptions_only() -> None:
     stack = new_stack("Serving")
     topic = sns.Topic(stack, "Alarms")
-    SmokeTestAccess(
-        stack,
-        "SmokeTest",
-        endpoint_name="Dev-Churn",
-        trusted_account="999999999999",
-        trusted_role_name="mlops-pipeline-smoke-dev-churn",
-        alarm_topic=topic,
-    )
+    access(stack, alarm_topic=topic)
     listing = statements(stack)["ListAlarmSubscriptions"]
     assert listing["Action"] == "sns:ListSubscriptionsByTopic"
     assert listing["Resource"] == {"Ref": stack.get_logical_id(topic.node.default_child)}
