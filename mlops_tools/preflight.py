@@ -43,6 +43,10 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``budget-tag`` (without ``--service``: the budget belongs to the Foundation stack): with a
   ``budget``, Cost Explorer ListCostAllocationTags reports the tag the budget filters on
   (``Environment``) as ``Active``; an inactive tag makes the budget count nothing.
+- ``budget-subscriptions`` (the same, with ``monitoring.alarm_emails``): each address is a
+  confirmed e-mail subscription of the budget's topic (the Foundation's output
+  ``BudgetTopicArn``); SNS deletes one left unconfirmed for 48 hours, and the budget's alerts
+  then reach nobody.
 
 Image checks need the repository name and model-data checks the bucket name: when a lookup
 fails, the checks that need its name are skipped (the lookup's FAIL line says why). The last
@@ -74,7 +78,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ClientError,
 )
 
-from mlops_cdk.aws.names import BUCKET_OUTPUT, REPOSITORY_OUTPUT
+from mlops_cdk.aws.names import BUCKET_OUTPUT, BUDGET_TOPIC_OUTPUT, REPOSITORY_OUTPUT
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import ModelConfig
 from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER, repository_image_id
@@ -94,6 +98,7 @@ from mlops_tools.smoke import (
     aws_error,
     open_session,
     parse_arguments,
+    stack_topic_subscriptions,
     unknown_service,
 )
 
@@ -157,6 +162,7 @@ class Clients:
     sagemaker: SageMakerClient
     ce: CostExplorerClient
     service_quotas: Any = None  # None: the instance quotas are not checked
+    sns: Any = None  # None: the budget topic's subscriptions are not checked
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,7 @@ def make_clients(session: Any, region: str) -> Clients:
         client("sagemaker"),
         client("ce"),  # botocore resolves Cost Explorer's global endpoint from any region
         client("service-quotas"),
+        client("sns"),
     )
 
 
@@ -815,7 +822,27 @@ def account_checks(
         results += _quota_results(clients.service_quotas, config, services)
     if config.budget is not None and whole:
         results.append(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
+        results += _budget_subscriptions(config, clients)
     return results
+
+
+def _budget_subscriptions(config: EnvConfig, clients: Clients) -> list[CheckResult]:
+    """``budget-subscriptions``: the budget's alerts reach every ``monitoring.alarm_emails``
+    address (the Foundation's output :data:`BUDGET_TOPIC_OUTPUT`)."""
+    emails = config.monitoring.alarm_emails if config.monitoring is not None else []
+    if clients.sns is None or not emails:
+        return []
+    step = partial(
+        stack_topic_subscriptions,
+        "budget-subscriptions",
+        clients.cloudformation,
+        clients.sns,
+        f"{config.name}-Foundation",
+        output=BUDGET_TOPIC_OUTPUT,
+        emails=emails,
+        what="budget alerts",
+    )
+    return [_safely("budget-subscriptions", step)]
 
 
 def _quota_results(client: Any, config: EnvConfig, services: Sequence[str]) -> list[CheckResult]:

@@ -827,28 +827,20 @@ def run_checks(
     return results
 
 
-def check_alarm_subscriptions(
-    cloudformation: CloudFormationClient, sns: Any, stack_name: str, emails: Sequence[str]
+# --- e-mail subscriptions (the smoke test's alarm topics, preflight's budget topic) ----------
+# Until an address follows the link in SNS's confirmation e-mail nothing reaches it, and "Amazon
+# SNS automatically deletes unconfirmed subscriptions after 48 hours" (SNS developer guide,
+# "Delete an Amazon SNS subscription and topic"), without CloudFormation noticing: the topic's
+# messages then reach nobody. A missing subscription FAILs, a pending one is a WARN.
+
+PENDING = "PendingConfirmation"
+
+
+def email_subscriptions(
+    check: str, sns: Any, topic: str, emails: Sequence[str], *, what: str
 ) -> CheckResult:
-    """Every address of ``monitoring.alarm_emails`` is a confirmed e-mail subscription of the
-    service's alarm topic (the stack output :data:`ALARM_TOPIC_OUTPUT`). Until an address
-    follows the link in SNS's confirmation e-mail nothing reaches it, and "Amazon SNS
-    automatically deletes unconfirmed subscriptions after 48 hours" (SNS developer guide,
-    "Delete an Amazon SNS subscription and topic"), without CloudFormation noticing: the
-    alarms then reach nobody. A missing subscription FAILs, a pending one is a WARN."""
-    check = "alarm-subscriptions"
-    stack, error = describe_stack(cloudformation, stack_name)
-    if error is not None:
-        return CheckResult(check, False, aws_error("DescribeStacks", error))
-    topic = _outputs(stack).get(ALARM_TOPIC_OUTPUT) if stack is not None else None
-    if not topic:
-        return CheckResult(
-            check,
-            True,
-            f"not checked: stack {stack_name} has no output {ALARM_TOPIC_OUTPUT} (deployed "
-            "before it existed)",
-            warning=True,
-        )
+    """``emails`` against ``topic``'s e-mail subscriptions (ListSubscriptionsByTopic);
+    ``what`` names what the topic carries (``alarms``, ``budget alerts``)."""
     try:
         pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
         found = {
@@ -860,12 +852,12 @@ def check_alarm_subscriptions(
     except (ClientError, BotoCoreError) as exc:
         return CheckResult(check, False, aws_error("ListSubscriptionsByTopic", exc))
     missing = [e for e in emails if e.lower() not in found]
-    pending = [e for e in emails if found.get(e.lower()) == "PendingConfirmation"]
+    pending = [e for e in emails if found.get(e.lower()) == PENDING]
     if missing:
         return CheckResult(
             check,
             False,
-            f"alarms reach nobody at {', '.join(missing)}: no subscription on {topic} (SNS "
+            f"{what} reach nobody at {', '.join(missing)}: no subscription on {topic} (SNS "
             "deletes one left unconfirmed for 48 hours, and the stack does not recreate it); "
             f"subscribe again: aws sns subscribe --topic-arn {topic} --protocol email "
             "--notification-endpoint <address>, then follow the link in SNS's e-mail",
@@ -879,6 +871,48 @@ def check_alarm_subscriptions(
             warning=True,
         )
     return CheckResult(check, True, f"{len(emails)} confirmed e-mail subscription(s) on {topic}")
+
+
+def stack_topic_subscriptions(
+    check: str,
+    cloudformation: Any,
+    sns: Any,
+    stack_name: str,
+    *,
+    output: str,
+    emails: Sequence[str],
+    what: str,
+) -> CheckResult:
+    """:func:`email_subscriptions` of the topic ``stack_name`` names in its output ``output``
+    (a WARN when the stack has no such output: deployed before it existed)."""
+    stack, error = describe_stack(cloudformation, stack_name)
+    if error is not None:
+        return CheckResult(check, False, aws_error("DescribeStacks", error))
+    topic = _outputs(stack).get(output) if stack is not None else None
+    if not topic:
+        return CheckResult(
+            check,
+            True,
+            f"not checked: stack {stack_name} has no output {output} (deployed before it existed)",
+            warning=True,
+        )
+    return email_subscriptions(check, sns, topic, emails, what=what)
+
+
+def check_alarm_subscriptions(
+    cloudformation: CloudFormationClient, sns: Any, stack_name: str, emails: Sequence[str]
+) -> CheckResult:
+    """Every address of ``monitoring.alarm_emails`` is a confirmed e-mail subscription of the
+    service's alarm topic (the stack output :data:`ALARM_TOPIC_OUTPUT`)."""
+    return stack_topic_subscriptions(
+        "alarm-subscriptions",
+        cloudformation,
+        sns,
+        stack_name,
+        output=ALARM_TOPIC_OUTPUT,
+        emails=emails,
+        what="alarms",
+    )
 
 
 def _alarm_results(

@@ -21,7 +21,7 @@ from mlops_cdk.app.settings import (
     removal_policy,
     resource_tags,
 )
-from mlops_cdk.aws.names import BUCKET_OUTPUT
+from mlops_cdk.aws.names import BUCKET_OUTPUT, BUDGET_TOPIC_OUTPUT
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.service import announces_approvals
 from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
@@ -236,7 +236,7 @@ class FoundationStack(cdk.Stack):
         (the service alarm topics belong to the services; this one names none)."""
         if config.budget is None:
             return None
-        return EnvironmentBudget(
+        budget = EnvironmentBudget(
             self,
             "Budget",
             limit_usd=config.budget.monthly_usd,
@@ -248,6 +248,15 @@ class FoundationStack(cdk.Stack):
             forecast_percent=config.budget.forecast_percent,
             tags=resource_tags(config),
         )
+        # SNS deletes an e-mail subscription left unconfirmed for 48 hours, unnoticed by
+        # CloudFormation: preflight lists the topic's subscriptions.
+        cdk.CfnOutput(
+            self,
+            BUDGET_TOPIC_OUTPUT,
+            value=budget.topic.topic_arn,
+            description="Budget alert topic (preflight checks its e-mail subscriptions)",
+        )
+        return budget
 
     def _grant_people(self, config: EnvConfig) -> None:
         """Publishers write model artifacts (nobody else can); operators read the encrypted

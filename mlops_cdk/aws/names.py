@@ -13,6 +13,7 @@ from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
 BUCKET_OUTPUT = "ModelArtifactBucketName"  # <env>-Foundation
 REPOSITORY_OUTPUT = "ModelImageRepositoryName"  # <env>-<service>-Registry
 ALARM_TOPIC_OUTPUT = "AlarmTopicArn"  # <env>-<service>: the smoke test reads its subscriptions
+BUDGET_TOPIC_OUTPUT = "BudgetTopicArn"  # <env>-Foundation: preflight reads its subscriptions
 
 
 def endpoint_name_for(stack_name: str) -> str:

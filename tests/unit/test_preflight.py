@@ -201,6 +201,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
             clients.sagemaker,
             clients.ce,
             clients.service_quotas,
+            clients.sns,
         ):
             client.meta.events.register(
                 "before-parameter-build", lambda model, **_: answers.calls.append(model.name)
@@ -1469,12 +1470,25 @@ def test_budget_tag_key_is_the_stacks_environment_tag() -> None:
 def test_active_budget_tag_passes(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="dev-budget")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-dev-alerts@example.com")
+    foundation = answers.stacks[STACK]
+    assert foundation is not None
+    foundation["BudgetTopicArn"] = topic
     config_dir = write_config(published.parent, digest_of(published), with_budget)
     assert run_main(config_dir) == 0
     out = capsys.readouterr().out
-    assert result_lines(out)[-1] == "PASS budget-tag: cost allocation tag Environment is Active"
-    assert out.splitlines()[-1] == "12 of 12 checks passed"
-    assert answers.calls[-1] == "ListCostAllocationTags"
+    assert result_lines(out)[-2:] == [
+        "PASS budget-tag: cost allocation tag Environment is Active",
+        f"PASS budget-subscriptions: 1 confirmed e-mail subscription(s) on {topic}",
+    ]
+    assert out.splitlines()[-1] == "13 of 13 checks passed"
+    assert answers.calls[-3:] == [
+        "ListCostAllocationTags",
+        "DescribeStacks",
+        "ListSubscriptionsByTopic",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1506,8 +1520,13 @@ def test_inactive_or_unknown_budget_tag_fails(
     config_dir = write_config(published.parent, digest_of(published), with_budget)
     assert run_main(config_dir) == 1
     out = capsys.readouterr().out
-    assert result_lines(out)[-1].startswith(expected)
-    assert out.splitlines()[-1] == "11 of 12 checks passed"
+    assert result_lines(out)[-2].startswith(expected)
+    # a Foundation deployed before the output existed: its topic is not checked
+    assert result_lines(out)[-1] == (
+        f"WARN budget-subscriptions: not checked: stack {STACK} has no output BudgetTopicArn "
+        "(deployed before it existed)"
+    )
+    assert out.splitlines()[-1] == "12 of 13 checks passed (1 with a warning)"
 
 
 def test_budget_tag_is_not_checked_for_one_service(
@@ -1515,7 +1534,9 @@ def test_budget_tag_is_not_checked_for_one_service(
 ) -> None:
     config_dir = write_config(published.parent, digest_of(published), with_budget)
     assert run_main(config_dir, "--service", "churn") == 0
-    assert "budget-tag" not in capsys.readouterr().out  # the Foundation's, not the service's
+    out = capsys.readouterr().out
+    assert "budget-tag" not in out  # the Foundation's, not the service's
+    assert "budget-subscriptions" not in out
     assert "ListCostAllocationTags" not in answers.calls
 
 
