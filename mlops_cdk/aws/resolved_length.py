@@ -30,6 +30,8 @@ from functools import partial
 from typing import Any, Protocol
 
 from mlops_cdk.aws.cfn_values import export_key, intrinsic, reference
+from mlops_cdk.aws.images import partition_of, url_suffix
+from mlops_cdk.aws.regions import REGIONS
 
 # IAM quotas (reference_iam-quotas): fixed character limits, and two adjustable quotas at their
 # defaults (an account whose quota was raised acknowledges the finding, saying so).
@@ -40,8 +42,10 @@ MANAGED_POLICIES_PER_ROLE = 10  # "Managed policies attached to an IAM role" (de
 
 UNKNOWN_LENGTH = 256
 GENERATED_SUFFIX = 13  # CloudFormation's random string in a generated name, and its hyphens
-_LONGEST_REGION = 14  # ap-southeast-5, ap-northeast-3
-_LONGEST_PARTITION = "aws-us-gov"
+# Where the stack does not state its region: the longest of every region CDK knows.
+_LONGEST_REGION = max(REGIONS, key=len)
+_LONGEST_PARTITION = max((partition_of(r) for r in REGIONS), key=len)
+_LONGEST_URL_SUFFIX = max((url_suffix(r) for r in REGIONS), key=len)
 _LONGEST_STACK_NAME = 128
 _UUID = 36
 
@@ -188,28 +192,19 @@ _SHAPES: dict[str, _Shape] = {
 }
 
 
-def partition_of(region: str | None) -> str:
-    """The partition of a region (the longest partition name when the region is unknown)."""
-    if region is None:
-        return _LONGEST_PARTITION
-    for prefix, partition in (
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-iso-", "aws-iso"),
-    ):
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
 def _fields(place: Place) -> dict[str, str]:
-    partition = partition_of(place.region)
+    if place.region is None:
+        return {
+            "partition": _LONGEST_PARTITION,
+            "region": "x" * len(_LONGEST_REGION),
+            "account": place.account or "x" * 12,
+            "url_suffix": _LONGEST_URL_SUFFIX,
+        }
     return {
-        "partition": partition,
-        "region": place.region or "x" * _LONGEST_REGION,
+        "partition": partition_of(place.region),
+        "region": place.region,
         "account": place.account or "x" * 12,
-        "url_suffix": "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com",
+        "url_suffix": url_suffix(place.region),
     }
 
 

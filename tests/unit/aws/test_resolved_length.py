@@ -12,7 +12,6 @@ import pytest
 from mlops_cdk.aws.resolved_length import (
     GENERATED_SUFFIX,
     UNKNOWN_LENGTH,
-    partition_of,
     policy_size,
     value_length,
 )
@@ -72,17 +71,26 @@ def test_pseudo_parameters_resolve_to_the_stacks_own(pseudo: str, expected: int)
 
 def test_unknown_account_region_and_partition_count_as_the_longest() -> None:
     stack = Stack(account=None, region=None, stack_name=None)
-    assert value_length({"Ref": "AWS::Region"}, stack) == len("ap-southeast-5")
+    assert value_length({"Ref": "AWS::Region"}, stack) == len("us-isof-south-1")
     assert value_length({"Ref": "AWS::Partition"}, stack) == len("aws-us-gov")
+    assert value_length({"Ref": "AWS::URLSuffix"}, stack) == len("amazonaws.com.cn")
     assert value_length({"Ref": "AWS::StackName"}, stack) == 128
 
 
 @pytest.mark.parametrize(
-    ("region", "partition"),
-    [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
+    ("region", "partition", "suffix"),
+    [
+        ("eu-west-1", "aws", "amazonaws.com"),
+        ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
+        ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
+    ],
 )
-def test_partition_follows_the_region(region: str, partition: str) -> None:
-    assert partition_of(region) == partition
+def test_partition_and_url_suffix_follow_the_region(
+    region: str, partition: str, suffix: str
+) -> None:
+    stack = Stack(region=region)
+    assert value_length({"Ref": "AWS::Partition"}, stack) == len(partition)
+    assert value_length({"Ref": "AWS::URLSuffix"}, stack) == len(suffix)
 
 
 def test_a_generated_bucket_name_is_stack_name_logical_id_and_a_random_string() -> None:
