@@ -70,9 +70,13 @@ def _role_within_limits(role: Resource, stack: StackIndex) -> bool:
 def iam_policy_limits(resource: Resource, stack: StackIndex) -> Compliance:
     if resource.type == ROLE_TYPE:
         return COMPLIANT if _role_within_limits(resource, stack) else NON_COMPLIANT
-    limit = MANAGED_POLICY_MAX_CHARS if resource.type == MANAGED_POLICY_TYPE else None
+    limit = (
+        MANAGED_POLICY_MAX_CHARS
+        if resource.type == MANAGED_POLICY_TYPE
+        else ROLE_INLINE_POLICIES_MAX_CHARS  # an inline policy alone (its role may be elsewhere)
+    )
     size = policy_size(resource.properties.get("PolicyDocument"), stack)
-    return COMPLIANT if size <= (limit or ROLE_INLINE_POLICIES_MAX_CHARS) else NON_COMPLIANT
+    return COMPLIANT if size <= limit else NON_COMPLIANT
 
 
 RULE = Rule(
