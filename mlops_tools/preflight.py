@@ -698,8 +698,12 @@ def _safely(check: str, step: Callable[[], CheckResult]) -> CheckResult:
     try:
         return step()
     except Exception as exc:
-        detail = f"unexpected error: {type(exc).__name__}: {exc}"
-        return CheckResult(check, False, detail.replace("\r", "\\r").replace("\n", "\\n"))
+        return _unexpected(check, exc)
+
+
+def _unexpected(check: str, exc: Exception) -> CheckResult:
+    detail = f"unexpected error: {type(exc).__name__}: {exc}"
+    return CheckResult(check, False, detail.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def _lookup(
@@ -846,15 +850,11 @@ def _budget_subscriptions(config: EnvConfig, clients: Clients) -> list[CheckResu
 
 
 def _quota_results(client: Any, config: EnvConfig, services: Sequence[str]) -> list[CheckResult]:
-    """:func:`check_instance_quotas`, an unexpected error as one FAIL line (``_safely``)."""
-    found: list[list[CheckResult]] = []
-
-    def step() -> CheckResult:
-        found.append(check_instance_quotas(client, config, services))
-        return CheckResult("quotas", True, "")
-
-    failed = _safely("quotas", step)
-    return found[0] if found else [failed]
+    """:func:`check_instance_quotas`, an unexpected error as one FAIL line (as ``_safely``)."""
+    try:
+        return check_instance_quotas(client, config, services)
+    except Exception as exc:
+        return [_unexpected("quotas", exc)]
 
 
 def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[CheckResult]:

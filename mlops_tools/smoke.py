@@ -813,14 +813,7 @@ def run_checks(
         )
     results: list[CheckResult] = []
     for check, step in steps:
-        try:
-            result = step()
-        except Exception as exc:  # the CLI contract: one line, never a traceback
-            detail = _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
-            result = CheckResult(check, False, detail, stop=True)
-        if service:
-            result = replace(result, check=f"{service} {result.check}")
-        print(result.line(), flush=True)
+        result = _printed(service, check, step)
         results.append(result)
         if result.stop:
             break
@@ -929,16 +922,17 @@ def _alarm_results(
     return [_printed(service, "alarm-subscriptions", step)]
 
 
-def _printed(service: str, check: str, step: Callable[[], CheckResult]) -> CheckResult:
-    """``step``'s result named ``<service> <check>``, printed; an unexpected error is its one
-    FAIL line (the CLI contract)."""
+def _printed(service: str | None, check: str, step: Callable[[], CheckResult]) -> CheckResult:
+    """``step``'s result, named ``<service> <check>`` when ``service`` is given, printed. An
+    unexpected exception (say, a malformed AWS_* setting botocore rejects) is that check's one
+    FAIL line, marked ``stop`` (the CLI contract: never a traceback)."""
     try:
         result = step()
     except Exception as exc:
-        result = CheckResult(
-            check, False, _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
-        )
-    result = replace(result, check=f"{service} {result.check}")
+        detail = _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+        result = CheckResult(check, False, detail, stop=True)
+    if service:
+        result = replace(result, check=f"{service} {result.check}")
     print(result.line(), flush=True)
     return result
 
