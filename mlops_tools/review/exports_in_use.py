@@ -13,16 +13,15 @@ its exports stay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mlops_cdk.aws.cfn_values import imports
-from mlops_tools.review.changes import ResourceChange, changing_exports, exports
+from mlops_tools.review.changes import exports
 from mlops_tools.review.markdown import Values, code
 
 Templates = Mapping[str, Mapping[str, Any]]  # stack name -> template
-Changes = Mapping[str, Mapping[str, ResourceChange]]
 
 
 @dataclass(frozen=True)
@@ -39,9 +38,11 @@ class ExportInUse:
     leaving: tuple[str, ...] = ()
 
 
-def exports_in_use(before: Templates, after: Templates, changes: Changes) -> list[ExportInUse]:
-    """Every export that the base imports and this release changes or removes, by stack."""
-    changing = changing_exports(before, after, changes)
+def exports_in_use(
+    before: Templates, after: Templates, changing: Collection[str]
+) -> list[ExportInUse]:
+    """Every export that the base imports and this release changes or removes, by stack
+    (``changing``: the exports whose value changes, :func:`~mlops_tools.review.changes.changing_exports`)."""
     imported = {stack: imports(template) for stack, template in before.items()}
     still = {stack: imports(template) for stack, template in after.items()}
     found = []
@@ -61,10 +62,10 @@ def exports_in_use(before: Templates, after: Templates, changes: Changes) -> lis
 
 
 def exports_in_use_warning(
-    before: Templates, after: Templates, changes: Changes, label: Callable[[str], str]
+    before: Templates, after: Templates, changing: Collection[str], label: Callable[[str], str]
 ) -> list[str]:
     """A warning block naming each export in use that changes or goes, or nothing."""
-    found = exports_in_use(before, after, changes)
+    found = exports_in_use(before, after, changing)
     if not found:
         return []
     values = Values.of(before)

@@ -256,7 +256,10 @@ class _Report:
         return [
             *self._left_the_app(),
             *self._stateful(),
-            *exports_in_use_warning(self.before, self.after, self.changes, self._label),
+            # the exports whose value changes, as the endpoint review already found them
+            *exports_in_use_warning(
+                self.before, self.after, self.endpoints.changed_imports, self._label
+            ),
             *self.endpoints.two_step_warning(self._label),
             *self.endpoints.variant_names_warning(self._label),
             *self.endpoints.serverless_switch_warning(self._label),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mlops_tools.review.changes import diff_stacks
+from mlops_tools.review.changes import changing_exports, diff_stacks
 from mlops_tools.review.exports_in_use import ExportInUse, exports_in_use
 from mlops_tools.review.report import render_report
 
@@ -37,7 +37,8 @@ def importing(*, imports: bool = True) -> dict[str, Any]:
 
 
 def found(before: dict[str, Any], after: dict[str, Any]) -> list[ExportInUse]:
-    return exports_in_use(before, after, diff_stacks(before, after))
+    changing = changing_exports(before, after, diff_stacks(before, after))
+    return exports_in_use(before, after, changing)
 
 
 def test_a_replaced_resource_changes_the_export_its_importers_hold() -> None:
