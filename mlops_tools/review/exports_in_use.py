@@ -42,7 +42,8 @@ def exports_in_use(
     before: Templates, after: Templates, changing: Collection[str]
 ) -> list[ExportInUse]:
     """Every export that the base imports and this release changes or removes, by stack
-    (``changing``: the exports whose value changes, :func:`~mlops_tools.review.changes.changing_exports`)."""
+    (``changing``: the exports whose value changes,
+    :func:`~mlops_tools.review.changes.changing_exports`)."""
     imported = {stack: imports(template) for stack, template in before.items()}
     still = {stack: imports(template) for stack, template in after.items()}
     found = []
