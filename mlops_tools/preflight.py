@@ -38,8 +38,9 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
   checked services' retraining functions' reservations
   (``services.<service>.retraining.reserved_concurrency``, summed), if any;
 - ``quota <type> for <use>``: each SageMaker instance quota the checked services use
-  (endpoints, batch jobs, retraining), read with Service Quotas: FAIL below what a deploy or
-  one run needs, WARN below the most they can use at once (:mod:`mlops_tools.instance_quotas`);
+  (endpoints, batch jobs, retraining), and the serverless endpoints' count and concurrency
+  quotas, read with Service Quotas: FAIL below what a deploy or one run needs, WARN below the
+  most they can use at once (:mod:`mlops_tools.sagemaker_quotas`);
 - ``budget-tag`` (without ``--service``: the budget belongs to the Foundation stack): with a
   ``budget``, Cost Explorer ListCostAllocationTags reports the tag the budget filters on
   (``Environment``) as ``Active``; an inactive tag makes the budget count nothing.
@@ -90,8 +91,8 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
 )
 from mlops_tools.arguments import non_empty
-from mlops_tools.instance_quotas import check_instance_quotas
 from mlops_tools.package_check import check_package, package_arn
+from mlops_tools.sagemaker_quotas import check_sagemaker_quotas
 from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
@@ -161,7 +162,7 @@ class Clients:
     lambda_: LambdaClient
     sagemaker: SageMakerClient
     ce: CostExplorerClient
-    service_quotas: Any = None  # None: the instance quotas are not checked
+    service_quotas: Any = None  # None: the SageMaker quotas are not checked
     sns: Any = None  # None: the budget topic's subscriptions are not checked
 
 
@@ -813,7 +814,7 @@ def account_checks(
     config: EnvConfig, clients: Clients, services: Sequence[str], *, whole: bool
 ) -> list[CheckResult]:
     """What the account must allow the ``services``: Lambda concurrency for their retraining
-    functions, SageMaker instance quotas (with a Service Quotas client), and (``whole``
+    functions, SageMaker quotas (with a Service Quotas client), and (``whole``
     environment, with a budget) the budget's cost allocation tag."""
     reserved = reservations(config, services)
     results = [
@@ -850,9 +851,9 @@ def _budget_subscriptions(config: EnvConfig, clients: Clients) -> list[CheckResu
 
 
 def _quota_results(client: Any, config: EnvConfig, services: Sequence[str]) -> list[CheckResult]:
-    """:func:`check_instance_quotas`, an unexpected error as one FAIL line (as ``_safely``)."""
+    """:func:`check_sagemaker_quotas`, an unexpected error as one FAIL line (as ``_safely``)."""
     try:
-        return check_instance_quotas(client, config, services)
+        return check_sagemaker_quotas(client, config, services)
     except Exception as exc:
         return [_unexpected("quotas", exc)]
 

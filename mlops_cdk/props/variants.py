@@ -156,6 +156,9 @@ class ServerlessCapacity:
 
     memory_size_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144]
     max_concurrency: Annotated[int, Ge(1), Le(200), NUMBER]
+    """Concurrent invocations at most. Every serverless endpoint's is allocated from one account
+    quota ("Maximum total concurrency that can be allocated across all serverless endpoints"),
+    which new accounts have been given at 10: ``make preflight`` compares them."""
     provisioned_concurrency: Annotated[int, Ge(1), Le(200), NUMBER] | None = None
     autoscaling: ProvisionedConcurrencyScaling | None = None
 

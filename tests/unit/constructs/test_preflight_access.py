@@ -127,7 +127,7 @@ def test_exact_statements(template: Template) -> None:
             "Action": "lambda:GetAccountSettings",
             "Resource": "*",
         },
-        # preflight's instance quotas (mlops_tools.instance_quotas): applied, else default
+        # preflight's SageMaker quotas (mlops_tools.sagemaker_quotas): applied, else default
         "SageMakerInstanceQuotas": {
             "Sid": "SageMakerInstanceQuotas",
             "Effect": "Allow",

@@ -1,4 +1,4 @@
-"""The SageMaker instance quotas an environment's services need: preflight's ``quota`` lines.
+"""The SageMaker quotas an environment's services need: preflight's ``quota`` lines.
 
 SageMaker counts every instance it runs against an account-level quota per instance type and
 use, named ``<type> for endpoint usage``, ``... for transform job usage``, ``... for training job
@@ -21,6 +21,17 @@ fails as it starts. Counted from the configuration, per quota, over the services
 - **transform job usage**: one run of a batch job is required; every job at once at most;
 - **training job usage** (``spot training job usage`` with managed spot) and **processing job
   usage** (the managed pipeline's evaluation): one retraining run of each service.
+
+Serverless variants hold no instances; they count against two account quotas of their own,
+named as Service Quotas names them: :data:`SERVERLESS_ENDPOINTS` (one per serverless variant:
+a serverless endpoint has one variant) and :data:`SERVERLESS_CONCURRENCY` (quota code
+``L-96300102``), from which every serverless endpoint's ``MaxConcurrency`` is allocated: "the
+total number of serverless endpoint variants you can host in a Region is 50. The total
+concurrency you can share between all serverless endpoints per Region in your account is 200"
+(SageMaker examples, "Serverless Inference", quoting the developer guide). New accounts now get
+10 concurrency and 5 endpoints (aws re:Post, "total concurrency for serverless inference is
+not 200 only 10"), so one variant with ``max_concurrency: 20`` fails CreateEndpoint there
+although the API allows 200. Both are required as configured: nothing scales them.
 
 ListServiceQuotas gives the account's applied values; "If the applied quota value is not
 available for a quota, the quota is not retrieved" (Service Quotas API reference), so the
@@ -53,6 +64,10 @@ ENDPOINT, TRANSFORM, TRAINING, SPOT_TRAINING, PROCESSING = (
     "spot training job usage",
     "processing job usage",
 )
+SERVERLESS_ENDPOINTS = "Maximum number of serverless endpoints"
+SERVERLESS_CONCURRENCY = (
+    "Maximum total concurrency that can be allocated across all serverless endpoints"
+)
 
 
 @dataclass
@@ -65,6 +80,8 @@ class Need:
     required: int = 0
     peak: int = 0
     uses: list[str] = field(default_factory=list)
+    unit: str = "instances"
+    instead: str = "use another instance type"
 
 
 def quota_name(instance_type: str, use: str) -> str:
@@ -102,6 +119,21 @@ def _variant_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int
         yield quota_name(fleet.instance_type, ENDPOINT), fleet.initial_instance_count, 2 * most, use
 
 
+def _serverless_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, str]]:
+    """(quota, amount, use) of each serverless variant: one endpoint, its maximum concurrency."""
+    for variant in spec.variants:
+        serverless = variant.serverless
+        if serverless is None:
+            continue
+        yield SERVERLESS_ENDPOINTS, 1, f"{service} variant {variant.name}"
+        concurrency = serverless.max_concurrency
+        yield (
+            SERVERLESS_CONCURRENCY,
+            concurrency,
+            f"{service} variant {variant.name}: {concurrency}",
+        )
+
+
 def _job_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, str]]:
     """(quota, instances of one run, use) of each batch job and retraining job."""
     for job in spec.batch_jobs:
@@ -132,7 +164,7 @@ def _job_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, st
         )
 
 
-def instance_needs(config: EnvConfig, services: Iterable[str]) -> dict[str, Need]:
+def quota_needs(config: EnvConfig, services: Iterable[str]) -> dict[str, Need]:
     """Quota name -> what ``services`` of ``config`` need of it, in first-use order."""
     needs: dict[str, Need] = {}
     for service in services:
@@ -147,7 +179,16 @@ def instance_needs(config: EnvConfig, services: Iterable[str]) -> dict[str, Need
             need.required = max(need.required, count)  # one run of the largest job
             need.peak += count  # every job at once
             need.uses.append(use)
+        for quota, amount, use in _serverless_needs(service, spec):
+            unit = "concurrent invocations" if quota == SERVERLESS_CONCURRENCY else "endpoints"
+            need = needs.setdefault(quota, Need(quota, unit=unit, instead=_SERVERLESS_INSTEAD))
+            need.required += amount
+            need.peak += amount
+            need.uses.append(use)
     return needs
+
+
+_SERVERLESS_INSTEAD = "lower max_concurrency, or serve from instances"
 
 
 def _quotas(client: Any, operation: str) -> dict[str, tuple[float, str]]:
@@ -179,27 +220,28 @@ def _request(region: str, code: str, value: int) -> str:
 
 
 def quota_result(need: Need, found: tuple[float, str] | None, region: str) -> CheckResult:
-    """PASS within the quota; FAIL when the required instances exceed it (a deploy or every
-    run fails); WARN when only the peak does (scale-out stops, an update or overlapping runs
-    fail), or when SageMaker has no such quota in the region."""
+    """PASS within the quota; FAIL when the required amount exceeds it (a deploy or every run
+    fails); WARN when only the peak does (scale-out stops, an update or overlapping runs fail),
+    or when SageMaker has no such quota in the region."""
     check = f"quota {need.quota}"
     uses = "; ".join(need.uses)
     if found is None:
         return CheckResult(
             check,
             True,
-            f"no such quota in {region}: SageMaker may not offer the type for this use there "
-            f"({uses})",
+            f"no such quota in {region}: SageMaker may not offer this there ({uses})",
             warning=True,
         )
     value, code = found
-    summary = f"{value:g} instances; needed {need.required}, up to {need.peak} ({uses})"
+    needed = f"needed {need.required}"
+    needed += f", up to {need.peak}" if need.peak != need.required else ""
+    summary = f"{value:g} {need.unit}; {needed} ({uses})"
     if value < need.required:
         return CheckResult(
             check,
             False,
             f"{summary}: SageMaker would refuse with ResourceLimitExceeded; request an increase "
-            f"({_request(region, code, need.peak)}), or use another instance type",
+            f"({_request(region, code, need.peak)}), or {need.instead}",
         )
     if value < need.peak:
         return CheckResult(
@@ -212,12 +254,12 @@ def quota_result(need: Need, found: tuple[float, str] | None, region: str) -> Ch
     return CheckResult(check, True, f"{summary}; other use in the account counts too")
 
 
-def check_instance_quotas(
+def check_sagemaker_quotas(
     client: Any, config: EnvConfig, services: Iterable[str]
 ) -> list[CheckResult]:
-    """One line per quota the services need (none without instances), or one FAIL line when
-    Service Quotas cannot be read."""
-    needs = instance_needs(config, services)
+    """One line per quota the services need (none without instances or serverless variants),
+    or one FAIL line when Service Quotas cannot be read."""
+    needs = quota_needs(config, services)
     if not needs:
         return []
     try:

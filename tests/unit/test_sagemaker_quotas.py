@@ -1,5 +1,6 @@
-"""Preflight's SageMaker instance quotas: what the configuration needs of each quota, read
-against the account's applied (else default) values from Service Quotas."""
+"""Preflight's SageMaker quotas (instances per type and use, serverless endpoints and their
+concurrency): what the configuration needs of each quota, read against the account's applied
+(else default) values from Service Quotas."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from mlops_cdk.config import EnvConfig, load_environments
 from mlops_cdk.props.endpoint import CapacitySize, DeploymentSpec
 from mlops_cdk.props.scaling import InstanceAutoscaling
 from mlops_cdk.props.variants import InstanceCapacity, ServerlessCapacity, VariantSpec
-from mlops_tools import instance_quotas as quotas
+from mlops_tools import sagemaker_quotas as quotas
 from tests.helpers import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "config"
@@ -55,7 +56,7 @@ ENDPOINT = "ml.g5.xlarge for endpoint usage"
 
 def test_a_blue_green_update_runs_a_second_fleet_of_the_largest_count() -> None:
     env = environment(churn=service(variants=[variant("a", 2, 6)]))
-    need = quotas.instance_needs(env, ["churn"])[ENDPOINT]
+    need = quotas.quota_needs(env, ["churn"])[ENDPOINT]
     assert (need.required, need.peak) == (2, 12)  # 6 scaled out, 6 more while updating
     assert need.uses == ["churn variant a: 2-6, +6 while an update runs"]
 
@@ -68,25 +69,44 @@ def test_a_rolling_update_adds_one_batch(batch: CapacitySize, peak: int) -> None
     rolling = DeploymentSpec(strategy="rolling", rolling_batch_size=batch)
     env = environment(churn=service(variants=[variant("a", 2, 6)], deployment=rolling))
     # 25 % of 6 instances rounds up to 2
-    assert quotas.instance_needs(env, ["churn"])[ENDPOINT].peak == peak
+    assert quotas.quota_needs(env, ["churn"])[ENDPOINT].peak == peak
 
 
-def test_shadows_count_serverless_variants_do_not_and_services_add_up() -> None:
-    serverless = VariantSpec(
-        name="s",
-        model="m",
-        initial_weight=1,
-        serverless=ServerlessCapacity(memory_size_mb=2048, max_concurrency=5),
-    )
+def serverless(name: str, concurrency: int) -> VariantSpec:
+    capacity = ServerlessCapacity(memory_size_mb=2048, max_concurrency=concurrency)
+    return VariantSpec(name=name, model="m", initial_weight=1, serverless=capacity)
+
+
+def test_shadows_count_serverless_variants_hold_no_instances_and_services_add_up() -> None:
     env = environment(
         churn=service(variants=[variant("a", 1)], shadow_variants=[variant("shadow", 1)]),
-        fraud=service(variants=[serverless]),
+        fraud=service(variants=[serverless("s", 5)]),
         ranking=service(variants=[variant("b", 3)]),
     )
-    needs = quotas.instance_needs(env, ["churn", "fraud", "ranking"])
-    assert list(needs) == [ENDPOINT]
+    needs = quotas.quota_needs(env, ["churn", "fraud", "ranking"])
+    assert ENDPOINT in needs
     assert (needs[ENDPOINT].required, needs[ENDPOINT].peak) == (5, 10)
-    assert quotas.instance_needs(env, ["fraud"]) == {}
+    assert ENDPOINT not in quotas.quota_needs(env, ["fraud"])
+
+
+SERVERLESS_ENDPOINTS = "Maximum number of serverless endpoints"
+SERVERLESS_CONCURRENCY = (
+    "Maximum total concurrency that can be allocated across all serverless endpoints"
+)
+
+
+def test_serverless_endpoints_and_their_concurrency_add_up_over_the_services() -> None:
+    env = environment(
+        churn=service(variants=[serverless("s", 20)]),
+        fraud=service(variants=[serverless("t", 5)]),
+        ranking=service(variants=[variant("b", 3)]),
+    )
+    needs = quotas.quota_needs(env, ["churn", "fraud", "ranking"])
+    assert list(needs) == [SERVERLESS_ENDPOINTS, SERVERLESS_CONCURRENCY, ENDPOINT]
+    endpoints, concurrency = needs[SERVERLESS_ENDPOINTS], needs[SERVERLESS_CONCURRENCY]
+    assert (endpoints.required, endpoints.peak, endpoints.unit) == (2, 2, "endpoints")
+    assert (concurrency.required, concurrency.peak) == (25, 25)  # nothing scales it
+    assert concurrency.uses == ["churn variant s: 20", "fraud variant t: 5"]
 
 
 def test_a_component_fleet_counts_its_managed_scaling_maximum() -> None:
@@ -96,7 +116,7 @@ def test_a_component_fleet_counts_its_managed_scaling_maximum() -> None:
         managed_scaling=SimpleNamespace(max_instance_count=4),
     )
     env = environment(ranking=service(inference_components=SimpleNamespace(fleet=fleet)))
-    need = quotas.instance_needs(env, ["ranking"])[ENDPOINT]
+    need = quotas.quota_needs(env, ["ranking"])[ENDPOINT]
     assert (need.required, need.peak) == (1, 8)
 
 
@@ -109,7 +129,7 @@ def test_one_run_of_the_largest_batch_job_is_required_every_job_at_once_at_most(
         churn=service(batch_jobs=[job("nightly", 2), job("weekly", 3)]),
         fraud=service(batch_jobs=[job("hourly", 1)]),
     )
-    need = quotas.instance_needs(env, ["churn", "fraud"])["ml.m5.large for transform job usage"]
+    need = quotas.quota_needs(env, ["churn", "fraud"])["ml.m5.large for transform job usage"]
     assert (need.required, need.peak) == (3, 6)
 
 
@@ -124,7 +144,7 @@ def test_training_jobs_count_against_the_spot_or_on_demand_quota() -> None:
         churn=service(retraining=retraining(training_job=SimpleNamespace(template=template))),
         fraud=service(retraining=retraining(training_job=SimpleNamespace(template=spot))),
     )
-    needs = quotas.instance_needs(env, ["churn", "fraud"])
+    needs = quotas.quota_needs(env, ["churn", "fraud"])
     assert needs["ml.p3.2xlarge for training job usage"].required == 2
     assert needs["ml.p3.2xlarge for spot training job usage"].uses == ["fraud retraining job: 2"]
 
@@ -135,7 +155,7 @@ def test_the_managed_pipeline_trains_and_evaluates() -> None:
         evaluation=SimpleNamespace(instance_type="ml.m5.large", instance_count=1),
     )
     env = environment(churn=service(retraining=retraining(managed_pipeline=managed)))
-    assert list(quotas.instance_needs(env, ["churn"])) == [
+    assert list(quotas.quota_needs(env, ["churn"])) == [
         "ml.m5.xlarge for spot training job usage",
         "ml.m5.large for processing job usage",
     ]
@@ -143,7 +163,7 @@ def test_the_managed_pipeline_trains_and_evaluates() -> None:
 
 def test_the_fixture_environments_need_what_their_files_say() -> None:
     [prod] = load_environments(FIXTURES, only="prod")
-    needs = quotas.instance_needs(prod, list(prod.services))
+    needs = quotas.quota_needs(prod, list(prod.services))
     endpoint = needs["ml.m5.xlarge for endpoint usage"]
     # churn: champion 2-8 and challenger 2-4 instances, blue/green updates
     assert (endpoint.required, endpoint.peak) == (4, 24)
@@ -231,10 +251,33 @@ def test_service_quotas_refusing_is_one_fail_line() -> None:
     sq = client()
     with Stubber(sq) as stub:
         stub.add_client_error("list_service_quotas", "AccessDeniedException", "no")
-        lines = [r.line() for r in quotas.check_instance_quotas(sq, env, ["churn"])]
+        lines = [r.line() for r in quotas.check_sagemaker_quotas(sq, env, ["churn"])]
     assert lines == ["FAIL quotas: ListServiceQuotas failed: AccessDeniedException: no"]
 
 
 def test_nothing_is_asked_without_instances() -> None:
     env: EnvConfig = environment(churn=service())
-    assert quotas.check_instance_quotas(object(), env, ["churn"]) == []
+    assert quotas.check_sagemaker_quotas(object(), env, ["churn"]) == []
+
+
+def test_a_new_accounts_serverless_concurrency_fails_a_variant_of_20() -> None:
+    """New accounts get 10 (aws re:Post): CreateEndpoint would fail with 20."""
+    env = environment(churn=service(variants=[serverless("s", 20)]))
+    sq = client()
+    with Stubber(sq) as stub:
+        stub.add_response("list_service_quotas", page())
+        stub.add_response(
+            "list_aws_default_service_quotas",
+            page((SERVERLESS_ENDPOINTS, 5), (SERVERLESS_CONCURRENCY, 10)),
+        )
+        lines = [r.line() for r in quotas.check_sagemaker_quotas(sq, env, ["churn"])]
+    assert lines == [
+        f"PASS quota {SERVERLESS_ENDPOINTS}: 5 endpoints; needed 1 (churn variant s); other "
+        "use in the account counts too",
+        f"FAIL quota {SERVERLESS_CONCURRENCY}: 10 concurrent invocations; needed 20 (churn "
+        "variant s: 20): SageMaker would refuse with ResourceLimitExceeded; request an "
+        "increase (aws "
+        "service-quotas request-service-quota-increase --region eu-west-1 --service-code "
+        "sagemaker --quota-code L-1 --desired-value 20), or lower max_concurrency, or serve "
+        "from instances",
+    ]
