@@ -19,6 +19,15 @@ comes later in promotion order (a copy usually does), naming the other file and 
 - ``monitoring.alarm_emails``: an address that names another environment
   (``ml-stage-alerts@...`` in ``qa.yaml``) is a copy: refused. The same addresses in several
   environments (a platform team's list) are allowed.
+
+And one limit that environments sharing an account and region reach together:
+
+- ``change_detection.trail``: each environment with ``trail: create`` makes a trail in its
+  account and region, and CloudTrail allows "Trails per Region: 5 ... This quota cannot be
+  increased" ("Quotas in AWS CloudTrail", CloudTrail User Guide,
+  https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html): the
+  sixth environment's Foundation would fail to create its trail and roll back. Trails the
+  account already has count too, which only the account knows.
 """
 
 from __future__ import annotations
@@ -67,6 +76,28 @@ def _copied_emails(env: EnvConfig, other: EnvConfig, other_file: str) -> Iterato
             )
 
 
+MAX_TRAILS_PER_REGION = 5
+
+
+def _trail_problems(configs: Sequence[EnvConfig], shown: Callable[[str], str]) -> Iterator[str]:
+    """``<file>: <field>: <problem>`` for each environment past the fifth that creates a trail
+    in an account and region, in promotion order."""
+    creating: dict[tuple[str, str], list[str]] = {}
+    for env in configs:
+        if env.change_detection is None or not env.change_detection.creates_trail:
+            continue
+        files = creating.setdefault((env.account, env.region), [])
+        files.append(shown(env.name))
+        if len(files) > MAX_TRAILS_PER_REGION:
+            yield (
+                f"{files[-1]}: change_detection.trail: create makes trail {len(files)} in "
+                f"account {env.account}, {env.region} ({', '.join(files[:-1])} create the "
+                f"others); CloudTrail allows {MAX_TRAILS_PER_REGION} trails per Region and the "
+                "quota cannot be raised: use trail: existing with a trail that already logs "
+                "this account's management events"
+            )
+
+
 def cross_file_problems(configs: Sequence[EnvConfig], shown: Callable[[str], str]) -> list[str]:
     """``<file>: <field>: <problem>`` for what a file holds of another environment's;
     ``configs`` in promotion order, ``shown(name)`` how an environment's file is shown."""
@@ -79,6 +110,7 @@ def cross_file_problems(configs: Sequence[EnvConfig], shown: Callable[[str], str
             if other_position < position:  # each pair once, on the later file
                 found[:0] = _shared_with(other, env, shown(other.name))
             problems.extend(f"{shown(env.name)}: {problem}" for problem in found)
+    problems.extend(_trail_problems(configs, shown))
     return problems
 
 

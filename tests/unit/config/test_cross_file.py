@@ -16,7 +16,7 @@ def config_with(tmp_path: Path, files: dict[str, Callable[[str], str]]) -> Path:
     """The fixture environments, and each of ``files`` (``"<target>=<source>"`` -> edit)
     written as ``<target>.yaml`` from the fixture ``<source>.yaml``, edited."""
     folder = tmp_path / "config"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for path in CONFIG_DIR.glob("*.yaml"):
         if path.stem != "pipeline":
             (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
@@ -189,3 +189,40 @@ def test_one_environment_read_alone_is_not_compared(tmp_path: Path) -> None:
     """The tools (`make smoke ENV=qa`) read one file; the synth and the suite read them all."""
     folder = config_with(tmp_path, {"qa=stage": edits()})
     assert [env.name for env in load_environments(folder, only="qa")] == ["qa"]
+
+
+def own_copy(index: int) -> Callable[[str], str]:
+    """stage.yaml as environment ``t<index>``: its own range and recipients, stage's account
+    and region, and its own trail (``change_detection.trail: create``)."""
+    return edits(
+        ("cidr: 10.20.0.0/16", f"cidr: 10.{40 + index}.0.0/16"),
+        ("ml-stage-alerts@", f"ml-t{index}-alerts@"),
+    )
+
+
+def test_a_sixth_trail_in_one_account_and_region_is_refused(tmp_path: Path) -> None:
+    """CloudTrail allows 5 trails per Region (a quota that cannot be raised): stage and four
+    copies fit, a fifth copy's Foundation would fail to create its trail."""
+    four = {f"t{i}=stage": own_copy(i) for i in range(1, 5)}
+    assert "t4" in {env.name for env in load_environments(config_with(tmp_path / "a", four))}
+    five = four | {"t5=stage": own_copy(5)}
+    (line,) = problems(config_with(tmp_path / "b", five))
+    assert line.startswith(
+        "t5.yaml: change_detection.trail: create makes trail 6 in account 222222222222, "
+        "eu-west-1 (stage.yaml, t1.yaml, t2.yaml, t3.yaml, t4.yaml create the others); "
+        "CloudTrail allows 5 trails per Region and the quota cannot be raised: "
+    )
+
+
+def test_trails_in_other_regions_or_named_as_existing_do_not_count(tmp_path: Path) -> None:
+    existing = (
+        "\n  trail: create\n",
+        "\n  trail: existing\n  existing_trail_name: org-audit-trail\n",
+    )
+    five = {f"t{i}=stage": own_copy(i) for i in range(1, 6)}
+    elsewhere = five | {"t5=stage": lambda text: own_copy(5)(text).replace(
+        "region: eu-west-1", "region: eu-central-1")}  # fmt: skip
+    shared = five | {"t5=stage": lambda text: edits(existing)(own_copy(5)(text))}
+    for case, files in {"elsewhere": elsewhere, "shared": shared}.items():
+        loaded = load_environments(config_with(tmp_path / case, files))
+        assert {f"t{i}" for i in range(1, 6)} <= {env.name for env in loaded}
