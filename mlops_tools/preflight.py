@@ -41,6 +41,9 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
   (endpoints, batch jobs, retraining), and the serverless endpoints' count and concurrency
   quotas, read with Service Quotas: FAIL below what a deploy or one run needs, WARN below the
   most they can use at once (:mod:`mlops_tools.sagemaker_quotas`);
+- ``change-trail`` (with ``change_detection``): the trail the services' change-detection rules
+  rely on applies to this region, is logging and keeps write management events
+  (:mod:`mlops_tools.trail_check`);
 - ``budget-tag`` (without ``--service``: the budget belongs to the Foundation stack): with a
   ``budget``, Cost Explorer ListCostAllocationTags reports the tag the budget filters on
   (``Environment``) as ``Active``; an inactive tag makes the budget count nothing.
@@ -102,6 +105,8 @@ from mlops_tools.smoke import (
     stack_topic_subscriptions,
     unknown_service,
 )
+from mlops_tools.trail_check import CHECK as CHANGE_TRAIL
+from mlops_tools.trail_check import check_change_trail
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -164,6 +169,7 @@ class Clients:
     ce: CostExplorerClient
     service_quotas: Any = None  # None: the SageMaker quotas are not checked
     sns: Any = None  # None: the budget topic's subscriptions are not checked
+    cloudtrail: Any = None  # None: the change-detection trail is not checked
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,7 @@ def make_clients(session: Any, region: str) -> Clients:
         client("ce"),  # botocore resolves Cost Explorer's global endpoint from any region
         client("service-quotas"),
         client("sns"),
+        client("cloudtrail"),
     )
 
 
@@ -814,8 +821,9 @@ def account_checks(
     config: EnvConfig, clients: Clients, services: Sequence[str], *, whole: bool
 ) -> list[CheckResult]:
     """What the account must allow the ``services``: Lambda concurrency for their retraining
-    functions, SageMaker quotas (with a Service Quotas client), and (``whole``
-    environment, with a budget) the budget's cost allocation tag."""
+    functions, SageMaker quotas (with a Service Quotas client), the change-detection trail
+    (with ``change_detection``), and (``whole`` environment, with a budget) the budget's cost
+    allocation tag."""
     reserved = reservations(config, services)
     results = [
         _safely(
@@ -825,6 +833,16 @@ def account_checks(
     ]
     if clients.service_quotas is not None:
         results += _quota_results(clients.service_quotas, config, services)
+    change = config.change_detection
+    if change is not None and clients.cloudtrail is not None:
+        step = partial(
+            check_change_trail,
+            clients.cloudtrail,
+            change.trail_of(config.name),
+            config.region,
+            created=change.creates_trail,
+        )
+        results.append(_safely(CHANGE_TRAIL, step))
     if config.budget is not None and whole:
         results.append(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
         results += _budget_subscriptions(config, clients)

@@ -21,12 +21,12 @@ from mlops_cdk.app.settings import (
     removal_policy,
     resource_tags,
 )
-from mlops_cdk.aws.names import BUCKET_OUTPUT, BUDGET_TOPIC_OUTPUT
+from mlops_cdk.aws.names import BUCKET_OUTPUT, BUDGET_TOPIC_OUTPUT, trail_name_for
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.config.service import announces_approvals
 from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
 from mlops_cdk.constructs.budget import EnvironmentBudget
-from mlops_cdk.constructs.change_trail import ChangeTrail, trail_name_for
+from mlops_cdk.constructs.change_trail import ChangeTrail
 from mlops_cdk.constructs.dashboard import EnvironmentOverview
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 

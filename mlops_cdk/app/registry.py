@@ -48,6 +48,7 @@ class ServiceRegistryStack(cdk.Stack):
         aws_image_repositories: Sequence[str] = (),
         model_packages: Sequence[str] = (),
         package_artifact_prefixes: Sequence[str] = (),
+        trails: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -82,6 +83,7 @@ class ServiceRegistryStack(cdk.Stack):
                 aws_image_repositories=aws_image_repositories,
                 model_packages=model_packages,
                 package_artifact_prefixes=package_artifact_prefixes,
+                trails=trails,
             )
 
     def _repository_output(self, service: str) -> cdk.CfnOutput:
@@ -105,6 +107,7 @@ class ServiceRegistryStack(cdk.Stack):
         aws_image_repositories: Sequence[str],
         model_packages: Sequence[str],
         package_artifact_prefixes: Sequence[str],
+        trails: Sequence[str],
     ) -> PreflightAccess:
         """The pre-deploy check role, assumable by the pipeline's CodeBuild role only."""
         if preflight_role_name is None:
@@ -126,4 +129,5 @@ class ServiceRegistryStack(cdk.Stack):
             aws_image_repositories=aws_image_repositories,
             model_packages=model_packages,
             package_artifact_prefixes=package_artifact_prefixes,
+            trails=trails,
         )

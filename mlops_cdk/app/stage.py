@@ -91,6 +91,10 @@ class MlopsStage(cdk.Stage):
             aws_image_repositories=aws_image_repositories(spec, config.region),
             model_packages=model_packages(config, name),
             package_artifact_prefixes=config.package_artifact_prefixes(name),
+            # Preflight checks that the trail change detection relies on is logging.
+            trails=[change.trail_arn_of(config.name, config.account, config.region)]
+            if (change := config.change_detection) is not None
+            else [],
         )
         serving = ServiceStack(
             self,

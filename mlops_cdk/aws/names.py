@@ -23,6 +23,12 @@ def endpoint_name_for(stack_name: str) -> str:
     return name or "endpoint"
 
 
+def trail_name_for(env: str) -> str:
+    """The CloudTrail trail an environment's Foundation creates (``change_detection.trail:
+    create``): a fixed name, which its key and bucket policies name."""
+    return f"mlops-{env}-changes"
+
+
 def model_package_group_name(env: str, service: str) -> str:
     """The SageMaker model package group of a service's registered model versions
     (``<env>-<service>``; the retraining pipeline registers into it, promotion reads it)."""

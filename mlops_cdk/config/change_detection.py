@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from mlops_cdk.aws.images import partition_of
+from mlops_cdk.aws.names import trail_name_for
 from mlops_cdk.config.base import StrictModel
 from mlops_cdk.config.errors import FieldProblem
 
@@ -64,3 +66,18 @@ class ChangeDetectionConfig(StrictModel):
     @property
     def creates_trail(self) -> bool:
         return self.trail == "create"
+
+    def trail_of(self, env: str) -> str:
+        """The trail's name or ARN: the one named, else the one ``env``'s Foundation creates."""
+        if self.existing_trail_name is not None:
+            return self.existing_trail_name
+        return trail_name_for(env)
+
+    def trail_arn_of(self, env: str, account: str, region: str) -> str:
+        """The trail's ARN: the one named, else a trail of this name in ``account`` and
+        ``region`` (an organization trail named by name only is not found there: preflight
+        says to give its ARN)."""
+        trail = self.trail_of(env)
+        if TRAIL_ARN.match(trail):
+            return trail
+        return f"arn:{partition_of(region)}:cloudtrail:{region}:{account}:trail/{trail}"

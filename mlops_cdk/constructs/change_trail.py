@@ -43,10 +43,6 @@ from mlops_cdk.props.fields import checked_arguments
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 
 
-def trail_name_for(env: str) -> str:
-    return f"mlops-{env}-changes"
-
-
 class ChangeTrail(Construct):
     """A single-region trail of write management events, with log file validation, encrypted
     with ``key``, delivered to its own TLS-only, non-public, versioned bucket (access logs to

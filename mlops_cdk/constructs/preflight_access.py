@@ -70,6 +70,10 @@ class PreflightAccess(Construct):
       given;
     - ``sagemaker:DescribeModelPackage`` on each of ``model_packages`` (ARNs of the versioned
       packages the service's models are created from: approved, image and artifact), when
+      given;
+    - ``cloudtrail:DescribeTrails`` (no resource: it lists the region's trails) and
+      ``cloudtrail:GetTrailStatus`` and ``GetEventSelectors`` on each of ``trails`` (ARNs of the
+      trail change detection relies on: is it logging this region's write events), when
       given."""
 
     @checked_arguments
@@ -89,6 +93,7 @@ class PreflightAccess(Construct):
         aws_image_repositories: Sequence[str] = (),
         model_packages: Sequence[str] = (),
         package_artifact_prefixes: Sequence[str] = (),
+        trails: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -122,6 +127,8 @@ class PreflightAccess(Construct):
                     resources=sorted(set(model_packages)),
                 )
             )
+        if trails:
+            self.policy.add_statements(*_read_trails(trails))
         self._acknowledge(other_stacks)
         self.role_arn_output = cdk.CfnOutput(
             self, "RoleArn", value=self.role.role_arn, description="Pre-deploy check role"
@@ -183,11 +190,26 @@ class PreflightAccess(Construct):
         acknowledge_wildcard_resource(
             self.policy,
             "*",
-            "Only lambda:GetAccountSettings and Service Quotas' two list actions use '*': they "
-            "read the account's concurrency limits and SageMaker's instance quotas and take no "
-            "resource ARN. Every other statement names one repository, one bucket prefix or "
-            "this stack.",
+            "Only lambda:GetAccountSettings, Service Quotas' two list actions and "
+            "cloudtrail:DescribeTrails use '*': they read the account's concurrency limits, "
+            "SageMaker's quotas and the region's trails and take no resource ARN. Every other "
+            "statement names one repository, one bucket prefix, one trail or this stack.",
         )
+
+
+def _read_trails(trails: Sequence[str]) -> list[iam.PolicyStatement]:
+    """Find the trails (DescribeTrails lists a region's trails; it takes no resource ARN), then
+    read these trails' status and event selectors."""
+    return [
+        iam.PolicyStatement(
+            sid="DescribeTrails", actions=["cloudtrail:DescribeTrails"], resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="ReadChangeTrail",
+            actions=["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"],
+            resources=sorted(set(trails)),
+        ),
+    ]
 
 
 def _describe_pipelines(stack: cdk.Stack, names: Sequence[str]) -> list[iam.PolicyStatement]:

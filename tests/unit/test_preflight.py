@@ -202,6 +202,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
             clients.ce,
             clients.service_quotas,
             clients.sns,
+            clients.cloudtrail,
         ):
             client.meta.events.register(
                 "before-parameter-build", lambda model, **_: answers.calls.append(model.name)
@@ -1451,6 +1452,45 @@ def test_training_image_references() -> None:
     }
     assert preflight.repository_image_id("{image_repository}x") is None
     assert preflight.repository_image_id("public.ecr.aws/x/y:1") is None
+
+
+# --- the trail change detection relies on ---------------------------------------------------
+
+
+def with_change_detection(data: dict[str, Any]) -> None:
+    data["monitoring"] = {"alarm_emails": ["ml-dev-alerts@example.com"]}  # where changes go
+    data["change_detection"] = {"trail": "create"}
+
+
+@pytest.mark.parametrize("service", [(), ("--service", "churn")])
+def test_the_change_trail_is_checked_for_the_environment_and_each_service(
+    service: tuple[str, ...],
+    published: Path,
+    answers: Answers,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each run (the pipeline runs one per service) reads the trail: a stopped trail makes
+    every change-detection rule silent."""
+    boto3.client("cloudtrail", region_name=REGION).create_trail(
+        Name="mlops-dev-changes", S3BucketName=BUCKET
+    )
+    config_dir = write_config(published.parent, digest_of(published), with_change_detection)
+    assert run_main(config_dir, *service) == 1
+    (line,) = [x for x in result_lines(capsys.readouterr().out) if "change-trail" in x]
+    assert line.startswith("FAIL change-trail: trail arn:aws:cloudtrail:eu-west-1:")
+    assert ":trail/mlops-dev-changes is not logging: " in line
+    assert answers.calls[-3:] == ["DescribeTrails", "GetTrailStatus", "GetEventSelectors"]
+    boto3.client("cloudtrail", region_name=REGION).start_logging(Name="mlops-dev-changes")
+    assert run_main(config_dir, *service) == 0
+    assert "PASS change-trail: " in capsys.readouterr().out
+
+
+def test_no_trail_is_read_without_change_detection(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_main(write_config(published.parent, digest_of(published))) == 0
+    assert "change-trail" not in capsys.readouterr().out
+    assert "DescribeTrails" not in answers.calls
 
 
 # --- the budget's cost allocation tag ------------------------------------------------------

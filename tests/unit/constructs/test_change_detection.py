@@ -16,13 +16,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from moto.events.models import EventPattern
 
+from mlops_cdk.aws.names import trail_name_for
 from mlops_cdk.constructs.change_detection import (
     AUTOSCALING_ROLE,
     EndpointChangeRule,
     cfn_execution_role_name,
     change_event_pattern,
 )
-from mlops_cdk.constructs.change_trail import ChangeTrail, trail_name_for
+from mlops_cdk.constructs.change_trail import ChangeTrail
 from tests.helpers import new_stack
 
 ACCOUNT = "123456789012"

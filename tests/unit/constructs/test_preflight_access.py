@@ -377,3 +377,49 @@ def test_describe_model_package_on_exactly_the_packages_the_models_use(tmp_path:
     found = statements(Template.from_stack(stack))["DescribeModelPackages"]
     assert found["Action"] == "sagemaker:DescribeModelPackage"
     assert found["Resource"] == arns[0]
+
+
+def test_the_change_trail_is_read_by_its_arn_and_listed_without_one() -> None:
+    """With ``trails``: GetTrailStatus and GetEventSelectors on exactly that trail, and
+    DescribeTrails (which takes no resource) on '*'; without, neither statement."""
+    stack = new_stack("Trails")
+    trail = "arn:aws:cloudtrail:us-east-1:999999999999:trail/org-audit"
+    PreflightAccess(
+        stack,
+        "Preflight",
+        repository=ecr.Repository(stack, "Repo"),
+        bucket=s3.Bucket(stack, "Bucket"),
+        model_artifacts_prefix="models/",
+        trusted_account=TRUSTED,
+        trusted_role_name=RUNNER,
+        trails=[trail],
+    )
+    found = statements(Template.from_stack(stack))
+    assert found["DescribeTrails"]["Action"] == "cloudtrail:DescribeTrails"
+    assert found["DescribeTrails"]["Resource"] == "*"
+    assert found["ReadChangeTrail"]["Action"] == [
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetTrailStatus",
+    ]
+    assert found["ReadChangeTrail"]["Resource"] == trail
+    without = statements(preflight_with_pipelines(new_stack("NoTrails"), []))
+    assert not {"DescribeTrails", "ReadChangeTrail"} & without.keys()
+
+
+def test_each_registry_may_read_its_environments_change_trail() -> None:
+    """The fixture stage creates its trail (mlops-stage-changes); prod names its
+    organization's by name (an ARN in prod's account and region); dev has none."""
+    configs = {c.name: c for c in load_environments(Path("tests/fixtures/config"))}
+    arns = {
+        name: change.trail_arn_of(name, config.account, config.region)
+        for name, config in configs.items()
+        if (change := config.change_detection) is not None
+    }
+    assert arns == {
+        "stage": "arn:aws:cloudtrail:eu-west-1:222222222222:trail/mlops-stage-changes",
+        "prod": "arn:aws:cloudtrail:eu-west-1:333333333333:trail/org-audit-trail",
+    }
+    stage = MlopsStage(new_app(), "stage", config=configs["stage"], pipeline_account=TRUSTED)
+    for stacks in stage.services.values():
+        found = statements(Template.from_stack(stacks.registry))
+        assert found["ReadChangeTrail"]["Resource"] == arns["stage"]
