@@ -25,12 +25,12 @@ fails as it starts. Counted from the configuration, per quota, over the services
 Serverless variants hold no instances; they count against two account quotas of their own,
 named as Service Quotas names them: :data:`SERVERLESS_ENDPOINTS` (one per serverless variant:
 a serverless endpoint has one variant) and :data:`SERVERLESS_CONCURRENCY` (quota code
-``L-96300102``), from which every serverless endpoint's ``MaxConcurrency`` is allocated: "the
-total number of serverless endpoint variants you can host in a Region is 50. The total
-concurrency you can share between all serverless endpoints per Region in your account is 200"
-(SageMaker examples, "Serverless Inference", quoting the developer guide). New accounts now get
-10 concurrency and 5 endpoints (aws re:Post, "total concurrency for serverless inference is
-not 200 only 10"), so one variant with ``max_concurrency: 20`` fails CreateEndpoint there
+``L-96300102``), from which every serverless endpoint's ``MaxConcurrency`` is allocated. AWS's
+documentation said "the total number of serverless endpoint variants you can host in a Region
+is 50. The total concurrency you can share between all serverless endpoints per Region in your
+account is 200"; accounts are now given 10 concurrency (aws re:Post, "total concurrency for
+serverless inference is not 200 only 10", which quotes it) and, by public deployment notes, 5
+endpoints. So one variant with ``max_concurrency: 20`` fails CreateEndpoint in a new account
 although the API allows 200. Both are required as configured: nothing scales them.
 
 ListServiceQuotas gives the account's applied values; "If the applied quota value is not
@@ -72,9 +72,10 @@ SERVERLESS_CONCURRENCY = (
 
 @dataclass
 class Need:
-    """Instances of one quota: ``required`` for sure (endpoints created, one run of the largest
-    job), ``peak`` at worst (autoscaling maxima, an update's second fleet, every job at once),
-    and who needs them."""
+    """What one quota must allow, in ``unit`` (instances, serverless endpoints or concurrent
+    invocations): ``required`` for sure (endpoints created, one run of the largest job),
+    ``peak`` at worst (autoscaling maxima, an update's second fleet, every job at once), who
+    needs them, and what to do ``instead`` of a quota increase."""
 
     quota: str
     required: int = 0

@@ -8,9 +8,11 @@ being true: a trail created by the Foundation and later stopped (``StopLogging``
 named in ``change_detection.existing_trail_name`` that does not exist, logs another region only,
 or is not logging, leaves every rule deployed and silent. The calls:
 
-- DescribeTrails with ``includeShadowTrails`` finds the trail where it applies to this region: a
-  trail of this region, or the shadow of a multi-region or organization trail ("Shadow trails",
-  DescribeTrails, CloudTrail API Reference). A shadow trail is found by its ARN only;
+- DescribeTrails finds the trail where it applies to this region: a trail of this account and
+  region by its name or ARN; a multi-region or organization trail (a "shadow trail" outside its
+  home region and account) by its ARN, or by its name among every trail the region lists with
+  ``includeShadowTrails`` (DescribeTrails, CloudTrail API Reference: names match "trails
+  belonging only to the current region and current account");
 - GetTrailStatus: ``IsLogging``;
 - GetEventSelectors: whether its selectors keep write management events (``ReadWriteType``
   ``All`` or ``WriteOnly`` with ``IncludeManagementEvents``; or an advanced selector on
@@ -72,13 +74,21 @@ def logs_write_events(selectors: Mapping[str, Any]) -> bool:
     return any(_keeps_writes(s) for s in basic) or any(_advanced_keeps_writes(s) for s in advanced)
 
 
+def _find(client: Any, trail: str) -> Mapping[str, Any] | None:
+    """The trail as DescribeTrails describes it in the client's region, or None."""
+    found = client.describe_trails(trailNameList=[trail], includeShadowTrails=True)
+    trails: Sequence[Mapping[str, Any]] = found.get("trailList", [])
+    if trails or trail.startswith("arn:"):
+        return trails[0] if trails else None
+    listed = client.describe_trails(includeShadowTrails=True).get("trailList", [])
+    return next((t for t in listed if t.get("Name") == trail), None)
+
+
 def _not_found(trail: str, region: str, created: bool) -> CheckResult:
     fix = (
         "deploy the Foundation stack first (change_detection.trail: create makes it)"
         if created
-        else "name a trail that logs this region in change_detection.existing_trail_name: an "
-        "organization or multi-region trail by its ARN (its name finds it only in its home "
-        "Region)"
+        else "name a trail that logs this region in change_detection.existing_trail_name"
     )
     return CheckResult(
         CHECK,
@@ -92,11 +102,10 @@ def check_change_trail(client: Any, trail: str, region: str, *, created: bool) -
     """PASS when ``trail`` applies to ``region``, is logging and keeps write management events;
     FAIL when it is not found there or is not logging; WARN when its selectors drop them."""
     try:
-        found = client.describe_trails(trailNameList=[trail], includeShadowTrails=True)
-        trails = found.get("trailList", [])
-        if not trails:
+        described = _find(client, trail)
+        if described is None:
             return _not_found(trail, region, created)
-        arn = trails[0].get("TrailARN", trail)
+        arn = str(described.get("TrailARN", trail))
         status = client.get_trail_status(Name=arn)
         selectors = client.get_event_selectors(TrailName=arn)
     except (ClientError, BotoCoreError) as exc:

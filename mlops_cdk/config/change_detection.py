@@ -74,10 +74,14 @@ class ChangeDetectionConfig(StrictModel):
         return trail_name_for(env)
 
     def trail_arn_of(self, env: str, account: str, region: str) -> str:
-        """The trail's ARN: the one named, else a trail of this name in ``account`` and
-        ``region`` (an organization trail named by name only is not found there: preflight
-        says to give its ARN)."""
+        """The ARN (pattern) the pre-deploy check may read the trail by: the one named; the
+        trail ``env``'s Foundation creates in ``account`` and ``region``; or, for an existing
+        trail named by name, that name in any account and Region (an organization trail
+        belongs to the management account, a multi-region trail to its home Region)."""
         trail = self.trail_of(env)
         if TRAIL_ARN.match(trail):
             return trail
-        return f"arn:{partition_of(region)}:cloudtrail:{region}:{account}:trail/{trail}"
+        partition = partition_of(region)
+        if self.creates_trail:
+            return f"arn:{partition}:cloudtrail:{region}:{account}:trail/{trail}"
+        return f"arn:{partition}:cloudtrail:*:*:trail/{trail}"

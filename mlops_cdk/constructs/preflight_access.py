@@ -129,7 +129,7 @@ class PreflightAccess(Construct):
             )
         if trails:
             self.policy.add_statements(*_read_trails(trails))
-        self._acknowledge(other_stacks)
+        self._acknowledge(other_stacks, trails)
         self.role_arn_output = cdk.CfnOutput(
             self, "RoleArn", value=self.role.role_arn, description="Pre-deploy check role"
         )
@@ -178,8 +178,17 @@ class PreflightAccess(Construct):
             ],
         )
 
-    def _acknowledge(self, other_stacks: Sequence[str]) -> None:
-        """The policy's wildcards: stack ids CloudFormation generates, and '*' for Lambda."""
+    def _acknowledge(self, other_stacks: Sequence[str], trails: Sequence[str]) -> None:
+        """The policy's wildcards: stack ids CloudFormation generates, a trail known by name
+        only, and '*' for the actions that take no resource."""
+        for arn in sorted({t for t in trails if "*" in t}):
+            acknowledge_wildcard_resource(
+                self.policy,
+                arn,
+                "The trail is named, but not its account and Region: an organization trail "
+                "belongs to the management account, a multi-region trail to its home Region. "
+                "Only its status and event selectors are read.",
+            )
         for arn in other_stacks:
             acknowledge_wildcard_resource(
                 self.policy,

@@ -132,6 +132,40 @@ def test_write_management_events_kept_by_basic_or_advanced_selectors(
     assert line.startswith("PASS" if kept else "WARN")
 
 
+def test_an_organization_trail_named_by_name_is_found_among_the_listed_shadow_trails() -> None:
+    """A name matches only this account's trails of this Region in DescribeTrails; an
+    organization trail (the management account's) is listed with the shadow trails."""
+    client = boto3.client(
+        "cloudtrail",
+        region_name=REGION,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
+    )
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_trails",
+            {"trailList": []},
+            {"trailNameList": ["org-audit"], "includeShadowTrails": True},
+        )
+        stub.add_response(
+            "describe_trails",
+            {
+                "trailList": [
+                    {"Name": "other", "TrailARN": "x"},
+                    {"Name": "org-audit", "TrailARN": SHADOW},
+                ]
+            },
+            {"includeShadowTrails": True},
+        )
+        stub.add_response("get_trail_status", {"IsLogging": True}, {"Name": SHADOW})
+        stub.add_response("get_event_selectors", {}, {"TrailName": SHADOW})
+        line = check_change_trail(client, "org-audit", REGION, created=False).line()
+        stub.assert_no_pending_responses()
+    assert (
+        line == f"PASS change-trail: trail {SHADOW} is logging {REGION}'s write management events"
+    )
+
+
 def test_a_refused_call_is_one_fail_line() -> None:
     client = boto3.client(
         "cloudtrail",
