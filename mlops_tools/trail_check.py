@@ -13,7 +13,9 @@ or is not logging, leaves every rule deployed and silent. The calls:
   home region and account) by its ARN, or by its name among every trail the region lists with
   ``includeShadowTrails`` (DescribeTrails, CloudTrail API Reference: names match "trails
   belonging only to the current region and current account");
-- GetTrailStatus: ``IsLogging``;
+- GetTrailStatus: ``IsLogging``, and ``LatestDeliveryError`` ("any Amazon S3 error that
+  CloudTrail encountered when attempting to deliver log files"): a WARN, as EventBridge's
+  events do not go through the bucket;
 - GetEventSelectors: whether its selectors keep write management events (``ReadWriteType``
   ``All`` or ``WriteOnly`` with ``IncludeManagementEvents``; or an advanced selector on
   ``eventCategory`` ``Management`` that does not keep read-only events alone). Whether
@@ -100,7 +102,8 @@ def _not_found(trail: str, region: str, created: bool) -> CheckResult:
 
 def check_change_trail(client: Any, trail: str, region: str, *, created: bool) -> CheckResult:
     """PASS when ``trail`` applies to ``region``, is logging and keeps write management events;
-    FAIL when it is not found there or is not logging; WARN when its selectors drop them."""
+    FAIL when it is not found there or is not logging; WARN when its selectors drop them or it
+    reports a delivery error."""
     try:
         described = _find(client, trail)
         if described is None:
@@ -114,6 +117,13 @@ def check_change_trail(client: Any, trail: str, region: str, *, created: bool) -
         ):
             return _not_found(trail, region, created)
         return CheckResult(CHECK, False, aws_error("CloudTrail", exc))
+    return _judged(arn, region, status, selectors)
+
+
+def _judged(
+    arn: str, region: str, status: Mapping[str, Any], selectors: Mapping[str, Any]
+) -> CheckResult:
+    """The line for a trail found: GetTrailStatus' and GetEventSelectors' answers."""
     if not status.get("IsLogging"):
         return CheckResult(
             CHECK,
@@ -130,4 +140,16 @@ def check_change_trail(client: Any, trail: str, region: str, *, created: bool) -
             "of SageMaker: the change-detection rules may never match",
             warning=True,
         )
-    return CheckResult(CHECK, True, f"trail {arn} is logging {region}'s write management events")
+    logging = f"trail {arn} is logging {region}'s write management events"
+    error = status.get("LatestDeliveryError")
+    if error:
+        delivered = status.get("LatestDeliveryTime")
+        return CheckResult(
+            CHECK,
+            True,
+            f"{logging}, but reports a log file delivery error ({error}; latest delivery: "
+            f"{delivered or 'none'}): the rules still see the calls, the record of them may "
+            "not be kept (check the bucket's and the key's policies)",
+            warning=True,
+        )
+    return CheckResult(CHECK, True, logging)

@@ -166,6 +166,29 @@ def test_an_organization_trail_named_by_name_is_found_among_the_listed_shadow_tr
     )
 
 
+def test_a_delivery_error_warns_with_the_latest_delivery() -> None:
+    client = boto3.client(
+        "cloudtrail",
+        region_name=REGION,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
+    )
+    with Stubber(client) as stub:
+        stub.add_response("describe_trails", {"trailList": [{"Name": NAME, "TrailARN": ARN}]})
+        stub.add_response(
+            "get_trail_status", {"IsLogging": True, "LatestDeliveryError": "AccessDenied"}
+        )
+        stub.add_response("get_event_selectors", {})
+        result = check_change_trail(client, NAME, REGION, created=True)
+    assert result.passed
+    assert result.line() == (
+        f"WARN change-trail: trail {ARN} is logging {REGION}'s write management events, but "
+        "reports a log file delivery error (AccessDenied; latest delivery: none): the rules "
+        "still see the calls, the record of them may not be kept (check the bucket's and the "
+        "key's policies)"
+    )
+
+
 def test_a_refused_call_is_one_fail_line() -> None:
     client = boto3.client(
         "cloudtrail",
