@@ -9,6 +9,37 @@ import re
 
 from mlops_cdk.aws.facts import MAX_ENDPOINT_NAME_LENGTH
 
+# The property that gives a resource its name, per resource type ("CloudFormation resource
+# custom naming", CloudFormation Template Reference: "Each resource that supports custom names
+# has its own property"): the types this package and its users deploy. Without it,
+# CloudFormation generates the name from the stack name, the logical ID and a random string.
+NAME_PROPERTIES: dict[str, str] = {
+    "AWS::CloudTrail::Trail": "TrailName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CloudWatch::Dashboard": "DashboardName",
+    "AWS::CodeBuild::Project": "Name",
+    "AWS::CodePipeline::Pipeline": "Name",
+    "AWS::CodeStarNotifications::NotificationRule": "Name",
+    "AWS::ECR::Repository": "RepositoryName",
+    "AWS::Events::Rule": "Name",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SageMaker::Endpoint": "EndpointName",
+    "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
+    "AWS::SageMaker::InferenceComponent": "InferenceComponentName",
+    "AWS::SageMaker::Model": "ModelName",
+    "AWS::SageMaker::ModelPackageGroup": "ModelPackageGroupName",
+    "AWS::SageMaker::Pipeline": "PipelineName",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
+
 # Stack outputs the tools read after a deploy.
 BUCKET_OUTPUT = "ModelArtifactBucketName"  # <env>-Foundation
 REPOSITORY_OUTPUT = "ModelImageRepositoryName"  # <env>-<service>-Registry

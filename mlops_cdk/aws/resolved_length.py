@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from mlops_cdk.aws.cfn_values import export_key, intrinsic, reference
 from mlops_cdk.aws.images import partition_of, url_suffix
+from mlops_cdk.aws.names import NAME_PROPERTIES
 from mlops_cdk.aws.regions import REGIONS
 
 # IAM quotas (reference_iam-quotas): fixed character limits, and two adjustable quotas at their
@@ -66,12 +67,12 @@ class Place(Protocol):
 
 @dataclass(frozen=True)
 class _Shape:
-    """How a resource's references resolve: ``name_property`` sets its name (None: the name is
-    an id of ``name_max`` characters), at most ``name_max`` characters; ``forms`` maps an
-    attribute (None for Ref) to its shape, with ``{name}``, ``{partition}``, ``{region}``,
-    ``{account}``, ``{url_suffix}`` and ``{path}`` (the IAM path)."""
+    """How a resource's references resolve: its name (set by the type's property in
+    :data:`~mlops_cdk.aws.names.NAME_PROPERTIES`; a type without one has an id) has at most
+    ``name_max`` characters; ``forms`` maps an attribute (None for Ref) to its shape, with
+    ``{name}``, ``{partition}``, ``{region}``, ``{account}``, ``{url_suffix}`` and ``{path}``
+    (the IAM path)."""
 
-    name_property: str | None
     name_max: int
     forms: Mapping[str | None, str]
 
@@ -82,12 +83,12 @@ def _arn(service: str, resource: str, *, region: bool = True) -> str:
 
 def _sagemaker(name_property: str, kind: str) -> _Shape:
     arn = _arn("sagemaker", f"{kind}/{{name}}")
-    return _Shape(name_property, 63, {None: arn, name_property: "{name}", "Arn": arn})
+    return _Shape(63, {None: arn, name_property: "{name}", "Arn": arn})
 
 
 def _id(prefix: str) -> _Shape:
     """An EC2 id: a prefix and 17 hexadecimal digits."""
-    return _Shape(None, len(prefix) + 17, {None: "{name}"})
+    return _Shape(len(prefix) + 17, {None: "{name}"})
 
 
 # Names' quotas: each service's API reference for its name parameter (CreateBucket 3-63,
@@ -97,7 +98,6 @@ def _id(prefix: str) -> _Shape:
 # each resource type's "Return values" in the CloudFormation template reference.
 _SHAPES: dict[str, _Shape] = {
     "AWS::S3::Bucket": _Shape(
-        "BucketName",
         63,
         {
             None: "{name}",
@@ -107,10 +107,9 @@ _SHAPES: dict[str, _Shape] = {
         },
     ),
     "AWS::KMS::Key": _Shape(
-        None, _UUID, {None: "{name}", "KeyId": "{name}", "Arn": _arn("kms", "key/{name}")}
+        _UUID, {None: "{name}", "KeyId": "{name}", "Arn": _arn("kms", "key/{name}")}
     ),
     "AWS::IAM::Role": _Shape(
-        "RoleName",
         64,
         {
             None: "{name}",
@@ -119,7 +118,6 @@ _SHAPES: dict[str, _Shape] = {
         },
     ),
     "AWS::IAM::ManagedPolicy": _Shape(
-        "ManagedPolicyName",
         128,
         {
             None: "arn:{partition}:iam::{account}:policy{path}{name}",
@@ -127,12 +125,10 @@ _SHAPES: dict[str, _Shape] = {
         },
     ),
     "AWS::SNS::Topic": _Shape(
-        "TopicName",
         256,
         {None: _arn("sns", "{name}"), "TopicArn": _arn("sns", "{name}"), "TopicName": "{name}"},
     ),
     "AWS::SQS::Queue": _Shape(
-        "QueueName",
         80,
         {
             None: "https://sqs.{region}.{url_suffix}/{account}/{name}",
@@ -141,11 +137,8 @@ _SHAPES: dict[str, _Shape] = {
             "QueueName": "{name}",
         },
     ),
-    "AWS::Lambda::Function": _Shape(
-        "FunctionName", 64, {None: "{name}", "Arn": _arn("lambda", "function:{name}")}
-    ),
+    "AWS::Lambda::Function": _Shape(64, {None: "{name}", "Arn": _arn("lambda", "function:{name}")}),
     "AWS::ECR::Repository": _Shape(
-        "RepositoryName",
         256,
         {
             None: "{name}",
@@ -153,11 +146,8 @@ _SHAPES: dict[str, _Shape] = {
             "RepositoryUri": "{account}.dkr.ecr.{region}.{url_suffix}/{name}",
         },
     ),
-    "AWS::Logs::LogGroup": _Shape(
-        "LogGroupName", 512, {None: "{name}", "Arn": _arn("logs", "log-group:{name}:*")}
-    ),
+    "AWS::Logs::LogGroup": _Shape(512, {None: "{name}", "Arn": _arn("logs", "log-group:{name}:*")}),
     "AWS::StepFunctions::StateMachine": _Shape(
-        "StateMachineName",
         80,
         {
             None: _arn("states", "stateMachine:{name}"),
@@ -166,27 +156,26 @@ _SHAPES: dict[str, _Shape] = {
         },
     ),
     "AWS::CodeBuild::Project": _Shape(
-        "Name", 255, {None: "{name}", "Arn": _arn("codebuild", "project/{name}")}
+        255, {None: "{name}", "Arn": _arn("codebuild", "project/{name}")}
     ),
-    "AWS::CodePipeline::Pipeline": _Shape("Name", 100, {None: "{name}"}),
+    "AWS::CodePipeline::Pipeline": _Shape(100, {None: "{name}"}),
     "AWS::CloudWatch::Alarm": _Shape(
-        "AlarmName", 255, {None: "{name}", "Arn": _arn("cloudwatch", "alarm:{name}")}
+        255, {None: "{name}", "Arn": _arn("cloudwatch", "alarm:{name}")}
     ),
-    "AWS::Events::Rule": _Shape("Name", 64, {None: "{name}", "Arn": _arn("events", "rule/{name}")}),
+    "AWS::Events::Rule": _Shape(64, {None: "{name}", "Arn": _arn("events", "rule/{name}")}),
     "AWS::SageMaker::Endpoint": _sagemaker("EndpointName", "endpoint"),
     "AWS::SageMaker::EndpointConfig": _sagemaker("EndpointConfigName", "endpoint-config"),
     "AWS::SageMaker::Model": _sagemaker("ModelName", "model"),
     "AWS::SageMaker::ModelPackageGroup": _Shape(
-        "ModelPackageGroupName",
         63,
         {
             None: _arn("sagemaker", "model-package-group/{name}"),
             "ModelPackageGroupArn": _arn("sagemaker", "model-package-group/{name}"),
         },
     ),
-    "AWS::SageMaker::Pipeline": _Shape("PipelineName", 256, {None: "{name}"}),
-    "AWS::EC2::VPC": _Shape(None, 21, {None: "{name}", "DefaultSecurityGroup": "sg-" + "x" * 17}),
-    "AWS::EC2::SecurityGroup": _Shape(None, 20, {None: "{name}", "GroupId": "{name}"}),
+    "AWS::SageMaker::Pipeline": _Shape(256, {None: "{name}"}),
+    "AWS::EC2::VPC": _Shape(21, {None: "{name}", "DefaultSecurityGroup": "sg-" + "x" * 17}),
+    "AWS::EC2::SecurityGroup": _Shape(20, {None: "{name}", "GroupId": "{name}"}),
     "AWS::EC2::Subnet": _id("subnet-"),
     "AWS::EC2::VPCEndpoint": _id("vpce-"),
 }
@@ -229,11 +218,13 @@ def _pseudo_length(name: str, place: Place) -> int:
 
 
 def _name_length(
-    shape: _Shape, logical_id: str, properties: Mapping[str, Any], place: Place
+    resource_type: str, logical_id: str, properties: Mapping[str, Any], place: Place
 ) -> int:
-    if shape.name_property is None:
+    shape = _SHAPES[resource_type]
+    name_property = NAME_PROPERTIES.get(resource_type)
+    if name_property is None:
         return shape.name_max
-    given = properties.get(shape.name_property)
+    given = properties.get(name_property)
     if given is not None:
         return value_length(given, place)
     stack_name = len(place.stack_name) if place.stack_name else _LONGEST_STACK_NAME
@@ -255,7 +246,7 @@ def _reference_length(logical_id: str, attribute: str | None, place: Place) -> i
         path=path if isinstance(path, str) else "x" * UNKNOWN_LENGTH,
     )
     name = (
-        _name_length(shape, logical_id, properties, place)
+        _name_length(found[0], logical_id, properties, place)
         if "{name}" in shape.forms[attribute]
         else 0
     )

@@ -24,6 +24,7 @@ from mlops_tools.review.iam import (
     statement_rows,
 )
 from mlops_tools.review.markdown import Values, code, plain, table
+from mlops_tools.review.named_replacements import named_replacements
 from mlops_tools.review.packages import package_section
 from mlops_tools.review.scaling import scaling_section
 from mlops_tools.review.security_groups import RULE_HEADER, rule_rows
@@ -255,6 +256,7 @@ class _Report:
         part."""
         return [
             *self._left_the_app(),
+            *self._named_replacements(),
             *self._stateful(),
             # the exports whose value changes, as the endpoint review already found them
             *exports_in_use_warning(
@@ -287,6 +289,37 @@ class _Report:
             "termination protection first where the environment sets it. Before the merge, "
             f"`make destroy ENV={self.environment} SERVICE=<service>` run on the base does the "
             "same for a whole service.",
+            ">",
+            *items,
+            "",
+        ]
+
+    def _named_replacements(self) -> list[str]:
+        """A warning naming each resource replaced, or re-created under another logical ID,
+        while it keeps its name: CloudFormation refuses the stack's update."""
+        items = []
+        for found in named_replacements(self.before, self.after, self.changes):
+            where = f"`{found.stack}` / `{found.logical_id}` (`{found.resource_type}`)"
+            name = code(self.values_after.text(found.name))
+            if found.change is not None:
+                causes = ", ".join(
+                    _property(p, self.values_after) for p in found.change.properties if p.replaces
+                )
+                why = f"is replaced ({causes}) and keeps the name {name}"
+            else:
+                why = f"takes the name {name} from `{found.moved_from}`, which it replaces"
+            items.append(f"> - {self._label(found.stack)}: {where} {why}")
+        if not items:
+            return []
+        return [
+            "> [!CAUTION]",
+            "> **CloudFormation will refuse this release: a named resource is replaced under "
+            "the same name.** \"You can't perform an update that causes a custom-named resource "
+            'to be replaced. If you must replace the resource, specify a new name" '
+            "(CloudFormation resource custom naming): the replacement is created before the old "
+            "one is deleted, and the stack's update fails and rolls back. Give it a new name in "
+            "the same change, or leave out what replaces it (a create-only property, a "
+            "construct id).",
             ">",
             *items,
             "",
