@@ -100,8 +100,10 @@ from mlops_tools.smoke import (
     CheckResult,
     assumed_session,
     aws_error,
+    describe_stack,
     open_session,
     parse_arguments,
+    stack_outputs_of,
     stack_topic_subscriptions,
     unknown_service,
 )
@@ -639,24 +641,13 @@ def stack_outputs(
     """The ``wanted`` outputs of ``stack_name`` (DescribeStacks), as check ``check``. Fails,
     with ``hint`` (how to deploy the stack), when the stack or one of the outputs does not
     exist."""
-    try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks", [])
-    except ClientError as exc:
-        message = str(exc.response.get("Error", {}).get("Message") or "")
-        if _error_code(exc) == "ValidationError" and "does not exist" in message:
-            stacks = []
-        else:
-            return CheckResult(check, False, aws_error("DescribeStacks", exc)), {}
-    except BotoCoreError as exc:
-        return CheckResult(check, False, aws_error("DescribeStacks", exc)), {}
-    if not stacks:
+    stack, error = describe_stack(cloudformation, stack_name)
+    if error is not None:
+        return CheckResult(check, False, aws_error("DescribeStacks", error)), {}
+    if stack is None:
         detail = f"stack {stack_name} does not exist; {hint}"
         return CheckResult(check, False, detail), {}
-    stack = stacks[0]
-    outputs = {
-        str(output.get("OutputKey")): str(output.get("OutputValue", ""))
-        for output in stack.get("Outputs", [])
-    }
+    outputs = stack_outputs_of(stack)
     missing = [key for key in wanted if not outputs.get(key)]
     if missing:
         status = stack.get("StackStatus", "unknown status")

@@ -218,7 +218,8 @@ def describe_stack(
     return (dict(stacks[0]) if stacks else None), None
 
 
-def _outputs(stack: Mapping[str, Any]) -> dict[str, str]:
+def stack_outputs_of(stack: Mapping[str, Any]) -> dict[str, str]:
+    """A stack description's outputs: key -> value."""
     return {
         str(output.get("OutputKey")): str(output.get("OutputValue", ""))
         for output in stack.get("Outputs", [])
@@ -274,7 +275,7 @@ def _deployed_by_stack(
             "deployed (--stack-name names the stack that owns the endpoint)"
         )
         return CheckResult(check, True, detail, warning=True)
-    expected = _outputs(stack).get(ENDPOINT_CONFIG_OUTPUT)
+    expected = stack_outputs_of(stack).get(ENDPOINT_CONFIG_OUTPUT)
     if not expected:
         detail = (
             f"stack {stack_name} ({stack.get('StackStatus', 'unknown')}) has no output "
@@ -612,7 +613,7 @@ def _async_smoke(
 def async_input_location(cloudformation: CloudFormationClient, stack_name: str) -> str | None:
     """The stack's ``AsyncInputLocation`` output (None when there is none)."""
     stack, _error = describe_stack(cloudformation, stack_name)
-    return _outputs(stack).get(ASYNC_INPUT_OUTPUT) if stack else None
+    return stack_outputs_of(stack).get(ASYNC_INPUT_OUTPUT) if stack else None
 
 
 def assumed_session(sts: StsClient, role_arn: str, session_name: str, region: str) -> Any:
@@ -881,7 +882,7 @@ def stack_topic_subscriptions(
     stack, error = describe_stack(cloudformation, stack_name)
     if error is not None:
         return CheckResult(check, False, aws_error("DescribeStacks", error))
-    topic = _outputs(stack).get(output) if stack is not None else None
+    topic = stack_outputs_of(stack).get(output) if stack is not None else None
     if not topic:
         return CheckResult(
             check,
