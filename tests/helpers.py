@@ -93,6 +93,18 @@ _DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def stubbed_client(service: str, region: str = "eu-west-1") -> Any:
+    """A boto3 client for a botocore ``Stubber``: fixed credentials, as it never signs a call."""
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
+    )
+
+
 def yaml_text(data: Any, *, sort_keys: bool = True) -> str:
     """``yaml.safe_dump(data, sort_keys=sort_keys)``, through libyaml when PyYAML has it."""
     text: str = yaml.dump(data, Dumper=_DUMPER, sort_keys=sort_keys)

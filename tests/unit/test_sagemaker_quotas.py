@@ -7,7 +7,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -16,7 +15,7 @@ from mlops_cdk.props.endpoint import CapacitySize, DeploymentSpec
 from mlops_cdk.props.scaling import InstanceAutoscaling
 from mlops_cdk.props.variants import InstanceCapacity, ServerlessCapacity, VariantSpec
 from mlops_tools import sagemaker_quotas as quotas
-from tests.helpers import ROOT
+from tests.helpers import ROOT, stubbed_client
 
 FIXTURES = ROOT / "tests" / "fixtures" / "config"
 REGION = "eu-west-1"
@@ -174,12 +173,7 @@ def test_the_fixture_environments_need_what_their_files_say() -> None:
 
 
 def client() -> Any:
-    return boto3.client(
-        "service-quotas",
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
-    )
+    return stubbed_client("service-quotas", REGION)
 
 
 def page(*quotas_: tuple[str, float], next_page: str | None = None) -> dict[str, Any]:

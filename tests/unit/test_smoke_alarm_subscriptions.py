@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from mlops_tools import smoke
+from tests.helpers import stubbed_client
 
 REGION = "eu-west-1"
 TOPIC = "arn:aws:sns:eu-west-1:111111111111:dev-churn-AlarmTopic"
@@ -19,12 +19,7 @@ EMAILS = ["ml-alerts@example.com", "oncall@example.com"]
 
 
 def client(service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
-    )
+    return stubbed_client(service, REGION)
 
 
 def stack(outputs: dict[str, str]) -> dict[str, Any]:

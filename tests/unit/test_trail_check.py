@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from mlops_tools.trail_check import check_change_trail, logs_write_events
+from tests.helpers import stubbed_client
 
 REGION = "eu-west-1"
 NAME = "mlops-dev-changes"
@@ -67,12 +68,7 @@ SHADOW = "arn:aws:cloudtrail:us-east-1:999999999999:trail/org-audit"
 
 
 def stubbed(selectors: dict[str, Any]) -> Any:
-    client = boto3.client(
-        "cloudtrail",
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
-    )
+    client = stubbed_client("cloudtrail", REGION)
     stub = Stubber(client)
     # an organization trail's shadow: found by its ARN, in the management account
     shadow = SHADOW
@@ -135,12 +131,7 @@ def test_write_management_events_kept_by_basic_or_advanced_selectors(
 def test_an_organization_trail_named_by_name_is_found_among_the_listed_shadow_trails() -> None:
     """A name matches only this account's trails of this Region in DescribeTrails; an
     organization trail (the management account's) is listed with the shadow trails."""
-    client = boto3.client(
-        "cloudtrail",
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
-    )
+    client = stubbed_client("cloudtrail", REGION)
     with Stubber(client) as stub:
         stub.add_response(
             "describe_trails",
@@ -167,12 +158,7 @@ def test_an_organization_trail_named_by_name_is_found_among_the_listed_shadow_tr
 
 
 def test_a_delivery_error_warns_with_the_latest_delivery() -> None:
-    client = boto3.client(
-        "cloudtrail",
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
-    )
+    client = stubbed_client("cloudtrail", REGION)
     with Stubber(client) as stub:
         stub.add_response("describe_trails", {"trailList": [{"Name": NAME, "TrailARN": ARN}]})
         stub.add_response(
@@ -190,12 +176,7 @@ def test_a_delivery_error_warns_with_the_latest_delivery() -> None:
 
 
 def test_a_refused_call_is_one_fail_line() -> None:
-    client = boto3.client(
-        "cloudtrail",
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a stubbed client never signs a real call
-    )
+    client = stubbed_client("cloudtrail", REGION)
     with Stubber(client) as stub:
         stub.add_client_error("describe_trails", "AccessDeniedException", "no")
         line = check_change_trail(client, NAME, REGION, created=True).line()
