@@ -8,7 +8,7 @@ into the CDK runtime per resource.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,6 +145,7 @@ class StageIndex:
         self.stacks = tuple(stacks)
         self._namespaces: tuple[frozenset[str], tuple[str, ...]] | None = None
         self._attached: dict[tuple[int, str], list[Resource]] | None = None
+        self._first: dict[tuple[str, Callable[..., Any]], dict[Any, Resource]] = {}
 
     def of_type(self, cfn_type: str) -> list[tuple[StackIndex, Resource]]:
         return [(stack, r) for stack in self.stacks for r in stack.of_type(cfn_type)]
@@ -180,6 +181,21 @@ class StageIndex:
                             key = (id(found[0]), found[1])
                             self._attached.setdefault(key, []).append(policy)
         return self._attached.get((id(stack), role.logical_id), [])
+
+    def first_by(
+        self, cfn_type: str, key: Callable[[StackIndex, Resource], Hashable | None]
+    ) -> dict[Any, Resource]:
+        """The first resource of ``cfn_type`` (in stack order, then template order) for each
+        value of ``key`` (None: not counted); built once per type and key."""
+        cache_key = (cfn_type, key)
+        if cache_key not in self._first:
+            first: dict[Any, Resource] = {}
+            for stack, resource in self.of_type(cfn_type):
+                value = key(stack, resource)
+                if value is not None:
+                    first.setdefault(value, resource)
+            self._first[cache_key] = first
+        return self._first[cache_key]
 
     def endpoints_named(self, name: str) -> list[tuple[StackIndex, Resource]]:
         """Endpoints of the stage whose literal ``EndpointName`` is ``name``."""

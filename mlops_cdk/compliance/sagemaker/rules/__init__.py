@@ -68,6 +68,8 @@
   characters.
 - ``IamPolicyLimits``: a managed policy over 6,144 characters, a role's inline policies over
   10,240, its trust policy over 2,048, or more than 10 managed policies on one role.
+- ``NamesUnique``: two resources of a type in the stage have the same name where AWS keeps
+  names unique.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -103,6 +105,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     model_image_source,
     model_network_isolation,
     model_vpc,
+    names_unique,
     no_full_access,
     pipeline_jobs_protected,
     pipeline_passes_job_roles_only,
@@ -161,4 +164,5 @@ RULES: tuple[Rule, ...] = (
     event_input_placeholders.RULE,
     iam_policy_limits.RULE,
     event_pattern_size.RULE,
+    names_unique.RULE,
 )
