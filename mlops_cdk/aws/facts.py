@@ -193,6 +193,22 @@ def ecr_lifecycle_problem(
 # The runtime of every function this package deploys (boto3 comes from it: nothing is bundled).
 LAMBDA_PYTHON_RUNTIME = "python3.14"
 MAX_ASYNC_EVENT_AGE_SECONDS = 6 * 3600  # Lambda keeps an asynchronous event at most 6 hours
+# "Lambda quotas": function environment variables, "4 KB, for all environment variables
+# associated with the function, in aggregate"; Lambda measures the variables as one JSON string
+# and refuses the function over it ("... exceeded the 4KB limit. String measured: {...}").
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4_096
+# What this package's drift and quality checks leave for the settings that grow with the
+# configuration: the drift check's feature list (its other variables take at most about 500
+# bytes with names of 63 characters) and the quality check's metric dimensions (at most about
+# 1,500 besides: ten variants, a custom namespace of 255). The budgets keep each function within
+# 4 KB; the SageMaker pack's FunctionEnvironmentSize rule checks every function's whole set.
+DRIFT_FEATURES_MAX_BYTES = 3_072
+QUALITY_DIMENSIONS_MAX_BYTES = 2_048
+
+
+def json_text_bytes(text: str) -> int:
+    """The bytes ``text`` takes inside a JSON string (escapes and UTF-8 counted)."""
+    return len(json.dumps(text, ensure_ascii=False).encode()) - 2
 
 
 # SNS API reference, "Subscribe": "For the email protocol, the endpoint is an email address".

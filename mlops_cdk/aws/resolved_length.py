@@ -353,6 +353,12 @@ def json_length(value: Any, place: Place) -> int:
     return len(json.dumps(_resolved(value, place), separators=(",", ":"), ensure_ascii=False))
 
 
+def json_bytes(value: Any, place: Place) -> int:
+    """The most bytes ``value`` can take as compact UTF-8 JSON once deployed."""
+    text = json.dumps(_resolved(value, place), separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode())
+
+
 def policy_size(document: Any, place: Place) -> int:
     """The most characters IAM can count in ``document`` once deployed (white space aside)."""
     text = json.dumps(_resolved(document, place), separators=(",", ":"), ensure_ascii=False)

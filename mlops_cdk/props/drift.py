@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
+from mlops_cdk.aws.facts import DRIFT_FEATURES_MAX_BYTES, json_text_bytes
 from mlops_cdk.aws.schedules import SCHEDULER_RATE, rate_expression_minutes
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, checked_types, declared_problems
@@ -77,6 +78,13 @@ def features_problem(value: list[str]) -> str | None:
     duplicates = sorted({n for n in value if value.count(n) > 1})
     if duplicates:
         return f"lists {', '.join(duplicates)} more than once"
+    size = json_text_bytes(",".join(value))
+    if size > DRIFT_FEATURES_MAX_BYTES:
+        return (
+            f"{len(value)} names take {size} bytes in the function's environment; at most "
+            f"{DRIFT_FEATURES_MAX_BYTES} fit in Lambda's 4 KB of environment variables: check "
+            "fewer features (or leave features out: every feature of the baseline is checked)"
+        )
     return None
 
 

@@ -10,11 +10,13 @@ Pure Python. The metric names are those ``mlops_cdk/functions/quality/quality.py
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
+from mlops_cdk.aws.facts import QUALITY_DIMENSIONS_MAX_BYTES, json_text_bytes
 from mlops_cdk.aws.schedules import rate_expression_minutes
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.fields import NUMBER, PROPS_CONFIG, Check, checked_types, declared_problems
@@ -82,6 +84,13 @@ def dimensions_problem(value: dict[str, str]) -> str | None:
     bad = [k for k, v in value.items() if not (0 < len(k) <= 255 and 0 < len(str(v)) <= 1024)]
     if bad:
         return f"{', '.join(bad)}: names are 1-255 characters, values 1-1024 (CloudWatch)"
+    size = json_text_bytes(json.dumps(value, sort_keys=True))
+    if size > QUALITY_DIMENSIONS_MAX_BYTES:
+        return (
+            f"take {size} bytes in the function's environment; at most "
+            f"{QUALITY_DIMENSIONS_MAX_BYTES} fit in Lambda's 4 KB of environment variables: "
+            "use fewer or shorter dimensions"
+        )
     return None
 
 

@@ -105,6 +105,18 @@ def test_drift_alone_may_trigger_retraining(tmp_path: Path) -> None:
         ({"features": ["a", "a"]}, "features", "lists a more than once"),
         ({"features": ["a,b"]}, "features", "not a feature name"),
         ({"features": [" a"]}, "features", "not a feature name"),
+        # 100 names of 30 characters and 99 commas: 3,099 bytes in the environment, over 3,072
+        (
+            {"features": [f"f{i:02d}" + "x" * 27 for i in range(100)]},
+            "features",
+            "100 names take 3099 bytes in the function's environment; at most 3072 fit",
+        ),
+        # bytes, not characters: 1,699 characters, but each "é" takes 2 bytes in UTF-8
+        (
+            {"features": [f"{i:02d}" + "é" * 14 for i in range(100)]},
+            "features",
+            "100 names take 3099 bytes",
+        ),
         ({"psi_threshold": 0}, "psi_threshold", "greater than 0"),
         ({"drifted_share_threshold": 1.5}, "drifted_share_threshold", "less than or equal to 1"),
         ({"drifted_share_threshold": 0}, "drifted_share_threshold", "greater than 0"),

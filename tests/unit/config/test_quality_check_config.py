@@ -148,6 +148,14 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         ),
         ("quality_check.problem", "ranking", "quality_check.problem: Input should be 'binary'"),
         (
+            # 30 dimensions of 60-character values: JSON inside the environment's JSON (each
+            # quote escaped) takes 2,250 bytes, over the 2,048 the check leaves them
+            "quality_check.dimensions",
+            {f"D{i:02d}": "v" * 60 for i in range(30)},
+            "quality_check.dimensions: take 2250 bytes in the function's environment; at most "
+            "2048 fit in Lambda's 4 KB of environment variables",
+        ),
+        (
             "data_capture",
             {"enabled": True, "capture_output": False},
             "quality_check: the quality check joins labels with the endpoint's captured "

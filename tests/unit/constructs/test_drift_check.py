@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from mlops_cdk.aws.facts import DRIFT_CONTENT_TYPES
+from mlops_cdk.aws.facts import DRIFT_CONTENT_TYPES, LAMBDA_ENVIRONMENT_MAX_BYTES
 from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE, UNREADABLE_SHARE, DriftCheck
 from mlops_cdk.props.drift import DriftSpec
 from mlops_cdk.props.errors import PropProblems
@@ -352,3 +352,26 @@ def test_function_waits_for_its_policy(template: Template) -> None:
     assert function["DependsOn"] == ["DriftPolicyDC7E85E5"]
     assert invoke["DependsOn"] == ["DriftPolicyDC7E85E5"]
     assert function["Properties"]["Role"] == {"Fn::GetAtt": ["DriftRole8A5FB833", "Arn"]}
+
+
+def test_features_at_their_budget_keep_the_function_within_4_kb() -> None:
+    """Every other variable at its longest (a 63-character endpoint and bucket, a 42-character
+    service's prefixes, the longest numbers) beside features just under their budget: the
+    function's variables, as compact JSON, fit Lambda's 4,096 bytes."""
+    service = "s" * 42
+    features = [f"f{i:02d}" + "x" * 27 for i in range(99)]  # 99 x 30 + 98 commas = 3,068 bytes
+    stack, _ = build(
+        features=features,
+        window_hours=168,
+        min_records=100_000_000,
+        psi_threshold=0.123457,
+        content_type="application/json",
+        capture_prefix=f"data-capture/{service}/",
+        baseline_key=f"baselines/{service}/baseline.json",
+        endpoint_name="e" * 63,
+        bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "Bucket", "b" * 63),
+    )
+    function = only(Template.from_stack(stack), "AWS::Lambda::Function")
+    variables = function["Environment"]["Variables"]
+    size = len(json.dumps(variables, separators=(",", ":"), ensure_ascii=False).encode())
+    assert 3_400 < size <= LAMBDA_ENVIRONMENT_MAX_BYTES

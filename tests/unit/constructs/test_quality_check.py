@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
+from mlops_cdk.aws.facts import LAMBDA_ENVIRONMENT_MAX_BYTES, QUALITY_DIMENSIONS_MAX_BYTES
 from mlops_cdk.constructs.quality_check import QualityCheck
 from mlops_cdk.props.errors import PropProblems
 from mlops_cdk.props.quality import QualityCheckSpec
@@ -218,3 +219,35 @@ def test_bad_props_name_their_field(changes: dict[str, Any], message: str) -> No
     with pytest.raises(PropProblems, match=r"^quality check: ") as excinfo:
         QualityCheckSpec(**values)
     assert message in str(excinfo.value)
+
+
+def test_dimensions_at_their_budget_keep_the_function_within_4_kb() -> None:
+    """Every other variable at its longest (ten 63-character variants, a 255-character
+    namespace, every binary metric, 63-character endpoint and bucket, a 42-character service's
+    prefixes) beside dimensions just under their budget: the function's variables, as compact
+    JSON, fit Lambda's 4,096 bytes."""
+    service = "s" * 42
+    dimensions = {f"D{i:02d}": "v" * 52 for i in range(30)}  # 2,010 bytes, escaped
+    spec = QualityCheckSpec(
+        problem="binary",
+        metrics=["accuracy", "precision", "recall", "f1", "auc"],
+        window_hours=168,
+        label_delay_hours=168,
+        threshold=0.123457,
+        min_labels=10_000_000,
+        namespace="N" * 255,
+        dimensions=dimensions,
+    )
+    stack, _ = build(
+        spec=spec,
+        service=service,
+        endpoint_name="e" * 63,
+        capture_prefix=f"data-capture/{service}/",
+        variants=[f"v{i}" + "x" * 61 for i in range(10)],
+        bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "Bucket", "b" * 63),
+    )
+    (function,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert len(json.dumps(variables["DIMENSIONS"])) - 2 <= QUALITY_DIMENSIONS_MAX_BYTES
+    size = len(json.dumps(variables, separators=(",", ":"), ensure_ascii=False).encode())
+    assert 3_400 < size <= LAMBDA_ENVIRONMENT_MAX_BYTES

@@ -70,6 +70,8 @@
   10,240, its trust policy over 2,048, or more than 10 managed policies on one role.
 - ``NamesUnique``: two resources of a type in the stage have the same name where AWS keeps
   names unique.
+- ``FunctionEnvironmentSize``: a function's environment variables can take more than Lambda's
+  4 KB.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -97,6 +99,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     event_input_placeholders,
     event_pattern_size,
     failure_destination_watched,
+    function_environment_size,
     iam_policy_limits,
     instance_pools_valid,
     key_grant_for_aws_resource,
@@ -165,4 +168,5 @@ RULES: tuple[Rule, ...] = (
     iam_policy_limits.RULE,
     event_pattern_size.RULE,
     names_unique.RULE,
+    function_environment_size.RULE,
 )
