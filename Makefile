@@ -45,7 +45,8 @@ $(shell rm -f $(STAMP_NODE))
 endif
 
 .PHONY: help install install-dev installed-dev install-tools lock scan synth synth-pipeline gates-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
-  baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram
+  baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram \
+  pipeline-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -366,6 +367,9 @@ preflight: install-tools ## Pre-deploy check of ENV's services, or SERVICE=x: im
 	@test -n "$${ENV-}" || { echo "usage: make preflight ENV=<environment> [SERVICE=<service> [REPOSITORY=..]] [ROLE_ARN=..] [BUCKET=..]" >&2; exit 2; }
 	$(PY) -m mlops_tools.preflight --env "$$ENV" $(if $(SERVICE),--service "$$SERVICE",) \
 	  $(if $(ROLE_ARN),--role-arn "$$ROLE_ARN",) $(if $(BUCKET),--bucket "$$BUCKET",) $(if $(REPOSITORY),--repository "$$REPOSITORY",)
+
+pipeline-check: install-tools ## The pipeline's failure and approval e-mails reach config/pipeline.yaml's alarm_emails: notification target ACTIVE, subscriptions confirmed (tooling account credentials)
+	$(PY) -m mlops_tools.pipeline_check $(if $(ROLE_ARN),--role-arn "$$ROLE_ARN",)
 
 # Editors read them through each config file's first line (# yaml-language-server: $schema=...);
 # tests/unit/config/test_json_schema.py fails when they differ from the models.

@@ -814,7 +814,7 @@ def run_checks(
         )
     results: list[CheckResult] = []
     for check, step in steps:
-        result = _printed(service, check, step)
+        result = printed_step(service, check, step)
         results.append(result)
         if result.stop:
             break
@@ -920,10 +920,10 @@ def _alarm_results(
     if not emails or stack_name is None:
         return []
     step = partial(check_alarm_subscriptions, cloudformation, sns, stack_name, emails)
-    return [_printed(service, "alarm-subscriptions", step)]
+    return [printed_step(service, "alarm-subscriptions", step)]
 
 
-def _printed(service: str | None, check: str, step: Callable[[], CheckResult]) -> CheckResult:
+def printed_step(service: str | None, check: str, step: Callable[[], CheckResult]) -> CheckResult:
     """``step``'s result, named ``<service> <check>`` when ``service`` is given, printed. An
     unexpected exception (say, a malformed AWS_* setting botocore rejects) is that check's one
     FAIL line, marked ``stop`` (the CLI contract: never a traceback)."""

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 
 from mlops_cdk.app.scanner_skips import add_scanner_skips
 from mlops_cdk.app.stage import MlopsStage
+from mlops_cdk.aws.names import PIPELINE_STACK_ID
 from mlops_cdk.compliance import enable_compliance_gates
 from mlops_cdk.config import EnvConfig, PipelineConfig
 
@@ -64,7 +65,7 @@ def add_pipeline(
 
     Imported here: aws_cdk.pipelines and the CodePipeline/CodeBuild modules it pulls in cost
     about 0.3 s of Python imports that an environments-only synth does not need."""
-    from mlops_cdk.app.pipeline import PIPELINE_STACK_ID, PipelineStack  # noqa: PLC0415
+    from mlops_cdk.app.pipeline import PipelineStack  # noqa: PLC0415
 
     return PipelineStack(app, PIPELINE_STACK_ID, config=pipeline, environments=environments)
 

@@ -29,6 +29,7 @@ from constructs import Construct
 
 from mlops_cdk.app.settings import log_retention
 from mlops_cdk.app.stage import MlopsStage
+from mlops_cdk.aws.names import PIPELINE_RULE_OUTPUT, PIPELINE_TOPIC_OUTPUT
 from mlops_cdk.compliance.cdk_pipelines import acknowledge_generated
 from mlops_cdk.config import EnvConfig, PipelineConfig
 from mlops_cdk.config.pipeline import PipelineStep, step_role_name
@@ -42,7 +43,6 @@ from mlops_cdk.constructs.preflight_access import PREFLIGHT_ROLE_PATH
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 from mlops_cdk.constructs.storage import ArtifactStorage
 
-PIPELINE_STACK_ID = "MlopsPipeline"
 # The same pinned toolchain as a developer's machine: make installs Python deps, Node 24 and
 # the CDK CLI, runs the whole suite, then the gated synth of the pipeline and its stages (the
 # cdk-nag packs), then the template gates `make lint` runs in CI (cfn-lint, the Control Tower
@@ -281,7 +281,8 @@ class PipelineStack(cdk.Stack):
         https://docs.aws.amazon.com/dtconsole/latest/userguide/set-up-sns.html) describes. The
         notification rule is an L1 so that CDK adds no unconditioned publish statement. CodeStar
         Notifications publishes no metric of failed deliveries: a rule whose target is unusable
-        shows as such in the console only (docs/pipeline.md)."""
+        shows as such in the console and in ``make pipeline-check``, which also reads the
+        topic's e-mail subscriptions (docs/pipeline.md)."""
         key = kms.Key(
             self,
             "NotificationKey",
@@ -330,6 +331,19 @@ class PipelineStack(cdk.Stack):
             ],
         )
         rule.node.add_dependency(topic)  # the topic policy must allow publishing first
+        # make pipeline-check reads both: the target's status and the topic's subscriptions.
+        cdk.CfnOutput(
+            self,
+            PIPELINE_TOPIC_OUTPUT,
+            value=topic.topic_arn,
+            description="Pipeline notifications: each of alarm_emails must confirm its e-mail",
+        )
+        cdk.CfnOutput(
+            self,
+            PIPELINE_RULE_OUTPUT,
+            value=rule.attr_arn,
+            description="Notification rule of failures and approvals (its target must be ACTIVE)",
+        )
         return topic
 
     def _add_stage(self, config: PipelineConfig, env: EnvConfig) -> MlopsStage:

@@ -86,6 +86,12 @@ CASES = [
         "scripts/baseline.py --service SERVICE --data DATA --env ENV --exclude EXCLUDE "
         "--features FEATURES --categorical CATEGORICAL --bucket BUCKET --out OUT",
     ),
+    (
+        "pipeline-check",
+        "install-tools",
+        {"ROLE_ARN": INJECTION},
+        "-m mlops_tools.pipeline_check --role-arn ROLE_ARN",
+    ),
     ("cost", "synth", {"ENV": INJECTION}, "-m mlops_tools.cost cdk.out --env ENV"),
     (
         "inventory",

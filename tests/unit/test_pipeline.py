@@ -17,10 +17,10 @@ from mlops_cdk.app.pipeline import (
     CDK_ASSETS_VERSION,
     NODE_MAJOR,
     NOTIFIED_EVENTS,
-    PIPELINE_STACK_ID,
     SYNTH_COMMANDS,
 )
 from mlops_cdk.aws.cfn_values import as_list
+from mlops_cdk.aws.names import PIPELINE_STACK_ID
 from mlops_cdk.compliance import AcknowledgementRecord, record_acknowledgements_only
 from mlops_cdk.config import EnvConfig, PipelineConfig, load_pipeline
 from mlops_cdk.config.pipeline import step_role_name
