@@ -72,6 +72,7 @@
   names unique.
 - ``FunctionEnvironmentSize``: a function's environment variables can take more than Lambda's
   4 KB.
+- ``AlarmMetricCount``: a metric math alarm reads more than 10 metrics.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -82,6 +83,7 @@ from __future__ import annotations
 
 from mlops_cdk.compliance.sagemaker.rule import Rule
 from mlops_cdk.compliance.sagemaker.rules import (
+    alarm_metric_count,
     alarm_metric_published,
     alarm_topic_cloudwatch,
     async_output_encrypted,
@@ -169,4 +171,5 @@ RULES: tuple[Rule, ...] = (
     event_pattern_size.RULE,
     names_unique.RULE,
     function_environment_size.RULE,
+    alarm_metric_count.RULE,
 )
