@@ -105,6 +105,7 @@ from mlops_tools.smoke import (
     parse_arguments,
     stack_outputs_of,
     stack_topic_subscriptions,
+    unexpected_error,
     unknown_service,
 )
 from mlops_tools.trail_check import CHECK as CHANGE_TRAIL
@@ -697,12 +698,7 @@ def _safely(check: str, step: Callable[[], CheckResult]) -> CheckResult:
     try:
         return step()
     except Exception as exc:
-        return _unexpected(check, exc)
-
-
-def _unexpected(check: str, exc: Exception) -> CheckResult:
-    detail = f"unexpected error: {type(exc).__name__}: {exc}"
-    return CheckResult(check, False, detail.replace("\r", "\\r").replace("\n", "\\n"))
+        return unexpected_error(check, exc)
 
 
 def _lookup(
@@ -864,7 +860,7 @@ def _quota_results(client: Any, config: EnvConfig, services: Sequence[str]) -> l
     try:
         return check_sagemaker_quotas(client, config, services)
     except Exception as exc:
-        return [_unexpected("quotas", exc)]
+        return [unexpected_error("quotas", exc)]
 
 
 def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[CheckResult]:

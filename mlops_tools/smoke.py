@@ -923,6 +923,13 @@ def _alarm_results(
     return [printed_step(service, "alarm-subscriptions", step)]
 
 
+def unexpected_error(check: str, exc: Exception, *, stop: bool = False) -> CheckResult:
+    """The one FAIL line of a check that raised what it does not expect (the CLI contract:
+    never a traceback)."""
+    detail = _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
+    return CheckResult(check, False, detail, stop=stop)
+
+
 def printed_step(service: str | None, check: str, step: Callable[[], CheckResult]) -> CheckResult:
     """``step``'s result, named ``<service> <check>`` when ``service`` is given, printed. An
     unexpected exception (say, a malformed AWS_* setting botocore rejects) is that check's one
@@ -930,8 +937,7 @@ def printed_step(service: str | None, check: str, step: Callable[[], CheckResult
     try:
         result = step()
     except Exception as exc:
-        detail = _one_line(f"unexpected error: {type(exc).__name__}: {exc}")
-        result = CheckResult(check, False, detail, stop=True)
+        result = unexpected_error(check, exc, stop=True)
     if service:
         result = replace(result, check=f"{service} {result.check}")
     print(result.line(), flush=True)
