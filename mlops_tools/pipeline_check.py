@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,14 @@ from mlops_tools.smoke import (
     EXIT_OK,
     EXIT_USAGE,
     CheckResult,
+    StackRead,
     assumed_session,
     aws_error,
     describe_stack,
+    described_topic_subscriptions,
     open_session,
     printed_step,
     stack_outputs_of,
-    stack_topic_subscriptions,
 )
 
 NOTIFICATIONS = "pipeline-notifications"
@@ -55,12 +57,13 @@ SUBSCRIPTIONS = "pipeline-subscriptions"
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
-def check_notification_rule(cloudformation: Any, notifications: Any, stack: str) -> CheckResult:
-    """The rule the stack outputs is enabled and every target of it is ACTIVE."""
-    described, error = describe_stack(cloudformation, stack)
+def check_notification_rule(described: StackRead, notifications: Any, stack: str) -> CheckResult:
+    """The rule the stack (``describe_stack``'s answer) outputs is enabled and every target of
+    it is ACTIVE."""
+    described_stack, error = described
     if error is not None:
         return CheckResult(NOTIFICATIONS, False, aws_error("DescribeStacks", error))
-    arn = stack_outputs_of(described).get(PIPELINE_RULE_OUTPUT) if described else None
+    arn = stack_outputs_of(described_stack).get(PIPELINE_RULE_OUTPUT) if described_stack else None
     if not arn:
         detail = f"not checked: stack {stack} has no output {PIPELINE_RULE_OUTPUT}"
         return CheckResult(NOTIFICATIONS, True, detail, warning=True)
@@ -93,21 +96,22 @@ def run(
     config: PipelineConfig, cloudformation: Any, notifications: Any, sns: Any
 ) -> list[CheckResult]:
     """Both checks, each line printed as it completes (an unexpected error is its one FAIL
-    line: :func:`mlops_tools.smoke.printed_step`)."""
+    line: :func:`mlops_tools.smoke.printed_step`). The pipeline stack is read once for both."""
+    pipeline_stack = cache(partial(describe_stack, cloudformation, PIPELINE_STACK_ID))
     return [
         printed_step(
             None,
             NOTIFICATIONS,
-            lambda: check_notification_rule(cloudformation, notifications, PIPELINE_STACK_ID),
+            lambda: check_notification_rule(pipeline_stack(), notifications, PIPELINE_STACK_ID),
         ),
         printed_step(
             None,
             SUBSCRIPTIONS,
-            lambda: stack_topic_subscriptions(
+            lambda: described_topic_subscriptions(
                 SUBSCRIPTIONS,
-                cloudformation,
                 sns,
                 PIPELINE_STACK_ID,
+                pipeline_stack(),
                 output=PIPELINE_TOPIC_OUTPUT,
                 emails=config.alarm_emails,
                 what="pipeline failures and approvals",

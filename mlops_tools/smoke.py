@@ -201,9 +201,11 @@ def check_in_service(
         waited += pause
 
 
-def describe_stack(
-    cloudformation: CloudFormationClient, stack_name: str
-) -> tuple[dict[str, Any] | None, ClientError | BotoCoreError | None]:
+# describe_stack's answer: (the description, None), (None, None) or (None, the error).
+StackRead = tuple[dict[str, Any] | None, ClientError | BotoCoreError | None]
+
+
+def describe_stack(cloudformation: CloudFormationClient, stack_name: str) -> StackRead:
     """(the stack's description, None); (None, None) when the stack does not exist; (None,
     the error) when DescribeStacks failed otherwise."""
     try:
@@ -879,7 +881,25 @@ def stack_topic_subscriptions(
 ) -> CheckResult:
     """:func:`email_subscriptions` of the topic ``stack_name`` names in its output ``output``
     (a WARN when the stack has no such output: deployed before it existed)."""
-    stack, error = describe_stack(cloudformation, stack_name)
+    described = describe_stack(cloudformation, stack_name)
+    return described_topic_subscriptions(
+        check, sns, stack_name, described, output=output, emails=emails, what=what
+    )
+
+
+def described_topic_subscriptions(
+    check: str,
+    sns: Any,
+    stack_name: str,
+    described: StackRead,
+    *,
+    output: str,
+    emails: Sequence[str],
+    what: str,
+) -> CheckResult:
+    """:func:`stack_topic_subscriptions` of a stack already read (``describe_stack``'s
+    answer)."""
+    stack, error = described
     if error is not None:
         return CheckResult(check, False, aws_error("DescribeStacks", error))
     topic = stack_outputs_of(stack).get(output) if stack is not None else None

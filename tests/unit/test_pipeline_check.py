@@ -40,14 +40,14 @@ def clients(
     subscribed: list[tuple[str, str]],
     outputs: dict[str, str] | None = None,
 ) -> tuple[Any, Any, Any]:
-    """CloudFormation (the stack, read once per check), CodeStar Notifications answering
+    """CloudFormation (the stack, read once for both checks: a second DescribeStacks finds no
+    answer left in the stub and fails), CodeStar Notifications answering
     ``rule`` (None: not called) and SNS listing ``subscribed`` (address, subscription ARN)."""
     if outputs is None:
         outputs = {"NotificationRuleArn": RULE, "NotificationTopicArn": TOPIC}
     cloudformation = stubbed_client("cloudformation", REGION)
     stub = Stubber(cloudformation)
-    for _ in range(2):
-        stub.add_response("describe_stacks", stack_outputs(**outputs))
+    stub.add_response("describe_stacks", stack_outputs(**outputs))
     stub.activate()
     notifications = stubbed_client("codestar-notifications", REGION)
     stub = Stubber(notifications)
