@@ -348,18 +348,21 @@ def _resolved(value: Any, place: Place) -> Any:
     return value
 
 
+def _compact_json(value: Any, place: Place) -> str:
+    """``value`` as compact JSON, each intrinsic function as long as it can resolve."""
+    return json.dumps(_resolved(value, place), separators=(",", ":"), ensure_ascii=False)
+
+
 def json_length(value: Any, place: Place) -> int:
     """The most characters ``value`` can take as compact JSON once deployed."""
-    return len(json.dumps(_resolved(value, place), separators=(",", ":"), ensure_ascii=False))
+    return len(_compact_json(value, place))
 
 
 def json_bytes(value: Any, place: Place) -> int:
     """The most bytes ``value`` can take as compact UTF-8 JSON once deployed."""
-    text = json.dumps(_resolved(value, place), separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode())
+    return len(_compact_json(value, place).encode())
 
 
 def policy_size(document: Any, place: Place) -> int:
     """The most characters IAM can count in ``document`` once deployed (white space aside)."""
-    text = json.dumps(_resolved(document, place), separators=(",", ":"), ensure_ascii=False)
-    return sum(1 for character in text if not character.isspace())
+    return sum(1 for character in _compact_json(document, place) if not character.isspace())
