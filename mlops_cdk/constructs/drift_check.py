@@ -58,7 +58,7 @@ from mlops_cdk.constructs.function import (
 from mlops_cdk.constructs.roles import lambda_role, list_under
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
-from mlops_cdk.props.drift import MAX_HEARTBEAT_HOURS, DriftSpec
+from mlops_cdk.props.drift import MAX_HEARTBEAT_HOURS, DriftSpec, features_variable
 from mlops_cdk.props.fields import checked_arguments
 
 __all__ = [
@@ -150,7 +150,7 @@ class DriftCheck(FunctionParts, Construct):
                 "BASELINE_KEY": baseline_key,
                 "WINDOW_HOURS": str(spec.window_hours),
                 "MIN_RECORDS": str(spec.min_records),
-                "FEATURES": ",".join(spec.features or ()),
+                "FEATURES": features_variable(spec.features or ()),
                 "PSI_THRESHOLD": f"{spec.psi_threshold:g}",
                 "CONTENT_TYPE": spec.content_type,
                 "METRICS_NAMESPACE": METRICS_NAMESPACE,

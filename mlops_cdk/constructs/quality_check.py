@@ -25,7 +25,6 @@ this namespace.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -53,7 +52,12 @@ from mlops_cdk.constructs.roles import lambda_role, list_under
 from mlops_cdk.constructs.scheduled import schedule_function, shorter
 from mlops_cdk.functions import ASSET_EXCLUDE, asset_dir
 from mlops_cdk.props.fields import checked_arguments
-from mlops_cdk.props.quality import NEW_MATCHED_METRIC, QualityCheckSpec, ground_truth_prefix
+from mlops_cdk.props.quality import (
+    NEW_MATCHED_METRIC,
+    QualityCheckSpec,
+    dimensions_variable,
+    ground_truth_prefix,
+)
 
 CODE_DIR = asset_dir("quality")
 # Durations made once: each cdk.Duration.<unit>() call is a round trip to jsii (immutable).
@@ -143,7 +147,7 @@ class QualityCheck(FunctionParts, Construct):
             "THRESHOLD": f"{spec.threshold:g}",
             "MIN_LABELS": str(spec.min_labels),
             "METRICS_NAMESPACE": spec.namespace,
-            "DIMENSIONS": json.dumps(self.dimensions, sort_keys=True),
+            "DIMENSIONS": dimensions_variable(self.dimensions),
         }
 
     def _watched_function(

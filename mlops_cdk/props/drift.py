@@ -12,6 +12,7 @@ Pure Python: no aws_cdk, pydantic or boto3.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -67,6 +68,12 @@ def schedule_problem(value: str) -> str | None:
     return None
 
 
+def features_variable(features: Sequence[str]) -> str:
+    """The drift function's ``FEATURES`` environment variable: the names, comma-separated (the
+    function splits them on commas)."""
+    return ",".join(features)
+
+
 def features_problem(value: list[str]) -> str | None:
     """Why ``value`` is not a list of feature names (the function splits them on commas)."""
     for name in value:
@@ -78,7 +85,7 @@ def features_problem(value: list[str]) -> str | None:
     duplicates = sorted({n for n in value if value.count(n) > 1})
     if duplicates:
         return f"lists {', '.join(duplicates)} more than once"
-    size = json_text_bytes(",".join(value))
+    size = json_text_bytes(features_variable(value))
     if size > DRIFT_FEATURES_MAX_BYTES:
         return (
             f"{len(value)} names take {size} bytes in the function's environment; at most "

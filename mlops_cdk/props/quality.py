@@ -11,6 +11,7 @@ Pure Python. The metric names are those ``mlops_cdk/functions/quality/quality.py
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -78,13 +79,18 @@ def namespace_problem(value: str) -> str | None:
     return None
 
 
+def dimensions_variable(dimensions: Mapping[str, str]) -> str:
+    """The quality function's ``DIMENSIONS`` environment variable: the dimensions as JSON."""
+    return json.dumps(dict(dimensions), sort_keys=True)
+
+
 def dimensions_problem(value: dict[str, str]) -> str | None:
     if not 1 <= len(value) <= MAX_DIMENSIONS:
         return f"1 to {MAX_DIMENSIONS} dimensions (CloudWatch)"
     bad = [k for k, v in value.items() if not (0 < len(k) <= 255 and 0 < len(str(v)) <= 1024)]
     if bad:
         return f"{', '.join(bad)}: names are 1-255 characters, values 1-1024 (CloudWatch)"
-    size = json_text_bytes(json.dumps(value, sort_keys=True))
+    size = json_text_bytes(dimensions_variable(value))
     if size > QUALITY_DIMENSIONS_MAX_BYTES:
         return (
             f"take {size} bytes in the function's environment; at most "
