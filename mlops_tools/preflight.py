@@ -40,7 +40,8 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``quota <type> for <use>``: each SageMaker instance quota the checked services use
   (endpoints, batch jobs, retraining), and the serverless endpoints' count and concurrency
   quotas, read with Service Quotas: FAIL below what a deploy or one run needs, WARN below the
-  most they can use at once (:mod:`mlops_tools.sagemaker_quotas`);
+  most they can use at once, or below what the environment's other services add to it
+  (:mod:`mlops_tools.sagemaker_quotas`);
 - ``change-trail`` (with ``change_detection``): the trail the services' change-detection rules
   rely on applies to this region, is logging and keeps write management events
   (:mod:`mlops_tools.trail_check`);

@@ -37,6 +37,12 @@ ListServiceQuotas gives the account's applied values; "If the applied quota valu
 available for a quota, the quota is not retrieved" (Service Quotas API reference), so the
 default (ListAWSDefaultServiceQuotas) stands in. What other endpoints and jobs of the account
 already use counts against the same quotas and is not known here.
+
+A check of some services only (``make preflight SERVICE=``, each service's preflight step in the
+pipeline) FAILs on what they need themselves, and WARNs when the environment's other services
+take the sum over the quota: every service's endpoints and jobs draw on the same account quota,
+so the service deployed last would be refused, and one service's pipeline step should not
+stop for another's needs.
 """
 
 from __future__ import annotations
@@ -145,10 +151,8 @@ def _job_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, st
         return
     if retraining.training_job is not None:
         template = retraining.training_job.template
-        resources = template.get("ResourceConfig") or {}
-        instance_type, count = resources.get("InstanceType"), resources.get("InstanceCount", 1)
-        if isinstance(instance_type, str) and isinstance(count, int):
-            use = SPOT_TRAINING if template.get("EnableManagedSpotTraining") else TRAINING
+        use = SPOT_TRAINING if template.get("EnableManagedSpotTraining") else TRAINING
+        for instance_type, count in _training_instances(template).items():
             yield quota_name(instance_type, use), count, f"{service} retraining job: {count}"
     managed = retraining.managed_pipeline
     if managed is not None:
@@ -163,6 +167,25 @@ def _job_needs(service: str, spec: ServiceConfig) -> Iterator[tuple[str, int, st
             count,
             f"{service} evaluation step: {count}",
         )
+
+
+def _training_instances(template: dict[str, Any]) -> dict[str, int]:
+    """Instances per type of one run of a CreateTrainingJob template: ``ResourceConfig``'s
+    ``InstanceType`` x ``InstanceCount`` (1 when left out), or, for a heterogeneous cluster, the
+    sum over its ``InstanceGroups`` of each type ("Defines an instance group for heterogeneous
+    cluster training", API InstanceGroup; each group's instances run for the whole job)."""
+    resources = template.get("ResourceConfig") or {}
+    groups = resources.get("InstanceGroups")
+    members = groups if isinstance(groups, list) else [resources]
+    found: dict[str, int] = {}
+    for member in members:
+        if not isinstance(member, dict):
+            continue
+        instance_type = member.get("InstanceType")
+        count = member.get("InstanceCount", 1 if groups is None else None)
+        if isinstance(instance_type, str) and isinstance(count, int) and count > 0:
+            found[instance_type] = found.get(instance_type, 0) + count
+    return found
 
 
 def quota_needs(config: EnvConfig, services: Iterable[str]) -> dict[str, Need]:
@@ -220,10 +243,21 @@ def _request(region: str, code: str, value: int) -> str:
     )
 
 
-def quota_result(need: Need, found: tuple[float, str] | None, region: str) -> CheckResult:
+def quota_result(
+    need: Need,
+    found: tuple[float, str] | None,
+    region: str,
+    *,
+    environment: Need | None = None,
+) -> CheckResult:
     """PASS within the quota; FAIL when the required amount exceeds it (a deploy or every run
     fails); WARN when only the peak does (scale-out stops, an update or overlapping runs fail),
-    or when SageMaker has no such quota in the region."""
+    or when SageMaker has no such quota in the region.
+
+    ``environment`` is what every service of the environment needs of the same quota, when
+    fewer are checked (the pipeline's preflight step checks its own service): where the others'
+    needs take the sum over the quota, the line WARNs with the environment's figures rather than
+    failing the checked service for what the others use."""
     check = f"quota {need.quota}"
     uses = "; ".join(need.uses)
     if found is None:
@@ -244,27 +278,62 @@ def quota_result(need: Need, found: tuple[float, str] | None, region: str) -> Ch
             f"{summary}: SageMaker would refuse with ResourceLimitExceeded; request an increase "
             f"({_request(region, code, need.peak)}), or {need.instead}",
         )
+    shared = _with_other_services(need, environment, value, region, code)
+    if shared is not None:
+        return CheckResult(check, True, f"{summary}; {shared}", warning=True)
     if value < need.peak:
         return CheckResult(
             check,
             True,
-            f"{summary}: scale-out, an update's second fleet or overlapping runs beyond "
-            f"{value:g} fail ({_request(region, code, need.peak)})",
+            f"{summary}: {_BEYOND.format(value=value)} ({_request(region, code, need.peak)})",
             warning=True,
         )
     return CheckResult(check, True, f"{summary}; other use in the account counts too")
+
+
+_BEYOND = "scale-out, an update's second fleet or overlapping runs beyond {value:g} fail"
+
+
+def _with_other_services(
+    need: Need, environment: Need | None, value: float, region: str, code: str
+) -> str | None:
+    """What the environment's other services add to a quota the checked ones fit in, when the
+    sum does not fit: the same quota serves every endpoint and job of the account."""
+    if environment is None or value >= environment.peak:
+        return None
+    others = [use for use in environment.uses if use not in need.uses]
+    if not others:
+        return None
+    needed = f"needed {environment.required}"
+    needed += f", up to {environment.peak}" if environment.peak != environment.required else ""
+    effect = (
+        "deploying every service fails with ResourceLimitExceeded"
+        if value < environment.required
+        else _BEYOND.format(value=value)
+    )
+    return (
+        f"with the environment's other services {needed} ({'; '.join(others)}): {effect} "
+        f"({_request(region, code, environment.peak)})"
+    )
 
 
 def check_sagemaker_quotas(
     client: Any, config: EnvConfig, services: Iterable[str]
 ) -> list[CheckResult]:
     """One line per quota the services need (none without instances or serverless variants),
-    or one FAIL line when Service Quotas cannot be read."""
-    needs = quota_needs(config, services)
+    or one FAIL line when Service Quotas cannot be read. With some of the environment's
+    services only, each line also weighs what the others need of the same quota."""
+    checked = list(services)
+    needs = quota_needs(config, checked)
     if not needs:
         return []
+    others = [name for name in config.services if name not in checked]
+    environment = quota_needs(config, [*checked, *others]) if others else {}
     try:
         found = account_quotas(client, needs)
     except (ClientError, BotoCoreError) as exc:
         return [CheckResult("quotas", False, aws_error("ListServiceQuotas", exc))]
-    return [quota_result(need, found.get(name), config.region) for name, need in needs.items()]
+    return [
+        quota_result(need, found.get(name), config.region, environment=environment.get(name))
+        for name, need in needs.items()
+    ]

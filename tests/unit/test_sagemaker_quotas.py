@@ -148,6 +148,31 @@ def test_training_jobs_count_against_the_spot_or_on_demand_quota() -> None:
     assert needs["ml.p3.2xlarge for spot training job usage"].uses == ["fraud retraining job: 2"]
 
 
+def test_a_heterogeneous_cluster_counts_each_instance_group() -> None:
+    groups = [
+        {"InstanceGroupName": "data", "InstanceType": "ml.c5.18xlarge", "InstanceCount": 2},
+        {"InstanceGroupName": "gpu", "InstanceType": "ml.p3dn.24xlarge", "InstanceCount": 1},
+        {"InstanceGroupName": "more", "InstanceType": "ml.c5.18xlarge", "InstanceCount": 1},
+        {"InstanceGroupName": "idle", "InstanceType": "ml.m5.large", "InstanceCount": 0},
+    ]
+    template = {"ResourceConfig": {"InstanceGroups": groups, "VolumeSizeInGB": 30}}
+    job_ = SimpleNamespace(template=template)
+    env = environment(churn=service(retraining=retraining(training_job=job_)))
+    needs = quotas.quota_needs(env, ["churn"])
+    assert {name: need.required for name, need in needs.items()} == {
+        "ml.c5.18xlarge for training job usage": 3,
+        "ml.p3dn.24xlarge for training job usage": 1,
+    }
+
+
+def test_a_training_template_without_a_count_runs_one_instance() -> None:
+    template = {"ResourceConfig": {"InstanceType": "ml.m5.xlarge"}}
+    env = environment(
+        churn=service(retraining=retraining(training_job=SimpleNamespace(template=template)))
+    )
+    assert quotas.quota_needs(env, ["churn"])["ml.m5.xlarge for training job usage"].required == 1
+
+
 def test_the_managed_pipeline_trains_and_evaluates() -> None:
     managed = SimpleNamespace(
         training=SimpleNamespace(instance_type="ml.m5.xlarge", instance_count=1, spot=object()),
@@ -275,3 +300,70 @@ def test_a_new_accounts_serverless_concurrency_fails_a_variant_of_20() -> None:
         "sagemaker --quota-code L-1 --desired-value 20), or lower max_concurrency, or serve "
         "from instances",
     ]
+
+
+# --- one service of several (the pipeline's per-service preflight step) ---------------------
+
+
+def two_services() -> Any:
+    return environment(
+        churn=service(variants=[variant("a", 2)]), fraud=service(variants=[variant("b", 2)])
+    )
+
+
+def checked_lines(env: Any, services: list[str], value: float) -> list[str]:
+    sq = client()
+    with Stubber(sq) as stub:
+        stub.add_response("list_service_quotas", page((ENDPOINT, value)))
+        lines = [r.line() for r in quotas.check_sagemaker_quotas(sq, env, services)]
+        stub.assert_no_pending_responses()
+    return lines
+
+
+def test_one_service_that_fits_warns_when_the_others_take_the_sum_over_the_quota() -> None:
+    """Each needs 2 and blue/green peaks at 4: 3 fits churn alone, not churn with fraud."""
+    [line] = checked_lines(two_services(), ["churn"], 3)
+    assert line == (
+        f"WARN quota {ENDPOINT}: 3 instances; needed 2, up to 4 (churn variant a: 2, +2 while "
+        "an update runs); with the environment's other services needed 4, up to 8 (fraud "
+        "variant b: 2, +2 while an update runs): deploying every service fails with "
+        "ResourceLimitExceeded (aws service-quotas request-service-quota-increase --region "
+        "eu-west-1 --service-code sagemaker --quota-code L-0 --desired-value 8)"
+    )
+
+
+def test_the_others_peak_alone_over_the_quota_is_the_scale_out_warning() -> None:
+    [line] = checked_lines(two_services(), ["churn"], 6)
+    assert line.startswith(f"WARN quota {ENDPOINT}: 6 instances; needed 2, up to 4 (churn ")
+    assert line.endswith(
+        "with the environment's other services needed 4, up to 8 (fraud variant b: 2, +2 "
+        "while an update runs): scale-out, an update's second fleet or overlapping runs "
+        "beyond 6 fail (aws service-quotas request-service-quota-increase --region eu-west-1 "
+        "--service-code sagemaker --quota-code L-0 --desired-value 8)"
+    )
+
+
+def test_what_the_checked_service_needs_itself_still_fails_it() -> None:
+    [line] = checked_lines(two_services(), ["churn"], 1)
+    assert line.startswith(f"FAIL quota {ENDPOINT}: 1 instances; needed 2, up to 4 (churn ")
+    assert "other services" not in line
+
+
+def test_room_for_every_service_passes_and_the_whole_environment_is_weighed_once() -> None:
+    env = two_services()
+    assert checked_lines(env, ["churn"], 8) == [
+        f"PASS quota {ENDPOINT}: 8 instances; needed 2, up to 4 (churn variant a: 2, +2 while "
+        "an update runs); other use in the account counts too"
+    ]
+    [whole] = checked_lines(env, ["churn", "fraud"], 3)
+    assert whole.startswith(f"FAIL quota {ENDPOINT}: 3 instances; needed 4, up to 8 (churn ")
+    assert "other services" not in whole
+
+
+def test_a_quota_only_the_other_services_use_is_not_a_line() -> None:
+    env = environment(
+        churn=service(variants=[variant("a", 1)]),
+        fraud=service(batch_jobs=[job("hourly", 5)]),
+    )
+    lines = checked_lines(env, ["churn"], 8)
+    assert [line.split(":")[0] for line in lines] == [f"PASS quota {ENDPOINT}"]
