@@ -73,6 +73,8 @@
 - ``FunctionEnvironmentSize``: a function's environment variables can take more than Lambda's
   4 KB.
 - ``AlarmMetricCount``: a metric math alarm reads more than 10 metrics.
+- ``ResourcePolicyLimits``: a bucket, key, topic, queue or repository policy is larger, or has
+  more statements, principals, conditions or actions, than its service accepts.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -117,6 +119,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     pipeline_spot_checkpointed,
     prod_deployment_config,
     prod_instance_count,
+    resource_policy_limits,
     role_policies_first,
     rollback_alarms_readable,
     rollback_baking_period,
@@ -172,4 +175,5 @@ RULES: tuple[Rule, ...] = (
     names_unique.RULE,
     function_environment_size.RULE,
     alarm_metric_count.RULE,
+    resource_policy_limits.RULE,
 )
