@@ -110,6 +110,40 @@ def environment_problem(value: Mapping[str, str]) -> str | None:
     return None
 
 
+# AWS's scikit-learn serving image runs the inference script named by SAGEMAKER_PROGRAM from the
+# directory SAGEMAKER_SUBMIT_DIRECTORY names, and neither has a default it can serve with: the
+# image sets neither (aws/sagemaker-scikit-learn-container, docker/<version>/final/Dockerfile.cpu),
+# its serving toolkit (sagemaker-containers, _env.py) falls back to /opt/ml/code, which is empty
+# on an endpoint (the model archive unpacks to /opt/ml/model), and it has no default model_fn
+# ("For Scikit-learn, a default function to load a model is not provided", serving.py). The
+# container then fails its ping and CreateEndpoint rolls the stack back. The SageMaker Python SDK
+# packs the script into the archive's code/ folder and sets SAGEMAKER_SUBMIT_DIRECTORY to
+# /opt/ml/model/code; AWS's Knowledge Center: "Be sure that the environment variables
+# SAGEMAKER_SUBMIT_DIRECTORY and SAGEMAKER_PROGRAM are set" ("troubleshoot ... custom container
+# ... for training or inference").
+SCRIPT_MODE_FRAMEWORKS = frozenset({"sklearn"})
+SCRIPT_MODE_VARIABLES = ("SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY")
+MODEL_CODE_DIRECTORY = "/opt/ml/model/code"
+
+
+def script_mode_problem(
+    aws_image: AwsImageSpec | None, environment: Mapping[str, str]
+) -> str | None:
+    """Why an AWS image that serves a script cannot find it in ``environment``, or None."""
+    if aws_image is None or aws_image.framework not in SCRIPT_MODE_FRAMEWORKS:
+        return None
+    missing = [name for name in SCRIPT_MODE_VARIABLES if not environment.get(name)]
+    if not missing:
+        return None
+    return (
+        f"AWS's {aws_image.framework} image serves the script SAGEMAKER_PROGRAM names (with its "
+        f"model_fn) from the directory SAGEMAKER_SUBMIT_DIRECTORY names, and has no default for "
+        f"either (its directory would be the empty /opt/ml/code): set {' and '.join(missing)} "
+        f"(the script packed in the model archive's code/ folder: SAGEMAKER_SUBMIT_DIRECTORY: "
+        f"{MODEL_CODE_DIRECTORY})"
+    )
+
+
 # botocore's SageMaker model (a test compares them): shape ContainerImage, no whitespace and at
 # most 255 characters; shape Url, https:// or s3:// and at most 1024.
 IMAGE_URI_PATTERN = re.compile(r"^[\S]+$")
@@ -230,6 +264,9 @@ class ContainerSpec:
             problems.append(
                 ("image_tag", "set exactly one of image_tag or image_digest, or aws_image")
             )
+        script = script_mode_problem(self.aws_image, self.environment)
+        if script is not None:
+            problems.append(("environment", script))
         if self.hostname is not None and not re.match(HOSTNAME_PATTERN, self.hostname):
             problems.append(
                 (
@@ -474,6 +511,9 @@ class ModelSpec:
             )
         if self.model_data_key is None:
             problems.append(("model_data_key", "required: the model archive's S3 key"))
+        script = script_mode_problem(self.aws_image, self.environment)
+        if script is not None:
+            problems.append(("environment", script))
         return problems
 
     def container_specs(self) -> list[ContainerSpec]:

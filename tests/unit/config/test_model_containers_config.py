@@ -15,7 +15,10 @@ from tests.helpers import COMMITTED_CONFIG_DIR, yaml_data, yaml_text
 
 BASE: dict[str, Any] = yaml_data((COMMITTED_CONFIG_DIR / "dev.yaml").read_text())
 MODEL = "config/dev.yaml: services.churn.models[0]"
-PRE = {"hostname": "pre", "aws_image": {"framework": "sklearn", "version": "1.2-1"}}
+# AWS's scikit-learn image serves the script its environment names (props.model, script mode).
+SCRIPT = {"SAGEMAKER_PROGRAM": "pre.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+SKLEARN = {"framework": "sklearn", "version": "1.2-1"}
+PRE = {"hostname": "pre", "aws_image": SKLEARN, "environment": SCRIPT}
 MAIN = {"hostname": "main", "image_tag": "1.0.0", "model_data_key": "models/churn/1/m.tar.gz"}
 
 
@@ -79,11 +82,11 @@ def test_committed_dev_churn_is_a_two_container_serial_pipeline() -> None:
         (  # 32 KB for all of a model's containers
             {
                 "containers": [
-                    {**PRE, "environment": {f"A{i}": "x" * 1000 for i in range(20)}},
+                    {**PRE, "environment": SCRIPT | {f"A{i}": "x" * 1000 for i in range(20)}},
                     {**MAIN, "environment": {f"B{i}": "x" * 1000 for i in range(20)}},
                 ]
             },
-            f"{MODEL}.containers: the containers' environments are 40100 bytes (UTF-8) together; "
+            f"{MODEL}.containers: the containers' environments are 40167 bytes (UTF-8) together; "
             "SageMaker allows 32768 (32 KB) for all of a model's containers",
         ),
         (  # 32 KB for one container's map
@@ -102,6 +105,30 @@ def test_committed_dev_churn_is_a_two_container_serial_pipeline() -> None:
         (
             {"containers": [PRE, {**MAIN, "model_data_key": "models/fraud/m.tar.gz"}]},
             f"{MODEL}.containers[1].model_data_key: must be under 'models/churn/'",
+        ),
+        (  # the scikit-learn image has no script, nor a directory with one, by default
+            {"containers": [{**PRE, "environment": {}}, MAIN]},
+            f"{MODEL}.containers[0].environment: AWS's sklearn image serves the script "
+            "SAGEMAKER_PROGRAM names (with its model_fn) from the directory "
+            "SAGEMAKER_SUBMIT_DIRECTORY names, and has no default for either (its directory "
+            "would be the empty /opt/ml/code): set SAGEMAKER_PROGRAM and "
+            "SAGEMAKER_SUBMIT_DIRECTORY (the script packed in the model archive's code/ folder: "
+            "SAGEMAKER_SUBMIT_DIRECTORY: /opt/ml/model/code)",
+        ),
+        (
+            {"containers": [{**PRE, "environment": {"SAGEMAKER_PROGRAM": "pre.py"}}, MAIN]},
+            f"{MODEL}.containers[0].environment: AWS's sklearn image serves the script",
+        ),
+        (  # a single-container model too
+            {
+                "aws_image": SKLEARN,
+                "model_data_key": "models/churn/m.tar.gz",
+                "environment": {"SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
+            },
+            f"{MODEL}.environment: AWS's sklearn image serves the script SAGEMAKER_PROGRAM names "
+            "(with its model_fn) from the directory SAGEMAKER_SUBMIT_DIRECTORY names, and has no "
+            "default for either (its directory would be the empty /opt/ml/code): set "
+            "SAGEMAKER_PROGRAM (",
         ),
         (
             {"containers": [{**PRE, "aws_image": {"framework": "xgbost", "version": "1"}}, MAIN]},

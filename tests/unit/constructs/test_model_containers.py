@@ -125,6 +125,26 @@ def test_refuses_what_sagemaker_refuses() -> None:
         )
 
 
+SKLEARN = AwsImageSpec(framework="sklearn", version="1.2-1")
+SCRIPT = {"SAGEMAKER_PROGRAM": "pre.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
+
+
+@pytest.mark.parametrize("missing", sorted(SCRIPT))
+def test_the_scikit_learn_image_needs_its_script_and_where_it_is(missing: str) -> None:
+    """The image has no model_fn of its own and looks in the empty /opt/ml/code by default."""
+    environment = {k: v for k, v in SCRIPT.items() if k != missing}
+    with pytest.raises(PropProblems, match=rf"environment: AWS's sklearn image .* set {missing} "):
+        ContainerSpec(
+            aws_image=SKLEARN, model_data_key="models/a/pre.tar.gz", environment=environment
+        )
+    with pytest.raises(PropProblems, match=rf"environment: .* set {missing} "):
+        ModelSpec(aws_image=SKLEARN, model_data_key="models/a/pre.tar.gz", environment=environment)
+    ContainerSpec(aws_image=SKLEARN, model_data_key="models/a/pre.tar.gz", environment=SCRIPT)
+    # Images whose toolkits find code/ in the model archive themselves, and our own images.
+    ContainerSpec(aws_image=XGBOOST, model_data_key="models/a/xgb.tar.gz")
+    ContainerSpec(image_tag="1.0.0", model_data_key="models/a/own.tar.gz")
+
+
 def test_aws_image_needs_an_explicit_region() -> None:
     stack = cdk.Stack(cdk.App(), "Agnostic")
     with pytest.raises(ValueError, match="explicit region"):
