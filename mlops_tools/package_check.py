@@ -10,7 +10,8 @@ model, ``<service> package <model>``; it passes when:
   ``Approved`` (``Approved`` | ``Rejected`` | ``PendingManualApproval``, API reference
   DescribeModelPackage / ModelPackageSummary) and ``ModelPackageStatus`` is ``Completed``;
 - every container's image is in the service's repository and ECR DescribeImages finds it (by
-  the digest the package records, else the tag), and every ``ModelDataUrl`` is under the
+  the digest the package records, else the tag) and it is not archived
+  (:mod:`mlops_tools.image_status`), and every ``ModelDataUrl`` is under the
   service's model prefix of the environment's bucket and S3 ListObjectsV2 returns it: the
   execution role may pull only from that repository and read only that prefix, so a package
   whose image or artifact is elsewhere (another account included) fails at CreateModel.
@@ -31,6 +32,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 
 from mlops_cdk.aws.names import model_package_group_name
 from mlops_cdk.config.endpoint import ModelConfig
+from mlops_tools.image_status import unpullable
 from mlops_tools.smoke import aws_error
 
 APPROVED = "Approved"
@@ -110,7 +112,11 @@ def _image_problems(
         found = {}
     except BotoCoreError as exc:
         return [f"image {image}: {aws_error('DescribeImages', exc)}"]
-    return [] if found.get("imageDetails") else [f"image {image} not found in ECR"]
+    details = found.get("imageDetails") or []
+    if not details:
+        return [f"image {image} not found in ECR"]
+    problem = unpullable(details[0], repository, match["region"])
+    return [] if problem is None else [f"image {image} {problem}"]
 
 
 def _code(error: ClientError) -> str:

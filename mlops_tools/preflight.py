@@ -14,7 +14,9 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``<service> registry``: the service's repository name, from its Registry stack's output
   ``ModelImageRepositoryName`` (skipped when ``--repository`` names it, with ``--service``);
 - ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest (each
-  container's, ``<model>/<hostname>``, for a multi-container model); an image AWS provides
+  container's, ``<model>/<hostname>``, for a multi-container model) and it is not archived (ECR
+  refuses to pull an archived image), with a WARN for an OCI manifest, which SageMaker has
+  refused (:mod:`mlops_tools.image_status`; the training image too); an image AWS provides
   (``aws_image``) is looked up in AWS's registry account (``registryId``) from the committed
   table (:mod:`mlops_cdk.aws.images`);
 - for a service of inference components (``inference_components``), the lines of a model that
@@ -95,6 +97,7 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
 )
 from mlops_tools.arguments import non_empty
+from mlops_tools.image_status import manifest_warning, unpullable
 from mlops_tools.package_check import check_package, package_arn
 from mlops_tools.sagemaker_quotas import check_sagemaker_quotas
 from mlops_tools.smoke import (
@@ -333,13 +336,28 @@ def check_image(ecr: EcrClient, target: Target, model: ModelConfig | ModelPart) 
         response = {}
     except BotoCoreError as exc:
         return CheckResult(check, False, aws_error("DescribeImages", exc))
-    if response.get("imageDetails"):
-        return CheckResult(check, True, uri)
+    details = response.get("imageDetails") or []
+    if details:
+        return found_image_result(check, uri, details[0], target)
     return CheckResult(
         check,
         False,
         f"{uri} not found; publish with: {image_publish_commands(target, model)}",
     )
+
+
+def found_image_result(
+    check: str, uri: str, detail: Mapping[str, Any], target: Target, note: str = ""
+) -> CheckResult:
+    """The line of an image DescribeImages found in the service's repository: FAIL when ECR
+    cannot pull it (archived), WARN when SageMaker has refused its manifest (OCI)."""
+    problem = unpullable(detail, target.repository, target.region)
+    if problem is not None:
+        return CheckResult(check, False, f"{uri} {problem}")
+    warning = manifest_warning(detail)
+    if warning is not None:
+        return CheckResult(check, True, f"{uri}{note}: {warning}", warning=True)
+    return CheckResult(check, True, f"{uri}{note}")
 
 
 def check_aws_image(ecr: EcrClient, target: Target, part: ModelPart) -> CheckResult:
@@ -499,8 +517,10 @@ def check_training_image(ecr: EcrClient, target: Target, image: str) -> CheckRes
         response = {}
     except BotoCoreError as exc:
         return CheckResult(check, False, aws_error("DescribeImages", exc))
-    if response.get("imageDetails"):
-        return CheckResult(check, True, f"{uri} (the training role comes with the service stack)")
+    details = response.get("imageDetails") or []
+    if details:
+        note = " (the training role comes with the service stack)"
+        return found_image_result(check, uri, details[0], target, note)
     return CheckResult(
         check,
         False,

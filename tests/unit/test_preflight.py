@@ -820,6 +820,58 @@ def test_access_denied_on_describe_images() -> None:
     )
 
 
+DIGEST_SHA = "sha256:" + "ab" * 32
+DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+URI = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:1.0.0"
+
+
+def described(**detail: Any) -> Any:
+    """An ECR client whose one DescribeImages call finds churn-v1's image with ``detail``."""
+    client = boto3.client("ecr", region_name=REGION)
+    stubber = Stubber(client)
+    found = {"repositoryName": REPOSITORY, "imageDigest": DIGEST_SHA, "imageTags": ["1.0.0"]}
+    stubber.add_response("describe_images", {"imageDetails": [found | detail]})
+    stubber.activate()
+    return client
+
+
+def test_an_archived_image_fails_with_the_restore_because_ecr_cannot_pull_it() -> None:
+    """ECR still describes an archived image but refuses to pull it ("Archiving an image")."""
+    ecr = described(imageStatus="ARCHIVED", imageManifestMediaType=DOCKER_V2)
+    assert preflight.check_image(ecr, TARGET, MODEL).line() == (
+        f"FAIL churn image churn-v1: {URI} is archived, and ECR refuses to pull an archived "
+        f"image: restore it (aws ecr update-image-storage-class --region {REGION} "
+        f"--repository-name {REPOSITORY} --image-id imageDigest={DIGEST_SHA} "
+        "--target-storage-class STANDARD), or push it again"
+    )
+    restoring = preflight.check_image(described(imageStatus="ACTIVATING"), TARGET, MODEL)
+    assert restoring.line() == (
+        f"FAIL churn image churn-v1: {URI} is being restored from ECR's archive: pulls fail "
+        "until DescribeImages says ACTIVE"
+    )
+
+
+def test_an_oci_manifest_warns_with_the_rebuild_and_a_docker_manifest_passes() -> None:
+    oci = described(
+        imageStatus="ACTIVE", imageManifestMediaType="application/vnd.oci.image.index.v1+json"
+    )
+    line = preflight.check_image(oci, TARGET, MODEL).line()
+    assert line.startswith(
+        f"WARN churn image churn-v1: {URI}: its manifest is application/vnd.oci.image.index.v1+json"
+    )
+    assert "docker buildx build --provenance=false --output type=docker" in line
+    docker = described(imageStatus="ACTIVE", imageManifestMediaType=DOCKER_V2)
+    assert (
+        preflight.check_image(docker, TARGET, MODEL).line() == f"PASS churn image churn-v1: {URI}"
+    )
+
+
+def test_an_archived_training_image_fails_the_retraining_line() -> None:
+    ecr = described(imageStatus="ARCHIVED")
+    line = preflight.check_training_image(ecr, TARGET, "{image_repository}:1.0.0").line()
+    assert line.startswith(f"FAIL churn training-image: {URI} is archived")
+
+
 def test_access_denied_on_list_objects() -> None:
     s3 = stubbed("s3", "list_objects_v2", "AccessDenied", "Access Denied")
     assert preflight.check_model_data(s3, TARGET, MODEL).line() == (

@@ -157,6 +157,25 @@ def test_preflight_checks_every_package_model_of_the_service(aws: dict[str, Any]
 # --- each call's errors are its own: S3's and ECR's are never the package's ---------------------
 
 
+def test_an_archived_image_fails_the_package(aws: dict[str, Any]) -> None:
+    """ECR describes an archived image (status ARCHIVED) but refuses to pull it; moto has no
+    archive, so the status is added to its answer."""
+
+    def archive(parsed: dict[str, Any], **_: Any) -> None:
+        for detail in parsed.get("imageDetails", []):
+            detail["imageStatus"] = "ARCHIVED"
+
+    aws["ecr"].meta.events.register("after-call.ecr.DescribeImages", archive)
+    arn = register(aws, "Approved")
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert detail.startswith(
+        f"{arn} image {IMAGE} is archived, and ECR refuses to pull an archived image: restore it "
+        f"(aws ecr update-image-storage-class --region {REGION} --repository-name {REPOSITORY} "
+        "--image-id imageDigest=sha256:"
+    )
+
+
 def test_a_missing_bucket_is_not_a_missing_package(aws: dict[str, Any]) -> None:
     """S3 answers NoSuchBucket "The specified bucket does not exist": the line names
     ListObjectsV2 and the code, not the (registered) package."""
