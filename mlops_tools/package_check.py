@@ -11,7 +11,7 @@ model, ``<service> package <model>``; it passes when:
   DescribeModelPackage / ModelPackageSummary) and ``ModelPackageStatus`` is ``Completed``;
 - every container's image is in the service's repository and ECR DescribeImages finds it (by
   the digest the package records, else the tag) and it is not archived
-  (:mod:`mlops_tools.image_status`), and every ``ModelDataUrl`` is under the
+  (:mod:`mlops_tools.retrievable`), and every ``ModelDataUrl`` is under the
   service's model prefix of the environment's bucket and S3 ListObjectsV2 returns it: the
   execution role may pull only from that repository and read only that prefix, so a package
   whose image or artifact is elsewhere (another account included) fails at CreateModel.
@@ -32,7 +32,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 
 from mlops_cdk.aws.names import model_package_group_name
 from mlops_cdk.config.endpoint import ModelConfig
-from mlops_tools.image_status import unpullable
+from mlops_tools.retrievable import archived_object, unpullable
 from mlops_tools.smoke import aws_error
 
 APPROVED = "Approved"
@@ -136,9 +136,11 @@ def _artifact_problems(
         listed = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
     except (ClientError, BotoCoreError) as exc:  # NoSuchBucket included: the bucket's fault
         return [f"artifact {url}: {aws_error('ListObjectsV2', exc)}"]
-    if any(item.get("Key") == key for item in listed.get("Contents", [])):
-        return []
-    return [f"artifact {url} not found"]
+    found = [item for item in listed.get("Contents", []) if item.get("Key") == key]
+    if not found:
+        return [f"artifact {url} not found"]
+    problem = archived_object(found[0])
+    return [] if problem is None else [f"artifact {url} {problem}"]
 
 
 def check_package(

@@ -16,16 +16,16 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest (each
   container's, ``<model>/<hostname>``, for a multi-container model) and it is not archived (ECR
   refuses to pull an archived image), with a WARN for an OCI manifest, which SageMaker has
-  refused (:mod:`mlops_tools.image_status`; the training image too); an image AWS provides
+  refused (:mod:`mlops_tools.retrievable`; the training image too); an image AWS provides
   (``aws_image``) is looked up in AWS's registry account (``registryId``) from the committed
   table (:mod:`mlops_cdk.aws.images`);
 - for a service of inference components (``inference_components``), the lines of a model that
   components host name them: ``<service> image <model> (component <name>)``; every component
   is one model on the shared fleet, so these are the checks of each component's image and data;
 - ``<service> model-data <model>``: S3 ListObjectsV2 returns the exact ``model_data_key`` (each
-  container's that has one; a
-  listing, not HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS
-  bucket);
+  container's that has one), not in an archival storage class (Glacier Flexible Retrieval, Deep
+  Archive: SageMaker could not read it; :mod:`mlops_tools.retrievable`). A listing, not
+  HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS bucket;
 - ``<service> package <model>``: a model made from a registered model package
   (``model_package``) is Approved and its image and artifact exist where the execution role
   may read them (:mod:`mlops_tools.package_check`);
@@ -97,8 +97,8 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
 )
 from mlops_tools.arguments import non_empty
-from mlops_tools.image_status import manifest_warning, unpullable
 from mlops_tools.package_check import check_package, package_arn
+from mlops_tools.retrievable import archived_object, manifest_warning, unpullable
 from mlops_tools.sagemaker_quotas import check_sagemaker_quotas
 from mlops_tools.smoke import (
     CheckResult,
@@ -411,8 +411,14 @@ def check_model_data(s3: S3Client, target: Target, model: ModelConfig | ModelPar
         return CheckResult(check, False, aws_error("ListObjectsV2", exc))
     except BotoCoreError as exc:
         return CheckResult(check, False, aws_error("ListObjectsV2", exc))
-    if any(item.get("Key") == key for item in response.get("Contents", [])):
-        return CheckResult(check, True, url)
+    found = [item for item in response.get("Contents", []) if item.get("Key") == key]
+    if found:
+        problem = archived_object(found[0])
+        return (
+            CheckResult(check, True, url)
+            if problem is None
+            else CheckResult(check, False, f"{url} {problem}")
+        )
     # The bucket refuses writes under models/ without If-None-Match (write-once artifacts).
     return CheckResult(
         check,

@@ -591,6 +591,29 @@ def test_a_longer_key_with_the_same_prefix_is_not_the_archive() -> None:
     assert preflight.check_model_data(s3, TARGET, MODEL).passed
 
 
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize(
+    ("storage_class", "readable"),
+    [("GLACIER", False), ("DEEP_ARCHIVE", False), ("GLACIER_IR", True), ("STANDARD_IA", True)],
+)
+def test_an_archive_in_an_archival_storage_class_fails(storage_class: str, readable: bool) -> None:
+    """Glacier Flexible Retrieval and Deep Archive objects cannot be read without a restore
+    ("Restoring an archived object"); Glacier Instant Retrieval can."""
+    create_bucket()
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=BUCKET, Key=TAG_KEY, Body=b"x", StorageClass=storage_class)
+    result = preflight.check_model_data(s3, TARGET, MODEL)
+    url = f"s3://{BUCKET}/{TAG_KEY}"
+    assert result.line() == (
+        f"PASS churn model-data churn-v1: {url}"
+        if readable
+        else f"FAIL churn model-data churn-v1: {url} is in S3's {storage_class} storage class, "
+        "which cannot be read without a restore, and SageMaker reads it at every model create "
+        "and scale-out: publish it again in STANDARD under a new key (aws s3api put-object "
+        "--if-none-match '*' --storage-class STANDARD ...) and point the model at it"
+    )
+
+
 @pytest.mark.usefixtures("aws", "answers")
 def test_repository_and_bucket_that_do_not_exist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -176,6 +176,18 @@ def test_an_archived_image_fails_the_package(aws: dict[str, Any]) -> None:
     )
 
 
+def test_an_artifact_in_deep_archive_fails_the_package(aws: dict[str, Any]) -> None:
+    key = f"{PREFIX}3.0.0/model.tar.gz"
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=b"x", StorageClass="DEEP_ARCHIVE")
+    arn = register(aws, "Approved", data=f"s3://{BUCKET}/{key}")
+    passed, detail = check(aws, arn)
+    assert not passed
+    assert detail.startswith(
+        f"{arn} artifact s3://{BUCKET}/{key} is in S3's DEEP_ARCHIVE storage class, which cannot "
+        "be read without a restore"
+    )
+
+
 def test_a_missing_bucket_is_not_a_missing_package(aws: dict[str, Any]) -> None:
     """S3 answers NoSuchBucket "The specified bucket does not exist": the line names
     ListObjectsV2 and the code, not the (registered) package."""
