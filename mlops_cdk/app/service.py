@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -63,6 +64,7 @@ from mlops_cdk.constructs.retraining import (
 )
 from mlops_cdk.constructs.retraining_pipeline import PipelineImages, RetrainingPipeline
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
+from mlops_cdk.constructs.scaling_notification import ScaledToMaxNotification
 from mlops_cdk.constructs.shadow import ShadowVariantAlarms
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH, SmokeTestAccess
 from mlops_cdk.props.async_inference import async_prefixes
@@ -130,6 +132,7 @@ class ServiceStack(cdk.Stack):
         self.change_rule, self.approvals = self._change_rule(), self._approval_notification(spec)
         self.smoke_test = self._smoke_test(spec, pipeline_account)
         self.async_parts = self._async_endpoint(spec, bucket)
+        self.scaled_to_max = self._scaled_to_max()
         self.dashboard = self._dashboard(spec)
         self.shadow = self._shadow(spec)
         self.batch_jobs = self._batch_jobs(spec, bucket)
@@ -334,6 +337,7 @@ class ServiceStack(cdk.Stack):
                 *(self.change_rule.alarms if self.change_rule else []),
                 *(self.async_parts["alarms"].all_alarms if "alarms" in self.async_parts else []),
                 *([self.retraining_pipeline.alarm] if self.retraining_pipeline else []),
+                *(self.scaled_to_max.alarms if self.scaled_to_max else []),
             ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
             asynchronous=spec.async_inference is not None,
@@ -346,6 +350,7 @@ class ServiceStack(cdk.Stack):
                     self.change_rule,
                     self.approvals,
                     self.pipeline_failures,
+                    self.scaled_to_max,
                 )
                 if owner is not None
             ],
@@ -601,6 +606,29 @@ class ServiceStack(cdk.Stack):
                 alarm.add_alarm_action(notify)
                 alarm.add_ok_action(notify)
         return check
+
+    def _scaled_to_max(self) -> ScaledToMaxNotification | None:
+        """The topic hears when autoscaling takes any of the service's scalable targets
+        (variants, asynchronous variants, inference components: all built by now) to its
+        maximum; failed deliveries notify the same topic."""
+        targets = [
+            child.resource_id
+            for child in self.node.find_all()
+            if isinstance(child, appscaling.CfnScalableTarget)
+        ]
+        if self.topic is None or not targets or not self.thresholds.scaled_to_max:
+            return None
+        notification = ScaledToMaxNotification(
+            self,
+            "ScaledToMax",
+            topic=self.topic.topic,
+            key=self.key,
+            resource_ids=targets,
+            service=self.service,
+            removal_policy=removal_policy(self.config),
+        )
+        notification.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
+        return notification
 
     def _change_rule(self) -> EndpointChangeRule | None:
         """Notify the alarm topic of changes to this endpoint made outside the pipeline; the

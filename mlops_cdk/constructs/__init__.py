@@ -100,6 +100,7 @@ from mlops_cdk.constructs.retraining_pipeline import (
 )
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
+from mlops_cdk.constructs.scaling_notification import ScaledToMaxNotification
 from mlops_cdk.constructs.scheduled import (
     ScheduledInvocation,
 )
@@ -221,6 +222,7 @@ __all__ = [
     "RollingDeployment",
     "SageMakerExecutionRole",
     "SageMakerTrainingRole",
+    "ScaledToMaxNotification",
     "ScheduledInvocation",
     "ScheduledScaling",
     "ServerlessCapacity",

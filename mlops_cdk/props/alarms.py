@@ -104,6 +104,9 @@ class AlarmThresholds:
     """Endpoint-level alarms the deployment guardrails roll back on."""
     retrain_on: list[RetrainKind] = field(default_factory=list)
     """Operational alarms that also trigger retraining."""
+    scaled_to_max: bool = True
+    """Tell the service's topic when autoscaling takes a variant or component to its maximum
+    (Application Auto Scaling's scaled-to-max event): past it, demand grows unanswered."""
 
     def __post_init__(self) -> None:
         problems = declared_problems(self)

@@ -130,8 +130,16 @@ def test_every_watcher_is_watched_and_notifies_the_topic(
         assert beat["AlarmActions"] == beat["OKActions"] == [{"Ref": topic}]
         watchers.append(heartbeat_id)
     # retraining: its queue and function; drift: its queue, function and heartbeat; change
-    # detection: the rule and its dead-letter queue
-    expected = 2 + 3 * (drift is not None) + 2 * (env_configs[env].change_detection is not None)
+    # detection: the rule and its dead-letter queue; scaled to the maximum (with scalable
+    # targets): the rule and its dead-letter queue
+    scaled = bool(resources_of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget"))
+    notices = scaled and env_configs[env].thresholds(service).scaled_to_max
+    expected = (
+        2
+        + 3 * (drift is not None)
+        + 2 * (env_configs[env].change_detection is not None)
+        + 2 * notices
+    )
     assert len(watchers) == expected, watchers
     _, dashboard = only(template, "AWS::CloudWatch::Dashboard")
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
@@ -139,9 +147,16 @@ def test_every_watcher_is_watched_and_notifies_the_topic(
         assert logical_id in body, logical_id
 
 
+def change_rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The change-detection rules of a service template (its other rules notify of other
+    things: approvals, failed pipelines, scaling to the maximum)."""
+    rules = resources_of_type(template, "AWS::Events::Rule")
+    return {k: r for k, r in rules.items() if k.startswith("ChangesOutsidePipeline")}
+
+
 def resolved_pattern(template: dict[str, Any], names: dict[str, str]) -> EventPattern:
     """The rule's pattern with each Fn::GetAtt name replaced by a sample physical name."""
-    _, rule = only(template, "AWS::Events::Rule")
+    ((_, rule),) = change_rules(template).items()
     text = json.dumps(rule["Properties"]["EventPattern"])
     for logical_id, name in names.items():
         for attribute in ("EndpointConfigName", "ModelName"):
@@ -199,7 +214,7 @@ def test_change_rule_publishes_to_the_alarm_topic_only_from_itself(
     synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
 ) -> None:
     template = synthesized.template_json(env, service)
-    rules = resources_of_type(template, "AWS::Events::Rule")
+    rules = change_rules(template)
     if env_configs[env].change_detection is None:
         assert not rules
         return
@@ -208,8 +223,15 @@ def test_change_rule_publishes_to_the_alarm_topic_only_from_itself(
     assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": topic}]
     _, policy = only(template, "AWS::SNS::TopicPolicy")
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    (events,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
-    assert events["Condition"]["ArnEquals"] == {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}
+    admitted = [
+        s["Condition"]["ArnEquals"]["aws:SourceArn"]
+        for s in statements
+        if s.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    # EventBridge publishes for the template's own rules only, each bound by its ARN.
+    every_rule = resources_of_type(template, "AWS::Events::Rule")
+    assert sorted(a["Fn::GetAtt"][0] for a in admitted) == sorted(every_rule)
+    assert {"Fn::GetAtt": [rule_id, "Arn"]} in admitted
 
 
 @pytest.mark.parametrize("env", ["dev", "stage", "prod"])

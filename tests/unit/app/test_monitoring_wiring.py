@@ -206,3 +206,40 @@ def test_topic_encrypted_dashboard_present_and_log_retention(
         for s in resources_of_type(template, "AWS::SNS::Subscription").values()
     )
     assert emails == sorted(monitoring.alarm_emails)
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_the_topic_hears_when_scaling_reaches_any_scalable_targets_maximum(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    """One rule for every scalable target of the service (variants, asynchronous variants,
+    inference components), unless the service turns it off (the stage fixture's fraud)."""
+    template = synthesized.template_json(env, service)
+    targets = resources_of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    rules = {
+        k: r
+        for k, r in resources_of_type(template, "AWS::Events::Rule").items()
+        if k.startswith("ScaledToMax")
+    }
+    config = env_configs[env]
+    wanted = (
+        bool(targets) and config.monitoring is not None and config.thresholds(service).scaled_to_max
+    )
+    assert len(rules) == (1 if wanted else 0)
+    if wanted:
+        ((_, rule),) = rules.items()
+        pattern = rule["Properties"]["EventPattern"]
+        assert pattern["source"] == ["aws.application-autoscaling"]
+        assert pattern["detail"]["resourceId"] == sorted(
+            t["Properties"]["ResourceId"] for t in targets.values()
+        )
+        (topic,) = resources_of_type(template, "AWS::SNS::Topic")
+        assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": topic}]
+
+
+def test_a_service_may_turn_the_scaled_to_maximum_notification_off(
+    env_configs: dict[str, EnvConfig],
+) -> None:
+    """The fixture the test above reads without a rule (so both of its branches run)."""
+    assert env_configs["stage"].thresholds("fraud").scaled_to_max is False
+    assert env_configs["stage"].thresholds("churn").scaled_to_max is True

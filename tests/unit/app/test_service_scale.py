@@ -144,6 +144,8 @@ def test_every_alarm_is_built(scale_synth: ScaleSynth) -> None:
     ) + len(service.quality_alarms)
     # The retraining function is watched: its on-failure queue and its errors (issue 20, 5).
     expected += 2 if service.retraining is not None else 0
+    # The scaled-to-maximum notification of the scaling variants: its rule and dead letters.
+    expected += 2 if scale_synth.config.thresholds(SERVICE).scaled_to_max else 0
     template = scale_synth.service
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     assert len(alarms) == expected
