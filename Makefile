@@ -44,7 +44,7 @@ ifeq ($(shell test -e $(STAMP_NODE) && ! test -x $(VENV)/bin/node && echo broken
 $(shell rm -f $(STAMP_NODE))
 endif
 
-.PHONY: help install install-dev installed-dev install-tools lock scan synth synth-pipeline gates-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
+.PHONY: help install install-dev installed-dev install-tools lock scan synth synth-pipeline gates-pipeline test test-fast lint lint-code lint-templates lint-cfn lint-controls lint-scan lint-docs lint-diagrams bench diff deploy destroy deploy-pipeline smoke batch-run example preflight retrain-demo promote review clean \
   baseline drift-demo bench-drift bench-quality cost cost-pipeline docs controls schema inventory diagram \
   pipeline-check
 
@@ -243,7 +243,7 @@ lint-code: install-dev ## The code half of lint: ruff (check, format), mypy --st
 # The templates half's four checks are prerequisites, so that `make lint`'s -j2 runs them side by
 # side once the synths are done (each waits for both synths; checkov's virtualenv installs
 # beside the synths, scan would otherwise install it last). The docs need no synth.
-lint-templates: lint-cfn lint-controls lint-scan lint-docs ## The templates half of lint: cfn-lint, Control Tower, checkov, the docs site
+lint-templates: lint-cfn lint-controls lint-scan lint-docs lint-diagrams ## The templates half of lint: cfn-lint, Control Tower, checkov, the docs site, the pictures
 
 lint-cfn: install-dev synth synth-pipeline
 	@echo "lint: cfn-lint over cdk.out and cdk.out.pipeline"
@@ -259,6 +259,12 @@ lint-scan: synth synth-pipeline $(STAMP_SCAN)
 
 lint-docs: install-dev
 	$(MAKE) --no-print-directory docs
+
+# docs/images/<env>.svg against a picture drawn from this synth: one line per picture that is
+# missing or shows something else (`make diagram` draws them again).
+lint-diagrams: install-dev synth
+	@echo "lint: docs/images against cdk.out"
+	$(PY) -m mlops_tools.diagram cdk.out --out docs/images --check
 
 # The cfn-guard and Control Tower rules of npm's @cdklabs/cdk-validator-cfnguard (package.json).
 controls: install-dev ## AWS Control Tower proactive controls (cfn-guard) over cdk.out and cdk.out.pipeline (each synthesized again if absent or out of date): failures not in control_tower_exceptions.yaml, or stale entries, fail
@@ -310,7 +316,8 @@ inventory: install ## What ENV= / SERVICE= deploy (all when unset), from cdk.out
 	  $(if $(SERVICE),--service "$$SERVICE",) $(if $(call flag,MARKDOWN),--markdown,)
 
 # Committed: tests/unit/inventory/test_diagram.py fails when an environment of config/ has no
-# picture or its picture lacks one of its services (run this after changing them).
+# picture or its picture lacks one of its services, and `make lint` when a picture differs from
+# what cdk.out deploys (run this after changing them).
 diagram: synth ## Regenerate docs/images/<env>.svg (what each environment deploys) from a fresh synth of config/
 	$(PY) -m mlops_tools.diagram cdk.out --out docs/images $(if $(ENV),--env "$$ENV",)
 

@@ -262,17 +262,54 @@ def write_diagrams(
     return written
 
 
+def stale_diagrams(
+    assembly: Path, out: Path, *, environments: Sequence[str] = (), prices: PriceBook | None = None
+) -> tuple[list[Path], list[str]]:
+    """The pictures in ``out`` that show what the assembly deploys, and a line for each one
+    that is missing or shows something else (``make lint``: the committed pictures cannot
+    drift from the templates)."""
+    current: list[Path] = []
+    problems: list[str] = []
+    for env in read_inventory(assembly, environments=environments, prices=prices):
+        if env.name == TOP_LEVEL:
+            continue
+        path = out / f"{env.name}.svg"
+        if not path.is_file():
+            problems.append(f"{path} is missing: run make diagram")
+        elif path.read_text() != render_svg(env):
+            problems.append(f"{path} does not show what {assembly} deploys: run make diagram")
+        else:
+            current.append(path)
+    return current, problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="diagram", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("assembly", nargs="?", default="cdk.out", type=Path)
     parser.add_argument("--env", action="append", default=[], help="an environment (repeatable)")
     parser.add_argument("--out", type=Path, default=Path("docs/images"), help="output folder")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when a picture in --out is missing or out of date",
+    )
     try:
         args = parser.parse_args(argv)
-        written = write_diagrams(args.assembly, args.out, environments=args.env)
+        if args.check:
+            current, problems = stale_diagrams(args.assembly, args.out, environments=args.env)
+        else:
+            written = write_diagrams(args.assembly, args.out, environments=args.env)
     except (InventoryError, CostError) as exc:
         print(f"diagram: {exc}", file=sys.stderr)
         return 2
+    if args.check:
+        for line in problems:
+            print(f"diagram: {line}", file=sys.stderr)
+        if not problems:
+            print(
+                f"diagram: {len(current)} pictures in {args.out} show what {args.assembly} deploys"
+            )
+        return 1 if problems else 0
     for path in written:
         print(f"diagram: wrote {path}")
     return 0

@@ -83,6 +83,35 @@ def test_command_writes_one_file_per_environment(
     assert capsys.readouterr().err.startswith("diagram: unknown environment 'prod'")
 
 
+def test_check_names_each_missing_or_different_picture_and_writes_nothing(
+    assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "images"
+    assert main([str(assembly), "--out", str(out), "--check"]) == 1
+    assert not out.exists()
+    assert capsys.readouterr().err == f"diagram: {out / 'dev.svg'} is missing: run make diagram\n"
+    assert main([str(assembly), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main([str(assembly), "--out", str(out), "--check"]) == 0
+    assert capsys.readouterr().out == (
+        f"diagram: 1 pictures in {out} show what {assembly} deploys\n"
+    )
+    picture = out / "dev.svg"
+    drawn = picture.read_text()
+    picture.write_text(drawn.replace("1 service(s)", "2 service(s)"))
+    assert main([str(assembly), "--out", str(out), "--check"]) == 1
+    assert capsys.readouterr().err == (
+        f"diagram: {picture} does not show what {assembly} deploys: run make diagram\n"
+    )
+    assert picture.read_text() != drawn  # --check writes nothing
+
+
+def test_make_lint_checks_the_committed_pictures() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "lint-diagrams" in makefile.split("lint-templates:", 1)[1].splitlines()[0]
+    assert "-m mlops_tools.diagram cdk.out --out docs/images --check" in makefile
+
+
 @pytest.mark.parametrize("env", load_environments(COMMITTED_CONFIG_DIR), ids=lambda env: env.name)
 def test_committed_picture_of_each_environment_shows_each_service(env: EnvConfig) -> None:
     """docs/images/<env>.svg is made by `make diagram` from config/ (run it after changing
