@@ -27,9 +27,9 @@ queue's depth (``watch``; the owner adds their actions).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -43,11 +43,39 @@ DETAIL_TYPE = "Application Auto Scaling Scaling Activity State Change"
 SERVICE_NAMESPACE = "sagemaker"
 
 
-class ScaledToMaxNotification(Construct):
-    """Notifies ``topic`` when Application Auto Scaling scales one of ``resource_ids`` (the
-    scalable targets of service ``service``) to its maximum capacity.
+def scaled_to_max_pattern(resource_ids: Sequence[str]) -> dict[str, Any]:
+    """The event pattern of ``resource_ids`` (scalable targets of SageMaker) scaled to max."""
+    if not resource_ids or len(set(resource_ids)) != len(resource_ids):
+        raise ValueError(
+            "ScaledToMaxNotification: resource_ids lists no scalable target, or one twice"
+        )
+    return {
+        "source": [SOURCE],
+        "detail-type": [DETAIL_TYPE],
+        "detail": {"serviceNamespace": [SERVICE_NAMESPACE], "resourceId": sorted(resource_ids)},
+    }
 
-    Exposes ``pattern``, ``message``, ``rule``, ``dead_letters`` and ``watch``."""
+
+def scaled_to_max_message(service: str) -> events.RuleTargetInput:
+    """What the topic receives: the target, its dimension and capacities, what to do."""
+    field = events.EventField.from_path
+    return events.RuleTargetInput.from_text(
+        f"Service {service}: Application Auto Scaling scaled {field('$.detail.resourceId')} "
+        f"({field('$.detail.scalableDimension')}) to its maximum, "
+        f"{field('$.detail.maxCapacity')} (from {field('$.detail.oldDesiredCapacity')} to "
+        f"{field('$.detail.newDesiredCapacity')}). It adds nothing more if demand keeps "
+        "growing: raise the scaling maximum (and the account's instance quota, make "
+        "preflight), or expect latency and errors to rise."
+    )
+
+
+class ScaledToMaxNotification(EventToTopic):
+    """Notifies ``topic`` when Application Auto Scaling scales one of ``resource_ids`` (the
+    scalable targets of service ``service``) to its maximum capacity: an
+    :class:`~mlops_cdk.constructs.event_notification.EventToTopic` of
+    :func:`scaled_to_max_pattern` and :func:`scaled_to_max_message`.
+
+    Exposes ``pattern``, ``message``, ``rule``, ``dead_letters``, ``watch`` and ``alarms``."""
 
     @checked_arguments
     def __init__(
@@ -61,45 +89,19 @@ class ScaledToMaxNotification(Construct):
         service: str,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
-        super().__init__(scope, construct_id)
-        if not resource_ids or len(set(resource_ids)) != len(resource_ids):
-            raise ValueError(
-                "ScaledToMaxNotification: resource_ids lists no scalable target, or one twice"
-            )
-        self.pattern = {
-            "source": [SOURCE],
-            "detail-type": [DETAIL_TYPE],
-            "detail": {
-                "serviceNamespace": [SERVICE_NAMESPACE],
-                "resourceId": sorted(resource_ids),
-            },
-        }
-        field = events.EventField.from_path
-        self.message = events.RuleTargetInput.from_text(
-            f"Service {service}: Application Auto Scaling scaled {field('$.detail.resourceId')} "
-            f"({field('$.detail.scalableDimension')}) to its maximum, "
-            f"{field('$.detail.maxCapacity')} (from {field('$.detail.oldDesiredCapacity')} to "
-            f"{field('$.detail.newDesiredCapacity')}). It adds nothing more if demand keeps "
-            "growing: raise the scaling maximum (and the account's instance quota, make "
-            "preflight), or expect latency and errors to rise."
-        )
-        self.notification = EventToTopic(
-            self,
-            "Default",
+        pattern = scaled_to_max_pattern(resource_ids)
+        message = scaled_to_max_message(service)
+        super().__init__(
+            scope,
+            construct_id,
             topic=topic,
             key=key,
-            pattern=self.pattern,
-            message=self.message,
+            pattern=pattern,
+            message=message,
             description=f"Scalable targets of service {service} scaled to their maximum",
             subject=f"Scaled-to-maximum notifications of {service}",
             sid="EventBridgeScaledToMax",
             replay="See docs/concepts/monitoring.md (Scaled to the maximum).",
             removal_policy=removal_policy,
         )
-        self.rule, self.dead_letters = self.notification.rule, self.notification.dead_letters
-        self.watch = self.notification.watch
-
-    @property
-    def alarms(self) -> list[cloudwatch.Alarm]:
-        """Failed invocations of the rule, and events waiting in the dead-letter queue."""
-        return list(self.watch.alarms)
+        self.pattern, self.message = pattern, message
