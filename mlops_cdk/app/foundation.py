@@ -23,7 +23,6 @@ from mlops_cdk.app.settings import (
 )
 from mlops_cdk.aws.names import BUCKET_OUTPUT, BUDGET_TOPIC_OUTPUT, trail_name_for
 from mlops_cdk.config import EnvConfig
-from mlops_cdk.config.service import announces_approvals
 from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
 from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_trail import ChangeTrail
@@ -179,13 +178,14 @@ class FoundationStack(cdk.Stack):
         )
 
     def _change_detection(self, config: EnvConfig, policy: cdk.RemovalPolicy) -> ChangeTrail | None:
-        """EventBridge rules of the services publish changes made outside the pipeline to
-        their encrypted alarm topics; the trail they depend on, when this app creates it."""
+        """EventBridge rules of the services publish to their encrypted alarm topics (changes
+        made outside the pipeline, approvals, failed retraining runs, scaling that reached its
+        maximum), with dead-letter queues encrypted with the key; the trail the change rules
+        depend on, when this app creates it. Every service with an alarm topic (``monitoring``)
+        may have such a rule: its scalable targets are known only once its stack is built, and
+        the Foundation does not change when a service does."""
         change = config.change_detection
-        approvals = config.monitoring is not None and any(
-            announces_approvals(spec) for spec in config.services.values()
-        )  # the services' approval notifications (mlops_cdk.constructs.promotion) too
-        if change is None and not approvals:
+        if change is None and config.monitoring is None:
             return None
         self.encryption.grant_service_use(
             # Bounded to this account's topics by the encryption context SNS sends to KMS.

@@ -244,7 +244,11 @@ def test_foundation_trail_and_key_grant_only_where_configured(
     assert bool(trails) == (change is not None and change.creates_trail)
     _, key = only(template, "AWS::KMS::Key")
     sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
-    assert ("EventBridgeRulesToTopic" in sids) == (change is not None)
+    # The services' rules (changes, approvals, failed runs, scaling to the maximum) publish to
+    # topics encrypted with this key wherever there are alarm topics.
+    rules = change is not None or env_configs[env].monitoring is not None
+    assert ("EventBridgeRulesToTopic" in sids) == rules
+    assert ("EventBridgeDeadLetters" in sids) == rules
     assert ("CloudTrailEncryptLogs" in sids) == bool(trails)
     if trails:
         (trail,) = trails.values()

@@ -75,6 +75,8 @@
 - ``AlarmMetricCount``: a metric math alarm reads more than 10 metrics.
 - ``ResourcePolicyLimits``: a bucket, key, topic, queue or repository policy is larger, or has
   more statements, principals, conditions or actions, than its service accepts.
+- ``EventTargetKeys``: an EventBridge rule sends to a topic, or keeps dead letters in a queue,
+  that events.amazonaws.com may not publish to or whose KMS key it may not use.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -102,6 +104,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     endpoint_private_dns,
     event_input_placeholders,
     event_pattern_size,
+    event_target_keys,
     failure_destination_watched,
     function_environment_size,
     iam_policy_limits,
@@ -176,4 +179,5 @@ RULES: tuple[Rule, ...] = (
     function_environment_size.RULE,
     alarm_metric_count.RULE,
     resource_policy_limits.RULE,
+    event_target_keys.RULE,
 )

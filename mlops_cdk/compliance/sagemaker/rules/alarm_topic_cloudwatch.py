@@ -35,7 +35,7 @@ from mlops_cdk.compliance.sagemaker.rule import (
 CLOUDWATCH_SERVICE = "cloudwatch.amazonaws.com"
 _ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 # The AWS managed key for SNS: its key policy cannot be changed, so no AWS service can publish.
-_SNS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/sns$")
+SNS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/sns$")
 
 
 def _admits_service(statement: dict[str, Any], service: str) -> bool:
@@ -50,7 +50,7 @@ def _admits_service(statement: dict[str, Any], service: str) -> bool:
     return service in (render_resource_value(s) for s in as_list(principal.get("Service")))
 
 
-def _allows_service(document: Any, service: str, actions: Iterable[str]) -> bool:
+def allows_service(document: Any, service: str, actions: Iterable[str]) -> bool:
     """Every action is allowed to ``service`` by some Allow statement of the document."""
     allowing = [
         s
@@ -60,7 +60,7 @@ def _allows_service(document: Any, service: str, actions: Iterable[str]) -> bool
     return all(any(covers_action(s, action) for s in allowing) for action in actions)
 
 
-def _topic_policy_documents(index: StackIndex, topic_id: str) -> list[Any]:
+def topic_policy_documents(index: StackIndex, topic_id: str) -> list[Any]:
     """Policy documents of the stack's topic policies that name the topic (``Ref``: CDK's and
     the usual form; a topic named by a literal ARN is not matched)."""
     reference = {"Ref": topic_id}
@@ -75,20 +75,20 @@ def _topic_policy_documents(index: StackIndex, topic_id: str) -> list[Any]:
 
 
 def _cloudwatch_can_publish(index: StackIndex, topic_id: str) -> bool:
-    documents = _topic_policy_documents(index, topic_id)
+    documents = topic_policy_documents(index, topic_id)
     # A topic policy replaces the default one (which lets the account's principals publish).
-    if not all(_allows_service(d, CLOUDWATCH_SERVICE, ["sns:Publish"]) for d in documents):
+    if not all(allows_service(d, CLOUDWATCH_SERVICE, ["sns:Publish"]) for d in documents):
         return False
     topic = index.by_logical_id(topic_id)
     key = topic.properties.get("KmsMasterKeyId") if topic is not None else None
-    if isinstance(key, str) and _SNS_MANAGED_KEY.search(key):
+    if isinstance(key, str) and SNS_MANAGED_KEY.search(key):
         return False
     key_id = referenced_logical_id(key)
     key_resource = index.by_logical_id(key_id) if key_id is not None else None
     if key_resource is None or key_resource.type != KEY_TYPE:
         return True  # unencrypted, or a key of another stack / account: not checked
     key_policy = key_resource.properties.get("KeyPolicy")
-    return _allows_service(key_policy, CLOUDWATCH_SERVICE, ["kms:Decrypt", "kms:GenerateDataKey*"])
+    return allows_service(key_policy, CLOUDWATCH_SERVICE, ["kms:Decrypt", "kms:GenerateDataKey*"])
 
 
 def alarm_topic_cloudwatch(alarm: Resource, index: StackIndex) -> Compliance:
