@@ -126,6 +126,7 @@ class ServiceStack(cdk.Stack):
         self._serving(spec, bucket)
         self.training_role: iam.IRole | None = None
         self.pipeline_failures: EventToTopic | None = None
+        self.run_failures: EventToTopic | None = None
         self.retraining_pipeline = self._managed_retraining(spec, bucket, repository)
         self.retraining = self._retraining(spec, bucket, repository)
         self.drift, self.quality = self._drift(spec, bucket), self._quality_check(spec, bucket)
@@ -338,6 +339,7 @@ class ServiceStack(cdk.Stack):
                 *(self.async_parts["alarms"].all_alarms if "alarms" in self.async_parts else []),
                 *([self.retraining_pipeline.alarm] if self.retraining_pipeline else []),
                 *(self.scaled_to_max.alarms if self.scaled_to_max else []),
+                *(self.run_failures.alarms if self.run_failures else []),
             ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
             asynchronous=spec.async_inference is not None,
@@ -350,6 +352,7 @@ class ServiceStack(cdk.Stack):
                     self.change_rule,
                     self.approvals,
                     self.pipeline_failures,
+                    self.run_failures,
                     self.scaled_to_max,
                 )
                 if owner is not None
@@ -742,6 +745,18 @@ class ServiceStack(cdk.Stack):
             return repository.repository_uri_for_digest(image.image_digest)
         return repository.repository_uri_for_tag(image.image_tag)
 
+    def _run_failures(self, function: RetrainingFunction) -> EventToTopic | None:
+        """The topic hears of each training job or pipeline execution the function started
+        that failed or was stopped; the pipeline this app deploys tells of its own
+        (``pipeline_failures``). Failed deliveries notify the same topic."""
+        if self.topic is None or self.pipeline_failures is not None:
+            return None
+        runs = function.notify_failures(
+            self.topic.topic, removal_policy=removal_policy(self.config)
+        )
+        runs.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
+        return runs
+
     def _retraining(
         self, spec: ServiceConfig, bucket: s3.IBucket, repository: ecr.IRepository
     ) -> RetrainingFunction | None:
@@ -777,6 +792,7 @@ class ServiceStack(cdk.Stack):
         )
         if self.topic is not None:  # its on-failure queue and its errors
             function.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
+            self.run_failures = self._run_failures(function)
         # A direct alarm action: the alarm invokes the function asynchronously with its state
         # change, only on transitions to ALARM (docs/concepts/monitoring.md).
         invoke = InvokeFunctionAction(function.function)

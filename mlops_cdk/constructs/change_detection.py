@@ -52,7 +52,7 @@ from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge
 from mlops_cdk.constructs.arguments import EndpointName
-from mlops_cdk.constructs.retraining import failure_queue
+from mlops_cdk.constructs.function import failure_queue
 from mlops_cdk.constructs.watch import FailureWatch
 from mlops_cdk.props.fields import checked_arguments
 

@@ -11,21 +11,27 @@ KMS-encrypted on-failure queue, whose depth is an alarm, as are the function's e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops_cdk.aws.acknowledgements import acknowledge_wildcard_resource
 from mlops_cdk.aws.facts import RETRAINING_NAMESPACE
+from mlops_cdk.aws.pipeline_events import execution_failure_pattern
+from mlops_cdk.aws.training_job_events import training_job_failure_pattern
 from mlops_cdk.constructs.arguments import EndpointName
+from mlops_cdk.constructs.event_notification import EventToTopic
 from mlops_cdk.constructs.function import (
     RUNTIME,
     AsyncInvocation,
@@ -61,6 +67,16 @@ INVOKED_BY = (
     "runs are idempotent per cooldown window (SageMaker state and ClientRequestToken); only the "
     "alarms named in the function's resource policy invoke it. Set reserved_concurrency to cap it."
 )
+
+
+@dataclass(frozen=True)
+class _Runs:
+    """What :meth:`RetrainingFunction.notify_failures` needs of how the function retrains."""
+
+    key: kms.IKey
+    endpoint: str
+    pipeline: str | None
+    job_prefix: str | None
 
 
 @jsii.implements(cloudwatch.IAlarmAction)
@@ -146,6 +162,7 @@ class RetrainingFunction(FunctionParts, Construct):
             raise ValueError("RetrainingFunction: training jobs need a prefix and training_role")
         self.role = role if role is not None else self._created_role(endpoint_name, key)
         self.training_job_arn = self._training_job_arn(training_job_prefix)
+        self._runs = _Runs(key, endpoint_name, pipeline_name, training_job_prefix)
         self.watched = self._watched_function(
             key=key,
             placement=VpcPlacement(
@@ -286,6 +303,63 @@ class RetrainingFunction(FunctionParts, Construct):
         """Records in the on-failure queue, and the function's errors (no actions: the owner
         adds them, e.g. ``watch.notify(SnsAction(topic))``)."""
         return list(self.watch.alarms)
+
+    def notify_failures(
+        self,
+        topic: sns.ITopic,
+        *,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+    ) -> EventToTopic:
+        """Tell ``topic`` of each run this function started that ended ``Failed`` or
+        ``Stopped``: a training job named ``<training_job_prefix>-...``
+        (:mod:`mlops_cdk.aws.training_job_events`), or an execution of ``pipeline_name``
+        (:mod:`mlops_cdk.aws.pipeline_events`). The function's own failures are its ``watch``;
+        these are the runs' failures after they started, which nothing else reports. For a
+        pipeline this app deploys, use its own notification
+        (:meth:`~mlops_cdk.constructs.retraining_pipeline.RetrainingPipeline.notify_failures`)
+        instead. The dead-letter queue is encrypted with the function's key; the returned
+        notification's ``watch`` holds its alarms, without actions."""
+        runs = self._runs
+        if runs.job_prefix is not None:
+            pattern = training_job_failure_pattern(runs.job_prefix)
+            job = events.EventField.from_path("$.detail.TrainingJobName")
+            status = events.EventField.from_path("$.detail.TrainingJobStatus")
+            what = f"training job {job} ended {status}"
+            why = (
+                f"aws sagemaker describe-training-job --training-job-name {job} (FailureReason, "
+                "SecondaryStatusTransitions); logs in /aws/sagemaker/TrainingJobs"
+            )
+        else:
+            arn = cdk.Stack.of(self).format_arn(
+                service="sagemaker", resource="pipeline", resource_name=str(runs.pipeline).lower()
+            )
+            pattern = execution_failure_pattern(arn)
+            execution = events.EventField.from_path("$.detail.pipelineExecutionArn")
+            status = events.EventField.from_path("$.detail.currentPipelineExecutionStatus")
+            what = f"execution {execution} of pipeline {runs.pipeline} ended {status}"
+            why = (
+                "aws sagemaker list-pipeline-execution-steps --pipeline-execution-arn "
+                f"{execution} (each step's FailureReason)"
+            )
+        message = events.RuleTargetInput.from_text(
+            f"Retraining of {runs.endpoint}: {what}; no new model. Why: {why}. The function "
+            "starts no other run within the cooldown, and its alarm only on a new transition to "
+            "ALARM: once fixed, start one as docs/runbooks/replay-failures.md says (When a "
+            "retraining run fails)."
+        )
+        return EventToTopic(
+            self,
+            "FailureNotification",
+            topic=topic,
+            key=runs.key,
+            pattern=pattern,
+            message=message,
+            description=f"Failed or stopped retraining runs of {runs.endpoint}",
+            subject=f"Failure notifications of the retraining runs of {runs.endpoint}",
+            sid="EventBridgeRetrainingRunsRule",
+            replay='See docs/runbooks/replay-failures.md, "When a retraining run fails".',
+            removal_policy=removal_policy,
+        )
 
     @staticmethod
     def _retraining_statements(

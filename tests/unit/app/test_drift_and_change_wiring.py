@@ -134,11 +134,16 @@ def test_every_watcher_is_watched_and_notifies_the_topic(
     # targets): the rule and its dead-letter queue
     scaled = bool(resources_of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget"))
     notices = scaled and env_configs[env].thresholds(service).scaled_to_max
+    # the runs the retraining function starts (a training job, an existing pipeline): the rule
+    # and its dead-letter queue; a managed pipeline's failures are the pipeline's own
+    retraining = env_configs[env].services[service].retraining
+    runs = retraining is not None and retraining.managed_pipeline is None
     expected = (
         2
         + 3 * (drift is not None)
         + 2 * (env_configs[env].change_detection is not None)
         + 2 * notices
+        + 2 * runs
     )
     assert len(watchers) == expected, watchers
     _, dashboard = only(template, "AWS::CloudWatch::Dashboard")

@@ -142,8 +142,9 @@ def test_every_alarm_is_built(scale_synth: ScaleSynth) -> None:
         + (GPU_ALARMS_PER_VARIANT if v.instance and gpus(v.instance.instance_type) else 0)
         for v in service.variants
     ) + len(service.quality_alarms)
-    # The retraining function is watched: its on-failure queue and its errors (issue 20, 5).
-    expected += 2 if service.retraining is not None else 0
+    # The retraining function is watched: its on-failure queue and its errors (issue 20, 5),
+    # and the runs it starts: their failure rule and its dead-letter queue.
+    expected += 4 if service.retraining is not None else 0
     # The scaled-to-maximum notification of the scaling variants: its rule and dead letters.
     expected += 2 if scale_synth.config.thresholds(SERVICE).scaled_to_max else 0
     template = scale_synth.service
