@@ -212,3 +212,18 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == resource_type
     }
+
+
+def delivered_message(target: dict[str, Any], event: dict[str, Any]) -> str:
+    """What an EventBridge rule ``target`` (a template's target, with an InputTransformer)
+    delivers for ``event``: each placeholder filled from the event's path, the template read as
+    the JSON string it is. Fails on a placeholder left unfilled."""
+    transformer = target["InputTransformer"]
+    text = str(transformer["InputTemplate"])
+    for name, path in transformer["InputPathsMap"].items():
+        value: Any = event
+        for part in str(path).removeprefix("$.").split("."):
+            value = value[part]
+        text = text.replace(f"<{name}>", str(value))
+    assert not re.search(r"<[^>]+>", text), text
+    return str(json.loads(text))

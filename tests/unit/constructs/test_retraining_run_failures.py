@@ -5,7 +5,6 @@ documented shapes with moto's EventBridge patterns."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,7 +16,7 @@ from aws_cdk.assertions import Template
 from moto.events.models import EventPattern
 
 from mlops_cdk.constructs.retraining import RetrainingFunction
-from tests.helpers import imported_vpc, new_stack
+from tests.helpers import delivered_message, imported_vpc, new_stack
 from tests.unit.constructs.test_retraining import TEMPLATE
 
 PREFIX = "dev-churn-retrain"
@@ -64,17 +63,8 @@ def rule_of(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def message(rule: dict[str, Any], event: dict[str, Any]) -> str:
-    """What SNS receives once EventBridge fills each placeholder from ``event``."""
     (target,) = rule["Targets"]
-    transformer = target["InputTransformer"]
-    text = transformer["InputTemplate"]
-    for name, path in transformer["InputPathsMap"].items():
-        value: Any = event
-        for part in path.removeprefix("$.").split("."):
-            value = value[part]
-        text = text.replace(f"<{name}>", str(value))
-    assert not re.search(r"<[^>]+>", text)
-    return str(json.loads(text))
+    return delivered_message(target, event)
 
 
 def job_event(name: str, status: str) -> dict[str, Any]:
