@@ -77,6 +77,8 @@
   more statements, principals, conditions or actions, than its service accepts.
 - ``EventTargetKeys``: an EventBridge rule sends to a topic, or keeps dead letters in a queue,
   that events.amazonaws.com may not publish to or whose KMS key it may not use.
+- ``LogGroupKey``: a log group's KMS key is asymmetric or its policy does not let CloudWatch
+  Logs use it.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -111,6 +113,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     instance_pools_valid,
     key_grant_for_aws_resource,
     key_use_bounded,
+    log_group_key,
     model_artifacts_write_once,
     model_image_source,
     model_network_isolation,
@@ -180,4 +183,5 @@ RULES: tuple[Rule, ...] = (
     alarm_metric_count.RULE,
     resource_policy_limits.RULE,
     event_target_keys.RULE,
+    log_group_key.RULE,
 )

@@ -38,8 +38,9 @@ _ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
 SNS_MANAGED_KEY = re.compile(r"(^|:)alias/aws/sns$")
 
 
-def _admits_service(statement: dict[str, Any], service: str) -> bool:
-    """Whether the statement's Principal includes the service principal (or is ``*``)."""
+def _admits_service(statement: dict[str, Any], service: str | re.Pattern[str]) -> bool:
+    """Whether the statement's Principal includes the service principal (or is ``*``); a
+    pattern matches the whole rendered principal (``logs.<AWS::Region>.amazonaws.com``)."""
     principal = statement.get("Principal")
     if principal == "*":
         return True
@@ -47,10 +48,13 @@ def _admits_service(statement: dict[str, Any], service: str) -> bool:
         return False
     if "*" in as_list(principal.get("AWS")):
         return True
-    return service in (render_resource_value(s) for s in as_list(principal.get("Service")))
+    named = [render_resource_value(s) for s in as_list(principal.get("Service"))]
+    if isinstance(service, re.Pattern):
+        return any(service.fullmatch(name) for name in named)
+    return service in named
 
 
-def allows_service(document: Any, service: str, actions: Iterable[str]) -> bool:
+def allows_service(document: Any, service: str | re.Pattern[str], actions: Iterable[str]) -> bool:
     """Every action is allowed to ``service`` by some Allow statement of the document."""
     allowing = [
         s

@@ -48,13 +48,13 @@ QUEUE_TYPE = "AWS::SQS::Queue"
 _KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
-def _key_of(stack: StackIndex, value: Any) -> Resource | None:
+def key_of(stack: StackIndex, value: Any) -> Resource | None:
     """The KMS key resource ``value`` names in ``stack`` or, through an import, in the stack of
     the stage that exports it; None when it cannot be followed."""
     found = intrinsic(value)
     if found is not None and found[0] == "Fn::ImportValue":
         exported = stack.exported(export_key(found[1]))
-        return None if exported is None else _key_of(*exported)
+        return None if exported is None else key_of(*exported)
     logical_id = referenced_logical_id(value)
     key = stack.by_logical_id(logical_id) if logical_id is not None else None
     return key if key is not None and key.type == KEY_TYPE else None
@@ -63,7 +63,7 @@ def _key_of(stack: StackIndex, value: Any) -> Resource | None:
 def _events_can_use(stack: StackIndex, key: Any) -> bool:
     if isinstance(key, str) and SNS_MANAGED_KEY.search(key):
         return False
-    resource = _key_of(stack, key)
+    resource = key_of(stack, key)
     if resource is None:
         return True  # unencrypted, or a key this stage does not hold: not checked
     return allows_service(resource.properties.get("KeyPolicy"), EVENTS_SERVICE, _KEY_USE)
