@@ -3,10 +3,10 @@ asymmetric key, or one whose key policy does not let the regional CloudWatch Log
 (``logs.<region>.amazonaws.com``) encrypt and decrypt with it.
 
 "CloudWatch Logs supports only symmetric customer managed keys" and "CloudWatch Logs must have
-permissions for the customer managed key whenever encrypted data is requested"; the page's key
-policy gives the service principal ``logs.<region>.amazonaws.com`` ``kms:Encrypt*``,
-``kms:Decrypt*``, ``kms:ReEncrypt*``, ``kms:GenerateDataKey*`` and ``kms:Describe*`` ("Encrypt
-log data in CloudWatch Logs using AWS Key Management Service", CloudWatch Logs User Guide). A key
+permissions for the customer managed key whenever encrypted data is requested" ("Encrypt log
+data in CloudWatch Logs using AWS Key Management Service", CloudWatch Logs User Guide); the
+permission goes to the regional service principal ``logs.<region>.amazonaws.com`` in the key
+policy (the page's step 2, not read in full offline, as AWS's examples of it give it). A key
 CloudWatch Logs may not use fails the log group's create, and the stack rolls back; one revoked
 later leaves the logs unreadable.
 
