@@ -162,6 +162,7 @@ class RetrainingFunction(FunctionParts, Construct):
             raise ValueError("RetrainingFunction: training jobs need a prefix and training_role")
         self.role = role if role is not None else self._created_role(endpoint_name, key)
         self.training_job_arn = self._training_job_arn(training_job_prefix)
+        self.pipeline_arn = self._pipeline_arn(pipeline_name)
         self._runs = _Runs(key, endpoint_name, pipeline_name, training_job_prefix)
         self.watched = self._watched_function(
             key=key,
@@ -240,6 +241,15 @@ class RetrainingFunction(FunctionParts, Construct):
             resource_name=f"{training_job_prefix.lower()}-*",
         )
 
+    def _pipeline_arn(self, pipeline_name: str | None) -> str | None:
+        """The ARN of the pipeline the function starts (SageMaker's ARNs hold the lower-cased
+        name)."""
+        if pipeline_name is None:
+            return None
+        return cdk.Stack.of(self).format_arn(
+            service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
+        )
+
     def _environment(
         self,
         endpoint_name: str,
@@ -282,8 +292,7 @@ class RetrainingFunction(FunctionParts, Construct):
         """Start retraining (the shared construct adds logs, the on-failure queue and the VPC's
         actions); ``role`` may already use the key."""
         statements = self._retraining_statements(
-            cdk.Stack.of(self),
-            pipeline_name,
+            self.pipeline_arn,
             self.training_job_arn,
             training_role,
             training_job_template,
@@ -330,10 +339,7 @@ class RetrainingFunction(FunctionParts, Construct):
                 "SecondaryStatusTransitions); logs in /aws/sagemaker/TrainingJobs"
             )
         else:
-            arn = cdk.Stack.of(self).format_arn(
-                service="sagemaker", resource="pipeline", resource_name=str(runs.pipeline).lower()
-            )
-            pattern = execution_failure_pattern(arn)
+            pattern = execution_failure_pattern(str(self.pipeline_arn))
             execution = events.EventField.from_path("$.detail.pipelineExecutionArn")
             status = events.EventField.from_path("$.detail.currentPipelineExecutionStatus")
             what = f"execution {execution} of pipeline {runs.pipeline} ended {status}"
@@ -363,17 +369,12 @@ class RetrainingFunction(FunctionParts, Construct):
 
     @staticmethod
     def _retraining_statements(
-        stack: cdk.Stack,
-        pipeline_name: str | None,
+        pipeline_arn: str | None,
         job_arn: str | None,
         training_role: iam.IRole | None,
         template: Mapping[str, Any] | None,
     ) -> list[iam.PolicyStatement]:
-        if pipeline_name is not None:
-            # SageMaker pipeline ARNs use the lower-cased name.
-            pipeline_arn = stack.format_arn(
-                service="sagemaker", resource="pipeline", resource_name=pipeline_name.lower()
-            )
+        if pipeline_arn is not None:
             return [
                 iam.PolicyStatement(
                     sid="StartRetrainingPipeline",
