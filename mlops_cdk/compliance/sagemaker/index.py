@@ -156,17 +156,25 @@ class StageIndex:
                 return stack, stack.exports[name]
         return None
 
-    def role_of(self, stack: StackIndex, value: Any) -> tuple[StackIndex, str] | None:
-        """The role of the stage an entry of a policy's ``Roles`` names: a ``Ref`` to a role of
-        ``stack``, or an import of one exported by another stack."""
+    def resource_of(
+        self, stack: StackIndex, value: Any, cfn_type: str
+    ) -> tuple[StackIndex, Resource] | None:
+        """The resource of ``cfn_type`` that ``value`` in ``stack`` names, and its stack: a
+        reference to one of ``stack``, or an import of one another stack of the stage exports
+        (followed into the exporting stack); None when it names none."""
         found = intrinsic(value)
         if found is not None and found[0] == "Fn::ImportValue":
             exported = self.exported(export_key(found[1]))
-            return None if exported is None else self.role_of(*exported)
+            return None if exported is None else self.resource_of(*exported, cfn_type)
         logical_id = referenced_logical_id(value)
-        if logical_id is not None and stack.type_of(logical_id) == ROLE_TYPE:
-            return stack, logical_id
-        return None
+        resource = stack.by_logical_id(logical_id) if logical_id is not None else None
+        return (stack, resource) if resource is not None and resource.type == cfn_type else None
+
+    def role_of(self, stack: StackIndex, value: Any) -> tuple[StackIndex, str] | None:
+        """The role of the stage an entry of a policy's ``Roles`` names: a ``Ref`` to a role of
+        ``stack``, or an import of one exported by another stack."""
+        found = self.resource_of(stack, value, ROLE_TYPE)
+        return None if found is None else (found[0], found[1].logical_id)
 
     def policies_attached(self, stack: StackIndex, role: Resource) -> list[Resource]:
         """The ``AWS::IAM::Policy`` and ``AWS::IAM::ManagedPolicy`` resources of the stage

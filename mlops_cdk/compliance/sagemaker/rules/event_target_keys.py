@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlops_cdk.aws.cfn_values import as_list, export_key, intrinsic, referenced_logical_id
+from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id
 from mlops_cdk.compliance.sagemaker.index import (
     EVENT_RULE_TYPE,
     KEY_TYPE,
@@ -50,14 +50,9 @@ _KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 def key_of(stack: StackIndex, value: Any) -> Resource | None:
     """The KMS key resource ``value`` names in ``stack`` or, through an import, in the stack of
-    the stage that exports it; None when it cannot be followed."""
-    found = intrinsic(value)
-    if found is not None and found[0] == "Fn::ImportValue":
-        exported = stack.exported(export_key(found[1]))
-        return None if exported is None else key_of(*exported)
-    logical_id = referenced_logical_id(value)
-    key = stack.by_logical_id(logical_id) if logical_id is not None else None
-    return key if key is not None and key.type == KEY_TYPE else None
+    the stage that exports it; None when it cannot be followed (``StageIndex.resource_of``)."""
+    found = stack.stage().resource_of(stack, value, KEY_TYPE)
+    return None if found is None else found[1]
 
 
 def _events_can_use(stack: StackIndex, key: Any) -> bool:
