@@ -246,18 +246,24 @@ class _Parser(argparse.ArgumentParser):
         raise InventoryError(f"{message}; {' '.join(self.format_usage().split())}")
 
 
+def drawn_pictures(
+    assembly: Path, out: Path, *, environments: Sequence[str] = (), prices: PriceBook | None = None
+) -> Iterator[tuple[Path, str]]:
+    """``(<out>/<environment>.svg, its picture)`` for each environment of the assembly (not
+    the stacks outside any stage, such as the pipeline's)."""
+    for env in read_inventory(assembly, environments=environments, prices=prices):
+        if env.name != TOP_LEVEL:
+            yield out / f"{env.name}.svg", render_svg(env)
+
+
 def write_diagrams(
     assembly: Path, out: Path, *, environments: Sequence[str] = (), prices: PriceBook | None = None
 ) -> list[Path]:
-    """``<out>/<environment>.svg`` for each environment of the assembly (not the stacks outside
-    any stage, such as the pipeline's); the paths written."""
+    """Writes :func:`drawn_pictures`; the paths written."""
     written = []
-    for env in read_inventory(assembly, environments=environments, prices=prices):
-        if env.name == TOP_LEVEL:
-            continue
+    for path, svg in drawn_pictures(assembly, out, environments=environments, prices=prices):
         out.mkdir(parents=True, exist_ok=True)
-        path = out / f"{env.name}.svg"
-        path.write_text(render_svg(env))
+        path.write_text(svg)
         written.append(path)
     return written
 
@@ -265,18 +271,15 @@ def write_diagrams(
 def stale_diagrams(
     assembly: Path, out: Path, *, environments: Sequence[str] = (), prices: PriceBook | None = None
 ) -> tuple[list[Path], list[str]]:
-    """The pictures in ``out`` that show what the assembly deploys, and a line for each one
-    that is missing or shows something else (``make lint``: the committed pictures cannot
-    drift from the templates)."""
+    """The pictures in ``out`` that show what the assembly deploys (:func:`drawn_pictures`),
+    and a line for each one that is missing or shows something else (``make lint``: the
+    committed pictures cannot drift from the templates)."""
     current: list[Path] = []
     problems: list[str] = []
-    for env in read_inventory(assembly, environments=environments, prices=prices):
-        if env.name == TOP_LEVEL:
-            continue
-        path = out / f"{env.name}.svg"
+    for path, svg in drawn_pictures(assembly, out, environments=environments, prices=prices):
         if not path.is_file():
             problems.append(f"{path} is missing: run make diagram")
-        elif path.read_text() != render_svg(env):
+        elif path.read_text() != svg:
             problems.append(f"{path} does not show what {assembly} deploys: run make diagram")
         else:
             current.append(path)
