@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_cdk.aws.cfn_values import as_list
+from mlops_cdk.aws.cfn_values import as_list, statements
 from mlops_cdk.aws.resolved_length import json_bytes
 from mlops_cdk.compliance.sagemaker.index import (
     KEY_TYPE,
@@ -88,17 +88,17 @@ def _conditions(statement: dict[str, Any]) -> int:
 
 
 def _within(document: dict[str, Any], limits: PolicyLimits, stack: StackIndex) -> bool:
-    statements = [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+    found = statements(document)
     counts = (
-        (limits.statements, len(statements)),
-        (limits.principals, sum(_principals(s) for s in statements)),
-        (limits.conditions, sum(_conditions(s) for s in statements)),
+        (limits.statements, len(found)),
+        (limits.principals, sum(_principals(s) for s in found)),
+        (limits.conditions, sum(_conditions(s) for s in found)),
     )
     if any(most is not None and count > most for most, count in counts):
         return False
     most_actions = limits.actions_per_statement
     if most_actions is not None and any(
-        len(as_list(s.get("Action", s.get("NotAction")))) > most_actions for s in statements
+        len(as_list(s.get("Action", s.get("NotAction")))) > most_actions for s in found
     ):
         return False
     return json_bytes(document, stack) <= limits.max_bytes
