@@ -1,5 +1,10 @@
 """AlarmTopicCloudWatch: an alarm notifies an SNS topic of its stack whose topic policy or KMS
-key policy does not let cloudwatch.amazonaws.com publish."""
+key policy does not let cloudwatch.amazonaws.com publish.
+
+The topic's key is followed where CloudFormation resolves it, as ``EventTargetKeys`` and
+``LogGroupKey`` follow theirs (:func:`key_of`): a key of the alarm's stack, or one another stack
+of the stage exports (each service's topic is encrypted with the environment key the Foundation
+exports)."""
 
 from __future__ import annotations
 
@@ -54,6 +59,13 @@ def _admits_service(statement: dict[str, Any], service: str | re.Pattern[str]) -
     return service in named
 
 
+def key_of(stack: StackIndex, value: Any) -> Resource | None:
+    """The KMS key resource ``value`` names in ``stack`` or, through an import, in the stack of
+    the stage that exports it; None when it cannot be followed (``StageIndex.resource_of``)."""
+    found = stack.stage().resource_of(stack, value, KEY_TYPE)
+    return None if found is None else found[1]
+
+
 def allows_service(document: Any, service: str | re.Pattern[str], actions: Iterable[str]) -> bool:
     """Every action is allowed to ``service`` by some Allow statement of the document."""
     allowing = [
@@ -87,10 +99,9 @@ def _cloudwatch_can_publish(index: StackIndex, topic_id: str) -> bool:
     key = topic.properties.get("KmsMasterKeyId") if topic is not None else None
     if isinstance(key, str) and SNS_MANAGED_KEY.search(key):
         return False
-    key_id = referenced_logical_id(key)
-    key_resource = index.by_logical_id(key_id) if key_id is not None else None
-    if key_resource is None or key_resource.type != KEY_TYPE:
-        return True  # unencrypted, or a key of another stack / account: not checked
+    key_resource = key_of(index, key)
+    if key_resource is None:
+        return True  # unencrypted, or a key this stage does not hold: not checked
     key_policy = key_resource.properties.get("KeyPolicy")
     return allows_service(key_policy, CLOUDWATCH_SERVICE, ["kms:Decrypt", "kms:GenerateDataKey*"])
 
@@ -117,13 +128,14 @@ RULE = Rule(
     "topic's default access policy (which admits the account's own publishers), so it "
     "must Allow Service cloudwatch.amazonaws.com sns:Publish: "
     "topic.add_to_resource_policy(...), scoped with an aws:SourceArn condition on the "
-    "alarm ARNs. A topic encrypted with a KMS key of this stack needs the key policy to "
+    "alarm ARNs. A topic encrypted with a KMS key of this stage (its own stack's, or one "
+    "another stack exports) needs the key policy to "
     "Allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*: "
     "key.grant(iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', "
     "'kms:GenerateDataKey*'); the AWS managed key alias/aws/sns cannot be granted at "
-    "all. Only topics referenced with Ref and keys of the alarm's own stack are "
-    "checked; topics and keys of other stacks or accounts (Fn::ImportValue, literal "
-    "ARNs) are not.",
+    "all. Only topics of the alarm's own stack (Ref, Fn::GetAtt) are checked, and keys "
+    "of this stage; topics of other stacks and keys of other accounts or given as "
+    "literal ARNs are not.",
     alarm_topic_cloudwatch,
     frozenset({ALARM_TYPE, COMPOSITE_ALARM_TYPE}),
 )

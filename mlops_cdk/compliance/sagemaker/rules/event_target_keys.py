@@ -25,7 +25,6 @@ from typing import Any
 from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id
 from mlops_cdk.compliance.sagemaker.index import (
     EVENT_RULE_TYPE,
-    KEY_TYPE,
     TOPIC_TYPE,
     Resource,
     StackIndex,
@@ -40,19 +39,13 @@ from mlops_cdk.compliance.sagemaker.rule import (
 from mlops_cdk.compliance.sagemaker.rules.alarm_topic_cloudwatch import (
     SNS_MANAGED_KEY,
     allows_service,
+    key_of,
     topic_policy_documents,
 )
 
 EVENTS_SERVICE = "events.amazonaws.com"
 QUEUE_TYPE = "AWS::SQS::Queue"
 _KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey*")
-
-
-def key_of(stack: StackIndex, value: Any) -> Resource | None:
-    """The KMS key resource ``value`` names in ``stack`` or, through an import, in the stack of
-    the stage that exports it; None when it cannot be followed (``StageIndex.resource_of``)."""
-    found = stack.stage().resource_of(stack, value, KEY_TYPE)
-    return None if found is None else found[1]
 
 
 def _events_can_use(stack: StackIndex, key: Any) -> bool:

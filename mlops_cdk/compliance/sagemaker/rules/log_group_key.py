@@ -27,8 +27,7 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-from mlops_cdk.compliance.sagemaker.rules.alarm_topic_cloudwatch import allows_service
-from mlops_cdk.compliance.sagemaker.rules.event_target_keys import key_of
+from mlops_cdk.compliance.sagemaker.rules.alarm_topic_cloudwatch import allows_service, key_of
 
 LOG_GROUP_TYPE = "AWS::Logs::LogGroup"
 # The regional principal, literal or rendered from a Ref to AWS::Region (and the China suffix).

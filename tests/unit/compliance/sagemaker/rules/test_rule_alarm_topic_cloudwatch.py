@@ -1,5 +1,7 @@
 """AlarmTopicCloudWatch: an alarm's topic (or its KMS key) that CloudWatch may not publish to is
-non-compliant; topics of other stacks are not checked."""
+non-compliant; keys are followed into the stack of the stage that exports them (as each
+service's topic uses the Foundation's environment key); topics of other stacks are not
+checked."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
-from tests.unit.compliance.sagemaker.pack_helpers import alarm, fires, stage_stack
+from tests.unit.compliance.sagemaker.pack_helpers import alarm, fires, sibling, stage_stack
 
 CLOUDWATCH = iam.ServicePrincipal("cloudwatch.amazonaws.com")
 
@@ -159,3 +161,16 @@ def test_composite_alarms_are_checked_too() -> None:
         s, "Composite", alarm_rule=f"ALARM({child.ref})", alarm_actions=[topic.topic_arn]
     )
     assert fires(s, "prod/S/Composite", "AlarmTopicCloudWatch")
+
+
+@pytest.mark.parametrize(("grant", "expected"), [(True, False), (False, True)])
+def test_a_key_another_stack_exports_is_followed(grant: bool, expected: bool) -> None:
+    foundation = stage_stack(stack="Foundation")
+    key = kms.Key(foundation, "Key")  # KMS's default policy only, unless granted
+    if grant:
+        key.grant(CLOUDWATCH, "kms:Decrypt", "kms:GenerateDataKey*")
+    service = sibling(foundation, "S")
+    topic = sns.Topic(service, "T", master_key=key)  # synthesized as an Fn::ImportValue
+    _allow_cloudwatch(topic)
+    _notify(service, topic)
+    assert fires(service, "prod/S/A/Resource", "AlarmTopicCloudWatch") is expected
