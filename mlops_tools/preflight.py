@@ -54,6 +54,10 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
   confirmed e-mail subscription of the budget's topic (the Foundation's output
   ``BudgetTopicArn``); SNS deletes one left unconfirmed for 48 hours, and the budget's alerts
   then reach nobody.
+- ``key-watch-subscriptions`` (without ``--service``, with ``change_detection.watch_key`` and
+  ``monitoring.alarm_emails``): the same for the key watch's topic (the Foundation's output
+  ``KeyWatchTopicArn``), which says that the environment key was disabled or scheduled for
+  deletion (:mod:`mlops_cdk.constructs.key_watch`).
 
 Image checks need the repository name and model-data checks the bucket name: when a lookup
 fails, the checks that need its name are skipped (the lookup's FAIL line says why). The last
@@ -85,7 +89,12 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ClientError,
 )
 
-from mlops_cdk.aws.names import BUCKET_OUTPUT, BUDGET_TOPIC_OUTPUT, REPOSITORY_OUTPUT
+from mlops_cdk.aws.names import (
+    BUCKET_OUTPUT,
+    BUDGET_TOPIC_OUTPUT,
+    KEY_WATCH_TOPIC_OUTPUT,
+    REPOSITORY_OUTPUT,
+)
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
 from mlops_cdk.config.endpoint import ModelConfig
 from mlops_cdk.config.retraining import IMAGE_PLACEHOLDER, repository_image_id
@@ -859,27 +868,36 @@ def account_checks(
         results.append(_safely(CHANGE_TRAIL, step))
     if config.budget is not None and whole:
         results.append(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
-        results += _budget_subscriptions(config, clients)
+        results += _foundation_subscriptions(
+            config, clients, "budget-subscriptions", BUDGET_TOPIC_OUTPUT, "budget alerts"
+        )
+    if change is not None and change.watch_key and whole:
+        results += _foundation_subscriptions(
+            config, clients, "key-watch-subscriptions", KEY_WATCH_TOPIC_OUTPUT, "key-state alerts"
+        )
     return results
 
 
-def _budget_subscriptions(config: EnvConfig, clients: Clients) -> list[CheckResult]:
-    """``budget-subscriptions``: the budget's alerts reach every ``monitoring.alarm_emails``
-    address (the Foundation's output :data:`BUDGET_TOPIC_OUTPUT`)."""
+def _foundation_subscriptions(
+    config: EnvConfig, clients: Clients, check: str, output: str, what: str
+) -> list[CheckResult]:
+    """``check``: the alerts (``what``) of the Foundation's topic ``output`` (the budget's,
+    :data:`BUDGET_TOPIC_OUTPUT`; the key watch's, :data:`KEY_WATCH_TOPIC_OUTPUT`) reach every
+    ``monitoring.alarm_emails`` address."""
     emails = config.monitoring.alarm_emails if config.monitoring is not None else []
     if clients.sns is None or not emails:
         return []
     step = partial(
         stack_topic_subscriptions,
-        "budget-subscriptions",
+        check,
         clients.cloudformation,
         clients.sns,
         f"{config.name}-Foundation",
-        output=BUDGET_TOPIC_OUTPUT,
+        output=output,
         emails=emails,
-        what="budget alerts",
+        what=what,
     )
-    return [_safely("budget-subscriptions", step)]
+    return [_safely(check, step)]
 
 
 def _quota_results(client: Any, config: EnvConfig, services: Sequence[str]) -> list[CheckResult]:

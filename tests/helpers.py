@@ -214,6 +214,17 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
     }
 
 
+def environment_key(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A Foundation template's environment key, and its logical id (the key watch's topic has a
+    key of its own)."""
+    ((logical_id, key),) = [
+        (logical_id, key)
+        for logical_id, key in resources_of_type(template, "AWS::KMS::Key").items()
+        if logical_id.startswith("EncryptionKey")
+    ]
+    return logical_id, key
+
+
 def delivered_message(target: dict[str, Any], event: dict[str, Any]) -> str:
     """What an EventBridge rule ``target`` (a template's target, with an InputTransformer)
     delivers for ``event``: each placeholder filled from the event's path, the template read as

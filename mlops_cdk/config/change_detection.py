@@ -40,6 +40,13 @@ class ChangeDetectionConfig(StrictModel):
     log_retention_days: int = Field(
         365, ge=1, le=3650, description="Days a created trail's log files are kept."
     )
+    watch_key: bool = Field(
+        True,
+        description="Tell monitoring.alarm_emails when someone disables the environment key or "
+        "schedules its deletion (every alarm topic is encrypted with it, so they would go "
+        "silent): a topic with a KMS key of its own (1 USD a month) and an EventBridge rule on "
+        "the trail's DisableKey and ScheduleKeyDeletion records.",
+    )
 
     @model_validator(mode="after")
     def _trail(self) -> ChangeDetectionConfig:

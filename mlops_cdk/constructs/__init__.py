@@ -74,6 +74,7 @@ from mlops_cdk.constructs.function import (
 from mlops_cdk.constructs.inference_components import (
     InferenceComponentEndpoint,
 )
+from mlops_cdk.constructs.key_watch import KeyStateWatch
 from mlops_cdk.constructs.metrics import error_rate, instance_metric, variant_metric
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.model_registry import (
@@ -199,6 +200,7 @@ __all__ = [
     "InstanceAutoscaling",
     "InstanceCapacity",
     "InvokeFunctionAction",
+    "KeyStateWatch",
     "ManagedInstanceScalingSpec",
     "ManagedPipelineSpec",
     "MetricGateSpec",

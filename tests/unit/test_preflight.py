@@ -1554,7 +1554,8 @@ def test_the_change_trail_is_checked_for_the_environment_and_each_service(
     (line,) = [x for x in result_lines(capsys.readouterr().out) if "change-trail" in x]
     assert line.startswith("FAIL change-trail: trail arn:aws:cloudtrail:eu-west-1:")
     assert ":trail/mlops-dev-changes is not logging: " in line
-    assert answers.calls[-3:] == ["DescribeTrails", "GetTrailStatus", "GetEventSelectors"]
+    trail_calls = answers.calls[answers.calls.index("DescribeTrails") :][:3]
+    assert trail_calls == ["DescribeTrails", "GetTrailStatus", "GetEventSelectors"]
     boto3.client("cloudtrail", region_name=REGION).start_logging(Name="mlops-dev-changes")
     assert run_main(config_dir, *service) == 0
     assert "PASS change-trail: " in capsys.readouterr().out
@@ -1566,6 +1567,54 @@ def test_no_trail_is_read_without_change_detection(
     assert run_main(write_config(published.parent, digest_of(published))) == 0
     assert "change-trail" not in capsys.readouterr().out
     assert "DescribeTrails" not in answers.calls
+
+
+# --- the key watch's subscriptions ----------------------------------------------------------
+
+
+def test_key_watch_alerts_reach_every_address(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The key watch's topic (the Foundation's KeyWatchTopicArn) tells the alarm e-mails that
+    the environment key was disabled: an address SNS dropped unconfirmed would hear nothing."""
+    boto3.client("cloudtrail", region_name=REGION).create_trail(
+        Name="mlops-dev-changes", S3BucketName=BUCKET
+    )
+    boto3.client("cloudtrail", region_name=REGION).start_logging(Name="mlops-dev-changes")
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="dev-key-watch")["TopicArn"]
+    foundation = answers.stacks[STACK]
+    assert foundation is not None
+    foundation["KeyWatchTopicArn"] = topic
+    config_dir = write_config(published.parent, digest_of(published), with_change_detection)
+    assert run_main(config_dir) == 1
+    (line,) = [x for x in result_lines(capsys.readouterr().out) if "key-watch" in x]
+    assert line.startswith("FAIL key-watch-subscriptions: ")
+    assert "ml-dev-alerts@example.com" in line
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-dev-alerts@example.com")
+    assert run_main(config_dir) == 0
+    (line,) = [x for x in result_lines(capsys.readouterr().out) if "key-watch" in x]
+    assert line == f"PASS key-watch-subscriptions: 1 confirmed e-mail subscription(s) on {topic}"
+
+
+@pytest.mark.parametrize(
+    ("watch_key", "service"), [(False, ()), (True, ("--service", "churn"))], ids=["off", "service"]
+)
+def test_key_watch_is_not_checked_when_off_or_for_one_service(
+    watch_key: bool,
+    service: tuple[str, ...],
+    published: Path,
+    answers: Answers,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def config(data: dict[str, Any]) -> None:
+        with_change_detection(data)
+        data["change_detection"]["watch_key"] = watch_key
+
+    config_dir = write_config(published.parent, digest_of(published), config)
+    run_main(config_dir, *service)
+    assert "key-watch" not in capsys.readouterr().out
+    assert "ListSubscriptionsByTopic" not in answers.calls
 
 
 # --- the budget's cost allocation tag ------------------------------------------------------

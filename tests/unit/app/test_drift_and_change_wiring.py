@@ -11,7 +11,7 @@ from moto.events.models import EventPattern
 
 from mlops_cdk.config import EnvConfig
 from mlops_cdk.constructs.drift_check import METRICS_NAMESPACE
-from tests.helpers import SERVICES, Synthesized, resources_of_type
+from tests.helpers import SERVICES, Synthesized, environment_key, resources_of_type
 from tests.unit.constructs.test_change_detection import (
     AUTOSCALING,
     IAM_USER,
@@ -247,7 +247,7 @@ def test_foundation_trail_and_key_grant_only_where_configured(
     change = env_configs[env].change_detection
     trails = resources_of_type(template, "AWS::CloudTrail::Trail")
     assert bool(trails) == (change is not None and change.creates_trail)
-    _, key = only(template, "AWS::KMS::Key")
+    _, key = environment_key(template)
     sids = {s["Sid"] for s in key["Properties"]["KeyPolicy"]["Statement"]}
     # The services' rules (changes, approvals, failed runs, scaling to the maximum) publish to
     # topics encrypted with this key wherever there are alarm topics.
@@ -274,3 +274,43 @@ def test_publishers_alone_write_baselines(synthesized: Synthesized, env: str) ->
     (deny,) = [s for s in statements if s.get("Sid") == "OnlyPublishersWriteBaselines"]
     assert deny["Effect"] == "Deny"
     assert json.dumps(deny["Resource"]).endswith('/baselines/*"]]}')
+
+
+@pytest.mark.parametrize("env", ["dev", "stage", "prod"])
+def test_key_watch_where_the_trail_is_known_on_the_environment_key(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
+) -> None:
+    """Wherever change detection (the trail) and monitoring are configured, the environment
+    key's DisableKey and ScheduleKeyDeletion reach the alarm e-mails through a topic whose key
+    is not the environment key."""
+    config = env_configs[env]
+    template = synthesized.template_json(env, "foundation")
+    rules = {
+        logical_id: rule
+        for logical_id, rule in resources_of_type(template, "AWS::Events::Rule").items()
+        if logical_id.startswith("KeyWatch")
+    }
+    change = config.change_detection
+    watched = change is not None and change.watch_key and config.monitoring is not None
+    assert bool(rules) == watched
+    assert ("KeyWatchTopicArn" in template.get("Outputs", {})) == watched
+    if not watched:
+        return
+    ((_, rule),) = rules.items()
+    env_key_id, _ = environment_key(template)
+    pattern = rule["Properties"]["EventPattern"]["detail"]["requestParameters"]["keyId"]
+    assert pattern == [{"Ref": env_key_id}, {"Fn::GetAtt": [env_key_id, "Arn"]}]
+    ((topic_id, topic),) = [
+        (k, t)
+        for k, t in resources_of_type(template, "AWS::SNS::Topic").items()
+        if k.startswith("KeyWatch")
+    ]
+    assert topic["Properties"]["KmsMasterKeyId"] != {"Fn::GetAtt": [env_key_id, "Arn"]}
+    assert template["Outputs"]["KeyWatchTopicArn"]["Value"] == {"Ref": topic_id}
+    assert config.monitoring is not None
+    subscribed = {
+        s["Properties"]["Endpoint"]
+        for s in resources_of_type(template, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    }
+    assert subscribed == set(config.monitoring.alarm_emails)

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from mlops_cdk.config import EnvConfig
-from tests.helpers import ENVIRONMENTS, SERVICES, Synthesized, resources_of_type
+from tests.helpers import (
+    ENVIRONMENTS,
+    SERVICES,
+    Synthesized,
+    environment_key,
+    resources_of_type,
+)
 
 # Tests that share the session synth of every environment run on one xdist worker.
 pytestmark = pytest.mark.xdist_group("environments")
@@ -140,7 +146,7 @@ def test_key_policy_admits_alarms_and_the_service_role_path(
     synthesized: Synthesized, env: str
 ) -> None:
     template = synthesized.template_json(env, "foundation")
-    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    _, key = environment_key(template)
     policy = key["Properties"]["KeyPolicy"]["Statement"]
     # Every statement is one this project wrote on purpose (no implicit grants from CDK).
     assert all("Sid" in s for s in policy), [s for s in policy if "Sid" not in s]
@@ -181,7 +187,7 @@ def test_key_policy_admits_alarms_and_the_service_role_path(
 
 
 def template_account(template: dict[str, Any]) -> str:
-    (key,) = resources_of_type(template, "AWS::KMS::Key").values()
+    _, key = environment_key(template)
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     admin = next(s for s in statements if s["Sid"] == "KeyAdministrationByAccount")
     return str(admin["Principal"]["AWS"]).split(":")[4]
