@@ -16,9 +16,10 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``<service> image <model>``: ECR DescribeImages finds the model's tag or digest (each
   container's, ``<model>/<hostname>``, for a multi-container model) and it is not archived (ECR
   refuses to pull an archived image), with a WARN for an OCI manifest, which SageMaker has
-  refused (:mod:`mlops_tools.retrievable`; the training image too); an image AWS provides
-  (``aws_image``) is looked up in AWS's registry account (``registryId``) from the committed
-  table (:mod:`mlops_cdk.aws.images`);
+  refused (:mod:`mlops_tools.retrievable`; the training image too), and for critical or high
+  vulnerabilities, or no scan, in ECR's last scan (:mod:`mlops_tools.image_scan`); an image
+  AWS provides (``aws_image``) is looked up in AWS's registry account (``registryId``) from the
+  committed table (:mod:`mlops_cdk.aws.images`);
 - for a service of inference components (``inference_components``), the lines of a model that
   components host name them: ``<service> image <model> (component <name>)``; every component
   is one model on the shared fleet, so these are the checks of each component's image and data;
@@ -106,6 +107,7 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
 )
 from mlops_tools.arguments import non_empty
+from mlops_tools.image_scan import scan_warning
 from mlops_tools.package_check import check_package, package_arn
 from mlops_tools.retrievable import archived_object, manifest_warning, unpullable
 from mlops_tools.sagemaker_quotas import check_sagemaker_quotas
@@ -359,13 +361,21 @@ def found_image_result(
     check: str, uri: str, detail: Mapping[str, Any], target: Target, note: str = ""
 ) -> CheckResult:
     """The line of an image DescribeImages found in the service's repository: FAIL when ECR
-    cannot pull it (archived), WARN when SageMaker has refused its manifest (OCI)."""
+    cannot pull it (archived), WARN when SageMaker has refused its manifest (OCI) or ECR's scan
+    found critical or high vulnerabilities or could not scan it (:mod:`mlops_tools.image_scan`)."""
     problem = unpullable(detail, target.repository, target.region)
     if problem is not None:
         return CheckResult(check, False, f"{uri} {problem}")
-    warning = manifest_warning(detail)
-    if warning is not None:
-        return CheckResult(check, True, f"{uri}{note}: {warning}", warning=True)
+    warnings = [
+        warning
+        for warning in (
+            manifest_warning(detail),
+            scan_warning(detail, target.repository, target.region),
+        )
+        if warning is not None
+    ]
+    if warnings:
+        return CheckResult(check, True, f"{uri}{note}: {'; '.join(warnings)}", warning=True)
     return CheckResult(check, True, f"{uri}{note}")
 
 

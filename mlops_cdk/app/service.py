@@ -65,6 +65,7 @@ from mlops_cdk.constructs.retraining import (
 from mlops_cdk.constructs.retraining_pipeline import PipelineImages, RetrainingPipeline
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.scaling_notification import ScaledToMaxNotification
+from mlops_cdk.constructs.scan_notification import ImageScanNotification
 from mlops_cdk.constructs.shadow import ShadowVariantAlarms
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH, SmokeTestAccess
 from mlops_cdk.props.async_inference import async_prefixes
@@ -133,7 +134,7 @@ class ServiceStack(cdk.Stack):
         self.change_rule, self.approvals = self._change_rule(), self._approval_notification(spec)
         self.smoke_test = self._smoke_test(spec, pipeline_account)
         self.async_parts = self._async_endpoint(spec, bucket)
-        self.scaled_to_max = self._scaled_to_max()
+        self.scaled_to_max, self.image_scans = self._scaled_to_max(), self._image_scans(repository)
         self.dashboard = self._dashboard(spec)
         self.shadow = self._shadow(spec)
         self.batch_jobs = self._batch_jobs(spec, bucket)
@@ -339,6 +340,7 @@ class ServiceStack(cdk.Stack):
                 *(self.async_parts["alarms"].all_alarms if "alarms" in self.async_parts else []),
                 *([self.retraining_pipeline.alarm] if self.retraining_pipeline else []),
                 *(self.scaled_to_max.alarms if self.scaled_to_max else []),
+                *(self.image_scans.alarms if self.image_scans else []),
                 *(self.run_failures.alarms if self.run_failures else []),
             ],
             retraining_namespace=METRICS_NAMESPACE if self.retraining else None,
@@ -354,6 +356,7 @@ class ServiceStack(cdk.Stack):
                     self.pipeline_failures,
                     self.run_failures,
                     self.scaled_to_max,
+                    self.image_scans,
                 )
                 if owner is not None
             ],
@@ -627,6 +630,24 @@ class ServiceStack(cdk.Stack):
             topic=self.topic.topic,
             key=self.key,
             resource_ids=targets,
+            service=self.service,
+            removal_policy=removal_policy(self.config),
+        )
+        notification.watch.notify(cloudwatch_actions.SnsAction(self.topic.topic))
+        return notification
+
+    def _image_scans(self, repository: ecr.IRepository) -> ImageScanNotification | None:
+        """The topic hears when ECR's scan on push finds critical or high vulnerabilities in
+        an image of the service's repository, or does not complete; failed deliveries notify
+        the same topic."""
+        if self.topic is None or not self.thresholds.image_scans:
+            return None
+        notification = ImageScanNotification(
+            self,
+            "ImageScans",
+            topic=self.topic.topic,
+            key=self.key,
+            repository_names=[repository.repository_name],
             service=self.service,
             removal_policy=removal_policy(self.config),
         )

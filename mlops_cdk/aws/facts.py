@@ -130,6 +130,11 @@ def baseline_key(service: str) -> str:
 # Service quotas, "Lifecycle policy length": 30,720 characters, not adjustable.
 ECR_LIFECYCLE_POLICY_MAX_CHARS = 30_720
 
+# The scan severities (botocore's ECR model, ``FindingSeverity``: CRITICAL, HIGH, MEDIUM, LOW,
+# INFORMATIONAL, UNDEFINED) that preflight warns of and that the service's topic hears of after
+# a scan on push (mlops_tools.image_scan, mlops_cdk.constructs.scan_notification).
+REPORTED_SCAN_SEVERITIES = ("CRITICAL", "HIGH")
+
 
 def ecr_lifecycle_policy_text(
     keep_tags: Sequence[str], max_tagged_images: int, untagged_expiry_days: int

@@ -102,6 +102,7 @@ from mlops_cdk.constructs.retraining_pipeline import (
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.constructs.roles import FunctionRole, SageMakerExecutionRole, SageMakerTrainingRole
 from mlops_cdk.constructs.scaling_notification import ScaledToMaxNotification
+from mlops_cdk.constructs.scan_notification import ImageScanNotification
 from mlops_cdk.constructs.scheduled import (
     ScheduledInvocation,
 )
@@ -194,6 +195,7 @@ __all__ = [
     "FunctionPolicy",
     "FunctionRole",
     "HostedModel",
+    "ImageScanNotification",
     "InferenceComponentEndpoint",
     "InferenceComponentSpec",
     "InferenceComponentsSpec",

@@ -107,6 +107,9 @@ class AlarmThresholds:
     scaled_to_max: bool = True
     """Tell the service's topic when autoscaling takes a variant or component to its maximum
     (Application Auto Scaling's scaled-to-max event): past it, demand grows unanswered."""
+    image_scans: bool = True
+    """Tell the service's topic when ECR's scan on push finds CRITICAL or HIGH vulnerabilities
+    in an image of the service's repository, or cannot scan it (ECR's image scan event)."""
 
     def __post_init__(self) -> None:
         problems = declared_problems(self)

@@ -889,6 +889,79 @@ def test_an_oci_manifest_warns_with_the_rebuild_and_a_docker_manifest_passes() -
     )
 
 
+SCAN_FINDINGS = (
+    f"aws ecr describe-image-scan-findings --region {REGION} --repository-name {REPOSITORY} "
+    f"--image-id imageDigest={DIGEST_SHA}"
+)
+
+
+def scanned(status: str, description: str = "", **counts: int) -> dict[str, Any]:
+    """ImageDetail's scan fields as DescribeImages returns them (botocore's ECR model)."""
+    detail: dict[str, Any] = {"imageScanStatus": {"status": status}}
+    if description:
+        detail["imageScanStatus"]["description"] = description
+    if counts:
+        detail["imageScanFindingsSummary"] = {"findingSeverityCounts": counts}
+    return detail
+
+
+@pytest.mark.parametrize(
+    ("scan", "expected"),
+    [
+        pytest.param(
+            scanned("COMPLETE", CRITICAL=2, HIGH=5, MEDIUM=9),
+            f"WARN churn image churn-v1: {URI}: its last scan found 2 CRITICAL and 5 HIGH "
+            f"vulnerabilities: read them ({SCAN_FINDINGS}) and rebuild on patched packages, or "
+            "accept them knowingly",
+            id="critical and high",
+        ),
+        pytest.param(
+            scanned("COMPLETE", HIGH=1),
+            f"WARN churn image churn-v1: {URI}: its last scan found 1 HIGH vulnerabilities",
+            id="high",
+        ),
+        pytest.param(
+            scanned("UNSUPPORTED_IMAGE", "The operating system of this image is not supported"),
+            f"WARN churn image churn-v1: {URI}: ECR did not scan it (UNSUPPORTED_IMAGE: The "
+            "operating system of this image is not supported): its vulnerabilities are unknown, "
+            f"not absent ({SCAN_FINDINGS})",
+            id="not scanned",
+        ),
+        pytest.param(
+            scanned("LIMIT_EXCEEDED"),
+            f"WARN churn image churn-v1: {URI}: ECR did not scan it (LIMIT_EXCEEDED): ",
+            id="daily scan quota",
+        ),
+        pytest.param(
+            scanned("COMPLETE", MEDIUM=3, LOW=10, INFORMATIONAL=4),
+            f"PASS churn image churn-v1: {URI}",
+            id="medium and below",
+        ),
+        pytest.param(scanned("IN_PROGRESS"), f"PASS churn image churn-v1: {URI}", id="scanning"),
+        pytest.param({}, f"PASS churn image churn-v1: {URI}", id="never scanned on push"),
+    ],
+)
+def test_the_last_scan_of_the_image_warns_of_critical_and_high_findings_or_no_scan(
+    scan: dict[str, Any], expected: str
+) -> None:
+    """ECR scans on push, and DescribeImages, which preflight calls anyway, returns the scan's
+    status and counts per severity: nothing else is called."""
+    line = preflight.check_image(described(imageStatus="ACTIVE", **scan), TARGET, MODEL).line()
+    assert line.startswith(expected)
+    assert line == expected or expected.startswith("WARN")
+
+
+def test_a_scan_warning_joins_the_manifest_warning() -> None:
+    ecr = described(
+        imageStatus="ACTIVE",
+        imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
+        **scanned("COMPLETE", CRITICAL=1),
+    )
+    line = preflight.check_image(ecr, TARGET, MODEL).line()
+    assert line.startswith(f"WARN churn image churn-v1: {URI}: its manifest is ")
+    assert "; its last scan found 1 CRITICAL vulnerabilities" in line
+
+
 def test_an_archived_training_image_fails_the_retraining_line() -> None:
     ecr = described(imageStatus="ARCHIVED")
     line = preflight.check_training_image(ecr, TARGET, "{image_repository}:1.0.0").line()

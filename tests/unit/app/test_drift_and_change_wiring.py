@@ -138,12 +138,15 @@ def test_every_watcher_is_watched_and_notifies_the_topic(
     # and its dead-letter queue; a managed pipeline's failures are the pipeline's own
     retraining = env_configs[env].services[service].retraining
     runs = retraining is not None and retraining.managed_pipeline is None
+    # image scans with critical or high findings: the rule and its dead-letter queue
+    scans = env_configs[env].thresholds(service).image_scans
     expected = (
         2
         + 3 * (drift is not None)
         + 2 * (env_configs[env].change_detection is not None)
         + 2 * notices
         + 2 * runs
+        + 2 * scans
     )
     assert len(watchers) == expected, watchers
     _, dashboard = only(template, "AWS::CloudWatch::Dashboard")

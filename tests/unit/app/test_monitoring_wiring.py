@@ -249,3 +249,45 @@ def test_a_service_may_turn_the_scaled_to_maximum_notification_off(
     """The fixture the test above reads without a rule (so both of its branches run)."""
     assert env_configs["stage"].thresholds("fraud").scaled_to_max is False
     assert env_configs["stage"].thresholds("churn").scaled_to_max is True
+
+
+@pytest.mark.parametrize(("env", "service"), SERVICES)
+def test_the_topic_hears_of_critical_or_high_findings_in_the_services_repository(
+    synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str, service: str
+) -> None:
+    """One rule on ECR's scans of the service's own repository (imported from its Registry
+    stack), unless the service turns it off (the stage fixture's fraud)."""
+    template = synthesized.template_json(env, service)
+    rules = {
+        k: r
+        for k, r in resources_of_type(template, "AWS::Events::Rule").items()
+        if k.startswith("ImageScans")
+    }
+    config = env_configs[env]
+    wanted = config.monitoring is not None and config.thresholds(service).image_scans
+    assert len(rules) == (1 if wanted else 0)
+    if not wanted:
+        return
+    ((_, rule),) = rules.items()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.ecr"]
+    assert pattern["detail-type"] == ["ECR Image Scan"]
+    (repository,) = pattern["detail"]["repository-name"]
+    assert "Fn::ImportValue" in repository  # the Registry stack's repository
+    registry = synthesized.template_json(env, f"{service}-registry")
+    exported = {
+        output["Export"]["Name"]: output["Value"]
+        for output in registry.get("Outputs", {}).values()
+        if "Export" in output
+    }
+    assert exported[repository["Fn::ImportValue"]] == {"Ref": "ModelImagesRepository9F779EF6"}
+    (topic,) = resources_of_type(template, "AWS::SNS::Topic")
+    assert [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Ref": topic}]
+
+
+def test_a_service_may_turn_the_image_scan_notification_off(
+    env_configs: dict[str, EnvConfig],
+) -> None:
+    """The fixture the test above reads without a rule (so both of its branches run)."""
+    assert env_configs["stage"].thresholds("fraud").image_scans is False
+    assert env_configs["stage"].thresholds("churn").image_scans is True

@@ -147,6 +147,8 @@ def test_every_alarm_is_built(scale_synth: ScaleSynth) -> None:
     expected += 4 if service.retraining is not None else 0
     # The scaled-to-maximum notification of the scaling variants: its rule and dead letters.
     expected += 2 if scale_synth.config.thresholds(SERVICE).scaled_to_max else 0
+    # The image-scan notification: its rule and dead letters.
+    expected += 2 if scale_synth.config.thresholds(SERVICE).image_scans else 0
     template = scale_synth.service
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     assert len(alarms) == expected

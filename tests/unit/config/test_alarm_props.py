@@ -49,6 +49,7 @@ def test_every_threshold_is_carried_over() -> None:
         "rollback_on": ["errors_5xx"],
         "retrain_on": ["errors_4xx"],
         "scaled_to_max": False,
+        "image_scans": False,
     }
     service = ServiceConfig.model_validate({**SERVICE, "alarms": overrides})
     thresholds = service.thresholds(AlarmThresholds())
