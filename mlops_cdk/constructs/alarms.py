@@ -150,8 +150,14 @@ class EndpointAlarms(Construct):
                 (
                     kind,
                     kind.title().replace("_", ""),
-                    error_rate(endpoint_name, variant, metric, invocations=invocations),
-                    f"{metric} above {limit:g}% of invocations",
+                    error_rate(
+                        endpoint_name,
+                        variant,
+                        metric,
+                        invocations=invocations,
+                        min_invocations=t.min_invocations,
+                    ),
+                    f"{metric} above {limit:g}% of invocations{t.rate_floor}",
                     limit,
                     not_breaching,
                 )

@@ -46,7 +46,7 @@ from mlops_cdk.aws.sagemaker_metrics import (
 )
 from mlops_cdk.aws.sagemaker_metrics import NO_CAPACITY_INVOCATION_FAILURES
 from mlops_cdk.constructs.arguments import EndpointName
-from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE
+from mlops_cdk.constructs.metrics import FIVE_MINUTES, ONE_MINUTE, rate_expression
 from mlops_cdk.constructs.model import HostedModel, model_specs
 from mlops_cdk.constructs.role_readiness import wait_for_role_policies
 from mlops_cdk.props.alarms import AlarmThresholds
@@ -232,7 +232,7 @@ class InferenceComponentEndpoint(Construct):
         not_breaching = cloudwatch.TreatMissingData.NOT_BREACHING
         errors, invocations = "errors", "invocations"
         rate = cloudwatch.MathExpression(
-            expression=f"IF({invocations} > 0, 100 * {errors} / {invocations}, 0)",
+            expression=rate_expression(errors, invocations, t.min_invocations),
             using_metrics={
                 errors: component_metric(name, "Invocation5XXErrors", "Sum"),
                 invocations: component_metric(name, "Invocations", "Sum"),
@@ -245,7 +245,7 @@ class InferenceComponentEndpoint(Construct):
                 self,
                 f"Errors5xx-{component.name}",
                 alarm_description=f"{name}: 5XX errors above {t.errors_5xx_percent}% of "
-                "invocations",
+                f"invocations{t.rate_floor}",
                 threshold=t.errors_5xx_percent,
                 treat_missing_data=not_breaching,
                 evaluation_periods=t.evaluation_periods,

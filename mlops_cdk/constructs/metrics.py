@@ -130,6 +130,16 @@ def instance_metric(
     )
 
 
+def rate_expression(errors: str, count: str, min_count: int = 1) -> str:
+    """Metric math: ``errors`` as a percentage of ``count`` in periods where ``count`` reaches
+    ``min_count``, else 0 (no traffic, or too little for a rate to mean anything: one failed
+    request in two is 50 %)."""
+    if min_count < 1:
+        raise ValueError(f"rate_expression: min_count {min_count} is below 1")
+    condition = f"{count} > 0" if min_count == 1 else f"{count} >= {min_count}"
+    return f"IF({condition}, 100 * {errors} / {count}, 0)"
+
+
 def error_rate(
     endpoint_name: str,
     variant: str,
@@ -137,10 +147,12 @@ def error_rate(
     *,
     period: cdk.Duration = ONE_MINUTE,
     invocations: InvocationCount = INVOCATIONS,
+    min_invocations: int = 1,
 ) -> cloudwatch.MathExpression:
     """Errors as a percentage of ``invocations`` (the request count: ``Invocations``, or
     ``InvocationsProcesssed`` for an asynchronous endpoint, see :func:`invocation_count`); 0
-    when there is no traffic.
+    when there is no traffic, or fewer than ``min_invocations`` requests in the period
+    (:func:`rate_expression`).
 
     Metric ids are unique per variant and error kind, so several rates can share a graph. The
     same rate is one (immutable) object, as :func:`variant_metric`: an alarm and the dashboard
@@ -156,6 +168,7 @@ def error_rate(
         errors_metric=errors_metric,
         period=period,
         invocations=invocations,
+        min_invocations=min_invocations,
     )
 
 
@@ -167,12 +180,13 @@ def _error_rate(
     errors_metric: str,
     period: cdk.Duration,
     invocations: InvocationCount,
+    min_invocations: int,
 ) -> cloudwatch.MathExpression:
     suffix = re.sub(r"[^a-z0-9]", "_", f"{variant}_{errors_metric}".lower())
     # The ids are the same whichever metric counts the requests.
     errors, count = f"err_{suffix}", f"inv_{suffix}"
     return cloudwatch.MathExpression(
-        expression=f"IF({count} > 0, 100 * {errors} / {count}, 0)",
+        expression=rate_expression(errors, count, min_invocations),
         using_metrics={
             errors: variant_metric(endpoint_name, variant, errors_metric, "Sum", period=period),
             count: variant_metric(endpoint_name, variant, invocations, "Sum", period=period),

@@ -98,6 +98,12 @@ class AlarmThresholds:
     """GPU variants: percent of all GPU memory (scaled likewise)."""
     no_invocations_minutes: Annotated[int, Ge(5), Le(1440), NUMBER] | None = None
     """Alarm when a variant gets no traffic this long."""
+    min_invocations: Annotated[int, Ge(1), Le(1_000_000), NUMBER] = 1
+    """Error-rate alarms (5XX, 4XX; rollback alarms included) rate only the minutes in which
+    the variant or component served at least this many requests; quieter minutes read 0, so
+    one failed request in two (50 %) at night pages nobody. 1 rates every minute with traffic.
+    Above 1, a fleet that gets fewer requests a minute cannot breach on errors, during a
+    canary deployment too."""
     evaluation_periods: Annotated[int, Ge(1), Le(60), NUMBER] = 5
     datapoints_to_alarm: Annotated[int, Ge(1), Le(60), NUMBER] = 3
     rollback_on: list[RollbackKind] = field(default_factory=lambda: ["latency", "errors_5xx"])
@@ -110,6 +116,13 @@ class AlarmThresholds:
     image_scans: bool = True
     """Tell the service's topic when ECR's scan on push finds CRITICAL or HIGH vulnerabilities
     in an image of the service's repository, or cannot scan it (ECR's image scan event)."""
+
+    @property
+    def rate_floor(self) -> str:
+        """What an error-rate alarm's description adds when minutes need a request count."""
+        if self.min_invocations == 1:
+            return ""
+        return f" (minutes with at least {self.min_invocations} invocations)"
 
     def __post_init__(self) -> None:
         problems = declared_problems(self)

@@ -44,6 +44,7 @@ def test_every_threshold_is_carried_over() -> None:
         "gpu_percent": 40,
         "gpu_memory_percent": 30,
         "no_invocations_minutes": 45,
+        "min_invocations": 10,
         "evaluation_periods": 9,
         "datapoints_to_alarm": 4,
         "rollback_on": ["errors_5xx"],

@@ -601,3 +601,14 @@ def test_a_watch_key_that_is_not_a_boolean_is_one_line(
 
     (line,) = problems_in(tmp_path, changed(edit))
     assert line.startswith(f"config/dev.yaml: {expected}")
+
+
+@pytest.mark.parametrize("value", [0, "ten", 2.5])
+def test_a_minimum_request_count_that_is_not_a_whole_number_from_one_is_one_line(
+    tmp_path: Path, value: Any
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        churn(data)["alarms"] = {"min_invocations": value}
+
+    (line,) = problems_in(tmp_path, changed(edit))
+    assert line.startswith("config/dev.yaml: services.churn.alarms.min_invocations: ")

@@ -110,6 +110,35 @@ def test_5xx_is_a_rate_of_invocations(built: tuple[Template, EndpointAlarms]) ->
     assert names == {"Invocation5XXErrors", "Invocations"}
 
 
+def test_error_rates_can_skip_quiet_minutes_and_rollback_alarms_are_the_same() -> None:
+    """``min_invocations``: a minute with fewer requests reads 0 (one failure in two is 50 %),
+    for the 5XX and 4XX alarms alike, and the deployment's rollback alarm is the same alarm."""
+    stack = new_stack()
+    alarms = EndpointAlarms(
+        stack,
+        "Alarms",
+        endpoint_name="ep",
+        variants={"champion": "ml.m5.xlarge"},
+        thresholds=AlarmThresholds(min_invocations=20),
+    )
+    template = Template.from_stack(stack)
+    for metric in ("Invocation5XXErrors", "Invocation4XXErrors"):
+        props = alarm_with(template, f"champion: {metric} above")
+        assert props["AlarmDescription"].endswith(
+            "% of invocations (minutes with at least 20 invocations)"
+        )
+        suffix = f"champion_{metric.lower()}"
+        (expression,) = [m["Expression"] for m in props["Metrics"] if "Expression" in m]
+        assert expression == f"IF(inv_{suffix} >= 20, 100 * err_{suffix} / inv_{suffix}, 0)"
+    assert alarms.alarms[("champion", "errors_5xx")] in alarms.rollback_alarms
+
+
+@pytest.mark.parametrize("value", [0, -1, 1_000_001, 2.5, True])
+def test_a_minimum_request_count_below_one_or_not_whole_is_refused(value: Any) -> None:
+    with pytest.raises(PropProblems, match="min_invocations"):
+        AlarmThresholds(min_invocations=value)
+
+
 def test_utilization_keeps_state_on_missing_data(built: tuple[Template, EndpointAlarms]) -> None:
     for start in ("champion: CPUUtilization", "champion: MemoryUtilization", "champion: Disk"):
         props = alarm_with(built[0], start)

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
+from mlops_cdk.constructs.alarms import AlarmThresholds
 from mlops_cdk.constructs.inference_components import InferenceComponentEndpoint
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.props.errors import PropProblems
@@ -46,7 +47,7 @@ def _spec(min_copies: int = 0) -> InferenceComponentsSpec:
     )
 
 
-def _template(spec: InferenceComponentsSpec) -> Template:
+def _template(spec: InferenceComponentsSpec, thresholds: AlarmThresholds | None = None) -> Template:
     stack = cdk.Stack(cdk.App(), "S", env=TEST_ENV)
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["*"]))
@@ -57,6 +58,7 @@ def _template(spec: InferenceComponentsSpec) -> Template:
         spec=spec,
         models={"m1": "model-one", "m2": "model-two"},
         execution_role=role,
+        thresholds=thresholds,
     )
     return Template.from_stack(stack)
 
@@ -230,3 +232,23 @@ def test_a_component_hosts_a_single_container_model() -> None:
         "InferenceComponentEndpoint: components[0].model: model 'm1' has several containers; "
         "a component hosts a single-container model here"
     )
+
+
+@pytest.mark.parametrize(
+    ("minimum", "condition", "floor"),
+    [(1, "invocations > 0", ""), (15, "invocations >= 15", " (minutes with at least 15 ")],
+)
+def test_a_components_error_rate_counts_minutes_with_enough_requests(
+    minimum: int, condition: str, floor: str
+) -> None:
+    template = _template(_spec(), AlarmThresholds(min_invocations=minimum))
+    alarms = [
+        a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if "5XX errors above" in a["Properties"]["AlarmDescription"]
+    ]
+    assert len(alarms) == 2  # one per component
+    for props in alarms:
+        (expression,) = [m["Expression"] for m in props["Metrics"] if "Expression" in m]
+        assert expression == f"IF({condition}, 100 * errors / invocations, 0)"
+        assert floor in props["AlarmDescription"]

@@ -10,6 +10,7 @@ from mlops_cdk.constructs.metrics import (
     error_rate,
     instance_metric,
     invocation_count,
+    rate_expression,
     variant_metric,
 )
 
@@ -76,3 +77,13 @@ def test_an_asynchronous_error_rate_divides_by_invocations_processed() -> None:
             "Invocation5XXErrors",
             invocations="InvocationsPerInstance",  # type: ignore[arg-type]
         )
+
+
+def test_a_rate_counts_only_minutes_with_enough_requests() -> None:
+    assert rate_expression("e", "n") == "IF(n > 0, 100 * e / n, 0)"  # every minute with traffic
+    assert rate_expression("e", "n", 10) == "IF(n >= 10, 100 * e / n, 0)"
+    quiet = error_rate("ep", "champion", "Invocation5XXErrors", min_invocations=10)
+    assert quiet is not error_rate("ep", "champion", "Invocation5XXErrors")
+    assert quiet.expression.startswith("IF(inv_champion_invocation5xxerrors >= 10, ")
+    with pytest.raises(ValueError, match="min_count 0 is below 1"):
+        rate_expression("e", "n", 0)
