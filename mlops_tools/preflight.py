@@ -55,10 +55,11 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
   confirmed e-mail subscription of the budget's topic (the Foundation's output
   ``BudgetTopicArn``); SNS deletes one left unconfirmed for 48 hours, and the budget's alerts
   then reach nobody.
-- ``key-watch-subscriptions`` (without ``--service``, with ``change_detection.watch_key`` and
-  ``monitoring.alarm_emails``): the same for the key watch's topic (the Foundation's output
-  ``KeyWatchTopicArn``), which says that the environment key was disabled or scheduled for
-  deletion (:mod:`mlops_cdk.constructs.key_watch`).
+- ``foundation-watch-subscriptions`` (without ``--service``, with
+  ``change_detection.watch_foundation`` and ``monitoring.alarm_emails``): the same for the
+  foundation watch's topic (the Foundation's output ``FoundationWatchTopicArn``), which says
+  that the environment key was disabled or scheduled for deletion, or the change trail stopped
+  or deleted (:mod:`mlops_cdk.constructs.foundation_watch`).
 
 Image checks need the repository name and model-data checks the bucket name: when a lookup
 fails, the checks that need its name are skipped (the lookup's FAIL line says why). The last
@@ -93,7 +94,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 from mlops_cdk.aws.names import (
     BUCKET_OUTPUT,
     BUDGET_TOPIC_OUTPUT,
-    KEY_WATCH_TOPIC_OUTPUT,
+    FOUNDATION_WATCH_TOPIC_OUTPUT,
     REPOSITORY_OUTPUT,
 )
 from mlops_cdk.config import ConfigError, EnvConfig, load_environments
@@ -881,9 +882,13 @@ def account_checks(
         results += _foundation_subscriptions(
             config, clients, "budget-subscriptions", BUDGET_TOPIC_OUTPUT, "budget alerts"
         )
-    if change is not None and change.watch_key and whole:
+    if change is not None and change.watch_foundation and whole:
         results += _foundation_subscriptions(
-            config, clients, "key-watch-subscriptions", KEY_WATCH_TOPIC_OUTPUT, "key-state alerts"
+            config,
+            clients,
+            "foundation-watch-subscriptions",
+            FOUNDATION_WATCH_TOPIC_OUTPUT,
+            "foundation-watch alerts",
         )
     return results
 
@@ -892,8 +897,8 @@ def _foundation_subscriptions(
     config: EnvConfig, clients: Clients, check: str, output: str, what: str
 ) -> list[CheckResult]:
     """``check``: the alerts (``what``) of the Foundation's topic ``output`` (the budget's,
-    :data:`BUDGET_TOPIC_OUTPUT`; the key watch's, :data:`KEY_WATCH_TOPIC_OUTPUT`) reach every
-    ``monitoring.alarm_emails`` address."""
+    :data:`BUDGET_TOPIC_OUTPUT`; the foundation watch's,
+    :data:`FOUNDATION_WATCH_TOPIC_OUTPUT`) reach every ``monitoring.alarm_emails`` address."""
     emails = config.monitoring.alarm_emails if config.monitoring is not None else []
     if clients.sns is None or not emails:
         return []

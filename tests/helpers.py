@@ -215,8 +215,8 @@ def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str,
 
 
 def environment_key(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A Foundation template's environment key, and its logical id (the key watch's topic has a
-    key of its own)."""
+    """A Foundation template's environment key, and its logical id (the foundation watch's topic
+    has a key of its own)."""
     ((logical_id, key),) = [
         (logical_id, key)
         for logical_id, key in resources_of_type(template, "AWS::KMS::Key").items()

@@ -24,7 +24,7 @@ from mlops_cdk.app.settings import (
 from mlops_cdk.aws.names import (
     BUCKET_OUTPUT,
     BUDGET_TOPIC_OUTPUT,
-    KEY_WATCH_TOPIC_OUTPUT,
+    FOUNDATION_WATCH_TOPIC_OUTPUT,
     trail_name_for,
 )
 from mlops_cdk.config import EnvConfig
@@ -32,7 +32,7 @@ from mlops_cdk.constructs import ArtifactStorage, EncryptionKey, PrivateNetwork
 from mlops_cdk.constructs.budget import EnvironmentBudget
 from mlops_cdk.constructs.change_trail import ChangeTrail
 from mlops_cdk.constructs.dashboard import EnvironmentOverview
-from mlops_cdk.constructs.key_watch import KeyStateWatch
+from mlops_cdk.constructs.foundation_watch import FoundationWatch
 from mlops_cdk.constructs.smoke_access import SMOKE_ROLE_PATH
 
 # Output ids the pre-deploy check (mlops_tools/preflight.py) reads: top-level ids are the logical
@@ -94,7 +94,7 @@ class FoundationStack(cdk.Stack):
             )
         self._grant_people(config)
         self.change_trail = self._change_detection(config, policy)
-        self.key_watch = self._key_watch(config, policy)
+        self.foundation_watch = self._foundation_watch(config, policy)
         self.bucket_output = cdk.CfnOutput(
             self,
             BUCKET_OUTPUT,
@@ -238,29 +238,33 @@ class FoundationStack(cdk.Stack):
         )
         return trail
 
-    def _key_watch(self, config: EnvConfig, policy: cdk.RemovalPolicy) -> KeyStateWatch | None:
-        """Who is told when the environment key is disabled or scheduled for deletion: the
-        alarm e-mails, through a topic with a key of its own (the services' topics use the
-        environment key and would go silent). Only where the trail the rule depends on is
-        known (``change_detection``) and someone is to be told (``monitoring``)."""
+    def _foundation_watch(
+        self, config: EnvConfig, policy: cdk.RemovalPolicy
+    ) -> FoundationWatch | None:
+        """Who is told when the environment key is disabled or scheduled for deletion, or the
+        change trail stopped or deleted: the alarm e-mails, through a topic with a key of its
+        own (the services' topics use the environment key and would go silent). Only where
+        the trail the rules depend on is known (``change_detection``) and someone is to be
+        told (``monitoring``)."""
         change = config.change_detection
-        if change is None or not change.watch_key or config.monitoring is None:
+        if change is None or not change.watch_foundation or config.monitoring is None:
             return None
-        watch = KeyStateWatch(
+        watch = FoundationWatch(
             self,
-            "KeyWatch",
+            "FoundationWatch",
             keys=[self.encryption.key],
             environment=config.name,
             emails=config.monitoring.alarm_emails,
+            trail_names=change.watched_trail_names(config.name, config.account, config.region),
             removal_policy=policy,
         )
         # SNS deletes an e-mail subscription left unconfirmed for 48 hours: preflight lists the
         # topic's subscriptions, as it does the budget topic's.
         cdk.CfnOutput(
             self,
-            KEY_WATCH_TOPIC_OUTPUT,
+            FOUNDATION_WATCH_TOPIC_OUTPUT,
             value=watch.topic.topic.topic_arn,
-            description="Key-state topic (preflight checks its e-mail subscriptions)",
+            description="Foundation-watch topic (preflight checks its e-mail subscriptions)",
         )
         return watch
 

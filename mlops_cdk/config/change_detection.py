@@ -40,12 +40,14 @@ class ChangeDetectionConfig(StrictModel):
     log_retention_days: int = Field(
         365, ge=1, le=3650, description="Days a created trail's log files are kept."
     )
-    watch_key: bool = Field(
+    watch_foundation: bool = Field(
         True,
         description="Tell monitoring.alarm_emails when someone disables the environment key or "
         "schedules its deletion (every alarm topic is encrypted with it, so they would go "
-        "silent): a topic with a KMS key of its own (1 USD a month) and an EventBridge rule on "
-        "the trail's DisableKey and ScheduleKeyDeletion records.",
+        "silent), or stops or deletes this account's change trail (the change-detection rules "
+        "would hear nothing): a topic with a KMS key of its own (1 USD a month) and EventBridge "
+        "rules on the trail's DisableKey, ScheduleKeyDeletion, StopLogging and DeleteTrail "
+        "records.",
     )
 
     @model_validator(mode="after")
@@ -79,6 +81,14 @@ class ChangeDetectionConfig(StrictModel):
         if self.existing_trail_name is not None:
             return self.existing_trail_name
         return trail_name_for(env)
+
+    def watched_trail_names(self, env: str, account: str, region: str) -> list[str]:
+        """The trail's name and its ARN in ``account`` and ``region``: what StopLogging and
+        DeleteTrail name it by (an ARN given: its name and it)."""
+        trail = self.trail_of(env)
+        if TRAIL_ARN.match(trail):
+            return [trail.rsplit("/", 1)[1], trail]
+        return [trail, f"arn:{partition_of(region)}:cloudtrail:{region}:{account}:trail/{trail}"]
 
     def trail_arn_of(self, env: str, account: str, region: str) -> str:
         """The ARN (pattern) the pre-deploy check may read the trail by: the one named; the

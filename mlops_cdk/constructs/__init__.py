@@ -65,6 +65,7 @@ from mlops_cdk.constructs.endpoint import (
     WeightedEndpoint,
 )
 from mlops_cdk.constructs.event_notification import EventToTopic
+from mlops_cdk.constructs.foundation_watch import FoundationWatch
 from mlops_cdk.constructs.function import (
     AsyncInvocation,
     FunctionPolicy,
@@ -74,7 +75,6 @@ from mlops_cdk.constructs.function import (
 from mlops_cdk.constructs.inference_components import (
     InferenceComponentEndpoint,
 )
-from mlops_cdk.constructs.key_watch import KeyStateWatch
 from mlops_cdk.constructs.metrics import error_rate, instance_metric, variant_metric
 from mlops_cdk.constructs.model import HostedModel
 from mlops_cdk.constructs.model_registry import (
@@ -192,6 +192,7 @@ __all__ = [
     "EventToTopic",
     "FailureWatch",
     "FleetSpec",
+    "FoundationWatch",
     "FunctionPolicy",
     "FunctionRole",
     "HostedModel",
@@ -202,7 +203,6 @@ __all__ = [
     "InstanceAutoscaling",
     "InstanceCapacity",
     "InvokeFunctionAction",
-    "KeyStateWatch",
     "ManagedInstanceScalingSpec",
     "ManagedPipelineSpec",
     "MetricGateSpec",

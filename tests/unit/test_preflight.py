@@ -1642,39 +1642,45 @@ def test_no_trail_is_read_without_change_detection(
     assert "DescribeTrails" not in answers.calls
 
 
-# --- the key watch's subscriptions ----------------------------------------------------------
+# --- the foundation watch's subscriptions ---------------------------------------------------
 
 
-def test_key_watch_alerts_reach_every_address(
+def test_foundation_watch_alerts_reach_every_address(
     published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The key watch's topic (the Foundation's KeyWatchTopicArn) tells the alarm e-mails that
-    the environment key was disabled: an address SNS dropped unconfirmed would hear nothing."""
+    """The foundation watch's topic (the Foundation's FoundationWatchTopicArn) tells the alarm
+    e-mails that the environment key was disabled or the trail stopped: an address SNS dropped
+    unconfirmed would hear nothing."""
     boto3.client("cloudtrail", region_name=REGION).create_trail(
         Name="mlops-dev-changes", S3BucketName=BUCKET
     )
     boto3.client("cloudtrail", region_name=REGION).start_logging(Name="mlops-dev-changes")
     sns = boto3.client("sns", region_name=REGION)
-    topic = sns.create_topic(Name="dev-key-watch")["TopicArn"]
+    topic = sns.create_topic(Name="dev-foundation-watch")["TopicArn"]
     foundation = answers.stacks[STACK]
     assert foundation is not None
-    foundation["KeyWatchTopicArn"] = topic
+    foundation["FoundationWatchTopicArn"] = topic
     config_dir = write_config(published.parent, digest_of(published), with_change_detection)
     assert run_main(config_dir) == 1
-    (line,) = [x for x in result_lines(capsys.readouterr().out) if "key-watch" in x]
-    assert line.startswith("FAIL key-watch-subscriptions: ")
+    (line,) = [x for x in result_lines(capsys.readouterr().out) if "foundation-watch" in x]
+    assert line.startswith("FAIL foundation-watch-subscriptions: ")
     assert "ml-dev-alerts@example.com" in line
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ml-dev-alerts@example.com")
     assert run_main(config_dir) == 0
-    (line,) = [x for x in result_lines(capsys.readouterr().out) if "key-watch" in x]
-    assert line == f"PASS key-watch-subscriptions: 1 confirmed e-mail subscription(s) on {topic}"
+    (line,) = [x for x in result_lines(capsys.readouterr().out) if "foundation-watch" in x]
+    assert (
+        line
+        == f"PASS foundation-watch-subscriptions: 1 confirmed e-mail subscription(s) on {topic}"
+    )
 
 
 @pytest.mark.parametrize(
-    ("watch_key", "service"), [(False, ()), (True, ("--service", "churn"))], ids=["off", "service"]
+    ("watch_foundation", "service"),
+    [(False, ()), (True, ("--service", "churn"))],
+    ids=["off", "service"],
 )
-def test_key_watch_is_not_checked_when_off_or_for_one_service(
-    watch_key: bool,
+def test_foundation_watch_is_not_checked_when_off_or_for_one_service(
+    watch_foundation: bool,
     service: tuple[str, ...],
     published: Path,
     answers: Answers,
@@ -1682,11 +1688,11 @@ def test_key_watch_is_not_checked_when_off_or_for_one_service(
 ) -> None:
     def config(data: dict[str, Any]) -> None:
         with_change_detection(data)
-        data["change_detection"]["watch_key"] = watch_key
+        data["change_detection"]["watch_foundation"] = watch_foundation
 
     config_dir = write_config(published.parent, digest_of(published), config)
     run_main(config_dir, *service)
-    assert "key-watch" not in capsys.readouterr().out
+    assert "foundation-watch" not in capsys.readouterr().out
     assert "ListSubscriptionsByTopic" not in answers.calls
 
 

@@ -280,37 +280,43 @@ def test_publishers_alone_write_baselines(synthesized: Synthesized, env: str) ->
 
 
 @pytest.mark.parametrize("env", ["dev", "stage", "prod"])
-def test_key_watch_where_the_trail_is_known_on_the_environment_key(
+def test_foundation_watch_where_the_trail_is_known_on_the_key_and_the_trail(
     synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
 ) -> None:
     """Wherever change detection (the trail) and monitoring are configured, the environment
-    key's DisableKey and ScheduleKeyDeletion reach the alarm e-mails through a topic whose key
-    is not the environment key."""
+    key's DisableKey and ScheduleKeyDeletion and the trail's StopLogging and DeleteTrail reach
+    the alarm e-mails through a topic whose key is not the environment key."""
     config = env_configs[env]
     template = synthesized.template_json(env, "foundation")
     rules = {
         logical_id: rule
         for logical_id, rule in resources_of_type(template, "AWS::Events::Rule").items()
-        if logical_id.startswith("KeyWatch")
+        if logical_id.startswith("FoundationWatch")
     }
     change = config.change_detection
-    watched = change is not None and change.watch_key and config.monitoring is not None
-    assert bool(rules) == watched
-    assert ("KeyWatchTopicArn" in template.get("Outputs", {})) == watched
+    watched = change is not None and change.watch_foundation and config.monitoring is not None
+    assert len(rules) == (2 if watched else 0)
+    assert ("FoundationWatchTopicArn" in template.get("Outputs", {})) == watched
     if not watched:
         return
-    ((_, rule),) = rules.items()
+    assert change is not None
+    assert config.monitoring is not None
+    (keys,) = [r for k, r in rules.items() if k.startswith("FoundationWatchKeys")]
+    (trail,) = [r for k, r in rules.items() if k.startswith("FoundationWatchTrail")]
     env_key_id, _ = environment_key(template)
-    pattern = rule["Properties"]["EventPattern"]["detail"]["requestParameters"]["keyId"]
-    assert pattern == [{"Ref": env_key_id}, {"Fn::GetAtt": [env_key_id, "Arn"]}]
+    keys_pattern = keys["Properties"]["EventPattern"]["detail"]["requestParameters"]["keyId"]
+    assert keys_pattern == [{"Ref": env_key_id}, {"Fn::GetAtt": [env_key_id, "Arn"]}]
+    name = change.trail_of(env)
+    trail_pattern = trail["Properties"]["EventPattern"]["detail"]["requestParameters"]["name"]
+    assert trail_pattern[0] == name.rsplit("/", 1)[-1]
+    assert trail_pattern[1].endswith(f":trail/{trail_pattern[0]}")
     ((topic_id, topic),) = [
         (k, t)
         for k, t in resources_of_type(template, "AWS::SNS::Topic").items()
-        if k.startswith("KeyWatch")
+        if k.startswith("FoundationWatch")
     ]
     assert topic["Properties"]["KmsMasterKeyId"] != {"Fn::GetAtt": [env_key_id, "Arn"]}
-    assert template["Outputs"]["KeyWatchTopicArn"]["Value"] == {"Ref": topic_id}
-    assert config.monitoring is not None
+    assert template["Outputs"]["FoundationWatchTopicArn"]["Value"] == {"Ref": topic_id}
     subscribed = {
         s["Properties"]["Endpoint"]
         for s in resources_of_type(template, "AWS::SNS::Subscription").values()

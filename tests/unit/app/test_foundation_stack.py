@@ -19,16 +19,18 @@ PINNED_LOGICAL_IDS = {
 PINNED_REPOSITORY = "ModelImagesRepository9F779EF6"  # in each <env>-<service>-Registry stack
 PINNED_BUCKETS = {"ArtifactsBucket88671897", "ArtifactsAccessLogs4D97777C"}
 PINNED_TRAIL_BUCKET = "ChangeTrailBucket00C950F5"  # with change_detection.trail: create
-PINNED_KEY_WATCH_KEY = "KeyWatchEncryptionKeyD865D8C4"  # with change_detection.watch_key
+PINNED_FOUNDATION_WATCH_KEY = (
+    "FoundationWatchEncryptionKey4DC126EC"  # with change_detection.watch_foundation
+)
 
 
 def creates_trail(config: EnvConfig) -> bool:
     return config.change_detection is not None and config.change_detection.creates_trail
 
 
-def watches_key(config: EnvConfig) -> bool:
+def watches_foundation(config: EnvConfig) -> bool:
     change = config.change_detection
-    return change is not None and change.watch_key and config.monitoring is not None
+    return change is not None and change.watch_foundation and config.monitoring is not None
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -36,7 +38,7 @@ def test_stateful_logical_ids_are_pinned(
     synthesized: Synthesized, env_configs: dict[str, EnvConfig], env: str
 ) -> None:
     template = synthesized.template_json(env, "foundation")
-    key_watch = {PINNED_KEY_WATCH_KEY} if watches_key(env_configs[env]) else set()
+    key_watch = {PINNED_FOUNDATION_WATCH_KEY} if watches_foundation(env_configs[env]) else set()
     for resource_type, logical_id in PINNED_LOGICAL_IDS.items():
         extra = key_watch if resource_type == "AWS::KMS::Key" else set()
         assert set(resources_of_type(template, resource_type)) == {logical_id} | extra
@@ -74,8 +76,8 @@ def test_removal_policy_follows_config(
         *resources_of_type(template, "AWS::Logs::LogGroup").values(),
     ]
     trail = creates_trail(env_configs[env])
-    # key, two buckets, flow-log group (, trail bucket) (, the key watch's key)
-    assert len(stateful) == 4 + trail + watches_key(env_configs[env])
+    # key, two buckets, flow-log group (, trail bucket) (, the foundation watch's key)
+    assert len(stateful) == 4 + trail + watches_foundation(env_configs[env])
     for resource in stateful:
         assert resource["DeletionPolicy"] == expected
         assert resource["UpdateReplacePolicy"] == expected

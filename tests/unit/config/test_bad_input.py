@@ -591,13 +591,16 @@ def test_component_name_longer_than_sagemaker_allows_is_one_line(tmp_path: Path)
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("maybe", "change_detection.watch_key: "), (None, "change_detection.watch_key: ")],
+    [
+        ("maybe", "change_detection.watch_foundation: "),
+        (None, "change_detection.watch_foundation: "),
+    ],
 )
-def test_a_watch_key_that_is_not_a_boolean_is_one_line(
+def test_a_watch_foundation_that_is_not_a_boolean_is_one_line(
     tmp_path: Path, value: Any, expected: str
 ) -> None:
     def edit(data: dict[str, Any]) -> None:
-        data["change_detection"] = {"trail": "create", "watch_key": value}
+        data["change_detection"] = {"trail": "create", "watch_foundation": value}
 
     (line,) = problems_in(tmp_path, changed(edit))
     assert line.startswith(f"config/dev.yaml: {expected}")
