@@ -32,8 +32,10 @@ CloudTrail``); a call that returned an error changed nothing and carries ``error
 
 Not covered: this watch's own key (a notification about it could not be delivered), keys and
 trails CloudFormation deletes with their stack (the rules, which name them, go first), a trail of
-another account (an organization trail's StopLogging is called in the management account), and
-changes that narrow a trail's event selectors (``make preflight`` reads those).
+another account (an organization trail's StopLogging is called in the management account) or of
+another home Region (StopLogging of a multi-Region trail "must be called from the Region in
+which the trail was created"), and changes that narrow a trail's event selectors (``make
+preflight`` reads those).
 """
 
 from __future__ import annotations
