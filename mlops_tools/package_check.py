@@ -32,6 +32,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 
 from mlops_cdk.aws.names import model_package_group_name
 from mlops_cdk.config.endpoint import ModelConfig
+from mlops_tools.image_scan import scan_warning
 from mlops_tools.retrievable import archived_object, unpullable
 from mlops_tools.smoke import aws_error
 
@@ -73,8 +74,11 @@ def package_problems(
     model_prefix: str | tuple[str, ...],
     ecr: Any,
     s3: Any,
+    warnings: list[str] | None = None,
 ) -> list[str]:
-    """What keeps the described package from becoming the service's model (none: it can)."""
+    """What keeps the described package from becoming the service's model (none: it can).
+    ``warnings``, when given, receives what does not: ECR's last scan of a container's image
+    found critical or high vulnerabilities, or could not scan it (:mod:`mlops_tools.image_scan`)."""
     status = description.get("ModelApprovalStatus") or "no approval status"
     if status != APPROVED:
         return [f"is {status}, not {APPROVED}: approve it before it is deployed"]
@@ -85,7 +89,7 @@ def package_problems(
         return ["has no inference specification containers"]
     problems: list[str] = []
     for container in containers:
-        problems += _image_problems(container, account, repository, ecr)
+        problems += _image_problems(container, account, repository, ecr, warnings)
         url = container.get("ModelDataUrl")
         if url:
             problems += _artifact_problems(str(url), bucket, model_prefix, s3)
@@ -93,7 +97,11 @@ def package_problems(
 
 
 def _image_problems(
-    container: dict[str, Any], account: str, repository: str, ecr: Any
+    container: dict[str, Any],
+    account: str,
+    repository: str,
+    ecr: Any,
+    warnings: list[str] | None = None,
 ) -> list[str]:
     image = str(container.get("Image") or "")
     match = _IMAGE.match(image)
@@ -116,6 +124,9 @@ def _image_problems(
     if not details:
         return [f"image {image} not found in ECR"]
     problem = unpullable(details[0], repository, match["region"])
+    warning = scan_warning(details[0], repository, match["region"])
+    if warning is not None and warnings is not None:
+        warnings.append(f"image {image}: {warning}")
     return [] if problem is None else [f"image {image} {problem}"]
 
 
@@ -153,20 +164,26 @@ def check_package(
     repository: str,
     bucket: str,
     model_prefix: str | tuple[str, ...],
-) -> tuple[bool, str]:
-    """(passed, detail) of one package model. Each call's error names that call
+) -> tuple[bool, str, bool]:
+    """(passed, detail, warned) of one package model: warned when it passes with a warning
+    (:func:`package_problems`' ``warnings``). Each call's error names that call
     (DescribeModelPackage, DescribeImages, ListObjectsV2) and its error code."""
     try:
         description = sagemaker.describe_model_package(ModelPackageName=arn)
     except ClientError as exc:
         if _code(exc) in PACKAGE_NOT_FOUND_CODES:
-            return False, (
-                f"{arn} not found ({aws_error('DescribeModelPackage', exc)}): register it, or "
-                "correct the model's version"
+            return (
+                False,
+                (
+                    f"{arn} not found ({aws_error('DescribeModelPackage', exc)}): register it, or "
+                    "correct the model's version"
+                ),
+                False,
             )
-        return False, f"{arn}: {aws_error('DescribeModelPackage', exc)}"
+        return False, f"{arn}: {aws_error('DescribeModelPackage', exc)}", False
     except BotoCoreError as exc:
-        return False, f"{arn}: {aws_error('DescribeModelPackage', exc)}"
+        return False, f"{arn}: {aws_error('DescribeModelPackage', exc)}", False
+    warnings: list[str] = []
     problems = package_problems(
         description,
         account=account,
@@ -175,7 +192,9 @@ def check_package(
         model_prefix=model_prefix,
         ecr=ecr,
         s3=s3,
+        warnings=warnings,
     )
     if problems:
-        return False, f"{arn} " + "; ".join(problems)
-    return True, f"{arn} is {APPROVED}; its image and artifact exist"
+        return False, f"{arn} " + "; ".join(problems), False
+    found = f"{arn} is {APPROVED}; its image and artifact exist"
+    return True, "; ".join([found, *warnings]), bool(warnings)

@@ -29,7 +29,7 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
   HeadObject/GetObject: the read-only role needs no kms:Decrypt on the SSE-KMS bucket;
 - ``<service> package <model>``: a model made from a registered model package
   (``model_package``) is Approved and its image and artifact exist where the execution role
-  may read them (:mod:`mlops_tools.package_check`);
+  may read them (:mod:`mlops_tools.package_check`), with the image lines' scan warning;
 - ``<service> retraining-pipeline``: with ``retraining.pipeline``, SageMaker DescribePipeline
   finds the pipeline and its definition declares every parameter the retraining function
   passes to StartPipelineExecution (:data:`RETRAINING_PIPELINE_PARAMETERS`);
@@ -942,7 +942,7 @@ def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[
         check = f"{target.service} package {model.name}"
 
         def step(arn: str = arn, check: str = check) -> CheckResult:
-            passed, detail = check_package(
+            passed, detail, warned = check_package(
                 clients.sagemaker,
                 clients.ecr,
                 clients.s3,
@@ -952,7 +952,7 @@ def package_checks(config: EnvConfig, clients: Clients, target: Target) -> list[
                 bucket=target.bucket,
                 model_prefix=config.package_artifact_prefixes(target.service),
             )
-            return CheckResult(check, passed, detail)
+            return CheckResult(check, passed, detail, warning=warned)
 
         results.append(_safely(check, step))
     return results

@@ -75,7 +75,7 @@ def register(clients: dict[str, Any], status: str, image: str = IMAGE, data: str
     )
 
 
-def check(clients: dict[str, Any], arn: str) -> tuple[bool, str]:
+def check(clients: dict[str, Any], arn: str) -> tuple[bool, str, bool]:
     return check_package(
         clients["sagemaker"],
         clients["ecr"],
@@ -90,12 +90,12 @@ def check(clients: dict[str, Any], arn: str) -> tuple[bool, str]:
 
 def test_an_approved_package_with_its_image_and_artifact_passes(aws: dict[str, Any]) -> None:
     arn = register(aws, "Approved")
-    assert check(aws, arn) == (True, f"{arn} is Approved; its image and artifact exist")
+    assert check(aws, arn) == (True, f"{arn} is Approved; its image and artifact exist", False)
 
 
 def test_a_pending_package_fails(aws: dict[str, Any]) -> None:
     arn = register(aws, "PendingManualApproval")
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert "is PendingManualApproval, not Approved" in detail
 
@@ -113,14 +113,14 @@ def test_image_and_artifact_must_exist_where_the_role_reads(
     aws: dict[str, Any], image: str, data: str, message: str
 ) -> None:
     arn = register(aws, "Approved", image=image, data=data)
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert message in detail
 
 
 def test_a_missing_version_fails(aws: dict[str, Any]) -> None:
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert "does not exist" in detail or "failed" in detail
 
@@ -167,7 +167,7 @@ def test_an_archived_image_fails_the_package(aws: dict[str, Any]) -> None:
 
     aws["ecr"].meta.events.register("after-call.ecr.DescribeImages", archive)
     arn = register(aws, "Approved")
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert detail.startswith(
         f"{arn} image {IMAGE} is archived, and ECR refuses to pull an archived image: restore it "
@@ -176,11 +176,31 @@ def test_an_archived_image_fails_the_package(aws: dict[str, Any]) -> None:
     )
 
 
+def test_critical_findings_in_the_packages_image_pass_with_a_warning(aws: dict[str, Any]) -> None:
+    """The package may still be deployed: the line warns, as an image line does
+    (:mod:`mlops_tools.image_scan`); moto does not scan, so the findings are added."""
+
+    def scanned(parsed: dict[str, Any], **_: Any) -> None:
+        for detail in parsed.get("imageDetails", []):
+            detail["imageScanStatus"] = {"status": "COMPLETE"}
+            detail["imageScanFindingsSummary"] = {"findingSeverityCounts": {"CRITICAL": 3}}
+
+    aws["ecr"].meta.events.register("after-call.ecr.DescribeImages", scanned)
+    arn = register(aws, "Approved")
+    passed, detail, warned = check(aws, arn)
+    assert passed
+    assert warned
+    assert detail.startswith(
+        f"{arn} is Approved; its image and artifact exist; image {IMAGE}: its last scan found "
+        "3 CRITICAL vulnerabilities: read them (aws ecr describe-image-scan-findings "
+    )
+
+
 def test_an_artifact_in_deep_archive_fails_the_package(aws: dict[str, Any]) -> None:
     key = f"{PREFIX}3.0.0/model.tar.gz"
     aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=b"x", StorageClass="DEEP_ARCHIVE")
     arn = register(aws, "Approved", data=f"s3://{BUCKET}/{key}")
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert detail.startswith(
         f"{arn} artifact s3://{BUCKET}/{key} is in S3's DEEP_ARCHIVE storage class, which cannot "
@@ -193,7 +213,7 @@ def test_a_missing_bucket_is_not_a_missing_package(aws: dict[str, Any]) -> None:
     ListObjectsV2 and the code, not the (registered) package."""
     missing = "stage-artifacts-gone"
     arn = register(aws, "Approved", data=ARTIFACT.replace(BUCKET, missing))
-    passed, detail = check_package(
+    passed, detail, _ = check_package(
         aws["sagemaker"],
         aws["ecr"],
         aws["s3"],
@@ -255,7 +275,7 @@ def test_s3_and_ecr_errors_name_their_call_and_code(
 ) -> None:
     arn = register(aws, "Approved")
     _failing(aws[client], event, error)
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert detail == f"{arn} {expected}"
 
@@ -264,7 +284,7 @@ def test_a_missing_version_names_describe_model_package_and_the_code(
     aws: dict[str, Any],
 ) -> None:
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/7"
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed
     assert detail == (
         f"{arn} not found (DescribeModelPackage failed: ValidationException: Model package "
@@ -279,7 +299,7 @@ def test_describe_model_package_errors_are_its_own(aws: dict[str, Any]) -> None:
         "DescribeModelPackage",
     )
     _failing(aws["sagemaker"], "sagemaker.DescribeModelPackage", denied)
-    passed, detail = check(aws, arn)
+    passed, detail, _ = check(aws, arn)
     assert not passed  # matched on the code: not taken for a missing version by its text
     assert detail == (
         f"{arn}: DescribeModelPackage failed: AccessDeniedException: the version does not exist"
