@@ -176,26 +176,26 @@ class FoundationWatch(Construct):
             display_name=f"Foundation watch ({environment})",
         )
         self.key_notification = self._notification(
-            "Keys", key_pattern, key_state_message(environment), environment, "KeyState"
+            "Keys", "key", key_pattern, key_state_message(environment), environment
         )
         self.trail_notification = (
             None
             if trail_pattern is None
             else self._notification(
-                "Trail", trail_pattern, trail_state_message(environment), environment, "TrailState"
+                "Trail", "trail", trail_pattern, trail_state_message(environment), environment
             )
         )
 
     def _notification(
         self,
         construct_id: str,
+        what: str,
         pattern: dict[str, Any],
         message: events.RuleTargetInput,
         environment: str,
-        sid: str,
     ) -> EventToTopic:
-        """One rule to the topic, its delivery alarms notifying the same topic."""
-        what = {"KeyState": "key", "TrailState": "trail"}[sid]
+        """One rule to the topic (``what``: the key or the trail), its delivery alarms
+        notifying the same topic."""
         notification = EventToTopic(
             self,
             construct_id,
@@ -205,7 +205,7 @@ class FoundationWatch(Construct):
             message=message,
             description=f"The {environment} environment's {what} disabled, stopped or deleted",
             subject=f"Foundation-watch {what} notifications of {environment}",
-            sid=f"EventBridge{sid}",
+            sid=f"EventBridge{what.title()}State",
             replay="See docs/concepts/monitoring.md (The foundation watch).",
             removal_policy=self._removal_policy,
         )
