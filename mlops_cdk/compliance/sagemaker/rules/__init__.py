@@ -79,6 +79,8 @@
   that events.amazonaws.com may not publish to or whose KMS key it may not use.
 - ``LogGroupKey``: a log group's KMS key is asymmetric or its policy does not let CloudWatch
   Logs use it.
+- ``EventRulesPerBus``: the stage gives an event bus more rules than EventBridge's default
+  quota.
 
 A rule module defines ``RULE`` (:class:`~mlops_cdk.compliance.sagemaker.rule.Rule`): a check
 of one resource of its types, given the :class:`~mlops_cdk.compliance.sagemaker.index.StackIndex`
@@ -106,6 +108,7 @@ from mlops_cdk.compliance.sagemaker.rules import (
     endpoint_private_dns,
     event_input_placeholders,
     event_pattern_size,
+    event_rules_per_bus,
     event_target_keys,
     failure_destination_watched,
     function_environment_size,
@@ -184,4 +187,5 @@ RULES: tuple[Rule, ...] = (
     resource_policy_limits.RULE,
     event_target_keys.RULE,
     log_group_key.RULE,
+    event_rules_per_bus.RULE,
 )

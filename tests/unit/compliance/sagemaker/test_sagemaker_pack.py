@@ -121,7 +121,7 @@ def test_a_rule_that_raises_is_a_finding_of_that_rule() -> None:
 def test_rule_ids_name_every_rule_once() -> None:
     ids = SageMakerChecks().rule_ids or []
     assert ids == [f"{PACK_NAME}-{rule.rule_id}" for rule in RULES]
-    assert len(set(ids)) == len(ids) == 46
+    assert len(set(ids)) == len(ids) == 47
 
 
 def test_one_module_and_one_test_module_per_rule() -> None:
