@@ -48,6 +48,9 @@ service's stack ``<env>-<service>`` is deployed, that everything it references e
 - ``change-trail`` (with ``change_detection``): the trail the services' change-detection rules
   rely on applies to this region, is logging and keeps write management events
   (:mod:`mlops_tools.trail_check`);
+- ``flow-logs`` (without ``--service``): the Foundation's VPC flow log (its output
+  ``FlowLogId``) exists and its delivery has not FAILED (``Access error``, ``Rate limited``):
+  a failing flow log stays ACTIVE and records nothing (:mod:`mlops_tools.flow_logs`);
 - ``budget-tag`` (without ``--service``: the budget belongs to the Foundation stack): with a
   ``budget``, Cost Explorer ListCostAllocationTags reports the tag the budget filters on
   (``Environment``) as ``Active``; an inactive tag makes the budget count nothing.
@@ -108,6 +111,8 @@ from mlops_cdk.props.retraining_pipeline import (
     ManagedPipelineSpec,
 )
 from mlops_tools.arguments import non_empty
+from mlops_tools.flow_logs import CHECK as FLOW_LOG_CHECK
+from mlops_tools.flow_logs import check_flow_log
 from mlops_tools.image_scan import scan_warning
 from mlops_tools.package_check import check_package, package_arn
 from mlops_tools.retrievable import archived_object, manifest_warning, unpullable
@@ -189,6 +194,7 @@ class Clients:
     service_quotas: Any = None  # None: the SageMaker quotas are not checked
     sns: Any = None  # None: the budget topic's subscriptions are not checked
     cloudtrail: Any = None  # None: the change-detection trail is not checked
+    ec2: Any = None  # None: the VPC flow log's delivery is not checked
 
 
 @dataclass(frozen=True)
@@ -267,6 +273,7 @@ def make_clients(session: Any, region: str) -> Clients:
         client("service-quotas"),
         client("sns"),
         client("cloudtrail"),
+        client("ec2"),
     )
 
 
@@ -877,6 +884,10 @@ def account_checks(
             created=change.creates_trail,
         )
         results.append(_safely(CHANGE_TRAIL, step))
+    if whole and clients.ec2 is not None:
+        stack = f"{config.name}-Foundation"
+        step = partial(check_flow_log, clients.ec2, clients.cloudformation, stack)
+        results.append(_safely(FLOW_LOG_CHECK, step))
     if config.budget is not None and whole:
         results.append(_safely("budget-tag", partial(check_budget_tag, clients.ce)))
         results += _foundation_subscriptions(

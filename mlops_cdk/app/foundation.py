@@ -24,6 +24,7 @@ from mlops_cdk.app.settings import (
 from mlops_cdk.aws.names import (
     BUCKET_OUTPUT,
     BUDGET_TOPIC_OUTPUT,
+    FLOW_LOG_OUTPUT,
     FOUNDATION_WATCH_TOPIC_OUTPUT,
     trail_name_for,
 )
@@ -101,6 +102,13 @@ class FoundationStack(cdk.Stack):
             value=self.storage.bucket.bucket_name,
             description="Publish model artifacts under "
             f"s3://<this>/{config.storage.model_artifacts_prefix}<service>/",
+        )
+        # A flow log whose delivery fails stays ACTIVE and records nothing: preflight reads it.
+        cdk.CfnOutput(
+            self,
+            FLOW_LOG_OUTPUT,
+            value=self.network.flow_log.flow_log_id,
+            description="VPC flow log (preflight checks that its delivery has not failed)",
         )
         self._export_shared_values()
         self.overview = EnvironmentOverview(self, "Overview", endpoint_prefix=f"{config.name}-")

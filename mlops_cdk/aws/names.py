@@ -46,6 +46,7 @@ REPOSITORY_OUTPUT = "ModelImageRepositoryName"  # <env>-<service>-Registry
 ALARM_TOPIC_OUTPUT = "AlarmTopicArn"  # <env>-<service>: the smoke test reads its subscriptions
 BUDGET_TOPIC_OUTPUT = "BudgetTopicArn"  # <env>-Foundation: preflight reads its subscriptions
 FOUNDATION_WATCH_TOPIC_OUTPUT = "FoundationWatchTopicArn"  # <env>-Foundation: the same
+FLOW_LOG_OUTPUT = "FlowLogId"  # <env>-Foundation: preflight reads its delivery status
 # The deployment pipeline's stack (in the tooling account) and what `make pipeline-check` reads.
 PIPELINE_STACK_ID = "MlopsPipeline"
 PIPELINE_TOPIC_OUTPUT = "NotificationTopicArn"

@@ -9,6 +9,7 @@ environments."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -125,6 +126,8 @@ class Answers:
         }
     )
     denied: set[str] = field(default_factory=set)
+    # Whether the run reads the VPC flow log (the tests of other lines leave it out).
+    flow_logs: bool = False
     # ListCostAllocationTags' answer (only asked when the config has a budget)
     tags: list[dict[str, str]] = field(
         default_factory=lambda: [
@@ -224,7 +227,10 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
             {"TagKeys": ["Environment"], "Type": "UserDefined"},
         )
         tags.activate()
-        return clients
+        clients.ec2.meta.events.register(
+            "before-parameter-build", lambda model, **_: answers.calls.append(model.name)
+        )
+        return clients if answers.flow_logs else dataclasses.replace(clients, ec2=None)
 
     monkeypatch.setattr(preflight, "make_clients", make)
     return answers
@@ -1694,6 +1700,98 @@ def test_foundation_watch_is_not_checked_when_off_or_for_one_service(
     run_main(config_dir, *service)
     assert "foundation-watch" not in capsys.readouterr().out
     assert "ListSubscriptionsByTopic" not in answers.calls
+
+
+# --- the VPC flow log's delivery ------------------------------------------------------------
+
+
+def flow_log() -> str:
+    """A flow log of a (moto) VPC to a log group, as the Foundation creates it (moto answers
+    FAILED, Access error, for a log group that does not exist)."""
+    setup_client("logs").create_log_group(logGroupName="dev-flow-logs")
+    role = setup_client("iam").create_role(
+        RoleName="flow-logs", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )["Role"]["Arn"]
+    ec2 = setup_client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    created = ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogGroupName="dev-flow-logs",
+        DeliverLogsPermissionArn=role,
+    )
+    return str(created["FlowLogIds"][0])
+
+
+def flow_log_line(out: str) -> str:
+    (line,) = [x for x in result_lines(out) if x.split(":")[0].endswith("flow-logs")]
+    return line
+
+
+def test_a_delivering_flow_log_passes_and_a_failing_one_fails_with_its_cause(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """A flow log whose delivery FAILED stays ACTIVE and records nothing (DescribeFlowLogs'
+    DeliverLogsStatus, DeliverLogsErrorMessage); moto always delivers, so the failure is added
+    to its answer."""
+    answers.flow_logs = True
+    fl = flow_log()
+    foundation = answers.stacks[STACK]
+    assert foundation is not None
+    foundation["FlowLogId"] = fl
+    assert run_main(published) == 0
+    line = flow_log_line(capsys.readouterr().out)
+    assert line.startswith(f"PASS flow-logs: flow log {fl} of vpc-")
+    assert line.endswith("is ACTIVE, delivering to dev-flow-logs")
+    assert "DescribeFlowLogs" in answers.calls
+
+    def failed(parsed: dict[str, Any], **_: Any) -> None:
+        for entry in parsed.get("FlowLogs", []):
+            entry["DeliverLogsStatus"] = "FAILED"
+            entry["DeliverLogsErrorMessage"] = "Access error"
+
+    real = preflight.make_clients
+
+    def failing(session: Any, region: str) -> preflight.Clients:
+        clients = real(session, region)
+        clients.ec2.meta.events.register("after-call.ec2.DescribeFlowLogs", failed)
+        return clients
+
+    monkeypatch.setattr(preflight, "make_clients", failing)
+    assert run_main(published) == 1
+    line = flow_log_line(capsys.readouterr().out)
+    assert line.startswith(f"FAIL flow-logs: flow log {fl} of vpc-")
+    assert "records nothing: delivery FAILED (Access error): the flow log's role or the " in line
+
+
+def test_a_flow_log_that_is_gone_fails_and_an_older_foundation_warns(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers.flow_logs = True
+    assert run_main(published) == 0  # the Foundation in the answers has no FlowLogId output
+    assert flow_log_line(capsys.readouterr().out) == (
+        f"WARN flow-logs: not checked: stack {STACK} has no output FlowLogId (deployed before it "
+        "existed)"
+    )
+    foundation = answers.stacks[STACK]
+    assert foundation is not None
+    foundation["FlowLogId"] = "fl-0123456789abcdef0"
+    assert run_main(published) == 1
+    line = flow_log_line(capsys.readouterr().out)
+    assert line.startswith(
+        f"FAIL flow-logs: flow log fl-0123456789abcdef0 of {STACK} does not exist: the VPC's "
+        "traffic is not recorded."
+    )
+
+
+def test_the_flow_log_is_not_read_for_one_service(
+    published: Path, answers: Answers, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers.flow_logs = True
+    assert run_main(published, "--service", "churn") == 0
+    assert "flow-logs" not in capsys.readouterr().out
+    assert "DescribeFlowLogs" not in answers.calls
 
 
 # --- the budget's cost allocation tag ------------------------------------------------------

@@ -159,3 +159,11 @@ def test_no_physical_names_on_replaceable_resources(synthesized: Synthesized) ->
         for resource_type, prop in name_props.items():
             for resource in resources_of_type(template, resource_type).values():
                 assert prop not in resource["Properties"], (env, resource_type)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_flow_log_is_an_output_for_preflight(synthesized: Synthesized, env: str) -> None:
+    """Preflight reads the flow log's delivery status by the output ``FlowLogId``."""
+    template = synthesized.template_json(env, "foundation")
+    (flow_log,) = resources_of_type(template, "AWS::EC2::FlowLog")
+    assert template["Outputs"]["FlowLogId"]["Value"] == {"Ref": flow_log}
