@@ -21,7 +21,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
 )
 
 from mlops_cdk.aws.names import FLOW_LOG_OUTPUT
-from mlops_tools.smoke import CheckResult, aws_error, describe_stack, stack_outputs_of
+from mlops_tools.smoke import CheckResult, aws_error, describe_stack, read_output
 
 CHECK = "flow-logs"
 # What to look at for each documented delivery error.
@@ -37,18 +37,10 @@ CAUSES = {
 def check_flow_log(ec2: Any, cloudformation: Any, stack_name: str) -> CheckResult:
     """FAIL when the Foundation's flow log is gone or its delivery FAILED; WARN when the stack
     has no :data:`FLOW_LOG_OUTPUT` (deployed before it existed)."""
-    stack, error = describe_stack(cloudformation, stack_name)
-    if error is not None:
-        return CheckResult(CHECK, False, aws_error("DescribeStacks", error))
-    flow_log = stack_outputs_of(stack).get(FLOW_LOG_OUTPUT) if stack is not None else None
-    if not flow_log:
-        return CheckResult(
-            CHECK,
-            True,
-            f"not checked: stack {stack_name} has no output {FLOW_LOG_OUTPUT} (deployed before "
-            "it existed)",
-            warning=True,
-        )
+    described = describe_stack(cloudformation, stack_name)
+    flow_log, unread = read_output(CHECK, stack_name, described, FLOW_LOG_OUTPUT)
+    if unread is not None:
+        return unread
     try:
         found = ec2.describe_flow_logs(FlowLogIds=[flow_log]).get("FlowLogs", [])
     except (ClientError, BotoCoreError) as exc:

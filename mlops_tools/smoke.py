@@ -899,18 +899,30 @@ def described_topic_subscriptions(
 ) -> CheckResult:
     """:func:`stack_topic_subscriptions` of a stack already read (``describe_stack``'s
     answer)."""
+    topic, unread = read_output(check, stack_name, described, output)
+    if unread is not None:
+        return unread
+    return email_subscriptions(check, sns, topic, emails, what=what)
+
+
+def read_output(
+    check: str, stack_name: str, described: StackRead, output: str
+) -> tuple[str, CheckResult | None]:
+    """(the value of ``output`` in a stack already read, None), or ("", the line ``check``
+    prints instead): FAIL when DescribeStacks failed, WARN when the stack (or that output) is
+    not there: deployed before it existed."""
     stack, error = described
     if error is not None:
-        return CheckResult(check, False, aws_error("DescribeStacks", error))
-    topic = stack_outputs_of(stack).get(output) if stack is not None else None
-    if not topic:
-        return CheckResult(
+        return "", CheckResult(check, False, aws_error("DescribeStacks", error))
+    value = stack_outputs_of(stack).get(output) if stack is not None else None
+    if not value:
+        return "", CheckResult(
             check,
             True,
             f"not checked: stack {stack_name} has no output {output} (deployed before it existed)",
             warning=True,
         )
-    return email_subscriptions(check, sns, topic, emails, what=what)
+    return value, None
 
 
 def check_alarm_subscriptions(
