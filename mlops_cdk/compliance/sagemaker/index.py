@@ -39,6 +39,12 @@ MANAGED_POLICY_TYPE = "AWS::IAM::ManagedPolicy"
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
 EVENT_RULE_TYPE = "AWS::Events::Rule"
 COMPOSITE_ALARM_TYPE = "AWS::CloudWatch::CompositeAlarm"
+FUNCTION_TYPE = "AWS::Lambda::Function"
+QUEUE_TYPE = "AWS::SQS::Queue"
+BUCKET_POLICY_TYPE = "AWS::S3::BucketPolicy"
+REPOSITORY_TYPE = "AWS::ECR::Repository"
+INFERENCE_COMPONENT_TYPE = "AWS::SageMaker::InferenceComponent"
+STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 IAM_TYPES = frozenset({ROLE_TYPE, POLICY_TYPE, MANAGED_POLICY_TYPE})
 
 

@@ -31,7 +31,12 @@ from mlops_cdk.aws.sagemaker_metrics import (
     is_model_monitor_namespace,
 )
 from mlops_cdk.compliance.sagemaker.alarms import stage_endpoint, watched_metrics
-from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import (
+    ALARM_TYPE,
+    INFERENCE_COMPONENT_TYPE,
+    Resource,
+    StackIndex,
+)
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -39,8 +44,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-
-INFERENCE_COMPONENT_TYPE = "AWS::SageMaker::InferenceComponent"
 
 
 def _component_published(index: StackIndex, namespace: str, name: str, component: object) -> bool:

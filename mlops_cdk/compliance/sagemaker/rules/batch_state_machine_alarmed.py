@@ -13,7 +13,12 @@ from __future__ import annotations
 
 from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id
 from mlops_cdk.compliance.sagemaker.alarms import watched_metrics
-from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import (
+    ALARM_TYPE,
+    STATE_MACHINE_TYPE,
+    Resource,
+    StackIndex,
+)
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -22,7 +27,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Rule,
 )
 from mlops_cdk.compliance.sagemaker.rules.transform_job_protected import (
-    STATE_MACHINE_TYPE,
     UnreadableDefinition,
     definition_of,
     transform_tasks,

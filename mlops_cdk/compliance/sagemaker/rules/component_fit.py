@@ -21,6 +21,7 @@ from mlops_cdk.aws.instance_specs import instance_spec
 from mlops_cdk.aws.instance_types import UnknownInstanceType
 from mlops_cdk.compliance.sagemaker.index import (
     ENDPOINT_TYPE,
+    INFERENCE_COMPONENT_TYPE,
     SCALABLE_TARGET_TYPE,
     Resource,
     StackIndex,
@@ -32,8 +33,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-
-INFERENCE_COMPONENT_TYPE = "AWS::SageMaker::InferenceComponent"
 
 
 def _hosted_on(component: Resource, endpoint: Resource) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id
 from mlops_cdk.compliance.sagemaker.index import (
     EVENT_RULE_TYPE,
+    QUEUE_TYPE,
     TOPIC_TYPE,
     Resource,
     StackIndex,
@@ -44,7 +45,6 @@ from mlops_cdk.compliance.sagemaker.rules.alarm_topic_cloudwatch import (
 )
 
 EVENTS_SERVICE = "events.amazonaws.com"
-QUEUE_TYPE = "AWS::SQS::Queue"
 _KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 

@@ -28,7 +28,14 @@ from weakref import WeakKeyDictionary
 
 from mlops_cdk.aws.cfn_values import as_list, referenced_logical_id, references
 from mlops_cdk.compliance.sagemaker.alarms import watched_metrics
-from mlops_cdk.compliance.sagemaker.index import ALARM_TYPE, EVENT_RULE_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import (
+    ALARM_TYPE,
+    EVENT_RULE_TYPE,
+    FUNCTION_TYPE,
+    QUEUE_TYPE,
+    Resource,
+    StackIndex,
+)
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -36,9 +43,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-
-QUEUE_TYPE = "AWS::SQS::Queue"
-FUNCTION_TYPE = "AWS::Lambda::Function"
 
 # (namespace, metric names, dimension) an alarm must watch, by the watched resource's type, and
 # the property holding a literal name of the resource (the dimension's value).

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from mlops_cdk.aws.facts import LAMBDA_ENVIRONMENT_MAX_BYTES
 from mlops_cdk.aws.resolved_length import json_bytes
-from mlops_cdk.compliance.sagemaker.index import Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import FUNCTION_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -23,8 +23,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-
-FUNCTION_TYPE = "AWS::Lambda::Function"
 
 
 def function_environment_size(function: Resource, stack: StackIndex) -> Compliance:

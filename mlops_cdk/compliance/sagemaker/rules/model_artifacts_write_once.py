@@ -28,7 +28,12 @@ from mlops_cdk.aws.cfn_values import (
     render_resource_value,
     statements,
 )
-from mlops_cdk.compliance.sagemaker.index import MODEL_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import (
+    BUCKET_POLICY_TYPE,
+    MODEL_TYPE,
+    Resource,
+    StackIndex,
+)
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -37,7 +42,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Rule,
 )
 
-BUCKET_POLICY_TYPE = "AWS::S3::BucketPolicy"
 MODELS_PREFIX = "models/"
 _EXEMPTING_OPERATORS = frozenset({"arnnotequals", "arnnotlike"})
 

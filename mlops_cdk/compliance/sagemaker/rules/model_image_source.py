@@ -19,11 +19,10 @@ import re
 from typing import Any
 
 from mlops_cdk.aws.images import registry_accounts
-from mlops_cdk.compliance.sagemaker.index import MODEL_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import MODEL_TYPE, REPOSITORY_TYPE, Resource, StackIndex
 from mlops_cdk.compliance.sagemaker.rule import COMPLIANT, NON_COMPLIANT, Compliance, Rule
 from mlops_cdk.props.model import MAX_CONTAINERS, MODEL_PACKAGE_ARN_PATTERN
 
-ECR_REPOSITORY_TYPE = "AWS::ECR::Repository"
 _ECR_URI = re.compile(r"^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.[a-z0-9.-]+/[^\s]+$")
 _JOINED_ACCOUNT = re.compile(r"^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.$")
 _ROLE_ACCOUNT = re.compile(r"^arn:[a-z-]+:iam::(\d{12}):role/")
@@ -59,7 +58,7 @@ def _from_repository(image: Any, index: StackIndex) -> bool:
     text = json.dumps(image)
     if "Fn::ImportValue" in text and ".dkr.ecr." in text:
         return True
-    repositories = {r.logical_id for r in index.of_type(ECR_REPOSITORY_TYPE)}
+    repositories = {r.logical_id for r in index.of_type(REPOSITORY_TYPE)}
     return any(f'"{logical_id}"' in text for logical_id in repositories)
 
 

@@ -19,7 +19,7 @@ from mlops_cdk.aws.cfn_values import (
     covers_action,
     referenced_logical_id,
 )
-from mlops_cdk.compliance.sagemaker.index import Resource, StackIndex, policy_documents
+from mlops_cdk.compliance.sagemaker.index import ROLE_TYPE, Resource, StackIndex, policy_documents
 from mlops_cdk.compliance.sagemaker.pipelines import (
     PIPELINE_TYPE,
     UnreadableDefinition,
@@ -35,8 +35,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-
-ROLE_TYPE = "AWS::IAM::Role"
 
 
 def _key(value: Any) -> str:

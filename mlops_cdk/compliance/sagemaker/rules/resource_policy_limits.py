@@ -27,7 +27,9 @@ from typing import Any
 from mlops_cdk.aws.cfn_values import as_list, statements
 from mlops_cdk.aws.resolved_length import json_bytes
 from mlops_cdk.compliance.sagemaker.index import (
+    BUCKET_POLICY_TYPE,
     KEY_TYPE,
+    REPOSITORY_TYPE,
     TOPIC_POLICY_TYPE,
     Resource,
     StackIndex,
@@ -40,9 +42,7 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Rule,
 )
 
-BUCKET_POLICY_TYPE = "AWS::S3::BucketPolicy"
 QUEUE_POLICY_TYPE = "AWS::SQS::QueuePolicy"
-REPOSITORY_TYPE = "AWS::ECR::Repository"
 
 
 @dataclass(frozen=True)

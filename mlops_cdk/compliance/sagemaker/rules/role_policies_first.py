@@ -19,11 +19,15 @@ from typing import Any
 
 from mlops_cdk.aws.cfn_values import referenced_logical_id, references
 from mlops_cdk.compliance.sagemaker.index import (
+    ENDPOINT_CONFIG_TYPE,
+    FUNCTION_TYPE,
     MODEL_TYPE,
     ROLE_TYPE,
+    STATE_MACHINE_TYPE,
     Resource,
     StackIndex,
 )
+from mlops_cdk.compliance.sagemaker.pipelines import PIPELINE_TYPE
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -31,11 +35,6 @@ from mlops_cdk.compliance.sagemaker.rule import (
     Compliance,
     Rule,
 )
-
-FUNCTION_TYPE = "AWS::Lambda::Function"
-STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
-PIPELINE_TYPE = "AWS::SageMaker::Pipeline"
-INFERENCE_COMPONENT_CONFIG_TYPE = "AWS::SageMaker::EndpointConfig"
 
 
 def _function_role(props: Mapping[str, Any]) -> Any:
@@ -46,7 +45,8 @@ def _function_role(props: Mapping[str, Any]) -> Any:
 # The property that names the role, per type.
 ROLE_OF: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     MODEL_TYPE: lambda props: props.get("ExecutionRoleArn"),
-    INFERENCE_COMPONENT_CONFIG_TYPE: lambda props: props.get("ExecutionRoleArn"),
+    # An inference component endpoint's config names the role (ExecutionRoleArn).
+    ENDPOINT_CONFIG_TYPE: lambda props: props.get("ExecutionRoleArn"),
     FUNCTION_TYPE: _function_role,
     STATE_MACHINE_TYPE: lambda props: props.get("RoleArn"),
     PIPELINE_TYPE: lambda props: props.get("RoleArn"),

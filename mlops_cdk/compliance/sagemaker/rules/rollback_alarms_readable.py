@@ -28,6 +28,7 @@ from mlops_cdk.aws.cfn_values import (
 )
 from mlops_cdk.compliance.sagemaker.index import (
     ENDPOINT_TYPE,
+    INFERENCE_COMPONENT_TYPE,
     MODEL_TYPE,
     ROLE_TYPE,
     Resource,
@@ -91,9 +92,6 @@ def _execution_roles(index: StackIndex, endpoint: Resource) -> list[Resource] | 
             return None
         roles.append(role)
     return roles
-
-
-INFERENCE_COMPONENT_TYPE = "AWS::SageMaker::InferenceComponent"
 
 
 def _fleet_role(index: StackIndex, component: Resource) -> list[Resource] | None:

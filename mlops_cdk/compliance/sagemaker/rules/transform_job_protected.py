@@ -30,7 +30,12 @@ from mlops_cdk.compliance.sagemaker.definitions import (
     parse_definition,
     reference,
 )
-from mlops_cdk.compliance.sagemaker.index import MODEL_TYPE, Resource, StackIndex
+from mlops_cdk.compliance.sagemaker.index import (
+    MODEL_TYPE,
+    STATE_MACHINE_TYPE,
+    Resource,
+    StackIndex,
+)
 from mlops_cdk.compliance.sagemaker.rule import (
     COMPLIANT,
     NON_COMPLIANT,
@@ -47,7 +52,6 @@ __all__ = [
     "definition_of",
 ]
 
-STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 TRANSFORM_INTEGRATION = ":states:::sagemaker:createTransformJob"
 
 
