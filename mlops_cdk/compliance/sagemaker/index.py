@@ -151,7 +151,7 @@ class StageIndex:
         self.stacks = tuple(stacks)
         self._namespaces: tuple[frozenset[str], tuple[str, ...]] | None = None
         self._attached: dict[tuple[int, str], list[Resource]] | None = None
-        self._first: dict[tuple[str, Callable[..., Any]], dict[Any, Resource]] = {}
+        self._ranks: dict[tuple[str, Callable[..., Any]], dict[int, int]] = {}
 
     def of_type(self, cfn_type: str) -> list[tuple[StackIndex, Resource]]:
         return [(stack, r) for stack in self.stacks for r in stack.of_type(cfn_type)]
@@ -196,20 +196,24 @@ class StageIndex:
                             self._attached.setdefault(key, []).append(policy)
         return self._attached.get((id(stack), role.logical_id), [])
 
-    def first_by(
+    def rank_by(
         self, cfn_type: str, key: Callable[[StackIndex, Resource], Hashable | None]
-    ) -> dict[Any, Resource]:
-        """The first resource of ``cfn_type`` (in stack order, then template order) for each
-        value of ``key`` (None: not counted); built once per type and key."""
+    ) -> dict[int, int]:
+        """Each resource of ``cfn_type`` (by ``id``) -> its place, from 1, among those with the
+        same value of ``key``, in stack order, then template order (a ``key`` of None: not
+        ranked); built once per type and key. 1 is the first (NamesUnique: the one that keeps
+        its name); past a quota, the place says which resources are over it."""
         cache_key = (cfn_type, key)
-        if cache_key not in self._first:
-            first: dict[Any, Resource] = {}
+        if cache_key not in self._ranks:
+            counts: dict[Any, int] = {}
+            ranks: dict[int, int] = {}
             for stack, resource in self.of_type(cfn_type):
                 value = key(stack, resource)
                 if value is not None:
-                    first.setdefault(value, resource)
-            self._first[cache_key] = first
-        return self._first[cache_key]
+                    counts[value] = counts.get(value, 0) + 1
+                    ranks[id(resource)] = counts[value]
+            self._ranks[cache_key] = ranks
+        return self._ranks[cache_key]
 
     def endpoints_named(self, name: str) -> list[tuple[StackIndex, Resource]]:
         """Endpoints of the stage whose literal ``EndpointName`` is ``name``."""

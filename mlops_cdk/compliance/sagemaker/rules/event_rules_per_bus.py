@@ -45,14 +45,8 @@ def _bus_key(stack: StackIndex, rule: Resource) -> tuple[Any, ...]:
 
 
 def event_rules_per_bus(resource: Resource, stack: StackIndex) -> Compliance:
-    key = _bus_key(stack, resource)
-    position = 0
-    for owner, rule in stack.stage().of_type(EVENT_RULE_TYPE):
-        if _bus_key(owner, rule) == key:
-            position += 1
-        if rule is resource:
-            break
-    return NON_COMPLIANT if position > rules_per_bus(stack.region) else COMPLIANT
+    place = stack.stage().rank_by(EVENT_RULE_TYPE, _bus_key)[id(resource)]
+    return NON_COMPLIANT if place > rules_per_bus(stack.region) else COMPLIANT
 
 
 RULE = Rule(

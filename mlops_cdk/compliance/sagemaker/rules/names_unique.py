@@ -57,8 +57,8 @@ def names_unique(resource: Resource, stack: StackIndex) -> Compliance:
     key = name_key(stack, resource)
     if key is None:
         return NOT_APPLICABLE
-    first = stack.stage().first_by(resource.type, name_key)
-    return COMPLIANT if first.get(key) is resource else NON_COMPLIANT
+    first = stack.stage().rank_by(resource.type, name_key).get(id(resource)) == 1
+    return COMPLIANT if first else NON_COMPLIANT
 
 
 RULE = Rule(
